@@ -1,0 +1,87 @@
+import type { Kysely } from 'kysely';
+import type { Cache } from '../../shared/cache/cache.ts';
+import type { Config } from '../../shared/config/config.ts';
+import { createDatabase, migrateToLatest, pingDatabase } from '../../shared/db/database.ts';
+import { createTokenVerifier } from '../../shared/http/authenticate.ts';
+import { createHttpServer, type ReadinessCheck } from '../../shared/http/server.ts';
+import type { Logger } from '../../shared/logging/logger.ts';
+import { listen, type ServiceContext, type StartedService } from '../../shared/runtime/service.ts';
+import { authRoutes } from './auth-routes.ts';
+import { createAuthService } from './auth-service.ts';
+import type { AuthStore } from './auth-store.ts';
+import { createMemoryAuthStore } from './auth-store.memory.ts';
+import { createPostgresAuthStore, type AuthDatabase } from './auth-store.postgres.ts';
+import { createLoginLimiter } from './login-limiter.ts';
+import { authMigrations } from './migrations/index.ts';
+import { createDecoyHash } from './passwords.ts';
+import { loadSigningKeys } from './signing-keys.ts';
+
+export const authSchema = 'auth';
+
+/** One factory for both stores: PostgreSQL when given a database, memory otherwise (unit tests). */
+export function createAuthStore(db?: Kysely<AuthDatabase>): AuthStore {
+  return db ? createPostgresAuthStore(db) : createMemoryAuthStore();
+}
+
+export async function migrateAuth(db: Kysely<AuthDatabase>): Promise<string[]> {
+  return migrateToLatest(db as Kysely<unknown>, authSchema, authMigrations);
+}
+
+export interface AuthAppDeps {
+  config: Config;
+  logger: Logger;
+  store: AuthStore;
+  cache: Cache;
+  readiness?: ReadinessCheck[];
+}
+
+export async function buildAuthApp(deps: AuthAppDeps) {
+  const { config, logger } = deps;
+  const { keys, generated } = await loadSigningKeys(config.AUTH_JWT_PRIVATE_KEY);
+  if (generated) logger.warn('AUTH_JWT_PRIVATE_KEY is not set: signing with a key made for this process (tokens end with it)');
+  const service = createAuthService({
+    store: deps.store,
+    keys,
+    limiter: createLoginLimiter(deps.cache, {
+      maxFailuresPerAccount: config.LOGIN_MAX_FAILURES_PER_ACCOUNT,
+      maxAttemptsPerAddress: config.LOGIN_MAX_ATTEMPTS_PER_ADDRESS,
+    }),
+    decoyHash: await createDecoyHash(),
+    environments: config.ENVIRONMENTS,
+    token: { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, ttlSeconds: config.ACCESS_TOKEN_TTL_SECONDS },
+  });
+  const verifier = createTokenVerifier({ keys: keys.getKey, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE });
+  const served = await createHttpServer({
+    name: 'auth',
+    title: 'ToggleMaster auth',
+    logger,
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    trustProxy: config.TRUST_PROXY,
+    readiness: deps.readiness ?? [],
+    routes: authRoutes(service, keys, verifier),
+  });
+  return { ...served, service, keys };
+}
+
+export async function startAuth(ctx: ServiceContext): Promise<StartedService> {
+  if (!ctx.pool) throw new Error('auth needs its database');
+  const db = createDatabase<AuthDatabase>(ctx.pool, authSchema);
+  if (ctx.config.MIGRATE_ON_START) await migrateAuth(db);
+  const logger = ctx.logger.child({ service: 'auth' });
+  const served = await buildAuthApp({
+    config: ctx.config,
+    logger,
+    store: createAuthStore(db),
+    cache: ctx.cache,
+    readiness: [
+      { name: 'postgres', critical: true, check: () => pingDatabase(db as Kysely<unknown>) },
+      { name: 'cache', critical: true, check: () => ctx.cache.ping() },
+    ],
+  });
+  const { ADMIN_EMAIL, ADMIN_PASSWORD } = ctx.config;
+  if (ADMIN_EMAIL && ADMIN_PASSWORD) {
+    const outcome = await served.service.bootstrapAdmin(ADMIN_EMAIL, ADMIN_PASSWORD);
+    logger.info({ email: ADMIN_EMAIL }, outcome === 'created' ? 'created the first admin' : 'admin account already exists; left as it is');
+  }
+  return listen('auth', served, ctx);
+}

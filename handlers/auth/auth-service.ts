@@ -1,0 +1,148 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { AppError } from '../../shared/http/problem.ts';
+import type { Principal, UserRole } from '../../shared/http/authenticate.ts';
+import type { ApiKey, AuthStore, Page, User } from './auth-store.ts';
+import type { LoginLimiter } from './login-limiter.ts';
+import type { SigningKeys } from './signing-keys.ts';
+import { hashPassword, verifyPassword } from './passwords.ts';
+
+export interface AuthServiceDeps {
+  store: AuthStore;
+  keys: SigningKeys;
+  limiter: LoginLimiter;
+  decoyHash: string;
+  environments: readonly string[];
+  token: { issuer: string; audience: string; ttlSeconds: number };
+  now?: () => Date;
+}
+
+export type PublicUser = Omit<User, 'passwordHash'>;
+export type PublicApiKey = Omit<ApiKey, 'keyHash'>;
+
+const normalizeEmail = (email: string) => email.trim().toLowerCase();
+const publicUser = ({ passwordHash: _, ...user }: User): PublicUser => user;
+const publicApiKey = ({ keyHash: _, ...key }: ApiKey): PublicApiKey => key;
+
+/** SDK keys carry 192 random bits, so a fast hash is enough to store them (unlike passwords). */
+export const hashApiKey = (key: string) => createHash('sha256').update(key).digest('hex');
+const apiKeyPrefixLength = 11;
+
+export function createAuthService(deps: AuthServiceDeps) {
+  const { store, keys, limiter } = deps;
+  const now = deps.now ?? (() => new Date());
+
+  async function createUser(input: { email: string; password: string; name?: string | undefined; role: UserRole }): Promise<PublicUser> {
+    const at = now();
+    const user: User = {
+      id: randomUUID(),
+      email: normalizeEmail(input.email),
+      name: input.name ?? null,
+      role: input.role,
+      disabled: false,
+      passwordHash: await hashPassword(input.password),
+      createdAt: at,
+      updatedAt: at,
+    };
+    if (!(await store.insertUser(user))) throw new AppError('CONFLICT', 'A user with this email already exists');
+    return publicUser(user);
+  }
+
+  function assertEnvironment(environment: string): void {
+    if (!deps.environments.includes(environment)) {
+      throw new AppError('VALIDATION_FAILED', `Unknown environment "${environment}"; known: ${deps.environments.join(', ')}`, {
+        errors: [{ path: 'body/environment', message: `must be one of ${deps.environments.join(', ')}` }],
+      });
+    }
+  }
+
+  return {
+    /** Self-registration always makes a viewer; only an admin can raise a role. */
+    async register(input: { email: string; password: string; name?: string | undefined }, address: string): Promise<PublicUser> {
+      await limiter.admitAddress(address);
+      return createUser({ ...input, role: 'viewer' });
+    },
+
+    /** Creates the first admin from ADMIN_EMAIL/ADMIN_PASSWORD once; an existing account is never touched. */
+    async bootstrapAdmin(email: string, password: string): Promise<'created' | 'exists'> {
+      if (await store.findUserByEmail(normalizeEmail(email))) return 'exists';
+      try {
+        await createUser({ email, password, role: 'admin', name: 'Administrator' });
+        return 'created';
+      } catch (error) {
+        // Another replica created it between our look-up and insert.
+        if (error instanceof AppError && error.code === 'CONFLICT') return 'exists';
+        throw error;
+      }
+    },
+
+    async login(input: { email: string; password: string }, address: string) {
+      const email = normalizeEmail(input.email);
+      await limiter.admitAddress(address);
+      await limiter.admitAccount(email);
+      const user = await store.findUserByEmail(email);
+      // Unknown users are checked against a decoy hash so both failures cost the same time and read the same.
+      const valid = await verifyPassword(user?.passwordHash ?? deps.decoyHash, input.password);
+      if (!user || !valid) {
+        await limiter.recordFailure(email);
+        throw new AppError('INVALID_CREDENTIALS', 'The email or password is not correct');
+      }
+      if (user.disabled) throw new AppError('FORBIDDEN', 'This account is disabled; ask an administrator');
+      await limiter.recordSuccess(email);
+      const accessToken = await keys.sign({ userId: user.id, email: user.email, role: user.role }, deps.token);
+      return { accessToken, tokenType: 'Bearer' as const, expiresIn: deps.token.ttlSeconds };
+    },
+
+    /** Beyond the signature (checked by the caller), the account must still exist and be enabled. */
+    async validate(principal: Principal): Promise<PublicUser> {
+      const user = await store.findUserById(principal.userId);
+      if (!user || user.disabled) throw new AppError('UNAUTHENTICATED', 'The account behind this token no longer exists or is disabled');
+      return publicUser(user);
+    },
+
+    async listUsers(options: { limit: number; after?: string | undefined }): Promise<Page<PublicUser>> {
+      const page = await store.listUsers(options);
+      return { items: page.items.map(publicUser), nextCursor: page.nextCursor };
+    },
+
+    async updateUser(id: string, change: { role?: UserRole | undefined; disabled?: boolean | undefined }): Promise<PublicUser> {
+      const result = await store.updateUser(id, change);
+      if (result === 'not-found') throw new AppError('NOT_FOUND', `No user with id ${id}`);
+      if (result === 'last-admin') throw new AppError('CONFLICT', 'This would leave no enabled admin');
+      return publicUser(result);
+    },
+
+    async createApiKey(input: { environment: string; name: string }, createdBy: Principal): Promise<PublicApiKey & { key: string }> {
+      assertEnvironment(input.environment);
+      const key = `tm_${randomBytes(24).toString('base64url')}`;
+      const record: ApiKey = {
+        id: randomUUID(),
+        name: input.name,
+        environment: input.environment,
+        prefix: key.slice(0, apiKeyPrefixLength),
+        keyHash: hashApiKey(key),
+        createdBy: createdBy.userId,
+        createdAt: now(),
+        revokedAt: null,
+      };
+      await store.insertApiKey(record);
+      return { ...publicApiKey(record), key };
+    },
+
+    async listApiKeys(options: { environment?: string | undefined; includeRevoked: boolean }): Promise<PublicApiKey[]> {
+      return (await store.listApiKeys(options)).map(publicApiKey);
+    },
+
+    async revokeApiKey(id: string): Promise<void> {
+      if (!(await store.revokeApiKey(id, now()))) throw new AppError('NOT_FOUND', `No API key with id ${id}`);
+    },
+
+    /** For the evaluation service: which environment a presented SDK key opens, if it is live. */
+    async verifyApiKey(key: string): Promise<{ keyId: string; environment: string; name: string }> {
+      const record = await store.findApiKeyByHash(hashApiKey(key));
+      if (!record || record.revokedAt) throw new AppError('UNAUTHENTICATED', 'The API key is not valid or was revoked');
+      return { keyId: record.id, environment: record.environment, name: record.name };
+    },
+  };
+}
+
+export type AuthService = ReturnType<typeof createAuthService>;

@@ -1,0 +1,59 @@
+import type { ApiKey, AuthStore, User } from './auth-store.ts';
+
+/** The same contract as the PostgreSQL store, in memory, for unit tests. */
+export function createMemoryAuthStore(): AuthStore {
+  const users = new Map<string, User>();
+  const apiKeys = new Map<string, ApiKey>();
+  const copy = <T extends object>(value: T): T => ({ ...value });
+  return {
+    async insertUser(user) {
+      if ([...users.values()].some((u) => u.email === user.email)) return false;
+      users.set(user.id, copy(user));
+      return true;
+    },
+    async findUserByEmail(email) {
+      const user = [...users.values()].find((u) => u.email === email);
+      return user && copy(user);
+    },
+    async findUserById(id) {
+      const user = users.get(id);
+      return user && copy(user);
+    },
+    async listUsers({ limit, after }) {
+      const sorted = [...users.values()].sort((a, b) => a.email.localeCompare(b.email)).filter((u) => !after || u.email > after);
+      const items = sorted.slice(0, limit).map(copy);
+      return { items, nextCursor: sorted.length > limit ? (items.at(-1)?.email ?? null) : null };
+    },
+    async updateUser(id, change) {
+      const current = users.get(id);
+      if (!current) return 'not-found';
+      const next = { ...current, role: change.role ?? current.role, disabled: change.disabled ?? current.disabled, updatedAt: new Date() };
+      const admins = [...users.values()].filter((u) => u.role === 'admin' && !u.disabled);
+      if (admins.length === 1 && admins[0]?.id === id && !(next.role === 'admin' && !next.disabled)) return 'last-admin';
+      users.set(id, next);
+      return copy(next);
+    },
+    async countUsers() {
+      return users.size;
+    },
+    async insertApiKey(key) {
+      apiKeys.set(key.id, copy(key));
+    },
+    async listApiKeys({ environment, includeRevoked }) {
+      return [...apiKeys.values()]
+        .filter((k) => (!environment || k.environment === environment) && (includeRevoked || !k.revokedAt))
+        .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || a.id.localeCompare(b.id))
+        .map(copy);
+    },
+    async findApiKeyByHash(keyHash) {
+      const key = [...apiKeys.values()].find((k) => k.keyHash === keyHash);
+      return key && copy(key);
+    },
+    async revokeApiKey(id, at) {
+      const key = apiKeys.get(id);
+      if (!key) return false;
+      key.revokedAt ??= at;
+      return true;
+    },
+  };
+}

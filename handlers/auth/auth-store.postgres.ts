@@ -1,0 +1,147 @@
+import { type Kysely, type Selectable } from 'kysely';
+import { isUniqueViolation } from '../../shared/db/database.ts';
+import type { UserRole } from '../../shared/http/authenticate.ts';
+import type { ApiKey, AuthStore, User } from './auth-store.ts';
+
+interface UsersTable {
+  id: string;
+  email: string;
+  name: string | null;
+  role: UserRole;
+  disabled: boolean;
+  password_hash: string;
+  created_at: Date;
+  updated_at: Date;
+}
+
+interface ApiKeysTable {
+  id: string;
+  name: string;
+  environment: string;
+  prefix: string;
+  key_hash: string;
+  created_by: string;
+  created_at: Date;
+  revoked_at: Date | null;
+}
+
+export interface AuthDatabase {
+  users: UsersTable;
+  api_keys: ApiKeysTable;
+}
+
+const toUser = (row: Selectable<UsersTable>): User => ({
+  id: row.id,
+  email: row.email,
+  name: row.name,
+  role: row.role,
+  disabled: row.disabled,
+  passwordHash: row.password_hash,
+  createdAt: row.created_at,
+  updatedAt: row.updated_at,
+});
+
+const toApiKey = (row: Selectable<ApiKeysTable>): ApiKey => ({
+  id: row.id,
+  name: row.name,
+  environment: row.environment,
+  prefix: row.prefix,
+  keyHash: row.key_hash,
+  createdBy: row.created_by,
+  createdAt: row.created_at,
+  revokedAt: row.revoked_at,
+});
+
+export function createPostgresAuthStore(db: Kysely<AuthDatabase>): AuthStore {
+  return {
+    async insertUser(user) {
+      try {
+        await db
+          .insertInto('users')
+          .values({
+            id: user.id,
+            email: user.email,
+            name: user.name,
+            role: user.role,
+            disabled: user.disabled,
+            password_hash: user.passwordHash,
+            created_at: user.createdAt,
+            updated_at: user.updatedAt,
+          })
+          .execute();
+        return true;
+      } catch (error) {
+        if (isUniqueViolation(error)) return false;
+        throw error;
+      }
+    },
+    async findUserByEmail(email) {
+      const row = await db.selectFrom('users').selectAll().where('email', '=', email).executeTakeFirst();
+      return row && toUser(row);
+    },
+    async findUserById(id) {
+      const row = await db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+      return row && toUser(row);
+    },
+    async listUsers({ limit, after }) {
+      let query = db.selectFrom('users').selectAll().orderBy('email').limit(limit + 1);
+      if (after) query = query.where('email', '>', after);
+      const rows = await query.execute();
+      const items = rows.slice(0, limit).map(toUser);
+      return { items, nextCursor: rows.length > limit ? (items.at(-1)?.email ?? null) : null };
+    },
+    async updateUser(id, change) {
+      return db.transaction().execute(async (tx) => {
+        // Lock the admins first: two admins demoting each other at once must not both succeed.
+        const admins = await tx.selectFrom('users').select(['id']).where('role', '=', 'admin').where('disabled', '=', false).forUpdate().execute();
+        const current = await tx.selectFrom('users').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+        if (!current) return 'not-found' as const;
+        const next = { role: change.role ?? current.role, disabled: change.disabled ?? current.disabled };
+        const stillAdmin = next.role === 'admin' && !next.disabled;
+        if (admins.some((a) => a.id === id) && !stillAdmin && admins.length === 1) return 'last-admin' as const;
+        const row = await tx
+          .updateTable('users')
+          .set({ role: next.role, disabled: next.disabled, updated_at: new Date() })
+          .where('id', '=', id)
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        return toUser(row);
+      });
+    },
+    async countUsers() {
+      const { count } = await db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow();
+      return count;
+    },
+    async insertApiKey(key) {
+      await db
+        .insertInto('api_keys')
+        .values({
+          id: key.id,
+          name: key.name,
+          environment: key.environment,
+          prefix: key.prefix,
+          key_hash: key.keyHash,
+          created_by: key.createdBy,
+          created_at: key.createdAt,
+          revoked_at: key.revokedAt,
+        })
+        .execute();
+    },
+    async listApiKeys({ environment, includeRevoked }) {
+      let query = db.selectFrom('api_keys').selectAll().orderBy('created_at', 'desc').orderBy('id');
+      if (environment) query = query.where('environment', '=', environment);
+      if (!includeRevoked) query = query.where('revoked_at', 'is', null);
+      return (await query.execute()).map(toApiKey);
+    },
+    async findApiKeyByHash(keyHash) {
+      const row = await db.selectFrom('api_keys').selectAll().where('key_hash', '=', keyHash).executeTakeFirst();
+      return row && toApiKey(row);
+    },
+    async revokeApiKey(id, at) {
+      const existing = await db.selectFrom('api_keys').select(['id', 'revoked_at']).where('id', '=', id).executeTakeFirst();
+      if (!existing) return false;
+      if (!existing.revoked_at) await db.updateTable('api_keys').set({ revoked_at: at }).where('id', '=', id).where('revoked_at', 'is', null).execute();
+      return true;
+    },
+  };
+}

@@ -1,0 +1,25 @@
+import { Type } from 'typebox';
+import type { App } from '../../../shared/http/server.ts';
+import { principalOf } from '../../../shared/http/authenticate.ts';
+import { Strict, bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
+import { apiKeyView, ApiKeySchema, type AuthRouteDeps } from '../auth-routes.ts';
+
+export function createApiKey(app: App, { service, guard }: AuthRouteDeps): void {
+  app.post(
+    '/auth/api-keys',
+    {
+      onRequest: guard('editor'),
+      schema: {
+        tags: ['api-keys'],
+        summary: 'Create an SDK key for one environment; the secret is in this answer only',
+        security: bearerSecurity,
+        body: Strict({ environment: Type.String({ minLength: 1, maxLength: 64 }), name: Type.String({ minLength: 1, maxLength: 200 }) }),
+        response: { 201: Type.Intersect([ApiKeySchema, Type.Object({ key: Type.String({ description: 'Shown once; stored only as a hash' }) })]), ...problemResponses },
+      },
+    },
+    async (request, reply) => {
+      const created = await service.createApiKey(request.body, principalOf(request));
+      return reply.code(201).header('cache-control', 'no-store').send({ ...apiKeyView(created), key: created.key });
+    },
+  );
+}

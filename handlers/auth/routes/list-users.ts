@@ -1,0 +1,24 @@
+import { Type } from 'typebox';
+import type { App } from '../../../shared/http/server.ts';
+import { Strict, Cursor, Limit, bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
+import { userView, UserSchema, type AuthRouteDeps } from '../auth-routes.ts';
+
+export function listUsers(app: App, { service, guard }: AuthRouteDeps): void {
+  app.get(
+    '/auth/users',
+    {
+      onRequest: guard('admin'),
+      schema: {
+        tags: ['users'],
+        summary: 'List accounts (admin)',
+        security: bearerSecurity,
+        querystring: Strict({ limit: Limit, cursor: Type.Optional(Cursor) }),
+        response: { 200: Type.Object({ items: Type.Array(UserSchema), nextCursor: Type.Union([Type.String(), Type.Null()]) }), ...problemResponses },
+      },
+    },
+    async (request) => {
+      const page = await service.listUsers({ limit: request.query.limit, after: request.query.cursor });
+      return { items: page.items.map(userView), nextCursor: page.nextCursor };
+    },
+  );
+}

@@ -1,0 +1,36 @@
+import type { Cache } from './cache.ts';
+
+/** In-process cache for one process (all-in-one, unit tests): same semantics as the Redis one, expiry included. */
+export function createMemoryCache(now: () => number = Date.now): Cache {
+  const counters = new Map<string, { count: number; expiresAt: number }>();
+  const live = (key: string) => {
+    const entry = counters.get(key);
+    if (entry && entry.expiresAt <= now()) {
+      counters.delete(key);
+      return undefined;
+    }
+    return entry;
+  };
+  return {
+    async increment(key, windowSeconds) {
+      const entry = live(key) ?? { count: 0, expiresAt: now() + windowSeconds * 1000 };
+      entry.count += 1;
+      counters.set(key, entry);
+      return entry.count;
+    },
+    async count(key) {
+      return live(key)?.count ?? 0;
+    },
+    async ttl(key) {
+      const entry = live(key);
+      return entry ? Math.ceil((entry.expiresAt - now()) / 1000) : 0;
+    },
+    async delete(key) {
+      counters.delete(key);
+    },
+    async ping() {},
+    async close() {
+      counters.clear();
+    },
+  };
+}

@@ -1,0 +1,122 @@
+import { Type, type Static, type TSchema } from 'typebox';
+import { Value } from 'typebox/value';
+import platformNames from '../contracts/platform-names.json' with { type: 'json' };
+
+/**
+ * The whole process environment, parsed once at start-up with one schema. Every role (service or worker) reads the
+ * same schema; what a role additionally needs is checked by `requireFor`. A bad or missing variable stops the
+ * process with a message naming each one.
+ */
+const Slug = Type.String({ pattern: '^[a-z0-9]+(?:[-_][a-z0-9]+)*$', maxLength: 64 });
+const Url = Type.String({ pattern: '^[a-z][a-z0-9+.-]*://.+' });
+const Port = Type.Integer({ minimum: 1, maximum: 65535 });
+
+export const ConfigSchema = Type.Object({
+  NODE_ENV: Type.Enum(['development', 'production', 'test'], { default: 'development' }),
+  LOG_LEVEL: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info' }),
+  HOST: Type.String({ default: '0.0.0.0', minLength: 1 }),
+  /** Overrides the role's port from platform-names.json (only meaningful when one process runs one role). */
+  PORT: Type.Optional(Port),
+  TRUST_PROXY: Type.Boolean({ default: false, description: 'Behind a load balancer: take the client address from X-Forwarded-For.' }),
+  BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, maximum: 10_485_760, default: 262_144 }),
+  SHUTDOWN_TIMEOUT_MS: Type.Integer({ minimum: 0, maximum: 120_000, default: 20_000 }),
+
+  /** PostgreSQL of the role's own database; when unset, pg's standard PGHOST/PGUSER/PGPASSWORD/PGDATABASE apply. */
+  DATABASE_URL: Type.Optional(Url),
+  DATABASE_POOL_MAX: Type.Integer({ minimum: 1, maximum: 200, default: 10 }),
+  DATABASE_SSL: Type.Enum(['off', 'require', 'verify-full'], { default: 'off' }),
+  /** Redis (ElastiCache in production). Unset means an in-process cache: fine for one process, not for a fleet. */
+  REDIS_URL: Type.Optional(Url),
+  REDIS_PASSWORD: Type.Optional(Type.String({ minLength: 1 })),
+  REDIS_KEY_PREFIX: Type.String({ default: 'tm:' }),
+
+  ENVIRONMENTS: Type.Array(Slug, { minItems: 1, maxItems: 50, uniqueItems: true, default: ['development', 'production'] }),
+
+  AUTH_URL: Url,
+  JWT_ISSUER: Type.String({ default: 'togglemaster', minLength: 1 }),
+  JWT_AUDIENCE: Type.String({ default: 'togglemaster', minLength: 1 }),
+  ACCESS_TOKEN_TTL_SECONDS: Type.Integer({ minimum: 60, maximum: 86_400, default: 900 }),
+  /** PKCS#8 PEM of the ES256 signing key (auth only). Required in production; generated per process otherwise. */
+  AUTH_JWT_PRIVATE_KEY: Type.Optional(Type.String({ pattern: '-----BEGIN PRIVATE KEY-----' })),
+  ADMIN_EMAIL: Type.Optional(Type.String({ format: 'email', maxLength: 254 })),
+  ADMIN_PASSWORD: Type.Optional(Type.String({ minLength: 12, maxLength: 256 })),
+  LOGIN_MAX_FAILURES_PER_ACCOUNT: Type.Integer({ minimum: 1, default: 5, description: 'per 15 minutes' }),
+  LOGIN_MAX_ATTEMPTS_PER_ADDRESS: Type.Integer({ minimum: 1, default: 30, description: 'per minute' }),
+
+  OTEL_EXPORTER_OTLP_ENDPOINT: Type.Optional(Url),
+  OTEL_SERVICE_NAME: Type.Optional(Type.String({ minLength: 1 })),
+
+  /** Apply the role's database migrations at start (the all-in-one process always does; production runs `migrate`). */
+  MIGRATE_ON_START: Type.Boolean({ default: false }),
+  /** Where the all-in-one process keeps its embedded database. */
+  DATA_DIR: Type.String({ default: '.togglemaster', minLength: 1 }),
+  SEED_DEMO: Type.Boolean({ default: true }),
+});
+
+export type Config = Static<typeof ConfigSchema>;
+export const knownVariables = Object.keys(ConfigSchema.properties) as (keyof Config)[];
+
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+const defaultAuthUrl = `http://127.0.0.1:${platformNames.services.auth.port}`;
+
+/** Comma-separated lists and booleans arrive as strings; everything else is converted by the schema. */
+function preprocess(env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const raw: Record<string, unknown> = {};
+  for (const key of knownVariables) {
+    const value = env[key];
+    if (value === undefined || value === '') continue;
+    const schema: TSchema = ConfigSchema.properties[key];
+    if (Type.IsArray(schema)) raw[key] = value.split(',').map((s) => s.trim()).filter(Boolean);
+    else if (Type.IsBoolean(schema)) raw[key] = ({ true: true, '1': true, false: false, '0': false } as Record<string, boolean>)[value.toLowerCase()] ?? value;
+    else raw[key] = value;
+  }
+  raw.AUTH_URL ??= defaultAuthUrl;
+  return raw;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const value = Value.Convert(ConfigSchema, Value.Default(ConfigSchema, preprocess(env)));
+  if (!Value.Check(ConfigSchema, value)) {
+    const problems = Value.Errors(ConfigSchema, value).map((e) => {
+      const name = e.instancePath.split('/')[1] ?? e.instancePath;
+      // Never echo a value back: some of these are secrets.
+      return name ? `${name}: ${e.message}` : e.message;
+    });
+    throw new ConfigError([...new Set(problems)]);
+  }
+  return value;
+}
+
+export type Role = 'auth' | 'flags' | 'targeting' | 'evaluation' | 'analytics';
+
+/** What each role needs beyond the schema's defaults, checked after parsing so every problem is named at once. */
+export function requireFor(config: Config, roles: readonly Role[], options: { embedded?: boolean } = {}): void {
+  const problems: string[] = [];
+  const production = config.NODE_ENV === 'production';
+  const usesDatabase = roles.some((r) => r === 'auth' || r === 'flags' || r === 'targeting');
+  if (usesDatabase && !options.embedded && !config.DATABASE_URL && !process.env.PGHOST) {
+    problems.push('DATABASE_URL: required (or PGHOST with PGUSER/PGPASSWORD/PGDATABASE)');
+  }
+  if (production && roles.includes('auth') && !config.AUTH_JWT_PRIVATE_KEY) {
+    problems.push('AUTH_JWT_PRIVATE_KEY: required in production (PKCS#8 PEM of an ES256 key)');
+  }
+  if (production && !options.embedded && !config.REDIS_URL) {
+    problems.push('REDIS_URL: required in production (rate limits and caches must be shared by all replicas)');
+  }
+  if ((config.ADMIN_EMAIL === undefined) !== (config.ADMIN_PASSWORD === undefined)) {
+    problems.push('ADMIN_EMAIL and ADMIN_PASSWORD: set both or neither');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+}
+
+export function portOf(role: Role, config: Pick<Config, 'PORT'>, single: boolean): number {
+  return single && config.PORT !== undefined ? config.PORT : platformNames.services[role].port;
+}

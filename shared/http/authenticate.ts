@@ -1,0 +1,88 @@
+import { createRemoteJWKSet, jwtVerify, errors as joseErrors, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import type { FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import { AppError } from './problem.ts';
+
+export const roles = ['viewer', 'editor', 'admin'] as const;
+export type UserRole = (typeof roles)[number];
+export const RoleSchema = Type.Enum([...roles]);
+
+export interface Principal {
+  userId: string;
+  email: string;
+  role: UserRole;
+}
+
+/** The one algorithm tokens are signed with; anything else (`none`, HS256 with the public key…) is refused. */
+export const tokenAlgorithm = 'ES256';
+
+export interface TokenVerifier {
+  verify(token: string): Promise<Principal>;
+}
+
+interface Claims {
+  sub: string;
+  email: string;
+  role: UserRole;
+}
+
+function isClaims(payload: JWTPayload): payload is JWTPayload & Claims {
+  return typeof payload.sub === 'string' && payload.sub.length > 0 && typeof payload.email === 'string' && roles.includes(payload.role as UserRole);
+}
+
+/** Verifies access tokens locally against the auth service's JWKS (fetched once, refreshed on an unknown `kid`). */
+export function createTokenVerifier(options: { keys: JWTVerifyGetKey | URL; issuer: string; audience: string }): TokenVerifier {
+  const getKey = options.keys instanceof URL ? createRemoteJWKSet(options.keys, { cooldownDuration: 30_000, cacheMaxAge: 600_000 }) : options.keys;
+  return {
+    async verify(token) {
+      try {
+        const { payload } = await jwtVerify(token, getKey, {
+          issuer: options.issuer,
+          audience: options.audience,
+          algorithms: [tokenAlgorithm],
+          requiredClaims: ['exp', 'iat', 'sub'],
+        });
+        if (!isClaims(payload)) throw new AppError('UNAUTHENTICATED', 'The access token lacks the expected claims');
+        return { userId: payload.sub, email: payload.email, role: payload.role };
+      } catch (error) {
+        if (error instanceof AppError) throw error;
+        if (error instanceof joseErrors.JWTExpired) throw new AppError('UNAUTHENTICATED', 'The access token has expired');
+        if (error instanceof joseErrors.JOSEError) throw new AppError('UNAUTHENTICATED', 'The access token is not valid');
+        // The JWKS could not be fetched: not the caller's fault.
+        throw new AppError('SERVICE_UNAVAILABLE', 'Tokens cannot be verified right now');
+      }
+    },
+  };
+}
+
+export function bearerToken(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (!header) return undefined;
+  const [scheme, token] = header.split(' ');
+  return scheme?.toLowerCase() === 'bearer' && token ? token : undefined;
+}
+
+const rank: Record<UserRole, number> = { viewer: 0, editor: 1, admin: 2 };
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal?: Principal;
+  }
+}
+
+/** An onRequest hook (before the body is even read) that lets through only callers holding at least `minimum`, and leaves who they are on the request. */
+export function requireRole(verifier: TokenVerifier, minimum: UserRole) {
+  return async (request: FastifyRequest): Promise<void> => {
+    const token = bearerToken(request);
+    if (!token) throw new AppError('UNAUTHENTICATED', 'Send an access token as "Authorization: Bearer <token>"', { headers: { 'www-authenticate': 'Bearer' } });
+    const principal = await verifier.verify(token);
+    if (rank[principal.role] < rank[minimum]) throw new AppError('FORBIDDEN', `This needs the ${minimum} role; you are ${principal.role}`);
+    request.principal = principal;
+  };
+}
+
+/** The principal a guarded route runs as; calling it on an unguarded route is a programming error. */
+export function principalOf(request: FastifyRequest): Principal {
+  if (!request.principal) throw new Error('principalOf() on a route without requireRole()');
+  return request.principal;
+}

@@ -1,0 +1,199 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type RawServerDefault } from 'fastify';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { validatorCompiler } from './validation.ts';
+import { Registry, Histogram, collectDefaultMetrics } from 'prom-client';
+import type { Logger } from '../logging/logger.ts';
+import { AppError, problemOf, ProblemSchema, type ErrorCode, type FieldError } from './problem.ts';
+
+export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;
+
+export interface ReadinessCheck {
+  name: string;
+  check: () => Promise<void>;
+  /** A failing non-critical check makes the service `degraded` (still 200): it keeps answering without it. */
+  critical: boolean;
+}
+
+export interface HttpServerOptions {
+  /** Service name: logs, metrics and the OpenAPI document carry it. */
+  name: string;
+  title: string;
+  version?: string;
+  logger: Logger;
+  bodyLimit: number;
+  trustProxy: boolean;
+  readiness?: ReadinessCheck[];
+  /** Registers the service's routes. */
+  routes: (app: App) => void | Promise<void>;
+}
+
+const requestIdPattern = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * One HTTP server factory for every service: request ids, problem+json errors, schema validation (that also
+ * produces the OpenAPI document at /docs/<service>), /healthz, /readyz, /metrics and an orderly close.
+ */
+export async function createHttpServer(options: HttpServerOptions): Promise<{ app: App; metrics: Registry; markDraining: () => void }> {
+  const app = Fastify<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger>({
+    loggerInstance: options.logger,
+    bodyLimit: options.bodyLimit,
+    trustProxy: options.trustProxy,
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const incoming = req.headers['x-request-id'];
+      return typeof incoming === 'string' && requestIdPattern.test(incoming) ? incoming : randomUUID();
+    },
+    // Keep-alive sockets idle at close are dropped so shutdown does not wait on them; busy ones finish first.
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+    // One line per request is written by our onResponse hook (with the route template), not by fastify.
+    logController: new LogController({ disableRequestLogging: true }),
+    routerOptions: { ignoreTrailingSlash: true },
+    ajv: { plugins: [] },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.addSchema(ProblemSchema);
+
+  let draining = false;
+  const metrics = new Registry();
+  metrics.setDefaultLabels({ service: options.name });
+  collectDefaultMetrics({ register: metrics });
+  const duration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP request duration by route and status',
+    labelNames: ['method', 'route', 'status_code'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [metrics],
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    duration.observe({ method: request.method, route, status_code: reply.statusCode }, reply.elapsedTime / 1000);
+    if (reply.statusCode >= 500) request.log.error({ method: request.method, route, status: reply.statusCode }, 'request failed');
+    else request.log.debug({ method: request.method, route, status: reply.statusCode, ms: reply.elapsedTime }, 'request');
+  });
+
+  app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
+    const { code, detail, errors, headers } = toProblem(error);
+    const problem = problemOf(code, detail, request.id, errors);
+    if (problem.status >= 500) request.log.error({ err: error }, 'unhandled error');
+    if (headers) void reply.headers(headers);
+    return reply.code(problem.status).type('application/problem+json').send(problem);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).type('application/problem+json').send(problemOf('NOT_FOUND', `No route for ${request.method} ${request.url.split('?')[0]}`, request.id)),
+  );
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: options.title, version: options.version ?? '0.1.0' },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+          apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+        },
+      },
+    },
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+  });
+  await app.register(swaggerUi, { routePrefix: `/docs/${options.name}` });
+
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
+    if (draining) return reply.code(503).send({ status: 'draining', checks: {} });
+    const checks: Record<string, string> = {};
+    let status = 'ok' as 'ok' | 'degraded' | 'unavailable';
+    await Promise.all(
+      (options.readiness ?? []).map(async (c) => {
+        try {
+          await withTimeout(c.check(), 2000);
+          checks[c.name] = 'ok';
+        } catch {
+          checks[c.name] = 'failing';
+          if (c.critical) status = 'unavailable';
+          else if (status === 'ok') status = 'degraded';
+        }
+      }),
+    );
+    return reply.code(status === 'unavailable' ? 503 : 200).send({ status, checks });
+  });
+  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) =>
+    reply.type(metrics.contentType).send(await metrics.metrics()),
+  );
+
+  await app.register(async (scope) => {
+    await options.routes(scope);
+  });
+
+  return {
+    app,
+    metrics,
+    markDraining: () => {
+      draining = true;
+    },
+  };
+}
+
+function toProblem(error: FastifyError | AppError): { code: ErrorCode; detail: string; errors?: FieldError[]; headers?: Record<string, string> } {
+  if (error instanceof AppError) {
+    return { code: error.code, detail: error.message, ...(error.errors ? { errors: error.errors } : {}), ...(error.headers ? { headers: error.headers } : {}) };
+  }
+  if (error.validation) {
+    const part = error.validationContext ?? 'request';
+    const errors = error.validation.map((v) => ({ path: `${part}${v.instancePath}`, message: describeValidation(v) }));
+    return { code: 'VALIDATION_FAILED', detail: `Invalid ${part}: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}`, errors };
+  }
+  switch (error.code) {
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return { code: 'MALFORMED_JSON', detail: 'The body must be a valid, non-empty JSON document' };
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return { code: 'PAYLOAD_TOO_LARGE', detail: 'The body is larger than this service accepts' };
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return { code: 'UNSUPPORTED_MEDIA_TYPE', detail: 'Send the body as application/json' };
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return { code: 'VALIDATION_FAILED', detail: 'Content-Length does not match the body' };
+  }
+  if (error instanceof SyntaxError) return { code: 'MALFORMED_JSON', detail: 'The body must be a valid JSON document' };
+  const status = typeof error.statusCode === 'number' ? error.statusCode : 500;
+  if (status === 429) return { code: 'RATE_LIMITED', detail: 'Too many requests' };
+  if (status >= 400 && status < 500) return { code: 'VALIDATION_FAILED', detail: error.message };
+  // 5xx: the body never carries internals; the log line (with the request id) does.
+  return { code: 'INTERNAL', detail: 'An unexpected error occurred; quote the request id when reporting it' };
+}
+
+interface ValidationIssue {
+  keyword: string;
+  message?: string | undefined;
+  params: Record<string, unknown>;
+}
+
+function describeValidation(v: ValidationIssue): string {
+  if (v.keyword === 'additionalProperties') {
+    const names = (v.params.additionalProperties as string[] | undefined) ?? [v.params.additionalProperty as string];
+    return `has unknown field(s): ${names.join(', ')}`;
+  }
+  if (v.keyword === 'required') {
+    const names = (v.params.requiredProperties as string[] | undefined) ?? [v.params.missingProperty as string];
+    return `is missing required field(s): ${names.join(', ')}`;
+  }
+  return v.message ?? v.keyword;
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('timeout')), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,40 @@
+import { pino, type Logger, type LoggerOptions } from 'pino';
+import { trace } from '@opentelemetry/api';
+
+export type { Logger };
+
+/** Paths whose values never reach a log line, whatever a handler or library logs. */
+export const redactedPaths = [
+  'req.headers.authorization',
+  'req.headers["x-api-key"]',
+  'req.headers.cookie',
+  '*.password',
+  '*.key',
+  '*.accessToken',
+  '*.token',
+  '*.secret',
+  'password',
+  'accessToken',
+];
+
+export function loggerOptions(level: string, name: string): LoggerOptions {
+  return {
+    level,
+    name,
+    base: { service: name },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    redact: { paths: redactedPaths, censor: '[redacted]' },
+    formatters: { level: (label) => ({ level: label }) },
+    // Every line written inside a traced request carries its trace and span ids, so logs and traces join up.
+    mixin() {
+      const span = trace.getActiveSpan();
+      if (!span) return {};
+      const { traceId, spanId } = span.spanContext();
+      return { traceId, spanId };
+    },
+  };
+}
+
+export function createLogger(level: string, name: string): Logger {
+  return pino(loggerOptions(level, name));
+}

@@ -1,0 +1,23 @@
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import type { Config } from '../config/config.ts';
+
+/**
+ * OpenTelemetry is started only when an OTLP endpoint is configured; otherwise the API stays a no-op and costs
+ * nothing on the hot path. The SDK reads the standard OTEL_* variables itself (headers, protocol, sampler).
+ */
+export async function startTelemetry(config: Pick<Config, 'OTEL_EXPORTER_OTLP_ENDPOINT' | 'OTEL_SERVICE_NAME'>, serviceName: string): Promise<() => Promise<void>> {
+  if (!config.OTEL_EXPORTER_OTLP_ENDPOINT) return async () => {};
+  const [{ OTLPTraceExporter }, { HttpInstrumentation }, { PgInstrumentation }, { IORedisInstrumentation }] = await Promise.all([
+    import('@opentelemetry/exporter-trace-otlp-http'),
+    import('@opentelemetry/instrumentation-http'),
+    import('@opentelemetry/instrumentation-pg'),
+    import('@opentelemetry/instrumentation-ioredis'),
+  ]);
+  const sdk = new NodeSDK({
+    serviceName: config.OTEL_SERVICE_NAME ?? `togglemaster-${serviceName}`,
+    traceExporter: new OTLPTraceExporter(),
+    instrumentations: [new HttpInstrumentation(), new PgInstrumentation(), new IORedisInstrumentation()],
+  });
+  sdk.start();
+  return () => sdk.shutdown();
+}

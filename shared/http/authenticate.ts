@@ -2,6 +2,7 @@ import { createRemoteJWKSet, jwtVerify, errors as joseErrors, type JWTPayload, t
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { AppError } from './problem.ts';
+import type { Config } from '../config/config.ts';
 
 export const roles = ['viewer', 'editor', 'admin'] as const;
 export type UserRole = (typeof roles)[number];
@@ -53,6 +54,11 @@ export function createTokenVerifier(options: { keys: JWTVerifyGetKey | URL; issu
       }
     },
   };
+}
+
+/** How every service but auth checks tokens: against the auth service's published JWKS. */
+export function jwksTokenVerifier(config: Pick<Config, 'AUTH_URL' | 'JWT_ISSUER' | 'JWT_AUDIENCE'>): TokenVerifier {
+  return createTokenVerifier({ keys: new URL('/auth/.well-known/jwks.json', config.AUTH_URL), issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE });
 }
 
 export function bearerToken(request: FastifyRequest): string | undefined {

@@ -57,6 +57,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<{ ap
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
+  // JSON only: a text/plain body would otherwise reach validation as a string and read as a schema error.
+  app.removeContentTypeParser('text/plain');
   app.addSchema(ProblemSchema);
 
   let draining = false;

@@ -1,7 +1,8 @@
 import { Type } from 'typebox';
 import type { App } from '../../../shared/http/server.ts';
 import { Strict, Cursor, Limit, bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
-import { userView, UserSchema, type AuthRouteDeps } from '../auth-routes.ts';
+import type { AuthRouteDeps } from '../auth-routes.ts';
+import { userView, UserSchema } from '../auth-schemas.ts';
 
 export function listUsers(app: App, { service, guard }: AuthRouteDeps): void {
   app.get(

@@ -1,0 +1,46 @@
+import { Type } from 'typebox';
+import type { FastifyReply } from 'fastify';
+import { EnvironmentPatch, EnvironmentState, FlagKey, flagTypes, Tag, Variant } from '../../shared/contracts/flag-model.ts';
+import { Timestamp } from '../../shared/http/schemas.ts';
+import { toDocument, type Flag } from './flag-store.ts';
+
+export const FlagTypeSchema = Type.Enum([...flagTypes]);
+
+export const FlagSchema = Type.Object(
+  {
+    key: FlagKey,
+    name: Type.String(),
+    description: Type.String(),
+    tags: Type.Array(Tag),
+    type: FlagTypeSchema,
+    variants: Type.Array(Variant),
+    salt: Type.String(),
+    version: Type.Integer(),
+    environments: Type.Record(Type.String(), EnvironmentState),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+  },
+  { $id: 'Flag' },
+);
+
+export const IfMatchHeaders = Type.Object({ 'if-match': Type.Optional(Type.String({ description: 'The ETag (version) this change was made against' })) });
+
+/** Answers with the flag and its version as a strong ETag, for the next If-Match. */
+export function sendFlag(reply: FastifyReply, flag: Flag, status = 200) {
+  return reply.code(status).header('etag', `"${flag.version}"`).send(toDocument(flag));
+}
+
+/** What a flag is made of, apart from its key and its per-environment state. */
+export const FlagDefinitionFields = {
+  name: Type.String({ minLength: 1, maxLength: 200 }),
+  description: Type.Optional(Type.String({ maxLength: 2000 })),
+  tags: Type.Optional(Type.Array(Tag, { maxItems: 20 })),
+  type: FlagTypeSchema,
+  variants: Type.Optional(Type.Array(Variant, { minItems: 1, maxItems: 50, description: 'Boolean flags default to on=true, off=false' })),
+};
+
+export const NewFlagBody = {
+  key: FlagKey,
+  ...FlagDefinitionFields,
+  environments: Type.Optional(Type.Record(Type.String(), EnvironmentPatch, { description: 'Initial state per environment' })),
+};

@@ -1,0 +1,262 @@
+import { randomBytes } from 'node:crypto';
+import { diff } from '../../shared/audit/diff.ts';
+import {
+  serveProblems,
+  valueProblem,
+  variantsUsedBy,
+  type EnvironmentPatch,
+  type EnvironmentState,
+  type FieldProblem,
+  type FlagType,
+  type Prerequisite,
+  type Variant,
+} from '../../shared/contracts/flag-model.ts';
+import type { Principal } from '../../shared/http/authenticate.ts';
+import { AppError } from '../../shared/http/problem.ts';
+import { toDocument, type AuditAction, type Flag, type FlagFilter, type FlagStore, type PrerequisiteEdge, type WriteOutcome } from './flag-store.ts';
+
+export interface FlagDefinition {
+  name: string;
+  description?: string | undefined;
+  tags?: string[] | undefined;
+  type: FlagType;
+  variants?: Variant[] | undefined;
+}
+
+export interface NewFlag extends FlagDefinition {
+  key: string;
+  environments?: Record<string, EnvironmentPatch> | undefined;
+}
+
+/** Keys that name a route under /flags rather than a flag. */
+const reservedKeys = new Set(['environments']);
+export const flagChangedTopic = 'flags.changed';
+const maxVariants = 50;
+
+const defaultBooleanVariants: Variant[] = [
+  { key: 'on', value: true },
+  { key: 'off', value: false },
+];
+
+function invalid(problems: FieldProblem[], summary = 'The flag is not valid'): never {
+  throw new AppError('VALIDATION_FAILED', `${summary}: ${problems.map((p) => `${p.path} ${p.message}`).join('; ')}`, { errors: problems });
+}
+
+function variantProblems(type: FlagType, variants: Variant[]): FieldProblem[] {
+  const problems: FieldProblem[] = [];
+  if (variants.length === 0) problems.push({ path: 'body/variants', message: 'must have at least one variant' });
+  if (variants.length > maxVariants) problems.push({ path: 'body/variants', message: `may have at most ${maxVariants} variants` });
+  const seen = new Set<string>();
+  variants.forEach((variant, i) => {
+    if (seen.has(variant.key)) problems.push({ path: `body/variants/${i}/key`, message: `"${variant.key}" appears twice` });
+    seen.add(variant.key);
+    const problem = valueProblem(type, variant.value);
+    if (problem) problems.push({ path: `body/variants/${i}/value`, message: problem });
+  });
+  return problems;
+}
+
+/** A new environment starts off, serving the "false"-like variant when off and the "true"-like one by default. */
+function defaultState(type: FlagType, variants: Variant[]): EnvironmentState {
+  const first = variants[0]?.key ?? '';
+  const byValue = (value: boolean) => (type === 'boolean' ? variants.find((v) => v.value === value)?.key : undefined);
+  return { enabled: false, offVariant: byValue(false) ?? first, defaultServe: { variant: byValue(true) ?? first }, prerequisites: [] };
+}
+
+export function createFlagService(deps: { store: FlagStore; environments: readonly string[]; now?: () => Date }) {
+  const { store, environments } = deps;
+  const now = deps.now ?? (() => new Date());
+
+  /** Every configured environment has a state, also one added to ENVIRONMENTS after the flag was made. */
+  function withAllEnvironments(flag: Flag): Flag {
+    const states: Record<string, EnvironmentState> = {};
+    for (const env of environments) states[env] = flag.environments[env] ?? defaultState(flag.type, flag.variants);
+    return { ...flag, environments: states };
+  }
+
+  async function load(key: string): Promise<Flag> {
+    const flag = await store.get(key);
+    if (!flag) throw new AppError('NOT_FOUND', `No flag "${key}"`);
+    return withAllEnvironments(flag);
+  }
+
+  function checkIfMatch(flag: Flag, ifMatch: string | undefined): void {
+    if (ifMatch === undefined || ifMatch.trim() === '*') return;
+    const versions = ifMatch.split(',').map((tag) => tag.trim().replace(/^W\//, '').replaceAll('"', ''));
+    if (!versions.includes(String(flag.version))) {
+      throw new AppError('PRECONDITION_FAILED', `The flag is at version ${flag.version}, not ${ifMatch}; reload it and apply your change again`);
+    }
+  }
+
+  /** State problems of one environment: variants it points at, its serve, and its prerequisites. */
+  async function stateProblems(flag: Flag, environment: string, state: EnvironmentState, path: string, edges: PrerequisiteEdge[]): Promise<FieldProblem[]> {
+    const keys = new Set(flag.variants.map((v) => v.key));
+    const problems: FieldProblem[] = [];
+    if (!keys.has(state.offVariant)) problems.push({ path: `${path}/offVariant`, message: `names no variant of this flag ("${state.offVariant}")` });
+    problems.push(...serveProblems(state.defaultServe, keys, `${path}/defaultServe`));
+    for (const [i, prerequisite] of state.prerequisites.entries()) {
+      problems.push(...(await prerequisiteProblems(flag.key, environment, prerequisite, `${path}/prerequisites/${i}`, state.prerequisites, edges)));
+    }
+    return problems;
+  }
+
+  async function prerequisiteProblems(key: string, environment: string, prerequisite: Prerequisite, path: string, own: Prerequisite[], edges: PrerequisiteEdge[]): Promise<FieldProblem[]> {
+    if (prerequisite.flagKey === key) return [{ path, message: 'a flag cannot be its own prerequisite' }];
+    const target = await store.get(prerequisite.flagKey);
+    if (!target) return [{ path: `${path}/flagKey`, message: `names no flag ("${prerequisite.flagKey}")` }];
+    if (!target.variants.some((v) => v.key === prerequisite.variant)) return [{ path: `${path}/variant`, message: `names no variant of "${prerequisite.flagKey}"` }];
+    // Would this edge close a loop? Follow the prerequisites of the prerequisite, in this environment, back to us.
+    const next = new Map<string, string[]>();
+    for (const e of edges) if (e.environment === environment && e.flagKey !== key) next.set(e.flagKey, [...(next.get(e.flagKey) ?? []), e.prerequisite.flagKey]);
+    next.set(key, own.map((p) => p.flagKey));
+    const seen = new Set<string>();
+    const stack = [prerequisite.flagKey];
+    while (stack.length > 0) {
+      const current = stack.pop()!;
+      if (current === key) return [{ path, message: `makes a cycle: "${prerequisite.flagKey}" depends on "${key}" in ${environment}` }];
+      if (seen.has(current)) continue;
+      seen.add(current);
+      stack.push(...(next.get(current) ?? []));
+    }
+    return [];
+  }
+
+  function applyPatch(state: EnvironmentState, patch: EnvironmentPatch): EnvironmentState {
+    return {
+      enabled: patch.enabled ?? state.enabled,
+      offVariant: patch.offVariant ?? state.offVariant,
+      defaultServe: patch.defaultServe ?? state.defaultServe,
+      prerequisites: patch.prerequisites ?? state.prerequisites,
+    };
+  }
+
+  function writeRecord(action: AuditAction, before: Flag | null, after: Flag | null, actor: Principal, environment: string | null = null) {
+    const beforeDoc = before && toDocument(before);
+    const afterDoc = after && toDocument(after);
+    const key = (after ?? before)!.key;
+    const version = (after ?? before)!.version;
+    return {
+      audit: {
+        flagKey: key,
+        action,
+        environment,
+        actor: { userId: actor.userId, email: actor.email },
+        at: now(),
+        version,
+        before: beforeDoc,
+        after: afterDoc,
+        changes: diff(beforeDoc && { ...beforeDoc, updatedAt: undefined, version: undefined }, afterDoc && { ...afterDoc, updatedAt: undefined, version: undefined }),
+      },
+      outbox: { topic: flagChangedTopic, aggregateKey: key, payload: { flagKey: key, version, action, environment } },
+    };
+  }
+
+  function settle(outcome: WriteOutcome, key: string): void {
+    if (outcome === 'not-found') throw new AppError('NOT_FOUND', `No flag "${key}"`);
+    if (outcome === 'stale') throw new AppError('CONFLICT', `"${key}" was changed by someone else at the same moment; reload it and try again`);
+  }
+
+  /** Other flags whose prerequisites name variants of `flag` that `variants` no longer has (or the flag itself). */
+  function brokenDependents(flag: Flag, edges: PrerequisiteEdge[], variants?: Variant[]): string[] {
+    const remaining = variants && new Set(variants.map((v) => v.key));
+    return edges
+      .filter((e) => e.prerequisite.flagKey === flag.key && e.flagKey !== flag.key && (!remaining || !remaining.has(e.prerequisite.variant)))
+      .map((e) => `${e.flagKey} (${e.environment})`);
+  }
+
+  return {
+    async list(filter: FlagFilter) {
+      const page = await store.list(filter);
+      return { items: page.items.map(withAllEnvironments), nextCursor: page.nextCursor };
+    },
+
+    get: load,
+
+    async create(input: NewFlag, actor: Principal): Promise<Flag> {
+      if (reservedKeys.has(input.key)) invalid([{ path: 'body/key', message: `"${input.key}" is reserved` }]);
+      const variants = input.variants ?? (input.type === 'boolean' ? defaultBooleanVariants : []);
+      const variantIssues = variantProblems(input.type, variants);
+      if (variantIssues.length > 0) invalid(variantIssues);
+      const at = now();
+      const flag: Flag = {
+        key: input.key,
+        name: input.name,
+        description: input.description ?? '',
+        tags: [...new Set(input.tags ?? [])],
+        type: input.type,
+        variants,
+        salt: randomBytes(8).toString('hex'),
+        version: 1,
+        environments: {},
+        createdAt: at,
+        updatedAt: at,
+      };
+      const unknown = Object.keys(input.environments ?? {}).filter((env) => !environments.includes(env));
+      if (unknown.length > 0) invalid(unknown.map((env) => ({ path: `body/environments/${env}`, message: `is not an environment (known: ${environments.join(', ')})` })));
+      const edges = input.environments ? await store.prerequisiteEdges() : [];
+      const problems: FieldProblem[] = [];
+      for (const env of environments) {
+        const state = applyPatch(defaultState(flag.type, variants), input.environments?.[env] ?? {});
+        flag.environments[env] = state;
+        problems.push(...(await stateProblems(flag, env, state, `body/environments/${env}`, edges)));
+      }
+      if (problems.length > 0) invalid(problems);
+      if (!(await store.create(flag, writeRecord('created', null, flag, actor)))) throw new AppError('CONFLICT', `A flag "${input.key}" already exists`);
+      return flag;
+    },
+
+    async update(key: string, input: FlagDefinition, ifMatch: string | undefined, actor: Principal): Promise<Flag> {
+      const current = await load(key);
+      checkIfMatch(current, ifMatch);
+      const variants = input.variants ?? (input.type === current.type ? current.variants : input.type === 'boolean' ? defaultBooleanVariants : []);
+      const variantIssues = variantProblems(input.type, variants);
+      if (variantIssues.length > 0) invalid(variantIssues);
+      const keys = new Set(variants.map((v) => v.key));
+      const inUse = Object.entries(current.environments).flatMap(([env, state]) => variantsUsedBy(state).filter((v) => !keys.has(v)).map((v) => `"${v}" (${env})`));
+      if (inUse.length > 0) throw new AppError('CONFLICT', `Variants still in use by an environment: ${[...new Set(inUse)].join(', ')}; change those environments first`);
+      const broken = brokenDependents(current, await store.prerequisiteEdges(), variants);
+      if (broken.length > 0) throw new AppError('CONFLICT', `Other flags need a variant this change removes: ${broken.join(', ')}`);
+      const next: Flag = {
+        ...current,
+        name: input.name,
+        description: input.description ?? '',
+        tags: [...new Set(input.tags ?? [])],
+        type: input.type,
+        variants,
+        version: current.version + 1,
+        updatedAt: now(),
+      };
+      settle(await store.update(next, current.version, writeRecord('updated', current, next, actor)), key);
+      return next;
+    },
+
+    async updateEnvironment(key: string, environment: string, patch: EnvironmentPatch, ifMatch: string | undefined, actor: Principal): Promise<Flag> {
+      if (!environments.includes(environment)) throw new AppError('NOT_FOUND', `No environment "${environment}" (known: ${environments.join(', ')})`);
+      const current = await load(key);
+      checkIfMatch(current, ifMatch);
+      const state = applyPatch(current.environments[environment]!, patch);
+      const next: Flag = { ...current, environments: { ...current.environments, [environment]: state }, version: current.version + 1, updatedAt: now() };
+      const problems = await stateProblems(next, environment, state, 'body', patch.prerequisites ? await store.prerequisiteEdges() : []);
+      if (problems.length > 0) invalid(problems, `The ${environment} state is not valid`);
+      settle(await store.update(next, current.version, writeRecord('environment-updated', current, next, actor, environment)), key);
+      return next;
+    },
+
+    async delete(key: string, ifMatch: string | undefined, actor: Principal): Promise<void> {
+      const current = await load(key);
+      checkIfMatch(current, ifMatch);
+      const dependents = brokenDependents(current, await store.prerequisiteEdges());
+      if (dependents.length > 0) throw new AppError('CONFLICT', `Other flags have "${key}" as a prerequisite: ${dependents.join(', ')}`);
+      settle(await store.delete(key, current.version, writeRecord('deleted', current, null, actor)), key);
+    },
+
+    /** The audit trail, newest first; it outlives the flag, so a deleted flag's history stays readable. */
+    async history(key: string, options: { limit: number; before?: number | undefined }) {
+      const page = await store.history(key, options);
+      if (page.items.length === 0 && options.before === undefined) throw new AppError('NOT_FOUND', `No flag "${key}" and no history of one`);
+      return page;
+    },
+  };
+}
+
+export type FlagService = ReturnType<typeof createFlagService>;

@@ -1,0 +1,79 @@
+import type { Change } from '../../shared/audit/diff.ts';
+import type { EnvironmentState, FlagType, Prerequisite, Variant } from '../../shared/contracts/flag-model.ts';
+import type { OutboxMessage } from '../../shared/db/outbox.ts';
+
+export interface Flag {
+  key: string;
+  name: string;
+  description: string;
+  tags: string[];
+  type: FlagType;
+  variants: Variant[];
+  /** Mixed into the bucketing hash, so two flags split the same users differently; fixed at creation. */
+  salt: string;
+  /** Grows by one with every change; the ETag and If-Match of optimistic concurrency. */
+  version: number;
+  environments: Record<string, EnvironmentState>;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** A flag as JSON: what the API answers and what the audit trail keeps as before/after. */
+export type FlagDocument = Omit<Flag, 'createdAt' | 'updatedAt'> & { createdAt: string; updatedAt: string };
+
+export const toDocument = (flag: Flag): FlagDocument => ({ ...flag, createdAt: flag.createdAt.toISOString(), updatedAt: flag.updatedAt.toISOString() });
+
+export type AuditAction = 'created' | 'updated' | 'environment-updated' | 'deleted';
+
+export interface AuditEntry {
+  id: number;
+  flagKey: string;
+  action: AuditAction;
+  environment: string | null;
+  actor: { userId: string; email: string };
+  at: Date;
+  version: number;
+  before: FlagDocument | null;
+  after: FlagDocument | null;
+  changes: Change[];
+}
+
+export type NewAuditEntry = Omit<AuditEntry, 'id'>;
+
+/** Every write carries its audit record and its outbox message, committed with it or not at all. */
+export interface WriteRecord {
+  audit: NewAuditEntry;
+  outbox: OutboxMessage;
+}
+
+export interface FlagFilter {
+  tag?: string | undefined;
+  type?: FlagType | undefined;
+  /** Case-insensitive text in key, name or description. */
+  q?: string | undefined;
+  limit: number;
+  /** Keyset pagination: flags with a key after this one. */
+  after?: string | undefined;
+}
+
+export interface PrerequisiteEdge {
+  flagKey: string;
+  environment: string;
+  prerequisite: Prerequisite;
+}
+
+export type WriteOutcome = 'ok' | 'stale' | 'not-found';
+
+/** What the flags service keeps: PostgreSQL in production, a map in unit tests, built by one factory. */
+export interface FlagStore {
+  list(filter: FlagFilter): Promise<{ items: Flag[]; nextCursor: string | null }>;
+  get(key: string): Promise<Flag | undefined>;
+  /** Every prerequisite of every flag: for cycle detection and for refusing to break a dependent flag. */
+  prerequisiteEdges(): Promise<PrerequisiteEdge[]>;
+  /** False when the key is taken. */
+  create(flag: Flag, write: WriteRecord): Promise<boolean>;
+  /** Replaces the flag if it is still at `expectedVersion`. */
+  update(flag: Flag, expectedVersion: number, write: WriteRecord): Promise<WriteOutcome>;
+  delete(key: string, expectedVersion: number, write: WriteRecord): Promise<WriteOutcome>;
+  history(key: string, options: { limit: number; before?: number | undefined }): Promise<{ items: AuditEntry[]; nextCursor: string | null }>;
+}

@@ -1,0 +1,52 @@
+import type { Kysely } from 'kysely';
+import type { Config } from '../../shared/config/config.ts';
+import { createDatabase, migrateToLatest, pingDatabase } from '../../shared/db/database.ts';
+import { jwksTokenVerifier, type TokenVerifier } from '../../shared/http/authenticate.ts';
+import { createHttpServer, type ReadinessCheck } from '../../shared/http/server.ts';
+import type { Logger } from '../../shared/logging/logger.ts';
+import { listen, type ServiceContext, type StartedService } from '../../shared/runtime/service.ts';
+import { createFlagService } from './flag-service.ts';
+import type { FlagStore } from './flag-store.ts';
+import { createMemoryFlagStore } from './flag-store.memory.ts';
+import { createPostgresFlagStore, type FlagsDatabase } from './flag-store.postgres.ts';
+import { flagsRoutes } from './flags-routes.ts';
+import { flagsMigrations } from './migrations/index.ts';
+
+export const flagsSchema = 'flags';
+
+/** One factory for both stores: PostgreSQL when given a database, memory otherwise (unit tests). */
+export function createFlagStore(db?: Kysely<FlagsDatabase>): FlagStore {
+  return db ? createPostgresFlagStore(db) : createMemoryFlagStore();
+}
+
+export async function migrateFlags(db: Kysely<FlagsDatabase>): Promise<string[]> {
+  return migrateToLatest(db as Kysely<unknown>, flagsSchema, flagsMigrations);
+}
+
+export async function buildFlagsApp(deps: { config: Config; logger: Logger; store: FlagStore; verifier: TokenVerifier; readiness?: ReadinessCheck[] }) {
+  const service = createFlagService({ store: deps.store, environments: deps.config.ENVIRONMENTS });
+  const served = await createHttpServer({
+    name: 'flags',
+    title: 'ToggleMaster flags',
+    logger: deps.logger,
+    bodyLimit: deps.config.BODY_LIMIT_BYTES,
+    trustProxy: deps.config.TRUST_PROXY,
+    readiness: deps.readiness ?? [],
+    routes: flagsRoutes(service, deps.config.ENVIRONMENTS, deps.verifier),
+  });
+  return { ...served, service };
+}
+
+export async function startFlags(ctx: ServiceContext): Promise<StartedService> {
+  if (!ctx.pool) throw new Error('flags needs its database');
+  const db = createDatabase<FlagsDatabase>(ctx.pool, flagsSchema);
+  if (ctx.config.MIGRATE_ON_START) await migrateFlags(db);
+  const served = await buildFlagsApp({
+    config: ctx.config,
+    logger: ctx.logger.child({ service: 'flags' }),
+    store: createFlagStore(db),
+    verifier: jwksTokenVerifier(ctx.config),
+    readiness: [{ name: 'postgres', critical: true, check: () => pingDatabase(db as Kysely<unknown>) }],
+  });
+  return listen('flags', served, ctx);
+}

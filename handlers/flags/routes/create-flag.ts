@@ -1,0 +1,22 @@
+import type { App } from '../../../shared/http/server.ts';
+import { principalOf } from '../../../shared/http/authenticate.ts';
+import { Strict, bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
+import type { FlagRouteDeps } from '../flags-routes.ts';
+import { FlagSchema, NewFlagBody, sendFlag } from '../flag-schemas.ts';
+
+export function createFlag(app: App, { service, guard }: FlagRouteDeps): void {
+  app.post(
+    '/flags',
+    {
+      onRequest: guard('editor'),
+      schema: {
+        tags: ['flags'],
+        summary: 'Create a flag (off in every environment unless said otherwise)',
+        security: bearerSecurity,
+        body: Strict(NewFlagBody),
+        response: { 201: FlagSchema, ...problemResponses },
+      },
+    },
+    async (request, reply) => sendFlag(reply, await service.create(request.body, principalOf(request)), 201),
+  );
+}

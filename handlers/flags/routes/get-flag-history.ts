@@ -1,0 +1,40 @@
+import { Type } from 'typebox';
+import type { App } from '../../../shared/http/server.ts';
+import { FlagKey } from '../../../shared/contracts/flag-model.ts';
+import { Limit, Strict, Timestamp, bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
+import type { FlagRouteDeps } from '../flags-routes.ts';
+
+const AuditEntrySchema = Type.Object({
+  id: Type.Integer(),
+  flagKey: Type.String(),
+  action: Type.Enum(['created', 'updated', 'environment-updated', 'deleted']),
+  environment: Type.Union([Type.String(), Type.Null()]),
+  actor: Type.Object({ userId: Type.String(), email: Type.String() }),
+  at: Timestamp,
+  version: Type.Integer(),
+  changes: Type.Array(Type.Object({ path: Type.String(), before: Type.Unknown(), after: Type.Unknown() })),
+  before: Type.Unknown({ description: 'The flag before the change (null when created)' }),
+  after: Type.Unknown({ description: 'The flag after the change (null when deleted)' }),
+});
+
+export function getFlagHistory(app: App, { service, guard }: FlagRouteDeps): void {
+  app.get(
+    '/flags/:key/history',
+    {
+      onRequest: guard('viewer'),
+      schema: {
+        tags: ['flags'],
+        summary: 'Who changed what and when, newest first, with the before and after of each change',
+        security: bearerSecurity,
+        params: Strict({ key: FlagKey }),
+        querystring: Strict({ limit: Limit, cursor: Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$' })) }),
+        response: { 200: Type.Object({ items: Type.Array(AuditEntrySchema), nextCursor: Type.Union([Type.String(), Type.Null()]) }), ...problemResponses },
+      },
+    },
+    async (request) => {
+      const { limit, cursor } = request.query;
+      const page = await service.history(request.params.key, { limit, before: cursor === undefined ? undefined : Number(cursor) });
+      return { items: page.items.map((e) => ({ ...e, at: e.at.toISOString() })), nextCursor: page.nextCursor };
+    },
+  );
+}

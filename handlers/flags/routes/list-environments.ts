@@ -1,0 +1,15 @@
+import { Type } from 'typebox';
+import type { App } from '../../../shared/http/server.ts';
+import { bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
+import type { FlagRouteDeps } from '../flags-routes.ts';
+
+export function listEnvironments(app: App, { environments, guard }: FlagRouteDeps): void {
+  app.get(
+    '/flags/environments',
+    {
+      onRequest: guard('viewer'),
+      schema: { tags: ['environments'], summary: 'The environments every flag has a state in', security: bearerSecurity, response: { 200: Type.Object({ items: Type.Array(Type.String()) }), ...problemResponses } },
+    },
+    async () => ({ items: [...environments] }),
+  );
+}

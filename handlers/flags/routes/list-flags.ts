@@ -1,0 +1,34 @@
+import { Type } from 'typebox';
+import type { App } from '../../../shared/http/server.ts';
+import { Tag } from '../../../shared/contracts/flag-model.ts';
+import { Cursor, Limit, Strict, bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
+import { toDocument } from '../flag-store.ts';
+import type { FlagRouteDeps } from '../flags-routes.ts';
+import { FlagSchema, FlagTypeSchema } from '../flag-schemas.ts';
+
+export function listFlags(app: App, { service, guard }: FlagRouteDeps): void {
+  app.get(
+    '/flags',
+    {
+      onRequest: guard('viewer'),
+      schema: {
+        tags: ['flags'],
+        summary: 'List flags, filtered by tag, type and text, a page at a time (by key)',
+        security: bearerSecurity,
+        querystring: Strict({
+          tag: Type.Optional(Tag),
+          type: Type.Optional(FlagTypeSchema),
+          q: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'Text in key, name or description' })),
+          limit: Limit,
+          cursor: Type.Optional(Cursor),
+        }),
+        response: { 200: Type.Object({ items: Type.Array(FlagSchema), nextCursor: Type.Union([Type.String(), Type.Null()]) }), ...problemResponses },
+      },
+    },
+    async (request) => {
+      const { cursor, ...filter } = request.query;
+      const page = await service.list({ ...filter, after: cursor });
+      return { items: page.items.map(toDocument), nextCursor: page.nextCursor };
+    },
+  );
+}

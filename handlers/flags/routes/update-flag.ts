@@ -1,0 +1,25 @@
+import type { App } from '../../../shared/http/server.ts';
+import { principalOf } from '../../../shared/http/authenticate.ts';
+import { FlagKey } from '../../../shared/contracts/flag-model.ts';
+import { Strict, bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
+import type { FlagRouteDeps } from '../flags-routes.ts';
+import { FlagDefinitionFields, FlagSchema, IfMatchHeaders, sendFlag } from '../flag-schemas.ts';
+
+export function updateFlag(app: App, { service, guard }: FlagRouteDeps): void {
+  app.put(
+    '/flags/:key',
+    {
+      onRequest: guard('editor'),
+      schema: {
+        tags: ['flags'],
+        summary: "Replace a flag's definition (name, description, tags, type, variants); If-Match guards against lost updates",
+        security: bearerSecurity,
+        params: Strict({ key: FlagKey }),
+        headers: IfMatchHeaders,
+        body: Strict(FlagDefinitionFields),
+        response: { 200: FlagSchema, ...problemResponses },
+      },
+    },
+    async (request, reply) => sendFlag(reply, await service.update(request.params.key, request.body, request.headers['if-match'], principalOf(request))),
+  );
+}

@@ -1,0 +1,114 @@
+import { Type, type Static } from 'typebox';
+import { Strict } from '../http/schemas.ts';
+
+/**
+ * The flag model every service shares: the flags service stores it, targeting references it, the evaluation
+ * engine reads it. Schemas here also produce the OpenAPI documents and the TypeScript types.
+ */
+export const flagTypes = ['boolean', 'string', 'number', 'json'] as const;
+export type FlagType = (typeof flagTypes)[number];
+
+export const FlagKey = Type.String({
+  pattern: '^[a-z0-9]+(?:[-_.][a-z0-9]+)*$',
+  minLength: 1,
+  maxLength: 100,
+  description: 'Lower-case slug: letters, digits, and - _ . between them',
+});
+export const VariantKey = Type.String({ pattern: '^[A-Za-z0-9]+(?:[-_.][A-Za-z0-9]+)*$', minLength: 1, maxLength: 64 });
+export const Tag = Type.String({ pattern: '^[a-z0-9]+(?:[-_.:/][a-z0-9]+)*$', minLength: 1, maxLength: 50 });
+
+export const Variant = Strict({
+  key: VariantKey,
+  value: Type.Unknown({ description: "A value of the flag's type" }),
+  name: Type.Optional(Type.String({ maxLength: 200 })),
+});
+export type Variant = Static<typeof Variant>;
+
+/** Weights are percentages with at most three decimals: 100,000 buckets, one per thousandth of a percent. */
+export const weightScale = 1000;
+export const bucketCount = 100 * weightScale;
+
+export const Serve = Strict(
+  {
+    variant: Type.Optional(VariantKey),
+    rollout: Type.Optional(Type.Array(Strict({ variant: VariantKey, weight: Type.Number({ minimum: 0, maximum: 100 }) }), { minItems: 1, maxItems: 50 })),
+    bucketBy: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'Context attribute to bucket on (default: targetingKey)' })),
+  },
+  { description: 'Exactly one of `variant` or `rollout` (weights in percent, up to three decimals, total 100)' },
+);
+export type Serve = Static<typeof Serve>;
+
+export const Prerequisite = Strict({ flagKey: FlagKey, variant: VariantKey });
+export type Prerequisite = Static<typeof Prerequisite>;
+
+export const EnvironmentState = Strict({
+  enabled: Type.Boolean(),
+  offVariant: VariantKey,
+  defaultServe: Serve,
+  prerequisites: Type.Array(Prerequisite, { maxItems: 20 }),
+});
+export type EnvironmentState = Static<typeof EnvironmentState>;
+
+export const EnvironmentPatch = Strict(
+  {
+    enabled: Type.Optional(Type.Boolean()),
+    offVariant: Type.Optional(VariantKey),
+    defaultServe: Type.Optional(Serve),
+    prerequisites: Type.Optional(Type.Array(Prerequisite, { maxItems: 20 })),
+  },
+  { minProperties: 1 },
+);
+export type EnvironmentPatch = Static<typeof EnvironmentPatch>;
+
+export interface FieldProblem {
+  path: string;
+  message: string;
+}
+
+const maxStringValue = 10_000;
+
+/** Whether a variant value fits the flag's type; the answer is a message, or undefined when it fits. */
+export function valueProblem(type: FlagType, value: unknown): string | undefined {
+  switch (type) {
+    case 'boolean':
+      return typeof value === 'boolean' ? undefined : 'must be a boolean for a boolean flag';
+    case 'string':
+      if (typeof value !== 'string') return 'must be a string for a string flag';
+      return value.length > maxStringValue ? `must be at most ${maxStringValue} characters` : undefined;
+    case 'number':
+      return typeof value === 'number' && Number.isFinite(value) ? undefined : 'must be a finite number for a number flag';
+    case 'json':
+      return value === undefined ? 'is required' : undefined;
+  }
+}
+
+/** Checks a serve against the flag's variants: one of the two forms, known variants, weights that add to 100. */
+export function serveProblems(serve: Serve, variantKeys: ReadonlySet<string>, path: string): FieldProblem[] {
+  const problems: FieldProblem[] = [];
+  if ((serve.variant === undefined) === (serve.rollout === undefined)) {
+    return [{ path, message: 'must have exactly one of "variant" or "rollout"' }];
+  }
+  if (serve.variant !== undefined) {
+    if (!variantKeys.has(serve.variant)) problems.push({ path: `${path}/variant`, message: `names no variant of this flag ("${serve.variant}")` });
+    if (serve.bucketBy !== undefined) problems.push({ path: `${path}/bucketBy`, message: 'only applies to a rollout' });
+    return problems;
+  }
+  let total = 0;
+  const seen = new Set<string>();
+  for (const [i, slice] of (serve.rollout ?? []).entries()) {
+    if (!variantKeys.has(slice.variant)) problems.push({ path: `${path}/rollout/${i}/variant`, message: `names no variant of this flag ("${slice.variant}")` });
+    if (seen.has(slice.variant)) problems.push({ path: `${path}/rollout/${i}/variant`, message: 'appears twice in the rollout' });
+    seen.add(slice.variant);
+    const scaled = slice.weight * weightScale;
+    if (Math.abs(scaled - Math.round(scaled)) > 1e-6) problems.push({ path: `${path}/rollout/${i}/weight`, message: 'may have at most three decimals' });
+    total += Math.round(scaled);
+  }
+  if (total !== bucketCount) problems.push({ path: `${path}/rollout`, message: `weights must total 100 (they total ${total / weightScale})` });
+  return problems;
+}
+
+/** The variant keys a state points at, to tell whether removing a variant would break it. */
+export function variantsUsedBy(state: EnvironmentState): string[] {
+  const serve = state.defaultServe;
+  return [state.offVariant, ...(serve.variant !== undefined ? [serve.variant] : []), ...(serve.rollout ?? []).map((s) => s.variant)];
+}

@@ -1,0 +1,41 @@
+import { sql, type Generated, type Kysely, type Transaction } from 'kysely';
+
+/**
+ * The transactional outbox: a service writes its change and an outbox row in one transaction, so a change that
+ * committed is always published (a relay drains the table), and nothing is published for a change that did not.
+ */
+export interface OutboxMessage {
+  topic: string;
+  /** What changed, e.g. the flag key; consumers invalidate by it. */
+  aggregateKey: string;
+  payload: Record<string, unknown>;
+}
+
+export interface OutboxTable {
+  id: Generated<number>;
+  topic: string;
+  aggregate_key: string;
+  payload: string;
+  created_at: Date;
+  published_at: Date | null;
+}
+
+export async function createOutboxTable(db: Kysely<unknown>): Promise<void> {
+  await db.schema
+    .createTable('outbox')
+    .addColumn('id', 'bigserial', (c) => c.primaryKey())
+    .addColumn('topic', 'text', (c) => c.notNull())
+    .addColumn('aggregate_key', 'text', (c) => c.notNull())
+    .addColumn('payload', 'jsonb', (c) => c.notNull())
+    .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+    .addColumn('published_at', 'timestamptz')
+    .execute();
+  await db.schema.createIndex('outbox_unpublished').on('outbox').column('id').where(sql.ref('published_at'), 'is', null).execute();
+}
+
+export async function appendOutbox(tx: Transaction<{ outbox: OutboxTable }>, message: OutboxMessage): Promise<void> {
+  await tx
+    .insertInto('outbox')
+    .values({ topic: message.topic, aggregate_key: message.aggregateKey, payload: JSON.stringify(message.payload), created_at: new Date(), published_at: null })
+    .execute();
+}

@@ -72,7 +72,8 @@ const row = (flag: Flag) => ({
 
 const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
 
-export function createPostgresFlagStore(db: Kysely<FlagsDatabase>): FlagStore {
+/** `schema` names the PostgreSQL schema for the one raw query (the schema plugin does not rewrite raw SQL). */
+export function createPostgresFlagStore(db: Kysely<FlagsDatabase>, schema: string): FlagStore {
   async function record(tx: Transaction<FlagsDatabase>, write: WriteRecord): Promise<void> {
     const { audit } = write;
     await tx
@@ -122,7 +123,7 @@ export function createPostgresFlagStore(db: Kysely<FlagsDatabase>): FlagStore {
     async prerequisiteEdges() {
       const rows = await sql<{ flag_key: string; environment: string; prerequisite: Prerequisite }>`
         select f.key as flag_key, e.key as environment, p.value as prerequisite
-        from ${sql.table('flags')} f
+        from ${sql.table(`${schema}.flags`)} f
         cross join lateral jsonb_each(f.environments) e
         cross join lateral jsonb_array_elements(e.value -> 'prerequisites') p`.execute(db);
       return rows.rows.map((r) => ({ flagKey: r.flag_key, environment: r.environment, prerequisite: r.prerequisite }));

@@ -16,7 +16,7 @@ export const flagsSchema = 'flags';
 
 /** One factory for both stores: PostgreSQL when given a database, memory otherwise (unit tests). */
 export function createFlagStore(db?: Kysely<FlagsDatabase>): FlagStore {
-  return db ? createPostgresFlagStore(db) : createMemoryFlagStore();
+  return db ? createPostgresFlagStore(db, flagsSchema) : createMemoryFlagStore();
 }
 
 export async function migrateFlags(db: Kysely<FlagsDatabase>): Promise<string[]> {

@@ -16,7 +16,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('created_at', 'timestamptz', (c) => c.notNull())
     .addColumn('updated_at', 'timestamptz', (c) => c.notNull())
     .execute();
-  await sql`create index flags_tags on flags using gin (tags)`.execute(db);
+  await db.schema.createIndex('flags_tags').on('flags').using('gin').column('tags').execute();
 
   await db.schema
     .createTable('flag_audit')

@@ -1,0 +1,68 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../../shared/testing/postgres.ts';
+import { createMemoryCache } from '../../shared/cache/memory-cache.ts';
+import { createLogger } from '../../shared/logging/logger.ts';
+import { testConfig } from '../../shared/testing/config.ts';
+import { buildAuthApp, createAuthStore, migrateAuth } from './auth-app.ts';
+import type { AuthDatabase } from './auth-store.postgres.ts';
+
+describe('auth on PostgreSQL', () => {
+  let test: TestDatabase<AuthDatabase>;
+  let built: Awaited<ReturnType<typeof buildAuthApp>>;
+  const password = 'a long enough password';
+
+  beforeAll(async () => {
+    test = await createTestDatabase<AuthDatabase>('auth');
+    await migrateAuth(test.db);
+    built = await buildAuthApp({ config: testConfig(), logger: createLogger('silent', 'auth'), store: createAuthStore(test.db), cache: createMemoryCache() });
+  });
+  afterAll(async () => {
+    await built.app.close();
+    await test.drop();
+  });
+
+  const login = async (email: string) =>
+    (await built.app.inject({ method: 'POST', url: '/auth/login', payload: { email, password } })).json<{ accessToken: string }>().accessToken;
+
+  it('creates the first admin once and never overwrites it', async () => {
+    expect(await built.service.bootstrapAdmin('root@example.com', password)).toBe('created');
+    expect(await built.service.bootstrapAdmin('root@example.com', 'a different password!')).toBe('exists');
+    const row = await test.db.selectFrom('users').select(['role', 'password_hash']).where('email', '=', 'root@example.com').executeTakeFirstOrThrow();
+    expect(row.role).toBe('admin');
+    expect(row.password_hash).toMatch(/^\$argon2id\$/);
+    expect(await login('root@example.com')).toBeTruthy();
+  });
+
+  it('registers, logs in and validates against the database, refusing a duplicate email', async () => {
+    const reg = await built.app.inject({ method: 'POST', url: '/auth/register', payload: { email: 'dev@example.com', password } });
+    expect(reg.statusCode).toBe(201);
+    const dup = await built.app.inject({ method: 'POST', url: '/auth/register', payload: { email: 'DEV@example.com', password } });
+    expect(dup.statusCode).toBe(409);
+    const token = await login('dev@example.com');
+    const me = await built.app.inject({ method: 'GET', url: '/auth/validate', headers: { authorization: `Bearer ${token}` } });
+    expect(me.json()).toMatchObject({ email: 'dev@example.com', role: 'viewer' });
+  });
+
+  it('stops accepting a token of a disabled account at /auth/validate', async () => {
+    const admin = await login('root@example.com');
+    const token = await login('dev@example.com');
+    const sub = (await built.app.inject({ method: 'GET', url: '/auth/validate', headers: { authorization: `Bearer ${token}` } })).json<{ sub: string }>().sub;
+    const disabled = await built.app.inject({ method: 'PATCH', url: `/auth/users/${sub}`, headers: { authorization: `Bearer ${admin}` }, payload: { disabled: true } });
+    expect(disabled.json()).toMatchObject({ disabled: true });
+    const after = await built.app.inject({ method: 'GET', url: '/auth/validate', headers: { authorization: `Bearer ${token}` } });
+    expect(after.statusCode).toBe(401);
+  });
+
+  it('stores API keys only as hashes and refuses a revoked key', async () => {
+    const admin = await login('root@example.com');
+    const created = await built.app.inject({ method: 'POST', url: '/auth/api-keys', headers: { authorization: `Bearer ${admin}` }, payload: { environment: 'development', name: 'backend' } });
+    const { id, key } = created.json<{ id: string; key: string }>();
+    const stored = await test.db.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+    expect(JSON.stringify(stored)).not.toContain(key);
+    expect((await built.app.inject({ method: 'POST', url: '/auth/api-keys/verify', payload: { key } })).statusCode).toBe(200);
+    await built.app.inject({ method: 'DELETE', url: `/auth/api-keys/${id}`, headers: { authorization: `Bearer ${admin}` } });
+    expect((await built.app.inject({ method: 'POST', url: '/auth/api-keys/verify', payload: { key } })).statusCode).toBe(401);
+    const listed = await built.app.inject({ method: 'GET', url: '/auth/api-keys?includeRevoked=true', headers: { authorization: `Bearer ${admin}` } });
+    expect(listed.json<{ items: { id: string; revokedAt: string | null }[] }>().items.find((k) => k.id === id)?.revokedAt).not.toBeNull();
+  });
+});

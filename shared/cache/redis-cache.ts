@@ -13,6 +13,21 @@ export function createRedisClient(url: string, options: { password?: string | un
   });
 }
 
+/** Waits for the first connection, up to `ms`; false when Redis is not there (callers carry on, degraded). */
+export async function whenReady(redis: Redis, ms: number): Promise<boolean> {
+  if (redis.status === 'ready') return true;
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => done(false), ms);
+    const onReady = () => done(true);
+    function done(ready: boolean) {
+      clearTimeout(timer);
+      redis.off('ready', onReady);
+      resolve(ready);
+    }
+    redis.on('ready', onReady);
+  });
+}
+
 export function createRedisCache(redis: Redis): Cache {
   return {
     async increment(key, windowSeconds) {

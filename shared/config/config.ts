@@ -48,6 +48,8 @@ export const ConfigSchema = Type.Object({
 
   /** Apply the role's database migrations at start (the all-in-one process always does; production runs `migrate`). */
   MIGRATE_ON_START: Type.Boolean({ default: false }),
+  /** Added to every service's port in the all-in-one process, to run a second one beside the first. */
+  PORT_OFFSET: Type.Integer({ minimum: 0, maximum: 50_000, default: 0 }),
   /** Where the all-in-one process keeps its embedded database. */
   DATA_DIR: Type.String({ default: '.togglemaster', minLength: 1 }),
   SEED_DEMO: Type.Boolean({ default: true }),
@@ -117,6 +119,7 @@ export function requireFor(config: Config, roles: readonly Role[], options: { em
   if (problems.length > 0) throw new ConfigError(problems);
 }
 
-export function portOf(role: Role, config: Pick<Config, 'PORT'>, single: boolean): number {
-  return single && config.PORT !== undefined ? config.PORT : platformNames.services[role].port;
+export function portOf(role: Role, config: Pick<Config, 'PORT' | 'PORT_OFFSET'>, single: boolean): number {
+  if (single) return config.PORT ?? platformNames.services[role].port;
+  return platformNames.services[role].port + config.PORT_OFFSET;
 }

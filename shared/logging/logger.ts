@@ -21,7 +21,6 @@ export function loggerOptions(level: string, name: string): LoggerOptions {
   return {
     level,
     name,
-    base: { service: name },
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: { paths: redactedPaths, censor: '[redacted]' },
     formatters: { level: (label) => ({ level: label }) },

@@ -26,7 +26,6 @@ export interface StartedService {
 export async function listen(name: string, served: { app: App; markDraining: () => void }, ctx: ServiceContext, release: () => Promise<void> = async () => {}): Promise<StartedService> {
   const address = await served.app.listen({ host: ctx.config.HOST, port: ctx.port });
   const url = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1');
-  ctx.logger.info({ url }, `${name} listening`);
   return {
     name,
     app: served.app,

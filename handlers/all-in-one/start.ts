@@ -1,0 +1,82 @@
+import { randomBytes } from 'node:crypto';
+import { readFile, writeFile, mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { portOf, requireFor, type Config, type Role } from '../../shared/config/config.ts';
+import { createMemoryCache } from '../../shared/cache/memory-cache.ts';
+import { createPool } from '../../shared/db/database.ts';
+import type { Logger } from '../../shared/logging/logger.ts';
+import { stopOnSignal } from '../../shared/runtime/lifecycle.ts';
+import type { StartedService } from '../../shared/runtime/service.ts';
+import { migrate, services } from '../roles.ts';
+import { startEmbeddedPostgres } from './embedded-postgres.ts';
+import { seedDemo } from './seed.ts';
+
+interface LocalState {
+  adminEmail: string;
+  adminPassword: string;
+  sdkKey?: string;
+}
+
+/** What the first start made up (admin password, demo SDK key), kept beside the data so every start can print it. */
+async function localState(dataDir: string, config: Config): Promise<LocalState> {
+  const file = join(dataDir, 'all-in-one.json');
+  const saved = await readFile(file, 'utf8').then((text) => JSON.parse(text) as LocalState, () => undefined);
+  const state: LocalState = saved ?? { adminEmail: 'admin@togglemaster.local', adminPassword: randomBytes(12).toString('base64url') };
+  if (config.ADMIN_EMAIL && config.ADMIN_PASSWORD) Object.assign(state, { adminEmail: config.ADMIN_EMAIL, adminPassword: config.ADMIN_PASSWORD });
+  return state;
+}
+
+async function saveState(dataDir: string, state: LocalState): Promise<void> {
+  await writeFile(join(dataDir, 'all-in-one.json'), `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
+}
+
+/**
+ * Every service in one process, each on its production port, on embedded defaults: PGlite for PostgreSQL and an
+ * in-process cache for Redis. For trying ToggleMaster and for development, not for production.
+ */
+export async function startAllInOne(base: Config, logger: Logger, stopTelemetry: () => Promise<void>): Promise<StartedService[]> {
+  const dataDir = resolve(base.DATA_DIR);
+  await mkdir(dataDir, { recursive: true });
+  const state = await localState(dataDir, base);
+  // Loopback unless told otherwise: the embedded admin password is printed on the console.
+  const host = process.env.HOST ? base.HOST : '127.0.0.1';
+  const config: Config = { ...base, HOST: host, MIGRATE_ON_START: true, ADMIN_EMAIL: state.adminEmail, ADMIN_PASSWORD: state.adminPassword };
+  // The services find each other on loopback, at the ports this process gives them.
+  config.AUTH_URL = `http://127.0.0.1:${portOf('auth', config, false)}`;
+  const roles = Object.keys(services) as Role[];
+  requireFor(config, roles, { embedded: true });
+
+  const postgres = await startEmbeddedPostgres(join(dataDir, 'pglite'));
+  const pool = createPool(config, { connectionString: postgres.url });
+  const cache = createMemoryCache();
+  await migrate(pool, roles);
+
+  const started: StartedService[] = [];
+  const stopAll = async () => {
+    for (const service of [...started].reverse()) await service.stop();
+    await pool.end();
+    await Promise.allSettled([cache.close(), postgres.stop(), stopTelemetry()]);
+  };
+  stopOnSignal(logger, config.SHUTDOWN_TIMEOUT_MS, stopAll);
+  try {
+    for (const role of roles) started.push(await services[role]!.start({ config, logger, pool, cache, port: portOf(role, config, false) }));
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+
+  const urls = Object.fromEntries(started.map((s) => [s.name, s.url]));
+  if (config.SEED_DEMO) state.sdkKey = (await seedDemo({ urls, admin: { email: state.adminEmail, password: state.adminPassword }, sdkKey: state.sdkKey, logger })) ?? state.sdkKey;
+  await saveState(dataDir, state);
+
+  const lines = [
+    '',
+    'ToggleMaster is running (all-in-one, embedded PostgreSQL in ' + join(dataDir, 'pglite') + ')',
+    ...started.map((s) => `  ${s.name.padEnd(11)} ${s.url}   API docs: ${s.url}/docs/${s.name}`),
+    `  admin login ${state.adminEmail} / ${state.adminPassword}`,
+    ...(state.sdkKey ? [`  SDK key     ${state.sdkKey}   (environment: development)`] : []),
+    '',
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+  return started;
+}

@@ -1,0 +1,58 @@
+/**
+ * The role switch: one image, one entry point, any service or worker.
+ *   node handlers/main.ts <service>        auth | flags (one service on its port)
+ *   node handlers/main.ts migrate [svc…]   apply forward-only migrations, then exit
+ *   node handlers/main.ts all-in-one       every service in one process on embedded defaults
+ */
+import { ConfigError, loadConfig, requireFor, type Config, type Role } from '../shared/config/config.ts';
+import { startTelemetry } from '../shared/telemetry/telemetry.ts';
+
+function fail(message: string, code = 2): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(code);
+}
+
+const [command = '', ...rest] = process.argv.slice(2);
+
+let config: Config;
+try {
+  config = loadConfig();
+} catch (error) {
+  if (error instanceof ConfigError) fail(error.message);
+  throw error;
+}
+
+// Telemetry first, so the instrumentations see the modules they patch when those are loaded below.
+const stopTelemetry = await startTelemetry(config, command);
+const { createLogger } = await import('../shared/logging/logger.ts');
+const logger = createLogger(config.LOG_LEVEL, `togglemaster-${command || 'main'}`);
+const { services, isServiceRole, migrate } = await import('./roles.ts');
+const serviceNames = Object.keys(services) as Role[];
+
+try {
+  if (command === 'all-in-one') {
+    const { startAllInOne } = await import('./all-in-one/start.ts');
+    await startAllInOne(config, logger, stopTelemetry);
+  } else if (command === 'migrate') {
+    const roles = rest.length > 0 ? rest : serviceNames.filter((r) => services[r]?.database);
+    const unknown = roles.filter((r) => !isServiceRole(r) || !services[r]?.database);
+    if (unknown.length > 0) fail(`No migrations for: ${unknown.join(', ')} (services with a database: ${serviceNames.filter((r) => services[r]?.database).join(', ')})`);
+    requireFor(config, roles as Role[]);
+    const { createPool } = await import('../shared/db/database.ts');
+    const pool = createPool(config);
+    try {
+      logger.info({ applied: await migrate(pool, roles as Role[]) }, 'migrations applied');
+    } finally {
+      await pool.end();
+    }
+  } else if (isServiceRole(command)) {
+    const { startRole } = await import('./start-role.ts');
+    await startRole(command, config, logger, stopTelemetry);
+  } else {
+    fail(`Usage: node handlers/main.ts <${[...serviceNames, 'migrate', 'all-in-one'].join(' | ')}>`);
+  }
+} catch (error) {
+  if (error instanceof ConfigError) fail(error.message);
+  logger.fatal({ err: error }, 'failed to start');
+  process.exit(1);
+}

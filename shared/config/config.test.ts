@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { ConfigError, loadConfig, requireFor } from './config.ts';
+import { readFileSync } from 'node:fs';
+import { ConfigError, knownVariables, loadConfig, requireFor } from './config.ts';
 
 describe('configuration', () => {
   it('applies defaults and converts strings to the schema types', () => {
@@ -40,5 +41,11 @@ describe('configuration', () => {
     const result = spawnSync(process.execPath, ['handlers/main.ts', 'payments'], { env: { ...process.env, LOG_LEVEL: 'silent' }, encoding: 'utf8', timeout: 20_000 });
     expect(result.status).toBe(2);
     expect(result.stderr).toMatch(/Usage: .*auth \| flags/);
+  });
+
+  it('is documented: every variable the schema knows has a row in the README', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const missing = knownVariables.filter((name) => !readme.includes(`\`${name}\``));
+    expect(missing).toEqual([]);
   });
 });

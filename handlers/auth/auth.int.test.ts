@@ -65,4 +65,28 @@ describe('auth on PostgreSQL', () => {
     const listed = await built.app.inject({ method: 'GET', url: '/auth/api-keys?includeRevoked=true', headers: { authorization: `Bearer ${admin}` } });
     expect(listed.json<{ items: { id: string; revokedAt: string | null }[] }>().items.find((k) => k.id === id)?.revokedAt).not.toBeNull();
   });
+
+  it('writes nothing for a rejected request', async () => {
+    const admin = await login('root@example.com');
+    const dump = async () => ({
+      users: await test.db.selectFrom('users').selectAll().orderBy('email').execute(),
+      keys: await test.db.selectFrom('api_keys').selectAll().orderBy('id').execute(),
+    });
+    const before = await dump();
+    const rejected = [
+      { method: 'POST', url: '/auth/register', payload: { email: 'not-an-email', password } },
+      { method: 'POST', url: '/auth/register', payload: { email: 'short@example.com', password: 'short' } },
+      { method: 'POST', url: '/auth/register', payload: { email: 'extra@example.com', password, role: 'admin' } },
+      { method: 'POST', url: '/auth/api-keys', payload: { environment: 'nowhere', name: 'x' }, headers: { authorization: `Bearer ${admin}` } },
+      { method: 'POST', url: '/auth/api-keys', payload: { environment: 'development' }, headers: { authorization: `Bearer ${admin}` } },
+      { method: 'PATCH', url: '/auth/users/not-a-uuid', payload: { role: 'admin' }, headers: { authorization: `Bearer ${admin}` } },
+      { method: 'PATCH', url: '/auth/users/00000000-0000-4000-8000-000000000000', payload: {}, headers: { authorization: `Bearer ${admin}` } },
+    ] as const;
+    for (const request of rejected) {
+      const res = await built.app.inject(request);
+      expect(res.statusCode, `${request.method} ${request.url} ${JSON.stringify(request.payload)}`).toBe(400);
+      expect(res.headers['content-type']).toContain('application/problem+json');
+    }
+    expect(await dump()).toEqual(before);
+  });
 });

@@ -92,14 +92,28 @@ describe('auth service', () => {
     const viewer = await ctx.token('viewer@example.com');
     const none = await ctx.app.inject({ method: 'GET', url: '/auth/users' });
     expect(none.statusCode).toBe(401);
+    const someId = '00000000-0000-4000-8000-000000000000';
     for (const [method, url, payload] of [
       ['GET', '/auth/users', undefined],
+      ['PATCH', `/auth/users/${someId}`, { role: 'admin' }],
       ['POST', '/auth/api-keys', { environment: 'development', name: 'x' }],
       ['GET', '/auth/api-keys', undefined],
+      ['DELETE', `/auth/api-keys/${someId}`, undefined],
     ] as const) {
       const res = await ctx.app.inject({ method, url, payload, headers: { authorization: `Bearer ${viewer}` } });
       expect(res.statusCode, `${method} ${url}`).toBe(403);
+      expect((await ctx.app.inject({ method, url, payload })).statusCode, `${method} ${url} anonymous`).toBe(401);
     }
+    // Editors manage SDK keys but not people.
+    const admin = await ctx.token('admin@example.com');
+    const users = (await ctx.app.inject({ method: 'GET', url: '/auth/users', headers: { authorization: `Bearer ${admin}` } })).json<{ items: { id: string; email: string }[] }>().items;
+    await ctx.app.inject({ method: 'POST', url: '/auth/register', payload: { email: 'editor@example.com', password } });
+    const editorId = (await ctx.app.inject({ method: 'GET', url: '/auth/users', headers: { authorization: `Bearer ${admin}` } })).json<{ items: { id: string; email: string }[] }>().items.find((u) => u.email === 'editor@example.com')!.id;
+    await ctx.app.inject({ method: 'PATCH', url: `/auth/users/${editorId}`, headers: { authorization: `Bearer ${admin}` }, payload: { role: 'editor' } });
+    const editor = await ctx.token('editor@example.com');
+    expect((await ctx.app.inject({ method: 'GET', url: '/auth/users', headers: { authorization: `Bearer ${editor}` } })).statusCode).toBe(403);
+    expect((await ctx.app.inject({ method: 'PATCH', url: `/auth/users/${users[0]!.id}`, headers: { authorization: `Bearer ${editor}` }, payload: { role: 'viewer' } })).statusCode).toBe(403);
+    expect((await ctx.app.inject({ method: 'POST', url: '/auth/api-keys', headers: { authorization: `Bearer ${editor}` }, payload: { environment: 'development', name: 'e' } })).statusCode).toBe(201);
   });
 
   it('lets an admin promote a user but never remove the last admin', async () => {

@@ -1,3 +1,4 @@
+import { register } from 'node:module';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import type { Config } from '../config/config.ts';
 
@@ -7,6 +8,8 @@ import type { Config } from '../config/config.ts';
  */
 export async function startTelemetry(config: Pick<Config, 'OTEL_EXPORTER_OTLP_ENDPOINT' | 'OTEL_SERVICE_NAME'>, serviceName: string): Promise<() => Promise<void>> {
   if (!config.OTEL_EXPORTER_OTLP_ENDPOINT) return async () => {};
+  // ES modules are patched through a loader hook, which must be in place before the patched modules are imported.
+  register('@opentelemetry/instrumentation/hook.mjs', import.meta.url);
   const [{ OTLPTraceExporter }, { HttpInstrumentation }, { PgInstrumentation }, { IORedisInstrumentation }] = await Promise.all([
     import('@opentelemetry/exporter-trace-otlp-http'),
     import('@opentelemetry/instrumentation-http'),

@@ -1,5 +1,5 @@
 import type { Change } from '../../shared/audit/diff.ts';
-import type { EnvironmentState, FlagType, Prerequisite, Variant } from '../../shared/contracts/flag-model.ts';
+import type { EnvironmentState, FlagDocument, FlagType, Prerequisite, Variant } from '../../shared/contracts/flag-model.ts';
 import type { OutboxMessage } from '../../shared/db/outbox.ts';
 
 export interface Flag {
@@ -18,8 +18,7 @@ export interface Flag {
   updatedAt: Date;
 }
 
-/** A flag as JSON: what the API answers and what the audit trail keeps as before/after. */
-export type FlagDocument = Omit<Flag, 'createdAt' | 'updatedAt'> & { createdAt: string; updatedAt: string };
+export type { FlagDocument };
 
 export const toDocument = (flag: Flag): FlagDocument => ({ ...flag, createdAt: flag.createdAt.toISOString(), updatedAt: flag.updatedAt.toISOString() });
 

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Config } from '../../shared/config/config.ts';
 import { createDatabase, migrateToLatest, pingDatabase } from '../../shared/db/database.ts';
 import { jwksTokenVerifier, type TokenVerifier } from '../../shared/http/authenticate.ts';
+import { createSdkKeyVerifier, type SdkKeyVerifier } from '../../shared/http/sdk-keys.ts';
 import { createHttpServer, type ReadinessCheck } from '../../shared/http/server.ts';
 import type { Logger } from '../../shared/logging/logger.ts';
 import { listen, type ServiceContext, type StartedService } from '../../shared/runtime/service.ts';
@@ -23,7 +24,7 @@ export async function migrateFlags(db: Kysely<FlagsDatabase>): Promise<string[]>
   return migrateToLatest(db as Kysely<unknown>, flagsSchema, flagsMigrations);
 }
 
-export async function buildFlagsApp(deps: { config: Config; logger: Logger; store: FlagStore; verifier: TokenVerifier; readiness?: ReadinessCheck[] }) {
+export async function buildFlagsApp(deps: { config: Config; logger: Logger; store: FlagStore; verifier: TokenVerifier; sdkKeys: SdkKeyVerifier; readiness?: ReadinessCheck[] }) {
   const service = createFlagService({ store: deps.store, environments: deps.config.ENVIRONMENTS });
   const served = await createHttpServer({
     name: 'flags',
@@ -32,7 +33,7 @@ export async function buildFlagsApp(deps: { config: Config; logger: Logger; stor
     bodyLimit: deps.config.BODY_LIMIT_BYTES,
     trustProxy: deps.config.TRUST_PROXY,
     readiness: deps.readiness ?? [],
-    routes: flagsRoutes(service, deps.config.ENVIRONMENTS, deps.verifier),
+    routes: flagsRoutes(service, deps.config.ENVIRONMENTS, deps.verifier, deps.sdkKeys),
   });
   return { ...served, service };
 }
@@ -46,6 +47,7 @@ export async function startFlags(ctx: ServiceContext): Promise<StartedService> {
     logger: ctx.logger.child({ service: 'flags' }),
     store: createFlagStore(db),
     verifier: jwksTokenVerifier(ctx.config),
+    sdkKeys: createSdkKeyVerifier({ authUrl: ctx.config.AUTH_URL }),
     readiness: [{ name: 'postgres', critical: true, check: () => pingDatabase(db as Kysely<unknown>) }],
   });
   return listen('flags', served, ctx);

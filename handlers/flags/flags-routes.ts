@@ -1,4 +1,5 @@
-import { requireRole, type TokenVerifier, type UserRole } from '../../shared/http/authenticate.ts';
+import { requireReader, requireRole, type TokenVerifier, type UserRole } from '../../shared/http/authenticate.ts';
+import type { SdkKeyVerifier } from '../../shared/http/sdk-keys.ts';
 import type { App } from '../../shared/http/server.ts';
 import type { FlagService } from './flag-service.ts';
 import { listFlags } from './routes/list-flags.ts';
@@ -14,10 +15,12 @@ export interface FlagRouteDeps {
   service: FlagService;
   environments: readonly string[];
   guard: (minimum: UserRole) => ReturnType<typeof requireRole>;
+  /** Configuration reads: a viewer's token, or an SDK key (which sees its own environment only). */
+  reader: ReturnType<typeof requireReader>;
 }
 
-export function flagsRoutes(service: FlagService, environments: readonly string[], verifier: TokenVerifier) {
-  const deps: FlagRouteDeps = { service, environments, guard: (minimum) => requireRole(verifier, minimum) };
+export function flagsRoutes(service: FlagService, environments: readonly string[], verifier: TokenVerifier, sdkKeys: SdkKeyVerifier) {
+  const deps: FlagRouteDeps = { service, environments, guard: (minimum) => requireRole(verifier, minimum), reader: requireReader(verifier, sdkKeys) };
   return (app: App) => {
     for (const route of [listEnvironments, listFlags, createFlag, getFlag, updateFlag, deleteFlag, updateFlagEnvironment, getFlagHistory]) route(app, deps);
   };

@@ -33,6 +33,10 @@ export const ConfigSchema = Type.Object({
   ENVIRONMENTS: Type.Array(Slug, { minItems: 1, maxItems: 50, uniqueItems: true, default: ['development', 'production'] }),
 
   AUTH_URL: Url,
+  /** Where targeting and evaluation read flags (the flags service). */
+  FLAGS_URL: Url,
+  /** Where evaluation reads rules and segments (the targeting service). */
+  TARGETING_URL: Url,
   JWT_ISSUER: Type.String({ default: 'togglemaster', minLength: 1 }),
   JWT_AUDIENCE: Type.String({ default: 'togglemaster', minLength: 1 }),
   ACCESS_TOKEN_TTL_SECONDS: Type.Integer({ minimum: 60, maximum: 86_400, default: 900 }),
@@ -67,7 +71,7 @@ export class ConfigError extends Error {
   }
 }
 
-const defaultAuthUrl = `http://127.0.0.1:${platformNames.services.auth.port}`;
+const loopback = (role: 'auth' | 'flags' | 'targeting') => `http://127.0.0.1:${platformNames.services[role].port}`;
 
 /** Comma-separated lists and booleans arrive as strings; everything else is converted by the schema. */
 function preprocess(env: NodeJS.ProcessEnv): Record<string, unknown> {
@@ -80,7 +84,9 @@ function preprocess(env: NodeJS.ProcessEnv): Record<string, unknown> {
     else if (Type.IsBoolean(schema)) raw[key] = ({ true: true, '1': true, false: false, '0': false } as Record<string, boolean>)[value.toLowerCase()] ?? value;
     else raw[key] = value;
   }
-  raw.AUTH_URL ??= defaultAuthUrl;
+  raw.AUTH_URL ??= loopback('auth');
+  raw.FLAGS_URL ??= loopback('flags');
+  raw.TARGETING_URL ??= loopback('targeting');
   return raw;
 }
 

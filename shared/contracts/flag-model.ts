@@ -60,6 +60,21 @@ export const EnvironmentPatch = Strict(
 );
 export type EnvironmentPatch = Static<typeof EnvironmentPatch>;
 
+/** A flag as the flags API answers it (and as the audit trail keeps it). */
+export interface FlagDocument {
+  key: string;
+  name: string;
+  description: string;
+  tags: string[];
+  type: FlagType;
+  variants: Variant[];
+  salt: string;
+  version: number;
+  environments: Record<string, EnvironmentState>;
+  createdAt: string;
+  updatedAt: string;
+}
+
 export interface FieldProblem {
   path: string;
   message: string;

@@ -16,4 +16,6 @@ export const Uuid = Type.String({ format: 'uuid' });
 export const Limit = Type.Integer({ minimum: 1, maximum: 200, default: 50 });
 export const Cursor = Type.String({ minLength: 1, maxLength: 512 });
 
-export const bearerSecurity = [{ bearer: [] }];
+export const bearerSecurity: Record<string, string[]>[] = [{ bearer: [] }];
+/** Configuration reads: a person's token or an SDK key. */
+export const readerSecurity: Record<string, string[]>[] = [{ bearer: [] }, { apiKey: [] }];

@@ -1,20 +1,20 @@
 import { Type } from 'typebox';
 import type { App } from '../../../shared/http/server.ts';
 import { Tag } from '../../../shared/contracts/flag-model.ts';
-import { Cursor, Limit, Strict, bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
-import { toDocument } from '../flag-store.ts';
+import { Cursor, Limit, Strict, readerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
+import { readerOf } from '../../../shared/http/authenticate.ts';
 import type { FlagRouteDeps } from '../flags-routes.ts';
-import { FlagSchema, FlagTypeSchema } from '../flag-schemas.ts';
+import { documentFor, FlagSchema, FlagTypeSchema } from '../flag-schemas.ts';
 
-export function listFlags(app: App, { service, guard }: FlagRouteDeps): void {
+export function listFlags(app: App, { service, reader }: FlagRouteDeps): void {
   app.get(
     '/flags',
     {
-      onRequest: guard('viewer'),
+      onRequest: reader,
       schema: {
         tags: ['flags'],
         summary: 'List flags, filtered by tag, type and text, a page at a time (by key)',
-        security: bearerSecurity,
+        security: readerSecurity,
         querystring: Strict({
           tag: Type.Optional(Tag),
           type: Type.Optional(FlagTypeSchema),
@@ -28,7 +28,8 @@ export function listFlags(app: App, { service, guard }: FlagRouteDeps): void {
     async (request) => {
       const { cursor, ...filter } = request.query;
       const page = await service.list({ ...filter, after: cursor });
-      return { items: page.items.map(toDocument), nextCursor: page.nextCursor };
+      const who = readerOf(request);
+      return { items: page.items.map((flag) => documentFor(flag, who)), nextCursor: page.nextCursor };
     },
   );
 }

@@ -1,0 +1,26 @@
+import { AppError } from '../http/problem.ts';
+
+/** How one service calls another on behalf of someone: the caller's bearer token, or an SDK key. */
+export type Credential = { bearer: string } | { apiKey: string };
+
+function headersFor(credential: Credential): Record<string, string> {
+  return 'bearer' in credential ? { authorization: `Bearer ${credential.bearer}` } : { 'x-api-key': credential.apiKey };
+}
+
+/**
+ * GET a JSON document from another ToggleMaster service. 404 is `undefined`; the caller's own 401/403 come back
+ * as the same problem; anything else (down, slow, 5xx) is a 503 for our caller, never a 500.
+ */
+export async function getJson<T>(baseUrl: string, path: string, credential: Credential, service: string): Promise<T | undefined> {
+  let response: Response;
+  try {
+    response = await fetch(new URL(path, baseUrl), { headers: { accept: 'application/json', ...headersFor(credential) }, signal: AbortSignal.timeout(3_000) });
+  } catch {
+    throw new AppError('SERVICE_UNAVAILABLE', `The ${service} service does not answer`);
+  }
+  if (response.status === 404) return undefined;
+  if (response.status === 401) throw new AppError('UNAUTHENTICATED', `The ${service} service refused the credentials`);
+  if (response.status === 403) throw new AppError('FORBIDDEN', `The ${service} service refused: not allowed`);
+  if (!response.ok) throw new AppError('SERVICE_UNAVAILABLE', `The ${service} service answered ${response.status}`);
+  return (await response.json()) as T;
+}

@@ -1,0 +1,65 @@
+import { createHash } from 'node:crypto';
+import { AppError } from './problem.ts';
+
+export interface SdkKeyGrant {
+  keyId: string;
+  environment: string;
+}
+
+export interface SdkKeyVerifier {
+  verify(key: string): Promise<SdkKeyGrant>;
+}
+
+/**
+ * Checks SDK keys with the auth service and remembers each answer for `ttlMs` (both "valid" and "not valid"), so
+ * the hot path pays one map look-up and a revoked key stops working everywhere within `ttlMs`.
+ */
+export function createSdkKeyVerifier(options: { authUrl: string; ttlMs?: number; maxEntries?: number; now?: () => number }): SdkKeyVerifier {
+  const ttlMs = options.ttlMs ?? 5_000;
+  const maxEntries = options.maxEntries ?? 10_000;
+  const now = options.now ?? Date.now;
+  const url = new URL('/auth/api-keys/verify', options.authUrl);
+  const cache = new Map<string, { expiresAt: number; grant?: SdkKeyGrant; pending?: Promise<SdkKeyGrant> }>();
+  const invalid = () => new AppError('UNAUTHENTICATED', 'The API key is not valid or was revoked');
+
+  async function ask(key: string): Promise<SdkKeyGrant | undefined> {
+    let response: Response;
+    try {
+      response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ key }), signal: AbortSignal.timeout(2_000) });
+    } catch {
+      throw new AppError('SERVICE_UNAVAILABLE', 'API keys cannot be checked right now');
+    }
+    if (response.status === 200) return (await response.json()) as SdkKeyGrant;
+    if (response.status === 401 || response.status === 400) return undefined;
+    throw new AppError('SERVICE_UNAVAILABLE', 'API keys cannot be checked right now');
+  }
+
+  return {
+    async verify(key) {
+      // Remember keys by their hash: the map never holds a usable secret.
+      const id = createHash('sha256').update(key).digest('base64url');
+      const cached = cache.get(id);
+      const at = now();
+      if (cached && cached.expiresAt > at) {
+        if (cached.grant) return cached.grant;
+        if (cached.pending) return cached.pending;
+        throw invalid();
+      }
+      if (cache.size >= maxEntries) cache.clear();
+      const pending = ask(key).then(
+        (grant) => {
+          cache.set(id, { expiresAt: now() + ttlMs, ...(grant ? { grant } : {}) });
+          if (!grant) throw invalid();
+          return grant;
+        },
+        (error: unknown) => {
+          cache.delete(id);
+          throw error;
+        },
+      );
+      // Concurrent requests with one new key share one call to auth.
+      cache.set(id, { expiresAt: at + ttlMs, pending });
+      return pending;
+    },
+  };
+}

@@ -1,6 +1,7 @@
 import { Type, type Static } from 'typebox';
 import { Strict } from '../http/schemas.ts';
-import { FlagKey, Serve } from './flag-model.ts';
+import type { Serve } from './flag-model.ts';
+import { FlagKey } from './flag-model.ts';
 
 /**
  * Rules and segments, as the targeting service stores them and the evaluation engine reads them.

@@ -1,0 +1,24 @@
+import { Type } from 'typebox';
+import { FlagKey } from '../../../shared/contracts/flag-model.ts';
+import { principalOf } from '../../../shared/http/authenticate.ts';
+import { Strict, bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
+import type { App } from '../../../shared/http/server.ts';
+import { callerCredential, type TargetingRouteDeps } from '../targeting-routes.ts';
+import { Environment, RuleFields, RuleSchema } from '../targeting-schemas.ts';
+
+export function createRule(app: App, { service, guard }: TargetingRouteDeps): void {
+  app.post(
+    '/targeting/rules',
+    {
+      onRequest: guard('editor'),
+      schema: {
+        tags: ['rules'],
+        summary: "Add a rule to a flag in one environment (after the others, or at `priority`)",
+        security: bearerSecurity,
+        body: Strict({ flagKey: FlagKey, environment: Environment, priority: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000 })), ...RuleFields }),
+        response: { 201: RuleSchema, ...problemResponses },
+      },
+    },
+    async (request, reply) => reply.code(201).send(await service.createRule(request.body, callerCredential(request), principalOf(request))),
+  );
+}

@@ -1,0 +1,15 @@
+import { Strict, Uuid, bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
+import type { App } from '../../../shared/http/server.ts';
+import type { TargetingRouteDeps } from '../targeting-routes.ts';
+import { RuleSchema } from '../targeting-schemas.ts';
+
+export function getRule(app: App, { service, guard }: TargetingRouteDeps): void {
+  app.get(
+    '/targeting/rules/:id',
+    {
+      onRequest: guard('viewer'),
+      schema: { tags: ['rules'], summary: 'One rule', security: bearerSecurity, params: Strict({ id: Uuid }), response: { 200: RuleSchema, ...problemResponses } },
+    },
+    async (request) => service.getRule(request.params.id),
+  );
+}

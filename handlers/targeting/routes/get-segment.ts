@@ -1,0 +1,19 @@
+import { SegmentKey } from '../../../shared/contracts/targeting-model.ts';
+import { Strict, bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
+import type { App } from '../../../shared/http/server.ts';
+import type { TargetingRouteDeps } from '../targeting-routes.ts';
+import { SegmentSchema, segmentView } from '../targeting-schemas.ts';
+
+export function getSegment(app: App, { service, guard }: TargetingRouteDeps): void {
+  app.get(
+    '/targeting/segments/:key',
+    {
+      onRequest: guard('viewer'),
+      schema: { tags: ['segments'], summary: 'One segment; the ETag is its version', security: bearerSecurity, params: Strict({ key: SegmentKey }), response: { 200: SegmentSchema, ...problemResponses } },
+    },
+    async (request, reply) => {
+      const segment = await service.getSegment(request.params.key);
+      return reply.header('etag', `"${segment.version}"`).send(segmentView(segment));
+    },
+  );
+}

@@ -1,0 +1,24 @@
+import { Type } from 'typebox';
+import { FlagKey } from '../../../shared/contracts/flag-model.ts';
+import { principalOf } from '../../../shared/http/authenticate.ts';
+import { Strict, Uuid, bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
+import type { App } from '../../../shared/http/server.ts';
+import type { TargetingRouteDeps } from '../targeting-routes.ts';
+import { Environment, RuleSchema } from '../targeting-schemas.ts';
+
+export function reorderRules(app: App, { service, guard }: TargetingRouteDeps): void {
+  app.put(
+    '/targeting/rules/order',
+    {
+      onRequest: guard('editor'),
+      schema: {
+        tags: ['rules'],
+        summary: 'Set the evaluation order of the rules of a flag in one environment',
+        security: bearerSecurity,
+        body: Strict({ flagKey: FlagKey, environment: Environment, ruleIds: Type.Array(Uuid, { maxItems: 500, description: 'Every rule of that flag and environment, first to last' }) }),
+        response: { 200: Type.Object({ items: Type.Array(RuleSchema) }), ...problemResponses },
+      },
+    },
+    async (request) => ({ items: await service.reorderRules(request.body, principalOf(request)) }),
+  );
+}

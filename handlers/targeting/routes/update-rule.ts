@@ -1,0 +1,23 @@
+import { principalOf } from '../../../shared/http/authenticate.ts';
+import { Strict, Uuid, bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
+import type { App } from '../../../shared/http/server.ts';
+import { callerCredential, type TargetingRouteDeps } from '../targeting-routes.ts';
+import { RuleFields, RuleSchema } from '../targeting-schemas.ts';
+
+export function updateRule(app: App, { service, guard }: TargetingRouteDeps): void {
+  app.put(
+    '/targeting/rules/:id',
+    {
+      onRequest: guard('editor'),
+      schema: {
+        tags: ['rules'],
+        summary: "Replace a rule's name, conditions, segments and serve (its flag, environment and place stay)",
+        security: bearerSecurity,
+        params: Strict({ id: Uuid }),
+        body: Strict(RuleFields),
+        response: { 200: RuleSchema, ...problemResponses },
+      },
+    },
+    async (request) => service.updateRule(request.params.id, request.body, callerCredential(request), principalOf(request)),
+  );
+}

@@ -1,0 +1,28 @@
+import { SegmentKey } from '../../../shared/contracts/targeting-model.ts';
+import { principalOf } from '../../../shared/http/authenticate.ts';
+import { Strict, bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
+import type { App } from '../../../shared/http/server.ts';
+import type { TargetingRouteDeps } from '../targeting-routes.ts';
+import { IfMatchHeaders, SegmentFields, SegmentSchema, segmentView } from '../targeting-schemas.ts';
+
+export function updateSegment(app: App, { service, guard }: TargetingRouteDeps): void {
+  app.put(
+    '/targeting/segments/:key',
+    {
+      onRequest: guard('editor'),
+      schema: {
+        tags: ['segments'],
+        summary: 'Replace a segment; If-Match guards against lost updates',
+        security: bearerSecurity,
+        params: Strict({ key: SegmentKey }),
+        headers: IfMatchHeaders,
+        body: Strict(SegmentFields),
+        response: { 200: SegmentSchema, ...problemResponses },
+      },
+    },
+    async (request, reply) => {
+      const segment = await service.updateSegment(request.params.key, request.body, request.headers['if-match'], principalOf(request));
+      return reply.header('etag', `"${segment.version}"`).send(segmentView(segment));
+    },
+  );
+}

@@ -1,0 +1,185 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../shared/logging/logger.ts';
+import { testConfig } from '../../shared/testing/config.ts';
+import { testTokens } from '../../shared/testing/tokens.ts';
+import { fixedSdkKeys } from '../../shared/testing/sdk-keys.ts';
+import { fixedFlags, flagDocument } from '../../shared/testing/flags-client.ts';
+import type { UserRole } from '../../shared/http/authenticate.ts';
+import { buildTargetingApp } from './targeting-app.ts';
+import type { TargetingStore } from './targeting-store.ts';
+
+interface Request {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  url: string;
+  payload?: string | object;
+  headers?: Record<string, string>;
+}
+
+interface Harness {
+  store: TargetingStore;
+  /** Everything the store holds, to prove a rejected request wrote nothing. */
+  snapshot: () => Promise<unknown>;
+  /** Outbox messages written so far, oldest first (the integration harness reads the table). */
+  outbox?: () => Promise<unknown[]>;
+  close: () => Promise<void>;
+}
+
+const checkout = flagDocument('checkout', {
+  type: 'string',
+  variants: [
+    { key: 'old', value: 'old' },
+    { key: 'new', value: 'new' },
+  ],
+  environments: {
+    development: { enabled: true, offVariant: 'old', defaultServe: { variant: 'old' }, prerequisites: [] },
+    production: { enabled: true, offVariant: 'old', defaultServe: { variant: 'old' }, prerequisites: [] },
+  },
+});
+
+/** The targeting API's behaviour, run on the in-memory store (unit) and on PostgreSQL (integration). */
+export function targetingApiContract(name: string, makeHarness: () => Promise<Harness>): void {
+  describe(name, () => {
+    let harness: Harness;
+    let app: Awaited<ReturnType<typeof buildTargetingApp>>['app'];
+    let tokens: Record<UserRole, string>;
+
+    beforeAll(async () => {
+      harness = await makeHarness();
+      const { verifier, tokenFor } = await testTokens();
+      tokens = { viewer: await tokenFor('viewer'), editor: await tokenFor('editor'), admin: await tokenFor('admin') };
+      ({ app } = await buildTargetingApp({
+        config: testConfig(),
+        logger: createLogger('silent', 'targeting'),
+        store: harness.store,
+        flags: fixedFlags([checkout, flagDocument('gate')]),
+        verifier,
+        sdkKeys: fixedSdkKeys({ 'sdk-production': 'production' }),
+      }));
+    });
+    afterAll(async () => {
+      await app.close();
+      await harness.close();
+    });
+
+    const call = (role: UserRole | null, request: Request) =>
+      app.inject({ ...request, headers: { ...(role ? { authorization: `Bearer ${tokens[role]}` } : {}), ...request.headers } });
+    const rule = (overrides: Record<string, unknown> = {}) => ({
+      flagKey: 'checkout',
+      environment: 'production',
+      conditions: [{ attribute: 'country', operator: 'in', values: ['BR', 'US'] }],
+      serve: { variant: 'new' },
+      ...overrides,
+    });
+    const createRule = (overrides: Record<string, unknown> = {}) => call('editor', { method: 'POST', url: '/targeting/rules', payload: rule(overrides) });
+    const order = async () => (await call('viewer', { method: 'GET', url: '/targeting/rules?flagKey=checkout&environment=production' })).json<{ items: { id: string; name: string; priority: number }[] }>().items;
+
+    it('creates segments and rules, lists them in order, and matches a context with an explanation', async () => {
+      const segment = await call('editor', { method: 'POST', url: '/targeting/segments', payload: { key: 'beta', name: 'Beta testers', included: ['u-1'], conditions: [{ attribute: 'plan', operator: 'eq', values: ['pro'] }] } });
+      expect(segment.statusCode, segment.body).toBe(201);
+      const first = await createRule({ name: 'first', segments: ['beta'] });
+      expect(first.statusCode, first.body).toBe(201);
+      const second = await createRule({ name: 'second', serve: { rollout: [{ variant: 'old', weight: 50 }, { variant: 'new', weight: 50 }] } });
+      expect(second.statusCode).toBe(201);
+      const zeroth = await createRule({ name: 'zeroth', priority: 0, conditions: [{ attribute: 'email', operator: 'ends_with', values: ['@corp.example'] }] });
+      expect(zeroth.json()).toMatchObject({ priority: 0 });
+      expect((await order()).map((r) => [r.name, r.priority])).toEqual([['zeroth', 0], ['first', 1], ['second', 2]]);
+
+      const match = await call('viewer', { method: 'POST', url: '/targeting/match', payload: { flagKey: 'checkout', environment: 'production', context: { targetingKey: 'u-1', country: 'BR' } } });
+      expect(match.statusCode, match.body).toBe(200);
+      const body = match.json<{ result: { variant: string; reason: string; ruleId: string }; explanation: { rules: { matched: boolean }[] } }>();
+      expect(body.result).toMatchObject({ variant: 'new', reason: 'TARGETING_MATCH', ruleId: first.json<{ id: string }>().id });
+      expect(body.explanation.rules.map((r) => r.matched)).toEqual([false, true, true]);
+      const nobody = await call('viewer', { method: 'POST', url: '/targeting/match', payload: { flagKey: 'checkout', environment: 'production', context: { targetingKey: 'u-9', country: 'FR' } } });
+      expect(nobody.json()).toMatchObject({ result: { variant: 'old', reason: 'DEFAULT' } });
+    });
+
+    it('refuses unknown operators, variants, segments, flags, environments and bad weights, writing nothing', async () => {
+      const before = await harness.snapshot();
+      const cases: [Record<string, unknown>, string][] = [
+        [{ conditions: [{ attribute: 'country', operator: 'resembles', values: ['BR'] }] }, 'body/conditions/0/operator'],
+        [{ serve: { variant: 'newest' } }, 'body/serve/variant'],
+        [{ segments: ['ghosts'] }, 'body/segments'],
+        [{ conditions: [{ attribute: 'x', operator: 'in_segment', values: ['ghosts'] }] }, 'body/segments'],
+        [{ flagKey: 'nope' }, 'body/flagKey'],
+        [{ environment: 'staging' }, 'body/environment'],
+        [{ serve: { rollout: [{ variant: 'old', weight: 60 }, { variant: 'new', weight: 30 }] } }, 'body/serve/rollout'],
+        [{ conditions: [{ attribute: 'age', operator: 'gt', values: ['old'] }] }, 'body/conditions/0'],
+        [{ conditions: [{ attribute: 'v', operator: 'semver_gt', values: ['1.x'] }] }, 'body/conditions/0'],
+        [{ conditions: [{ attribute: 'email', operator: 'matches', values: ['(unclosed'] }] }, 'body/conditions/0'],
+        [{ owner: 'me' }, 'body'],
+      ];
+      for (const [overrides, path] of cases) {
+        const res = await createRule(overrides);
+        expect(res.statusCode, JSON.stringify(overrides)).toBe(400);
+        expect(res.headers['content-type']).toContain('application/problem+json');
+        const paths = res.json<{ errors?: { path: string }[] }>().errors?.map((e) => e.path) ?? [];
+        expect(paths.some((p) => p.startsWith(path)), `${JSON.stringify(overrides)} → ${paths.join(', ')}`).toBe(true);
+      }
+      expect(await harness.snapshot()).toEqual(before);
+    });
+
+    it('reorders rules only with the complete list of them', async () => {
+      const current = await order();
+      const reversed = [...current].reverse().map((r) => r.id);
+      const res = await call('editor', { method: 'PUT', url: '/targeting/rules/order', payload: { flagKey: 'checkout', environment: 'production', ruleIds: reversed } });
+      expect(res.statusCode, res.body).toBe(200);
+      expect((await order()).map((r) => r.id)).toEqual(reversed);
+      const partial = await call('editor', { method: 'PUT', url: '/targeting/rules/order', payload: { flagKey: 'checkout', environment: 'production', ruleIds: reversed.slice(1) } });
+      expect(partial.statusCode).toBe(400);
+    });
+
+    it('updates and deletes rules, keeping priorities dense', async () => {
+      const [first, second] = await order();
+      const updated = await call('editor', { method: 'PUT', url: `/targeting/rules/${first!.id}`, payload: { name: 'renamed', conditions: [], serve: { variant: 'old' } } });
+      expect(updated.json()).toMatchObject({ name: 'renamed', priority: 0 });
+      expect((await call('editor', { method: 'DELETE', url: `/targeting/rules/${first!.id}` })).statusCode).toBe(204);
+      const after = await order();
+      expect(after[0]).toMatchObject({ id: second!.id, priority: 0 });
+      expect(after.map((r) => r.priority)).toEqual(after.map((_, i) => i));
+      expect((await call('viewer', { method: 'GET', url: `/targeting/rules/${first!.id}` })).statusCode).toBe(404);
+    });
+
+    it('protects a segment in use, and refuses a stale segment write with 412', async () => {
+      await call('editor', { method: 'POST', url: '/targeting/segments', payload: { key: 'staff', name: 'Staff', included: ['a'] } });
+      const v2 = await call('editor', { method: 'PUT', url: '/targeting/segments/staff', headers: { 'if-match': '"1"' }, payload: { name: 'Staff', included: ['a', 'b'] } });
+      expect(v2.headers.etag).toBe('"2"');
+      const stale = await call('editor', { method: 'PUT', url: '/targeting/segments/staff', headers: { 'if-match': '"1"' }, payload: { name: 'Staff', included: [] } });
+      expect(stale.statusCode).toBe(412);
+      await createRule({ conditions: [{ attribute: 'targetingKey', operator: 'in_segment', values: ['staff'] }] });
+      const refused = await call('editor', { method: 'DELETE', url: '/targeting/segments/staff' });
+      expect(refused.statusCode).toBe(409);
+      expect(refused.json<{ detail: string }>().detail).toContain('checkout');
+    });
+
+    it('enforces roles and lets an SDK key read only its own environment', async () => {
+      expect((await call('viewer', { method: 'POST', url: '/targeting/rules', payload: rule() })).statusCode).toBe(403);
+      expect((await call(null, { method: 'GET', url: '/targeting/rules' })).statusCode).toBe(401);
+      expect((await call('viewer', { method: 'POST', url: '/targeting/segments', payload: { key: 'x', name: 'x' } })).statusCode).toBe(403);
+      await createRule({ environment: 'development' });
+      const sdk = await call(null, { method: 'GET', url: '/targeting/rules', headers: { 'x-api-key': 'sdk-production' } });
+      const environments = new Set(sdk.json<{ items: { environment: string }[] }>().items.map((r) => r.environment));
+      expect([...environments]).toEqual(['production']);
+      expect((await call(null, { method: 'GET', url: '/targeting/segments', headers: { 'x-api-key': 'sdk-production' } })).statusCode).toBe(200);
+      expect((await call(null, { method: 'POST', url: '/targeting/rules', headers: { 'x-api-key': 'sdk-production' }, payload: rule() })).statusCode).toBe(401);
+    });
+
+    it('records every change in the history, newest first', async () => {
+      const res = await call('viewer', { method: 'GET', url: '/targeting/history?flagKey=checkout' });
+      const actions = res.json<{ items: { action: string; entity: string; actor: { email: string } }[] }>().items;
+      expect(actions.length).toBeGreaterThan(5);
+      expect(actions.map((a) => a.action)).toContain('reordered');
+      expect(actions.map((a) => a.action)).toContain('deleted');
+      expect(actions[0]?.actor.email).toBe('editor@example.com');
+      const segmentHistory = await call('viewer', { method: 'GET', url: '/targeting/history?segmentKey=staff' });
+      expect(segmentHistory.json<{ items: { action: string }[] }>().items.map((a) => a.action)).toEqual(['updated', 'created']);
+    });
+
+    it('writes an outbox message with every change', async () => {
+      if (!harness.outbox) return;
+      const messages = await harness.outbox();
+      expect(messages.length).toBeGreaterThan(8);
+      expect(messages).toContainEqual({ kind: 'rules', flagKey: 'checkout', environment: 'production' });
+      expect(messages).toContainEqual({ kind: 'segment', key: 'staff' });
+    });
+  });
+}

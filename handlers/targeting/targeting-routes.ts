@@ -1,0 +1,37 @@
+import type { FastifyRequest } from 'fastify';
+import { bearerToken, requireReader, requireRole, type TokenVerifier, type UserRole } from '../../shared/http/authenticate.ts';
+import type { Credential } from '../../shared/clients/service-client.ts';
+import type { SdkKeyVerifier } from '../../shared/http/sdk-keys.ts';
+import type { App } from '../../shared/http/server.ts';
+import type { TargetingService } from './targeting-service.ts';
+import { listRules } from './routes/list-rules.ts';
+import { getRule } from './routes/get-rule.ts';
+import { createRule } from './routes/create-rule.ts';
+import { updateRule } from './routes/update-rule.ts';
+import { deleteRule } from './routes/delete-rule.ts';
+import { reorderRules } from './routes/reorder-rules.ts';
+import { listSegments } from './routes/list-segments.ts';
+import { getSegment } from './routes/get-segment.ts';
+import { createSegment } from './routes/create-segment.ts';
+import { updateSegment } from './routes/update-segment.ts';
+import { deleteSegment } from './routes/delete-segment.ts';
+import { matchTargeting } from './routes/match.ts';
+import { getTargetingHistory } from './routes/get-history.ts';
+
+export interface TargetingRouteDeps {
+  service: TargetingService;
+  guard: (minimum: UserRole) => ReturnType<typeof requireRole>;
+  reader: ReturnType<typeof requireReader>;
+}
+
+/** The caller's own token, passed on when targeting asks the flags service about a flag. */
+export function callerCredential(request: FastifyRequest): Credential {
+  return { bearer: bearerToken(request) ?? '' };
+}
+
+export function targetingRoutes(service: TargetingService, verifier: TokenVerifier, sdkKeys: SdkKeyVerifier) {
+  const deps: TargetingRouteDeps = { service, guard: (minimum) => requireRole(verifier, minimum), reader: requireReader(verifier, sdkKeys) };
+  return (app: App) => {
+    for (const route of [listRules, reorderRules, getRule, createRule, updateRule, deleteRule, listSegments, getSegment, createSegment, updateSegment, deleteSegment, matchTargeting, getTargetingHistory]) route(app, deps);
+  };
+}

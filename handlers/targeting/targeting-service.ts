@@ -1,0 +1,299 @@
+import { randomUUID } from 'node:crypto';
+import { diff } from '../../shared/audit/diff.ts';
+import type { FlagsClient } from '../../shared/clients/flags-client.ts';
+import type { Credential } from '../../shared/clients/service-client.ts';
+import { serveProblems, type FieldProblem, type FlagDocument, type Serve } from '../../shared/contracts/flag-model.ts';
+import type { Condition, Segment } from '../../shared/contracts/targeting-model.ts';
+import type { EvaluationContext } from '../../shared/contracts/evaluation-model.ts';
+import { compileFlag, compileSegment, conditionProblems, explainFlag, type CompiledEnvironment } from '../../shared/engine/index.ts';
+import type { Principal } from '../../shared/http/authenticate.ts';
+import { AppError } from '../../shared/http/problem.ts';
+import type { NewTargetingAuditEntry, StoredRule, StoredSegment, TargetingStore, TargetingWrite } from './targeting-store.ts';
+
+export const targetingChangedTopic = 'targeting.changed';
+
+export interface RuleInput {
+  name?: string | undefined;
+  conditions: Condition[];
+  segments?: string[] | undefined;
+  serve: Serve;
+}
+
+export interface NewRule extends RuleInput {
+  flagKey: string;
+  environment: string;
+  /** Where the rule goes: 0 is first. Absent: after the existing rules. */
+  priority?: number | undefined;
+}
+
+export interface SegmentInput {
+  name: string;
+  description?: string | undefined;
+  conditions?: Condition[] | undefined;
+  included?: string[] | undefined;
+  excluded?: string[] | undefined;
+}
+
+function invalid(problems: FieldProblem[], summary: string): never {
+  throw new AppError('VALIDATION_FAILED', `${summary}: ${problems.map((p) => `${p.path} ${p.message}`).join('; ')}`, { errors: problems });
+}
+
+const segmentKeysOf = (conditions: Condition[]) =>
+  conditions.filter((c) => c.operator === 'in_segment' || c.operator === 'not_in_segment').flatMap((c) => c.values.map(String));
+
+const ruleDocument = ({ createdAt, updatedAt, ...rule }: StoredRule) => ({ ...rule, createdAt: createdAt.toISOString(), updatedAt: updatedAt.toISOString() });
+const segmentDocument = ({ createdAt, updatedAt, ...segment }: StoredSegment) => ({ ...segment, createdAt: createdAt.toISOString(), updatedAt: updatedAt.toISOString() });
+
+export function createTargetingService(deps: { store: TargetingStore; flags: FlagsClient; environments: readonly string[]; now?: () => Date }) {
+  const { store, flags, environments } = deps;
+  const now = deps.now ?? (() => new Date());
+
+  function audit(entity: 'rule' | 'segment', key: string, action: NewTargetingAuditEntry['action'], actor: Principal, before: unknown, after: unknown, scope: { flagKey?: string; environment?: string } = {}): NewTargetingAuditEntry {
+    const strip = (doc: unknown) => (doc && typeof doc === 'object' ? { ...doc, updatedAt: undefined, version: undefined } : doc);
+    return {
+      entity,
+      entityKey: key,
+      flagKey: scope.flagKey ?? null,
+      environment: scope.environment ?? null,
+      action,
+      actor: { userId: actor.userId, email: actor.email },
+      at: now(),
+      before: before ?? null,
+      after: after ?? null,
+      changes: diff(strip(before), strip(after)),
+    };
+  }
+
+  const rulesChanged = (flagKey: string, environment: string) => ({
+    topic: targetingChangedTopic,
+    aggregateKey: `rules/${environment}/${flagKey}`,
+    payload: { kind: 'rules', flagKey, environment },
+  });
+  const segmentChanged = (key: string) => ({ topic: targetingChangedTopic, aggregateKey: `segment/${key}`, payload: { kind: 'segment', key } });
+
+  async function flagFor(flagKey: string, environment: string, credential: Credential, path = 'body'): Promise<FlagDocument> {
+    const problems: FieldProblem[] = [];
+    if (!environments.includes(environment)) problems.push({ path: `${path}/environment`, message: `is not an environment (known: ${environments.join(', ')})` });
+    const flag = await flags.getFlag(flagKey, credential);
+    if (!flag) problems.push({ path: `${path}/flagKey`, message: `names no flag ("${flagKey}")` });
+    if (problems.length > 0 || !flag) invalid(problems, 'The rule does not fit');
+    return flag;
+  }
+
+  async function checkSegmentsExist(keys: string[], path: string): Promise<FieldProblem[]> {
+    const known = new Set((await store.listSegments()).map((s) => s.key));
+    return [...new Set(keys)].filter((k) => !known.has(k)).map((k) => ({ path, message: `names no segment ("${k}")` }));
+  }
+
+  async function ruleProblems(input: RuleInput, flag: FlagDocument): Promise<FieldProblem[]> {
+    const problems = input.conditions.flatMap((condition, i) => conditionProblems(condition, `body/conditions/${i}`));
+    problems.push(...serveProblems(input.serve, new Set(flag.variants.map((v) => v.key)), 'body/serve'));
+    problems.push(...(await checkSegmentsExist([...(input.segments ?? []), ...segmentKeysOf(input.conditions)], 'body/segments')));
+    return problems;
+  }
+
+  /** Rules of one flag in one environment, in order, renumbered 0…n-1 so priorities stay dense. */
+  async function ordered(flagKey: string, environment: string): Promise<StoredRule[]> {
+    return store.listRules({ flagKey, environment });
+  }
+
+  function renumber(rules: StoredRule[], at: Date): StoredRule[] {
+    return rules.flatMap((rule, priority) => (rule.priority === priority ? [] : [{ ...rule, priority, updatedAt: at }]));
+  }
+
+  async function loadRule(id: string): Promise<StoredRule> {
+    const rule = await store.getRule(id);
+    if (!rule) throw new AppError('NOT_FOUND', `No rule ${id}`);
+    return rule;
+  }
+
+  async function loadSegment(key: string): Promise<StoredSegment> {
+    const segment = await store.getSegment(key);
+    if (!segment) throw new AppError('NOT_FOUND', `No segment "${key}"`);
+    return segment;
+  }
+
+  function checkIfMatch(segment: StoredSegment, ifMatch: string | undefined): void {
+    if (ifMatch === undefined || ifMatch.trim() === '*') return;
+    const versions = ifMatch.split(',').map((tag) => tag.trim().replace(/^W\//, '').replaceAll('"', ''));
+    if (!versions.includes(String(segment.version))) throw new AppError('PRECONDITION_FAILED', `The segment is at version ${segment.version}, not ${ifMatch}`);
+  }
+
+  function segmentProblems(input: SegmentInput): FieldProblem[] {
+    const problems = (input.conditions ?? []).flatMap((condition, i) => conditionProblems(condition, `body/conditions/${i}`));
+    (input.conditions ?? []).forEach((c, i) => {
+      if (c.operator === 'in_segment' || c.operator === 'not_in_segment') problems.push({ path: `body/conditions/${i}/operator`, message: 'segments cannot refer to segments' });
+    });
+    return problems;
+  }
+
+  return {
+    async listRules(filter: { flagKey?: string | undefined; environment?: string | undefined }) {
+      return (await store.listRules(filter)).map(ruleDocument);
+    },
+
+    async getRule(id: string) {
+      return ruleDocument(await loadRule(id));
+    },
+
+    async createRule(input: NewRule, credential: Credential, actor: Principal) {
+      const flag = await flagFor(input.flagKey, input.environment, credential);
+      const problems = await ruleProblems(input, flag);
+      if (problems.length > 0) invalid(problems, 'The rule is not valid');
+      const at = now();
+      const existing = await ordered(input.flagKey, input.environment);
+      const position = Math.min(input.priority ?? existing.length, existing.length);
+      const rule: StoredRule = {
+        id: randomUUID(),
+        flagKey: input.flagKey,
+        environment: input.environment,
+        priority: position,
+        name: input.name ?? '',
+        conditions: input.conditions,
+        segments: [...new Set(input.segments ?? [])],
+        serve: input.serve,
+        createdAt: at,
+        updatedAt: at,
+      };
+      const next = [...existing.slice(0, position), rule, ...existing.slice(position)];
+      const moved = renumber(next, at).filter((r) => r.id !== rule.id);
+      const write: TargetingWrite = {
+        audit: [audit('rule', rule.id, 'created', actor, null, ruleDocument(rule), input)],
+        outbox: rulesChanged(input.flagKey, input.environment),
+      };
+      await store.saveRules([rule, ...moved], write);
+      return ruleDocument(rule);
+    },
+
+    async updateRule(id: string, input: RuleInput, credential: Credential, actor: Principal) {
+      const current = await loadRule(id);
+      const flag = await flagFor(current.flagKey, current.environment, credential);
+      const problems = await ruleProblems(input, flag);
+      if (problems.length > 0) invalid(problems, 'The rule is not valid');
+      const next: StoredRule = { ...current, name: input.name ?? '', conditions: input.conditions, segments: [...new Set(input.segments ?? [])], serve: input.serve, updatedAt: now() };
+      await store.saveRules([next], {
+        audit: [audit('rule', id, 'updated', actor, ruleDocument(current), ruleDocument(next), current)],
+        outbox: rulesChanged(current.flagKey, current.environment),
+      });
+      return ruleDocument(next);
+    },
+
+    async deleteRule(id: string, actor: Principal) {
+      const current = await loadRule(id);
+      const write = { audit: [audit('rule', id, 'deleted', actor, ruleDocument(current), null, current)], outbox: rulesChanged(current.flagKey, current.environment) };
+      if (!(await store.deleteRule(id, write))) throw new AppError('NOT_FOUND', `No rule ${id}`);
+      const rest = await ordered(current.flagKey, current.environment);
+      const moved = renumber(rest, now());
+      if (moved.length > 0) await store.saveRules(moved, { audit: [], outbox: rulesChanged(current.flagKey, current.environment) });
+    },
+
+    /** Puts the rules of one flag in one environment in the given order; the list must name each of them once. */
+    async reorderRules(input: { flagKey: string; environment: string; ruleIds: string[] }, actor: Principal) {
+      const existing = await ordered(input.flagKey, input.environment);
+      const byId = new Map(existing.map((r) => [r.id, r]));
+      const sameSet = input.ruleIds.length === existing.length && new Set(input.ruleIds).size === existing.length && input.ruleIds.every((id) => byId.has(id));
+      if (!sameSet) {
+        invalid([{ path: 'body/ruleIds', message: `must list each of the ${existing.length} rule(s) of "${input.flagKey}" in ${input.environment} exactly once` }], 'The order is not valid');
+      }
+      const at = now();
+      const next = input.ruleIds.map((id) => byId.get(id)!);
+      const moved = renumber(next, at);
+      const before = existing.map((r) => r.id);
+      await store.saveRules(moved, {
+        audit: [audit('rule', `${input.environment}/${input.flagKey}`, 'reordered', actor, { order: before }, { order: input.ruleIds }, input)],
+        outbox: rulesChanged(input.flagKey, input.environment),
+      });
+      return (await ordered(input.flagKey, input.environment)).map(ruleDocument);
+    },
+
+    async listSegments() {
+      return (await store.listSegments()).map(segmentDocument);
+    },
+
+    async getSegment(key: string) {
+      return loadSegment(key);
+    },
+
+    async createSegment(input: SegmentInput & { key: string }, actor: Principal) {
+      const problems = segmentProblems(input);
+      if (problems.length > 0) invalid(problems, 'The segment is not valid');
+      const at = now();
+      const segment: StoredSegment = {
+        key: input.key,
+        name: input.name,
+        description: input.description ?? '',
+        conditions: input.conditions ?? [],
+        included: [...new Set(input.included ?? [])],
+        excluded: [...new Set(input.excluded ?? [])],
+        version: 1,
+        createdAt: at,
+        updatedAt: at,
+      };
+      const created = await store.createSegment(segment, { audit: [audit('segment', segment.key, 'created', actor, null, segmentDocument(segment))], outbox: segmentChanged(segment.key) });
+      if (!created) throw new AppError('CONFLICT', `A segment "${input.key}" already exists`);
+      return segment;
+    },
+
+    async updateSegment(key: string, input: SegmentInput, ifMatch: string | undefined, actor: Principal) {
+      const current = await loadSegment(key);
+      checkIfMatch(current, ifMatch);
+      const problems = segmentProblems(input);
+      if (problems.length > 0) invalid(problems, 'The segment is not valid');
+      const next: StoredSegment = {
+        ...current,
+        name: input.name,
+        description: input.description ?? '',
+        conditions: input.conditions ?? [],
+        included: [...new Set(input.included ?? [])],
+        excluded: [...new Set(input.excluded ?? [])],
+        version: current.version + 1,
+        updatedAt: now(),
+      };
+      const outcome = await store.updateSegment(next, current.version, { audit: [audit('segment', key, 'updated', actor, segmentDocument(current), segmentDocument(next))], outbox: segmentChanged(key) });
+      if (outcome === 'stale') throw new AppError('CONFLICT', `"${key}" was changed by someone else at the same moment; reload it and try again`);
+      if (outcome === 'not-found') throw new AppError('NOT_FOUND', `No segment "${key}"`);
+      return next;
+    },
+
+    async deleteSegment(key: string, ifMatch: string | undefined, actor: Principal) {
+      const current = await loadSegment(key);
+      checkIfMatch(current, ifMatch);
+      const users = (await store.listRules({})).filter((r) => r.segments.includes(key) || segmentKeysOf(r.conditions).includes(key));
+      if (users.length > 0) throw new AppError('CONFLICT', `Rules still use segment "${key}": ${users.map((r) => `${r.flagKey} (${r.environment})`).join(', ')}`);
+      const outcome = await store.deleteSegment(key, current.version, { audit: [audit('segment', key, 'deleted', actor, segmentDocument(current), null)], outbox: segmentChanged(key) });
+      if (outcome === 'stale') throw new AppError('CONFLICT', `"${key}" was changed by someone else at the same moment; reload it and try again`);
+      if (outcome === 'not-found') throw new AppError('NOT_FOUND', `No segment "${key}"`);
+    },
+
+    /** Evaluates one flag for a context with the engine the evaluation service uses, and says which conditions held. */
+    async match(input: { flagKey: string; environment: string; context: EvaluationContext }, credential: Credential) {
+      const flag = await flagFor(input.flagKey, input.environment, credential);
+      const state = flag.environments[input.environment];
+      if (!state) throw new AppError('NOT_FOUND', `"${input.flagKey}" has no state in ${input.environment}`);
+      const [rules, segments] = await Promise.all([store.listRules({ flagKey: input.flagKey, environment: input.environment }), store.listSegments()]);
+      const env: CompiledEnvironment = {
+        flags: new Map([[flag.key, compileFlag({ key: flag.key, type: flag.type, variants: flag.variants, salt: flag.salt, version: flag.version, state, rules })]]),
+        segments: new Map(segments.map((s: Segment) => [s.key, compileSegment(s)])),
+      };
+      // Prerequisites are evaluated too: fetch each (recursively) so the answer is the one evaluation gives.
+      const pending = [...state.prerequisites.map((p) => p.flagKey)];
+      while (pending.length > 0) {
+        const key = pending.pop()!;
+        if (env.flags.has(key)) continue;
+        const prerequisite = await flags.getFlag(key, credential);
+        const prerequisiteState = prerequisite?.environments[input.environment];
+        if (!prerequisite || !prerequisiteState) continue;
+        const prerequisiteRules = await store.listRules({ flagKey: key, environment: input.environment });
+        env.flags.set(key, compileFlag({ key, type: prerequisite.type, variants: prerequisite.variants, salt: prerequisite.salt, version: prerequisite.version, state: prerequisiteState, rules: prerequisiteRules }));
+        pending.push(...prerequisiteState.prerequisites.map((p) => p.flagKey));
+      }
+      return explainFlag(env, input.flagKey, input.context);
+    },
+
+    async history(filter: { flagKey?: string | undefined; segmentKey?: string | undefined; limit: number; before?: number | undefined }) {
+      return store.history(filter);
+    },
+  };
+}
+
+export type TargetingService = ReturnType<typeof createTargetingService>;

@@ -1,0 +1,224 @@
+import type { Generated, Kysely, Selectable, Transaction } from 'kysely';
+import type { Change } from '../../shared/audit/diff.ts';
+import type { Serve } from '../../shared/contracts/flag-model.ts';
+import type { Condition } from '../../shared/contracts/targeting-model.ts';
+import { isUniqueViolation } from '../../shared/db/database.ts';
+import { appendOutbox, type OutboxTable } from '../../shared/db/outbox.ts';
+import type { StoredRule, StoredSegment, TargetingAuditAction, TargetingStore, TargetingWrite } from './targeting-store.ts';
+
+interface RulesTable {
+  id: string;
+  flag_key: string;
+  environment: string;
+  priority: number;
+  name: string;
+  conditions: Condition[];
+  segments: string[];
+  serve: Serve;
+  created_at: Date;
+  updated_at: Date;
+}
+
+interface SegmentsTable {
+  key: string;
+  name: string;
+  description: string;
+  conditions: Condition[];
+  included: string[];
+  excluded: string[];
+  version: number;
+  created_at: Date;
+  updated_at: Date;
+}
+
+interface TargetingAuditTable {
+  id: Generated<number>;
+  entity: 'rule' | 'segment';
+  entity_key: string;
+  flag_key: string | null;
+  environment: string | null;
+  action: TargetingAuditAction;
+  actor_id: string;
+  actor_email: string;
+  at: Date;
+  before: unknown;
+  after: unknown;
+  changes: Change[];
+}
+
+export interface TargetingDatabase {
+  rules: RulesTable;
+  segments: SegmentsTable;
+  targeting_audit: TargetingAuditTable;
+  outbox: OutboxTable;
+}
+
+// jsonb columns take JSON text: pg would send a JS array as a PostgreSQL array literal.
+const json = <T>(value: T) => JSON.stringify(value) as unknown as T;
+
+const toRule = (row: Selectable<RulesTable>): StoredRule => ({
+  id: row.id,
+  flagKey: row.flag_key,
+  environment: row.environment,
+  priority: row.priority,
+  name: row.name,
+  conditions: row.conditions,
+  segments: row.segments,
+  serve: row.serve,
+  createdAt: row.created_at,
+  updatedAt: row.updated_at,
+});
+
+const ruleRow = (rule: StoredRule) => ({
+  id: rule.id,
+  flag_key: rule.flagKey,
+  environment: rule.environment,
+  priority: rule.priority,
+  name: rule.name,
+  conditions: json(rule.conditions),
+  segments: rule.segments,
+  serve: json(rule.serve),
+  created_at: rule.createdAt,
+  updated_at: rule.updatedAt,
+});
+
+const toSegment = (row: Selectable<SegmentsTable>): StoredSegment => ({
+  key: row.key,
+  name: row.name,
+  description: row.description,
+  conditions: row.conditions,
+  included: row.included,
+  excluded: row.excluded,
+  version: row.version,
+  createdAt: row.created_at,
+  updatedAt: row.updated_at,
+});
+
+const segmentRow = (segment: StoredSegment) => ({
+  key: segment.key,
+  name: segment.name,
+  description: segment.description,
+  conditions: json(segment.conditions),
+  included: segment.included,
+  excluded: segment.excluded,
+  version: segment.version,
+  created_at: segment.createdAt,
+  updated_at: segment.updatedAt,
+});
+
+export function createPostgresTargetingStore(db: Kysely<TargetingDatabase>): TargetingStore {
+  async function record(tx: Transaction<TargetingDatabase>, write: TargetingWrite): Promise<void> {
+    if (write.audit.length > 0) {
+      await tx
+        .insertInto('targeting_audit')
+        .values(
+          write.audit.map((a) => ({
+            entity: a.entity,
+            entity_key: a.entityKey,
+            flag_key: a.flagKey,
+            environment: a.environment,
+            action: a.action,
+            actor_id: a.actor.userId,
+            actor_email: a.actor.email,
+            at: a.at,
+            before: json(a.before ?? null),
+            after: json(a.after ?? null),
+            changes: json(a.changes),
+          })),
+        )
+        .execute();
+    }
+    await appendOutbox(tx, write.outbox);
+  }
+
+  async function segmentMiss(tx: Transaction<TargetingDatabase>, key: string) {
+    const exists = await tx.selectFrom('segments').select('key').where('key', '=', key).executeTakeFirst();
+    return exists ? ('stale' as const) : ('not-found' as const);
+  }
+
+  return {
+    async listRules({ flagKey, environment }) {
+      let query = db.selectFrom('rules').selectAll().orderBy('environment').orderBy('flag_key').orderBy('priority').orderBy('id');
+      if (flagKey) query = query.where('flag_key', '=', flagKey);
+      if (environment) query = query.where('environment', '=', environment);
+      return (await query.execute()).map(toRule);
+    },
+    async getRule(id) {
+      const row = await db.selectFrom('rules').selectAll().where('id', '=', id).executeTakeFirst();
+      return row && toRule(row);
+    },
+    async saveRules(rules, write) {
+      await db.transaction().execute(async (tx) => {
+        for (const rule of rules) {
+          const row = ruleRow(rule);
+          await tx.insertInto('rules').values(row).onConflict((oc) => oc.column('id').doUpdateSet(row)).execute();
+        }
+        await record(tx, write);
+      });
+    },
+    async deleteRule(id, write) {
+      return db.transaction().execute(async (tx) => {
+        const deleted = await tx.deleteFrom('rules').where('id', '=', id).executeTakeFirst();
+        if (deleted.numDeletedRows === 0n) return false;
+        await record(tx, write);
+        return true;
+      });
+    },
+    async listSegments() {
+      return (await db.selectFrom('segments').selectAll().orderBy('key').execute()).map(toSegment);
+    },
+    async getSegment(key) {
+      const row = await db.selectFrom('segments').selectAll().where('key', '=', key).executeTakeFirst();
+      return row && toSegment(row);
+    },
+    async createSegment(segment, write) {
+      try {
+        await db.transaction().execute(async (tx) => {
+          await tx.insertInto('segments').values(segmentRow(segment)).execute();
+          await record(tx, write);
+        });
+        return true;
+      } catch (error) {
+        if (isUniqueViolation(error)) return false;
+        throw error;
+      }
+    },
+    async updateSegment(segment, expectedVersion, write) {
+      return db.transaction().execute(async (tx) => {
+        const updated = await tx.updateTable('segments').set(segmentRow(segment)).where('key', '=', segment.key).where('version', '=', expectedVersion).executeTakeFirst();
+        if (updated.numUpdatedRows === 0n) return segmentMiss(tx, segment.key);
+        await record(tx, write);
+        return 'ok' as const;
+      });
+    },
+    async deleteSegment(key, expectedVersion, write) {
+      return db.transaction().execute(async (tx) => {
+        const deleted = await tx.deleteFrom('segments').where('key', '=', key).where('version', '=', expectedVersion).executeTakeFirst();
+        if (deleted.numDeletedRows === 0n) return segmentMiss(tx, key);
+        await record(tx, write);
+        return 'ok' as const;
+      });
+    },
+    async history({ flagKey, segmentKey, limit, before }) {
+      let query = db.selectFrom('targeting_audit').selectAll().orderBy('id', 'desc').limit(limit + 1);
+      if (flagKey) query = query.where('flag_key', '=', flagKey);
+      if (segmentKey) query = query.where('entity', '=', 'segment').where('entity_key', '=', segmentKey);
+      if (before !== undefined) query = query.where('id', '<', before);
+      const rows = await query.execute();
+      const items = rows.slice(0, limit).map((r) => ({
+        id: r.id,
+        entity: r.entity,
+        entityKey: r.entity_key,
+        flagKey: r.flag_key,
+        environment: r.environment,
+        action: r.action,
+        actor: { userId: r.actor_id, email: r.actor_email },
+        at: r.at,
+        before: r.before,
+        after: r.after,
+        changes: r.changes,
+      }));
+      return { items, nextCursor: rows.length > limit ? String(items.at(-1)?.id) : null };
+    },
+  };
+}

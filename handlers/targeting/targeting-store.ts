@@ -1,0 +1,65 @@
+import type { Change } from '../../shared/audit/diff.ts';
+import type { Rule, Segment } from '../../shared/contracts/targeting-model.ts';
+import type { OutboxMessage } from '../../shared/db/outbox.ts';
+
+export interface StoredRule extends Rule {
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface StoredSegment extends Segment {
+  /** Grows by one with every change; the ETag and If-Match of optimistic concurrency. */
+  version: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export type TargetingAuditAction = 'created' | 'updated' | 'deleted' | 'reordered';
+
+export interface TargetingAuditEntry {
+  id: number;
+  entity: 'rule' | 'segment';
+  /** The rule id or the segment key. */
+  entityKey: string;
+  /** For rules: the flag and environment they target. */
+  flagKey: string | null;
+  environment: string | null;
+  action: TargetingAuditAction;
+  actor: { userId: string; email: string };
+  at: Date;
+  before: unknown;
+  after: unknown;
+  changes: Change[];
+}
+
+export type NewTargetingAuditEntry = Omit<TargetingAuditEntry, 'id'>;
+
+/** Every write carries its audit records and its outbox message, committed with it or not at all. */
+export interface TargetingWrite {
+  audit: NewTargetingAuditEntry[];
+  outbox: OutboxMessage;
+}
+
+export interface RuleFilter {
+  flagKey?: string | undefined;
+  environment?: string | undefined;
+}
+
+/** What the targeting service keeps: PostgreSQL in production, maps in unit tests, built by one factory. */
+export interface TargetingStore {
+  listRules(filter: RuleFilter): Promise<StoredRule[]>;
+  getRule(id: string): Promise<StoredRule | undefined>;
+  /** Inserts or replaces rules (a create, an update, or a reorder that rewrites priorities) in one transaction. */
+  saveRules(rules: StoredRule[], write: TargetingWrite): Promise<void>;
+  deleteRule(id: string, write: TargetingWrite): Promise<boolean>;
+
+  listSegments(): Promise<StoredSegment[]>;
+  getSegment(key: string): Promise<StoredSegment | undefined>;
+  /** False when the key is taken. */
+  createSegment(segment: StoredSegment, write: TargetingWrite): Promise<boolean>;
+  /** Replaces the segment if it is still at `expectedVersion`. */
+  updateSegment(segment: StoredSegment, expectedVersion: number, write: TargetingWrite): Promise<'ok' | 'stale' | 'not-found'>;
+  deleteSegment(key: string, expectedVersion: number, write: TargetingWrite): Promise<'ok' | 'stale' | 'not-found'>;
+
+  history(filter: { flagKey?: string | undefined; segmentKey?: string | undefined; limit: number; before?: number | undefined }): Promise<{ items: TargetingAuditEntry[]; nextCursor: string | null }>;
+}

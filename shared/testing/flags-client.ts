@@ -1,0 +1,32 @@
+import type { FlagsClient } from '../clients/flags-client.ts';
+import type { FlagDocument } from '../contracts/flag-model.ts';
+
+/** The flags service as the other services see it, answered from a list of flags (unit tests of those services). */
+export function fixedFlags(flags: FlagDocument[]): FlagsClient {
+  const byKey = new Map(flags.map((f) => [f.key, f]));
+  return {
+    getFlag: async (key) => byKey.get(key),
+    listFlags: async () => [...byKey.values()],
+  };
+}
+
+export function flagDocument(key: string, overrides: Partial<FlagDocument> = {}): FlagDocument {
+  const state = { enabled: true, offVariant: 'off', defaultServe: { variant: 'off' }, prerequisites: [] };
+  return {
+    key,
+    name: key,
+    description: '',
+    tags: [],
+    type: 'boolean',
+    variants: [
+      { key: 'on', value: true },
+      { key: 'off', value: false },
+    ],
+    salt: `salt-${key}`,
+    version: 1,
+    environments: { development: state, production: state },
+    createdAt: new Date(0).toISOString(),
+    updatedAt: new Date(0).toISOString(),
+    ...overrides,
+  };
+}

@@ -7,6 +7,9 @@ import { authSchema, startAuth } from './auth/auth-app.ts';
 import { authMigrations } from './auth/migrations/index.ts';
 import { flagsSchema, startFlags } from './flags/flags-app.ts';
 import { flagsMigrations } from './flags/migrations/index.ts';
+import { startTargeting, targetingSchema } from './targeting/targeting-app.ts';
+import { targetingMigrations } from './targeting/migrations/index.ts';
+import { startEvaluation } from './evaluation/evaluation-app.ts';
 
 export interface RoleDefinition {
   start(ctx: ServiceContext): Promise<StartedService>;
@@ -18,6 +21,8 @@ export interface RoleDefinition {
 export const services: Partial<Record<Role, RoleDefinition>> = {
   auth: { start: startAuth, database: { schema: authSchema, migrations: authMigrations } },
   flags: { start: startFlags, database: { schema: flagsSchema, migrations: flagsMigrations } },
+  targeting: { start: startTargeting, database: { schema: targetingSchema, migrations: targetingMigrations } },
+  evaluation: { start: startEvaluation },
 };
 
 export function isServiceRole(name: string): name is Role {

@@ -2,20 +2,31 @@ import { requireFor, portOf, type Config, type Role } from '../shared/config/con
 import { createMemoryCache } from '../shared/cache/memory-cache.ts';
 import { createRedisCache, createRedisClient, whenReady } from '../shared/cache/redis-cache.ts';
 import type { Cache } from '../shared/cache/cache.ts';
+import type { ConfigCache } from '../shared/config-cache/config-cache.ts';
+import { createMemoryConfigCache } from '../shared/config-cache/memory-config-cache.ts';
+import { createRedisConfigCache } from '../shared/config-cache/redis-config-cache.ts';
 import { createPool } from '../shared/db/database.ts';
 import type { Logger } from '../shared/logging/logger.ts';
 import { stopOnSignal } from '../shared/runtime/lifecycle.ts';
 import { services } from './roles.ts';
 
-export async function createCache(config: Config, logger: Logger): Promise<Cache> {
+/** Redis when configured (shared by every replica), else in-process stand-ins that serve this process only. */
+export async function createCaches(config: Config, logger: Logger): Promise<{ cache: Cache; configCache: ConfigCache; close(): Promise<void> }> {
   if (!config.REDIS_URL) {
-    logger.warn('REDIS_URL is not set: using an in-process cache (fine for one process, not for several replicas)');
-    return createMemoryCache();
+    logger.warn('REDIS_URL is not set: using in-process caches (fine for one process, not for several replicas)');
+    const cache = createMemoryCache();
+    const configCache = createMemoryConfigCache();
+    return { cache, configCache, close: async () => void (await Promise.all([cache.close(), configCache.close()])) };
   }
   const redis = createRedisClient(config.REDIS_URL, { password: config.REDIS_PASSWORD, keyPrefix: config.REDIS_KEY_PREFIX });
   redis.on('error', (error: Error) => logger.warn({ err: error.message }, 'redis connection error'));
   if (!(await whenReady(redis, 5000))) logger.warn('Redis is not answering yet; carrying on and reconnecting in the background');
-  return createRedisCache(redis);
+  const configCache = createRedisConfigCache(redis, { keyPrefix: config.REDIS_KEY_PREFIX });
+  const cache = createRedisCache(redis);
+  return { cache, configCache, close: async () => {
+    await configCache.close();
+    await cache.close();
+  } };
 }
 
 /** One service in this process, on its own port, against the database and cache the environment names. */
@@ -24,10 +35,10 @@ export async function startRole(role: Role, config: Config, logger: Logger, stop
   if (!definition) throw new Error(`unknown role ${role}`);
   requireFor(config, [role]);
   const pool = definition.database ? createPool(config) : undefined;
-  const cache = await createCache(config, logger);
-  const started = await definition.start({ config, logger, cache, port: portOf(role, config, true), ...(pool ? { pool } : {}) });
+  const caches = await createCaches(config, logger);
+  const started = await definition.start({ config, logger, cache: caches.cache, configCache: caches.configCache, port: portOf(role, config, true), ...(pool ? { pool } : {}) });
   stopOnSignal(logger, config.SHUTDOWN_TIMEOUT_MS, async () => {
     await started.stop();
-    await Promise.allSettled([pool?.end(), cache.close(), stopTelemetry()]);
+    await Promise.allSettled([pool?.end(), caches.close(), stopTelemetry()]);
   });
 }

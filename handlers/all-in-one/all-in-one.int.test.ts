@@ -7,6 +7,8 @@ import { join } from 'node:path';
 const portOffset = 1100;
 const authUrl = `http://127.0.0.1:${8001 + portOffset}`;
 const flagsUrl = `http://127.0.0.1:${8002 + portOffset}`;
+const targetingUrl = `http://127.0.0.1:${8003 + portOffset}`;
+const evaluationUrl = `http://127.0.0.1:${8004 + portOffset}`;
 
 interface Running {
   child: ChildProcess;
@@ -49,7 +51,7 @@ describe('the all-in-one process (npm start)', () => {
     const first = await start(dataDir);
     try {
       expect(first.output()).toContain(`${flagsUrl}/docs/flags`);
-      for (const url of [authUrl, flagsUrl]) {
+      for (const url of [authUrl, flagsUrl, targetingUrl, evaluationUrl]) {
         const ready = await fetch(`${url}/readyz`);
         expect(ready.status, url).toBe(200);
       }
@@ -60,6 +62,11 @@ describe('the all-in-one process (npm start)', () => {
       expect(flags.items.map((f) => f.key).sort()).toEqual(['banner-color', 'new-checkout', 'search-page-size']);
       const key = await fetch(`${authUrl}/auth/api-keys/verify`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ key: first.printed.sdkKey }) });
       expect(await key.json()).toMatchObject({ environment: 'development' });
+      // The demo rules answer through OFREP with the printed key: a beta tester gets the new checkout.
+      const evaluated = await fetch(`${evaluationUrl}/ofrep/v1/evaluate/flags/new-checkout`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': first.printed.sdkKey }, body: JSON.stringify({ context: { targetingKey: 'user-1' } }) });
+      expect(await evaluated.json()).toMatchObject({ key: 'new-checkout', value: true, reason: 'TARGETING_MATCH' });
+      const stranger = await fetch(`${evaluationUrl}/ofrep/v1/evaluate/flags/new-checkout`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': first.printed.sdkKey }, body: JSON.stringify({ context: { targetingKey: 'someone', country: 'FR' } }) });
+      expect(await stranger.json()).toMatchObject({ value: false, reason: 'DEFAULT' });
     } finally {
       expect(await stop(first)).toBe(0);
     }

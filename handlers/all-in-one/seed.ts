@@ -9,7 +9,14 @@ interface SeedOptions {
 }
 
 const demoFlags = [
-  { key: 'new-checkout', name: 'New checkout', description: 'The redesigned checkout flow', type: 'boolean', tags: ['checkout', 'demo'], environments: { development: { enabled: true } } },
+  {
+    key: 'new-checkout',
+    name: 'New checkout',
+    description: 'The redesigned checkout flow',
+    type: 'boolean',
+    tags: ['checkout', 'demo'],
+    environments: { development: { enabled: true, defaultServe: { variant: 'off' } } },
+  },
   {
     key: 'banner-color',
     name: 'Banner colour',
@@ -33,6 +40,19 @@ const demoFlags = [
     ],
   },
 ];
+
+/** A segment and two rules, so the demo shows targeting: beta testers and two countries get the new checkout. */
+async function seedTargeting(url: string, token: string, logger: Logger): Promise<void> {
+  const requests = [
+    ['/targeting/segments', { key: 'beta-testers', name: 'Beta testers', description: 'People who asked for early features', included: ['user-1', 'user-2'], conditions: [{ attribute: 'email', operator: 'ends_with', values: ['@togglemaster.local'] }] }],
+    ['/targeting/rules', { flagKey: 'new-checkout', environment: 'development', name: 'Beta testers', conditions: [{ attribute: 'targetingKey', operator: 'in_segment', values: ['beta-testers'] }], serve: { variant: 'on' } }],
+    ['/targeting/rules', { flagKey: 'new-checkout', environment: 'development', name: 'Brazil and the US, half of them', conditions: [{ attribute: 'country', operator: 'in', values: ['BR', 'US'] }], serve: { rollout: [{ variant: 'on', weight: 50 }, { variant: 'off', weight: 50 }] } }],
+  ] as const;
+  for (const [path, body] of requests) {
+    const created = await call(`${url}${path}`, { method: 'POST', token, body: JSON.stringify(body) });
+    if (created.status !== 201) logger.warn({ path, status: created.status, body: created.body }, 'demo targeting not created');
+  }
+}
 
 async function call<T>(url: string, init: RequestInit & { token?: string }): Promise<{ status: number; body: T }> {
   const response = await fetch(url, {
@@ -61,6 +81,7 @@ export async function seedDemo({ urls, admin, sdkKey, logger }: SeedOptions): Pr
         if (created.status !== 201) logger.warn({ flag: flag.key, status: created.status, body: created.body }, 'demo flag not created');
       }
       logger.info({ flags: demoFlags.map((f) => f.key) }, 'seeded demo flags');
+      if (urls.targeting) await seedTargeting(urls.targeting, token, logger);
     }
   }
   if (sdkKey) return undefined;

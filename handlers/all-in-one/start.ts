@@ -3,6 +3,7 @@ import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { portOf, requireFor, type Config, type Role } from '../../shared/config/config.ts';
 import { createMemoryCache } from '../../shared/cache/memory-cache.ts';
+import { createMemoryConfigCache } from '../../shared/config-cache/memory-config-cache.ts';
 import { createPool } from '../../shared/db/database.ts';
 import type { Logger } from '../../shared/logging/logger.ts';
 import { stopOnSignal } from '../../shared/runtime/lifecycle.ts';
@@ -43,23 +44,26 @@ export async function startAllInOne(base: Config, logger: Logger, stopTelemetry:
   const config: Config = { ...base, HOST: host, MIGRATE_ON_START: true, ADMIN_EMAIL: state.adminEmail, ADMIN_PASSWORD: state.adminPassword };
   // The services find each other on loopback, at the ports this process gives them.
   config.AUTH_URL = `http://127.0.0.1:${portOf('auth', config, false)}`;
+  config.FLAGS_URL = `http://127.0.0.1:${portOf('flags', config, false)}`;
+  config.TARGETING_URL = `http://127.0.0.1:${portOf('targeting', config, false)}`;
   const roles = Object.keys(services) as Role[];
   requireFor(config, roles, { embedded: true });
 
   const postgres = await startEmbeddedPostgres(join(dataDir, 'pglite'));
   const pool = createPool(config, { connectionString: postgres.url });
   const cache = createMemoryCache();
+  const configCache = createMemoryConfigCache();
   await migrate(pool, roles);
 
   const started: StartedService[] = [];
   const stopAll = async () => {
     for (const service of [...started].reverse()) await service.stop();
     await pool.end();
-    await Promise.allSettled([cache.close(), postgres.stop(), stopTelemetry()]);
+    await Promise.allSettled([cache.close(), configCache.close(), postgres.stop(), stopTelemetry()]);
   };
   stopOnSignal(logger, config.SHUTDOWN_TIMEOUT_MS, stopAll);
   try {
-    for (const role of roles) started.push(await services[role]!.start({ config, logger, pool, cache, port: portOf(role, config, false) }));
+    for (const role of roles) started.push(await services[role]!.start({ config, logger, pool, cache, configCache, port: portOf(role, config, false) }));
   } catch (error) {
     await stopAll();
     throw error;

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Config } from '../../shared/config/config.ts';
 import { createDatabase, migrateToLatest, pingDatabase } from '../../shared/db/database.ts';
 import { jwksTokenVerifier, type TokenVerifier } from '../../shared/http/authenticate.ts';
-import { createSdkKeyVerifier, type SdkKeyVerifier } from '../../shared/http/sdk-keys.ts';
+import { sdkKeyVerifierFor, type SdkKeyVerifier } from '../../shared/http/sdk-keys.ts';
 import { createHttpServer, type ReadinessCheck } from '../../shared/http/server.ts';
 import type { Logger } from '../../shared/logging/logger.ts';
 import { listen, type ServiceContext, type StartedService } from '../../shared/runtime/service.ts';
@@ -12,6 +12,7 @@ import { createMemoryFlagStore } from './flag-store.memory.ts';
 import { createPostgresFlagStore, type FlagsDatabase } from './flag-store.postgres.ts';
 import { flagsRoutes } from './flags-routes.ts';
 import { flagsMigrations } from './migrations/index.ts';
+import { startFlagsPublisher } from './config-publisher.ts';
 
 export const flagsSchema = 'flags';
 
@@ -47,8 +48,13 @@ export async function startFlags(ctx: ServiceContext): Promise<StartedService> {
     logger: ctx.logger.child({ service: 'flags' }),
     store: createFlagStore(db),
     verifier: jwksTokenVerifier(ctx.config),
-    sdkKeys: createSdkKeyVerifier({ authUrl: ctx.config.AUTH_URL }),
-    readiness: [{ name: 'postgres', critical: true, check: () => pingDatabase(db as Kysely<unknown>) }],
+    sdkKeys: sdkKeyVerifierFor(ctx.config),
+    readiness: [
+      { name: 'postgres', critical: true, check: () => pingDatabase(db as Kysely<unknown>) },
+      // Changes are kept in the outbox while the cache is away: degraded, not down.
+      { name: 'config-cache', critical: false, check: () => ctx.configCache.ping() },
+    ],
   });
-  return listen('flags', served, ctx);
+  const publisher = startFlagsPublisher({ pool: ctx.pool, schema: flagsSchema, service: served.service, cache: ctx.configCache, logger: ctx.logger.child({ service: 'flags' }) });
+  return listen('flags', served, ctx, () => publisher.stop());
 }

@@ -3,7 +3,7 @@ import { createFlagsClient, type FlagsClient } from '../../shared/clients/flags-
 import type { Config } from '../../shared/config/config.ts';
 import { createDatabase, migrateToLatest, pingDatabase } from '../../shared/db/database.ts';
 import { jwksTokenVerifier, type TokenVerifier } from '../../shared/http/authenticate.ts';
-import { createSdkKeyVerifier, type SdkKeyVerifier } from '../../shared/http/sdk-keys.ts';
+import { sdkKeyVerifierFor, type SdkKeyVerifier } from '../../shared/http/sdk-keys.ts';
 import { createHttpServer, type ReadinessCheck } from '../../shared/http/server.ts';
 import type { Logger } from '../../shared/logging/logger.ts';
 import { listen, type ServiceContext, type StartedService } from '../../shared/runtime/service.ts';
@@ -51,7 +51,7 @@ export async function startTargeting(ctx: ServiceContext): Promise<StartedServic
     store,
     flags: createFlagsClient(ctx.config.FLAGS_URL),
     verifier: jwksTokenVerifier(ctx.config),
-    sdkKeys: createSdkKeyVerifier({ authUrl: ctx.config.AUTH_URL }),
+    sdkKeys: sdkKeyVerifierFor(ctx.config),
     readiness: [
       { name: 'postgres', critical: true, check: () => pingDatabase(db as Kysely<unknown>) },
       { name: 'config-cache', critical: false, check: () => ctx.configCache.ping() },

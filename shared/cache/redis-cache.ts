@@ -9,6 +9,8 @@ export function createRedisClient(url: string, options: { password?: string | un
     maxRetriesPerRequest: 1,
     enableOfflineQueue: false,
     connectTimeout: 2_000,
+    // Reconnect quickly once Redis is back: configuration changes wait on it (the default backs off to 2 s).
+    retryStrategy: (attempt: number) => Math.min(attempt * 50, 500),
     lazyConnect: false,
   });
 }

@@ -17,5 +17,7 @@ export const Limit = Type.Integer({ minimum: 1, maximum: 200, default: 50 });
 export const Cursor = Type.String({ minLength: 1, maxLength: 512 });
 
 export const bearerSecurity: Record<string, string[]>[] = [{ bearer: [] }];
+/** Evaluation: an SDK key as X-API-Key or as a bearer token. */
+export const sdkKeySecurity: Record<string, string[]>[] = [{ apiKey: [] }, { bearer: [] }];
 /** Configuration reads: a person's token or an SDK key. */
 export const readerSecurity: Record<string, string[]>[] = [{ bearer: [] }, { apiKey: [] }];

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { AppError } from './problem.ts';
+import type { Config } from '../config/config.ts';
 
 export interface SdkKeyGrant {
   keyId: string;
@@ -62,4 +63,9 @@ export function createSdkKeyVerifier(options: { authUrl: string; ttlMs?: number;
       return pending;
     },
   };
+}
+
+/** The verifier every service builds from its configuration. */
+export function sdkKeyVerifierFor(config: Pick<Config, 'AUTH_URL' | 'SDK_KEY_CACHE_SECONDS'>): SdkKeyVerifier {
+  return createSdkKeyVerifier({ authUrl: config.AUTH_URL, ttlMs: config.SDK_KEY_CACHE_SECONDS * 1000 });
 }

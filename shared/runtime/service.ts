@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { Cache } from '../cache/cache.ts';
+import type { ConfigCache } from '../config-cache/config-cache.ts';
 import type { Config } from '../config/config.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { App } from '../http/server.ts';
@@ -11,6 +12,8 @@ export interface ServiceContext {
   /** The pool of the service's own database (auth, flags, targeting). */
   pool?: pg.Pool;
   cache: Cache;
+  /** The shared configuration cache the owning services publish to and evaluation reads. */
+  configCache: ConfigCache;
   port: number;
 }
 

@@ -1,0 +1,20 @@
+import type { App } from '../../shared/http/server.ts';
+import type { SdkKeyVerifier } from '../../shared/http/sdk-keys.ts';
+import type { ConfigurationReplica } from './configuration-replica.ts';
+import { requireSdkKey } from './sdk-auth.ts';
+import { evaluate } from './routes/evaluate.ts';
+import { evaluateBulk } from './routes/evaluate-bulk.ts';
+import { ofrepEvaluateFlag } from './routes/ofrep-evaluate-flag.ts';
+import { ofrepEvaluateFlags } from './routes/ofrep-evaluate-flags.ts';
+
+export interface EvaluationRouteDeps {
+  replica: ConfigurationReplica;
+  sdkKey: ReturnType<typeof requireSdkKey>;
+}
+
+export function evaluationRoutes(replica: ConfigurationReplica, sdkKeys: SdkKeyVerifier) {
+  const deps: EvaluationRouteDeps = { replica, sdkKey: requireSdkKey(sdkKeys) };
+  return (app: App) => {
+    for (const route of [evaluate, evaluateBulk, ofrepEvaluateFlag, ofrepEvaluateFlags]) route(app, deps);
+  };
+}

@@ -1,0 +1,30 @@
+import { Type } from 'typebox';
+import { evaluateAll } from '../../../shared/engine/index.ts';
+import { problemResponses, sdkKeySecurity } from '../../../shared/http/schemas.ts';
+import type { App } from '../../../shared/http/server.ts';
+import type { EvaluationRouteDeps } from '../evaluation-routes.ts';
+import { EvaluationResultSchema } from '../evaluation-schemas.ts';
+import { sdkOf } from '../sdk-auth.ts';
+
+export function evaluateBulk(app: App, { replica, sdkKey }: EvaluationRouteDeps): void {
+  app.get(
+    '/evaluate/bulk',
+    {
+      onRequest: sdkKey,
+      schema: {
+        tags: ['evaluate'],
+        summary: 'Evaluate every flag of the SDK key\'s environment; the context is the query (targetingKey, then one parameter per attribute)',
+        security: sdkKeySecurity,
+        querystring: Type.Object(
+          { targetingKey: Type.Optional(Type.String({ maxLength: 256 })) },
+          { additionalProperties: Type.String({ maxLength: 1000 }), maxProperties: 100 },
+        ),
+        response: { 200: Type.Object({ flags: Type.Array(EvaluationResultSchema) }), ...problemResponses },
+      },
+    },
+    async (request) => {
+      const { environment, credential } = sdkOf(request);
+      return { flags: evaluateAll(await replica.environment(environment, credential), request.query) };
+    },
+  );
+}

@@ -1,0 +1,31 @@
+import { Type } from 'typebox';
+import { evaluateFlag } from '../../../shared/engine/index.ts';
+import { AppError } from '../../../shared/http/problem.ts';
+import { Strict, problemResponses, sdkKeySecurity } from '../../../shared/http/schemas.ts';
+import type { App } from '../../../shared/http/server.ts';
+import type { EvaluationRouteDeps } from '../evaluation-routes.ts';
+import { ContextSchema, EvaluationResultSchema, ExpectedType, FlagKeyParam } from '../evaluation-schemas.ts';
+import { sdkOf } from '../sdk-auth.ts';
+
+export function evaluate(app: App, { replica, sdkKey }: EvaluationRouteDeps): void {
+  app.post(
+    '/evaluate',
+    {
+      onRequest: sdkKey,
+      schema: {
+        tags: ['evaluate'],
+        summary: 'Evaluate one flag for a context, in the environment of the SDK key',
+        security: sdkKeySecurity,
+        body: Strict({ flagKey: FlagKeyParam, context: ContextSchema, type: Type.Optional(ExpectedType) }),
+        response: { 200: EvaluationResultSchema, ...problemResponses },
+      },
+    },
+    async (request) => {
+      const { environment, credential } = sdkOf(request);
+      const { flagKey, context, type } = request.body;
+      const result = evaluateFlag(await replica.environment(environment, credential), flagKey, context, type ? { expectedType: type } : undefined);
+      if (result.errorCode === 'FLAG_NOT_FOUND') throw new AppError('NOT_FOUND', `No flag "${flagKey}" in ${environment}`);
+      return result;
+    },
+  );
+}

@@ -1,0 +1,40 @@
+import type { FlagDocument } from '../contracts/flag-model.ts';
+import type { Rule, Segment } from '../contracts/targeting-model.ts';
+
+/** What changed, as every evaluation instance hears it. */
+export type ConfigChange =
+  | { kind: 'flag'; key: string }
+  | { kind: 'rules'; environment: string; flagKey: string }
+  | { kind: 'segment'; key: string }
+  /** An owner rewrote all of its entries (Redis had lost them): reload everything. */
+  | { kind: 'reseeded'; owner: ConfigOwner };
+
+export type ConfigOwner = 'flags' | 'targeting';
+
+/**
+ * The shared copy of the configuration that evaluation reads: Redis in production, a map in one process.
+ * Only the owning services write it (each through its single outbox relay), so there is one writer per entry and
+ * no stale write can win a race.
+ */
+export interface ConfigCache {
+  putFlag(flag: FlagDocument): Promise<void>;
+  removeFlag(key: string): Promise<void>;
+  putRules(environment: string, flagKey: string, rules: Rule[]): Promise<void>;
+  putSegment(segment: Segment): Promise<void>;
+  removeSegment(key: string): Promise<void>;
+  /** Marks an owner's entries complete; evaluation trusts the cache only while both owners are marked. */
+  markSeeded(owner: ConfigOwner): Promise<void>;
+  isSeeded(owner: ConfigOwner): Promise<boolean>;
+
+  flagKeys(): Promise<string[]>;
+  getFlags(keys: string[]): Promise<(FlagDocument | undefined)[]>;
+  getRules(environment: string, flagKeys: string[]): Promise<Rule[][]>;
+  getSegments(): Promise<Segment[]>;
+  getSegment(key: string): Promise<Segment | undefined>;
+
+  publish(change: ConfigChange): Promise<void>;
+  /** `onResync` runs when the subscription came back after a break, when messages may have been missed. */
+  subscribe(onChange: (change: ConfigChange) => void, onResync: () => void): Promise<() => Promise<void>>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

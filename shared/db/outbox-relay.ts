@@ -1,0 +1,112 @@
+import type pg from 'pg';
+import type { Logger } from '../logging/logger.ts';
+import { createDatabase } from './database.ts';
+import type { OutboxTable } from './outbox.ts';
+
+export interface OutboxRow {
+  id: number;
+  topic: string;
+  aggregateKey: string;
+  payload: Record<string, unknown>;
+}
+
+export interface RelayOptions {
+  pool: pg.Pool;
+  /** The service's PostgreSQL schema, where its outbox table is. */
+  schema: string;
+  /** One number per service: only the replica holding this advisory lock relays, so there is a single writer. */
+  lockId: number;
+  logger: Logger;
+  /** Publishes one message; a throw leaves it in the outbox to be tried again. */
+  deliver(row: OutboxRow): Promise<void>;
+  /** Whether the destination lost what was published before (then `reseed` rewrites all of it). */
+  needsReseed(): Promise<boolean>;
+  reseed(): Promise<void>;
+  intervalMs?: number;
+  /** Published rows are kept this long, for inspection, then deleted. */
+  retentionMs?: number;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Drains the transactional outbox in order. The replica that holds the advisory lock delivers every unpublished
+ * row, oldest first, and marks it published only after delivery succeeded: a change that committed is delivered
+ * at least once, even if the destination or this process was down when it committed.
+ */
+export function startOutboxRelay(options: RelayOptions): { stop(): Promise<void>; drained(): Promise<void> } {
+  const db = createDatabase<{ outbox: OutboxTable }>(options.pool, options.schema);
+  const interval = options.intervalMs ?? 100;
+  const retentionMs = options.retentionMs ?? 7 * 24 * 3600_000;
+  let stopping = false;
+  let lockClient: pg.PoolClient | undefined;
+  let lastCleanup = 0;
+  let idleWaiters: (() => void)[] = [];
+
+  async function holdLock(): Promise<boolean> {
+    if (lockClient) return true;
+    const client = await options.pool.connect();
+    const { rows } = await client.query<{ locked: boolean }>('select pg_try_advisory_lock($1) as locked', [options.lockId]);
+    if (rows[0]?.locked) {
+      // A dropped connection releases the lock; forget the client so the next turn competes again.
+      client.on('error', () => {
+        lockClient = undefined;
+      });
+      lockClient = client;
+      return true;
+    }
+    client.release();
+    return false;
+  }
+
+  async function turn(): Promise<number> {
+    if (!(await holdLock())) return -1;
+    if (await options.needsReseed()) {
+      await options.reseed();
+      options.logger.info({ schema: options.schema }, 'configuration cache reseeded');
+    }
+    const rows = await db.selectFrom('outbox').select(['id', 'topic', 'aggregate_key', 'payload']).where('published_at', 'is', null).orderBy('id').limit(100).execute();
+    for (const row of rows) {
+      await options.deliver({ id: row.id, topic: row.topic, aggregateKey: row.aggregate_key, payload: row.payload as unknown as Record<string, unknown> });
+      await db.updateTable('outbox').set({ published_at: new Date() }).where('id', '=', row.id).execute();
+    }
+    if (Date.now() - lastCleanup > 3600_000) {
+      lastCleanup = Date.now();
+      await db.deleteFrom('outbox').where('published_at', '<', new Date(Date.now() - retentionMs)).execute();
+    }
+    return rows.length;
+  }
+
+  const loop = (async () => {
+    let backoff = interval;
+    while (!stopping) {
+      try {
+        const delivered = await turn();
+        backoff = interval;
+        if (delivered === 0) {
+          for (const wake of idleWaiters) wake();
+          idleWaiters = [];
+        }
+        if (delivered !== 100) await sleep(delivered === -1 ? 2_000 : interval);
+      } catch (error) {
+        options.logger.warn({ err: error instanceof Error ? error.message : String(error), retryInMs: backoff }, 'outbox relay failed; retrying');
+        await sleep(backoff);
+        backoff = Math.min(backoff * 2, 1_000);
+      }
+    }
+  })();
+
+  return {
+    async stop() {
+      stopping = true;
+      await loop;
+      if (lockClient) {
+        await lockClient.query('select pg_advisory_unlock($1)', [options.lockId]).catch(() => undefined);
+        lockClient.release();
+        lockClient = undefined;
+      }
+    },
+    /** Resolves once the relay has found the outbox empty (tests and the all-in-one seeding wait on it). */
+    drained: () => new Promise<void>((resolve) => idleWaiters.push(resolve)),
+  };
+}

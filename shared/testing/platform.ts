@@ -1,0 +1,95 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { testConfig } from './config.ts';
+import { createTestDatabase } from './postgres.ts';
+import { createLogger } from '../logging/logger.ts';
+import type { Config, Role } from '../config/config.ts';
+import type { StartedService } from '../runtime/service.ts';
+import { migrate, services } from '../../handlers/roles.ts';
+import { createCaches } from '../../handlers/start-role.ts';
+
+export interface Platform {
+  config: Config;
+  urls: Record<string, string>;
+  evaluations: StartedService[];
+  adminToken: string;
+  sdkKey: string;
+  /** Starts one more evaluation instance (as a new process would: its own clients, an empty memory). */
+  startEvaluation(): Promise<StartedService>;
+  stopService(service: StartedService): Promise<void>;
+  call<T = unknown>(method: string, url: string, body?: unknown): Promise<{ status: number; body: T }>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The real services, each as it runs in production (its own Redis clients, outbox relay, HTTP server on a free
+ * port), against one PostgreSQL database of the suite's own and the given Redis.
+ */
+export async function startPlatform(options: { redisUrl: string; evaluationInstances: number; overrides?: Record<string, string> }): Promise<Platform> {
+  const database = await createTestDatabase<unknown>('platform');
+  const prefix = `tm-test-${randomBytes(3).toString('hex')}:`;
+  const admin = { email: 'admin@example.com', password: 'platform-admin-password' };
+  const config: Config = {
+    ...testConfig({ REDIS_URL: options.redisUrl, REDIS_KEY_PREFIX: prefix, SDK_KEY_CACHE_SECONDS: '1', ADMIN_EMAIL: admin.email, ADMIN_PASSWORD: admin.password, ...options.overrides }),
+    HOST: '127.0.0.1',
+  };
+  await migrate(database.pool, ['auth', 'flags', 'targeting']);
+  const logger = createLogger('silent', 'platform');
+  const started: { service: StartedService; close: () => Promise<void> }[] = [];
+
+  async function startRole(role: Role): Promise<StartedService> {
+    const caches = await createCaches(config, logger);
+    const pool = services[role]?.database ? new pg.Pool({ connectionString: database.url, max: 5 }) : undefined;
+    const service = await services[role]!.start({ config, logger, cache: caches.cache, configCache: caches.configCache, port: 0, ...(pool ? { pool } : {}) });
+    started.push({ service, close: async () => {
+      await caches.close();
+      await pool?.end();
+    } });
+    return service;
+  }
+
+  const auth = await startRole('auth');
+  config.AUTH_URL = auth.url;
+  const flags = await startRole('flags');
+  config.FLAGS_URL = flags.url;
+  const targeting = await startRole('targeting');
+  config.TARGETING_URL = targeting.url;
+  const evaluations: StartedService[] = [];
+  for (let i = 0; i < options.evaluationInstances; i++) evaluations.push(await startRole('evaluation'));
+
+  let adminToken = '';
+  async function call<T = unknown>(method: string, url: string, body?: unknown): Promise<{ status: number; body: T }> {
+    const response = await fetch(url, {
+      method,
+      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(adminToken ? { authorization: `Bearer ${adminToken}` } : {}) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await response.text();
+    return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T };
+  }
+  adminToken = (await call<{ accessToken: string }>('POST', `${auth.url}/auth/login`, admin)).body.accessToken;
+  const sdkKey = (await call<{ key: string }>('POST', `${auth.url}/auth/api-keys`, { environment: 'production', name: 'platform test' })).body.key;
+
+  async function stopService(service: StartedService) {
+    const index = started.findIndex((s) => s.service === service);
+    if (index === -1) return;
+    const [entry] = started.splice(index, 1);
+    await entry!.service.stop();
+    await entry!.close();
+  }
+
+  return {
+    config,
+    urls: { auth: auth.url, flags: flags.url, targeting: targeting.url },
+    evaluations,
+    adminToken,
+    sdkKey,
+    startEvaluation: () => startRole('evaluation'),
+    stopService,
+    call,
+    async stop() {
+      for (const entry of [...started].reverse()) await stopService(entry.service);
+      await database.drop();
+    },
+  };
+}

@@ -1,6 +1,7 @@
 /**
  * The role switch: one image, one entry point, any service or worker.
- *   node handlers/main.ts <service>        auth | flags (one service on its port)
+ *   node handlers/main.ts <service>        auth | flags | targeting | evaluation | analytics (one service on its port)
+ *   node handlers/main.ts <worker>         analytics-worker (consumes the evaluation-events queue)
  *   node handlers/main.ts migrate [svc…]   apply forward-only migrations, then exit
  *   node handlers/main.ts all-in-one       every service in one process on embedded defaults
  */
@@ -26,7 +27,7 @@ try {
 const stopTelemetry = await startTelemetry(config, command);
 const { createLogger } = await import('../shared/logging/logger.ts');
 const logger = createLogger(config.LOG_LEVEL, `togglemaster-${command || 'main'}`);
-const { services, isServiceRole, migrate } = await import('./roles.ts');
+const { services, workers, isServiceRole, isWorkerRole, migrate } = await import('./roles.ts');
 const serviceNames = Object.keys(services) as Role[];
 
 try {
@@ -48,8 +49,11 @@ try {
   } else if (isServiceRole(command)) {
     const { startRole } = await import('./start-role.ts');
     await startRole(command, config, logger, stopTelemetry);
+  } else if (isWorkerRole(command)) {
+    const { startWorker } = await import('./start-role.ts');
+    await startWorker(command, config, logger, stopTelemetry);
   } else {
-    fail(`Usage: node handlers/main.ts <${[...serviceNames, 'migrate', 'all-in-one'].join(' | ')}>`);
+    fail(`Usage: node handlers/main.ts <${[...serviceNames, ...Object.keys(workers), 'migrate', 'all-in-one'].join(' | ')}>`);
   }
 } catch (error) {
   if (error instanceof ConfigError) fail(error.message);

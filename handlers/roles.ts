@@ -10,6 +10,10 @@ import { flagsMigrations } from './flags/migrations/index.ts';
 import { startTargeting, targetingSchema } from './targeting/targeting-app.ts';
 import { targetingMigrations } from './targeting/migrations/index.ts';
 import { startEvaluation } from './evaluation/evaluation-app.ts';
+import { startAnalytics } from './analytics/analytics-app.ts';
+import { startAnalyticsWorker } from './analytics/analytics-worker.ts';
+import type { Config, WorkerRole } from '../shared/config/config.ts';
+import type { Logger } from '../shared/logging/logger.ts';
 
 export interface RoleDefinition {
   start(ctx: ServiceContext): Promise<StartedService>;
@@ -23,7 +27,17 @@ export const services: Partial<Record<Role, RoleDefinition>> = {
   flags: { start: startFlags, database: { schema: flagsSchema, migrations: flagsMigrations } },
   targeting: { start: startTargeting, database: { schema: targetingSchema, migrations: targetingMigrations } },
   evaluation: { start: startEvaluation },
+  analytics: { start: startAnalytics },
 };
+
+/** Queue workers, started by the same role switch (no HTTP API; health and metrics on their port). */
+export const workers: Record<WorkerRole, (deps: { config: Config; logger: Logger; port: number }) => Promise<StartedService>> = {
+  'analytics-worker': startAnalyticsWorker,
+};
+
+export function isWorkerRole(name: string): name is WorkerRole {
+  return name in workers;
+}
 
 export function isServiceRole(name: string): name is Role {
   return name in services;

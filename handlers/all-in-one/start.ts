@@ -1,14 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { portOf, requireFor, type Config, type Role } from '../../shared/config/config.ts';
+import { portOf, requireFor, type Config, type Role, type WorkerRole } from '../../shared/config/config.ts';
 import { createMemoryCache } from '../../shared/cache/memory-cache.ts';
 import { createMemoryConfigCache } from '../../shared/config-cache/memory-config-cache.ts';
 import { createPool } from '../../shared/db/database.ts';
 import type { Logger } from '../../shared/logging/logger.ts';
 import { stopOnSignal } from '../../shared/runtime/lifecycle.ts';
 import type { StartedService } from '../../shared/runtime/service.ts';
-import { migrate, services } from '../roles.ts';
+import { migrate, services, workers } from '../roles.ts';
+import { startLocalAws } from '../../shared/local-aws.ts';
+import { createDynamoClient } from '../../shared/dynamo/client.ts';
+import { ensureAnalyticsTable } from '../../shared/dynamo/analytics-table.ts';
 import { startEmbeddedPostgres } from './embedded-postgres.ts';
 import { seedDemo } from './seed.ts';
 
@@ -50,6 +53,18 @@ export async function startAllInOne(base: Config, logger: Logger, stopTelemetry:
   requireFor(config, roles, { embedded: true });
 
   const postgres = await startEmbeddedPostgres(join(dataDir, 'pglite'));
+  // SQS and DynamoDB stand-ins in this process: the production adapters run unchanged against them.
+  const aws = await startLocalAws({ dataDir });
+  Object.assign(config, {
+    EVENTS_TRANSPORT: 'sqs',
+    SQS_QUEUE_URL: aws.queueUrl,
+    SQS_DLQ_URL: aws.deadLetterUrl,
+    AWS_ENDPOINT_URL_SQS: aws.sqsEndpoint,
+    AWS_ENDPOINT_URL_DYNAMODB: aws.dynamoEndpoint,
+  } satisfies Partial<Config>);
+  const dynamo = createDynamoClient(config);
+  await ensureAnalyticsTable(dynamo, config.DYNAMODB_TABLE);
+  dynamo.destroy();
   const pool = createPool(config, { connectionString: postgres.url });
   const cache = createMemoryCache();
   const configCache = createMemoryConfigCache();
@@ -59,11 +74,12 @@ export async function startAllInOne(base: Config, logger: Logger, stopTelemetry:
   const stopAll = async () => {
     for (const service of [...started].reverse()) await service.stop();
     await pool.end();
-    await Promise.allSettled([cache.close(), configCache.close(), postgres.stop(), stopTelemetry()]);
+    await Promise.allSettled([cache.close(), configCache.close(), postgres.stop(), aws.stop(), stopTelemetry()]);
   };
   stopOnSignal(logger, config.SHUTDOWN_TIMEOUT_MS, stopAll);
   try {
     for (const role of roles) started.push(await services[role]!.start({ config, logger, pool, cache, configCache, port: portOf(role, config, false) }));
+    for (const [role, start] of Object.entries(workers) as [WorkerRole, (typeof workers)[WorkerRole]][]) started.push(await start({ config, logger, port: portOf(role, config, false) }));
   } catch (error) {
     await stopAll();
     throw error;
@@ -75,10 +91,10 @@ export async function startAllInOne(base: Config, logger: Logger, stopTelemetry:
 
   const lines = [
     '',
-    'ToggleMaster is running (all-in-one, embedded PostgreSQL in ' + join(dataDir, 'pglite') + ')',
-    ...started.map((s) => `  ${s.name.padEnd(11)} ${s.url}   API docs: ${s.url}/docs/${s.name}`),
-    `  admin login ${state.adminEmail} / ${state.adminPassword}`,
-    ...(state.sdkKey ? [`  SDK key     ${state.sdkKey}   (environment: development)`] : []),
+    `ToggleMaster is running (all-in-one: embedded PostgreSQL, SQS and DynamoDB stand-ins; data in ${dataDir})`,
+    ...started.map((s) => `  ${s.name.padEnd(16)} ${s.url}   ${s.name in services ? `API docs: ${s.url}/docs/${s.name}` : 'health and metrics'}`),
+    `  admin login      ${state.adminEmail} / ${state.adminPassword}`,
+    ...(state.sdkKey ? [`  SDK key          ${state.sdkKey}   (environment: development)`] : []),
     '',
   ];
   process.stdout.write(`${lines.join('\n')}\n`);

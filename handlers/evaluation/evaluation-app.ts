@@ -8,8 +8,11 @@ import type { Logger } from '../../shared/logging/logger.ts';
 import { listen, type ServiceContext, type StartedService } from '../../shared/runtime/service.ts';
 import { createConfigurationReplica, type ConfigurationReplica } from './configuration-replica.ts';
 import { evaluationRoutes } from './evaluation-routes.ts';
+import { Registry } from 'prom-client';
+import { createEventPublisher, noEvents, type EventRecorder } from '../../shared/events/event-publisher.ts';
+import { createEventProducer } from '../../shared/queue/transport.ts';
 
-export async function buildEvaluationApp(deps: { config: Config; logger: Logger; replica: ConfigurationReplica; cache: ConfigCache; sdkKeys: SdkKeyVerifier }) {
+export async function buildEvaluationApp(deps: { config: Config; logger: Logger; replica: ConfigurationReplica; cache: ConfigCache; sdkKeys: SdkKeyVerifier; events?: EventRecorder; metrics?: Registry }) {
   return createHttpServer({
     name: 'evaluation',
     title: 'ToggleMaster evaluation (with OFREP)',
@@ -23,7 +26,8 @@ export async function buildEvaluationApp(deps: { config: Config; logger: Logger;
         if (deps.replica.behind) throw new Error('behind');
       } },
     ],
-    routes: evaluationRoutes(deps.replica, deps.sdkKeys),
+    ...(deps.metrics ? { metrics: deps.metrics } : {}),
+    routes: evaluationRoutes(deps.replica, deps.sdkKeys, deps.events ?? noEvents),
   });
 }
 
@@ -36,6 +40,14 @@ export async function startEvaluation(ctx: ServiceContext): Promise<StartedServi
     logger,
   });
   await replica.start();
-  const served = await buildEvaluationApp({ config: ctx.config, logger, replica, cache: ctx.configCache, sdkKeys: sdkKeyVerifierFor(ctx.config) });
-  return listen('evaluation', served, ctx, () => replica.stop());
+  const producer = createEventProducer(ctx.config);
+  const metrics = new Registry();
+  const publisher = producer && createEventPublisher({ producer, maxBuffered: ctx.config.EVENTS_BUFFER_MAX, intervalMs: ctx.config.EVENTS_FLUSH_INTERVAL_MS, keySalt: ctx.config.EVENTS_KEY_SALT, logger, metrics });
+  publisher?.start();
+  const served = await buildEvaluationApp({ config: ctx.config, logger, replica, cache: ctx.configCache, sdkKeys: sdkKeyVerifierFor(ctx.config), metrics, ...(publisher ? { events: publisher } : {}) });
+  return listen('evaluation', served, ctx, async () => {
+    // After the last request finished: send what is buffered, then let go of the configuration feed.
+    await publisher?.stop();
+    await replica.stop();
+  });
 }

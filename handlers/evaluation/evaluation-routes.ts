@@ -1,6 +1,7 @@
 import type { App } from '../../shared/http/server.ts';
 import type { SdkKeyVerifier } from '../../shared/http/sdk-keys.ts';
 import type { ConfigurationReplica } from './configuration-replica.ts';
+import type { EventRecorder } from '../../shared/events/event-publisher.ts';
 import { requireSdkKey } from './sdk-auth.ts';
 import { evaluate } from './routes/evaluate.ts';
 import { evaluateBulk } from './routes/evaluate-bulk.ts';
@@ -10,10 +11,12 @@ import { ofrepEvaluateFlags } from './routes/ofrep-evaluate-flags.ts';
 export interface EvaluationRouteDeps {
   replica: ConfigurationReplica;
   sdkKey: ReturnType<typeof requireSdkKey>;
+  /** Every evaluation of every endpoint is recorded (buffered; never waits on the queue). */
+  events: EventRecorder;
 }
 
-export function evaluationRoutes(replica: ConfigurationReplica, sdkKeys: SdkKeyVerifier) {
-  const deps: EvaluationRouteDeps = { replica, sdkKey: requireSdkKey(sdkKeys) };
+export function evaluationRoutes(replica: ConfigurationReplica, sdkKeys: SdkKeyVerifier, events: EventRecorder) {
+  const deps: EvaluationRouteDeps = { replica, sdkKey: requireSdkKey(sdkKeys), events };
   return (app: App) => {
     for (const route of [evaluate, evaluateBulk, ofrepEvaluateFlag, ofrepEvaluateFlags]) route(app, deps);
   };

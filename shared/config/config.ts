@@ -48,6 +48,26 @@ export const ConfigSchema = Type.Object({
   LOGIN_MAX_FAILURES_PER_ACCOUNT: Type.Integer({ minimum: 1, default: 5, description: 'per 15 minutes' }),
   LOGIN_MAX_ATTEMPTS_PER_ADDRESS: Type.Integer({ minimum: 1, default: 30, description: 'per minute' }),
 
+  /** How evaluation events travel to the analytics worker: SQS on AWS, BullMQ on Redis elsewhere, or not at all. */
+  EVENTS_TRANSPORT: Type.Enum(['sqs', 'bullmq', 'off'], { default: 'off' }),
+  SQS_QUEUE_URL: Type.Optional(Url),
+  /** Where the worker sends a message it can never process (the redrive policy covers messages that keep failing). */
+  SQS_DLQ_URL: Type.Optional(Url),
+  AWS_REGION: Type.String({ default: platformNames.awsRegion, minLength: 1 }),
+  /** The AWS SDK reads these itself; set them to use a local stand-in instead of AWS. */
+  AWS_ENDPOINT_URL_SQS: Type.Optional(Url),
+  AWS_ENDPOINT_URL_DYNAMODB: Type.Optional(Url),
+  BULLMQ_QUEUE: Type.String({ default: 'evaluation-events', minLength: 1 }),
+  DYNAMODB_TABLE: Type.String({ default: platformNames.dynamodb.analyticsTable, minLength: 3 }),
+  /** Mixed into the hash of targeting keys in events; set a secret value per deployment. */
+  EVENTS_KEY_SALT: Type.String({ default: 'togglemaster', minLength: 1 }),
+  EVENTS_RETENTION_DAYS: Type.Integer({ minimum: 1, maximum: 3650, default: 30 }),
+  /** Raw events held in memory at most while the queue is unreachable; counts are kept beyond it in compact form. */
+  EVENTS_BUFFER_MAX: Type.Integer({ minimum: 100, maximum: 10_000_000, default: 100_000 }),
+  EVENTS_FLUSH_INTERVAL_MS: Type.Integer({ minimum: 50, maximum: 60_000, default: 1_000 }),
+  /** Messages the worker processes at once. */
+  WORKER_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 100, default: 4 }),
+
   OTEL_EXPORTER_OTLP_ENDPOINT: Type.Optional(Url),
   OTEL_SERVICE_NAME: Type.Optional(Type.String({ minLength: 1 })),
 
@@ -126,7 +146,10 @@ export function requireFor(config: Config, roles: readonly Role[], options: { em
   if (problems.length > 0) throw new ConfigError(problems);
 }
 
-export function portOf(role: Role, config: Pick<Config, 'PORT' | 'PORT_OFFSET'>, single: boolean): number {
-  if (single) return config.PORT ?? platformNames.services[role].port;
-  return platformNames.services[role].port + config.PORT_OFFSET;
+export type WorkerRole = keyof typeof platformNames.workers;
+
+export function portOf(role: Role | WorkerRole, config: Pick<Config, 'PORT' | 'PORT_OFFSET'>, single: boolean): number {
+  const port = role === 'analytics-worker' ? platformNames.workers[role].port : platformNames.services[role].port;
+  if (single) return config.PORT ?? port;
+  return port + config.PORT_OFFSET;
 }

@@ -27,6 +27,8 @@ export interface HttpServerOptions {
   bodyLimit: number;
   trustProxy: boolean;
   readiness?: ReadinessCheck[];
+  /** The registry /metrics serves; made here unless the service registered metrics of its own in one first. */
+  metrics?: Registry;
   /** Registers the service's routes. */
   routes: (app: App) => void | Promise<void>;
 }
@@ -62,7 +64,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<{ ap
   app.addSchema(ProblemSchema);
 
   let draining = false;
-  const metrics = new Registry();
+  const metrics = options.metrics ?? new Registry();
   metrics.setDefaultLabels({ service: options.name });
   collectDefaultMetrics({ register: metrics });
   const duration = new Histogram({

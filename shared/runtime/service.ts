@@ -26,7 +26,7 @@ export interface StartedService {
 }
 
 /** Listens, and returns the stop that drains first: readiness fails at once, in-flight requests finish. */
-export async function listen(name: string, served: { app: App; markDraining: () => void }, ctx: ServiceContext, release: () => Promise<void> = async () => {}): Promise<StartedService> {
+export async function listen(name: string, served: { app: App; markDraining: () => void }, ctx: { config: Pick<Config, 'HOST'>; port: number }, release: () => Promise<void> = async () => {}): Promise<StartedService> {
   const address = await served.app.listen({ host: ctx.config.HOST, port: ctx.port });
   const url = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1');
   return {

@@ -6,7 +6,7 @@ import type { EvaluationRouteDeps } from '../evaluation-routes.ts';
 import { EvaluationResultSchema } from '../evaluation-schemas.ts';
 import { sdkOf } from '../sdk-auth.ts';
 
-export function evaluateBulk(app: App, { replica, sdkKey }: EvaluationRouteDeps): void {
+export function evaluateBulk(app: App, { replica, sdkKey, events }: EvaluationRouteDeps): void {
   app.get(
     '/evaluate/bulk',
     {
@@ -24,7 +24,9 @@ export function evaluateBulk(app: App, { replica, sdkKey }: EvaluationRouteDeps)
     },
     async (request) => {
       const { environment, credential } = sdkOf(request);
-      return { flags: evaluateAll(await replica.environment(environment, credential), request.query) };
+      const flags = evaluateAll(await replica.environment(environment, credential), request.query);
+      for (const result of flags) events.record(environment, result, request.query);
+      return { flags };
     },
   );
 }

@@ -7,7 +7,7 @@ import type { EvaluationRouteDeps } from '../evaluation-routes.ts';
 import { ContextSchema, EvaluationResultSchema, ExpectedType, FlagKeyParam } from '../evaluation-schemas.ts';
 import { sdkOf } from '../sdk-auth.ts';
 
-export function evaluate(app: App, { replica, sdkKey }: EvaluationRouteDeps): void {
+export function evaluate(app: App, { replica, sdkKey, events }: EvaluationRouteDeps): void {
   app.post(
     '/evaluate',
     {
@@ -24,6 +24,7 @@ export function evaluate(app: App, { replica, sdkKey }: EvaluationRouteDeps): vo
       const { environment, credential } = sdkOf(request);
       const { flagKey, context, type } = request.body;
       const result = evaluateFlag(await replica.environment(environment, credential), flagKey, context, type ? { expectedType: type } : undefined);
+      events.record(environment, result, context);
       if (result.errorCode === 'FLAG_NOT_FOUND') throw new AppError('NOT_FOUND', `No flag "${flagKey}" in ${environment}`);
       return result;
     },

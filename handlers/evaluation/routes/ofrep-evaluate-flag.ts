@@ -7,7 +7,7 @@ import { FlagKeyParam, OfrepFailure, OfrepRequest, OfrepSuccess } from '../evalu
 import { ofrepErrorHandler, toOfrep } from '../ofrep.ts';
 import { sdkOf } from '../sdk-auth.ts';
 
-export function ofrepEvaluateFlag(app: App, { replica, sdkKey }: EvaluationRouteDeps): void {
+export function ofrepEvaluateFlag(app: App, { replica, sdkKey, events }: EvaluationRouteDeps): void {
   app.post(
     '/ofrep/v1/evaluate/flags/:key',
     {
@@ -24,7 +24,9 @@ export function ofrepEvaluateFlag(app: App, { replica, sdkKey }: EvaluationRoute
     },
     async (request, reply) => {
       const { environment, credential } = sdkOf(request);
-      const result = evaluateFlag(await replica.environment(environment, credential), request.params.key, request.body.context ?? {});
+      const context = request.body.context ?? {};
+      const result = evaluateFlag(await replica.environment(environment, credential), request.params.key, context);
+      events.record(environment, result, context);
       const answer = toOfrep(result);
       return answer.status === 200 ? reply.code(200).send(answer.body) : reply.code(answer.status).send(answer.body);
     },

@@ -9,7 +9,7 @@ import { OfrepFailure, OfrepRequest } from '../evaluation-schemas.ts';
 import { ofrepErrorHandler, toOfrep } from '../ofrep.ts';
 import { sdkOf } from '../sdk-auth.ts';
 
-export function ofrepEvaluateFlags(app: App, { replica, sdkKey }: EvaluationRouteDeps): void {
+export function ofrepEvaluateFlags(app: App, { replica, sdkKey, events }: EvaluationRouteDeps): void {
   app.post(
     '/ofrep/v1/evaluate/flags',
     {
@@ -28,7 +28,9 @@ export function ofrepEvaluateFlags(app: App, { replica, sdkKey }: EvaluationRout
       // The body is serialized here (its hash is the ETag), so the reply is sent as prepared text.
       const reply = typedReply as FastifyReply;
       const { environment, credential } = sdkOf(request);
-      const results = evaluateAll(await replica.environment(environment, credential), request.body.context ?? {});
+      const context = request.body.context ?? {};
+      const results = evaluateAll(await replica.environment(environment, credential), context);
+      for (const result of results) events.record(environment, result, context);
       const payload = JSON.stringify({ flags: results.map((r) => toOfrep(r).body) });
       // The answer is a function of configuration and context only, so its hash is an ETag that covers both
       // and is the same on every instance.

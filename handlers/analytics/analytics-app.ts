@@ -1,0 +1,44 @@
+import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { Config } from '../../shared/config/config.ts';
+import { createDynamoClient } from '../../shared/dynamo/client.ts';
+import { jwksTokenVerifier, type TokenVerifier } from '../../shared/http/authenticate.ts';
+import { createHttpServer, type ReadinessCheck } from '../../shared/http/server.ts';
+import type { Logger } from '../../shared/logging/logger.ts';
+import { listen, type ServiceContext, type StartedService } from '../../shared/runtime/service.ts';
+import { analyticsRoutes } from './analytics-routes.ts';
+import type { AnalyticsStore } from './analytics-store.ts';
+import { createDynamoAnalyticsStore } from './analytics-store.dynamo.ts';
+import { createMemoryAnalyticsStore } from './analytics-store.memory.ts';
+
+/** One factory for both stores: DynamoDB when given a client, memory otherwise (unit tests). */
+export function createAnalyticsStore(dynamo?: { client: DynamoDBClient; table: string }): AnalyticsStore {
+  return dynamo ? createDynamoAnalyticsStore(dynamo.client, dynamo.table) : createMemoryAnalyticsStore();
+}
+
+export function tableReadiness(client: DynamoDBClient, table: string): ReadinessCheck {
+  return { name: 'dynamodb', critical: true, check: async () => void (await client.send(new DescribeTableCommand({ TableName: table }))) };
+}
+
+export async function buildAnalyticsApp(deps: { config: Config; logger: Logger; store: AnalyticsStore; verifier: TokenVerifier; readiness?: ReadinessCheck[]; now?: () => number }) {
+  return createHttpServer({
+    name: 'analytics',
+    title: 'ToggleMaster analytics',
+    logger: deps.logger,
+    bodyLimit: Math.min(deps.config.BODY_LIMIT_BYTES, 65_536),
+    trustProxy: deps.config.TRUST_PROXY,
+    readiness: deps.readiness ?? [],
+    routes: analyticsRoutes(deps.store, deps.verifier, deps.now),
+  });
+}
+
+export async function startAnalytics(ctx: ServiceContext): Promise<StartedService> {
+  const client = createDynamoClient(ctx.config);
+  const served = await buildAnalyticsApp({
+    config: ctx.config,
+    logger: ctx.logger.child({ service: 'analytics' }),
+    store: createAnalyticsStore({ client, table: ctx.config.DYNAMODB_TABLE }),
+    verifier: jwksTokenVerifier(ctx.config),
+    readiness: [tableReadiness(client, ctx.config.DYNAMODB_TABLE)],
+  });
+  return listen('analytics', served, ctx, async () => client.destroy());
+}

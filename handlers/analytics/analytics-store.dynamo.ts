@@ -1,0 +1,287 @@
+import {
+  BatchWriteItemCommand,
+  DeleteItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  type AttributeValue,
+  type DynamoDBClient,
+  type QueryCommandInput,
+  type WriteRequest,
+} from '@aws-sdk/client-dynamodb';
+import type { AnalyticsStore, CountRow, EventRow } from './analytics-store.ts';
+import { countsOf, dimensionsOf } from './analytics-store.ts';
+
+/*
+ * Single-table layout of ToggleMasterAnalytics (docs/analytics.md):
+ *   EV#<env>#<flag>#<day>     <ts>#<batch>#<i>     a raw event (gsi1: EVENV#<env>#<day> / <ts>#<batch>#<i>), expiresAt
+ *   CNT#<env>#<flag>#<day>    <minute>#B#<batch>   what one batch counted in that minute (idempotent: keyed by batch)
+ *   CNT#<env>#<flag>#<day>    <minute>#T           the minute's total of compacted batches, with the set of their ids
+ *   IDX#<env>#<day>           <flag>               flags with counts that day (for queries over every flag)
+ *   DIRTY#<shard>             <env>#<flag>#<minute>  minutes with batches still to compact
+ */
+const dirtyShards = 8;
+const counterRetentionMs = 400 * 24 * 3600_000;
+const compactAfterMs = 2 * 60_000;
+
+const dayOf = (at: number) => new Date(at).toISOString().slice(0, 10);
+const minuteText = (minute: number) => new Date(minute).toISOString().slice(0, 16);
+const minuteFromText = (text: string) => Date.parse(`${text}:00.000Z`);
+const tsText = (at: number) => String(at).padStart(13, '0');
+const s = (value: string): AttributeValue => ({ S: value });
+const n = (value: number): AttributeValue => ({ N: String(value) });
+const nullable = (value: string | null): AttributeValue => (value === null ? { NULL: true } : { S: value });
+const str = (value: AttributeValue | undefined): string | null => value?.S ?? null;
+
+function shardOf(text: string): number {
+  let h = 0;
+  for (let i = 0; i < text.length; i++) h = (h * 31 + text.charCodeAt(i)) | 0;
+  return Math.abs(h) % dirtyShards;
+}
+
+function daysBetween(from: number, to: number): string[] {
+  const days: string[] = [];
+  for (let at = Date.UTC(new Date(from).getUTCFullYear(), new Date(from).getUTCMonth(), new Date(from).getUTCDate()); at <= to; at += 86_400_000) days.push(dayOf(at));
+  return days;
+}
+
+const countsMap = (counts: Map<string, number>): AttributeValue => ({ M: Object.fromEntries([...counts].map(([k, v]) => [k, n(v)])) });
+const readCounts = (value: AttributeValue | undefined): Map<string, number> => new Map(Object.entries(value?.M ?? {}).map(([k, v]) => [k, Number(v.N ?? '0')]));
+
+export function createDynamoAnalyticsStore(client: DynamoDBClient, table: string): AnalyticsStore {
+  async function writeAll(requests: WriteRequest[]): Promise<void> {
+    const chunks: WriteRequest[][] = [];
+    for (let i = 0; i < requests.length; i += 25) chunks.push(requests.slice(i, i + 25));
+    let next = 0;
+    // A few requests in flight at once; unprocessed items (throttling) are retried with backoff until written.
+    await Promise.all(
+      Array.from({ length: Math.min(4, chunks.length) }, async () => {
+        while (next < chunks.length) {
+          let pending = chunks[next++]!;
+          for (let attempt = 0; pending.length > 0; attempt++) {
+            if (attempt === 10) throw new Error(`DynamoDB left ${pending.length} item(s) unprocessed after 10 attempts`);
+            if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(50 * 2 ** attempt, 2_000)));
+            const result = await client.send(new BatchWriteItemCommand({ RequestItems: { [table]: pending } }));
+            pending = result.UnprocessedItems?.[table] ?? [];
+          }
+        }
+      }),
+    );
+  }
+
+  async function queryAll(input: Omit<QueryCommandInput, 'TableName'>): Promise<Record<string, AttributeValue>[]> {
+    const items: Record<string, AttributeValue>[] = [];
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await client.send(new QueryCommand({ TableName: table, ...input, ...(start ? { ExclusiveStartKey: start } : {}) }));
+      items.push(...(page.Items ?? []));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return items;
+  }
+
+  /** Folds one minute's batch items into its total. The total carries the ids it holds, so nothing counts twice. */
+  async function compactMinute(environment: string, flagKey: string, minute: number): Promise<void> {
+    const pk = `CNT#${environment}#${flagKey}#${dayOf(minute)}`;
+    const prefix = `${minuteText(minute)}#`;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const items = await queryAll({ KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)', ExpressionAttributeValues: { ':pk': s(pk), ':prefix': s(prefix) }, ConsistentRead: true });
+      const total = items.find((i) => i.sk?.S === `${prefix}T`);
+      const included = new Set(total?.batches?.SS ?? []);
+      const batches = items.filter((i) => i.sk?.S?.startsWith(`${prefix}B#`));
+      const fresh = batches.filter((b) => !included.has(b.batch?.S ?? ''));
+      if (fresh.length > 0) {
+        const sums = readCounts(total?.c);
+        for (const b of fresh) for (const [dims, value] of readCounts(b.c)) sums.set(dims, (sums.get(dims) ?? 0) + value);
+        for (const b of fresh) included.add(b.batch?.S ?? '');
+        const version = Number(total?.version?.N ?? '0');
+        try {
+          await client.send(
+            new PutItemCommand({
+              TableName: table,
+              Item: { pk: s(pk), sk: s(`${prefix}T`), kind: s('total'), minute: n(minute), c: countsMap(sums), batches: { SS: [...included] }, version: n(version + 1), expiresAt: n(Math.floor((minute + counterRetentionMs) / 1000)) },
+              // Two compactors on one minute: only one wins each round; the other reads again.
+              ConditionExpression: total ? 'version = :version' : 'attribute_not_exists(pk)',
+              ...(total ? { ExpressionAttributeValues: { ':version': n(version) } } : {}),
+            }),
+          );
+        } catch (error) {
+          if ((error as { name?: string }).name === 'ConditionalCheckFailedException') continue;
+          throw error;
+        }
+      }
+      // Only now that the total holds them may the batch items go (a crash before this only delays their removal).
+      for (const b of batches) await client.send(new DeleteItemCommand({ TableName: table, Key: { pk: s(pk), sk: b.sk! } }));
+      return;
+    }
+    throw new Error(`could not compact ${pk} ${prefix}: too much contention`);
+  }
+
+  return {
+    async writeBatch(batch, retentionMs) {
+      const requests: WriteRequest[] = [];
+      batch.events.forEach(([flagKey, environment, variant, reason, ruleId, keyHash, at], i) => {
+        const sk = `${tsText(at)}#${batch.batchId}#${i}`;
+        requests.push({
+          PutRequest: {
+            Item: {
+              pk: s(`EV#${environment}#${flagKey}#${dayOf(at)}`),
+              sk: s(sk),
+              gsi1pk: s(`EVENV#${environment}#${dayOf(at)}`),
+              gsi1sk: s(sk),
+              kind: s('event'),
+              flagKey: s(flagKey),
+              environment: s(environment),
+              variant: nullable(variant),
+              reason: s(reason),
+              ruleId: nullable(ruleId),
+              keyHash: nullable(keyHash),
+              at: n(at),
+              expiresAt: n(Math.floor((at + retentionMs) / 1000)),
+            },
+          },
+        });
+      });
+      const indexed = new Set<string>();
+      for (const group of countsOf(batch).values()) {
+        const minute = minuteText(group.minute);
+        requests.push({
+          PutRequest: {
+            Item: {
+              pk: s(`CNT#${group.environment}#${group.flagKey}#${dayOf(group.minute)}`),
+              sk: s(`${minute}#B#${batch.batchId}`),
+              kind: s('batch'),
+              batch: s(batch.batchId),
+              minute: n(group.minute),
+              c: countsMap(group.counts),
+              expiresAt: n(Math.floor((group.minute + counterRetentionMs) / 1000)),
+            },
+          },
+        });
+        const dirty = `${group.environment}#${group.flagKey}#${minute}`;
+        requests.push({ PutRequest: { Item: { pk: s(`DIRTY#${shardOf(dirty)}`), sk: s(dirty), kind: s('dirty'), minute: n(group.minute) } } });
+        const index = `IDX#${group.environment}#${dayOf(group.minute)}\u0000${group.flagKey}`;
+        if (!indexed.has(index)) {
+          indexed.add(index);
+          requests.push({ PutRequest: { Item: { pk: s(`IDX#${group.environment}#${dayOf(group.minute)}`), sk: s(group.flagKey), kind: s('index'), expiresAt: n(Math.floor((group.minute + counterRetentionMs) / 1000)) } } });
+        }
+      }
+      // One batch can name the same dirty marker twice (several groups share none, but be safe): BatchWrite refuses duplicates.
+      const unique = new Map(requests.map((r) => [`${r.PutRequest!.Item!.pk!.S}\u0000${r.PutRequest!.Item!.sk!.S}`, r]));
+      await writeAll([...unique.values()]);
+    },
+
+    async compact(now) {
+      let compacted = 0;
+      for (let shard = 0; shard < dirtyShards; shard++) {
+        const markers = await queryAll({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': s(`DIRTY#${shard}`) } });
+        for (const marker of markers) {
+          const minute = Number(marker.minute?.N ?? '0');
+          if (minute > now - compactAfterMs) continue;
+          const [environment = '', flagKey = ''] = (marker.sk?.S ?? '').split('#');
+          await compactMinute(environment, flagKey, minute);
+          // A batch arriving for this minute after now writes the marker again, and the minute is compacted again.
+          await client.send(new DeleteItemCommand({ TableName: table, Key: { pk: marker.pk!, sk: marker.sk! }, ConditionExpression: 'minute = :minute', ExpressionAttributeValues: { ':minute': n(minute) } })).catch(() => undefined);
+          compacted += 1;
+        }
+      }
+      return compacted;
+    },
+
+    async countRows({ environment, flagKey, from, to }) {
+      const days = daysBetween(from, to);
+      let flags: string[];
+      if (flagKey) flags = [flagKey];
+      else {
+        const found = new Set<string>();
+        for (const day of days) for (const item of await queryAll({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': s(`IDX#${environment}#${day}`) } })) found.add(item.sk?.S ?? '');
+        flags = [...found];
+      }
+      const rows: CountRow[] = [];
+      const fromMinute = minuteText(from - (from % 60_000));
+      const toMinute = `${minuteText(to - (to % 60_000))}#~`;
+      for (const flag of flags) {
+        for (const day of days) {
+          const items = await queryAll({
+            KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+            ExpressionAttributeValues: { ':pk': s(`CNT#${environment}#${flag}#${day}`), ':from': s(fromMinute), ':to': s(toMinute) },
+          });
+          const byMinute = new Map<string, { total?: Record<string, AttributeValue>; batches: Record<string, AttributeValue>[] }>();
+          for (const item of items) {
+            const [minute = ''] = (item.sk?.S ?? '').split('#');
+            const entry = byMinute.get(minute) ?? { batches: [] };
+            if (item.kind?.S === 'total') entry.total = item;
+            else entry.batches.push(item);
+            byMinute.set(minute, entry);
+          }
+          for (const [minute, { total, batches }] of byMinute) {
+            const included = new Set(total?.batches?.SS ?? []);
+            const sums = readCounts(total?.c);
+            // Batch items already in the total (compacted but not yet removed) are not counted again.
+            for (const b of batches) if (!included.has(b.batch?.S ?? '')) for (const [dims, value] of readCounts(b.c)) sums.set(dims, (sums.get(dims) ?? 0) + value);
+            for (const [dims, count] of sums) {
+              const [variant, reason, ruleId] = dimensionsOf(dims);
+              rows.push({ flagKey: flag, environment, variant, reason, ruleId, minute: minuteFromText(minute), count });
+            }
+          }
+        }
+      }
+      return rows;
+    },
+
+    async events({ environment, flagKey, variant, from, to, limit, cursor, now }) {
+      const days = daysBetween(from, to).reverse();
+      const position = cursor ? (JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { day: string; sk: string }) : undefined;
+      const items: EventRow[] = [];
+      let startDay = position ? days.indexOf(position.day) : 0;
+      if (startDay < 0) startDay = 0;
+      for (let d = startDay; d < days.length && items.length < limit; d++) {
+        const day = days[d]!;
+        const pkName = flagKey ? 'pk' : 'gsi1pk';
+        const skName = flagKey ? 'sk' : 'gsi1sk';
+        let start: Record<string, AttributeValue> | undefined;
+        let after = position && d === startDay ? position.sk : undefined;
+        do {
+          const page = await client.send(
+            new QueryCommand({
+              TableName: table,
+              ...(flagKey ? {} : { IndexName: 'gsi1' }),
+              KeyConditionExpression: `${pkName} = :pk AND ${skName} BETWEEN :from AND :to`,
+              // Expired events are never answered, whether or not DynamoDB's TTL has removed them yet.
+              FilterExpression: `expiresAt > :now${variant ? ' AND variant = :variant' : ''}`,
+              ExpressionAttributeValues: {
+                ':pk': s(flagKey ? `EV#${environment}#${flagKey}#${day}` : `EVENV#${environment}#${day}`),
+                ':from': s(tsText(from)),
+                ':to': s(after ? after : `${tsText(to)}#~`),
+                ':now': n(Math.floor(now / 1000)),
+                ...(variant ? { ':variant': s(variant) } : {}),
+              },
+              ScanIndexForward: false,
+              Limit: limit * 2,
+              ...(start ? { ExclusiveStartKey: start } : {}),
+            }),
+          );
+          for (const item of page.Items ?? []) {
+            const sk = item[skName]?.S ?? '';
+            if (after && sk >= after) continue;
+            items.push({
+              flagKey: item.flagKey?.S ?? '',
+              environment: item.environment?.S ?? '',
+              variant: str(item.variant),
+              reason: item.reason?.S ?? '',
+              ruleId: str(item.ruleId),
+              keyHash: str(item.keyHash),
+              at: Number(item.at?.N ?? '0'),
+            });
+            if (items.length === limit) {
+              const more = page.LastEvaluatedKey !== undefined || d < days.length - 1 || (page.Items ?? []).indexOf(item) < (page.Items ?? []).length - 1;
+              return { items, nextCursor: more ? Buffer.from(JSON.stringify({ day, sk })).toString('base64url') : null };
+            }
+          }
+          start = page.LastEvaluatedKey;
+          after = undefined;
+        } while (start);
+      }
+      return { items, nextCursor: null };
+    },
+  };
+}

@@ -1,0 +1,54 @@
+import type { Config } from '../../shared/config/config.ts';
+import { createDynamoClient } from '../../shared/dynamo/client.ts';
+import { decodeBatch } from '../../shared/events/evaluation-event.ts';
+import { createHttpServer } from '../../shared/http/server.ts';
+import type { Logger } from '../../shared/logging/logger.ts';
+import type { QueueConsumer } from '../../shared/queue/queue.ts';
+import { createEventConsumer } from '../../shared/queue/transport.ts';
+import { runQueueWorker } from '../../shared/queue/worker.ts';
+import { listen, type StartedService } from '../../shared/runtime/service.ts';
+import type { AnalyticsStore } from './analytics-store.ts';
+import { createAnalyticsStore, tableReadiness } from './analytics-app.ts';
+
+const compactEveryMs = 60_000;
+
+/**
+ * The analytics ingest worker: every message is a batch of evaluation events, written as raw events (with their
+ * expiry) and as per-batch counters, all keyed by the batch so a redelivery changes nothing. It also folds closed
+ * minutes' counters into totals. Serves /healthz, /readyz and /metrics on its port for probes and Prometheus.
+ */
+export async function startAnalyticsWorker(deps: { config: Config; logger: Logger; port: number; store?: AnalyticsStore; consumer?: QueueConsumer }): Promise<StartedService> {
+  const { config } = deps;
+  const logger = deps.logger.child({ service: 'analytics-worker' });
+  const client = createDynamoClient(config);
+  const store = deps.store ?? createAnalyticsStore({ client, table: config.DYNAMODB_TABLE });
+  const retentionMs = config.EVENTS_RETENTION_DAYS * 86_400_000;
+  const served = await createHttpServer({
+    name: 'analytics-worker',
+    title: 'ToggleMaster analytics worker',
+    logger,
+    bodyLimit: 1024,
+    trustProxy: false,
+    readiness: deps.store ? [] : [tableReadiness(client, config.DYNAMODB_TABLE)],
+    routes: () => {},
+  });
+  const worker = runQueueWorker({
+    name: 'analytics-ingest',
+    consumer: deps.consumer ?? createEventConsumer(config, logger),
+    logger,
+    metrics: served.metrics,
+    process: async (message) => store.writeBatch(await decodeBatch(message.body), retentionMs),
+  });
+  let compacting: Promise<unknown> = Promise.resolve();
+  const compactor = setInterval(() => {
+    compacting = store.compact(Date.now()).catch((error: unknown) => logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'compaction failed; retrying next round'));
+  }, compactEveryMs);
+  compactor.unref();
+  return listen('analytics-worker', served, { config, port: deps.port }, async () => {
+    clearInterval(compactor);
+    // Stop receiving first, finish the batch in hand, then close: KEDA scales the worker to zero this way.
+    await worker.stop();
+    await compacting;
+    client.destroy();
+  });
+}

@@ -1,0 +1,43 @@
+import { Type } from 'typebox';
+import { Strict, bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
+import type { App } from '../../../shared/http/server.ts';
+import { granularities, statsOf } from '../aggregate.ts';
+import type { AnalyticsRouteDeps } from '../analytics-routes.ts';
+import { Environment, FlagKey, Instant } from '../analytics-schemas.ts';
+import { timeRange } from '../time-range.ts';
+
+const defaultSpan = { minute: 3_600_000, hour: 86_400_000, day: 30 * 86_400_000 } as const;
+
+export function getStats(app: App, { store, guard, now }: AnalyticsRouteDeps): void {
+  app.get(
+    '/analytics/stats',
+    {
+      onRequest: guard('viewer'),
+      schema: {
+        tags: ['analytics'],
+        summary: 'Exact evaluations of a flag per variant per minute, hour or day, and the totals',
+        security: bearerSecurity,
+        querystring: Strict({ flagKey: FlagKey, environment: Environment, from: Type.Optional(Instant), to: Type.Optional(Instant), granularity: Type.Enum([...granularities], { default: 'minute' }) }),
+        response: {
+          200: Type.Object({
+            flagKey: Type.String(),
+            environment: Type.String(),
+            granularity: Type.String(),
+            from: Type.String(),
+            to: Type.String(),
+            buckets: Type.Array(Type.Object({ start: Type.String(), counts: Type.Record(Type.String(), Type.Integer()), total: Type.Integer() })),
+            totals: Type.Record(Type.String(), Type.Integer()),
+            total: Type.Integer(),
+          }),
+          ...problemResponses,
+        },
+      },
+    },
+    async (request) => {
+      const { flagKey, environment, granularity } = request.query;
+      const { from, to } = timeRange(request.query, granularity, now(), defaultSpan[granularity]);
+      const rows = await store.countRows({ environment, flagKey, from, to });
+      return { flagKey, environment, granularity, from: new Date(from).toISOString(), to: new Date(to).toISOString(), ...statsOf(rows, from, to, granularity) };
+    },
+  );
+}

@@ -1,0 +1,113 @@
+import { SendMessageBatchCommand, SendMessageCommand, SQSClient, type MessageAttributeValue } from '@aws-sdk/client-sqs';
+import { Consumer } from 'sqs-consumer';
+import type { Logger } from '../logging/logger.ts';
+import type { QueueConsumer, QueueMessage, QueueProducer } from './queue.ts';
+
+/** SQS's limits: 10 messages per batch request, 256 KiB for the whole request. */
+const maxBatchEntries = 10;
+const maxRequestBytes = 256 * 1024;
+
+/** Credentials from the SDK's chain (IRSA on EKS); a local stand-in (an endpoint set) takes any. */
+export function createSqsClient(config: { AWS_REGION: string; AWS_ENDPOINT_URL_SQS?: string | undefined }): SQSClient {
+  const local = config.AWS_ENDPOINT_URL_SQS;
+  return new SQSClient({ region: config.AWS_REGION, maxAttempts: 5, ...(local ? { endpoint: local, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}) });
+}
+
+const toAttributes = (attributes: Record<string, string>): Record<string, MessageAttributeValue> =>
+  Object.fromEntries(Object.entries(attributes).map(([name, value]) => [name, { DataType: 'String', StringValue: value }]));
+
+export function createSqsProducer(sqs: SQSClient, queueUrl: string): QueueProducer {
+  let requests = 0;
+  return {
+    async send(bodies, attributes) {
+      const attributeBytes = Object.entries(attributes).reduce((n, [k, v]) => n + k.length + v.length + 16, 0);
+      let entries: { Id: string; MessageBody: string; MessageAttributes: Record<string, MessageAttributeValue> }[] = [];
+      let bytes = 0;
+      const flush = async () => {
+        if (entries.length === 0) return;
+        requests += 1;
+        const result = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
+        if (result.Failed && result.Failed.length > 0) throw new Error(`SQS refused ${result.Failed.length} message(s): ${result.Failed[0]?.Code ?? ''} ${result.Failed[0]?.Message ?? ''}`);
+        entries = [];
+        bytes = 0;
+      };
+      for (const [i, body] of bodies.entries()) {
+        const size = Buffer.byteLength(body) + attributeBytes;
+        if (entries.length === maxBatchEntries || (entries.length > 0 && bytes + size > maxRequestBytes)) await flush();
+        entries.push({ Id: String(i), MessageBody: body, MessageAttributes: toAttributes(attributes) });
+        bytes += size;
+      }
+      await flush();
+    },
+    get requests() {
+      return requests;
+    },
+    async close() {},
+  };
+}
+
+export interface SqsConsumerOptions {
+  sqs: SQSClient;
+  queueUrl: string;
+  deadLetterUrl: string | undefined;
+  logger: Logger;
+  /** Messages per receive (at most 10). */
+  batchSize: number;
+  /** Seconds a received message stays invisible while it is processed (a heartbeat extends it). */
+  visibilityTimeout?: number;
+  /** Long-poll seconds (20 on AWS; the local stand-in wants at most 1). */
+  waitTimeSeconds?: number;
+}
+
+export function createSqsConsumer(options: SqsConsumerOptions): QueueConsumer {
+  let consumer: Consumer | undefined;
+  let inFlight: Promise<unknown> = Promise.resolve();
+  return {
+    start(handle) {
+      const visibilityTimeout = options.visibilityTimeout ?? 60;
+      consumer = Consumer.create({
+        queueUrl: options.queueUrl,
+        sqs: options.sqs,
+        batchSize: Math.min(options.batchSize, 10),
+        visibilityTimeout,
+        heartbeatInterval: Math.max(1, Math.floor(visibilityTimeout / 3)),
+        waitTimeSeconds: options.waitTimeSeconds ?? 20,
+        messageSystemAttributeNames: ['ApproximateReceiveCount'],
+        messageAttributeNames: ['All'],
+        handleMessageBatch: async (messages) => {
+          const batch: QueueMessage[] = messages.map((m) => ({
+            id: m.MessageId ?? '',
+            body: m.Body ?? '',
+            attributes: Object.fromEntries(Object.entries(m.MessageAttributes ?? {}).flatMap(([k, v]) => (v.StringValue === undefined ? [] : [[k, v.StringValue]]))),
+            receiveCount: Number(m.Attributes?.ApproximateReceiveCount ?? '1'),
+          }));
+          const work = handle(batch);
+          inFlight = work;
+          const done = await work;
+          // Only the messages processed are deleted; the others become visible again and are retried.
+          return messages.filter((m) => done.has(m.MessageId ?? ''));
+        },
+      });
+      consumer.on('error', (error) => options.logger.warn({ err: error.message }, 'SQS receive failed'));
+      consumer.on('processing_error', (error) => options.logger.error({ err: error.message }, 'SQS batch failed'));
+      consumer.start();
+    },
+    async deadLetter(message, reason) {
+      if (!options.deadLetterUrl) throw new Error('SQS_DLQ_URL is not set: a poison message cannot be moved aside');
+      await options.sqs.send(
+        new SendMessageCommand({
+          QueueUrl: options.deadLetterUrl,
+          MessageBody: message.body,
+          MessageAttributes: toAttributes({ ...message.attributes, 'dead-letter-reason': reason.slice(0, 256), 'original-message-id': message.id }),
+        }),
+      );
+    },
+    async stop() {
+      if (!consumer) return;
+      const stopping = new Promise<void>((resolve) => consumer!.once('stopped', () => resolve()));
+      consumer.stop();
+      await Promise.race([stopping, new Promise((r) => setTimeout(r, 25_000))]);
+      await inFlight.catch(() => undefined);
+    },
+  };
+}

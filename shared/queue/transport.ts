@@ -1,0 +1,45 @@
+import type { Config } from '../config/config.ts';
+import { ConfigError } from '../config/config.ts';
+import type { Logger } from '../logging/logger.ts';
+import { bullConnection, createBullConsumer, createBullProducer } from './bullmq.ts';
+import type { QueueConsumer, QueueProducer } from './queue.ts';
+import { createSqsClient, createSqsConsumer, createSqsProducer } from './sqs.ts';
+
+type TransportConfig = Pick<Config, 'EVENTS_TRANSPORT' | 'SQS_QUEUE_URL' | 'SQS_DLQ_URL' | 'AWS_REGION' | 'REDIS_URL' | 'REDIS_PASSWORD' | 'BULLMQ_QUEUE' | 'WORKER_CONCURRENCY' | 'AWS_ENDPOINT_URL_SQS'>;
+
+function required<T>(value: T | undefined, name: string): T {
+  if (value === undefined) throw new ConfigError([`${name}: required by EVENTS_TRANSPORT`]);
+  return value;
+}
+
+/** The evaluation service's side of the events transport chosen by EVENTS_TRANSPORT (undefined when off). */
+export function createEventProducer(config: TransportConfig): QueueProducer | undefined {
+  switch (config.EVENTS_TRANSPORT) {
+    case 'sqs':
+      return createSqsProducer(createSqsClient(config), required(config.SQS_QUEUE_URL, 'SQS_QUEUE_URL'));
+    case 'bullmq':
+      return createBullProducer(bullConnection(required(config.REDIS_URL, 'REDIS_URL'), config.REDIS_PASSWORD), config.BULLMQ_QUEUE);
+    case 'off':
+      return undefined;
+  }
+}
+
+/** The analytics worker's side of the same transport. */
+export function createEventConsumer(config: TransportConfig, logger: Logger): QueueConsumer {
+  switch (config.EVENTS_TRANSPORT) {
+    case 'sqs':
+      return createSqsConsumer({
+        sqs: createSqsClient(config),
+        queueUrl: required(config.SQS_QUEUE_URL, 'SQS_QUEUE_URL'),
+        deadLetterUrl: config.SQS_DLQ_URL,
+        logger,
+        batchSize: 10,
+        // A local stand-in returns early from a long poll only when the batch is full (SERVICES.md).
+        waitTimeSeconds: config.AWS_ENDPOINT_URL_SQS ? 1 : 20,
+      });
+    case 'bullmq':
+      return createBullConsumer(bullConnection(required(config.REDIS_URL, 'REDIS_URL'), config.REDIS_PASSWORD), config.BULLMQ_QUEUE, config.WORKER_CONCURRENCY);
+    case 'off':
+      throw new ConfigError(['EVENTS_TRANSPORT: the analytics worker needs sqs or bullmq']);
+  }
+}

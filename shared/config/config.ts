@@ -65,6 +65,8 @@ export const ConfigSchema = Type.Object({
   /** Raw events held in memory at most while the queue is unreachable; counts are kept beyond it in compact form. */
   EVENTS_BUFFER_MAX: Type.Integer({ minimum: 100, maximum: 10_000_000, default: 100_000 }),
   EVENTS_FLUSH_INTERVAL_MS: Type.Integer({ minimum: 50, maximum: 60_000, default: 1_000 }),
+  /** How long a received SQS message stays hidden while the worker has it (extended by a heartbeat while it works). */
+  WORKER_VISIBILITY_TIMEOUT_SECONDS: Type.Integer({ minimum: 2, maximum: 43_200, default: 60 }),
   /** Messages the worker processes at once. */
   WORKER_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 100, default: 4 }),
 

@@ -1,4 +1,4 @@
-import { SendMessageBatchCommand, SendMessageCommand, SQSClient, type MessageAttributeValue } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityBatchCommand, SendMessageBatchCommand, SendMessageCommand, SQSClient, type MessageAttributeValue } from '@aws-sdk/client-sqs';
 import { Consumer } from 'sqs-consumer';
 import type { Logger } from '../logging/logger.ts';
 import type { QueueConsumer, QueueMessage, QueueProducer } from './queue.ts';
@@ -62,6 +62,7 @@ export interface SqsConsumerOptions {
 export function createSqsConsumer(options: SqsConsumerOptions): QueueConsumer {
   let consumer: Consumer | undefined;
   let inFlight: Promise<unknown> = Promise.resolve();
+  let stopping = false;
   return {
     start(handle) {
       const visibilityTimeout = options.visibilityTimeout ?? 60;
@@ -75,6 +76,13 @@ export function createSqsConsumer(options: SqsConsumerOptions): QueueConsumer {
         messageSystemAttributeNames: ['ApproximateReceiveCount'],
         messageAttributeNames: ['All'],
         handleMessageBatch: async (messages) => {
+          if (stopping) {
+            // Received by a poll that was under way when we were told to stop: hand them straight back.
+            await options.sqs
+              .send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: options.queueUrl, Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '', VisibilityTimeout: 0 })) }))
+              .catch(() => undefined);
+            return [];
+          }
           const batch: QueueMessage[] = messages.map((m) => ({
             id: m.MessageId ?? '',
             body: m.Body ?? '',
@@ -104,9 +112,10 @@ export function createSqsConsumer(options: SqsConsumerOptions): QueueConsumer {
     },
     async stop() {
       if (!consumer) return;
-      const stopping = new Promise<void>((resolve) => consumer!.once('stopped', () => resolve()));
+      stopping = true;
+      const stopped = new Promise<void>((resolve) => consumer!.once('stopped', () => resolve()));
       consumer.stop();
-      await Promise.race([stopping, new Promise((r) => setTimeout(r, 25_000))]);
+      await Promise.race([stopped, new Promise((r) => setTimeout(r, 25_000))]);
       await inFlight.catch(() => undefined);
     },
   };

@@ -5,7 +5,7 @@ import { bullConnection, createBullConsumer, createBullProducer } from './bullmq
 import type { QueueConsumer, QueueProducer } from './queue.ts';
 import { createSqsClient, createSqsConsumer, createSqsProducer } from './sqs.ts';
 
-type TransportConfig = Pick<Config, 'EVENTS_TRANSPORT' | 'SQS_QUEUE_URL' | 'SQS_DLQ_URL' | 'AWS_REGION' | 'REDIS_URL' | 'REDIS_PASSWORD' | 'BULLMQ_QUEUE' | 'WORKER_CONCURRENCY' | 'AWS_ENDPOINT_URL_SQS'>;
+type TransportConfig = Pick<Config, 'EVENTS_TRANSPORT' | 'SQS_QUEUE_URL' | 'SQS_DLQ_URL' | 'AWS_REGION' | 'REDIS_URL' | 'REDIS_PASSWORD' | 'BULLMQ_QUEUE' | 'WORKER_CONCURRENCY' | 'WORKER_VISIBILITY_TIMEOUT_SECONDS' | 'AWS_ENDPOINT_URL_SQS'>;
 
 function required<T>(value: T | undefined, name: string): T {
   if (value === undefined) throw new ConfigError([`${name}: required by EVENTS_TRANSPORT`]);
@@ -34,6 +34,7 @@ export function createEventConsumer(config: TransportConfig, logger: Logger): Qu
         deadLetterUrl: config.SQS_DLQ_URL,
         logger,
         batchSize: 10,
+        visibilityTimeout: config.WORKER_VISIBILITY_TIMEOUT_SECONDS,
         // A local stand-in returns early from a long poll only when the batch is full (SERVICES.md).
         waitTimeSeconds: config.AWS_ENDPOINT_URL_SQS ? 1 : 20,
       });

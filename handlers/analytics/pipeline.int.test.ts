@@ -1,0 +1,230 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { createSqsServer } from 'local-aws-sqs';
+import { CreateQueueCommand } from '@aws-sdk/client-sqs';
+import { createDynamoClient } from '../../shared/dynamo/client.ts';
+import { ensureAnalyticsTable } from '../../shared/dynamo/analytics-table.ts';
+import { encodeBatch, messageSchemaName, type EvaluationEvent, type EventBatch } from '../../shared/events/evaluation-event.ts';
+import { createEventPublisher } from '../../shared/events/event-publisher.ts';
+import { startLocalAws, type LocalAws } from '../../shared/local-aws.ts';
+import { createLogger } from '../../shared/logging/logger.ts';
+import { bullConnection, createBullConsumer, createBullProducer } from '../../shared/queue/bullmq.ts';
+import { createSqsClient, createSqsProducer } from '../../shared/queue/sqs.ts';
+import type { StartedService } from '../../shared/runtime/service.ts';
+import { testConfig } from '../../shared/testing/config.ts';
+import type { Config } from '../../shared/config/config.ts';
+import { Registry } from 'prom-client';
+import { createAnalyticsStore } from './analytics-app.ts';
+import type { AnalyticsStore } from './analytics-store.ts';
+import { startAnalyticsWorker } from './analytics-worker.ts';
+
+const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent', 'pipeline-test');
+const retention = 30 * 86_400_000;
+
+async function waitFor<T>(probe: () => Promise<T>, done: (value: T) => boolean, ms = 20_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (done(value)) return value;
+    if (Date.now() > deadline) throw new Error(`timed out; last value ${JSON.stringify(value).slice(0, 300)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('evaluation events pipeline on the SQS and DynamoDB stand-ins', () => {
+  let aws: LocalAws;
+  let config: Config;
+  let store: AnalyticsStore;
+  const workers: StartedService[] = [];
+
+  beforeAll(async () => {
+    aws = await startLocalAws({ visibilityTimeout: 2 });
+    config = {
+      ...testConfig(),
+      HOST: '127.0.0.1',
+      EVENTS_TRANSPORT: 'sqs',
+      SQS_QUEUE_URL: aws.queueUrl,
+      SQS_DLQ_URL: aws.deadLetterUrl,
+      AWS_ENDPOINT_URL_SQS: aws.sqsEndpoint,
+      AWS_ENDPOINT_URL_DYNAMODB: aws.dynamoEndpoint,
+      DYNAMODB_TABLE: `analytics-${randomBytes(3).toString('hex')}`,
+      // A message a stopped or dead worker held comes back after 2 s, not a minute.
+      WORKER_VISIBILITY_TIMEOUT_SECONDS: 2,
+    };
+    const dynamo = createDynamoClient(config);
+    await ensureAnalyticsTable(dynamo, config.DYNAMODB_TABLE);
+    store = createAnalyticsStore({ client: dynamo, table: config.DYNAMODB_TABLE });
+  });
+  afterAll(async () => {
+    for (const worker of workers) await worker.stop();
+    await aws.stop();
+  });
+
+  const startWorker = async (overrides: { store?: AnalyticsStore; config?: Partial<Config> } = {}) => {
+    const worker = await startAnalyticsWorker({ config: { ...config, ...overrides.config }, logger, port: 0, ...(overrides.store ? { store: overrides.store } : {}) });
+    workers.push(worker);
+    return worker;
+  };
+  const stopWorker = async (worker: StartedService) => {
+    workers.splice(workers.indexOf(worker), 1);
+    await worker.stop();
+  };
+
+  /** Exact counts of a flag per variant over the last day, from DynamoDB. */
+  const counted = async (flagKey: string) => {
+    const rows = await store.countRows({ environment: 'production', flagKey, from: Date.now() - 86_400_000, to: Date.now() + 60_000 });
+    const byVariant: Record<string, number> = {};
+    for (const row of rows) byVariant[row.variant ?? 'null'] = (byVariant[row.variant ?? 'null'] ?? 0) + row.count;
+    return byVariant;
+  };
+  const sum = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
+  const events = (flagKey: string, n: number, variantOf = (i: number) => (i % 3 === 0 ? 'on' : 'off')): EvaluationEvent[] =>
+    Array.from({ length: n }, (_, i) => [flagKey, 'production', variantOf(i), 'SPLIT', null, `key-${i}`, Date.now()]);
+  const batchOf = (flagKey: string, n: number): EventBatch => ({ schema: messageSchemaName, batchId: randomBytes(8).toString('hex'), events: events(flagKey, n), counts: [] });
+
+  it('counts N evaluations exactly, per variant, from publisher to DynamoDB', async () => {
+    await startWorker();
+    const publisher = createEventPublisher({ producer: createSqsProducer(createSqsClient(config), aws.queueUrl), maxBuffered: 100_000, intervalMs: 200, keySalt: 's', logger, metrics: new Registry() });
+    publisher.start();
+    const n = 3_000;
+    for (let i = 0; i < n; i++) publisher.record('production', { flagKey: 'exact', variant: i % 4 === 0 ? 'on' : 'off', value: i % 4 === 0, reason: 'SPLIT' }, { targetingKey: `user-${i}` });
+    await publisher.stop();
+    const counts = await waitFor(() => counted('exact'), (c) => sum(c) >= n);
+    expect(counts).toEqual({ on: n / 4, off: (3 * n) / 4 });
+  });
+
+  it('counts a batch delivered twice only once', async () => {
+    const producer = createSqsProducer(createSqsClient(config), aws.queueUrl);
+    const body = await encodeBatch(batchOf('twice', 90));
+    await producer.send([body, body], {});
+    await waitFor(() => counted('twice'), (c) => sum(c) >= 90);
+    // Give the second copy every chance to be processed, then check nothing changed.
+    await new Promise((r) => setTimeout(r, 2_500));
+    expect(sum(await counted('twice'))).toBe(90);
+  });
+
+  it('counts exactly N when a worker dies halfway through writing a batch and another takes it over', async () => {
+    for (const worker of [...workers]) await stopWorker(worker);
+    // This worker writes half of the batch, then dies before acknowledging it.
+    let died = false;
+    const dying = await startWorker({
+      store: {
+        ...store,
+        async writeBatch(batch, retentionMs) {
+          await store.writeBatch({ ...batch, events: batch.events.slice(0, batch.events.length / 2) }, retentionMs);
+          died = true;
+          throw new Error('killed');
+        },
+      },
+    });
+    const producer = createSqsProducer(createSqsClient(config), aws.queueUrl);
+    await producer.send([await encodeBatch(batchOf('crash', 400))], {});
+    await waitFor(async () => died, (d) => d);
+    await stopWorker(dying);
+    expect(sum(await counted('crash'))).toBe(200);
+    await startWorker();
+    const counts = await waitFor(() => counted('crash'), (c) => sum(c) >= 400);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(sum(await counted('crash'))).toBe(400);
+    expect(counts).toEqual({ on: 134, off: 266 });
+  });
+
+  it('moves a poison message to the dead-letter queue and counts the rest', async () => {
+    const producer = createSqsProducer(createSqsClient(config), aws.queueUrl);
+    await producer.send(['this is not an event batch', await encodeBatch(batchOf('after-poison', 50))], {});
+    await waitFor(() => counted('after-poison'), (c) => sum(c) >= 50);
+    const sqs = createSqsClient(config);
+    const dead = await waitFor(
+      async () => (await sqs.send(new ReceiveMessageCommand({ QueueUrl: aws.deadLetterUrl, MaxNumberOfMessages: 10, MessageAttributeNames: ['All'], WaitTimeSeconds: 1 }))).Messages ?? [],
+      (messages) => messages.some((m) => m.Body === 'this is not an event batch'),
+    );
+    const poison = dead.find((m) => m.Body === 'this is not an event batch')!;
+    expect(poison.MessageAttributes?.['dead-letter-reason']?.StringValue).toMatch(/gzip/);
+    expect(sum(await counted('after-poison'))).toBe(50);
+  });
+
+  it('keeps evaluations unaffected while the queue is down, and catches the counts up when it returns', async () => {
+    // A queue of its own on a fixed port, to take down and bring back.
+    const probe = await createSqsServer({ port: 0, hostname: '127.0.0.1', accountId: '000000000000', emulateQueueCreationLifecycle: false, queues: [] });
+    const port = (probe.address() as { port: number }).port;
+    await new Promise((r) => probe.close(r));
+    const endpoint = `http://127.0.0.1:${port}`;
+    const queueConfig = { ...config, AWS_ENDPOINT_URL_SQS: endpoint, SQS_QUEUE_URL: `${endpoint}/000000000000/outage` };
+    const metrics = new Registry();
+    const publisher = createEventPublisher({ producer: createSqsProducer(createSqsClient(queueConfig), queueConfig.SQS_QUEUE_URL), maxBuffered: 100, intervalMs: 100, keySalt: 's', logger, metrics });
+    publisher.start();
+    const n = 300;
+    const started = performance.now();
+    for (let i = 0; i < n; i++) publisher.record('production', { flagKey: 'outage', variant: 'on', value: true, reason: 'STATIC' }, { targetingKey: `u${i}` });
+    // Recording never waits on the queue.
+    expect(performance.now() - started).toBeLessThan(100);
+    await waitFor(() => metrics.getSingleMetricAsString('evaluation_events_send_failures_total'), (text) => / [1-9]\d*$/m.test(text));
+    // The bound holds: the oldest 200 raw events were given up for room, but are still counted.
+    expect(publisher.stats().droppedRaw).toBe(200);
+    expect(publisher.stats().buffered).toBeLessThanOrEqual(100);
+
+    const back = await createSqsServer({ port, hostname: '127.0.0.1', accountId: '000000000000', emulateQueueCreationLifecycle: false, queues: [] });
+    const sqs = createSqsClient(queueConfig);
+    await sqs.send(new CreateQueueCommand({ QueueName: 'outage' }));
+    const worker = await startWorker({ config: queueConfig });
+    try {
+      const counts = await waitFor(() => counted('outage'), (c) => sum(c) >= n);
+      expect(counts).toEqual({ on: n });
+    } finally {
+      await publisher.stop();
+      await stopWorker(worker);
+      await new Promise((r) => back.close(r));
+    }
+  });
+
+  it('keeps counts exact through compaction, also when a compacted batch is delivered again', async () => {
+    const old = Date.now() - 10 * 60_000;
+    const batches = [0, 1, 2].map((i): EventBatch => ({ schema: messageSchemaName, batchId: `compact${i}xx`, events: Array.from({ length: 10 }, (_, j): EvaluationEvent => ['compacted', 'production', 'on', 'STATIC', null, null, old + j]), counts: [] }));
+    for (const b of batches) await store.writeBatch(b, retention);
+    expect(sum(await counted('compacted'))).toBe(30);
+    expect(await store.compact(Date.now())).toBeGreaterThan(0);
+    expect(sum(await counted('compacted'))).toBe(30);
+    await store.writeBatch(batches[1]!, retention); // redelivered after compaction
+    expect(sum(await counted('compacted'))).toBe(30);
+    await store.compact(Date.now());
+    expect(sum(await counted('compacted'))).toBe(30);
+    await store.writeBatch({ ...batches[0]!, batchId: 'compact9xx' }, retention); // a late, new batch for the same minute
+    expect(sum(await counted('compacted'))).toBe(40);
+    await store.compact(Date.now());
+    expect(sum(await counted('compacted'))).toBe(40);
+  });
+
+  it('never returns an expired event, even before DynamoDB would remove it', async () => {
+    const at = Date.now() - 5 * 60_000;
+    await store.writeBatch({ schema: messageSchemaName, batchId: 'expiring01', events: [['expiring', 'production', 'on', 'STATIC', null, null, at]], counts: [] }, 60_000);
+    await store.writeBatch({ schema: messageSchemaName, batchId: 'lasting001', events: [['expiring', 'production', 'off', 'STATIC', null, null, at]], counts: [] }, retention);
+    const page = await store.events({ environment: 'production', flagKey: 'expiring', from: at - 60_000, to: Date.now(), limit: 10, now: Date.now() });
+    expect(page.items.map((e) => e.variant)).toEqual(['off']);
+  });
+});
+
+describe('evaluation events pipeline over BullMQ on real Redis', () => {
+  it('carries batches from producer to worker through the same processor', async () => {
+    const connection = bullConnection(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379');
+    const queue = `events-test-${randomBytes(3).toString('hex')}`;
+    const store = createAnalyticsStore();
+    const consumer = createBullConsumer(connection, queue, 2);
+    const worker = await startAnalyticsWorker({ config: { ...testConfig(), HOST: '127.0.0.1', EVENTS_TRANSPORT: 'bullmq' }, logger, port: 0, store, consumer });
+    const producer = createBullProducer(connection, queue);
+    const publisher = createEventPublisher({ producer, maxBuffered: 10_000, intervalMs: 100, keySalt: 's', logger, metrics: new Registry() });
+    publisher.start();
+    await producer.send(['poison'], {});
+    for (let i = 0; i < 500; i++) publisher.record('production', { flagKey: 'bull', variant: i % 2 ? 'a' : 'b', value: i % 2 === 1, reason: 'SPLIT' }, { targetingKey: `u${i}` });
+    await publisher.stop();
+    try {
+      const rows = await waitFor(() => store.countRows({ environment: 'production', flagKey: 'bull', from: Date.now() - 3_600_000, to: Date.now() + 60_000 }), (r) => r.reduce((n, row) => n + row.count, 0) >= 500);
+      expect(rows.reduce((n, row) => n + row.count, 0)).toBe(500);
+      const metrics = await worker.app.inject({ method: 'GET', url: '/metrics' });
+      await waitFor(async () => (await worker.app.inject({ method: 'GET', url: '/metrics' })).body, (body) => /outcome="dead-lettered"[^}]*} 1/.test(body));
+      expect(metrics.statusCode).toBe(200);
+    } finally {
+      await worker.stop();
+    }
+  });
+});

@@ -9,6 +9,7 @@ const authUrl = `http://127.0.0.1:${8001 + portOffset}`;
 const flagsUrl = `http://127.0.0.1:${8002 + portOffset}`;
 const targetingUrl = `http://127.0.0.1:${8003 + portOffset}`;
 const evaluationUrl = `http://127.0.0.1:${8004 + portOffset}`;
+const analyticsUrl = `http://127.0.0.1:${8005 + portOffset}`;
 
 interface Running {
   child: ChildProcess;
@@ -30,7 +31,7 @@ async function start(dataDir: string): Promise<Running> {
     if (child.exitCode !== null || Date.now() > deadline) throw new Error(`all-in-one did not start:\n${output}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-  const password = /admin login \S+ \/ (\S+)/.exec(output)?.[1] ?? '';
+  const password = /admin login\s+\S+ \/ (\S+)/.exec(output)?.[1] ?? '';
   const sdkKey = /SDK key\s+(\S+)/.exec(output)?.[1] ?? '';
   return { child, output: () => output, printed: { password, sdkKey } };
 }
@@ -51,7 +52,7 @@ describe('the all-in-one process (npm start)', () => {
     const first = await start(dataDir);
     try {
       expect(first.output()).toContain(`${flagsUrl}/docs/flags`);
-      for (const url of [authUrl, flagsUrl, targetingUrl, evaluationUrl]) {
+      for (const url of [authUrl, flagsUrl, targetingUrl, evaluationUrl, analyticsUrl, `http://127.0.0.1:${8006 + portOffset}`]) {
         const ready = await fetch(`${url}/readyz`);
         expect(ready.status, url).toBe(200);
       }
@@ -67,6 +68,19 @@ describe('the all-in-one process (npm start)', () => {
       expect(await evaluated.json()).toMatchObject({ key: 'new-checkout', value: true, reason: 'TARGETING_MATCH' });
       const stranger = await fetch(`${evaluationUrl}/ofrep/v1/evaluate/flags/new-checkout`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': first.printed.sdkKey }, body: JSON.stringify({ context: { targetingKey: 'someone', country: 'FR' } }) });
       expect(await stranger.json()).toMatchObject({ value: false, reason: 'DEFAULT' });
+
+      // Evaluations are counted: events go through the SQS stand-in to the worker and into the DynamoDB stand-in.
+      for (let i = 0; i < 7; i++) {
+        await fetch(`${evaluationUrl}/evaluate`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': first.printed.sdkKey }, body: JSON.stringify({ flagKey: 'search-page-size', context: { targetingKey: `reader-${i}` } }) });
+      }
+      const deadline = Date.now() + 20_000;
+      let total = 0;
+      while (total < 7 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 250));
+        const stats = await fetch(`${analyticsUrl}/analytics/stats?flagKey=search-page-size&environment=development`, { headers: { authorization: `Bearer ${accessToken}` } });
+        total = ((await stats.json()) as { total: number }).total;
+      }
+      expect(total).toBe(7);
     } finally {
       expect(await stop(first)).toBe(0);
     }

@@ -10,16 +10,18 @@ export async function startTelemetry(config: Pick<Config, 'OTEL_EXPORTER_OTLP_EN
   if (!config.OTEL_EXPORTER_OTLP_ENDPOINT) return async () => {};
   // ES modules are patched through a loader hook, which must be in place before the patched modules are imported.
   register('@opentelemetry/instrumentation/hook.mjs', import.meta.url);
-  const [{ OTLPTraceExporter }, { HttpInstrumentation }, { PgInstrumentation }, { IORedisInstrumentation }] = await Promise.all([
+  const [{ OTLPTraceExporter }, { HttpInstrumentation }, { PgInstrumentation }, { IORedisInstrumentation }, { AwsInstrumentation }] = await Promise.all([
     import('@opentelemetry/exporter-trace-otlp-http'),
     import('@opentelemetry/instrumentation-http'),
     import('@opentelemetry/instrumentation-pg'),
     import('@opentelemetry/instrumentation-ioredis'),
+    // SQS and DynamoDB calls become spans, so a trace reaches from the evaluation to the DynamoDB write.
+    import('@opentelemetry/instrumentation-aws-sdk'),
   ]);
   const sdk = new NodeSDK({
     serviceName: config.OTEL_SERVICE_NAME ?? `togglemaster-${serviceName}`,
     traceExporter: new OTLPTraceExporter(),
-    instrumentations: [new HttpInstrumentation(), new PgInstrumentation(), new IORedisInstrumentation()],
+    instrumentations: [new HttpInstrumentation(), new PgInstrumentation(), new IORedisInstrumentation(), new AwsInstrumentation()],
   });
   sdk.start();
   return () => sdk.shutdown();

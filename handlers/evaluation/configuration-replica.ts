@@ -36,6 +36,12 @@ export function createConfigurationReplica(deps: { cache: ConfigCache; flags: Fl
   let behind = false;
   // Counts changes heard; a load that overlapped one reads again, so no change falls between load and subscribe.
   let changesHeard = 0;
+  // Changes and reloads run one after another, in the order heard: a reload that read the cache before a change
+  // must not finish after that change was applied and put the older copy back.
+  let updates: Promise<void> = Promise.resolve();
+  const serially = (task: () => Promise<void>) => {
+    updates = updates.then(task).catch(fellBehind);
+  };
   let retryTimer: NodeJS.Timeout | undefined;
   let unsubscribe: (() => Promise<void>) | undefined;
 
@@ -88,12 +94,11 @@ export function createConfigurationReplica(deps: { cache: ConfigCache; flags: Fl
     }
     copy ??= await fromServices(environment, credential);
     environments.set(environment, copy);
-    if (changesHeard !== heardBefore) void reloadAll().catch(fellBehind);
+    if (changesHeard !== heardBefore) serially(reloadAll);
     return copy.compiled;
   }
 
   async function apply(change: ConfigChange): Promise<void> {
-    changesHeard += 1;
     switch (change.kind) {
       case 'flag': {
         const [document] = await cache.getFlags([change.key]);
@@ -140,14 +145,12 @@ export function createConfigurationReplica(deps: { cache: ConfigCache; flags: Fl
     logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'a configuration change could not be applied; resynchronising');
     if (retryTimer) return;
     retryTimer = setInterval(() => {
-      reloadAll().then(
-        () => {
-          behind = false;
-          clearInterval(retryTimer);
-          retryTimer = undefined;
-        },
-        () => {},
-      );
+      serially(async () => {
+        await reloadAll();
+        behind = false;
+        clearInterval(retryTimer);
+        retryTimer = undefined;
+      });
     }, deps.retryMs ?? 1_000);
   }
 
@@ -164,8 +167,14 @@ export function createConfigurationReplica(deps: { cache: ConfigCache; flags: Fl
     },
     async start() {
       unsubscribe = await cache.subscribe(
-        (change) => void apply(change).catch(fellBehind),
-        () => void reloadAll().catch(fellBehind),
+        (change) => {
+          changesHeard += 1;
+          serially(() => apply(change));
+        },
+        () => {
+          changesHeard += 1;
+          serially(reloadAll);
+        },
       );
     },
     async stop() {

@@ -34,7 +34,7 @@ export async function startPlatform(options: { redisUrl: string; evaluationInsta
     HOST: '127.0.0.1',
   };
   await migrate(database.pool, ['auth', 'flags', 'targeting']);
-  const logger = createLogger('silent', 'platform');
+  const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent', 'platform');
   const started: { service: StartedService; close: () => Promise<void> }[] = [];
 
   async function startRole(role: Role): Promise<StartedService> {

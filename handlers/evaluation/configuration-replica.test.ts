@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { createMemoryConfigCache } from '../../shared/config-cache/memory-config-cache.ts';
+import type { ConfigCache } from '../../shared/config-cache/config-cache.ts';
+import type { Rule } from '../../shared/contracts/targeting-model.ts';
+import { evaluateFlag } from '../../shared/engine/index.ts';
+import { createLogger } from '../../shared/logging/logger.ts';
+import { fixedFlags, flagDocument } from '../../shared/testing/flags-client.ts';
+import { createConfigurationReplica } from './configuration-replica.ts';
+
+const rule: Rule = {
+  id: '22222222-2222-4222-8222-222222222222',
+  flagKey: 'gate',
+  environment: 'production',
+  priority: 0,
+  name: 'everyone',
+  conditions: [],
+  segments: [],
+  serve: { variant: 'on' },
+};
+const settle = () => new Promise((r) => setTimeout(r, 20));
+
+describe('configuration replica', () => {
+  it('does not let a reload that read the cache before a change undo that change', async () => {
+    const cache = createMemoryConfigCache();
+    await cache.putFlag(flagDocument('gate'));
+    await cache.markSeeded('flags');
+    await cache.markSeeded('targeting');
+    // A cache whose next rules read is held back until we let it go: a slow reload.
+    let holdNext = false;
+    let release: () => void = () => {};
+    const slow: ConfigCache = {
+      ...cache,
+      async getRules(environment, keys) {
+        const rules = await cache.getRules(environment, keys);
+        if (holdNext) {
+          holdNext = false;
+          await new Promise<void>((resolve) => (release = resolve));
+        }
+        return rules;
+      },
+    };
+    const replica = createConfigurationReplica({ cache: slow, flags: fixedFlags([]), targeting: { listRules: async () => [], listSegments: async () => [] }, logger: createLogger('silent', 'test') });
+    await replica.start();
+    const credential = { apiKey: 'k' };
+    expect(evaluateFlag(await replica.environment('production', credential), 'gate', { targetingKey: 'u' }).reason).toBe('STATIC');
+
+    holdNext = true;
+    await cache.publish({ kind: 'reseeded', owner: 'flags' }); // a full reload starts and reads "no rules"
+    await settle();
+    await cache.putRules('production', 'gate', [rule]);
+    await cache.publish({ kind: 'rules', environment: 'production', flagKey: 'gate' }); // the change
+    await settle();
+    release(); // the reload finishes with what it read before the change
+    await settle();
+
+    expect(evaluateFlag(await replica.environment('production', credential), 'gate', { targetingKey: 'u' })).toMatchObject({ reason: 'TARGETING_MATCH', ruleId: rule.id });
+    await replica.stop();
+  });
+
+  it('loads from the owning services when the cache is not complete', async () => {
+    const cache = createMemoryConfigCache();
+    const replica = createConfigurationReplica({
+      cache,
+      flags: fixedFlags([flagDocument('gate')]),
+      targeting: { listRules: async () => [rule], listSegments: async () => [] },
+      logger: createLogger('silent', 'test'),
+    });
+    const env = await replica.environment('production', { apiKey: 'k' });
+    expect(evaluateFlag(env, 'gate', { targetingKey: 'u' })).toMatchObject({ reason: 'TARGETING_MATCH' });
+  });
+});

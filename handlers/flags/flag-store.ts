@@ -1,22 +1,9 @@
 import type { Change } from '../../shared/audit/diff.ts';
-import type { EnvironmentState, FlagDocument, FlagType, Prerequisite, Variant } from '../../shared/contracts/flag-model.ts';
+import type { FlagDocument, FlagType, Prerequisite } from '../../shared/contracts/flag-model.ts';
 import type { OutboxMessage } from '../../shared/db/outbox.ts';
 
-export interface Flag {
-  key: string;
-  name: string;
-  description: string;
-  tags: string[];
-  type: FlagType;
-  variants: Variant[];
-  /** Mixed into the bucketing hash, so two flags split the same users differently; fixed at creation. */
-  salt: string;
-  /** Grows by one with every change; the ETag and If-Match of optimistic concurrency. */
-  version: number;
-  environments: Record<string, EnvironmentState>;
-  createdAt: Date;
-  updatedAt: Date;
-}
+/** A flag as the flags service holds it: the API's document, with real dates. */
+export type Flag = Omit<FlagDocument, 'createdAt' | 'updatedAt'> & { createdAt: Date; updatedAt: Date };
 
 export type { FlagDocument };
 

@@ -4,15 +4,9 @@ import { testConfig } from '../../shared/testing/config.ts';
 import { testTokens } from '../../shared/testing/tokens.ts';
 import { fixedSdkKeys } from '../../shared/testing/sdk-keys.ts';
 import type { UserRole } from '../../shared/http/authenticate.ts';
+import { callAs, type TestRequest } from '../../shared/testing/inject.ts';
 import { buildFlagsApp } from './flags-app.ts';
 import type { FlagStore } from './flag-store.ts';
-
-interface Request {
-  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
-  url: string;
-  payload?: string | object;
-  headers?: Record<string, string>;
-}
 
 interface Harness {
   store: FlagStore;
@@ -42,8 +36,7 @@ export function flagsApiContract(name: string, makeHarness: () => Promise<Harnes
       await harness.close();
     });
 
-    const call = (role: UserRole | null, options: Request) =>
-      app.inject({ ...options, headers: { ...(role ? { authorization: `Bearer ${tokens[role]}` } : {}), ...options.headers } });
+    const call = callAs(() => app, () => tokens);
     const create = (payload: Record<string, unknown>) => call('editor', { method: 'POST', url: '/flags', payload });
 
     it('creates, reads, updates and deletes a flag of every type', async () => {
@@ -112,7 +105,7 @@ export function flagsApiContract(name: string, makeHarness: () => Promise<Harnes
 
     it('enforces roles: viewers read, only editors and admins write, nobody anonymous', async () => {
       await create({ key: 'guarded', name: 'Guarded', type: 'boolean' });
-      const writes: Request[] = [
+      const writes: TestRequest[] = [
         { method: 'POST', url: '/flags', payload: { key: 'guarded-2', name: 'x', type: 'boolean' } },
         { method: 'PUT', url: '/flags/guarded', payload: { name: 'x', type: 'boolean' } },
         { method: 'PATCH', url: '/flags/guarded/environments/development', payload: { enabled: true } },
@@ -133,7 +126,7 @@ export function flagsApiContract(name: string, makeHarness: () => Promise<Harnes
 
     it('rejects malformed JSON, a wrong content type, unknown fields and oversized bodies with problem+json and no write', async () => {
       const before = await harness.snapshot();
-      const cases: [Request, number, string][] = [
+      const cases: [TestRequest, number, string][] = [
         [{ method: 'POST', url: '/flags', payload: '{"key":', headers: { 'content-type': 'application/json' } }, 400, 'MALFORMED_JSON'],
         [{ method: 'POST', url: '/flags', payload: 'key=x', headers: { 'content-type': 'text/plain' } }, 415, 'UNSUPPORTED_MEDIA_TYPE'],
         [{ method: 'POST', url: '/flags', payload: { key: 'x-unknown', name: 'x', type: 'boolean', owner: 'me' } }, 400, 'VALIDATION_FAILED'],

@@ -5,15 +5,9 @@ import { testTokens } from '../../shared/testing/tokens.ts';
 import { fixedSdkKeys } from '../../shared/testing/sdk-keys.ts';
 import { fixedFlags, flagDocument } from '../../shared/testing/flags-client.ts';
 import type { UserRole } from '../../shared/http/authenticate.ts';
+import { callAs } from '../../shared/testing/inject.ts';
 import { buildTargetingApp } from './targeting-app.ts';
 import type { TargetingStore } from './targeting-store.ts';
-
-interface Request {
-  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
-  url: string;
-  payload?: string | object;
-  headers?: Record<string, string>;
-}
 
 interface Harness {
   store: TargetingStore;
@@ -61,8 +55,7 @@ export function targetingApiContract(name: string, makeHarness: () => Promise<Ha
       await harness.close();
     });
 
-    const call = (role: UserRole | null, request: Request) =>
-      app.inject({ ...request, headers: { ...(role ? { authorization: `Bearer ${tokens[role]}` } : {}), ...request.headers } });
+    const call = callAs(() => app, () => tokens);
     const rule = (overrides: Record<string, unknown> = {}) => ({
       flagKey: 'checkout',
       environment: 'production',

@@ -68,7 +68,9 @@ export interface FlagDocument {
   tags: string[];
   type: FlagType;
   variants: Variant[];
+  /** Mixed into the bucketing hash, so two flags split the same users differently; fixed at creation. */
   salt: string;
+  /** Grows by one with every change; the ETag and If-Match of optimistic concurrency. */
   version: number;
   environments: Record<string, EnvironmentState>;
   createdAt: string;

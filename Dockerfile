@@ -1,0 +1,42 @@
+# syntax=docker/dockerfile:1
+#
+# One image per service, all from this file: the role is the only difference.
+#   docker build --build-arg ROLE=<role> -t <ecr>/togglemaster/<workload>:<sha> .
+#   roles: auth flags targeting evaluation analytics (and analytics-worker, run from the analytics image)
+# Node 24 runs the TypeScript sources directly (type stripping): no build step, the image holds handlers/, shared/,
+# package.json and the production node_modules. Nothing is written outside /tmp, so the root filesystem can be
+# read-only. No HEALTHCHECK: Kubernetes probes /healthz and /readyz.
+
+# node:24.21.0-alpine3.24 (official image, multi-platform index digest). Renovate/Dependabot can bump both together.
+ARG NODE_IMAGE=node:24.21.0-alpine3.24@sha256:be80f76cf40ec8e42b9bec49f60a55e0660f30af58d3e5a25530785b30ea67e2
+
+FROM ${NODE_IMAGE} AS deps
+WORKDIR /app
+ENV NODE_ENV=production \
+    npm_config_update_notifier=false \
+    npm_config_fund=false \
+    npm_config_audit=false
+COPY package.json package-lock.json ./
+# Production dependencies only, exactly as locked. argon2 ships a prebuilt musl binary, so no compiler is needed.
+RUN npm ci --omit=dev && npm cache clean --force
+
+FROM ${NODE_IMAGE} AS runtime
+ARG ROLE
+RUN test -n "${ROLE}" || { echo 'build with --build-arg ROLE=<auth|flags|targeting|evaluation|analytics>' >&2; exit 1; }
+LABEL org.opencontainers.image.title="togglemaster-${ROLE}" \
+      org.opencontainers.image.description="ToggleMaster ${ROLE} (node handlers/main.ts ${ROLE})" \
+      org.opencontainers.image.licenses="Apache-2.0"
+ENV NODE_ENV=production \
+    TM_ROLE=${ROLE}
+WORKDIR /app
+# Root-owned and read-only for the process: the application user cannot change its own code.
+COPY --from=deps /app/node_modules ./node_modules
+COPY package.json ./
+COPY shared/ ./shared/
+COPY handlers/ ./handlers/
+# The image's own "node" user (uid/gid 1000); Kubernetes also sets runAsNonRoot and runAsUser 1000.
+USER 1000:1000
+# With no arguments: `node handlers/main.ts ${ROLE}`. With arguments, they replace the role:
+#   docker run <image> migrate auth      docker run <analytics image> analytics-worker
+# exec: node is PID 1 and receives SIGTERM itself (graceful shutdown).
+ENTRYPOINT ["/bin/sh", "-c", "if [ \"$#\" -eq 0 ]; then set -- \"$TM_ROLE\"; fi; exec node handlers/main.ts \"$@\"", "togglemaster"]

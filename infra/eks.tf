@@ -43,7 +43,11 @@ module "eks" {
     kube-proxy = {}
     vpc-cni = {
       before_compute = true
+      # Enforce the NetworkPolicies of gitops/ (the VPC CNI's network policy agent is off by default).
+      configuration_values = jsonencode({ enableNetworkPolicy = "true" })
     }
+    # CPU metrics for the HorizontalPodAutoscalers of the HTTP services (an EKS community add-on).
+    metrics-server = {}
     eks-pod-identity-agent = {
       before_compute = true
     }

@@ -143,7 +143,8 @@ module "irsa_analytics" {
 
   permissions = {
     ReadAnalyticsTable = {
-      actions   = ["dynamodb:Query", "dynamodb:GetItem", "dynamodb:BatchGetItem"]
+      # DescribeTable: /readyz checks that the table answers.
+      actions   = ["dynamodb:Query", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:DescribeTable"]
       resources = local.analytics_table_arns
     }
   }
@@ -186,8 +187,15 @@ module "irsa_analytics_worker" {
         "dynamodb:DeleteItem",
         "dynamodb:BatchWriteItem",
         "dynamodb:ConditionCheckItem",
+        # /readyz checks that the table answers.
+        "dynamodb:DescribeTable",
       ]
       resources = local.analytics_table_arns
+    }
+    # A message that can never be processed is moved aside so the worker carries on.
+    SendPoisonToDeadLetterQueue = {
+      actions   = ["sqs:SendMessage"]
+      resources = [module.sqs_evaluation_events.dead_letter_queue_arn]
     }
   }
 }

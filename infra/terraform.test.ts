@@ -612,7 +612,7 @@ describe('IAM least privilege', () => {
 
   it('lets analytics only read the table', () => {
     const block = root.modules.get(irsaModuleFor(root, 'local.names.namespace', serviceAccountRef('analytics')) ?? '') ?? {};
-    expect(iamActions(block.permissions).sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query']);
+    expect(iamActions(block.permissions).sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:DescribeTable', 'dynamodb:GetItem', 'dynamodb:Query']);
   });
 
   it('lets the analytics worker consume the queue and read/write the table, nothing more', () => {
@@ -630,8 +630,12 @@ describe('IAM least privilege', () => {
       'dynamodb:DeleteItem',
       'dynamodb:BatchWriteItem',
       'dynamodb:ConditionCheckItem',
+      'dynamodb:DescribeTable',
+      'sqs:SendMessage',
     ]);
     const actions = iamActions(block.permissions);
+    // SendMessage only to the dead-letter queue, never to the events queue itself.
+    expect(allStrings(block.permissions)).toContain('${module.sqs_evaluation_events.dead_letter_queue_arn}');
     expect(actions.filter((action) => !allowed.has(action))).toEqual([]);
     expect(actions).toEqual(expect.arrayContaining(['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'dynamodb:PutItem']));
   });

@@ -36,6 +36,9 @@ export function createEventPublisher(options: { producer: QueueProducer; maxBuff
   let soon = false;
   // The trace of the first traced request since the last send continues into the message (and the worker).
   let traceCarrier: Record<string, string> | undefined;
+  // A bulk evaluation records one event per flag for the same context: hash its targeting key once.
+  let lastKey: string | undefined;
+  let lastHash: string | null = null;
 
   async function bodiesOf(batch: EventBatch): Promise<string[]> {
     const body = await encodeBatch(batch);
@@ -80,7 +83,12 @@ export function createEventPublisher(options: { producer: QueueProducer; maxBuff
 
   return {
     record(environment: string, result: EvaluationResult, evaluationContext: EvaluationContext): void {
-      buffer.record([result.flagKey, environment, result.variant ?? null, result.reason, result.ruleId ?? null, hashTargetingKey(evaluationContext.targetingKey, options.keySalt), Date.now()]);
+      const key = evaluationContext.targetingKey;
+      if (key !== lastKey) {
+        lastKey = key;
+        lastHash = hashTargetingKey(key, options.keySalt);
+      }
+      buffer.record([result.flagKey, environment, result.variant ?? null, result.reason, result.ruleId ?? null, lastHash, Date.now()]);
       if (!traceCarrier && trace.getActiveSpan()) {
         traceCarrier = {};
         propagation.inject(context.active(), traceCarrier);

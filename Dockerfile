@@ -17,8 +17,9 @@ ENV NODE_ENV=production \
     npm_config_fund=false \
     npm_config_audit=false
 COPY package.json package-lock.json ./
-# Production dependencies only, exactly as locked. argon2 ships a prebuilt musl binary, so no compiler is needed.
-RUN npm ci --omit=dev && npm cache clean --force
+# Production dependencies only, exactly as locked. No install scripts: the root postinstall builds the web console
+# (not part of a service image), and argon2 loads its prebuilt musl binary without one.
+RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
 
 FROM ${NODE_IMAGE} AS runtime
 ARG ROLE

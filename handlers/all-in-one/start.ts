@@ -14,6 +14,10 @@ import { createDynamoClient } from '../../shared/dynamo/client.ts';
 import { ensureAnalyticsTable } from '../../shared/dynamo/analytics-table.ts';
 import { startEmbeddedPostgres } from './embedded-postgres.ts';
 import { seedDemo } from './seed.ts';
+import { startConsole, type Upstream } from '../console/console-app.ts';
+
+/** The console's port in the all-in-one process (plus PORT_OFFSET). */
+const consolePort = 8080;
 
 interface LocalState {
   adminEmail: string;
@@ -80,6 +84,8 @@ export async function startAllInOne(base: Config, logger: Logger, stopTelemetry:
   try {
     for (const role of roles) started.push(await services[role]!.start({ config, logger, pool, cache, configCache, port: portOf(role, config, false) }));
     for (const [role, start] of Object.entries(workers) as [WorkerRole, (typeof workers)[WorkerRole]][]) started.push(await start({ config, logger, port: portOf(role, config, false) }));
+    // The web console, on one origin with the APIs it proxies (as behind the production Ingress).
+    started.push(await startConsole({ config, logger, port: consolePort + config.PORT_OFFSET, upstreams: Object.fromEntries(started.map((s) => [s.name, s.url])) as Record<Upstream, string> }));
   } catch (error) {
     await stopAll();
     throw error;
@@ -92,7 +98,7 @@ export async function startAllInOne(base: Config, logger: Logger, stopTelemetry:
   const lines = [
     '',
     `ToggleMaster is running (all-in-one: embedded PostgreSQL, SQS and DynamoDB stand-ins; data in ${dataDir})`,
-    ...started.map((s) => `  ${s.name.padEnd(16)} ${s.url}   ${s.name in services ? `API docs: ${s.url}/docs/${s.name}` : 'health and metrics'}`),
+    ...started.map((s) => `  ${s.name.padEnd(16)} ${s.url}   ${s.name in services ? `API docs: ${s.url}/docs/${s.name}` : s.name === 'console' ? `open ${s.url}/console/` : 'health and metrics'}`),
     `  admin login      ${state.adminEmail} / ${state.adminPassword}`,
     ...(state.sdkKey ? [`  SDK key          ${state.sdkKey}   (environment: development)`] : []),
     '',

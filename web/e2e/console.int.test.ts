@@ -1,0 +1,283 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { repoRoot, startAllInOne, consoleUrlFor, upstreamsFor, type AllInOne } from './harness.ts';
+
+/**
+ * The console in a real browser (Debian's Chromium driven by playwright-core) against the all-in-one process and
+ * the console server, as a person uses it: sign in, create a flag, target it, turn it on, see its evaluations.
+ */
+const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const haveChromium = existsSync(chromiumPath);
+if (!haveChromium && process.env.CI) throw new Error(`Chromium is needed for the console tests (${chromiumPath}); install it with apt-get install -y chromium`);
+if (!haveChromium) process.stderr.write(`\n  console browser tests skipped: no Chromium at ${chromiumPath} (apt-get install -y chromium)\n\n`);
+
+const portOffset = 1300;
+const evaluationUrl = upstreamsFor(portOffset).evaluation;
+const flagKey = 'e2e-checkout';
+
+describe.skipIf(!haveChromium)('the console in a browser', () => {
+  let dataDir: string;
+  let platform: AllInOne;
+  let browser: Browser;
+  let base: string;
+
+  beforeAll(async () => {
+    // Always from the current sources: a build takes a second or two.
+    await promisify(execFile)(process.execPath, [join(repoRoot, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'], { cwd: join(repoRoot, 'web') });
+    dataDir = await mkdtemp(join(tmpdir(), 'tm-console-e2e-'));
+    platform = await startAllInOne({ dataDir, portOffset });
+    base = `${consoleUrlFor(portOffset)}/console`;
+    browser = await chromium.launch({
+      executablePath: chromiumPath,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+  }, 150_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    if (platform) expect(await platform.stop()).toBe(0);
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  }, 60_000);
+
+  /** A fresh browser profile that fails the test on any page error or refused resource (e.g. a CSP violation). */
+  async function newPage(): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
+    const context = await browser.newContext({ viewport: { width: 1366, height: 900 } });
+    const page = await context.newPage();
+    page.setDefaultTimeout(15_000);
+    const problems: string[] = [];
+    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+    page.on('console', (message) => {
+      // A 401 or 4xx answer the page handles is logged by the browser as a failed resource: not a problem.
+      if (message.type() === 'error' && !/status of 4\d\d/.test(message.text())) problems.push(`console: ${message.text()}`);
+    });
+    return { context, page, problems };
+  }
+
+  async function signIn(page: Page, email: string, password: string): Promise<void> {
+    await page.goto(`${base}/`);
+    await page.getByTestId('signin-email').fill(email);
+    await page.getByTestId('signin-password').fill(password);
+    await page.getByTestId('signin-submit').click();
+  }
+
+  it('tells a person whose password is wrong, in words, and keeps them on the sign-in page', async () => {
+    const { context, page, problems } = await newPage();
+    try {
+      await signIn(page, platform.admin.email, 'not-the-password');
+      await expect.poll(() => page.getByTestId('error').textContent()).toContain('That email and password do not match an account.');
+      expect(page.url()).toContain('/console/signin');
+      expect(await page.getByTestId('flags-table').count()).toBe(0);
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  }, 60_000);
+
+  it('lets an admin create a flag, target it with a split, turn it on, and watch its evaluations arrive', async () => {
+    const { context, page, problems } = await newPage();
+    try {
+      await signIn(page, platform.admin.email, platform.admin.password);
+      await page.getByTestId('flags-table').waitFor();
+      await expect.poll(() => page.getByTestId('my-role').textContent()).toBe('admin');
+
+      // Create: the value editors refuse a value of the wrong type before anything is sent.
+      await page.getByTestId('new-flag').click();
+      await page.getByTestId('flag-name').fill('E2E checkout');
+      expect(await page.getByTestId('flag-key').inputValue()).toBe(flagKey);
+      await page.getByTestId('flag-type').selectOption('number');
+      await page.getByTestId('variant-0-value').fill('12abc');
+      await expect.poll(() => page.getByTestId('variant-0').textContent()).toContain('is not a number');
+      await page.getByTestId('flag-submit').click();
+      await page.getByText('Some fields need attention').waitFor();
+      expect(page.url()).toContain('/flags/new');
+      await page.getByTestId('flag-type').selectOption('boolean');
+      await page.getByTestId('flag-tags').fill('e2e checkout');
+      await page.getByTestId('flag-submit').click();
+      await page.getByTestId('flag-page').waitFor();
+      expect(page.url()).toContain(`/console/flags/${flagKey}`);
+      expect(await page.getByTestId('env-development-switch').getAttribute('aria-checked')).toBe('false');
+
+      // Target it in development: country in BR/US gets a 50/50 split; the total is checked as it is typed.
+      await page.getByTestId('tab-targeting').click();
+      await page.getByTestId('add-rule').click();
+      await page.getByTestId('rule-name').fill('Brazil and the US, split');
+      await page.getByTestId('condition-0-attribute').fill('country');
+      await page.getByTestId('condition-0-operator').selectOption('in');
+      await page.getByTestId('condition-0-values').fill('BR\nUS');
+      await page.getByTestId('rule-serve-mode-split').check();
+      await page.getByTestId('rule-serve-weight-on').fill('50');
+      await page.getByTestId('rule-serve-weight-off').fill('40');
+      await expect.poll(() => page.getByTestId('rule-serve-total').textContent()).toBe('Total: 90% (must be 100%)');
+      await page.getByTestId('rule-serve-weight-off').fill('50');
+      await expect.poll(() => page.getByTestId('rule-serve-total').textContent()).toBe('Total: 100%');
+      await page.getByTestId('rule-save').click();
+      await expect.poll(() => page.getByTestId('rule-0-serve').textContent()).toBe('50% on · 50% off');
+
+      // A second rule, then moved above the first with the keyboard (the drag handle's keyboard mode).
+      await page.getByTestId('add-rule').click();
+      await page.getByTestId('rule-name').fill('Staff');
+      await page.getByTestId('condition-0-attribute').fill('email');
+      await page.getByTestId('condition-0-operator').selectOption('ends_with');
+      await page.getByTestId('condition-0-values').fill('@togglemaster.local');
+      await page.getByTestId('rule-save').click();
+      await expect.poll(() => page.getByTestId('rule-1-name').textContent()).toBe('Staff');
+      const staffId = await page.getByTestId('rule-1').getAttribute('data-rule-id');
+      const firstId = await page.getByTestId('rule-0').getAttribute('data-rule-id');
+      const announcements = page.locator('[id^="DndLiveRegion"]');
+      await page.getByTestId('rule-1-handle').focus();
+      await page.keyboard.press('Space');
+      await expect.poll(() => announcements.textContent()).toContain(`raggable item ${staffId}`);
+      // The first arrow may come before the drop targets are measured; pressing again above the top rule is a no-op.
+      await expect
+        .poll(async () => {
+          await page.keyboard.press('ArrowUp');
+          return announcements.textContent();
+        })
+        .toContain(`was moved over droppable area ${firstId}`);
+      await page.keyboard.press('Space');
+      await expect.poll(() => page.getByTestId('rule-0-name').textContent()).toBe('Staff');
+      await page.getByText('Rule order saved.').waitFor();
+      await page.reload();
+      await expect.poll(() => page.getByTestId('rule-0-name').textContent()).toBe('Staff');
+      await expect.poll(() => page.getByTestId('rule-1-name').textContent()).toBe('Brazil and the US, split');
+
+      // On in development (no confirmation); production asks first, and cancelling changes nothing.
+      await page.getByTestId('tab-environments').click();
+      await page.getByTestId('env-production-switch').click();
+      await page.getByTestId('confirm-dialog').getByText(`Turn on ${flagKey} in production?`).waitFor();
+      await page.getByTestId('confirm-dialog').getByRole('button', { name: 'Cancel' }).click();
+      expect(await page.getByTestId('env-production-switch').getAttribute('aria-checked')).toBe('false');
+      await page.getByTestId('env-development-switch').click();
+      await expect.poll(() => page.getByTestId('env-development-switch').getAttribute('aria-checked')).toBe('true');
+
+      // Evaluate through the API with the printed SDK key, as an application would.
+      let calls = 0;
+      const evaluate = async (targetingKey: string) => {
+        calls++;
+        const response = await fetch(`${evaluationUrl}/evaluate`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-api-key': platform.sdkKey },
+          body: JSON.stringify({ flagKey, context: { targetingKey, country: 'BR' } }),
+        });
+        return (await response.json()) as { reason?: string; variant?: string };
+      };
+      // The change reaches the evaluation service within a second; wait for it before counting.
+      await expect.poll(async () => (await evaluate('warm-up')).reason, { timeout: 10_000 }).toBe('SPLIT');
+      const served: Record<string, number> = {};
+      for (let i = 0; i < 24; i++) {
+        const result = await evaluate(`user-${i}`);
+        expect(result.reason).toBe('SPLIT');
+        served[result.variant!] = (served[result.variant!] ?? 0) + 1;
+      }
+      const expected = calls; // every call is counted, the warm-ups too
+      // …and once through the console's own origin, which proxies /evaluate like the production Ingress.
+      const proxied = await page.evaluate(async ([key, sdkKey]) => {
+        const response = await fetch('/evaluate', { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': sdkKey! }, body: JSON.stringify({ flagKey: key, context: { targetingKey: 'proxied', country: 'US' } }) });
+        return ((await response.json()) as { reason: string }).reason;
+      }, [flagKey, platform.sdkKey]);
+      expect(proxied).toBe('SPLIT');
+
+      // The analytics page refreshes on its own: the counts appear without a reload.
+      await page.getByTestId('tab-analytics').click();
+      await page.getByTestId('analytics-chart').waitFor();
+      await expect.poll(async () => Number((await page.getByTestId('analytics-total').textContent())?.replace(/\D/g, '')), { timeout: 30_000, interval: 500 }).toBe(expected + 1);
+      const onCount = Number((await page.getByTestId('analytics-total-on').locator('.total-value').textContent())?.replace(/\D/g, ''));
+      const offCount = Number((await page.getByTestId('analytics-total-off').locator('.total-value').textContent())?.replace(/\D/g, ''));
+      expect(onCount + offCount).toBe(expected + 1);
+      expect(onCount).toBeGreaterThan(0);
+      expect(offCount).toBeGreaterThan(0);
+      expect(await page.locator('.recharts-bar-rectangle').count()).toBeGreaterThan(0);
+      await expect.poll(() => page.getByTestId('analytics-events').locator('tbody tr').count()).toBeGreaterThan(0);
+
+      // The history has the changes made above, newest first, in words.
+      await page.getByTestId('tab-history').click();
+      await page.getByTestId('history-entry').first().waitFor();
+      const titles = await page.getByTestId('history-entry').locator('.history-head strong').allTextContents();
+      expect(titles).toEqual(expect.arrayContaining(['Changed development', 'Reordered the rules in development', 'Added rule “Staff” in development', 'Added rule “Brazil and the US, split” in development', 'Created the flag']));
+      expect(titles.at(-1)).toBe('Created the flag');
+
+      // The playground explains the answer for a context.
+      await page.getByTestId('tab-playground').click();
+      await page.getByTestId('playground-context').fill('{"targetingKey": "ana", "email": "ana@togglemaster.local"}');
+      await page.getByTestId('playground-evaluate').click();
+      await expect.poll(() => page.getByTestId('result-reason').textContent()).toBe('TARGETING_MATCH');
+      expect(await page.getByTestId('result-variant').textContent()).toBe('on');
+      await page.getByTestId('playground-context').fill('{"targetingKey": 42');
+      await expect.poll(() => page.getByTestId('playground').getByRole('alert').first().textContent()).toContain('Not valid JSON');
+      expect(await page.getByTestId('playground-evaluate').isDisabled()).toBe(true);
+
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  }, 150_000);
+
+  it('shows a viewer everything but no control that could only fail', async () => {
+    const email = 'viewer-e2e@example.com';
+    const password = 'a-long-viewer-password';
+    const registered = await fetch(`${consoleUrlFor(portOffset)}/auth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) });
+    expect(registered.status).toBe(201);
+    const { context, page, problems } = await newPage();
+    try {
+      await signIn(page, email, password);
+      await page.getByTestId('flags-table').waitFor();
+      expect(await page.getByTestId('my-role').textContent()).toBe('viewer');
+      expect(await page.getByTestId('new-flag').isDisabled()).toBe(true);
+      expect(await page.getByTestId('new-flag').getAttribute('title')).toContain('editor or admin');
+      expect(await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'API keys' }).count()).toBe(0);
+      expect(await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Users' }).count()).toBe(0);
+
+      await page.getByTestId(`flag-row-${flagKey}`).getByRole('link').click();
+      await page.getByTestId('flag-page').waitFor();
+      for (const id of ['edit-flag', 'delete-flag', 'env-development-switch', 'env-production-switch']) expect(await page.getByTestId(id).isDisabled(), id).toBe(true);
+      expect(await page.getByTestId('env-development-save').count()).toBe(0);
+      expect(await page.getByTestId('env-development-off-variant').isDisabled()).toBe(true);
+      expect(await page.getByTestId('readonly-note').first().textContent()).toContain('Your role is viewer');
+
+      await page.getByTestId('tab-targeting').click();
+      await page.getByTestId('rules').waitFor();
+      expect(await page.getByTestId('add-rule').isDisabled()).toBe(true);
+      expect(await page.getByTestId('rule-0-edit').isDisabled()).toBe(true);
+      expect(await page.getByTestId('rule-0-delete').isDisabled()).toBe(true);
+      expect(await page.getByTestId('rule-0-handle').count()).toBe(0);
+
+      // Reading is allowed: the playground and the analytics answer a viewer.
+      await page.getByTestId('tab-playground').click();
+      await page.getByTestId('playground-evaluate').click();
+      await page.getByTestId('result-reason').waitFor();
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  }, 60_000);
+
+  it('sends a person whose session ended back to sign in, with a message', async () => {
+    const { context, page } = await newPage();
+    try {
+      await signIn(page, platform.admin.email, platform.admin.password);
+      await page.getByTestId('flags-table').waitFor();
+      // A token the services no longer accept (as after it expired): the next call answers 401.
+      await page.evaluate(() => sessionStorage.setItem('togglemaster.session', JSON.stringify({ token: 'expired.token.value', expiresAt: Date.now() + 60_000 })));
+      await page.goto(`${base}/flags/${flagKey}`);
+      await page.getByTestId('signin-submit').waitFor();
+      await page.getByText('Your session has ended. Sign in again.').waitFor();
+      await page.getByTestId('signin-email').fill(platform.admin.email);
+      await page.getByTestId('signin-password').fill(platform.admin.password);
+      await page.getByTestId('signin-submit').click();
+      // Back where they were going.
+      await page.getByTestId('flag-page').waitFor();
+      expect(page.url()).toContain(`/console/flags/${flagKey}`);
+      await page.getByTestId('sign-out').click();
+      await page.getByTestId('signin-submit').waitFor();
+      expect(await page.evaluate(() => sessionStorage.getItem('togglemaster.session'))).toBeNull();
+    } finally {
+      await context.close();
+    }
+  }, 60_000);
+});

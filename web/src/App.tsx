@@ -1,0 +1,92 @@
+import { useEffect, useState } from 'react';
+import { Navigate, NavLink, Outlet, Route, Routes, useLocation } from 'react-router';
+import { useSession, usePermissions } from './auth/session.tsx';
+import { ActivityBar, Loading } from './components/ui.tsx';
+import { SignInPage } from './pages/SignIn.tsx';
+import { FlagsListPage } from './pages/FlagsList.tsx';
+import { CreateFlagPage } from './pages/CreateFlag.tsx';
+import { FlagPage } from './pages/FlagPage.tsx';
+import { SegmentsPage } from './pages/Segments.tsx';
+import { PlaygroundPage } from './pages/Playground.tsx';
+import { ApiKeysPage } from './pages/ApiKeys.tsx';
+import { UsersPage } from './pages/Users.tsx';
+import { NotFoundPage } from './pages/NotFound.tsx';
+
+export function App() {
+  const { state } = useSession();
+  const location = useLocation();
+  if (state.status === 'checking') return <Loading what="your session" />;
+  if (state.status === 'signed-out') {
+    return (
+      <>
+        <ActivityBar />
+        <Routes>
+          <Route path="/signin" element={<SignInPage reason={state.reason} />} />
+          <Route path="*" element={<Navigate to="/signin" replace state={{ from: location.pathname + location.search }} />} />
+        </Routes>
+      </>
+    );
+  }
+  return (
+    <Routes>
+      <Route path="/signin" element={<Navigate to={(location.state as { from?: string } | null)?.from ?? '/flags'} replace />} />
+      <Route element={<Shell />}>
+        <Route index element={<Navigate to="/flags" replace />} />
+        <Route path="/flags" element={<FlagsListPage />} />
+        <Route path="/flags/new" element={<CreateFlagPage />} />
+        <Route path="/flags/:key/*" element={<FlagPage />} />
+        <Route path="/segments/*" element={<SegmentsPage />} />
+        <Route path="/playground" element={<PlaygroundPage />} />
+        <Route path="/api-keys" element={<ApiKeysPage />} />
+        <Route path="/users" element={<UsersPage />} />
+        <Route path="*" element={<NotFoundPage />} />
+      </Route>
+    </Routes>
+  );
+}
+
+function Shell() {
+  const { signOut } = useSession();
+  const { me, canEdit, canAdmin } = usePermissions();
+  const [menuOpen, setMenuOpen] = useState(false);
+  const location = useLocation();
+  useEffect(() => setMenuOpen(false), [location.pathname]);
+  return (
+    <div className="shell">
+      <ActivityBar />
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header className="topbar">
+        <NavLink to="/flags" className="brand" aria-label="ToggleMaster home">
+          <img src="/console/favicon.svg" alt="" width={24} height={24} />
+          <span className="brand-name">ToggleMaster</span>
+        </NavLink>
+        <button type="button" className="btn btn-ghost menu-button" aria-expanded={menuOpen} aria-controls="main-nav" onClick={() => setMenuOpen((o) => !o)}>
+          Menu
+        </button>
+        <nav id="main-nav" className={`nav${menuOpen ? ' open' : ''}`} aria-label="Main">
+          <NavLink to="/flags">Flags</NavLink>
+          <NavLink to="/segments">Segments</NavLink>
+          <NavLink to="/playground">Playground</NavLink>
+          {canEdit ? <NavLink to="/api-keys">API keys</NavLink> : null}
+          {canAdmin ? <NavLink to="/users">Users</NavLink> : null}
+        </nav>
+        <div className="me" data-testid="me">
+          <span className="me-email" title={me.email}>
+            {me.name ?? me.email}
+          </span>
+          <span className={`badge badge-role badge-${me.role}`} data-testid="my-role">
+            {me.role}
+          </span>
+          <button type="button" className="btn btn-ghost btn-small" onClick={() => signOut()} data-testid="sign-out">
+            Sign out
+          </button>
+        </div>
+      </header>
+      <main id="main" className="main" tabIndex={-1}>
+        <Outlet />
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,83 @@
+import { api, query } from './client.ts';
+import type {
+  ApiKey, Condition, CreatedApiKey, EnvironmentState, EvaluationEvent, Flag, FlagAuditEntry, FlagType, Granularity,
+  LoginAnswer, MatchAnswer, Me, Page, Role, Rule, Serve, Stats, StoredSegment, TargetingAuditEntry, User, Variant,
+} from './types.ts';
+
+const enc = encodeURIComponent;
+
+export const authApi = {
+  login: (email: string, password: string) => api.post<LoginAnswer>('/auth/login', { email, password }, { auth: false }),
+  register: (email: string, password: string, name?: string) => api.post<User>('/auth/register', { email, password, ...(name ? { name } : {}) }, { auth: false }),
+  me: () => api.get<Me>('/auth/validate'),
+  users: (cursor?: string) => api.get<Page<User>>(`/auth/users${query({ limit: 100, cursor })}`),
+  updateUser: (id: string, patch: { role?: Role; disabled?: boolean }) => api.patch<User>(`/auth/users/${enc(id)}`, patch),
+  apiKeys: (params: { environment?: string; includeRevoked?: boolean }) => api.get<{ items: ApiKey[] }>(`/auth/api-keys${query(params)}`),
+  createApiKey: (environment: string, name: string) => api.post<CreatedApiKey>('/auth/api-keys', { environment, name }),
+  revokeApiKey: (id: string) => api.delete(`/auth/api-keys/${enc(id)}`),
+};
+
+export interface NewFlag {
+  key: string;
+  name: string;
+  description?: string;
+  tags?: string[];
+  type: FlagType;
+  variants: Variant[];
+}
+
+export interface EnvironmentPatch {
+  enabled?: boolean;
+  offVariant?: string;
+  defaultServe?: Serve;
+  prerequisites?: EnvironmentState['prerequisites'];
+}
+
+export const flagsApi = {
+  list: (params: { q?: string; tag?: string; type?: string; cursor?: string; limit?: number }) => api.get<Page<Flag>>(`/flags${query({ limit: 20, ...params })}`),
+  environments: () => api.get<{ items: string[] }>('/flags/environments'),
+  get: (key: string) => api.get<Flag>(`/flags/${enc(key)}`),
+  create: (flag: NewFlag) => api.post<Flag>('/flags', flag),
+  update: (key: string, definition: Omit<NewFlag, 'key'>, etag?: string) => api.put<Flag>(`/flags/${enc(key)}`, definition, { ifMatch: etag }),
+  updateEnvironment: (key: string, environment: string, patch: EnvironmentPatch, etag?: string) =>
+    api.patch<Flag>(`/flags/${enc(key)}/environments/${enc(environment)}`, patch, { ifMatch: etag }),
+  delete: (key: string, etag?: string) => api.delete(`/flags/${enc(key)}`, { ifMatch: etag }),
+  history: (key: string, cursor?: string) => api.get<Page<FlagAuditEntry>>(`/flags/${enc(key)}/history${query({ limit: 50, cursor })}`),
+};
+
+export interface RuleInput {
+  name?: string;
+  conditions: Condition[];
+  segments?: string[];
+  serve: Serve;
+}
+
+export interface SegmentInput {
+  name: string;
+  description?: string;
+  conditions?: Condition[];
+  included?: string[];
+  excluded?: string[];
+}
+
+export const targetingApi = {
+  rules: (flagKey: string, environment?: string) => api.get<{ items: Rule[] }>(`/targeting/rules${query({ flagKey, environment })}`),
+  createRule: (flagKey: string, environment: string, rule: RuleInput) => api.post<Rule>('/targeting/rules', { flagKey, environment, ...rule }),
+  updateRule: (id: string, rule: RuleInput) => api.put<Rule>(`/targeting/rules/${enc(id)}`, rule),
+  deleteRule: (id: string) => api.delete(`/targeting/rules/${enc(id)}`),
+  reorder: (flagKey: string, environment: string, ruleIds: string[]) => api.put<{ items: Rule[] }>('/targeting/rules/order', { flagKey, environment, ruleIds }),
+  segments: () => api.get<{ items: StoredSegment[] }>('/targeting/segments'),
+  segment: (key: string) => api.get<StoredSegment>(`/targeting/segments/${enc(key)}`),
+  createSegment: (key: string, segment: SegmentInput) => api.post<StoredSegment>('/targeting/segments', { key, ...segment }),
+  updateSegment: (key: string, segment: SegmentInput, etag?: string) => api.put<StoredSegment>(`/targeting/segments/${enc(key)}`, segment, { ifMatch: etag }),
+  deleteSegment: (key: string, etag?: string) => api.delete(`/targeting/segments/${enc(key)}`, { ifMatch: etag }),
+  match: (flagKey: string, environment: string, context: Record<string, unknown>) => api.post<MatchAnswer>('/targeting/match', { flagKey, environment, context }),
+  history: (params: { flagKey?: string; segmentKey?: string; cursor?: string }) => api.get<Page<TargetingAuditEntry>>(`/targeting/history${query({ limit: 50, ...params })}`),
+};
+
+export const analyticsApi = {
+  stats: (flagKey: string, environment: string, granularity: Granularity, signal?: AbortSignal) =>
+    api.get<Stats>(`/analytics/stats${query({ flagKey, environment, granularity })}`, { signal }),
+  events: (environment: string, flagKey: string, signal?: AbortSignal) =>
+    api.get<Page<EvaluationEvent>>(`/analytics/events${query({ environment, flagKey, limit: 20 })}`, { signal }),
+};

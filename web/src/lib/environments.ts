@@ -1,0 +1,18 @@
+import { flagsApi } from '../api/endpoints.ts';
+import { useResource, type Resource } from './hooks.ts';
+
+let cached: Promise<string[]> | undefined;
+
+/** The environments every flag has a state in (asked once per page load). */
+export function useEnvironments(): Resource<string[]> {
+  return useResource(() => {
+    cached ??= flagsApi.environments().then(
+      ({ data }) => data.items,
+      (error: unknown) => {
+        cached = undefined;
+        throw error;
+      },
+    );
+    return cached;
+  }, []);
+}

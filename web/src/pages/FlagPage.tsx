@@ -1,0 +1,158 @@
+import { lazy, Suspense, useState } from 'react';
+import { NavLink, Route, Routes, useNavigate, useParams } from 'react-router';
+import { ApiError } from '../api/client.ts';
+import { flagsApi, type NewFlag } from '../api/endpoints.ts';
+import type { Flag } from '../api/types.ts';
+import { usePermissions } from '../auth/session.tsx';
+import { FlagDefinitionForm } from '../components/FlagDefinitionForm.tsx';
+import { Badge, Button, ConfirmDialog, Empty, ErrorBox, Loading, useToast } from '../components/ui.tsx';
+import { useEnvironments } from '../lib/environments.ts';
+import { formatDateTime } from '../lib/format.ts';
+import { useAction, useResource } from '../lib/hooks.ts';
+import { EnvironmentsTab } from './flag/Environments.tsx';
+import { HistoryTab } from './flag/History.tsx';
+import { Playground } from './Playground.tsx';
+
+// The drag-and-drop and chart libraries load with the tabs that use them.
+const TargetingTab = lazy(() => import('./flag/Targeting.tsx').then((m) => ({ default: m.TargetingTab })));
+const AnalyticsTab = lazy(() => import('./flag/Analytics.tsx').then((m) => ({ default: m.AnalyticsTab })));
+
+export interface LoadedFlag {
+  flag: Flag;
+  etag: string | undefined;
+}
+
+/** What every tab of a flag gets: the flag as last answered (with its ETag for If-Match) and a way to replace it. */
+export interface FlagTabProps {
+  flag: Flag;
+  etag: string | undefined;
+  environments: string[];
+  onChanged: (loaded: LoadedFlag) => void;
+  reload: () => void;
+}
+
+export function FlagPage() {
+  const { key = '' } = useParams();
+  const navigate = useNavigate();
+  const toast = useToast();
+  const { canEdit, editReason } = usePermissions();
+  const environments = useEnvironments();
+  const loaded = useResource(async () => {
+    const { data, etag } = await flagsApi.get(key);
+    return { flag: data, etag };
+  }, [key]);
+  const [editing, setEditing] = useState(false);
+  const [deleting, setDeleting] = useState(false);
+  const save = useAction(async (definition: NewFlag) => {
+    const { key: _key, ...rest } = definition;
+    const { data, etag } = await flagsApi.update(key, rest, loaded.data?.etag);
+    loaded.setData({ flag: data, etag });
+    setEditing(false);
+    toast('Flag definition saved.');
+  });
+  const remove = useAction(async () => {
+    await flagsApi.delete(key, loaded.data?.etag);
+    toast(`Flag ${key} deleted.`);
+    void navigate('/flags');
+  });
+
+  if (loaded.error instanceof ApiError && loaded.error.status === 404) {
+    return (
+      <Empty>
+        <h1>No flag “{key}”</h1>
+        <p>It may have been deleted. Its history stays available to the API.</p>
+        <Button onClick={() => void navigate('/flags')}>Back to flags</Button>
+      </Empty>
+    );
+  }
+  if (!loaded.data || !environments.data) {
+    return (
+      <>
+        <ErrorBox error={loaded.error ?? environments.error} onRetry={loaded.reload} />
+        {loaded.error || environments.error ? null : <Loading what="the flag" />}
+      </>
+    );
+  }
+  const { flag, etag } = loaded.data;
+  const tabProps: FlagTabProps = { flag, etag, environments: environments.data, onChanged: loaded.setData, reload: loaded.reload };
+  const base = `/flags/${encodeURIComponent(flag.key)}`;
+  const tab = (to: string, label: string) => (
+    <NavLink to={to ? `${base}/${to}` : base} end className="tab" data-testid={`tab-${label.toLowerCase()}`}>
+      {label}
+    </NavLink>
+  );
+
+  return (
+    <section aria-labelledby="flag-title" data-testid="flag-page">
+      <div className="page-head">
+        <div>
+          <p className="breadcrumb">
+            <NavLink to="/flags">Flags</NavLink> /
+          </p>
+          <h1 id="flag-title">
+            {flag.name} <code className="flag-key">{flag.key}</code>
+          </h1>
+          <p className="flag-meta">
+            <Badge tone="info">{flag.type}</Badge>
+            {flag.tags.map((t) => (
+              <span key={t} className="tag">
+                {t}
+              </span>
+            ))}
+            <span className="muted">
+              version {flag.version} · updated {formatDateTime(flag.updatedAt)}
+            </span>
+          </p>
+          {flag.description ? <p className="flag-description">{flag.description}</p> : null}
+        </div>
+        <div className="page-actions">
+          <Button onClick={() => setEditing((e) => !e)} disabledReason={canEdit ? undefined : editReason} data-testid="edit-flag">
+            {editing ? 'Close editor' : 'Edit definition'}
+          </Button>
+          <Button variant="danger" onClick={() => setDeleting(true)} disabledReason={canEdit ? undefined : editReason} data-testid="delete-flag">
+            Delete
+          </Button>
+        </div>
+      </div>
+      {editing ? (
+        <FlagDefinitionForm existing={flag} onSubmit={(d) => void save.run(d)} busy={save.busy} error={save.error} submitLabel="Save definition" onCancel={() => setEditing(false)} />
+      ) : null}
+      <nav className="tabs" aria-label="Flag sections">
+        {tab('', 'Environments')}
+        {tab('targeting', 'Targeting')}
+        {tab('playground', 'Playground')}
+        {tab('history', 'History')}
+        {tab('analytics', 'Analytics')}
+      </nav>
+      <Suspense fallback={<Loading what="the section" />}>
+        <Routes>
+          <Route index element={<EnvironmentsTab {...tabProps} />} />
+          <Route path="targeting" element={<TargetingTab {...tabProps} />} />
+          <Route path="playground" element={<Playground fixedFlag={flag} environments={environments.data} />} />
+          <Route path="history" element={<HistoryTab {...tabProps} />} />
+          <Route path="analytics" element={<AnalyticsTab {...tabProps} />} />
+        </Routes>
+      </Suspense>
+      <ConfirmDialog
+        open={deleting}
+        title={`Delete ${flag.key}?`}
+        confirmLabel="Delete flag"
+        danger
+        busy={remove.busy}
+        error={remove.error}
+        typeToConfirm={flag.key}
+        onConfirm={() => void remove.run()}
+        onCancel={() => {
+          setDeleting(false);
+          remove.clear();
+        }}
+      >
+        <p>
+          The flag and its state in every environment go away at once: SDKs asking for <code>{flag.key}</code> fall back to their own default
+          value (FLAG_NOT_FOUND). The API has no archive, so this cannot be undone; the audit trail is kept. A flag that others have as a
+          prerequisite cannot be deleted.
+        </p>
+      </ConfirmDialog>
+    </section>
+  );
+}

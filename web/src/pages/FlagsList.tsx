@@ -1,0 +1,175 @@
+import { useEffect, useState } from 'react';
+import { Link, useNavigate, useSearchParams } from 'react-router';
+import { flagsApi } from '../api/endpoints.ts';
+import type { FlagType } from '../api/types.ts';
+import { usePermissions } from '../auth/session.tsx';
+import { Badge, Button, Empty, ErrorBox, Loading } from '../components/ui.tsx';
+import { useEnvironments } from '../lib/environments.ts';
+import { describeServe, relativeTime, formatDateTime, tagPattern } from '../lib/format.ts';
+import { useDebounced, useResource } from '../lib/hooks.ts';
+
+const types: FlagType[] = ['boolean', 'string', 'number', 'json'];
+
+export function FlagsListPage() {
+  const { canEdit, editReason } = usePermissions();
+  const navigate = useNavigate();
+  const [params, setParams] = useSearchParams();
+  const q = params.get('q') ?? '';
+  const tag = params.get('tag') ?? '';
+  const type = params.get('type') ?? '';
+  const [search, setSearch] = useState(q);
+  const debounced = useDebounced(search.trim(), 300);
+  // Page cursors: the first page has none; "Next" pushes the answer's cursor, "Previous" pops it.
+  const [cursors, setCursors] = useState<string[]>([]);
+  const cursor = cursors.at(-1);
+  const environments = useEnvironments();
+
+  useEffect(() => {
+    if (debounced === q) return;
+    setParams((p) => {
+      const next = new URLSearchParams(p);
+      if (debounced) next.set('q', debounced);
+      else next.delete('q');
+      return next;
+    }, { replace: true });
+  }, [debounced, q, setParams]);
+  useEffect(() => setCursors([]), [q, tag, type]);
+
+  const tagValid = tag === '' || tagPattern.test(tag);
+  const flags = useResource(
+    async () => (tagValid ? (await flagsApi.list({ q: q || undefined, tag: tag || undefined, type: type || undefined, cursor })).data : { items: [], nextCursor: null }),
+    [q, tag, type, cursor, tagValid],
+  );
+
+  const setFilter = (name: string, value: string) =>
+    setParams((p) => {
+      const next = new URLSearchParams(p);
+      if (value) next.set(name, value);
+      else next.delete(name);
+      return next;
+    });
+
+  const filtered = Boolean(q || tag || type);
+  return (
+    <section aria-labelledby="flags-title">
+      <div className="page-head">
+        <h1 id="flags-title">Flags</h1>
+        <Button variant="primary" onClick={() => void navigate('/flags/new')} disabledReason={canEdit ? undefined : editReason} data-testid="new-flag">
+          New flag
+        </Button>
+      </div>
+      <form className="filters" role="search" onSubmit={(e) => e.preventDefault()}>
+        <label className="filter-search">
+          <span className="visually-hidden">Search flags</span>
+          <input type="search" placeholder="Search key, name or description" value={search} onChange={(e) => setSearch(e.target.value)} data-testid="flag-search" maxLength={100} />
+        </label>
+        <label>
+          <span className="filter-label">Tag</span>
+          <input type="text" placeholder="any" value={tag} onChange={(e) => setFilter('tag', e.target.value.trim().toLowerCase())} aria-invalid={tagValid ? undefined : true} data-testid="flag-tag-filter" size={12} />
+        </label>
+        <label>
+          <span className="filter-label">Type</span>
+          <select value={type} onChange={(e) => setFilter('type', e.target.value)} data-testid="flag-type-filter">
+            <option value="">any</option>
+            {types.map((t) => (
+              <option key={t} value={t}>
+                {t}
+              </option>
+            ))}
+          </select>
+        </label>
+        {filtered ? (
+          <button
+            type="button"
+            className="btn btn-ghost btn-small"
+            onClick={() => {
+              setSearch('');
+              setParams(new URLSearchParams());
+            }}
+          >
+            Clear filters
+          </button>
+        ) : null}
+      </form>
+      {!tagValid ? <p className="field-error">A tag is lower-case letters and digits, with - _ . : / between them.</p> : null}
+      <ErrorBox error={flags.error ?? environments.error} onRetry={flags.reload} />
+      {flags.loading && !flags.data ? <Loading what="flags" /> : null}
+      {flags.data ? (
+        flags.data.items.length === 0 ? (
+          <Empty>
+            {filtered ? 'No flag matches these filters.' : canEdit ? 'No flags yet. Create the first one with “New flag”.' : 'No flags yet.'}
+          </Empty>
+        ) : (
+          <div className="table-wrap">
+            <table className="table flags-table" data-testid="flags-table" aria-busy={flags.loading || undefined}>
+              <thead>
+                <tr>
+                  <th scope="col">Flag</th>
+                  <th scope="col">Type</th>
+                  <th scope="col">Tags</th>
+                  {(environments.data ?? []).map((env) => (
+                    <th scope="col" key={env}>
+                      {env}
+                    </th>
+                  ))}
+                  <th scope="col">Updated</th>
+                </tr>
+              </thead>
+              <tbody>
+                {flags.data.items.map((flag) => (
+                  <tr key={flag.key} data-testid={`flag-row-${flag.key}`}>
+                    <td>
+                      <Link to={`/flags/${flag.key}`} className="flag-link">
+                        <strong>{flag.name}</strong>
+                        <code>{flag.key}</code>
+                      </Link>
+                    </td>
+                    <td>
+                      <Badge tone="info">{flag.type}</Badge>
+                    </td>
+                    <td className="tags">
+                      {flag.tags.map((t) => (
+                        <button key={t} type="button" className="tag" onClick={() => setFilter('tag', t)} title={`Show flags tagged ${t}`}>
+                          {t}
+                        </button>
+                      ))}
+                    </td>
+                    {(environments.data ?? []).map((env) => {
+                      const state = flag.environments[env];
+                      return (
+                        <td key={env}>
+                          {state ? (
+                            <span className="env-cell">
+                              <Badge tone={state.enabled ? 'on' : 'off'} testId={`flag-${flag.key}-${env}-state`}>
+                                {state.enabled ? 'On' : 'Off'}
+                              </Badge>
+                              <span className="muted">{state.enabled ? describeServe(state.defaultServe) : state.offVariant}</span>
+                            </span>
+                          ) : (
+                            '—'
+                          )}
+                        </td>
+                      );
+                    })}
+                    <td title={formatDateTime(flag.updatedAt)}>{relativeTime(flag.updatedAt)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )
+      ) : null}
+      {flags.data && (cursors.length > 0 || flags.data.nextCursor) ? (
+        <nav className="pager" aria-label="Pages">
+          <Button small onClick={() => setCursors((c) => c.slice(0, -1))} disabled={cursors.length === 0}>
+            ← Previous
+          </Button>
+          <span className="muted">Page {cursors.length + 1}</span>
+          <Button small onClick={() => setCursors((c) => [...c, flags.data!.nextCursor!])} disabled={!flags.data.nextCursor} data-testid="next-page">
+            Next →
+          </Button>
+        </nav>
+      ) : null}
+    </section>
+  );
+}

@@ -1,0 +1,203 @@
+import { useState } from 'react';
+import { Link } from 'react-router';
+import { flagsApi, type EnvironmentPatch } from '../../api/endpoints.ts';
+import type { EnvironmentState, Flag, Prerequisite } from '../../api/types.ts';
+import { usePermissions } from '../../auth/session.tsx';
+import { checkServe, serveDraftOf, ServeEditor, type ServeDraft } from '../../components/ServeEditor.tsx';
+import { Badge, Button, ConfirmDialog, ErrorBox, ReadOnlyNote, useToast } from '../../components/ui.tsx';
+import { describeServe, isProductionLike } from '../../lib/format.ts';
+import { useAction, useResource } from '../../lib/hooks.ts';
+import type { FlagTabProps } from '../FlagPage.tsx';
+
+/** One column per environment: the kill switch, the off variant, the default serve and the prerequisites. */
+export function EnvironmentsTab(props: FlagTabProps) {
+  const { flag, environments } = props;
+  // Candidate prerequisites: the other flags (first 200 by key).
+  const others = useResource(async () => (await flagsApi.list({ limit: 200 })).data.items.filter((f) => f.key !== flag.key), [flag.key]);
+  return (
+    <div className="env-columns" data-testid="environments">
+      {environments.map((env) => {
+        const state = flag.environments[env];
+        return state ? (
+          <EnvironmentColumn key={`${env}:${JSON.stringify(state)}`} env={env} state={state} others={others.data ?? []} {...props} />
+        ) : (
+          <div key={env} className="card env-column">
+            <h2>{env}</h2>
+            <p className="muted">This flag has no state in {env}.</p>
+          </div>
+        );
+      })}
+    </div>
+  );
+}
+
+function EnvironmentColumn({ env, state, flag, etag, onChanged, reload, others }: FlagTabProps & { env: string; state: EnvironmentState; others: Flag[] }) {
+  const { canEdit, editReason } = usePermissions();
+  const toast = useToast();
+  const production = isProductionLike(env);
+  const [offVariant, setOffVariant] = useState(state.offVariant);
+  const [serve, setServe] = useState<ServeDraft>(() => serveDraftOf(state.defaultServe, flag.variants));
+  const [prerequisites, setPrerequisites] = useState<Prerequisite[]>(state.prerequisites);
+  const [confirming, setConfirming] = useState(false);
+
+  const patch = async (body: EnvironmentPatch, message: string) => {
+    const { data, etag: next } = await flagsApi.updateEnvironment(flag.key, env, body, etag);
+    onChanged({ flag: data, etag: next });
+    toast(message);
+  };
+  const toggle = useAction(async () => {
+    await patch({ enabled: !state.enabled }, `${flag.key} is now ${state.enabled ? 'off' : 'on'} in ${env}.`);
+    setConfirming(false);
+  });
+  const serveCheck = checkServe(serve);
+  const prerequisiteProblems = prerequisites.map((p, i) =>
+    !p.flagKey ? 'Choose a flag' : !p.variant ? 'Choose the variant it must serve' : prerequisites.findIndex((q) => q.flagKey === p.flagKey) !== i ? 'This flag is listed twice' : undefined,
+  );
+  const changes: EnvironmentPatch = {};
+  if (offVariant !== state.offVariant) changes.offVariant = offVariant;
+  if (serveCheck.serve && JSON.stringify(serveCheck.serve) !== JSON.stringify(state.defaultServe)) changes.defaultServe = serveCheck.serve;
+  if (JSON.stringify(prerequisites) !== JSON.stringify(state.prerequisites)) changes.prerequisites = prerequisites;
+  const dirty = offVariant !== state.offVariant || JSON.stringify(serveDraftOf(state.defaultServe, flag.variants)) !== JSON.stringify(serve) || changes.prerequisites !== undefined;
+  const valid = serveCheck.errors.length === 0 && prerequisiteProblems.every((p) => !p);
+  const save = useAction(() => patch(changes, `Saved ${flag.key} in ${env}.`));
+  const reset = () => {
+    setOffVariant(state.offVariant);
+    setServe(serveDraftOf(state.defaultServe, flag.variants));
+    setPrerequisites(state.prerequisites);
+    save.clear();
+  };
+  const variantLabel = (key: string) => flag.variants.find((v) => v.key === key)?.name || key;
+
+  return (
+    <div className={`card env-column${state.enabled ? ' is-on' : ''}`} data-testid={`env-${env}`}>
+      <div className="env-head">
+        <h2>
+          {env} {production && env !== 'production' ? <Badge tone="warn">production</Badge> : null}
+        </h2>
+        <button
+          type="button"
+          role="switch"
+          aria-checked={state.enabled}
+          aria-label={`${flag.key} in ${env}`}
+          className={`switch${state.enabled ? ' on' : ''}`}
+          disabled={!canEdit || toggle.busy}
+          title={canEdit ? (state.enabled ? `Turn off in ${env}` : `Turn on in ${env}`) : editReason}
+          onClick={() => (production ? setConfirming(true) : void toggle.run())}
+          data-testid={`env-${env}-switch`}
+        >
+          <span className="switch-knob" />
+          <span className="switch-text">{toggle.busy ? '…' : state.enabled ? 'On' : 'Off'}</span>
+        </button>
+      </div>
+      <p className="env-summary" data-testid={`env-${env}-summary`}>
+        {state.enabled ? (
+          <>
+            Serving <strong>{describeServe(state.defaultServe)}</strong> when no rule matches. <Link to={`/flags/${flag.key}/targeting?environment=${env}`}>Rules</Link>
+          </>
+        ) : (
+          <>
+            Off: everyone gets <strong>{variantLabel(state.offVariant)}</strong>.
+          </>
+        )}
+      </p>
+      {!production ? <ErrorBox error={toggle.error} onRetry={reload} /> : null}
+      <fieldset className="env-form" disabled={!canEdit || save.busy}>
+        <label className="field">
+          <span className="field-label">Off variant</span>
+          <select value={offVariant} onChange={(e) => setOffVariant(e.target.value)} data-testid={`env-${env}-off-variant`}>
+            {flag.variants.map((v) => (
+              <option key={v.key} value={v.key}>
+                {variantLabel(v.key)}
+              </option>
+            ))}
+          </select>
+          <span className="field-hint">Served while the flag is off, or when a prerequisite is not met.</span>
+        </label>
+        <div className="field">
+          <span className="field-label">Default serve</span>
+          <ServeEditor variants={flag.variants} draft={serve} onChange={setServe} testId={`env-${env}-serve`} />
+          <span className="field-hint">What an enabled flag serves when no rule matches.</span>
+        </div>
+        <div className="field">
+          <span className="field-label">Prerequisites</span>
+          {prerequisites.length === 0 ? <span className="field-hint">None: the flag does not depend on another flag.</span> : null}
+          {prerequisites.map((p, i) => {
+            const parent = others.find((f) => f.key === p.flagKey);
+            return (
+              <div className="prerequisite" key={i}>
+                <select
+                  aria-label={`Prerequisite ${i + 1} flag`}
+                  value={p.flagKey}
+                  onChange={(e) => {
+                    const chosen = others.find((f) => f.key === e.target.value);
+                    setPrerequisites(prerequisites.map((q, j) => (j === i ? { flagKey: e.target.value, variant: chosen?.variants[0]?.key ?? '' } : q)));
+                  }}
+                >
+                  <option value="">Choose a flag…</option>
+                  {p.flagKey && !parent ? <option value={p.flagKey}>{p.flagKey}</option> : null}
+                  {others.map((f) => (
+                    <option key={f.key} value={f.key}>
+                      {f.key}
+                    </option>
+                  ))}
+                </select>
+                <span>serves</span>
+                <select aria-label={`Prerequisite ${i + 1} variant`} value={p.variant} onChange={(e) => setPrerequisites(prerequisites.map((q, j) => (j === i ? { ...q, variant: e.target.value } : q)))}>
+                  {(parent?.variants ?? (p.variant ? [{ key: p.variant }] : [])).map((v) => (
+                    <option key={v.key} value={v.key}>
+                      {v.key}
+                    </option>
+                  ))}
+                </select>
+                <button type="button" className="btn btn-ghost btn-small" onClick={() => setPrerequisites(prerequisites.filter((_, j) => j !== i))} aria-label={`Remove prerequisite ${i + 1}`}>
+                  Remove
+                </button>
+                {prerequisiteProblems[i] ? <span className="field-error">{prerequisiteProblems[i]}</span> : null}
+              </div>
+            );
+          })}
+          <button type="button" className="btn btn-small" onClick={() => setPrerequisites([...prerequisites, { flagKey: '', variant: '' }])} disabled={prerequisites.length >= 20}>
+            + Add prerequisite
+          </button>
+        </div>
+      </fieldset>
+      <ErrorBox error={save.error} onRetry={save.error ? reload : undefined} />
+      {canEdit ? (
+        <div className="form-actions">
+          <Button onClick={reset} disabled={!dirty || save.busy}>
+            Discard
+          </Button>
+          <Button variant="primary" onClick={() => void save.run()} disabled={!valid || Object.keys(changes).length === 0} busy={save.busy} busyLabel="Saving…" data-testid={`env-${env}-save`}>
+            Save {env}
+          </Button>
+        </div>
+      ) : (
+        <ReadOnlyNote reason={editReason} />
+      )}
+      <ConfirmDialog
+        open={confirming}
+        title={state.enabled ? `Turn off ${flag.key} in ${env}?` : `Turn on ${flag.key} in ${env}?`}
+        confirmLabel={state.enabled ? `Turn off in ${env}` : `Turn on in ${env}`}
+        danger={state.enabled}
+        busy={toggle.busy}
+        error={toggle.error}
+        onConfirm={() => void toggle.run()}
+        onCancel={() => {
+          setConfirming(false);
+          toggle.clear();
+        }}
+      >
+        {state.enabled ? (
+          <p>
+            Every {env} user gets the off variant <strong>{variantLabel(state.offVariant)}</strong> within a second. Rules stop being looked at.
+          </p>
+        ) : (
+          <p>
+            {env} users start getting what the rules and the default serve (<strong>{describeServe(state.defaultServe)}</strong>) say, within a
+            second.
+          </p>
+        )}
+      </ConfirmDialog>
+    </div>
+  );
+}

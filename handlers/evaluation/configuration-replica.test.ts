@@ -57,6 +57,25 @@ describe('configuration replica', () => {
     await replica.stop();
   });
 
+  it('compiles a flag that arrives after its rules with those rules', async () => {
+    const cache = createMemoryConfigCache();
+    await cache.markSeeded('flags');
+    await cache.markSeeded('targeting');
+    const replica = createConfigurationReplica({ cache, flags: fixedFlags([]), targeting: { listRules: async () => [], listSegments: async () => [] }, logger: createLogger('silent', 'test') });
+    await replica.start();
+    // The targeting relay is quicker than the flags relay: the rule is published before the flag exists anywhere.
+    await cache.putRules('production', 'gate', [rule]);
+    await cache.publish({ kind: 'rules', environment: 'production', flagKey: 'gate' });
+    await settle();
+    const credential = { apiKey: 'k' };
+    expect(evaluateFlag(await replica.environment('production', credential), 'gate', {}).errorCode).toBe('FLAG_NOT_FOUND');
+    await cache.putFlag(flagDocument('gate'));
+    await cache.publish({ kind: 'flag', key: 'gate' });
+    await settle();
+    expect(evaluateFlag(await replica.environment('production', credential), 'gate', { targetingKey: 'u' })).toMatchObject({ reason: 'TARGETING_MATCH', ruleId: rule.id });
+    await replica.stop();
+  });
+
   it('loads from the owning services when the cache is not complete', async () => {
     const cache = createMemoryConfigCache();
     const replica = createConfigurationReplica({

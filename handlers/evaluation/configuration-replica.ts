@@ -103,8 +103,16 @@ export function createConfigurationReplica(deps: { cache: ConfigCache; flags: Fl
       case 'flag': {
         const [document] = await cache.getFlags([change.key]);
         for (const [environment, copy] of environments) {
-          if (document) copy.documents.set(change.key, document);
-          else copy.documents.delete(change.key);
+          if (document) {
+            copy.documents.set(change.key, document);
+            // The flag's rules too: they may have been published before this copy knew the flag (the two owners'
+            // relays are independent), and a flag must never be compiled without the rules it has.
+            const [rules = []] = await cache.getRules(environment, [change.key]);
+            copy.rules.set(change.key, rules);
+          } else {
+            copy.documents.delete(change.key);
+            copy.rules.delete(change.key);
+          }
           compileInto(copy, environment, change.key);
         }
         return;

@@ -1,0 +1,63 @@
+/** Starts the SQS and DynamoDB stand-ins, each in its own process (bench/stand-ins/), and reads their endpoints. */
+import path from 'node:path';
+import { baseEnvironment, repoRoot, startNode, type Child } from './processes.ts';
+
+export interface SqsStandIn {
+  child: Child;
+  endpoint: string;
+  queueUrl: string;
+  deadLetterUrl: string;
+  /** Drops every message held (between runs whose events nobody consumes). */
+  clear(): Promise<void>;
+  depth(): Promise<Record<string, number>>;
+  /** While paused, ReceiveMessage answers no messages: consumers wait, warm, while the queue fills. */
+  pause(): Promise<void>;
+  resume(): Promise<void>;
+}
+
+export interface DynamoStandIn {
+  child: Child;
+  endpoint: string;
+}
+
+function announced<T>(name: string, script: string, env: Record<string, string> = {}): Promise<{ child: Child; value: T }> {
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const child = startNode(name, path.join(repoRoot, 'bench', 'stand-ins', script), [], {
+      env: { ...baseEnvironment(), ...env },
+      onStdoutLine: (line) => {
+        if (settled || !line.startsWith('{')) return;
+        settled = true;
+        resolve({ child, value: JSON.parse(line) as T });
+      },
+    });
+    void child.exited.then((code) => {
+      if (!settled) reject(new Error(`${name} exited with ${code} before it was ready:\n${child.tail()}`));
+    });
+  });
+}
+
+export async function startSqsStandIn(name = 'sqs', visibilityTimeoutSeconds = 60): Promise<SqsStandIn> {
+  const { child, value } = await announced<{ endpoint: string; queueUrl: string; deadLetterUrl: string }>(name, 'sqs-server.ts', { SQS_VISIBILITY_TIMEOUT: String(visibilityTimeoutSeconds) });
+  return {
+    child,
+    ...value,
+    async clear() {
+      await (await fetch(`${value.endpoint}/__bench/clear`, { method: 'POST' })).arrayBuffer();
+    },
+    async pause() {
+      await (await fetch(`${value.endpoint}/__bench/pause`, { method: 'POST' })).arrayBuffer();
+    },
+    async resume() {
+      await (await fetch(`${value.endpoint}/__bench/resume`, { method: 'POST' })).arrayBuffer();
+    },
+    async depth() {
+      return (await (await fetch(`${value.endpoint}/__bench/depth`)).json()) as Record<string, number>;
+    },
+  };
+}
+
+export async function startDynamoStandIn(name = 'dynamodb'): Promise<DynamoStandIn> {
+  const { child, value } = await announced<{ endpoint: string }>(name, 'dynamo-server.ts');
+  return { child, endpoint: value.endpoint };
+}

@@ -1,0 +1,160 @@
+/**
+ * `npm run bench` — every benchmark, by itself, on this machine: it installs the peer when missing, starts
+ * ToggleMaster as production runs it (one process per role, PostgreSQL, Redis, the SQS stand-in), unleash-server
+ * 8.x and a bare fastify baseline, runs the measurements, prints them, and stops everything it started (also on
+ * failure and Ctrl-C). Parts can be chosen: `npm run bench -- http propagation` (default: all).
+ *
+ *   engine       bench/engine/engine.bench.ts (in-process engine vs unleash-client), as a child process
+ *   http         all flags / one flag / rotating contexts vs Unleash's Frontend API and the baseline
+ *   propagation  a rule change until two evaluation instances serve it (100 changes)
+ *   coldstart    spawn → /readyz 200 for every role
+ *   memory       evaluation RSS with 10,000 flags
+ *   pipeline     bench/pipeline.bench.ts (events from POST /evaluate to DynamoDB, 1/2/4 workers, SQS cost)
+ *
+ * Environment: BENCH_DURATION (s, default 15), BENCH_WARMUP (s, 5), BENCH_CONNECTIONS (50), BENCH_PROFILE=1 (run the
+ * evaluation process of the HTTP benchmarks under --cpu-prof; the profile lands in the log folder), BENCH_ONLY (a regular
+ * expression over the HTTP run ids), BENCH_EVENTS=off (evaluation without events, to see their cost),
+ * BENCH_PRODUCT_DIR (another checkout of the product to drive, e.g. one with a candidate fix).
+ */
+import path from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { runColdStart, type ColdStartResult } from './coldstart.bench.ts';
+import { prepareHttp, runHttpBenchmarks, type HttpSummary } from './http.bench.ts';
+import { fmt } from './lib/load.ts';
+import { baseEnvironment, freePort, installSignalHandlers, logDir, pidsOf, repoRoot, startNode, stopEverything, waitForHttp } from './lib/processes.ts';
+import { loadLine, machineLine } from './lib/report.ts';
+import { startDynamoStandIn } from './lib/stand-ins.ts';
+import { startTogglemaster } from './lib/togglemaster.ts';
+import { ensurePeerInstalled, peerVersion, startUnleash } from './lib/unleash.ts';
+import { flagCount } from './lib/workload.ts';
+import { runMemory, type MemoryResult } from './memory.bench.ts';
+import { runPipeline, type PipelineResult } from './pipeline.bench.ts';
+import { runPropagation, type PropagationResult } from './propagation.bench.ts';
+
+const allParts = ['engine', 'http', 'propagation', 'coldstart', 'memory', 'pipeline'] as const;
+type Part = (typeof allParts)[number];
+const asked = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const unknown = asked.filter((a) => !(allParts as readonly string[]).includes(a));
+if (unknown.length > 0) {
+  console.error(`Unknown part(s): ${unknown.join(', ')}. Parts: ${allParts.join(' ')}`);
+  process.exit(2);
+}
+const parts = new Set<Part>(asked.length > 0 ? (asked as Part[]) : allParts);
+
+installSignalHandlers();
+
+interface Results {
+  date: string;
+  machine: string;
+  engine?: string;
+  http?: HttpSummary;
+  propagation?: PropagationResult;
+  coldStart?: ColdStartResult[];
+  memory?: MemoryResult;
+  pipeline?: PipelineResult;
+}
+
+async function runEngine(): Promise<string> {
+  const child = startNode('engine-bench', path.join(repoRoot, 'bench', 'engine', 'engine.bench.ts'), [], { env: baseEnvironment(), onStdoutLine: (line) => console.log(`  ${line}`) });
+  const code = await child.exited;
+  if (code !== 0) throw new Error(`the engine benchmark failed (${code}):\n${child.tail()}`);
+  return /ratio ours\/theirs\s*:\s*([0-9.]+)×/.exec(child.tail())?.[1] ?? '?';
+}
+
+async function main(): Promise<Results> {
+  const results: Results = { date: new Date().toISOString(), machine: machineLine() };
+  console.log(`ToggleMaster benchmarks — ${results.date}`);
+  console.log(`machine: ${results.machine}`);
+  console.log(`parts: ${[...parts].join(', ')}; logs of every process: ${logDir}`);
+  if (parts.has('engine') || parts.has('http')) ensurePeerInstalled();
+
+  if (parts.has('engine')) {
+    console.log(`\n=== Engine (in process): ToggleMaster evaluateFlag vs unleash-client isEnabled === (${loadLine()})`);
+    const ratio = await runEngine();
+    results.engine = ratio;
+    console.log(`  engine ratio ${ratio}× (target ≥ 4×: ${Number(ratio) >= 4 ? 'met' : 'MISSED'})`);
+  }
+
+  const platformParts = (['http', 'propagation', 'coldstart', 'memory'] as const).filter((p) => parts.has(p));
+  if (platformParts.length > 0) {
+    console.log(`\n=== Starting ToggleMaster (migrate, auth, flags, targeting, evaluation × 2, SQS stand-in) ===`);
+    const profile = process.env.BENCH_PROFILE === '1';
+    // BENCH_EVENTS=off: the evaluation processes run without events (EVENTS_TRANSPORT=off), to see what events cost.
+    const tm = await startTogglemaster({ name: 'main', evaluations: 0, ...(process.env.BENCH_EVENTS === 'off' ? { env: { EVENTS_TRANSPORT: 'off' } } : {}) });
+    const evaluation = await tm.startRole('evaluation', { name: 'evaluation-1', ...(profile ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${logDir}`] } : {}) });
+    const second = await tm.startRole('evaluation', { name: 'evaluation-2' });
+    console.log(`  ready: auth ${fmt(tm.auth.readyMs)} ms, flags ${fmt(tm.flags.readyMs)} ms, targeting ${fmt(tm.targeting.readyMs)} ms, evaluation ${fmt(evaluation.readyMs)} ms after spawn`);
+    const redisPids = pidsOf(/^redis-server$/);
+
+    if (parts.has('http')) {
+      console.log(`\n=== Starting unleash-server ${peerVersion('unleash-server')} (its own database) and the fastify baseline ===`);
+      const peer = await startUnleash();
+      console.log(`  unleash-server ready after ${fmt(peer.readyMs)} ms`);
+      const baselinePort = await freePort();
+      const baseline = startNode('baseline', path.join(repoRoot, 'bench', 'baseline', 'server.ts'), [], { env: { ...baseEnvironment(), NODE_ENV: 'production', PORT: String(baselinePort) } });
+      await waitForHttp(`http://127.0.0.1:${baselinePort}/readyz`, { child: baseline });
+      const agreement = await prepareHttp(tm, peer, [evaluation.url, second.url]);
+      console.log(`  workload: ${flagCount} flags in both; ${agreement}`);
+      console.log(`\n=== HTTP === (${loadLine()})`);
+      results.http = await runHttpBenchmarks({
+        ours: { url: evaluation.url, sdkKey: tm.sdkKey, sqs: tm.sqs, watched: [{ name: 'evaluation', pids: [evaluation.child.pid] }, { name: 'auth', pids: [tm.auth.child.pid] }, { name: 'redis', pids: redisPids }, { name: 'sqs stand-in', pids: [tm.sqs.child.pid] }] },
+        unleash: { peer, watched: [{ name: 'unleash-server', pids: [peer.child.pid] }, { name: 'postgres (all)', pids: pidsOf(/^postgres/) }] },
+        baseline: { url: `http://127.0.0.1:${baselinePort}`, watched: [{ name: 'fastify', pids: [baseline.pid] }] },
+      });
+      await Promise.all([peer.child.stop(), baseline.stop()]);
+      if (profile) {
+        await evaluation.child.stop();
+        console.log(`  CPU profile of the evaluation process: ${logDir}/*.cpuprofile`);
+        return results;
+      }
+    }
+    if (parts.has('propagation')) {
+      console.log(`\n=== Propagation (real Redis, two evaluation instances) === (${loadLine()})`);
+      results.propagation = await runPropagation(tm, [evaluation, second]);
+    }
+    if (parts.has('coldstart')) {
+      console.log(`\n=== Cold start (spawn → /readyz 200) === (${loadLine()})`);
+      const dynamo = await startDynamoStandIn('coldstart-dynamodb');
+      const { createDynamoClient } = await import('../shared/dynamo/client.ts');
+      const { ensureAnalyticsTable } = await import('../shared/dynamo/analytics-table.ts');
+      const client = createDynamoClient({ AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint });
+      await ensureAnalyticsTable(client, 'ToggleMasterAnalytics');
+      client.destroy();
+      await tm.sqs.clear();
+      const withDynamo = startTogglemasterRoleEnv(tm, dynamo.endpoint);
+      results.coldStart = await runColdStart(withDynamo, ['auth', 'flags', 'targeting', 'evaluation', 'analytics', 'analytics-worker']);
+      await dynamo.child.stop();
+    }
+    if (parts.has('memory')) {
+      console.log(`\n=== Memory (evaluation RSS with ${fmt(Number(process.env.BENCH_MEMORY_FLAGS ?? 10_000))} flags) === (${loadLine()})`);
+      const existing = parts.has('http') ? flagCount + (parts.has('propagation') ? 1 : 0) : parts.has('propagation') ? 1 : 0;
+      results.memory = await runMemory(tm, existing);
+    }
+    await tm.stop();
+  }
+
+  if (parts.has('pipeline')) {
+    results.pipeline = await runPipeline();
+  }
+  return results;
+}
+
+/** The same platform, with the DynamoDB stand-in's endpoint added to the environment of roles started from now on. */
+function startTogglemasterRoleEnv(tm: Awaited<ReturnType<typeof startTogglemaster>>, dynamoEndpoint: string): typeof tm {
+  return { ...tm, startRole: (role, options = {}) => tm.startRole(role, { ...options, env: { ...options.env, AWS_ENDPOINT_URL_DYNAMODB: dynamoEndpoint } }) };
+}
+
+let exitCode = 0;
+try {
+  const results = await main();
+  const file = path.join(logDir, 'results.json');
+  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+  console.log(`\nAll figures as JSON: ${file}`);
+} catch (error) {
+  exitCode = 1;
+  console.error(`\nBenchmark failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+} finally {
+  console.log('Stopping everything the benchmark started…');
+  await stopEverything();
+}
+process.exit(exitCode);

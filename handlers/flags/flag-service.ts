@@ -193,7 +193,10 @@ export function createFlagService(deps: { store: FlagStore; environments: readon
       };
       const unknown = Object.keys(input.environments ?? {}).filter((env) => !environments.includes(env));
       if (unknown.length > 0) invalid(unknown.map((env) => ({ path: `body/environments/${env}`, message: `is not an environment (known: ${environments.join(', ')})` })));
-      const edges = input.environments ? await store.prerequisiteEdges() : [];
+      // The prerequisite graph (a scan of every flag) only when this flag names prerequisites: creating many flags
+      // must not cost a scan each.
+      const namesPrerequisites = Object.values(input.environments ?? {}).some((patch) => (patch.prerequisites?.length ?? 0) > 0);
+      const edges = namesPrerequisites ? await store.prerequisiteEdges() : [];
       const problems: FieldProblem[] = [];
       for (const env of environments) {
         const state = applyPatch(defaultState(flag.type, variants), input.environments?.[env] ?? {});
@@ -214,7 +217,9 @@ export function createFlagService(deps: { store: FlagStore; environments: readon
       const keys = new Set(variants.map((v) => v.key));
       const inUse = Object.entries(current.environments).flatMap(([env, state]) => variantsUsedBy(state).filter((v) => !keys.has(v)).map((v) => `"${v}" (${env})`));
       if (inUse.length > 0) throw new AppError('CONFLICT', `Variants still in use by an environment: ${[...new Set(inUse)].join(', ')}; change those environments first`);
-      const broken = brokenDependents(current, await store.prerequisiteEdges(), variants);
+      // Other flags can only be broken by a variant this change removes: read the graph only then.
+      const removesVariants = current.variants.some((v) => !keys.has(v.key));
+      const broken = removesVariants ? brokenDependents(current, await store.prerequisiteEdges(), variants) : [];
       if (broken.length > 0) throw new AppError('CONFLICT', `Other flags need a variant this change removes: ${broken.join(', ')}`);
       const next: Flag = {
         ...current,

@@ -15,7 +15,9 @@ export const noEvents: EventRecorder = { record() {} };
 
 /** A message body must stay under SQS's 256 KiB with room for attributes. */
 const maxBodyBytes = 240 * 1024;
-const eventsPerBatch = 20_000;
+// ~27 bytes an event once compressed: 8,000 fit one message, so a batch is encoded once and the event loop is
+// never held long by one JSON.stringify (20,000 at once showed in the p99; docs/benchmarks.md).
+const eventsPerBatch = 8_000;
 
 /**
  * Buffers evaluation events (bounded; see event-buffer.ts) and sends them every `intervalMs`, or sooner when a

@@ -1,5 +1,4 @@
 import { register } from 'node:module';
-import { NodeSDK } from '@opentelemetry/sdk-node';
 import type { Config } from '../config/config.ts';
 
 /**
@@ -10,7 +9,9 @@ export async function startTelemetry(config: Pick<Config, 'OTEL_EXPORTER_OTLP_EN
   if (!config.OTEL_EXPORTER_OTLP_ENDPOINT) return async () => {};
   // ES modules are patched through a loader hook, which must be in place before the patched modules are imported.
   register('@opentelemetry/instrumentation/hook.mjs', import.meta.url);
-  const [{ OTLPTraceExporter }, { HttpInstrumentation }, { PgInstrumentation }, { IORedisInstrumentation }, { AwsInstrumentation }] = await Promise.all([
+  // Loaded only when tracing is on: the SDK alone costs ~150 ms of start-up and ~50 MB (docs/benchmarks.md).
+  const [{ NodeSDK }, { OTLPTraceExporter }, { HttpInstrumentation }, { PgInstrumentation }, { IORedisInstrumentation }, { AwsInstrumentation }] = await Promise.all([
+    import('@opentelemetry/sdk-node'),
     import('@opentelemetry/exporter-trace-otlp-http'),
     import('@opentelemetry/instrumentation-http'),
     import('@opentelemetry/instrumentation-pg'),

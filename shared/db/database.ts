@@ -10,13 +10,17 @@ export type DatabaseConfig = Pick<Config, 'DATABASE_URL' | 'DATABASE_POOL_MAX' |
 
 export function createPool(config: DatabaseConfig, overrides: { connectionString?: string } = {}): pg.Pool {
   const connectionString = overrides.connectionString ?? config.DATABASE_URL;
-  return new pg.Pool({
+  const pool = new pg.Pool({
     ...(connectionString ? { connectionString } : {}),
     max: config.DATABASE_POOL_MAX,
     ssl: config.DATABASE_SSL === 'off' ? undefined : { rejectUnauthorized: config.DATABASE_SSL === 'verify-full' },
     connectionTimeoutMillis: 5_000,
     idleTimeoutMillis: 30_000,
   });
+  // An idle connection the server closed (a failover, a restart, a dropped database) is an 'error' on the pool;
+  // unheard, it would crash the process. The pool drops that connection and the next query opens a new one.
+  pool.on('error', () => {});
+  return pool;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { testConfig } from './config.ts';
 import { createTestDatabase } from './postgres.ts';
+import { createPool } from '../db/database.ts';
 import { createLogger } from '../logging/logger.ts';
 import type { Config, Role } from '../config/config.ts';
 import type { StartedService } from '../runtime/service.ts';
@@ -39,7 +39,7 @@ export async function startPlatform(options: { redisUrl: string; evaluationInsta
 
   async function startRole(role: Role): Promise<StartedService> {
     const caches = await createCaches(config, logger);
-    const pool = services[role]?.database ? new pg.Pool({ connectionString: database.url, max: 5 }) : undefined;
+    const pool = services[role]?.database ? createPool({ DATABASE_POOL_MAX: 5, DATABASE_SSL: 'off', DATABASE_URL: undefined }, { connectionString: database.url }) : undefined;
     const service = await services[role]!.start({ config, logger, cache: caches.cache, configCache: caches.configCache, port: 0, ...(pool ? { pool } : {}) });
     started.push({ service, close: async () => {
       await caches.close();

@@ -18,6 +18,7 @@ import type { EvaluationContext, FlagConfiguration } from '../../shared/contract
 import type { Condition, Segment } from '../../shared/contracts/targeting-model.ts';
 import { bucketOf } from '../../shared/engine/bucketing.ts';
 import { compileFlag, compileSegment, evaluateFlag, type CompiledEnvironment } from '../../shared/engine/index.ts';
+import { random } from '../lib/workload.ts';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Network trip-wire: any socket the peer opens is recorded, and anything but 127.0.0.1 is refused.
@@ -160,16 +161,6 @@ function unleashFeature(name: string, rollout: number) {
 
 // ---------------------------------------------------------------------------------------------------------------
 // 10,000 contexts, deterministic (mulberry32), each condition holding for most of them so about half reach the split.
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 function pick<T>(next: () => number, yes: readonly T[], no: readonly T[], pYes = 0.9): T {
   const list = next() < pYes ? yes : no;
   return list[Math.floor(next() * list.length)] as T;

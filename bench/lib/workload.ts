@@ -97,7 +97,8 @@ export interface BenchContext {
 
 export const fixedContext: BenchContext = { targetingKey: 'user-42', country: 'BR', appVersion: '2.0.0', plan: 'pro' };
 
-function random(seed: number): () => number {
+/** A seeded generator (mulberry32): the same contexts on every run. */
+export function random(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -165,9 +165,9 @@ export function createDynamoAnalyticsStore(client: DynamoDBClient, table: string
           requests.push({ PutRequest: { Item: { pk: s(`IDX#${group.environment}#${dayOf(group.minute)}`), sk: s(group.flagKey), kind: s('index'), expiresAt: n(Math.floor((group.minute + counterRetentionMs) / 1000)) } } });
         }
       }
-      // One batch can name the same dirty marker twice (several groups share none, but be safe): BatchWrite refuses duplicates.
-      const unique = new Map(requests.map((r) => [`${r.PutRequest!.Item!.pk!.S}\u0000${r.PutRequest!.Item!.sk!.S}`, r]));
-      await writeAll([...unique.values()]);
+      // Every key is written once (events by index, counters and markers by group, the index deduplicated above):
+      // BatchWriteItem refuses a request that names a key twice.
+      await writeAll(requests);
     },
 
     async compact(now) {

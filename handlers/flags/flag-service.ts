@@ -13,6 +13,7 @@ import {
 } from '../../shared/contracts/flag-model.ts';
 import type { Principal } from '../../shared/http/authenticate.ts';
 import { AppError } from '../../shared/http/problem.ts';
+import { assertIfMatch } from '../../shared/http/if-match.ts';
 import { toDocument, type AuditAction, type Flag, type FlagFilter, type FlagStore, type PrerequisiteEdge, type WriteOutcome } from './flag-store.ts';
 
 export interface FlagDefinition {
@@ -78,14 +79,6 @@ export function createFlagService(deps: { store: FlagStore; environments: readon
     const flag = await store.get(key);
     if (!flag) throw new AppError('NOT_FOUND', `No flag "${key}"`);
     return withAllEnvironments(flag);
-  }
-
-  function checkIfMatch(flag: Flag, ifMatch: string | undefined): void {
-    if (ifMatch === undefined || ifMatch.trim() === '*') return;
-    const versions = ifMatch.split(',').map((tag) => tag.trim().replace(/^W\//, '').replaceAll('"', ''));
-    if (!versions.includes(String(flag.version))) {
-      throw new AppError('PRECONDITION_FAILED', `The flag is at version ${flag.version}, not ${ifMatch}; reload it and apply your change again`);
-    }
   }
 
   /** State problems of one environment: variants it points at, its serve, and its prerequisites. */
@@ -210,7 +203,7 @@ export function createFlagService(deps: { store: FlagStore; environments: readon
 
     async update(key: string, input: FlagDefinition, ifMatch: string | undefined, actor: Principal): Promise<Flag> {
       const current = await load(key);
-      checkIfMatch(current, ifMatch);
+      assertIfMatch(current.version, ifMatch, 'flag');
       const variants = input.variants ?? (input.type === current.type ? current.variants : input.type === 'boolean' ? defaultBooleanVariants : []);
       const variantIssues = variantProblems(input.type, variants);
       if (variantIssues.length > 0) invalid(variantIssues);
@@ -238,7 +231,7 @@ export function createFlagService(deps: { store: FlagStore; environments: readon
     async updateEnvironment(key: string, environment: string, patch: EnvironmentPatch, ifMatch: string | undefined, actor: Principal): Promise<Flag> {
       if (!environments.includes(environment)) throw new AppError('NOT_FOUND', `No environment "${environment}" (known: ${environments.join(', ')})`);
       const current = await load(key);
-      checkIfMatch(current, ifMatch);
+      assertIfMatch(current.version, ifMatch, 'flag');
       const state = applyPatch(current.environments[environment]!, patch);
       const next: Flag = { ...current, environments: { ...current.environments, [environment]: state }, version: current.version + 1, updatedAt: now() };
       const problems = await stateProblems(next, environment, state, 'body', patch.prerequisites ? await store.prerequisiteEdges() : []);
@@ -249,7 +242,7 @@ export function createFlagService(deps: { store: FlagStore; environments: readon
 
     async delete(key: string, ifMatch: string | undefined, actor: Principal): Promise<void> {
       const current = await load(key);
-      checkIfMatch(current, ifMatch);
+      assertIfMatch(current.version, ifMatch, 'flag');
       const dependents = brokenDependents(current, await store.prerequisiteEdges());
       if (dependents.length > 0) throw new AppError('CONFLICT', `Other flags have "${key}" as a prerequisite: ${dependents.join(', ')}`);
       settle(await store.delete(key, current.version, writeRecord('deleted', current, null, actor)), key);

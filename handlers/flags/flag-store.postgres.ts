@@ -1,7 +1,7 @@
 import { sql, type Generated, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { Change } from '../../shared/audit/diff.ts';
 import type { EnvironmentState, FlagType, Prerequisite, Variant } from '../../shared/contracts/flag-model.ts';
-import { isUniqueViolation } from '../../shared/db/database.ts';
+import { isUniqueViolation, jsonb } from '../../shared/db/database.ts';
 import { appendOutbox, type OutboxTable } from '../../shared/db/outbox.ts';
 import type { AuditAction, AuditEntry, Flag, FlagDocument, FlagStore, WriteRecord } from './flag-store.ts';
 
@@ -53,8 +53,6 @@ const toFlag = (row: Selectable<FlagsTable>): Flag => ({
   updatedAt: row.updated_at,
 });
 
-// jsonb columns take JSON text: pg would send a JS array as a PostgreSQL array literal.
-const json = <T>(value: T) => JSON.stringify(value) as unknown as T;
 
 const row = (flag: Flag) => ({
   key: flag.key,
@@ -62,10 +60,10 @@ const row = (flag: Flag) => ({
   description: flag.description,
   tags: flag.tags,
   type: flag.type,
-  variants: json(flag.variants),
+  variants: jsonb(flag.variants),
   salt: flag.salt,
   version: flag.version,
-  environments: json(flag.environments),
+  environments: jsonb(flag.environments),
   created_at: flag.createdAt,
   updated_at: flag.updatedAt,
 });
@@ -86,9 +84,9 @@ export function createPostgresFlagStore(db: Kysely<FlagsDatabase>, schema: strin
         actor_email: audit.actor.email,
         at: audit.at,
         version: audit.version,
-        before: json(audit.before),
-        after: json(audit.after),
-        changes: json(audit.changes),
+        before: jsonb(audit.before),
+        after: jsonb(audit.after),
+        changes: jsonb(audit.changes),
       })
       .execute();
     await appendOutbox(tx, write.outbox);

@@ -8,6 +8,8 @@ import type { EvaluationContext } from '../../shared/contracts/evaluation-model.
 import { compileFlag, compileSegment, conditionProblems, explainFlag, type CompiledEnvironment } from '../../shared/engine/index.ts';
 import type { Principal } from '../../shared/http/authenticate.ts';
 import { AppError } from '../../shared/http/problem.ts';
+import { assertIfMatch } from '../../shared/http/if-match.ts';
+import { segmentView } from './targeting-schemas.ts';
 import type { NewTargetingAuditEntry, StoredRule, StoredSegment, TargetingStore, TargetingWrite } from './targeting-store.ts';
 
 export const targetingChangedTopic = 'targeting.changed';
@@ -42,7 +44,6 @@ const segmentKeysOf = (conditions: Condition[]) =>
   conditions.filter((c) => c.operator === 'in_segment' || c.operator === 'not_in_segment').flatMap((c) => c.values.map(String));
 
 const ruleDocument = ({ createdAt, updatedAt, ...rule }: StoredRule) => ({ ...rule, createdAt: createdAt.toISOString(), updatedAt: updatedAt.toISOString() });
-const segmentDocument = ({ createdAt, updatedAt, ...segment }: StoredSegment) => ({ ...segment, createdAt: createdAt.toISOString(), updatedAt: updatedAt.toISOString() });
 
 export function createTargetingService(deps: { store: TargetingStore; flags: FlagsClient; environments: readonly string[]; now?: () => Date }) {
   const { store, flags, environments } = deps;
@@ -111,12 +112,6 @@ export function createTargetingService(deps: { store: TargetingStore; flags: Fla
     const segment = await store.getSegment(key);
     if (!segment) throw new AppError('NOT_FOUND', `No segment "${key}"`);
     return segment;
-  }
-
-  function checkIfMatch(segment: StoredSegment, ifMatch: string | undefined): void {
-    if (ifMatch === undefined || ifMatch.trim() === '*') return;
-    const versions = ifMatch.split(',').map((tag) => tag.trim().replace(/^W\//, '').replaceAll('"', ''));
-    if (!versions.includes(String(segment.version))) throw new AppError('PRECONDITION_FAILED', `The segment is at version ${segment.version}, not ${ifMatch}`);
   }
 
   function segmentProblems(input: SegmentInput): FieldProblem[] {
@@ -207,7 +202,7 @@ export function createTargetingService(deps: { store: TargetingStore; flags: Fla
     },
 
     async listSegments() {
-      return (await store.listSegments()).map(segmentDocument);
+      return (await store.listSegments()).map(segmentView);
     },
 
     async getSegment(key: string) {
@@ -229,14 +224,14 @@ export function createTargetingService(deps: { store: TargetingStore; flags: Fla
         createdAt: at,
         updatedAt: at,
       };
-      const created = await store.createSegment(segment, { audit: [audit('segment', segment.key, 'created', actor, null, segmentDocument(segment))], outbox: segmentChanged(segment.key) });
+      const created = await store.createSegment(segment, { audit: [audit('segment', segment.key, 'created', actor, null, segmentView(segment))], outbox: segmentChanged(segment.key) });
       if (!created) throw new AppError('CONFLICT', `A segment "${input.key}" already exists`);
       return segment;
     },
 
     async updateSegment(key: string, input: SegmentInput, ifMatch: string | undefined, actor: Principal) {
       const current = await loadSegment(key);
-      checkIfMatch(current, ifMatch);
+      assertIfMatch(current.version, ifMatch, 'segment');
       const problems = segmentProblems(input);
       if (problems.length > 0) invalid(problems, 'The segment is not valid');
       const next: StoredSegment = {
@@ -249,7 +244,7 @@ export function createTargetingService(deps: { store: TargetingStore; flags: Fla
         version: current.version + 1,
         updatedAt: now(),
       };
-      const outcome = await store.updateSegment(next, current.version, { audit: [audit('segment', key, 'updated', actor, segmentDocument(current), segmentDocument(next))], outbox: segmentChanged(key) });
+      const outcome = await store.updateSegment(next, current.version, { audit: [audit('segment', key, 'updated', actor, segmentView(current), segmentView(next))], outbox: segmentChanged(key) });
       if (outcome === 'stale') throw new AppError('CONFLICT', `"${key}" was changed by someone else at the same moment; reload it and try again`);
       if (outcome === 'not-found') throw new AppError('NOT_FOUND', `No segment "${key}"`);
       return next;
@@ -257,10 +252,10 @@ export function createTargetingService(deps: { store: TargetingStore; flags: Fla
 
     async deleteSegment(key: string, ifMatch: string | undefined, actor: Principal) {
       const current = await loadSegment(key);
-      checkIfMatch(current, ifMatch);
+      assertIfMatch(current.version, ifMatch, 'segment');
       const users = (await store.listRules({})).filter((r) => r.segments.includes(key) || segmentKeysOf(r.conditions).includes(key));
       if (users.length > 0) throw new AppError('CONFLICT', `Rules still use segment "${key}": ${users.map((r) => `${r.flagKey} (${r.environment})`).join(', ')}`);
-      const outcome = await store.deleteSegment(key, current.version, { audit: [audit('segment', key, 'deleted', actor, segmentDocument(current), null)], outbox: segmentChanged(key) });
+      const outcome = await store.deleteSegment(key, current.version, { audit: [audit('segment', key, 'deleted', actor, segmentView(current), null)], outbox: segmentChanged(key) });
       if (outcome === 'stale') throw new AppError('CONFLICT', `"${key}" was changed by someone else at the same moment; reload it and try again`);
       if (outcome === 'not-found') throw new AppError('NOT_FOUND', `No segment "${key}"`);
     },

@@ -2,7 +2,7 @@ import type { Generated, Kysely, Selectable, Transaction } from 'kysely';
 import type { Change } from '../../shared/audit/diff.ts';
 import type { Serve } from '../../shared/contracts/flag-model.ts';
 import type { Condition } from '../../shared/contracts/targeting-model.ts';
-import { isUniqueViolation } from '../../shared/db/database.ts';
+import { isUniqueViolation, jsonb } from '../../shared/db/database.ts';
 import { appendOutbox, type OutboxTable } from '../../shared/db/outbox.ts';
 import type { StoredRule, StoredSegment, TargetingAuditAction, TargetingStore, TargetingWrite } from './targeting-store.ts';
 
@@ -53,8 +53,6 @@ export interface TargetingDatabase {
   outbox: OutboxTable;
 }
 
-// jsonb columns take JSON text: pg would send a JS array as a PostgreSQL array literal.
-const json = <T>(value: T) => JSON.stringify(value) as unknown as T;
 
 const toRule = (row: Selectable<RulesTable>): StoredRule => ({
   id: row.id,
@@ -75,9 +73,9 @@ const ruleRow = (rule: StoredRule) => ({
   environment: rule.environment,
   priority: rule.priority,
   name: rule.name,
-  conditions: json(rule.conditions),
+  conditions: jsonb(rule.conditions),
   segments: rule.segments,
-  serve: json(rule.serve),
+  serve: jsonb(rule.serve),
   created_at: rule.createdAt,
   updated_at: rule.updatedAt,
 });
@@ -98,7 +96,7 @@ const segmentRow = (segment: StoredSegment) => ({
   key: segment.key,
   name: segment.name,
   description: segment.description,
-  conditions: json(segment.conditions),
+  conditions: jsonb(segment.conditions),
   included: segment.included,
   excluded: segment.excluded,
   version: segment.version,
@@ -121,9 +119,9 @@ export function createPostgresTargetingStore(db: Kysely<TargetingDatabase>): Tar
             actor_id: a.actor.userId,
             actor_email: a.actor.email,
             at: a.at,
-            before: json(a.before ?? null),
-            after: json(a.after ?? null),
-            changes: json(a.changes),
+            before: jsonb(a.before ?? null),
+            after: jsonb(a.after ?? null),
+            changes: jsonb(a.changes),
           })),
         )
         .execute();

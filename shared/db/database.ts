@@ -51,6 +51,9 @@ export async function pingDatabase(db: Kysely<unknown>): Promise<void> {
   await sql`select 1`.execute(db);
 }
 
+/** A value for a jsonb column: pg would send a JS array as a PostgreSQL array literal, so JSON text goes instead. */
+export const jsonb = <T>(value: T): T => JSON.stringify(value) as unknown as T;
+
 /** PostgreSQL's unique_violation, so stores can turn a race on a unique key into a 409. */
 export function isUniqueViolation(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === '23505';

@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { lazyRequestLogger } from './request-logger.ts';
 import { validatorCompiler } from './validation.ts';
 import { Registry, Histogram, collectDefaultMetrics } from 'prom-client';
 import type { Logger } from '../logging/logger.ts';
@@ -54,6 +55,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<{ ap
     return503OnClosing: true,
     // One line per request is written by our onResponse hook (with the route template), not by fastify.
     logController: new LogController({ disableRequestLogging: true }),
+    childLoggerFactory: lazyRequestLogger,
     routerOptions: { ignoreTrailingSlash: true },
     ajv: { plugins: [] },
   }).withTypeProvider<TypeBoxTypeProvider>();

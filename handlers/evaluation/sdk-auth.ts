@@ -16,7 +16,7 @@ export function requireSdkKey(sdkKeys: SdkKeyVerifier) {
     const bearer = request.headers.authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
     const key = typeof header === 'string' && header.length > 0 ? header : bearer;
     if (!key) throw new AppError('UNAUTHENTICATED', 'Send an SDK key as X-API-Key or "Authorization: Bearer <key>"', { headers: { 'www-authenticate': 'Bearer' } });
-    const grant = await sdkKeys.verify(key);
+    const grant = await sdkKeys.verify(key, request.raw.socket);
     request.sdk = { environment: grant.environment, credential: { apiKey: key } };
   };
 }

@@ -8,7 +8,11 @@ export interface SdkKeyGrant {
 }
 
 export interface SdkKeyVerifier {
-  verify(key: string): Promise<SdkKeyGrant>;
+  /**
+   * The key's grant. `connection` (the request's socket) lets a keep-alive connection that sends the same key
+   * again skip even hashing it, within the same time-to-live.
+   */
+  verify(key: string, connection?: object): Promise<SdkKeyGrant>;
 }
 
 /**
@@ -20,7 +24,11 @@ export function createSdkKeyVerifier(options: { authUrl: string; ttlMs?: number;
   const maxEntries = options.maxEntries ?? 10_000;
   const now = options.now ?? Date.now;
   const url = new URL('/auth/api-keys/verify', options.authUrl);
-  const cache = new Map<string, { expiresAt: number; grant?: SdkKeyGrant; pending?: Promise<SdkKeyGrant> }>();
+  // A grant and until when it may be used without asking auth again.
+  type Verified = { grant: SdkKeyGrant; expiresAt: number };
+  const cache = new Map<string, { expiresAt: number; verified?: Verified; pending?: Promise<Verified> }>();
+  // The last key a connection proved, held only as long as that connection (its requests carry the key anyway).
+  const byConnection = new WeakMap<object, Verified & { key: string }>();
   const invalid = () => new AppError('UNAUTHENTICATED', 'The API key is not valid or was revoked');
 
   async function ask(key: string): Promise<SdkKeyGrant | undefined> {
@@ -35,32 +43,45 @@ export function createSdkKeyVerifier(options: { authUrl: string; ttlMs?: number;
     throw new AppError('SERVICE_UNAVAILABLE', 'API keys cannot be checked right now');
   }
 
+  function lookUp(key: string): Verified | Promise<Verified> {
+    // Remember keys by their hash: the map never holds a usable secret.
+    const id = createHash('sha256').update(key).digest('base64url');
+    const cached = cache.get(id);
+    const at = now();
+    if (cached && cached.expiresAt > at) {
+      if (cached.verified) return cached.verified;
+      if (cached.pending) return cached.pending;
+      throw invalid();
+    }
+    if (cache.size >= maxEntries) cache.clear();
+    const pending = ask(key).then(
+      (grant) => {
+        const expiresAt = now() + ttlMs;
+        if (!grant) {
+          cache.set(id, { expiresAt });
+          throw invalid();
+        }
+        const verified = { grant, expiresAt };
+        cache.set(id, { expiresAt, verified });
+        return verified;
+      },
+      (error: unknown) => {
+        cache.delete(id);
+        throw error;
+      },
+    );
+    // Concurrent requests with one new key share one call to auth.
+    cache.set(id, { expiresAt: at + ttlMs, pending });
+    return pending;
+  }
+
   return {
-    async verify(key) {
-      // Remember keys by their hash: the map never holds a usable secret.
-      const id = createHash('sha256').update(key).digest('base64url');
-      const cached = cache.get(id);
-      const at = now();
-      if (cached && cached.expiresAt > at) {
-        if (cached.grant) return cached.grant;
-        if (cached.pending) return cached.pending;
-        throw invalid();
-      }
-      if (cache.size >= maxEntries) cache.clear();
-      const pending = ask(key).then(
-        (grant) => {
-          cache.set(id, { expiresAt: now() + ttlMs, ...(grant ? { grant } : {}) });
-          if (!grant) throw invalid();
-          return grant;
-        },
-        (error: unknown) => {
-          cache.delete(id);
-          throw error;
-        },
-      );
-      // Concurrent requests with one new key share one call to auth.
-      cache.set(id, { expiresAt: at + ttlMs, pending });
-      return pending;
+    async verify(key, connection) {
+      const last = connection && byConnection.get(connection);
+      if (last && last.key === key && last.expiresAt > now()) return last.grant;
+      const verified = await lookUp(key);
+      if (connection) byConnection.set(connection, { key, ...verified });
+      return verified.grant;
     },
   };
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { EvaluationResult } from '../../shared/contracts/evaluation-model.ts';
 import { AppError } from '../../shared/http/problem.ts';
@@ -7,7 +8,7 @@ export type OfrepAnswer =
   | { status: 200; body: { key: string; reason: string; variant?: string | undefined; value: unknown; metadata?: Record<string, string> } }
   | { status: 400 | 404; body: { key: string; errorCode: string; errorDetails: string } };
 
-export function toOfrep(result: EvaluationResult): OfrepAnswer {
+function toOfrep(result: EvaluationResult): OfrepAnswer {
   if (result.reason === 'ERROR') {
     const body = { key: result.flagKey, errorCode: result.errorCode ?? 'GENERAL', errorDetails: result.errorMessage ?? '' };
     return { status: result.errorCode === 'FLAG_NOT_FOUND' ? 404 : 400, body };
@@ -22,6 +23,27 @@ export function toOfrep(result: EvaluationResult): OfrepAnswer {
       ...(result.ruleId ? { metadata: { ruleId: result.ruleId } } : {}),
     },
   };
+}
+
+/** An answer's OFREP JSON and a short hash of it. */
+export interface OfrepJson {
+  status: OfrepAnswer['status'];
+  json: string;
+  digest: string;
+}
+
+// The engine's answers are frozen objects built when a flag is compiled and shared by every request that gets
+// them, so each one's JSON is made and hashed once, and dropped with the compiled flag.
+const jsonOfShared = new WeakMap<EvaluationResult, OfrepJson>();
+
+export function ofrepJson(result: EvaluationResult): OfrepJson {
+  const known = jsonOfShared.get(result);
+  if (known) return known;
+  const answer = toOfrep(result);
+  const json = JSON.stringify(answer.body);
+  const made = { status: answer.status, json, digest: createHash('sha256').update(json).digest('base64url').slice(0, 16) };
+  if (Object.isFrozen(result)) jsonOfShared.set(result, made);
+  return made;
 }
 
 /**

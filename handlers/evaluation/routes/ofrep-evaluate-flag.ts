@@ -1,10 +1,11 @@
 import { Type } from 'typebox';
+import type { FastifyReply } from 'fastify';
 import { evaluateFlag } from '../../../shared/engine/index.ts';
 import { sdkKeySecurity } from '../../../shared/http/schemas.ts';
 import type { App } from '../../../shared/http/server.ts';
 import type { EvaluationRouteDeps } from '../evaluation-routes.ts';
 import { FlagKeyParam, OfrepFailure, OfrepRequest, OfrepSuccess } from '../evaluation-schemas.ts';
-import { ofrepErrorHandler, toOfrep } from '../ofrep.ts';
+import { ofrepErrorHandler, ofrepJson } from '../ofrep.ts';
 import { sdkOf } from '../sdk-auth.ts';
 
 export function ofrepEvaluateFlag(app: App, { replica, sdkKey, events }: EvaluationRouteDeps): void {
@@ -22,13 +23,15 @@ export function ofrepEvaluateFlag(app: App, { replica, sdkKey, events }: Evaluat
         response: { 200: OfrepSuccess, 400: OfrepFailure, 404: OfrepFailure },
       },
     },
-    async (request, reply) => {
+    async (request, typedReply) => {
+      const reply = typedReply as FastifyReply;
       const { environment, credential } = sdkOf(request);
       const context = request.body.context ?? {};
       const result = evaluateFlag(await replica.environment(environment, credential), request.params.key, context);
       events.record(environment, result, context);
-      const answer = toOfrep(result);
-      return answer.status === 200 ? reply.code(200).send(answer.body) : reply.code(answer.status).send(answer.body);
+      // The answer's JSON is prepared once per compiled answer (ofrepJson), so it is sent as text.
+      const answer = ofrepJson(result);
+      return reply.code(answer.status).type('application/json').send(answer.json);
     },
   );
 }

@@ -6,7 +6,7 @@ import { sdkKeySecurity } from '../../../shared/http/schemas.ts';
 import type { App } from '../../../shared/http/server.ts';
 import type { EvaluationRouteDeps } from '../evaluation-routes.ts';
 import { OfrepFailure, OfrepRequest } from '../evaluation-schemas.ts';
-import { ofrepErrorHandler, toOfrep } from '../ofrep.ts';
+import { ofrepErrorHandler, ofrepJson } from '../ofrep.ts';
 import { sdkOf } from '../sdk-auth.ts';
 
 export function ofrepEvaluateFlags(app: App, { replica, sdkKey, events }: EvaluationRouteDeps): void {
@@ -25,19 +25,23 @@ export function ofrepEvaluateFlags(app: App, { replica, sdkKey, events }: Evalua
       },
     },
     async (request, typedReply) => {
-      // The body is serialized here (its hash is the ETag), so the reply is sent as prepared text.
+      // The body is put together here from each answer's prepared JSON (and their hashes make the ETag).
       const reply = typedReply as FastifyReply;
       const { environment, credential } = sdkOf(request);
       const context = request.body.context ?? {};
       const results = evaluateAll(await replica.environment(environment, credential), context);
       for (const result of results) events.record(environment, result, context);
-      const payload = JSON.stringify({ flags: results.map((r) => toOfrep(r).body) });
-      // The answer is a function of configuration and context only, so its hash is an ETag that covers both
-      // and is the same on every instance.
-      const etag = `"${createHash('sha256').update(payload).digest('base64url').slice(0, 27)}"`;
+      const answers = results.map(ofrepJson);
+      // The answer is a function of configuration and context only, so a hash of its parts' hashes is an ETag
+      // that covers both and is the same on every instance.
+      const hash = createHash('sha256');
+      for (const answer of answers) hash.update(answer.digest);
+      const etag = `"${hash.digest('base64url').slice(0, 27)}"`;
       const noneMatch = request.headers['if-none-match'];
       if (noneMatch && noneMatch.split(',').some((tag) => tag.trim() === etag || tag.trim() === '*')) return reply.code(304).header('etag', etag).send();
-      return reply.header('etag', etag).type('application/json').send(payload);
+      let payload = '{"flags":[';
+      for (let i = 0; i < answers.length; i++) payload += (i === 0 ? '' : ',') + answers[i]!.json;
+      return reply.header('etag', etag).type('application/json').send(`${payload}]}`);
     },
   );
 }

@@ -17,7 +17,7 @@ import os from 'node:os';
 import type { EvaluationContext, FlagConfiguration } from '../../shared/contracts/evaluation-model.ts';
 import type { Condition, Segment } from '../../shared/contracts/targeting-model.ts';
 import { bucketOf } from '../../shared/engine/bucketing.ts';
-import { compileFlag, compileSegment, evaluateFlag, type CompiledEnvironment } from '../../shared/engine/index.ts';
+import { compileFlag, CompiledFlags, compileSegment, evaluateFlag, type CompiledEnvironment } from '../../shared/engine/index.ts';
 import { random } from '../lib/workload.ts';
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -187,10 +187,7 @@ for (let i = 0; i < contextCount; i++) {
 // ---------------------------------------------------------------------------------------------------------------
 // Both engines.
 const env: CompiledEnvironment = {
-  flags: new Map([
-    [flagKey, compileFlag(toggleMasterFlag(flagKey, 50))],
-    [targetedKey, compileFlag(toggleMasterFlag(targetedKey, 100))],
-  ]),
+  flags: new CompiledFlags([compileFlag(toggleMasterFlag(flagKey, 50)), compileFlag(toggleMasterFlag(targetedKey, 100))]),
   segments: new Map([[segment.key, compileSegment(segment)]]),
 };
 

@@ -5,7 +5,7 @@ import type { Credential } from '../../shared/clients/service-client.ts';
 import { serveProblems, type FieldProblem, type FlagDocument, type Serve } from '../../shared/contracts/flag-model.ts';
 import type { Condition, Segment } from '../../shared/contracts/targeting-model.ts';
 import type { EvaluationContext } from '../../shared/contracts/evaluation-model.ts';
-import { compileFlag, compileSegment, conditionProblems, explainFlag, type CompiledEnvironment } from '../../shared/engine/index.ts';
+import { compileFlag, CompiledFlags, compileSegment, conditionProblems, explainFlag, type CompiledEnvironment } from '../../shared/engine/index.ts';
 import type { Principal } from '../../shared/http/authenticate.ts';
 import { AppError } from '../../shared/http/problem.ts';
 import { assertIfMatch } from '../../shared/http/if-match.ts';
@@ -267,7 +267,7 @@ export function createTargetingService(deps: { store: TargetingStore; flags: Fla
       if (!state) throw new AppError('NOT_FOUND', `"${input.flagKey}" has no state in ${input.environment}`);
       const [rules, segments] = await Promise.all([store.listRules({ flagKey: input.flagKey, environment: input.environment }), store.listSegments()]);
       const env: CompiledEnvironment = {
-        flags: new Map([[flag.key, compileFlag({ key: flag.key, type: flag.type, variants: flag.variants, salt: flag.salt, version: flag.version, state, rules })]]),
+        flags: new CompiledFlags([compileFlag({ key: flag.key, type: flag.type, variants: flag.variants, salt: flag.salt, version: flag.version, state, rules })]),
         segments: new Map(segments.map((s: Segment) => [s.key, compileSegment(s)])),
       };
       // Prerequisites are evaluated too: fetch each (recursively) so the answer is the one evaluation gives.

@@ -57,8 +57,40 @@ export interface CompiledFlag {
   readonly defaultServe: CompiledServe;
 }
 
+/** An environment's compiled flags by key, which also keeps the keys in order for evaluating them all. */
+export class CompiledFlags extends Map<string, CompiledFlag> {
+  #sorted: string[] | undefined;
+
+  constructor(flags: Iterable<CompiledFlag> = []) {
+    // Filled after super(): Map's constructor would call set() before #sorted exists.
+    super();
+    for (const flag of flags) this.set(flag.key, flag);
+  }
+
+  override set(key: string, flag: CompiledFlag): this {
+    if (this.#sorted !== undefined && !this.has(key)) this.#sorted = undefined;
+    return super.set(key, flag);
+  }
+
+  override delete(key: string): boolean {
+    const deleted = super.delete(key);
+    if (deleted) this.#sorted = undefined;
+    return deleted;
+  }
+
+  override clear(): void {
+    this.#sorted = undefined;
+    super.clear();
+  }
+
+  /** The keys in key order: sorted again only after a key was added or removed, not on every bulk evaluation. */
+  keysInOrder(): readonly string[] {
+    return (this.#sorted ??= [...this.keys()].sort());
+  }
+}
+
 export interface CompiledEnvironment {
-  flags: Map<string, CompiledFlag>;
+  flags: CompiledFlags;
   segments: Map<string, CompiledSegment>;
 }
 
@@ -181,11 +213,10 @@ export function compileFlag(config: FlagConfiguration): CompiledFlag {
   };
 }
 
-/** Compiles every flag (the map iterates in key order) and every segment of one environment. */
+/** Compiles every flag and every segment of one environment. */
 export function compileEnvironment(config: EnvironmentConfiguration): CompiledEnvironment {
-  const flags = [...config.flags].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   return {
-    flags: new Map(flags.map((f) => [f.key, compileFlag(f)])),
+    flags: new CompiledFlags(config.flags.map((flag) => compileFlag(flag))),
     segments: new Map(config.segments.map((s) => [s.key, compileSegment(s)])),
   };
 }

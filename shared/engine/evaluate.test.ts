@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { EnvironmentConfiguration, FlagConfiguration } from '../contracts/evaluation-model.ts';
 import type { Segment } from '../contracts/targeting-model.ts';
 import { bucketOf } from './bucketing.ts';
-import { compileEnvironment, compileFlag, compileSegment, evaluateAll, evaluateFlag } from './index.ts';
+import { compileEnvironment, compileFlag, CompiledFlags, compileSegment, evaluateAll, evaluateFlag } from './index.ts';
 import { cond, flag, rule, segment, split } from './test-fixtures.ts';
 
 function env(flags: FlagConfiguration[], segments: Segment[] = []) {
@@ -199,7 +199,7 @@ describe('results', () => {
 
   it('do not depend on the order of compileFlag calls: a flag compiled alone answers like one in an environment', () => {
     const config = flag({ rules: [rule({ serve: split(['on', 30], ['off', 70]) })] });
-    const alone = { flags: new Map([['checkout', compileFlag(config)]]), segments: new Map() };
+    const alone = { flags: new CompiledFlags([compileFlag(config)]), segments: new Map() };
     const together = env([config, flag({ key: 'other' })]);
     for (let i = 0; i < 100; i++) expect(evaluateFlag(alone, 'checkout', { targetingKey: `u${i}` })).toEqual(evaluateFlag(together, 'checkout', { targetingKey: `u${i}` }));
   });
@@ -215,9 +215,16 @@ describe('evaluateAll', () => {
     ]);
   });
 
-  it('keeps key order after a flag is added to the compiled map out of order', () => {
+  it('keeps key order as flags are added, replaced and removed after it was first used', () => {
     const e = env([flag({ key: 'b' }), flag({ key: 'd' })]);
+    expect(evaluateAll(e, {}).map((r) => r.flagKey)).toEqual(['b', 'd']);
     e.flags.set('a', compileFlag(flag({ key: 'a' })));
     expect(evaluateAll(e, {}).map((r) => r.flagKey)).toEqual(['a', 'b', 'd']);
+    e.flags.set('b', compileFlag(flag({ key: 'b', state: { enabled: false } })));
+    e.flags.delete('d');
+    e.flags.set('c', compileFlag(flag({ key: 'c' })));
+    expect(evaluateAll(e, {}).map((r) => [r.flagKey, r.reason])).toEqual([['a', 'STATIC'], ['b', 'DISABLED'], ['c', 'STATIC']]);
+    e.flags.clear();
+    expect(evaluateAll(e, {})).toEqual([]);
   });
 });

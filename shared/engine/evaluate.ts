@@ -85,21 +85,11 @@ export function evaluateFlag(env: CompiledEnvironment, flagKey: string, context:
   return evaluateCompiled(env, flag, readable, 0);
 }
 
-/** The flag keys in key order (the map's order when compileEnvironment built it and nobody added out of order). */
-export function keysInOrder(flags: ReadonlyMap<string, unknown>): Iterable<string> {
-  let previous: string | undefined;
-  for (const key of flags.keys()) {
-    if (previous !== undefined && key < previous) return [...flags.keys()].sort();
-    previous = key;
-  }
-  return flags.keys();
-}
-
 /** Every flag of the environment for one context, in key order. */
 export function evaluateAll(env: CompiledEnvironment, context: EvaluationContext): EvaluationResult[] {
   const results: EvaluationResult[] = [];
   const readable = contextOf(context);
-  for (const key of keysInOrder(env.flags)) {
+  for (const key of env.flags.keysInOrder()) {
     const flag = env.flags.get(key);
     if (flag === undefined) continue;
     results.push(readable === undefined ? failure(key, 'INVALID_CONTEXT', 'the context must be an object') : evaluateCompiled(env, flag, readable, 0));

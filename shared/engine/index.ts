@@ -5,7 +5,7 @@
  * Compile once per configuration change (compileEnvironment / compileFlag / compileSegment), then evaluate many
  * times. Results are frozen objects shared between calls: copy one before changing it.
  */
-export { compileFlag, compileEnvironment } from './compile-flag.ts';
+export { compileFlag, compileEnvironment, CompiledFlags } from './compile-flag.ts';
 export type { CompiledFlag, CompiledEnvironment, CompiledRule, CompiledServe } from './compile-flag.ts';
 export { compileSegment } from './compile-segment.ts';
 export type { CompiledSegment } from './compile-segment.ts';

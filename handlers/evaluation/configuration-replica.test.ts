@@ -87,4 +87,20 @@ describe('configuration replica', () => {
     const env = await replica.environment('production', { apiKey: 'k' });
     expect(evaluateFlag(env, 'gate', { targetingKey: 'u' })).toMatchObject({ reason: 'TARGETING_MATCH' });
   });
+
+  it('loads many flags from the cache in chunks, each with its own rules, and only those with a state here', async () => {
+    const cache = createMemoryConfigCache();
+    const keys = Array.from({ length: 1_234 }, (_, i) => `flag-${String(i).padStart(4, '0')}`);
+    for (const key of keys) await cache.putFlag(flagDocument(key));
+    // Every third flag has a rule; one flag has no state in production at all.
+    for (const key of keys.filter((_, i) => i % 3 === 0)) await cache.putRules('production', key, [{ ...rule, flagKey: key, id: rule.id }]);
+    const stateless = flagDocument('zz-development-only');
+    await cache.putFlag({ ...stateless, environments: { development: stateless.environments.development! } });
+    await cache.markSeeded('flags');
+    await cache.markSeeded('targeting');
+    const replica = createConfigurationReplica({ cache, flags: fixedFlags([]), targeting: { listRules: async () => [], listSegments: async () => [] }, logger: createLogger('silent', 'test') });
+    const env = await replica.environment('production', { apiKey: 'k' });
+    expect([...env.flags.keysInOrder()]).toEqual(keys);
+    keys.forEach((key, i) => expect(evaluateFlag(env, key, { targetingKey: 'u' }).reason).toBe(i % 3 === 0 ? 'TARGETING_MATCH' : 'STATIC'));
+  });
 });

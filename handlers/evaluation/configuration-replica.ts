@@ -2,15 +2,29 @@ import type { FlagsClient } from '../../shared/clients/flags-client.ts';
 import type { Credential } from '../../shared/clients/service-client.ts';
 import type { TargetingClient } from '../../shared/clients/targeting-client.ts';
 import type { ConfigCache, ConfigChange } from '../../shared/config-cache/config-cache.ts';
+import type { FlagConfiguration } from '../../shared/contracts/evaluation-model.ts';
 import type { FlagDocument } from '../../shared/contracts/flag-model.ts';
 import type { Rule, Segment } from '../../shared/contracts/targeting-model.ts';
-import { compileFlag, compileSegment, type CompiledEnvironment, type CompiledSegment } from '../../shared/engine/index.ts';
+import { compileFlag, CompiledFlags, compileSegment, type CompiledEnvironment, type CompiledSegment } from '../../shared/engine/index.ts';
 import type { Logger } from '../../shared/logging/logger.ts';
+
+/**
+ * What recompiling a flag of one environment needs besides its rules (which a change re-reads from the cache):
+ * not the whole document (name, description, tags, every environment's state).
+ */
+type FlagInput = Omit<FlagConfiguration, 'rules'>;
 
 interface EnvironmentCopy {
   compiled: CompiledEnvironment;
-  documents: Map<string, FlagDocument>;
-  rules: Map<string, Rule[]>;
+  inputs: Map<string, FlagInput>;
+}
+
+/** Flags read from the cache per round trip while loading: a bounded batch, so loading does not swell the heap. */
+const loadChunk = 500;
+
+function inputOf(document: FlagDocument, environment: string): FlagInput | undefined {
+  const state = document.environments[environment];
+  return state && { key: document.key, type: document.type, variants: document.variants, salt: document.salt, version: document.version, state };
 }
 
 export interface ConfigurationReplica {
@@ -45,26 +59,29 @@ export function createConfigurationReplica(deps: { cache: ConfigCache; flags: Fl
   let retryTimer: NodeJS.Timeout | undefined;
   let unsubscribe: (() => Promise<void>) | undefined;
 
-  function compileInto(copy: EnvironmentCopy, environment: string, key: string): void {
-    const document = copy.documents.get(key);
-    const state = document?.environments[environment];
-    if (!document || !state) {
-      copy.compiled.flags.delete(key);
-      return;
-    }
-    copy.compiled.flags.set(key, compileFlag({ key, type: document.type, variants: document.variants, salt: document.salt, version: document.version, state, rules: copy.rules.get(key) ?? [] }));
+  function compileInto(copy: EnvironmentCopy, key: string, rules: Rule[]): void {
+    const input = copy.inputs.get(key);
+    if (input) copy.compiled.flags.set(key, compileFlag({ ...input, rules }));
+    else copy.compiled.flags.delete(key);
   }
 
-  function build(environment: string, documents: FlagDocument[], rules: Rule[], segmentList: Segment[] | undefined): EnvironmentCopy {
+  function emptyCopy(segmentList: Segment[] | undefined): EnvironmentCopy {
     if (segmentList) {
       segments.clear();
       for (const segment of segmentList) segments.set(segment.key, compileSegment(segment));
       segmentsLoaded = true;
     }
-    const copy: EnvironmentCopy = { compiled: { flags: new Map(), segments }, documents: new Map(documents.map((d) => [d.key, d])), rules: new Map() };
-    for (const rule of rules) copy.rules.set(rule.flagKey, [...(copy.rules.get(rule.flagKey) ?? []), rule]);
-    for (const key of copy.documents.keys()) compileInto(copy, environment, key);
-    return copy;
+    return { compiled: { flags: new CompiledFlags(), segments }, inputs: new Map() };
+  }
+
+  /** Adds flags (and their rules) to a copy being built. */
+  function addFlags(copy: EnvironmentCopy, environment: string, documents: readonly (FlagDocument | undefined)[], rulesOf: (key: string, index: number) => Rule[]): void {
+    documents.forEach((document, index) => {
+      const input = document && inputOf(document, environment);
+      if (!input) return;
+      copy.inputs.set(input.key, input);
+      compileInto(copy, input.key, rulesOf(input.key, index));
+    });
   }
 
   async function cacheIsComplete(): Promise<boolean> {
@@ -74,14 +91,22 @@ export function createConfigurationReplica(deps: { cache: ConfigCache; flags: Fl
 
   async function fromCache(environment: string, withSegments: boolean): Promise<EnvironmentCopy | undefined> {
     if (!(await cacheIsComplete())) return undefined;
-    const keys = await cache.flagKeys();
-    const [documents, ruleLists, segmentList] = await Promise.all([cache.getFlags(keys), cache.getRules(environment, keys), withSegments ? cache.getSegments() : undefined]);
-    return build(environment, documents.filter((d): d is FlagDocument => d !== undefined), ruleLists.flat(), segmentList);
+    const [keys, segmentList] = await Promise.all([cache.flagKeys(), withSegments ? cache.getSegments() : undefined]);
+    const copy = emptyCopy(segmentList);
+    for (let i = 0; i < keys.length; i += loadChunk) {
+      const chunk = keys.slice(i, i + loadChunk);
+      const [documents, ruleLists] = await Promise.all([cache.getFlags(chunk), cache.getRules(environment, chunk)]);
+      addFlags(copy, environment, documents, (_key, index) => ruleLists[index] ?? []);
+    }
+    return copy;
   }
 
   async function fromServices(environment: string, credential: Credential): Promise<EnvironmentCopy> {
     const [documents, rules, segmentList] = await Promise.all([deps.flags.listFlags(credential), deps.targeting.listRules(environment, credential), deps.targeting.listSegments(credential)]);
-    return build(environment, documents, rules, segmentList);
+    const rulesByFlag = Map.groupBy(rules, (rule) => rule.flagKey);
+    const copy = emptyCopy(segmentList);
+    addFlags(copy, environment, documents, (key) => rulesByFlag.get(key) ?? []);
+    return copy;
   }
 
   async function load(environment: string, credential: Credential): Promise<CompiledEnvironment> {
@@ -103,26 +128,22 @@ export function createConfigurationReplica(deps: { cache: ConfigCache; flags: Fl
       case 'flag': {
         const [document] = await cache.getFlags([change.key]);
         for (const [environment, copy] of environments) {
-          if (document) {
-            copy.documents.set(change.key, document);
-            // The flag's rules too: they may have been published before this copy knew the flag (the two owners'
-            // relays are independent), and a flag must never be compiled without the rules it has.
-            const [rules = []] = await cache.getRules(environment, [change.key]);
-            copy.rules.set(change.key, rules);
-          } else {
-            copy.documents.delete(change.key);
-            copy.rules.delete(change.key);
-          }
-          compileInto(copy, environment, change.key);
+          const input = document && inputOf(document, environment);
+          if (input) copy.inputs.set(change.key, input);
+          else copy.inputs.delete(change.key);
+          // The flag's rules are read again: they may have been published before this copy knew the flag (the
+          // two owners' relays are independent), and a flag must never be compiled without the rules it has.
+          const [rules = []] = input ? await cache.getRules(environment, [change.key]) : [];
+          compileInto(copy, change.key, rules);
         }
         return;
       }
       case 'rules': {
         const copy = environments.get(change.environment);
-        if (!copy) return;
+        // A flag this copy does not know (yet) gets its rules when its own change arrives.
+        if (!copy?.inputs.has(change.flagKey)) return;
         const [rules = []] = await cache.getRules(change.environment, [change.flagKey]);
-        copy.rules.set(change.flagKey, rules);
-        compileInto(copy, change.environment, change.flagKey);
+        compileInto(copy, change.flagKey, rules);
         return;
       }
       case 'segment': {

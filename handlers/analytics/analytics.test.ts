@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../shared/logging/logger.ts';
-import { messageSchemaName, type EventBatch } from '../../shared/events/evaluation-event.ts';
+import { type EventBatch } from '../../shared/events/evaluation-event.ts';
 import { testConfig } from '../../shared/testing/config.ts';
 import { testTokens } from '../../shared/testing/tokens.ts';
 import { buildAnalyticsApp, createAnalyticsStore } from './analytics-app.ts';
@@ -9,7 +9,7 @@ const now = Date.UTC(2026, 10, 24, 12, 0);
 const minute = 60_000;
 
 function batch(id: string, events: EventBatch['events']): EventBatch {
-  return { schema: messageSchemaName, batchId: id, events, counts: [] };
+  return { batchId: id, events, counts: [] };
 }
 
 describe('analytics API', () => {

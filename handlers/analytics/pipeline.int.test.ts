@@ -5,7 +5,7 @@ import { createSqsServer } from 'local-aws-sqs';
 import { CreateQueueCommand } from '@aws-sdk/client-sqs';
 import { createDynamoClient } from '../../shared/dynamo/client.ts';
 import { ensureAnalyticsTable } from '../../shared/dynamo/analytics-table.ts';
-import { encodeBatch, messageSchemaName, type EvaluationEvent, type EventBatch } from '../../shared/events/evaluation-event.ts';
+import { encodeBatch, type EvaluationEvent, type EventBatch, type OutgoingBatch } from '../../shared/events/evaluation-event.ts';
 import { createEventPublisher } from '../../shared/events/event-publisher.ts';
 import { startLocalAws, type LocalAws } from '../../shared/local-aws.ts';
 import { createLogger } from '../../shared/logging/logger.ts';
@@ -79,16 +79,23 @@ describe('evaluation events pipeline on the SQS and DynamoDB stand-ins', () => {
     return byVariant;
   };
   const sum = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
-  const events = (flagKey: string, n: number, variantOf = (i: number) => (i % 3 === 0 ? 'on' : 'off')): EvaluationEvent[] =>
-    Array.from({ length: n }, (_, i) => [flagKey, 'production', variantOf(i), 'SPLIT', null, `key-${i}`, Date.now()]);
-  const batchOf = (flagKey: string, n: number): EventBatch => ({ schema: messageSchemaName, batchId: randomBytes(8).toString('hex'), events: events(flagKey, n), counts: [] });
+  /** A message of n single evaluations of one flag, as the evaluation service sends it. */
+  const batchOf = (flagKey: string, n: number): OutgoingBatch => ({
+    batchId: randomBytes(8).toString('hex'),
+    records: Array.from({ length: n }, (_, i) => {
+      const variant = i % 3 === 0 ? 'on' : 'off';
+      return { environment: 'production', keyHash: `key-${i}`, at: Date.now(), results: [{ flagKey, variant, value: variant === 'on', reason: 'SPLIT' }] };
+    }),
+    counts: [],
+    events: n,
+  });
 
   it('counts N evaluations exactly, per variant, from publisher to DynamoDB', async () => {
     await startWorker();
     const publisher = createEventPublisher({ producer: createSqsProducer(createSqsClient(config), aws.queueUrl), maxBuffered: 100_000, intervalMs: 200, keySalt: 's', logger, metrics: new Registry() });
     publisher.start();
     const n = 3_000;
-    for (let i = 0; i < n; i++) publisher.record('production', { flagKey: 'exact', variant: i % 4 === 0 ? 'on' : 'off', value: i % 4 === 0, reason: 'SPLIT' }, { targetingKey: `user-${i}` });
+    for (let i = 0; i < n; i++) publisher.record('production', [{ flagKey: 'exact', variant: i % 4 === 0 ? 'on' : 'off', value: i % 4 === 0, reason: 'SPLIT' }], { targetingKey: `user-${i}` });
     await publisher.stop();
     const counts = await waitFor(() => counted('exact'), (c) => sum(c) >= n);
     expect(counts).toEqual({ on: n / 4, off: (3 * n) / 4 });
@@ -156,7 +163,7 @@ describe('evaluation events pipeline on the SQS and DynamoDB stand-ins', () => {
     publisher.start();
     const n = 300;
     const started = performance.now();
-    for (let i = 0; i < n; i++) publisher.record('production', { flagKey: 'outage', variant: 'on', value: true, reason: 'STATIC' }, { targetingKey: `u${i}` });
+    for (let i = 0; i < n; i++) publisher.record('production', [{ flagKey: 'outage', variant: 'on', value: true, reason: 'STATIC' }], { targetingKey: `u${i}` });
     // Recording never waits on the queue.
     expect(performance.now() - started).toBeLessThan(100);
     await waitFor(() => metrics.getSingleMetricAsString('evaluation_events_send_failures_total'), (text) => / [1-9]\d*$/m.test(text));
@@ -180,7 +187,7 @@ describe('evaluation events pipeline on the SQS and DynamoDB stand-ins', () => {
 
   it('keeps counts exact through compaction, also when a compacted batch is delivered again', async () => {
     const old = Date.now() - 10 * 60_000;
-    const batches = [0, 1, 2].map((i): EventBatch => ({ schema: messageSchemaName, batchId: `compact${i}xx`, events: Array.from({ length: 10 }, (_, j): EvaluationEvent => ['compacted', 'production', 'on', 'STATIC', null, null, old + j]), counts: [] }));
+    const batches = [0, 1, 2].map((i): EventBatch => ({ batchId: `compact${i}xx`, events: Array.from({ length: 10 }, (_, j): EvaluationEvent => ['compacted', 'production', 'on', 'STATIC', null, null, old + j]), counts: [] }));
     for (const b of batches) await store.writeBatch(b, retention);
     expect(sum(await counted('compacted'))).toBe(30);
     expect(await store.compact(Date.now())).toBeGreaterThan(0);
@@ -197,8 +204,8 @@ describe('evaluation events pipeline on the SQS and DynamoDB stand-ins', () => {
 
   it('never returns an expired event, even before DynamoDB would remove it', async () => {
     const at = Date.now() - 5 * 60_000;
-    await store.writeBatch({ schema: messageSchemaName, batchId: 'expiring01', events: [['expiring', 'production', 'on', 'STATIC', null, null, at]], counts: [] }, 60_000);
-    await store.writeBatch({ schema: messageSchemaName, batchId: 'lasting001', events: [['expiring', 'production', 'off', 'STATIC', null, null, at]], counts: [] }, retention);
+    await store.writeBatch({ batchId: 'expiring01', events: [['expiring', 'production', 'on', 'STATIC', null, null, at]], counts: [] }, 60_000);
+    await store.writeBatch({ batchId: 'lasting001', events: [['expiring', 'production', 'off', 'STATIC', null, null, at]], counts: [] }, retention);
     const page = await store.events({ environment: 'production', flagKey: 'expiring', from: at - 60_000, to: Date.now(), limit: 10, now: Date.now() });
     expect(page.items.map((e) => e.variant)).toEqual(['off']);
   });
@@ -215,7 +222,7 @@ describe('evaluation events pipeline over BullMQ on real Redis', () => {
     const publisher = createEventPublisher({ producer, maxBuffered: 10_000, intervalMs: 100, keySalt: 's', logger, metrics: new Registry() });
     publisher.start();
     await producer.send(['poison'], {});
-    for (let i = 0; i < 500; i++) publisher.record('production', { flagKey: 'bull', variant: i % 2 ? 'a' : 'b', value: i % 2 === 1, reason: 'SPLIT' }, { targetingKey: `u${i}` });
+    for (let i = 0; i < 500; i++) publisher.record('production', [{ flagKey: 'bull', variant: i % 2 ? 'a' : 'b', value: i % 2 === 1, reason: 'SPLIT' }], { targetingKey: `u${i}` });
     await publisher.stop();
     try {
       const rows = await waitFor(() => store.countRows({ environment: 'production', flagKey: 'bull', from: Date.now() - 3_600_000, to: Date.now() + 60_000 }), (r) => r.reduce((n, row) => n + row.count, 0) >= 500);

@@ -3,6 +3,7 @@ import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
 import { Type, type Static } from 'typebox';
 import { Compile } from 'typebox/compile';
+import type { EvaluationResult } from '../contracts/evaluation-model.ts';
 
 const gzipAsync = promisify(gzip);
 const gunzipAsync = promisify(gunzip);
@@ -13,23 +14,74 @@ export type EvaluationEvent = [flagKey: string, environment: string, variant: st
 /** Evaluations whose raw events were dropped while the queue was away, still counted: …, minute (epoch ms), count. */
 export type CountedEvaluations = [flagKey: string, environment: string, variant: string | null, reason: string, ruleId: string | null, minute: number, count: number];
 
-export const messageSchemaName = 'togglemaster.evaluation-events/1';
+/** The evaluations of one request (one flag, or every flag of a bulk request) for one context at one time. */
+export interface EvaluationRecord {
+  environment: string;
+  keyHash: string | null;
+  at: number;
+  results: readonly EvaluationResult[];
+}
+
+/** What the evaluation service sends in one message: request records, and counts of records dropped for room. */
+export interface OutgoingBatch {
+  batchId: string;
+  records: EvaluationRecord[];
+  counts: CountedEvaluations[];
+  /** How many raw events the records hold. */
+  events: number;
+}
+
+/** A message as the worker uses it: every raw event spelled out, in the message's order, and the counts. */
+export interface EventBatch {
+  batchId: string;
+  events: EvaluationEvent[];
+  counts: CountedEvaluations[];
+}
+
+/** The most raw events one message may stand for; the worker refuses more. */
+export const maxEventsPerMessage = 200_000;
+
+export const messageSchemaName = 'togglemaster.evaluation-events/2';
+/** Messages of the previous schema may still be in the queue after an upgrade: the worker reads both. */
+const previousSchemaName = 'togglemaster.evaluation-events/1';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
 const Text = Type.String({ minLength: 1, maxLength: 256 });
+const Time = Type.Integer({ minimum: 0 });
+const BatchId = Type.String({ pattern: '^[A-Za-z0-9_-]{8,64}$' });
+const Counts = Type.Array(Type.Tuple([Text, Text, Nullable(Text), Text, Nullable(Text), Time, Type.Integer({ minimum: 1 })]), { maxItems: maxEventsPerMessage });
 
-/** The message body (before compression), validated by the worker: anything else goes to the dead-letter queue. */
-export const EventBatchSchema = Type.Object(
+/**
+ * The message body (before compression). Each distinct answer, environment and targeting-key hash is written once;
+ * an evaluation request is `[time, environment, key (-1: none), answer, answer, …]` by index, so a bulk request of
+ * 50 flags costs 50 small numbers, not 50 events.
+ */
+export const EventMessageSchema = Type.Object(
   {
     schema: Type.Literal(messageSchemaName),
-    batchId: Type.String({ pattern: '^[A-Za-z0-9_-]{8,64}$' }),
-    events: Type.Array(Type.Tuple([Text, Text, Nullable(Text), Text, Nullable(Text), Nullable(Text), Type.Integer({ minimum: 0 })]), { maxItems: 200_000 }),
-    counts: Type.Array(Type.Tuple([Text, Text, Nullable(Text), Text, Nullable(Text), Type.Integer({ minimum: 0 }), Type.Integer({ minimum: 1 })]), { maxItems: 200_000 }),
+    batchId: BatchId,
+    environments: Type.Array(Text, { maxItems: 10_000 }),
+    answers: Type.Array(Type.Tuple([Text, Nullable(Text), Text, Nullable(Text)]), { maxItems: maxEventsPerMessage }),
+    keys: Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: maxEventsPerMessage }),
+    evaluations: Type.Array(Type.Array(Type.Integer({ minimum: -1 }), { minItems: 4 }), { maxItems: maxEventsPerMessage }),
+    counts: Counts,
   },
   { additionalProperties: false },
 );
-export type EventBatch = Static<typeof EventBatchSchema>;
-const checkBatch = Compile(EventBatchSchema);
+type EventMessage = Static<typeof EventMessageSchema>;
+const checkMessage = Compile(EventMessageSchema);
+
+/** Schema 1: every event spelled out. Read, no longer written. */
+const PreviousMessageSchema = Type.Object(
+  {
+    schema: Type.Literal(previousSchemaName),
+    batchId: BatchId,
+    events: Type.Array(Type.Tuple([Text, Text, Nullable(Text), Text, Nullable(Text), Nullable(Text), Time]), { maxItems: maxEventsPerMessage }),
+    counts: Counts,
+  },
+  { additionalProperties: false },
+);
+const checkPrevious = Compile(PreviousMessageSchema);
 
 /**
  * The targeting key never leaves the evaluation service: events carry a keyed hash of it (enough to count
@@ -40,9 +92,49 @@ export function hashTargetingKey(key: string | undefined, salt: string): string 
   return createHash('sha256').update(salt).update('\u0000').update(key).digest('base64url').slice(0, 22);
 }
 
-/** Body of a queue message: gzip of the JSON, in base64 (SQS bodies are text). ~10× smaller than the JSON. */
-export async function encodeBatch(batch: EventBatch): Promise<string> {
-  return (await gzipAsync(JSON.stringify(batch))).toString('base64');
+/** Numbers values in order of first use. */
+function indexer<K>() {
+  const indexes = new Map<K, number>();
+  const values: K[] = [];
+  return {
+    values,
+    indexOf(value: K): number {
+      let index = indexes.get(value);
+      if (index === undefined) {
+        index = values.push(value) - 1;
+        indexes.set(value, index);
+      }
+      return index;
+    },
+  };
+}
+
+function toMessage(batch: OutgoingBatch): EventMessage {
+  const environments = indexer<string>();
+  const keys = indexer<string>();
+  const answers: EventMessage['answers'] = [];
+  // The engine's answers are shared objects: one look-up by identity. Others (errors about the call) by content.
+  const answerOf = new Map<EvaluationResult | string, number>();
+  const answerIndex = (result: EvaluationResult): number => {
+    const id = Object.isFrozen(result) ? result : `${result.flagKey}\u0000${result.variant}\u0000${result.reason}\u0000${result.ruleId}`;
+    let index = answerOf.get(id);
+    if (index === undefined) {
+      index = answers.push([result.flagKey, result.variant ?? null, result.reason, result.ruleId ?? null]) - 1;
+      answerOf.set(id, index);
+    }
+    return index;
+  };
+  const evaluations = batch.records.map((record) => {
+    const row = [record.at, environments.indexOf(record.environment), record.keyHash === null ? -1 : keys.indexOf(record.keyHash)];
+    for (const result of record.results) row.push(answerIndex(result));
+    return row;
+  });
+  return { schema: messageSchemaName, batchId: batch.batchId, environments: environments.values, answers, keys: keys.values, evaluations, counts: batch.counts };
+}
+
+/** Body of a queue message: gzip of the JSON, in base64 (SQS bodies are text). */
+export async function encodeBatch(batch: OutgoingBatch): Promise<string> {
+  return (await gzipAsync(JSON.stringify(toMessage(batch)))).toString('base64');
 }
 
 export class PoisonMessageError extends Error {
@@ -50,6 +142,28 @@ export class PoisonMessageError extends Error {
     super(message);
     this.name = 'PoisonMessageError';
   }
+}
+
+function problemOf(check: typeof checkMessage | typeof checkPrevious, value: unknown, schema: string): PoisonMessageError {
+  const first = check.Errors(value)[0];
+  return new PoisonMessageError(`the batch does not match ${schema}: ${first ? `${first.instancePath} ${first.message}` : 'invalid'}`);
+}
+
+/** Every raw event of a message, checking each index it uses. */
+function eventsOf(message: EventMessage): EvaluationEvent[] {
+  const events: EvaluationEvent[] = [];
+  for (const [at, environmentIndex, keyIndex, ...answerIndexes] of message.evaluations) {
+    const environment = message.environments[environmentIndex!];
+    const keyHash = keyIndex === -1 ? null : message.keys[keyIndex!];
+    if (environment === undefined || keyHash === undefined || at! < 0) throw new PoisonMessageError('an evaluation refers to an environment or key the message does not have');
+    if (events.length + answerIndexes.length > maxEventsPerMessage) throw new PoisonMessageError(`the batch stands for more than ${maxEventsPerMessage} events`);
+    for (const answerIndex of answerIndexes) {
+      const answer = message.answers[answerIndex];
+      if (answer === undefined) throw new PoisonMessageError('an evaluation refers to an answer the message does not have');
+      events.push([answer[0], environment, answer[1], answer[2], answer[3], keyHash, at!]);
+    }
+  }
+  return events;
 }
 
 /** Decodes and validates a message body; a body that can never be processed is a PoisonMessageError. */
@@ -60,14 +174,14 @@ export async function decodeBatch(body: string): Promise<EventBatch> {
   } catch {
     throw new PoisonMessageError('the body is not gzip+base64 JSON');
   }
-  if (typeof parsed === 'object' && parsed !== null && 'schema' in parsed && parsed.schema !== messageSchemaName) {
-    throw new PoisonMessageError(`unknown message schema ${JSON.stringify(parsed.schema)}`);
+  const schema = typeof parsed === 'object' && parsed !== null && 'schema' in parsed ? parsed.schema : undefined;
+  if (schema === previousSchemaName) {
+    if (!checkPrevious.Check(parsed)) throw problemOf(checkPrevious, parsed, previousSchemaName);
+    return { batchId: parsed.batchId, events: parsed.events, counts: parsed.counts };
   }
-  if (!checkBatch.Check(parsed)) {
-    const first = checkBatch.Errors(parsed)[0];
-    throw new PoisonMessageError(`the batch does not match ${messageSchemaName}: ${first ? `${first.instancePath} ${first.message}` : 'invalid'}`);
-  }
-  return parsed;
+  if (schema !== messageSchemaName) throw new PoisonMessageError(`unknown message schema ${JSON.stringify(schema)}`);
+  if (!checkMessage.Check(parsed)) throw problemOf(checkMessage, parsed, messageSchemaName);
+  return { batchId: parsed.batchId, events: eventsOf(parsed), counts: parsed.counts };
 }
 
 export const minuteOf = (at: number) => at - (at % 60_000);

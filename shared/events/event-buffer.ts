@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { CountedEvaluations, EvaluationEvent, EventBatch } from './evaluation-event.ts';
-import { messageSchemaName, minuteOf } from './evaluation-event.ts';
+import type { CountedEvaluations, EvaluationRecord, OutgoingBatch } from './evaluation-event.ts';
+import { minuteOf } from './evaluation-event.ts';
 
 export interface BufferStats {
+  /** Raw events waiting (a bulk request's record holds one per flag). */
   buffered: number;
   /** Raw events given up for room; they are still counted (in `counts`). */
   droppedRaw: number;
@@ -10,80 +11,104 @@ export interface BufferStats {
 }
 
 /**
- * Events waiting to be sent, with a hard bound. When full, the oldest raw event is dropped but its evaluation is
- * still counted, in a compact (flag, environment, variant, reason, rule, minute) → count map, so counts stay
- * exact while raw detail is lost. Recording is O(1) and never blocks or fails an evaluation.
+ * Evaluation records waiting to be sent, with a hard bound on the raw events they hold. When full, the oldest
+ * record is dropped but its evaluations are still counted, in a compact (flag, environment, variant, reason, rule,
+ * minute) → count map, so counts stay exact while raw detail is lost. Recording is O(1) (amortised) and never
+ * blocks or fails an evaluation.
  */
 export function createEventBuffer(maxEvents: number) {
-  // A ring of raw events: `head` is the oldest, `size` how many there are.
-  const ring: (EvaluationEvent | undefined)[] = new Array<EvaluationEvent | undefined>(maxEvents);
+  // A queue of records: `records[head]` is the oldest; the array is compacted once half of it is taken.
+  let records: (EvaluationRecord | undefined)[] = [];
   let head = 0;
-  let size = 0;
+  let events = 0;
   const counts = new Map<string, CountedEvaluations>();
   let droppedRaw = 0;
 
-  function countOnly(event: EvaluationEvent, n = 1): void {
-    const [flag, environment, variant, reason, ruleId, , at] = event;
-    const minute = minuteOf(at);
-    const id = `${flag}\u0000${environment}\u0000${variant}\u0000${reason}\u0000${ruleId}\u0000${minute}`;
-    const entry = counts.get(id);
-    if (entry) entry[6] += n;
-    else counts.set(id, [flag, environment, variant, reason, ruleId, minute, n]);
+  function addCount(entry: CountedEvaluations): void {
+    const [flagKey, environment, variant, reason, ruleId, minute, n] = entry;
+    const id = `${flagKey}\u0000${environment}\u0000${variant}\u0000${reason}\u0000${ruleId}\u0000${minute}`;
+    const existing = counts.get(id);
+    if (existing) existing[6] += n;
+    else counts.set(id, [flagKey, environment, variant, reason, ruleId, minute, n]);
+  }
+
+  function countOnly(record: EvaluationRecord): void {
+    const minute = minuteOf(record.at);
+    for (const result of record.results) addCount([result.flagKey, record.environment, result.variant ?? null, result.reason, result.ruleId ?? null, minute, 1]);
+    droppedRaw += record.results.length;
+  }
+
+  /** Takes the oldest record off the queue. */
+  function shift(): EvaluationRecord {
+    const oldest = records[head]!;
+    records[head] = undefined;
+    head += 1;
+    events -= oldest.results.length;
+    if (head > 1024 && head * 2 > records.length) {
+      records = records.slice(head);
+      head = 0;
+    }
+    return oldest;
   }
 
   return {
-    record(event: EvaluationEvent): void {
-      if (size === maxEvents) {
-        countOnly(ring[head]!);
-        droppedRaw += 1;
-        ring[head] = event;
-        head = (head + 1) % maxEvents;
+    record(record: EvaluationRecord): void {
+      const n = record.results.length;
+      if (n === 0) return;
+      if (n > maxEvents) {
+        countOnly(record);
         return;
       }
-      ring[(head + size) % maxEvents] = event;
-      size += 1;
+      while (events + n > maxEvents) countOnly(shift());
+      records.push(record);
+      events += n;
     },
 
-    /** Takes up to `maxEvents` of the oldest events, and every compact count, as one batch (or undefined if empty). */
-    take(max: number): EventBatch | undefined {
-      if (size === 0 && counts.size === 0) return undefined;
-      const n = Math.min(max, size);
-      const events: EvaluationEvent[] = new Array<EvaluationEvent>(n);
-      for (let i = 0; i < n; i++) {
-        events[i] = ring[head]!;
-        ring[head] = undefined;
-        head = (head + 1) % maxEvents;
+    /**
+     * Takes the oldest records, whole, until they hold at least `max` raw events (or all there are), and every
+     * compact count, as one batch (or undefined if there is nothing).
+     */
+    take(max: number): OutgoingBatch | undefined {
+      if (events === 0 && counts.size === 0) return undefined;
+      const taken: EvaluationRecord[] = [];
+      let n = 0;
+      while (events > 0 && n < max) {
+        const record = shift();
+        taken.push(record);
+        n += record.results.length;
       }
-      size -= n;
-      const taken = [...counts.values()];
+      const takenCounts = [...counts.values()];
       counts.clear();
-      return { schema: messageSchemaName, batchId: randomUUID().replaceAll('-', ''), events, counts: taken };
+      return { batchId: randomUUID().replaceAll('-', ''), records: taken, counts: takenCounts, events: n };
     },
 
-    /** Puts a batch that could not be sent back, ahead of newer events (as much as fits; the rest is counted). */
-    giveBack(batch: EventBatch): void {
-      for (const entry of batch.counts) countOnly([entry[0], entry[1], entry[2], entry[3], entry[4], null, entry[5]], entry[6]);
-      for (let i = batch.events.length - 1; i >= 0; i--) {
-        const event = batch.events[i]!;
-        if (size === maxEvents) {
-          countOnly(event);
-          droppedRaw += 1;
+    /** Puts a batch that could not be sent back, ahead of newer records (as much as fits; the rest is counted). */
+    giveBack(batch: OutgoingBatch): void {
+      for (const entry of batch.counts) addCount(entry);
+      const back: EvaluationRecord[] = [];
+      for (let i = batch.records.length - 1; i >= 0; i--) {
+        const record = batch.records[i]!;
+        if (events + record.results.length > maxEvents) {
+          countOnly(record);
           continue;
         }
-        head = (head - 1 + maxEvents) % maxEvents;
-        ring[head] = event;
-        size += 1;
+        back.push(record);
+        events += record.results.length;
       }
+      back.reverse();
+      records = [...back, ...records.slice(head)];
+      head = 0;
     },
 
+    /** Raw events waiting. */
     get size() {
-      return size;
+      return events;
     },
 
     stats(): BufferStats {
       let countedOnly = 0;
       for (const entry of counts.values()) countedOnly += entry[6];
-      return { buffered: size, droppedRaw, countedOnly };
+      return { buffered: events, droppedRaw, countedOnly };
     },
   };
 }

@@ -3,21 +3,26 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import type { EvaluationContext, EvaluationResult } from '../contracts/evaluation-model.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { QueueProducer } from '../queue/queue.ts';
-import { encodeBatch, hashTargetingKey, type EventBatch } from './evaluation-event.ts';
+import { encodeBatch, hashTargetingKey, maxEventsPerMessage, messageSchemaName, type OutgoingBatch } from './evaluation-event.ts';
 import { createEventBuffer } from './event-buffer.ts';
 
 /** Records every evaluation; cheap and synchronous, so the evaluation never waits on the queue. */
 export interface EventRecorder {
-  record(environment: string, result: EvaluationResult, context: EvaluationContext): void;
+  /** The evaluations one request made for one context: one flag, or every flag of a bulk request. */
+  record(environment: string, results: readonly EvaluationResult[], context: EvaluationContext): void;
 }
 
 export const noEvents: EventRecorder = { record() {} };
 
 /** A message body must stay under SQS's 256 KiB with room for attributes. */
 const maxBodyBytes = 240 * 1024;
-// ~27 bytes an event once compressed: 8,000 fit one message, so a batch is encoded once and the event loop is
-// never held long by one JSON.stringify (20,000 at once showed in the p99; docs/benchmarks.md).
-const eventsPerBatch = 8_000;
+/** Aim a message at this share of the limit, so the estimate below rarely overshoots it. */
+const targetBodyBytes = 0.8 * maxBodyBytes;
+// How many raw events go in a message follows the compressed bytes per event of the last one: ~27 for single
+// evaluations of random users, under 1 for bulk requests. Bounded so one JSON.stringify never holds the event
+// loop long (20,000 single events at once showed in the p99; docs/benchmarks.md).
+const minEventsPerBatch = 2_000;
+const maxEventsPerBatch = Math.min(50_000, maxEventsPerMessage);
 
 /**
  * Buffers evaluation events (bounded; see event-buffer.ts) and sends them every `intervalMs`, or sooner when a
@@ -38,19 +43,22 @@ export function createEventPublisher(options: { producer: QueueProducer; maxBuff
   let soon = false;
   // The trace of the first traced request since the last send continues into the message (and the worker).
   let traceCarrier: Record<string, string> | undefined;
-  // A bulk evaluation records one event per flag for the same context: hash its targeting key once.
-  let lastKey: string | undefined;
-  let lastHash: string | null = null;
 
-  async function bodiesOf(batch: EventBatch): Promise<string[]> {
+  let eventsPerBatch = 8_000;
+
+  /** The batch's message bodies: one, unless it came out over the limit (then each half, again). */
+  async function bodiesOf(batch: OutgoingBatch): Promise<string[]> {
     const body = await encodeBatch(batch);
-    if (Buffer.byteLength(body) <= maxBodyBytes || batch.events.length < 2) return [body];
-    const half = Math.ceil(batch.events.length / 2);
-    const [a, b] = [
-      { ...batch, batchId: `${batch.batchId}a`, events: batch.events.slice(0, half) },
-      { ...batch, batchId: `${batch.batchId}b`, events: batch.events.slice(half), counts: [] },
+    const bytes = Buffer.byteLength(body);
+    if (batch.events > 0) eventsPerBatch = Math.max(minEventsPerBatch, Math.min(maxEventsPerBatch, Math.floor((targetBodyBytes * batch.events) / bytes)));
+    if (bytes <= maxBodyBytes || batch.records.length < 2) return [body];
+    const half = Math.ceil(batch.records.length / 2);
+    const [first, second] = [batch.records.slice(0, half), batch.records.slice(half)];
+    const eventsIn = (records: OutgoingBatch['records']) => records.reduce((n, r) => n + r.results.length, 0);
+    return [
+      ...(await bodiesOf({ batchId: `${batch.batchId}a`, records: first, counts: batch.counts, events: eventsIn(first) })),
+      ...(await bodiesOf({ batchId: `${batch.batchId}b`, records: second, counts: [], events: eventsIn(second) })),
     ];
-    return [...(await bodiesOf(a)), ...(await bodiesOf(b))];
   }
 
   async function sendOnce(): Promise<boolean> {
@@ -59,8 +67,8 @@ export function createEventPublisher(options: { producer: QueueProducer; maxBuff
     const carrier = traceCarrier ?? {};
     traceCarrier = undefined;
     try {
-      await producer.send(await bodiesOf(batch), { 'content-encoding': 'gzip', schema: batch.schema, ...carrier });
-      sent.inc(batch.events.length);
+      await producer.send(await bodiesOf(batch), { 'content-encoding': 'gzip', schema: messageSchemaName, ...carrier });
+      sent.inc(batch.events);
       return true;
     } catch (error) {
       buffer.giveBack(batch);
@@ -84,13 +92,9 @@ export function createEventPublisher(options: { producer: QueueProducer; maxBuff
   }
 
   return {
-    record(environment: string, result: EvaluationResult, evaluationContext: EvaluationContext): void {
-      const key = evaluationContext.targetingKey;
-      if (key !== lastKey) {
-        lastKey = key;
-        lastHash = hashTargetingKey(key, options.keySalt);
-      }
-      buffer.record([result.flagKey, environment, result.variant ?? null, result.reason, result.ruleId ?? null, lastHash, Date.now()]);
+    record(environment: string, results: readonly EvaluationResult[], evaluationContext: EvaluationContext): void {
+      // The results are the engine's shared answers in an array made for this request: kept as they are.
+      buffer.record({ environment, keyHash: hashTargetingKey(evaluationContext.targetingKey, options.keySalt), at: Date.now(), results });
       if (!traceCarrier && trace.getActiveSpan()) {
         traceCarrier = {};
         propagation.inject(context.active(), traceCarrier);

@@ -21,7 +21,7 @@ describe('trace context through the events queue', () => {
 
     const tracer = trace.getTracer('test');
     const requestTraceId = tracer.startActiveSpan('POST /evaluate', (span) => {
-      publisher.record('production', { flagKey: 'f', variant: 'on', value: true, reason: 'STATIC' }, { targetingKey: 'u' });
+      publisher.record('production', [{ flagKey: 'f', variant: 'on', value: true, reason: 'STATIC' }], { targetingKey: 'u' });
       span.end();
       return span.spanContext().traceId;
     });

@@ -25,7 +25,7 @@ export function evaluateBulk(app: App, { replica, sdkKey, events }: EvaluationRo
     async (request) => {
       const { environment, credential } = sdkOf(request);
       const flags = evaluateAll(await replica.environment(environment, credential), request.query);
-      for (const result of flags) events.record(environment, result, request.query);
+      events.record(environment, flags, request.query);
       return { flags };
     },
   );

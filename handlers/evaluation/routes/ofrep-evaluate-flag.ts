@@ -28,7 +28,7 @@ export function ofrepEvaluateFlag(app: App, { replica, sdkKey, events }: Evaluat
       const { environment, credential } = sdkOf(request);
       const context = request.body.context ?? {};
       const result = evaluateFlag(await replica.environment(environment, credential), request.params.key, context);
-      events.record(environment, result, context);
+      events.record(environment, [result], context);
       // The answer's JSON is prepared once per compiled answer (ofrepJson), so it is sent as text.
       const answer = ofrepJson(result);
       return reply.code(answer.status).type('application/json').send(answer.json);

@@ -30,7 +30,7 @@ export function ofrepEvaluateFlags(app: App, { replica, sdkKey, events }: Evalua
       const { environment, credential } = sdkOf(request);
       const context = request.body.context ?? {};
       const results = evaluateAll(await replica.environment(environment, credential), context);
-      for (const result of results) events.record(environment, result, context);
+      events.record(environment, results, context);
       const answers = results.map(ofrepJson);
       // The answer is a function of configuration and context only, so a hash of its parts' hashes is an ETag
       // that covers both and is the same on every instance.

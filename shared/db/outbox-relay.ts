@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { Logger } from '../logging/logger.ts';
 import { createDatabase } from './database.ts';
-import type { OutboxTable } from './outbox.ts';
+import { outboxChannel, type OutboxTable } from './outbox.ts';
 
 export interface OutboxRow {
   id: number;
@@ -27,12 +27,11 @@ export interface RelayOptions {
   retentionMs?: number;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /**
  * Drains the transactional outbox in order. The replica that holds the advisory lock delivers every unpublished
  * row, oldest first, and marks it published only after delivery succeeded: a change that committed is delivered
- * at least once, even if the destination or this process was down when it committed.
+ * at least once, even if the destination or this process was down when it committed. It listens for the
+ * commit-time notification of a new row (any replica's) and polls every `intervalMs` as well, in case one is missed.
  */
 export function startOutboxRelay(options: RelayOptions): { stop(): Promise<void>; drained(): Promise<void> } {
   const db = createDatabase<{ outbox: OutboxTable }>(options.pool, options.schema);
@@ -42,6 +41,24 @@ export function startOutboxRelay(options: RelayOptions): { stop(): Promise<void>
   let lockClient: pg.PoolClient | undefined;
   let lastCleanup = 0;
   let idleWaiters: (() => void)[] = [];
+  // A notification (or stop) ends the current wait early; one that arrives during a turn makes another turn follow
+  // at once, since the turn may have read the outbox before that row committed.
+  let wake: (() => void) | undefined;
+  let notified = false;
+  const wakeUp = () => {
+    notified = true;
+    wake?.();
+  };
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        wake = undefined;
+        resolve();
+      }
+      wake = done;
+    });
 
   async function holdLock(): Promise<boolean> {
     if (lockClient) return true;
@@ -53,6 +70,10 @@ export function startOutboxRelay(options: RelayOptions): { stop(): Promise<void>
         lockClient = undefined;
       });
       lockClient = client;
+      client.on('notification', wakeUp);
+      await client.query(`LISTEN ${outboxChannel}`).catch((error: unknown) => {
+        options.logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'cannot listen for outbox notifications; polling only');
+      });
       return true;
     }
     client.release();
@@ -81,13 +102,14 @@ export function startOutboxRelay(options: RelayOptions): { stop(): Promise<void>
     let backoff = interval;
     while (!stopping) {
       try {
+        notified = false;
         const delivered = await turn();
         backoff = interval;
         if (delivered === 0) {
-          for (const wake of idleWaiters) wake();
+          for (const resolve of idleWaiters) resolve();
           idleWaiters = [];
         }
-        if (delivered !== 100) await sleep(delivered === -1 ? 2_000 : interval);
+        if (delivered !== 100 && !notified) await sleep(delivered === -1 ? 2_000 : interval);
       } catch (error) {
         options.logger.warn({ err: error instanceof Error ? error.message : String(error), retryInMs: backoff }, 'outbox relay failed; retrying');
         await sleep(backoff);
@@ -99,8 +121,11 @@ export function startOutboxRelay(options: RelayOptions): { stop(): Promise<void>
   return {
     async stop() {
       stopping = true;
+      wakeUp();
       await loop;
       if (lockClient) {
+        lockClient.off('notification', wakeUp);
+        await lockClient.query(`UNLISTEN ${outboxChannel}`).catch(() => undefined);
         await lockClient.query('select pg_advisory_unlock($1)', [options.lockId]).catch(() => undefined);
         lockClient.release();
         lockClient = undefined;

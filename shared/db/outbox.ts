@@ -33,9 +33,17 @@ export async function createOutboxTable(db: Kysely<unknown>): Promise<void> {
   await db.schema.createIndex('outbox_unpublished').on('outbox').column('id').where(sql.ref('published_at'), 'is', null).execute();
 }
 
+/**
+ * Notified (at commit, by PostgreSQL) when an outbox row was written, so the relay delivers it at once instead of
+ * at its next poll. One channel per database; a service's database holds one outbox (the all-in-one's relays
+ * share one database, and a wake-up meant for another service costs one empty poll).
+ */
+export const outboxChannel = 'togglemaster_outbox';
+
 export async function appendOutbox(tx: Transaction<{ outbox: OutboxTable }>, message: OutboxMessage): Promise<void> {
   await tx
     .insertInto('outbox')
     .values({ topic: message.topic, aggregate_key: message.aggregateKey, payload: JSON.stringify(message.payload), created_at: new Date(), published_at: null })
     .execute();
+  await sql`select pg_notify(${outboxChannel}, '')`.execute(tx);
 }

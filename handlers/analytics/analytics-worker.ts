@@ -34,7 +34,7 @@ export async function startAnalyticsWorker(deps: { config: Config; logger: Logge
   });
   const worker = runQueueWorker({
     name: 'analytics-ingest',
-    consumer: deps.consumer ?? createEventConsumer(config, logger),
+    consumer: deps.consumer ?? (await createEventConsumer(config, logger)),
     logger,
     metrics: served.metrics,
     process: async (message) => store.writeBatch(await decodeBatch(message.body), retentionMs),

@@ -40,7 +40,7 @@ export async function startEvaluation(ctx: ServiceContext): Promise<StartedServi
     logger,
   });
   await replica.start();
-  const producer = createEventProducer(ctx.config);
+  const producer = await createEventProducer(ctx.config);
   const metrics = new Registry();
   const publisher = producer && createEventPublisher({ producer, maxBuffered: ctx.config.EVENTS_BUFFER_MAX, intervalMs: ctx.config.EVENTS_FLUSH_INTERVAL_MS, keySalt: ctx.config.EVENTS_KEY_SALT, logger, metrics });
   publisher?.start();

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sql } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { createLogger } from '../logging/logger.ts';
 import { createTestDatabase, type TestDatabase } from '../testing/postgres.ts';
 import { appendOutbox, createOutboxTable, type OutboxTable } from './outbox.ts';
@@ -10,7 +10,7 @@ describe('outbox relay', () => {
   beforeAll(async () => {
     test = await createTestDatabase<{ outbox: OutboxTable }>('relay');
     await sql`create schema relay`.execute(test.db);
-    await createOutboxTable(test.db);
+    await createOutboxTable(test.db as unknown as Kysely<unknown>);
   });
   afterAll(() => test.drop());
 

@@ -1,9 +1,10 @@
 import type { Config } from '../config/config.ts';
 import { ConfigError } from '../config/config.ts';
 import type { Logger } from '../logging/logger.ts';
-import { bullConnection, createBullConsumer, createBullProducer } from './bullmq.ts';
 import type { QueueConsumer, QueueProducer } from './queue.ts';
-import { createSqsClient, createSqsConsumer, createSqsProducer } from './sqs.ts';
+
+// Each transport's module (the AWS SDK, or BullMQ) is loaded only when it is the one configured: ~25 MB and ~80 ms
+// of start-up each that a process using the other never needs.
 
 type TransportConfig = Pick<Config, 'EVENTS_TRANSPORT' | 'SQS_QUEUE_URL' | 'SQS_DLQ_URL' | 'AWS_REGION' | 'REDIS_URL' | 'REDIS_PASSWORD' | 'BULLMQ_QUEUE' | 'WORKER_CONCURRENCY' | 'WORKER_VISIBILITY_TIMEOUT_SECONDS' | 'AWS_ENDPOINT_URL_SQS'>;
 
@@ -13,21 +14,26 @@ function required<T>(value: T | undefined, name: string): T {
 }
 
 /** The evaluation service's side of the events transport chosen by EVENTS_TRANSPORT (undefined when off). */
-export function createEventProducer(config: TransportConfig): QueueProducer | undefined {
+export async function createEventProducer(config: TransportConfig): Promise<QueueProducer | undefined> {
   switch (config.EVENTS_TRANSPORT) {
-    case 'sqs':
+    case 'sqs': {
+      const { createSqsClient, createSqsProducer } = await import('./sqs.ts');
       return createSqsProducer(createSqsClient(config), required(config.SQS_QUEUE_URL, 'SQS_QUEUE_URL'));
-    case 'bullmq':
+    }
+    case 'bullmq': {
+      const { bullConnection, createBullProducer } = await import('./bullmq.ts');
       return createBullProducer(bullConnection(required(config.REDIS_URL, 'REDIS_URL'), config.REDIS_PASSWORD), config.BULLMQ_QUEUE);
+    }
     case 'off':
       return undefined;
   }
 }
 
 /** The analytics worker's side of the same transport. */
-export function createEventConsumer(config: TransportConfig, logger: Logger): QueueConsumer {
+export async function createEventConsumer(config: TransportConfig, logger: Logger): Promise<QueueConsumer> {
   switch (config.EVENTS_TRANSPORT) {
-    case 'sqs':
+    case 'sqs': {
+      const { createSqsClient, createSqsConsumer } = await import('./sqs.ts');
       return createSqsConsumer({
         sqs: createSqsClient(config),
         queueUrl: required(config.SQS_QUEUE_URL, 'SQS_QUEUE_URL'),
@@ -38,8 +44,11 @@ export function createEventConsumer(config: TransportConfig, logger: Logger): Qu
         // A local stand-in returns early from a long poll only when the batch is full (SERVICES.md).
         waitTimeSeconds: config.AWS_ENDPOINT_URL_SQS ? 1 : 20,
       });
-    case 'bullmq':
+    }
+    case 'bullmq': {
+      const { bullConnection, createBullConsumer } = await import('./bullmq.ts');
       return createBullConsumer(bullConnection(required(config.REDIS_URL, 'REDIS_URL'), config.REDIS_PASSWORD), config.BULLMQ_QUEUE, config.WORKER_CONCURRENCY);
+    }
     case 'off':
       throw new ConfigError(['EVENTS_TRANSPORT: the analytics worker needs sqs or bullmq']);
   }

@@ -1,9 +1,11 @@
 /**
- * The role switch: one image, one entry point, any service or worker.
+ * The role switch: one image, one entry point, any service, worker or front end.
  *   node handlers/main.ts <service>        auth | flags | targeting | evaluation | analytics (one service on its port)
  *   node handlers/main.ts <worker>         analytics-worker (consumes the evaluation-events queue)
+ *   node handlers/main.ts console          the web console on 8080: serves web/dist, proxies the API prefixes to the
+ *                                          services at AUTH_URL … ANALYTICS_URL (no database, no Redis)
  *   node handlers/main.ts migrate [svc…]   apply forward-only migrations, then exit
- *   node handlers/main.ts all-in-one       every service in one process on embedded defaults
+ *   node handlers/main.ts all-in-one       every service, the worker and the console in one process on embedded defaults
  */
 import { ConfigError, loadConfig, requireFor, type Config, type Role } from '../shared/config/config.ts';
 import { startTelemetry } from '../shared/telemetry/telemetry.ts';
@@ -27,7 +29,7 @@ try {
 const stopTelemetry = await startTelemetry(config, command);
 const { createLogger } = await import('../shared/logging/logger.ts');
 const logger = createLogger(config.LOG_LEVEL, `togglemaster-${command || 'main'}`);
-const { services, workers, isServiceRole, isWorkerRole, migrate } = await import('./roles.ts');
+const { services, workers, frontends, isServiceRole, isWorkerRole, isFrontendRole, migrate } = await import('./roles.ts');
 const serviceNames = Object.keys(services) as Role[];
 
 try {
@@ -49,11 +51,11 @@ try {
   } else if (isServiceRole(command)) {
     const { startRole } = await import('./start-role.ts');
     await startRole(command, config, logger, stopTelemetry);
-  } else if (isWorkerRole(command)) {
-    const { startWorker } = await import('./start-role.ts');
-    await startWorker(command, config, logger, stopTelemetry);
+  } else if (isWorkerRole(command) || isFrontendRole(command)) {
+    const { startStandalone } = await import('./start-role.ts');
+    await startStandalone(command, config, logger, stopTelemetry);
   } else {
-    fail(`Usage: node handlers/main.ts <${[...serviceNames, ...Object.keys(workers), 'migrate', 'all-in-one'].join(' | ')}>`);
+    fail(`Usage: node handlers/main.ts <${[...serviceNames, ...Object.keys(workers), ...Object.keys(frontends), 'migrate', 'all-in-one'].join(' | ')}>`);
   }
 } catch (error) {
   if (error instanceof ConfigError) fail(error.message);

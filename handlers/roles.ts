@@ -12,7 +12,8 @@ import { targetingMigrations } from './targeting/migrations/index.ts';
 import { startEvaluation } from './evaluation/evaluation-app.ts';
 import { startAnalytics } from './analytics/analytics-app.ts';
 import { startAnalyticsWorker } from './analytics/analytics-worker.ts';
-import type { Config, WorkerRole } from '../shared/config/config.ts';
+import { startConsole } from './console/console-app.ts';
+import type { Config, FrontendRole, WorkerRole } from '../shared/config/config.ts';
 import type { Logger } from '../shared/logging/logger.ts';
 
 export interface RoleDefinition {
@@ -30,13 +31,25 @@ export const services: Partial<Record<Role, RoleDefinition>> = {
   analytics: { start: startAnalytics },
 };
 
+/** How a role without a store of its own is started: a worker or a front end. */
+export type StandaloneStart = (deps: { config: Config; logger: Logger; port: number }) => Promise<StartedService>;
+
 /** Queue workers, started by the same role switch (no HTTP API; health and metrics on their port). */
-export const workers: Record<WorkerRole, (deps: { config: Config; logger: Logger; port: number }) => Promise<StartedService>> = {
+export const workers: Record<WorkerRole, StandaloneStart> = {
   'analytics-worker': startAnalyticsWorker,
+};
+
+/** Front ends: the web console, which serves the single-page app and proxies the API prefixes to the services. */
+export const frontends: Record<FrontendRole, StandaloneStart> = {
+  console: startConsole,
 };
 
 export function isWorkerRole(name: string): name is WorkerRole {
   return name in workers;
+}
+
+export function isFrontendRole(name: string): name is FrontendRole {
+  return name in frontends;
 }
 
 export function isServiceRole(name: string): name is Role {

@@ -8,8 +8,8 @@ import { createRedisConfigCache } from '../shared/config-cache/redis-config-cach
 import { createPool } from '../shared/db/database.ts';
 import type { Logger } from '../shared/logging/logger.ts';
 import { stopOnSignal } from '../shared/runtime/lifecycle.ts';
-import { services, workers } from './roles.ts';
-import type { WorkerRole } from '../shared/config/config.ts';
+import { frontends, services, workers } from './roles.ts';
+import type { FrontendRole, WorkerRole } from '../shared/config/config.ts';
 
 /** Redis when configured (shared by every replica), else in-process stand-ins that serve this process only. */
 export async function createCaches(config: Config, logger: Logger): Promise<{ cache: Cache; configCache: ConfigCache; close(): Promise<void> }> {
@@ -44,9 +44,9 @@ export async function startRole(role: Role, config: Config, logger: Logger, stop
   });
 }
 
-/** One queue worker in this process. */
-export async function startWorker(role: WorkerRole, config: Config, logger: Logger, stopTelemetry: () => Promise<void>): Promise<void> {
-  const started = await workers[role]({ config, logger, port: portOf(role, config, true) });
+/** One queue worker or front end (the console) in this process: it opens whatever it needs itself. */
+export async function startStandalone(role: WorkerRole | FrontendRole, config: Config, logger: Logger, stopTelemetry: () => Promise<void>): Promise<void> {
+  const started = await { ...workers, ...frontends }[role]({ config, logger, port: portOf(role, config, true) });
   stopOnSignal(logger, config.SHUTDOWN_TIMEOUT_MS, async () => {
     await started.stop();
     await stopTelemetry();

@@ -1,23 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { portOf, requireFor, type Config, type Role, type WorkerRole } from '../../shared/config/config.ts';
+import { portOf, requireFor, serviceUrlVariables, type Config, type FrontendRole, type Role, type WorkerRole } from '../../shared/config/config.ts';
 import { createMemoryCache } from '../../shared/cache/memory-cache.ts';
 import { createMemoryConfigCache } from '../../shared/config-cache/memory-config-cache.ts';
 import { createPool } from '../../shared/db/database.ts';
 import type { Logger } from '../../shared/logging/logger.ts';
 import { stopOnSignal } from '../../shared/runtime/lifecycle.ts';
 import type { StartedService } from '../../shared/runtime/service.ts';
-import { migrate, services, workers } from '../roles.ts';
+import { frontends, migrate, services, workers, type StandaloneStart } from '../roles.ts';
 import { startLocalAws } from '../../shared/local-aws.ts';
 import { createDynamoClient } from '../../shared/dynamo/client.ts';
 import { ensureAnalyticsTable } from '../../shared/dynamo/analytics-table.ts';
 import { startEmbeddedPostgres } from './embedded-postgres.ts';
 import { seedDemo } from './seed.ts';
-import { startConsole, type Upstream } from '../console/console-app.ts';
-
-/** The console's port in the all-in-one process (plus PORT_OFFSET). */
-const consolePort = 8080;
 
 interface LocalState {
   adminEmail: string;
@@ -49,11 +45,9 @@ export async function startAllInOne(base: Config, logger: Logger, stopTelemetry:
   // Loopback unless told otherwise: the embedded admin password is printed on the console.
   const host = process.env.HOST ? base.HOST : '127.0.0.1';
   const config: Config = { ...base, HOST: host, MIGRATE_ON_START: true, ADMIN_EMAIL: state.adminEmail, ADMIN_PASSWORD: state.adminPassword };
-  // The services find each other on loopback, at the ports this process gives them.
-  config.AUTH_URL = `http://127.0.0.1:${portOf('auth', config, false)}`;
-  config.FLAGS_URL = `http://127.0.0.1:${portOf('flags', config, false)}`;
-  config.TARGETING_URL = `http://127.0.0.1:${portOf('targeting', config, false)}`;
   const roles = Object.keys(services) as Role[];
+  // The services (and the console) find each other on loopback, at the ports this process gives them.
+  for (const role of roles) config[serviceUrlVariables[role]] = `http://127.0.0.1:${portOf(role, config, false)}`;
   requireFor(config, roles, { embedded: true });
 
   const postgres = await startEmbeddedPostgres(join(dataDir, 'pglite'));
@@ -83,9 +77,8 @@ export async function startAllInOne(base: Config, logger: Logger, stopTelemetry:
   stopOnSignal(logger, config.SHUTDOWN_TIMEOUT_MS, stopAll);
   try {
     for (const role of roles) started.push(await services[role]!.start({ config, logger, pool, cache, configCache, port: portOf(role, config, false) }));
-    for (const [role, start] of Object.entries(workers) as [WorkerRole, (typeof workers)[WorkerRole]][]) started.push(await start({ config, logger, port: portOf(role, config, false) }));
-    // The web console, on one origin with the APIs it proxies (as behind the production Ingress).
-    started.push(await startConsole({ config, logger, port: consolePort + config.PORT_OFFSET, upstreams: Object.fromEntries(started.map((s) => [s.name, s.url])) as Record<Upstream, string> }));
+    // The worker, then the web console: one origin with the APIs it proxies (as behind the production Ingress).
+    for (const [role, start] of Object.entries({ ...workers, ...frontends }) as [WorkerRole | FrontendRole, StandaloneStart][]) started.push(await start({ config, logger, port: portOf(role, config, false) }));
   } catch (error) {
     await stopAll();
     throw error;

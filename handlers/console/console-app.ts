@@ -4,14 +4,19 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import fastifyStatic from '@fastify/static';
 import httpProxy from '@fastify/http-proxy';
-import type { Config } from '../../shared/config/config.ts';
+import { serviceUrlVariables, type Config, type Role } from '../../shared/config/config.ts';
 import { problemOf } from '../../shared/http/problem.ts';
 import { createHttpServer, type App } from '../../shared/http/server.ts';
 import type { Logger } from '../../shared/logging/logger.ts';
 import { listen, type StartedService } from '../../shared/runtime/service.ts';
 
 /** The services the console talks to, by name. */
-export type Upstream = 'auth' | 'flags' | 'targeting' | 'evaluation' | 'analytics';
+export type Upstream = Role;
+
+/** Where each service answers, as the configuration says (AUTH_URL, FLAGS_URL, …, loopback by default). */
+export function upstreamsOf(config: Pick<Config, (typeof serviceUrlVariables)[Upstream]>): Record<Upstream, string> {
+  return Object.fromEntries(Object.entries(serviceUrlVariables).map(([role, variable]) => [role, config[variable]])) as Record<Upstream, string>;
+}
 
 /**
  * The API prefixes the console proxies, and to which service: the same path layout the production Ingress gives,
@@ -163,8 +168,11 @@ export async function buildConsoleApp(deps: ConsoleDeps) {
   });
 }
 
-/** Starts the console server on its port, in front of the given services. */
-export async function startConsole(deps: { config: Config; logger: Logger; port: number; upstreams: Record<Upstream, string>; distDir?: string }): Promise<StartedService> {
-  const served = await buildConsoleApp({ ...deps, logger: deps.logger.child({ service: 'console' }) });
+/**
+ * Starts the console server on its port, in front of the services the configuration names: the `console` role
+ * (its own Deployment) and the all-in-one process both start it here. No database, no Redis.
+ */
+export async function startConsole(deps: { config: Config; logger: Logger; port: number; distDir?: string }): Promise<StartedService> {
+  const served = await buildConsoleApp({ ...deps, upstreams: upstreamsOf(deps.config), logger: deps.logger.child({ service: 'console' }) });
   return listen('console', served, { config: deps.config, port: deps.port });
 }

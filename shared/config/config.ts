@@ -37,6 +37,10 @@ export const ConfigSchema = Type.Object({
   FLAGS_URL: Url,
   /** Where evaluation reads rules and segments (the targeting service). */
   TARGETING_URL: Url,
+  /** Where the console sends /evaluate and /ofrep (the evaluation service). */
+  EVALUATION_URL: Url,
+  /** Where the console sends /analytics (the analytics service). */
+  ANALYTICS_URL: Url,
   JWT_ISSUER: Type.String({ default: 'togglemaster', minLength: 1 }),
   JWT_AUDIENCE: Type.String({ default: 'togglemaster', minLength: 1 }),
   SDK_KEY_CACHE_SECONDS: Type.Integer({ minimum: 0, maximum: 300, default: 5, description: 'How long a verified (or refused) SDK key is remembered; a revoked key works at most this long' }),
@@ -94,7 +98,16 @@ export class ConfigError extends Error {
   }
 }
 
-const loopback = (role: 'auth' | 'flags' | 'targeting') => `http://127.0.0.1:${platformNames.services[role].port}`;
+export type Role = keyof typeof platformNames.services;
+
+/** The variable that says where each service answers; unset, the service's port on loopback. */
+export const serviceUrlVariables = {
+  auth: 'AUTH_URL',
+  flags: 'FLAGS_URL',
+  targeting: 'TARGETING_URL',
+  evaluation: 'EVALUATION_URL',
+  analytics: 'ANALYTICS_URL',
+} as const satisfies Record<Role, keyof Config>;
 
 /** Comma-separated lists and booleans arrive as strings; everything else is converted by the schema. */
 function preprocess(env: NodeJS.ProcessEnv): Record<string, unknown> {
@@ -107,9 +120,7 @@ function preprocess(env: NodeJS.ProcessEnv): Record<string, unknown> {
     else if (Type.IsBoolean(schema)) raw[key] = ({ true: true, '1': true, false: false, '0': false } as Record<string, boolean>)[value.toLowerCase()] ?? value;
     else raw[key] = value;
   }
-  raw.AUTH_URL ??= loopback('auth');
-  raw.FLAGS_URL ??= loopback('flags');
-  raw.TARGETING_URL ??= loopback('targeting');
+  for (const [role, variable] of Object.entries(serviceUrlVariables) as [Role, string][]) raw[variable] ??= `http://127.0.0.1:${platformNames.services[role].port}`;
   return raw;
 }
 
@@ -125,8 +136,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   return value;
 }
-
-export type Role = 'auth' | 'flags' | 'targeting' | 'evaluation' | 'analytics';
 
 /** What each role needs beyond the schema's defaults, checked after parsing so every problem is named at once. */
 export function requireFor(config: Config, roles: readonly Role[], options: { embedded?: boolean } = {}): void {
@@ -149,9 +158,15 @@ export function requireFor(config: Config, roles: readonly Role[], options: { em
 }
 
 export type WorkerRole = keyof typeof platformNames.workers;
+/** Roles that serve the web console (no database, no Redis): the browser's way into the services. */
+export type FrontendRole = keyof typeof platformNames.frontends;
 
-export function portOf(role: Role | WorkerRole, config: Pick<Config, 'PORT' | 'PORT_OFFSET'>, single: boolean): number {
-  const port = role === 'analytics-worker' ? platformNames.workers[role].port : platformNames.services[role].port;
+const rolePorts = Object.fromEntries(
+  [platformNames.services, platformNames.workers, platformNames.frontends].flatMap((group) => Object.entries(group).map(([role, { port }]) => [role, port])),
+) as Record<Role | WorkerRole | FrontendRole, number>;
+
+export function portOf(role: Role | WorkerRole | FrontendRole, config: Pick<Config, 'PORT' | 'PORT_OFFSET'>, single: boolean): number {
+  const port = rolePorts[role];
   if (single) return config.PORT ?? port;
   return port + config.PORT_OFFSET;
 }

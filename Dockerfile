@@ -1,11 +1,12 @@
 # syntax=docker/dockerfile:1
 #
-# One image per service, all from this file: the role is the only difference.
+# One image per service and one for the web console, all from this file: the role is the only difference.
 #   docker build --build-arg ROLE=<role> -t <ecr>/togglemaster/<workload>:<sha> .
-#   roles: auth flags targeting evaluation analytics (and analytics-worker, run from the analytics image)
-# Node 24 runs the TypeScript sources directly (type stripping): no build step, the image holds handlers/, shared/,
-# package.json and the production node_modules. Nothing is written outside /tmp, so the root filesystem can be
-# read-only. No HEALTHCHECK: Kubernetes probes /healthz and /readyz.
+#   roles: auth flags targeting evaluation analytics (and analytics-worker, run from the analytics image), console
+# Node 24 runs the TypeScript sources directly (type stripping): no build step for the services, the image holds
+# handlers/, shared/, package.json and the production node_modules. ROLE=console also holds the web console built
+# by Vite (web/dist); the other images get an empty web/dist. Nothing is written outside /tmp, so the root
+# filesystem can be read-only. No HEALTHCHECK: Kubernetes probes /healthz and /readyz.
 
 # node:24.21.0-alpine3.24 (official image, multi-platform index digest). Renovate/Dependabot can bump both together.
 ARG NODE_IMAGE=node:24.21.0-alpine3.24@sha256:be80f76cf40ec8e42b9bec49f60a55e0660f30af58d3e5a25530785b30ea67e2
@@ -18,12 +19,30 @@ ENV NODE_ENV=production \
     npm_config_audit=false
 COPY package.json package-lock.json ./
 # Production dependencies only, exactly as locked. No install scripts: the root postinstall builds the web console
-# (not part of a service image), and argon2 loads its prebuilt musl binary without one.
+# (built by the stage below, for the console image only), and argon2 loads its prebuilt musl binary without one.
 RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
+
+# The web console (ROLE=console only): every dependency including the web workspace's and the build tools, then
+# `npm run build:web` into web/dist. For any other role this stage only makes an empty web/dist: those images
+# neither pay for the build nor carry the console. Nothing of this stage but web/dist reaches the image.
+FROM ${NODE_IMAGE} AS web
+ARG ROLE
+WORKDIR /app
+ENV npm_config_update_notifier=false \
+    npm_config_fund=false \
+    npm_config_audit=false
+COPY package.json package-lock.json ./
+COPY web/package.json ./web/
+# No install scripts: the root postinstall would build before the sources are copied (the build runs below).
+RUN if [ "${ROLE}" = "console" ]; then npm ci --ignore-scripts; fi
+# Vite reads web/'s TypeScript project references, one of which extends the root tsconfig.json.
+COPY tsconfig.json ./
+COPY web/ ./web/
+RUN mkdir -p web/dist && if [ "${ROLE}" = "console" ]; then npm run build:web && test -f web/dist/index.html; fi
 
 FROM ${NODE_IMAGE} AS runtime
 ARG ROLE
-RUN test -n "${ROLE}" || { echo 'build with --build-arg ROLE=<auth|flags|targeting|evaluation|analytics>' >&2; exit 1; }
+RUN test -n "${ROLE}" || { echo 'build with --build-arg ROLE=<auth|flags|targeting|evaluation|analytics|console>' >&2; exit 1; }
 LABEL org.opencontainers.image.title="togglemaster-${ROLE}" \
       org.opencontainers.image.description="ToggleMaster ${ROLE} (node handlers/main.ts ${ROLE})" \
       org.opencontainers.image.licenses="Apache-2.0"
@@ -35,6 +54,8 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY package.json ./
 COPY shared/ ./shared/
 COPY handlers/ ./handlers/
+# The built console for ROLE=console (served by handlers/console/console-app.ts), an empty folder otherwise.
+COPY --from=web /app/web/dist ./web/dist/
 # The image's own "node" user (uid/gid 1000); Kubernetes also sets runAsNonRoot and runAsUser 1000.
 USER 1000:1000
 # With no arguments: `node handlers/main.ts ${ROLE}`. With arguments, they replace the role:

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
@@ -20,9 +20,10 @@ import type { IExternalSecret } from '@kubernetes-models/external-secrets/extern
 import type { IScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1/ScaledObject';
 import type { ITriggerAuthentication } from '@kubernetes-models/keda/keda.sh/v1alpha1/TriggerAuthentication';
 import platformNames from '../shared/contracts/platform-names.json' with { type: 'json' };
-import { ConfigSchema, knownVariables, loadConfig, requireFor, type Role } from '../shared/config/config.ts';
+import { ConfigSchema, knownVariables, loadConfig, requireFor, serviceUrlVariables, type Role } from '../shared/config/config.ts';
 import { findKustomizations, hasBinary, kustomize, parseEnvFile, parseObjects, repoRoot, type RenderedObject } from './support/kustomize.ts';
 import { modelOf, unknownFields, validateWithModel } from './support/schemas.ts';
+import { defaultDistDir, proxiedPrefixes } from '../handlers/console/console-app.ts';
 
 /*
  * The manifests are checked the way they are deployed: every kustomization is built with `kubectl kustomize`
@@ -42,25 +43,39 @@ interface Workload {
   workload: string;
   /** The argument of `node handlers/main.ts` (the role). */
   role: string;
-  /** The service whose image and ECR repository the workload uses. */
-  service: Role;
   port: number;
   serviceAccount: string;
+  /** The ECR repository of the image the workload runs (a worker runs its service's image). */
   ecrRepository: string;
   database?: string;
+  /** Serves HTTP behind the ALB (services and the console); the worker only has health and metrics. */
   http: boolean;
+  /** app.kubernetes.io/component of its pods: `api` for the services, `web` for the console. */
+  component: 'api' | 'web' | 'worker';
+  /** The account.env key of its IRSA role; a front end calls no AWS API and has none. */
+  roleArnKey?: string;
+}
+interface ServiceWorkload extends Workload {
+  service: Role;
 }
 
-const serviceWorkloads: Workload[] = (Object.keys(names.services) as Role[]).map((role) => {
+const roleArnKey = (role: string) => `${role.toUpperCase().replaceAll('-', '_')}_ROLE_ARN`;
+const serviceWorkloads: ServiceWorkload[] = (Object.keys(names.services) as Role[]).map((role) => {
   const service: { workload: string; port: number; ecrRepository: string; serviceAccount: string; database?: string } = names.services[role];
-  return { workload: service.workload, role, service: role, port: service.port, serviceAccount: service.serviceAccount, ecrRepository: service.ecrRepository, database: service.database, http: true };
+  const { workload, port, serviceAccount, ecrRepository, database } = service;
+  return { workload, role, service: role, port, serviceAccount, ecrRepository, database, http: true, component: 'api', roleArnKey: roleArnKey(role) };
 });
 const workerWorkloads: Workload[] = Object.entries(names.workers).map(([role, worker]) => {
   const service = worker.imageOf as Role;
-  return { workload: worker.workload, role, service, port: worker.port, serviceAccount: worker.serviceAccount, ecrRepository: names.services[service].ecrRepository, http: false };
+  const { workload, port, serviceAccount } = worker;
+  return { workload, role, port, serviceAccount, ecrRepository: names.services[service].ecrRepository, http: false, component: 'worker', roleArnKey: roleArnKey(role) };
 });
-const workloads = [...serviceWorkloads, ...workerWorkloads];
+const frontendWorkloads: Workload[] = Object.entries(names.frontends).map(([role, { workload, port, serviceAccount, ecrRepository }]) => {
+  return { workload, role, port, serviceAccount, ecrRepository, http: true, component: 'web' };
+});
+const workloads = [...serviceWorkloads, ...workerWorkloads, ...frontendWorkloads];
 const byName = new Map(workloads.map((w) => [w.workload, w]));
+const consoleWorkload = names.frontends.console.workload;
 
 /** Who calls whom inside the cluster (JWKS and SDK-key checks on auth; flags and rules for evaluation). */
 const calls: Record<string, string[]> = {
@@ -70,11 +85,15 @@ const calls: Record<string, string[]> = {
   [names.services.evaluation.workload]: [names.services.auth.workload, names.services.flags.workload, names.services.targeting.workload],
   [names.services.analytics.workload]: [names.services.auth.workload],
   [names.workers['analytics-worker'].workload]: [],
+  // The console proxies every API prefix (for whoever reaches it other than through the ALB).
+  [consoleWorkload]: serviceWorkloads.map((w) => w.workload),
 };
 const urlVariable: Record<string, string> = {
   [names.services.auth.workload]: 'AUTH_URL',
   [names.services.flags.workload]: 'FLAGS_URL',
   [names.services.targeting.workload]: 'TARGETING_URL',
+  [names.services.evaluation.workload]: 'EVALUATION_URL',
+  [names.services.analytics.workload]: 'ANALYTICS_URL',
 };
 /** Variables that must only ever come from a Secret (ExternalSecret), never from a ConfigMap or a literal. */
 const secretVariables = ['AUTH_JWT_PRIVATE_KEY', 'ADMIN_PASSWORD', 'REDIS_PASSWORD', 'PGPASSWORD', 'DATABASE_URL', 'EVENTS_KEY_SALT'];
@@ -311,9 +330,10 @@ describe('account values', () => {
     expect(accountValue('SQS_QUEUE_URL')).toMatch(new RegExp(`^https://sqs\\.${region}\\.amazonaws\\.com/\\d{12}/${names.queues.evaluationEvents}$`));
     expect(accountValue('SQS_DLQ_URL')).toMatch(new RegExp(`^https://sqs\\.${region}\\.amazonaws\\.com/\\d{12}/${names.queues.evaluationEventsDeadLetter}$`));
     for (const w of workloads) {
-      const key = `${w.workload === names.workers['analytics-worker'].workload ? 'ANALYTICS_WORKER' : w.service.toUpperCase()}_ROLE_ARN`;
-      expect(accountValue(key), key).toMatch(new RegExp(`^arn:aws[a-z-]*:iam::\\d{12}:role/${names.project}-${w.serviceAccount}$`));
+      if (!w.roleArnKey) continue;
+      expect(accountValue(w.roleArnKey), w.roleArnKey).toMatch(new RegExp(`^arn:aws[a-z-]*:iam::\\d{12}:role/${names.project}-${w.serviceAccount}$`));
     }
+    expect([...account.keys()].filter((key) => key.endsWith('_ROLE_ARN')).sort()).toEqual(workloads.flatMap((w) => (w.roleArnKey ? [w.roleArnKey] : [])).sort());
     for (const w of serviceWorkloads.filter((s) => s.database)) {
       expect(accountValue(`${w.service.toUpperCase()}_DB_HOST`)).toMatch(new RegExp(`^${names.project}-${w.database}\\.[A-Za-z0-9-]+\\.${region}\\.rds\\.amazonaws\\.com$`));
       expect(accountValue(`${w.service.toUpperCase()}_DB_SECRET_ARN`)).toMatch(new RegExp(`^arn:aws[a-z-]*:secretsmanager:${region}:\\d{12}:secret:rds!`));
@@ -325,7 +345,7 @@ describe('account values', () => {
 });
 
 describe('names from platform-names.json', () => {
-  it('every service and worker has a manifests directory with its Deployment, ServiceAccount and Argo CD application', () => {
+  it('every service, worker and front end has a manifests directory with its Deployment, ServiceAccount and Argo CD application', () => {
     const applications = ofKind<IApplication>(rendered('gitops/apps'), 'Application');
     for (const w of workloads) {
       const objects = rendered(workloadDir(w.workload));
@@ -335,7 +355,7 @@ describe('names from platform-names.json', () => {
     }
   });
 
-  it('HTTP services have a Service on their port; the worker has none', () => {
+  it('HTTP services and the console have a Service on their port; the worker has none', () => {
     for (const w of workloads) {
       const services = ofKind<IService>(rendered(workloadDir(w.workload)), 'Service');
       if (!w.http) {
@@ -344,7 +364,7 @@ describe('names from platform-names.json', () => {
       }
       expect(services.map((s) => s.metadata?.name)).toEqual([w.workload]);
       expect(services[0]!.spec?.ports?.map((p) => [p.port, p.targetPort])).toEqual([[w.port, 'http']]);
-      expect(services[0]!.spec?.selector).toEqual({ 'app.kubernetes.io/name': w.workload, 'app.kubernetes.io/component': 'api' });
+      expect(services[0]!.spec?.selector).toEqual({ 'app.kubernetes.io/name': w.workload, 'app.kubernetes.io/component': w.component });
     }
   });
 
@@ -371,11 +391,19 @@ describe('names from platform-names.json', () => {
     }
   });
 
-  it('ServiceAccounts carry the IRSA role Terraform made for them', () => {
+  it('ServiceAccounts carry the IRSA role Terraform made for them; the console\'s has none and no token either', () => {
     for (const w of workloads) {
       const serviceAccount = one<IServiceAccount>(rendered(workloadDir(w.workload)), 'ServiceAccount', w.serviceAccount);
-      expect(annotation(serviceAccount, 'eks.amazonaws.com/role-arn'), w.workload).toMatch(new RegExp(`^arn:aws[a-z-]*:iam::\\d{12}:role/${names.project}-${w.serviceAccount}$`));
-      for (const { owner, spec } of podSpecs(workloadDir(w.workload))) expect(spec.serviceAccountName, owner).toBe(w.serviceAccount);
+      if (w.roleArnKey) {
+        expect(annotation(serviceAccount, 'eks.amazonaws.com/role-arn'), w.workload).toMatch(new RegExp(`^arn:aws[a-z-]*:iam::\\d{12}:role/${names.project}-${w.serviceAccount}$`));
+      } else {
+        expect(annotation(serviceAccount, 'eks.amazonaws.com/role-arn'), w.workload).toBeUndefined();
+        expect(serviceAccount.automountServiceAccountToken, w.workload).toBe(false);
+      }
+      for (const { owner, spec } of podSpecs(workloadDir(w.workload))) {
+        expect(spec.serviceAccountName, owner).toBe(w.serviceAccount);
+        if (!w.roleArnKey) expect(spec.automountServiceAccountToken, owner).toBe(false);
+      }
     }
   });
 
@@ -431,6 +459,18 @@ describe('configuration of the services', () => {
     expect(config.REDIS_URL).toMatch(/^rediss:\/\//);
     expect(config.REDIS_PASSWORD).toBeDefined();
     expect(config.TRUST_PROXY).toBe(true);
+  });
+
+  it('the console starts in production with no database, no Redis and no secret, in front of the in-cluster services', () => {
+    const dir = workloadDir(consoleWorkload);
+    const container = mainContainer(dir, consoleWorkload);
+    const env = environment(dir, container);
+    expect([...env.values()].filter((v) => v.from === 'secret')).toEqual([]);
+    expect([...env.keys()].filter((key) => pgVariables.includes(key) || /^(DATABASE_|REDIS_)/.test(key))).toEqual([]);
+    const config = loadConfig(processEnvironment(dir, container));
+    expect(config.NODE_ENV).toBe('production');
+    expect(config.TRUST_PROXY).toBe(true);
+    for (const w of serviceWorkloads) expect(config[serviceUrlVariables[w.service]], w.workload).toBe(`http://${w.workload}.${namespace}.svc.cluster.local:${w.port}`);
   });
 
   it('the services that own a database reach their own RDS database over TLS with the RDS-managed credentials', () => {
@@ -654,11 +694,15 @@ describe('network policies', () => {
     }
   });
 
-  it('the ALB sources are the public subnets; PostgreSQL and Redis are reached in the VPC only', () => {
-    for (const w of serviceWorkloads) {
+  it('the ALB sources are the public subnets; PostgreSQL and Redis are reached in the VPC only, never by the console', () => {
+    for (const w of workloads.filter((x) => x.http)) {
       const policy = policyOf(w.workload);
       expect(policy.spec?.ingress?.[0]?.from?.map((p) => p.ipBlock?.cidr), w.workload).toEqual([accountValue('PUBLIC_SUBNET_CIDR_A'), accountValue('PUBLIC_SUBNET_CIDR_B')]);
       const datastore = policy.spec?.egress?.find((rule) => rule.ports?.some((p) => p.port === 5432 || p.port === 6379));
+      if (w.component === 'web') {
+        expect(datastore, w.workload).toBeUndefined();
+        continue;
+      }
       expect(datastore?.to?.map((p) => p.ipBlock?.cidr), w.workload).toEqual([accountValue('VPC_CIDR')]);
       expect(datastore?.ports?.map((p) => p.port), w.workload).toEqual(w.database ? [5432, 6379] : [6379]);
     }
@@ -745,7 +789,24 @@ describe('Argo CD', () => {
   });
 });
 
+/**
+ * The Service the ALB sends a request path to, with the rules ordered as the AWS Load Balancer Controller orders
+ * them (v2.4.3 and later): Exact paths first, then Prefix paths, longest first; a Prefix path matches itself and
+ * anything under it. Undefined: no rule matches (the ALB answers 404).
+ */
+function albBackend(routes: (string | number | undefined)[][], requestPath: string): string | undefined {
+  const exact = routes.filter(([, type]) => type === 'Exact');
+  const prefix = routes.filter(([, type]) => type === 'Prefix').sort((a, b) => String(b[0]).length - String(a[0]).length);
+  const matches = ([path, type]: (string | number | undefined)[]) => {
+    const p = String(path);
+    return type === 'Exact' ? requestPath === p : requestPath === p || requestPath.startsWith(p.endsWith('/') ? p : `${p}/`);
+  };
+  return [...exact, ...prefix].find(matches)?.[2] as string | undefined;
+}
+
 describe('ingress', () => {
+  const routesOf = (ingress: IIngress) => (ingress.spec?.rules ?? []).flatMap((rule) => rule.http?.paths.map((p) => [p.path, p.pathType, p.backend.service?.name, p.backend.service?.port?.number]) ?? []);
+
   it('the internet-facing ALB routes the public prefixes to their services over HTTPS', () => {
     const ingress = one<IIngress>(rendered('gitops/manifests/ingress'), 'Ingress', 'togglemaster');
     expect(ingress.spec?.ingressClassName).toBe('alb');
@@ -753,16 +814,30 @@ describe('ingress', () => {
     expect(annotation(ingress, 'alb.ingress.kubernetes.io/target-type')).toBe('ip');
     expect(annotation(ingress, 'alb.ingress.kubernetes.io/certificate-arn')).toBe(accountValue('ACM_CERTIFICATE_ARN'));
     expect(annotation(ingress, 'alb.ingress.kubernetes.io/ssl-redirect')).toBe('443');
-    const routes = (ingress.spec?.rules ?? []).flatMap((rule) => rule.http?.paths.map((p) => [p.path, p.pathType, p.backend.service?.name, p.backend.service?.port?.number]) ?? []);
     const s = names.services;
-    expect(routes).toEqual([
+    const c = names.frontends.console;
+    expect(routesOf(ingress)).toEqual([
       ['/auth', 'Prefix', s.auth.workload, s.auth.port],
       ['/flags', 'Prefix', s.flags.workload, s.flags.port],
       ['/targeting', 'Prefix', s.targeting.workload, s.targeting.port],
       ['/evaluate', 'Prefix', s.evaluation.workload, s.evaluation.port],
       ['/ofrep', 'Prefix', s.evaluation.workload, s.evaluation.port],
       ['/analytics', 'Prefix', s.analytics.workload, s.analytics.port],
+      ['/console', 'Prefix', c.workload, c.port],
+      ['/', 'Exact', c.workload, c.port],
     ]);
+  });
+
+  it('sends the console\'s pages and / to the console, every API prefix the console proxies straight to its service, and nothing else anywhere', () => {
+    const routes = routesOf(one<IIngress>(rendered('gitops/manifests/ingress'), 'Ingress', 'togglemaster'));
+    for (const path of ['/', '/console', '/console/', '/console/flags/new-checkout/targeting', '/console/assets/index-abc123.js']) expect(albBackend(routes, path), path).toBe(consoleWorkload);
+    for (const { prefix, upstream } of proxiedPrefixes) {
+      for (const path of [prefix, `${prefix}/`, `${prefix}/v1/anything`]) expect(albBackend(routes, path), path).toBe(names.services[upstream].workload);
+    }
+    for (const path of ['/metrics', '/healthz', '/readyz', '/docs/auth', '/flagsx', '/consolex', '/anything']) expect(albBackend(routes, path), path).toBeUndefined();
+    // The check itself: a catch-all Prefix "/" would also take /metrics to the console.
+    expect(albBackend([...routes, ['/', 'Prefix', consoleWorkload, 8080]], '/metrics')).toBe(consoleWorkload);
+    expect(albBackend([['/', 'Prefix', consoleWorkload, 8080], ['/flags', 'Prefix', 'flag-service', 8002]], '/flags/x')).toBe('flag-service');
   });
 });
 
@@ -797,11 +872,65 @@ describe('scripts', () => {
   });
 });
 
+interface DockerStage {
+  name: string;
+  /** Its instructions, continuation lines joined, comments left out. */
+  instructions: string[];
+}
+
+/** The stages of a Dockerfile, in order (the last one is the image). */
+function dockerStages(dockerfile: string): DockerStage[] {
+  const instructions = dockerfile
+    .replace(/\\\n/g, ' ')
+    .split('\n')
+    .filter((line) => line.trim() !== '' && !line.trimStart().startsWith('#'));
+  const stages: DockerStage[] = [];
+  for (const line of instructions) {
+    const from = /^FROM\s+\S+(?:\s+AS\s+(\S+))?/i.exec(line);
+    if (from) stages.push({ name: from[1] ?? String(stages.length), instructions: [] });
+    else stages.at(-1)?.instructions.push(line);
+  }
+  return stages;
+}
+
+/**
+ * What would make the service images carry or build the console, or the console image miss it: the web console is
+ * built (with dev dependencies) only when ROLE=console, in a stage of its own that makes an empty web/dist for any
+ * other role; the image takes only web/dist from that stage and its node_modules only from the --omit=dev install.
+ */
+function consoleBuildProblems(dockerfile: string): string[] {
+  const problems: string[] = [];
+  const stages = dockerStages(dockerfile);
+  const image = stages.at(-1);
+  const byName = new Map(stages.map((stage) => [stage.name, stage]));
+  const runs = (stage: DockerStage | undefined) => (stage?.instructions ?? []).filter((line) => /^RUN\s/.test(line));
+  const onlyForConsole = /if \[ "\$\{ROLE\}" = "console" \]; then [^;]*(?:;[^;]*)*?; fi/g;
+  const web = stages.find((stage) => runs(stage).some((line) => line.includes('npm run build:web')));
+  if (!web || web === image) return ['no stage of its own runs `npm run build:web`'];
+  for (const line of runs(web)) {
+    if (/\bnpm\b/.test(line.replace(onlyForConsole, ''))) problems.push(`stage ${web.name}: npm runs for every role, not only ROLE=console: ${line}`);
+  }
+  if (!runs(web).some((line) => /mkdir -p web\/dist/.test(line.replace(onlyForConsole, '')))) problems.push(`stage ${web.name}: makes no web/dist for the other roles`);
+  if (!runs(web).some((line) => /npm ci(?! [^;&]*--omit=dev)/.test(line))) problems.push(`stage ${web.name}: builds without the dev dependencies (npm ci)`);
+  for (const line of runs(image)) if (/\bnpm\b/.test(line)) problems.push(`the image runs npm itself: ${line}`);
+  for (const line of image?.instructions.filter((l) => /^COPY\s+--from=/.test(l)) ?? []) {
+    const [, from = '', source = ''] = /^COPY\s+--from=(\S+)\s+(\S+)/.exec(line) ?? [];
+    const stage = byName.get(from);
+    if (source === '/app/node_modules') {
+      if (!runs(stage).some((run) => /npm ci --omit=dev/.test(run))) problems.push(`the image takes node_modules from stage ${from}, which does not install with --omit=dev`);
+    } else if (stage === web) {
+      if (source !== '/app/web/dist') problems.push(`the image takes ${source} from the console build stage (only /app/web/dist may leave it)`);
+    }
+  }
+  if (!image?.instructions.some((line) => new RegExp(`^COPY\\s+--from=${web.name}\\s+/app/web/dist\\s`).test(line))) problems.push('the image does not take web/dist from the console build stage');
+  return problems;
+}
+
 describe('image', () => {
   const dockerfile = readFileSync(join(repoRoot, 'Dockerfile'), 'utf8');
   const instructions = dockerfile.split('\n').filter((line) => line.trim() !== '' && !line.trimStart().startsWith('#'));
 
-  it('builds from Node 24 pinned by digest, production dependencies only, no build step', () => {
+  it('builds from Node 24 pinned by digest, with production dependencies only in the image', () => {
     const froms = instructions.filter((line) => /^FROM\s/i.test(line));
     expect(froms.length).toBeGreaterThanOrEqual(2);
     const args = new Map<string, string>();
@@ -826,8 +955,30 @@ describe('image', () => {
     for (const folder of ['handlers/', 'shared/', 'package.json']) expect(dockerfile, folder).toMatch(new RegExp(`COPY[^\\n]*${folder.replace('.', '\\.')}`));
   });
 
-  it('.dockerignore keeps tests, local state and secrets out of the build context', () => {
+  it('builds the web console into the console image only: other roles neither build nor carry it', () => {
+    expect(consoleBuildProblems(dockerfile)).toEqual([]);
+    const broken = (from: string | RegExp, to: string) => {
+      const text = dockerfile.replace(from, to);
+      expect(text, `the mutation ${String(from)} must change the Dockerfile`).not.toBe(dockerfile);
+      return consoleBuildProblems(text).join('\n');
+    };
+    expect(broken(/if \[ "\$\{ROLE\}" = "console" \]; then (npm run build:web[^;]*); fi/, '$1')).toMatch(/npm runs for every role/);
+    expect(broken(/if \[ "\$\{ROLE\}" = "console" \]; then (npm ci[^;]*); fi/, '$1')).toMatch(/npm runs for every role/);
+    expect(broken('mkdir -p web/dist && ', '')).toMatch(/makes no web\/dist/);
+    expect(broken('COPY --from=web /app/web/dist ./web/dist/', 'COPY --from=web /app/node_modules ./node_modules')).toMatch(/does not install with --omit=dev|does not take web\/dist/);
+    expect(broken('COPY --from=web /app/web/dist ./web/dist/', 'COPY --from=web /app ./')).toMatch(/only \/app\/web\/dist may leave it/);
+  });
+
+  it('the console image serves web/dist where the console server looks for it', () => {
+    expect(relative(repoRoot, defaultDistDir)).toBe('web/dist');
+    expect(dockerfile).toMatch(/^WORKDIR \/app$/m);
+    expect(dockerfile).toMatch(/^COPY --from=\S+ \/app\/web\/dist \.\/web\/dist\/$/m);
+  });
+
+  it('.dockerignore keeps tests, local state, secrets and a local web/dist out of the build context', () => {
     const ignore = readFileSync(join(repoRoot, '.dockerignore'), 'utf8');
-    for (const pattern of ['**/*.test.ts', '.git', 'node_modules', '.env']) expect(ignore, pattern).toContain(pattern);
+    for (const pattern of ['**/*.test.ts', '.git', 'node_modules', '.env', 'web/dist/']) expect(ignore, pattern).toContain(pattern);
+    // The console stage's sources, and the root tsconfig.json that web/'s projects extend, are in the context.
+    for (const pattern of ['!web/', '!tsconfig.json']) expect(ignore.split('\n'), pattern).toContain(pattern);
   });
 });

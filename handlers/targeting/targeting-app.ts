@@ -7,15 +7,13 @@ import { sdkKeyVerifierFor, type SdkKeyVerifier } from '../../shared/http/sdk-ke
 import { createHttpServer, type ReadinessCheck } from '../../shared/http/server.ts';
 import type { Logger } from '../../shared/logging/logger.ts';
 import { listen, type ServiceContext, type StartedService } from '../../shared/runtime/service.ts';
-import { targetingMigrations } from './migrations/index.ts';
+import { targetingMigrations, targetingSchema } from './migrations/index.ts';
 import { startTargetingPublisher } from './config-publisher.ts';
 import { targetingRoutes } from './targeting-routes.ts';
 import { createTargetingService } from './targeting-service.ts';
 import type { TargetingStore } from './targeting-store.ts';
 import { createMemoryTargetingStore } from './targeting-store.memory.ts';
 import { createPostgresTargetingStore, type TargetingDatabase } from './targeting-store.postgres.ts';
-
-export const targetingSchema = 'targeting';
 
 /** One factory for both stores: PostgreSQL when given a database, memory otherwise (unit tests). */
 export function createTargetingStore(db?: Kysely<TargetingDatabase>): TargetingStore {

@@ -1,6 +1,9 @@
 import type { Migration } from 'kysely/migration';
 import * as usersAndApiKeys from './0001-users-and-api-keys.ts';
 
+/** The service's PostgreSQL schema. */
+export const authSchema = 'auth';
+
 /** Forward-only; a new migration is a new file added at the end, never an edit of one that shipped. */
 export const authMigrations: Record<string, Migration> = {
   '0001-users-and-api-keys': usersAndApiKeys,

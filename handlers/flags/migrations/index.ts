@@ -1,6 +1,9 @@
 import type { Migration } from 'kysely/migration';
 import * as flagsAuditOutbox from './0001-flags-audit-outbox.ts';
 
+/** The service's PostgreSQL schema. */
+export const flagsSchema = 'flags';
+
 /** Forward-only; a new migration is a new file added at the end, never an edit of one that shipped. */
 export const flagsMigrations: Record<string, Migration> = {
   '0001-flags-audit-outbox': flagsAuditOutbox,

@@ -458,7 +458,8 @@ describe('configuration of the services', () => {
     expect(() => requireFor(config, [w.service])).not.toThrow();
     expect(config.REDIS_URL).toMatch(/^rediss:\/\//);
     expect(config.REDIS_PASSWORD).toBeDefined();
-    expect(config.TRUST_PROXY).toBe(true);
+    // Only the ALB's subnets are believed: a client cannot pick its address (the login throttle counts by it).
+    expect(config.TRUST_PROXY).toBe(`${accountValue('PUBLIC_SUBNET_CIDR_A')},${accountValue('PUBLIC_SUBNET_CIDR_B')}`);
   });
 
   it('the console starts in production with no database, no Redis and no secret, in front of the in-cluster services', () => {
@@ -469,7 +470,7 @@ describe('configuration of the services', () => {
     expect([...env.keys()].filter((key) => pgVariables.includes(key) || /^(DATABASE_|REDIS_)/.test(key))).toEqual([]);
     const config = loadConfig(processEnvironment(dir, container));
     expect(config.NODE_ENV).toBe('production');
-    expect(config.TRUST_PROXY).toBe(true);
+    expect(config.TRUST_PROXY).toBe(`${accountValue('PUBLIC_SUBNET_CIDR_A')},${accountValue('PUBLIC_SUBNET_CIDR_B')}`);
     for (const w of serviceWorkloads) expect(config[serviceUrlVariables[w.service]], w.workload).toBe(`http://${w.workload}.${namespace}.svc.cluster.local:${w.port}`);
   });
 

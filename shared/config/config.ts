@@ -17,7 +17,12 @@ export const ConfigSchema = Type.Object({
   HOST: Type.String({ default: '0.0.0.0', minLength: 1 }),
   /** Overrides the role's port from platform-names.json (only meaningful when one process runs one role). */
   PORT: Type.Optional(Port),
-  TRUST_PROXY: Type.Boolean({ default: false, description: 'Behind a load balancer: take the client address from X-Forwarded-For.' }),
+  /**
+   * Whose X-Forwarded-For to believe: `false`; the load balancer's addresses or CIDRs (comma-separated; the client
+   * is then the last address they did not add, which a client cannot forge); or `true`, every hop — only where
+   * nothing but a proxy that overwrites the header can reach the service.
+   */
+  TRUST_PROXY: Type.Union([Type.Boolean(), Type.String({ pattern: '^[0-9A-Za-z:./]+(\\s*,\\s*[0-9A-Za-z:./]+)*$' })], { default: false }),
   BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, maximum: 10_485_760, default: 262_144 }),
   SHUTDOWN_TIMEOUT_MS: Type.Integer({ minimum: 0, maximum: 120_000, default: 20_000 }),
 
@@ -116,8 +121,9 @@ function preprocess(env: NodeJS.ProcessEnv): Record<string, unknown> {
     const value = env[key];
     if (value === undefined || value === '') continue;
     const schema: TSchema = ConfigSchema.properties[key];
+    const asBoolean = ({ true: true, '1': true, false: false, '0': false } as Record<string, boolean>)[value.toLowerCase()];
     if (Type.IsArray(schema)) raw[key] = value.split(',').map((s) => s.trim()).filter(Boolean);
-    else if (Type.IsBoolean(schema)) raw[key] = ({ true: true, '1': true, false: false, '0': false } as Record<string, boolean>)[value.toLowerCase()] ?? value;
+    else if (Type.IsBoolean(schema) || key === 'TRUST_PROXY') raw[key] = asBoolean ?? value;
     else raw[key] = value;
   }
   for (const [role, variable] of Object.entries(serviceUrlVariables) as [Role, string][]) raw[variable] ??= `http://127.0.0.1:${platformNames.services[role].port}`;

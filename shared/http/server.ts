@@ -26,7 +26,8 @@ export interface HttpServerOptions {
   version?: string;
   logger: Logger;
   bodyLimit: number;
-  trustProxy: boolean;
+  /** TRUST_PROXY: false, the proxies' addresses or CIDRs (comma-separated), or true. */
+  trustProxy: boolean | string;
   readiness?: ReadinessCheck[];
   /** The registry /metrics serves; made here unless the service registered metrics of its own in one first. */
   metrics?: Registry;

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { EvaluationResult } from '../../shared/contracts/evaluation-model.ts';
 import { AppError } from '../../shared/http/problem.ts';
@@ -41,7 +41,7 @@ export function ofrepJson(result: EvaluationResult): OfrepJson {
   if (known) return known;
   const answer = toOfrep(result);
   const json = JSON.stringify(answer.body);
-  const made = { status: answer.status, json, digest: createHash('sha256').update(json).digest('base64url').slice(0, 16) };
+  const made = { status: answer.status, json, digest: hash('sha256', json, 'base64url').slice(0, 16) };
   if (Object.isFrozen(result)) jsonOfShared.set(result, made);
   return made;
 }

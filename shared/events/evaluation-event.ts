@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
 import { Type, type Static } from 'typebox';
@@ -89,7 +89,8 @@ const checkPrevious = Compile(PreviousMessageSchema);
  */
 export function hashTargetingKey(key: string | undefined, salt: string): string | null {
   if (key === undefined || key === '') return null;
-  return createHash('sha256').update(salt).update('\u0000').update(key).digest('base64url').slice(0, 22);
+  // The one-shot hash(): a hash object per call costs ~2.5× as much, once per evaluation request.
+  return hash('sha256', `${salt}\u0000${key}`, 'base64url').slice(0, 22);
 }
 
 /** Numbers values in order of first use. */

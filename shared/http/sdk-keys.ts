@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { AppError } from './problem.ts';
 import type { Config } from '../config/config.ts';
 
@@ -45,7 +45,7 @@ export function createSdkKeyVerifier(options: { authUrl: string; ttlMs?: number;
 
   function lookUp(key: string): Verified | Promise<Verified> {
     // Remember keys by their hash: the map never holds a usable secret.
-    const id = createHash('sha256').update(key).digest('base64url');
+    const id = hash('sha256', key, 'base64url');
     const cached = cache.get(id);
     const at = now();
     if (cached && cached.expiresAt > at) {

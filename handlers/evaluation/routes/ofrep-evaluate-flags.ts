@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { Type } from 'typebox';
 import type { FastifyReply } from 'fastify';
 import { evaluateAll } from '../../../shared/engine/index.ts';
@@ -34,9 +34,9 @@ export function ofrepEvaluateFlags(app: App, { replica, sdkKey, events }: Evalua
       const answers = results.map(ofrepJson);
       // The answer is a function of configuration and context only, so a hash of its parts' hashes is an ETag
       // that covers both and is the same on every instance.
-      const hash = createHash('sha256');
-      for (const answer of answers) hash.update(answer.digest);
-      const etag = `"${hash.digest('base64url').slice(0, 27)}"`;
+      let digests = '';
+      for (const answer of answers) digests += answer.digest;
+      const etag = `"${hash('sha256', digests, 'base64url').slice(0, 27)}"`;
       const noneMatch = request.headers['if-none-match'];
       if (noneMatch && noneMatch.split(',').some((tag) => tag.trim() === etag || tag.trim() === '*')) return reply.code(304).header('etag', etag).send();
       let payload = '{"flags":[';

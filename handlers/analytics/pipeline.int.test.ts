@@ -84,7 +84,7 @@ describe('evaluation events pipeline on the SQS and DynamoDB stand-ins', () => {
     batchId: randomBytes(8).toString('hex'),
     records: Array.from({ length: n }, (_, i) => {
       const variant = i % 3 === 0 ? 'on' : 'off';
-      return { environment: 'production', keyHash: `key-${i}`, at: Date.now(), results: [{ flagKey, variant, value: variant === 'on', reason: 'SPLIT' }] };
+      return { environment: 'production', targetingKey: `key-${i}`, at: Date.now(), results: [{ flagKey, variant, value: variant === 'on', reason: 'SPLIT' }] };
     }),
     counts: [],
     events: n,
@@ -103,7 +103,7 @@ describe('evaluation events pipeline on the SQS and DynamoDB stand-ins', () => {
 
   it('counts a batch delivered twice only once', async () => {
     const producer = createSqsProducer(createSqsClient(config), aws.queueUrl);
-    const body = await encodeBatch(batchOf('twice', 90));
+    const body = await encodeBatch(batchOf('twice', 90), 's');
     await producer.send([body, body], {});
     await waitFor(() => counted('twice'), (c) => sum(c) >= 90);
     // Give the second copy every chance to be processed, then check nothing changed.
@@ -126,7 +126,7 @@ describe('evaluation events pipeline on the SQS and DynamoDB stand-ins', () => {
       },
     });
     const producer = createSqsProducer(createSqsClient(config), aws.queueUrl);
-    await producer.send([await encodeBatch(batchOf('crash', 400))], {});
+    await producer.send([await encodeBatch(batchOf('crash', 400), 's')], {});
     await waitFor(async () => died, (d) => d);
     await stopWorker(dying);
     expect(sum(await counted('crash'))).toBe(200);
@@ -139,7 +139,7 @@ describe('evaluation events pipeline on the SQS and DynamoDB stand-ins', () => {
 
   it('moves a poison message to the dead-letter queue and counts the rest', async () => {
     const producer = createSqsProducer(createSqsClient(config), aws.queueUrl);
-    await producer.send(['this is not an event batch', await encodeBatch(batchOf('after-poison', 50))], {});
+    await producer.send(['this is not an event batch', await encodeBatch(batchOf('after-poison', 50), 's')], {});
     await waitFor(() => counted('after-poison'), (c) => sum(c) >= 50);
     const sqs = createSqsClient(config);
     const dead = await waitFor(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import type { EvaluationResult } from '../contracts/evaluation-model.ts';
 import { decodeBatch, encodeBatch, hashTargetingKey, messageSchemaName, PoisonMessageError, type OutgoingBatch } from './evaluation-event.ts';
 
@@ -9,9 +9,9 @@ const other: EvaluationResult = Object.freeze({ flagKey: 'other', variant: 'b', 
 const batch: OutgoingBatch = {
   batchId: 'batch0001',
   records: [
-    { environment: 'production', keyHash: 'abc', at, results: [on, other] },
-    { environment: 'staging', keyHash: null, at: at + 5, results: [{ flagKey: 'gone', reason: 'ERROR', errorCode: 'FLAG_NOT_FOUND' }] },
-    { environment: 'production', keyHash: 'abc', at: at + 9, results: [on] },
+    { environment: 'production', targetingKey: 'alice', at, results: [on, other] },
+    { environment: 'staging', targetingKey: undefined, at: at + 5, results: [{ flagKey: 'gone', reason: 'ERROR', errorCode: 'FLAG_NOT_FOUND' }] },
+    { environment: 'production', targetingKey: 'alice', at: at + 9, results: [on] },
   ],
   counts: [['flag', 'production', null, 'ERROR', null, 1_699_999_980_000, 3]],
   events: 4,
@@ -19,14 +19,17 @@ const batch: OutgoingBatch = {
 const gz = (value: unknown) => gzipSync(JSON.stringify(value)).toString('base64');
 
 describe('evaluation event messages', () => {
-  it('round-trips a batch: every raw event spelled out, in order, and the counts', async () => {
-    expect(await decodeBatch(await encodeBatch(batch))).toEqual({
+  it('round-trips a batch: every raw event spelled out, in order, with the key hashed, and the counts', async () => {
+    const alice = hashTargetingKey('alice', 'salt');
+    const body = await encodeBatch(batch, 'salt');
+    expect(gunzipSync(Buffer.from(body, 'base64')).toString()).not.toContain('alice');
+    expect(await decodeBatch(body)).toEqual({
       batchId: 'batch0001',
       events: [
-        ['flag', 'production', 'on', 'TARGETING_MATCH', 'rule-1', 'abc', at],
-        ['other', 'production', 'b', 'SPLIT', null, 'abc', at],
+        ['flag', 'production', 'on', 'TARGETING_MATCH', 'rule-1', alice, at],
+        ['other', 'production', 'b', 'SPLIT', null, alice, at],
         ['gone', 'staging', null, 'ERROR', null, null, at + 5],
-        ['flag', 'production', 'on', 'TARGETING_MATCH', 'rule-1', 'abc', at + 9],
+        ['flag', 'production', 'on', 'TARGETING_MATCH', 'rule-1', alice, at + 9],
       ],
       counts: batch.counts,
     });
@@ -34,8 +37,8 @@ describe('evaluation event messages', () => {
 
   it('writes a bulk request as one entry of answer indexes, and each distinct answer once', async () => {
     const answers = Array.from({ length: 50 }, (_, i): EvaluationResult => Object.freeze({ flagKey: `flag-${i}`, variant: 'treatment', value: 'treatment', reason: 'SPLIT', ruleId: '6a1f2f43-6d0e-4e0b-9a3c-7d3e2b1c0a99' }));
-    const records = Array.from({ length: 200 }, (_, i) => ({ environment: 'production', keyHash: hashTargetingKey(`user-${i}`, 's'), at: at + i, results: answers }));
-    const body = await encodeBatch({ batchId: 'bulk00001', records, counts: [], events: 10_000 });
+    const records = Array.from({ length: 200 }, (_, i) => ({ environment: 'production', targetingKey: `user-${i}`, at: at + i, results: answers }));
+    const body = await encodeBatch({ batchId: 'bulk00001', records, counts: [], events: 10_000 }, 's');
     const decoded = await decodeBatch(body);
     expect(decoded.events).toHaveLength(10_000);
     expect(decoded.events[50]).toEqual(['flag-0', 'production', 'treatment', 'SPLIT', '6a1f2f43-6d0e-4e0b-9a3c-7d3e2b1c0a99', hashTargetingKey('user-1', 's'), at + 1]);

@@ -17,7 +17,8 @@ export type CountedEvaluations = [flagKey: string, environment: string, variant:
 /** The evaluations of one request (one flag, or every flag of a bulk request) for one context at one time. */
 export interface EvaluationRecord {
   environment: string;
-  keyHash: string | null;
+  /** Held in this process only: the message carries its keyed hash (hashTargetingKey), made when it is encoded. */
+  targetingKey: string | undefined;
   at: number;
   results: readonly EvaluationResult[];
 }
@@ -89,7 +90,7 @@ const checkPrevious = Compile(PreviousMessageSchema);
  */
 export function hashTargetingKey(key: string | undefined, salt: string): string | null {
   if (key === undefined || key === '') return null;
-  // The one-shot hash(): a hash object per call costs ~2.5× as much, once per evaluation request.
+  // The one-shot hash(): a hash object per call costs ~2.5× as much.
   return hash('sha256', `${salt}\u0000${key}`, 'base64url').slice(0, 22);
 }
 
@@ -110,7 +111,7 @@ function indexer<K>() {
   };
 }
 
-function toMessage(batch: OutgoingBatch): EventMessage {
+function toMessage(batch: OutgoingBatch, keySalt: string): EventMessage {
   const environments = indexer<string>();
   const keys = indexer<string>();
   const answers: EventMessage['answers'] = [];
@@ -126,16 +127,19 @@ function toMessage(batch: OutgoingBatch): EventMessage {
     return index;
   };
   const evaluations = batch.records.map((record) => {
-    const row = [record.at, environments.indexOf(record.environment), record.keyHash === null ? -1 : keys.indexOf(record.keyHash)];
+    const key = record.targetingKey;
+    const row = [record.at, environments.indexOf(record.environment), key === undefined || key === '' ? -1 : keys.indexOf(key)];
     for (const result of record.results) row.push(answerIndex(result));
     return row;
   });
-  return { schema: messageSchemaName, batchId: batch.batchId, environments: environments.values, answers, keys: keys.values, evaluations, counts: batch.counts };
+  // Each distinct targeting key of the message is hashed once (a user's SDK asks again and again).
+  const keyHashes = keys.values.map((key) => hashTargetingKey(key, keySalt)!);
+  return { schema: messageSchemaName, batchId: batch.batchId, environments: environments.values, answers, keys: keyHashes, evaluations, counts: batch.counts };
 }
 
 /** Body of a queue message: gzip of the JSON, in base64 (SQS bodies are text). */
-export async function encodeBatch(batch: OutgoingBatch): Promise<string> {
-  return (await gzipAsync(JSON.stringify(toMessage(batch)))).toString('base64');
+export async function encodeBatch(batch: OutgoingBatch, keySalt: string): Promise<string> {
+  return (await gzipAsync(JSON.stringify(toMessage(batch, keySalt)))).toString('base64');
 }
 
 export class PoisonMessageError extends Error {

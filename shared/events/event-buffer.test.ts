@@ -4,12 +4,12 @@ import type { EvaluationRecord, OutgoingBatch } from './evaluation-event.ts';
 import { createEventBuffer } from './event-buffer.ts';
 
 const answer = (variant: string, flagKey = 'flag'): EvaluationResult => ({ flagKey, variant, value: variant, reason: 'STATIC' });
-const single = (i: number, variant = 'on'): EvaluationRecord => ({ environment: 'production', keyHash: `k${i}`, at: 1_700_000_000_000 + i * 1000, results: [answer(variant)] });
+const single = (i: number, variant = 'on'): EvaluationRecord => ({ environment: 'production', targetingKey: `k${i}`, at: 1_700_000_000_000 + i * 1000, results: [answer(variant)] });
 const bulk = (i: number, flags: number): EvaluationRecord => ({ ...single(i), results: Array.from({ length: flags }, (_, f) => answer('on', `flag-${f}`)) });
 
 /** Every evaluation a batch stands for: raw events plus compact counts. */
 const represented = (batch: OutgoingBatch | undefined) => (batch?.events ?? 0) + (batch?.counts.reduce((n, c) => n + c[6], 0) ?? 0);
-const keysOf = (batch: OutgoingBatch) => batch.records.map((r) => r.keyHash);
+const keysOf = (batch: OutgoingBatch) => batch.records.map((r) => r.targetingKey);
 
 describe('event buffer', () => {
   it('hands out records oldest first, whole, in batches of at least the asked number of events', () => {
@@ -21,7 +21,7 @@ describe('event buffer', () => {
     expect(buffer.take(20)).toBeUndefined();
     for (let i = 0; i < 3; i++) buffer.record(bulk(i, 50));
     // A bulk request's record is never split: 60 asked, two records (100 events) given.
-    expect(buffer.take(60)).toMatchObject({ events: 100, records: [{ keyHash: 'k0' }, { keyHash: 'k1' }] });
+    expect(buffer.take(60)).toMatchObject({ events: 100, records: [{ targetingKey: 'k0' }, { targetingKey: 'k1' }] });
     expect(buffer.size).toBe(50);
   });
 
@@ -32,7 +32,7 @@ describe('event buffer', () => {
     expect(buffer.stats()).toMatchObject({ buffered: 1000, droppedRaw: 24_000, countedOnly: 24_000 });
     const batch = buffer.take(5000)!;
     // The newest 1000 are kept raw; the oldest are kept as counts per minute and variant.
-    expect(batch.records[0]!.keyHash).toBe('k24000');
+    expect(batch.records[0]!.targetingKey).toBe('k24000');
     expect(represented(batch)).toBe(25_000);
     const variantA = batch.records.filter((r) => r.results[0]!.variant === 'a').length + batch.counts.filter((c) => c[2] === 'a').reduce((n, c) => n + c[6], 0);
     expect(variantA).toBe(Math.ceil(25_000 / 3));
@@ -64,7 +64,7 @@ describe('event buffer', () => {
     let expected = 0;
     for (let round = 0; round < 20; round++) {
       for (let i = 0; i < 3_000; i++) buffer.record(single(next++));
-      for (const record of buffer.take(2_500)!.records) expect(record.keyHash).toBe(`k${expected++}`);
+      for (const record of buffer.take(2_500)!.records) expect(record.targetingKey).toBe(`k${expected++}`);
     }
     expect(buffer.size).toBe(next - expected);
   });

@@ -3,7 +3,7 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import type { EvaluationContext, EvaluationResult } from '../contracts/evaluation-model.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { QueueProducer } from '../queue/queue.ts';
-import { encodeBatch, hashTargetingKey, maxEventsPerMessage, messageSchemaName, type OutgoingBatch } from './evaluation-event.ts';
+import { encodeBatch, maxEventsPerMessage, messageSchemaName, type OutgoingBatch } from './evaluation-event.ts';
 import { createEventBuffer } from './event-buffer.ts';
 
 /** Records every evaluation; cheap and synchronous, so the evaluation never waits on the queue. */
@@ -48,7 +48,7 @@ export function createEventPublisher(options: { producer: QueueProducer; maxBuff
 
   /** The batch's message bodies: one, unless it came out over the limit (then each half, again). */
   async function bodiesOf(batch: OutgoingBatch): Promise<string[]> {
-    const body = await encodeBatch(batch);
+    const body = await encodeBatch(batch, options.keySalt);
     const bytes = Buffer.byteLength(body);
     if (batch.events > 0) eventsPerBatch = Math.max(minEventsPerBatch, Math.min(maxEventsPerBatch, Math.floor((targetBodyBytes * batch.events) / bytes)));
     if (bytes <= maxBodyBytes || batch.records.length < 2) return [body];
@@ -94,7 +94,8 @@ export function createEventPublisher(options: { producer: QueueProducer; maxBuff
   return {
     record(environment: string, results: readonly EvaluationResult[], evaluationContext: EvaluationContext): void {
       // The results are the engine's shared answers in an array made for this request: kept as they are.
-      buffer.record({ environment, keyHash: hashTargetingKey(evaluationContext.targetingKey, options.keySalt), at: Date.now(), results });
+      const key = evaluationContext.targetingKey;
+      buffer.record({ environment, targetingKey: typeof key === 'string' ? key : undefined, at: Date.now(), results });
       if (!traceCarrier && trace.getActiveSpan()) {
         traceCarrier = {};
         propagation.inject(context.active(), traceCarrier);

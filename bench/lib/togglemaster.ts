@@ -5,6 +5,7 @@
  * EVENTS_TRANSPORT=sqs (events and metrics on).
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -19,6 +20,13 @@ export const redisUrl = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
  */
 export const productDir = path.resolve(process.env.BENCH_PRODUCT_DIR ?? repoRoot);
 const mainScript = path.join(productDir, 'handlers', 'main.ts');
+
+/**
+ * The Node.js options the production image sets (its Dockerfile's `ENV NODE_OPTIONS=…`), so the benchmark runs
+ * the processes with the same heap settings; BENCH_NODE_OPTIONS overrides them to try others.
+ */
+export const productNodeOptions =
+  process.env.BENCH_NODE_OPTIONS ?? /^\s*NODE_OPTIONS="([^"]*)"/m.exec(readFileSync(path.join(productDir, 'Dockerfile'), 'utf8'))?.[1] ?? '';
 
 export type ServiceRole = 'auth' | 'flags' | 'targeting' | 'evaluation' | 'analytics' | 'analytics-worker';
 
@@ -102,6 +110,7 @@ export async function startTogglemaster(options: { name: string; evaluations: nu
   const ports = { auth: await freePort(), flags: await freePort(), targeting: await freePort() };
   const env: Record<string, string> = {
     ...baseEnvironment(),
+    NODE_OPTIONS: productNodeOptions,
     NODE_ENV: 'production',
     LOG_LEVEL: 'warn',
     HOST: '127.0.0.1',

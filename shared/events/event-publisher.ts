@@ -20,9 +20,12 @@ const maxBodyBytes = 240 * 1024;
 const targetBodyBytes = 0.8 * maxBodyBytes;
 // How many raw events go in a message follows the compressed bytes per event of the last one: ~27 for single
 // evaluations of random users, under 1 for bulk requests. Bounded so one JSON.stringify never holds the event
-// loop long (20,000 single events at once showed in the p99; docs/benchmarks.md).
+// loop long (20,000 single events at once showed in the p99; docs/benchmarks.md), and so a message is a bounded
+// amount of work for a worker (KEDA scales the workers on messages waiting; docs/operations.md).
 const minEventsPerBatch = 2_000;
-const maxEventsPerBatch = Math.min(50_000, maxEventsPerMessage);
+const maxEventsPerBatch = Math.min(10_000, maxEventsPerMessage);
+/** SendMessageBatch takes up to 10 messages (and 256 KiB): the producer splits what is over either. */
+const messagesPerRequest = 10;
 
 /**
  * Buffers evaluation events (bounded; see event-buffer.ts) and sends them every `intervalMs`, or sooner when a
@@ -62,16 +65,21 @@ export function createEventPublisher(options: { producer: QueueProducer; maxBuff
   }
 
   async function sendOnce(): Promise<boolean> {
-    const batch = buffer.take(eventsPerBatch);
-    if (!batch) return false;
+    const first = buffer.take(eventsPerBatch);
+    if (!first) return false;
+    // While full messages are waiting, up to one request's worth of them (10) go together, encoded in parallel.
+    const batches = [first];
+    while (batches.length < messagesPerRequest && buffer.size >= eventsPerBatch) batches.push(buffer.take(eventsPerBatch)!);
     const carrier = traceCarrier ?? {};
     traceCarrier = undefined;
     try {
-      await producer.send(await bodiesOf(batch), { 'content-encoding': 'gzip', schema: messageSchemaName, ...carrier });
-      sent.inc(batch.events);
+      const bodies = (await Promise.all(batches.map(bodiesOf))).flat();
+      await producer.send(bodies, { 'content-encoding': 'gzip', schema: messageSchemaName, ...carrier });
+      sent.inc(batches.reduce((n, b) => n + b.events, 0));
       return true;
     } catch (error) {
-      buffer.giveBack(batch);
+      // Newest first, so the oldest ends up at the front again.
+      for (const batch of batches.toReversed()) buffer.giveBack(batch);
       failures.inc();
       logger.warn({ err: error instanceof Error ? error.message : String(error), buffered: buffer.size }, 'evaluation events not sent; keeping them and retrying');
       return false;

@@ -1,7 +1,7 @@
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import type { Credential } from '../../shared/clients/service-client.ts';
 import { AppError } from '../../shared/http/problem.ts';
-import type { SdkKeyVerifier } from '../../shared/http/sdk-keys.ts';
+import type { SdkKeyGrant, SdkKeyVerifier } from '../../shared/http/sdk-keys.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -9,15 +9,22 @@ declare module 'fastify' {
   }
 }
 
-/** The SDK key from `X-API-Key` or `Authorization: Bearer` (both are OFREP's); it decides the environment. */
+/**
+ * The SDK key from `X-API-Key` or `Authorization: Bearer` (both are OFREP's); it decides the environment. A
+ * callback hook: a key this connection already proved is settled without waiting a turn of the event loop.
+ */
 export function requireSdkKey(sdkKeys: SdkKeyVerifier) {
-  return async (request: FastifyRequest): Promise<void> => {
+  return (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void => {
     const header = request.headers['x-api-key'];
-    const bearer = request.headers.authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
-    const key = typeof header === 'string' && header.length > 0 ? header : bearer;
+    const key = typeof header === 'string' && header.length > 0 ? header : request.headers.authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
     if (!key) throw new AppError('UNAUTHENTICATED', 'Send an SDK key as X-API-Key or "Authorization: Bearer <key>"', { headers: { 'www-authenticate': 'Bearer' } });
-    const grant = await sdkKeys.verify(key, request.raw.socket);
-    request.sdk = { environment: grant.environment, credential: { apiKey: key } };
+    const admit = (grant: SdkKeyGrant) => {
+      request.sdk = { environment: grant.environment, credential: { apiKey: key } };
+      done();
+    };
+    const grant = sdkKeys.verify(key, request.raw.socket);
+    if (grant instanceof Promise) grant.then(admit, done);
+    else admit(grant);
   };
 }
 

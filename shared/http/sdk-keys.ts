@@ -10,9 +10,9 @@ export interface SdkKeyGrant {
 export interface SdkKeyVerifier {
   /**
    * The key's grant. `connection` (the request's socket) lets a keep-alive connection that sends the same key
-   * again skip even hashing it, within the same time-to-live.
+   * again skip even hashing it, within the same time-to-live (and get the grant at once, not as a promise).
    */
-  verify(key: string, connection?: object): Promise<SdkKeyGrant>;
+  verify(key: string, connection?: object): SdkKeyGrant | Promise<SdkKeyGrant>;
 }
 
 /**
@@ -75,13 +75,17 @@ export function createSdkKeyVerifier(options: { authUrl: string; ttlMs?: number;
     return pending;
   }
 
+  async function verifyAndRemember(key: string, connection: object | undefined): Promise<SdkKeyGrant> {
+    const verified = await lookUp(key);
+    if (connection) byConnection.set(connection, { key, ...verified });
+    return verified.grant;
+  }
+
   return {
-    async verify(key, connection) {
+    verify(key, connection) {
       const last = connection && byConnection.get(connection);
       if (last && last.key === key && last.expiresAt > now()) return last.grant;
-      const verified = await lookUp(key);
-      if (connection) byConnection.set(connection, { key, ...verified });
-      return verified.grant;
+      return verifyAndRemember(key, connection);
     },
   };
 }

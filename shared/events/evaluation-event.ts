@@ -94,17 +94,18 @@ export function hashTargetingKey(key: string | undefined, salt: string): string 
   return hash('sha256', `${salt}\u0000${key}`, 'base64url').slice(0, 22);
 }
 
-/** Numbers values in order of first use. */
-function indexer<K>() {
-  const indexes = new Map<K, number>();
-  const values: K[] = [];
+/** Numbers values in order of first use; two values with the same `idOf` are one. */
+function indexer<V, Id = V>(idOf: (value: V) => Id = (value) => value as unknown as Id) {
+  const indexes = new Map<Id, number>();
+  const values: V[] = [];
   return {
     values,
-    indexOf(value: K): number {
-      let index = indexes.get(value);
+    indexOf(value: V): number {
+      const id = idOf(value);
+      let index = indexes.get(id);
       if (index === undefined) {
         index = values.push(value) - 1;
-        indexes.set(value, index);
+        indexes.set(id, index);
       }
       return index;
     },
@@ -114,27 +115,27 @@ function indexer<K>() {
 function toMessage(batch: OutgoingBatch, keySalt: string): EventMessage {
   const environments = indexer<string>();
   const keys = indexer<string>();
-  const answers: EventMessage['answers'] = [];
   // The engine's answers are shared objects: one look-up by identity. Others (errors about the call) by content.
-  const answerOf = new Map<EvaluationResult | string, number>();
-  const answerIndex = (result: EvaluationResult): number => {
-    const id = Object.isFrozen(result) ? result : `${result.flagKey}\u0000${result.variant}\u0000${result.reason}\u0000${result.ruleId}`;
-    let index = answerOf.get(id);
-    if (index === undefined) {
-      index = answers.push([result.flagKey, result.variant ?? null, result.reason, result.ruleId ?? null]) - 1;
-      answerOf.set(id, index);
-    }
-    return index;
-  };
+  const answers = indexer((result: EvaluationResult) =>
+    Object.isFrozen(result) ? result : `${result.flagKey}\u0000${result.variant}\u0000${result.reason}\u0000${result.ruleId}`,
+  );
   const evaluations = batch.records.map((record) => {
     const key = record.targetingKey;
     const row = [record.at, environments.indexOf(record.environment), key === undefined || key === '' ? -1 : keys.indexOf(key)];
-    for (const result of record.results) row.push(answerIndex(result));
+    for (const result of record.results) row.push(answers.indexOf(result));
     return row;
   });
   // Each distinct targeting key of the message is hashed once (a user's SDK asks again and again).
   const keyHashes = keys.values.map((key) => hashTargetingKey(key, keySalt)!);
-  return { schema: messageSchemaName, batchId: batch.batchId, environments: environments.values, answers, keys: keyHashes, evaluations, counts: batch.counts };
+  return {
+    schema: messageSchemaName,
+    batchId: batch.batchId,
+    environments: environments.values,
+    answers: answers.values.map((result) => [result.flagKey, result.variant ?? null, result.reason, result.ruleId ?? null]),
+    keys: keyHashes,
+    evaluations,
+    counts: batch.counts,
+  };
 }
 
 /** Body of a queue message: gzip of the JSON, in base64 (SQS bodies are text). */

@@ -121,9 +121,10 @@ function preprocess(env: NodeJS.ProcessEnv): Record<string, unknown> {
     const value = env[key];
     if (value === undefined || value === '') continue;
     const schema: TSchema = ConfigSchema.properties[key];
-    const asBoolean = ({ true: true, '1': true, false: false, '0': false } as Record<string, boolean>)[value.toLowerCase()];
+    // A boolean, or a union that takes one (TRUST_PROXY: a boolean or addresses), reads "true"/"false"/"1"/"0" as one.
+    const takesBoolean = Type.IsBoolean(schema) || (Type.IsUnion(schema) && schema.anyOf.some((member) => Type.IsBoolean(member)));
     if (Type.IsArray(schema)) raw[key] = value.split(',').map((s) => s.trim()).filter(Boolean);
-    else if (Type.IsBoolean(schema) || key === 'TRUST_PROXY') raw[key] = asBoolean ?? value;
+    else if (takesBoolean) raw[key] = ({ true: true, '1': true, false: false, '0': false } as Record<string, boolean>)[value.toLowerCase()] ?? value;
     else raw[key] = value;
   }
   for (const [role, variable] of Object.entries(serviceUrlVariables) as [Role, string][]) raw[variable] ??= `http://127.0.0.1:${platformNames.services[role].port}`;

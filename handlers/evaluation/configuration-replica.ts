@@ -74,13 +74,13 @@ export function createConfigurationReplica(deps: { cache: ConfigCache; flags: Fl
     return { compiled: { flags: new CompiledFlags(), segments }, inputs: new Map() };
   }
 
-  /** Adds flags (and their rules) to a copy being built. */
-  function addFlags(copy: EnvironmentCopy, environment: string, documents: readonly (FlagDocument | undefined)[], rulesOf: (key: string, index: number) => Rule[]): void {
+  /** Adds flags to a copy being built, each with its rules (`ruleLists[i]` belongs to `documents[i]`). */
+  function addFlags(copy: EnvironmentCopy, environment: string, documents: readonly (FlagDocument | undefined)[], ruleLists: readonly Rule[][]): void {
     documents.forEach((document, index) => {
       const input = document && inputOf(document, environment);
       if (!input) return;
       copy.inputs.set(input.key, input);
-      compileInto(copy, input.key, rulesOf(input.key, index));
+      compileInto(copy, input.key, ruleLists[index] ?? []);
     });
   }
 
@@ -96,7 +96,7 @@ export function createConfigurationReplica(deps: { cache: ConfigCache; flags: Fl
     for (let i = 0; i < keys.length; i += loadChunk) {
       const chunk = keys.slice(i, i + loadChunk);
       const [documents, ruleLists] = await Promise.all([cache.getFlags(chunk), cache.getRules(environment, chunk)]);
-      addFlags(copy, environment, documents, (_key, index) => ruleLists[index] ?? []);
+      addFlags(copy, environment, documents, ruleLists);
     }
     return copy;
   }
@@ -105,7 +105,7 @@ export function createConfigurationReplica(deps: { cache: ConfigCache; flags: Fl
     const [documents, rules, segmentList] = await Promise.all([deps.flags.listFlags(credential), deps.targeting.listRules(environment, credential), deps.targeting.listSegments(credential)]);
     const rulesByFlag = Map.groupBy(rules, (rule) => rule.flagKey);
     const copy = emptyCopy(segmentList);
-    addFlags(copy, environment, documents, (key) => rulesByFlag.get(key) ?? []);
+    addFlags(copy, environment, documents, documents.map((document) => rulesByFlag.get(document.key) ?? []));
     return copy;
   }
 

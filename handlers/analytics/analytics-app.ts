@@ -1,7 +1,8 @@
 import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Config } from '../../shared/config/config.ts';
 import { createDynamoClient } from '../../shared/dynamo/client.ts';
-import { jwksTokenVerifier, type TokenVerifier } from '../../shared/http/authenticate.ts';
+import type { TokenVerifier } from '../../shared/http/authenticate.ts';
+import { startServiceAccess } from '../../shared/access/service-access.ts';
 import { createHttpServer, type ReadinessCheck } from '../../shared/http/server.ts';
 import type { Logger } from '../../shared/logging/logger.ts';
 import { listen, type ServiceContext, type StartedService } from '../../shared/runtime/service.ts';
@@ -33,12 +34,17 @@ export async function buildAnalyticsApp(deps: { config: Config; logger: Logger; 
 
 export async function startAnalytics(ctx: ServiceContext): Promise<StartedService> {
   const client = createDynamoClient(ctx.config);
+  const logger = ctx.logger.child({ service: 'analytics' });
+  const access = await startServiceAccess({ config: ctx.config, configCache: ctx.configCache, logger });
   const served = await buildAnalyticsApp({
     config: ctx.config,
-    logger: ctx.logger.child({ service: 'analytics' }),
+    logger,
     store: createAnalyticsStore({ client, table: ctx.config.DYNAMODB_TABLE }),
-    verifier: jwksTokenVerifier(ctx.config),
+    verifier: access.verifier,
     readiness: [tableReadiness(client, ctx.config.DYNAMODB_TABLE)],
   });
-  return listen('analytics', served, ctx, async () => client.destroy());
+  return listen('analytics', served, ctx, async () => {
+    await access.replica.stop();
+    client.destroy();
+  });
 }

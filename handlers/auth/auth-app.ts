@@ -6,6 +6,7 @@ import { createTokenVerifier } from '../../shared/http/authenticate.ts';
 import { createHttpServer, type ReadinessCheck } from '../../shared/http/server.ts';
 import type { Logger } from '../../shared/logging/logger.ts';
 import { listen, type ServiceContext, type StartedService } from '../../shared/runtime/service.ts';
+import { startAccessPublisher } from './access-publisher.ts';
 import { authRoutes } from './auth-routes.ts';
 import { createAuthService } from './auth-service.ts';
 import type { AuthStore } from './auth-store.ts';
@@ -66,10 +67,11 @@ export async function startAuth(ctx: ServiceContext): Promise<StartedService> {
   const db = createDatabase<AuthDatabase>(ctx.pool, authSchema);
   if (ctx.config.MIGRATE_ON_START) await migrateAuth(db);
   const logger = ctx.logger.child({ service: 'auth' });
+  const store = createAuthStore(db);
   const served = await buildAuthApp({
     config: ctx.config,
     logger,
-    store: createAuthStore(db),
+    store,
     cache: ctx.cache,
     readiness: [
       { name: 'postgres', critical: true, check: () => pingDatabase(db as Kysely<unknown>) },
@@ -81,5 +83,6 @@ export async function startAuth(ctx: ServiceContext): Promise<StartedService> {
     const outcome = await served.service.bootstrapAdmin(ADMIN_EMAIL, ADMIN_PASSWORD);
     logger.info({ email: ADMIN_EMAIL }, outcome === 'created' ? 'created the first admin' : 'admin account already exists; left as it is');
   }
-  return listen('auth', served, ctx);
+  const publisher = startAccessPublisher({ pool: ctx.pool, schema: authSchema, store, cache: ctx.configCache, logger, metrics: served.metrics });
+  return listen('auth', served, ctx, () => publisher.stop());
 }

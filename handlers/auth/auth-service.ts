@@ -1,4 +1,5 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { hashSdkKey } from '../../shared/http/sdk-keys.ts';
 import { AppError } from '../../shared/http/problem.ts';
 import type { Principal, UserRole } from '../../shared/http/authenticate.ts';
 import type { ApiKey, AuthStore, Page, User } from './auth-store.ts';
@@ -23,8 +24,6 @@ const normalizeEmail = (email: string) => email.trim().toLowerCase();
 const publicUser = ({ passwordHash: _, ...user }: User): PublicUser => user;
 const publicApiKey = ({ keyHash: _, ...key }: ApiKey): PublicApiKey => key;
 
-/** SDK keys carry 192 random bits, so a fast hash is enough to store them (unlike passwords). */
-export const hashApiKey = (key: string) => createHash('sha256').update(key).digest('hex');
 const apiKeyPrefixLength = 11;
 
 export function createAuthService(deps: AuthServiceDeps) {
@@ -118,8 +117,9 @@ export function createAuthService(deps: AuthServiceDeps) {
         id: randomUUID(),
         name: input.name,
         environment: input.environment,
+        kind: 'server',
         prefix: key.slice(0, apiKeyPrefixLength),
-        keyHash: hashApiKey(key),
+        keyHash: hashSdkKey(key),
         createdBy: createdBy.userId,
         createdAt: now(),
         revokedAt: null,
@@ -138,7 +138,7 @@ export function createAuthService(deps: AuthServiceDeps) {
 
     /** For the evaluation service: which environment a presented SDK key opens, if it is live. */
     async verifyApiKey(key: string): Promise<{ keyId: string; environment: string; name: string }> {
-      const record = await store.findApiKeyByHash(hashApiKey(key));
+      const record = await store.findApiKeyByHash(hashSdkKey(key));
       if (!record || record.revokedAt) throw new AppError('UNAUTHENTICATED', 'The API key is not valid or was revoked');
       return { keyId: record.id, environment: record.environment, name: record.name };
     },

@@ -49,6 +49,10 @@ export function createMemoryAuthStore(): AuthStore {
       const key = [...apiKeys.values()].find((k) => k.keyHash === keyHash);
       return key && copy(key);
     },
+    async findApiKeyById(id) {
+      const key = apiKeys.get(id);
+      return key && copy(key);
+    },
     async revokeApiKey(id, at) {
       const key = apiKeys.get(id);
       if (!key) return false;

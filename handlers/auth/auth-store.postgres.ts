@@ -1,5 +1,7 @@
-import { type Kysely, type Selectable } from 'kysely';
+import { type Kysely, type Selectable, type Transaction } from 'kysely';
+import type { SdkKeyKind } from '../../shared/contracts/access-model.ts';
 import { isUniqueViolation } from '../../shared/db/database.ts';
+import { appendOutbox, type OutboxTable } from '../../shared/db/outbox.ts';
 import type { UserRole } from '../../shared/http/authenticate.ts';
 import type { ApiKey, AuthStore, User } from './auth-store.ts';
 
@@ -18,6 +20,7 @@ interface ApiKeysTable {
   id: string;
   name: string;
   environment: string;
+  kind: SdkKeyKind;
   prefix: string;
   key_hash: string;
   created_by: string;
@@ -28,6 +31,15 @@ interface ApiKeysTable {
 export interface AuthDatabase {
   users: UsersTable;
   api_keys: ApiKeysTable;
+  outbox: OutboxTable;
+}
+
+/** What the access publisher relays: which record to read again and publish. */
+export type AccessChange = { kind: 'user'; id: string } | { kind: 'sdk-key'; id: string };
+export const accessChangedTopic = 'access.changed';
+
+function accessChanged(tx: Transaction<AuthDatabase>, change: AccessChange): Promise<void> {
+  return appendOutbox(tx, { topic: accessChangedTopic, aggregateKey: `${change.kind}:${change.id}`, payload: change });
 }
 
 const toUser = (row: Selectable<UsersTable>): User => ({
@@ -45,6 +57,7 @@ const toApiKey = (row: Selectable<ApiKeysTable>): ApiKey => ({
   id: row.id,
   name: row.name,
   environment: row.environment,
+  kind: row.kind,
   prefix: row.prefix,
   keyHash: row.key_hash,
   createdBy: row.created_by,
@@ -56,19 +69,22 @@ export function createPostgresAuthStore(db: Kysely<AuthDatabase>): AuthStore {
   return {
     async insertUser(user) {
       try {
-        await db
-          .insertInto('users')
-          .values({
-            id: user.id,
-            email: user.email,
-            name: user.name,
-            role: user.role,
-            disabled: user.disabled,
-            password_hash: user.passwordHash,
-            created_at: user.createdAt,
-            updated_at: user.updatedAt,
-          })
-          .execute();
+        await db.transaction().execute(async (tx) => {
+          await tx
+            .insertInto('users')
+            .values({
+              id: user.id,
+              email: user.email,
+              name: user.name,
+              role: user.role,
+              disabled: user.disabled,
+              password_hash: user.passwordHash,
+              created_at: user.createdAt,
+              updated_at: user.updatedAt,
+            })
+            .execute();
+          await accessChanged(tx, { kind: 'user', id: user.id });
+        });
         return true;
       } catch (error) {
         if (isUniqueViolation(error)) return false;
@@ -105,6 +121,7 @@ export function createPostgresAuthStore(db: Kysely<AuthDatabase>): AuthStore {
           .where('id', '=', id)
           .returningAll()
           .executeTakeFirstOrThrow();
+        await accessChanged(tx, { kind: 'user', id });
         return toUser(row);
       });
     },
@@ -113,19 +130,23 @@ export function createPostgresAuthStore(db: Kysely<AuthDatabase>): AuthStore {
       return count;
     },
     async insertApiKey(key) {
-      await db
-        .insertInto('api_keys')
-        .values({
-          id: key.id,
-          name: key.name,
-          environment: key.environment,
-          prefix: key.prefix,
-          key_hash: key.keyHash,
-          created_by: key.createdBy,
-          created_at: key.createdAt,
-          revoked_at: key.revokedAt,
-        })
-        .execute();
+      await db.transaction().execute(async (tx) => {
+        await tx
+          .insertInto('api_keys')
+          .values({
+            id: key.id,
+            name: key.name,
+            environment: key.environment,
+            kind: key.kind,
+            prefix: key.prefix,
+            key_hash: key.keyHash,
+            created_by: key.createdBy,
+            created_at: key.createdAt,
+            revoked_at: key.revokedAt,
+          })
+          .execute();
+        await accessChanged(tx, { kind: 'sdk-key', id: key.id });
+      });
     },
     async listApiKeys({ environment, includeRevoked }) {
       let query = db.selectFrom('api_keys').selectAll().orderBy('created_at', 'desc').orderBy('id');
@@ -137,11 +158,20 @@ export function createPostgresAuthStore(db: Kysely<AuthDatabase>): AuthStore {
       const row = await db.selectFrom('api_keys').selectAll().where('key_hash', '=', keyHash).executeTakeFirst();
       return row && toApiKey(row);
     },
+    async findApiKeyById(id) {
+      const row = await db.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst();
+      return row && toApiKey(row);
+    },
     async revokeApiKey(id, at) {
-      const existing = await db.selectFrom('api_keys').select(['id', 'revoked_at']).where('id', '=', id).executeTakeFirst();
-      if (!existing) return false;
-      if (!existing.revoked_at) await db.updateTable('api_keys').set({ revoked_at: at }).where('id', '=', id).where('revoked_at', 'is', null).execute();
-      return true;
+      return db.transaction().execute(async (tx) => {
+        const existing = await tx.selectFrom('api_keys').select(['id', 'revoked_at']).where('id', '=', id).forUpdate().executeTakeFirst();
+        if (!existing) return false;
+        if (!existing.revoked_at) {
+          await tx.updateTable('api_keys').set({ revoked_at: at }).where('id', '=', id).execute();
+          await accessChanged(tx, { kind: 'sdk-key', id });
+        }
+        return true;
+      });
     },
   };
 }

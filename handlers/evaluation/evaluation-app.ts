@@ -2,7 +2,9 @@ import { createFlagsClient } from '../../shared/clients/flags-client.ts';
 import { createTargetingClient } from '../../shared/clients/targeting-client.ts';
 import type { ConfigCache } from '../../shared/config-cache/config-cache.ts';
 import type { Config } from '../../shared/config/config.ts';
-import { sdkKeyVerifierFor, type SdkKeyVerifier } from '../../shared/http/sdk-keys.ts';
+import type { SdkKeyVerifier } from '../../shared/http/sdk-keys.ts';
+import { startServiceAccess } from '../../shared/access/service-access.ts';
+import type { AccessReplica } from '../../shared/access/access-replica.ts';
 import { createHttpServer } from '../../shared/http/server.ts';
 import type { Logger } from '../../shared/logging/logger.ts';
 import { listen, type ServiceContext, type StartedService } from '../../shared/runtime/service.ts';
@@ -12,7 +14,7 @@ import { Registry } from 'prom-client';
 import { createEventPublisher, noEvents, type EventRecorder } from '../../shared/events/event-publisher.ts';
 import { createEventProducer } from '../../shared/queue/transport.ts';
 
-export async function buildEvaluationApp(deps: { config: Config; logger: Logger; replica: ConfigurationReplica; cache: ConfigCache; sdkKeys: SdkKeyVerifier; events?: EventRecorder; metrics?: Registry }) {
+export async function buildEvaluationApp(deps: { config: Config; logger: Logger; replica: ConfigurationReplica; cache: ConfigCache; sdkKeys: SdkKeyVerifier; access?: Pick<AccessReplica, 'loaded'>; events?: EventRecorder; metrics?: Registry }) {
   return createHttpServer({
     name: 'evaluation',
     title: 'ToggleMaster evaluation (with OFREP)',
@@ -24,6 +26,10 @@ export async function buildEvaluationApp(deps: { config: Config; logger: Logger;
       { name: 'config-cache', critical: false, check: () => deps.cache.ping() },
       { name: 'config-current', critical: false, check: async () => {
         if (deps.replica.behind) throw new Error('behind');
+      } },
+      // Until the SDK keys were read once, no key can be admitted: not ready for traffic.
+      { name: 'sdk-keys', critical: true, check: async () => {
+        if (deps.access && !deps.access.loaded) throw new Error('not loaded');
       } },
     ],
     ...(deps.metrics ? { metrics: deps.metrics } : {}),
@@ -40,14 +46,16 @@ export async function startEvaluation(ctx: ServiceContext): Promise<StartedServi
     logger,
   });
   await replica.start();
+  const access = await startServiceAccess({ config: ctx.config, configCache: ctx.configCache, logger });
   const producer = await createEventProducer(ctx.config);
   const metrics = new Registry();
   const publisher = producer && createEventPublisher({ producer, maxBuffered: ctx.config.EVENTS_BUFFER_MAX, intervalMs: ctx.config.EVENTS_FLUSH_INTERVAL_MS, keySalt: ctx.config.EVENTS_KEY_SALT, logger, metrics });
   publisher?.start();
-  const served = await buildEvaluationApp({ config: ctx.config, logger, replica, cache: ctx.configCache, sdkKeys: sdkKeyVerifierFor(ctx.config), metrics, ...(publisher ? { events: publisher } : {}) });
+  const served = await buildEvaluationApp({ config: ctx.config, logger, replica, cache: ctx.configCache, sdkKeys: access.sdkKeys, access: access.replica, metrics, ...(publisher ? { events: publisher } : {}) });
   return listen('evaluation', served, ctx, async () => {
     // After the last request finished: send what is buffered, then let go of the configuration feed.
     await publisher?.stop();
     await replica.stop();
+    await access.replica.stop();
   });
 }

@@ -22,7 +22,7 @@ export function requireSdkKey(sdkKeys: SdkKeyVerifier) {
       request.sdk = { environment: grant.environment, credential: { apiKey: key } };
       done();
     };
-    const grant = sdkKeys.verify(key, request.raw.socket);
+    const grant = sdkKeys.verify(key, { connection: request.raw.socket, address: request.ip });
     if (grant instanceof Promise) grant.then(admit, done);
     else admit(grant);
   };

@@ -1,4 +1,6 @@
 import type pg from 'pg';
+import type { Registry } from 'prom-client';
+import { AppError } from '../../shared/http/problem.ts';
 import type { ConfigCache } from '../../shared/config-cache/config-cache.ts';
 import { startOutboxRelay } from '../../shared/db/outbox-relay.ts';
 import type { Logger } from '../../shared/logging/logger.ts';
@@ -12,11 +14,15 @@ const flagsRelayLock = 7_301_001;
  * Publishes flag changes to the configuration cache: for each outbox message it writes the flag as it is now
  * (or removes it) and tells every evaluation instance. If the cache lost its entries, it rewrites all of them.
  */
-export function startFlagsPublisher(deps: { pool: pg.Pool; schema: string; service: FlagService; cache: ConfigCache; logger: Logger }) {
+export function startFlagsPublisher(deps: { pool: pg.Pool; schema: string; service: FlagService; cache: ConfigCache; logger: Logger; metrics?: Registry }) {
   const { service, cache } = deps;
 
   async function publishFlag(key: string): Promise<void> {
-    const flag = await service.get(key).catch(() => undefined);
+    // Only "not found" removes the flag; any other failure (a database blip) is thrown, and the row retried.
+    const flag = await service.get(key).catch((error: unknown) => {
+      if (error instanceof AppError && error.code === 'NOT_FOUND') return undefined;
+      throw error;
+    });
     if (flag) await cache.putFlag(toDocument(flag));
     else await cache.removeFlag(key);
     await cache.publish({ kind: 'flag', key });
@@ -47,5 +53,7 @@ export function startFlagsPublisher(deps: { pool: pg.Pool; schema: string; servi
     deliver: (row) => publishFlag(String(row.payload.flagKey)),
     needsReseed: async () => !(await cache.isSeeded('flags')),
     reseed,
+    destinationHealthy: () => cache.ping(),
+    ...(deps.metrics ? { metrics: deps.metrics } : {}),
   });
 }

@@ -1,8 +1,9 @@
 import type { Kysely } from 'kysely';
 import type { Config } from '../../shared/config/config.ts';
 import { createDatabase, migrateToLatest, pingDatabase } from '../../shared/db/database.ts';
-import { jwksTokenVerifier, type TokenVerifier } from '../../shared/http/authenticate.ts';
-import { sdkKeyVerifierFor, type SdkKeyVerifier } from '../../shared/http/sdk-keys.ts';
+import type { TokenVerifier } from '../../shared/http/authenticate.ts';
+import type { SdkKeyVerifier } from '../../shared/http/sdk-keys.ts';
+import { startServiceAccess } from '../../shared/access/service-access.ts';
 import { createHttpServer, type ReadinessCheck } from '../../shared/http/server.ts';
 import type { Logger } from '../../shared/logging/logger.ts';
 import { listen, type ServiceContext, type StartedService } from '../../shared/runtime/service.ts';
@@ -41,18 +42,23 @@ export async function startFlags(ctx: ServiceContext): Promise<StartedService> {
   if (!ctx.pool) throw new Error('flags needs its database');
   const db = createDatabase<FlagsDatabase>(ctx.pool, flagsSchema);
   if (ctx.config.MIGRATE_ON_START) await migrateFlags(db);
+  const logger = ctx.logger.child({ service: 'flags' });
+  const access = await startServiceAccess({ config: ctx.config, configCache: ctx.configCache, logger });
   const served = await buildFlagsApp({
     config: ctx.config,
-    logger: ctx.logger.child({ service: 'flags' }),
+    logger,
     store: createFlagStore(db),
-    verifier: jwksTokenVerifier(ctx.config),
-    sdkKeys: sdkKeyVerifierFor(ctx.config),
+    verifier: access.verifier,
+    sdkKeys: access.sdkKeys,
     readiness: [
       { name: 'postgres', critical: true, check: () => pingDatabase(db as Kysely<unknown>) },
       // Changes are kept in the outbox while the cache is away: degraded, not down.
       { name: 'config-cache', critical: false, check: () => ctx.configCache.ping() },
     ],
   });
-  const publisher = startFlagsPublisher({ pool: ctx.pool, schema: flagsSchema, service: served.service, cache: ctx.configCache, logger: ctx.logger.child({ service: 'flags' }) });
-  return listen('flags', served, ctx, () => publisher.stop());
+  const publisher = startFlagsPublisher({ pool: ctx.pool, schema: flagsSchema, service: served.service, cache: ctx.configCache, logger, metrics: served.metrics });
+  return listen('flags', served, ctx, async () => {
+    await publisher.stop();
+    await access.replica.stop();
+  });
 }

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import type { Registry } from 'prom-client';
 import type { ConfigCache } from '../../shared/config-cache/config-cache.ts';
 import type { Rule } from '../../shared/contracts/targeting-model.ts';
 import { startOutboxRelay } from '../../shared/db/outbox-relay.ts';
@@ -15,7 +16,7 @@ const asSegment = ({ createdAt: _c, updatedAt: _u, version: _v, ...segment }: St
  * Publishes rule and segment changes to the configuration cache: the rules of the changed flag and environment
  * as they are now, or the segment as it is now, then a message to every evaluation instance.
  */
-export function startTargetingPublisher(deps: { pool: pg.Pool; schema: string; store: TargetingStore; cache: ConfigCache; logger: Logger }) {
+export function startTargetingPublisher(deps: { pool: pg.Pool; schema: string; store: TargetingStore; cache: ConfigCache; logger: Logger; metrics?: Registry }) {
   const { store, cache } = deps;
 
   async function deliver(payload: Record<string, unknown>): Promise<void> {
@@ -59,5 +60,7 @@ export function startTargetingPublisher(deps: { pool: pg.Pool; schema: string; s
     deliver: (row) => deliver(row.payload),
     needsReseed: async () => !(await cache.isSeeded('targeting')),
     reseed,
+    destinationHealthy: () => cache.ping(),
+    ...(deps.metrics ? { metrics: deps.metrics } : {}),
   });
 }

@@ -2,8 +2,9 @@ import type { Kysely } from 'kysely';
 import { createFlagsClient, type FlagsClient } from '../../shared/clients/flags-client.ts';
 import type { Config } from '../../shared/config/config.ts';
 import { createDatabase, migrateToLatest, pingDatabase } from '../../shared/db/database.ts';
-import { jwksTokenVerifier, type TokenVerifier } from '../../shared/http/authenticate.ts';
-import { sdkKeyVerifierFor, type SdkKeyVerifier } from '../../shared/http/sdk-keys.ts';
+import type { TokenVerifier } from '../../shared/http/authenticate.ts';
+import type { SdkKeyVerifier } from '../../shared/http/sdk-keys.ts';
+import { startServiceAccess } from '../../shared/access/service-access.ts';
 import { createHttpServer, type ReadinessCheck } from '../../shared/http/server.ts';
 import type { Logger } from '../../shared/logging/logger.ts';
 import { listen, type ServiceContext, type StartedService } from '../../shared/runtime/service.ts';
@@ -42,19 +43,24 @@ export async function startTargeting(ctx: ServiceContext): Promise<StartedServic
   if (!ctx.pool) throw new Error('targeting needs its database');
   const db = createDatabase<TargetingDatabase>(ctx.pool, targetingSchema);
   if (ctx.config.MIGRATE_ON_START) await migrateTargeting(db);
+  const logger = ctx.logger.child({ service: 'targeting' });
+  const access = await startServiceAccess({ config: ctx.config, configCache: ctx.configCache, logger });
   const store = createTargetingStore(db);
   const served = await buildTargetingApp({
     config: ctx.config,
-    logger: ctx.logger.child({ service: 'targeting' }),
+    logger,
     store,
     flags: createFlagsClient(ctx.config.FLAGS_URL),
-    verifier: jwksTokenVerifier(ctx.config),
-    sdkKeys: sdkKeyVerifierFor(ctx.config),
+    verifier: access.verifier,
+    sdkKeys: access.sdkKeys,
     readiness: [
       { name: 'postgres', critical: true, check: () => pingDatabase(db as Kysely<unknown>) },
       { name: 'config-cache', critical: false, check: () => ctx.configCache.ping() },
     ],
   });
-  const publisher = startTargetingPublisher({ pool: ctx.pool, schema: targetingSchema, store, cache: ctx.configCache, logger: ctx.logger.child({ service: 'targeting' }) });
-  return listen('targeting', served, ctx, () => publisher.stop());
+  const publisher = startTargetingPublisher({ pool: ctx.pool, schema: targetingSchema, store, cache: ctx.configCache, logger, metrics: served.metrics });
+  return listen('targeting', served, ctx, async () => {
+    await publisher.stop();
+    await access.replica.stop();
+  });
 }

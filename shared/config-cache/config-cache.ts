@@ -1,3 +1,4 @@
+import type { SdkKeyRecord, UserAccess } from '../contracts/access-model.ts';
 import type { FlagDocument } from '../contracts/flag-model.ts';
 import type { Rule, Segment } from '../contracts/targeting-model.ts';
 
@@ -6,10 +7,12 @@ export type ConfigChange =
   | { kind: 'flag'; key: string }
   | { kind: 'rules'; environment: string; flagKey: string }
   | { kind: 'segment'; key: string }
+  | { kind: 'sdk-key'; id: string }
+  | { kind: 'user'; id: string }
   /** An owner rewrote all of its entries (Redis had lost them): reload everything. */
   | { kind: 'reseeded'; owner: ConfigOwner };
 
-export type ConfigOwner = 'flags' | 'targeting';
+export type ConfigOwner = 'flags' | 'targeting' | 'auth';
 
 /**
  * The shared copy of the configuration that evaluation reads: Redis in production, a map in one process.
@@ -22,6 +25,10 @@ export interface ConfigCache {
   putRules(environment: string, flagKey: string, rules: Rule[]): Promise<void>;
   putSegment(segment: Segment): Promise<void>;
   removeSegment(key: string): Promise<void>;
+  putSdkKey(key: SdkKeyRecord): Promise<void>;
+  removeSdkKey(id: string): Promise<void>;
+  putUserAccess(user: UserAccess): Promise<void>;
+  removeUserAccess(id: string): Promise<void>;
   /** Marks an owner's entries complete; evaluation trusts the cache only while both owners are marked. */
   markSeeded(owner: ConfigOwner): Promise<void>;
   isSeeded(owner: ConfigOwner): Promise<boolean>;
@@ -31,6 +38,8 @@ export interface ConfigCache {
   getRules(environment: string, flagKeys: string[]): Promise<Rule[][]>;
   getSegments(): Promise<Segment[]>;
   getSegment(key: string): Promise<Segment | undefined>;
+  getSdkKeys(ids?: string[]): Promise<SdkKeyRecord[]>;
+  getUsersAccess(ids?: string[]): Promise<UserAccess[]>;
 
   publish(change: ConfigChange): Promise<void>;
   /** `onResync` runs when the subscription came back after a break, when messages may have been missed. */

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import type { SdkKeyRecord, UserAccess } from '../contracts/access-model.ts';
 import type { FlagDocument } from '../contracts/flag-model.ts';
 import type { Rule, Segment } from '../contracts/targeting-model.ts';
 import type { ConfigCache, ConfigChange } from './config-cache.ts';
@@ -8,9 +9,14 @@ export function createMemoryConfigCache(): ConfigCache {
   const flags = new Map<string, FlagDocument>();
   const rules = new Map<string, Rule[]>();
   const segments = new Map<string, Segment>();
+  const sdkKeys = new Map<string, SdkKeyRecord>();
+  const users = new Map<string, UserAccess>();
   const seeded = new Set<string>();
   const bus = new EventEmitter();
   const copy = <T>(value: T): T => structuredClone(value);
+  /** The entries with these ids that exist (all of them without ids), as copies. */
+  const pick = <T>(entries: Map<string, T>, ids: string[] | undefined): T[] =>
+    (ids ? ids.flatMap((id) => entries.get(id) ?? []) : [...entries.values()]).map(copy);
   return {
     async putFlag(flag) {
       flags.set(flag.key, copy(flag));
@@ -26,6 +32,18 @@ export function createMemoryConfigCache(): ConfigCache {
     },
     async removeSegment(key) {
       segments.delete(key);
+    },
+    async putSdkKey(key) {
+      sdkKeys.set(key.id, copy(key));
+    },
+    async removeSdkKey(id) {
+      sdkKeys.delete(id);
+    },
+    async putUserAccess(user) {
+      users.set(user.id, copy(user));
+    },
+    async removeUserAccess(id) {
+      users.delete(id);
     },
     async markSeeded(owner) {
       seeded.add(owner);
@@ -51,6 +69,12 @@ export function createMemoryConfigCache(): ConfigCache {
     async getSegment(key) {
       const segment = segments.get(key);
       return segment && copy(segment);
+    },
+    async getSdkKeys(ids) {
+      return pick(sdkKeys, ids);
+    },
+    async getUsersAccess(ids) {
+      return pick(users, ids);
     },
     async publish(change) {
       // Delivered on a later tick, as Redis would: a publisher never runs subscribers inside its own call.

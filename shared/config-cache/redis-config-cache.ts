@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import type { SdkKeyRecord, UserAccess } from '../contracts/access-model.ts';
 import type { FlagDocument } from '../contracts/flag-model.ts';
 import type { Rule, Segment } from '../contracts/targeting-model.ts';
 import type { ConfigCache, ConfigChange } from './config-cache.ts';
@@ -10,11 +11,20 @@ const parse = <T>(text: string | null): T | undefined => (text === null ? undefi
  *   cfg:flag:<key>            the flag document          cfg:flags      set of flag keys
  *   cfg:rules:<env>:<flag>    the flag's rules in <env>   cfg:segments   set of segment keys
  *   cfg:segment:<key>         the segment                 cfg:seeded:<owner>  written after a full seed
+ *   cfg:sdkkey:<id>           an SDK key's record          cfg:sdkkeys    set of SDK key ids
+ *   cfg:user:<id>             a user's access              cfg:users      set of user ids
  * Changes are published on the channel <prefix>cfg:changes (channels do not take the key prefix by themselves).
  */
 export function createRedisConfigCache(redis: Redis, options: { keyPrefix: string }): ConfigCache {
   const channel = `${options.keyPrefix}cfg:changes`;
-  let subscriber: Redis | undefined;
+  const subscribers = new Set<Redis>();
+
+  /** Every entry of a set-indexed kind (or just those of `ids`) that exists. */
+  async function entries<T>(index: string, prefix: string, ids: string[] | undefined): Promise<T[]> {
+    const wanted = ids ?? (await redis.smembers(index));
+    if (wanted.length === 0) return [];
+    return (await redis.mget(wanted.map((id) => `${prefix}${id}`))).flatMap((text) => parse<T>(text) ?? []);
+  }
 
   return {
     async putFlag(flag) {
@@ -31,6 +41,18 @@ export function createRedisConfigCache(redis: Redis, options: { keyPrefix: strin
     },
     async removeSegment(key) {
       await redis.multi().del(`cfg:segment:${key}`).srem('cfg:segments', key).exec();
+    },
+    async putSdkKey(key) {
+      await redis.multi().set(`cfg:sdkkey:${key.id}`, JSON.stringify(key)).sadd('cfg:sdkkeys', key.id).exec();
+    },
+    async removeSdkKey(id) {
+      await redis.multi().del(`cfg:sdkkey:${id}`).srem('cfg:sdkkeys', id).exec();
+    },
+    async putUserAccess(user) {
+      await redis.multi().set(`cfg:user:${user.id}`, JSON.stringify(user)).sadd('cfg:users', user.id).exec();
+    },
+    async removeUserAccess(id) {
+      await redis.multi().del(`cfg:user:${id}`).srem('cfg:users', id).exec();
     },
     async markSeeded(owner) {
       await redis.set(`cfg:seeded:${owner}`, new Date().toISOString());
@@ -49,11 +71,9 @@ export function createRedisConfigCache(redis: Redis, options: { keyPrefix: strin
       if (flagKeys.length === 0) return [];
       return (await redis.mget(flagKeys.map((k) => `cfg:rules:${environment}:${k}`))).map((text) => parse<Rule[]>(text) ?? []);
     },
-    async getSegments() {
-      const keys = await redis.smembers('cfg:segments');
-      if (keys.length === 0) return [];
-      return (await redis.mget(keys.map((k) => `cfg:segment:${k}`))).flatMap((text) => parse<Segment>(text) ?? []);
-    },
+    getSegments: () => entries<Segment>('cfg:segments', 'cfg:segment:', undefined),
+    getSdkKeys: (ids) => entries<SdkKeyRecord>('cfg:sdkkeys', 'cfg:sdkkey:', ids),
+    getUsersAccess: (ids) => entries<UserAccess>('cfg:users', 'cfg:user:', ids),
     async getSegment(key) {
       return parse<Segment>(await redis.get(`cfg:segment:${key}`));
     },
@@ -63,7 +83,7 @@ export function createRedisConfigCache(redis: Redis, options: { keyPrefix: strin
     async subscribe(onChange, onResync) {
       // A subscribed connection can run no other command: it gets a connection of its own.
       const connection = redis.duplicate({ keyPrefix: '', enableOfflineQueue: true, maxRetriesPerRequest: null });
-      subscriber = connection;
+      subscribers.add(connection);
       let connectedBefore = false;
       connection.on('ready', () => {
         // Every (re)connection subscribes again; after a break, messages may have been missed.
@@ -82,6 +102,7 @@ export function createRedisConfigCache(redis: Redis, options: { keyPrefix: strin
         }
       });
       return async () => {
+        subscribers.delete(connection);
         await connection.quit().catch(() => connection.disconnect());
       };
     },
@@ -89,7 +110,8 @@ export function createRedisConfigCache(redis: Redis, options: { keyPrefix: strin
       await redis.ping();
     },
     async close() {
-      await subscriber?.quit().catch(() => subscriber?.disconnect());
+      await Promise.all([...subscribers].map((connection) => connection.quit().catch(() => connection.disconnect())));
+      subscribers.clear();
     },
   };
 }

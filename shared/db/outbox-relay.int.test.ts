@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql, type Kysely } from 'kysely';
 import { createLogger } from '../logging/logger.ts';
 import { createTestDatabase, type TestDatabase } from '../testing/postgres.ts';
-import { appendOutbox, createOutboxTable, type OutboxTable } from './outbox.ts';
+import { Registry } from 'prom-client';
+import { addOutboxDeliveryColumns, appendOutbox, createOutboxTable, type OutboxTable } from './outbox.ts';
 import { startOutboxRelay, type OutboxRow } from './outbox-relay.ts';
 
 describe('outbox relay', () => {
@@ -11,6 +12,7 @@ describe('outbox relay', () => {
     test = await createTestDatabase<{ outbox: OutboxTable }>('relay');
     await sql`create schema relay`.execute(test.db);
     await createOutboxTable(test.db as unknown as Kysely<unknown>);
+    await addOutboxDeliveryColumns(test.db as unknown as Kysely<unknown>);
   });
   afterAll(() => test.drop());
 
@@ -21,7 +23,7 @@ describe('outbox relay', () => {
     const relay = startOutboxRelay({
       pool: test.pool, schema: 'relay', lockId: 4242, logger: createLogger('silent', 'test'),
       deliver: async (row) => void delivered.push({ row, at: Date.now() }),
-      needsReseed: async () => false, reseed: async () => {},
+      needsReseed: async () => false, reseed: async () => {}, destinationHealthy: async () => {},
       // A poll a minute: only the notification can explain a delivery within the test.
       intervalMs: 60_000,
     });
@@ -44,10 +46,83 @@ describe('outbox relay', () => {
   });
 
   it('stops at once, not at the end of its poll interval', async () => {
-    const relay = startOutboxRelay({ pool: test.pool, schema: 'relay', lockId: 4243, logger: createLogger('silent', 'test'), deliver: async () => {}, needsReseed: async () => false, reseed: async () => {}, intervalMs: 60_000 });
+    const relay = startOutboxRelay({ pool: test.pool, schema: 'relay', lockId: 4243, logger: createLogger('silent', 'test'), deliver: async () => {}, needsReseed: async () => false, reseed: async () => {}, destinationHealthy: async () => {}, intervalMs: 60_000 });
     await relay.drained();
     const started = Date.now();
     await relay.stop();
     expect(Date.now() - started).toBeLessThan(1_000);
   });
+
+  const until = async (condition: () => Promise<boolean> | boolean, limitMs = 5_000) => {
+    const started = Date.now();
+    while (!(await condition())) {
+      if (Date.now() - started > limitMs) throw new Error('condition not met in time');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  };
+
+  it('sets aside a row that keeps failing while the destination answers, and delivers the changes after it', async () => {
+    await relayDrainedOnce();
+    const delivered: string[] = [];
+    const metrics = new Registry();
+    const relay = startOutboxRelay({
+      pool: test.pool, schema: 'relay', lockId: 4244, logger: createLogger('silent', 'test'), metrics,
+      deliver: async (row) => {
+        if (row.aggregateKey === 'poison') throw new RangeError('Maximum call stack size exceeded');
+        delivered.push(row.aggregateKey);
+      },
+      needsReseed: async () => false, reseed: async () => {}, destinationHealthy: async () => {},
+      intervalMs: 20, maxAttempts: 3,
+    });
+    try {
+      await write('poison');
+      await write('after-poison');
+      await until(() => delivered.includes('after-poison'));
+      const [row] = await test.db.selectFrom('outbox').selectAll().where('aggregate_key', '=', 'poison').execute();
+      expect(row).toMatchObject({ attempts: 3, published_at: null });
+      expect(row!.set_aside_at).toBeInstanceOf(Date);
+      expect(row!.last_error).toContain('RangeError: Maximum call stack size exceeded');
+      expect(await metrics.getSingleMetricAsString('outbox_rows_set_aside_total')).toContain('outbox_rows_set_aside_total{schema="relay"} 1');
+    } finally {
+      await relay.stop();
+    }
+  });
+
+  it('never sets aside a row while the destination is down, however long, and delivers it when it returns', async () => {
+    let destinationUp = false;
+    const delivered: string[] = [];
+    const relay = startOutboxRelay({
+      pool: test.pool, schema: 'relay', lockId: 4245, logger: createLogger('silent', 'test'),
+      deliver: async (row) => {
+        if (!destinationUp) throw new Error('connect ECONNREFUSED');
+        delivered.push(row.aggregateKey);
+      },
+      needsReseed: async () => false, reseed: async () => {},
+      destinationHealthy: async () => {
+        if (!destinationUp) throw new Error('connect ECONNREFUSED');
+      },
+      intervalMs: 5, maxAttempts: 2,
+    });
+    try {
+      await write('during-outage');
+      // Many more failed tries than maxAttempts.
+      await new Promise((r) => setTimeout(r, 1_000));
+      const [row] = await test.db.selectFrom('outbox').selectAll().where('aggregate_key', '=', 'during-outage').execute();
+      expect(row).toMatchObject({ attempts: 0, set_aside_at: null, published_at: null });
+      destinationUp = true;
+      const back = Date.now();
+      await until(() => delivered.includes('during-outage'));
+      // The back-off is capped (200 ms), so a returning destination is served well within the second.
+      expect(Date.now() - back).toBeLessThan(500);
+    } finally {
+      await relay.stop();
+    }
+  });
+
+  /** Rows of earlier tests are published; the tests below start from a drained outbox. */
+  async function relayDrainedOnce() {
+    const relay = startOutboxRelay({ pool: test.pool, schema: 'relay', lockId: 4246, logger: createLogger('silent', 'test'), deliver: async () => {}, needsReseed: async () => false, reseed: async () => {}, destinationHealthy: async () => {} });
+    await relay.drained();
+    await relay.stop();
+  }
 });

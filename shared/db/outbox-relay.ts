@@ -1,4 +1,6 @@
 import type pg from 'pg';
+import { sql } from 'kysely';
+import { Counter, type Registry } from 'prom-client';
 import type { Logger } from '../logging/logger.ts';
 import { createDatabase } from './database.ts';
 import { outboxChannel, type OutboxTable } from './outbox.ts';
@@ -22,7 +24,15 @@ export interface RelayOptions {
   /** Whether the destination lost what was published before (then `reseed` rewrites all of it). */
   needsReseed(): Promise<boolean>;
   reseed(): Promise<void>;
+  /** Throws while the destination is unreachable: a failure then is an outage, not the row's fault. */
+  destinationHealthy(): Promise<void>;
+  /** Failed deliveries (while the destination and the database answer) before a row is set aside. */
+  maxAttempts?: number;
+  /** Where the relay's metrics go (the service's /metrics registry). */
+  metrics?: Registry;
   intervalMs?: number;
+  /** The longest wait between retries while the destination is down: bounds propagation after it returns. */
+  maxBackoffMs?: number;
   /** Published rows are kept this long, for inspection, then deleted. */
   retentionMs?: number;
 }
@@ -37,6 +47,11 @@ export function startOutboxRelay(options: RelayOptions): { stop(): Promise<void>
   const db = createDatabase<{ outbox: OutboxTable }>(options.pool, options.schema);
   const interval = options.intervalMs ?? 100;
   const retentionMs = options.retentionMs ?? 7 * 24 * 3600_000;
+  const maxAttempts = options.maxAttempts ?? 5;
+  const maxBackoffMs = options.maxBackoffMs ?? 200;
+  const registers = options.metrics ? [options.metrics] : [];
+  const failures = new Counter({ name: 'outbox_delivery_failures_total', help: 'Outbox rows whose delivery failed while the destination answered', labelNames: ['schema'] as const, registers });
+  const setAside = new Counter({ name: 'outbox_rows_set_aside_total', help: 'Outbox rows that kept failing and were set aside', labelNames: ['schema'] as const, registers });
   let stopping = false;
   let lockClient: pg.PoolClient | undefined;
   let lastCleanup = 0;
@@ -86,9 +101,21 @@ export function startOutboxRelay(options: RelayOptions): { stop(): Promise<void>
       await options.reseed();
       options.logger.info({ schema: options.schema }, 'configuration cache reseeded');
     }
-    const rows = await db.selectFrom('outbox').select(['id', 'topic', 'aggregate_key', 'payload']).where('published_at', 'is', null).orderBy('id').limit(100).execute();
+    const rows = await db
+      .selectFrom('outbox')
+      .select(['id', 'topic', 'aggregate_key', 'payload', 'attempts'])
+      .where('published_at', 'is', null)
+      .where('set_aside_at', 'is', null)
+      .orderBy('id')
+      .limit(100)
+      .execute();
     for (const row of rows) {
-      await options.deliver({ id: row.id, topic: row.topic, aggregateKey: row.aggregate_key, payload: row.payload as unknown as Record<string, unknown> });
+      try {
+        await options.deliver({ id: row.id, topic: row.topic, aggregateKey: row.aggregate_key, payload: row.payload as unknown as Record<string, unknown> });
+      } catch (error) {
+        await countFailure(row, error);
+        continue;
+      }
       await db.updateTable('outbox').set({ published_at: new Date() }).where('id', '=', row.id).execute();
     }
     if (Date.now() - lastCleanup > 3600_000) {
@@ -96,6 +123,32 @@ export function startOutboxRelay(options: RelayOptions): { stop(): Promise<void>
       await db.deleteFrom('outbox').where('published_at', '<', new Date(Date.now() - retentionMs)).execute();
     }
     return rows.length;
+  }
+
+  /**
+   * A delivery failed. While the destination or the database is down that is an outage: rethrown, and the row is
+   * retried after a back-off, however long the outage lasts. Otherwise the row itself is at fault (it cannot be
+   * published): it is retried a few times, then set aside so that the changes after it still propagate.
+   */
+  async function countFailure(row: { id: number; attempts: number }, error: unknown): Promise<void> {
+    try {
+      await options.destinationHealthy();
+      await sql`select 1`.execute(db);
+    } catch {
+      throw error;
+    }
+    failures.inc({ schema: options.schema });
+    const attempts = row.attempts + 1;
+    const giveUp = attempts >= maxAttempts;
+    const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    await db
+      .updateTable('outbox')
+      .set({ attempts, last_error: message.slice(0, 4_000), ...(giveUp ? { set_aside_at: new Date() } : {}) })
+      .where('id', '=', row.id)
+      .execute();
+    if (!giveUp) throw error;
+    setAside.inc({ schema: options.schema });
+    options.logger.error({ err: error, schema: options.schema, outboxId: row.id, attempts }, 'outbox row set aside after repeated failures; later changes go on');
   }
 
   const loop = (async () => {
@@ -111,9 +164,9 @@ export function startOutboxRelay(options: RelayOptions): { stop(): Promise<void>
         }
         if (delivered !== 100 && !notified) await sleep(delivered === -1 ? 2_000 : interval);
       } catch (error) {
-        options.logger.warn({ err: error instanceof Error ? error.message : String(error), retryInMs: backoff }, 'outbox relay failed; retrying');
+        options.logger.warn({ err: error, schema: options.schema, retryInMs: backoff }, 'outbox relay failed; retrying');
         await sleep(backoff);
-        backoff = Math.min(backoff * 2, 1_000);
+        backoff = Math.min(backoff * 2, maxBackoffMs);
       }
     }
   })();

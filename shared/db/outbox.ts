@@ -18,6 +18,11 @@ export interface OutboxTable {
   payload: string;
   created_at: Date;
   published_at: Date | null;
+  /** Failed deliveries while the destination answered (outages do not count). */
+  attempts: Generated<number>;
+  last_error: string | null;
+  /** Set when the row kept failing: the relay goes on without it; an operator looks at it (and may clear this). */
+  set_aside_at: Date | null;
 }
 
 export async function createOutboxTable(db: Kysely<unknown>): Promise<void> {
@@ -31,6 +36,16 @@ export async function createOutboxTable(db: Kysely<unknown>): Promise<void> {
     .addColumn('published_at', 'timestamptz')
     .execute();
   await db.schema.createIndex('outbox_unpublished').on('outbox').column('id').where(sql.ref('published_at'), 'is', null).execute();
+}
+
+/** What lets the relay set aside a row that keeps failing instead of retrying it forever (a later migration). */
+export async function addOutboxDeliveryColumns(db: Kysely<unknown>): Promise<void> {
+  await db.schema
+    .alterTable('outbox')
+    .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+    .addColumn('last_error', 'text')
+    .addColumn('set_aside_at', 'timestamptz')
+    .execute();
 }
 
 /**

@@ -32,34 +32,70 @@ function isClaims(payload: JWTPayload): payload is JWTPayload & Claims {
   return typeof payload.sub === 'string' && payload.sub.length > 0 && typeof payload.email === 'string' && roles.includes(payload.role as UserRole);
 }
 
-/** Verifies access tokens locally against the auth service's JWKS (fetched once, refreshed on an unknown `kid`). */
-export function createTokenVerifier(options: { keys: JWTVerifyGetKey | URL; issuer: string; audience: string }): TokenVerifier {
+/**
+ * A user's current role and standing, where the service can know it (auth: its database; the others: the access
+ * replica). `undefined`: not known here yet (a user made a moment ago), so the token's own claims stand.
+ */
+export type CurrentAccess = (userId: string) => Standing | undefined | Promise<Standing | undefined>;
+type Standing = { role: UserRole; disabled: boolean };
+
+export interface TokenVerifierOptions {
+  keys: JWTVerifyGetKey | URL;
+  issuer: string;
+  audience: string;
+  /** ACCESS_TOKEN_TTL_SECONDS: a token issued for longer than auth issues them was not issued by auth as configured. */
+  maxLifetimeSeconds: number;
+  currentAccess?: CurrentAccess;
+}
+
+/**
+ * Verifies access tokens locally against the auth service's JWKS (fetched once, refreshed on an unknown `kid`),
+ * then judges the caller by their current access: a disabled user is refused and a changed role applies at once,
+ * not when the token expires.
+ */
+export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
   const getKey = options.keys instanceof URL ? createRemoteJWKSet(options.keys, { cooldownDuration: 30_000, cacheMaxAge: 600_000 }) : options.keys;
+
+  async function claimsOf(token: string): Promise<Principal> {
+    try {
+      const { payload } = await jwtVerify(token, getKey, {
+        issuer: options.issuer,
+        audience: options.audience,
+        algorithms: [tokenAlgorithm],
+        requiredClaims: ['exp', 'iat', 'sub'],
+      });
+      if (!isClaims(payload)) throw new AppError('UNAUTHENTICATED', 'The access token lacks the expected claims');
+      if ((payload.exp ?? 0) - (payload.iat ?? 0) > options.maxLifetimeSeconds) throw new AppError('UNAUTHENTICATED', 'The access token lives longer than this deployment issues tokens for');
+      return { userId: payload.sub, email: payload.email, role: payload.role };
+    } catch (error) {
+      if (error instanceof AppError) throw error;
+      if (error instanceof joseErrors.JWTExpired) throw new AppError('UNAUTHENTICATED', 'The access token has expired');
+      if (error instanceof joseErrors.JOSEError) throw new AppError('UNAUTHENTICATED', 'The access token is not valid');
+      // The JWKS could not be fetched: not the caller's fault.
+      throw new AppError('SERVICE_UNAVAILABLE', 'Tokens cannot be verified right now');
+    }
+  }
+
   return {
     async verify(token) {
-      try {
-        const { payload } = await jwtVerify(token, getKey, {
-          issuer: options.issuer,
-          audience: options.audience,
-          algorithms: [tokenAlgorithm],
-          requiredClaims: ['exp', 'iat', 'sub'],
-        });
-        if (!isClaims(payload)) throw new AppError('UNAUTHENTICATED', 'The access token lacks the expected claims');
-        return { userId: payload.sub, email: payload.email, role: payload.role };
-      } catch (error) {
-        if (error instanceof AppError) throw error;
-        if (error instanceof joseErrors.JWTExpired) throw new AppError('UNAUTHENTICATED', 'The access token has expired');
-        if (error instanceof joseErrors.JOSEError) throw new AppError('UNAUTHENTICATED', 'The access token is not valid');
-        // The JWKS could not be fetched: not the caller's fault.
-        throw new AppError('SERVICE_UNAVAILABLE', 'Tokens cannot be verified right now');
-      }
+      const principal = await claimsOf(token);
+      const current = await options.currentAccess?.(principal.userId);
+      if (!current) return principal;
+      if (current.disabled) throw new AppError('UNAUTHENTICATED', 'This account is disabled; ask an administrator');
+      return current.role === principal.role ? principal : { ...principal, role: current.role };
     },
   };
 }
 
-/** How every service but auth checks tokens: against the auth service's published JWKS. */
-export function jwksTokenVerifier(config: Pick<Config, 'AUTH_URL' | 'JWT_ISSUER' | 'JWT_AUDIENCE'>): TokenVerifier {
-  return createTokenVerifier({ keys: new URL('/auth/.well-known/jwks.json', config.AUTH_URL), issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE });
+/** How every service but auth checks tokens: against the auth service's published JWKS and the access replica. */
+export function jwksTokenVerifier(config: Pick<Config, 'AUTH_URL' | 'JWT_ISSUER' | 'JWT_AUDIENCE' | 'ACCESS_TOKEN_TTL_SECONDS'>, currentAccess?: CurrentAccess): TokenVerifier {
+  return createTokenVerifier({
+    keys: new URL('/auth/.well-known/jwks.json', config.AUTH_URL),
+    issuer: config.JWT_ISSUER,
+    audience: config.JWT_AUDIENCE,
+    maxLifetimeSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
+    ...(currentAccess ? { currentAccess } : {}),
+  });
 }
 
 export function bearerToken(request: FastifyRequest): string | undefined {

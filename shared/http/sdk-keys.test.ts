@@ -1,74 +1,63 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSdkKeyVerifier } from './sdk-keys.ts';
+import { describe, expect, it } from 'vitest';
+import type { SdkKeyRecord } from '../contracts/access-model.ts';
+import { AppError } from './problem.ts';
+import { createSdkKeyVerifier, hashSdkKey } from './sdk-keys.ts';
 
-// A stand-in for the auth service's POST /auth/api-keys/verify: valid keys by value, counting the calls.
-const valid = new Map<string, { keyId: string; environment: string }>();
-let calls = 0;
-let server: Server;
-let authUrl: string;
-/** A grant the verifier may give at once (a connection's remembered key) or as a promise, as a promise. */
-const settle = <T>(value: T | Promise<T>): Promise<T> => Promise.resolve(value);
+const record = (key: string, overrides: Partial<SdkKeyRecord> = {}): SdkKeyRecord => ({ id: `id-${key}`, hash: hashSdkKey(key), environment: 'production', kind: 'server', revoked: false, ...overrides });
 
-beforeAll(async () => {
-  server = createServer((request, response) => {
-    let body = '';
-    request.on('data', (chunk: Buffer) => (body += chunk.toString()));
-    request.on('end', () => {
-      calls += 1;
-      const grant = valid.get((JSON.parse(body) as { key: string }).key);
-      response.writeHead(grant ? 200 : 401, { 'content-type': 'application/json' }).end(JSON.stringify(grant ?? { title: 'no' }));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  authUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-});
-afterAll(() => new Promise((resolve) => server.close(resolve)));
+function replicaOf(records: SdkKeyRecord[], loaded = true) {
+  const byHash = new Map(records.map((r) => [r.hash, r]));
+  return { loaded, sdkKey: (hash: string) => byHash.get(hash), byHash };
+}
+
+const refusal = (verify: () => unknown): { code: string; headers?: Record<string, string> | undefined } => {
+  try {
+    verify();
+  } catch (error) {
+    if (error instanceof AppError) return { code: error.code, headers: error.headers };
+    throw error;
+  }
+  throw new Error('the key was admitted');
+};
 
 describe('SDK key verifier', () => {
-  it('asks auth once per key and time-to-live, and forgets a revoked key when it expires', async () => {
-    let clock = 0;
-    const verifier = createSdkKeyVerifier({ authUrl, ttlMs: 5_000, now: () => clock });
-    valid.set('tm_key_a', { keyId: 'a', environment: 'production' });
-    calls = 0;
-    const [one, two] = await Promise.all([settle(verifier.verify('tm_key_a')), settle(verifier.verify('tm_key_a'))]);
-    expect(one).toEqual({ keyId: 'a', environment: 'production' });
-    expect(two).toEqual(one);
-    expect(calls).toBe(1);
-    valid.delete('tm_key_a');
-    clock = 4_999;
-    await expect(settle(verifier.verify('tm_key_a'))).resolves.toEqual(one);
-    clock = 5_001;
-    await expect(settle(verifier.verify('tm_key_a'))).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
-    expect(calls).toBe(2);
+  it('admits a published key with its environment, from memory', () => {
+    const verifier = createSdkKeyVerifier({ access: replicaOf([record('tm_live')]) });
+    expect(verifier.verify('tm_live')).toEqual({ keyId: 'id-tm_live', environment: 'production', kind: 'server' });
   });
 
-  it('lets a connection that sends the same key skip the look-up, within the same time-to-live only', async () => {
-    let clock = 0;
-    // One entry: verifying a second key empties the shared cache, so only the connection still remembers the first.
-    const verifier = createSdkKeyVerifier({ authUrl, ttlMs: 5_000, maxEntries: 1, now: () => clock });
-    const [first, second] = [{}, {}];
-    valid.set('tm_key_b', { keyId: 'b', environment: 'staging' });
-    valid.set('tm_key_c', { keyId: 'c', environment: 'development' });
-    calls = 0;
-    await expect(settle(verifier.verify('tm_key_b', first))).resolves.toMatchObject({ keyId: 'b' });
-    await expect(settle(verifier.verify('tm_key_c', second))).resolves.toMatchObject({ keyId: 'c' });
-    await expect(settle(verifier.verify('tm_key_b', first))).resolves.toMatchObject({ keyId: 'b' });
-    expect(calls).toBe(2);
-    // Remembered by the connection: the grant itself, at once.
-    expect(verifier.verify('tm_key_b', first)).toEqual({ keyId: 'b', environment: 'staging' });
-    // Another key on the same connection is checked on its own, never taken for the remembered one.
-    await expect(settle(verifier.verify('tm_key_x', first))).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
-    expect(calls).toBe(3);
-    valid.delete('tm_key_b');
-    clock = 5_001;
-    await expect(settle(verifier.verify('tm_key_b', first))).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+  it('refuses an unknown key and a revoked one with 401', () => {
+    const verifier = createSdkKeyVerifier({ access: replicaOf([record('tm_revoked', { revoked: true })]) });
+    expect(refusal(() => verifier.verify('tm_unknown'))).toMatchObject({ code: 'UNAUTHENTICATED' });
+    expect(refusal(() => verifier.verify('tm_revoked'))).toMatchObject({ code: 'UNAUTHENTICATED' });
   });
 
-  it('answers 503 when auth cannot be reached, and asks again next time', async () => {
-    const verifier = createSdkKeyVerifier({ authUrl: 'http://127.0.0.1:9' });
-    await expect(settle(verifier.verify('tm_key_d'))).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
-    await expect(settle(verifier.verify('tm_key_d'))).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
+  it('answers 503, not 401, before the keys were loaded once', () => {
+    const verifier = createSdkKeyVerifier({ access: replicaOf([], false) });
+    expect(refusal(() => verifier.verify('tm_anything'))).toMatchObject({ code: 'SERVICE_UNAVAILABLE', headers: { 'retry-after': '1' } });
+  });
+
+  it('sees a revocation at once, also on a connection that proved the key before', () => {
+    const replica = replicaOf([record('tm_live')]);
+    const verifier = createSdkKeyVerifier({ access: replica });
+    const connection = {};
+    expect(verifier.verify('tm_live', { connection }).environment).toBe('production');
+    replica.byHash.set(hashSdkKey('tm_live'), record('tm_live', { revoked: true }));
+    expect(refusal(() => verifier.verify('tm_live', { connection }))).toMatchObject({ code: 'UNAUTHENTICATED' });
+  });
+
+  it('answers 429 with Retry-After to an address that keeps sending bad keys, and only to it', () => {
+    let clock = 1_000_000;
+    const verifier = createSdkKeyVerifier({ access: replicaOf([record('tm_live')]), limits: { maxBadKeys: 3, windowMs: 10_000 }, now: () => clock });
+    const attacker = { address: '203.0.113.7' };
+    for (let i = 0; i < 3; i++) expect(refusal(() => verifier.verify(`tm_guess_${i}`, attacker)).code).toBe('UNAUTHENTICATED');
+    expect(refusal(() => verifier.verify('tm_guess_3', attacker))).toEqual({ code: 'RATE_LIMITED', headers: { 'retry-after': '10' } });
+    // A valid key is still admitted from that address (behind a shared NAT), and other addresses are unaffected.
+    expect(verifier.verify('tm_live', attacker).environment).toBe('production');
+    expect(refusal(() => verifier.verify('tm_guess_4', { address: '198.51.100.1' })).code).toBe('UNAUTHENTICATED');
+    clock += 4_000;
+    expect(refusal(() => verifier.verify('tm_guess_5', attacker)).headers).toEqual({ 'retry-after': '6' });
+    clock += 6_000;
+    expect(refusal(() => verifier.verify('tm_guess_6', attacker)).code).toBe('UNAUTHENTICATED');
   });
 });

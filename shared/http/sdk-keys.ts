@@ -1,96 +1,86 @@
 import { hash } from 'node:crypto';
+import type { AccessReplica } from '../access/access-replica.ts';
+import type { SdkKeyKind } from '../contracts/access-model.ts';
 import { AppError } from './problem.ts';
-import type { Config } from '../config/config.ts';
 
 export interface SdkKeyGrant {
   keyId: string;
   environment: string;
+  kind: SdkKeyKind;
+}
+
+/** Who presents a key: the connection it came on (to skip re-hashing a key it already proved) and its address. */
+export interface SdkKeyClient {
+  connection?: object;
+  address?: string;
 }
 
 export interface SdkKeyVerifier {
-  /**
-   * The key's grant. `connection` (the request's socket) lets a keep-alive connection that sends the same key
-   * again skip even hashing it, within the same time-to-live (and get the grant at once, not as a promise).
-   */
-  verify(key: string, connection?: object): SdkKeyGrant | Promise<SdkKeyGrant>;
+  /** The key's grant, decided from memory; throws 401 (unknown or revoked), 429 (too many bad keys) or 503 (not loaded yet). */
+  verify(key: string, client?: SdkKeyClient): SdkKeyGrant;
 }
 
+/** SDK keys are stored and published as their SHA-256 (hex): 192 random bits need no slow hash. */
+export const hashSdkKey = (key: string): string => hash('sha256', key, 'hex');
+
+export interface BadKeyLimits {
+  /** Unknown or revoked keys one address may present per window before it is answered 429. */
+  maxBadKeys: number;
+  windowMs: number;
+}
+
+const defaultBadKeyLimits: BadKeyLimits = { maxBadKeys: 20, windowMs: 10_000 };
+/** Addresses tracked at once; past it the oldest windows are forgotten (bounded memory under a flood). */
+const maxTrackedAddresses = 10_000;
+
 /**
- * Checks SDK keys with the auth service and remembers each answer for `ttlMs` (both "valid" and "not valid"), so
- * the hot path pays one map look-up and a revoked key stops working everywhere within `ttlMs`.
+ * Admits SDK keys from this process's access replica: no call to auth on the request path, so evaluation keeps
+ * answering while auth is down, and a revocation takes effect as soon as the replica hears of it. An address that
+ * keeps presenting bad keys is answered 429 with Retry-After (per process: it costs the caller, not us).
  */
-export function createSdkKeyVerifier(options: { authUrl: string; ttlMs?: number; maxEntries?: number; now?: () => number }): SdkKeyVerifier {
-  const ttlMs = options.ttlMs ?? 5_000;
-  const maxEntries = options.maxEntries ?? 10_000;
+export function createSdkKeyVerifier(options: { access: Pick<AccessReplica, 'sdkKey' | 'loaded'>; limits?: BadKeyLimits; now?: () => number }): SdkKeyVerifier {
+  const { access } = options;
+  const limits = options.limits ?? defaultBadKeyLimits;
   const now = options.now ?? Date.now;
-  const url = new URL('/auth/api-keys/verify', options.authUrl);
-  // A grant and until when it may be used without asking auth again.
-  type Verified = { grant: SdkKeyGrant; expiresAt: number };
-  const cache = new Map<string, { expiresAt: number; verified?: Verified; pending?: Promise<Verified> }>();
-  // The last key a connection proved, held only as long as that connection (its requests carry the key anyway).
-  const byConnection = new WeakMap<object, Verified & { key: string }>();
-  const invalid = () => new AppError('UNAUTHENTICATED', 'The API key is not valid or was revoked');
+  // The hash of the last key a connection sent, held only as long as that connection: keep-alive requests re-send it.
+  const hashByConnection = new WeakMap<object, { key: string; hash: string }>();
+  const badKeys = new Map<string, { count: number; since: number }>();
 
-  async function ask(key: string): Promise<SdkKeyGrant | undefined> {
-    let response: Response;
-    try {
-      response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ key }), signal: AbortSignal.timeout(2_000) });
-    } catch {
-      throw new AppError('SERVICE_UNAVAILABLE', 'API keys cannot be checked right now');
-    }
-    if (response.status === 200) return (await response.json()) as SdkKeyGrant;
-    if (response.status === 401 || response.status === 400) return undefined;
-    throw new AppError('SERVICE_UNAVAILABLE', 'API keys cannot be checked right now');
+  function hashOf(key: string, connection: object | undefined): string {
+    const last = connection && hashByConnection.get(connection);
+    if (last && last.key === key) return last.hash;
+    const digest = hashSdkKey(key);
+    if (connection) hashByConnection.set(connection, { key, hash: digest });
+    return digest;
   }
 
-  function lookUp(key: string): Verified | Promise<Verified> {
-    // Remember keys by their hash: the map never holds a usable secret.
-    const id = hash('sha256', key, 'base64url');
-    const cached = cache.get(id);
+  function refuse(address: string | undefined, detail: string): never {
+    if (address === undefined) throw new AppError('UNAUTHENTICATED', detail);
     const at = now();
-    if (cached && cached.expiresAt > at) {
-      if (cached.verified) return cached.verified;
-      if (cached.pending) return cached.pending;
-      throw invalid();
+    let window = badKeys.get(address);
+    if (!window || at - window.since >= limits.windowMs) {
+      if (!window && badKeys.size >= maxTrackedAddresses) badKeys.delete(badKeys.keys().next().value as string);
+      window = { count: 0, since: at };
+      badKeys.set(address, window);
     }
-    if (cache.size >= maxEntries) cache.clear();
-    const pending = ask(key).then(
-      (grant) => {
-        const expiresAt = now() + ttlMs;
-        if (!grant) {
-          cache.set(id, { expiresAt });
-          throw invalid();
-        }
-        const verified = { grant, expiresAt };
-        cache.set(id, { expiresAt, verified });
-        return verified;
-      },
-      (error: unknown) => {
-        cache.delete(id);
-        throw error;
-      },
-    );
-    // Concurrent requests with one new key share one call to auth.
-    cache.set(id, { expiresAt: at + ttlMs, pending });
-    return pending;
-  }
-
-  async function verifyAndRemember(key: string, connection: object | undefined): Promise<SdkKeyGrant> {
-    const verified = await lookUp(key);
-    if (connection) byConnection.set(connection, { key, ...verified });
-    return verified.grant;
+    window.count += 1;
+    if (window.count > limits.maxBadKeys) {
+      const retryAfter = Math.max(1, Math.ceil((window.since + limits.windowMs - at) / 1000));
+      throw new AppError('RATE_LIMITED', 'Too many invalid API keys from this address; slow down', { headers: { 'retry-after': String(retryAfter) } });
+    }
+    throw new AppError('UNAUTHENTICATED', detail);
   }
 
   return {
-    verify(key, connection) {
-      const last = connection && byConnection.get(connection);
-      if (last && last.key === key && last.expiresAt > now()) return last.grant;
-      return verifyAndRemember(key, connection);
+    verify(key, client = {}) {
+      const record = access.sdkKey(hashOf(key, client.connection));
+      if (!record) {
+        // Before the first load an unknown key proves nothing: a transient state, not a refusal.
+        if (!access.loaded) throw new AppError('SERVICE_UNAVAILABLE', 'API keys are not loaded yet; retry shortly', { headers: { 'retry-after': '1' } });
+        refuse(client.address, 'The API key is not valid or was revoked');
+      }
+      if (record.revoked) refuse(client.address, 'The API key was revoked');
+      return { keyId: record.id, environment: record.environment, kind: record.kind };
     },
   };
-}
-
-/** The verifier every service builds from its configuration. */
-export function sdkKeyVerifierFor(config: Pick<Config, 'AUTH_URL' | 'SDK_KEY_CACHE_SECONDS'>): SdkKeyVerifier {
-  return createSdkKeyVerifier({ authUrl: config.AUTH_URL, ttlMs: config.SDK_KEY_CACHE_SECONDS * 1000 });
 }

@@ -30,7 +30,7 @@ export async function startPlatform(options: { redisUrl: string; evaluationInsta
   const prefix = `tm-test-${randomBytes(3).toString('hex')}:`;
   const admin = { email: 'admin@example.com', password: 'platform-admin-password' };
   const config: Config = {
-    ...testConfig({ REDIS_URL: options.redisUrl, REDIS_KEY_PREFIX: prefix, SDK_KEY_CACHE_SECONDS: '1', ADMIN_EMAIL: admin.email, ADMIN_PASSWORD: admin.password, ...options.overrides }),
+    ...testConfig({ REDIS_URL: options.redisUrl, REDIS_KEY_PREFIX: prefix, ADMIN_EMAIL: admin.email, ADMIN_PASSWORD: admin.password, ...options.overrides }),
     HOST: '127.0.0.1',
   };
   await migrate(database.pool, ['auth', 'flags', 'targeting']);

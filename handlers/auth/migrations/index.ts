@@ -1,5 +1,6 @@
 import type { Migration } from 'kysely/migration';
 import * as usersAndApiKeys from './0001-users-and-api-keys.ts';
+import * as accessOutboxAndKeyKind from './0002-access-outbox-and-key-kind.ts';
 
 /** The service's PostgreSQL schema. */
 export const authSchema = 'auth';
@@ -7,4 +8,5 @@ export const authSchema = 'auth';
 /** Forward-only; a new migration is a new file added at the end, never an edit of one that shipped. */
 export const authMigrations: Record<string, Migration> = {
   '0001-users-and-api-keys': usersAndApiKeys,
+  '0002-access-outbox-and-key-kind': accessOutboxAndKeyKind,
 };

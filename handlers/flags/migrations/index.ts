@@ -1,5 +1,6 @@
 import type { Migration } from 'kysely/migration';
 import * as flagsAuditOutbox from './0001-flags-audit-outbox.ts';
+import * as outboxDeliveryAttempts from './0002-outbox-delivery-attempts.ts';
 
 /** The service's PostgreSQL schema. */
 export const flagsSchema = 'flags';
@@ -7,4 +8,5 @@ export const flagsSchema = 'flags';
 /** Forward-only; a new migration is a new file added at the end, never an edit of one that shipped. */
 export const flagsMigrations: Record<string, Migration> = {
   '0001-flags-audit-outbox': flagsAuditOutbox,
+  '0002-outbox-delivery-attempts': outboxDeliveryAttempts,
 };

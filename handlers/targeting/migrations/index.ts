@@ -1,5 +1,6 @@
 import type { Migration } from 'kysely/migration';
 import * as rulesSegmentsAuditOutbox from './0001-rules-segments-audit-outbox.ts';
+import * as outboxDeliveryAttempts from './0002-outbox-delivery-attempts.ts';
 
 /** The service's PostgreSQL schema. */
 export const targetingSchema = 'targeting';
@@ -7,4 +8,5 @@ export const targetingSchema = 'targeting';
 /** Forward-only; a new migration is a new file added at the end, never an edit of one that shipped. */
 export const targetingMigrations: Record<string, Migration> = {
   '0001-rules-segments-audit-outbox': rulesSegmentsAuditOutbox,
+  '0002-outbox-delivery-attempts': outboxDeliveryAttempts,
 };

@@ -1,0 +1,24 @@
+import type { UserRole } from '../http/authenticate.ts';
+
+/**
+ * What a service must know of an SDK key to admit it without asking auth: published by auth through its outbox,
+ * held in memory by every service that accepts keys. Only the key's SHA-256 (hex) travels, never the key.
+ */
+export interface SdkKeyRecord {
+  id: string;
+  hash: string;
+  environment: string;
+  kind: SdkKeyKind;
+  revoked: boolean;
+}
+
+/** `server`: a secret of a backend. (`client` keys, embedded in browsers and apps, come with client-side evaluation.) */
+export const sdkKeyKinds = ['server'] as const;
+export type SdkKeyKind = (typeof sdkKeyKinds)[number];
+
+/** A user's current standing, which outranks the role an access token was issued with. */
+export interface UserAccess {
+  id: string;
+  role: UserRole;
+  disabled: boolean;
+}

@@ -142,7 +142,7 @@ export function requireReader(verifier: TokenVerifier, sdkKeys: SdkKeyVerifier) 
   return async (request: FastifyRequest): Promise<void> => {
     const apiKey = request.headers['x-api-key'];
     if (typeof apiKey === 'string' && apiKey.length > 0) {
-      const grant = await sdkKeys.verify(apiKey);
+      const grant = sdkKeys.verify(apiKey, { address: request.ip });
       request.reader = { kind: 'sdk', environment: grant.environment, keyId: grant.keyId };
       return;
     }

@@ -1,0 +1,75 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startPlatform, type Platform } from '../../shared/testing/platform.ts';
+import { startRedisServer } from '../../shared/testing/redis-server.ts';
+
+/**
+ * An admin's change to a user reaches every service: the user's next request is judged by the new role or
+ * standing, within a second, not when the token expires.
+ */
+describe('user access changes reach every service', () => {
+  let redis: Awaited<ReturnType<typeof startRedisServer>>;
+  let platform: Platform;
+
+  beforeAll(async () => {
+    redis = await startRedisServer();
+    platform = await startPlatform({ redisUrl: redis.url, evaluationInstances: 1 });
+  }, 60_000);
+  afterAll(async () => {
+    await platform?.stop();
+    await redis?.stop();
+  });
+
+  const request = async (method: string, url: string, token: string, body?: unknown) => {
+    const response = await fetch(url, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return response.status;
+  };
+
+  /** A new account, signed in as a viewer, then given `role`: its id and its access token (which says "viewer"). */
+  async function userWith(role: 'viewer' | 'editor' | 'admin', email: string): Promise<{ id: string; token: string }> {
+    const password = 'correct horse battery staple';
+    await fetch(`${platform.urls.auth}/auth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) });
+    const users = await platform.call<{ items: { id: string; email: string }[] }>('GET', `${platform.urls.auth}/auth/users?limit=100`);
+    const id = users.body.items.find((u) => u.email === email)!.id;
+    const login = await fetch(`${platform.urls.auth}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) });
+    const token = ((await login.json()) as { accessToken: string }).accessToken;
+    if (role !== 'viewer') expect((await platform.call('PATCH', `${platform.urls.auth}/auth/users/${id}`, { role })).status).toBe(200);
+    return { id, token };
+  }
+
+  /** Polls until `attempt` answers `status`; how long that took. */
+  async function until(status: number, attempt: () => Promise<number>, limitMs = 5_000): Promise<number> {
+    const started = performance.now();
+    for (;;) {
+      const got = await attempt();
+      if (got === status) return performance.now() - started;
+      if (performance.now() - started > limitMs) throw new Error(`still ${got}, not ${status}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  it('a demoted editor can no longer change flags, on its next request after at most 1 s', async () => {
+    const editor = await userWith('editor', 'demoted@example.com');
+    const create = (key: string) => request('POST', `${platform.urls.flags}/flags`, editor.token, { key, name: key, type: 'boolean' });
+    // The role raised after sign-in counts although the token says "viewer".
+    await until(201, () => create(`before-${Date.now()}`));
+    expect((await platform.call('PATCH', `${platform.urls.auth}/auth/users/${editor.id}`, { role: 'viewer' })).status).toBe(200);
+    expect(await until(403, () => create(`after-${Date.now()}`))).toBeLessThan(1_000);
+    expect(await request('GET', `${platform.urls.flags}/flags`, editor.token)).toBe(200);
+  });
+
+  it('a disabled admin is refused at once by auth (it cannot re-enable itself) and within 1 s by every other service', async () => {
+    const admin = await userWith('admin', 'disabled-admin@example.com');
+    await until(200, () => request('GET', `${platform.urls.targeting}/targeting/segments`, admin.token));
+    expect((await platform.call('PATCH', `${platform.urls.auth}/auth/users/${admin.id}`, { disabled: true })).status).toBe(200);
+    expect(await request('PATCH', `${platform.urls.auth}/auth/users/${admin.id}`, admin.token, { disabled: false })).toBe(401);
+    const elsewhere = await Promise.all([
+      until(401, () => request('GET', `${platform.urls.flags}/flags`, admin.token)),
+      until(401, () => request('GET', `${platform.urls.targeting}/targeting/segments`, admin.token)),
+    ]);
+    for (const elapsed of elsewhere) expect(elapsed).toBeLessThan(1_000);
+  });
+});

@@ -42,8 +42,9 @@ export async function buildAuthApp(deps: AuthAppDeps) {
     store: deps.store,
     keys,
     limiter: createLoginLimiter(deps.cache, {
-      maxFailuresPerAccount: config.LOGIN_MAX_FAILURES_PER_ACCOUNT,
       maxAttemptsPerAddress: config.LOGIN_MAX_ATTEMPTS_PER_ADDRESS,
+      maxFailuresPerAccountAndAddress: config.LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS,
+      maxFailuresPerAccount: config.LOGIN_MAX_FAILURES_PER_ACCOUNT,
     }),
     decoyHash: await createDecoyHash(),
     environments: config.ENVIRONMENTS,

@@ -77,7 +77,7 @@ export function createAuthService(deps: AuthServiceDeps) {
     async login(input: { email: string; password: string }, address: string) {
       const email = normalizeEmail(input.email);
       await limiter.admitAddress(address);
-      await limiter.admitAccount(email);
+      await limiter.admitSignIn(email, address);
       const user = await store.findUserByEmail(email);
       // Unknown users are checked against a decoy hash so both failures cost the same time and read the same.
       const valid = await verifyPassword(user?.passwordHash ?? deps.decoyHash, input.password);
@@ -86,7 +86,7 @@ export function createAuthService(deps: AuthServiceDeps) {
         throw new AppError('INVALID_CREDENTIALS', 'The email or password is not correct');
       }
       if (user.disabled) throw new AppError('FORBIDDEN', 'This account is disabled; ask an administrator');
-      await limiter.recordSuccess(email);
+      await limiter.recordSuccess(email, address);
       const accessToken = await keys.sign({ userId: user.id, email: user.email, role: user.role }, deps.token);
       return { accessToken, tokenType: 'Bearer' as const, expiresIn: deps.token.ttlSeconds };
     },

@@ -1,11 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SignJWT, generateKeyPair, decodeJwt } from 'jose';
 import { createMemoryCache } from '../../shared/cache/memory-cache.ts';
 import { createLogger } from '../../shared/logging/logger.ts';
 import { testConfig } from '../../shared/testing/config.ts';
 import { buildAuthApp, createAuthStore } from './auth-app.ts';
+import { accountDelayMs, createLoginLimiter } from './login-limiter.ts';
 
-const config = testConfig({ LOGIN_MAX_FAILURES_PER_ACCOUNT: '3', LOGIN_MAX_ATTEMPTS_PER_ADDRESS: '1000' });
+// Slowing an account down starts far above the pair's limit here: the delays have tests of their own, on fake time.
+const config = testConfig({ LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS: '3', LOGIN_MAX_FAILURES_PER_ACCOUNT: '100', LOGIN_MAX_ATTEMPTS_PER_ADDRESS: '1000' });
 const password = 'correct horse battery';
 
 async function setup() {
@@ -55,16 +57,24 @@ describe('auth service', () => {
     expect(wrong.headers['content-type']).toContain('application/problem+json');
   });
 
-  it('locks an account after too many failures, even for the right password', async () => {
-    await ctx.app.inject({ method: 'POST', url: '/auth/register', payload: { email: 'locked@example.com', password } });
-    for (let i = 0; i < 3; i++) {
-      const res = await ctx.app.inject({ method: 'POST', url: '/auth/login', payload: { email: 'locked@example.com', password: 'wrong-password-x' } });
-      expect(res.statusCode).toBe(401);
-    }
-    const blocked = await ctx.app.inject({ method: 'POST', url: '/auth/login', payload: { email: 'locked@example.com', password } });
+  it('refuses an address that keeps failing on an account, even with the right password, and says when to retry', async () => {
+    await ctx.app.inject({ method: 'POST', url: '/auth/register', payload: { email: 'guessed@example.com', password } });
+    const fromStranger = (pw: string) => ctx.app.inject({ method: 'POST', url: '/auth/login', remoteAddress: '203.0.113.7', payload: { email: 'guessed@example.com', password: pw } });
+    for (let i = 0; i < 3; i++) expect((await fromStranger('wrong-password-x')).statusCode).toBe(401);
+    const blocked = await fromStranger(password);
     expect(blocked.statusCode).toBe(429);
     expect(blocked.json()).toMatchObject({ code: 'RATE_LIMITED' });
     expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(0);
+  });
+
+  it('lets the owner sign in from another address while a stranger keeps failing on the account', async () => {
+    await ctx.app.inject({ method: 'POST', url: '/auth/register', payload: { email: 'owner@example.com', password } });
+    for (let i = 0; i < 5; i++) {
+      const res = await ctx.app.inject({ method: 'POST', url: '/auth/login', remoteAddress: '203.0.113.8', payload: { email: 'owner@example.com', password: 'wrong-password-x' } });
+      expect(res.statusCode).toBe(i < 3 ? 401 : 429);
+    }
+    const owner = await ctx.app.inject({ method: 'POST', url: '/auth/login', remoteAddress: '198.51.100.2', payload: { email: 'owner@example.com', password } });
+    expect(owner.statusCode).toBe(200);
   });
 
   it('rejects a token signed by another key, with another algorithm, for another audience, or expired', async () => {
@@ -166,5 +176,80 @@ describe('auth service', () => {
       expect(res.json()).toMatchObject({ code: c.code, status: c.status, requestId: res.headers['x-request-id'] });
     }
     expect(await ctx.store.countUsers()).toBe(before);
+  });
+});
+
+describe('login limiter', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  /** Fake milliseconds until `pending` settles (the limiter's waits are timers; nothing else in it is). */
+  async function fakeMsUntilSettled(pending: Promise<unknown>): Promise<number> {
+    const started = Date.now();
+    let settled = false;
+    void pending.finally(() => (settled = true)).catch(() => {});
+    await vi.advanceTimersByTimeAsync(0);
+    while (!settled) await vi.advanceTimersByTimeAsync(10);
+    return Date.now() - started;
+  }
+
+  function setup() {
+    vi.useFakeTimers();
+    // Made after the clock is faked, so the counters' windows run on fake time too.
+    const cache = createMemoryCache();
+    const limits = { maxAttemptsPerAddress: 1000, maxFailuresPerAccountAndAddress: 1000, maxFailuresPerAccount: 2, firstDelayMs: 1000, maxDelayMs: 4000 };
+    return { cache, limiter: createLoginLimiter(cache, limits) };
+  }
+
+  it('slows an account down past its failures, doubling each time up to the cap, and still admits the owner', async () => {
+    const { limiter } = setup();
+    const delays: number[] = [];
+    for (let failure = 0; failure < 6; failure++) {
+      delays.push(await fakeMsUntilSettled(limiter.admitSignIn('ana@example.com', `203.0.113.${failure}`)));
+      await limiter.recordFailure('ana@example.com');
+    }
+    expect(delays).toEqual([0, 0, 1000, 2000, 4000, 4000]);
+    const owner = limiter.admitSignIn('ana@example.com', '198.51.100.2');
+    expect(await fakeMsUntilSettled(owner)).toBe(4000);
+    await expect(owner).resolves.toBeUndefined();
+  });
+
+  it('answers other accounts at once while one is slowed', async () => {
+    const { limiter } = setup();
+    for (let failure = 0; failure < 4; failure++) await limiter.recordFailure('ana@example.com');
+    expect(await fakeMsUntilSettled(limiter.admitSignIn('bob@example.com', '203.0.113.1'))).toBe(0);
+  });
+
+  it('stops slowing an account once its failures are 15 minutes old', async () => {
+    const { limiter } = setup();
+    for (let failure = 0; failure < 4; failure++) await limiter.recordFailure('ana@example.com');
+    await vi.advanceTimersByTimeAsync(15 * 60 * 1000);
+    expect(await fakeMsUntilSettled(limiter.admitSignIn('ana@example.com', '203.0.113.1'))).toBe(0);
+  });
+
+  it('keeps the delay capped however long an attack goes on', () => {
+    const limits = { maxAttemptsPerAddress: 30, maxFailuresPerAccountAndAddress: 5, maxFailuresPerAccount: 10 };
+    expect(accountDelayMs(9, limits)).toBe(0);
+    expect(accountDelayMs(10, limits)).toBe(1000);
+    expect(accountDelayMs(1e9, limits)).toBe(10_000);
+  });
+
+  it('counts parallel guesses from one address against its limit before any of them is answered', async () => {
+    const limiter = createLoginLimiter(createMemoryCache(), { maxAttemptsPerAddress: 1000, maxFailuresPerAccountAndAddress: 3, maxFailuresPerAccount: 1000 });
+    const outcomes = await Promise.allSettled(Array.from({ length: 10 }, () => limiter.admitSignIn('ana@example.com', '203.0.113.9')));
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(3);
+  });
+
+  it('clears the failures of the address that signs in, not those of other addresses on the account', async () => {
+    vi.useFakeTimers();
+    const limiter = createLoginLimiter(createMemoryCache(), { maxAttemptsPerAddress: 1000, maxFailuresPerAccountAndAddress: 2, maxFailuresPerAccount: 4 });
+    for (const address of ['198.51.100.2', '198.51.100.2', '203.0.113.1', '203.0.113.1']) {
+      await limiter.admitSignIn('ana@example.com', address);
+      await limiter.recordFailure('ana@example.com');
+    }
+    await limiter.recordSuccess('ana@example.com', '198.51.100.2');
+    expect(await fakeMsUntilSettled(limiter.admitSignIn('ana@example.com', '198.51.100.2'))).toBe(1000);
+    await expect(limiter.admitSignIn('ana@example.com', '203.0.113.1')).rejects.toMatchObject({ code: 'RATE_LIMITED' });
   });
 });

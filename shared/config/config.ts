@@ -54,7 +54,10 @@ export const ConfigSchema = Type.Object({
   AUTH_JWT_PRIVATE_KEY: Type.Optional(Type.String({ pattern: '-----BEGIN PRIVATE KEY-----' })),
   ADMIN_EMAIL: Type.Optional(Type.String({ format: 'email', maxLength: 254 })),
   ADMIN_PASSWORD: Type.Optional(Type.String({ minLength: 12, maxLength: 256 })),
-  LOGIN_MAX_FAILURES_PER_ACCOUNT: Type.Integer({ minimum: 1, default: 5, description: 'per 15 minutes' }),
+  /** Failed sign-ins to one account from one address per 15 minutes; past them that address is refused for it (429). */
+  LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS: Type.Integer({ minimum: 1, default: 5, description: 'per 15 minutes' }),
+  /** Failed sign-ins to one account from all addresses per 15 minutes; past them sign-ins to it are slowed, never refused. */
+  LOGIN_MAX_FAILURES_PER_ACCOUNT: Type.Integer({ minimum: 1, default: 10, description: 'per 15 minutes' }),
   LOGIN_MAX_ATTEMPTS_PER_ADDRESS: Type.Integer({ minimum: 1, default: 30, description: 'per minute' }),
 
   /** How evaluation events travel to the analytics worker: SQS on AWS, BullMQ on Redis elsewhere, or not at all. */

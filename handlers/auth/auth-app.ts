@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Cache } from '../../shared/cache/cache.ts';
+import { createFallbackCache } from '../../shared/cache/fallback-cache.ts';
 import type { Config } from '../../shared/config/config.ts';
 import { createDatabase, migrateToLatest, pingDatabase } from '../../shared/db/database.ts';
 import { createTokenVerifier } from '../../shared/http/authenticate.ts';
@@ -41,7 +42,8 @@ export async function buildAuthApp(deps: AuthAppDeps) {
   const service = createAuthService({
     store: deps.store,
     keys,
-    limiter: createLoginLimiter(deps.cache, {
+    // With Redis away, sign-in is throttled per process rather than refused: see createFallbackCache.
+    limiter: createLoginLimiter(createFallbackCache(deps.cache, { logger }), {
       maxAttemptsPerAddress: config.LOGIN_MAX_ATTEMPTS_PER_ADDRESS,
       maxFailuresPerAccountAndAddress: config.LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS,
       maxFailuresPerAccount: config.LOGIN_MAX_FAILURES_PER_ACCOUNT,
@@ -76,7 +78,8 @@ export async function startAuth(ctx: ServiceContext): Promise<StartedService> {
     cache: ctx.cache,
     readiness: [
       { name: 'postgres', critical: true, check: () => pingDatabase(db as Kysely<unknown>) },
-      { name: 'cache', critical: true, check: () => ctx.cache.ping() },
+      // Only sign-in throttling uses the cache here, and it carries on per process without it: degraded, not down.
+      { name: 'cache', critical: false, check: () => ctx.cache.ping() },
     ],
   });
   const { ADMIN_EMAIL, ADMIN_PASSWORD } = ctx.config;

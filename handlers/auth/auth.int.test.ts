@@ -1,6 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import type { Redis } from 'ioredis';
 import { createTestDatabase, type TestDatabase } from '../../shared/testing/postgres.ts';
+import { startRedisServer } from '../../shared/testing/redis-server.ts';
 import { createMemoryCache } from '../../shared/cache/memory-cache.ts';
+import { createRedisCache, createRedisClient, whenReady } from '../../shared/cache/redis-cache.ts';
 import { createLogger } from '../../shared/logging/logger.ts';
 import { testConfig } from '../../shared/testing/config.ts';
 import { buildAuthApp, createAuthStore, migrateAuth } from './auth-app.ts';
@@ -88,5 +92,56 @@ describe('auth on PostgreSQL', () => {
       expect(res.headers['content-type']).toContain('application/problem+json');
     }
     expect(await dump()).toEqual(before);
+  });
+});
+
+describe('sign-in while Redis is away', () => {
+  const password = 'a long enough password';
+  let redisServer: Awaited<ReturnType<typeof startRedisServer>>;
+  let redis: Redis;
+  let built: Awaited<ReturnType<typeof buildAuthApp>>;
+  let redisRunning = false;
+  const logLines: { level: number; msg: string; err?: { message: string } }[] = [];
+
+  beforeAll(async () => {
+    redisServer = await startRedisServer();
+    redisRunning = true;
+    redis = createRedisClient(redisServer.url, { keyPrefix: 'tm:' });
+    redis.on('error', () => {});
+    if (!(await whenReady(redis, 5000))) throw new Error('the test Redis does not answer');
+    const logger = pino({ level: 'info' }, { write: (line: string) => void logLines.push(JSON.parse(line) as (typeof logLines)[number]) });
+    const config = testConfig({ LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS: '3', LOGIN_MAX_FAILURES_PER_ACCOUNT: '100' });
+    built = await buildAuthApp({ config, logger, store: createAuthStore(), cache: createRedisCache(redis) });
+    await built.service.bootstrapAdmin('ana@example.com', password);
+  });
+  afterAll(async () => {
+    await built?.app.close();
+    redis?.disconnect();
+    if (redisRunning) await redisServer.stop();
+  });
+
+  const signIn = (remoteAddress: string, pw = password) => built.app.inject({ method: 'POST', url: '/auth/login', remoteAddress, payload: { email: 'ana@example.com', password: pw } });
+  const cacheWarnings = () => logLines.filter((line) => line.level === 40 && line.msg.includes('shared cache'));
+
+  it('signs people in and still throttles guessing, per process, while Redis is down, then counts in Redis again', async () => {
+    expect((await signIn('198.51.100.1')).statusCode).toBe(200);
+    expect(await redis.exists('login:address:198.51.100.1')).toBe(1);
+
+    await redisServer.stop();
+    redisRunning = false;
+    expect((await signIn('198.51.100.1')).statusCode).toBe(200);
+    const guesses = [];
+    for (let i = 0; i < 4; i++) guesses.push((await signIn('203.0.113.5', 'not the password')).statusCode);
+    expect(guesses).toEqual([401, 401, 401, 429]);
+    expect((await signIn('198.51.100.1')).statusCode).toBe(200);
+    expect(cacheWarnings()).toHaveLength(1);
+    expect(cacheWarnings()[0]?.err?.message).toBeTruthy();
+
+    await redisServer.start();
+    redisRunning = true;
+    expect(await whenReady(redis, 10_000)).toBe(true);
+    // The restarted Redis is empty: a counter in it shows sign-in counts there again.
+    await expect.poll(async () => (await signIn('198.51.100.1')).statusCode === 200 && (await redis.exists('login:address:198.51.100.1')) === 1, { timeout: 10_000, interval: 300 }).toBe(true);
+    expect(cacheWarnings()).toHaveLength(1);
   });
 });

@@ -1,7 +1,9 @@
 import type { Cache } from './cache.ts';
 
+const sweepEveryMs = 60_000;
+
 /** In-process cache for one process (all-in-one, unit tests): same semantics as the Redis one, expiry included. */
-export function createMemoryCache(now: () => number = Date.now): Cache {
+export function createMemoryCache(now: () => number = Date.now): Cache & { size(): number } {
   const counters = new Map<string, { count: number; expiresAt: number }>();
   const live = (key: string) => {
     const entry = counters.get(key);
@@ -11,8 +13,17 @@ export function createMemoryCache(now: () => number = Date.now): Cache {
     }
     return entry;
   };
+  // Counters nobody asks about again (one per guessed e-mail or address) would otherwise stay forever.
+  let nextSweepAt = now() + sweepEveryMs;
+  const sweepExpired = () => {
+    const at = now();
+    if (at < nextSweepAt) return;
+    nextSweepAt = at + sweepEveryMs;
+    for (const [key, entry] of counters) if (entry.expiresAt <= at) counters.delete(key);
+  };
   return {
     async increment(key, windowSeconds) {
+      sweepExpired();
       const entry = live(key) ?? { count: 0, expiresAt: now() + windowSeconds * 1000 };
       entry.count += 1;
       counters.set(key, entry);
@@ -32,5 +43,7 @@ export function createMemoryCache(now: () => number = Date.now): Cache {
     async close() {
       counters.clear();
     },
+    /** Counters held, expired ones not yet swept included. */
+    size: () => counters.size,
   };
 }

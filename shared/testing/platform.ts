@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { testConfig } from './config.ts';
 import { createTestDatabase } from './postgres.ts';
 import { createPool } from '../db/database.ts';
@@ -11,6 +11,10 @@ import { createCaches } from '../../handlers/start-role.ts';
 export interface Platform {
   config: Config;
   urls: Record<string, string>;
+  /** The auth service as running now (see `restartAuth`). */
+  readonly auth: StartedService;
+  /** Starts auth again on its port (after `stopService(platform.auth)`), with the same signing key, as a new process. */
+  restartAuth(): Promise<StartedService>;
   evaluations: StartedService[];
   adminToken: string;
   sdkKey: string;
@@ -29,18 +33,20 @@ export async function startPlatform(options: { redisUrl: string; evaluationInsta
   const database = await createTestDatabase<unknown>('platform');
   const prefix = `tm-test-${randomBytes(3).toString('hex')}:`;
   const admin = { email: 'admin@example.com', password: 'platform-admin-password' };
+  // One signing key for the deployment, as production has: a restarted auth signs and publishes the same one.
+  const signingKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
   const config: Config = {
-    ...testConfig({ REDIS_URL: options.redisUrl, REDIS_KEY_PREFIX: prefix, ADMIN_EMAIL: admin.email, ADMIN_PASSWORD: admin.password, ...options.overrides }),
+    ...testConfig({ REDIS_URL: options.redisUrl, REDIS_KEY_PREFIX: prefix, ADMIN_EMAIL: admin.email, ADMIN_PASSWORD: admin.password, AUTH_JWT_PRIVATE_KEY: signingKey, ...options.overrides }),
     HOST: '127.0.0.1',
   };
   await migrate(database.pool, ['auth', 'flags', 'targeting']);
   const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent', 'platform');
   const started: { service: StartedService; close: () => Promise<void> }[] = [];
 
-  async function startRole(role: Role): Promise<StartedService> {
+  async function startRole(role: Role, port = 0): Promise<StartedService> {
     const caches = await createCaches(config, logger);
     const pool = services[role]?.database ? createPool({ DATABASE_POOL_MAX: 5, DATABASE_SSL: 'off', DATABASE_URL: undefined }, { connectionString: database.url }) : undefined;
-    const service = await services[role]!.start({ config, logger, cache: caches.cache, configCache: caches.configCache, port: 0, ...(pool ? { pool } : {}) });
+    const service = await services[role]!.start({ config, logger, cache: caches.cache, configCache: caches.configCache, port, ...(pool ? { pool } : {}) });
     started.push({ service, close: async () => {
       await caches.close();
       await pool?.end();
@@ -48,7 +54,7 @@ export async function startPlatform(options: { redisUrl: string; evaluationInsta
     return service;
   }
 
-  const auth = await startRole('auth');
+  let auth = await startRole('auth');
   config.AUTH_URL = auth.url;
   const flags = await startRole('flags');
   config.FLAGS_URL = flags.url;
@@ -82,6 +88,13 @@ export async function startPlatform(options: { redisUrl: string; evaluationInsta
     config,
     urls: { auth: auth.url, flags: flags.url, targeting: targeting.url },
     evaluations,
+    get auth() {
+      return auth;
+    },
+    async restartAuth() {
+      auth = await startRole('auth', Number(new URL(config.AUTH_URL).port));
+      return auth;
+    },
     adminToken,
     sdkKey,
     startEvaluation: () => startRole('evaluation'),

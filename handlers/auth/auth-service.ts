@@ -55,10 +55,18 @@ export function createAuthService(deps: AuthServiceDeps) {
   }
 
   return {
-    /** Self-registration always makes a viewer; only an admin can raise a role. */
-    async register(input: { email: string; password: string; name?: string | undefined }, address: string): Promise<PublicUser> {
+    /**
+     * Self-registration always makes a viewer; only an admin can raise a role. A taken email ends the same way as a
+     * free one, after the same work (the password is hashed before the insert finds the conflict), and the existing
+     * account is left alone: the answer must not tell a stranger which emails have accounts.
+     */
+    async register(input: { email: string; password: string; name?: string | undefined }, address: string): Promise<void> {
       await limiter.admitAddress(address);
-      return createUser({ ...input, role: 'viewer' });
+      try {
+        await createUser({ ...input, role: 'viewer' });
+      } catch (error) {
+        if (!(error instanceof AppError && error.code === 'CONFLICT')) throw error;
+      }
     },
 
     /** Creates the first admin from ADMIN_EMAIL/ADMIN_PASSWORD once; an existing account is never touched. */

@@ -37,11 +37,14 @@ describe('auth on PostgreSQL', () => {
     expect(await login('root@example.com')).toBeTruthy();
   });
 
-  it('registers, logs in and validates against the database, refusing a duplicate email', async () => {
+  it('registers, logs in and validates against the database; a duplicate email changes nothing and reads the same', async () => {
     const reg = await built.app.inject({ method: 'POST', url: '/auth/register', payload: { email: 'dev@example.com', password } });
-    expect(reg.statusCode).toBe(201);
-    const dup = await built.app.inject({ method: 'POST', url: '/auth/register', payload: { email: 'DEV@example.com', password } });
-    expect(dup.statusCode).toBe(409);
+    expect(reg.statusCode).toBe(202);
+    const before = await test.db.selectFrom('users').selectAll().where('email', '=', 'dev@example.com').executeTakeFirstOrThrow();
+    const dup = await built.app.inject({ method: 'POST', url: '/auth/register', payload: { email: 'DEV@example.com', password: 'someone else entirely' } });
+    expect(dup.statusCode).toBe(reg.statusCode);
+    expect(dup.body).toBe(reg.body);
+    expect(await test.db.selectFrom('users').selectAll().where('email', '=', 'dev@example.com').execute()).toEqual([before]);
     const token = await login('dev@example.com');
     const me = await built.app.inject({ method: 'GET', url: '/auth/validate', headers: { authorization: `Bearer ${token}` } });
     expect(me.json()).toMatchObject({ email: 'dev@example.com', role: 'viewer' });

@@ -222,7 +222,7 @@ describe.skipIf(!haveChromium)('the console in a browser', () => {
     const email = 'viewer-e2e@example.com';
     const password = 'a-long-viewer-password';
     const registered = await fetch(`${consoleUrlFor(portOffset)}/auth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) });
-    expect(registered.status).toBe(201);
+    expect(registered.status).toBe(202);
     const { context, page, problems } = await newPage();
     try {
       await signIn(page, email, password);
@@ -254,6 +254,38 @@ describe.skipIf(!haveChromium)('the console in a browser', () => {
       expect(problems).toEqual([]);
     } finally {
       await context.close();
+    }
+  }, 60_000);
+
+  it('creates an account from the sign-in page, and for a taken email leaves that account alone and says so', async () => {
+    const email = 'newcomer-e2e@example.com';
+    const register = async (page: Page, password: string) => {
+      await page.goto(`${base}/`);
+      await page.getByRole('button', { name: 'Create one' }).click();
+      await page.getByTestId('signin-email').fill(email);
+      await page.getByTestId('signin-password').fill(password);
+      await page.getByTestId('signin-submit').click();
+    };
+    const first = await newPage();
+    try {
+      await register(first.page, 'the newcomer password');
+      await first.page.getByTestId('flags-table').waitFor();
+      expect(await first.page.getByTestId('my-role').textContent()).toBe('viewer');
+      expect(first.problems).toEqual([]);
+    } finally {
+      await first.context.close();
+    }
+    const second = await newPage();
+    try {
+      await register(second.page, 'somebody else guessing');
+      await expect.poll(() => second.page.getByTestId('error').textContent()).toContain('That email and password do not match an account.');
+      expect(await second.page.getByTestId('registered-hint').textContent()).toContain('left as it was');
+      expect(await second.page.getByTestId('flags-table').count()).toBe(0);
+      await signIn(second.page, email, 'the newcomer password');
+      await second.page.getByTestId('flags-table').waitFor();
+      expect(second.problems).toEqual([]);
+    } finally {
+      await second.context.close();
     }
   }, 60_000);
 

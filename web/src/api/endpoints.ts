@@ -8,7 +8,8 @@ const enc = encodeURIComponent;
 
 export const authApi = {
   login: (email: string, password: string) => api.post<LoginAnswer>('/auth/login', { email, password }, { auth: false }),
-  register: (email: string, password: string, name?: string) => api.post<User>('/auth/register', { email, password, ...(name ? { name } : {}) }, { auth: false }),
+  /** Answers the same whether or not the email already had an account: signing in afterwards tells which. */
+  register: (email: string, password: string, name?: string) => api.post<{ message: string }>('/auth/register', { email, password, ...(name ? { name } : {}) }, { auth: false }),
   me: () => api.get<Me>('/auth/validate'),
   users: (cursor?: string) => api.get<Page<User>>(`/auth/users${query({ limit: 100, cursor })}`),
   updateUser: (id: string, patch: { role?: Role; disabled?: boolean }) => api.patch<User>(`/auth/users/${enc(id)}`, patch),

@@ -59,7 +59,11 @@ export function SignInPage({ reason }: { reason?: string | undefined }) {
           />
         </Field>
         <ErrorBox error={mode === 'signin' ? login.error : register.error} />
-        {registered && register.error ? <p className="field-hint">Your account was created; sign in with it.</p> : null}
+        {registered && register.error ? (
+          <p className="field-hint" data-testid="registered-hint">
+            If this email already had an account, that account was left as it was: sign in with its password.
+          </p>
+        ) : null}
         <Button type="submit" variant="primary" busy={busy} busyLabel={mode === 'signin' ? 'Signing in…' : 'Creating…'} data-testid="signin-submit" disabled={shortPassword}>
           {mode === 'signin' ? 'Sign in' : 'Create account'}
         </Button>

@@ -44,7 +44,7 @@ export function flagsApiContract(name: string, makeHarness: () => Promise<Harnes
         { type: 'boolean', variants: undefined, value: true },
         { type: 'string', variants: [{ key: 'blue', value: 'blue' }, { key: 'green', value: 'green' }], value: 'blue' },
         { type: 'number', variants: [{ key: 'low', value: 10 }, { key: 'high', value: 99.5 }], value: 10 },
-        { type: 'json', variants: [{ key: 'a', value: { limits: [1, 2] } }, { key: 'b', value: null }], value: { limits: [1, 2] } },
+        { type: 'json', variants: [{ key: 'a', value: { limits: [1, 2] } }, { key: 'b', value: { limits: [] } }], value: { limits: [1, 2] } },
       ];
       for (const c of cases) {
         const key = `crud-${c.type}`;

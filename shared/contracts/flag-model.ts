@@ -84,6 +84,31 @@ export interface FieldProblem {
 
 const maxStringValue = 10_000;
 
+/**
+ * Bounds on a JSON value an API stores: every service copies, freezes, compares, audits and sends it, some of that
+ * by recursion, so nesting is capped well below what would run out of stack; and one flag value must not outweigh
+ * a whole environment's configuration in the caches and in every OFREP bulk answer.
+ */
+export const jsonValueLimits = { maxDepth: 32, maxBytes: 32 * 1024 } as const;
+
+/**
+ * Whether a JSON value stays within `jsonValueLimits` (an object or an array is one level; its contents count from
+ * the next): a message, or undefined. The depth is measured without recursion, so a value too deep to recurse over
+ * is refused rather than crashed on, and the size is measured (as UTF-8 JSON) only once the depth is known to be safe.
+ */
+export function jsonValueProblem(value: unknown): string | undefined {
+  const { maxDepth, maxBytes } = jsonValueLimits;
+  const pending: { value: unknown; depth: number }[] = [{ value, depth: 0 }];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    if (typeof next.value !== 'object' || next.value === null) continue;
+    const depth = next.depth + 1;
+    if (depth > maxDepth) return `nests deeper than ${maxDepth} levels`;
+    for (const child of Object.values(next.value)) pending.push({ value: child, depth });
+  }
+  const bytes = new TextEncoder().encode(JSON.stringify(value)).length;
+  return bytes > maxBytes ? `is larger than ${maxBytes / 1024} KiB as JSON (${bytes} bytes)` : undefined;
+}
+
 /** Whether a variant value fits the flag's type; the answer is a message, or undefined when it fits. */
 export function valueProblem(type: FlagType, value: unknown): string | undefined {
   switch (type) {
@@ -95,7 +120,9 @@ export function valueProblem(type: FlagType, value: unknown): string | undefined
     case 'number':
       return typeof value === 'number' && Number.isFinite(value) ? undefined : 'must be a finite number for a number flag';
     case 'json':
-      return value === undefined ? 'is required' : undefined;
+      // OFREP's only structured type is the object: an array or a scalar has to be a property of one.
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'must be a JSON object for a json flag (put an array or a scalar in a property of one)';
+      return jsonValueProblem(value);
   }
 }
 

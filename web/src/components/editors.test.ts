@@ -18,6 +18,10 @@ describe('variant value editors', () => {
     expect(parseValue('boolean', 'yes')).toMatchObject({ ok: false });
     expect(parseValue('json', '{"a": 1,}')).toMatchObject({ ok: false });
     expect(parseValue('json', '   ')).toMatchObject({ ok: false });
+    for (const notAnObject of ['null', '[1, 2]', '"text"', '42', 'true']) {
+      const parsed = parseValue('json', notAnObject);
+      expect(parsed.ok ? 'accepted' : parsed.error, notAnObject).toContain('is a JSON object');
+    }
     expect(parseValue('string', 'x'.repeat(10_001))).toMatchObject({ ok: false });
   });
 
@@ -27,7 +31,6 @@ describe('variant value editors', () => {
     expect(parseValue('boolean', 'false')).toEqual({ ok: true, value: false });
     expect(parseValue('string', '')).toEqual({ ok: true, value: '' });
     expect(parseValue('json', '{"rps": 50}')).toEqual({ ok: true, value: { rps: 50 } });
-    expect(parseValue('json', 'null')).toEqual({ ok: true, value: null });
   });
 
   it('show a stored value as the text its editor starts from, and read it back unchanged', () => {

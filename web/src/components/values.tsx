@@ -21,13 +21,18 @@ export function parseValue(type: FlagType, text: string): Parsed {
       if (!numberText.test(trimmed) || !Number.isFinite(value)) return { ok: false, error: `"${text}" is not a number (like 10, -3 or 2.5)` };
       return { ok: true, value };
     }
-    case 'json':
-      if (text.trim() === '') return { ok: false, error: 'Enter a JSON value (an object, array, string, number, true, false or null)' };
+    case 'json': {
+      if (text.trim() === '') return { ok: false, error: 'Enter a JSON object, like {"limit": 50}' };
+      let value: unknown;
       try {
-        return { ok: true, value: JSON.parse(text) as unknown };
+        value = JSON.parse(text) as unknown;
       } catch (error) {
         return { ok: false, error: `Not valid JSON: ${error instanceof Error ? error.message : String(error)}` };
       }
+      // The API stores only objects for json flags (OFREP's object type).
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) return { ok: false, error: 'A json flag\'s value is a JSON object: put an array or a single value in a property, like {"items": [1, 2]}' };
+      return { ok: true, value };
+    }
   }
 }
 

@@ -8,6 +8,7 @@
  *   node handlers/main.ts all-in-one       every service, the worker and the console in one process on embedded defaults
  */
 import { ConfigError, loadConfig, requireFor, type Config, type Role } from '../shared/config/config.ts';
+import { PortInUseError } from '../shared/runtime/service.ts';
 import { startTelemetry } from '../shared/telemetry/telemetry.ts';
 
 function fail(message: string, code = 2): never {
@@ -59,6 +60,8 @@ try {
   }
 } catch (error) {
   if (error instanceof ConfigError) fail(error.message);
+  // Someone starting a second copy by mistake reads a sentence, not a JSON stack trace.
+  if (error instanceof PortInUseError) fail(error.message, 1);
   logger.fatal({ err: error }, 'failed to start');
   process.exit(1);
 }

@@ -7,7 +7,7 @@ import { createMemoryConfigCache } from '../../shared/config-cache/memory-config
 import { createPool } from '../../shared/db/database.ts';
 import type { Logger } from '../../shared/logging/logger.ts';
 import { stopOnSignal } from '../../shared/runtime/lifecycle.ts';
-import type { StartedService } from '../../shared/runtime/service.ts';
+import { assertPortFree, type StartedService } from '../../shared/runtime/service.ts';
 import { frontends, migrate, services, workers, type StandaloneStart } from '../roles.ts';
 import { startLocalAws } from '../../shared/local-aws.ts';
 import { createDynamoClient } from '../../shared/dynamo/client.ts';
@@ -49,6 +49,8 @@ export async function startAllInOne(base: Config, logger: Logger, stopTelemetry:
   // The services (and the console) find each other on loopback, at the ports this process gives them.
   for (const role of roles) config[serviceUrlVariables[role]] = `http://127.0.0.1:${portOf(role, config, false)}`;
   requireFor(config, roles, { embedded: true });
+  // A second `npm start` stops here, before it opens the data directory the first one is using.
+  for (const role of [...roles, ...Object.keys(workers), ...Object.keys(frontends)] as (Role | WorkerRole | FrontendRole)[]) await assertPortFree(role, host, portOf(role, config, false));
 
   const postgres = await startEmbeddedPostgres(join(dataDir, 'pglite'));
   // SQS and DynamoDB stand-ins in this process: the production adapters run unchanged against them.

@@ -52,7 +52,14 @@ export async function buildAuthApp(deps: AuthAppDeps) {
     environments: config.ENVIRONMENTS,
     token: { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, ttlSeconds: config.ACCESS_TOKEN_TTL_SECONDS },
   });
-  const verifier = createTokenVerifier({ keys: keys.getKey, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE });
+  // Auth judges callers by its own database: a disabled or demoted user's next request here sees the change.
+  const verifier = createTokenVerifier({
+    keys: keys.getKey,
+    issuer: config.JWT_ISSUER,
+    audience: config.JWT_AUDIENCE,
+    maxLifetimeSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
+    currentAccess: (userId) => deps.store.findUserById(userId),
+  });
   const served = await createHttpServer({
     name: 'auth',
     title: 'ToggleMaster auth',

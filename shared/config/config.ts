@@ -48,7 +48,6 @@ export const ConfigSchema = Type.Object({
   ANALYTICS_URL: Url,
   JWT_ISSUER: Type.String({ default: 'togglemaster', minLength: 1 }),
   JWT_AUDIENCE: Type.String({ default: 'togglemaster', minLength: 1 }),
-  SDK_KEY_CACHE_SECONDS: Type.Integer({ minimum: 0, maximum: 300, default: 5, description: 'How long a verified (or refused) SDK key is remembered; a revoked key works at most this long' }),
   ACCESS_TOKEN_TTL_SECONDS: Type.Integer({ minimum: 60, maximum: 86_400, default: 900 }),
   /** PKCS#8 PEM of the ES256 signing key (auth only). Required in production; generated per process otherwise. */
   AUTH_JWT_PRIVATE_KEY: Type.Optional(Type.String({ pattern: '-----BEGIN PRIVATE KEY-----' })),

@@ -20,7 +20,18 @@ export async function createCaches(config: Config, logger: Logger): Promise<{ ca
     return { cache, configCache, close: async () => void (await Promise.all([cache.close(), configCache.close()])) };
   }
   const redis = createRedisClient(config.REDIS_URL, { password: config.REDIS_PASSWORD, keyPrefix: config.REDIS_KEY_PREFIX });
-  redis.on('error', (error: Error) => logger.warn({ err: error.message }, 'redis connection error'));
+  // Once per outage, not once per reconnection attempt (every 200 ms while Redis is away).
+  let down = false;
+  redis.on('error', (error: Error) => {
+    if (down) return;
+    down = true;
+    logger.warn({ err: error }, 'Redis is not answering; reconnecting in the background');
+  });
+  redis.on('ready', () => {
+    if (!down) return;
+    down = false;
+    logger.info('Redis answers again');
+  });
   if (!(await whenReady(redis, 5000))) logger.warn('Redis is not answering yet; carrying on and reconnecting in the background');
   const configCache = createRedisConfigCache(redis, { keyPrefix: config.REDIS_KEY_PREFIX });
   const cache = createRedisCache(redis);

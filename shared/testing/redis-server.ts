@@ -32,7 +32,8 @@ export async function startRedisServer(): Promise<{ url: string; stop(): Promise
 
   async function stop(): Promise<void> {
     const running = child;
-    if (!running || running.exitCode !== null) return;
+    // A killed server has a signal and no exit code.
+    if (!running || running.exitCode !== null || running.signalCode !== null) return;
     await new Promise<void>((resolve) => {
       running.once('exit', () => resolve());
       running.kill('SIGKILL');

@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
 import type { FastifyReply } from 'fastify';
 import { EnvironmentPatch, EnvironmentState, FlagKey, flagTypes, Tag, Variant } from '../../shared/contracts/flag-model.ts';
-import { Timestamp } from '../../shared/http/schemas.ts';
+import { ReadOnly, Timestamp } from '../../shared/http/schemas.ts';
 import { toDocument, type Flag } from './flag-store.ts';
 import type { Reader } from '../../shared/http/authenticate.ts';
 
@@ -52,4 +52,18 @@ export const NewFlagBody = {
   key: FlagKey,
   ...FlagDefinitionFields,
   environments: Type.Optional(Type.Record(Type.String(), EnvironmentPatch, { description: 'Initial state per environment' })),
+};
+
+/**
+ * PUT /flags/{key}: the definition, and whatever else GET answered sent back as it was, so a client can edit the
+ * document it read and put it back.
+ */
+export const FlagReplacementFields = {
+  ...FlagDefinitionFields,
+  key: ReadOnly(FlagKey, 'If sent, must be the key in the path'),
+  salt: ReadOnly(Type.String(), "If sent, must be the flag's salt (fixed at creation)"),
+  version: ReadOnly(Type.Integer(), 'Ignored: send the ETag as If-Match to guard against lost updates'),
+  environments: ReadOnly(Type.Record(Type.String(), EnvironmentState), 'Ignored: an environment changes through PATCH /flags/{key}/environments/{environment}'),
+  createdAt: ReadOnly(Timestamp),
+  updatedAt: ReadOnly(Timestamp),
 };

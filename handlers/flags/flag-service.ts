@@ -13,6 +13,7 @@ import {
 } from '../../shared/contracts/flag-model.ts';
 import type { Principal } from '../../shared/http/authenticate.ts';
 import { AppError } from '../../shared/http/problem.ts';
+import { changedFields } from '../../shared/http/schemas.ts';
 import { assertIfMatch } from '../../shared/http/if-match.ts';
 import { toDocument, type AuditAction, type Flag, type FlagFilter, type FlagStore, type PrerequisiteEdge, type WriteOutcome } from './flag-store.ts';
 
@@ -23,6 +24,14 @@ export interface FlagDefinition {
   type: FlagType;
   variants?: Variant[] | undefined;
 }
+
+/** A PUT may also send back what GET answered; of that, only these must be as stored (the rest is ignored). */
+export interface FlagReplacement extends FlagDefinition {
+  key?: string | undefined;
+  salt?: string | undefined;
+}
+
+const fixedFields = { key: 'a flag keeps its key; create a new flag instead', salt: 'it is fixed at creation, so users keep their buckets' };
 
 export interface NewFlag extends FlagDefinition {
   key: string;
@@ -201,9 +210,11 @@ export function createFlagService(deps: { store: FlagStore; environments: readon
       return flag;
     },
 
-    async update(key: string, input: FlagDefinition, ifMatch: string | undefined, actor: Principal): Promise<Flag> {
+    async update(key: string, input: FlagReplacement, ifMatch: string | undefined, actor: Principal): Promise<Flag> {
       const current = await load(key);
       assertIfMatch(current.version, ifMatch, 'flag');
+      const changed = changedFields(input, current, fixedFields);
+      if (changed.length > 0) invalid(changed, 'The flag cannot be changed that way');
       const variants = input.variants ?? (input.type === current.type ? current.variants : input.type === 'boolean' ? defaultBooleanVariants : []);
       const variantIssues = variantProblems(input.type, variants);
       if (variantIssues.length > 0) invalid(variantIssues);

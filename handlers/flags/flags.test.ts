@@ -77,3 +77,59 @@ describe('json flag values', () => {
     expect((await app.inject({ method: 'GET', url: '/flags/too-large', headers: { authorization: `Bearer ${token}` } })).statusCode).toBe(404);
   });
 });
+
+describe('putting a flag back as GET answered it', () => {
+  let app: Awaited<ReturnType<typeof buildFlagsApp>>['app'];
+  let token: string;
+
+  beforeAll(async () => {
+    const { verifier, tokenFor } = await testTokens();
+    token = await tokenFor('editor');
+    ({ app } = await buildFlagsApp({ config: testConfig(), logger: createLogger('silent', 'flags'), store: createFlagStore(), verifier, sdkKeys: fixedSdkKeys({}) }));
+    const created = await app.inject({ method: 'POST', url: '/flags', headers: { authorization: `Bearer ${token}` }, payload: { key: 'edited', name: 'Edited', type: 'string', variants: [{ key: 'a', value: 'A' }, { key: 'b', value: 'B' }], tags: ['web'] } });
+    expect(created.statusCode, created.body).toBe(201);
+  });
+  afterAll(async () => {
+    await app.close();
+  });
+
+  const get = async () => {
+    const res = await app.inject({ method: 'GET', url: '/flags/edited', headers: { authorization: `Bearer ${token}` } });
+    return res.json<Record<string, unknown>>();
+  };
+  const put = (payload: Record<string, unknown>) => app.inject({ method: 'PUT', url: '/flags/edited', headers: { authorization: `Bearer ${token}` }, payload });
+
+  it('accepts the document unchanged, read-only fields and all, and applies the edit made to it', async () => {
+    const document = await get();
+    expect(Object.keys(document)).toEqual(expect.arrayContaining(['key', 'salt', 'version', 'environments', 'createdAt', 'updatedAt']));
+    const same = await put(document);
+    expect(same.statusCode, same.body).toBe(200);
+    const edited = await put({ ...(await get()), name: 'Edited again', description: 'now with a description' });
+    expect(edited.statusCode, edited.body).toBe(200);
+    expect(edited.json()).toMatchObject({ key: 'edited', name: 'Edited again', description: 'now with a description', salt: document.salt, createdAt: document.createdAt });
+  });
+
+  it('ignores what the service keeps for itself: the version, the timestamps and the environments (changed by their own route)', async () => {
+    const document = await get();
+    const res = await put({ ...document, version: 99, createdAt: '2000-01-01T00:00:00.000Z', updatedAt: '2000-01-01T00:00:00.000Z', environments: {} });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toMatchObject({ version: (document.version as number) + 1, createdAt: document.createdAt, environments: document.environments });
+  });
+
+  it('refuses a changed key or salt with 400 naming it, and changes nothing', async () => {
+    const document = await get();
+    for (const [field, value] of [['key', 'another-flag'], ['salt', 'fresh-salt']] as const) {
+      const res = await put({ ...document, [field]: value });
+      expect(res.statusCode, field).toBe(400);
+      expect(res.json()).toMatchObject({ code: 'VALIDATION_FAILED', errors: [{ path: `body/${field}` }] });
+    }
+    expect(await get()).toEqual(document);
+  });
+
+  it('still refuses a field no flag has, naming it once', async () => {
+    const res = await put({ ...(await get()), owner: 'me' });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ errors: [{ path: 'body', message: 'has unknown field(s): owner' }] });
+    expect(res.json<{ errors: unknown[] }>().errors).toHaveLength(1);
+  });
+});

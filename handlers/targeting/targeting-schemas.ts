@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
 import { FlagKey, Serve } from '../../shared/contracts/flag-model.ts';
 import { Condition, SegmentKey } from '../../shared/contracts/targeting-model.ts';
-import { Timestamp, Uuid } from '../../shared/http/schemas.ts';
+import { ReadOnly, Timestamp, Uuid } from '../../shared/http/schemas.ts';
 import type { StoredSegment } from './targeting-store.ts';
 
 export const Environment = Type.String({ minLength: 1, maxLength: 64 });
@@ -11,6 +11,17 @@ export const RuleFields = {
   conditions: Type.Array(Condition, { maxItems: 50, description: 'All must hold' }),
   segments: Type.Optional(Type.Array(SegmentKey, { maxItems: 20, description: 'The context must be in every one' })),
   serve: Serve,
+};
+
+/** PUT /targeting/rules/{id}: the rule's fields, and whatever else GET answered sent back as it was. */
+export const RuleReplacementFields = {
+  ...RuleFields,
+  id: ReadOnly(Uuid, 'If sent, must be the id in the path'),
+  flagKey: ReadOnly(FlagKey, "If sent, must be the rule's flag (a rule cannot move to another flag)"),
+  environment: ReadOnly(Environment, "If sent, must be the rule's environment (a rule cannot move to another environment)"),
+  priority: ReadOnly(Type.Integer(), 'Ignored: the order changes through PUT /targeting/rules/order'),
+  createdAt: ReadOnly(Timestamp),
+  updatedAt: ReadOnly(Timestamp),
 };
 
 export const RuleSchema = Type.Object(
@@ -35,6 +46,15 @@ export const SegmentFields = {
   conditions: Type.Optional(Type.Array(Condition, { maxItems: 50, description: 'All must hold' })),
   included: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 256 }), { maxItems: 10_000, description: 'Targeting keys always in' })),
   excluded: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 256 }), { maxItems: 10_000, description: 'Targeting keys never in' })),
+};
+
+/** PUT /targeting/segments/{key}: the segment's fields, and whatever else GET answered sent back as it was. */
+export const SegmentReplacementFields = {
+  ...SegmentFields,
+  key: ReadOnly(SegmentKey, 'If sent, must be the key in the path'),
+  version: ReadOnly(Type.Integer(), 'Ignored: send the ETag as If-Match to guard against lost updates'),
+  createdAt: ReadOnly(Timestamp),
+  updatedAt: ReadOnly(Timestamp),
 };
 
 export const SegmentSchema = Type.Object(

@@ -9,6 +9,7 @@ import { compileFlag, CompiledFlags, compileSegment, conditionProblems, explainF
 import type { Principal } from '../../shared/http/authenticate.ts';
 import { AppError } from '../../shared/http/problem.ts';
 import { assertIfMatch } from '../../shared/http/if-match.ts';
+import { changedFields } from '../../shared/http/schemas.ts';
 import { segmentView } from './targeting-schemas.ts';
 import type { NewTargetingAuditEntry, StoredRule, StoredSegment, TargetingStore, TargetingWrite } from './targeting-store.ts';
 
@@ -21,12 +22,31 @@ export interface RuleInput {
   serve: Serve;
 }
 
+/** A PUT may also send back what GET answered; of that, only these must be as stored (the rest is ignored). */
+export interface RuleReplacement extends RuleInput {
+  id?: string | undefined;
+  flagKey?: string | undefined;
+  environment?: string | undefined;
+}
+
+const fixedRuleFields = {
+  id: 'it names the rule',
+  flagKey: 'a rule belongs to one flag; create one for the other flag instead',
+  environment: 'a rule belongs to one environment; create one in the other environment instead',
+};
+
 export interface NewRule extends RuleInput {
   flagKey: string;
   environment: string;
   /** Where the rule goes: 0 is first. Absent: after the existing rules. */
   priority?: number | undefined;
 }
+
+export interface SegmentReplacement extends SegmentInput {
+  key?: string | undefined;
+}
+
+const fixedSegmentFields = { key: 'rules name the segment by its key; create a new segment instead' };
 
 export interface SegmentInput {
   name: string;
@@ -160,8 +180,10 @@ export function createTargetingService(deps: { store: TargetingStore; flags: Fla
       return ruleDocument(rule);
     },
 
-    async updateRule(id: string, input: RuleInput, credential: Credential, actor: Principal) {
+    async updateRule(id: string, input: RuleReplacement, credential: Credential, actor: Principal) {
       const current = await loadRule(id);
+      const changed = changedFields(input, current, fixedRuleFields);
+      if (changed.length > 0) invalid(changed, 'The rule cannot be changed that way');
       const flag = await flagFor(current.flagKey, current.environment, credential);
       const problems = await ruleProblems(input, flag);
       if (problems.length > 0) invalid(problems, 'The rule is not valid');
@@ -229,9 +251,11 @@ export function createTargetingService(deps: { store: TargetingStore; flags: Fla
       return segment;
     },
 
-    async updateSegment(key: string, input: SegmentInput, ifMatch: string | undefined, actor: Principal) {
+    async updateSegment(key: string, input: SegmentReplacement, ifMatch: string | undefined, actor: Principal) {
       const current = await loadSegment(key);
       assertIfMatch(current.version, ifMatch, 'segment');
+      const changed = changedFields(input, current, fixedSegmentFields);
+      if (changed.length > 0) invalid(changed, 'The segment cannot be changed that way');
       const problems = segmentProblems(input);
       if (problems.length > 0) invalid(problems, 'The segment is not valid');
       const next: StoredSegment = {

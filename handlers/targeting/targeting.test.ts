@@ -1,4 +1,10 @@
-import { createTargetingStore } from './targeting-app.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../shared/logging/logger.ts';
+import { testConfig } from '../../shared/testing/config.ts';
+import { fixedFlags, flagDocument } from '../../shared/testing/flags-client.ts';
+import { fixedSdkKeys } from '../../shared/testing/sdk-keys.ts';
+import { testTokens } from '../../shared/testing/tokens.ts';
+import { buildTargetingApp, createTargetingStore } from './targeting-app.ts';
 import { targetingApiContract } from './targeting-api.contract.ts';
 
 targetingApiContract('targeting API on the in-memory store', async () => {
@@ -8,4 +14,70 @@ targetingApiContract('targeting API on the in-memory store', async () => {
     snapshot: async () => ({ rules: await store.listRules({}), segments: await store.listSegments() }),
     close: async () => {},
   };
+});
+
+describe('putting a rule or a segment back as GET answered it', () => {
+  let app: Awaited<ReturnType<typeof buildTargetingApp>>['app'];
+  let token: string;
+  let ruleId: string;
+  const checkout = flagDocument('checkout', { type: 'string', variants: [{ key: 'old', value: 'old' }, { key: 'new', value: 'new' }] });
+
+  beforeAll(async () => {
+    const { verifier, tokenFor } = await testTokens();
+    token = await tokenFor('editor');
+    ({ app } = await buildTargetingApp({ config: testConfig(), logger: createLogger('silent', 'targeting'), store: createTargetingStore(), flags: fixedFlags([checkout, flagDocument('other')]), verifier, sdkKeys: fixedSdkKeys({}) }));
+    const segment = await call('POST', '/targeting/segments', { key: 'beta', name: 'Beta', included: ['u-1'] });
+    expect(segment.statusCode, segment.body).toBe(201);
+    const rule = await call('POST', '/targeting/rules', { flagKey: 'checkout', environment: 'production', name: 'Beta gets new', conditions: [], segments: ['beta'], serve: { variant: 'new' } });
+    expect(rule.statusCode, rule.body).toBe(201);
+    ruleId = rule.json<{ id: string }>().id;
+  });
+  afterAll(async () => {
+    await app.close();
+  });
+
+  function call(method: 'GET' | 'POST' | 'PUT', url: string, payload?: object) {
+    return app.inject({ method, url, headers: { authorization: `Bearer ${token}` }, ...(payload ? { payload } : {}) });
+  }
+  const read = async (url: string) => (await call('GET', url)).json<Record<string, unknown>>();
+
+  it('accepts a rule unchanged, read-only fields and all, and applies the edit made to it', async () => {
+    const document = await read(`/targeting/rules/${ruleId}`);
+    expect(Object.keys(document)).toEqual(expect.arrayContaining(['id', 'flagKey', 'environment', 'priority', 'createdAt', 'updatedAt']));
+    const same = await call('PUT', `/targeting/rules/${ruleId}`, document);
+    expect(same.statusCode, same.body).toBe(200);
+    const edited = await call('PUT', `/targeting/rules/${ruleId}`, { ...(await read(`/targeting/rules/${ruleId}`)), name: 'Renamed', serve: { variant: 'old' } });
+    expect(edited.statusCode, edited.body).toBe(200);
+    expect(edited.json()).toMatchObject({ id: ruleId, flagKey: 'checkout', environment: 'production', name: 'Renamed', serve: { variant: 'old' } });
+  });
+
+  it("refuses a rule's changed id, flag or environment with 400 naming it, and changes nothing", async () => {
+    const document = await read(`/targeting/rules/${ruleId}`);
+    for (const [field, value] of [['id', '00000000-0000-4000-8000-000000000000'], ['flagKey', 'other'], ['environment', 'development']] as const) {
+      const res = await call('PUT', `/targeting/rules/${ruleId}`, { ...document, [field]: value });
+      expect(res.statusCode, field).toBe(400);
+      expect(res.json()).toMatchObject({ code: 'VALIDATION_FAILED', errors: [{ path: `body/${field}` }] });
+    }
+    expect(await read(`/targeting/rules/${ruleId}`)).toEqual(document);
+  });
+
+  it('accepts a segment unchanged, read-only fields and all, and refuses a changed key with 400 naming it', async () => {
+    const document = await read('/targeting/segments/beta');
+    expect(Object.keys(document)).toEqual(expect.arrayContaining(['key', 'version', 'createdAt', 'updatedAt']));
+    const same = await call('PUT', '/targeting/segments/beta', document);
+    expect(same.statusCode, same.body).toBe(200);
+    expect(same.json()).toMatchObject({ key: 'beta', version: (document.version as number) + 1 });
+    const renamed = await call('PUT', '/targeting/segments/beta', { ...(await read('/targeting/segments/beta')), key: 'gamma' });
+    expect(renamed.statusCode).toBe(400);
+    expect(renamed.json()).toMatchObject({ code: 'VALIDATION_FAILED', errors: [{ path: 'body/key' }] });
+    expect((await call('GET', '/targeting/segments/gamma')).statusCode).toBe(404);
+  });
+
+  it('still refuses a field no rule or segment has, naming it once', async () => {
+    for (const url of [`/targeting/rules/${ruleId}`, '/targeting/segments/beta']) {
+      const res = await call('PUT', url, { ...(await read(url)), owner: 'me' });
+      expect(res.statusCode, url).toBe(400);
+      expect(res.json<{ errors: unknown[] }>().errors).toEqual([{ path: 'body', message: 'has unknown field(s): owner' }]);
+    }
+  });
 });

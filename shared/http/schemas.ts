@@ -1,9 +1,28 @@
-import { Type, type TProperties, type TObject } from 'typebox';
-import type { Problem } from './problem.ts';
+import { isDeepStrictEqual } from 'node:util';
+import { Type, type TProperties, type TObject, type TSchema } from 'typebox';
+import type { FieldError, Problem } from './problem.ts';
 
 /** A closed object: an unknown field is a 400, never silently dropped. */
 export function Strict<T extends TProperties>(properties: T, options: { description?: string; $id?: string; minProperties?: number } = {}): TObject<T> {
   return Type.Object(properties, { ...options, additionalProperties: false });
+}
+
+/**
+ * A field a GET answers that a PUT may send back with the rest of the document, so that "GET, edit, PUT" works: it
+ * is accepted and not applied. Fields the service keeps for itself (version, timestamps, state that another route
+ * changes) are ignored; fields that say which resource this is (key, id, salt…) are checked by `changedFields`.
+ */
+export function ReadOnly<T extends TSchema>(schema: T, description = 'Read-only: accepted as GET answered it, and ignored') {
+  return Type.Optional({ ...schema, readOnly: true, description });
+}
+
+/** The fixed fields a PUT sent with a value other than the stored one, each named, for a 400. */
+export function changedFields(sent: object, stored: object, reasons: Record<string, string>): FieldError[] {
+  const before = stored as Record<string, unknown>;
+  const after = sent as Record<string, unknown>;
+  return Object.entries(reasons)
+    .filter(([field]) => after[field] !== undefined && !isDeepStrictEqual(after[field], before[field]))
+    .map(([field, reason]) => ({ path: `body/${field}`, message: `cannot change (${reason}): it is ${JSON.stringify(before[field])}, not ${JSON.stringify(after[field])}` }));
 }
 
 const ProblemRef = Type.Unsafe<Problem>({ $ref: 'Problem#' });

@@ -3,7 +3,7 @@ import { principalOf } from '../../../shared/http/authenticate.ts';
 import { FlagKey } from '../../../shared/contracts/flag-model.ts';
 import { Strict, bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
 import type { FlagRouteDeps } from '../flags-routes.ts';
-import { FlagDefinitionFields, FlagSchema, IfMatchHeaders, sendFlag } from '../flag-schemas.ts';
+import { FlagReplacementFields, FlagSchema, IfMatchHeaders, sendFlag } from '../flag-schemas.ts';
 
 export function updateFlag(app: App, { service, guard }: FlagRouteDeps): void {
   app.put(
@@ -12,11 +12,11 @@ export function updateFlag(app: App, { service, guard }: FlagRouteDeps): void {
       onRequest: guard('editor'),
       schema: {
         tags: ['flags'],
-        summary: "Replace a flag's definition (name, description, tags, type, variants); If-Match guards against lost updates",
+        summary: "Replace a flag's definition (name, description, tags, type, variants); the document GET answered may be sent back as it was; If-Match guards against lost updates",
         security: bearerSecurity,
         params: Strict({ key: FlagKey }),
         headers: IfMatchHeaders,
-        body: Strict(FlagDefinitionFields),
+        body: Strict(FlagReplacementFields),
         response: { 200: FlagSchema, ...problemResponses },
       },
     },

@@ -2,7 +2,7 @@ import { principalOf } from '../../../shared/http/authenticate.ts';
 import { Strict, Uuid, bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
 import type { App } from '../../../shared/http/server.ts';
 import { callerCredential, type TargetingRouteDeps } from '../targeting-routes.ts';
-import { RuleFields, RuleSchema } from '../targeting-schemas.ts';
+import { RuleReplacementFields, RuleSchema } from '../targeting-schemas.ts';
 
 export function updateRule(app: App, { service, guard }: TargetingRouteDeps): void {
   app.put(
@@ -11,10 +11,10 @@ export function updateRule(app: App, { service, guard }: TargetingRouteDeps): vo
       onRequest: guard('editor'),
       schema: {
         tags: ['rules'],
-        summary: "Replace a rule's name, conditions, segments and serve (its flag, environment and place stay)",
+        summary: "Replace a rule's name, conditions, segments and serve (its flag, environment and place stay); the document GET answered may be sent back as it was",
         security: bearerSecurity,
         params: Strict({ id: Uuid }),
-        body: Strict(RuleFields),
+        body: Strict(RuleReplacementFields),
         response: { 200: RuleSchema, ...problemResponses },
       },
     },

@@ -3,7 +3,7 @@ import { principalOf } from '../../../shared/http/authenticate.ts';
 import { Strict, bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
 import type { App } from '../../../shared/http/server.ts';
 import type { TargetingRouteDeps } from '../targeting-routes.ts';
-import { IfMatchHeaders, SegmentFields, SegmentSchema, segmentView } from '../targeting-schemas.ts';
+import { IfMatchHeaders, SegmentReplacementFields, SegmentSchema, segmentView } from '../targeting-schemas.ts';
 
 export function updateSegment(app: App, { service, guard }: TargetingRouteDeps): void {
   app.put(
@@ -12,11 +12,11 @@ export function updateSegment(app: App, { service, guard }: TargetingRouteDeps):
       onRequest: guard('editor'),
       schema: {
         tags: ['segments'],
-        summary: 'Replace a segment; If-Match guards against lost updates',
+        summary: 'Replace a segment; the document GET answered may be sent back as it was; If-Match guards against lost updates',
         security: bearerSecurity,
         params: Strict({ key: SegmentKey }),
         headers: IfMatchHeaders,
-        body: Strict(SegmentFields),
+        body: Strict(SegmentReplacementFields),
         response: { 200: SegmentSchema, ...problemResponses },
       },
     },

@@ -67,7 +67,7 @@ describe('the all-in-one process (npm start)', () => {
       const evaluated = await fetch(`${evaluationUrl}/ofrep/v1/evaluate/flags/new-checkout`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': first.printed.sdkKey }, body: JSON.stringify({ context: { targetingKey: 'user-1' } }) });
       expect(await evaluated.json()).toMatchObject({ key: 'new-checkout', value: true, reason: 'TARGETING_MATCH' });
       const stranger = await fetch(`${evaluationUrl}/ofrep/v1/evaluate/flags/new-checkout`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': first.printed.sdkKey }, body: JSON.stringify({ context: { targetingKey: 'someone', country: 'FR' } }) });
-      expect(await stranger.json()).toMatchObject({ value: false, reason: 'DEFAULT' });
+      expect(await stranger.json()).toMatchObject({ value: false, reason: 'STATIC', metadata: { reason: 'DEFAULT' } });
 
       // Evaluations are counted: events go through the SQS stand-in to the worker and into the DynamoDB stand-in.
       for (let i = 0; i < 7; i++) {

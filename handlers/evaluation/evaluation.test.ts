@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryConfigCache } from '../../shared/config-cache/memory-config-cache.ts';
 import type { ConfigCache } from '../../shared/config-cache/config-cache.ts';
+import { assertOfrep, type OfrepOperation } from '../../shared/contracts/ofrep/ofrep-conformance.ts';
 import type { Rule } from '../../shared/contracts/targeting-model.ts';
 import { createLogger } from '../../shared/logging/logger.ts';
 import { testConfig } from '../../shared/testing/config.ts';
@@ -61,6 +62,13 @@ describe('evaluation API', () => {
     await stopReplica();
   });
 
+  /** An OFREP request whose answer must be one OFREP 0.3.0's document describes. */
+  const ofrep = async (operation: OfrepOperation, request: { method: 'POST'; url: string; headers: Record<string, string>; payload: string | object }) => {
+    const res = await app.inject(request);
+    assertOfrep(operation, res);
+    return res;
+  };
+
   it('evaluates one flag with POST /evaluate in the SDK key\'s environment', async () => {
     const res = await app.inject({ method: 'POST', url: '/evaluate', headers: production, payload: { flagKey: 'checkout', context: { targetingKey: 'u1', country: 'BR' } } });
     expect(res.statusCode, res.body).toBe(200);
@@ -77,32 +85,32 @@ describe('evaluation API', () => {
   });
 
   it('answers OFREP single evaluations, their errors in OFREP shape', async () => {
-    const ok = await app.inject({ method: 'POST', url: '/ofrep/v1/evaluate/flags/checkout', headers: production, payload: { context: { targetingKey: 'u1', country: 'BR' } } });
+    const ok = await ofrep('evaluateFlag', { method: 'POST', url: '/ofrep/v1/evaluate/flags/checkout', headers: production, payload: { context: { targetingKey: 'u1', country: 'BR' } } });
     expect(ok.json()).toEqual({ key: 'checkout', reason: 'TARGETING_MATCH', variant: 'on', value: true, metadata: { ruleId: brazil.id } });
-    const missing = await app.inject({ method: 'POST', url: '/ofrep/v1/evaluate/flags/nope', headers: production, payload: { context: {} } });
+    const missing = await ofrep('evaluateFlag', { method: 'POST', url: '/ofrep/v1/evaluate/flags/nope', headers: production, payload: { context: {} } });
     expect(missing.statusCode).toBe(404);
     expect(missing.json()).toMatchObject({ key: 'nope', errorCode: 'FLAG_NOT_FOUND' });
-    const noKey = await app.inject({ method: 'POST', url: '/ofrep/v1/evaluate/flags/banner', headers: production, payload: { context: { country: 'BR' } } });
+    const noKey = await ofrep('evaluateFlag', { method: 'POST', url: '/ofrep/v1/evaluate/flags/banner', headers: production, payload: { context: { country: 'BR' } } });
     expect(noKey.statusCode).toBe(400);
     expect(noKey.json()).toMatchObject({ key: 'banner', errorCode: 'TARGETING_KEY_MISSING' });
-    const badContext = await app.inject({ method: 'POST', url: '/ofrep/v1/evaluate/flags/banner', headers: production, payload: { context: 'me' } });
+    const badContext = await ofrep('evaluateFlag', { method: 'POST', url: '/ofrep/v1/evaluate/flags/banner', headers: production, payload: { context: 'me' } });
     expect(badContext.statusCode).toBe(400);
     expect(badContext.json()).toMatchObject({ errorCode: 'INVALID_CONTEXT' });
-    const badKeyType = await app.inject({ method: 'POST', url: '/ofrep/v1/evaluate/flags/banner', headers: production, payload: { context: { targetingKey: 42 } } });
+    const badKeyType = await ofrep('evaluateFlag', { method: 'POST', url: '/ofrep/v1/evaluate/flags/banner', headers: production, payload: { context: { targetingKey: 42 } } });
     expect(badKeyType.json()).toMatchObject({ errorCode: 'INVALID_CONTEXT' });
-    const notJson = await app.inject({ method: 'POST', url: '/ofrep/v1/evaluate/flags/banner', headers: { ...production, 'content-type': 'application/json' }, payload: '{"context":' });
+    const notJson = await ofrep('evaluateFlag', { method: 'POST', url: '/ofrep/v1/evaluate/flags/banner', headers: { ...production, 'content-type': 'application/json' }, payload: '{"context":' });
     expect(notJson.statusCode).toBe(400);
     expect(notJson.json()).toMatchObject({ errorCode: 'PARSE_ERROR' });
   });
 
   it('answers OFREP bulk evaluations with an ETag covering configuration and context, and 304 when unchanged', async () => {
-    const first = await app.inject({ method: 'POST', url: '/ofrep/v1/evaluate/flags', headers: production, payload: { context: { targetingKey: 'u1', country: 'BR' } } });
+    const first = await ofrep('evaluateFlagsBulk', { method: 'POST', url: '/ofrep/v1/evaluate/flags', headers: production, payload: { context: { targetingKey: 'u1', country: 'BR' } } });
     expect(first.statusCode).toBe(200);
     const etag = first.headers.etag as string;
     expect(first.json<{ flags: { key: string }[] }>().flags.map((f) => f.key)).toEqual(['banner', 'checkout']);
-    const again = await app.inject({ method: 'POST', url: '/ofrep/v1/evaluate/flags', headers: { ...production, 'if-none-match': etag }, payload: { context: { targetingKey: 'u1', country: 'BR' } } });
+    const again = await ofrep('evaluateFlagsBulk', { method: 'POST', url: '/ofrep/v1/evaluate/flags', headers: { ...production, 'if-none-match': etag }, payload: { context: { targetingKey: 'u1', country: 'BR' } } });
     expect(again.statusCode).toBe(304);
-    const otherContext = await app.inject({ method: 'POST', url: '/ofrep/v1/evaluate/flags', headers: { ...production, 'if-none-match': etag }, payload: { context: { targetingKey: 'u1', country: 'US' } } });
+    const otherContext = await ofrep('evaluateFlagsBulk', { method: 'POST', url: '/ofrep/v1/evaluate/flags', headers: { ...production, 'if-none-match': etag }, payload: { context: { targetingKey: 'u1', country: 'US' } } });
     expect(otherContext.statusCode).toBe(200);
     expect(otherContext.headers.etag).not.toBe(etag);
 
@@ -110,7 +118,7 @@ describe('evaluation API', () => {
     await cache.putRules('production', 'checkout', [{ ...brazil, serve: { variant: 'off' } }]);
     await cache.publish({ kind: 'rules', environment: 'production', flagKey: 'checkout' });
     await new Promise((r) => setTimeout(r, 50));
-    const changed = await app.inject({ method: 'POST', url: '/ofrep/v1/evaluate/flags', headers: { ...production, 'if-none-match': etag }, payload: { context: { targetingKey: 'u1', country: 'BR' } } });
+    const changed = await ofrep('evaluateFlagsBulk', { method: 'POST', url: '/ofrep/v1/evaluate/flags', headers: { ...production, 'if-none-match': etag }, payload: { context: { targetingKey: 'u1', country: 'BR' } } });
     expect(changed.statusCode).toBe(200);
     expect(changed.json<{ flags: { key: string; variant: string }[] }>().flags.find((f) => f.key === 'checkout')?.variant).toBe('off');
   });

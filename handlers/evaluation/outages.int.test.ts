@@ -17,7 +17,9 @@ describe('evaluation through outages', () => {
       headers: { 'content-type': 'application/json', 'x-api-key': key },
       body: JSON.stringify({ context: { targetingKey: 'user-1' } }),
     });
-    return { status: response.status, body: (await response.json()) as { value?: unknown; variant?: string } };
+    // OFREP's 401, 403 and 429 have no body.
+    const text = await response.text();
+    return { status: response.status, body: (text === '' ? {} : JSON.parse(text)) as { value?: unknown; variant?: string } };
   };
 
   /** Evaluates on every instance every `everyMs` for `ms`; every answer must be a 200 serving `variant`. */

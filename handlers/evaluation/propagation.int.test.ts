@@ -111,7 +111,8 @@ describe('configuration changes reach every evaluation instance', () => {
     const brazil = await client.getBooleanDetails('checkout', true, { targetingKey: 'user-1', country: 'BR' });
     expect(brazil).toMatchObject({ value: false, variant: 'off', reason: 'TARGETING_MATCH' });
     const elsewhere = await client.getBooleanDetails('checkout', false, { targetingKey: 'user-1', country: 'FR' });
-    expect(elsewhere).toMatchObject({ value: true, variant: 'on', reason: 'DEFAULT' });
+    // OFREP has no DEFAULT: the default variant is STATIC there, the engine's reason in the flag metadata.
+    expect(elsewhere).toMatchObject({ value: true, variant: 'on', reason: 'STATIC', flagMetadata: { reason: 'DEFAULT' } });
     const missing = await client.getStringDetails('no-such-flag', 'fallback', { targetingKey: 'user-1' });
     expect(missing).toMatchObject({ value: 'fallback', errorCode: 'FLAG_NOT_FOUND' });
     const wrongType = await client.getNumberDetails('checkout', 7, { targetingKey: 'user-1' });

@@ -4,7 +4,7 @@ import { evaluateFlag } from '../../../shared/engine/index.ts';
 import { sdkKeySecurity } from '../../../shared/http/schemas.ts';
 import type { App } from '../../../shared/http/server.ts';
 import type { EvaluationRouteDeps } from '../evaluation-routes.ts';
-import { FlagKeyParam, OfrepFailure, OfrepRequest, OfrepSuccess } from '../evaluation-schemas.ts';
+import { FlagKeyParam, OfrepFailure, OfrepFlagNotFound, OfrepGeneralError, OfrepRequest, OfrepSuccess, ofrepBodiless } from '../evaluation-schemas.ts';
 import { ofrepErrorHandler, ofrepJson } from '../ofrep.ts';
 import { sdkOf } from '../sdk-auth.ts';
 
@@ -20,7 +20,7 @@ export function ofrepEvaluateFlag(app: App, { replica, sdkKey, events }: Evaluat
         security: sdkKeySecurity,
         params: Type.Object({ key: FlagKeyParam }),
         body: OfrepRequest,
-        response: { 200: OfrepSuccess, 400: OfrepFailure, 404: OfrepFailure },
+        response: { 200: OfrepSuccess, 400: OfrepFailure, 404: OfrepFlagNotFound, ...ofrepBodiless, '5xx': OfrepGeneralError },
       },
     },
     async (request, typedReply) => {

@@ -5,9 +5,20 @@ import { evaluateAll } from '../../../shared/engine/index.ts';
 import { sdkKeySecurity } from '../../../shared/http/schemas.ts';
 import type { App } from '../../../shared/http/server.ts';
 import type { EvaluationRouteDeps } from '../evaluation-routes.ts';
-import { OfrepFailure, OfrepRequest } from '../evaluation-schemas.ts';
+import { OfrepBulkFailure, OfrepFailure, OfrepGeneralError, OfrepRequest, OfrepSuccess, ofrepBodiless } from '../evaluation-schemas.ts';
 import { ofrepErrorHandler, ofrepJson } from '../ofrep.ts';
 import { sdkOf } from '../sdk-auth.ts';
+
+/**
+ * Whether If-None-Match names this ETag, by RFC 9110 §13.1.2: `*`, or a list of entity tags compared weakly — a
+ * `W/` on either side does not matter (a cached bulk answer is as good as the same one, byte for byte or not).
+ */
+function noneMatch(header: string | undefined, etag: string): boolean {
+  if (header === undefined) return false;
+  const opaque = etag.replace(/^W\//, '');
+  for (const tag of header.match(/\*|(?:W\/)?"[^"]*"/g) ?? []) if (tag === '*' || tag.replace(/^W\//, '') === opaque) return true;
+  return false;
+}
 
 export function ofrepEvaluateFlags(app: App, { replica, sdkKey, events }: EvaluationRouteDeps): void {
   app.post(
@@ -21,7 +32,13 @@ export function ofrepEvaluateFlags(app: App, { replica, sdkKey, events }: Evalua
         security: sdkKeySecurity,
         headers: Type.Object({ 'if-none-match': Type.Optional(Type.String()) }),
         body: OfrepRequest,
-        response: { 400: OfrepFailure },
+        response: {
+          200: Type.Object({ flags: Type.Array(Type.Union([OfrepSuccess, OfrepFailure])) }),
+          304: Type.Null({ description: 'The answer would be the one of the ETag in If-None-Match' }),
+          400: OfrepBulkFailure,
+          ...ofrepBodiless,
+          '5xx': OfrepGeneralError,
+        },
       },
     },
     async (request, typedReply) => {
@@ -37,8 +54,7 @@ export function ofrepEvaluateFlags(app: App, { replica, sdkKey, events }: Evalua
       let digests = '';
       for (const answer of answers) digests += answer.digest;
       const etag = `"${hash('sha256', digests, 'base64url').slice(0, 27)}"`;
-      const noneMatch = request.headers['if-none-match'];
-      if (noneMatch && noneMatch.split(',').some((tag) => tag.trim() === etag || tag.trim() === '*')) return reply.code(304).header('etag', etag).send();
+      if (noneMatch(request.headers['if-none-match'], etag)) return reply.code(304).header('etag', etag).send();
       let payload = '{"flags":[';
       for (let i = 0; i < answers.length; i++) payload += (i === 0 ? '' : ',') + answers[i]!.json;
       return reply.header('etag', etag).type('application/json').send(`${payload}]}`);

@@ -12,6 +12,9 @@ import {
   type Variant,
 } from '../../shared/contracts/flag-model.ts';
 import type { Principal } from '../../shared/http/authenticate.ts';
+import type { FlagRulesClient } from '../../shared/clients/targeting-client.ts';
+import type { Credential } from '../../shared/clients/service-client.ts';
+import type { Rule } from '../../shared/contracts/targeting-model.ts';
 import { AppError } from '../../shared/http/problem.ts';
 import { changedFields } from '../../shared/http/schemas.ts';
 import { assertIfMatch } from '../../shared/http/if-match.ts';
@@ -73,8 +76,28 @@ function defaultState(type: FlagType, variants: Variant[]): EnvironmentState {
   return { enabled: false, offVariant: byValue(false) ?? first, defaultServe: { variant: byValue(true) ?? first }, prerequisites: [] };
 }
 
-export function createFlagService(deps: { store: FlagStore; environments: readonly string[]; now?: () => Date }) {
+/** Without a targeting service to ask, nobody can say that no rule serves a variant: a removal is refused (503). */
+const noTargeting: FlagRulesClient = {
+  listRulesOfFlag: () => Promise.reject(new AppError('SERVICE_UNAVAILABLE', 'No targeting service is configured to say which rules serve this flag')),
+};
+
+/** Rules that serve one of `removed`, alone or in a split, as "environment: rule … serves …" lines. */
+function rulesServing(rules: Rule[], removed: ReadonlySet<string>): string[] {
+  return rules
+    .map((rule) => {
+      const served = rule.serve.variant !== undefined ? [rule.serve.variant] : (rule.serve.rollout ?? []).map((slice) => slice.variant);
+      const lost = served.filter((variant) => removed.has(variant));
+      if (lost.length === 0) return undefined;
+      const name = rule.name ? `rule "${rule.name}" (${rule.id})` : `rule ${rule.id}`;
+      return `${rule.environment}: ${name} serves ${lost.map((v) => `"${v}"`).join(', ')}${rule.serve.rollout ? ' in a split' : ''}`;
+    })
+    .filter((line) => line !== undefined)
+    .sort();
+}
+
+export function createFlagService(deps: { store: FlagStore; environments: readonly string[]; targeting?: FlagRulesClient; now?: () => Date }) {
   const { store, environments } = deps;
+  const targeting = deps.targeting ?? noTargeting;
   const now = deps.now ?? (() => new Date());
 
   /** Every configured environment has a state, also one added to ENVIRONMENTS after the flag was made. */
@@ -210,7 +233,8 @@ export function createFlagService(deps: { store: FlagStore; environments: readon
       return flag;
     },
 
-    async update(key: string, input: FlagReplacement, ifMatch: string | undefined, actor: Principal): Promise<Flag> {
+    /** `credential` is the caller's, passed on to ask targeting which rules serve a variant this change removes. */
+    async update(key: string, input: FlagReplacement, ifMatch: string | undefined, actor: Principal, credential: Credential): Promise<Flag> {
       const current = await load(key);
       assertIfMatch(current.version, ifMatch, 'flag');
       const changed = changedFields(input, current, fixedFields);
@@ -221,10 +245,20 @@ export function createFlagService(deps: { store: FlagStore; environments: readon
       const keys = new Set(variants.map((v) => v.key));
       const inUse = Object.entries(current.environments).flatMap(([env, state]) => variantsUsedBy(state).filter((v) => !keys.has(v)).map((v) => `"${v}" (${env})`));
       if (inUse.length > 0) throw new AppError('CONFLICT', `Variants still in use by an environment: ${[...new Set(inUse)].join(', ')}; change those environments first`);
-      // Other flags can only be broken by a variant this change removes: read the graph only then.
-      const removesVariants = current.variants.some((v) => !keys.has(v.key));
-      const broken = removesVariants ? brokenDependents(current, await store.prerequisiteEdges(), variants) : [];
-      if (broken.length > 0) throw new AppError('CONFLICT', `Other flags need a variant this change removes: ${broken.join(', ')}`);
+      // Other flags and targeting rules can only be broken by a variant this change removes: ask only then.
+      const removed = new Set(current.variants.filter((v) => !keys.has(v.key)).map((v) => v.key));
+      if (removed.size > 0) {
+        const broken = brokenDependents(current, await store.prerequisiteEdges(), variants);
+        if (broken.length > 0) throw new AppError('CONFLICT', `Other flags need a variant this change removes: ${broken.join(', ')}`);
+        // Rules live in the targeting service: a rule serving a removed variant would answer its users the SDK
+        // default with reason ERROR. Targeting not answering is a 503 (never "no rules").
+        const serving = rulesServing(await targeting.listRulesOfFlag(key, credential), removed);
+        if (serving.length > 0) {
+          throw new AppError('CONFLICT', `Rules still serve a variant this change removes; change or delete them first. ${serving.join('; ')}`, {
+            errors: serving.map((message) => ({ path: 'body/variants', message })),
+          });
+        }
+      }
       const next: Flag = {
         ...current,
         name: input.name,

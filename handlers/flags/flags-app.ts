@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { createTargetingClient, type FlagRulesClient } from '../../shared/clients/targeting-client.ts';
 import type { Config } from '../../shared/config/config.ts';
 import { createDatabase, migrateToLatest, pingDatabase } from '../../shared/db/database.ts';
 import type { TokenVerifier } from '../../shared/http/authenticate.ts';
@@ -24,8 +25,10 @@ export async function migrateFlags(db: Kysely<FlagsDatabase>): Promise<string[]>
   return migrateToLatest(db as Kysely<unknown>, flagsSchema, flagsMigrations);
 }
 
-export async function buildFlagsApp(deps: { config: Config; logger: Logger; store: FlagStore; verifier: TokenVerifier; sdkKeys: SdkKeyVerifier; readiness?: ReadinessCheck[] }) {
-  const service = createFlagService({ store: deps.store, environments: deps.config.ENVIRONMENTS });
+/** `targeting` says which rules serve a variant an update removes; by default, the service at TARGETING_URL. */
+export async function buildFlagsApp(deps: { config: Config; logger: Logger; store: FlagStore; verifier: TokenVerifier; sdkKeys: SdkKeyVerifier; targeting?: FlagRulesClient; readiness?: ReadinessCheck[] }) {
+  const targeting = deps.targeting ?? createTargetingClient(deps.config.TARGETING_URL);
+  const service = createFlagService({ store: deps.store, environments: deps.config.ENVIRONMENTS, targeting });
   const served = await createHttpServer({
     name: 'flags',
     title: 'ToggleMaster flags',
@@ -48,6 +51,7 @@ export async function startFlags(ctx: ServiceContext): Promise<StartedService> {
     config: ctx.config,
     logger,
     store: createFlagStore(db),
+    targeting: createTargetingClient(ctx.config.TARGETING_URL),
     verifier: access.verifier,
     sdkKeys: access.sdkKeys,
     readiness: [

@@ -1,4 +1,6 @@
-import { requireReader, requireRole, type TokenVerifier, type UserRole } from '../../shared/http/authenticate.ts';
+import type { FastifyRequest } from 'fastify';
+import type { Credential } from '../../shared/clients/service-client.ts';
+import { bearerToken, requireReader, requireRole, type TokenVerifier, type UserRole } from '../../shared/http/authenticate.ts';
 import type { SdkKeyVerifier } from '../../shared/http/sdk-keys.ts';
 import type { App } from '../../shared/http/server.ts';
 import type { FlagService } from './flag-service.ts';
@@ -17,6 +19,11 @@ export interface FlagRouteDeps {
   guard: (minimum: UserRole) => ReturnType<typeof requireRole>;
   /** Configuration reads: a viewer's token, or an SDK key (which sees its own environment only). */
   reader: ReturnType<typeof requireReader>;
+}
+
+/** The caller's own token, passed on when the flags service asks targeting about a flag's rules. */
+export function callerCredential(request: FastifyRequest): Credential {
+  return { bearer: bearerToken(request) ?? '' };
 }
 
 export function flagsRoutes(service: FlagService, environments: readonly string[], verifier: TokenVerifier, sdkKeys: SdkKeyVerifier) {

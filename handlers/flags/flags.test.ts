@@ -1,4 +1,11 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Credential } from '../../shared/clients/service-client.ts';
+import { createTargetingClient, type FlagRulesClient } from '../../shared/clients/targeting-client.ts';
+import type { Rule } from '../../shared/contracts/targeting-model.ts';
+import { AppError } from '../../shared/http/problem.ts';
+import { freePort } from '../../shared/testing/free-port.ts';
 import { createLogger } from '../../shared/logging/logger.ts';
 import { testConfig } from '../../shared/testing/config.ts';
 import { fixedSdkKeys } from '../../shared/testing/sdk-keys.ts';
@@ -131,5 +138,117 @@ describe('putting a flag back as GET answered it', () => {
     expect(res.statusCode).toBe(400);
     expect(res.json()).toMatchObject({ errors: [{ path: 'body', message: 'has unknown field(s): owner' }] });
     expect(res.json<{ errors: unknown[] }>().errors).toHaveLength(1);
+  });
+});
+
+describe('removing variants that targeting rules still serve', () => {
+  let app: Awaited<ReturnType<typeof buildFlagsApp>>['app'];
+  let token: string;
+  let rules: Rule[] = [];
+  let targetingDown = false;
+  const asked: { flagKey: string; credential: Credential }[] = [];
+  const targeting: FlagRulesClient = {
+    async listRulesOfFlag(flagKey, credential) {
+      asked.push({ flagKey, credential });
+      if (targetingDown) throw new AppError('SERVICE_UNAVAILABLE', 'The targeting service does not answer');
+      return rules.filter((r) => r.flagKey === flagKey);
+    },
+  };
+  const rule = (id: string, environment: string, name: string, serve: Rule['serve']): Rule => ({ id, flagKey: 'colours', environment, priority: 0, name, conditions: [], segments: [], serve });
+  const variants = (...keys: string[]) => keys.map((key) => ({ key, value: key }));
+
+  beforeAll(async () => {
+    const { verifier, tokenFor } = await testTokens();
+    token = await tokenFor('editor');
+    ({ app } = await buildFlagsApp({ config: testConfig(), logger: createLogger('silent', 'flags'), store: createFlagStore(), verifier, sdkKeys: fixedSdkKeys({}), targeting }));
+    const created = await call('POST', '/flags', { key: 'colours', name: 'Colours', type: 'string', variants: variants('red', 'green', 'blue') });
+    expect(created.statusCode, created.body).toBe(201);
+  });
+  afterAll(async () => {
+    await app.close();
+  });
+
+  function call(method: 'GET' | 'POST' | 'PUT', url: string, payload?: object) {
+    return app.inject({ method, url, headers: { authorization: `Bearer ${token}` }, ...(payload ? { payload } : {}) });
+  }
+  const keep = (...keys: string[]) => call('PUT', '/flags/colours', { name: 'Colours', type: 'string', variants: variants(...keys) });
+  const variantKeys = async () => (await call('GET', '/flags/colours')).json<{ variants: { key: string }[] }>().variants.map((v) => v.key);
+
+  it('refuses with 409 naming, per environment, each rule that serves a removed variant, alone or in a split', async () => {
+    rules = [
+      rule('11111111-1111-4111-8111-111111111111', 'production', 'Beta gets green', { variant: 'green' }),
+      rule('22222222-2222-4222-8222-222222222222', 'development', '', { rollout: [{ variant: 'red', weight: 50 }, { variant: 'blue', weight: 50 }] }),
+      rule('33333333-3333-4333-8333-333333333333', 'production', 'Everyone else', { variant: 'red' }),
+    ];
+    const res = await keep('red');
+    expect(res.statusCode, res.body).toBe(409);
+    const { detail } = res.json<{ code: string; detail: string }>();
+    expect(res.json()).toMatchObject({ code: 'CONFLICT' });
+    expect(detail).toMatch(/production: rule "Beta gets green" \(11111111-[^)]*\) serves "green"/);
+    expect(detail).toMatch(/development: rule 22222222-[0-9a-f-]* serves "blue" in a split/);
+    expect(detail).not.toContain('Everyone else');
+    expect(await variantKeys()).toEqual(['red', 'green', 'blue']);
+  });
+
+  it('asks targeting for the rules of this flag in every environment, with the caller’s own token', async () => {
+    asked.length = 0;
+    await keep('red', 'green');
+    expect(asked).toEqual([{ flagKey: 'colours', credential: { bearer: token } }]);
+  });
+
+  it('accepts removing a variant no rule serves, and does not ask when nothing is removed', async () => {
+    rules = [rule('11111111-1111-4111-8111-111111111111', 'production', 'Beta gets green', { variant: 'green' })];
+    const res = await keep('red', 'green');
+    expect(res.statusCode, res.body).toBe(200);
+    expect(await variantKeys()).toEqual(['red', 'green']);
+    asked.length = 0;
+    expect((await keep('red', 'green', 'blue')).statusCode).toBe(200);
+    expect(asked).toEqual([]);
+  });
+
+  it('answers 503, removing nothing, when targeting cannot say which rules there are', async () => {
+    targetingDown = true;
+    try {
+      const res = await keep('red');
+      expect(res.statusCode, res.body).toBe(503);
+      expect(await variantKeys()).toEqual(['red', 'green', 'blue']);
+    } finally {
+      targetingDown = false;
+    }
+  });
+});
+
+describe('the targeting client the flags service uses', () => {
+  let server: Server;
+  let answer: { status: number; body: string } = { status: 200, body: '{"items":[]}' };
+  const requests: { url: string; authorization: string | undefined }[] = [];
+  let baseUrl: string;
+
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      requests.push({ url: req.url ?? '', authorization: req.headers.authorization });
+      res.writeHead(answer.status, { 'content-type': 'application/json' }).end(answer.body);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it("lists a flag's rules in every environment: by flagKey, with no environment, passing the bearer token on", async () => {
+    answer = { status: 200, body: JSON.stringify({ items: [{ id: 'r1', flagKey: 'colours', environment: 'production' }] }) };
+    const rules = await createTargetingClient(baseUrl).listRulesOfFlag('colours', { bearer: 'the-token' });
+    expect(rules).toEqual([{ id: 'r1', flagKey: 'colours', environment: 'production' }]);
+    expect(requests.at(-1)).toEqual({ url: '/targeting/rules?flagKey=colours', authorization: 'Bearer the-token' });
+  });
+
+  it('never reads "no answer" as "no rules": a 404, a 5xx, a body that is not a list, or nobody listening is 503', async () => {
+    for (const bad of [{ status: 404, body: '{}' }, { status: 500, body: '{}' }, { status: 200, body: '{"rules":[]}' }, { status: 200, body: 'not json' }]) {
+      answer = bad;
+      await expect(createTargetingClient(baseUrl).listRulesOfFlag('colours', { bearer: 't' }), JSON.stringify(bad)).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
+    }
+    const nobody = `http://127.0.0.1:${await freePort()}`;
+    await expect(createTargetingClient(nobody).listRulesOfFlag('colours', { bearer: 't' })).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
   });
 });

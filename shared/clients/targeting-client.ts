@@ -1,4 +1,5 @@
 import type { Rule, Segment } from '../contracts/targeting-model.ts';
+import { AppError } from '../http/problem.ts';
 import { getJson, type Credential } from './service-client.ts';
 
 export interface TargetingClient {
@@ -6,7 +7,13 @@ export interface TargetingClient {
   listSegments(credential: Credential): Promise<Segment[]>;
 }
 
-export function createTargetingClient(baseUrl: string): TargetingClient {
+/** What the flags service asks targeting before it removes variants: which rules a flag has, in every environment. */
+export interface FlagRulesClient {
+  /** Every rule of the flag; throws (503) rather than answer "none" when targeting does not say. */
+  listRulesOfFlag(flagKey: string, credential: Credential): Promise<Rule[]>;
+}
+
+export function createTargetingClient(baseUrl: string): TargetingClient & FlagRulesClient {
   return {
     async listRules(environment, credential) {
       const page = await getJson<{ items: Rule[] }>(baseUrl, `/targeting/rules?environment=${encodeURIComponent(environment)}`, credential, 'targeting');
@@ -15,6 +22,14 @@ export function createTargetingClient(baseUrl: string): TargetingClient {
     async listSegments(credential) {
       const page = await getJson<{ items: Segment[] }>(baseUrl, '/targeting/segments', credential, 'targeting');
       return page?.items ?? [];
+    },
+    async listRulesOfFlag(flagKey, credential) {
+      // No answer, or one that is not a list of rules, must not read as "no rules": a removal would then go through.
+      const page = await getJson<{ items?: unknown }>(baseUrl, `/targeting/rules?flagKey=${encodeURIComponent(flagKey)}`, credential, 'targeting').catch((error: unknown) => {
+        throw error instanceof AppError ? error : new AppError('SERVICE_UNAVAILABLE', 'The targeting service answered something that is not JSON');
+      });
+      if (!page || !Array.isArray(page.items)) throw new AppError('SERVICE_UNAVAILABLE', `The targeting service did not list the rules of "${flagKey}"`);
+      return page.items as Rule[];
     },
   };
 }

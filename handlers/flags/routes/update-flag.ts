@@ -2,7 +2,7 @@ import type { App } from '../../../shared/http/server.ts';
 import { principalOf } from '../../../shared/http/authenticate.ts';
 import { FlagKey } from '../../../shared/contracts/flag-model.ts';
 import { Strict, bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
-import type { FlagRouteDeps } from '../flags-routes.ts';
+import { callerCredential, type FlagRouteDeps } from '../flags-routes.ts';
 import { FlagReplacementFields, FlagSchema, IfMatchHeaders, sendFlag } from '../flag-schemas.ts';
 
 export function updateFlag(app: App, { service, guard }: FlagRouteDeps): void {
@@ -12,7 +12,7 @@ export function updateFlag(app: App, { service, guard }: FlagRouteDeps): void {
       onRequest: guard('editor'),
       schema: {
         tags: ['flags'],
-        summary: "Replace a flag's definition (name, description, tags, type, variants); the document GET answered may be sent back as it was; If-Match guards against lost updates",
+        summary: "Replace a flag's definition (name, description, tags, type, variants); the document GET answered may be sent back as it was; removing a variant a targeting rule serves is a 409; If-Match guards against lost updates",
         security: bearerSecurity,
         params: Strict({ key: FlagKey }),
         headers: IfMatchHeaders,
@@ -20,6 +20,7 @@ export function updateFlag(app: App, { service, guard }: FlagRouteDeps): void {
         response: { 200: FlagSchema, ...problemResponses },
       },
     },
-    async (request, reply) => sendFlag(reply, await service.update(request.params.key, request.body, request.headers['if-match'], principalOf(request))),
+    async (request, reply) =>
+      sendFlag(reply, await service.update(request.params.key, request.body, request.headers['if-match'], principalOf(request), callerCredential(request))),
   );
 }

@@ -54,7 +54,7 @@ describe('evaluation through outages', () => {
 
   beforeAll(async () => {
     redis = await startRedisServer();
-    platform = await startPlatform({ redisUrl: redis.url, evaluationInstances: 2 });
+    platform = await startPlatform({ redisUrl: redis.url, evaluationInstances: 2, databaseProxy: true });
     const flag = await platform.call('POST', `${platform.urls.flags}/flags`, { key: 'checkout', name: 'Checkout', type: 'boolean', environments: { production: { enabled: true, defaultServe: { variant: 'off' } } } });
     expect(flag.status).toBe(201);
     await everyInstanceServes('off');
@@ -85,5 +85,36 @@ describe('evaluation through outages', () => {
     expect(await everyInstanceServes('off')).toBeLessThan(1_000);
     // SDK keys survived too: auth reseeded them, and the instances kept theirs meanwhile.
     expect((await evaluate(platform.evaluations[1]!)).status).toBe(200);
+  }, 40_000);
+
+  it('keeps answering with PostgreSQL unreachable; writes and sign-in answer 503 with Retry-After, and work again after', async () => {
+    const database = platform.database!;
+    database.cut();
+    try {
+      const during = keepsServing('off', 5_000);
+      const write = await fetch(`${platform.urls.flags}/flags/checkout/environments/production`, {
+        method: 'PATCH',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${platform.adminToken}` },
+        body: JSON.stringify({ defaultServe: { variant: 'on' } }),
+      });
+      expect(write.status).toBe(503);
+      expect(write.headers.get('retry-after')).toMatch(/^\d+$/);
+      expect(await write.json()).toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
+      const signIn = await fetch(`${platform.urls.auth}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'admin@example.com', password: 'platform-admin-password' }) });
+      expect(signIn.status).toBe(503);
+      expect(signIn.headers.get('retry-after')).toMatch(/^\d+$/);
+      await during;
+    } finally {
+      database.restore();
+    }
+    // Nothing was written while it was down; the same change now goes through and reaches every instance.
+    const started = performance.now();
+    for (;;) {
+      const res = await platform.call('PATCH', `${platform.urls.flags}/flags/checkout/environments/production`, { defaultServe: { variant: 'on' } });
+      if (res.status === 200) break;
+      if (performance.now() - started > 10_000) throw new Error(`writes still fail after the database returned: ${res.status}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(await everyInstanceServes('on')).toBeLessThan(1_000);
   }, 40_000);
 });

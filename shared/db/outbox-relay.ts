@@ -80,9 +80,13 @@ export function startOutboxRelay(options: RelayOptions): { stop(): Promise<void>
     const client = await options.pool.connect();
     const { rows } = await client.query<{ locked: boolean }>('select pg_try_advisory_lock($1) as locked', [options.lockId]);
     if (rows[0]?.locked) {
-      // A dropped connection releases the lock; forget the client so the next turn competes again.
-      client.on('error', () => {
+      // A dropped connection releases the lock: hand the broken client back to the pool (which discards it; kept,
+      // it would hold a pool slot for good and make the pool's end wait forever) and compete again next turn.
+      client.on('error', (error: Error) => {
+        if (lockClient !== client) return;
         lockClient = undefined;
+        client.release(error);
+        options.logger.warn({ err: error, schema: options.schema }, 'outbox relay lost its database connection; competing for the lock again');
       });
       lockClient = client;
       client.on('notification', wakeUp);

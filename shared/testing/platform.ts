@@ -1,6 +1,7 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { testConfig } from './config.ts';
 import { createTestDatabase } from './postgres.ts';
+import { startTcpProxy, type TcpProxy } from './tcp-proxy.ts';
 import { createPool } from '../db/database.ts';
 import { createLogger } from '../logging/logger.ts';
 import type { Config, Role } from '../config/config.ts';
@@ -18,6 +19,8 @@ export interface Platform {
   evaluations: StartedService[];
   adminToken: string;
   sdkKey: string;
+  /** With `databaseProxy`: the services' way to PostgreSQL, to cut and restore (an outage of the database). */
+  database?: TcpProxy;
   /** Starts one more evaluation instance (as a new process would: its own clients, an empty memory). */
   startEvaluation(): Promise<StartedService>;
   stopService(service: StartedService): Promise<void>;
@@ -29,8 +32,11 @@ export interface Platform {
  * The real services, each as it runs in production (its own Redis clients, outbox relay, HTTP server on a free
  * port), against one PostgreSQL database of the suite's own and the given Redis.
  */
-export async function startPlatform(options: { redisUrl: string; evaluationInstances: number; overrides?: Record<string, string> }): Promise<Platform> {
+export async function startPlatform(options: { redisUrl: string; evaluationInstances: number; overrides?: Record<string, string>; databaseProxy?: boolean }): Promise<Platform> {
   const database = await createTestDatabase<unknown>('platform');
+  const databaseUrl = new URL(database.url);
+  const proxy = options.databaseProxy ? await startTcpProxy({ host: databaseUrl.hostname, port: Number(databaseUrl.port || 5432) }) : undefined;
+  if (proxy) Object.assign(databaseUrl, { hostname: '127.0.0.1', port: String(proxy.port) });
   const prefix = `tm-test-${randomBytes(3).toString('hex')}:`;
   const admin = { email: 'admin@example.com', password: 'platform-admin-password' };
   // One signing key for the deployment, as production has: a restarted auth signs and publishes the same one.
@@ -45,7 +51,7 @@ export async function startPlatform(options: { redisUrl: string; evaluationInsta
 
   async function startRole(role: Role, port = 0): Promise<StartedService> {
     const caches = await createCaches(config, logger);
-    const pool = services[role]?.database ? createPool({ DATABASE_POOL_MAX: 5, DATABASE_SSL: 'off', DATABASE_URL: undefined }, { connectionString: database.url }) : undefined;
+    const pool = services[role]?.database ? createPool({ DATABASE_POOL_MAX: 5, DATABASE_SSL: 'off', DATABASE_URL: undefined }, { connectionString: databaseUrl.toString() }) : undefined;
     const service = await services[role]!.start({ config, logger, cache: caches.cache, configCache: caches.configCache, port, ...(pool ? { pool } : {}) });
     started.push({ service, close: async () => {
       await caches.close();
@@ -100,8 +106,10 @@ export async function startPlatform(options: { redisUrl: string; evaluationInsta
     startEvaluation: () => startRole('evaluation'),
     stopService,
     call,
+    ...(proxy ? { database: proxy } : {}),
     async stop() {
       for (const entry of [...started].reverse()) await stopService(entry.service);
+      await proxy?.close();
       await database.drop();
     },
   };

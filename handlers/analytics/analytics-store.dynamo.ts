@@ -8,6 +8,8 @@ import {
   type QueryCommandInput,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
+import { Type } from 'typebox';
+import { decodeCursor, encodeCursor } from '../../shared/http/schemas.ts';
 import type { AnalyticsStore, CountRow, EventRow } from './analytics-store.ts';
 import { countsOf, dimensionsOf } from './analytics-store.ts';
 
@@ -31,6 +33,9 @@ const s = (value: string): AttributeValue => ({ S: value });
 const n = (value: number): AttributeValue => ({ N: String(value) });
 const nullable = (value: string | null): AttributeValue => (value === null ? { NULL: true } : { S: value });
 const str = (value: AttributeValue | undefined): string | null => value?.S ?? null;
+
+/** Where a page of events ended: the day's partition and the sort key of its last event. */
+const EventsPosition = Type.Object({ day: Type.String({ pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' }), sk: Type.String({ minLength: 1, maxLength: 500 }) }, { additionalProperties: false });
 
 function shardOf(text: string): number {
   let h = 0;
@@ -230,7 +235,7 @@ export function createDynamoAnalyticsStore(client: DynamoDBClient, table: string
 
     async events({ environment, flagKey, variant, from, to, limit, cursor, now }) {
       const days = daysBetween(from, to).reverse();
-      const position = cursor ? (JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { day: string; sk: string }) : undefined;
+      const position = cursor ? decodeCursor(cursor, EventsPosition) : undefined;
       const items: EventRow[] = [];
       let startDay = position ? days.indexOf(position.day) : 0;
       if (startDay < 0) startDay = 0;
@@ -274,7 +279,7 @@ export function createDynamoAnalyticsStore(client: DynamoDBClient, table: string
             });
             if (items.length === limit) {
               const more = page.LastEvaluatedKey !== undefined || d < days.length - 1 || (page.Items ?? []).indexOf(item) < (page.Items ?? []).length - 1;
-              return { items, nextCursor: more ? Buffer.from(JSON.stringify({ day, sk })).toString('base64url') : null };
+              return { items, nextCursor: more ? encodeCursor({ day, sk }) : null };
             }
           }
           start = page.LastEvaluatedKey;

@@ -1,3 +1,5 @@
+import { Type } from 'typebox';
+import { decodeCursor, encodeCursor } from '../../shared/http/schemas.ts';
 import type { AnalyticsStore, CountRow, EventRow } from './analytics-store.ts';
 import { countsOf, dimensionsOf } from './analytics-store.ts';
 
@@ -40,11 +42,11 @@ export function createMemoryAnalyticsStore(): AnalyticsStore {
       const matching = [...events.entries()]
         .filter(([, e]) => e.environment === environment && (!flagKey || e.flagKey === flagKey) && (!variant || e.variant === variant) && e.at >= from && e.at <= to && e.expiresAt > now)
         .sort(([a, x], [b, y]) => y.at - x.at || (a < b ? 1 : -1));
-      const after = cursor && Buffer.from(cursor, 'base64url').toString('utf8');
+      const after = cursor && decodeCursor(cursor, Type.String({ minLength: 1 }));
       const start = after ? matching.findIndex(([id]) => id === after) + 1 : 0;
       const page = matching.slice(start, start + limit);
       const last = page.at(-1)?.[0];
-      return { items: page.map(([, { expiresAt: _expires, ...e }]) => e), nextCursor: start + limit < matching.length && last ? Buffer.from(last).toString('base64url') : null };
+      return { items: page.map(([, { expiresAt: _expires, ...e }]) => e), nextCursor: start + limit < matching.length && last ? encodeCursor(last) : null };
     },
   };
 }

@@ -1,6 +1,8 @@
 import { isDeepStrictEqual } from 'node:util';
-import { Type, type TProperties, type TObject, type TSchema } from 'typebox';
-import type { FieldError, Problem } from './problem.ts';
+import { Type, type Static, type TProperties, type TObject, type TSchema } from 'typebox';
+import { Value } from 'typebox/value';
+import { AppError, type FieldError, type Problem } from './problem.ts';
+import { containsNul } from './validation.ts';
 
 /** A closed object: an unknown field is a 400, never silently dropped. */
 export function Strict<T extends TProperties>(properties: T, options: { description?: string; $id?: string; minProperties?: number } = {}): TObject<T> {
@@ -34,6 +36,28 @@ export const Timestamp = Type.String({ format: 'date-time' });
 export const Uuid = Type.String({ format: 'uuid' });
 export const Limit = Type.Integer({ minimum: 1, maximum: 200, default: 50 });
 export const Cursor = Type.String({ minLength: 1, maxLength: 512 });
+
+/** An opaque page cursor: a store's position (a small JSON value), base64url-encoded. */
+export function encodeCursor(position: unknown): string {
+  return Buffer.from(JSON.stringify(position)).toString('base64url');
+}
+
+/**
+ * The position a cursor of `encodeCursor` holds. A cursor that decodes to anything else — not JSON, another shape,
+ * a NUL — was not handed out by us: a 400 naming the cursor, before it reaches a store.
+ */
+export function decodeCursor<T extends TSchema>(cursor: string, position: T): Static<T> {
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    value = undefined;
+  }
+  if (value === undefined || !Value.Check(position, value) || containsNul(value)) {
+    throw new AppError('VALIDATION_FAILED', 'The cursor is not one this list handed out; start again without it', { errors: [{ path: 'querystring/cursor', message: 'is not a cursor of this list' }] });
+  }
+  return value;
+}
 
 export const bearerSecurity: Record<string, string[]>[] = [{ bearer: [] }];
 /** Evaluation: an SDK key as X-API-Key or as a bearer token. */

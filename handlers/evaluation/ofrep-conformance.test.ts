@@ -123,6 +123,13 @@ describe('OFREP 0.3.0 conformance', () => {
     expect((await bulk('context', { ...production, 'content-type': 'text/plain' })).json()).toMatchObject({ errorCode: 'PARSE_ERROR' });
   });
 
+  it('answers a key that is not a flag key\'s slug with 404 FLAG_NOT_FOUND, after the SDK key check', async () => {
+    const res = await single('Not%20A%20Slug', { context: { targetingKey: 'u1' } });
+    expect(res.statusCode).toBe(404);
+    expect(res.json()).toMatchObject({ key: 'Not A Slug', errorCode: 'FLAG_NOT_FOUND' });
+    expect((await single('Not%20A%20Slug', { context: {} }, {})).statusCode).toBe(401);
+  });
+
   it('answers 401 (with a challenge), 403 and 429 (with Retry-After) without a body, as the document describes them', async () => {
     for (const [headers, status] of [[{}, 401], [{ 'x-api-key': 'sdk-unknown' }, 401], [{ authorization: 'Bearer sdk-forbidden' }, 403], [{ 'x-api-key': 'sdk-flooding' }, 429]] as const) {
       for (const res of [await single('checkout', { context: {} }, headers), await bulk({ context: {} }, headers)]) {

@@ -4,7 +4,7 @@ import type { ConfigCache } from '../../shared/config-cache/config-cache.ts';
 import type { Rule } from '../../shared/contracts/targeting-model.ts';
 import { evaluateFlag } from '../../shared/engine/index.ts';
 import { createLogger } from '../../shared/logging/logger.ts';
-import { fixedFlags, flagDocument } from '../../shared/testing/flags-client.ts';
+import { flagDocument } from '../../shared/testing/flags-client.ts';
 import { createConfigurationReplica } from './configuration-replica.ts';
 
 const rule: Rule = {
@@ -39,10 +39,9 @@ describe('configuration replica', () => {
         return rules;
       },
     };
-    const replica = createConfigurationReplica({ cache: slow, flags: fixedFlags([]), targeting: { listRules: async () => [], listSegments: async () => [] }, logger: createLogger('silent', 'test') });
+    const replica = createConfigurationReplica({ cache: slow, logger: createLogger('silent', 'test') });
     await replica.start();
-    const credential = { apiKey: 'k' };
-    expect(evaluateFlag(await replica.environment('production', credential), 'gate', { targetingKey: 'u' }).reason).toBe('STATIC');
+    expect(evaluateFlag(await replica.environment('production'), 'gate', { targetingKey: 'u' }).reason).toBe('STATIC');
 
     holdNext = true;
     await cache.publish({ kind: 'reseeded', owner: 'flags' }); // a full reload starts and reads "no rules"
@@ -53,7 +52,7 @@ describe('configuration replica', () => {
     release(); // the reload finishes with what it read before the change
     await settle();
 
-    expect(evaluateFlag(await replica.environment('production', credential), 'gate', { targetingKey: 'u' })).toMatchObject({ reason: 'TARGETING_MATCH', ruleId: rule.id });
+    expect(evaluateFlag(await replica.environment('production'), 'gate', { targetingKey: 'u' })).toMatchObject({ reason: 'TARGETING_MATCH', ruleId: rule.id });
     await replica.stop();
   });
 
@@ -61,31 +60,28 @@ describe('configuration replica', () => {
     const cache = createMemoryConfigCache();
     await cache.markSeeded('flags');
     await cache.markSeeded('targeting');
-    const replica = createConfigurationReplica({ cache, flags: fixedFlags([]), targeting: { listRules: async () => [], listSegments: async () => [] }, logger: createLogger('silent', 'test') });
+    const replica = createConfigurationReplica({ cache, logger: createLogger('silent', 'test') });
     await replica.start();
     // The targeting relay is quicker than the flags relay: the rule is published before the flag exists anywhere.
     await cache.putRules('production', 'gate', [rule]);
     await cache.publish({ kind: 'rules', environment: 'production', flagKey: 'gate' });
     await settle();
-    const credential = { apiKey: 'k' };
-    expect(evaluateFlag(await replica.environment('production', credential), 'gate', {}).errorCode).toBe('FLAG_NOT_FOUND');
+    expect(evaluateFlag(await replica.environment('production'), 'gate', {}).errorCode).toBe('FLAG_NOT_FOUND');
     await cache.putFlag(flagDocument('gate'));
     await cache.publish({ kind: 'flag', key: 'gate' });
     await settle();
-    expect(evaluateFlag(await replica.environment('production', credential), 'gate', { targetingKey: 'u' })).toMatchObject({ reason: 'TARGETING_MATCH', ruleId: rule.id });
+    expect(evaluateFlag(await replica.environment('production'), 'gate', { targetingKey: 'u' })).toMatchObject({ reason: 'TARGETING_MATCH', ruleId: rule.id });
     await replica.stop();
   });
 
-  it('loads from the owning services when the cache is not complete', async () => {
+  it('answers 503 while the cache is not complete (the owners have not seeded it), and loads once it is', async () => {
     const cache = createMemoryConfigCache();
-    const replica = createConfigurationReplica({
-      cache,
-      flags: fixedFlags([flagDocument('gate')]),
-      targeting: { listRules: async () => [rule], listSegments: async () => [] },
-      logger: createLogger('silent', 'test'),
-    });
-    const env = await replica.environment('production', { apiKey: 'k' });
-    expect(evaluateFlag(env, 'gate', { targetingKey: 'u' })).toMatchObject({ reason: 'TARGETING_MATCH' });
+    await cache.putFlag(flagDocument('gate'));
+    await cache.markSeeded('flags');
+    const replica = createConfigurationReplica({ cache, logger: createLogger('silent', 'test') });
+    await expect(Promise.resolve().then(() => replica.environment('production'))).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
+    await cache.markSeeded('targeting');
+    expect(evaluateFlag(await replica.environment('production'), 'gate', { targetingKey: 'u' }).reason).toBe('STATIC');
   });
 
   it('loads many flags from the cache in chunks, each with its own rules, and only those with a state here', async () => {
@@ -98,8 +94,8 @@ describe('configuration replica', () => {
     await cache.putFlag({ ...stateless, environments: { development: stateless.environments.development! } });
     await cache.markSeeded('flags');
     await cache.markSeeded('targeting');
-    const replica = createConfigurationReplica({ cache, flags: fixedFlags([]), targeting: { listRules: async () => [], listSegments: async () => [] }, logger: createLogger('silent', 'test') });
-    const env = await replica.environment('production', { apiKey: 'k' });
+    const replica = createConfigurationReplica({ cache, logger: createLogger('silent', 'test') });
+    const env = await replica.environment('production');
     expect([...env.flags.keysInOrder()]).toEqual(keys);
     keys.forEach((key, i) => expect(evaluateFlag(env, key, { targetingKey: 'u' }).reason).toBe(i % 3 === 0 ? 'TARGETING_MATCH' : 'STATIC'));
   });

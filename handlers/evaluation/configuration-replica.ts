@@ -1,11 +1,9 @@
-import type { FlagsClient } from '../../shared/clients/flags-client.ts';
-import type { Credential } from '../../shared/clients/service-client.ts';
-import type { TargetingClient } from '../../shared/clients/targeting-client.ts';
 import type { ConfigCache, ConfigChange } from '../../shared/config-cache/config-cache.ts';
 import type { FlagConfiguration } from '../../shared/contracts/evaluation-model.ts';
 import type { FlagDocument } from '../../shared/contracts/flag-model.ts';
 import type { Rule, Segment } from '../../shared/contracts/targeting-model.ts';
 import { compileFlag, CompiledFlags, compileSegment, type CompiledEnvironment, type CompiledSegment } from '../../shared/engine/index.ts';
+import { AppError } from '../../shared/http/problem.ts';
 import type { Logger } from '../../shared/logging/logger.ts';
 
 /**
@@ -28,8 +26,11 @@ function inputOf(document: FlagDocument, environment: string): FlagInput | undef
 }
 
 export interface ConfigurationReplica {
-  /** The compiled configuration of an environment: from memory, else the shared cache, else the owning services. */
-  environment(name: string, credential: Credential): CompiledEnvironment | Promise<CompiledEnvironment>;
+  /**
+   * The compiled configuration of an environment: from memory, else from the shared cache (which the owning
+   * services keep complete); a 503 while the cache cannot give a complete copy (not seeded yet, unreachable).
+   */
+  environment(name: string): CompiledEnvironment | Promise<CompiledEnvironment>;
   start(): Promise<void>;
   stop(): Promise<void>;
   /** True while a change could not be applied (the cache is unreachable): answers may be stale until it is. */
@@ -40,7 +41,7 @@ export interface ConfigurationReplica {
  * This instance's copy of the configuration. Evaluation answers from it without any I/O; the owning services'
  * relays tell it what changed through the configuration cache, and it recompiles just that flag or segment.
  */
-export function createConfigurationReplica(deps: { cache: ConfigCache; flags: FlagsClient; targeting: TargetingClient; logger: Logger; retryMs?: number }): ConfigurationReplica {
+export function createConfigurationReplica(deps: { cache: ConfigCache; logger: Logger; retryMs?: number }): ConfigurationReplica {
   const { cache, logger } = deps;
   const environments = new Map<string, EnvironmentCopy>();
   const loading = new Map<string, Promise<CompiledEnvironment>>();
@@ -101,23 +102,16 @@ export function createConfigurationReplica(deps: { cache: ConfigCache; flags: Fl
     return copy;
   }
 
-  async function fromServices(environment: string, credential: Credential): Promise<EnvironmentCopy> {
-    const [documents, rules, segmentList] = await Promise.all([deps.flags.listFlags(credential), deps.targeting.listRules(environment, credential), deps.targeting.listSegments(credential)]);
-    const rulesByFlag = Map.groupBy(rules, (rule) => rule.flagKey);
-    const copy = emptyCopy(segmentList);
-    addFlags(copy, environment, documents, documents.map((document) => rulesByFlag.get(document.key) ?? []));
-    return copy;
-  }
-
-  async function load(environment: string, credential: Credential): Promise<CompiledEnvironment> {
+  async function load(environment: string): Promise<CompiledEnvironment> {
     const heardBefore = changesHeard;
     let copy: EnvironmentCopy | undefined;
     try {
       copy = await fromCache(environment, !segmentsLoaded);
     } catch (error) {
-      logger.warn({ err: error instanceof Error ? error.message : String(error), environment }, 'configuration cache unreachable; loading from the owning services');
+      logger.warn({ err: error, environment }, 'configuration cache unreachable; the environment cannot be loaded yet');
     }
-    copy ??= await fromServices(environment, credential);
+    // Not "no flags": the owners have not (re)seeded the cache yet, or it is away. The caller may retry.
+    if (!copy) throw new AppError('SERVICE_UNAVAILABLE', `The configuration of "${environment}" is not loaded yet; retry shortly`, { headers: { 'retry-after': '1' } });
     environments.set(environment, copy);
     if (changesHeard !== heardBefore) serially(reloadAll);
     return copy.compiled;
@@ -171,7 +165,7 @@ export function createConfigurationReplica(deps: { cache: ConfigCache; flags: Fl
 
   function fellBehind(error: unknown): void {
     behind = true;
-    logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'a configuration change could not be applied; resynchronising');
+    logger.warn({ err: error }, 'a configuration change could not be applied; resynchronising');
     if (retryTimer) return;
     retryTimer = setInterval(() => {
       serially(async () => {
@@ -180,16 +174,16 @@ export function createConfigurationReplica(deps: { cache: ConfigCache; flags: Fl
         clearInterval(retryTimer);
         retryTimer = undefined;
       });
-    }, deps.retryMs ?? 1_000);
+    }, deps.retryMs ?? 250);
   }
 
   return {
-    environment(name, credential) {
+    environment(name) {
       const copy = environments.get(name);
       if (copy) return copy.compiled;
       let pending = loading.get(name);
       if (!pending) {
-        pending = load(name, credential).finally(() => loading.delete(name));
+        pending = load(name).finally(() => loading.delete(name));
         loading.set(name, pending);
       }
       return pending;

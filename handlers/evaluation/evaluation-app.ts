@@ -1,5 +1,3 @@
-import { createFlagsClient } from '../../shared/clients/flags-client.ts';
-import { createTargetingClient } from '../../shared/clients/targeting-client.ts';
 import type { ConfigCache } from '../../shared/config-cache/config-cache.ts';
 import type { Config } from '../../shared/config/config.ts';
 import type { SdkKeyVerifier } from '../../shared/http/sdk-keys.ts';
@@ -39,12 +37,7 @@ export async function buildEvaluationApp(deps: { config: Config; logger: Logger;
 
 export async function startEvaluation(ctx: ServiceContext): Promise<StartedService> {
   const logger = ctx.logger.child({ service: 'evaluation' });
-  const replica = createConfigurationReplica({
-    cache: ctx.configCache,
-    flags: createFlagsClient(ctx.config.FLAGS_URL),
-    targeting: createTargetingClient(ctx.config.TARGETING_URL),
-    logger,
-  });
+  const replica = createConfigurationReplica({ cache: ctx.configCache, logger });
   await replica.start();
   const access = await startServiceAccess({ config: ctx.config, configCache: ctx.configCache, logger });
   const producer = await createEventProducer(ctx.config);

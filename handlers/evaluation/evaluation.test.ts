@@ -6,7 +6,7 @@ import type { Rule } from '../../shared/contracts/targeting-model.ts';
 import { createLogger } from '../../shared/logging/logger.ts';
 import { testConfig } from '../../shared/testing/config.ts';
 import { fixedSdkKeys } from '../../shared/testing/sdk-keys.ts';
-import { fixedFlags, flagDocument } from '../../shared/testing/flags-client.ts';
+import { flagDocument } from '../../shared/testing/flags-client.ts';
 import { createConfigurationReplica } from './configuration-replica.ts';
 import { buildEvaluationApp } from './evaluation-app.ts';
 
@@ -52,7 +52,7 @@ describe('evaluation API', () => {
     await seeded(cache);
     const logger = createLogger('silent', 'evaluation');
     // The owning services are not there: everything must come from the cache.
-    const replica = createConfigurationReplica({ cache, flags: fixedFlags([]), targeting: { listRules: async () => [], listSegments: async () => [] }, logger });
+    const replica = createConfigurationReplica({ cache, logger });
     await replica.start();
     stopReplica = () => replica.stop();
     ({ app } = await buildEvaluationApp({ config: testConfig(), logger, replica, cache, sdkKeys: fixedSdkKeys({ 'sdk-production': 'production', 'sdk-development': 'development' }) }));

@@ -7,7 +7,7 @@ import { AppError } from '../../shared/http/problem.ts';
 import type { SdkKeyVerifier } from '../../shared/http/sdk-keys.ts';
 import { createLogger } from '../../shared/logging/logger.ts';
 import { testConfig } from '../../shared/testing/config.ts';
-import { fixedFlags, flagDocument } from '../../shared/testing/flags-client.ts';
+import { flagDocument } from '../../shared/testing/flags-client.ts';
 import { fixedSdkKeys } from '../../shared/testing/sdk-keys.ts';
 import { createConfigurationReplica } from './configuration-replica.ts';
 import { buildEvaluationApp } from './evaluation-app.ts';
@@ -68,7 +68,7 @@ describe('OFREP 0.3.0 conformance', () => {
     await cache.markSeeded('flags');
     await cache.markSeeded('targeting');
     const logger = createLogger('silent', 'evaluation');
-    const replica = createConfigurationReplica({ cache, flags: fixedFlags([]), targeting: { listRules: async () => [], listSegments: async () => [] }, logger });
+    const replica = createConfigurationReplica({ cache, logger });
     await replica.start();
     stopReplica = () => replica.stop();
     ({ app } = await buildEvaluationApp({ config: testConfig(), logger, replica, cache, sdkKeys: sdkKeys() }));
@@ -130,6 +130,15 @@ describe('OFREP 0.3.0 conformance', () => {
     expect((await single('Not%20A%20Slug', { context: {} }, {})).statusCode).toBe(401);
   });
 
+  it('answers a key over 100 characters, even 5,000, with 404 FLAG_NOT_FOUND (not fastify\'s 414), after the SDK key check', async () => {
+    for (const key of ['k'.repeat(101), 'k'.repeat(5_000)]) {
+      const res = await single(key, { context: { targetingKey: 'u1' } });
+      expect(res.statusCode, `${key.length} characters`).toBe(404);
+      expect(res.json()).toMatchObject({ key, errorCode: 'FLAG_NOT_FOUND' });
+    }
+    expect((await single('k'.repeat(5_000), { context: {} }, {})).statusCode).toBe(401);
+  });
+
   it('answers 401 (with a challenge), 403 and 429 (with Retry-After) without a body, as the document describes them', async () => {
     for (const [headers, status] of [[{}, 401], [{ 'x-api-key': 'sdk-unknown' }, 401], [{ authorization: 'Bearer sdk-forbidden' }, 403], [{ 'x-api-key': 'sdk-flooding' }, 429]] as const) {
       for (const res of [await single('checkout', { context: {} }, headers), await bulk({ context: {} }, headers)]) {
@@ -171,7 +180,7 @@ describe('OFREP answers for configuration stored before json values had to be ob
     await cache.markSeeded('flags');
     await cache.markSeeded('targeting');
     const logger = createLogger('silent', 'evaluation');
-    const replica = createConfigurationReplica({ cache, flags: fixedFlags([]), targeting: { listRules: async () => [], listSegments: async () => [] }, logger });
+    const replica = createConfigurationReplica({ cache, logger });
     await replica.start();
     const { app } = await buildEvaluationApp({ config: testConfig(), logger, replica, cache, sdkKeys: sdkKeys() });
     try {

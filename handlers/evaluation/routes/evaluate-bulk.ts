@@ -23,8 +23,8 @@ export function evaluateBulk(app: App, { replica, sdkKey, events }: EvaluationRo
       },
     },
     async (request) => {
-      const { environment, credential } = sdkOf(request);
-      const flags = evaluateAll(await replica.environment(environment, credential), request.query);
+      const { environment } = sdkOf(request);
+      const flags = evaluateAll(await replica.environment(environment), request.query);
       events.record(environment, flags, request.query);
       return { flags };
     },

@@ -21,9 +21,9 @@ export function evaluate(app: App, { replica, sdkKey, events }: EvaluationRouteD
       },
     },
     async (request) => {
-      const { environment, credential } = sdkOf(request);
+      const { environment } = sdkOf(request);
       const { flagKey, context, type } = request.body;
-      const result = evaluateFlag(await replica.environment(environment, credential), flagKey, context, type ? { expectedType: type } : undefined);
+      const result = evaluateFlag(await replica.environment(environment), flagKey, context, type ? { expectedType: type } : undefined);
       events.record(environment, [result], context);
       if (result.errorCode === 'FLAG_NOT_FOUND') throw new AppError('NOT_FOUND', `No flag "${flagKey}" in ${environment}`);
       return result;

@@ -37,9 +37,9 @@ export function ofrepEvaluateFlag(app: App, { replica, sdkKey, events }: Evaluat
         const notFound = jsonOfAnswer(ofrepNotFound(key, 'No flag has this key: flag keys are lower-case slugs of at most 100 characters'));
         return reply.code(notFound.status).type('application/json').send(notFound.json);
       }
-      const { environment, credential } = sdkOf(request);
+      const { environment } = sdkOf(request);
       const context = request.body.context ?? {};
-      const result = evaluateFlag(await replica.environment(environment, credential), key, context);
+      const result = evaluateFlag(await replica.environment(environment), key, context);
       events.record(environment, [result], context);
       // The answer's JSON is prepared once per compiled answer (ofrepJson), so it is sent as text.
       const answer = ofrepJson(result);

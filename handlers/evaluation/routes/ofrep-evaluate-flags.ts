@@ -44,9 +44,9 @@ export function ofrepEvaluateFlags(app: App, { replica, sdkKey, events }: Evalua
     async (request, typedReply) => {
       // The body is put together here from each answer's prepared JSON (and their hashes make the ETag).
       const reply = typedReply as FastifyReply;
-      const { environment, credential } = sdkOf(request);
+      const { environment } = sdkOf(request);
       const context = request.body.context ?? {};
-      const results = evaluateAll(await replica.environment(environment, credential), context);
+      const results = evaluateAll(await replica.environment(environment), context);
       events.record(environment, results, context);
       const answers = results.map(ofrepJson);
       // The answer is a function of configuration and context only, so a hash of its parts' hashes is an ETag

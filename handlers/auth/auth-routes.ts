@@ -11,7 +11,6 @@ import { updateUser } from './routes/update-user.ts';
 import { createApiKey } from './routes/create-api-key.ts';
 import { listApiKeys } from './routes/list-api-keys.ts';
 import { revokeApiKey } from './routes/revoke-api-key.ts';
-import { verifyApiKey } from './routes/verify-api-key.ts';
 
 export interface AuthRouteDeps {
   service: AuthService;
@@ -22,6 +21,6 @@ export interface AuthRouteDeps {
 export function authRoutes(service: AuthService, keys: SigningKeys, verifier: TokenVerifier) {
   const deps: AuthRouteDeps = { service, keys, guard: (minimum) => requireRole(verifier, minimum) };
   return (app: App) => {
-    for (const route of [register, login, validate, jwks, listUsers, updateUser, createApiKey, listApiKeys, revokeApiKey, verifyApiKey]) route(app, deps);
+    for (const route of [register, login, validate, jwks, listUsers, updateUser, createApiKey, listApiKeys, revokeApiKey]) route(app, deps);
   };
 }

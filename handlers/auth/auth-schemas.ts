@@ -2,6 +2,7 @@ import { Type } from 'typebox';
 import { RoleSchema } from '../../shared/http/authenticate.ts';
 import { Timestamp, Uuid } from '../../shared/http/schemas.ts';
 import type { PublicApiKey, PublicUser } from './auth-service.ts';
+import { sdkKeyKinds } from '../../shared/contracts/access-model.ts';
 
 export const UserSchema = Type.Object(
   { id: Uuid, email: Type.String(), name: Type.Union([Type.String(), Type.Null()]), role: RoleSchema, disabled: Type.Boolean(), createdAt: Timestamp, updatedAt: Timestamp },
@@ -13,6 +14,7 @@ export const ApiKeySchema = Type.Object(
     id: Uuid,
     name: Type.String(),
     environment: Type.String(),
+    kind: Type.Enum([...sdkKeyKinds], { description: '`server`: a secret of a backend service' }),
     prefix: Type.String({ description: 'The first characters of the key, to tell keys apart' }),
     createdBy: Uuid,
     createdAt: Timestamp,

@@ -143,13 +143,6 @@ export function createAuthService(deps: AuthServiceDeps) {
     async revokeApiKey(id: string): Promise<void> {
       if (!(await store.revokeApiKey(id, now()))) throw new AppError('NOT_FOUND', `No API key with id ${id}`);
     },
-
-    /** For the evaluation service: which environment a presented SDK key opens, if it is live. */
-    async verifyApiKey(key: string): Promise<{ keyId: string; environment: string; name: string }> {
-      const record = await store.findApiKeyByHash(hashSdkKey(key));
-      if (!record || record.revokedAt) throw new AppError('UNAUTHENTICATED', 'The API key is not valid or was revoked');
-      return { keyId: record.id, environment: record.environment, name: record.name };
-    },
   };
 }
 

@@ -45,10 +45,6 @@ export function createMemoryAuthStore(): AuthStore {
         .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || a.id.localeCompare(b.id))
         .map(copy);
     },
-    async findApiKeyByHash(keyHash) {
-      const key = [...apiKeys.values()].find((k) => k.keyHash === keyHash);
-      return key && copy(key);
-    },
     async findApiKeyById(id) {
       const key = apiKeys.get(id);
       return key && copy(key);

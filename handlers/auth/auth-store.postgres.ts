@@ -154,10 +154,6 @@ export function createPostgresAuthStore(db: Kysely<AuthDatabase>): AuthStore {
       if (!includeRevoked) query = query.where('revoked_at', 'is', null);
       return (await query.execute()).map(toApiKey);
     },
-    async findApiKeyByHash(keyHash) {
-      const row = await db.selectFrom('api_keys').selectAll().where('key_hash', '=', keyHash).executeTakeFirst();
-      return row && toApiKey(row);
-    },
     async findApiKeyById(id) {
       const row = await db.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst();
       return row && toApiKey(row);

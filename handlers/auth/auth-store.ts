@@ -48,7 +48,6 @@ export interface AuthStore {
   insertApiKey(key: ApiKey): Promise<void>;
   listApiKeys(options: { environment?: string | undefined; includeRevoked: boolean }): Promise<ApiKey[]>;
   findApiKeyById(id: string): Promise<ApiKey | undefined>;
-  findApiKeyByHash(keyHash: string): Promise<ApiKey | undefined>;
   /** Marks the key revoked; false when there is no such key. Revoking twice is not an error. */
   revokeApiKey(id: string, at: Date): Promise<boolean>;
 }

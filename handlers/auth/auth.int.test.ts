@@ -9,6 +9,7 @@ import { createLogger } from '../../shared/logging/logger.ts';
 import { testConfig } from '../../shared/testing/config.ts';
 import { buildAuthApp, createAuthStore, migrateAuth } from './auth-app.ts';
 import type { AuthDatabase } from './auth-store.postgres.ts';
+import { hashSdkKey } from '../../shared/http/sdk-keys.ts';
 
 describe('auth on PostgreSQL', () => {
   let test: TestDatabase<AuthDatabase>;
@@ -60,15 +61,17 @@ describe('auth on PostgreSQL', () => {
     expect(after.statusCode).toBe(401);
   });
 
-  it('stores API keys only as hashes and refuses a revoked key', async () => {
+  it('stores API keys only as hashes, and publishes their creation and revocation through the outbox', async () => {
     const admin = await login('root@example.com');
     const created = await built.app.inject({ method: 'POST', url: '/auth/api-keys', headers: { authorization: `Bearer ${admin}` }, payload: { environment: 'development', name: 'backend' } });
     const { id, key } = created.json<{ id: string; key: string }>();
     const stored = await test.db.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
     expect(JSON.stringify(stored)).not.toContain(key);
-    expect((await built.app.inject({ method: 'POST', url: '/auth/api-keys/verify', payload: { key } })).statusCode).toBe(200);
+    expect(stored).toMatchObject({ key_hash: hashSdkKey(key), kind: 'server', revoked_at: null });
     await built.app.inject({ method: 'DELETE', url: `/auth/api-keys/${id}`, headers: { authorization: `Bearer ${admin}` } });
-    expect((await built.app.inject({ method: 'POST', url: '/auth/api-keys/verify', payload: { key } })).statusCode).toBe(401);
+    // Both changes are in the outbox, written by the same transactions, for every service's access replica.
+    const outbox = await test.db.selectFrom('outbox').select('payload').where('aggregate_key', '=', `sdk-key:${id}`).orderBy('id').execute();
+    expect(outbox.map((row) => row.payload)).toEqual([{ kind: 'sdk-key', id }, { kind: 'sdk-key', id }]);
     const listed = await built.app.inject({ method: 'GET', url: '/auth/api-keys?includeRevoked=true', headers: { authorization: `Bearer ${admin}` } });
     expect(listed.json<{ items: { id: string; revokedAt: string | null }[] }>().items.find((k) => k.id === id)?.revokedAt).not.toBeNull();
   });

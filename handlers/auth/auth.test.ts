@@ -148,7 +148,7 @@ describe('auth service', () => {
     expect(demoteSelf.statusCode).toBe(409);
   });
 
-  it('creates an API key once, verifies it, and refuses it after revocation', async () => {
+  it('shows an API key once, never lists it, and marks it revoked', async () => {
     const auth = { authorization: `Bearer ${await ctx.token('admin@example.com')}` };
     const created = await ctx.app.inject({ method: 'POST', url: '/auth/api-keys', headers: auth, payload: { environment: 'production', name: 'web' } });
     expect(created.statusCode).toBe(201);
@@ -157,11 +157,10 @@ describe('auth service', () => {
     expect(listed.items.find((k) => k.id === id)).not.toHaveProperty('key');
     expect(JSON.stringify(listed)).not.toContain(key);
 
-    const ok = await ctx.app.inject({ method: 'POST', url: '/auth/api-keys/verify', payload: { key } });
-    expect(ok.json()).toMatchObject({ keyId: id, environment: 'production' });
+    expect(created.json()).toMatchObject({ environment: 'production', kind: 'server' });
     expect((await ctx.app.inject({ method: 'DELETE', url: `/auth/api-keys/${id}`, headers: auth })).statusCode).toBe(204);
-    const revoked = await ctx.app.inject({ method: 'POST', url: '/auth/api-keys/verify', payload: { key } });
-    expect(revoked.statusCode).toBe(401);
+    const all = (await ctx.app.inject({ method: 'GET', url: '/auth/api-keys?includeRevoked=true', headers: auth })).json<{ items: { id: string; revokedAt: string | null }[] }>();
+    expect(all.items.find((k) => k.id === id)?.revokedAt).not.toBeNull();
   });
 
   it('refuses an API key for an unknown environment', async () => {

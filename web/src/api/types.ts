@@ -43,6 +43,7 @@ export interface ApiKey {
   id: string;
   name: string;
   environment: string;
+  kind: 'server';
   prefix: string;
   createdBy: string;
   createdAt: string;

@@ -3,7 +3,6 @@ import type { FastifyReply } from 'fastify';
 import { EnvironmentPatch, EnvironmentState, FlagKey, flagTypes, Tag, Variant } from '../../shared/contracts/flag-model.ts';
 import { ReadOnly, Timestamp } from '../../shared/http/schemas.ts';
 import { toDocument, type Flag } from './flag-store.ts';
-import type { Reader } from '../../shared/http/authenticate.ts';
 
 export const FlagTypeSchema = Type.Enum([...flagTypes]);
 
@@ -26,17 +25,9 @@ export const FlagSchema = Type.Object(
 
 export const IfMatchHeaders = Type.Object({ 'if-match': Type.Optional(Type.String({ description: 'The ETag (version) this change was made against' })) });
 
-/** The flag as a reader may see it: an SDK key sees its own environment's state only. */
-export function documentFor(flag: Flag, reader?: Reader) {
-  const document = toDocument(flag);
-  if (reader?.kind !== 'sdk') return document;
-  const state = document.environments[reader.environment];
-  return { ...document, environments: state ? { [reader.environment]: state } : {} };
-}
-
 /** Answers with the flag and its version as a strong ETag, for the next If-Match. */
-export function sendFlag(reply: FastifyReply, flag: Flag, status = 200, reader?: Reader) {
-  return reply.code(status).header('etag', `"${flag.version}"`).send(documentFor(flag, reader));
+export function sendFlag(reply: FastifyReply, flag: Flag, status = 200) {
+  return reply.code(status).header('etag', `"${flag.version}"`).send(toDocument(flag));
 }
 
 /** What a flag is made of, apart from its key and its per-environment state. */

@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../shared/logging/logger.ts';
 import { testConfig } from '../../shared/testing/config.ts';
 import { testTokens } from '../../shared/testing/tokens.ts';
-import { fixedSdkKeys } from '../../shared/testing/sdk-keys.ts';
 import type { UserRole } from '../../shared/http/authenticate.ts';
 import { callAs, type TestRequest } from '../../shared/testing/inject.ts';
 import { buildFlagsApp } from './flags-app.ts';
@@ -29,7 +28,7 @@ export function flagsApiContract(name: string, makeHarness: () => Promise<Harnes
       harness = await makeHarness();
       const { verifier, tokenFor } = await testTokens();
       tokens = { viewer: await tokenFor('viewer'), editor: await tokenFor('editor'), admin: await tokenFor('admin') };
-      ({ app } = await buildFlagsApp({ config: testConfig(), logger: createLogger('silent', 'flags'), store: harness.store, verifier, sdkKeys: fixedSdkKeys({ 'sdk-production': 'production' }) }));
+      ({ app } = await buildFlagsApp({ config: testConfig(), logger: createLogger('silent', 'flags'), store: harness.store, verifier }));
     });
     afterAll(async () => {
       await app.close();
@@ -228,16 +227,12 @@ export function flagsApiContract(name: string, makeHarness: () => Promise<Harnes
       expect((await call('viewer', { method: 'GET', url: '/flags/never-existed/history' })).statusCode).toBe(404);
     });
 
-    it('lets an SDK key read flags, seeing only its own environment, and never write', async () => {
-      await create({ key: 'sdk-visible', name: 'SDK visible', type: 'boolean', environments: { production: { enabled: true } } });
-      const sdk = { 'x-api-key': 'sdk-production' };
-      const one = await call(null, { method: 'GET', url: '/flags/sdk-visible', headers: sdk });
-      expect(one.statusCode).toBe(200);
-      expect(Object.keys(one.json<{ environments: object }>().environments)).toEqual(['production']);
-      const list = await call(null, { method: 'GET', url: '/flags?q=sdk-visible', headers: sdk });
-      expect(list.json<{ items: { environments: object }[] }>().items.map((f) => Object.keys(f.environments))).toEqual([['production']]);
-      expect((await call(null, { method: 'GET', url: '/flags/sdk-visible', headers: { 'x-api-key': 'revoked' } })).statusCode).toBe(401);
-      expect((await call(null, { method: 'PATCH', url: '/flags/sdk-visible/environments/production', headers: sdk, payload: { enabled: false } })).statusCode).toBe(401);
+    it('lets no SDK key read or write flags: evaluation reads the configuration from the shared cache', async () => {
+      await create({ key: 'sdk-invisible', name: 'SDK invisible', type: 'boolean', environments: { production: { enabled: true } } });
+      const sdk = { 'x-api-key': 'tm_some-sdk-key' };
+      expect((await call(null, { method: 'GET', url: '/flags/sdk-invisible', headers: sdk })).statusCode).toBe(401);
+      expect((await call(null, { method: 'GET', url: '/flags?q=sdk-invisible', headers: sdk })).statusCode).toBe(401);
+      expect((await call(null, { method: 'PATCH', url: '/flags/sdk-invisible/environments/production', headers: sdk, payload: { enabled: false } })).statusCode).toBe(401);
     });
   });
 }

@@ -3,7 +3,6 @@ import { createTargetingClient, type FlagRulesClient } from '../../shared/client
 import type { Config } from '../../shared/config/config.ts';
 import { createDatabase, migrateToLatest, pingDatabase } from '../../shared/db/database.ts';
 import type { TokenVerifier } from '../../shared/http/authenticate.ts';
-import type { SdkKeyVerifier } from '../../shared/http/sdk-keys.ts';
 import { startServiceAccess } from '../../shared/access/service-access.ts';
 import { createHttpServer, type ReadinessCheck } from '../../shared/http/server.ts';
 import type { Logger } from '../../shared/logging/logger.ts';
@@ -26,7 +25,7 @@ export async function migrateFlags(db: Kysely<FlagsDatabase>): Promise<string[]>
 }
 
 /** `targeting` says which rules serve a variant an update removes; by default, the service at TARGETING_URL. */
-export async function buildFlagsApp(deps: { config: Config; logger: Logger; store: FlagStore; verifier: TokenVerifier; sdkKeys: SdkKeyVerifier; targeting?: FlagRulesClient; readiness?: ReadinessCheck[] }) {
+export async function buildFlagsApp(deps: { config: Config; logger: Logger; store: FlagStore; verifier: TokenVerifier; targeting?: FlagRulesClient; readiness?: ReadinessCheck[] }) {
   const targeting = deps.targeting ?? createTargetingClient(deps.config.TARGETING_URL);
   const service = createFlagService({ store: deps.store, environments: deps.config.ENVIRONMENTS, targeting });
   const served = await createHttpServer({
@@ -36,7 +35,7 @@ export async function buildFlagsApp(deps: { config: Config; logger: Logger; stor
     bodyLimit: deps.config.BODY_LIMIT_BYTES,
     trustProxy: deps.config.TRUST_PROXY,
     readiness: deps.readiness ?? [],
-    routes: flagsRoutes(service, deps.config.ENVIRONMENTS, deps.verifier, deps.sdkKeys),
+    routes: flagsRoutes(service, deps.config.ENVIRONMENTS, deps.verifier),
   });
   return { ...served, service };
 }
@@ -53,7 +52,6 @@ export async function startFlags(ctx: ServiceContext): Promise<StartedService> {
     store: createFlagStore(db),
     targeting: createTargetingClient(ctx.config.TARGETING_URL),
     verifier: access.verifier,
-    sdkKeys: access.sdkKeys,
     readiness: [
       { name: 'postgres', critical: true, check: () => pingDatabase(db as Kysely<unknown>) },
       // Changes are kept in the outbox while the cache is away: degraded, not down.

@@ -8,7 +8,6 @@ import { AppError } from '../../shared/http/problem.ts';
 import { freePort } from '../../shared/testing/free-port.ts';
 import { createLogger } from '../../shared/logging/logger.ts';
 import { testConfig } from '../../shared/testing/config.ts';
-import { fixedSdkKeys } from '../../shared/testing/sdk-keys.ts';
 import { testTokens } from '../../shared/testing/tokens.ts';
 import { createFlagStore, buildFlagsApp } from './flags-app.ts';
 import { flagsApiContract } from './flags-api.contract.ts';
@@ -37,7 +36,7 @@ describe('json flag values', () => {
   beforeAll(async () => {
     const { verifier, tokenFor } = await testTokens();
     token = await tokenFor('editor');
-    ({ app } = await buildFlagsApp({ config: testConfig(), logger: createLogger('silent', 'flags'), store, verifier, sdkKeys: fixedSdkKeys({}) }));
+    ({ app } = await buildFlagsApp({ config: testConfig(), logger: createLogger('silent', 'flags'), store, verifier }));
   });
   afterAll(async () => {
     await app.close();
@@ -92,7 +91,7 @@ describe('putting a flag back as GET answered it', () => {
   beforeAll(async () => {
     const { verifier, tokenFor } = await testTokens();
     token = await tokenFor('editor');
-    ({ app } = await buildFlagsApp({ config: testConfig(), logger: createLogger('silent', 'flags'), store: createFlagStore(), verifier, sdkKeys: fixedSdkKeys({}) }));
+    ({ app } = await buildFlagsApp({ config: testConfig(), logger: createLogger('silent', 'flags'), store: createFlagStore(), verifier }));
     const created = await app.inject({ method: 'POST', url: '/flags', headers: { authorization: `Bearer ${token}` }, payload: { key: 'edited', name: 'Edited', type: 'string', variants: [{ key: 'a', value: 'A' }, { key: 'b', value: 'B' }], tags: ['web'] } });
     expect(created.statusCode, created.body).toBe(201);
   });
@@ -160,7 +159,7 @@ describe('removing variants that targeting rules still serve', () => {
   beforeAll(async () => {
     const { verifier, tokenFor } = await testTokens();
     token = await tokenFor('editor');
-    ({ app } = await buildFlagsApp({ config: testConfig(), logger: createLogger('silent', 'flags'), store: createFlagStore(), verifier, sdkKeys: fixedSdkKeys({}), targeting }));
+    ({ app } = await buildFlagsApp({ config: testConfig(), logger: createLogger('silent', 'flags'), store: createFlagStore(), verifier, targeting }));
     const created = await call('POST', '/flags', { key: 'colours', name: 'Colours', type: 'string', variants: variants('red', 'green', 'blue') });
     expect(created.statusCode, created.body).toBe(201);
   });

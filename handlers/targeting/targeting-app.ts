@@ -3,7 +3,6 @@ import { createFlagsClient, type FlagsClient } from '../../shared/clients/flags-
 import type { Config } from '../../shared/config/config.ts';
 import { createDatabase, migrateToLatest, pingDatabase } from '../../shared/db/database.ts';
 import type { TokenVerifier } from '../../shared/http/authenticate.ts';
-import type { SdkKeyVerifier } from '../../shared/http/sdk-keys.ts';
 import { startServiceAccess } from '../../shared/access/service-access.ts';
 import { createHttpServer, type ReadinessCheck } from '../../shared/http/server.ts';
 import type { Logger } from '../../shared/logging/logger.ts';
@@ -25,7 +24,7 @@ export async function migrateTargeting(db: Kysely<TargetingDatabase>): Promise<s
   return migrateToLatest(db as Kysely<unknown>, targetingSchema, targetingMigrations);
 }
 
-export async function buildTargetingApp(deps: { config: Config; logger: Logger; store: TargetingStore; flags: FlagsClient; verifier: TokenVerifier; sdkKeys: SdkKeyVerifier; readiness?: ReadinessCheck[] }) {
+export async function buildTargetingApp(deps: { config: Config; logger: Logger; store: TargetingStore; flags: FlagsClient; verifier: TokenVerifier; readiness?: ReadinessCheck[] }) {
   const service = createTargetingService({ store: deps.store, flags: deps.flags, environments: deps.config.ENVIRONMENTS });
   const served = await createHttpServer({
     name: 'targeting',
@@ -34,7 +33,7 @@ export async function buildTargetingApp(deps: { config: Config; logger: Logger; 
     bodyLimit: deps.config.BODY_LIMIT_BYTES,
     trustProxy: deps.config.TRUST_PROXY,
     readiness: deps.readiness ?? [],
-    routes: targetingRoutes(service, deps.verifier, deps.sdkKeys),
+    routes: targetingRoutes(service, deps.verifier),
   });
   return { ...served, service };
 }
@@ -52,7 +51,6 @@ export async function startTargeting(ctx: ServiceContext): Promise<StartedServic
     store,
     flags: createFlagsClient(ctx.config.FLAGS_URL),
     verifier: access.verifier,
-    sdkKeys: access.sdkKeys,
     readiness: [
       { name: 'postgres', critical: true, check: () => pingDatabase(db as Kysely<unknown>) },
       { name: 'config-cache', critical: false, check: () => ctx.configCache.ping() },

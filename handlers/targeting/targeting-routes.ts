@@ -1,7 +1,6 @@
 import type { FastifyRequest } from 'fastify';
-import { bearerToken, requireReader, requireRole, type TokenVerifier, type UserRole } from '../../shared/http/authenticate.ts';
+import { bearerToken, requireRole, type TokenVerifier, type UserRole } from '../../shared/http/authenticate.ts';
 import type { Credential } from '../../shared/clients/service-client.ts';
-import type { SdkKeyVerifier } from '../../shared/http/sdk-keys.ts';
 import type { App } from '../../shared/http/server.ts';
 import type { TargetingService } from './targeting-service.ts';
 import { listRules } from './routes/list-rules.ts';
@@ -21,7 +20,6 @@ import { getTargetingHistory } from './routes/get-history.ts';
 export interface TargetingRouteDeps {
   service: TargetingService;
   guard: (minimum: UserRole) => ReturnType<typeof requireRole>;
-  reader: ReturnType<typeof requireReader>;
 }
 
 /** The caller's own token, passed on when targeting asks the flags service about a flag. */
@@ -29,8 +27,8 @@ export function callerCredential(request: FastifyRequest): Credential {
   return { bearer: bearerToken(request) ?? '' };
 }
 
-export function targetingRoutes(service: TargetingService, verifier: TokenVerifier, sdkKeys: SdkKeyVerifier) {
-  const deps: TargetingRouteDeps = { service, guard: (minimum) => requireRole(verifier, minimum), reader: requireReader(verifier, sdkKeys) };
+export function targetingRoutes(service: TargetingService, verifier: TokenVerifier) {
+  const deps: TargetingRouteDeps = { service, guard: (minimum) => requireRole(verifier, minimum) };
   return (app: App) => {
     for (const route of [listRules, reorderRules, getRule, createRule, updateRule, deleteRule, listSegments, getSegment, createSegment, updateSegment, deleteSegment, matchTargeting, getTargetingHistory]) route(app, deps);
   };

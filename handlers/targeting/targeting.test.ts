@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../shared/logging/logger.ts';
 import { testConfig } from '../../shared/testing/config.ts';
 import { fixedFlags, flagDocument } from '../../shared/testing/flags-client.ts';
-import { fixedSdkKeys } from '../../shared/testing/sdk-keys.ts';
 import { testTokens } from '../../shared/testing/tokens.ts';
 import { buildTargetingApp, createTargetingStore } from './targeting-app.ts';
 import { targetingApiContract } from './targeting-api.contract.ts';
@@ -25,7 +24,7 @@ describe('putting a rule or a segment back as GET answered it', () => {
   beforeAll(async () => {
     const { verifier, tokenFor } = await testTokens();
     token = await tokenFor('editor');
-    ({ app } = await buildTargetingApp({ config: testConfig(), logger: createLogger('silent', 'targeting'), store: createTargetingStore(), flags: fixedFlags([checkout, flagDocument('other')]), verifier, sdkKeys: fixedSdkKeys({}) }));
+    ({ app } = await buildTargetingApp({ config: testConfig(), logger: createLogger('silent', 'targeting'), store: createTargetingStore(), flags: fixedFlags([checkout, flagDocument('other')]), verifier }));
     const segment = await call('POST', '/targeting/segments', { key: 'beta', name: 'Beta', included: ['u-1'] });
     expect(segment.statusCode, segment.body).toBe(201);
     const rule = await call('POST', '/targeting/rules', { flagKey: 'checkout', environment: 'production', name: 'Beta gets new', conditions: [], segments: ['beta'], serve: { variant: 'new' } });

@@ -1,11 +1,7 @@
 import { AppError } from '../http/problem.ts';
 
-/** How one service calls another on behalf of someone: the caller's bearer token, or an SDK key. */
-export type Credential = { bearer: string } | { apiKey: string };
-
-function headersFor(credential: Credential): Record<string, string> {
-  return 'bearer' in credential ? { authorization: `Bearer ${credential.bearer}` } : { 'x-api-key': credential.apiKey };
-}
+/** How one service calls another on behalf of someone: the caller's bearer token. */
+export type Credential = { bearer: string };
 
 /**
  * GET a JSON document from another ToggleMaster service. 404 is `undefined`; the caller's own 401/403 come back
@@ -14,7 +10,7 @@ function headersFor(credential: Credential): Record<string, string> {
 export async function getJson<T>(baseUrl: string, path: string, credential: Credential, service: string): Promise<T | undefined> {
   let response: Response;
   try {
-    response = await fetch(new URL(path, baseUrl), { headers: { accept: 'application/json', ...headersFor(credential) }, signal: AbortSignal.timeout(3_000) });
+    response = await fetch(new URL(path, baseUrl), { headers: { accept: 'application/json', authorization: `Bearer ${credential.bearer}` }, signal: AbortSignal.timeout(3_000) });
   } catch {
     throw new AppError('SERVICE_UNAVAILABLE', `The ${service} service does not answer`);
   }

@@ -1,11 +1,6 @@
-import type { Rule, Segment } from '../contracts/targeting-model.ts';
+import type { Rule } from '../contracts/targeting-model.ts';
 import { AppError } from '../http/problem.ts';
 import { getJson, type Credential } from './service-client.ts';
-
-export interface TargetingClient {
-  listRules(environment: string, credential: Credential): Promise<Rule[]>;
-  listSegments(credential: Credential): Promise<Segment[]>;
-}
 
 /** What the flags service asks targeting before it removes variants: which rules a flag has, in every environment. */
 export interface FlagRulesClient {
@@ -13,16 +8,8 @@ export interface FlagRulesClient {
   listRulesOfFlag(flagKey: string, credential: Credential): Promise<Rule[]>;
 }
 
-export function createTargetingClient(baseUrl: string): TargetingClient & FlagRulesClient {
+export function createTargetingClient(baseUrl: string): FlagRulesClient {
   return {
-    async listRules(environment, credential) {
-      const page = await getJson<{ items: Rule[] }>(baseUrl, `/targeting/rules?environment=${encodeURIComponent(environment)}`, credential, 'targeting');
-      return page?.items ?? [];
-    },
-    async listSegments(credential) {
-      const page = await getJson<{ items: Segment[] }>(baseUrl, '/targeting/segments', credential, 'targeting');
-      return page?.items ?? [];
-    },
     async listRulesOfFlag(flagKey, credential) {
       // No answer, or one that is not a list of rules, must not read as "no rules": a removal would then go through.
       const page = await getJson<{ items?: unknown }>(baseUrl, `/targeting/rules?flagKey=${encodeURIComponent(flagKey)}`, credential, 'targeting').catch((error: unknown) => {

@@ -3,7 +3,6 @@ import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { AppError } from './problem.ts';
 import type { Config } from '../config/config.ts';
-import type { SdkKeyVerifier } from './sdk-keys.ts';
 
 export const roles = ['viewer', 'editor', 'admin'] as const;
 export type UserRole = (typeof roles)[number];
@@ -122,38 +121,6 @@ export function requireRole(verifier: TokenVerifier, minimum: UserRole) {
     if (rank[principal.role] < rank[minimum]) throw new AppError('FORBIDDEN', `This needs the ${minimum} role; you are ${principal.role}`);
     request.principal = principal;
   };
-}
-
-/** Who reads configuration: a person (a viewer or more) or an SDK key, which sees only its own environment. */
-export type Reader = { kind: 'user'; principal: Principal } | { kind: 'sdk'; environment: string; keyId: string };
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    reader?: Reader;
-  }
-}
-
-/**
- * For configuration reads the evaluation service also makes: a bearer token of a viewer or more, or an SDK key
- * (`X-API-Key`) that grants read access to its own environment only.
- */
-export function requireReader(verifier: TokenVerifier, sdkKeys: SdkKeyVerifier) {
-  const asUser = requireRole(verifier, 'viewer');
-  return async (request: FastifyRequest): Promise<void> => {
-    const apiKey = request.headers['x-api-key'];
-    if (typeof apiKey === 'string' && apiKey.length > 0) {
-      const grant = sdkKeys.verify(apiKey, { address: request.ip });
-      request.reader = { kind: 'sdk', environment: grant.environment, keyId: grant.keyId };
-      return;
-    }
-    await asUser(request);
-    request.reader = { kind: 'user', principal: principalOf(request) };
-  };
-}
-
-export function readerOf(request: FastifyRequest): Reader {
-  if (!request.reader) throw new Error('readerOf() on a route without requireReader()');
-  return request.reader;
 }
 
 /** The principal a guarded route runs as; calling it on an unguarded route is a programming error. */

@@ -62,5 +62,3 @@ export function decodeCursor<T extends TSchema>(cursor: string, position: T): St
 export const bearerSecurity: Record<string, string[]>[] = [{ bearer: [] }];
 /** Evaluation: an SDK key as X-API-Key or as a bearer token. */
 export const sdkKeySecurity: Record<string, string[]>[] = [{ apiKey: [] }, { bearer: [] }];
-/** Configuration reads: a person's token or an SDK key. */
-export const readerSecurity: Record<string, string[]>[] = [{ bearer: [] }, { apiKey: [] }];

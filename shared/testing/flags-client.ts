@@ -6,7 +6,6 @@ export function fixedFlags(flags: FlagDocument[]): FlagsClient {
   const byKey = new Map(flags.map((f) => [f.key, f]));
   return {
     getFlag: async (key) => byKey.get(key),
-    listFlags: async () => [...byKey.values()],
   };
 }
 

@@ -1,20 +1,20 @@
 import { Type } from 'typebox';
 import type { App } from '../../../shared/http/server.ts';
 import { Tag } from '../../../shared/contracts/flag-model.ts';
-import { Cursor, Limit, Strict, readerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
-import { readerOf } from '../../../shared/http/authenticate.ts';
+import { Cursor, Limit, Strict, bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
 import type { FlagRouteDeps } from '../flags-routes.ts';
-import { documentFor, FlagSchema, FlagTypeSchema } from '../flag-schemas.ts';
+import { FlagSchema, FlagTypeSchema } from '../flag-schemas.ts';
+import { toDocument } from '../flag-store.ts';
 
-export function listFlags(app: App, { service, reader }: FlagRouteDeps): void {
+export function listFlags(app: App, { service, guard }: FlagRouteDeps): void {
   app.get(
     '/flags',
     {
-      onRequest: reader,
+      onRequest: guard('viewer'),
       schema: {
         tags: ['flags'],
         summary: 'List flags, filtered by tag, type and text, a page at a time (by key)',
-        security: readerSecurity,
+        security: bearerSecurity,
         querystring: Strict({
           tag: Type.Optional(Tag),
           type: Type.Optional(FlagTypeSchema),
@@ -28,8 +28,7 @@ export function listFlags(app: App, { service, reader }: FlagRouteDeps): void {
     async (request) => {
       const { cursor, ...filter } = request.query;
       const page = await service.list({ ...filter, after: cursor });
-      const who = readerOf(request);
-      return { items: page.items.map((flag) => documentFor(flag, who)), nextCursor: page.nextCursor };
+      return { items: page.items.map(toDocument), nextCursor: page.nextCursor };
     },
   );
 }

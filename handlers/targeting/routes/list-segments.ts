@@ -1,15 +1,15 @@
 import { Type } from 'typebox';
-import { problemResponses, readerSecurity } from '../../../shared/http/schemas.ts';
+import { bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
 import type { App } from '../../../shared/http/server.ts';
 import type { TargetingRouteDeps } from '../targeting-routes.ts';
 import { SegmentSchema } from '../targeting-schemas.ts';
 
-export function listSegments(app: App, { service, reader }: TargetingRouteDeps): void {
+export function listSegments(app: App, { service, guard }: TargetingRouteDeps): void {
   app.get(
     '/targeting/segments',
     {
-      onRequest: reader,
-      schema: { tags: ['segments'], summary: 'Every segment', security: readerSecurity, response: { 200: Type.Object({ items: Type.Array(SegmentSchema) }), ...problemResponses } },
+      onRequest: guard('viewer'),
+      schema: { tags: ['segments'], summary: 'Every segment', security: bearerSecurity, response: { 200: Type.Object({ items: Type.Array(SegmentSchema) }), ...problemResponses } },
     },
     async () => ({ items: await service.listSegments() }),
   );

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { diff } from '../../shared/audit/diff.ts';
 import type { FlagsClient } from '../../shared/clients/flags-client.ts';
 import type { Credential } from '../../shared/clients/service-client.ts';
-import { serveProblems, type FieldProblem, type FlagDocument, type Serve } from '../../shared/contracts/flag-model.ts';
+import { jsonValueProblem, serveProblems, type FieldProblem, type FlagDocument, type Serve } from '../../shared/contracts/flag-model.ts';
 import type { Condition, Segment } from '../../shared/contracts/targeting-model.ts';
 import type { EvaluationContext } from '../../shared/contracts/evaluation-model.ts';
 import { compileFlag, CompiledFlags, compileSegment, conditionProblems, explainFlag, type CompiledEnvironment } from '../../shared/engine/index.ts';
@@ -286,6 +286,9 @@ export function createTargetingService(deps: { store: TargetingStore; flags: Fla
 
     /** Evaluates one flag for a context with the engine the evaluation service uses, and says which conditions held. */
     async match(input: { flagKey: string; environment: string; context: EvaluationContext }, credential: Credential) {
+      // The explanation echoes the attributes it read: a context nested past the JSON limit cannot be answered.
+      const contextProblem = jsonValueProblem(input.context);
+      if (contextProblem) throw new AppError('VALIDATION_FAILED', `The context ${contextProblem}`, { errors: [{ path: 'body/context', message: contextProblem }] });
       const flag = await flagFor(input.flagKey, input.environment, credential);
       const state = flag.environments[input.environment];
       if (!state) throw new AppError('NOT_FOUND', `"${input.flagKey}" has no state in ${input.environment}`);

@@ -40,6 +40,18 @@ describe('putting a rule or a segment back as GET answered it', () => {
   }
   const read = async (url: string) => (await call('GET', url)).json<Record<string, unknown>>();
 
+  it('answers 400, not 500, to a match whose context nests deeper than JSON values may', async () => {
+    const deep = `${'{"a":'.repeat(5_000)}"x"${'}'.repeat(5_000)}`;
+    const res = await app.inject({
+      method: 'POST',
+      url: '/targeting/match',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      payload: `{"flagKey":"checkout","environment":"production","context":{"targetingKey":"u-1","deep":${deep}}}`,
+    });
+    expect(res.statusCode, res.body).toBe(400);
+    expect(res.json()).toMatchObject({ code: 'VALIDATION_FAILED', errors: [{ path: 'body/context' }] });
+  });
+
   it('accepts a rule unchanged, read-only fields and all, and applies the edit made to it', async () => {
     const document = await read(`/targeting/rules/${ruleId}`);
     expect(Object.keys(document)).toEqual(expect.arrayContaining(['id', 'flagKey', 'environment', 'priority', 'createdAt', 'updatedAt']));

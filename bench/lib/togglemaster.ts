@@ -101,6 +101,17 @@ export function redisPrefix(): string {
   return prefix;
 }
 
+async function untilAdmitted(url: string, sdkKey: string): Promise<void> {
+  const deadline = performance.now() + 10_000;
+  for (;;) {
+    const response = await fetch(`${url}/ofrep/v1/evaluate/flags`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': sdkKey }, body: '{"context":{"targetingKey":"warm-up"}}' });
+    await response.arrayBuffer();
+    if (response.status !== 401) return;
+    if (performance.now() > deadline) throw new Error(`${url} still refuses the benchmark's SDK key after 10 s`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 export const admin = { email: 'bench-admin@example.com', password: `bench-${randomBytes(12).toString('hex')}` };
 
 export async function startTogglemaster(options: { name: string; evaluations: number; env?: Record<string, string>; dynamoEndpoint?: string }): Promise<Togglemaster> {
@@ -178,6 +189,8 @@ export async function startTogglemaster(options: { name: string; evaluations: nu
 
   const key = await api<{ key: string }>('POST', `${auth.url}/auth/api-keys`, { environment: 'production', name: 'benchmark' });
   if (key.status !== 201) throw new Error(`could not create an SDK key: ${key.status} ${JSON.stringify(key.body)}`);
+  // A new key reaches the evaluation instances through the change path (within 1 s): measure only once they admit it.
+  for (const evaluation of evaluations) await untilAdmitted(evaluation.url, key.body.key);
 
   return {
     env,

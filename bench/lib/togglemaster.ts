@@ -104,7 +104,8 @@ export function redisPrefix(): string {
 async function untilAdmitted(url: string, sdkKey: string): Promise<void> {
   const deadline = performance.now() + 10_000;
   for (;;) {
-    const response = await fetch(`${url}/ofrep/v1/evaluate/flags`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': sdkKey }, body: '{"context":{"targetingKey":"warm-up"}}' });
+    // "_" is no flag key: answered 404 after the key check, without an evaluation or an event the counts would see.
+    const response = await fetch(`${url}/ofrep/v1/evaluate/flags/_`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': sdkKey }, body: '{"context":{}}' });
     await response.arrayBuffer();
     if (response.status !== 401) return;
     if (performance.now() > deadline) throw new Error(`${url} still refuses the benchmark's SDK key after 10 s`);

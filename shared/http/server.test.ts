@@ -2,6 +2,7 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../config/config.ts';
 import { createHttpServer } from './server.ts';
+import { AppError } from './problem.ts';
 
 /** The client address a service sees for a request from 127.0.0.1 carrying this X-Forwarded-For. */
 async function clientAddress(trustProxyVariable: string | undefined, forwardedFor: string): Promise<string> {
@@ -35,5 +36,42 @@ describe('client address behind a load balancer (TRUST_PROXY)', () => {
 
   it('refuses a value that is neither a boolean nor addresses', () => {
     expect(() => loadConfig({ TRUST_PROXY: 'yes please' })).toThrow(/TRUST_PROXY/);
+  });
+});
+
+describe('errors of the infrastructure', () => {
+  const answerTo = async (error: Error) => {
+    const { app } = await createHttpServer({
+      name: 'test', title: 'test', logger: pino({ level: 'silent' }), bodyLimit: 1024, trustProxy: false,
+      routes: (scope) => void scope.get('/fail', async () => { throw error; }),
+    });
+    try {
+      return await app.inject({ url: '/fail' });
+    } finally {
+      await app.close();
+    }
+  };
+
+  it('answers an unreachable database or cache 503 with Retry-After, hiding the cause', async () => {
+    for (const error of [Object.assign(new Error('connect ECONNREFUSED 10.0.0.5:5432'), { code: 'ECONNREFUSED' }), new Error('Connection terminated unexpectedly'), Object.assign(new Error('the database system is starting up'), { code: '57P03' })]) {
+      const res = await answerTo(error);
+      expect(res.statusCode, error.message).toBe(503);
+      expect(res.headers['retry-after']).toBe('5');
+      expect(res.json()).toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
+      expect(res.body).not.toContain(error.message);
+    }
+  });
+
+  it('tells when to come back on every 503, also one a route raised itself', async () => {
+    const res = await answerTo(new AppError('SERVICE_UNAVAILABLE', 'The targeting service does not answer'));
+    expect(res.statusCode).toBe(503);
+    expect(res.headers['retry-after']).toBe('5');
+  });
+
+  it('still answers any other failure 500 INTERNAL, with no Retry-After', async () => {
+    const res = await answerTo(Object.assign(new Error('duplicate key value violates unique constraint'), { code: '23505' }));
+    expect(res.statusCode).toBe(500);
+    expect(res.json()).toMatchObject({ code: 'INTERNAL' });
+    expect(res.headers['retry-after']).toBeUndefined();
   });
 });

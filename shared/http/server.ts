@@ -9,6 +9,7 @@ import { validatorCompiler } from './validation.ts';
 import { Registry, Histogram, collectDefaultMetrics } from 'prom-client';
 import type { Logger } from '../logging/logger.ts';
 import { AppError, problemOf, ProblemSchema, type ErrorCode, type FieldError } from './problem.ts';
+import { isTransientInfrastructureError } from '../runtime/transient-errors.ts';
 
 export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;
 
@@ -57,7 +58,10 @@ export async function createHttpServer(options: HttpServerOptions): Promise<{ ap
     // One line per request is written by our onResponse hook (with the route template), not by fastify.
     logController: new LogController({ disableRequestLogging: true }),
     childLoggerFactory: lazyRequestLogger,
-    routerOptions: { ignoreTrailingSlash: true },
+    // No router limit on a path parameter's length (fastify's default answers 414 past 100 characters, in its own
+    // body): each route's schema bounds its parameters and answers in the route's own shape — OFREP's single-flag
+    // route a 404 FLAG_NOT_FOUND. Node bounds the whole URL (431 past its header size limit).
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: Number.MAX_SAFE_INTEGER },
     ajv: { plugins: [] },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
@@ -94,7 +98,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<{ ap
   app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
     const { code, detail, errors, headers } = toProblem(error);
     const problem = problemOf(code, detail, request.id, errors);
-    if (problem.status >= 500) request.log.error({ err: error }, 'unhandled error');
+    // The whole error, stack and cause included, goes to the log line (with the request id); never to the body.
+    if (problem.status >= 500) request.log.error({ err: error }, code === 'SERVICE_UNAVAILABLE' ? 'a dependency is unavailable' : 'unhandled error');
     if (headers) void reply.headers(headers);
     return reply.code(problem.status).type('application/problem+json').send(problem);
   });
@@ -153,13 +158,23 @@ export async function createHttpServer(options: HttpServerOptions): Promise<{ ap
   };
 }
 
+/** Seconds a client is told to wait (Retry-After) before trying again when a dependency is unavailable. */
+const unavailableRetryAfterSeconds = 5;
+const retryLater = { 'retry-after': String(unavailableRetryAfterSeconds) };
+
 function toProblem(error: FastifyError | AppError): { code: ErrorCode; detail: string; errors?: FieldError[]; headers?: Record<string, string> } {
   if (error instanceof AppError) {
-    return { code: error.code, detail: error.message, ...(error.errors ? { errors: error.errors } : {}), ...(error.headers ? { headers: error.headers } : {}) };
+    // Every 503 says when to come back, also one a route raised itself (another service not answering).
+    const headers = error.code === 'SERVICE_UNAVAILABLE' ? { ...retryLater, ...error.headers } : error.headers;
+    return { code: error.code, detail: error.message, ...(error.errors ? { errors: error.errors } : {}), ...(headers ? { headers } : {}) };
+  }
+  // The database or the cache is away, restarting or out of connections: a retry soon may succeed, so 503, not 500.
+  if (isTransientInfrastructureError(error)) {
+    return { code: 'SERVICE_UNAVAILABLE', detail: 'A database or cache this service needs is not answering; try again shortly', headers: retryLater };
   }
   if (error.validation) {
     const part = error.validationContext ?? 'request';
-    const errors = error.validation.map((v) => ({ path: `${part}${v.instancePath}`, message: describeValidation(v) }));
+    const errors = error.validation.map((v) => ({ path: `${part}${v.instancePath}`, message: v.message ?? v.keyword }));
     return { code: 'VALIDATION_FAILED', detail: `Invalid ${part}: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}`, errors };
   }
   switch (error.code) {
@@ -179,24 +194,6 @@ function toProblem(error: FastifyError | AppError): { code: ErrorCode; detail: s
   if (status >= 400 && status < 500) return { code: 'VALIDATION_FAILED', detail: error.message };
   // 5xx: the body never carries internals; the log line (with the request id) does.
   return { code: 'INTERNAL', detail: 'An unexpected error occurred; quote the request id when reporting it' };
-}
-
-interface ValidationIssue {
-  keyword: string;
-  message?: string | undefined;
-  params: Record<string, unknown>;
-}
-
-function describeValidation(v: ValidationIssue): string {
-  if (v.keyword === 'additionalProperties') {
-    const names = (v.params.additionalProperties as string[] | undefined) ?? [v.params.additionalProperty as string];
-    return `has unknown field(s): ${names.join(', ')}`;
-  }
-  if (v.keyword === 'required') {
-    const names = (v.params.requiredProperties as string[] | undefined) ?? [v.params.missingProperty as string];
-    return `is missing required field(s): ${names.join(', ')}`;
-  }
-  return v.message ?? v.keyword;
 }
 
 async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

@@ -20,6 +20,10 @@ export function createPool(config: DatabaseConfig, overrides: { connectionString
   // An idle connection the server closed (a failover, a restart, a dropped database) is an 'error' on the pool;
   // unheard, it would crash the process. The pool drops that connection and the next query opens a new one.
   pool.on('error', () => {});
+  // A checked-out connection has no listener of the pool's: when the server drops it mid-query (a failover, a
+  // network cut) pg emits 'error' on it as well as failing the query, and unheard that 'error' would crash the
+  // process. The query's caller gets the error; the broken connection is discarded when it is released.
+  pool.on('connect', (client) => client.on('error', () => {}));
   return pool;
 }
 

@@ -44,7 +44,7 @@ describe.skipIf(!haveChromium)('the console in a browser', () => {
 
   afterAll(async () => {
     await browser?.close();
-    if (platform) expect(await platform.stop()).toBe(0);
+    if (platform) expect(await platform.stop(), platform.output().slice(-4_000)).toBe(0);
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   }, 60_000);
 

@@ -77,12 +77,15 @@ const workloads = [...serviceWorkloads, ...workerWorkloads, ...frontendWorkloads
 const byName = new Map(workloads.map((w) => [w.workload, w]));
 const consoleWorkload = names.frontends.console.workload;
 
-/** Who calls whom inside the cluster (JWKS and SDK-key checks on auth; flags and rules for evaluation). */
+/**
+ * Who calls whom inside the cluster: the JWKS on auth; a flag's variants for targeting, a flag's rules for flags.
+ * Evaluation calls nobody (configuration and SDK keys reach it through Redis).
+ */
 const calls: Record<string, string[]> = {
   [names.services.auth.workload]: [],
-  [names.services.flags.workload]: [names.services.auth.workload],
+  [names.services.flags.workload]: [names.services.auth.workload, names.services.targeting.workload],
   [names.services.targeting.workload]: [names.services.auth.workload, names.services.flags.workload],
-  [names.services.evaluation.workload]: [names.services.auth.workload, names.services.flags.workload, names.services.targeting.workload],
+  [names.services.evaluation.workload]: [],
   [names.services.analytics.workload]: [names.services.auth.workload],
   [names.workers['analytics-worker'].workload]: [],
   // The console proxies every API prefix (for whoever reaches it other than through the ALB).
@@ -692,6 +695,12 @@ describe('network policies', () => {
         const admitted = (policyOf(callee).spec?.ingress ?? []).flatMap((rule) => (rule.from ?? []).flatMap((peer) => peer.podSelector?.matchExpressions?.flatMap((e) => e.values ?? []) ?? []));
         expect(admitted, `${callee} admits ${caller}`).toContain(caller);
       }
+    }
+    // And nobody else: a service admits exactly the workloads that call it.
+    for (const callee of Object.keys(calls)) {
+      const admitted = (policyOf(callee).spec?.ingress ?? []).flatMap((rule) => (rule.from ?? []).flatMap((peer) => peer.podSelector?.matchExpressions?.flatMap((e) => e.values ?? []) ?? []));
+      const callers = Object.entries(calls).filter(([, callees]) => callees.includes(callee)).map(([caller]) => caller);
+      expect([...admitted].sort(), `who ${callee} admits`).toEqual(callers.sort());
     }
   });
 

@@ -38,9 +38,9 @@ export const ConfigSchema = Type.Object({
   ENVIRONMENTS: Type.Array(Slug, { minItems: 1, maxItems: 50, uniqueItems: true, default: ['development', 'production'] }),
 
   AUTH_URL: Url,
-  /** Where targeting and evaluation read flags (the flags service). */
+  /** Where targeting reads a flag (its variants, for rules and /targeting/match), and where the console sends /flags. */
   FLAGS_URL: Url,
-  /** Where evaluation reads rules and segments (the targeting service). */
+  /** Where the flags service asks which rules still serve a variant it would remove, and the console sends /targeting. */
   TARGETING_URL: Url,
   /** Where the console sends /evaluate and /ofrep (the evaluation service). */
   EVALUATION_URL: Url,

@@ -1,0 +1,69 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createMemoryConfigCache } from '../../shared/config-cache/memory-config-cache.ts';
+import { createLogger } from '../../shared/logging/logger.ts';
+import { fixedFlags } from '../../shared/testing/flags-client.ts';
+import { createTestDatabase, type TestDatabase } from '../../shared/testing/postgres.ts';
+import { startTargetingPublisher } from './config-publisher.ts';
+import { targetingSchema } from './migrations/index.ts';
+import { createTargetingStore, migrateTargeting } from './targeting-app.ts';
+import { createTargetingService } from './targeting-service.ts';
+import type { TargetingDatabase } from './targeting-store.postgres.ts';
+import type { TargetingStore } from './targeting-store.ts';
+
+const actor = { userId: '00000000-0000-4000-8000-000000000001', email: 'editor@example.com', role: 'editor' as const };
+
+describe('targeting publisher', () => {
+  let test: TestDatabase<TargetingDatabase>;
+  let store: TargetingStore;
+  beforeAll(async () => {
+    test = await createTestDatabase<TargetingDatabase>('targeting');
+    await migrateTargeting(test.db);
+    store = createTargetingStore(test.db);
+  });
+  afterAll(() => test.drop());
+
+  const until = async (condition: () => Promise<boolean>, limitMs = 5_000) => {
+    const started = Date.now();
+    while (!(await condition())) {
+      if (Date.now() - started > limitMs) throw new Error('condition not met in time');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  };
+
+  it('keeps a segment in the cache when reading it fails for a moment, and removes it only once it is deleted', async () => {
+    const cache = createMemoryConfigCache();
+    const service = createTargetingService({ store, flags: fixedFlags([]), environments: ['production'] });
+    await service.createSegment({ key: 'beta', name: 'Beta', included: ['u-1'] }, actor);
+    const publisher = startTargetingPublisher({ pool: test.pool, schema: targetingSchema, store, cache, logger: createLogger('silent', 'test') });
+    try {
+      await until(async () => (await cache.getSegment('beta'))?.included?.includes('u-1') === true);
+    } finally {
+      await publisher.stop();
+    }
+    let failingReads = 3;
+    const removed: string[] = [];
+    const flaky: TargetingStore = {
+      ...store,
+      async getSegment(key) {
+        if (failingReads > 0) {
+          failingReads -= 1;
+          throw new Error('Connection terminated unexpectedly');
+        }
+        return store.getSegment(key);
+      },
+    };
+    const watched = { ...cache, removeSegment: async (key: string) => void removed.push(key) };
+    const segment = await store.getSegment('beta');
+    await service.updateSegment('beta', { name: 'Beta', included: ['u-1', 'u-2'] }, `"${segment!.version}"`, actor);
+    const again = startTargetingPublisher({ pool: test.pool, schema: targetingSchema, store: flaky, cache: watched, logger: createLogger('silent', 'test') });
+    try {
+      await until(async () => (await cache.getSegment('beta'))?.included?.includes('u-2') === true);
+      expect(failingReads).toBe(0);
+      expect(removed).toEqual([]);
+      await service.deleteSegment('beta', undefined, actor);
+      await until(async () => removed.includes('beta'));
+    } finally {
+      await again.stop();
+    }
+  });
+});

@@ -1,15 +1,10 @@
-import { requireRole, type TokenVerifier, type UserRole } from '../../shared/http/authenticate.ts';
+import { requireRole, type TokenVerifier } from '../../shared/http/authenticate.ts';
 import type { App } from '../../shared/http/server.ts';
 import type { AnalyticsStore } from './analytics-store.ts';
 import { getStats } from './routes/get-stats.ts';
 import { listEvents } from './routes/list-events.ts';
 import { queryAnalytics } from './routes/query.ts';
-
-export interface AnalyticsRouteDeps {
-  store: AnalyticsStore;
-  guard: (minimum: UserRole) => ReturnType<typeof requireRole>;
-  now: () => number;
-}
+import type { AnalyticsRouteDeps } from './routes/route-deps.ts';
 
 export function analyticsRoutes(store: AnalyticsStore, verifier: TokenVerifier, now: () => number = Date.now) {
   const deps: AnalyticsRouteDeps = { store, guard: (minimum) => requireRole(verifier, minimum), now };

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPlatform, type Platform } from '../../shared/testing/platform.ts';
+import { startPlatform, type Platform } from '../testing/platform.ts';
 import { startRedisServer } from '../../shared/testing/redis-server.ts';
 
 /**

@@ -1,5 +1,5 @@
 import type { App } from '../../shared/http/server.ts';
-import { requireRole, type TokenVerifier, type UserRole } from '../../shared/http/authenticate.ts';
+import { requireRole, type TokenVerifier } from '../../shared/http/authenticate.ts';
 import type { AuthService } from './auth-service.ts';
 import type { SigningKeys } from './signing-keys.ts';
 import { register } from './routes/register.ts';
@@ -11,12 +11,7 @@ import { updateUser } from './routes/update-user.ts';
 import { createApiKey } from './routes/create-api-key.ts';
 import { listApiKeys } from './routes/list-api-keys.ts';
 import { revokeApiKey } from './routes/revoke-api-key.ts';
-
-export interface AuthRouteDeps {
-  service: AuthService;
-  keys: SigningKeys;
-  guard: (minimum: UserRole) => ReturnType<typeof requireRole>;
-}
+import type { AuthRouteDeps } from './routes/route-deps.ts';
 
 export function authRoutes(service: AuthService, keys: SigningKeys, verifier: TokenVerifier) {
   const deps: AuthRouteDeps = { service, keys, guard: (minimum) => requireRole(verifier, minimum) };

@@ -7,13 +7,7 @@ import { evaluate } from './routes/evaluate.ts';
 import { evaluateBulk } from './routes/evaluate-bulk.ts';
 import { ofrepEvaluateFlag } from './routes/ofrep-evaluate-flag.ts';
 import { ofrepEvaluateFlags } from './routes/ofrep-evaluate-flags.ts';
-
-export interface EvaluationRouteDeps {
-  replica: ConfigurationReplica;
-  sdkKey: ReturnType<typeof requireSdkKey>;
-  /** Every evaluation of every endpoint is recorded (buffered; never waits on the queue). */
-  events: EventRecorder;
-}
+import type { EvaluationRouteDeps } from './routes/route-deps.ts';
 
 export function evaluationRoutes(replica: ConfigurationReplica, sdkKeys: SdkKeyVerifier, events: EventRecorder) {
   const deps: EvaluationRouteDeps = { replica, sdkKey: requireSdkKey(sdkKeys), events };

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OpenFeature } from '@openfeature/server-sdk';
 import { OFREPProvider } from '@openfeature/ofrep-provider';
-import { startPlatform, type Platform } from '../../shared/testing/platform.ts';
+import { startPlatform, type Platform } from '../testing/platform.ts';
 import { startRedisServer } from '../../shared/testing/redis-server.ts';
 import type { StartedService } from '../../shared/runtime/service.ts';
 

@@ -1,6 +1,4 @@
-import type { FastifyRequest } from 'fastify';
-import type { Credential } from '../../shared/clients/service-client.ts';
-import { bearerToken, requireRole, type TokenVerifier, type UserRole } from '../../shared/http/authenticate.ts';
+import { requireRole, type TokenVerifier } from '../../shared/http/authenticate.ts';
 import type { App } from '../../shared/http/server.ts';
 import type { FlagService } from './flag-service.ts';
 import { listFlags } from './routes/list-flags.ts';
@@ -11,17 +9,7 @@ import { deleteFlag } from './routes/delete-flag.ts';
 import { updateFlagEnvironment } from './routes/update-flag-environment.ts';
 import { getFlagHistory } from './routes/get-flag-history.ts';
 import { listEnvironments } from './routes/list-environments.ts';
-
-export interface FlagRouteDeps {
-  service: FlagService;
-  environments: readonly string[];
-  guard: (minimum: UserRole) => ReturnType<typeof requireRole>;
-}
-
-/** The caller's own token, passed on when the flags service asks targeting about a flag's rules. */
-export function callerCredential(request: FastifyRequest): Credential {
-  return { bearer: bearerToken(request) ?? '' };
-}
+import type { FlagRouteDeps } from './routes/route-deps.ts';
 
 export function flagsRoutes(service: FlagService, environments: readonly string[], verifier: TokenVerifier) {
   const deps: FlagRouteDeps = { service, environments, guard: (minimum) => requireRole(verifier, minimum) };

@@ -1,6 +1,4 @@
-import type { FastifyRequest } from 'fastify';
-import { bearerToken, requireRole, type TokenVerifier, type UserRole } from '../../shared/http/authenticate.ts';
-import type { Credential } from '../../shared/clients/service-client.ts';
+import { requireRole, type TokenVerifier } from '../../shared/http/authenticate.ts';
 import type { App } from '../../shared/http/server.ts';
 import type { TargetingService } from './targeting-service.ts';
 import { listRules } from './routes/list-rules.ts';
@@ -16,16 +14,7 @@ import { updateSegment } from './routes/update-segment.ts';
 import { deleteSegment } from './routes/delete-segment.ts';
 import { matchTargeting } from './routes/match.ts';
 import { getTargetingHistory } from './routes/get-history.ts';
-
-export interface TargetingRouteDeps {
-  service: TargetingService;
-  guard: (minimum: UserRole) => ReturnType<typeof requireRole>;
-}
-
-/** The caller's own token, passed on when targeting asks the flags service about a flag. */
-export function callerCredential(request: FastifyRequest): Credential {
-  return { bearer: bearerToken(request) ?? '' };
-}
+import type { TargetingRouteDeps } from './routes/route-deps.ts';
 
 export function targetingRoutes(service: TargetingService, verifier: TokenVerifier) {
   const deps: TargetingRouteDeps = { service, guard: (minimum) => requireRole(verifier, minimum) };

@@ -2,7 +2,7 @@ import { Type } from 'typebox';
 import { Strict, bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
 import type { App } from '../../../shared/http/server.ts';
 import { granularities, statsOf } from '../aggregate.ts';
-import type { AnalyticsRouteDeps } from '../analytics-routes.ts';
+import type { AnalyticsRouteDeps } from './route-deps.ts';
 import { Environment, FlagKey, Instant } from '../analytics-schemas.ts';
 import { timeRange } from '../time-range.ts';
 

@@ -2,7 +2,7 @@ import { Type } from 'typebox';
 import type { App } from '../../../shared/http/server.ts';
 import { principalOf } from '../../../shared/http/authenticate.ts';
 import { Strict, bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
-import type { AuthRouteDeps } from '../auth-routes.ts';
+import type { AuthRouteDeps } from './route-deps.ts';
 import { apiKeyView, ApiKeySchema } from '../auth-schemas.ts';
 
 export function createApiKey(app: App, { service, guard }: AuthRouteDeps): void {

@@ -1,5 +1,5 @@
 import type { App } from '../../../shared/http/server.ts';
-import type { AuthRouteDeps } from '../auth-routes.ts';
+import type { AuthRouteDeps } from './route-deps.ts';
 
 export function jwks(app: App, { keys }: AuthRouteDeps): void {
   app.get(

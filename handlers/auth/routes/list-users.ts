@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
 import type { App } from '../../../shared/http/server.ts';
 import { Strict, Cursor, Limit, bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
-import type { AuthRouteDeps } from '../auth-routes.ts';
+import type { AuthRouteDeps } from './route-deps.ts';
 import { userView, UserSchema } from '../auth-schemas.ts';
 
 export function listUsers(app: App, { service, guard }: AuthRouteDeps): void {

@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
 import type { App } from '../../../shared/http/server.ts';
 import { Strict, Uuid, bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
-import type { AuthRouteDeps } from '../auth-routes.ts';
+import type { AuthRouteDeps } from './route-deps.ts';
 
 export function revokeApiKey(app: App, { service, guard }: AuthRouteDeps): void {
   app.delete(

@@ -2,7 +2,7 @@ import { Type } from 'typebox';
 import type { App } from '../../../shared/http/server.ts';
 import { RoleSchema } from '../../../shared/http/authenticate.ts';
 import { Strict, Uuid, bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
-import type { AuthRouteDeps } from '../auth-routes.ts';
+import type { AuthRouteDeps } from './route-deps.ts';
 import { userView, UserSchema } from '../auth-schemas.ts';
 
 export function updateUser(app: App, { service, guard }: AuthRouteDeps): void {

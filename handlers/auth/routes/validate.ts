@@ -2,7 +2,7 @@ import { Type } from 'typebox';
 import type { App } from '../../../shared/http/server.ts';
 import { RoleSchema, principalOf } from '../../../shared/http/authenticate.ts';
 import { bearerSecurity, problemResponses, Uuid } from '../../../shared/http/schemas.ts';
-import type { AuthRouteDeps } from '../auth-routes.ts';
+import type { AuthRouteDeps } from './route-deps.ts';
 
 export function validate(app: App, { service, guard }: AuthRouteDeps): void {
   app.get(

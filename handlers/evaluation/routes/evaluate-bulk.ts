@@ -2,7 +2,7 @@ import { Type } from 'typebox';
 import { evaluateAll } from '../../../shared/engine/index.ts';
 import { problemResponses, sdkKeySecurity } from '../../../shared/http/schemas.ts';
 import type { App } from '../../../shared/http/server.ts';
-import type { EvaluationRouteDeps } from '../evaluation-routes.ts';
+import type { EvaluationRouteDeps } from './route-deps.ts';
 import { EvaluationResultSchema } from '../evaluation-schemas.ts';
 import { sdkOf } from '../sdk-auth.ts';
 

@@ -3,7 +3,7 @@ import { evaluateFlag } from '../../../shared/engine/index.ts';
 import { AppError } from '../../../shared/http/problem.ts';
 import { Strict, problemResponses, sdkKeySecurity } from '../../../shared/http/schemas.ts';
 import type { App } from '../../../shared/http/server.ts';
-import type { EvaluationRouteDeps } from '../evaluation-routes.ts';
+import type { EvaluationRouteDeps } from './route-deps.ts';
 import { ContextSchema, EvaluationResultSchema, ExpectedType, FlagKeyParam } from '../evaluation-schemas.ts';
 import { sdkOf } from '../sdk-auth.ts';
 

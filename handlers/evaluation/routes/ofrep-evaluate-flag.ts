@@ -5,7 +5,7 @@ import { FlagKey } from '../../../shared/contracts/flag-model.ts';
 import { evaluateFlag } from '../../../shared/engine/index.ts';
 import { sdkKeySecurity } from '../../../shared/http/schemas.ts';
 import type { App } from '../../../shared/http/server.ts';
-import type { EvaluationRouteDeps } from '../evaluation-routes.ts';
+import type { EvaluationRouteDeps } from './route-deps.ts';
 import { OfrepFailure, OfrepFlagNotFound, OfrepGeneralError, OfrepRequest, OfrepSuccess, ofrepBodiless } from '../evaluation-schemas.ts';
 import { jsonOfAnswer, ofrepErrorHandler, ofrepJson, ofrepNotFound } from '../ofrep.ts';
 import { sdkOf } from '../sdk-auth.ts';

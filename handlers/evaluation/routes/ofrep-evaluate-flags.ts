@@ -4,7 +4,7 @@ import type { FastifyReply } from 'fastify';
 import { evaluateAll } from '../../../shared/engine/index.ts';
 import { sdkKeySecurity } from '../../../shared/http/schemas.ts';
 import type { App } from '../../../shared/http/server.ts';
-import type { EvaluationRouteDeps } from '../evaluation-routes.ts';
+import type { EvaluationRouteDeps } from './route-deps.ts';
 import { OfrepBulkFailure, OfrepFailure, OfrepGeneralError, OfrepRequest, OfrepSuccess, ofrepBodiless } from '../evaluation-schemas.ts';
 import { ofrepErrorHandler, ofrepJson } from '../ofrep.ts';
 import { sdkOf } from '../sdk-auth.ts';

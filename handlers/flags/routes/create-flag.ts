@@ -1,7 +1,7 @@
 import type { App } from '../../../shared/http/server.ts';
 import { principalOf } from '../../../shared/http/authenticate.ts';
 import { Strict, bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
-import type { FlagRouteDeps } from '../flags-routes.ts';
+import type { FlagRouteDeps } from './route-deps.ts';
 import { FlagSchema, NewFlagBody, sendFlag } from '../flag-schemas.ts';
 
 export function createFlag(app: App, { service, guard }: FlagRouteDeps): void {

@@ -3,7 +3,7 @@ import type { App } from '../../../shared/http/server.ts';
 import { principalOf } from '../../../shared/http/authenticate.ts';
 import { FlagKey } from '../../../shared/contracts/flag-model.ts';
 import { Strict, bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
-import type { FlagRouteDeps } from '../flags-routes.ts';
+import type { FlagRouteDeps } from './route-deps.ts';
 import { IfMatchHeaders } from '../flag-schemas.ts';
 
 export function deleteFlag(app: App, { service, guard }: FlagRouteDeps): void {

@@ -2,7 +2,7 @@ import { Type } from 'typebox';
 import type { App } from '../../../shared/http/server.ts';
 import { FlagKey } from '../../../shared/contracts/flag-model.ts';
 import { Limit, Strict, Timestamp, bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
-import type { FlagRouteDeps } from '../flags-routes.ts';
+import type { FlagRouteDeps } from './route-deps.ts';
 
 const AuditEntrySchema = Type.Object({
   id: Type.Integer(),

@@ -1,7 +1,7 @@
 import type { App } from '../../../shared/http/server.ts';
 import { FlagKey } from '../../../shared/contracts/flag-model.ts';
 import { Strict, bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
-import type { FlagRouteDeps } from '../flags-routes.ts';
+import type { FlagRouteDeps } from './route-deps.ts';
 import { FlagSchema, sendFlag } from '../flag-schemas.ts';
 
 export function getFlag(app: App, { service, guard }: FlagRouteDeps): void {

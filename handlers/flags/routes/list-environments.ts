@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
 import type { App } from '../../../shared/http/server.ts';
 import { bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
-import type { FlagRouteDeps } from '../flags-routes.ts';
+import type { FlagRouteDeps } from './route-deps.ts';
 
 export function listEnvironments(app: App, { environments, guard }: FlagRouteDeps): void {
   app.get(

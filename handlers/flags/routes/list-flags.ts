@@ -2,7 +2,7 @@ import { Type } from 'typebox';
 import type { App } from '../../../shared/http/server.ts';
 import { Tag } from '../../../shared/contracts/flag-model.ts';
 import { Cursor, Limit, Strict, bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
-import type { FlagRouteDeps } from '../flags-routes.ts';
+import type { FlagRouteDeps } from './route-deps.ts';
 import { FlagSchema, FlagTypeSchema } from '../flag-schemas.ts';
 import { toDocument } from '../flag-store.ts';
 

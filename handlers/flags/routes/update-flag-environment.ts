@@ -3,7 +3,7 @@ import { principalOf } from '../../../shared/http/authenticate.ts';
 import { EnvironmentPatch, FlagKey } from '../../../shared/contracts/flag-model.ts';
 import { Strict, bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
 import { Type } from 'typebox';
-import type { FlagRouteDeps } from '../flags-routes.ts';
+import type { FlagRouteDeps } from './route-deps.ts';
 import { FlagSchema, IfMatchHeaders, sendFlag } from '../flag-schemas.ts';
 
 export function updateFlagEnvironment(app: App, { service, guard }: FlagRouteDeps): void {

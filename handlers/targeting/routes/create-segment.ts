@@ -2,7 +2,7 @@ import { SegmentKey } from '../../../shared/contracts/targeting-model.ts';
 import { principalOf } from '../../../shared/http/authenticate.ts';
 import { Strict, bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
 import type { App } from '../../../shared/http/server.ts';
-import type { TargetingRouteDeps } from '../targeting-routes.ts';
+import type { TargetingRouteDeps } from './route-deps.ts';
 import { SegmentFields, SegmentSchema, segmentView } from '../targeting-schemas.ts';
 
 export function createSegment(app: App, { service, guard }: TargetingRouteDeps): void {

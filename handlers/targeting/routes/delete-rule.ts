@@ -2,7 +2,7 @@ import { Type } from 'typebox';
 import { principalOf } from '../../../shared/http/authenticate.ts';
 import { Strict, Uuid, bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
 import type { App } from '../../../shared/http/server.ts';
-import type { TargetingRouteDeps } from '../targeting-routes.ts';
+import type { TargetingRouteDeps } from './route-deps.ts';
 
 export function deleteRule(app: App, { service, guard }: TargetingRouteDeps): void {
   app.delete(

@@ -3,7 +3,7 @@ import { SegmentKey } from '../../../shared/contracts/targeting-model.ts';
 import { principalOf } from '../../../shared/http/authenticate.ts';
 import { Strict, bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
 import type { App } from '../../../shared/http/server.ts';
-import type { TargetingRouteDeps } from '../targeting-routes.ts';
+import type { TargetingRouteDeps } from './route-deps.ts';
 import { IfMatchHeaders } from '../targeting-schemas.ts';
 
 export function deleteSegment(app: App, { service, guard }: TargetingRouteDeps): void {

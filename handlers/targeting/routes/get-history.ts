@@ -3,7 +3,7 @@ import { FlagKey } from '../../../shared/contracts/flag-model.ts';
 import { SegmentKey } from '../../../shared/contracts/targeting-model.ts';
 import { Limit, Strict, Timestamp, bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
 import type { App } from '../../../shared/http/server.ts';
-import type { TargetingRouteDeps } from '../targeting-routes.ts';
+import type { TargetingRouteDeps } from './route-deps.ts';
 
 const AuditEntrySchema = Type.Object({
   id: Type.Integer(),

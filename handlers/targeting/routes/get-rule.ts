@@ -1,6 +1,6 @@
 import { Strict, Uuid, bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
 import type { App } from '../../../shared/http/server.ts';
-import type { TargetingRouteDeps } from '../targeting-routes.ts';
+import type { TargetingRouteDeps } from './route-deps.ts';
 import { RuleSchema } from '../targeting-schemas.ts';
 
 export function getRule(app: App, { service, guard }: TargetingRouteDeps): void {

@@ -2,7 +2,7 @@ import { Type } from 'typebox';
 import { FlagKey } from '../../../shared/contracts/flag-model.ts';
 import { Strict, bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
 import type { App } from '../../../shared/http/server.ts';
-import type { TargetingRouteDeps } from '../targeting-routes.ts';
+import type { TargetingRouteDeps } from './route-deps.ts';
 import { Environment, RuleSchema } from '../targeting-schemas.ts';
 
 export function listRules(app: App, { service, guard }: TargetingRouteDeps): void {

@@ -3,7 +3,7 @@ import { FlagKey } from '../../../shared/contracts/flag-model.ts';
 import { principalOf } from '../../../shared/http/authenticate.ts';
 import { Strict, Uuid, bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
 import type { App } from '../../../shared/http/server.ts';
-import type { TargetingRouteDeps } from '../targeting-routes.ts';
+import type { TargetingRouteDeps } from './route-deps.ts';
 import { Environment, RuleSchema } from '../targeting-schemas.ts';
 
 export function reorderRules(app: App, { service, guard }: TargetingRouteDeps): void {

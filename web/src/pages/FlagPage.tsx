@@ -2,7 +2,6 @@ import { lazy, Suspense, useState } from 'react';
 import { NavLink, Route, Routes, useNavigate, useParams } from 'react-router';
 import { ApiError } from '../api/client.ts';
 import { flagsApi, type NewFlag } from '../api/endpoints.ts';
-import type { Flag } from '../api/types.ts';
 import { usePermissions } from '../auth/session.tsx';
 import { FlagDefinitionForm } from '../components/FlagDefinitionForm.tsx';
 import { Badge, Button, ConfirmDialog, Empty, ErrorBox, Loading, useToast } from '../components/ui.tsx';
@@ -11,25 +10,12 @@ import { formatDateTime } from '../lib/format.ts';
 import { useAction, useResource } from '../lib/hooks.ts';
 import { EnvironmentsTab } from './flag/Environments.tsx';
 import { HistoryTab } from './flag/History.tsx';
+import type { FlagTabProps } from './flag/tab-props.ts';
 import { Playground } from './Playground.tsx';
 
 // The drag-and-drop and chart libraries load with the tabs that use them.
 const TargetingTab = lazy(() => import('./flag/Targeting.tsx').then((m) => ({ default: m.TargetingTab })));
 const AnalyticsTab = lazy(() => import('./flag/Analytics.tsx').then((m) => ({ default: m.AnalyticsTab })));
-
-export interface LoadedFlag {
-  flag: Flag;
-  etag: string | undefined;
-}
-
-/** What every tab of a flag gets: the flag as last answered (with its ETag for If-Match) and a way to replace it. */
-export interface FlagTabProps {
-  flag: Flag;
-  etag: string | undefined;
-  environments: string[];
-  onChanged: (loaded: LoadedFlag) => void;
-  reload: () => void;
-}
 
 export function FlagPage() {
   const { key = '' } = useParams();

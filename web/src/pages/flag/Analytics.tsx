@@ -6,7 +6,7 @@ import type { EvaluationEvent, Granularity, Stats } from '../../api/types.ts';
 import { Button, Empty, ErrorBox, Loading } from '../../components/ui.tsx';
 import { formatDateTime, formatTime, variantColor } from '../../lib/format.ts';
 import { useInterval, useResource } from '../../lib/hooks.ts';
-import type { FlagTabProps } from '../FlagPage.tsx';
+import type { FlagTabProps } from './tab-props.ts';
 
 const ranges: { id: string; label: string; granularity: Granularity }[] = [
   { id: 'hour', label: 'Last hour (per minute)', granularity: 'minute' },

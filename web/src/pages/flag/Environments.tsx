@@ -7,7 +7,7 @@ import { checkServe, serveDraftOf, ServeEditor, type ServeDraft } from '../../co
 import { Badge, Button, ConfirmDialog, ErrorBox, ReadOnlyNote, useToast } from '../../components/ui.tsx';
 import { describeServe, isProductionLike } from '../../lib/format.ts';
 import { useAction, useResource } from '../../lib/hooks.ts';
-import type { FlagTabProps } from '../FlagPage.tsx';
+import type { FlagTabProps } from './tab-props.ts';
 
 /** One column per environment: the kill switch, the off variant, the default serve and the prerequisites. */
 export function EnvironmentsTab(props: FlagTabProps) {

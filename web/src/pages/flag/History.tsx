@@ -6,7 +6,7 @@ import { Diff } from '../../components/Diff.tsx';
 import { Button, Empty, ErrorBox, Loading } from '../../components/ui.tsx';
 import { describeServe, formatDateTime, relativeTime } from '../../lib/format.ts';
 import { useAction, useResource } from '../../lib/hooks.ts';
-import type { FlagTabProps } from '../FlagPage.tsx';
+import type { FlagTabProps } from './tab-props.ts';
 
 type Entry = ({ source: 'flag' } & FlagAuditEntry) | ({ source: 'targeting' } & TargetingAuditEntry);
 

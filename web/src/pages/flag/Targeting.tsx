@@ -11,7 +11,7 @@ import { checkServe, serveDraftOf, ServeEditor, type ServeDraft } from '../../co
 import { Badge, Button, ConfirmDialog, Empty, ErrorBox, Field, Loading, ReadOnlyNote, useToast } from '../../components/ui.tsx';
 import { describeServe, isProductionLike } from '../../lib/format.ts';
 import { useAction, useResource } from '../../lib/hooks.ts';
-import type { FlagTabProps } from '../FlagPage.tsx';
+import type { FlagTabProps } from './tab-props.ts';
 
 /** The ordered rules of a flag in one environment: add, edit, delete, and drag to reorder. */
 export function TargetingTab({ flag, environments }: FlagTabProps) {

@@ -1,13 +1,13 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { testConfig } from './config.ts';
-import { createTestDatabase } from './postgres.ts';
-import { startTcpProxy, type TcpProxy } from './tcp-proxy.ts';
-import { createPool } from '../db/database.ts';
-import { createLogger } from '../logging/logger.ts';
-import type { Config, Role } from '../config/config.ts';
-import type { StartedService } from '../runtime/service.ts';
-import { migrate, services } from '../../handlers/roles.ts';
-import { createCaches } from '../../handlers/start-role.ts';
+import { testConfig } from '../../shared/testing/config.ts';
+import { createTestDatabase } from '../../shared/testing/postgres.ts';
+import { startTcpProxy, type TcpProxy } from '../../shared/testing/tcp-proxy.ts';
+import { createPool } from '../../shared/db/database.ts';
+import { createLogger } from '../../shared/logging/logger.ts';
+import type { Config, Role } from '../../shared/config/config.ts';
+import type { StartedService } from '../../shared/runtime/service.ts';
+import { migrate, services } from '../roles.ts';
+import { createCaches } from '../start-role.ts';
 
 export interface Platform {
   config: Config;

@@ -7,6 +7,7 @@ import { createFlagService, type FlagService } from './flag-service.ts';
 import type { FlagsDatabase } from './flag-store.postgres.ts';
 import { createFlagStore, migrateFlags } from './flags-app.ts';
 import { flagsSchema } from './migrations/index.ts';
+import { until } from '../../shared/testing/until.ts';
 
 const actor = { userId: '00000000-0000-4000-8000-000000000001', email: 'editor@example.com', role: 'editor' as const };
 
@@ -20,13 +21,6 @@ describe('flags publisher', () => {
   });
   afterAll(() => test.drop());
 
-  const until = async (condition: () => Promise<boolean>, limitMs = 5_000) => {
-    const started = Date.now();
-    while (!(await condition())) {
-      if (Date.now() - started > limitMs) throw new Error('condition not met in time');
-      await new Promise((r) => setTimeout(r, 10));
-    }
-  };
 
   it('keeps a flag in the cache when reading it fails for a moment, and publishes it once the read succeeds', async () => {
     const cache = createMemoryConfigCache();

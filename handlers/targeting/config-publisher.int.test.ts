@@ -9,6 +9,7 @@ import { createTargetingStore, migrateTargeting } from './targeting-app.ts';
 import { createTargetingService } from './targeting-service.ts';
 import type { TargetingDatabase } from './targeting-store.postgres.ts';
 import type { TargetingStore } from './targeting-store.ts';
+import { until } from '../../shared/testing/until.ts';
 
 const actor = { userId: '00000000-0000-4000-8000-000000000001', email: 'editor@example.com', role: 'editor' as const };
 
@@ -22,13 +23,6 @@ describe('targeting publisher', () => {
   });
   afterAll(() => test.drop());
 
-  const until = async (condition: () => Promise<boolean>, limitMs = 5_000) => {
-    const started = Date.now();
-    while (!(await condition())) {
-      if (Date.now() - started > limitMs) throw new Error('condition not met in time');
-      await new Promise((r) => setTimeout(r, 10));
-    }
-  };
 
   it('keeps a segment in the cache when reading it fails for a moment, and removes it only once it is deleted', async () => {
     const cache = createMemoryConfigCache();

@@ -4,17 +4,11 @@ import type { ConfigCache } from '../config-cache/config-cache.ts';
 import type { SdkKeyRecord } from '../contracts/access-model.ts';
 import { createLogger } from '../logging/logger.ts';
 import { createAccessReplica } from './access-replica.ts';
+import { until } from '../testing/until.ts';
 
 const logger = createLogger('silent', 'test');
 const key = (id: string, overrides: Partial<SdkKeyRecord> = {}): SdkKeyRecord => ({ id, hash: `hash-${id}`, environment: 'production', kind: 'server', revoked: false, ...overrides });
 
-const eventually = async (check: () => boolean, limitMs = 2_000) => {
-  const started = Date.now();
-  while (!check()) {
-    if (Date.now() - started > limitMs) throw new Error('not reached in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-};
 
 async function seeded(): Promise<ConfigCache> {
   const cache = createMemoryConfigCache();
@@ -38,12 +32,12 @@ describe('access replica', () => {
       await cache.publish({ kind: 'sdk-key', id: 'k1' });
       await cache.putUserAccess({ id: 'u1', role: 'viewer', disabled: true });
       await cache.publish({ kind: 'user', id: 'u1' });
-      await eventually(() => replica.sdkKey('hash-k1')?.revoked === true && replica.user('u1')?.disabled === true);
+      await until(() => replica.sdkKey('hash-k1')?.revoked === true && replica.user('u1')?.disabled === true, { limitMs: 2_000, everyMs: 5 });
       expect(replica.user('u1')?.role).toBe('viewer');
 
       await cache.removeSdkKey('k1');
       await cache.publish({ kind: 'sdk-key', id: 'k1' });
-      await eventually(() => replica.sdkKey('hash-k1') === undefined);
+      await until(() => replica.sdkKey('hash-k1') === undefined, { limitMs: 2_000, everyMs: 5 });
     } finally {
       await replica.stop();
     }
@@ -58,7 +52,7 @@ describe('access replica', () => {
       await cache.putSdkKey(key('k2'));
       await cache.markSeeded('auth');
       await cache.publish({ kind: 'reseeded', owner: 'auth' });
-      await eventually(() => replica.loaded);
+      await until(() => replica.loaded, { limitMs: 2_000, everyMs: 5 });
       expect(replica.sdkKey('hash-k2')).toBeDefined();
     } finally {
       await replica.stop();
@@ -86,7 +80,7 @@ describe('access replica', () => {
       expect(replica.sdkKey('hash-k1')).toBeDefined();
       expect(replica.sdkKey('hash-k3')).toBeUndefined();
       reachable = true;
-      await eventually(() => replica.sdkKey('hash-k3') !== undefined);
+      await until(() => replica.sdkKey('hash-k3') !== undefined, { limitMs: 2_000, everyMs: 5 });
     } finally {
       await replica.stop();
     }

@@ -5,6 +5,7 @@ import { createTestDatabase, type TestDatabase } from '../testing/postgres.ts';
 import { Registry } from 'prom-client';
 import { addOutboxDeliveryColumns, appendOutbox, createOutboxTable, type OutboxTable } from './outbox.ts';
 import { startOutboxRelay, type OutboxRow } from './outbox-relay.ts';
+import { until } from '../testing/until.ts';
 
 describe('outbox relay', () => {
   let test: TestDatabase<{ outbox: OutboxTable }>;
@@ -53,13 +54,6 @@ describe('outbox relay', () => {
     expect(Date.now() - started).toBeLessThan(1_000);
   });
 
-  const until = async (condition: () => Promise<boolean> | boolean, limitMs = 5_000) => {
-    const started = Date.now();
-    while (!(await condition())) {
-      if (Date.now() - started > limitMs) throw new Error('condition not met in time');
-      await new Promise((r) => setTimeout(r, 10));
-    }
-  };
 
   it('sets aside a row that keeps failing while the destination answers, and delivers the changes after it', async () => {
     await relayDrainedOnce();

@@ -3,6 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { AppError } from './problem.ts';
 import type { Config } from '../config/config.ts';
+import type { Credential } from '../clients/service-client.ts';
 
 export const roles = ['viewer', 'editor', 'admin'] as const;
 export type UserRole = (typeof roles)[number];
@@ -102,6 +103,11 @@ export function bearerToken(request: FastifyRequest): string | undefined {
   if (!header) return undefined;
   const [scheme, token] = header.split(' ');
   return scheme?.toLowerCase() === 'bearer' && token ? token : undefined;
+}
+
+/** The caller's own token, passed on when a service asks another on the caller's behalf (flags ↔ targeting). */
+export function callerCredential(request: FastifyRequest): Credential {
+  return { bearer: bearerToken(request) ?? '' };
 }
 
 const rank: Record<UserRole, number> = { viewer: 0, editor: 1, admin: 2 };

@@ -1,8 +1,8 @@
 import type { App } from '../../../shared/http/server.ts';
-import { principalOf } from '../../../shared/http/authenticate.ts';
+import { callerCredential, principalOf } from '../../../shared/http/authenticate.ts';
 import { FlagKey } from '../../../shared/contracts/flag-model.ts';
 import { Strict, bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
-import { callerCredential, type FlagRouteDeps } from './route-deps.ts';
+import type { FlagRouteDeps } from './route-deps.ts';
 import { FlagReplacementFields, FlagSchema, IfMatchHeaders, sendFlag } from '../flag-schemas.ts';
 
 export function updateFlag(app: App, { service, guard }: FlagRouteDeps): void {

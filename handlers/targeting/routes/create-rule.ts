@@ -1,9 +1,9 @@
 import { Type } from 'typebox';
 import { FlagKey } from '../../../shared/contracts/flag-model.ts';
-import { principalOf } from '../../../shared/http/authenticate.ts';
+import { callerCredential, principalOf } from '../../../shared/http/authenticate.ts';
 import { Strict, bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
 import type { App } from '../../../shared/http/server.ts';
-import { callerCredential, type TargetingRouteDeps } from './route-deps.ts';
+import type { TargetingRouteDeps } from './route-deps.ts';
 import { Environment, RuleFields, RuleSchema } from '../targeting-schemas.ts';
 
 export function createRule(app: App, { service, guard }: TargetingRouteDeps): void {

@@ -2,7 +2,8 @@ import { Type } from 'typebox';
 import { FlagKey } from '../../../shared/contracts/flag-model.ts';
 import { Strict, bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
 import type { App } from '../../../shared/http/server.ts';
-import { callerCredential, type TargetingRouteDeps } from './route-deps.ts';
+import type { TargetingRouteDeps } from './route-deps.ts';
+import { callerCredential } from '../../../shared/http/authenticate.ts';
 import { ContextSchema, Environment } from '../targeting-schemas.ts';
 
 export function matchTargeting(app: App, { service, guard }: TargetingRouteDeps): void {

@@ -1,7 +1,7 @@
-import { principalOf } from '../../../shared/http/authenticate.ts';
+import { callerCredential, principalOf } from '../../../shared/http/authenticate.ts';
 import { Strict, Uuid, bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
 import type { App } from '../../../shared/http/server.ts';
-import { callerCredential, type TargetingRouteDeps } from './route-deps.ts';
+import type { TargetingRouteDeps } from './route-deps.ts';
 import { RuleReplacementFields, RuleSchema } from '../targeting-schemas.ts';
 
 export function updateRule(app: App, { service, guard }: TargetingRouteDeps): void {

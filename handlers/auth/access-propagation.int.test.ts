@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPlatform, type Platform } from '../testing/platform.ts';
 import { startRedisServer } from '../../shared/testing/redis-server.ts';
+import { until } from '../../shared/testing/until.ts';
 
 /**
  * An admin's change to a user reaches every service: the user's next request is judged by the new role or
@@ -41,34 +42,26 @@ describe('user access changes reach every service', () => {
   }
 
   /** Polls until `attempt` answers `status`; how long that took. */
-  async function until(status: number, attempt: () => Promise<number>, limitMs = 5_000): Promise<number> {
-    const started = performance.now();
-    for (;;) {
-      const got = await attempt();
-      if (got === status) return performance.now() - started;
-      if (performance.now() - started > limitMs) throw new Error(`still ${got}, not ${status}`);
-      await new Promise((r) => setTimeout(r, 10));
-    }
-  }
+  const answers = (status: number, attempt: () => Promise<number>) => until(async () => (await attempt()) === status);
 
   it('a demoted editor can no longer change flags, on its next request after at most 1 s', async () => {
     const editor = await userWith('editor', 'demoted@example.com');
     const create = (key: string) => request('POST', `${platform.urls.flags}/flags`, editor.token, { key, name: key, type: 'boolean' });
     // The role raised after sign-in counts although the token says "viewer".
-    await until(201, () => create(`before-${Date.now()}`));
+    await answers(201, () => create(`before-${Date.now()}`));
     expect((await platform.call('PATCH', `${platform.urls.auth}/auth/users/${editor.id}`, { role: 'viewer' })).status).toBe(200);
-    expect(await until(403, () => create(`after-${Date.now()}`))).toBeLessThan(1_000);
+    expect(await answers(403, () => create(`after-${Date.now()}`))).toBeLessThan(1_000);
     expect(await request('GET', `${platform.urls.flags}/flags`, editor.token)).toBe(200);
   });
 
   it('a disabled admin is refused at once by auth (it cannot re-enable itself) and within 1 s by every other service', async () => {
     const admin = await userWith('admin', 'disabled-admin@example.com');
-    await until(200, () => request('GET', `${platform.urls.targeting}/targeting/segments`, admin.token));
+    await answers(200, () => request('GET', `${platform.urls.targeting}/targeting/segments`, admin.token));
     expect((await platform.call('PATCH', `${platform.urls.auth}/auth/users/${admin.id}`, { disabled: true })).status).toBe(200);
     expect(await request('PATCH', `${platform.urls.auth}/auth/users/${admin.id}`, admin.token, { disabled: false })).toBe(401);
     const elsewhere = await Promise.all([
-      until(401, () => request('GET', `${platform.urls.flags}/flags`, admin.token)),
-      until(401, () => request('GET', `${platform.urls.targeting}/targeting/segments`, admin.token)),
+      answers(401, () => request('GET', `${platform.urls.flags}/flags`, admin.token)),
+      answers(401, () => request('GET', `${platform.urls.targeting}/targeting/segments`, admin.token)),
     ]);
     for (const elapsed of elsewhere) expect(elapsed).toBeLessThan(1_000);
   });

@@ -1,7 +1,5 @@
+import type { Granularity } from '../../shared/contracts/analytics-api.ts';
 import type { CountRow } from './analytics-store.ts';
-
-export const granularities = ['minute', 'hour', 'day'] as const;
-export type Granularity = (typeof granularities)[number];
 
 const sizeMs: Record<Granularity, number> = { minute: 60_000, hour: 3_600_000, day: 86_400_000 };
 /** The longest range each granularity answers (a chart of more buckets than this is no chart). */

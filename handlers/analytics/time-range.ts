@@ -1,5 +1,6 @@
 import { AppError } from '../../shared/http/problem.ts';
-import { maxRangeMs, type Granularity } from './aggregate.ts';
+import type { Granularity } from '../../shared/contracts/analytics-api.ts';
+import { maxRangeMs } from './aggregate.ts';
 
 /** A validated [from, to] in epoch ms: from before to, not longer than the granularity answers, defaults near now. */
 export function timeRange(input: { from?: string | undefined; to?: string | undefined }, granularity: Granularity, now: number, defaultSpanMs: number): { from: number; to: number } {

@@ -1,27 +1,9 @@
 import { Type } from 'typebox';
 import type { FastifyReply } from 'fastify';
-import { EnvironmentPatch, EnvironmentState, FlagKey, flagTypes, Tag, Variant } from '../../shared/contracts/flag-model.ts';
+import { EnvironmentPatch, EnvironmentState, FlagKey, Tag, Variant } from '../../shared/contracts/flag-model.ts';
+import { FlagTypeSchema } from '../../shared/contracts/flags-api.ts';
 import { ReadOnly, Timestamp } from '../../shared/http/schemas.ts';
 import { toDocument, type Flag } from './flag-store.ts';
-
-export const FlagTypeSchema = Type.Enum([...flagTypes]);
-
-export const FlagSchema = Type.Object(
-  {
-    key: FlagKey,
-    name: Type.String(),
-    description: Type.String(),
-    tags: Type.Array(Tag),
-    type: FlagTypeSchema,
-    variants: Type.Array(Variant),
-    salt: Type.String(),
-    version: Type.Integer(),
-    environments: Type.Record(Type.String(), EnvironmentState),
-    createdAt: Timestamp,
-    updatedAt: Timestamp,
-  },
-  { $id: 'Flag' },
-);
 
 export const IfMatchHeaders = Type.Object({ 'if-match': Type.Optional(Type.String({ description: 'The ETag (version) this change was made against' })) });
 

@@ -24,22 +24,6 @@ export const RuleReplacementFields = {
   updatedAt: ReadOnly(Timestamp),
 };
 
-export const RuleSchema = Type.Object(
-  {
-    id: Uuid,
-    flagKey: FlagKey,
-    environment: Type.String(),
-    priority: Type.Integer({ description: '0 is evaluated first' }),
-    name: Type.String(),
-    conditions: Type.Array(Condition),
-    segments: Type.Array(Type.String()),
-    serve: Serve,
-    createdAt: Timestamp,
-    updatedAt: Timestamp,
-  },
-  { $id: 'Rule' },
-);
-
 export const SegmentFields = {
   name: Type.String({ minLength: 1, maxLength: 200 }),
   description: Type.Optional(Type.String({ maxLength: 2000 })),
@@ -56,21 +40,6 @@ export const SegmentReplacementFields = {
   createdAt: ReadOnly(Timestamp),
   updatedAt: ReadOnly(Timestamp),
 };
-
-export const SegmentSchema = Type.Object(
-  {
-    key: SegmentKey,
-    name: Type.String(),
-    description: Type.String(),
-    conditions: Type.Array(Condition),
-    included: Type.Array(Type.String()),
-    excluded: Type.Array(Type.String()),
-    version: Type.Integer(),
-    createdAt: Timestamp,
-    updatedAt: Timestamp,
-  },
-  { $id: 'Segment' },
-);
 
 export const segmentView = ({ createdAt, updatedAt, ...segment }: StoredSegment) => ({ ...segment, createdAt: createdAt.toISOString(), updatedAt: updatedAt.toISOString() });
 

@@ -92,3 +92,50 @@ describe('putting a rule or a segment back as GET answered it', () => {
     }
   });
 });
+
+describe('the match answer', () => {
+  it('carries the whole explanation the engine gives: every prerequisite, rule, condition (with the value it read) and segment', async () => {
+    const { verifier, tokenFor } = await testTokens();
+    const token = await tokenFor('editor');
+    const gated = { enabled: true, offVariant: 'off', defaultServe: { variant: 'on' }, prerequisites: [{ flagKey: 'gate', variant: 'on' }, { flagKey: 'ghost', variant: 'on' }] };
+    const flags = fixedFlags([flagDocument('checkout', { environments: { production: gated } }), flagDocument('gate')]);
+    const { app, service } = await buildTargetingApp({ config: testConfig(), logger: createLogger('silent', 'targeting'), store: createTargetingStore(), flags, verifier });
+    try {
+      const call = (url: string, payload: object) => app.inject({ method: 'POST', url, headers: { authorization: `Bearer ${token}` }, payload });
+      expect((await call('/targeting/segments', { key: 'beta', name: 'Beta', included: ['u-1'] })).statusCode).toBe(201);
+      const conditions = [
+        { attribute: 'country', operator: 'in', values: ['BR'] },
+        { attribute: 'plan', operator: 'eq', values: ['pro'], negate: true },
+      ];
+      expect((await call('/targeting/rules', { flagKey: 'checkout', environment: 'production', name: 'r', conditions, segments: ['beta'], serve: { variant: 'on' } })).statusCode).toBe(201);
+
+      const input = { flagKey: 'checkout', environment: 'production', context: { targetingKey: 'u-1', country: 'BR' } };
+      const res = await call('/targeting/match', input);
+      expect(res.statusCode, res.body).toBe(200);
+      const { result, ...explanation } = await service.match(input, { bearer: token });
+      // Serialized with the route's schema, the answer loses nothing the service said.
+      expect(res.json()).toEqual(JSON.parse(JSON.stringify({ result, explanation })));
+      expect(res.json()).toMatchObject({
+        result: { flagKey: 'checkout', variant: 'off', reason: 'DISABLED' },
+        explanation: {
+          prerequisites: [
+            { flagKey: 'gate', variant: 'on', served: 'off', met: false },
+            { flagKey: 'ghost', variant: 'on', met: false },
+          ],
+          rules: [
+            {
+              matched: true,
+              conditions: [
+                { attribute: 'country', operator: 'in', negate: false, held: true, actual: 'BR' },
+                { attribute: 'plan', operator: 'eq', negate: true, held: true },
+              ],
+              segments: [{ key: 'beta', held: true }],
+            },
+          ],
+        },
+      });
+    } finally {
+      await app.close();
+    }
+  });
+});

@@ -1,7 +1,8 @@
 import { Type } from 'typebox';
 import { Strict, bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
 import type { App } from '../../../shared/http/server.ts';
-import { granularities, statsOf } from '../aggregate.ts';
+import { granularities, StatsSchema } from '../../../shared/contracts/analytics-api.ts';
+import { statsOf } from '../aggregate.ts';
 import type { AnalyticsRouteDeps } from './route-deps.ts';
 import { Environment, FlagKey, Instant } from '../analytics-schemas.ts';
 import { timeRange } from '../time-range.ts';
@@ -18,19 +19,7 @@ export function getStats(app: App, { store, guard, now }: AnalyticsRouteDeps): v
         summary: 'Exact evaluations of a flag per variant per minute, hour or day, and the totals',
         security: bearerSecurity,
         querystring: Strict({ flagKey: FlagKey, environment: Environment, from: Type.Optional(Instant), to: Type.Optional(Instant), granularity: Type.Enum([...granularities], { default: 'minute' }) }),
-        response: {
-          200: Type.Object({
-            flagKey: Type.String(),
-            environment: Type.String(),
-            granularity: Type.String(),
-            from: Type.String(),
-            to: Type.String(),
-            buckets: Type.Array(Type.Object({ start: Type.String(), counts: Type.Record(Type.String(), Type.Integer()), total: Type.Integer() })),
-            totals: Type.Record(Type.String(), Type.Integer()),
-            total: Type.Integer(),
-          }),
-          ...problemResponses,
-        },
+        response: { 200: StatsSchema, ...problemResponses },
       },
     },
     async (request) => {

@@ -1,6 +1,7 @@
 import { Type } from 'typebox';
 import { Limit, Strict, bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
 import type { App } from '../../../shared/http/server.ts';
+import { EvaluationEventSchema } from '../../../shared/contracts/analytics-api.ts';
 import type { AnalyticsRouteDeps } from './route-deps.ts';
 import { Environment, FlagKey, Instant } from '../analytics-schemas.ts';
 import { timeRange } from '../time-range.ts';
@@ -25,17 +26,7 @@ export function listEvents(app: App, { store, guard, now }: AnalyticsRouteDeps):
         }),
         response: {
           200: Type.Object({
-            items: Type.Array(
-              Type.Object({
-                flagKey: Type.String(),
-                environment: Type.String(),
-                variant: Type.Union([Type.String(), Type.Null()]),
-                reason: Type.String(),
-                ruleId: Type.Union([Type.String(), Type.Null()]),
-                keyHash: Type.Union([Type.String(), Type.Null()], { description: 'Keyed hash of the targeting key (never the key itself)' }),
-                at: Type.String(),
-              }),
-            ),
+            items: Type.Array(EvaluationEventSchema),
             nextCursor: Type.Union([Type.String(), Type.Null()]),
           }),
           ...problemResponses,

@@ -3,7 +3,8 @@ import type { App } from '../../../shared/http/server.ts';
 import { principalOf } from '../../../shared/http/authenticate.ts';
 import { Strict, bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
 import type { AuthRouteDeps } from './route-deps.ts';
-import { apiKeyView, ApiKeySchema } from '../auth-schemas.ts';
+import { apiKeyView } from '../auth-schemas.ts';
+import { CreatedApiKeySchema } from '../../../shared/contracts/auth-api.ts';
 
 export function createApiKey(app: App, { service, guard }: AuthRouteDeps): void {
   app.post(
@@ -15,7 +16,7 @@ export function createApiKey(app: App, { service, guard }: AuthRouteDeps): void 
         summary: 'Create an SDK key for one environment; the secret is in this answer only',
         security: bearerSecurity,
         body: Strict({ environment: Type.String({ minLength: 1, maxLength: 64 }), name: Type.String({ minLength: 1, maxLength: 200 }) }),
-        response: { 201: Type.Intersect([ApiKeySchema, Type.Object({ key: Type.String({ description: 'Shown once; stored only as a hash' }) })]), ...problemResponses },
+        response: { 201: CreatedApiKeySchema, ...problemResponses },
       },
     },
     async (request, reply) => {

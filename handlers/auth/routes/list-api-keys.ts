@@ -2,7 +2,8 @@ import { Type } from 'typebox';
 import type { App } from '../../../shared/http/server.ts';
 import { Strict, bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
 import type { AuthRouteDeps } from './route-deps.ts';
-import { apiKeyView, ApiKeySchema } from '../auth-schemas.ts';
+import { apiKeyView } from '../auth-schemas.ts';
+import { ApiKeySchema } from '../../../shared/contracts/auth-api.ts';
 
 export function listApiKeys(app: App, { service, guard }: AuthRouteDeps): void {
   app.get(

@@ -2,7 +2,8 @@ import { Type } from 'typebox';
 import type { App } from '../../../shared/http/server.ts';
 import { Strict, Cursor, Limit, bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
 import type { AuthRouteDeps } from './route-deps.ts';
-import { userView, UserSchema } from '../auth-schemas.ts';
+import { userView } from '../auth-schemas.ts';
+import { UserSchema } from '../../../shared/contracts/auth-api.ts';
 
 export function listUsers(app: App, { service, guard }: AuthRouteDeps): void {
   app.get(

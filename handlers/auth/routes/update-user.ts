@@ -3,7 +3,8 @@ import type { App } from '../../../shared/http/server.ts';
 import { RoleSchema } from '../../../shared/http/authenticate.ts';
 import { Strict, Uuid, bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
 import type { AuthRouteDeps } from './route-deps.ts';
-import { userView, UserSchema } from '../auth-schemas.ts';
+import { userView } from '../auth-schemas.ts';
+import { UserSchema } from '../../../shared/contracts/auth-api.ts';
 
 export function updateUser(app: App, { service, guard }: AuthRouteDeps): void {
   app.patch(

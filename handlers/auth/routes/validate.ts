@@ -1,8 +1,8 @@
-import { Type } from 'typebox';
 import type { App } from '../../../shared/http/server.ts';
-import { RoleSchema, principalOf } from '../../../shared/http/authenticate.ts';
-import { bearerSecurity, problemResponses, Uuid } from '../../../shared/http/schemas.ts';
+import { principalOf } from '../../../shared/http/authenticate.ts';
+import { bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
 import type { AuthRouteDeps } from './route-deps.ts';
+import { MeSchema } from '../../../shared/contracts/auth-api.ts';
 
 export function validate(app: App, { service, guard }: AuthRouteDeps): void {
   app.get(
@@ -13,7 +13,7 @@ export function validate(app: App, { service, guard }: AuthRouteDeps): void {
         tags: ['users'],
         summary: 'Who the bearer token belongs to (the account must still be enabled)',
         security: bearerSecurity,
-        response: { 200: Type.Object({ sub: Uuid, email: Type.String(), role: RoleSchema, name: Type.Union([Type.String(), Type.Null()]) }), ...problemResponses },
+        response: { 200: MeSchema, ...problemResponses },
       },
     },
     async (request) => {

@@ -2,7 +2,8 @@ import type { App } from '../../../shared/http/server.ts';
 import { principalOf } from '../../../shared/http/authenticate.ts';
 import { Strict, bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
 import type { FlagRouteDeps } from './route-deps.ts';
-import { FlagSchema, NewFlagBody, sendFlag } from '../flag-schemas.ts';
+import { NewFlagBody, sendFlag } from '../flag-schemas.ts';
+import { FlagSchema } from '../../../shared/contracts/flags-api.ts';
 
 export function createFlag(app: App, { service, guard }: FlagRouteDeps): void {
   app.post(

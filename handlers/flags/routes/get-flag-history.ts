@@ -1,21 +1,9 @@
 import { Type } from 'typebox';
 import type { App } from '../../../shared/http/server.ts';
 import { FlagKey } from '../../../shared/contracts/flag-model.ts';
-import { Limit, Strict, Timestamp, bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
+import { FlagAuditEntrySchema } from '../../../shared/contracts/flags-api.ts';
+import { Limit, Strict, bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
 import type { FlagRouteDeps } from './route-deps.ts';
-
-const AuditEntrySchema = Type.Object({
-  id: Type.Integer(),
-  flagKey: Type.String(),
-  action: Type.Enum(['created', 'updated', 'environment-updated', 'deleted']),
-  environment: Type.Union([Type.String(), Type.Null()]),
-  actor: Type.Object({ userId: Type.String(), email: Type.String() }),
-  at: Timestamp,
-  version: Type.Integer(),
-  changes: Type.Array(Type.Object({ path: Type.String(), before: Type.Unknown(), after: Type.Unknown() })),
-  before: Type.Unknown({ description: 'The flag before the change (null when created)' }),
-  after: Type.Unknown({ description: 'The flag after the change (null when deleted)' }),
-});
 
 export function getFlagHistory(app: App, { service, guard }: FlagRouteDeps): void {
   app.get(
@@ -28,7 +16,7 @@ export function getFlagHistory(app: App, { service, guard }: FlagRouteDeps): voi
         security: bearerSecurity,
         params: Strict({ key: FlagKey }),
         querystring: Strict({ limit: Limit, cursor: Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$' })) }),
-        response: { 200: Type.Object({ items: Type.Array(AuditEntrySchema), nextCursor: Type.Union([Type.String(), Type.Null()]) }), ...problemResponses },
+        response: { 200: Type.Object({ items: Type.Array(FlagAuditEntrySchema), nextCursor: Type.Union([Type.String(), Type.Null()]) }), ...problemResponses },
       },
     },
     async (request) => {

@@ -2,7 +2,8 @@ import type { App } from '../../../shared/http/server.ts';
 import { FlagKey } from '../../../shared/contracts/flag-model.ts';
 import { Strict, bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
 import type { FlagRouteDeps } from './route-deps.ts';
-import { FlagSchema, sendFlag } from '../flag-schemas.ts';
+import { sendFlag } from '../flag-schemas.ts';
+import { FlagSchema } from '../../../shared/contracts/flags-api.ts';
 
 export function getFlag(app: App, { service, guard }: FlagRouteDeps): void {
   app.get(

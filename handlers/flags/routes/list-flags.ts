@@ -3,7 +3,7 @@ import type { App } from '../../../shared/http/server.ts';
 import { Tag } from '../../../shared/contracts/flag-model.ts';
 import { Cursor, Limit, Strict, bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
 import type { FlagRouteDeps } from './route-deps.ts';
-import { FlagSchema, FlagTypeSchema } from '../flag-schemas.ts';
+import { FlagSchema, FlagTypeSchema } from '../../../shared/contracts/flags-api.ts';
 import { toDocument } from '../flag-store.ts';
 
 export function listFlags(app: App, { service, guard }: FlagRouteDeps): void {

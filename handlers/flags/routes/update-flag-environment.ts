@@ -4,7 +4,8 @@ import { EnvironmentPatch, FlagKey } from '../../../shared/contracts/flag-model.
 import { Strict, bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
 import { Type } from 'typebox';
 import type { FlagRouteDeps } from './route-deps.ts';
-import { FlagSchema, IfMatchHeaders, sendFlag } from '../flag-schemas.ts';
+import { IfMatchHeaders, sendFlag } from '../flag-schemas.ts';
+import { FlagSchema } from '../../../shared/contracts/flags-api.ts';
 
 export function updateFlagEnvironment(app: App, { service, guard }: FlagRouteDeps): void {
   app.patch(

@@ -3,7 +3,8 @@ import { callerCredential, principalOf } from '../../../shared/http/authenticate
 import { FlagKey } from '../../../shared/contracts/flag-model.ts';
 import { Strict, bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
 import type { FlagRouteDeps } from './route-deps.ts';
-import { FlagReplacementFields, FlagSchema, IfMatchHeaders, sendFlag } from '../flag-schemas.ts';
+import { FlagReplacementFields, IfMatchHeaders, sendFlag } from '../flag-schemas.ts';
+import { FlagSchema } from '../../../shared/contracts/flags-api.ts';
 
 export function updateFlag(app: App, { service, guard }: FlagRouteDeps): void {
   app.put(

@@ -4,7 +4,8 @@ import { callerCredential, principalOf } from '../../../shared/http/authenticate
 import { Strict, bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
 import type { App } from '../../../shared/http/server.ts';
 import type { TargetingRouteDeps } from './route-deps.ts';
-import { Environment, RuleFields, RuleSchema } from '../targeting-schemas.ts';
+import { Environment, RuleFields } from '../targeting-schemas.ts';
+import { RuleSchema } from '../../../shared/contracts/targeting-api.ts';
 
 export function createRule(app: App, { service, guard }: TargetingRouteDeps): void {
   app.post(

@@ -3,7 +3,8 @@ import { principalOf } from '../../../shared/http/authenticate.ts';
 import { Strict, bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
 import type { App } from '../../../shared/http/server.ts';
 import type { TargetingRouteDeps } from './route-deps.ts';
-import { SegmentFields, SegmentSchema, segmentView } from '../targeting-schemas.ts';
+import { SegmentFields, segmentView } from '../targeting-schemas.ts';
+import { SegmentSchema } from '../../../shared/contracts/targeting-api.ts';
 
 export function createSegment(app: App, { service, guard }: TargetingRouteDeps): void {
   app.post(

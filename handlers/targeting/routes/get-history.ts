@@ -1,23 +1,10 @@
 import { Type } from 'typebox';
 import { FlagKey } from '../../../shared/contracts/flag-model.ts';
 import { SegmentKey } from '../../../shared/contracts/targeting-model.ts';
-import { Limit, Strict, Timestamp, bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
+import { TargetingAuditEntrySchema } from '../../../shared/contracts/targeting-api.ts';
+import { Limit, Strict, bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
 import type { App } from '../../../shared/http/server.ts';
 import type { TargetingRouteDeps } from './route-deps.ts';
-
-const AuditEntrySchema = Type.Object({
-  id: Type.Integer(),
-  entity: Type.Enum(['rule', 'segment']),
-  entityKey: Type.String(),
-  flagKey: Type.Union([Type.String(), Type.Null()]),
-  environment: Type.Union([Type.String(), Type.Null()]),
-  action: Type.Enum(['created', 'updated', 'deleted', 'reordered']),
-  actor: Type.Object({ userId: Type.String(), email: Type.String() }),
-  at: Timestamp,
-  changes: Type.Array(Type.Object({ path: Type.String(), before: Type.Unknown(), after: Type.Unknown() })),
-  before: Type.Unknown(),
-  after: Type.Unknown(),
-});
 
 export function getTargetingHistory(app: App, { service, guard }: TargetingRouteDeps): void {
   app.get(
@@ -29,7 +16,7 @@ export function getTargetingHistory(app: App, { service, guard }: TargetingRoute
         summary: 'Changes to the rules of a flag, or to a segment, newest first',
         security: bearerSecurity,
         querystring: Strict({ flagKey: Type.Optional(FlagKey), segmentKey: Type.Optional(SegmentKey), limit: Limit, cursor: Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$' })) }),
-        response: { 200: Type.Object({ items: Type.Array(AuditEntrySchema), nextCursor: Type.Union([Type.String(), Type.Null()]) }), ...problemResponses },
+        response: { 200: Type.Object({ items: Type.Array(TargetingAuditEntrySchema), nextCursor: Type.Union([Type.String(), Type.Null()]) }), ...problemResponses },
       },
     },
     async (request) => {

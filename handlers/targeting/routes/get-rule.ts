@@ -1,7 +1,7 @@
 import { Strict, Uuid, bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
 import type { App } from '../../../shared/http/server.ts';
 import type { TargetingRouteDeps } from './route-deps.ts';
-import { RuleSchema } from '../targeting-schemas.ts';
+import { RuleSchema } from '../../../shared/contracts/targeting-api.ts';
 
 export function getRule(app: App, { service, guard }: TargetingRouteDeps): void {
   app.get(

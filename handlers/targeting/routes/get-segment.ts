@@ -2,7 +2,8 @@ import { SegmentKey } from '../../../shared/contracts/targeting-model.ts';
 import { Strict, bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
 import type { App } from '../../../shared/http/server.ts';
 import type { TargetingRouteDeps } from './route-deps.ts';
-import { SegmentSchema, segmentView } from '../targeting-schemas.ts';
+import { segmentView } from '../targeting-schemas.ts';
+import { SegmentSchema } from '../../../shared/contracts/targeting-api.ts';
 
 export function getSegment(app: App, { service, guard }: TargetingRouteDeps): void {
   app.get(

@@ -3,7 +3,8 @@ import { FlagKey } from '../../../shared/contracts/flag-model.ts';
 import { Strict, bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
 import type { App } from '../../../shared/http/server.ts';
 import type { TargetingRouteDeps } from './route-deps.ts';
-import { Environment, RuleSchema } from '../targeting-schemas.ts';
+import { Environment } from '../targeting-schemas.ts';
+import { RuleSchema } from '../../../shared/contracts/targeting-api.ts';
 
 export function listRules(app: App, { service, guard }: TargetingRouteDeps): void {
   app.get(

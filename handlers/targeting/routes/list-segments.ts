@@ -2,7 +2,7 @@ import { Type } from 'typebox';
 import { bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
 import type { App } from '../../../shared/http/server.ts';
 import type { TargetingRouteDeps } from './route-deps.ts';
-import { SegmentSchema } from '../targeting-schemas.ts';
+import { SegmentSchema } from '../../../shared/contracts/targeting-api.ts';
 
 export function listSegments(app: App, { service, guard }: TargetingRouteDeps): void {
   app.get(

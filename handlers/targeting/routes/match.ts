@@ -1,5 +1,5 @@
-import { Type } from 'typebox';
 import { FlagKey } from '../../../shared/contracts/flag-model.ts';
+import { MatchAnswerSchema } from '../../../shared/contracts/targeting-api.ts';
 import { Strict, bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
 import type { App } from '../../../shared/http/server.ts';
 import type { TargetingRouteDeps } from './route-deps.ts';
@@ -16,21 +16,7 @@ export function matchTargeting(app: App, { service, guard }: TargetingRouteDeps)
         summary: 'Evaluate a flag for a context with the production engine, and explain which rules and conditions held',
         security: bearerSecurity,
         body: Strict({ flagKey: FlagKey, environment: Environment, context: ContextSchema }),
-        response: {
-          200: Type.Object({
-            result: Type.Object({
-              flagKey: Type.String(),
-              value: Type.Optional(Type.Unknown()),
-              variant: Type.Optional(Type.String()),
-              reason: Type.String(),
-              ruleId: Type.Optional(Type.String()),
-              errorCode: Type.Optional(Type.String()),
-              errorMessage: Type.Optional(Type.String()),
-            }),
-            explanation: Type.Unknown({ description: 'Prerequisites, and for each rule in order whether it matched and which conditions and segments held' }),
-          }),
-          ...problemResponses,
-        },
+        response: { 200: MatchAnswerSchema, ...problemResponses },
       },
     },
     async (request) => {

@@ -4,7 +4,8 @@ import { principalOf } from '../../../shared/http/authenticate.ts';
 import { Strict, Uuid, bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
 import type { App } from '../../../shared/http/server.ts';
 import type { TargetingRouteDeps } from './route-deps.ts';
-import { Environment, RuleSchema } from '../targeting-schemas.ts';
+import { Environment } from '../targeting-schemas.ts';
+import { RuleSchema } from '../../../shared/contracts/targeting-api.ts';
 
 export function reorderRules(app: App, { service, guard }: TargetingRouteDeps): void {
   app.put(

@@ -2,7 +2,8 @@ import { callerCredential, principalOf } from '../../../shared/http/authenticate
 import { Strict, Uuid, bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
 import type { App } from '../../../shared/http/server.ts';
 import type { TargetingRouteDeps } from './route-deps.ts';
-import { RuleReplacementFields, RuleSchema } from '../targeting-schemas.ts';
+import { RuleReplacementFields } from '../targeting-schemas.ts';
+import { RuleSchema } from '../../../shared/contracts/targeting-api.ts';
 
 export function updateRule(app: App, { service, guard }: TargetingRouteDeps): void {
   app.put(

@@ -3,7 +3,8 @@ import { principalOf } from '../../../shared/http/authenticate.ts';
 import { Strict, bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
 import type { App } from '../../../shared/http/server.ts';
 import type { TargetingRouteDeps } from './route-deps.ts';
-import { IfMatchHeaders, SegmentReplacementFields, SegmentSchema, segmentView } from '../targeting-schemas.ts';
+import { IfMatchHeaders, SegmentReplacementFields, segmentView } from '../targeting-schemas.ts';
+import { SegmentSchema } from '../../../shared/contracts/targeting-api.ts';
 
 export function updateSegment(app: App, { service, guard }: TargetingRouteDeps): void {
   app.put(

@@ -1,0 +1,32 @@
+import { Type } from 'typebox';
+
+/**
+ * What the analytics service answers: the route schemas it validates and serializes with, and the OpenAPI
+ * document's. The console takes its types from these (type-only), so the two cannot drift apart.
+ */
+
+export const granularities = ['minute', 'hour', 'day'] as const;
+export type Granularity = (typeof granularities)[number];
+
+/** GET /analytics/stats: evaluations per variant per bucket, every bucket present (zeros included), and the totals. */
+export const StatsSchema = Type.Object({
+  flagKey: Type.String(),
+  environment: Type.String(),
+  granularity: Type.String(),
+  from: Type.String(),
+  to: Type.String(),
+  buckets: Type.Array(Type.Object({ start: Type.String(), counts: Type.Record(Type.String(), Type.Integer()), total: Type.Integer() })),
+  totals: Type.Record(Type.String(), Type.Integer()),
+  total: Type.Integer(),
+});
+
+/** One item of GET /analytics/events. */
+export const EvaluationEventSchema = Type.Object({
+  flagKey: Type.String(),
+  environment: Type.String(),
+  variant: Type.Union([Type.String(), Type.Null()]),
+  reason: Type.String(),
+  ruleId: Type.Union([Type.String(), Type.Null()]),
+  keyHash: Type.Union([Type.String(), Type.Null()], { description: 'Keyed hash of the targeting key (never the key itself)' }),
+  at: Type.String(),
+});

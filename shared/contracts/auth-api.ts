@@ -1,0 +1,38 @@
+import { Type } from 'typebox';
+import { RoleSchema } from '../http/authenticate.ts';
+import { Timestamp, Uuid } from '../http/schemas.ts';
+import { sdkKeyKinds } from './access-model.ts';
+
+/**
+ * What the auth service answers: the route schemas it validates and serializes with, and the OpenAPI document's.
+ * The console takes its types from these (type-only), so the two cannot drift apart.
+ */
+
+/** POST /auth/login. */
+export const LoginAnswerSchema = Type.Object({ accessToken: Type.String(), tokenType: Type.Literal('Bearer'), expiresIn: Type.Integer({ description: 'seconds' }) });
+
+/** GET /auth/validate: who the bearer token belongs to. */
+export const MeSchema = Type.Object({ sub: Uuid, email: Type.String(), role: RoleSchema, name: Type.Union([Type.String(), Type.Null()]) });
+
+export const UserSchema = Type.Object(
+  { id: Uuid, email: Type.String(), name: Type.Union([Type.String(), Type.Null()]), role: RoleSchema, disabled: Type.Boolean(), createdAt: Timestamp, updatedAt: Timestamp },
+  { $id: 'User' },
+);
+
+/** An SDK key as listed: never its secret. */
+export const ApiKeySchema = Type.Object(
+  {
+    id: Uuid,
+    name: Type.String(),
+    environment: Type.String(),
+    kind: Type.Enum([...sdkKeyKinds], { description: '`server`: a secret of a backend service' }),
+    prefix: Type.String({ description: 'The first characters of the key, to tell keys apart' }),
+    createdBy: Uuid,
+    createdAt: Timestamp,
+    revokedAt: Type.Union([Timestamp, Type.Null()]),
+  },
+  { $id: 'ApiKey' },
+);
+
+/** POST /auth/api-keys: the key with its secret, in this answer only. */
+export const CreatedApiKeySchema = Type.Intersect([ApiKeySchema, Type.Object({ key: Type.String({ description: 'Shown once; stored only as a hash' }) })]);

@@ -1,0 +1,43 @@
+import { Type } from 'typebox';
+import { Timestamp } from '../http/schemas.ts';
+import { AuditActorSchema, AuditChangeSchema } from './audit-api.ts';
+import { EnvironmentState, FlagKey, flagTypes, Tag, Variant } from './flag-model.ts';
+
+/**
+ * What the flags service answers: the route schemas it validates and serializes with, and the OpenAPI document's.
+ * The console takes its types from these (type-only), so the two cannot drift apart.
+ */
+
+export const FlagTypeSchema = Type.Enum([...flagTypes]);
+
+/** A flag with its state in every environment (flag-model's FlagDocument). */
+export const FlagSchema = Type.Object(
+  {
+    key: FlagKey,
+    name: Type.String(),
+    description: Type.String(),
+    tags: Type.Array(Tag),
+    type: FlagTypeSchema,
+    variants: Type.Array(Variant),
+    salt: Type.String(),
+    version: Type.Integer(),
+    environments: Type.Record(Type.String(), EnvironmentState),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+  },
+  { $id: 'Flag' },
+);
+
+/** One entry of GET /flags/{key}/history. */
+export const FlagAuditEntrySchema = Type.Object({
+  id: Type.Integer(),
+  flagKey: Type.String(),
+  action: Type.Enum(['created', 'updated', 'environment-updated', 'deleted']),
+  environment: Type.Union([Type.String(), Type.Null()]),
+  actor: AuditActorSchema,
+  at: Timestamp,
+  version: Type.Integer(),
+  changes: Type.Array(AuditChangeSchema),
+  before: Type.Unknown({ description: 'The flag before the change (null when created)' }),
+  after: Type.Unknown({ description: 'The flag after the change (null when deleted)' }),
+});

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { EvaluationResult } from '../contracts/evaluation-model.ts';
-import { decodeBatch, encodeBatch, hashTargetingKey, messageSchemaName, PoisonMessageError, type OutgoingBatch } from './evaluation-event.ts';
+import { decodeBatch, encodeBatch, hashTargetingKey, messageSchemaName, type OutgoingBatch } from './evaluation-event.ts';
+import { PoisonMessageError } from '../queue/queue.ts';
 
 const at = 1_700_000_000_000;
 const on: EvaluationResult = Object.freeze({ flagKey: 'flag', variant: 'on', value: true, reason: 'TARGETING_MATCH', ruleId: 'rule-1' });

@@ -4,6 +4,7 @@ import { gunzip, gzip } from 'node:zlib';
 import { Type, type Static } from 'typebox';
 import { Compile } from 'typebox/compile';
 import type { EvaluationResult } from '../contracts/evaluation-model.ts';
+import { PoisonMessageError } from '../queue/queue.ts';
 
 const gzipAsync = promisify(gzip);
 const gunzipAsync = promisify(gunzip);
@@ -141,13 +142,6 @@ function toMessage(batch: OutgoingBatch, keySalt: string): EventMessage {
 /** Body of a queue message: gzip of the JSON, in base64 (SQS bodies are text). */
 export async function encodeBatch(batch: OutgoingBatch, keySalt: string): Promise<string> {
   return (await gzipAsync(JSON.stringify(toMessage(batch, keySalt)))).toString('base64');
-}
-
-export class PoisonMessageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'PoisonMessageError';
-  }
 }
 
 function problemOf(check: typeof checkMessage | typeof checkPrevious, value: unknown, schema: string): PoisonMessageError {

@@ -81,7 +81,7 @@ export function createEventPublisher(options: { producer: QueueProducer; maxBuff
       // Newest first, so the oldest ends up at the front again.
       for (const batch of batches.toReversed()) buffer.giveBack(batch);
       failures.inc();
-      logger.warn({ err: error instanceof Error ? error.message : String(error), buffered: buffer.size }, 'evaluation events not sent; keeping them and retrying');
+      logger.warn({ err: error, buffered: buffer.size }, 'evaluation events not sent; keeping them and retrying');
       return false;
     }
   }

@@ -24,3 +24,11 @@ export interface QueueConsumer {
   /** Stops receiving, waits for the batch in hand, and closes. */
   stop(): Promise<void>;
 }
+
+/** A message that can never be processed (not a transient failure): the worker moves it to the dead-letter queue. */
+export class PoisonMessageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PoisonMessageError';
+  }
+}

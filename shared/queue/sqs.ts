@@ -96,8 +96,8 @@ export function createSqsConsumer(options: SqsConsumerOptions): QueueConsumer {
           return messages.filter((m) => done.has(m.MessageId ?? ''));
         },
       });
-      consumer.on('error', (error) => options.logger.warn({ err: error.message }, 'SQS receive failed'));
-      consumer.on('processing_error', (error) => options.logger.error({ err: error.message }, 'SQS batch failed'));
+      consumer.on('error', (error) => options.logger.warn({ err: error }, 'SQS receive failed'));
+      consumer.on('processing_error', (error) => options.logger.error({ err: error }, 'SQS batch failed'));
       consumer.start();
     },
     async deadLetter(message, reason) {

@@ -1,8 +1,7 @@
 import { context, propagation, SpanStatusCode, trace } from '@opentelemetry/api';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { Logger } from '../logging/logger.ts';
-import { PoisonMessageError } from '../events/evaluation-event.ts';
-import type { QueueConsumer, QueueMessage } from './queue.ts';
+import { PoisonMessageError, type QueueConsumer, type QueueMessage } from './queue.ts';
 
 const tracer = trace.getTracer('togglemaster-worker');
 
@@ -38,13 +37,13 @@ export function runQueueWorker(options: {
             logger.warn({ messageId: message.id, reason: error.message }, 'poison message moved to the dead-letter queue');
             return true;
           } catch (dlqError) {
-            logger.error({ messageId: message.id, err: dlqError instanceof Error ? dlqError.message : String(dlqError) }, 'could not dead-letter a poison message');
+            logger.error({ messageId: message.id, err: dlqError }, 'could not dead-letter a poison message');
           }
         }
         outcomes.inc({ worker: name, outcome: 'failed' });
         span.recordException(error instanceof Error ? error : new Error(String(error)));
         span.setStatus({ code: SpanStatusCode.ERROR });
-        logger.warn({ messageId: message.id, deliveries: message.receiveCount, err: error instanceof Error ? error.message : String(error) }, 'message failed; it will be redelivered');
+        logger.warn({ messageId: message.id, deliveries: message.receiveCount, err: error }, 'message failed; it will be redelivered');
         return false;
       } finally {
         stopTimer();

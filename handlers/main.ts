@@ -43,7 +43,7 @@ try {
     if (unknown.length > 0) fail(`No migrations for: ${unknown.join(', ')} (services with a database: ${serviceNames.filter((r) => services[r]?.database).join(', ')})`);
     requireFor(config, roles as Role[]);
     const { createPool } = await import('../shared/db/database.ts');
-    const pool = createPool(config);
+    const pool = createPool(config, { logger });
     try {
       logger.info({ applied: await migrate(pool, roles as Role[]) }, 'migrations applied');
     } finally {

@@ -1,10 +1,11 @@
+import { logConnectionErrors } from '../shared/runtime/connection-errors.ts';
 import { requireFor, portOf, type Config, type Role } from '../shared/config/config.ts';
 import { createMemoryCache } from '../shared/cache/memory-cache.ts';
 import { createRedisCache, createRedisClient, whenReady } from '../shared/cache/redis-cache.ts';
 import type { Cache } from '../shared/cache/cache.ts';
-import type { ConfigCache } from '../shared/config-cache/config-cache.ts';
-import { createMemoryConfigCache } from '../shared/config-cache/memory-config-cache.ts';
-import { createRedisConfigCache } from '../shared/config-cache/redis-config-cache.ts';
+import type { ConfigCache } from '../shared/propagation/config-cache.ts';
+import { createMemoryConfigCache } from '../shared/propagation/memory-config-cache.ts';
+import { createRedisConfigCache } from '../shared/propagation/redis-config-cache.ts';
 import { createPool } from '../shared/db/database.ts';
 import type { Logger } from '../shared/logging/logger.ts';
 import { stopOnSignal } from '../shared/runtime/lifecycle.ts';
@@ -20,20 +21,9 @@ export async function createCaches(config: Config, logger: Logger): Promise<{ ca
     return { cache, configCache, close: async () => void (await Promise.all([cache.close(), configCache.close()])) };
   }
   const redis = createRedisClient(config.REDIS_URL, { password: config.REDIS_PASSWORD, keyPrefix: config.REDIS_KEY_PREFIX });
-  // Once per outage, not once per reconnection attempt (every 200 ms while Redis is away).
-  let down = false;
-  redis.on('error', (error: Error) => {
-    if (down) return;
-    down = true;
-    logger.warn({ err: error }, 'Redis is not answering; reconnecting in the background');
-  });
-  redis.on('ready', () => {
-    if (!down) return;
-    down = false;
-    logger.info('Redis answers again');
-  });
+  logConnectionErrors(redis, logger, 'redis');
   if (!(await whenReady(redis, 5000))) logger.warn('Redis is not answering yet; carrying on and reconnecting in the background');
-  const configCache = createRedisConfigCache(redis, { keyPrefix: config.REDIS_KEY_PREFIX });
+  const configCache = createRedisConfigCache(redis, { keyPrefix: config.REDIS_KEY_PREFIX, logger });
   const cache = createRedisCache(redis);
   return { cache, configCache, close: async () => {
     await configCache.close();
@@ -46,7 +36,7 @@ export async function startRole(role: Role, config: Config, logger: Logger, stop
   const definition = services[role];
   if (!definition) throw new Error(`unknown role ${role}`);
   requireFor(config, [role]);
-  const pool = definition.database ? createPool(config) : undefined;
+  const pool = definition.database ? createPool(config, { logger }) : undefined;
   const caches = await createCaches(config, logger);
   const started = await definition.start({ config, logger, cache: caches.cache, configCache: caches.configCache, port: portOf(role, config, true), ...(pool ? { pool } : {}) });
   stopOnSignal(logger, config.SHUTDOWN_TIMEOUT_MS, async () => {

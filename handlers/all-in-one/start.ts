@@ -3,7 +3,7 @@ import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { portOf, requireFor, serviceUrlVariables, type Config, type FrontendRole, type Role, type WorkerRole } from '../../shared/config/config.ts';
 import { createMemoryCache } from '../../shared/cache/memory-cache.ts';
-import { createMemoryConfigCache } from '../../shared/config-cache/memory-config-cache.ts';
+import { createMemoryConfigCache } from '../../shared/propagation/memory-config-cache.ts';
 import { createPool } from '../../shared/db/database.ts';
 import type { Logger } from '../../shared/logging/logger.ts';
 import { stopOnSignal } from '../../shared/runtime/lifecycle.ts';
@@ -65,7 +65,7 @@ export async function startAllInOne(base: Config, logger: Logger, stopTelemetry:
   const dynamo = createDynamoClient(config);
   await ensureAnalyticsTable(dynamo, config.DYNAMODB_TABLE);
   dynamo.destroy();
-  const pool = createPool(config, { connectionString: postgres.url });
+  const pool = createPool(config, { logger, connectionString: postgres.url });
   const cache = createMemoryCache();
   const configCache = createMemoryConfigCache();
   await migrate(pool, roles);

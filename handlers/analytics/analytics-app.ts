@@ -1,3 +1,4 @@
+import { Registry } from 'prom-client';
 import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Config } from '../../shared/config/config.ts';
 import { createDynamoClient } from '../../shared/dynamo/client.ts';
@@ -20,7 +21,7 @@ export function tableReadiness(client: DynamoDBClient, table: string): Readiness
   return { name: 'dynamodb', critical: true, check: async () => void (await client.send(new DescribeTableCommand({ TableName: table }))) };
 }
 
-export async function buildAnalyticsApp(deps: { config: Config; logger: Logger; store: AnalyticsStore; verifier: TokenVerifier; readiness?: ReadinessCheck[]; now?: () => number }) {
+export async function buildAnalyticsApp(deps: { config: Config; logger: Logger; store: AnalyticsStore; verifier: TokenVerifier; readiness?: ReadinessCheck[]; metrics?: Registry; now?: () => number }) {
   return createHttpServer({
     name: 'analytics',
     title: 'ToggleMaster analytics',
@@ -28,6 +29,7 @@ export async function buildAnalyticsApp(deps: { config: Config; logger: Logger; 
     bodyLimit: Math.min(deps.config.BODY_LIMIT_BYTES, 65_536),
     trustProxy: deps.config.TRUST_PROXY,
     readiness: deps.readiness ?? [],
+    ...(deps.metrics ? { metrics: deps.metrics } : {}),
     routes: analyticsRoutes(deps.store, deps.verifier, deps.now),
   });
 }
@@ -35,10 +37,13 @@ export async function buildAnalyticsApp(deps: { config: Config; logger: Logger; 
 export async function startAnalytics(ctx: ServiceContext): Promise<StartedService> {
   const client = createDynamoClient(ctx.config);
   const logger = ctx.logger.child({ service: 'analytics' });
-  const access = await startServiceAccess({ config: ctx.config, configCache: ctx.configCache, logger });
+  // One registry for the service's /metrics, made first so that its background jobs report there too.
+  const metrics = new Registry();
+  const access = await startServiceAccess({ config: ctx.config, configCache: ctx.configCache, logger, metrics });
   const served = await buildAnalyticsApp({
     config: ctx.config,
     logger,
+    metrics,
     store: createAnalyticsStore({ client, table: ctx.config.DYNAMODB_TABLE }),
     verifier: access.verifier,
     readiness: [tableReadiness(client, ctx.config.DYNAMODB_TABLE)],

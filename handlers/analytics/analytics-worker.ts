@@ -1,3 +1,4 @@
+import { Counter } from 'prom-client';
 import type { Config } from '../../shared/config/config.ts';
 import { createDynamoClient } from '../../shared/dynamo/client.ts';
 import { decodeBatch } from '../../shared/events/evaluation-event.ts';
@@ -6,6 +7,7 @@ import type { Logger } from '../../shared/logging/logger.ts';
 import type { QueueConsumer } from '../../shared/queue/queue.ts';
 import { createEventConsumer } from '../../shared/queue/transport.ts';
 import { runQueueWorker } from '../../shared/queue/worker.ts';
+import { startBackgroundJob } from '../../shared/runtime/background-job.ts';
 import { listen, type StartedService } from '../../shared/runtime/service.ts';
 import type { AnalyticsStore } from './analytics-store.ts';
 import { createAnalyticsStore, tableReadiness } from './analytics-app.ts';
@@ -39,16 +41,23 @@ export async function startAnalyticsWorker(deps: { config: Config; logger: Logge
     metrics: served.metrics,
     process: async (message) => store.writeBatch(await decodeBatch(message.body), retentionMs),
   });
-  let compacting: Promise<unknown> = Promise.resolve();
-  const compactor = setInterval(() => {
-    compacting = store.compact(Date.now()).catch((error: unknown) => logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'compaction failed; retrying next round'));
-  }, compactEveryMs);
-  compactor.unref();
+  const compactedMinutes = new Counter({ name: 'analytics_minutes_compacted_total', help: "Closed minutes whose batches' counters were folded into totals", registers: [served.metrics] });
+  const compactor = startBackgroundJob({
+    name: 'analytics-compaction',
+    logger,
+    metrics: served.metrics,
+    intervalMs: compactEveryMs,
+    retryMs: 5_000,
+    maxBackoffMs: compactEveryMs,
+    run: async () => {
+      compactedMinutes.inc(await store.compact(Date.now()));
+      return undefined;
+    },
+  });
   return listen('analytics-worker', served, { config, port: deps.port }, async () => {
-    clearInterval(compactor);
     // Stop receiving first, finish the batch in hand, then close: KEDA scales the worker to zero this way.
     await worker.stop();
-    await compacting;
+    await compactor.stop();
     client.destroy();
   });
 }

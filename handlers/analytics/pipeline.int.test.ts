@@ -216,9 +216,9 @@ describe('evaluation events pipeline over BullMQ on real Redis', () => {
     const connection = bullConnection(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379');
     const queue = `events-test-${randomBytes(3).toString('hex')}`;
     const store = createAnalyticsStore();
-    const consumer = createBullConsumer(connection, queue, 2);
+    const consumer = createBullConsumer(connection, queue, 2, logger);
     const worker = await startAnalyticsWorker({ config: { ...testConfig(), HOST: '127.0.0.1', EVENTS_TRANSPORT: 'bullmq' }, logger, port: 0, store, consumer });
-    const producer = createBullProducer(connection, queue);
+    const producer = createBullProducer(connection, queue, logger);
     const publisher = createEventPublisher({ producer, maxBuffered: 10_000, intervalMs: 100, keySalt: 's', logger, metrics: new Registry() });
     publisher.start();
     await producer.send(['poison'], {});

@@ -1,7 +1,7 @@
-import { type Kysely, type Selectable, type Transaction } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import type { SdkKeyKind } from '../../shared/contracts/access-model.ts';
 import { isUniqueViolation } from '../../shared/db/database.ts';
-import { appendOutbox, type OutboxTable } from '../../shared/db/outbox.ts';
+import { appendChange, type OutboxTable } from '../../shared/propagation/outbox.ts';
 import type { UserRole } from '../../shared/http/authenticate.ts';
 import type { ApiKey, AuthStore, User } from './auth-store.ts';
 
@@ -32,14 +32,6 @@ export interface AuthDatabase {
   users: UsersTable;
   api_keys: ApiKeysTable;
   outbox: OutboxTable;
-}
-
-/** What the access publisher relays: which record to read again and publish. */
-export type AccessChange = { kind: 'user'; id: string } | { kind: 'sdk-key'; id: string };
-export const accessChangedTopic = 'access.changed';
-
-function accessChanged(tx: Transaction<AuthDatabase>, change: AccessChange): Promise<void> {
-  return appendOutbox(tx, { topic: accessChangedTopic, aggregateKey: `${change.kind}:${change.id}`, payload: change });
 }
 
 const toUser = (row: Selectable<UsersTable>): User => ({
@@ -83,7 +75,7 @@ export function createPostgresAuthStore(db: Kysely<AuthDatabase>): AuthStore {
               updated_at: user.updatedAt,
             })
             .execute();
-          await accessChanged(tx, { kind: 'user', id: user.id });
+          await appendChange(tx, { kind: 'user', id: user.id });
         });
         return true;
       } catch (error) {
@@ -121,7 +113,7 @@ export function createPostgresAuthStore(db: Kysely<AuthDatabase>): AuthStore {
           .where('id', '=', id)
           .returningAll()
           .executeTakeFirstOrThrow();
-        await accessChanged(tx, { kind: 'user', id });
+        await appendChange(tx, { kind: 'user', id });
         return toUser(row);
       });
     },
@@ -145,7 +137,7 @@ export function createPostgresAuthStore(db: Kysely<AuthDatabase>): AuthStore {
             revoked_at: key.revokedAt,
           })
           .execute();
-        await accessChanged(tx, { kind: 'sdk-key', id: key.id });
+        await appendChange(tx, { kind: 'sdk-key', id: key.id });
       });
     },
     async listApiKeys({ environment, includeRevoked }) {
@@ -164,7 +156,7 @@ export function createPostgresAuthStore(db: Kysely<AuthDatabase>): AuthStore {
         if (!existing) return false;
         if (!existing.revoked_at) {
           await tx.updateTable('api_keys').set({ revoked_at: at }).where('id', '=', id).execute();
-          await accessChanged(tx, { kind: 'sdk-key', id });
+          await appendChange(tx, { kind: 'sdk-key', id });
         }
         return true;
       });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { createMemoryConfigCache } from '../../shared/config-cache/memory-config-cache.ts';
-import type { ConfigCache } from '../../shared/config-cache/config-cache.ts';
+import { Registry } from 'prom-client';
+import { createMemoryConfigCache } from '../../shared/propagation/memory-config-cache.ts';
+import type { ConfigCache } from '../../shared/propagation/config-cache.ts';
 import type { Rule } from '../../shared/contracts/targeting-model.ts';
 import { evaluateFlag } from '../../shared/engine/index.ts';
 import { createLogger } from '../../shared/logging/logger.ts';
@@ -39,7 +40,7 @@ describe('configuration replica', () => {
         return rules;
       },
     };
-    const replica = createConfigurationReplica({ cache: slow, logger: createLogger('silent', 'test') });
+    const replica = createConfigurationReplica({ cache: slow, logger: createLogger('silent', 'test'), metrics: new Registry() });
     await replica.start();
     expect(evaluateFlag(await replica.environment('production'), 'gate', { targetingKey: 'u' }).reason).toBe('STATIC');
 
@@ -60,7 +61,7 @@ describe('configuration replica', () => {
     const cache = createMemoryConfigCache();
     await cache.markSeeded('flags');
     await cache.markSeeded('targeting');
-    const replica = createConfigurationReplica({ cache, logger: createLogger('silent', 'test') });
+    const replica = createConfigurationReplica({ cache, logger: createLogger('silent', 'test'), metrics: new Registry() });
     await replica.start();
     // The targeting relay is quicker than the flags relay: the rule is published before the flag exists anywhere.
     await cache.putRules('production', 'gate', [rule]);
@@ -78,7 +79,7 @@ describe('configuration replica', () => {
     const cache = createMemoryConfigCache();
     await cache.putFlag(flagDocument('gate'));
     await cache.markSeeded('flags');
-    const replica = createConfigurationReplica({ cache, logger: createLogger('silent', 'test') });
+    const replica = createConfigurationReplica({ cache, logger: createLogger('silent', 'test'), metrics: new Registry() });
     await expect(Promise.resolve().then(() => replica.environment('production'))).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
     await cache.markSeeded('targeting');
     expect(evaluateFlag(await replica.environment('production'), 'gate', { targetingKey: 'u' }).reason).toBe('STATIC');
@@ -94,7 +95,7 @@ describe('configuration replica', () => {
     await cache.putFlag({ ...stateless, environments: { development: stateless.environments.development! } });
     await cache.markSeeded('flags');
     await cache.markSeeded('targeting');
-    const replica = createConfigurationReplica({ cache, logger: createLogger('silent', 'test') });
+    const replica = createConfigurationReplica({ cache, logger: createLogger('silent', 'test'), metrics: new Registry() });
     const env = await replica.environment('production');
     expect([...env.flags.keysInOrder()]).toEqual(keys);
     keys.forEach((key, i) => expect(evaluateFlag(env, key, { targetingKey: 'u' }).reason).toBe(i % 3 === 0 ? 'TARGETING_MATCH' : 'STATIC'));

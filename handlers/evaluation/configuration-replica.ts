@@ -1,4 +1,7 @@
-import type { ConfigCache, ConfigChange } from '../../shared/config-cache/config-cache.ts';
+import type { Registry } from 'prom-client';
+import type { ConfigCache } from '../../shared/propagation/config-cache.ts';
+import type { ConfigChange } from '../../shared/propagation/config-change.ts';
+import { followChanges, type ChangeFollower } from '../../shared/propagation/follow-changes.ts';
 import type { FlagConfiguration } from '../../shared/contracts/evaluation-model.ts';
 import type { FlagDocument } from '../../shared/contracts/flag-model.ts';
 import type { Rule, Segment } from '../../shared/contracts/targeting-model.ts';
@@ -41,24 +44,15 @@ export interface ConfigurationReplica {
  * This instance's copy of the configuration. Evaluation answers from it without any I/O; the owning services'
  * relays tell it what changed through the configuration cache, and it recompiles just that flag or segment.
  */
-export function createConfigurationReplica(deps: { cache: ConfigCache; logger: Logger; retryMs?: number }): ConfigurationReplica {
+export function createConfigurationReplica(deps: { cache: ConfigCache; logger: Logger; metrics: Registry; retryMs?: number }): ConfigurationReplica {
   const { cache, logger } = deps;
   const environments = new Map<string, EnvironmentCopy>();
   const loading = new Map<string, Promise<CompiledEnvironment>>();
   // Segments do not depend on the environment: one compiled map serves every environment.
   const segments = new Map<string, CompiledSegment>();
   let segmentsLoaded = false;
-  let behind = false;
-  // Counts changes heard; a load that overlapped one reads again, so no change falls between load and subscribe.
-  let changesHeard = 0;
-  // Changes and reloads run one after another, in the order heard: a reload that read the cache before a change
-  // must not finish after that change was applied and put the older copy back.
-  let updates: Promise<void> = Promise.resolve();
-  const serially = (task: () => Promise<void>) => {
-    updates = updates.then(task).catch(fellBehind);
-  };
-  let retryTimer: NodeJS.Timeout | undefined;
-  let unsubscribe: (() => Promise<void>) | undefined;
+  // Hears the changes and applies them one after another; a load that overlapped one reads again (`heard`).
+  let follower: ChangeFollower | undefined;
 
   function compileInto(copy: EnvironmentCopy, key: string, rules: Rule[]): void {
     const input = copy.inputs.get(key);
@@ -103,7 +97,7 @@ export function createConfigurationReplica(deps: { cache: ConfigCache; logger: L
   }
 
   async function load(environment: string): Promise<CompiledEnvironment> {
-    const heardBefore = changesHeard;
+    const heardBefore = follower?.heard;
     let copy: EnvironmentCopy | undefined;
     try {
       copy = await fromCache(environment, !segmentsLoaded);
@@ -113,7 +107,7 @@ export function createConfigurationReplica(deps: { cache: ConfigCache; logger: L
     // Not "no flags": the owners have not (re)seeded the cache yet, or it is away. The caller may retry.
     if (!copy) throw new AppError('SERVICE_UNAVAILABLE', `The configuration of "${environment}" is not loaded yet; retry shortly`, { headers: { 'retry-after': '1' } });
     environments.set(environment, copy);
-    if (changesHeard !== heardBefore) serially(reloadAll);
+    if (follower && follower.heard !== heardBefore) void follower.serially(reloadAll);
     return copy.compiled;
   }
 
@@ -163,20 +157,6 @@ export function createConfigurationReplica(deps: { cache: ConfigCache; logger: L
     }
   }
 
-  function fellBehind(error: unknown): void {
-    behind = true;
-    logger.warn({ err: error }, 'a configuration change could not be applied; resynchronising');
-    if (retryTimer) return;
-    retryTimer = setInterval(() => {
-      serially(async () => {
-        await reloadAll();
-        behind = false;
-        clearInterval(retryTimer);
-        retryTimer = undefined;
-      });
-    }, deps.retryMs ?? 250);
-  }
-
   return {
     environment(name) {
       const copy = environments.get(name);
@@ -189,23 +169,13 @@ export function createConfigurationReplica(deps: { cache: ConfigCache; logger: L
       return pending;
     },
     async start() {
-      unsubscribe = await cache.subscribe(
-        (change) => {
-          changesHeard += 1;
-          serially(() => apply(change));
-        },
-        () => {
-          changesHeard += 1;
-          serially(reloadAll);
-        },
-      );
+      follower = await followChanges({ name: 'configuration', cache, logger, metrics: deps.metrics, apply, reload: reloadAll, ...(deps.retryMs ? { retryMs: deps.retryMs } : {}) });
     },
     async stop() {
-      clearInterval(retryTimer);
-      await unsubscribe?.();
+      await follower?.stop();
     },
     get behind() {
-      return behind;
+      return follower?.behind ?? false;
     },
   };
 }

@@ -1,4 +1,4 @@
-import type { ConfigCache } from '../../shared/config-cache/config-cache.ts';
+import type { ConfigCache } from '../../shared/propagation/config-cache.ts';
 import type { Config } from '../../shared/config/config.ts';
 import type { SdkKeyVerifier } from '../../shared/http/sdk-keys.ts';
 import { startServiceAccess } from '../../shared/access/service-access.ts';
@@ -37,11 +37,12 @@ export async function buildEvaluationApp(deps: { config: Config; logger: Logger;
 
 export async function startEvaluation(ctx: ServiceContext): Promise<StartedService> {
   const logger = ctx.logger.child({ service: 'evaluation' });
-  const replica = createConfigurationReplica({ cache: ctx.configCache, logger });
-  await replica.start();
-  const access = await startServiceAccess({ config: ctx.config, configCache: ctx.configCache, logger });
-  const producer = await createEventProducer(ctx.config);
+  // One registry for the service's /metrics, made first so that its background jobs report there too.
   const metrics = new Registry();
+  const replica = createConfigurationReplica({ cache: ctx.configCache, logger, metrics });
+  await replica.start();
+  const access = await startServiceAccess({ config: ctx.config, configCache: ctx.configCache, logger, metrics });
+  const producer = await createEventProducer(ctx.config, logger);
   const publisher = producer && createEventPublisher({ producer, maxBuffered: ctx.config.EVENTS_BUFFER_MAX, intervalMs: ctx.config.EVENTS_FLUSH_INTERVAL_MS, keySalt: ctx.config.EVENTS_KEY_SALT, logger, metrics });
   publisher?.start();
   const served = await buildEvaluationApp({ config: ctx.config, logger, replica, cache: ctx.configCache, sdkKeys: access.sdkKeys, access: access.replica, metrics, ...(publisher ? { events: publisher } : {}) });

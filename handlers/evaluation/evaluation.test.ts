@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMemoryConfigCache } from '../../shared/config-cache/memory-config-cache.ts';
-import type { ConfigCache } from '../../shared/config-cache/config-cache.ts';
+import { Registry } from 'prom-client';
+import { createMemoryConfigCache } from '../../shared/propagation/memory-config-cache.ts';
+import type { ConfigCache } from '../../shared/propagation/config-cache.ts';
 import { assertOfrep, type OfrepOperation } from '../../shared/contracts/ofrep/ofrep-conformance.ts';
 import type { Rule } from '../../shared/contracts/targeting-model.ts';
 import { createLogger } from '../../shared/logging/logger.ts';
@@ -52,7 +53,7 @@ describe('evaluation API', () => {
     await seeded(cache);
     const logger = createLogger('silent', 'evaluation');
     // The owning services are not there: everything must come from the cache.
-    const replica = createConfigurationReplica({ cache, logger });
+    const replica = createConfigurationReplica({ cache, logger, metrics: new Registry() });
     await replica.start();
     stopReplica = () => replica.stop();
     ({ app } = await buildEvaluationApp({ config: testConfig(), logger, replica, cache, sdkKeys: fixedSdkKeys({ 'sdk-production': 'production', 'sdk-development': 'development' }) }));

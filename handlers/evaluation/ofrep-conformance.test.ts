@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMemoryConfigCache } from '../../shared/config-cache/memory-config-cache.ts';
+import { Registry } from 'prom-client';
+import { createMemoryConfigCache } from '../../shared/propagation/memory-config-cache.ts';
 import type { EnvironmentState } from '../../shared/contracts/flag-model.ts';
 import type { Rule } from '../../shared/contracts/targeting-model.ts';
 import { assertOfrep, type OfrepOperation } from '../../shared/contracts/ofrep/ofrep-conformance.ts';
@@ -68,7 +69,7 @@ describe('OFREP 0.3.0 conformance', () => {
     await cache.markSeeded('flags');
     await cache.markSeeded('targeting');
     const logger = createLogger('silent', 'evaluation');
-    const replica = createConfigurationReplica({ cache, logger });
+    const replica = createConfigurationReplica({ cache, logger, metrics: new Registry() });
     await replica.start();
     stopReplica = () => replica.stop();
     ({ app } = await buildEvaluationApp({ config: testConfig(), logger, replica, cache, sdkKeys: sdkKeys() }));
@@ -180,7 +181,7 @@ describe('OFREP answers for configuration stored before json values had to be ob
     await cache.markSeeded('flags');
     await cache.markSeeded('targeting');
     const logger = createLogger('silent', 'evaluation');
-    const replica = createConfigurationReplica({ cache, logger });
+    const replica = createConfigurationReplica({ cache, logger, metrics: new Registry() });
     await replica.start();
     const { app } = await buildEvaluationApp({ config: testConfig(), logger, replica, cache, sdkKeys: sdkKeys() });
     try {

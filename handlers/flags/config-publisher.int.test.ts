@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMemoryConfigCache } from '../../shared/config-cache/memory-config-cache.ts';
+import { Registry } from 'prom-client';
+import { createMemoryConfigCache } from '../../shared/propagation/memory-config-cache.ts';
 import { createLogger } from '../../shared/logging/logger.ts';
 import { createTestDatabase, type TestDatabase } from '../../shared/testing/postgres.ts';
 import { startFlagsPublisher } from './config-publisher.ts';
@@ -38,7 +39,7 @@ describe('flags publisher', () => {
     };
     const watched = { ...cache, removeFlag: async (key: string) => void removed.push(key) };
     await service.create({ key: 'kept', name: 'Kept', type: 'boolean' }, actor);
-    const publisher = startFlagsPublisher({ pool: test.pool, schema: flagsSchema, service: flaky, cache: watched, logger: createLogger('silent', 'test') });
+    const publisher = startFlagsPublisher({ pool: test.pool, schema: flagsSchema, service: flaky, cache: watched, logger: createLogger('silent', 'test'), metrics: new Registry() });
     try {
       await until(async () => (await cache.getFlags(['kept']))[0] !== undefined);
       await service.updateEnvironment('kept', 'production', { enabled: true }, undefined, actor);
@@ -53,7 +54,7 @@ describe('flags publisher', () => {
   it('removes a flag from the cache only when it no longer exists', async () => {
     const cache = createMemoryConfigCache();
     await service.create({ key: 'short-lived', name: 'Short-lived', type: 'boolean' }, actor);
-    const publisher = startFlagsPublisher({ pool: test.pool, schema: flagsSchema, service, cache, logger: createLogger('silent', 'test') });
+    const publisher = startFlagsPublisher({ pool: test.pool, schema: flagsSchema, service, cache, logger: createLogger('silent', 'test'), metrics: new Registry() });
     try {
       await until(async () => (await cache.getFlags(['short-lived']))[0] !== undefined);
       await service.delete('short-lived', undefined, actor);

@@ -49,7 +49,7 @@ describe('flags while its PostgreSQL is unreachable (through a proxy the test cu
     proxy = await startTcpProxy({ host: direct.hostname, port: Number(direct.port || 5432) });
     const viaProxy = new URL(test.url);
     viaProxy.port = String(proxy.port);
-    pool = createPool({ DATABASE_POOL_MAX: 5, DATABASE_SSL: 'off', DATABASE_URL: undefined }, { connectionString: viaProxy.toString() });
+    pool = createPool({ DATABASE_POOL_MAX: 5, DATABASE_SSL: 'off', DATABASE_URL: undefined }, { logger, connectionString: viaProxy.toString() });
     const { verifier, tokenFor } = await testTokens();
     editor = await tokenFor('editor');
     const store = createFlagStore(createDatabase<FlagsDatabase>(pool, flagsSchema));

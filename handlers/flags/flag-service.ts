@@ -18,7 +18,8 @@ import type { Rule } from '../../shared/contracts/targeting-model.ts';
 import { AppError } from '../../shared/http/problem.ts';
 import { changedFields } from '../../shared/http/schemas.ts';
 import { assertIfMatch } from '../../shared/http/if-match.ts';
-import { toDocument, type AuditAction, type Flag, type FlagFilter, type FlagStore, type PrerequisiteEdge, type WriteOutcome } from './flag-store.ts';
+import { toDocument, type AuditAction, type Flag, type FlagFilter, type FlagStore, type PrerequisiteEdge } from './flag-store.ts';
+import type { WriteOutcome } from '../../shared/db/audited-write.ts';
 
 export interface FlagDefinition {
   name: string;
@@ -43,7 +44,6 @@ export interface NewFlag extends FlagDefinition {
 
 /** Keys that name a route under /flags rather than a flag. */
 const reservedKeys = new Set(['environments']);
-export const flagChangedTopic = 'flags.changed';
 const maxVariants = 50;
 
 const defaultBooleanVariants: Variant[] = [
@@ -161,7 +161,8 @@ export function createFlagService(deps: { store: FlagStore; environments: readon
     const key = (after ?? before)!.key;
     const version = (after ?? before)!.version;
     return {
-      audit: {
+      audit: [
+        {
         flagKey: key,
         action,
         environment,
@@ -171,8 +172,9 @@ export function createFlagService(deps: { store: FlagStore; environments: readon
         before: beforeDoc,
         after: afterDoc,
         changes: diff(beforeDoc && { ...beforeDoc, updatedAt: undefined, version: undefined }, afterDoc && { ...afterDoc, updatedAt: undefined, version: undefined }),
-      },
-      outbox: { topic: flagChangedTopic, aggregateKey: key, payload: { flagKey: key, version, action, environment } },
+        },
+      ],
+      change: { kind: 'flag' as const, key },
     };
   }
 

@@ -1,16 +1,12 @@
-import type { AuditEntry, Flag, FlagStore, WriteRecord } from './flag-store.ts';
+import { memoryAuditedWrites } from '../../shared/db/audited-write.memory.ts';
+import type { Flag, FlagStore, NewAuditEntry } from './flag-store.ts';
 
 /** The same contract as the PostgreSQL store, in memory, for unit tests. Documents are copied in and out. */
 export function createMemoryFlagStore(): FlagStore {
   const flags = new Map<string, Flag>();
-  const audit: AuditEntry[] = [];
-  const outbox: WriteRecord['outbox'][] = [];
+  const audited = memoryAuditedWrites<NewAuditEntry>();
+  const table = audited.table(flags);
   const clone = <T>(value: T): T => structuredClone(value);
-  const record = (write: WriteRecord) => {
-    audit.push({ ...clone(write.audit), id: audit.length + 1 });
-    outbox.push(clone(write.outbox));
-  };
-  const miss = (key: string) => (flags.has(key) ? ('stale' as const) : ('not-found' as const));
 
   return {
     async list({ tag, type, q, limit, after }) {
@@ -31,26 +27,11 @@ export function createMemoryFlagStore(): FlagStore {
         Object.entries(f.environments).flatMap(([environment, state]) => state.prerequisites.map((prerequisite) => ({ flagKey: f.key, environment, prerequisite: clone(prerequisite) }))),
       );
     },
-    async create(flag, write) {
-      if (flags.has(flag.key)) return false;
-      flags.set(flag.key, clone(flag));
-      record(write);
-      return true;
-    },
-    async update(flag, expectedVersion, write) {
-      if (flags.get(flag.key)?.version !== expectedVersion) return miss(flag.key);
-      flags.set(flag.key, clone(flag));
-      record(write);
-      return 'ok';
-    },
-    async delete(key, expectedVersion, write) {
-      if (flags.get(key)?.version !== expectedVersion) return miss(key);
-      flags.delete(key);
-      record(write);
-      return 'ok';
-    },
+    create: (flag, write) => table.insert(flag, write),
+    update: (flag, expectedVersion, write) => table.update(flag, expectedVersion, write),
+    delete: (key, expectedVersion, write) => table.delete(key, expectedVersion, write),
     async history(key, { limit, before }) {
-      const entries = audit.filter((e) => e.flagKey === key && (before === undefined || e.id < before)).reverse();
+      const entries = audited.audit.filter((e) => e.flagKey === key && (before === undefined || e.id < before)).reverse();
       const items = entries.slice(0, limit).map(clone);
       return { items, nextCursor: entries.length > limit ? String(items.at(-1)?.id) : null };
     },

@@ -1,9 +1,10 @@
-import { sql, type Generated, type Kysely, type Selectable, type Transaction } from 'kysely';
+import { sql, type Generated, type Kysely, type Selectable } from 'kysely';
 import type { Change } from '../../shared/audit/diff.ts';
 import type { EnvironmentState, FlagType, Prerequisite, Variant } from '../../shared/contracts/flag-model.ts';
-import { isUniqueViolation, jsonb } from '../../shared/db/database.ts';
-import { appendOutbox, type OutboxTable } from '../../shared/db/outbox.ts';
-import type { AuditAction, AuditEntry, Flag, FlagDocument, FlagStore, WriteRecord } from './flag-store.ts';
+import { auditedWrites } from '../../shared/db/audited-write.ts';
+import { jsonb } from '../../shared/db/database.ts';
+import type { OutboxTable } from '../../shared/propagation/outbox.ts';
+import type { AuditAction, AuditEntry, Flag, FlagDocument, FlagStore, NewAuditEntry } from './flag-store.ts';
 
 interface FlagsTable {
   key: string;
@@ -72,31 +73,26 @@ const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 /** `schema` names the PostgreSQL schema for the one raw query (the schema plugin does not rewrite raw SQL). */
 export function createPostgresFlagStore(db: Kysely<FlagsDatabase>, schema: string): FlagStore {
-  async function record(tx: Transaction<FlagsDatabase>, write: WriteRecord): Promise<void> {
-    const { audit } = write;
+  const audited = auditedWrites<FlagsDatabase, NewAuditEntry>(db, async (tx, entries) => {
     await tx
       .insertInto('flag_audit')
-      .values({
-        flag_key: audit.flagKey,
-        action: audit.action,
-        environment: audit.environment,
-        actor_id: audit.actor.userId,
-        actor_email: audit.actor.email,
-        at: audit.at,
-        version: audit.version,
-        before: jsonb(audit.before),
-        after: jsonb(audit.after),
-        changes: jsonb(audit.changes),
-      })
+      .values(
+        entries.map((audit) => ({
+          flag_key: audit.flagKey,
+          action: audit.action,
+          environment: audit.environment,
+          actor_id: audit.actor.userId,
+          actor_email: audit.actor.email,
+          at: audit.at,
+          version: audit.version,
+          before: jsonb(audit.before),
+          after: jsonb(audit.after),
+          changes: jsonb(audit.changes),
+        })),
+      )
       .execute();
-    await appendOutbox(tx, write.outbox);
-  }
-
-  /** Why a conditional write touched no row: the flag is gone, or someone else changed it first. */
-  async function missOutcome(tx: Transaction<FlagsDatabase>, key: string) {
-    const exists = await tx.selectFrom('flags').select('key').where('key', '=', key).executeTakeFirst();
-    return exists ? ('stale' as const) : ('not-found' as const);
-  }
+  });
+  const flags = audited.table('flags', row);
 
   return {
     async list({ tag, type, q, limit, after }) {
@@ -127,36 +123,9 @@ export function createPostgresFlagStore(db: Kysely<FlagsDatabase>, schema: strin
       return rows.rows.map((r) => ({ flagKey: r.flag_key, environment: r.environment, prerequisite: r.prerequisite }));
     },
 
-    async create(flag, write) {
-      try {
-        await db.transaction().execute(async (tx) => {
-          await tx.insertInto('flags').values(row(flag)).execute();
-          await record(tx, write);
-        });
-        return true;
-      } catch (error) {
-        if (isUniqueViolation(error)) return false;
-        throw error;
-      }
-    },
-
-    async update(flag, expectedVersion, write) {
-      return db.transaction().execute(async (tx) => {
-        const updated = await tx.updateTable('flags').set(row(flag)).where('key', '=', flag.key).where('version', '=', expectedVersion).executeTakeFirst();
-        if (updated.numUpdatedRows === 0n) return missOutcome(tx, flag.key);
-        await record(tx, write);
-        return 'ok' as const;
-      });
-    },
-
-    async delete(key, expectedVersion, write) {
-      return db.transaction().execute(async (tx) => {
-        const deleted = await tx.deleteFrom('flags').where('key', '=', key).where('version', '=', expectedVersion).executeTakeFirst();
-        if (deleted.numDeletedRows === 0n) return missOutcome(tx, key);
-        await record(tx, write);
-        return 'ok' as const;
-      });
-    },
+    create: (flag, write) => flags.insert(flag, write),
+    update: (flag, expectedVersion, write) => flags.update(flag, expectedVersion, write),
+    delete: (key, expectedVersion, write) => flags.delete(key, expectedVersion, write),
 
     async history(key, { limit, before }) {
       let query = db.selectFrom('flag_audit').selectAll().where('flag_key', '=', key).orderBy('id', 'desc').limit(limit + 1);

@@ -1,6 +1,6 @@
 import type { Change } from '../../shared/audit/diff.ts';
 import type { FlagDocument, FlagType, Prerequisite } from '../../shared/contracts/flag-model.ts';
-import type { OutboxMessage } from '../../shared/db/outbox.ts';
+import type { AuditedChange, WriteOutcome } from '../../shared/db/audited-write.ts';
 
 /** A flag as the flags service holds it: the API's document, with real dates. */
 export type Flag = Omit<FlagDocument, 'createdAt' | 'updatedAt'> & { createdAt: Date; updatedAt: Date };
@@ -26,11 +26,8 @@ export interface AuditEntry {
 
 export type NewAuditEntry = Omit<AuditEntry, 'id'>;
 
-/** Every write carries its audit record and its outbox message, committed with it or not at all. */
-export interface WriteRecord {
-  audit: NewAuditEntry;
-  outbox: OutboxMessage;
-}
+/** Every write carries its audit entry and the change to publish, committed with it or not at all. */
+export type WriteRecord = AuditedChange<NewAuditEntry>;
 
 export interface FlagFilter {
   tag?: string | undefined;
@@ -47,8 +44,6 @@ export interface PrerequisiteEdge {
   environment: string;
   prerequisite: Prerequisite;
 }
-
-export type WriteOutcome = 'ok' | 'stale' | 'not-found';
 
 /** What the flags service keeps: PostgreSQL in production, a map in unit tests, built by one factory. */
 export interface FlagStore {

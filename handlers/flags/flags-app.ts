@@ -1,3 +1,4 @@
+import { Registry } from 'prom-client';
 import type { Kysely } from 'kysely';
 import { createTargetingClient, type FlagRulesClient } from '../../shared/clients/targeting-client.ts';
 import type { Config } from '../../shared/config/config.ts';
@@ -25,7 +26,7 @@ export async function migrateFlags(db: Kysely<FlagsDatabase>): Promise<string[]>
 }
 
 /** `targeting` says which rules serve a variant an update removes; by default, the service at TARGETING_URL. */
-export async function buildFlagsApp(deps: { config: Config; logger: Logger; store: FlagStore; verifier: TokenVerifier; targeting?: FlagRulesClient; readiness?: ReadinessCheck[] }) {
+export async function buildFlagsApp(deps: { config: Config; logger: Logger; store: FlagStore; verifier: TokenVerifier; targeting?: FlagRulesClient; readiness?: ReadinessCheck[]; metrics?: Registry }) {
   const targeting = deps.targeting ?? createTargetingClient(deps.config.TARGETING_URL);
   const service = createFlagService({ store: deps.store, environments: deps.config.ENVIRONMENTS, targeting });
   const served = await createHttpServer({
@@ -35,6 +36,7 @@ export async function buildFlagsApp(deps: { config: Config; logger: Logger; stor
     bodyLimit: deps.config.BODY_LIMIT_BYTES,
     trustProxy: deps.config.TRUST_PROXY,
     readiness: deps.readiness ?? [],
+    ...(deps.metrics ? { metrics: deps.metrics } : {}),
     routes: flagsRoutes(service, deps.config.ENVIRONMENTS, deps.verifier),
   });
   return { ...served, service };
@@ -45,10 +47,13 @@ export async function startFlags(ctx: ServiceContext): Promise<StartedService> {
   const db = createDatabase<FlagsDatabase>(ctx.pool, flagsSchema);
   if (ctx.config.MIGRATE_ON_START) await migrateFlags(db);
   const logger = ctx.logger.child({ service: 'flags' });
-  const access = await startServiceAccess({ config: ctx.config, configCache: ctx.configCache, logger });
+  // One registry for the service's /metrics, made first so that its background jobs report there too.
+  const metrics = new Registry();
+  const access = await startServiceAccess({ config: ctx.config, configCache: ctx.configCache, logger, metrics });
   const served = await buildFlagsApp({
     config: ctx.config,
     logger,
+    metrics,
     store: createFlagStore(db),
     targeting: createTargetingClient(ctx.config.TARGETING_URL),
     verifier: access.verifier,
@@ -58,7 +63,7 @@ export async function startFlags(ctx: ServiceContext): Promise<StartedService> {
       { name: 'config-cache', critical: false, check: () => ctx.configCache.ping() },
     ],
   });
-  const publisher = startFlagsPublisher({ pool: ctx.pool, schema: flagsSchema, service: served.service, cache: ctx.configCache, logger, metrics: served.metrics });
+  const publisher = startFlagsPublisher({ pool: ctx.pool, schema: flagsSchema, service: served.service, cache: ctx.configCache, logger, metrics });
   return listen('flags', served, ctx, async () => {
     await publisher.stop();
     await access.replica.stop();

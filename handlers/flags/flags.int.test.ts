@@ -44,8 +44,8 @@ describe('flags store on PostgreSQL', () => {
     updatedAt: new Date(),
   });
   const write = (version: number) => ({
-    audit: { flagKey: 'outboxed', action: 'updated' as const, environment: null, actor, at: new Date(), version, before: null, after: null, changes: [] },
-    outbox: { topic: 'flags.changed', aggregateKey: 'outboxed', payload: { flagKey: 'outboxed', version } },
+    audit: [{ flagKey: 'outboxed', action: 'updated' as const, environment: null, actor, at: new Date(), version, before: null, after: null, changes: [] }],
+    change: { kind: 'flag' as const, key: 'outboxed' },
   });
 
   it('commits the outbox message with the change, and neither when the write loses a race', async () => {
@@ -53,11 +53,9 @@ describe('flags store on PostgreSQL', () => {
     expect(await store.create(flag(1), write(1))).toBe(true);
     expect(await store.update(flag(2), 1, write(2))).toBe('ok');
     expect(await store.update(flag(3), 1, write(3))).toBe('stale');
-    const outbox = await test.db.selectFrom('outbox').select(['aggregate_key', 'payload', 'published_at']).orderBy('id').execute();
-    expect(outbox).toEqual([
-      { aggregate_key: 'outboxed', payload: { flagKey: 'outboxed', version: 1 }, published_at: null },
-      { aggregate_key: 'outboxed', payload: { flagKey: 'outboxed', version: 2 }, published_at: null },
-    ]);
+    const outbox = await test.db.selectFrom('outbox').select(['topic', 'aggregate_key', 'payload', 'published_at']).orderBy('id').execute();
+    const row = { topic: 'flag', aggregate_key: 'flag:outboxed', payload: { kind: 'flag', key: 'outboxed' }, published_at: null };
+    expect(outbox).toEqual([row, row]);
     const audit = await test.db.selectFrom('flag_audit').select('version').orderBy('id').execute();
     expect(audit.map((a) => a.version)).toEqual([1, 2]);
   });

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMemoryConfigCache } from '../../shared/config-cache/memory-config-cache.ts';
+import { Registry } from 'prom-client';
+import { createMemoryConfigCache } from '../../shared/propagation/memory-config-cache.ts';
 import { createLogger } from '../../shared/logging/logger.ts';
 import { fixedFlags } from '../../shared/testing/flags-client.ts';
 import { createTestDatabase, type TestDatabase } from '../../shared/testing/postgres.ts';
@@ -28,7 +29,7 @@ describe('targeting publisher', () => {
     const cache = createMemoryConfigCache();
     const service = createTargetingService({ store, flags: fixedFlags([]), environments: ['production'] });
     await service.createSegment({ key: 'beta', name: 'Beta', included: ['u-1'] }, actor);
-    const publisher = startTargetingPublisher({ pool: test.pool, schema: targetingSchema, store, cache, logger: createLogger('silent', 'test') });
+    const publisher = startTargetingPublisher({ pool: test.pool, schema: targetingSchema, store, cache, logger: createLogger('silent', 'test'), metrics: new Registry() });
     try {
       await until(async () => (await cache.getSegment('beta'))?.included?.includes('u-1') === true);
     } finally {
@@ -49,7 +50,7 @@ describe('targeting publisher', () => {
     const watched = { ...cache, removeSegment: async (key: string) => void removed.push(key) };
     const segment = await store.getSegment('beta');
     await service.updateSegment('beta', { name: 'Beta', included: ['u-1', 'u-2'] }, `"${segment!.version}"`, actor);
-    const again = startTargetingPublisher({ pool: test.pool, schema: targetingSchema, store: flaky, cache: watched, logger: createLogger('silent', 'test') });
+    const again = startTargetingPublisher({ pool: test.pool, schema: targetingSchema, store: flaky, cache: watched, logger: createLogger('silent', 'test'), metrics: new Registry() });
     try {
       await until(async () => (await cache.getSegment('beta'))?.included?.includes('u-2') === true);
       expect(failingReads).toBe(0);

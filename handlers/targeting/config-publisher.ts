@@ -1,66 +1,47 @@
 import type pg from 'pg';
 import type { Registry } from 'prom-client';
-import type { ConfigCache } from '../../shared/config-cache/config-cache.ts';
 import type { Rule } from '../../shared/contracts/targeting-model.ts';
-import { startOutboxRelay } from '../../shared/db/outbox-relay.ts';
 import type { Logger } from '../../shared/logging/logger.ts';
+import { startChangePublisher } from '../../shared/propagation/change-publisher.ts';
+import type { ConfigCache } from '../../shared/propagation/config-cache.ts';
 import type { StoredRule, StoredSegment, TargetingStore } from './targeting-store.ts';
-
-/** Advisory lock id of the targeting relay (one per service). */
-const targetingRelayLock = 7_301_002;
 
 const asRule = ({ createdAt: _c, updatedAt: _u, ...rule }: StoredRule): Rule => rule;
 const asSegment = ({ createdAt: _c, updatedAt: _u, version: _v, ...segment }: StoredSegment) => segment;
 
 /**
- * Publishes rule and segment changes to the configuration cache: the rules of the changed flag and environment
- * as they are now, or the segment as it is now, then a message to every evaluation instance.
+ * Publishes the targeting service's changes to the configuration cache: the rules of a flag in an environment
+ * (as one list: a flag without rules has an empty one), and each segment, as they are now.
  */
-export function startTargetingPublisher(deps: { pool: pg.Pool; schema: string; store: TargetingStore; cache: ConfigCache; logger: Logger; metrics?: Registry }) {
-  const { store, cache } = deps;
-
-  async function deliver(payload: Record<string, unknown>): Promise<void> {
-    if (payload.kind === 'rules') {
-      const environment = String(payload.environment);
-      const flagKey = String(payload.flagKey);
-      await cache.putRules(environment, flagKey, (await store.listRules({ flagKey, environment })).map(asRule));
-      await cache.publish({ kind: 'rules', environment, flagKey });
-    } else if (payload.kind === 'segment') {
-      const key = String(payload.key);
-      const segment = await store.getSegment(key);
-      if (segment) await cache.putSegment(asSegment(segment));
-      else await cache.removeSegment(key);
-      await cache.publish({ kind: 'segment', key });
-    }
-  }
-
-  async function reseed(): Promise<void> {
-    const groups = new Map<string, Rule[]>();
-    for (const rule of await store.listRules({})) {
-      const id = `${rule.environment}\u0000${rule.flagKey}`;
-      groups.set(id, [...(groups.get(id) ?? []), asRule(rule)]);
-    }
-    for (const [id, rules] of groups) {
-      const [environment = '', flagKey = ''] = id.split('\u0000');
-      await cache.putRules(environment, flagKey, rules);
-    }
-    const segments = await store.listSegments();
-    for (const segment of segments) await cache.putSegment(asSegment(segment));
-    const present = new Set(segments.map((s) => s.key));
-    for (const cached of await cache.getSegments()) if (!present.has(cached.key)) await cache.removeSegment(cached.key);
-    await cache.markSeeded('targeting');
-    await cache.publish({ kind: 'reseeded', owner: 'targeting' });
-  }
-
-  return startOutboxRelay({
-    pool: deps.pool,
-    schema: deps.schema,
-    lockId: targetingRelayLock,
-    logger: deps.logger,
-    deliver: (row) => deliver(row.payload),
-    needsReseed: async () => !(await cache.isSeeded('targeting')),
-    reseed,
-    destinationHealthy: () => cache.ping(),
-    ...(deps.metrics ? { metrics: deps.metrics } : {}),
+export function startTargetingPublisher(deps: { pool: pg.Pool; schema: string; store: TargetingStore; cache: ConfigCache; logger: Logger; metrics: Registry }) {
+  const { store } = deps;
+  return startChangePublisher(deps, {
+    owner: 'targeting',
+    entries: {
+      rules: {
+        current: async ({ environment, flagKey }) => ({ environment, flagKey, rules: (await store.listRules({ flagKey, environment })).map(asRule) }),
+        put: (cache, { environment, flagKey, rules }) => cache.putRules(environment, flagKey, rules),
+        remove: (cache, { environment, flagKey }) => cache.putRules(environment, flagKey, []),
+        all: async function* () {
+          const groups = Map.groupBy(await store.listRules({}), (rule) => `${rule.environment}\u0000${rule.flagKey}`);
+          for (const rules of groups.values()) {
+            const { environment, flagKey } = rules[0]!;
+            yield [{ kind: 'rules', environment, flagKey }, { environment, flagKey, rules: rules.map(asRule) }] as const;
+          }
+        },
+      },
+      segment: {
+        current: async (change) => {
+          const segment = await store.getSegment(change.key);
+          return segment && asSegment(segment);
+        },
+        put: (cache, segment) => cache.putSegment(segment),
+        remove: (cache, change) => cache.removeSegment(change.key),
+        all: async function* () {
+          for (const segment of await store.listSegments()) yield [{ kind: 'segment', key: segment.key }, asSegment(segment)] as const;
+        },
+        cached: async (cache) => (await cache.getSegments()).map((segment) => ({ kind: 'segment', key: segment.key }) as const),
+      },
+    },
   });
 }

@@ -1,3 +1,4 @@
+import { Registry } from 'prom-client';
 import type { Kysely } from 'kysely';
 import { createFlagsClient, type FlagsClient } from '../../shared/clients/flags-client.ts';
 import type { Config } from '../../shared/config/config.ts';
@@ -24,7 +25,7 @@ export async function migrateTargeting(db: Kysely<TargetingDatabase>): Promise<s
   return migrateToLatest(db as Kysely<unknown>, targetingSchema, targetingMigrations);
 }
 
-export async function buildTargetingApp(deps: { config: Config; logger: Logger; store: TargetingStore; flags: FlagsClient; verifier: TokenVerifier; readiness?: ReadinessCheck[] }) {
+export async function buildTargetingApp(deps: { config: Config; logger: Logger; store: TargetingStore; flags: FlagsClient; verifier: TokenVerifier; readiness?: ReadinessCheck[]; metrics?: Registry }) {
   const service = createTargetingService({ store: deps.store, flags: deps.flags, environments: deps.config.ENVIRONMENTS });
   const served = await createHttpServer({
     name: 'targeting',
@@ -33,6 +34,7 @@ export async function buildTargetingApp(deps: { config: Config; logger: Logger; 
     bodyLimit: deps.config.BODY_LIMIT_BYTES,
     trustProxy: deps.config.TRUST_PROXY,
     readiness: deps.readiness ?? [],
+    ...(deps.metrics ? { metrics: deps.metrics } : {}),
     routes: targetingRoutes(service, deps.verifier),
   });
   return { ...served, service };
@@ -43,11 +45,14 @@ export async function startTargeting(ctx: ServiceContext): Promise<StartedServic
   const db = createDatabase<TargetingDatabase>(ctx.pool, targetingSchema);
   if (ctx.config.MIGRATE_ON_START) await migrateTargeting(db);
   const logger = ctx.logger.child({ service: 'targeting' });
-  const access = await startServiceAccess({ config: ctx.config, configCache: ctx.configCache, logger });
+  // One registry for the service's /metrics, made first so that its background jobs report there too.
+  const metrics = new Registry();
+  const access = await startServiceAccess({ config: ctx.config, configCache: ctx.configCache, logger, metrics });
   const store = createTargetingStore(db);
   const served = await buildTargetingApp({
     config: ctx.config,
     logger,
+    metrics,
     store,
     flags: createFlagsClient(ctx.config.FLAGS_URL),
     verifier: access.verifier,
@@ -56,7 +61,7 @@ export async function startTargeting(ctx: ServiceContext): Promise<StartedServic
       { name: 'config-cache', critical: false, check: () => ctx.configCache.ping() },
     ],
   });
-  const publisher = startTargetingPublisher({ pool: ctx.pool, schema: targetingSchema, store, cache: ctx.configCache, logger, metrics: served.metrics });
+  const publisher = startTargetingPublisher({ pool: ctx.pool, schema: targetingSchema, store, cache: ctx.configCache, logger, metrics });
   return listen('targeting', served, ctx, async () => {
     await publisher.stop();
     await access.replica.stop();

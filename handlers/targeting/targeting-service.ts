@@ -13,7 +13,6 @@ import { changedFields } from '../../shared/http/schemas.ts';
 import { segmentView } from './targeting-schemas.ts';
 import type { NewTargetingAuditEntry, StoredRule, StoredSegment, TargetingStore, TargetingWrite } from './targeting-store.ts';
 
-export const targetingChangedTopic = 'targeting.changed';
 
 export interface RuleInput {
   name?: string | undefined;
@@ -85,12 +84,8 @@ export function createTargetingService(deps: { store: TargetingStore; flags: Fla
     };
   }
 
-  const rulesChanged = (flagKey: string, environment: string) => ({
-    topic: targetingChangedTopic,
-    aggregateKey: `rules/${environment}/${flagKey}`,
-    payload: { kind: 'rules', flagKey, environment },
-  });
-  const segmentChanged = (key: string) => ({ topic: targetingChangedTopic, aggregateKey: `segment/${key}`, payload: { kind: 'segment', key } });
+  const rulesChanged = (flagKey: string, environment: string) => ({ kind: 'rules', flagKey, environment }) as const;
+  const segmentChanged = (key: string) => ({ kind: 'segment', key }) as const;
 
   async function flagFor(flagKey: string, environment: string, credential: Credential, path = 'body'): Promise<FlagDocument> {
     const problems: FieldProblem[] = [];
@@ -174,7 +169,7 @@ export function createTargetingService(deps: { store: TargetingStore; flags: Fla
       const moved = renumber(next, at).filter((r) => r.id !== rule.id);
       const write: TargetingWrite = {
         audit: [audit('rule', rule.id, 'created', actor, null, ruleDocument(rule), input)],
-        outbox: rulesChanged(input.flagKey, input.environment),
+        change: rulesChanged(input.flagKey, input.environment),
       };
       await store.saveRules([rule, ...moved], write);
       return ruleDocument(rule);
@@ -190,18 +185,18 @@ export function createTargetingService(deps: { store: TargetingStore; flags: Fla
       const next: StoredRule = { ...current, name: input.name ?? '', conditions: input.conditions, segments: [...new Set(input.segments ?? [])], serve: input.serve, updatedAt: now() };
       await store.saveRules([next], {
         audit: [audit('rule', id, 'updated', actor, ruleDocument(current), ruleDocument(next), current)],
-        outbox: rulesChanged(current.flagKey, current.environment),
+        change: rulesChanged(current.flagKey, current.environment),
       });
       return ruleDocument(next);
     },
 
     async deleteRule(id: string, actor: Principal) {
       const current = await loadRule(id);
-      const write = { audit: [audit('rule', id, 'deleted', actor, ruleDocument(current), null, current)], outbox: rulesChanged(current.flagKey, current.environment) };
+      const write = { audit: [audit('rule', id, 'deleted', actor, ruleDocument(current), null, current)], change: rulesChanged(current.flagKey, current.environment) };
       if (!(await store.deleteRule(id, write))) throw new AppError('NOT_FOUND', `No rule ${id}`);
       const rest = await ordered(current.flagKey, current.environment);
       const moved = renumber(rest, now());
-      if (moved.length > 0) await store.saveRules(moved, { audit: [], outbox: rulesChanged(current.flagKey, current.environment) });
+      if (moved.length > 0) await store.saveRules(moved, { audit: [], change: rulesChanged(current.flagKey, current.environment) });
     },
 
     /** Puts the rules of one flag in one environment in the given order; the list must name each of them once. */
@@ -218,7 +213,7 @@ export function createTargetingService(deps: { store: TargetingStore; flags: Fla
       const before = existing.map((r) => r.id);
       await store.saveRules(moved, {
         audit: [audit('rule', `${input.environment}/${input.flagKey}`, 'reordered', actor, { order: before }, { order: input.ruleIds }, input)],
-        outbox: rulesChanged(input.flagKey, input.environment),
+        change: rulesChanged(input.flagKey, input.environment),
       });
       return (await ordered(input.flagKey, input.environment)).map(ruleDocument);
     },
@@ -246,7 +241,7 @@ export function createTargetingService(deps: { store: TargetingStore; flags: Fla
         createdAt: at,
         updatedAt: at,
       };
-      const created = await store.createSegment(segment, { audit: [audit('segment', segment.key, 'created', actor, null, segmentView(segment))], outbox: segmentChanged(segment.key) });
+      const created = await store.createSegment(segment, { audit: [audit('segment', segment.key, 'created', actor, null, segmentView(segment))], change: segmentChanged(segment.key) });
       if (!created) throw new AppError('CONFLICT', `A segment "${input.key}" already exists`);
       return segment;
     },
@@ -268,7 +263,7 @@ export function createTargetingService(deps: { store: TargetingStore; flags: Fla
         version: current.version + 1,
         updatedAt: now(),
       };
-      const outcome = await store.updateSegment(next, current.version, { audit: [audit('segment', key, 'updated', actor, segmentView(current), segmentView(next))], outbox: segmentChanged(key) });
+      const outcome = await store.updateSegment(next, current.version, { audit: [audit('segment', key, 'updated', actor, segmentView(current), segmentView(next))], change: segmentChanged(key) });
       if (outcome === 'stale') throw new AppError('CONFLICT', `"${key}" was changed by someone else at the same moment; reload it and try again`);
       if (outcome === 'not-found') throw new AppError('NOT_FOUND', `No segment "${key}"`);
       return next;
@@ -279,7 +274,7 @@ export function createTargetingService(deps: { store: TargetingStore; flags: Fla
       assertIfMatch(current.version, ifMatch, 'segment');
       const users = (await store.listRules({})).filter((r) => r.segments.includes(key) || segmentKeysOf(r.conditions).includes(key));
       if (users.length > 0) throw new AppError('CONFLICT', `Rules still use segment "${key}": ${users.map((r) => `${r.flagKey} (${r.environment})`).join(', ')}`);
-      const outcome = await store.deleteSegment(key, current.version, { audit: [audit('segment', key, 'deleted', actor, segmentView(current), null)], outbox: segmentChanged(key) });
+      const outcome = await store.deleteSegment(key, current.version, { audit: [audit('segment', key, 'deleted', actor, segmentView(current), null)], change: segmentChanged(key) });
       if (outcome === 'stale') throw new AppError('CONFLICT', `"${key}" was changed by someone else at the same moment; reload it and try again`);
       if (outcome === 'not-found') throw new AppError('NOT_FOUND', `No segment "${key}"`);
     },

@@ -1,10 +1,11 @@
-import type { Generated, Kysely, Selectable, Transaction } from 'kysely';
+import type { Generated, Kysely, Selectable } from 'kysely';
 import type { Change } from '../../shared/audit/diff.ts';
 import type { Serve } from '../../shared/contracts/flag-model.ts';
 import type { Condition } from '../../shared/contracts/targeting-model.ts';
-import { isUniqueViolation, jsonb } from '../../shared/db/database.ts';
-import { appendOutbox, type OutboxTable } from '../../shared/db/outbox.ts';
-import type { StoredRule, StoredSegment, TargetingAuditAction, TargetingStore, TargetingWrite } from './targeting-store.ts';
+import { auditedWrites } from '../../shared/db/audited-write.ts';
+import { jsonb } from '../../shared/db/database.ts';
+import type { OutboxTable } from '../../shared/propagation/outbox.ts';
+import type { NewTargetingAuditEntry, StoredRule, StoredSegment, TargetingAuditAction, TargetingStore } from './targeting-store.ts';
 
 interface RulesTable {
   id: string;
@@ -105,34 +106,27 @@ const segmentRow = (segment: StoredSegment) => ({
 });
 
 export function createPostgresTargetingStore(db: Kysely<TargetingDatabase>): TargetingStore {
-  async function record(tx: Transaction<TargetingDatabase>, write: TargetingWrite): Promise<void> {
-    if (write.audit.length > 0) {
-      await tx
-        .insertInto('targeting_audit')
-        .values(
-          write.audit.map((a) => ({
-            entity: a.entity,
-            entity_key: a.entityKey,
-            flag_key: a.flagKey,
-            environment: a.environment,
-            action: a.action,
-            actor_id: a.actor.userId,
-            actor_email: a.actor.email,
-            at: a.at,
-            before: jsonb(a.before ?? null),
-            after: jsonb(a.after ?? null),
-            changes: jsonb(a.changes),
-          })),
-        )
-        .execute();
-    }
-    await appendOutbox(tx, write.outbox);
-  }
-
-  async function segmentMiss(tx: Transaction<TargetingDatabase>, key: string) {
-    const exists = await tx.selectFrom('segments').select('key').where('key', '=', key).executeTakeFirst();
-    return exists ? ('stale' as const) : ('not-found' as const);
-  }
+  const audited = auditedWrites<TargetingDatabase, NewTargetingAuditEntry>(db, async (tx, entries) => {
+    await tx
+      .insertInto('targeting_audit')
+      .values(
+        entries.map((a) => ({
+          entity: a.entity,
+          entity_key: a.entityKey,
+          flag_key: a.flagKey,
+          environment: a.environment,
+          action: a.action,
+          actor_id: a.actor.userId,
+          actor_email: a.actor.email,
+          at: a.at,
+          before: jsonb(a.before ?? null),
+          after: jsonb(a.after ?? null),
+          changes: jsonb(a.changes),
+        })),
+      )
+      .execute();
+  });
+  const segments = audited.table('segments', segmentRow);
 
   return {
     async listRules({ flagKey, environment }) {
@@ -146,22 +140,19 @@ export function createPostgresTargetingStore(db: Kysely<TargetingDatabase>): Tar
       return row && toRule(row);
     },
     async saveRules(rules, write) {
-      await db.transaction().execute(async (tx) => {
+      await audited.write(write, async (tx) => {
         for (const rule of rules) {
           const row = ruleRow(rule);
           await tx.insertInto('rules').values(row).onConflict((oc) => oc.column('id').doUpdateSet(row)).execute();
         }
-        await record(tx, write);
-      });
-    },
-    async deleteRule(id, write) {
-      return db.transaction().execute(async (tx) => {
-        const deleted = await tx.deleteFrom('rules').where('id', '=', id).executeTakeFirst();
-        if (deleted.numDeletedRows === 0n) return false;
-        await record(tx, write);
         return true;
       });
     },
+    deleteRule: (id, write) =>
+      audited.write(write, async (tx) => {
+        const deleted = await tx.deleteFrom('rules').where('id', '=', id).executeTakeFirst();
+        return deleted.numDeletedRows > 0n;
+      }),
     async listSegments() {
       return (await db.selectFrom('segments').selectAll().orderBy('key').execute()).map(toSegment);
     },
@@ -169,34 +160,9 @@ export function createPostgresTargetingStore(db: Kysely<TargetingDatabase>): Tar
       const row = await db.selectFrom('segments').selectAll().where('key', '=', key).executeTakeFirst();
       return row && toSegment(row);
     },
-    async createSegment(segment, write) {
-      try {
-        await db.transaction().execute(async (tx) => {
-          await tx.insertInto('segments').values(segmentRow(segment)).execute();
-          await record(tx, write);
-        });
-        return true;
-      } catch (error) {
-        if (isUniqueViolation(error)) return false;
-        throw error;
-      }
-    },
-    async updateSegment(segment, expectedVersion, write) {
-      return db.transaction().execute(async (tx) => {
-        const updated = await tx.updateTable('segments').set(segmentRow(segment)).where('key', '=', segment.key).where('version', '=', expectedVersion).executeTakeFirst();
-        if (updated.numUpdatedRows === 0n) return segmentMiss(tx, segment.key);
-        await record(tx, write);
-        return 'ok' as const;
-      });
-    },
-    async deleteSegment(key, expectedVersion, write) {
-      return db.transaction().execute(async (tx) => {
-        const deleted = await tx.deleteFrom('segments').where('key', '=', key).where('version', '=', expectedVersion).executeTakeFirst();
-        if (deleted.numDeletedRows === 0n) return segmentMiss(tx, key);
-        await record(tx, write);
-        return 'ok' as const;
-      });
-    },
+    createSegment: (segment, write) => segments.insert(segment, write),
+    updateSegment: (segment, expectedVersion, write) => segments.update(segment, expectedVersion, write),
+    deleteSegment: (key, expectedVersion, write) => segments.delete(key, expectedVersion, write),
     async history({ flagKey, segmentKey, limit, before }) {
       let query = db.selectFrom('targeting_audit').selectAll().orderBy('id', 'desc').limit(limit + 1);
       if (flagKey) query = query.where('flag_key', '=', flagKey);

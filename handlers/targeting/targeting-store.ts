@@ -1,6 +1,6 @@
 import type { Change } from '../../shared/audit/diff.ts';
 import type { Rule, Segment } from '../../shared/contracts/targeting-model.ts';
-import type { OutboxMessage } from '../../shared/db/outbox.ts';
+import type { AuditedChange, WriteOutcome } from '../../shared/db/audited-write.ts';
 
 export interface StoredRule extends Rule {
   createdAt: Date;
@@ -34,11 +34,8 @@ export interface TargetingAuditEntry {
 
 export type NewTargetingAuditEntry = Omit<TargetingAuditEntry, 'id'>;
 
-/** Every write carries its audit records and its outbox message, committed with it or not at all. */
-export interface TargetingWrite {
-  audit: NewTargetingAuditEntry[];
-  outbox: OutboxMessage;
-}
+/** Every write carries its audit entries and the change to publish, committed with it or not at all. */
+export type TargetingWrite = AuditedChange<NewTargetingAuditEntry>;
 
 export interface RuleFilter {
   flagKey?: string | undefined;
@@ -58,8 +55,8 @@ export interface TargetingStore {
   /** False when the key is taken. */
   createSegment(segment: StoredSegment, write: TargetingWrite): Promise<boolean>;
   /** Replaces the segment if it is still at `expectedVersion`. */
-  updateSegment(segment: StoredSegment, expectedVersion: number, write: TargetingWrite): Promise<'ok' | 'stale' | 'not-found'>;
-  deleteSegment(key: string, expectedVersion: number, write: TargetingWrite): Promise<'ok' | 'stale' | 'not-found'>;
+  updateSegment(segment: StoredSegment, expectedVersion: number, write: TargetingWrite): Promise<WriteOutcome>;
+  deleteSegment(key: string, expectedVersion: number, write: TargetingWrite): Promise<WriteOutcome>;
 
   history(filter: { flagKey?: string | undefined; segmentKey?: string | undefined; limit: number; before?: number | undefined }): Promise<{ items: TargetingAuditEntry[]; nextCursor: string | null }>;
 }

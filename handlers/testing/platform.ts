@@ -51,7 +51,7 @@ export async function startPlatform(options: { redisUrl: string; evaluationInsta
 
   async function startRole(role: Role, port = 0): Promise<StartedService> {
     const caches = await createCaches(config, logger);
-    const pool = services[role]?.database ? createPool({ DATABASE_POOL_MAX: 5, DATABASE_SSL: 'off', DATABASE_URL: undefined }, { connectionString: databaseUrl.toString() }) : undefined;
+    const pool = services[role]?.database ? createPool({ DATABASE_POOL_MAX: 5, DATABASE_SSL: 'off', DATABASE_URL: undefined }, { logger, connectionString: databaseUrl.toString() }) : undefined;
     const service = await services[role]!.start({ config, logger, cache: caches.cache, configCache: caches.configCache, port, ...(pool ? { pool } : {}) });
     started.push({ service, close: async () => {
       await caches.close();

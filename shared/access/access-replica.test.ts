@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { createMemoryConfigCache } from '../config-cache/memory-config-cache.ts';
-import type { ConfigCache } from '../config-cache/config-cache.ts';
+import { Registry } from 'prom-client';
+import { createMemoryConfigCache } from '../propagation/memory-config-cache.ts';
+import type { ConfigCache } from '../propagation/config-cache.ts';
 import type { SdkKeyRecord } from '../contracts/access-model.ts';
 import { createLogger } from '../logging/logger.ts';
 import { createAccessReplica } from './access-replica.ts';
@@ -21,7 +22,7 @@ async function seeded(): Promise<ConfigCache> {
 describe('access replica', () => {
   it('loads the published keys and users, then applies each change as it is heard', async () => {
     const cache = await seeded();
-    const replica = createAccessReplica({ cache, logger });
+    const replica = createAccessReplica({ cache, logger, metrics: new Registry() });
     await replica.start();
     try {
       expect(replica.loaded).toBe(true);
@@ -45,7 +46,7 @@ describe('access replica', () => {
 
   it('is not loaded while auth has not seeded the cache, and loads when auth announces it did', async () => {
     const cache = createMemoryConfigCache();
-    const replica = createAccessReplica({ cache, logger, retryMs: 60_000 });
+    const replica = createAccessReplica({ cache, logger, metrics: new Registry(), retryMs: 60_000 });
     await replica.start();
     try {
       expect(replica.loaded).toBe(false);
@@ -69,7 +70,7 @@ describe('access replica', () => {
         return cache.getSdkKeys(ids);
       },
     };
-    const replica = createAccessReplica({ cache: flaky, logger, retryMs: 20 });
+    const replica = createAccessReplica({ cache: flaky, logger, metrics: new Registry(), retryMs: 20 });
     await replica.start();
     try {
       reachable = false;

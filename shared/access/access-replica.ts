@@ -1,4 +1,7 @@
-import type { ConfigCache, ConfigChange } from '../config-cache/config-cache.ts';
+import type { Registry } from 'prom-client';
+import type { ConfigCache } from '../propagation/config-cache.ts';
+import type { ConfigChange } from '../propagation/config-change.ts';
+import { followChanges, type ChangeFollower } from '../propagation/follow-changes.ts';
 import type { SdkKeyRecord, UserAccess } from '../contracts/access-model.ts';
 import type { Logger } from '../logging/logger.ts';
 
@@ -18,19 +21,14 @@ export interface AccessReplica {
  * outbox to the configuration cache. Checked on every request without any I/O; a change arrives within the same
  * second as configuration changes do, and the last good copy is kept while auth, its database or Redis is down.
  */
-export function createAccessReplica(deps: { cache: ConfigCache; logger: Logger; retryMs?: number }): AccessReplica {
+export function createAccessReplica(deps: { cache: ConfigCache; logger: Logger; metrics: Registry; retryMs?: number }): AccessReplica {
   const { cache, logger } = deps;
   const keysByHash = new Map<string, SdkKeyRecord>();
   const hashById = new Map<string, string>();
   const users = new Map<string, UserAccess>();
   let loaded = false;
-  let retryTimer: NodeJS.Timeout | undefined;
-  let unsubscribe: (() => Promise<void>) | undefined;
-  // Changes and reloads apply one after another, in the order heard, so an older read never overwrites a newer one.
-  let updates: Promise<void> = Promise.resolve();
-  const serially = (task: () => Promise<void>) => {
-    updates = updates.then(task).catch(fellBehind);
-  };
+  // Applies changes and reloads one after another, in the order heard, so an older read never overwrites a newer one.
+  let follower: ChangeFollower | undefined;
 
   function putKey(record: SdkKeyRecord): void {
     const previous = hashById.get(record.id);
@@ -80,18 +78,6 @@ export function createAccessReplica(deps: { cache: ConfigCache; logger: Logger; 
     }
   }
 
-  function fellBehind(error: unknown): void {
-    logger.warn({ err: error }, 'SDK keys and user access could not be read; keeping the last good copy and retrying');
-    if (retryTimer) return;
-    retryTimer = setInterval(() => {
-      serially(async () => {
-        await loadAll();
-        clearInterval(retryTimer);
-        retryTimer = undefined;
-      });
-    }, deps.retryMs ?? 250);
-  }
-
   return {
     sdkKey: (hash) => keysByHash.get(hash),
     user: (id) => users.get(id),
@@ -99,17 +85,12 @@ export function createAccessReplica(deps: { cache: ConfigCache; logger: Logger; 
       return loaded;
     },
     async start() {
-      unsubscribe = await cache.subscribe(
-        (change) => serially(() => apply(change)),
-        () => serially(loadAll),
-      );
-      serially(loadAll);
-      await updates;
+      follower = await followChanges({ name: 'access', cache, logger, metrics: deps.metrics, apply, reload: loadAll, ...(deps.retryMs ? { retryMs: deps.retryMs } : {}) });
+      // The first load; if the cache cannot give it yet, the follower keeps trying and `loaded` stays false.
+      await follower.serially(loadAll);
     },
     async stop() {
-      clearInterval(retryTimer);
-      retryTimer = undefined;
-      await unsubscribe?.();
+      await follower?.stop();
     },
   };
 }

@@ -1,4 +1,5 @@
-import type { ConfigCache } from '../config-cache/config-cache.ts';
+import type { Registry } from 'prom-client';
+import type { ConfigCache } from '../propagation/config-cache.ts';
 import type { Config } from '../config/config.ts';
 import { jwksTokenVerifier, type TokenVerifier } from '../http/authenticate.ts';
 import { createSdkKeyVerifier, type SdkKeyVerifier } from '../http/sdk-keys.ts';
@@ -13,8 +14,8 @@ export interface ServiceAccess {
 }
 
 /** How a service other than auth admits callers: from its access replica, never by asking auth per request. */
-export async function startServiceAccess(deps: { config: Config; configCache: ConfigCache; logger: Logger }): Promise<ServiceAccess> {
-  const replica = createAccessReplica({ cache: deps.configCache, logger: deps.logger });
+export async function startServiceAccess(deps: { config: Config; configCache: ConfigCache; logger: Logger; metrics: Registry }): Promise<ServiceAccess> {
+  const replica = createAccessReplica({ cache: deps.configCache, logger: deps.logger, metrics: deps.metrics });
   await replica.start();
   return { replica, verifier: jwksTokenVerifier(deps.config, (userId) => replica.user(userId)), sdkKeys: createSdkKeyVerifier({ access: replica }) };
 }

@@ -2,14 +2,16 @@ import pg from 'pg';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import { Migrator, type Migration } from 'kysely/migration';
 import type { Config } from '../config/config.ts';
+import type { Logger } from '../logging/logger.ts';
+import { logConnectionErrors } from '../runtime/connection-errors.ts';
 
 // int8 (count(*), bigserial) as a JS number: every value we keep in one stays far below 2^53.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number.parseInt(value, 10));
 
 export type DatabaseConfig = Pick<Config, 'DATABASE_URL' | 'DATABASE_POOL_MAX' | 'DATABASE_SSL'>;
 
-export function createPool(config: DatabaseConfig, overrides: { connectionString?: string } = {}): pg.Pool {
-  const connectionString = overrides.connectionString ?? config.DATABASE_URL;
+export function createPool(config: DatabaseConfig, options: { logger: Logger; connectionString?: string }): pg.Pool {
+  const connectionString = options.connectionString ?? config.DATABASE_URL;
   const pool = new pg.Pool({
     ...(connectionString ? { connectionString } : {}),
     max: config.DATABASE_POOL_MAX,
@@ -19,11 +21,12 @@ export function createPool(config: DatabaseConfig, overrides: { connectionString
   });
   // An idle connection the server closed (a failover, a restart, a dropped database) is an 'error' on the pool;
   // unheard, it would crash the process. The pool drops that connection and the next query opens a new one.
-  pool.on('error', () => {});
+  logConnectionErrors(pool, options.logger, 'postgresql pool');
   // A checked-out connection has no listener of the pool's: when the server drops it mid-query (a failover, a
   // network cut) pg emits 'error' on it as well as failing the query, and unheard that 'error' would crash the
-  // process. The query's caller gets the error; the broken connection is discarded when it is released.
-  pool.on('connect', (client) => client.on('error', () => {}));
+  // process. The query's caller gets the error (and reports it), so it is not logged twice here; the broken
+  // connection is discarded when it is released.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }
 

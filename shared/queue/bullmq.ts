@@ -1,5 +1,7 @@
 import { Queue, Worker, type ConnectionOptions } from 'bullmq';
 import type { QueueConsumer, QueueMessage, QueueProducer } from './queue.ts';
+import type { Logger } from '../logging/logger.ts';
+import { logConnectionErrors } from '../runtime/connection-errors.ts';
 
 interface JobData {
   body: string;
@@ -22,8 +24,9 @@ export function bullConnection(url: string, password?: string): ConnectionOption
  * The same messages through BullMQ for self-hosting outside AWS. Waiting jobs sit in the Redis list
  * `bull:<queue>:wait`, which KEDA's redis scaler watches.
  */
-export function createBullProducer(connection: ConnectionOptions, queueName: string): QueueProducer {
+export function createBullProducer(connection: ConnectionOptions, queueName: string, logger: Logger): QueueProducer {
   const queue = new Queue<JobData>(queueName, { connection, defaultJobOptions: { attempts: 5, backoff: { type: 'exponential', delay: 1_000 }, removeOnComplete: 1_000, removeOnFail: false } });
+  logConnectionErrors(queue, logger, `bullmq producer ${queueName}`);
   let requests = 0;
   return {
     async send(bodies, attributes) {
@@ -39,9 +42,10 @@ export function createBullProducer(connection: ConnectionOptions, queueName: str
   };
 }
 
-export function createBullConsumer(connection: ConnectionOptions, queueName: string, concurrency: number): QueueConsumer {
+export function createBullConsumer(connection: ConnectionOptions, queueName: string, concurrency: number, logger: Logger): QueueConsumer {
   let worker: Worker<JobData> | undefined;
   const deadLetters = new Queue<JobData & { reason: string }>(`${queueName}-dlq`, { connection });
+  logConnectionErrors(deadLetters, logger, `bullmq dead-letter queue ${queueName}-dlq`);
   return {
     start(handle) {
       worker = new Worker<JobData>(
@@ -54,7 +58,7 @@ export function createBullConsumer(connection: ConnectionOptions, queueName: str
         },
         { connection, concurrency },
       );
-      worker.on('error', () => {});
+      logConnectionErrors(worker, logger, `bullmq worker ${queueName}`);
     },
     async deadLetter(message, reason) {
       await deadLetters.add('dead-letter', { body: message.body, attributes: message.attributes, reason });

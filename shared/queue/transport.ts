@@ -14,7 +14,7 @@ function required<T>(value: T | undefined, name: string): T {
 }
 
 /** The evaluation service's side of the events transport chosen by EVENTS_TRANSPORT (undefined when off). */
-export async function createEventProducer(config: TransportConfig): Promise<QueueProducer | undefined> {
+export async function createEventProducer(config: TransportConfig, logger: Logger): Promise<QueueProducer | undefined> {
   switch (config.EVENTS_TRANSPORT) {
     case 'sqs': {
       const { createSqsClient, createSqsProducer } = await import('./sqs.ts');
@@ -22,7 +22,7 @@ export async function createEventProducer(config: TransportConfig): Promise<Queu
     }
     case 'bullmq': {
       const { bullConnection, createBullProducer } = await import('./bullmq.ts');
-      return createBullProducer(bullConnection(required(config.REDIS_URL, 'REDIS_URL'), config.REDIS_PASSWORD), config.BULLMQ_QUEUE);
+      return createBullProducer(bullConnection(required(config.REDIS_URL, 'REDIS_URL'), config.REDIS_PASSWORD), config.BULLMQ_QUEUE, logger);
     }
     case 'off':
       return undefined;
@@ -47,7 +47,7 @@ export async function createEventConsumer(config: TransportConfig, logger: Logge
     }
     case 'bullmq': {
       const { bullConnection, createBullConsumer } = await import('./bullmq.ts');
-      return createBullConsumer(bullConnection(required(config.REDIS_URL, 'REDIS_URL'), config.REDIS_PASSWORD), config.BULLMQ_QUEUE, config.WORKER_CONCURRENCY);
+      return createBullConsumer(bullConnection(required(config.REDIS_URL, 'REDIS_URL'), config.REDIS_PASSWORD), config.BULLMQ_QUEUE, config.WORKER_CONCURRENCY, logger);
     }
     case 'off':
       throw new ConfigError(['EVENTS_TRANSPORT: the analytics worker needs sqs or bullmq']);

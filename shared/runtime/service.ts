@@ -1,7 +1,7 @@
 import { createServer } from 'node:net';
 import type pg from 'pg';
 import type { Cache } from '../cache/cache.ts';
-import type { ConfigCache } from '../config-cache/config-cache.ts';
+import type { ConfigCache } from '../propagation/config-cache.ts';
 import type { Config } from '../config/config.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { App } from '../http/server.ts';

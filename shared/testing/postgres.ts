@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { Kysely } from 'kysely';
 import { createDatabase, createPool } from '../db/database.ts';
+import { createLogger } from '../logging/logger.ts';
 
 /** The server the integration tests use; each suite gets a database of its own on it, dropped afterwards. */
 export const testServerUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -24,7 +25,7 @@ export async function createTestDatabase<DB>(schema: string): Promise<TestDataba
   }
   const url = new URL(testServerUrl);
   url.pathname = `/${name}`;
-  const pool = createPool({ DATABASE_POOL_MAX: 5, DATABASE_SSL: 'off', DATABASE_URL: undefined }, { connectionString: url.toString() });
+  const pool = createPool({ DATABASE_POOL_MAX: 5, DATABASE_SSL: 'off', DATABASE_URL: undefined }, { logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent', 'test-database'), connectionString: url.toString() });
   return {
     url: url.toString(),
     pool,

@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import { addOutboxDeliveryColumns, createOutboxTable } from '../../../shared/db/outbox.ts';
+import { addOutboxDeliveryColumns, createOutboxTable } from '../../../shared/propagation/outbox.ts';
 
 /** Auth publishes SDK keys and users' access like flags and rules: an outbox row in the writing transaction. */
 export async function up(db: Kysely<unknown>): Promise<void> {

@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import { createOutboxTable } from '../../../shared/db/outbox.ts';
+import { createOutboxTable } from '../../../shared/propagation/outbox.ts';
 
 export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema

@@ -1,16 +1,12 @@
 import { sql, type Generated, type Kysely, type Transaction } from 'kysely';
+import { entryKeyOf, type EntryChange } from './config-change.ts';
 
 /**
  * The transactional outbox: a service writes its change and an outbox row in one transaction, so a change that
  * committed is always published (a relay drains the table), and nothing is published for a change that did not.
+ * A row carries the typed change (`payload`), its kind (`topic`, for an operator reading the table) and the entry
+ * it names (`aggregate_key`: the relay delivers several waiting changes to one entry once).
  */
-export interface OutboxMessage {
-  topic: string;
-  /** What changed, e.g. the flag key; consumers invalidate by it. */
-  aggregateKey: string;
-  payload: Record<string, unknown>;
-}
-
 export interface OutboxTable {
   id: Generated<number>;
   topic: string;
@@ -55,10 +51,11 @@ export async function addOutboxDeliveryColumns(db: Kysely<unknown>): Promise<voi
  */
 export const outboxChannel = 'togglemaster_outbox';
 
-export async function appendOutbox(tx: Transaction<{ outbox: OutboxTable }>, message: OutboxMessage): Promise<void> {
+/** Records, inside the writing transaction, that `change` must be published once the transaction commits. */
+export async function appendChange(tx: Transaction<{ outbox: OutboxTable }>, change: EntryChange): Promise<void> {
   await tx
     .insertInto('outbox')
-    .values({ topic: message.topic, aggregate_key: message.aggregateKey, payload: JSON.stringify(message.payload), created_at: new Date(), published_at: null })
+    .values({ topic: change.kind, aggregate_key: entryKeyOf(change), payload: JSON.stringify(change), created_at: new Date(), published_at: null })
     .execute();
   await sql`select pg_notify(${outboxChannel}, '')`.execute(tx);
 }

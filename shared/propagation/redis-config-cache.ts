@@ -2,7 +2,10 @@ import type { Redis } from 'ioredis';
 import type { SdkKeyRecord, UserAccess } from '../contracts/access-model.ts';
 import type { FlagDocument } from '../contracts/flag-model.ts';
 import type { Rule, Segment } from '../contracts/targeting-model.ts';
-import type { ConfigCache, ConfigChange } from './config-cache.ts';
+import type { Logger } from '../logging/logger.ts';
+import { logConnectionErrors } from '../runtime/connection-errors.ts';
+import type { ConfigCache } from './config-cache.ts';
+import { parsePublishedChange, type PublishedChange } from './config-change.ts';
 
 const parse = <T>(text: string | null): T | undefined => (text === null ? undefined : (JSON.parse(text) as T));
 
@@ -15,7 +18,8 @@ const parse = <T>(text: string | null): T | undefined => (text === null ? undefi
  *   cfg:user:<id>             a user's access              cfg:users      set of user ids
  * Changes are published on the channel <prefix>cfg:changes (channels do not take the key prefix by themselves).
  */
-export function createRedisConfigCache(redis: Redis, options: { keyPrefix: string }): ConfigCache {
+export function createRedisConfigCache(redis: Redis, options: { keyPrefix: string; logger: Logger }): ConfigCache {
+  const { logger } = options;
   const channel = `${options.keyPrefix}cfg:changes`;
   const subscribers = new Set<Redis>();
 
@@ -87,19 +91,27 @@ export function createRedisConfigCache(redis: Redis, options: { keyPrefix: strin
       let connectedBefore = false;
       connection.on('ready', () => {
         // Every (re)connection subscribes again; after a break, messages may have been missed.
-        void connection.subscribe(channel).then(() => {
-          if (connectedBefore) onResync();
-          connectedBefore = true;
-        });
+        connection.subscribe(channel).then(
+          () => {
+            if (connectedBefore) onResync();
+            connectedBefore = true;
+          },
+          // The connection broke again before it subscribed: its next 'ready' tries again.
+          (error: unknown) => logger.warn({ err: error }, 'could not subscribe to configuration changes; retrying on reconnection'),
+        );
       });
-      connection.on('error', () => {});
+      logConnectionErrors(connection, logger, 'redis configuration changes subscription');
       connection.on('message', (from: string, message: string) => {
         if (from !== channel) return;
+        let change: PublishedChange;
         try {
-          onChange(JSON.parse(message) as ConfigChange);
-        } catch {
-          // A message we cannot read is not ours to act on.
+          change = parsePublishedChange(JSON.parse(message));
+        } catch (error) {
+          // Not a change this version knows (a newer publisher's, or garbage): not ours to act on.
+          logger.warn({ err: error }, 'ignored an unreadable configuration change message');
+          return;
         }
+        onChange(change);
       });
       return async () => {
         subscribers.delete(connection);

@@ -2,7 +2,8 @@ import { EventEmitter } from 'node:events';
 import type { SdkKeyRecord, UserAccess } from '../contracts/access-model.ts';
 import type { FlagDocument } from '../contracts/flag-model.ts';
 import type { Rule, Segment } from '../contracts/targeting-model.ts';
-import type { ConfigCache, ConfigChange } from './config-cache.ts';
+import type { ConfigCache } from './config-cache.ts';
+import type { PublishedChange } from './config-change.ts';
 
 /** The configuration cache for one process (all-in-one, unit tests): the same contract as Redis, in memory. */
 export function createMemoryConfigCache(): ConfigCache {
@@ -81,7 +82,7 @@ export function createMemoryConfigCache(): ConfigCache {
       setImmediate(() => bus.emit('change', copy(change)));
     },
     async subscribe(onChange) {
-      const listener = (change: ConfigChange) => onChange(change);
+      const listener = (change: PublishedChange) => onChange(change);
       bus.on('change', listener);
       return async () => {
         bus.off('change', listener);

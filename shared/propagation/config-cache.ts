@@ -1,18 +1,7 @@
 import type { SdkKeyRecord, UserAccess } from '../contracts/access-model.ts';
 import type { FlagDocument } from '../contracts/flag-model.ts';
 import type { Rule, Segment } from '../contracts/targeting-model.ts';
-
-/** What changed, as every evaluation instance hears it. */
-export type ConfigChange =
-  | { kind: 'flag'; key: string }
-  | { kind: 'rules'; environment: string; flagKey: string }
-  | { kind: 'segment'; key: string }
-  | { kind: 'sdk-key'; id: string }
-  | { kind: 'user'; id: string }
-  /** An owner rewrote all of its entries (Redis had lost them): reload everything. */
-  | { kind: 'reseeded'; owner: ConfigOwner };
-
-export type ConfigOwner = 'flags' | 'targeting' | 'auth';
+import type { ConfigOwner, PublishedChange } from './config-change.ts';
 
 /**
  * The shared copy of the configuration that evaluation reads: Redis in production, a map in one process.
@@ -41,9 +30,9 @@ export interface ConfigCache {
   getSdkKeys(ids?: string[]): Promise<SdkKeyRecord[]>;
   getUsersAccess(ids?: string[]): Promise<UserAccess[]>;
 
-  publish(change: ConfigChange): Promise<void>;
+  publish(change: PublishedChange): Promise<void>;
   /** `onResync` runs when the subscription came back after a break, when messages may have been missed. */
-  subscribe(onChange: (change: ConfigChange) => void, onResync: () => void): Promise<() => Promise<void>>;
+  subscribe(onChange: (change: PublishedChange) => void, onResync: () => void): Promise<() => Promise<void>>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }

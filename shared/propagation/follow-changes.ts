@@ -32,22 +32,27 @@ export interface ChangeFollower {
 function followerMetrics(registry: Registry) {
   const labelNames = ['replica'] as const;
   return {
-    applied: registeredMetric(registry, 'config_replica_changes_applied_total', (registers) => new Counter({ name: 'config_replica_changes_applied_total', help: 'Configuration changes applied to this copy', labelNames, registers })),
-    lastApplied: registeredMetric(registry, 'config_replica_last_change_applied_timestamp_seconds', (registers) =>
-      new Gauge({ name: 'config_replica_last_change_applied_timestamp_seconds', help: 'When this copy last applied a change', labelNames, registers }),
-    ),
-    propagation: registeredMetric(registry, 'config_change_propagation_seconds', (registers) =>
-      new Histogram({
-        name: 'config_change_propagation_seconds',
-        help: 'From a change committing at its owner to this copy applying it (the promise: within 1 s)',
-        labelNames,
-        buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10, 60],
-        registers,
-      }),
-    ),
-    behind: registeredMetric(registry, 'config_replica_behind', (registers) =>
-      new Gauge({ name: 'config_replica_behind', help: '1 while this copy could not apply a change and is catching up (answers may be stale)', labelNames, registers }),
-    ),
+    applied: registeredMetric(registry, Counter, {
+      name: 'config_replica_changes_applied_total',
+      help: 'Configuration changes applied to this copy',
+      labelNames,
+    }),
+    lastApplied: registeredMetric(registry, Gauge, {
+      name: 'config_replica_last_change_applied_timestamp_seconds',
+      help: 'When this copy last applied a change',
+      labelNames,
+    }),
+    propagation: registeredMetric(registry, Histogram, {
+      name: 'config_change_propagation_seconds',
+      help: 'From a change committing at its owner to this copy applying it (the promise: within 1 s)',
+      labelNames,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10, 60],
+    }),
+    behind: registeredMetric(registry, Gauge, {
+      name: 'config_replica_behind',
+      help: '1 while this copy could not apply a change and is catching up (answers may be stale)',
+      labelNames,
+    }),
   };
 }
 
@@ -72,7 +77,8 @@ export async function followChanges(options: FollowOptions): Promise<ChangeFollo
   };
 
   function fellBehind(error: unknown): void {
-    if (!behind) logger.warn({ err: error, replica: name }, 'a configuration change could not be applied; keeping the last good copy and catching up');
+    if (!behind)
+      logger.warn({ err: error, replica: name }, 'a configuration change could not be applied; keeping the last good copy and catching up');
     behind = true;
     metrics.behind.set({ replica: name }, 1);
     catchUp.wake();

@@ -29,17 +29,29 @@ export interface BackgroundJob {
 
 /** The metrics every job shares in one registry (a service runs several jobs). */
 function jobMetrics(registry: Registry) {
+  const labelNames = ['job'] as const;
   return {
-    runs: registeredMetric(registry, 'background_job_runs_total', (registers) => new Counter({ name: 'background_job_runs_total', help: 'Rounds of a background job, by outcome (ok, failed)', labelNames: ['job', 'outcome'] as const, registers })),
-    duration: registeredMetric(registry, 'background_job_duration_seconds', (registers) =>
-      new Histogram({ name: 'background_job_duration_seconds', help: 'Time one round of a background job took', labelNames: ['job'] as const, buckets: [0.001, 0.005, 0.025, 0.1, 0.5, 2.5, 10, 60], registers }),
-    ),
-    lastSuccess: registeredMetric(registry, 'background_job_last_success_timestamp_seconds', (registers) =>
-      new Gauge({ name: 'background_job_last_success_timestamp_seconds', help: 'When a round of the job last succeeded (a stuck job stops moving it)', labelNames: ['job'] as const, registers }),
-    ),
-    failingFor: registeredMetric(registry, 'background_job_consecutive_failures', (registers) =>
-      new Gauge({ name: 'background_job_consecutive_failures', help: 'Failed rounds in a row (0 once a round succeeds)', labelNames: ['job'] as const, registers }),
-    ),
+    runs: registeredMetric(registry, Counter, {
+      name: 'background_job_runs_total',
+      help: 'Rounds of a background job, by outcome (ok, failed)',
+      labelNames: ['job', 'outcome'] as const,
+    }),
+    duration: registeredMetric(registry, Histogram, {
+      name: 'background_job_duration_seconds',
+      help: 'Time one round of a background job took',
+      labelNames,
+      buckets: [0.001, 0.005, 0.025, 0.1, 0.5, 2.5, 10, 60],
+    }),
+    lastSuccess: registeredMetric(registry, Gauge, {
+      name: 'background_job_last_success_timestamp_seconds',
+      help: 'When a round of the job last succeeded (a stuck job stops moving it)',
+      labelNames,
+    }),
+    failingFor: registeredMetric(registry, Gauge, {
+      name: 'background_job_consecutive_failures',
+      help: 'Failed rounds in a row (0 once a round succeeds)',
+      labelNames,
+    }),
   };
 }
 

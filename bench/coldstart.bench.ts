@@ -16,7 +16,11 @@ export interface ColdStartResult {
   met: boolean;
 }
 
-export async function runColdStart(tm: Togglemaster, roles: ServiceRole[], starts = Number(process.env.BENCH_COLD_STARTS ?? 5)): Promise<ColdStartResult[]> {
+export async function runColdStart(
+  tm: Togglemaster,
+  roles: ServiceRole[],
+  starts = Number(process.env.BENCH_COLD_STARTS ?? 5),
+): Promise<ColdStartResult[]> {
   const results: ColdStartResult[] = [];
   for (const role of roles) {
     const times: number[] = [];
@@ -26,7 +30,11 @@ export async function runColdStart(tm: Togglemaster, roles: ServiceRole[], start
       const started = await tm.startRole(role, { name: `coldstart-${role}-${i + 1}` });
       times.push(started.readyMs);
       if (role === 'evaluation') {
-        const response = await fetch(`${started.url}/ofrep/v1/evaluate/flags`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': tm.sdkKey }, body: JSON.stringify({ context: fixedContext }) });
+        const response = await fetch(`${started.url}/ofrep/v1/evaluate/flags`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-api-key': tm.sdkKey },
+          body: JSON.stringify({ context: fixedContext }),
+        });
         await response.arrayBuffer();
         if (response.status === 200) firstEvaluations.push(performance.now() - spawned);
       }
@@ -40,8 +48,11 @@ export async function runColdStart(tm: Togglemaster, roles: ServiceRole[], start
       met: Math.max(...times) <= 1_000,
     };
     results.push(result);
-    const first = result.firstEvaluation === undefined ? '' : `   first evaluation answered after ${fmt(result.firstEvaluation)} ms (median)`;
-    console.log(`  ${role.padEnd(17)} spawn → /readyz 200: median ${fmt(result.median).padStart(5)} ms, worst ${fmt(result.worst).padStart(5)} ms of ${starts} (target ≤ 1,000 ms: ${target(result.met)})${first}`);
+    const first =
+      result.firstEvaluation === undefined ? '' : `   first evaluation answered after ${fmt(result.firstEvaluation)} ms (median)`;
+    console.log(
+      `  ${role.padEnd(17)} spawn → /readyz 200: median ${fmt(result.median).padStart(5)} ms, worst ${fmt(result.worst).padStart(5)} ms of ${starts} (target ≤ 1,000 ms: ${target(result.met)})${first}`,
+    );
   }
   return results;
 }

@@ -12,7 +12,18 @@ import { sleep } from './lib/processes.ts';
 import type { SqsStandIn } from './lib/stand-ins.ts';
 import { expectStatus, inParallel, type Togglemaster } from './lib/togglemaster.ts';
 import { createUnleashFlags, unleashBucket, type UnleashPeer } from './lib/unleash.ts';
-import { contextQuery, fixedContext, flagCount, flagKeys, ourFlag, ourRule, ourSegment, rotatingContexts, singleFlag, type BenchContext } from './lib/workload.ts';
+import {
+  contextQuery,
+  fixedContext,
+  flagCount,
+  flagKeys,
+  ourFlag,
+  ourRule,
+  ourSegment,
+  rotatingContexts,
+  singleFlag,
+  type BenchContext,
+} from './lib/workload.ts';
 
 export interface HttpTargets {
   ours: { url: string; sdkKey: string; watched: Watched[]; sqs: SqsStandIn };
@@ -39,7 +50,11 @@ export async function createOurFlags(tm: Togglemaster): Promise<void> {
 }
 
 export async function ourBulk(url: string, sdkKey: string, context: BenchContext): Promise<OfrepBulk> {
-  const response = await fetch(`${url}/ofrep/v1/evaluate/flags`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': sdkKey }, body: JSON.stringify({ context }) });
+  const response = await fetch(`${url}/ofrep/v1/evaluate/flags`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-api-key': sdkKey },
+    body: JSON.stringify({ context }),
+  });
   if (response.status !== 200) throw new Error(`OFREP bulk answered ${response.status}: ${await response.text()}`);
   return (await response.json()) as OfrepBulk;
 }
@@ -73,18 +88,27 @@ export async function prepareHttp(tm: Togglemaster, peer: UnleashPeer, evaluatio
     });
   }
   const expectedFixed = flagKeys.filter((key) => bucket(fixedContext.targetingKey, key) <= 50).length;
-  await until('Unleash to serve the 50 flags', async () => (await frontend(peer, peer.frontendToken.development, fixedContext)).toggles.length === expectedFixed);
+  await until(
+    'Unleash to serve the 50 flags',
+    async () => (await frontend(peer, peer.frontendToken.development, fixedContext)).toggles.length === expectedFixed,
+  );
 
   const sample = rotatingContexts().slice(0, 200);
   let enabled = 0;
   let targeted = 0;
   for (const context of sample) {
-    const [ours, theirs] = await Promise.all([ourBulk(evaluationUrls[0]!, tm.sdkKey, context), frontend(peer, peer.frontendToken.development, context)]);
+    const [ours, theirs] = await Promise.all([
+      ourBulk(evaluationUrls[0]!, tm.sdkKey, context),
+      frontend(peer, peer.frontendToken.development, context),
+    ]);
     if (ours.flags.length !== flagCount) throw new Error(`ToggleMaster answered ${ours.flags.length} flags`);
     const ourTargeted = new Set(ours.flags.filter((f) => f.metadata?.ruleId !== undefined).map((f) => f.key));
     const expected = [...ourTargeted].filter((key) => bucket(context.targetingKey, key) <= 50).sort();
     const got = theirs.toggles.map((t) => t.name).sort();
-    if (expected.join() !== got.join()) throw new Error(`the products disagree on ${JSON.stringify(context)}: expected Unleash to enable ${expected.join(', ')}, it enabled ${got.join(', ')}`);
+    if (expected.join() !== got.join())
+      throw new Error(
+        `the products disagree on ${JSON.stringify(context)}: expected Unleash to enable ${expected.join(', ')}, it enabled ${got.join(', ')}`,
+      );
     targeted += ourTargeted.size;
     enabled += got.length;
   }
@@ -94,7 +118,20 @@ export async function prepareHttp(tm: Togglemaster, peer: UnleashPeer, evaluatio
 }
 
 function skipped(title: string): LoadResult {
-  return { title, requestsPerSecond: NaN, p50: NaN, p99: NaN, max: NaN, total: 0, non2xx: 0, errors: 0, seconds: 0, bytesPerResponse: NaN, cpu: [], generatorCpu: NaN };
+  return {
+    title,
+    requestsPerSecond: NaN,
+    p50: NaN,
+    p99: NaN,
+    max: NaN,
+    total: 0,
+    non2xx: 0,
+    errors: 0,
+    seconds: 0,
+    bytesPerResponse: NaN,
+    cpu: [],
+    generatorCpu: NaN,
+  };
 }
 
 function metric(text: string, name: string): number {
@@ -132,36 +169,164 @@ export async function runHttpBenchmarks(targets: HttpTargets): Promise<HttpSumma
     if (before) {
       const after = await eventMetrics(ours.url);
       const sent = after.sent - before.sent;
-      console.log(`  ${''.padEnd(58)} events: ${fmt(sent)} sent (${fmt(after.queueRequests - before.queueRequests)} SQS requests), ${fmt(after.droppedRaw - before.droppedRaw)} raw dropped for room (still counted), ${fmt(after.failures - before.failures)} failed sends`);
+      console.log(
+        `  ${''.padEnd(58)} events: ${fmt(sent)} sent (${fmt(after.queueRequests - before.queueRequests)} SQS requests), ${fmt(after.droppedRaw - before.droppedRaw)} raw dropped for room (still counted), ${fmt(after.failures - before.failures)} failed sends`,
+      );
     }
     return result;
   }
 
-  console.log(`\n— 1. All flags for one context (${flagCount} flags; ${defaults.connections} connections, ${defaults.warmupSeconds} s warm-up, ${defaults.durationSeconds} s) —`);
-  const ofrepBulk = await measure('allFlags.ofrep', { title: 'ToggleMaster POST /ofrep/v1/evaluate/flags', url: ours.url, path: '/ofrep/v1/evaluate/flags', method: 'POST', headers: ourHeaders, body }, ours.watched, true);
-  const getBulk = await measure('allFlags.bulk', { title: 'ToggleMaster GET /evaluate/bulk', url: ours.url, path: `/evaluate/bulk?${contextQuery(fixedContext, 'targetingKey')}`, method: 'GET', headers: { 'x-api-key': ours.sdkKey } }, ours.watched, true);
-  const frontendAll = await measure('allFlags.unleash', { title: 'Unleash GET /api/frontend', url: unleash.peer.url, path: `/api/frontend?${contextQuery(fixedContext, 'userId')}`, method: 'GET', headers: { authorization: unleash.peer.frontendToken.development } }, unleash.watched);
-  console.log(`  ratio ours/theirs: OFREP bulk ${ratio(ofrepBulk.requestsPerSecond, frontendAll.requestsPerSecond)}, GET /evaluate/bulk ${ratio(getBulk.requestsPerSecond, frontendAll.requestsPerSecond)} (target ≥ 8×, p99 ≤ 10 ms)`);
+  console.log(
+    `\n— 1. All flags for one context (${flagCount} flags; ${defaults.connections} connections, ${defaults.warmupSeconds} s warm-up, ${defaults.durationSeconds} s) —`,
+  );
+  const ofrepBulk = await measure(
+    'allFlags.ofrep',
+    {
+      title: 'ToggleMaster POST /ofrep/v1/evaluate/flags',
+      url: ours.url,
+      path: '/ofrep/v1/evaluate/flags',
+      method: 'POST',
+      headers: ourHeaders,
+      body,
+    },
+    ours.watched,
+    true,
+  );
+  const getBulk = await measure(
+    'allFlags.bulk',
+    {
+      title: 'ToggleMaster GET /evaluate/bulk',
+      url: ours.url,
+      path: `/evaluate/bulk?${contextQuery(fixedContext, 'targetingKey')}`,
+      method: 'GET',
+      headers: { 'x-api-key': ours.sdkKey },
+    },
+    ours.watched,
+    true,
+  );
+  const frontendAll = await measure(
+    'allFlags.unleash',
+    {
+      title: 'Unleash GET /api/frontend',
+      url: unleash.peer.url,
+      path: `/api/frontend?${contextQuery(fixedContext, 'userId')}`,
+      method: 'GET',
+      headers: { authorization: unleash.peer.frontendToken.development },
+    },
+    unleash.watched,
+  );
+  console.log(
+    `  ratio ours/theirs: OFREP bulk ${ratio(ofrepBulk.requestsPerSecond, frontendAll.requestsPerSecond)}, GET /evaluate/bulk ${ratio(getBulk.requestsPerSecond, frontendAll.requestsPerSecond)} (target ≥ 8×, p99 ≤ 10 ms)`,
+  );
 
   console.log(`\n— 2. One flag (${singleFlag}: country, appVersion semver, segment, 50% rollout, two variants) —`);
-  const ofrepOne = await measure('oneFlag.ofrep', { title: `ToggleMaster POST /ofrep/v1/evaluate/flags/${singleFlag}`, url: ours.url, path: `/ofrep/v1/evaluate/flags/${singleFlag}`, method: 'POST', headers: ourHeaders, body }, ours.watched, true);
-  const evaluateOne = await measure('oneFlag.evaluate', { title: 'ToggleMaster POST /evaluate', url: ours.url, path: '/evaluate', method: 'POST', headers: ourHeaders, body: JSON.stringify({ flagKey: singleFlag, context: fixedContext }) }, ours.watched, true);
-  const frontendOne = await measure('oneFlag.unleash', { title: 'Unleash GET /api/frontend (only this flag on)', url: unleash.peer.url, path: `/api/frontend?${contextQuery(fixedContext, 'userId')}`, method: 'GET', headers: { authorization: unleash.peer.frontendToken.production } }, unleash.watched);
-  const baseGet = await measure('oneFlag.baselineGet', { title: 'bare fastify GET /baseline', url: baseline.url, path: '/baseline', method: 'GET' }, baseline.watched);
-  const basePost = await measure('oneFlag.baselinePost', { title: 'bare fastify POST /baseline (same body)', url: baseline.url, path: '/baseline', method: 'POST', headers: json, body }, baseline.watched);
-  console.log(`  ratio to the baseline: OFREP ${ratio(ofrepOne.requestsPerSecond, basePost.requestsPerSecond)} of POST, ${ratio(ofrepOne.requestsPerSecond, baseGet.requestsPerSecond)} of GET; /evaluate ${ratio(evaluateOne.requestsPerSecond, basePost.requestsPerSecond)} of POST (target ≥ 0.6×, p99 ≤ 5 ms)`);
-  console.log(`  ratio ours/theirs: OFREP ${ratio(ofrepOne.requestsPerSecond, frontendOne.requestsPerSecond)}, /evaluate ${ratio(evaluateOne.requestsPerSecond, frontendOne.requestsPerSecond)}`);
+  const ofrepOne = await measure(
+    'oneFlag.ofrep',
+    {
+      title: `ToggleMaster POST /ofrep/v1/evaluate/flags/${singleFlag}`,
+      url: ours.url,
+      path: `/ofrep/v1/evaluate/flags/${singleFlag}`,
+      method: 'POST',
+      headers: ourHeaders,
+      body,
+    },
+    ours.watched,
+    true,
+  );
+  const evaluateOne = await measure(
+    'oneFlag.evaluate',
+    {
+      title: 'ToggleMaster POST /evaluate',
+      url: ours.url,
+      path: '/evaluate',
+      method: 'POST',
+      headers: ourHeaders,
+      body: JSON.stringify({ flagKey: singleFlag, context: fixedContext }),
+    },
+    ours.watched,
+    true,
+  );
+  const frontendOne = await measure(
+    'oneFlag.unleash',
+    {
+      title: 'Unleash GET /api/frontend (only this flag on)',
+      url: unleash.peer.url,
+      path: `/api/frontend?${contextQuery(fixedContext, 'userId')}`,
+      method: 'GET',
+      headers: { authorization: unleash.peer.frontendToken.production },
+    },
+    unleash.watched,
+  );
+  const baseGet = await measure(
+    'oneFlag.baselineGet',
+    { title: 'bare fastify GET /baseline', url: baseline.url, path: '/baseline', method: 'GET' },
+    baseline.watched,
+  );
+  const basePost = await measure(
+    'oneFlag.baselinePost',
+    { title: 'bare fastify POST /baseline (same body)', url: baseline.url, path: '/baseline', method: 'POST', headers: json, body },
+    baseline.watched,
+  );
+  console.log(
+    `  ratio to the baseline: OFREP ${ratio(ofrepOne.requestsPerSecond, basePost.requestsPerSecond)} of POST, ${ratio(ofrepOne.requestsPerSecond, baseGet.requestsPerSecond)} of GET; /evaluate ${ratio(evaluateOne.requestsPerSecond, basePost.requestsPerSecond)} of POST (target ≥ 0.6×, p99 ≤ 5 ms)`,
+  );
+  console.log(
+    `  ratio ours/theirs: OFREP ${ratio(ofrepOne.requestsPerSecond, frontendOne.requestsPerSecond)}, /evaluate ${ratio(evaluateOne.requestsPerSecond, frontendOne.requestsPerSecond)}`,
+  );
 
   console.log(`\n— 3. Rotating contexts (${fmt(contexts.length)} users, each request the next one) —`);
   const bulkBodies = contexts.map((context) => ({ path: '/ofrep/v1/evaluate/flags', body: JSON.stringify({ context }) }));
   const oneBodies = contexts.map((context) => ({ path: `/ofrep/v1/evaluate/flags/${singleFlag}`, body: JSON.stringify({ context }) }));
   const frontendPaths = contexts.map((context) => ({ path: `/api/frontend?${contextQuery(context, 'userId')}` }));
   const bulkPaths = contexts.map((context) => ({ path: `/evaluate/bulk?${contextQuery(context, 'targetingKey')}` }));
-  const rotOfrepBulk = await measure('rotating.ofrepBulk', { title: 'ToggleMaster POST /ofrep/v1/evaluate/flags', url: ours.url, method: 'POST', headers: ourHeaders, rotate: bulkBodies }, ours.watched, true);
-  const rotGetBulk = await measure('rotating.bulk', { title: 'ToggleMaster GET /evaluate/bulk', url: ours.url, method: 'GET', headers: { 'x-api-key': ours.sdkKey }, rotate: bulkPaths }, ours.watched, true);
-  const rotFrontend = await measure('rotating.unleash', { title: 'Unleash GET /api/frontend', url: unleash.peer.url, method: 'GET', headers: { authorization: unleash.peer.frontendToken.development }, rotate: frontendPaths }, unleash.watched);
-  const rotOfrepOne = await measure('rotating.ofrepOne', { title: `ToggleMaster POST /ofrep/v1/evaluate/flags/${singleFlag}`, url: ours.url, method: 'POST', headers: ourHeaders, rotate: oneBodies }, ours.watched, true);
-  const rotFrontendOne = await measure('rotating.unleashOne', { title: 'Unleash GET /api/frontend (only this flag on)', url: unleash.peer.url, method: 'GET', headers: { authorization: unleash.peer.frontendToken.production }, rotate: frontendPaths }, unleash.watched);
-  console.log(`  ratio ours/theirs: all flags OFREP ${ratio(rotOfrepBulk.requestsPerSecond, rotFrontend.requestsPerSecond)}, GET bulk ${ratio(rotGetBulk.requestsPerSecond, rotFrontend.requestsPerSecond)}; one flag ${ratio(rotOfrepOne.requestsPerSecond, rotFrontendOne.requestsPerSecond)}`);
+  const rotOfrepBulk = await measure(
+    'rotating.ofrepBulk',
+    { title: 'ToggleMaster POST /ofrep/v1/evaluate/flags', url: ours.url, method: 'POST', headers: ourHeaders, rotate: bulkBodies },
+    ours.watched,
+    true,
+  );
+  const rotGetBulk = await measure(
+    'rotating.bulk',
+    { title: 'ToggleMaster GET /evaluate/bulk', url: ours.url, method: 'GET', headers: { 'x-api-key': ours.sdkKey }, rotate: bulkPaths },
+    ours.watched,
+    true,
+  );
+  const rotFrontend = await measure(
+    'rotating.unleash',
+    {
+      title: 'Unleash GET /api/frontend',
+      url: unleash.peer.url,
+      method: 'GET',
+      headers: { authorization: unleash.peer.frontendToken.development },
+      rotate: frontendPaths,
+    },
+    unleash.watched,
+  );
+  const rotOfrepOne = await measure(
+    'rotating.ofrepOne',
+    {
+      title: `ToggleMaster POST /ofrep/v1/evaluate/flags/${singleFlag}`,
+      url: ours.url,
+      method: 'POST',
+      headers: ourHeaders,
+      rotate: oneBodies,
+    },
+    ours.watched,
+    true,
+  );
+  const rotFrontendOne = await measure(
+    'rotating.unleashOne',
+    {
+      title: 'Unleash GET /api/frontend (only this flag on)',
+      url: unleash.peer.url,
+      method: 'GET',
+      headers: { authorization: unleash.peer.frontendToken.production },
+      rotate: frontendPaths,
+    },
+    unleash.watched,
+  );
+  console.log(
+    `  ratio ours/theirs: all flags OFREP ${ratio(rotOfrepBulk.requestsPerSecond, rotFrontend.requestsPerSecond)}, GET bulk ${ratio(rotGetBulk.requestsPerSecond, rotFrontend.requestsPerSecond)}; one flag ${ratio(rotOfrepOne.requestsPerSecond, rotFrontendOne.requestsPerSecond)}`,
+  );
   return results;
 }

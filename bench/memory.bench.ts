@@ -25,12 +25,20 @@ function peakRssBytes(pid: number): number {
 }
 
 async function ofrepOne(url: string, sdkKey: string, key: string): Promise<number> {
-  const response = await fetch(`${url}/ofrep/v1/evaluate/flags/${key}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': sdkKey }, body: JSON.stringify({ context: { targetingKey: 'user-1', country: 'BR', appVersion: '2.0.0', plan: 'pro' } }) });
+  const response = await fetch(`${url}/ofrep/v1/evaluate/flags/${key}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-api-key': sdkKey },
+    body: JSON.stringify({ context: { targetingKey: 'user-1', country: 'BR', appVersion: '2.0.0', plan: 'pro' } }),
+  });
   await response.arrayBuffer();
   return response.status;
 }
 
-export async function runMemory(tm: Togglemaster, existing: number, total = Number(process.env.BENCH_MEMORY_FLAGS ?? 10_000)): Promise<MemoryResult> {
+export async function runMemory(
+  tm: Togglemaster,
+  existing: number,
+  total = Number(process.env.BENCH_MEMORY_FLAGS ?? 10_000),
+): Promise<MemoryResult> {
   const keys = Array.from({ length: total - existing }, (_, i) => `mem-flag-${i}`);
   const started = performance.now();
   // The segment of the HTTP workload (already there when the HTTP part ran first).
@@ -41,12 +49,22 @@ export async function runMemory(tm: Togglemaster, existing: number, total = Numb
     // thousands of flags quadratic (see docs/benchmarks.md, Memory).
     const { environments, ...definition } = ourFlag(key);
     expectStatus(`flag ${key}`, await tm.api('POST', `${tm.flags.url}/flags`, definition), 201);
-    expectStatus(`state of ${key}`, await tm.api('PATCH', `${tm.flags.url}/flags/${key}/environments/production`, environments.production), 200);
+    expectStatus(
+      `state of ${key}`,
+      await tm.api('PATCH', `${tm.flags.url}/flags/${key}/environments/production`, environments.production),
+      200,
+    );
     // Every fifth flag uses the segment, every other one the semver condition (as in the 50-flag workload).
-    expectStatus(`rule of ${key}`, await tm.api('POST', `${tm.targeting.url}/targeting/rules`, ourRule(key, i % 5 === 0 ? i % 10 : 10 + (i % 2))), 201);
+    expectStatus(
+      `rule of ${key}`,
+      await tm.api('POST', `${tm.targeting.url}/targeting/rules`, ourRule(key, i % 5 === 0 ? i % 10 : 10 + (i % 2))),
+      201,
+    );
   });
   const seconds = (performance.now() - started) / 1000;
-  console.log(`  created ${fmt(keys.length)} flags (POST /flags, PATCH its production state, POST /targeting/rules) in ${fmt(seconds, 1)} s (${fmt((keys.length * 3) / seconds)} writes/s); ${fmt(total)} flags in all`);
+  console.log(
+    `  created ${fmt(keys.length)} flags (POST /flags, PATCH its production state, POST /targeting/rules) in ${fmt(seconds, 1)} s (${fmt((keys.length * 3) / seconds)} writes/s); ${fmt(total)} flags in all`,
+  );
 
   const evaluation = await tm.startRole('evaluation', { name: 'memory-evaluation' });
   await sleep(1_000);
@@ -66,11 +84,27 @@ export async function runMemory(tm: Togglemaster, existing: number, total = Numb
   const peak = peakRssBytes(evaluation.child.pid);
   const metrics = await (await fetch(`${evaluation.url}/metrics`)).text();
   const gauge = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+]+)$`, 'm').exec(metrics)?.[1] ?? NaN) / 2 ** 20;
-  const heap = { used: gauge('nodejs_heap_size_used_bytes'), total: gauge('nodejs_heap_size_total_bytes'), external: gauge('nodejs_external_memory_bytes') };
+  const heap = {
+    used: gauge('nodejs_heap_size_used_bytes'),
+    total: gauge('nodejs_heap_size_total_bytes'),
+    external: gauge('nodejs_external_memory_bytes'),
+  };
   await evaluation.child.stop();
   const mb = (n: number) => n / 2 ** 20;
-  const result = { flags: total, idleMb: mb(idle), loadedMb: mb(loaded), afterLoadMb: mb(afterLoad), peakMb: mb(peak), heap, met: mb(Math.max(loaded, afterLoad)) <= 200 };
-  console.log(`  evaluation RSS: ${fmt(result.idleMb)} MB started, ${fmt(result.loadedMb)} MB with ${fmt(total)} flags loaded, ${fmt(result.afterLoadMb)} MB after 2,000 evaluations, peak ${fmt(result.peakMb)} MB (target ≤ 200 MB: ${target(result.met)})`);
-  console.log(`  V8 heap then: ${fmt(heap.used)} MB used of ${fmt(heap.total)} MB; external ${fmt(heap.external)} MB; the rest of the RSS is code, the runtime and freed pages not yet returned`);
+  const result = {
+    flags: total,
+    idleMb: mb(idle),
+    loadedMb: mb(loaded),
+    afterLoadMb: mb(afterLoad),
+    peakMb: mb(peak),
+    heap,
+    met: mb(Math.max(loaded, afterLoad)) <= 200,
+  };
+  console.log(
+    `  evaluation RSS: ${fmt(result.idleMb)} MB started, ${fmt(result.loadedMb)} MB with ${fmt(total)} flags loaded, ${fmt(result.afterLoadMb)} MB after 2,000 evaluations, peak ${fmt(result.peakMb)} MB (target ≤ 200 MB: ${target(result.met)})`,
+  );
+  console.log(
+    `  V8 heap then: ${fmt(heap.used)} MB used of ${fmt(heap.total)} MB; external ${fmt(heap.external)} MB; the rest of the RSS is code, the runtime and freed pages not yet returned`,
+  );
   return result;
 }

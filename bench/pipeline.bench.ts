@@ -63,19 +63,29 @@ export interface PipelineResult {
 }
 
 async function total(tm: Togglemaster, analytics: RunningRole, flagKey: string): Promise<number> {
-  const answer = await tm.api<{ total: number }>('GET', `${analytics.url}/analytics/stats?flagKey=${flagKey}&environment=production&granularity=hour`);
+  const answer = await tm.api<{ total: number }>(
+    'GET',
+    `${analytics.url}/analytics/stats?flagKey=${flagKey}&environment=production&granularity=hour`,
+  );
   expectStatus('analytics stats', answer, 200);
   return answer.body.total;
 }
 
 /** POST /evaluate of one flag: `amount` requests as fast as 50 connections go, or `rate` per second for `seconds`. */
-async function evaluations(url: string, sdkKey: string, flagKey: string, load: { amount: number } | { rate: number; seconds: number }): Promise<number> {
+async function evaluations(
+  url: string,
+  sdkKey: string,
+  flagKey: string,
+  load: { amount: number } | { rate: number; seconds: number },
+): Promise<number> {
   const result = await autocannon({
     url: `${url}/evaluate`,
     method: 'POST',
     headers: { 'content-type': 'application/json', 'x-api-key': sdkKey },
     body: JSON.stringify({ flagKey, context: { targetingKey: 'user-1', country: 'BR' } }),
-    ...('amount' in load ? { amount: load.amount, connections: Math.min(50, load.amount) } : { overallRate: load.rate, duration: load.seconds, connections: 10 }),
+    ...('amount' in load
+      ? { amount: load.amount, connections: Math.min(50, load.amount) }
+      : { overallRate: load.rate, duration: load.seconds, connections: 10 }),
     timeout: 10,
   });
   if (result.non2xx + result.errors > 0) throw new Error(`POST /evaluate: ${result.non2xx} non-2xx, ${result.errors} errors`);
@@ -87,7 +97,11 @@ async function untilServed(url: string, sdkKey: string, flagKey: string): Promis
   const started = performance.now();
   // Every attempt is an evaluation (a 404 FLAG_NOT_FOUND is one too, and is counted): the caller adds them up.
   for (let attempts = 1; ; attempts++) {
-    const response = await fetch(`${url}/evaluate`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': sdkKey }, body: JSON.stringify({ flagKey, context: { targetingKey: 'warm-up' } }) });
+    const response = await fetch(`${url}/evaluate`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': sdkKey },
+      body: JSON.stringify({ flagKey, context: { targetingKey: 'warm-up' } }),
+    });
     await response.arrayBuffer();
     if (response.status === 200) return attempts;
     if (performance.now() - started > 10_000) throw new Error(`${url} does not serve ${flagKey}`);
@@ -97,7 +111,11 @@ async function untilServed(url: string, sdkKey: string, flagKey: string): Promis
 
 /** Creates a boolean flag and waits until the instance serves it; answers how many evaluations that took. */
 async function createFlag(tm: Togglemaster, key: string, instance: RunningRole): Promise<number> {
-  expectStatus('flag', await tm.api('POST', `${tm.flags.url}/flags`, { key, name: key, type: 'boolean', environments: { production: { enabled: true } } }), 201);
+  expectStatus(
+    'flag',
+    await tm.api('POST', `${tm.flags.url}/flags`, { key, name: key, type: 'boolean', environments: { production: { enabled: true } } }),
+    201,
+  );
   return untilServed(instance.url, tm.sdkKey, key);
 }
 
@@ -109,11 +127,20 @@ async function untilSent(evaluation: RunningRole, expected: number): Promise<voi
   }
 }
 
-async function drain(tm: Togglemaster, evaluation: RunningRole, analytics: RunningRole, dynamo: DynamoStandIn, workers: number, sentBefore: number): Promise<DrainResult> {
+async function drain(
+  tm: Togglemaster,
+  evaluation: RunningRole,
+  analytics: RunningRole,
+  dynamo: DynamoStandIn,
+  workers: number,
+  sentBefore: number,
+): Promise<DrainResult> {
   const flagKey = `pipe-w${workers}`;
   // The workers start first and wait, warm (the stand-in holds back ReceiveMessage), while the queue fills.
   await tm.sqs.pause();
-  const started = await Promise.all(Array.from({ length: workers }, (_, i) => tm.startRole('analytics-worker', { name: `pipeline-worker-${workers}-${i + 1}` })));
+  const started = await Promise.all(
+    Array.from({ length: workers }, (_, i) => tm.startRole('analytics-worker', { name: `pipeline-worker-${workers}-${i + 1}` })),
+  );
   const warmUp = await createFlag(tm, flagKey, evaluation);
   const produced = (await evaluations(evaluation.url, tm.sdkKey, flagKey, { amount: events })) + warmUp;
   await untilSent(evaluation, sentBefore + produced);
@@ -124,7 +151,8 @@ async function drain(tm: Togglemaster, evaluation: RunningRole, analytics: Runni
     dynalite: [dynamo.child.pid],
     'sqs stand-in': [tm.sqs.child.pid],
   };
-  const cpuOf = () => Object.fromEntries(Object.entries(watched).map(([name, pids]) => [name, pids.reduce((s, pid) => s + cpuSeconds(pid), 0)]));
+  const cpuOf = () =>
+    Object.fromEntries(Object.entries(watched).map(([name, pids]) => [name, pids.reduce((s, pid) => s + cpuSeconds(pid), 0)]));
   const cpuBefore = cpuOf();
   const resumed = performance.now();
   await tm.sqs.resume();
@@ -132,7 +160,8 @@ async function drain(tm: Togglemaster, evaluation: RunningRole, analytics: Runni
   for (;;) {
     counted = await total(tm, analytics, flagKey);
     const at = performance.now();
-    if (process.env.BENCH_TRACE) console.log(`    ${fmt((at - resumed) / 1000, 2)} s: ${counted} counted, queue ${JSON.stringify(await tm.sqs.depth())}`);
+    if (process.env.BENCH_TRACE)
+      console.log(`    ${fmt((at - resumed) / 1000, 2)} s: ${counted} counted, queue ${JSON.stringify(await tm.sqs.depth())}`);
     if (counted >= produced || at - resumed > 600_000) break;
     await sleep(250);
   }
@@ -157,12 +186,22 @@ async function drain(tm: Togglemaster, evaluation: RunningRole, analytics: Runni
     `  ${workers} worker${workers > 1 ? 's' : ' '}: ${fmt(produced)} events in ${fmt(messages)} messages, counted in ${fmt(seconds, 1)} s → ${fmt(result.eventsPerSecond).padStart(6)} events/s; ` +
       `count ${fmt(settled)} ${result.exact ? '(exact; queue and DLQ empty)' : `(NOT exact: expected ${fmt(produced)}; queues ${JSON.stringify(left)})`}`,
   );
-  console.log(`            cpu during the drain: ${Object.entries(cpu).map(([name, pct]) => `${name} ${fmt(pct)}%`).join(' · ')}`);
+  console.log(
+    `            cpu during the drain: ${Object.entries(cpu)
+      .map(([name, pct]) => `${name} ${fmt(pct)}%`)
+      .join(' · ')}`,
+  );
   return result;
 }
 
-async function cost(tm: Togglemaster, intervalMs: number): Promise<{ costs: CostResult[]; latency: { intervalMs: number; p50: number; max: number } }> {
-  const evaluation = await tm.startRole('evaluation', { name: `pipeline-evaluation-${intervalMs}ms`, env: { EVENTS_FLUSH_INTERVAL_MS: String(intervalMs) } });
+async function cost(
+  tm: Togglemaster,
+  intervalMs: number,
+): Promise<{ costs: CostResult[]; latency: { intervalMs: number; p50: number; max: number } }> {
+  const evaluation = await tm.startRole('evaluation', {
+    name: `pipeline-evaluation-${intervalMs}ms`,
+    env: { EVENTS_FLUSH_INTERVAL_MS: String(intervalMs) },
+  });
   const flagKey = `pipe-cost-${intervalMs}`;
   await createFlag(tm, flagKey, evaluation);
   await evaluations(evaluation.url, tm.sdkKey, flagKey, { amount: 1_000 });
@@ -179,7 +218,15 @@ async function cost(tm: Togglemaster, intervalMs: number): Promise<{ costs: Cost
     const seconds = (performance.now() - started) / 1000 - (intervalMs + 500) / 1000;
     const sqsRequests = after.queueRequests - before.queueRequests;
     const perMillion = (sqsRequests / done) * 1e6;
-    const result = { intervalMs, rate, evaluations: done, evaluationsPerSecond: done / seconds, sqsRequests, requestsPerMillion: perMillion, met: perMillion <= 200 };
+    const result = {
+      intervalMs,
+      rate,
+      evaluations: done,
+      evaluationsPerSecond: done / seconds,
+      sqsRequests,
+      requestsPerMillion: perMillion,
+      met: perMillion <= 200,
+    };
     costs.push(result);
     console.log(
       `  flush every ${fmt(intervalMs / 1000)} s, ${fmt(rate)} evaluations/s: ${fmt(done)} evaluations (${fmt(result.evaluationsPerSecond)}/s), ${fmt(sqsRequests)} SQS requests → ` +
@@ -212,7 +259,9 @@ async function cost(tm: Togglemaster, intervalMs: number): Promise<{ costs: Cost
   await worker.child.stop();
   await evaluation.child.stop();
   const latency = { intervalMs, p50: percentileOf(delays, 0.5), max: Math.max(...delays) };
-  console.log(`  flush every ${fmt(intervalMs / 1000)} s: an evaluation is in the counts after ${fmt(latency.p50 / 1000, 1)} s (median of 5), at most ${fmt(latency.max / 1000, 1)} s`);
+  console.log(
+    `  flush every ${fmt(intervalMs / 1000)} s: an evaluation is in the counts after ${fmt(latency.p50 / 1000, 1)} s (median of 5), at most ${fmt(latency.max / 1000, 1)} s`,
+  );
   return { costs, latency };
 }
 
@@ -225,10 +274,15 @@ export async function runPipeline(): Promise<PipelineResult> {
   await ensureAnalyticsTable(client, platformNames.dynamodb.analyticsTable);
   client.destroy();
   const tm = await startTogglemaster({ name: 'pipeline', evaluations: 0, dynamoEndpoint: dynamo.endpoint });
-  const evaluation = await tm.startRole('evaluation', { name: 'pipeline-evaluation', env: { EVENTS_FLUSH_INTERVAL_MS: String(drainFlushMs) } });
+  const evaluation = await tm.startRole('evaluation', {
+    name: 'pipeline-evaluation',
+    env: { EVENTS_FLUSH_INTERVAL_MS: String(drainFlushMs) },
+  });
   analyticsService = await tm.startRole('analytics', { name: 'pipeline-analytics' });
 
-  console.log(`\n— Throughput with ${workerCounts.join(', ')} workers (${fmt(events)} events each, queued first — the producing instance flushes every ${drainFlushMs} ms, ~2,000 events a message — then drained) —`);
+  console.log(
+    `\n— Throughput with ${workerCounts.join(', ')} workers (${fmt(events)} events each, queued first — the producing instance flushes every ${drainFlushMs} ms, ~2,000 events a message — then drained) —`,
+  );
   const drains: DrainResult[] = [];
   for (const workers of workerCounts) {
     const sentBefore = (await eventMetrics(evaluation.url)).sent;

@@ -36,7 +36,11 @@ const where = (url: string, name: string): string => {
   if (!url) return `native: ${name || '(anonymous)'}`;
   const match = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
   if (match) return `npm: ${match[1]}`;
-  if (url.startsWith('node:')) return url.split('/')[0]!.replace(/^node:internal.*/, 'node internals').replace(/^node:/, 'node:');
+  if (url.startsWith('node:'))
+    return url
+      .split('/')[0]!
+      .replace(/^node:internal.*/, 'node internals')
+      .replace(/^node:/, 'node:');
   const repo = /\/(handlers|shared)\/(.+)$/.exec(url);
   return repo ? `ours: ${repo[1]}/${repo[2]!.split('/')[0]}` : url;
 };
@@ -57,4 +61,5 @@ console.log(`${file}: ${(total / 1e6).toFixed(1)} s profiled, ${(busy / 1e6).toF
 console.log('\nBy where the time is spent:');
 for (const [group, time] of [...groups].sort((a, b) => b[1] - a[1]).slice(0, 20)) console.log(`  ${pct(time)}  ${group}`);
 console.log('\nTop functions (self time):');
-for (const [name, time] of [...functions].sort((a, b) => b[1] - a[1]).slice(0, Number(topArg ?? 25))) console.log(`  ${pct(time)}  ${name}`);
+for (const [name, time] of [...functions].sort((a, b) => b[1] - a[1]).slice(0, Number(topArg ?? 25)))
+  console.log(`  ${pct(time)}  ${name}`);

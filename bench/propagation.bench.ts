@@ -40,10 +40,28 @@ async function servedEverywhere(instances: RunningRole[], sdkKey: string, varian
   return Math.max(...times);
 }
 
-export async function runPropagation(tm: Togglemaster, instances: RunningRole[], changes = Number(process.env.BENCH_PROPAGATION_CHANGES ?? 100)): Promise<PropagationResult> {
-  expectStatus('propagation flag', await tm.api('POST', `${tm.flags.url}/flags`, { key: flagKey, name: 'Propagation', type: 'boolean', environments: { production: { enabled: true } } }), 201);
+export async function runPropagation(
+  tm: Togglemaster,
+  instances: RunningRole[],
+  changes = Number(process.env.BENCH_PROPAGATION_CHANGES ?? 100),
+): Promise<PropagationResult> {
+  expectStatus(
+    'propagation flag',
+    await tm.api('POST', `${tm.flags.url}/flags`, {
+      key: flagKey,
+      name: 'Propagation',
+      type: 'boolean',
+      environments: { production: { enabled: true } },
+    }),
+    201,
+  );
   const conditions = [{ attribute: 'country', operator: 'eq', values: ['BR'] }];
-  const rule = await tm.api<{ id: string }>('POST', `${tm.targeting.url}/targeting/rules`, { flagKey, environment: 'production', conditions, serve: { variant: 'off' } });
+  const rule = await tm.api<{ id: string }>('POST', `${tm.targeting.url}/targeting/rules`, {
+    flagKey,
+    environment: 'production',
+    conditions,
+    serve: { variant: 'off' },
+  });
   expectStatus('propagation rule', rule, 201);
   await servedEverywhere(instances, tm.sdkKey, 'off');
 
@@ -65,7 +83,11 @@ export async function runPropagation(tm: Togglemaster, instances: RunningRole[],
   const stats = (values: number[]) => ({ p50: percentileOf(values, 0.5), p99: percentileOf(values, 0.99), max: Math.max(...values) });
   const result = { changes, fromRequest: stats(fromRequest), fromAnswer: stats(fromAnswer), met: percentileOf(fromRequest, 0.99) <= 200 };
   console.log(`  ${changes} rule changes (PUT /targeting/rules/{id}) until both evaluation instances serve them:`);
-  console.log(`    from the request:      p50 ${fmt(result.fromRequest.p50, 1)} ms   p99 ${fmt(result.fromRequest.p99, 1)} ms   max ${fmt(result.fromRequest.max, 1)} ms   (target p99 ≤ 200 ms: ${target(result.met)})`);
-  console.log(`    from its 200 answer:   p50 ${fmt(result.fromAnswer.p50, 1)} ms   p99 ${fmt(result.fromAnswer.p99, 1)} ms   max ${fmt(result.fromAnswer.max, 1)} ms`);
+  console.log(
+    `    from the request:      p50 ${fmt(result.fromRequest.p50, 1)} ms   p99 ${fmt(result.fromRequest.p99, 1)} ms   max ${fmt(result.fromRequest.max, 1)} ms   (target p99 ≤ 200 ms: ${target(result.met)})`,
+  );
+  console.log(
+    `    from its 200 answer:   p50 ${fmt(result.fromAnswer.p50, 1)} ms   p99 ${fmt(result.fromAnswer.p99, 1)} ms   max ${fmt(result.fromAnswer.max, 1)} ms`,
+  );
   return result;
 }

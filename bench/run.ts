@@ -21,7 +21,17 @@ import { writeFileSync } from 'node:fs';
 import { runColdStart, type ColdStartResult } from './coldstart.bench.ts';
 import { prepareHttp, runHttpBenchmarks, type HttpSummary } from './http.bench.ts';
 import { fmt } from './lib/load.ts';
-import { baseEnvironment, freePort, installSignalHandlers, logDir, pidsOf, repoRoot, startNode, stopEverything, waitForHttp } from './lib/processes.ts';
+import {
+  baseEnvironment,
+  freePort,
+  installSignalHandlers,
+  logDir,
+  pidsOf,
+  repoRoot,
+  startNode,
+  stopEverything,
+  waitForHttp,
+} from './lib/processes.ts';
 import { loadLine, machineLine } from './lib/report.ts';
 import { startDynamoStandIn } from './lib/stand-ins.ts';
 import { startTogglemaster } from './lib/togglemaster.ts';
@@ -55,7 +65,10 @@ interface Results {
 }
 
 async function runEngine(): Promise<string> {
-  const child = startNode('engine-bench', path.join(repoRoot, 'bench', 'engine', 'engine.bench.ts'), [], { env: baseEnvironment(), onStdoutLine: (line) => console.log(`  ${line}`) });
+  const child = startNode('engine-bench', path.join(repoRoot, 'bench', 'engine', 'engine.bench.ts'), [], {
+    env: baseEnvironment(),
+    onStdoutLine: (line) => console.log(`  ${line}`),
+  });
   const code = await child.exited;
   if (code !== 0) throw new Error(`the engine benchmark failed (${code}):\n${child.tail()}`);
   return /ratio ours\/theirs\s*:\s*([0-9.]+)×/.exec(child.tail())?.[1] ?? '?';
@@ -80,10 +93,19 @@ async function main(): Promise<Results> {
     console.log(`\n=== Starting ToggleMaster (migrate, auth, flags, targeting, evaluation × 2, SQS stand-in) ===`);
     const profile = process.env.BENCH_PROFILE === '1';
     // BENCH_EVENTS=off: the evaluation processes run without events (EVENTS_TRANSPORT=off), to see what events cost.
-    const tm = await startTogglemaster({ name: 'main', evaluations: 0, ...(process.env.BENCH_EVENTS === 'off' ? { env: { EVENTS_TRANSPORT: 'off' } } : {}) });
-    const evaluation = await tm.startRole('evaluation', { name: 'evaluation-1', ...(profile ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${logDir}`] } : {}) });
+    const tm = await startTogglemaster({
+      name: 'main',
+      evaluations: 0,
+      ...(process.env.BENCH_EVENTS === 'off' ? { env: { EVENTS_TRANSPORT: 'off' } } : {}),
+    });
+    const evaluation = await tm.startRole('evaluation', {
+      name: 'evaluation-1',
+      ...(profile ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${logDir}`] } : {}),
+    });
     const second = await tm.startRole('evaluation', { name: 'evaluation-2' });
-    console.log(`  ready: auth ${fmt(tm.auth.readyMs)} ms, flags ${fmt(tm.flags.readyMs)} ms, targeting ${fmt(tm.targeting.readyMs)} ms, evaluation ${fmt(evaluation.readyMs)} ms after spawn`);
+    console.log(
+      `  ready: auth ${fmt(tm.auth.readyMs)} ms, flags ${fmt(tm.flags.readyMs)} ms, targeting ${fmt(tm.targeting.readyMs)} ms, evaluation ${fmt(evaluation.readyMs)} ms after spawn`,
+    );
     const redisPids = pidsOf(/^redis-server$/);
 
     if (parts.has('http')) {
@@ -91,14 +113,32 @@ async function main(): Promise<Results> {
       const peer = await startUnleash();
       console.log(`  unleash-server ready after ${fmt(peer.readyMs)} ms`);
       const baselinePort = await freePort();
-      const baseline = startNode('baseline', path.join(repoRoot, 'bench', 'baseline', 'server.ts'), [], { env: { ...baseEnvironment(), NODE_ENV: 'production', PORT: String(baselinePort) } });
+      const baseline = startNode('baseline', path.join(repoRoot, 'bench', 'baseline', 'server.ts'), [], {
+        env: { ...baseEnvironment(), NODE_ENV: 'production', PORT: String(baselinePort) },
+      });
       await waitForHttp(`http://127.0.0.1:${baselinePort}/readyz`, { child: baseline });
       const agreement = await prepareHttp(tm, peer, [evaluation.url, second.url]);
       console.log(`  workload: ${flagCount} flags in both; ${agreement}`);
       console.log(`\n=== HTTP === (${loadLine()})`);
       results.http = await runHttpBenchmarks({
-        ours: { url: evaluation.url, sdkKey: tm.sdkKey, sqs: tm.sqs, watched: [{ name: 'evaluation', pids: [evaluation.child.pid] }, { name: 'auth', pids: [tm.auth.child.pid] }, { name: 'redis', pids: redisPids }, { name: 'sqs stand-in', pids: [tm.sqs.child.pid] }] },
-        unleash: { peer, watched: [{ name: 'unleash-server', pids: [peer.child.pid] }, { name: 'postgres (all)', pids: pidsOf(/^postgres/) }] },
+        ours: {
+          url: evaluation.url,
+          sdkKey: tm.sdkKey,
+          sqs: tm.sqs,
+          watched: [
+            { name: 'evaluation', pids: [evaluation.child.pid] },
+            { name: 'auth', pids: [tm.auth.child.pid] },
+            { name: 'redis', pids: redisPids },
+            { name: 'sqs stand-in', pids: [tm.sqs.child.pid] },
+          ],
+        },
+        unleash: {
+          peer,
+          watched: [
+            { name: 'unleash-server', pids: [peer.child.pid] },
+            { name: 'postgres (all)', pids: pidsOf(/^postgres/) },
+          ],
+        },
         baseline: { url: `http://127.0.0.1:${baselinePort}`, watched: [{ name: 'fastify', pids: [baseline.pid] }] },
       });
       await Promise.all([peer.child.stop(), baseline.stop()]);
@@ -141,7 +181,11 @@ async function main(): Promise<Results> {
 
 /** The same platform, with the DynamoDB stand-in's endpoint added to the environment of roles started from now on. */
 function startTogglemasterRoleEnv(tm: Awaited<ReturnType<typeof startTogglemaster>>, dynamoEndpoint: string): typeof tm {
-  return { ...tm, startRole: (role, options = {}) => tm.startRole(role, { ...options, env: { ...options.env, AWS_ENDPOINT_URL_DYNAMODB: dynamoEndpoint } }) };
+  return {
+    ...tm,
+    startRole: (role, options = {}) =>
+      tm.startRole(role, { ...options, env: { ...options.env, AWS_ENDPOINT_URL_DYNAMODB: dynamoEndpoint } }),
+  };
 }
 
 let exitCode = 0;

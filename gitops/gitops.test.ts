@@ -21,7 +21,15 @@ import type { IScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1/Sca
 import type { ITriggerAuthentication } from '@kubernetes-models/keda/keda.sh/v1alpha1/TriggerAuthentication';
 import platformNames from '../shared/contracts/platform-names.json' with { type: 'json' };
 import { ConfigSchema, knownVariables, loadConfig, requireFor, serviceUrlVariables, type Role } from '../shared/config/config.ts';
-import { findKustomizations, hasBinary, kustomize, parseEnvFile, parseObjects, repoRoot, type RenderedObject } from './support/kustomize.ts';
+import {
+  findKustomizations,
+  hasBinary,
+  kustomize,
+  parseEnvFile,
+  parseObjects,
+  repoRoot,
+  type RenderedObject,
+} from './support/kustomize.ts';
 import { modelOf, unknownFields, validateWithModel } from './support/schemas.ts';
 import { defaultDistDir, proxiedPrefixes } from '../handlers/console/console-app.ts';
 
@@ -33,7 +41,9 @@ import { defaultDistDir, proxiedPrefixes } from '../handlers/console/console-app
 
 const kustomizations = findKustomizations('gitops', 'k8s');
 /** What Argo CD deploys: not the bases, overlays for other environments or the values component. */
-const productionKustomizations = kustomizations.filter((dir) => !dir.includes('/overlays/') && !dir.includes('/environments/') && !dir.endsWith('/base'));
+const productionKustomizations = kustomizations.filter(
+  (dir) => !dir.includes('/overlays/') && !dir.includes('/environments/') && !dir.endsWith('/base'),
+);
 const kubectlAvailable = hasBinary('kubectl');
 const names = platformNames;
 const namespace = names.namespace;
@@ -61,14 +71,35 @@ interface ServiceWorkload extends Workload {
 
 const roleArnKey = (role: string) => `${role.toUpperCase().replaceAll('-', '_')}_ROLE_ARN`;
 const serviceWorkloads: ServiceWorkload[] = (Object.keys(names.services) as Role[]).map((role) => {
-  const service: { workload: string; port: number; ecrRepository: string; serviceAccount: string; database?: string } = names.services[role];
+  const service: { workload: string; port: number; ecrRepository: string; serviceAccount: string; database?: string } =
+    names.services[role];
   const { workload, port, serviceAccount, ecrRepository, database } = service;
-  return { workload, role, service: role, port, serviceAccount, ecrRepository, database, http: true, component: 'api', roleArnKey: roleArnKey(role) };
+  return {
+    workload,
+    role,
+    service: role,
+    port,
+    serviceAccount,
+    ecrRepository,
+    database,
+    http: true,
+    component: 'api',
+    roleArnKey: roleArnKey(role),
+  };
 });
 const workerWorkloads: Workload[] = Object.entries(names.workers).map(([role, worker]) => {
   const service = worker.imageOf as Role;
   const { workload, port, serviceAccount } = worker;
-  return { workload, role, port, serviceAccount, ecrRepository: names.services[service].ecrRepository, http: false, component: 'worker', roleArnKey: roleArnKey(role) };
+  return {
+    workload,
+    role,
+    port,
+    serviceAccount,
+    ecrRepository: names.services[service].ecrRepository,
+    http: false,
+    component: 'worker',
+    roleArnKey: roleArnKey(role),
+  };
 });
 const frontendWorkloads: Workload[] = Object.entries(names.frontends).map(([role, { workload, port, serviceAccount, ecrRepository }]) => {
   return { workload, role, port, serviceAccount, ecrRepository, http: true, component: 'web' };
@@ -154,15 +185,21 @@ function environment(dir: string, container: IContainer): Map<string, { from: 'l
     }
   }
   for (const variable of container.env ?? []) {
-    env.set(variable.name, variable.valueFrom?.secretKeyRef ? { from: 'secret' } : { from: variable.valueFrom ? 'configMap' : 'literal', value: variable.value });
+    env.set(
+      variable.name,
+      variable.valueFrom?.secretKeyRef ? { from: 'secret' } : { from: variable.valueFrom ? 'configMap' : 'literal', value: variable.value },
+    );
   }
   return env;
 }
 
 /** The keys of the Secret an ExternalSecret of the same directory produces (there is no Secret in Git). */
 function secretKeys(objects: RenderedObject[], secretName: string): string[] {
-  const producers = ofKind<IExternalSecret>(objects, 'ExternalSecret').filter((e) => (e.spec?.target?.name ?? e.metadata?.name) === secretName);
-  if (producers.length !== 1) throw new Error(`Secret ${secretName} is not produced by exactly one ExternalSecret (found ${producers.length})`);
+  const producers = ofKind<IExternalSecret>(objects, 'ExternalSecret').filter(
+    (e) => (e.spec?.target?.name ?? e.metadata?.name) === secretName,
+  );
+  if (producers.length !== 1)
+    throw new Error(`Secret ${secretName} is not produced by exactly one ExternalSecret (found ${producers.length})`);
   const spec = producers[0]!.spec!;
   return [
     ...(spec.data ?? []).map((d) => d.secretKey),
@@ -183,7 +220,8 @@ const sampleSecret: Record<string, string> = {
 
 function processEnvironment(dir: string, container: IContainer): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const [key, { from, value }] of environment(dir, container)) env[key] = from === 'secret' ? (sampleSecret[key] ?? 'sample-secret') : (value ?? '');
+  for (const [key, { from, value }] of environment(dir, container))
+    env[key] = from === 'secret' ? (sampleSecret[key] ?? 'sample-secret') : (value ?? '');
   return env;
 }
 
@@ -195,12 +233,22 @@ function mainContainer(dir: string, workload: string): IContainer {
 }
 
 beforeAll(() => {
-  if (!kubectlAvailable) throw new Error('kubectl is not installed: these checks build every kustomization with `kubectl kustomize` (offline)');
+  if (!kubectlAvailable)
+    throw new Error('kubectl is not installed: these checks build every kustomization with `kubectl kustomize` (offline)');
 });
 
 describe('kustomizations', () => {
   it('finds the kustomizations of gitops/ and k8s/', () => {
-    expect(kustomizations).toEqual(expect.arrayContaining(['gitops/apps', 'gitops/manifests/platform', 'gitops/manifests/ingress', 'k8s/keda', 'k8s/keda/overlays/bullmq', ...workloads.map((w) => workloadDir(w.workload))]));
+    expect(kustomizations).toEqual(
+      expect.arrayContaining([
+        'gitops/apps',
+        'gitops/manifests/platform',
+        'gitops/manifests/ingress',
+        'k8s/keda',
+        'k8s/keda/overlays/bullmq',
+        ...workloads.map((w) => workloadDir(w.workload)),
+      ]),
+    );
   });
 
   it.each(kustomizations)('%s builds with kubectl kustomize', (dir) => {
@@ -210,7 +258,8 @@ describe('kustomizations', () => {
 
   it('leaves no account placeholder unreplaced in what production deploys', () => {
     for (const dir of productionKustomizations) {
-      for (const object of rendered(dir)) expect(JSON.stringify(object), `${dir} ${object.kind}/${object.metadata.name}`).not.toContain('set-from-account-values');
+      for (const object of rendered(dir))
+        expect(JSON.stringify(object), `${dir} ${object.kind}/${object.metadata.name}`).not.toContain('set-from-account-values');
     }
   });
 });
@@ -240,7 +289,8 @@ describe('schemas', () => {
     for (const dir of kustomizations) {
       for (const object of rendered(dir)) {
         const model = modelOf(object);
-        if (model) for (const field of unknownFields(model, object)) problems.push(`${dir} ${object.kind}/${object.metadata.name}: ${field}`);
+        if (model)
+          for (const field of unknownFields(model, object)) problems.push(`${dir} ${object.kind}/${object.metadata.name}: ${field}`);
       }
     }
     expect(problems).toEqual([]);
@@ -308,7 +358,11 @@ spec:
     scan(join(repoRoot, 'gitops'));
     scan(join(repoRoot, 'k8s'));
     expect(offenders).toEqual([]);
-    expect(all().filter((o) => o.kind === 'Secret').map((o) => o.metadata.name)).toEqual([]);
+    expect(
+      all()
+        .filter((o) => o.kind === 'Secret')
+        .map((o) => o.metadata.name),
+    ).toEqual([]);
   });
 });
 
@@ -330,19 +384,32 @@ describe('account values', () => {
     const region = accountValue('AWS_REGION');
     expect(region).toMatch(/^[a-z]{2}(-[a-z]+)+-\d$/);
     expect(accountValue('ECR_REGISTRY')).toMatch(new RegExp(`^\\d{12}\\.dkr\\.ecr\\.${region}\\.amazonaws\\.com$`));
-    expect(accountValue('SQS_QUEUE_URL')).toMatch(new RegExp(`^https://sqs\\.${region}\\.amazonaws\\.com/\\d{12}/${names.queues.evaluationEvents}$`));
-    expect(accountValue('SQS_DLQ_URL')).toMatch(new RegExp(`^https://sqs\\.${region}\\.amazonaws\\.com/\\d{12}/${names.queues.evaluationEventsDeadLetter}$`));
+    expect(accountValue('SQS_QUEUE_URL')).toMatch(
+      new RegExp(`^https://sqs\\.${region}\\.amazonaws\\.com/\\d{12}/${names.queues.evaluationEvents}$`),
+    );
+    expect(accountValue('SQS_DLQ_URL')).toMatch(
+      new RegExp(`^https://sqs\\.${region}\\.amazonaws\\.com/\\d{12}/${names.queues.evaluationEventsDeadLetter}$`),
+    );
     for (const w of workloads) {
       if (!w.roleArnKey) continue;
-      expect(accountValue(w.roleArnKey), w.roleArnKey).toMatch(new RegExp(`^arn:aws[a-z-]*:iam::\\d{12}:role/${names.project}-${w.serviceAccount}$`));
+      expect(accountValue(w.roleArnKey), w.roleArnKey).toMatch(
+        new RegExp(`^arn:aws[a-z-]*:iam::\\d{12}:role/${names.project}-${w.serviceAccount}$`),
+      );
     }
-    expect([...account.keys()].filter((key) => key.endsWith('_ROLE_ARN')).sort()).toEqual(workloads.flatMap((w) => (w.roleArnKey ? [w.roleArnKey] : [])).sort());
+    expect([...account.keys()].filter((key) => key.endsWith('_ROLE_ARN')).sort()).toEqual(
+      workloads.flatMap((w) => (w.roleArnKey ? [w.roleArnKey] : [])).sort(),
+    );
     for (const w of serviceWorkloads.filter((s) => s.database)) {
-      expect(accountValue(`${w.service.toUpperCase()}_DB_HOST`)).toMatch(new RegExp(`^${names.project}-${w.database}\\.[A-Za-z0-9-]+\\.${region}\\.rds\\.amazonaws\\.com$`));
-      expect(accountValue(`${w.service.toUpperCase()}_DB_SECRET_ARN`)).toMatch(new RegExp(`^arn:aws[a-z-]*:secretsmanager:${region}:\\d{12}:secret:rds!`));
+      expect(accountValue(`${w.service.toUpperCase()}_DB_HOST`)).toMatch(
+        new RegExp(`^${names.project}-${w.database}\\.[A-Za-z0-9-]+\\.${region}\\.rds\\.amazonaws\\.com$`),
+      );
+      expect(accountValue(`${w.service.toUpperCase()}_DB_SECRET_ARN`)).toMatch(
+        new RegExp(`^arn:aws[a-z-]*:secretsmanager:${region}:\\d{12}:secret:rds!`),
+      );
     }
     expect(accountValue('ACM_CERTIFICATE_ARN')).toMatch(new RegExp(`^arn:aws[a-z-]*:acm:${region}:\\d{12}:certificate/`));
-    for (const key of ['VPC_CIDR', 'PUBLIC_SUBNET_CIDR_A', 'PUBLIC_SUBNET_CIDR_B']) expect(accountValue(key), key).toMatch(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/);
+    for (const key of ['VPC_CIDR', 'PUBLIC_SUBNET_CIDR_A', 'PUBLIC_SUBNET_CIDR_B'])
+      expect(accountValue(key), key).toMatch(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/);
     expect(accountValue('GIT_REPO_URL')).toMatch(/^(https:\/\/|git@|ssh:\/\/)/);
   });
 });
@@ -374,7 +441,10 @@ describe('names from platform-names.json', () => {
   it('containers listen on the port of platform-names.json and run their role', () => {
     for (const w of workloads) {
       const container = mainContainer(workloadDir(w.workload), w.workload);
-      expect(container.ports?.map((p) => [p.name, p.containerPort]), w.workload).toEqual([['http', w.port]]);
+      expect(
+        container.ports?.map((p) => [p.name, p.containerPort]),
+        w.workload,
+      ).toEqual([['http', w.port]]);
       expect(container.args, w.workload).toEqual([w.role]);
       expect(container.command, w.workload).toBeUndefined();
     }
@@ -385,20 +455,29 @@ describe('names from platform-names.json', () => {
       const dir = workloadDir(w.workload);
       for (const { owner, spec } of podSpecs(dir)) {
         for (const container of spec.containers) {
-          expect(container.image, `${dir} ${owner}`).toMatch(new RegExp(`^${accountValue('ECR_REGISTRY').replaceAll('.', '\\.')}/${w.ecrRepository}:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`));
+          expect(container.image, `${dir} ${owner}`).toMatch(
+            new RegExp(`^${accountValue('ECR_REGISTRY').replaceAll('.', '\\.')}/${w.ecrRepository}:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`),
+          );
         }
       }
-      const kustomization = parseYaml(readFileSync(join(repoRoot, dir, 'kustomization.yaml'), 'utf8')) as { images?: { name: string; newName?: string }[] };
-      expect(kustomization.images?.map((i) => i.name), dir).toEqual([`togglemaster/${w.workload}`]);
+      const kustomization = parseYaml(readFileSync(join(repoRoot, dir, 'kustomization.yaml'), 'utf8')) as {
+        images?: { name: string; newName?: string }[];
+      };
+      expect(
+        kustomization.images?.map((i) => i.name),
+        dir,
+      ).toEqual([`togglemaster/${w.workload}`]);
       expect(kustomization.images?.[0]?.newName, dir).toMatch(new RegExp(`/${w.ecrRepository}$`));
     }
   });
 
-  it('ServiceAccounts carry the IRSA role Terraform made for them; the console\'s has none and no token either', () => {
+  it("ServiceAccounts carry the IRSA role Terraform made for them; the console's has none and no token either", () => {
     for (const w of workloads) {
       const serviceAccount = one<IServiceAccount>(rendered(workloadDir(w.workload)), 'ServiceAccount', w.serviceAccount);
       if (w.roleArnKey) {
-        expect(annotation(serviceAccount, 'eks.amazonaws.com/role-arn'), w.workload).toMatch(new RegExp(`^arn:aws[a-z-]*:iam::\\d{12}:role/${names.project}-${w.serviceAccount}$`));
+        expect(annotation(serviceAccount, 'eks.amazonaws.com/role-arn'), w.workload).toMatch(
+          new RegExp(`^arn:aws[a-z-]*:iam::\\d{12}:role/${names.project}-${w.serviceAccount}$`),
+        );
       } else {
         expect(annotation(serviceAccount, 'eks.amazonaws.com/role-arn'), w.workload).toBeUndefined();
         expect(serviceAccount.automountServiceAccountToken, w.workload).toBe(false);
@@ -446,24 +525,28 @@ describe('configuration of the services', () => {
       const dir = workloadDir(w.workload);
       for (const { owner, spec } of podSpecs(dir)) {
         for (const container of spec.containers) {
-          for (const [key, { from }] of environment(dir, container)) if (secretVariables.includes(key)) expect(from, `${dir} ${owner}: ${key}`).toBe('secret');
+          for (const [key, { from }] of environment(dir, container))
+            if (secretVariables.includes(key)) expect(from, `${dir} ${owner}: ${key}`).toBe('secret');
         }
       }
     }
   });
 
-  it.each(serviceWorkloads.map((w) => [w.workload, w] as const))('%s starts in production: loadConfig and requireFor accept its environment', (_name, w) => {
-    const env = processEnvironment(workloadDir(w.workload), mainContainer(workloadDir(w.workload), w.workload));
-    expect(env.NODE_ENV).toBe('production');
-    // requireFor reads pg's PGHOST from the process environment itself.
-    if (env.PGHOST) vi.stubEnv('PGHOST', env.PGHOST);
-    const config = loadConfig(env);
-    expect(() => requireFor(config, [w.service])).not.toThrow();
-    expect(config.REDIS_URL).toMatch(/^rediss:\/\//);
-    expect(config.REDIS_PASSWORD).toBeDefined();
-    // Only the ALB's subnets are believed: a client cannot pick its address (the login throttle counts by it).
-    expect(config.TRUST_PROXY).toBe(`${accountValue('PUBLIC_SUBNET_CIDR_A')},${accountValue('PUBLIC_SUBNET_CIDR_B')}`);
-  });
+  it.each(serviceWorkloads.map((w) => [w.workload, w] as const))(
+    '%s starts in production: loadConfig and requireFor accept its environment',
+    (_name, w) => {
+      const env = processEnvironment(workloadDir(w.workload), mainContainer(workloadDir(w.workload), w.workload));
+      expect(env.NODE_ENV).toBe('production');
+      // requireFor reads pg's PGHOST from the process environment itself.
+      if (env.PGHOST) vi.stubEnv('PGHOST', env.PGHOST);
+      const config = loadConfig(env);
+      expect(() => requireFor(config, [w.service])).not.toThrow();
+      expect(config.REDIS_URL).toMatch(/^rediss:\/\//);
+      expect(config.REDIS_PASSWORD).toBeDefined();
+      // Only the ALB's subnets are believed: a client cannot pick its address (the login throttle counts by it).
+      expect(config.TRUST_PROXY).toBe(`${accountValue('PUBLIC_SUBNET_CIDR_A')},${accountValue('PUBLIC_SUBNET_CIDR_B')}`);
+    },
+  );
 
   it('the console starts in production with no database, no Redis and no secret, in front of the in-cluster services', () => {
     const dir = workloadDir(consoleWorkload);
@@ -474,14 +557,18 @@ describe('configuration of the services', () => {
     const config = loadConfig(processEnvironment(dir, container));
     expect(config.NODE_ENV).toBe('production');
     expect(config.TRUST_PROXY).toBe(`${accountValue('PUBLIC_SUBNET_CIDR_A')},${accountValue('PUBLIC_SUBNET_CIDR_B')}`);
-    for (const w of serviceWorkloads) expect(config[serviceUrlVariables[w.service]], w.workload).toBe(`http://${w.workload}.${namespace}.svc.cluster.local:${w.port}`);
+    for (const w of serviceWorkloads)
+      expect(config[serviceUrlVariables[w.service]], w.workload).toBe(`http://${w.workload}.${namespace}.svc.cluster.local:${w.port}`);
   });
 
   it('the services that own a database reach their own RDS database over TLS with the RDS-managed credentials', () => {
     for (const w of serviceWorkloads) {
       const env = environment(workloadDir(w.workload), mainContainer(workloadDir(w.workload), w.workload));
       if (!w.database) {
-        expect(pgVariables.filter((key) => env.has(key)), w.workload).toEqual([]);
+        expect(
+          pgVariables.filter((key) => env.has(key)),
+          w.workload,
+        ).toEqual([]);
         continue;
       }
       expect(env.get('PGDATABASE')?.value, w.workload).toBe(w.database);
@@ -490,7 +577,10 @@ describe('configuration of the services', () => {
       expect(env.get('PGUSER')?.from).toBe('secret');
       expect(env.get('PGPASSWORD')?.from).toBe('secret');
       const secret = one<IExternalSecret>(rendered(workloadDir(w.workload)), 'ExternalSecret', `${w.workload}-secrets`);
-      for (const key of ['PGUSER', 'PGPASSWORD']) expect(secret.spec?.data?.find((d) => d.secretKey === key)?.remoteRef.key).toBe(accountValue(`${w.service.toUpperCase()}_DB_SECRET_ARN`));
+      for (const key of ['PGUSER', 'PGPASSWORD'])
+        expect(secret.spec?.data?.find((d) => d.secretKey === key)?.remoteRef.key).toBe(
+          accountValue(`${w.service.toUpperCase()}_DB_SECRET_ARN`),
+        );
     }
   });
 
@@ -504,7 +594,10 @@ describe('configuration of the services', () => {
   });
 
   it('every ExternalSecret reads through the platform store, only secrets of platform-names.json or the RDS secrets', () => {
-    const allowed = new Set<string>([...Object.values(names.secrets), ...[...account.entries()].filter(([key]) => key.endsWith('_DB_SECRET_ARN')).map(([, value]) => value)]);
+    const allowed = new Set<string>([
+      ...Object.values(names.secrets),
+      ...[...account.entries()].filter(([key]) => key.endsWith('_DB_SECRET_ARN')).map(([, value]) => value),
+    ]);
     for (const dir of kustomizations) {
       for (const secret of ofKind<IExternalSecret>(rendered(dir), 'ExternalSecret')) {
         for (const data of secret.spec?.data ?? []) {
@@ -520,13 +613,19 @@ describe('configuration of the services', () => {
     for (const [caller, callees] of Object.entries(calls)) {
       const env = environment(workloadDir(caller), mainContainer(workloadDir(caller), caller));
       for (const callee of callees) {
-        expect(env.get(urlVariable[callee]!)?.value, `${caller} → ${callee}`).toBe(`http://${callee}.${namespace}.svc.cluster.local:${byName.get(callee)!.port}`);
+        expect(env.get(urlVariable[callee]!)?.value, `${caller} → ${callee}`).toBe(
+          `http://${callee}.${namespace}.svc.cluster.local:${byName.get(callee)!.port}`,
+        );
       }
     }
   });
 
   it('evaluation, analytics and the worker carry the SQS transport, the region and the analytics table', () => {
-    const eventWorkloads = [names.services.evaluation.workload, names.services.analytics.workload, names.workers['analytics-worker'].workload];
+    const eventWorkloads = [
+      names.services.evaluation.workload,
+      names.services.analytics.workload,
+      names.workers['analytics-worker'].workload,
+    ];
     for (const workload of eventWorkloads) {
       const env = processEnvironment(workloadDir(workload), mainContainer(workloadDir(workload), workload));
       const config = loadConfig(env);
@@ -535,10 +634,15 @@ describe('configuration of the services', () => {
       expect(config.AWS_REGION, workload).toBe(accountValue('AWS_REGION'));
       expect(config.DYNAMODB_TABLE, workload).toBe(names.dynamodb.analyticsTable);
     }
-    const worker = loadConfig(processEnvironment(workloadDir('analytics-worker'), mainContainer(workloadDir('analytics-worker'), 'analytics-worker')));
+    const worker = loadConfig(
+      processEnvironment(workloadDir('analytics-worker'), mainContainer(workloadDir('analytics-worker'), 'analytics-worker')),
+    );
     expect(worker.SQS_DLQ_URL).toBe(accountValue('SQS_DLQ_URL'));
     expect(worker.NODE_ENV).toBe('production');
-    const evaluation = environment(workloadDir(names.services.evaluation.workload), mainContainer(workloadDir(names.services.evaluation.workload), names.services.evaluation.workload));
+    const evaluation = environment(
+      workloadDir(names.services.evaluation.workload),
+      mainContainer(workloadDir(names.services.evaluation.workload), names.services.evaluation.workload),
+    );
     expect(evaluation.get('EVENTS_KEY_SALT')?.from).toBe('secret');
   });
 });
@@ -601,7 +705,11 @@ describe('pods', () => {
 
   it('pods spread over zones and nodes', () => {
     for (const w of workloads) {
-      const keys = one<IDeployment>(rendered(workloadDir(w.workload)), 'Deployment', w.workload).spec?.template.spec?.topologySpreadConstraints?.map((c) => c.topologyKey);
+      const keys = one<IDeployment>(
+        rendered(workloadDir(w.workload)),
+        'Deployment',
+        w.workload,
+      ).spec?.template.spec?.topologySpreadConstraints?.map((c) => c.topologyKey);
       expect(keys, w.workload).toEqual(expect.arrayContaining(['topology.kubernetes.io/zone', 'kubernetes.io/hostname']));
     }
   });
@@ -624,7 +732,10 @@ describe('autoscaling', () => {
       expect(one<IDeployment>(objects, 'Deployment', w.workload).spec?.replicas, w.workload).toBeUndefined();
       const hpas = ofKind<IHorizontalPodAutoscaler>(objects, 'HorizontalPodAutoscaler');
       if (w.http) {
-        expect(hpas.map((h) => h.spec?.scaleTargetRef), w.workload).toEqual([{ apiVersion: 'apps/v1', kind: 'Deployment', name: w.workload }]);
+        expect(
+          hpas.map((h) => h.spec?.scaleTargetRef),
+          w.workload,
+        ).toEqual([{ apiVersion: 'apps/v1', kind: 'Deployment', name: w.workload }]);
         expect(hpas[0]!.spec?.minReplicas, w.workload).toBeGreaterThanOrEqual(2);
       } else {
         expect(hpas, w.workload).toEqual([]);
@@ -635,12 +746,16 @@ describe('autoscaling', () => {
 
   it('the ScaledObject scales an existing Deployment on the evaluation-events queue with the KEDA operator identity', () => {
     const objects = rendered('k8s/keda');
-    const deployments = new Set(workloads.flatMap((w) => ofKind<IDeployment>(rendered(workloadDir(w.workload)), 'Deployment').map((d) => d.metadata?.name)));
+    const deployments = new Set(
+      workloads.flatMap((w) => ofKind<IDeployment>(rendered(workloadDir(w.workload)), 'Deployment').map((d) => d.metadata?.name)),
+    );
     const scaledObject = one<IScaledObject>(objects, 'ScaledObject', names.workers['analytics-worker'].workload);
     expect(scaledObject.spec.scaleTargetRef.kind ?? 'Deployment').toBe('Deployment');
     expect(deployments.has(scaledObject.spec.scaleTargetRef.name)).toBe(true);
     expect(scaledObject.spec.minReplicaCount).toBe(0);
-    const nodeMax = Number(/variable "node_max_size"[\s\S]*?default\s*=\s*(\d+)/.exec(readFileSync(join(repoRoot, 'infra/variables.tf'), 'utf8'))?.[1]);
+    const nodeMax = Number(
+      /variable "node_max_size"[\s\S]*?default\s*=\s*(\d+)/.exec(readFileSync(join(repoRoot, 'infra/variables.tf'), 'utf8'))?.[1],
+    );
     expect(scaledObject.spec.maxReplicaCount).toBeGreaterThan(0);
     expect(scaledObject.spec.maxReplicaCount).toBeLessThanOrEqual(nodeMax);
     const [trigger] = scaledObject.spec.triggers;
@@ -656,7 +771,7 @@ describe('autoscaling', () => {
     expect(scaledObject.spec.fallback?.replicas).toBeGreaterThanOrEqual(1);
   });
 
-  it('the BullMQ overlay watches BullMQ\'s wait list of the configured queue with the redis scaler', () => {
+  it("the BullMQ overlay watches BullMQ's wait list of the configured queue with the redis scaler", () => {
     const objects = rendered('k8s/keda/overlays/bullmq');
     const queue = (ConfigSchema.properties.BULLMQ_QUEUE as { default?: string }).default;
     const scaledObject = one<IScaledObject>(objects, 'ScaledObject', names.workers['analytics-worker'].workload);
@@ -670,7 +785,13 @@ describe('autoscaling', () => {
 describe('network policies', () => {
   const policyOf = (workload: string) => one<INetworkPolicy>(rendered(workloadDir(workload)), 'NetworkPolicy', workload);
   const peersTo = (policy: INetworkPolicy) =>
-    (policy.spec?.egress ?? []).flatMap((rule) => (rule.to ?? []).flatMap((peer) => (peer.podSelector?.matchLabels?.['app.kubernetes.io/name'] ? [[peer.podSelector.matchLabels['app.kubernetes.io/name'], rule.ports?.map((p) => p.port)] as const] : [])));
+    (policy.spec?.egress ?? []).flatMap((rule) =>
+      (rule.to ?? []).flatMap((peer) =>
+        peer.podSelector?.matchLabels?.['app.kubernetes.io/name']
+          ? [[peer.podSelector.matchLabels['app.kubernetes.io/name'], rule.ports?.map((p) => p.port)] as const]
+          : [],
+      ),
+    );
 
   it('the namespace denies everything by default', () => {
     const deny = one<INetworkPolicy>(rendered('gitops/manifests/platform'), 'NetworkPolicy', 'default-deny');
@@ -682,24 +803,38 @@ describe('network policies', () => {
       const policy = policyOf(w.workload);
       expect(policy.spec?.podSelector?.matchLabels, w.workload).toEqual({ 'app.kubernetes.io/name': w.workload });
       expect(policy.spec?.policyTypes, w.workload).toEqual(['Ingress', 'Egress']);
-      for (const rule of [...(policy.spec?.ingress ?? []), ...(policy.spec?.egress ?? [])]) expect(rule.ports?.length, `${w.workload}: a rule without ports allows every port`).toBeGreaterThan(0);
+      for (const rule of [...(policy.spec?.ingress ?? []), ...(policy.spec?.egress ?? [])])
+        expect(rule.ports?.length, `${w.workload}: a rule without ports allows every port`).toBeGreaterThan(0);
       for (const rule of policy.spec?.ingress ?? []) for (const port of rule.ports ?? []) expect(port.port, w.workload).toBe(w.port);
     }
   });
 
   it('each service reaches exactly the services it calls, and they admit it', () => {
     for (const [caller, callees] of Object.entries(calls)) {
-      expect(peersTo(policyOf(caller)).map(([name]) => name).sort(), caller).toEqual([...callees].sort());
+      expect(
+        peersTo(policyOf(caller))
+          .map(([name]) => name)
+          .sort(),
+        caller,
+      ).toEqual([...callees].sort());
       for (const callee of callees) {
-        expect(peersTo(policyOf(caller)).find(([name]) => name === callee)?.[1], `${caller} → ${callee}`).toEqual([byName.get(callee)!.port]);
-        const admitted = (policyOf(callee).spec?.ingress ?? []).flatMap((rule) => (rule.from ?? []).flatMap((peer) => peer.podSelector?.matchExpressions?.flatMap((e) => e.values ?? []) ?? []));
+        expect(peersTo(policyOf(caller)).find(([name]) => name === callee)?.[1], `${caller} → ${callee}`).toEqual([
+          byName.get(callee)!.port,
+        ]);
+        const admitted = (policyOf(callee).spec?.ingress ?? []).flatMap((rule) =>
+          (rule.from ?? []).flatMap((peer) => peer.podSelector?.matchExpressions?.flatMap((e) => e.values ?? []) ?? []),
+        );
         expect(admitted, `${callee} admits ${caller}`).toContain(caller);
       }
     }
     // And nobody else: a service admits exactly the workloads that call it.
     for (const callee of Object.keys(calls)) {
-      const admitted = (policyOf(callee).spec?.ingress ?? []).flatMap((rule) => (rule.from ?? []).flatMap((peer) => peer.podSelector?.matchExpressions?.flatMap((e) => e.values ?? []) ?? []));
-      const callers = Object.entries(calls).filter(([, callees]) => callees.includes(callee)).map(([caller]) => caller);
+      const admitted = (policyOf(callee).spec?.ingress ?? []).flatMap((rule) =>
+        (rule.from ?? []).flatMap((peer) => peer.podSelector?.matchExpressions?.flatMap((e) => e.values ?? []) ?? []),
+      );
+      const callers = Object.entries(calls)
+        .filter(([, callees]) => callees.includes(callee))
+        .map(([caller]) => caller);
       expect([...admitted].sort(), `who ${callee} admits`).toEqual(callers.sort());
     }
   });
@@ -707,22 +842,38 @@ describe('network policies', () => {
   it('the ALB sources are the public subnets; PostgreSQL and Redis are reached in the VPC only, never by the console', () => {
     for (const w of workloads.filter((x) => x.http)) {
       const policy = policyOf(w.workload);
-      expect(policy.spec?.ingress?.[0]?.from?.map((p) => p.ipBlock?.cidr), w.workload).toEqual([accountValue('PUBLIC_SUBNET_CIDR_A'), accountValue('PUBLIC_SUBNET_CIDR_B')]);
+      expect(
+        policy.spec?.ingress?.[0]?.from?.map((p) => p.ipBlock?.cidr),
+        w.workload,
+      ).toEqual([accountValue('PUBLIC_SUBNET_CIDR_A'), accountValue('PUBLIC_SUBNET_CIDR_B')]);
       const datastore = policy.spec?.egress?.find((rule) => rule.ports?.some((p) => p.port === 5432 || p.port === 6379));
       if (w.component === 'web') {
         expect(datastore, w.workload).toBeUndefined();
         continue;
       }
-      expect(datastore?.to?.map((p) => p.ipBlock?.cidr), w.workload).toEqual([accountValue('VPC_CIDR')]);
-      expect(datastore?.ports?.map((p) => p.port), w.workload).toEqual(w.database ? [5432, 6379] : [6379]);
+      expect(
+        datastore?.to?.map((p) => p.ipBlock?.cidr),
+        w.workload,
+      ).toEqual([accountValue('VPC_CIDR')]);
+      expect(
+        datastore?.ports?.map((p) => p.port),
+        w.workload,
+      ).toEqual(w.database ? [5432, 6379] : [6379]);
     }
   });
 
   it('only the workloads that call AWS APIs may leave the VPC, on 443', () => {
-    const aws = new Set([names.services.evaluation.workload, names.services.analytics.workload, names.workers['analytics-worker'].workload]);
+    const aws = new Set([
+      names.services.evaluation.workload,
+      names.services.analytics.workload,
+      names.workers['analytics-worker'].workload,
+    ]);
     for (const w of workloads) {
       const open = (policyOf(w.workload).spec?.egress ?? []).filter((rule) => rule.to?.some((p) => p.ipBlock?.cidr === '0.0.0.0/0'));
-      expect(open.map((rule) => rule.ports?.map((p) => p.port)), w.workload).toEqual(aws.has(w.workload) ? [[443]] : []);
+      expect(
+        open.map((rule) => rule.ports?.map((p) => p.port)),
+        w.workload,
+      ).toEqual(aws.has(w.workload) ? [[443]] : []);
     }
   });
 });
@@ -731,7 +882,7 @@ describe('Argo CD', () => {
   const applications = () => ofKind<IApplication>(rendered('gitops/apps'), 'Application');
   const app = (name: string) => one<IApplication>(rendered('gitops/apps'), 'Application', name);
 
-  it('every application\'s path exists in the repository and is a kustomization', () => {
+  it("every application's path exists in the repository and is a kustomization", () => {
     for (const application of applications()) {
       const path = application.spec?.source?.path ?? '';
       expect(existsSync(join(repoRoot, path, 'kustomization.yaml')), `${application.metadata?.name}: ${path}`).toBe(true);
@@ -758,7 +909,12 @@ describe('Argo CD', () => {
   it('Deployments scaled by an HPA or KEDA are left out of the replica diff, and syncs respect it', () => {
     for (const w of workloads) {
       const application = app(w.workload);
-      expect(application.spec?.ignoreDifferences, w.workload).toContainEqual({ group: 'apps', kind: 'Deployment', name: w.workload, jsonPointers: ['/spec/replicas'] });
+      expect(application.spec?.ignoreDifferences, w.workload).toContainEqual({
+        group: 'apps',
+        kind: 'Deployment',
+        name: w.workload,
+        jsonPointers: ['/spec/replicas'],
+      });
       expect(application.spec?.syncPolicy?.syncOptions, w.workload).toContain('RespectIgnoreDifferences=true');
       expect(application.spec?.destination.namespace).toBe(namespace);
     }
@@ -778,7 +934,9 @@ describe('Argo CD', () => {
     for (const w of workloads) {
       const objects = rendered(workloadDir(w.workload));
       const deployment = one<IDeployment>(objects, 'Deployment', w.workload);
-      for (const object of objects.filter((o) => ['ServiceAccount', 'ConfigMap', 'ExternalSecret', 'NetworkPolicy', 'Password'].includes(o.kind))) {
+      for (const object of objects.filter((o) =>
+        ['ServiceAccount', 'ConfigMap', 'ExternalSecret', 'NetworkPolicy', 'Password'].includes(o.kind),
+      )) {
         expect(wave(object), `${w.workload} ${object.kind}`).toBeLessThan(wave(deployment));
       }
       const jobs = ofKind<IJob>(objects, 'Job');
@@ -794,7 +952,8 @@ describe('Argo CD', () => {
       } else {
         expect(jobs, w.workload).toEqual([]);
       }
-      for (const hpa of ofKind<IHorizontalPodAutoscaler>(objects, 'HorizontalPodAutoscaler')) expect(wave(hpa)).toBeGreaterThan(wave(deployment));
+      for (const hpa of ofKind<IHorizontalPodAutoscaler>(objects, 'HorizontalPodAutoscaler'))
+        expect(wave(hpa)).toBeGreaterThan(wave(deployment));
     }
   });
 });
@@ -815,7 +974,10 @@ function albBackend(routes: (string | number | undefined)[][], requestPath: stri
 }
 
 describe('ingress', () => {
-  const routesOf = (ingress: IIngress) => (ingress.spec?.rules ?? []).flatMap((rule) => rule.http?.paths.map((p) => [p.path, p.pathType, p.backend.service?.name, p.backend.service?.port?.number]) ?? []);
+  const routesOf = (ingress: IIngress) =>
+    (ingress.spec?.rules ?? []).flatMap(
+      (rule) => rule.http?.paths.map((p) => [p.path, p.pathType, p.backend.service?.name, p.backend.service?.port?.number]) ?? [],
+    );
 
   it('the internet-facing ALB routes the public prefixes to their services over HTTPS', () => {
     const ingress = one<IIngress>(rendered('gitops/manifests/ingress'), 'Ingress', 'togglemaster');
@@ -838,28 +1000,47 @@ describe('ingress', () => {
     ]);
   });
 
-  it('sends the console\'s pages and / to the console, every API prefix the console proxies straight to its service, and nothing else anywhere', () => {
+  it("sends the console's pages and / to the console, every API prefix the console proxies straight to its service, and nothing else anywhere", () => {
     const routes = routesOf(one<IIngress>(rendered('gitops/manifests/ingress'), 'Ingress', 'togglemaster'));
-    for (const path of ['/', '/console', '/console/', '/console/flags/new-checkout/targeting', '/console/assets/index-abc123.js']) expect(albBackend(routes, path), path).toBe(consoleWorkload);
+    for (const path of ['/', '/console', '/console/', '/console/flags/new-checkout/targeting', '/console/assets/index-abc123.js'])
+      expect(albBackend(routes, path), path).toBe(consoleWorkload);
     for (const { prefix, upstream } of proxiedPrefixes) {
-      for (const path of [prefix, `${prefix}/`, `${prefix}/v1/anything`]) expect(albBackend(routes, path), path).toBe(names.services[upstream].workload);
+      for (const path of [prefix, `${prefix}/`, `${prefix}/v1/anything`])
+        expect(albBackend(routes, path), path).toBe(names.services[upstream].workload);
     }
-    for (const path of ['/metrics', '/healthz', '/readyz', '/docs/auth', '/flagsx', '/consolex', '/anything']) expect(albBackend(routes, path), path).toBeUndefined();
+    for (const path of ['/metrics', '/healthz', '/readyz', '/docs/auth', '/flagsx', '/consolex', '/anything'])
+      expect(albBackend(routes, path), path).toBeUndefined();
     // The check itself: a catch-all Prefix "/" would also take /metrics to the console.
     expect(albBackend([...routes, ['/', 'Prefix', consoleWorkload, 8080]], '/metrics')).toBe(consoleWorkload);
-    expect(albBackend([['/', 'Prefix', consoleWorkload, 8080], ['/flags', 'Prefix', 'flag-service', 8002]], '/flags/x')).toBe('flag-service');
+    expect(
+      albBackend(
+        [
+          ['/', 'Prefix', consoleWorkload, 8080],
+          ['/flags', 'Prefix', 'flag-service', 8002],
+        ],
+        '/flags/x',
+      ),
+    ).toBe('flag-service');
   });
 });
 
 describe('scripts', () => {
-  const scripts = ['gitops/argocd/install.sh', ...readdirSync(join(repoRoot, 'scripts')).filter((f) => f.endsWith('.sh')).map((f) => `scripts/${f}`)];
+  const scripts = [
+    'gitops/argocd/install.sh',
+    ...readdirSync(join(repoRoot, 'scripts'))
+      .filter((f) => f.endsWith('.sh'))
+      .map((f) => `scripts/${f}`),
+  ];
 
   const shellcheck = hasBinary('shellcheck');
-  it.skipIf(!shellcheck)(`shellcheck passes on install.sh and scripts/*.sh${shellcheck ? '' : ' (SKIPPED: shellcheck is not installed here; CI installs it)'}`, () => {
-    const run = spawnSync('shellcheck', ['--external-sources', ...scripts], { cwd: repoRoot, encoding: 'utf8' });
-    expect(run.stdout + run.stderr).toBe('');
-    expect(run.status).toBe(0);
-  });
+  it.skipIf(!shellcheck)(
+    `shellcheck passes on install.sh and scripts/*.sh${shellcheck ? '' : ' (SKIPPED: shellcheck is not installed here; CI installs it)'}`,
+    () => {
+      const run = spawnSync('shellcheck', ['--external-sources', ...scripts], { cwd: repoRoot, encoding: 'utf8' });
+      expect(run.stdout + run.stderr).toBe('');
+      expect(run.status).toBe(0);
+    },
+  );
 
   it('the scripts are bash with strict mode', () => {
     for (const script of scripts) {
@@ -870,7 +1051,9 @@ describe('scripts', () => {
   });
 
   it('install.sh pins an exact Argo CD release', () => {
-    expect(readFileSync(join(repoRoot, 'gitops/argocd/install.sh'), 'utf8')).toMatch(/^ARGOCD_VERSION="\$\{ARGOCD_VERSION:-v\d+\.\d+\.\d+\}"$/m);
+    expect(readFileSync(join(repoRoot, 'gitops/argocd/install.sh'), 'utf8')).toMatch(
+      /^ARGOCD_VERSION="\$\{ARGOCD_VERSION:-v\d+\.\d+\.\d+\}"$/m,
+    );
   });
 
   it('gitops-manager.sh knows every workload and application', () => {
@@ -918,21 +1101,27 @@ function consoleBuildProblems(dockerfile: string): string[] {
   const web = stages.find((stage) => runs(stage).some((line) => line.includes('npm run build:web')));
   if (!web || web === image) return ['no stage of its own runs `npm run build:web`'];
   for (const line of runs(web)) {
-    if (/\bnpm\b/.test(line.replace(onlyForConsole, ''))) problems.push(`stage ${web.name}: npm runs for every role, not only ROLE=console: ${line}`);
+    if (/\bnpm\b/.test(line.replace(onlyForConsole, '')))
+      problems.push(`stage ${web.name}: npm runs for every role, not only ROLE=console: ${line}`);
   }
-  if (!runs(web).some((line) => /mkdir -p web\/dist/.test(line.replace(onlyForConsole, '')))) problems.push(`stage ${web.name}: makes no web/dist for the other roles`);
-  if (!runs(web).some((line) => /npm ci(?! [^;&]*--omit=dev)/.test(line))) problems.push(`stage ${web.name}: builds without the dev dependencies (npm ci)`);
+  if (!runs(web).some((line) => /mkdir -p web\/dist/.test(line.replace(onlyForConsole, ''))))
+    problems.push(`stage ${web.name}: makes no web/dist for the other roles`);
+  if (!runs(web).some((line) => /npm ci(?! [^;&]*--omit=dev)/.test(line)))
+    problems.push(`stage ${web.name}: builds without the dev dependencies (npm ci)`);
   for (const line of runs(image)) if (/\bnpm\b/.test(line)) problems.push(`the image runs npm itself: ${line}`);
   for (const line of image?.instructions.filter((l) => /^COPY\s+--from=/.test(l)) ?? []) {
     const [, from = '', source = ''] = /^COPY\s+--from=(\S+)\s+(\S+)/.exec(line) ?? [];
     const stage = byName.get(from);
     if (source === '/app/node_modules') {
-      if (!runs(stage).some((run) => /npm ci --omit=dev/.test(run))) problems.push(`the image takes node_modules from stage ${from}, which does not install with --omit=dev`);
+      if (!runs(stage).some((run) => /npm ci --omit=dev/.test(run)))
+        problems.push(`the image takes node_modules from stage ${from}, which does not install with --omit=dev`);
     } else if (stage === web) {
-      if (source !== '/app/web/dist') problems.push(`the image takes ${source} from the console build stage (only /app/web/dist may leave it)`);
+      if (source !== '/app/web/dist')
+        problems.push(`the image takes ${source} from the console build stage (only /app/web/dist may leave it)`);
     }
   }
-  if (!image?.instructions.some((line) => new RegExp(`^COPY\\s+--from=${web.name}\\s+/app/web/dist\\s`).test(line))) problems.push('the image does not take web/dist from the console build stage');
+  if (!image?.instructions.some((line) => new RegExp(`^COPY\\s+--from=${web.name}\\s+/app/web/dist\\s`).test(line)))
+    problems.push('the image does not take web/dist from the console build stage');
   return problems;
 }
 
@@ -962,7 +1151,8 @@ describe('image', () => {
     const users = instructions.filter((line) => /^USER\s/.test(line));
     expect(users.at(-1)).toMatch(/^USER\s+(node|[1-9]\d*)(:\d+)?$/);
     expect(dockerfile).toContain('handlers/main.ts');
-    for (const folder of ['handlers/', 'shared/', 'package.json']) expect(dockerfile, folder).toMatch(new RegExp(`COPY[^\\n]*${folder.replace('.', '\\.')}`));
+    for (const folder of ['handlers/', 'shared/', 'package.json'])
+      expect(dockerfile, folder).toMatch(new RegExp(`COPY[^\\n]*${folder.replace('.', '\\.')}`));
   });
 
   it('builds the web console into the console image only: other roles neither build nor carry it', () => {
@@ -975,7 +1165,9 @@ describe('image', () => {
     expect(broken(/if \[ "\$\{ROLE\}" = "console" \]; then (npm run build:web[^;]*); fi/, '$1')).toMatch(/npm runs for every role/);
     expect(broken(/if \[ "\$\{ROLE\}" = "console" \]; then (npm ci[^;]*); fi/, '$1')).toMatch(/npm runs for every role/);
     expect(broken('mkdir -p web/dist && ', '')).toMatch(/makes no web\/dist/);
-    expect(broken('COPY --from=web /app/web/dist ./web/dist/', 'COPY --from=web /app/node_modules ./node_modules')).toMatch(/does not install with --omit=dev|does not take web\/dist/);
+    expect(broken('COPY --from=web /app/web/dist ./web/dist/', 'COPY --from=web /app/node_modules ./node_modules')).toMatch(
+      /does not install with --omit=dev|does not take web\/dist/,
+    );
     expect(broken('COPY --from=web /app/web/dist ./web/dist/', 'COPY --from=web /app ./')).toMatch(/only \/app\/web\/dist may leave it/);
   });
 

@@ -40,7 +40,10 @@ try {
   } else if (command === 'migrate') {
     const roles = rest.length > 0 ? rest : serviceNames.filter((r) => services[r]?.database);
     const unknown = roles.filter((r) => !isServiceRole(r) || !services[r]?.database);
-    if (unknown.length > 0) fail(`No migrations for: ${unknown.join(', ')} (services with a database: ${serviceNames.filter((r) => services[r]?.database).join(', ')})`);
+    if (unknown.length > 0)
+      fail(
+        `No migrations for: ${unknown.join(', ')} (services with a database: ${serviceNames.filter((r) => services[r]?.database).join(', ')})`,
+      );
     requireFor(config, roles as Role[]);
     const { createPool } = await import('../shared/db/database.ts');
     const pool = createPool(config, { logger });
@@ -56,7 +59,9 @@ try {
     const { startStandalone } = await import('./start-role.ts');
     await startStandalone(command, config, logger, stopTelemetry);
   } else {
-    fail(`Usage: node handlers/main.ts <${[...serviceNames, ...Object.keys(workers), ...Object.keys(frontends), 'migrate', 'all-in-one'].join(' | ')}>`);
+    fail(
+      `Usage: node handlers/main.ts <${[...serviceNames, ...Object.keys(workers), ...Object.keys(frontends), 'migrate', 'all-in-one'].join(' | ')}>`,
+    );
   }
 } catch (error) {
   if (error instanceof ConfigError) fail(error.message);

@@ -25,9 +25,18 @@ export interface RoleDefinition {
 
 /** Every service this image can run, by the name the role switch takes; the all-in-one process starts them all. */
 export const services: Partial<Record<Role, RoleDefinition>> = {
-  auth: { start: lazily(async () => (await import('./auth/auth-app.ts')).startAuth), database: { schema: authSchema, migrations: authMigrations } },
-  flags: { start: lazily(async () => (await import('./flags/flags-app.ts')).startFlags), database: { schema: flagsSchema, migrations: flagsMigrations } },
-  targeting: { start: lazily(async () => (await import('./targeting/targeting-app.ts')).startTargeting), database: { schema: targetingSchema, migrations: targetingMigrations } },
+  auth: {
+    start: lazily(async () => (await import('./auth/auth-app.ts')).startAuth),
+    database: { schema: authSchema, migrations: authMigrations },
+  },
+  flags: {
+    start: lazily(async () => (await import('./flags/flags-app.ts')).startFlags),
+    database: { schema: flagsSchema, migrations: flagsMigrations },
+  },
+  targeting: {
+    start: lazily(async () => (await import('./targeting/targeting-app.ts')).startTargeting),
+    database: { schema: targetingSchema, migrations: targetingMigrations },
+  },
   evaluation: { start: lazily(async () => (await import('./evaluation/evaluation-app.ts')).startEvaluation) },
   analytics: { start: lazily(async () => (await import('./analytics/analytics-app.ts')).startAnalytics) },
 };
@@ -62,7 +71,8 @@ export async function migrate(pool: pg.Pool, roles: Role[]): Promise<Record<stri
   const applied: Record<string, string[]> = {};
   for (const role of roles) {
     const database = services[role]?.database;
-    if (database) applied[role] = await migrateToLatest(createDatabase<unknown>(pool, database.schema), database.schema, database.migrations);
+    if (database)
+      applied[role] = await migrateToLatest(createDatabase<unknown>(pool, database.schema), database.schema, database.migrations);
   }
   return applied;
 }

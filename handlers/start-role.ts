@@ -13,7 +13,10 @@ import { frontends, services, workers } from './roles.ts';
 import type { FrontendRole, WorkerRole } from '../shared/config/config.ts';
 
 /** Redis when configured (shared by every replica), else in-process stand-ins that serve this process only. */
-export async function createCaches(config: Config, logger: Logger): Promise<{ cache: Cache; configCache: ConfigCache; close(): Promise<void> }> {
+export async function createCaches(
+  config: Config,
+  logger: Logger,
+): Promise<{ cache: Cache; configCache: ConfigCache; close(): Promise<void> }> {
   if (!config.REDIS_URL) {
     logger.warn('REDIS_URL is not set: using in-process caches (fine for one process, not for several replicas)');
     const cache = createMemoryCache();
@@ -25,10 +28,14 @@ export async function createCaches(config: Config, logger: Logger): Promise<{ ca
   if (!(await whenReady(redis, 5000))) logger.warn('Redis is not answering yet; carrying on and reconnecting in the background');
   const configCache = createRedisConfigCache(redis, { keyPrefix: config.REDIS_KEY_PREFIX, logger });
   const cache = createRedisCache(redis);
-  return { cache, configCache, close: async () => {
-    await configCache.close();
-    await cache.close();
-  } };
+  return {
+    cache,
+    configCache,
+    close: async () => {
+      await configCache.close();
+      await cache.close();
+    },
+  };
 }
 
 /** One service in this process, on its own port, against the database and cache the environment names. */
@@ -38,7 +45,14 @@ export async function startRole(role: Role, config: Config, logger: Logger, stop
   requireFor(config, [role]);
   const pool = definition.database ? createPool(config, { logger }) : undefined;
   const caches = await createCaches(config, logger);
-  const started = await definition.start({ config, logger, cache: caches.cache, configCache: caches.configCache, port: portOf(role, config, true), ...(pool ? { pool } : {}) });
+  const started = await definition.start({
+    config,
+    logger,
+    cache: caches.cache,
+    configCache: caches.configCache,
+    port: portOf(role, config, true),
+    ...(pool ? { pool } : {}),
+  });
   stopOnSignal(logger, config.SHUTDOWN_TIMEOUT_MS, async () => {
     await started.stop();
     await Promise.allSettled([pool?.end(), caches.close(), stopTelemetry()]);
@@ -46,7 +60,12 @@ export async function startRole(role: Role, config: Config, logger: Logger, stop
 }
 
 /** One queue worker or front end (the console) in this process: it opens whatever it needs itself. */
-export async function startStandalone(role: WorkerRole | FrontendRole, config: Config, logger: Logger, stopTelemetry: () => Promise<void>): Promise<void> {
+export async function startStandalone(
+  role: WorkerRole | FrontendRole,
+  config: Config,
+  logger: Logger,
+  stopTelemetry: () => Promise<void>,
+): Promise<void> {
   const started = await { ...workers, ...frontends }[role]({ config, logger, port: portOf(role, config, true) });
   stopOnSignal(logger, config.SHUTDOWN_TIMEOUT_MS, async () => {
     await started.stop();

@@ -23,7 +23,6 @@ async function parse(filename: string, contents: string): Promise<Obj> {
   return isObj(json) ? json : {};
 }
 
-
 const infraDir = dirname(fileURLToPath(import.meta.url));
 const repoRoot = join(infraDir, '..');
 const names = JSON.parse(readFileSync(join(repoRoot, 'shared/contracts/platform-names.json'), 'utf8')) as PlatformNames;
@@ -217,7 +216,9 @@ function unusedDeclarations(model: TfModule): string[] {
   return [
     ...[...model.variables.keys()].filter((name) => !used.variable.has(name)).map((name) => `variable "${name}" is never used`),
     ...[...model.locals.keys()].filter((name) => !used.local.has(name)).map((name) => `local.${name} is never used`),
-    ...[...model.dataSources].flatMap(([type, byName]) => [...byName.keys()].filter((name) => !used.data.has(`${type}.${name}`)).map((name) => `data.${type}.${name} is never used`)),
+    ...[...model.dataSources].flatMap(([type, byName]) =>
+      [...byName.keys()].filter((name) => !used.data.has(`${type}.${name}`)).map((name) => `data.${type}.${name} is never used`),
+    ),
   ];
 }
 
@@ -238,7 +239,9 @@ function unpinnedTerraform(model: TfModule): string[] {
   const problems: string[] = [];
   const requiredVersion = model.terraform.map((block) => block.required_version).find((value) => typeof value === 'string');
   if (requiredVersion === undefined) problems.push(`${model.dir}: terraform.required_version is missing`);
-  const providers = model.terraform.flatMap((block): unknown[] => (Array.isArray(block.required_providers) ? (block.required_providers as unknown[]) : [])).map(body);
+  const providers = model.terraform
+    .flatMap((block): unknown[] => (Array.isArray(block.required_providers) ? (block.required_providers as unknown[]) : []))
+    .map(body);
   if (providers.length === 0) problems.push(`${model.dir}: required_providers is missing`);
   for (const block of providers) {
     for (const [name, spec] of Object.entries(block)) {
@@ -309,7 +312,10 @@ function modulesBySource(model: TfModule, source: string): [string, Obj][] {
 
 function onlyModule(model: TfModule, source: string): Obj {
   const found = modulesBySource(model, source);
-  expect(found.map(([name]) => name), `exactly one module from ${source}`).toHaveLength(1);
+  expect(
+    found.map(([name]) => name),
+    `exactly one module from ${source}`,
+  ).toHaveLength(1);
   return found[0]?.[1] ?? {};
 }
 
@@ -337,7 +343,10 @@ const IRSA_SOURCE = 'terraform-aws-modules/iam/aws//modules/iam-role-for-service
 function irsaSubjects(model: TfModule): Map<string, string[]> {
   const subjects = new Map<string, string[]>();
   for (const [name, block] of modulesBySource(model, IRSA_SOURCE)) {
-    subjects.set(name, allStrings(block.oidc_providers).filter((text) => text.includes(':') && !text.startsWith('${module.')));
+    subjects.set(
+      name,
+      allStrings(block.oidc_providers).filter((text) => text.includes(':') && !text.startsWith('${module.')),
+    );
   }
   return subjects;
 }
@@ -351,7 +360,8 @@ function irsaModuleFor(model: TfModule, namespaceRef: string, serviceAccountRef:
 const workloadKeys = [...Object.keys(names.services), ...Object.keys(names.workers)].sort();
 
 function serviceAccountRef(key: string): string {
-  if (key in names.services) return /^[A-Za-z_]\w*$/.test(key) ? `local.names.services.${key}.serviceAccount` : `local.names.services["${key}"].serviceAccount`;
+  if (key in names.services)
+    return /^[A-Za-z_]\w*$/.test(key) ? `local.names.services.${key}.serviceAccount` : `local.names.services["${key}"].serviceAccount`;
   return /^[A-Za-z_]\w*$/.test(key) ? `local.names.workers.${key}.serviceAccount` : `local.names.workers["${key}"].serviceAccount`;
 }
 
@@ -603,7 +613,9 @@ describe('IAM least privilege', () => {
 
   it('gives IRSA roles to External Secrets and the AWS Load Balancer Controller', () => {
     expect(irsaModuleFor(root, 'local.addons.externalSecrets.namespace', 'local.addons.externalSecrets.serviceAccount')).toBeDefined();
-    expect(irsaModuleFor(root, 'local.addons.awsLoadBalancerController.namespace', 'local.addons.awsLoadBalancerController.serviceAccount')).toBeDefined();
+    expect(
+      irsaModuleFor(root, 'local.addons.awsLoadBalancerController.namespace', 'local.addons.awsLoadBalancerController.serviceAccount'),
+    ).toBeDefined();
     expect(root.locals.get('addons')).toBe('${local.names.addons}');
   });
 
@@ -626,7 +638,12 @@ describe('IAM least privilege', () => {
 
   it('lets analytics only read the table', () => {
     const block = root.modules.get(irsaModuleFor(root, 'local.names.namespace', serviceAccountRef('analytics')) ?? '') ?? {};
-    expect(iamActions(block.permissions).sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:DescribeTable', 'dynamodb:GetItem', 'dynamodb:Query']);
+    expect(iamActions(block.permissions).sort()).toEqual([
+      'dynamodb:BatchGetItem',
+      'dynamodb:DescribeTable',
+      'dynamodb:GetItem',
+      'dynamodb:Query',
+    ]);
   });
 
   it('lets the analytics worker consume the queue and read/write the table, nothing more', () => {
@@ -651,7 +668,9 @@ describe('IAM least privilege', () => {
     // SendMessage only to the dead-letter queue, never to the events queue itself.
     expect(allStrings(block.permissions)).toContain('${module.sqs_evaluation_events.dead_letter_queue_arn}');
     expect(actions.filter((action) => !allowed.has(action))).toEqual([]);
-    expect(actions).toEqual(expect.arrayContaining(['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'dynamodb:PutItem']));
+    expect(actions).toEqual(
+      expect.arrayContaining(['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'dynamodb:PutItem']),
+    );
   });
 
   it.each(['auth', 'flags', 'targeting'])('lets %s read only its own secrets', (key) => {
@@ -667,14 +686,19 @@ describe('IAM least privilege', () => {
 
   it('uses no wildcard action in any IRSA permission', () => {
     for (const [name, block] of modulesBySource(root, IRSA_SOURCE)) {
-      expect(iamActions(block.permissions).filter((action) => action.includes('*')), name).toEqual([]);
+      expect(
+        iamActions(block.permissions).filter((action) => action.includes('*')),
+        name,
+      ).toEqual([]);
     }
   });
 
   it('lets External Secrets read the project secrets and the RDS-managed secrets only', () => {
     const name = irsaModuleFor(root, 'local.addons.externalSecrets.namespace', 'local.addons.externalSecrets.serviceAccount') ?? '';
     const block = root.modules.get(name) ?? {};
-    expect(iamActions(block.permissions).every((action) => action.startsWith('secretsmanager:') && !action.startsWith('secretsmanager:Put'))).toBe(true);
+    expect(
+      iamActions(block.permissions).every((action) => action.startsWith('secretsmanager:') && !action.startsWith('secretsmanager:Put')),
+    ).toBe(true);
     const text = JSON.stringify(block.permissions);
     expect(text).toContain('local.project_secrets_arn_pattern');
     expect(text).toContain('db_instance_master_user_secret_arn');
@@ -788,7 +812,12 @@ describe('state backend', () => {
     const encryption = JSON.stringify([...(resources.get('aws_s3_bucket_server_side_encryption_configuration')?.values() ?? [])]);
     expect(encryption).toContain('aws:kms');
     const block = [...(resources.get('aws_s3_bucket_public_access_block')?.values() ?? [])][0] ?? {};
-    expect(block).toMatchObject({ block_public_acls: true, block_public_policy: true, ignore_public_acls: true, restrict_public_buckets: true });
+    expect(block).toMatchObject({
+      block_public_acls: true,
+      block_public_policy: true,
+      ignore_public_acls: true,
+      restrict_public_buckets: true,
+    });
     expect(resources.get('aws_kms_key')?.values().next().value).toMatchObject({ enable_key_rotation: true });
   });
 });
@@ -811,7 +840,10 @@ describe('secrets', () => {
       [bootstrap, join(infraDir, 'bootstrap', 'bootstrap.tfvars.example')],
     ] as const) {
       const json = await parse('example.tfvars', readFileSync(example, 'utf8'));
-      expect(Object.keys(json).filter((name) => !model.variables.has(name)), example).toEqual([]);
+      expect(
+        Object.keys(json).filter((name) => !model.variables.has(name)),
+        example,
+      ).toEqual([]);
     }
   });
 });

@@ -8,7 +8,10 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 
 /** Every TypeScript file git tracks or would (not ignored), with the files of this repository it imports (type-only imports too). */
 function importGraph(): Map<string, string[]> {
-  const files = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '*.ts', '*.tsx'], { cwd: root, encoding: 'utf8' })
+  const files = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '*.ts', '*.tsx'], {
+    cwd: root,
+    encoding: 'utf8',
+  })
     .split('\n')
     // Deleted in the work tree but not yet in the index: gone.
     .filter((file) => file !== '' && !file.startsWith('bench/peers/') && existsSync(path.join(root, file)));
@@ -68,7 +71,9 @@ describe('the import graph', () => {
   });
 
   it('keeps shared/ below handlers/: nothing in shared/ imports a service', () => {
-    const upward = [...graph].flatMap(([file, targets]) => (file.startsWith('shared/') ? targets.filter((t) => t.startsWith('handlers/')).map((t) => `${file} → ${t}`) : []));
+    const upward = [...graph].flatMap(([file, targets]) =>
+      file.startsWith('shared/') ? targets.filter((t) => t.startsWith('handlers/')).map((t) => `${file} → ${t}`) : [],
+    );
     expect(upward).toEqual([]);
   });
 

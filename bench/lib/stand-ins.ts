@@ -38,7 +38,9 @@ function announced<T>(name: string, script: string, env: Record<string, string> 
 }
 
 export async function startSqsStandIn(name = 'sqs', visibilityTimeoutSeconds = 60): Promise<SqsStandIn> {
-  const { child, value } = await announced<{ endpoint: string; queueUrl: string; deadLetterUrl: string }>(name, 'sqs-server.ts', { SQS_VISIBILITY_TIMEOUT: String(visibilityTimeoutSeconds) });
+  const { child, value } = await announced<{ endpoint: string; queueUrl: string; deadLetterUrl: string }>(name, 'sqs-server.ts', {
+    SQS_VISIBILITY_TIMEOUT: String(visibilityTimeoutSeconds),
+  });
   return {
     child,
     ...value,

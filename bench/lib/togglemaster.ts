@@ -26,7 +26,9 @@ const mainScript = path.join(productDir, 'handlers', 'main.ts');
  * the processes with the same heap settings; BENCH_NODE_OPTIONS overrides them to try others.
  */
 export const productNodeOptions =
-  process.env.BENCH_NODE_OPTIONS ?? /^\s*NODE_OPTIONS="([^"]*)"/m.exec(readFileSync(path.join(productDir, 'Dockerfile'), 'utf8'))?.[1] ?? '';
+  process.env.BENCH_NODE_OPTIONS ??
+  /^\s*NODE_OPTIONS="([^"]*)"/m.exec(readFileSync(path.join(productDir, 'Dockerfile'), 'utf8'))?.[1] ??
+  '';
 
 export type ServiceRole = 'auth' | 'flags' | 'targeting' | 'evaluation' | 'analytics' | 'analytics-worker';
 
@@ -105,7 +107,11 @@ async function untilAdmitted(url: string, sdkKey: string): Promise<void> {
   const deadline = performance.now() + 10_000;
   for (;;) {
     // "_" is no flag key: answered 404 after the key check, without an evaluation or an event the counts would see.
-    const response = await fetch(`${url}/ofrep/v1/evaluate/flags/_`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': sdkKey }, body: '{"context":{}}' });
+    const response = await fetch(`${url}/ofrep/v1/evaluate/flags/_`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': sdkKey },
+      body: '{"context":{}}',
+    });
     await response.arrayBuffer();
     if (response.status !== 401) return;
     if (performance.now() > deadline) throw new Error(`${url} still refuses the benchmark's SDK key after 10 s`);
@@ -115,7 +121,12 @@ async function untilAdmitted(url: string, sdkKey: string): Promise<void> {
 
 export const admin = { email: 'bench-admin@example.com', password: `bench-${randomBytes(12).toString('hex')}` };
 
-export async function startTogglemaster(options: { name: string; evaluations: number; env?: Record<string, string>; dynamoEndpoint?: string }): Promise<Togglemaster> {
+export async function startTogglemaster(options: {
+  name: string;
+  evaluations: number;
+  env?: Record<string, string>;
+  dynamoEndpoint?: string;
+}): Promise<Togglemaster> {
   const database = await createDatabase(`tm_bench_${options.name}`);
   const sqs = await startSqsStandIn(`${options.name}-sqs`);
   const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -147,11 +158,17 @@ export async function startTogglemaster(options: { name: string; evaluations: nu
 
   const running: RunningRole[] = [];
   let counter = 0;
-  async function startRole(role: ServiceRole, extra: { env?: Record<string, string>; nodeArgs?: string[]; name?: string; port?: number } = {}): Promise<RunningRole> {
+  async function startRole(
+    role: ServiceRole,
+    extra: { env?: Record<string, string>; nodeArgs?: string[]; name?: string; port?: number } = {},
+  ): Promise<RunningRole> {
     const port = extra.port ?? (await freePort());
     const name = extra.name ?? `${options.name}-${role}-${++counter}`;
     const spawned = performance.now();
-    const child = startNode(name, mainScript, [role], { env: { ...env, ...extra.env, PORT: String(port) }, ...(extra.nodeArgs ? { nodeArgs: extra.nodeArgs } : {}) });
+    const child = startNode(name, mainScript, [role], {
+      env: { ...env, ...extra.env, PORT: String(port) },
+      ...(extra.nodeArgs ? { nodeArgs: extra.nodeArgs } : {}),
+    });
     const url = `http://127.0.0.1:${port}`;
     await waitForHttp(`${url}/readyz`, { child, timeoutMs: 60_000, intervalMs: 5 });
     const entry = { role, child, url, readyMs: performance.now() - spawned };
@@ -165,14 +182,19 @@ export async function startTogglemaster(options: { name: string; evaluations: nu
     startRole('targeting', { port: ports.targeting }),
   ]);
   const evaluations: RunningRole[] = [];
-  for (let i = 0; i < options.evaluations; i++) evaluations.push(await startRole('evaluation', { ...(options.env ? { env: options.env } : {}) }));
+  for (let i = 0; i < options.evaluations; i++)
+    evaluations.push(await startRole('evaluation', { ...(options.env ? { env: options.env } : {}) }));
 
   let token = '';
   let tokenAt = 0;
   async function adminToken(): Promise<string> {
     // Access tokens live 15 minutes; a benchmark run can be longer.
     if (token && performance.now() - tokenAt < 10 * 60_000) return token;
-    const response = await fetch(`${auth.url}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(admin) });
+    const response = await fetch(`${auth.url}/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(admin),
+    });
     if (response.status !== 200) throw new Error(`admin login failed: ${response.status} ${await response.text()}`);
     token = ((await response.json()) as { accessToken: string }).accessToken;
     tokenAt = performance.now();

@@ -15,11 +15,16 @@ export const peerDir = path.join(repoRoot, 'bench', 'peers', 'unleash');
 
 /** `npm install --prefix bench/peers/unleash` when the peer (server or client) is not there yet. */
 export function ensurePeerInstalled(): void {
-  const installed = ['unleash-server', 'unleash-client'].every((name) => existsSync(path.join(peerDir, 'node_modules', name, 'package.json')));
+  const installed = ['unleash-server', 'unleash-client'].every((name) =>
+    existsSync(path.join(peerDir, 'node_modules', name, 'package.json')),
+  );
   if (installed) return;
   console.log('Installing the peer: npm install --prefix bench/peers/unleash …');
   const npm = path.join(path.dirname(process.execPath), 'npm');
-  execFileSync(existsSync(npm) ? npm : 'npm', ['install', '--prefix', peerDir, '--no-audit', '--no-fund'], { stdio: 'inherit', cwd: repoRoot });
+  execFileSync(existsSync(npm) ? npm : 'npm', ['install', '--prefix', peerDir, '--no-audit', '--no-fund'], {
+    stdio: 'inherit',
+    cwd: repoRoot,
+  });
 }
 
 export function peerVersion(name: 'unleash-server' | 'unleash-client'): string {
@@ -99,7 +104,12 @@ export async function createUnleashFlags(peer: UnleashPeer): Promise<void> {
     expectStatus(`feature ${key}`, await peer.admin('POST', '/api/admin/projects/default/features', { name: key, type: 'release' }), 201);
     const environments = key === singleFlag ? ['development', 'production'] : ['development'];
     for (const environment of environments) {
-      expectStatus(`strategy of ${key}`, await peer.admin('POST', `${feature(key)}/environments/${environment}/strategies`, unleashStrategy(key, i, segment.body.id)), 200, 201);
+      expectStatus(
+        `strategy of ${key}`,
+        await peer.admin('POST', `${feature(key)}/environments/${environment}/strategies`, unleashStrategy(key, i, segment.body.id)),
+        200,
+        201,
+      );
       expectStatus(`enabling ${key}`, await peer.admin('POST', `${feature(key)}/environments/${environment}/on`), 200, 201);
     }
   });

@@ -55,7 +55,12 @@ export function ourRule(key: string, i: number) {
     name: '50% rollout',
     conditions: conditionsOf(i),
     ...(hasSegment(i) ? { segments: [segmentKey] } : {}),
-    serve: { rollout: [{ variant: 'treatment', weight: 50 }, { variant: 'control', weight: 50 }] },
+    serve: {
+      rollout: [
+        { variant: 'treatment', weight: 50 },
+        { variant: 'control', weight: 50 },
+      ],
+    },
   };
 }
 
@@ -76,7 +81,13 @@ function unleashConstraint(condition: Condition) {
 export const unleashSegment = { name: segmentKey, constraints: segmentConditions.map(unleashConstraint) };
 
 export function unleashStrategy(key: string, i: number, segmentId: number) {
-  const variant = (name: string) => ({ name, weight: 500, weightType: 'variable', stickiness: 'userId', payload: { type: 'string', value: name } });
+  const variant = (name: string) => ({
+    name,
+    weight: 500,
+    weightType: 'variable',
+    stickiness: 'userId',
+    payload: { type: 'string', value: name },
+  });
   return {
     name: 'flexibleRollout',
     parameters: { rollout: '50', stickiness: 'userId', groupId: key },
@@ -125,5 +136,10 @@ export function rotatingContexts(count = 10_000): BenchContext[] {
 
 /** The context as query parameters: ToggleMaster's bulk GET (targetingKey) or Unleash's frontend API (userId). */
 export function contextQuery(context: BenchContext, userKey: 'targetingKey' | 'userId'): string {
-  return new URLSearchParams({ [userKey]: context.targetingKey, country: context.country, appVersion: context.appVersion, plan: context.plan }).toString();
+  return new URLSearchParams({
+    [userKey]: context.targetingKey,
+    country: context.country,
+    appVersion: context.appVersion,
+    plan: context.plan,
+  }).toString();
 }

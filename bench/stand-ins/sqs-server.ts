@@ -20,7 +20,13 @@ interface StandInQueue {
 }
 
 const accountId = '000000000000';
-const { service, requestHandler } = createRequestHandler({ port: 0, hostname: '127.0.0.1', accountId, emulateQueueCreationLifecycle: false, queues: [] });
+const { service, requestHandler } = createRequestHandler({
+  port: 0,
+  hostname: '127.0.0.1',
+  accountId,
+  emulateQueueCreationLifecycle: false,
+  queues: [],
+});
 const queues = () => (service as unknown as { Queues: StandInQueue[] }).Queues;
 
 // While paused, ReceiveMessage answers no messages (after a short wait, as an empty long poll would): consumers are
@@ -47,7 +53,9 @@ const server = createServer((request, response) => {
     return;
   }
   if (request.url === '/__bench/depth') {
-    const depth = Object.fromEntries(queues().map((q) => [q.QueueName, Number(q.getAttributes(['ApproximateNumberOfMessages'])?.ApproximateNumberOfMessages ?? 0)]));
+    const depth = Object.fromEntries(
+      queues().map((q) => [q.QueueName, Number(q.getAttributes(['ApproximateNumberOfMessages'])?.ApproximateNumberOfMessages ?? 0)]),
+    );
     response.setHeader('content-type', 'application/json');
     response.end(JSON.stringify(depth));
     return;
@@ -60,7 +68,11 @@ const { port } = server.address() as AddressInfo;
 const endpoint = `http://127.0.0.1:${port}`;
 
 const visibilityTimeout = Number(process.env.SQS_VISIBILITY_TIMEOUT ?? '60');
-const client = new SQSClient({ region: platformNames.awsRegion, endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+const client = new SQSClient({
+  region: platformNames.awsRegion,
+  endpoint,
+  credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+});
 const { evaluationEvents, evaluationEventsDeadLetter } = platformNames.queues;
 const dlq = await client.send(new CreateQueueCommand({ QueueName: evaluationEventsDeadLetter }));
 const queue = await client.send(
@@ -68,7 +80,10 @@ const queue = await client.send(
     QueueName: evaluationEvents,
     Attributes: {
       VisibilityTimeout: String(visibilityTimeout),
-      RedrivePolicy: JSON.stringify({ deadLetterTargetArn: `arn:aws:sqs:${platformNames.awsRegion}:${accountId}:${evaluationEventsDeadLetter}`, maxReceiveCount: 5 }),
+      RedrivePolicy: JSON.stringify({
+        deadLetterTargetArn: `arn:aws:sqs:${platformNames.awsRegion}:${accountId}:${evaluationEventsDeadLetter}`,
+        maxReceiveCount: 5,
+      }),
     },
   }),
 );

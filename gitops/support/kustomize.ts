@@ -72,7 +72,13 @@ export function parseObjects(text: string, source: string): RenderedObject[] {
 function isRenderedObject(value: unknown): value is RenderedObject {
   if (typeof value !== 'object' || value === null) return false;
   const { apiVersion, kind, metadata } = value as Record<string, unknown>;
-  return typeof apiVersion === 'string' && typeof kind === 'string' && typeof metadata === 'object' && metadata !== null && typeof (metadata as Record<string, unknown>).name === 'string';
+  return (
+    typeof apiVersion === 'string' &&
+    typeof kind === 'string' &&
+    typeof metadata === 'object' &&
+    metadata !== null &&
+    typeof (metadata as Record<string, unknown>).name === 'string'
+  );
 }
 
 /** `KEY=value` lines of a Kustomize env file (comments and blank lines skipped), as Kustomize reads them. */

@@ -56,26 +56,46 @@ describe('the all-in-one process (npm start)', () => {
         const ready = await fetch(`${url}/readyz`);
         expect(ready.status, url).toBe(200);
       }
-      const login = await fetch(`${authUrl}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'admin@togglemaster.local', password: first.printed.password }) });
+      const login = await fetch(`${authUrl}/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'admin@togglemaster.local', password: first.printed.password }),
+      });
       expect(login.status).toBe(200);
       const { accessToken } = (await login.json()) as { accessToken: string };
-      const flags = (await (await fetch(`${flagsUrl}/flags`, { headers: { authorization: `Bearer ${accessToken}` } })).json()) as { items: { key: string }[] };
+      const flags = (await (await fetch(`${flagsUrl}/flags`, { headers: { authorization: `Bearer ${accessToken}` } })).json()) as {
+        items: { key: string }[];
+      };
       expect(flags.items.map((f) => f.key).sort()).toEqual(['banner-color', 'new-checkout', 'search-page-size']);
       // The demo rules answer through OFREP with the printed key: a beta tester gets the new checkout.
-      const evaluated = await fetch(`${evaluationUrl}/ofrep/v1/evaluate/flags/new-checkout`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': first.printed.sdkKey }, body: JSON.stringify({ context: { targetingKey: 'user-1' } }) });
+      const evaluated = await fetch(`${evaluationUrl}/ofrep/v1/evaluate/flags/new-checkout`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-api-key': first.printed.sdkKey },
+        body: JSON.stringify({ context: { targetingKey: 'user-1' } }),
+      });
       expect(await evaluated.json()).toMatchObject({ key: 'new-checkout', value: true, reason: 'TARGETING_MATCH' });
-      const stranger = await fetch(`${evaluationUrl}/ofrep/v1/evaluate/flags/new-checkout`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': first.printed.sdkKey }, body: JSON.stringify({ context: { targetingKey: 'someone', country: 'FR' } }) });
+      const stranger = await fetch(`${evaluationUrl}/ofrep/v1/evaluate/flags/new-checkout`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-api-key': first.printed.sdkKey },
+        body: JSON.stringify({ context: { targetingKey: 'someone', country: 'FR' } }),
+      });
       expect(await stranger.json()).toMatchObject({ value: false, reason: 'STATIC', metadata: { reason: 'DEFAULT' } });
 
       // Evaluations are counted: events go through the SQS stand-in to the worker and into the DynamoDB stand-in.
       for (let i = 0; i < 7; i++) {
-        await fetch(`${evaluationUrl}/evaluate`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': first.printed.sdkKey }, body: JSON.stringify({ flagKey: 'search-page-size', context: { targetingKey: `reader-${i}` } }) });
+        await fetch(`${evaluationUrl}/evaluate`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-api-key': first.printed.sdkKey },
+          body: JSON.stringify({ flagKey: 'search-page-size', context: { targetingKey: `reader-${i}` } }),
+        });
       }
       const deadline = Date.now() + 20_000;
       let total = 0;
       while (total < 7 && Date.now() < deadline) {
         await new Promise((r) => setTimeout(r, 250));
-        const stats = await fetch(`${analyticsUrl}/analytics/stats?flagKey=search-page-size&environment=development`, { headers: { authorization: `Bearer ${accessToken}` } });
+        const stats = await fetch(`${analyticsUrl}/analytics/stats?flagKey=search-page-size&environment=development`, {
+          headers: { authorization: `Bearer ${accessToken}` },
+        });
         total = ((await stats.json()) as { total: number }).total;
       }
       expect(total).toBe(7);
@@ -91,9 +111,15 @@ describe('the all-in-one process (npm start)', () => {
     const again = await start(dataDir);
     try {
       expect(again.printed).toEqual(printed);
-      const login = await fetch(`${authUrl}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'admin@togglemaster.local', password: printed.password }) });
+      const login = await fetch(`${authUrl}/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'admin@togglemaster.local', password: printed.password }),
+      });
       const { accessToken } = (await login.json()) as { accessToken: string };
-      const flags = (await (await fetch(`${flagsUrl}/flags`, { headers: { authorization: `Bearer ${accessToken}` } })).json()) as { items: unknown[] };
+      const flags = (await (await fetch(`${flagsUrl}/flags`, { headers: { authorization: `Bearer ${accessToken}` } })).json()) as {
+        items: unknown[];
+      };
       expect(flags.items).toHaveLength(3);
     } finally {
       expect(await stop(again)).toBe(0);

@@ -25,7 +25,8 @@ describe('embedded PostgreSQL (PGlite over the wire protocol)', () => {
       // Statements of different parameter counts, each on its own connection, all at once: interleaved on the one
       // session, one's Bind would meet another's Parse.
       const one = (i: number) => pool.query<{ v: number }>('select $1::int as v', [i]).then((r) => expect(r.rows[0]!.v).toBe(i));
-      const two = (i: number) => pool.query<{ v: number }>('select $1::int + $2::int as v', [i, 1]).then((r) => expect(r.rows[0]!.v).toBe(i + 1));
+      const two = (i: number) =>
+        pool.query<{ v: number }>('select $1::int + $2::int as v', [i, 1]).then((r) => expect(r.rows[0]!.v).toBe(i + 1));
       const transaction = async () => {
         const client = await pool.connect();
         try {

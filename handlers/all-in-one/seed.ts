@@ -27,7 +27,17 @@ const demoFlags = [
       { key: 'blue', value: '#1e6bd6', name: 'Blue' },
       { key: 'green', value: '#1f9d55', name: 'Green' },
     ],
-    environments: { development: { enabled: true, defaultServe: { rollout: [{ variant: 'blue', weight: 50 }, { variant: 'green', weight: 50 }] } } },
+    environments: {
+      development: {
+        enabled: true,
+        defaultServe: {
+          rollout: [
+            { variant: 'blue', weight: 50 },
+            { variant: 'green', weight: 50 },
+          ],
+        },
+      },
+    },
   },
   {
     key: 'search-page-size',
@@ -44,9 +54,41 @@ const demoFlags = [
 /** A segment and two rules, so the demo shows targeting: beta testers and two countries get the new checkout. */
 async function seedTargeting(url: string, token: string, logger: Logger): Promise<void> {
   const requests = [
-    ['/targeting/segments', { key: 'beta-testers', name: 'Beta testers', description: 'People who asked for early features', included: ['user-1', 'user-2'], conditions: [{ attribute: 'email', operator: 'ends_with', values: ['@togglemaster.local'] }] }],
-    ['/targeting/rules', { flagKey: 'new-checkout', environment: 'development', name: 'Beta testers', conditions: [{ attribute: 'targetingKey', operator: 'in_segment', values: ['beta-testers'] }], serve: { variant: 'on' } }],
-    ['/targeting/rules', { flagKey: 'new-checkout', environment: 'development', name: 'Brazil and the US, half of them', conditions: [{ attribute: 'country', operator: 'in', values: ['BR', 'US'] }], serve: { rollout: [{ variant: 'on', weight: 50 }, { variant: 'off', weight: 50 }] } }],
+    [
+      '/targeting/segments',
+      {
+        key: 'beta-testers',
+        name: 'Beta testers',
+        description: 'People who asked for early features',
+        included: ['user-1', 'user-2'],
+        conditions: [{ attribute: 'email', operator: 'ends_with', values: ['@togglemaster.local'] }],
+      },
+    ],
+    [
+      '/targeting/rules',
+      {
+        flagKey: 'new-checkout',
+        environment: 'development',
+        name: 'Beta testers',
+        conditions: [{ attribute: 'targetingKey', operator: 'in_segment', values: ['beta-testers'] }],
+        serve: { variant: 'on' },
+      },
+    ],
+    [
+      '/targeting/rules',
+      {
+        flagKey: 'new-checkout',
+        environment: 'development',
+        name: 'Brazil and the US, half of them',
+        conditions: [{ attribute: 'country', operator: 'in', values: ['BR', 'US'] }],
+        serve: {
+          rollout: [
+            { variant: 'on', weight: 50 },
+            { variant: 'off', weight: 50 },
+          ],
+        },
+      },
+    ],
   ] as const;
   for (const [path, body] of requests) {
     const created = await call(`${url}${path}`, { method: 'POST', token, body: JSON.stringify(body) });
@@ -85,6 +127,10 @@ export async function seedDemo({ urls, admin, sdkKey, logger }: SeedOptions): Pr
     }
   }
   if (sdkKey) return undefined;
-  const key = await call<{ key: string }>(`${urls.auth}/auth/api-keys`, { method: 'POST', token, body: JSON.stringify({ environment: 'development', name: 'all-in-one demo' }) });
+  const key = await call<{ key: string }>(`${urls.auth}/auth/api-keys`, {
+    method: 'POST',
+    token,
+    body: JSON.stringify({ environment: 'development', name: 'all-in-one demo' }),
+  });
   return key.status === 201 ? key.body.key : undefined;
 }

@@ -1,7 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { portOf, requireFor, serviceUrlVariables, type Config, type FrontendRole, type Role, type WorkerRole } from '../../shared/config/config.ts';
+import {
+  portOf,
+  requireFor,
+  serviceUrlVariables,
+  type Config,
+  type FrontendRole,
+  type Role,
+  type WorkerRole,
+} from '../../shared/config/config.ts';
 import { createMemoryCache } from '../../shared/cache/memory-cache.ts';
 import { createMemoryConfigCache } from '../../shared/propagation/memory-config-cache.ts';
 import { createPool } from '../../shared/db/database.ts';
@@ -24,9 +32,13 @@ interface LocalState {
 /** What the first start made up (admin password, demo SDK key), kept beside the data so every start can print it. */
 async function localState(dataDir: string, config: Config): Promise<LocalState> {
   const file = join(dataDir, 'all-in-one.json');
-  const saved = await readFile(file, 'utf8').then((text) => JSON.parse(text) as LocalState, () => undefined);
+  const saved = await readFile(file, 'utf8').then(
+    (text) => JSON.parse(text) as LocalState,
+    () => undefined,
+  );
   const state: LocalState = saved ?? { adminEmail: 'admin@togglemaster.local', adminPassword: randomBytes(12).toString('base64url') };
-  if (config.ADMIN_EMAIL && config.ADMIN_PASSWORD) Object.assign(state, { adminEmail: config.ADMIN_EMAIL, adminPassword: config.ADMIN_PASSWORD });
+  if (config.ADMIN_EMAIL && config.ADMIN_PASSWORD)
+    Object.assign(state, { adminEmail: config.ADMIN_EMAIL, adminPassword: config.ADMIN_PASSWORD });
   return state;
 }
 
@@ -44,13 +56,20 @@ export async function startAllInOne(base: Config, logger: Logger, stopTelemetry:
   const state = await localState(dataDir, base);
   // Loopback unless told otherwise: the embedded admin password is printed on the console.
   const host = process.env.HOST ? base.HOST : '127.0.0.1';
-  const config: Config = { ...base, HOST: host, MIGRATE_ON_START: true, ADMIN_EMAIL: state.adminEmail, ADMIN_PASSWORD: state.adminPassword };
+  const config: Config = {
+    ...base,
+    HOST: host,
+    MIGRATE_ON_START: true,
+    ADMIN_EMAIL: state.adminEmail,
+    ADMIN_PASSWORD: state.adminPassword,
+  };
   const roles = Object.keys(services) as Role[];
   // The services (and the console) find each other on loopback, at the ports this process gives them.
   for (const role of roles) config[serviceUrlVariables[role]] = `http://127.0.0.1:${portOf(role, config, false)}`;
   requireFor(config, roles, { embedded: true });
   // A second `npm start` stops here, before it opens the data directory the first one is using.
-  for (const role of [...roles, ...Object.keys(workers), ...Object.keys(frontends)] as (Role | WorkerRole | FrontendRole)[]) await assertPortFree(role, host, portOf(role, config, false));
+  for (const role of [...roles, ...Object.keys(workers), ...Object.keys(frontends)] as (Role | WorkerRole | FrontendRole)[])
+    await assertPortFree(role, host, portOf(role, config, false));
 
   const postgres = await startEmbeddedPostgres(join(dataDir, 'pglite'));
   // SQS and DynamoDB stand-ins in this process: the production adapters run unchanged against them.
@@ -78,22 +97,30 @@ export async function startAllInOne(base: Config, logger: Logger, stopTelemetry:
   };
   stopOnSignal(logger, config.SHUTDOWN_TIMEOUT_MS, stopAll);
   try {
-    for (const role of roles) started.push(await services[role]!.start({ config, logger, pool, cache, configCache, port: portOf(role, config, false) }));
+    for (const role of roles)
+      started.push(await services[role]!.start({ config, logger, pool, cache, configCache, port: portOf(role, config, false) }));
     // The worker, then the web console: one origin with the APIs it proxies (as behind the production Ingress).
-    for (const [role, start] of Object.entries({ ...workers, ...frontends }) as [WorkerRole | FrontendRole, StandaloneStart][]) started.push(await start({ config, logger, port: portOf(role, config, false) }));
+    for (const [role, start] of Object.entries({ ...workers, ...frontends }) as [WorkerRole | FrontendRole, StandaloneStart][])
+      started.push(await start({ config, logger, port: portOf(role, config, false) }));
   } catch (error) {
     await stopAll();
     throw error;
   }
 
   const urls = Object.fromEntries(started.map((s) => [s.name, s.url]));
-  if (config.SEED_DEMO) state.sdkKey = (await seedDemo({ urls, admin: { email: state.adminEmail, password: state.adminPassword }, sdkKey: state.sdkKey, logger })) ?? state.sdkKey;
+  if (config.SEED_DEMO)
+    state.sdkKey =
+      (await seedDemo({ urls, admin: { email: state.adminEmail, password: state.adminPassword }, sdkKey: state.sdkKey, logger })) ??
+      state.sdkKey;
   await saveState(dataDir, state);
 
   const lines = [
     '',
     `ToggleMaster is running (all-in-one: embedded PostgreSQL, SQS and DynamoDB stand-ins; data in ${dataDir})`,
-    ...started.map((s) => `  ${s.name.padEnd(16)} ${s.url}   ${s.name in services ? `API docs: ${s.url}/docs/${s.name}` : s.name === 'console' ? `open ${s.url}/console/` : 'health and metrics'}`),
+    ...started.map(
+      (s) =>
+        `  ${s.name.padEnd(16)} ${s.url}   ${s.name in services ? `API docs: ${s.url}/docs/${s.name}` : s.name === 'console' ? `open ${s.url}/console/` : 'health and metrics'}`,
+    ),
     `  admin login      ${state.adminEmail} / ${state.adminPassword}`,
     ...(state.sdkKey ? [`  SDK key          ${state.sdkKey}   (environment: development)`] : []),
     '',

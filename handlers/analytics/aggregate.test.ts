@@ -30,8 +30,18 @@ describe('analytics aggregation', () => {
   });
 
   it('filters and groups by any dimension, largest groups first', () => {
-    const rows = [row(0, 'on', 3, { reason: 'TARGETING_MATCH', ruleId: 'r1' }), row(1, 'on', 2, { reason: 'TARGETING_MATCH', ruleId: 'r2' }), row(1, 'off', 7, { reason: 'DEFAULT' })];
-    expect(queryOf(rows, t0, t0 + 3_600_000, {}, ['reason'])).toEqual({ groups: [{ reason: 'DEFAULT', count: 7 }, { reason: 'TARGETING_MATCH', count: 5 }], total: 12 });
+    const rows = [
+      row(0, 'on', 3, { reason: 'TARGETING_MATCH', ruleId: 'r1' }),
+      row(1, 'on', 2, { reason: 'TARGETING_MATCH', ruleId: 'r2' }),
+      row(1, 'off', 7, { reason: 'DEFAULT' }),
+    ];
+    expect(queryOf(rows, t0, t0 + 3_600_000, {}, ['reason'])).toEqual({
+      groups: [
+        { reason: 'DEFAULT', count: 7 },
+        { reason: 'TARGETING_MATCH', count: 5 },
+      ],
+      total: 12,
+    });
     expect(queryOf(rows, t0, t0 + 3_600_000, { reason: 'TARGETING_MATCH' }, ['ruleId', 'variant']).groups).toEqual([
       { ruleId: 'r1', variant: 'on', count: 3 },
       { ruleId: 'r2', variant: 'on', count: 2 },

@@ -16,7 +16,8 @@ export interface StatsBucket {
 /** Evaluations per variant per bucket over [from, to], every bucket present (zeros included), and the totals. */
 export function statsOf(rows: CountRow[], from: number, to: number, granularity: Granularity) {
   const buckets = new Map<number, StatsBucket>();
-  for (let at = bucketOf(from, granularity); at <= to; at += sizeMs[granularity]) buckets.set(at, { start: new Date(at).toISOString(), counts: {}, total: 0 });
+  for (let at = bucketOf(from, granularity); at <= to; at += sizeMs[granularity])
+    buckets.set(at, { start: new Date(at).toISOString(), counts: {}, total: 0 });
   const totals: Record<string, number> = {};
   let total = 0;
   for (const row of rows) {

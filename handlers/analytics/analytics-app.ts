@@ -21,7 +21,15 @@ export function tableReadiness(client: DynamoDBClient, table: string): Readiness
   return { name: 'dynamodb', critical: true, check: async () => void (await client.send(new DescribeTableCommand({ TableName: table }))) };
 }
 
-export async function buildAnalyticsApp(deps: { config: Config; logger: Logger; store: AnalyticsStore; verifier: TokenVerifier; readiness?: ReadinessCheck[]; metrics?: Registry; now?: () => number }) {
+export async function buildAnalyticsApp(deps: {
+  config: Config;
+  logger: Logger;
+  store: AnalyticsStore;
+  verifier: TokenVerifier;
+  readiness?: ReadinessCheck[];
+  metrics?: Registry;
+  now?: () => number;
+}) {
   return createHttpServer({
     name: 'analytics',
     title: 'ToggleMaster analytics',

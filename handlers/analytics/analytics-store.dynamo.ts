@@ -35,7 +35,10 @@ const nullable = (value: string | null): AttributeValue => (value === null ? { N
 const str = (value: AttributeValue | undefined): string | null => value?.S ?? null;
 
 /** Where a page of events ended: the day's partition and the sort key of its last event. */
-const EventsPosition = Type.Object({ day: Type.String({ pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' }), sk: Type.String({ minLength: 1, maxLength: 500 }) }, { additionalProperties: false });
+const EventsPosition = Type.Object(
+  { day: Type.String({ pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' }), sk: Type.String({ minLength: 1, maxLength: 500 }) },
+  { additionalProperties: false },
+);
 
 function shardOf(text: string): number {
   let h = 0;
@@ -45,12 +48,18 @@ function shardOf(text: string): number {
 
 function daysBetween(from: number, to: number): string[] {
   const days: string[] = [];
-  for (let at = Date.UTC(new Date(from).getUTCFullYear(), new Date(from).getUTCMonth(), new Date(from).getUTCDate()); at <= to; at += 86_400_000) days.push(dayOf(at));
+  for (
+    let at = Date.UTC(new Date(from).getUTCFullYear(), new Date(from).getUTCMonth(), new Date(from).getUTCDate());
+    at <= to;
+    at += 86_400_000
+  )
+    days.push(dayOf(at));
   return days;
 }
 
 const countsMap = (counts: Map<string, number>): AttributeValue => ({ M: Object.fromEntries([...counts].map(([k, v]) => [k, n(v)])) });
-const readCounts = (value: AttributeValue | undefined): Map<string, number> => new Map(Object.entries(value?.M ?? {}).map(([k, v]) => [k, Number(v.N ?? '0')]));
+const readCounts = (value: AttributeValue | undefined): Map<string, number> =>
+  new Map(Object.entries(value?.M ?? {}).map(([k, v]) => [k, Number(v.N ?? '0')]));
 
 export function createDynamoAnalyticsStore(client: DynamoDBClient, table: string): AnalyticsStore {
   async function writeAll(requests: WriteRequest[]): Promise<void> {
@@ -89,7 +98,11 @@ export function createDynamoAnalyticsStore(client: DynamoDBClient, table: string
     const pk = `CNT#${environment}#${flagKey}#${dayOf(minute)}`;
     const prefix = `${minuteText(minute)}#`;
     for (let attempt = 0; attempt < 5; attempt++) {
-      const items = await queryAll({ KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)', ExpressionAttributeValues: { ':pk': s(pk), ':prefix': s(prefix) }, ConsistentRead: true });
+      const items = await queryAll({
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': s(pk), ':prefix': s(prefix) },
+        ConsistentRead: true,
+      });
       const total = items.find((i) => i.sk?.S === `${prefix}T`);
       const included = new Set(total?.batches?.SS ?? []);
       const batches = items.filter((i) => i.sk?.S?.startsWith(`${prefix}B#`));
@@ -103,7 +116,16 @@ export function createDynamoAnalyticsStore(client: DynamoDBClient, table: string
           await client.send(
             new PutItemCommand({
               TableName: table,
-              Item: { pk: s(pk), sk: s(`${prefix}T`), kind: s('total'), minute: n(minute), c: countsMap(sums), batches: { SS: [...included] }, version: n(version + 1), expiresAt: n(Math.floor((minute + counterRetentionMs) / 1000)) },
+              Item: {
+                pk: s(pk),
+                sk: s(`${prefix}T`),
+                kind: s('total'),
+                minute: n(minute),
+                c: countsMap(sums),
+                batches: { SS: [...included] },
+                version: n(version + 1),
+                expiresAt: n(Math.floor((minute + counterRetentionMs) / 1000)),
+              },
               // Two compactors on one minute: only one wins each round; the other reads again.
               ConditionExpression: total ? 'version = :version' : 'attribute_not_exists(pk)',
               ...(total ? { ExpressionAttributeValues: { ':version': n(version) } } : {}),
@@ -163,11 +185,22 @@ export function createDynamoAnalyticsStore(client: DynamoDBClient, table: string
           },
         });
         const dirty = `${group.environment}#${group.flagKey}#${minute}`;
-        requests.push({ PutRequest: { Item: { pk: s(`DIRTY#${shardOf(dirty)}`), sk: s(dirty), kind: s('dirty'), minute: n(group.minute) } } });
+        requests.push({
+          PutRequest: { Item: { pk: s(`DIRTY#${shardOf(dirty)}`), sk: s(dirty), kind: s('dirty'), minute: n(group.minute) } },
+        });
         const index = `IDX#${group.environment}#${dayOf(group.minute)}\u0000${group.flagKey}`;
         if (!indexed.has(index)) {
           indexed.add(index);
-          requests.push({ PutRequest: { Item: { pk: s(`IDX#${group.environment}#${dayOf(group.minute)}`), sk: s(group.flagKey), kind: s('index'), expiresAt: n(Math.floor((group.minute + counterRetentionMs) / 1000)) } } });
+          requests.push({
+            PutRequest: {
+              Item: {
+                pk: s(`IDX#${group.environment}#${dayOf(group.minute)}`),
+                sk: s(group.flagKey),
+                kind: s('index'),
+                expiresAt: n(Math.floor((group.minute + counterRetentionMs) / 1000)),
+              },
+            },
+          });
         }
       }
       // Every key is written once (events by index, counters and markers by group, the index deduplicated above):
@@ -185,7 +218,16 @@ export function createDynamoAnalyticsStore(client: DynamoDBClient, table: string
           const [environment = '', flagKey = ''] = (marker.sk?.S ?? '').split('#');
           await compactMinute(environment, flagKey, minute);
           // A batch arriving for this minute after now writes the marker again, and the minute is compacted again.
-          await client.send(new DeleteItemCommand({ TableName: table, Key: { pk: marker.pk!, sk: marker.sk! }, ConditionExpression: 'minute = :minute', ExpressionAttributeValues: { ':minute': n(minute) } })).catch(() => undefined);
+          await client
+            .send(
+              new DeleteItemCommand({
+                TableName: table,
+                Key: { pk: marker.pk!, sk: marker.sk! },
+                ConditionExpression: 'minute = :minute',
+                ExpressionAttributeValues: { ':minute': n(minute) },
+              }),
+            )
+            .catch(() => undefined);
           compacted += 1;
         }
       }
@@ -198,7 +240,12 @@ export function createDynamoAnalyticsStore(client: DynamoDBClient, table: string
       if (flagKey) flags = [flagKey];
       else {
         const found = new Set<string>();
-        for (const day of days) for (const item of await queryAll({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': s(`IDX#${environment}#${day}`) } })) found.add(item.sk?.S ?? '');
+        for (const day of days)
+          for (const item of await queryAll({
+            KeyConditionExpression: 'pk = :pk',
+            ExpressionAttributeValues: { ':pk': s(`IDX#${environment}#${day}`) },
+          }))
+            found.add(item.sk?.S ?? '');
         flags = [...found];
       }
       const rows: CountRow[] = [];
@@ -222,7 +269,9 @@ export function createDynamoAnalyticsStore(client: DynamoDBClient, table: string
             const included = new Set(total?.batches?.SS ?? []);
             const sums = readCounts(total?.c);
             // Batch items already in the total (compacted but not yet removed) are not counted again.
-            for (const b of batches) if (!included.has(b.batch?.S ?? '')) for (const [dims, value] of readCounts(b.c)) sums.set(dims, (sums.get(dims) ?? 0) + value);
+            for (const b of batches)
+              if (!included.has(b.batch?.S ?? ''))
+                for (const [dims, value] of readCounts(b.c)) sums.set(dims, (sums.get(dims) ?? 0) + value);
             for (const [dims, count] of sums) {
               const [variant, reason, ruleId] = dimensionsOf(dims);
               rows.push({ flagKey: flag, environment, variant, reason, ruleId, minute: minuteFromText(minute), count });
@@ -278,7 +327,10 @@ export function createDynamoAnalyticsStore(client: DynamoDBClient, table: string
               at: Number(item.at?.N ?? '0'),
             });
             if (items.length === limit) {
-              const more = page.LastEvaluatedKey !== undefined || d < days.length - 1 || (page.Items ?? []).indexOf(item) < (page.Items ?? []).length - 1;
+              const more =
+                page.LastEvaluatedKey !== undefined ||
+                d < days.length - 1 ||
+                (page.Items ?? []).indexOf(item) < (page.Items ?? []).length - 1;
               return { items, nextCursor: more ? encodeCursor({ day, sk }) : null };
             }
           }

@@ -40,13 +40,24 @@ export function createMemoryAnalyticsStore(): AnalyticsStore {
     },
     async events({ environment, flagKey, variant, from, to, limit, cursor, now }) {
       const matching = [...events.entries()]
-        .filter(([, e]) => e.environment === environment && (!flagKey || e.flagKey === flagKey) && (!variant || e.variant === variant) && e.at >= from && e.at <= to && e.expiresAt > now)
+        .filter(
+          ([, e]) =>
+            e.environment === environment &&
+            (!flagKey || e.flagKey === flagKey) &&
+            (!variant || e.variant === variant) &&
+            e.at >= from &&
+            e.at <= to &&
+            e.expiresAt > now,
+        )
         .sort(([a, x], [b, y]) => y.at - x.at || (a < b ? 1 : -1));
       const after = cursor && decodeCursor(cursor, Type.String({ minLength: 1 }));
       const start = after ? matching.findIndex(([id]) => id === after) + 1 : 0;
       const page = matching.slice(start, start + limit);
       const last = page.at(-1)?.[0];
-      return { items: page.map(([, { expiresAt: _expires, ...e }]) => e), nextCursor: start + limit < matching.length && last ? encodeCursor(last) : null };
+      return {
+        items: page.map(([, { expiresAt: _expires, ...e }]) => e),
+        nextCursor: start + limit < matching.length && last ? encodeCursor(last) : null,
+      };
     },
   };
 }

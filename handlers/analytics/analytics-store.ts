@@ -47,17 +47,29 @@ export interface AnalyticsStore {
 }
 
 /** The counts a batch adds, per flag, environment and minute: the unit the stores write idempotently. */
-export function countsOf(batch: EventBatch): Map<string, { flagKey: string; environment: string; minute: number; counts: Map<string, number> }> {
+export function countsOf(
+  batch: EventBatch,
+): Map<string, { flagKey: string; environment: string; minute: number; counts: Map<string, number> }> {
   const groups = new Map<string, { flagKey: string; environment: string; minute: number; counts: Map<string, number> }>();
-  const add = (flagKey: string, environment: string, variant: string | null, reason: string, ruleId: string | null, minute: number, n: number) => {
+  const add = (
+    flagKey: string,
+    environment: string,
+    variant: string | null,
+    reason: string,
+    ruleId: string | null,
+    minute: number,
+    n: number,
+  ) => {
     const id = `${environment}\u0000${flagKey}\u0000${minute}`;
     let group = groups.get(id);
     if (!group) groups.set(id, (group = { flagKey, environment, minute, counts: new Map() }));
     const dims = dimensionKey(variant, reason, ruleId);
     group.counts.set(dims, (group.counts.get(dims) ?? 0) + n);
   };
-  for (const [flagKey, environment, variant, reason, ruleId, , at] of batch.events) add(flagKey, environment, variant, reason, ruleId, at - (at % 60_000), 1);
-  for (const [flagKey, environment, variant, reason, ruleId, minute, n] of batch.counts) add(flagKey, environment, variant, reason, ruleId, minute, n);
+  for (const [flagKey, environment, variant, reason, ruleId, , at] of batch.events)
+    add(flagKey, environment, variant, reason, ruleId, at - (at % 60_000), 1);
+  for (const [flagKey, environment, variant, reason, ruleId, minute, n] of batch.counts)
+    add(flagKey, environment, variant, reason, ruleId, minute, n);
   return groups;
 }
 

@@ -19,7 +19,13 @@ const compactEveryMs = 60_000;
  * expiry) and as per-batch counters, all keyed by the batch so a redelivery changes nothing. It also folds closed
  * minutes' counters into totals. Serves /healthz, /readyz and /metrics on its port for probes and Prometheus.
  */
-export async function startAnalyticsWorker(deps: { config: Config; logger: Logger; port: number; store?: AnalyticsStore; consumer?: QueueConsumer }): Promise<StartedService> {
+export async function startAnalyticsWorker(deps: {
+  config: Config;
+  logger: Logger;
+  port: number;
+  store?: AnalyticsStore;
+  consumer?: QueueConsumer;
+}): Promise<StartedService> {
   const { config } = deps;
   const logger = deps.logger.child({ service: 'analytics-worker' });
   const client = createDynamoClient(config);
@@ -41,7 +47,11 @@ export async function startAnalyticsWorker(deps: { config: Config; logger: Logge
     metrics: served.metrics,
     process: async (message) => store.writeBatch(await decodeBatch(message.body), retentionMs),
   });
-  const compactedMinutes = new Counter({ name: 'analytics_minutes_compacted_total', help: "Closed minutes whose batches' counters were folded into totals", registers: [served.metrics] });
+  const compactedMinutes = new Counter({
+    name: 'analytics_minutes_compacted_total',
+    help: "Closed minutes whose batches' counters were folded into totals",
+    registers: [served.metrics],
+  });
   const compactor = startBackgroundJob({
     name: 'analytics-compaction',
     logger,

@@ -45,7 +45,13 @@ describe.each([
     ({ store, stop } = await makeStore());
     const { verifier, tokenFor } = await testTokens();
     viewer = await tokenFor('viewer');
-    ({ app } = await buildAnalyticsApp({ config: testConfig(), logger: createLogger('silent', 'analytics'), store, verifier, now: () => now }));
+    ({ app } = await buildAnalyticsApp({
+      config: testConfig(),
+      logger: createLogger('silent', 'analytics'),
+      store,
+      verifier,
+      now: () => now,
+    }));
     const events = [1, 2, 3].map((i) => ['checkout', 'production', 'on', 'DEFAULT', null, `k${i}`, now - i * 60_000] as const);
     await store.writeBatch({ batchId: 'cursor-batch', events: events.map((e) => [...e]), counts: [] }, 30 * 86_400_000);
   }, 30_000);
@@ -55,7 +61,10 @@ describe.each([
   });
 
   const list = (cursor?: string) =>
-    app.inject({ url: `/analytics/events?environment=production&limit=2${cursor ? `&cursor=${cursor}` : ''}`, headers: { authorization: `Bearer ${viewer}` } });
+    app.inject({
+      url: `/analytics/events?environment=production&limit=2${cursor ? `&cursor=${cursor}` : ''}`,
+      headers: { authorization: `Bearer ${viewer}` },
+    });
 
   it('pages with the cursor it handed out', async () => {
     const first = (await list()).json<{ items: unknown[]; nextCursor: string }>();

@@ -62,7 +62,12 @@ describe('evaluation events pipeline on the SQS and DynamoDB stand-ins', () => {
   });
 
   const startWorker = async (overrides: { store?: AnalyticsStore; config?: Partial<Config> } = {}) => {
-    const worker = await startAnalyticsWorker({ config: { ...config, ...overrides.config }, logger, port: 0, ...(overrides.store ? { store: overrides.store } : {}) });
+    const worker = await startAnalyticsWorker({
+      config: { ...config, ...overrides.config },
+      logger,
+      port: 0,
+      ...(overrides.store ? { store: overrides.store } : {}),
+    });
     workers.push(worker);
     return worker;
   };
@@ -84,7 +89,12 @@ describe('evaluation events pipeline on the SQS and DynamoDB stand-ins', () => {
     batchId: randomBytes(8).toString('hex'),
     records: Array.from({ length: n }, (_, i) => {
       const variant = i % 3 === 0 ? 'on' : 'off';
-      return { environment: 'production', targetingKey: `key-${i}`, at: Date.now(), results: [{ flagKey, variant, value: variant === 'on', reason: 'SPLIT' }] };
+      return {
+        environment: 'production',
+        targetingKey: `key-${i}`,
+        at: Date.now(),
+        results: [{ flagKey, variant, value: variant === 'on', reason: 'SPLIT' }],
+      };
     }),
     counts: [],
     events: n,
@@ -92,12 +102,25 @@ describe('evaluation events pipeline on the SQS and DynamoDB stand-ins', () => {
 
   it('counts N evaluations exactly, per variant, from publisher to DynamoDB', async () => {
     await startWorker();
-    const publisher = createEventPublisher({ producer: createSqsProducer(createSqsClient(config), aws.queueUrl), maxBuffered: 100_000, intervalMs: 200, keySalt: 's', logger, metrics: new Registry() });
+    const publisher = createEventPublisher({
+      producer: createSqsProducer(createSqsClient(config), aws.queueUrl),
+      maxBuffered: 100_000,
+      intervalMs: 200,
+      keySalt: 's',
+      logger,
+      metrics: new Registry(),
+    });
     publisher.start();
     const n = 3_000;
-    for (let i = 0; i < n; i++) publisher.record('production', [{ flagKey: 'exact', variant: i % 4 === 0 ? 'on' : 'off', value: i % 4 === 0, reason: 'SPLIT' }], { targetingKey: `user-${i}` });
+    for (let i = 0; i < n; i++)
+      publisher.record('production', [{ flagKey: 'exact', variant: i % 4 === 0 ? 'on' : 'off', value: i % 4 === 0, reason: 'SPLIT' }], {
+        targetingKey: `user-${i}`,
+      });
     await publisher.stop();
-    const counts = await waitFor(() => counted('exact'), (c) => sum(c) >= n);
+    const counts = await waitFor(
+      () => counted('exact'),
+      (c) => sum(c) >= n,
+    );
     expect(counts).toEqual({ on: n / 4, off: (3 * n) / 4 });
   });
 
@@ -105,7 +128,10 @@ describe('evaluation events pipeline on the SQS and DynamoDB stand-ins', () => {
     const producer = createSqsProducer(createSqsClient(config), aws.queueUrl);
     const body = await encodeBatch(batchOf('twice', 90), 's');
     await producer.send([body, body], {});
-    await waitFor(() => counted('twice'), (c) => sum(c) >= 90);
+    await waitFor(
+      () => counted('twice'),
+      (c) => sum(c) >= 90,
+    );
     // Give the second copy every chance to be processed, then check nothing changed.
     await new Promise((r) => setTimeout(r, 2_500));
     expect(sum(await counted('twice'))).toBe(90);
@@ -127,11 +153,17 @@ describe('evaluation events pipeline on the SQS and DynamoDB stand-ins', () => {
     });
     const producer = createSqsProducer(createSqsClient(config), aws.queueUrl);
     await producer.send([await encodeBatch(batchOf('crash', 400), 's')], {});
-    await waitFor(async () => died, (d) => d);
+    await waitFor(
+      async () => died,
+      (d) => d,
+    );
     await stopWorker(dying);
     expect(sum(await counted('crash'))).toBe(200);
     await startWorker();
-    const counts = await waitFor(() => counted('crash'), (c) => sum(c) >= 400);
+    const counts = await waitFor(
+      () => counted('crash'),
+      (c) => sum(c) >= 400,
+    );
     await new Promise((r) => setTimeout(r, 500));
     expect(sum(await counted('crash'))).toBe(400);
     expect(counts).toEqual({ on: 134, off: 266 });
@@ -140,10 +172,23 @@ describe('evaluation events pipeline on the SQS and DynamoDB stand-ins', () => {
   it('moves a poison message to the dead-letter queue and counts the rest', async () => {
     const producer = createSqsProducer(createSqsClient(config), aws.queueUrl);
     await producer.send(['this is not an event batch', await encodeBatch(batchOf('after-poison', 50), 's')], {});
-    await waitFor(() => counted('after-poison'), (c) => sum(c) >= 50);
+    await waitFor(
+      () => counted('after-poison'),
+      (c) => sum(c) >= 50,
+    );
     const sqs = createSqsClient(config);
     const dead = await waitFor(
-      async () => (await sqs.send(new ReceiveMessageCommand({ QueueUrl: aws.deadLetterUrl, MaxNumberOfMessages: 10, MessageAttributeNames: ['All'], WaitTimeSeconds: 1 }))).Messages ?? [],
+      async () =>
+        (
+          await sqs.send(
+            new ReceiveMessageCommand({
+              QueueUrl: aws.deadLetterUrl,
+              MaxNumberOfMessages: 10,
+              MessageAttributeNames: ['All'],
+              WaitTimeSeconds: 1,
+            }),
+          )
+        ).Messages ?? [],
       (messages) => messages.some((m) => m.Body === 'this is not an event batch'),
     );
     const poison = dead.find((m) => m.Body === 'this is not an event batch')!;
@@ -153,30 +198,56 @@ describe('evaluation events pipeline on the SQS and DynamoDB stand-ins', () => {
 
   it('keeps evaluations unaffected while the queue is down, and catches the counts up when it returns', async () => {
     // A queue of its own on a fixed port, to take down and bring back.
-    const probe = await createSqsServer({ port: 0, hostname: '127.0.0.1', accountId: '000000000000', emulateQueueCreationLifecycle: false, queues: [] });
+    const probe = await createSqsServer({
+      port: 0,
+      hostname: '127.0.0.1',
+      accountId: '000000000000',
+      emulateQueueCreationLifecycle: false,
+      queues: [],
+    });
     const port = (probe.address() as { port: number }).port;
     await new Promise((r) => probe.close(r));
     const endpoint = `http://127.0.0.1:${port}`;
     const queueConfig = { ...config, AWS_ENDPOINT_URL_SQS: endpoint, SQS_QUEUE_URL: `${endpoint}/000000000000/outage` };
     const metrics = new Registry();
-    const publisher = createEventPublisher({ producer: createSqsProducer(createSqsClient(queueConfig), queueConfig.SQS_QUEUE_URL), maxBuffered: 100, intervalMs: 100, keySalt: 's', logger, metrics });
+    const publisher = createEventPublisher({
+      producer: createSqsProducer(createSqsClient(queueConfig), queueConfig.SQS_QUEUE_URL),
+      maxBuffered: 100,
+      intervalMs: 100,
+      keySalt: 's',
+      logger,
+      metrics,
+    });
     publisher.start();
     const n = 300;
     const started = performance.now();
-    for (let i = 0; i < n; i++) publisher.record('production', [{ flagKey: 'outage', variant: 'on', value: true, reason: 'STATIC' }], { targetingKey: `u${i}` });
+    for (let i = 0; i < n; i++)
+      publisher.record('production', [{ flagKey: 'outage', variant: 'on', value: true, reason: 'STATIC' }], { targetingKey: `u${i}` });
     // Recording never waits on the queue.
     expect(performance.now() - started).toBeLessThan(100);
-    await waitFor(() => metrics.getSingleMetricAsString('evaluation_events_send_failures_total'), (text) => / [1-9]\d*$/m.test(text));
+    await waitFor(
+      () => metrics.getSingleMetricAsString('evaluation_events_send_failures_total'),
+      (text) => / [1-9]\d*$/m.test(text),
+    );
     // The bound holds: the oldest 200 raw events were given up for room, but are still counted.
     expect(publisher.stats().droppedRaw).toBe(200);
     expect(publisher.stats().buffered).toBeLessThanOrEqual(100);
 
-    const back = await createSqsServer({ port, hostname: '127.0.0.1', accountId: '000000000000', emulateQueueCreationLifecycle: false, queues: [] });
+    const back = await createSqsServer({
+      port,
+      hostname: '127.0.0.1',
+      accountId: '000000000000',
+      emulateQueueCreationLifecycle: false,
+      queues: [],
+    });
     const sqs = createSqsClient(queueConfig);
     await sqs.send(new CreateQueueCommand({ QueueName: 'outage' }));
     const worker = await startWorker({ config: queueConfig });
     try {
-      const counts = await waitFor(() => counted('outage'), (c) => sum(c) >= n);
+      const counts = await waitFor(
+        () => counted('outage'),
+        (c) => sum(c) >= n,
+      );
       expect(counts).toEqual({ on: n });
     } finally {
       await publisher.stop();
@@ -187,7 +258,11 @@ describe('evaluation events pipeline on the SQS and DynamoDB stand-ins', () => {
 
   it('keeps counts exact through compaction, also when a compacted batch is delivered again', async () => {
     const old = Date.now() - 10 * 60_000;
-    const batches = [0, 1, 2].map((i): EventBatch => ({ batchId: `compact${i}xx`, events: Array.from({ length: 10 }, (_, j): EvaluationEvent => ['compacted', 'production', 'on', 'STATIC', null, null, old + j]), counts: [] }));
+    const batches = [0, 1, 2].map((i): EventBatch => ({
+      batchId: `compact${i}xx`,
+      events: Array.from({ length: 10 }, (_, j): EvaluationEvent => ['compacted', 'production', 'on', 'STATIC', null, null, old + j]),
+      counts: [],
+    }));
     for (const b of batches) await store.writeBatch(b, retention);
     expect(sum(await counted('compacted'))).toBe(30);
     expect(await store.compact(Date.now())).toBeGreaterThan(0);
@@ -204,9 +279,22 @@ describe('evaluation events pipeline on the SQS and DynamoDB stand-ins', () => {
 
   it('never returns an expired event, even before DynamoDB would remove it', async () => {
     const at = Date.now() - 5 * 60_000;
-    await store.writeBatch({ batchId: 'expiring01', events: [['expiring', 'production', 'on', 'STATIC', null, null, at]], counts: [] }, 60_000);
-    await store.writeBatch({ batchId: 'lasting001', events: [['expiring', 'production', 'off', 'STATIC', null, null, at]], counts: [] }, retention);
-    const page = await store.events({ environment: 'production', flagKey: 'expiring', from: at - 60_000, to: Date.now(), limit: 10, now: Date.now() });
+    await store.writeBatch(
+      { batchId: 'expiring01', events: [['expiring', 'production', 'on', 'STATIC', null, null, at]], counts: [] },
+      60_000,
+    );
+    await store.writeBatch(
+      { batchId: 'lasting001', events: [['expiring', 'production', 'off', 'STATIC', null, null, at]], counts: [] },
+      retention,
+    );
+    const page = await store.events({
+      environment: 'production',
+      flagKey: 'expiring',
+      from: at - 60_000,
+      to: Date.now(),
+      limit: 10,
+      now: Date.now(),
+    });
     expect(page.items.map((e) => e.variant)).toEqual(['off']);
   });
 });
@@ -217,18 +305,40 @@ describe('evaluation events pipeline over BullMQ on real Redis', () => {
     const queue = `events-test-${randomBytes(3).toString('hex')}`;
     const store = createAnalyticsStore();
     const consumer = createBullConsumer(connection, queue, 2, logger);
-    const worker = await startAnalyticsWorker({ config: { ...testConfig(), HOST: '127.0.0.1', EVENTS_TRANSPORT: 'bullmq' }, logger, port: 0, store, consumer });
+    const worker = await startAnalyticsWorker({
+      config: { ...testConfig(), HOST: '127.0.0.1', EVENTS_TRANSPORT: 'bullmq' },
+      logger,
+      port: 0,
+      store,
+      consumer,
+    });
     const producer = createBullProducer(connection, queue, logger);
-    const publisher = createEventPublisher({ producer, maxBuffered: 10_000, intervalMs: 100, keySalt: 's', logger, metrics: new Registry() });
+    const publisher = createEventPublisher({
+      producer,
+      maxBuffered: 10_000,
+      intervalMs: 100,
+      keySalt: 's',
+      logger,
+      metrics: new Registry(),
+    });
     publisher.start();
     await producer.send(['poison'], {});
-    for (let i = 0; i < 500; i++) publisher.record('production', [{ flagKey: 'bull', variant: i % 2 ? 'a' : 'b', value: i % 2 === 1, reason: 'SPLIT' }], { targetingKey: `u${i}` });
+    for (let i = 0; i < 500; i++)
+      publisher.record('production', [{ flagKey: 'bull', variant: i % 2 ? 'a' : 'b', value: i % 2 === 1, reason: 'SPLIT' }], {
+        targetingKey: `u${i}`,
+      });
     await publisher.stop();
     try {
-      const rows = await waitFor(() => store.countRows({ environment: 'production', flagKey: 'bull', from: Date.now() - 3_600_000, to: Date.now() + 60_000 }), (r) => r.reduce((n, row) => n + row.count, 0) >= 500);
+      const rows = await waitFor(
+        () => store.countRows({ environment: 'production', flagKey: 'bull', from: Date.now() - 3_600_000, to: Date.now() + 60_000 }),
+        (r) => r.reduce((n, row) => n + row.count, 0) >= 500,
+      );
       expect(rows.reduce((n, row) => n + row.count, 0)).toBe(500);
       const metrics = await worker.app.inject({ method: 'GET', url: '/metrics' });
-      await waitFor(async () => (await worker.app.inject({ method: 'GET', url: '/metrics' })).body, (body) => /outcome="dead-lettered"[^}]*} 1/.test(body));
+      await waitFor(
+        async () => (await worker.app.inject({ method: 'GET', url: '/metrics' })).body,
+        (body) => /outcome="dead-lettered"[^}]*} 1/.test(body),
+      );
       expect(metrics.statusCode).toBe(200);
     } finally {
       await worker.stop();

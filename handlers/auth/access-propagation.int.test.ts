@@ -32,10 +32,18 @@ describe('user access changes reach every service', () => {
   /** A new account, signed in as a viewer, then given `role`: its id and its access token (which says "viewer"). */
   async function userWith(role: 'viewer' | 'editor' | 'admin', email: string): Promise<{ id: string; token: string }> {
     const password = 'correct horse battery staple';
-    await fetch(`${platform.urls.auth}/auth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) });
+    await fetch(`${platform.urls.auth}/auth/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email, password }),
+    });
     const users = await platform.call<{ items: { id: string; email: string }[] }>('GET', `${platform.urls.auth}/auth/users?limit=100`);
     const id = users.body.items.find((u) => u.email === email)!.id;
-    const login = await fetch(`${platform.urls.auth}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) });
+    const login = await fetch(`${platform.urls.auth}/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email, password }),
+    });
     const token = ((await login.json()) as { accessToken: string }).accessToken;
     if (role !== 'viewer') expect((await platform.call('PATCH', `${platform.urls.auth}/auth/users/${id}`, { role })).status).toBe(200);
     return { id, token };

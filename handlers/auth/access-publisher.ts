@@ -6,7 +6,13 @@ import { allPages, startChangePublisher } from '../../shared/propagation/change-
 import type { ConfigCache } from '../../shared/propagation/config-cache.ts';
 import type { ApiKey, AuthStore, User } from './auth-store.ts';
 
-const sdkKeyRecord = (key: ApiKey): SdkKeyRecord => ({ id: key.id, hash: key.keyHash, environment: key.environment, kind: key.kind, revoked: key.revokedAt !== null });
+const sdkKeyRecord = (key: ApiKey): SdkKeyRecord => ({
+  id: key.id,
+  hash: key.keyHash,
+  environment: key.environment,
+  kind: key.kind,
+  revoked: key.revokedAt !== null,
+});
 const userAccess = (user: User): UserAccess => ({ id: user.id, role: user.role, disabled: user.disabled });
 
 /**
@@ -14,7 +20,14 @@ const userAccess = (user: User): UserAccess => ({ id: user.id, role: user.role, 
  * current role and standing, as they are now, to the configuration cache; every service holds a copy (the access
  * replica) and admits keys and tokens from it without calling auth.
  */
-export function startAccessPublisher(deps: { pool: pg.Pool; schema: string; store: AuthStore; cache: ConfigCache; logger: Logger; metrics: Registry }) {
+export function startAccessPublisher(deps: {
+  pool: pg.Pool;
+  schema: string;
+  store: AuthStore;
+  cache: ConfigCache;
+  logger: Logger;
+  metrics: Registry;
+}) {
   const { store } = deps;
   return startChangePublisher(deps, {
     owner: 'auth',
@@ -27,7 +40,8 @@ export function startAccessPublisher(deps: { pool: pg.Pool; schema: string; stor
         put: (cache, record) => cache.putSdkKey(record),
         remove: (cache, change) => cache.removeSdkKey(change.id),
         all: async function* () {
-          for (const key of await store.listApiKeys({ includeRevoked: true })) yield [{ kind: 'sdk-key', id: key.id }, sdkKeyRecord(key)] as const;
+          for (const key of await store.listApiKeys({ includeRevoked: true }))
+            yield [{ kind: 'sdk-key', id: key.id }, sdkKeyRecord(key)] as const;
         },
         cached: async (cache) => (await cache.getSdkKeys()).map((record) => ({ kind: 'sdk-key', id: record.id }) as const),
       },
@@ -39,7 +53,8 @@ export function startAccessPublisher(deps: { pool: pg.Pool; schema: string; stor
         put: (cache, access) => cache.putUserAccess(access),
         remove: (cache, change) => cache.removeUserAccess(change.id),
         all: async function* () {
-          for await (const user of allPages((after) => store.listUsers({ limit: 500, after }))) yield [{ kind: 'user', id: user.id }, userAccess(user)] as const;
+          for await (const user of allPages((after) => store.listUsers({ limit: 500, after })))
+            yield [{ kind: 'user', id: user.id }, userAccess(user)] as const;
         },
         cached: async (cache) => (await cache.getUsersAccess()).map((access) => ({ kind: 'user', id: access.id }) as const),
       },

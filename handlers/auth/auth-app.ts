@@ -94,6 +94,13 @@ export async function startAuth(ctx: ServiceContext): Promise<StartedService> {
     const outcome = await served.service.bootstrapAdmin(ADMIN_EMAIL, ADMIN_PASSWORD);
     logger.info({ email: ADMIN_EMAIL }, outcome === 'created' ? 'created the first admin' : 'admin account already exists; left as it is');
   }
-  const publisher = startAccessPublisher({ pool: ctx.pool, schema: authSchema, store, cache: ctx.configCache, logger, metrics: served.metrics });
+  const publisher = startAccessPublisher({
+    pool: ctx.pool,
+    schema: authSchema,
+    store,
+    cache: ctx.configCache,
+    logger,
+    metrics: served.metrics,
+  });
   return listen('auth', served, ctx, () => publisher.stop());
 }

@@ -1,5 +1,13 @@
 import type { PublicApiKey, PublicUser } from './auth-service.ts';
 
 /** The answers' schemas are in shared/contracts/auth-api.ts; these turn the service's records into them. */
-export const userView = (user: PublicUser) => ({ ...user, createdAt: user.createdAt.toISOString(), updatedAt: user.updatedAt.toISOString() });
-export const apiKeyView = (key: PublicApiKey) => ({ ...key, createdAt: key.createdAt.toISOString(), revokedAt: key.revokedAt?.toISOString() ?? null });
+export const userView = (user: PublicUser) => ({
+  ...user,
+  createdAt: user.createdAt.toISOString(),
+  updatedAt: user.updatedAt.toISOString(),
+});
+export const apiKeyView = (key: PublicApiKey) => ({
+  ...key,
+  createdAt: key.createdAt.toISOString(),
+  revokedAt: key.revokedAt?.toISOString() ?? null,
+});

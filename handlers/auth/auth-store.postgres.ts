@@ -92,7 +92,11 @@ export function createPostgresAuthStore(db: Kysely<AuthDatabase>): AuthStore {
       return row && toUser(row);
     },
     async listUsers({ limit, after }) {
-      let query = db.selectFrom('users').selectAll().orderBy('email').limit(limit + 1);
+      let query = db
+        .selectFrom('users')
+        .selectAll()
+        .orderBy('email')
+        .limit(limit + 1);
       if (after) query = query.where('email', '>', after);
       const rows = await query.execute();
       const items = rows.slice(0, limit).map(toUser);
@@ -101,7 +105,13 @@ export function createPostgresAuthStore(db: Kysely<AuthDatabase>): AuthStore {
     async updateUser(id, change) {
       return db.transaction().execute(async (tx) => {
         // Lock the admins first: two admins demoting each other at once must not both succeed.
-        const admins = await tx.selectFrom('users').select(['id']).where('role', '=', 'admin').where('disabled', '=', false).forUpdate().execute();
+        const admins = await tx
+          .selectFrom('users')
+          .select(['id'])
+          .where('role', '=', 'admin')
+          .where('disabled', '=', false)
+          .forUpdate()
+          .execute();
         const current = await tx.selectFrom('users').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
         if (!current) return 'not-found' as const;
         const next = { role: change.role ?? current.role, disabled: change.disabled ?? current.disabled };
@@ -118,7 +128,10 @@ export function createPostgresAuthStore(db: Kysely<AuthDatabase>): AuthStore {
       });
     },
     async countUsers() {
-      const { count } = await db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow();
+      const { count } = await db
+        .selectFrom('users')
+        .select((eb) => eb.fn.countAll<number>().as('count'))
+        .executeTakeFirstOrThrow();
       return count;
     },
     async insertApiKey(key) {

@@ -42,7 +42,10 @@ export interface AuthStore {
   findUserById(id: string): Promise<User | undefined>;
   listUsers(options: { limit: number; after?: string | undefined }): Promise<Page<User>>;
   /** Applies the change unless it would leave no enabled admin; returns the updated user or why not. */
-  updateUser(id: string, change: { role?: UserRole | undefined; disabled?: boolean | undefined }): Promise<User | 'not-found' | 'last-admin'>;
+  updateUser(
+    id: string,
+    change: { role?: UserRole | undefined; disabled?: boolean | undefined },
+  ): Promise<User | 'not-found' | 'last-admin'>;
   countUsers(): Promise<number>;
 
   insertApiKey(key: ApiKey): Promise<void>;

@@ -19,7 +19,12 @@ describe('auth on PostgreSQL', () => {
   beforeAll(async () => {
     test = await createTestDatabase<AuthDatabase>('auth');
     await migrateAuth(test.db);
-    built = await buildAuthApp({ config: testConfig(), logger: createLogger('silent', 'auth'), store: createAuthStore(test.db), cache: createMemoryCache() });
+    built = await buildAuthApp({
+      config: testConfig(),
+      logger: createLogger('silent', 'auth'),
+      store: createAuthStore(test.db),
+      cache: createMemoryCache(),
+    });
   });
   afterAll(async () => {
     await built.app.close();
@@ -27,12 +32,17 @@ describe('auth on PostgreSQL', () => {
   });
 
   const login = async (email: string) =>
-    (await built.app.inject({ method: 'POST', url: '/auth/login', payload: { email, password } })).json<{ accessToken: string }>().accessToken;
+    (await built.app.inject({ method: 'POST', url: '/auth/login', payload: { email, password } })).json<{ accessToken: string }>()
+      .accessToken;
 
   it('creates the first admin once and never overwrites it', async () => {
     expect(await built.service.bootstrapAdmin('root@example.com', password)).toBe('created');
     expect(await built.service.bootstrapAdmin('root@example.com', 'a different password!')).toBe('exists');
-    const row = await test.db.selectFrom('users').select(['role', 'password_hash']).where('email', '=', 'root@example.com').executeTakeFirstOrThrow();
+    const row = await test.db
+      .selectFrom('users')
+      .select(['role', 'password_hash'])
+      .where('email', '=', 'root@example.com')
+      .executeTakeFirstOrThrow();
     expect(row.role).toBe('admin');
     expect(row.password_hash).toMatch(/^\$argon2id\$/);
     expect(await login('root@example.com')).toBeTruthy();
@@ -42,7 +52,11 @@ describe('auth on PostgreSQL', () => {
     const reg = await built.app.inject({ method: 'POST', url: '/auth/register', payload: { email: 'dev@example.com', password } });
     expect(reg.statusCode).toBe(202);
     const before = await test.db.selectFrom('users').selectAll().where('email', '=', 'dev@example.com').executeTakeFirstOrThrow();
-    const dup = await built.app.inject({ method: 'POST', url: '/auth/register', payload: { email: 'DEV@example.com', password: 'someone else entirely' } });
+    const dup = await built.app.inject({
+      method: 'POST',
+      url: '/auth/register',
+      payload: { email: 'DEV@example.com', password: 'someone else entirely' },
+    });
     expect(dup.statusCode).toBe(reg.statusCode);
     expect(dup.body).toBe(reg.body);
     expect(await test.db.selectFrom('users').selectAll().where('email', '=', 'dev@example.com').execute()).toEqual([before]);
@@ -54,8 +68,15 @@ describe('auth on PostgreSQL', () => {
   it('stops accepting a token of a disabled account at /auth/validate', async () => {
     const admin = await login('root@example.com');
     const token = await login('dev@example.com');
-    const sub = (await built.app.inject({ method: 'GET', url: '/auth/validate', headers: { authorization: `Bearer ${token}` } })).json<{ sub: string }>().sub;
-    const disabled = await built.app.inject({ method: 'PATCH', url: `/auth/users/${sub}`, headers: { authorization: `Bearer ${admin}` }, payload: { disabled: true } });
+    const sub = (await built.app.inject({ method: 'GET', url: '/auth/validate', headers: { authorization: `Bearer ${token}` } })).json<{
+      sub: string;
+    }>().sub;
+    const disabled = await built.app.inject({
+      method: 'PATCH',
+      url: `/auth/users/${sub}`,
+      headers: { authorization: `Bearer ${admin}` },
+      payload: { disabled: true },
+    });
     expect(disabled.json()).toMatchObject({ disabled: true });
     const after = await built.app.inject({ method: 'GET', url: '/auth/validate', headers: { authorization: `Bearer ${token}` } });
     expect(after.statusCode).toBe(401);
@@ -63,16 +84,33 @@ describe('auth on PostgreSQL', () => {
 
   it('stores API keys only as hashes, and publishes their creation and revocation through the outbox', async () => {
     const admin = await login('root@example.com');
-    const created = await built.app.inject({ method: 'POST', url: '/auth/api-keys', headers: { authorization: `Bearer ${admin}` }, payload: { environment: 'development', name: 'backend' } });
+    const created = await built.app.inject({
+      method: 'POST',
+      url: '/auth/api-keys',
+      headers: { authorization: `Bearer ${admin}` },
+      payload: { environment: 'development', name: 'backend' },
+    });
     const { id, key } = created.json<{ id: string; key: string }>();
     const stored = await test.db.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
     expect(JSON.stringify(stored)).not.toContain(key);
     expect(stored).toMatchObject({ key_hash: hashSdkKey(key), kind: 'server', revoked_at: null });
     await built.app.inject({ method: 'DELETE', url: `/auth/api-keys/${id}`, headers: { authorization: `Bearer ${admin}` } });
     // Both changes are in the outbox, written by the same transactions, for every service's access replica.
-    const outbox = await test.db.selectFrom('outbox').select('payload').where('aggregate_key', '=', `sdk-key:${id}`).orderBy('id').execute();
-    expect(outbox.map((row) => row.payload)).toEqual([{ kind: 'sdk-key', id }, { kind: 'sdk-key', id }]);
-    const listed = await built.app.inject({ method: 'GET', url: '/auth/api-keys?includeRevoked=true', headers: { authorization: `Bearer ${admin}` } });
+    const outbox = await test.db
+      .selectFrom('outbox')
+      .select('payload')
+      .where('aggregate_key', '=', `sdk-key:${id}`)
+      .orderBy('id')
+      .execute();
+    expect(outbox.map((row) => row.payload)).toEqual([
+      { kind: 'sdk-key', id },
+      { kind: 'sdk-key', id },
+    ]);
+    const listed = await built.app.inject({
+      method: 'GET',
+      url: '/auth/api-keys?includeRevoked=true',
+      headers: { authorization: `Bearer ${admin}` },
+    });
     expect(listed.json<{ items: { id: string; revokedAt: string | null }[] }>().items.find((k) => k.id === id)?.revokedAt).not.toBeNull();
   });
 
@@ -87,10 +125,20 @@ describe('auth on PostgreSQL', () => {
       { method: 'POST', url: '/auth/register', payload: { email: 'not-an-email', password } },
       { method: 'POST', url: '/auth/register', payload: { email: 'short@example.com', password: 'short' } },
       { method: 'POST', url: '/auth/register', payload: { email: 'extra@example.com', password, role: 'admin' } },
-      { method: 'POST', url: '/auth/api-keys', payload: { environment: 'nowhere', name: 'x' }, headers: { authorization: `Bearer ${admin}` } },
+      {
+        method: 'POST',
+        url: '/auth/api-keys',
+        payload: { environment: 'nowhere', name: 'x' },
+        headers: { authorization: `Bearer ${admin}` },
+      },
       { method: 'POST', url: '/auth/api-keys', payload: { environment: 'development' }, headers: { authorization: `Bearer ${admin}` } },
       { method: 'PATCH', url: '/auth/users/not-a-uuid', payload: { role: 'admin' }, headers: { authorization: `Bearer ${admin}` } },
-      { method: 'PATCH', url: '/auth/users/00000000-0000-4000-8000-000000000000', payload: {}, headers: { authorization: `Bearer ${admin}` } },
+      {
+        method: 'PATCH',
+        url: '/auth/users/00000000-0000-4000-8000-000000000000',
+        payload: {},
+        headers: { authorization: `Bearer ${admin}` },
+      },
     ] as const;
     for (const request of rejected) {
       const res = await built.app.inject(request);
@@ -126,7 +174,8 @@ describe('sign-in while Redis is away', () => {
     if (redisRunning) await redisServer.stop();
   });
 
-  const signIn = (remoteAddress: string, pw = password) => built.app.inject({ method: 'POST', url: '/auth/login', remoteAddress, payload: { email: 'ana@example.com', password: pw } });
+  const signIn = (remoteAddress: string, pw = password) =>
+    built.app.inject({ method: 'POST', url: '/auth/login', remoteAddress, payload: { email: 'ana@example.com', password: pw } });
   const cacheWarnings = () => logLines.filter((line) => line.level === 40 && line.msg.includes('shared cache'));
 
   it('signs people in and still throttles guessing, per process, while Redis is down, then counts in Redis again', async () => {
@@ -147,7 +196,12 @@ describe('sign-in while Redis is away', () => {
     redisRunning = true;
     expect(await whenReady(redis, 10_000)).toBe(true);
     // The restarted Redis is empty: a counter in it shows sign-in counts there again.
-    await expect.poll(async () => (await signIn('198.51.100.1')).statusCode === 200 && (await redis.exists('login:address:198.51.100.1')) === 1, { timeout: 10_000, interval: 300 }).toBe(true);
+    await expect
+      .poll(async () => (await signIn('198.51.100.1')).statusCode === 200 && (await redis.exists('login:address:198.51.100.1')) === 1, {
+        timeout: 10_000,
+        interval: 300,
+      })
+      .toBe(true);
     expect(cacheWarnings()).toHaveLength(1);
   });
 });

@@ -7,7 +7,11 @@ import { buildAuthApp, createAuthStore } from './auth-app.ts';
 import { accountDelayMs, createLoginLimiter } from './login-limiter.ts';
 
 // Slowing an account down starts far above the pair's limit here: the delays have tests of their own, on fake time.
-const config = testConfig({ LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS: '3', LOGIN_MAX_FAILURES_PER_ACCOUNT: '100', LOGIN_MAX_ATTEMPTS_PER_ADDRESS: '1000' });
+const config = testConfig({
+  LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS: '3',
+  LOGIN_MAX_FAILURES_PER_ACCOUNT: '100',
+  LOGIN_MAX_ATTEMPTS_PER_ADDRESS: '1000',
+});
 const password = 'correct horse battery';
 
 async function setup() {
@@ -16,7 +20,7 @@ async function setup() {
   await built.service.bootstrapAdmin('admin@example.com', password);
   const token = async (email: string, pw = password) => {
     const res = await built.app.inject({ method: 'POST', url: '/auth/login', payload: { email, password: pw } });
-    return (res.json<{ accessToken: string }>()).accessToken;
+    return res.json<{ accessToken: string }>().accessToken;
   };
   return { ...built, store, token };
 }
@@ -38,28 +42,47 @@ describe('auth service', () => {
     expect(login.statusCode).toBe(200);
     const body = login.json<{ accessToken: string; tokenType: string; expiresIn: number }>();
     expect(body).toMatchObject({ tokenType: 'Bearer', expiresIn: config.ACCESS_TOKEN_TTL_SECONDS });
-    expect(decodeJwt(body.accessToken)).toMatchObject({ role: 'viewer', email: 'ana@example.com', aud: 'togglemaster', iss: 'togglemaster' });
+    expect(decodeJwt(body.accessToken)).toMatchObject({
+      role: 'viewer',
+      email: 'ana@example.com',
+      aud: 'togglemaster',
+      iss: 'togglemaster',
+    });
 
-    const validate = await ctx.app.inject({ method: 'GET', url: '/auth/validate', headers: { authorization: `Bearer ${body.accessToken}` } });
+    const validate = await ctx.app.inject({
+      method: 'GET',
+      url: '/auth/validate',
+      headers: { authorization: `Bearer ${body.accessToken}` },
+    });
     expect(validate.statusCode).toBe(200);
     expect(validate.json()).toMatchObject({ email: 'ana@example.com', role: 'viewer' });
   });
 
   it('answers a registration for a taken email exactly as one for a free email, and leaves the account as it was', async () => {
-    const register = (email: string, pw: string) => ctx.app.inject({ method: 'POST', url: '/auth/register', payload: { email, password: pw } });
+    const register = (email: string, pw: string) =>
+      ctx.app.inject({ method: 'POST', url: '/auth/register', payload: { email, password: pw } });
     const free = await register('taken@example.com', password);
     const taken = await register('TAKEN@example.com', 'another long password');
     expect(taken.statusCode).toBe(free.statusCode);
     expect(taken.body).toBe(free.body);
     expect(taken.headers['content-type']).toBe(free.headers['content-type']);
-    const signIn = (pw: string) => ctx.app.inject({ method: 'POST', url: '/auth/login', payload: { email: 'taken@example.com', password: pw } });
+    const signIn = (pw: string) =>
+      ctx.app.inject({ method: 'POST', url: '/auth/login', payload: { email: 'taken@example.com', password: pw } });
     expect((await signIn(password)).statusCode).toBe(200);
     expect((await signIn('another long password')).statusCode).toBe(401);
   });
 
   it('answers a wrong password and an unknown user identically', async () => {
-    const wrong = await ctx.app.inject({ method: 'POST', url: '/auth/login', payload: { email: 'admin@example.com', password: 'nope-nope-nope' } });
-    const unknown = await ctx.app.inject({ method: 'POST', url: '/auth/login', payload: { email: 'ghost@example.com', password: 'nope-nope-nope' } });
+    const wrong = await ctx.app.inject({
+      method: 'POST',
+      url: '/auth/login',
+      payload: { email: 'admin@example.com', password: 'nope-nope-nope' },
+    });
+    const unknown = await ctx.app.inject({
+      method: 'POST',
+      url: '/auth/login',
+      payload: { email: 'ghost@example.com', password: 'nope-nope-nope' },
+    });
     expect(wrong.statusCode).toBe(401);
     expect(unknown.statusCode).toBe(401);
     const strip = (b: Record<string, unknown>) => ({ ...b, requestId: undefined });
@@ -69,7 +92,13 @@ describe('auth service', () => {
 
   it('refuses an address that keeps failing on an account, even with the right password, and says when to retry', async () => {
     await ctx.app.inject({ method: 'POST', url: '/auth/register', payload: { email: 'guessed@example.com', password } });
-    const fromStranger = (pw: string) => ctx.app.inject({ method: 'POST', url: '/auth/login', remoteAddress: '203.0.113.7', payload: { email: 'guessed@example.com', password: pw } });
+    const fromStranger = (pw: string) =>
+      ctx.app.inject({
+        method: 'POST',
+        url: '/auth/login',
+        remoteAddress: '203.0.113.7',
+        payload: { email: 'guessed@example.com', password: pw },
+      });
     for (let i = 0; i < 3; i++) expect((await fromStranger('wrong-password-x')).statusCode).toBe(401);
     const blocked = await fromStranger(password);
     expect(blocked.statusCode).toBe(429);
@@ -80,10 +109,20 @@ describe('auth service', () => {
   it('lets the owner sign in from another address while a stranger keeps failing on the account', async () => {
     await ctx.app.inject({ method: 'POST', url: '/auth/register', payload: { email: 'owner@example.com', password } });
     for (let i = 0; i < 5; i++) {
-      const res = await ctx.app.inject({ method: 'POST', url: '/auth/login', remoteAddress: '203.0.113.8', payload: { email: 'owner@example.com', password: 'wrong-password-x' } });
+      const res = await ctx.app.inject({
+        method: 'POST',
+        url: '/auth/login',
+        remoteAddress: '203.0.113.8',
+        payload: { email: 'owner@example.com', password: 'wrong-password-x' },
+      });
       expect(res.statusCode).toBe(i < 3 ? 401 : 429);
     }
-    const owner = await ctx.app.inject({ method: 'POST', url: '/auth/login', remoteAddress: '198.51.100.2', payload: { email: 'owner@example.com', password } });
+    const owner = await ctx.app.inject({
+      method: 'POST',
+      url: '/auth/login',
+      remoteAddress: '198.51.100.2',
+      payload: { email: 'owner@example.com', password },
+    });
     expect(owner.statusCode).toBe(200);
   });
 
@@ -91,15 +130,31 @@ describe('auth service', () => {
     const admin = decodeJwt(await ctx.token('admin@example.com'));
     const other = await generateKeyPair('ES256');
     const claims = { email: admin.email, role: 'admin' };
-    const forged = await new SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid: ctx.keys.kid }).setSubject(admin.sub!).setIssuer('togglemaster').setAudience('togglemaster').setIssuedAt().setExpirationTime('5m').sign(other.privateKey);
-    const hs = await new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setSubject(admin.sub!).setIssuer('togglemaster').setAudience('togglemaster').setIssuedAt().setExpirationTime('5m').sign(new TextEncoder().encode('x'.repeat(32)));
+    const forged = await new SignJWT(claims)
+      .setProtectedHeader({ alg: 'ES256', kid: ctx.keys.kid })
+      .setSubject(admin.sub!)
+      .setIssuer('togglemaster')
+      .setAudience('togglemaster')
+      .setIssuedAt()
+      .setExpirationTime('5m')
+      .sign(other.privateKey);
+    const hs = await new SignJWT(claims)
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(admin.sub!)
+      .setIssuer('togglemaster')
+      .setAudience('togglemaster')
+      .setIssuedAt()
+      .setExpirationTime('5m')
+      .sign(new TextEncoder().encode('x'.repeat(32)));
     const unsigned = `${Buffer.from(JSON.stringify({ alg: 'none' })).toString('base64url')}.${Buffer.from(JSON.stringify({ ...claims, sub: admin.sub, iss: 'togglemaster', aud: 'togglemaster', exp: 9e9, iat: 1 })).toString('base64url')}.`;
     const principal = { userId: admin.sub!, email: String(admin.email), role: 'admin' as const };
     const wrongAudience = await ctx.keys.sign(principal, { issuer: 'togglemaster', audience: 'someone-else', ttlSeconds: 300 });
     const wrongIssuer = await ctx.keys.sign(principal, { issuer: 'evil', audience: 'togglemaster', ttlSeconds: 300 });
     const expired = await ctx.keys.sign(principal, { issuer: 'togglemaster', audience: 'togglemaster', ttlSeconds: -30 });
     const valid = await ctx.keys.sign(principal, { issuer: 'togglemaster', audience: 'togglemaster', ttlSeconds: 300 });
-    expect((await ctx.app.inject({ method: 'GET', url: '/auth/validate', headers: { authorization: `Bearer ${valid}` } })).statusCode).toBe(200);
+    expect((await ctx.app.inject({ method: 'GET', url: '/auth/validate', headers: { authorization: `Bearer ${valid}` } })).statusCode).toBe(
+      200,
+    );
     for (const token of [forged, hs, unsigned, 'garbage', wrongAudience, wrongIssuer, expired]) {
       const res = await ctx.app.inject({ method: 'GET', url: '/auth/validate', headers: { authorization: `Bearer ${token}` } });
       expect(res.statusCode, token).toBe(401);
@@ -126,20 +181,51 @@ describe('auth service', () => {
     }
     // Editors manage SDK keys but not people.
     const admin = await ctx.token('admin@example.com');
-    const users = (await ctx.app.inject({ method: 'GET', url: '/auth/users', headers: { authorization: `Bearer ${admin}` } })).json<{ items: { id: string; email: string }[] }>().items;
+    const users = (await ctx.app.inject({ method: 'GET', url: '/auth/users', headers: { authorization: `Bearer ${admin}` } })).json<{
+      items: { id: string; email: string }[];
+    }>().items;
     await ctx.app.inject({ method: 'POST', url: '/auth/register', payload: { email: 'editor@example.com', password } });
-    const editorId = (await ctx.app.inject({ method: 'GET', url: '/auth/users', headers: { authorization: `Bearer ${admin}` } })).json<{ items: { id: string; email: string }[] }>().items.find((u) => u.email === 'editor@example.com')!.id;
-    await ctx.app.inject({ method: 'PATCH', url: `/auth/users/${editorId}`, headers: { authorization: `Bearer ${admin}` }, payload: { role: 'editor' } });
+    const editorId = (await ctx.app.inject({ method: 'GET', url: '/auth/users', headers: { authorization: `Bearer ${admin}` } }))
+      .json<{ items: { id: string; email: string }[] }>()
+      .items.find((u) => u.email === 'editor@example.com')!.id;
+    await ctx.app.inject({
+      method: 'PATCH',
+      url: `/auth/users/${editorId}`,
+      headers: { authorization: `Bearer ${admin}` },
+      payload: { role: 'editor' },
+    });
     const editor = await ctx.token('editor@example.com');
-    expect((await ctx.app.inject({ method: 'GET', url: '/auth/users', headers: { authorization: `Bearer ${editor}` } })).statusCode).toBe(403);
-    expect((await ctx.app.inject({ method: 'PATCH', url: `/auth/users/${users[0]!.id}`, headers: { authorization: `Bearer ${editor}` }, payload: { role: 'viewer' } })).statusCode).toBe(403);
-    expect((await ctx.app.inject({ method: 'POST', url: '/auth/api-keys', headers: { authorization: `Bearer ${editor}` }, payload: { environment: 'development', name: 'e' } })).statusCode).toBe(201);
+    expect((await ctx.app.inject({ method: 'GET', url: '/auth/users', headers: { authorization: `Bearer ${editor}` } })).statusCode).toBe(
+      403,
+    );
+    expect(
+      (
+        await ctx.app.inject({
+          method: 'PATCH',
+          url: `/auth/users/${users[0]!.id}`,
+          headers: { authorization: `Bearer ${editor}` },
+          payload: { role: 'viewer' },
+        })
+      ).statusCode,
+    ).toBe(403);
+    expect(
+      (
+        await ctx.app.inject({
+          method: 'POST',
+          url: '/auth/api-keys',
+          headers: { authorization: `Bearer ${editor}` },
+          payload: { environment: 'development', name: 'e' },
+        })
+      ).statusCode,
+    ).toBe(201);
   });
 
   it('lets an admin promote a user but never remove the last admin', async () => {
     const admin = await ctx.token('admin@example.com');
     const auth = { authorization: `Bearer ${admin}` };
-    const users = (await ctx.app.inject({ method: 'GET', url: '/auth/users', headers: auth })).json<{ items: { id: string; email: string }[] }>().items;
+    const users = (await ctx.app.inject({ method: 'GET', url: '/auth/users', headers: auth })).json<{
+      items: { id: string; email: string }[];
+    }>().items;
     const viewer = users.find((u) => u.email === 'viewer@example.com')!;
     const self = users.find((u) => u.email === 'admin@example.com')!;
     const promoted = await ctx.app.inject({ method: 'PATCH', url: `/auth/users/${viewer.id}`, headers: auth, payload: { role: 'editor' } });
@@ -150,22 +236,36 @@ describe('auth service', () => {
 
   it('shows an API key once, never lists it, and marks it revoked', async () => {
     const auth = { authorization: `Bearer ${await ctx.token('admin@example.com')}` };
-    const created = await ctx.app.inject({ method: 'POST', url: '/auth/api-keys', headers: auth, payload: { environment: 'production', name: 'web' } });
+    const created = await ctx.app.inject({
+      method: 'POST',
+      url: '/auth/api-keys',
+      headers: auth,
+      payload: { environment: 'production', name: 'web' },
+    });
     expect(created.statusCode).toBe(201);
     const { id, key } = created.json<{ id: string; key: string }>();
-    const listed = (await ctx.app.inject({ method: 'GET', url: '/auth/api-keys', headers: auth })).json<{ items: Record<string, unknown>[] }>();
+    const listed = (await ctx.app.inject({ method: 'GET', url: '/auth/api-keys', headers: auth })).json<{
+      items: Record<string, unknown>[];
+    }>();
     expect(listed.items.find((k) => k.id === id)).not.toHaveProperty('key');
     expect(JSON.stringify(listed)).not.toContain(key);
 
     expect(created.json()).toMatchObject({ environment: 'production', kind: 'server' });
     expect((await ctx.app.inject({ method: 'DELETE', url: `/auth/api-keys/${id}`, headers: auth })).statusCode).toBe(204);
-    const all = (await ctx.app.inject({ method: 'GET', url: '/auth/api-keys?includeRevoked=true', headers: auth })).json<{ items: { id: string; revokedAt: string | null }[] }>();
+    const all = (await ctx.app.inject({ method: 'GET', url: '/auth/api-keys?includeRevoked=true', headers: auth })).json<{
+      items: { id: string; revokedAt: string | null }[];
+    }>();
     expect(all.items.find((k) => k.id === id)?.revokedAt).not.toBeNull();
   });
 
   it('refuses an API key for an unknown environment', async () => {
     const auth = { authorization: `Bearer ${await ctx.token('admin@example.com')}` };
-    const res = await ctx.app.inject({ method: 'POST', url: '/auth/api-keys', headers: auth, payload: { environment: 'staging', name: 'x' } });
+    const res = await ctx.app.inject({
+      method: 'POST',
+      url: '/auth/api-keys',
+      headers: auth,
+      payload: { environment: 'staging', name: 'x' },
+    });
     expect(res.statusCode).toBe(400);
     expect(res.json<{ detail: string }>().detail).toContain('staging');
   });
@@ -174,10 +274,20 @@ describe('auth service', () => {
     const cases = [
       { payload: '{"email":', headers: { 'content-type': 'application/json' }, status: 400, code: 'MALFORMED_JSON' },
       { payload: 'email=a', headers: { 'content-type': 'application/x-www-form-urlencoded' }, status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' },
-      { payload: JSON.stringify({ email: 'x@example.com', password, admin: true }), headers: { 'content-type': 'application/json' }, status: 400, code: 'VALIDATION_FAILED' },
-      { payload: JSON.stringify({ email: 'x@example.com', password: 'x'.repeat(300_000) }), headers: { 'content-type': 'application/json' }, status: 413, code: 'PAYLOAD_TOO_LARGE' },
+      {
+        payload: JSON.stringify({ email: 'x@example.com', password, admin: true }),
+        headers: { 'content-type': 'application/json' },
+        status: 400,
+        code: 'VALIDATION_FAILED',
+      },
+      {
+        payload: JSON.stringify({ email: 'x@example.com', password: 'x'.repeat(300_000) }),
+        headers: { 'content-type': 'application/json' },
+        status: 413,
+        code: 'PAYLOAD_TOO_LARGE',
+      },
     ];
-    const before = (await ctx.store.countUsers());
+    const before = await ctx.store.countUsers();
     for (const c of cases) {
       const res = await ctx.app.inject({ method: 'POST', url: '/auth/register', payload: c.payload, headers: c.headers });
       expect(res.statusCode, c.code).toBe(c.status);
@@ -207,7 +317,13 @@ describe('login limiter', () => {
     vi.useFakeTimers();
     // Made after the clock is faked, so the counters' windows run on fake time too.
     const cache = createMemoryCache();
-    const limits = { maxAttemptsPerAddress: 1000, maxFailuresPerAccountAndAddress: 1000, maxFailuresPerAccount: 2, firstDelayMs: 1000, maxDelayMs: 4000 };
+    const limits = {
+      maxAttemptsPerAddress: 1000,
+      maxFailuresPerAccountAndAddress: 1000,
+      maxFailuresPerAccount: 2,
+      firstDelayMs: 1000,
+      maxDelayMs: 4000,
+    };
     return { cache, limiter: createLoginLimiter(cache, limits) };
   }
 
@@ -245,14 +361,22 @@ describe('login limiter', () => {
   });
 
   it('counts parallel guesses from one address against its limit before any of them is answered', async () => {
-    const limiter = createLoginLimiter(createMemoryCache(), { maxAttemptsPerAddress: 1000, maxFailuresPerAccountAndAddress: 3, maxFailuresPerAccount: 1000 });
+    const limiter = createLoginLimiter(createMemoryCache(), {
+      maxAttemptsPerAddress: 1000,
+      maxFailuresPerAccountAndAddress: 3,
+      maxFailuresPerAccount: 1000,
+    });
     const outcomes = await Promise.allSettled(Array.from({ length: 10 }, () => limiter.admitSignIn('ana@example.com', '203.0.113.9')));
     expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(3);
   });
 
   it('clears the failures of the address that signs in, not those of other addresses on the account', async () => {
     vi.useFakeTimers();
-    const limiter = createLoginLimiter(createMemoryCache(), { maxAttemptsPerAddress: 1000, maxFailuresPerAccountAndAddress: 2, maxFailuresPerAccount: 4 });
+    const limiter = createLoginLimiter(createMemoryCache(), {
+      maxAttemptsPerAddress: 1000,
+      maxFailuresPerAccountAndAddress: 2,
+      maxFailuresPerAccount: 4,
+    });
     for (const address of ['198.51.100.2', '198.51.100.2', '203.0.113.1', '203.0.113.1']) {
       await limiter.admitSignIn('ana@example.com', address);
       await limiter.recordFailure('ana@example.com');

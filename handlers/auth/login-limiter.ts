@@ -42,13 +42,16 @@ export function createLoginLimiter(cache: Cache, limits: LoginLimits, options: {
   // The address last, after a space: an address has none, so no e-mail a caller makes up can name another's pair.
   const pairKey = (email: string, address: string) => `login:pair:${email} ${address}`;
   const tooMany = (retryAfter: number) =>
-    new AppError('RATE_LIMITED', 'Too many sign-in attempts; try again later', { headers: { 'retry-after': String(Math.max(1, retryAfter)) } });
+    new AppError('RATE_LIMITED', 'Too many sign-in attempts; try again later', {
+      headers: { 'retry-after': String(Math.max(1, retryAfter)) },
+    });
 
   return {
     /** Counts an attempt from this address (sign-in or sign-up) and refuses it past the per-minute budget. */
     async admitAddress(address: string): Promise<void> {
       const addressKey = `login:address:${address}`;
-      if ((await cache.increment(addressKey, addressWindowSeconds)) > limits.maxAttemptsPerAddress) throw tooMany(await cache.ttl(addressKey));
+      if ((await cache.increment(addressKey, addressWindowSeconds)) > limits.maxAttemptsPerAddress)
+        throw tooMany(await cache.ttl(addressKey));
     },
 
     /**

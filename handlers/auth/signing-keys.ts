@@ -1,4 +1,14 @@
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, importPKCS8, SignJWT, createLocalJWKSet, type JWK, type JWTVerifyGetKey, type CryptoKey } from 'jose';
+import {
+  calculateJwkThumbprint,
+  exportJWK,
+  generateKeyPair,
+  importPKCS8,
+  SignJWT,
+  createLocalJWKSet,
+  type JWK,
+  type JWTVerifyGetKey,
+  type CryptoKey,
+} from 'jose';
 import { createPublicKey } from 'node:crypto';
 import { tokenAlgorithm, type Principal } from '../../shared/http/authenticate.ts';
 

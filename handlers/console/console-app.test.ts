@@ -103,19 +103,35 @@ describe('the console server', () => {
   it('proxies every API prefix with its path, query, body, headers and request id', async () => {
     const { app } = await buildConsoleApp({ config, logger, upstreams, distDir: dist });
     seen.length = 0;
-    for (const url of ['/auth/validate', '/flags?tag=demo&limit=5', '/targeting/rules?flagKey=a', '/analytics/stats?flagKey=a&environment=development', '/ofrep/v1/evaluate/flags']) {
+    for (const url of [
+      '/auth/validate',
+      '/flags?tag=demo&limit=5',
+      '/targeting/rules?flagKey=a',
+      '/analytics/stats?flagKey=a&environment=development',
+      '/ofrep/v1/evaluate/flags',
+    ]) {
       const res = await app.inject({ url, headers: { authorization: 'Bearer t' } });
       expect(res.statusCode, url).toBe(200);
       expect(res.json()).toEqual({ echoed: url });
     }
-    const patched = await app.inject({ method: 'PATCH', url: '/flags/a/environments/production', headers: { 'content-type': 'application/json', 'if-match': '"3"', 'x-request-id': 'req-42' }, payload: { enabled: true } });
+    const patched = await app.inject({
+      method: 'PATCH',
+      url: '/flags/a/environments/production',
+      headers: { 'content-type': 'application/json', 'if-match': '"3"', 'x-request-id': 'req-42' },
+      payload: { enabled: true },
+    });
     expect(patched.statusCode).toBe(200);
     expect(patched.headers.etag).toBe('"7"');
     const last = seen.at(-1)!;
     expect(last).toMatchObject({ method: 'PATCH', url: '/flags/a/environments/production', body: '{"enabled":true}' });
     expect(last.headers).toMatchObject({ 'if-match': '"3"', 'x-request-id': 'req-42', 'content-type': 'application/json' });
     expect(seen.map((s) => s.headers.authorization).slice(0, 5)).toEqual(Array(5).fill('Bearer t'));
-    const evaluated = await app.inject({ method: 'POST', url: '/evaluate', headers: { 'content-type': 'application/json', 'x-api-key': 'tm_x' }, payload: { flagKey: 'a', context: {} } });
+    const evaluated = await app.inject({
+      method: 'POST',
+      url: '/evaluate',
+      headers: { 'content-type': 'application/json', 'x-api-key': 'tm_x' },
+      payload: { flagKey: 'a', context: {} },
+    });
     expect(evaluated.statusCode).toBe(200);
     expect(seen.at(-1)?.headers['x-api-key']).toBe('tm_x');
     await app.close();

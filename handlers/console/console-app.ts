@@ -15,7 +15,10 @@ export type Upstream = Role;
 
 /** Where each service answers, as the configuration says (AUTH_URL, FLAGS_URL, …, loopback by default). */
 export function upstreamsOf(config: Pick<Config, (typeof serviceUrlVariables)[Upstream]>): Record<Upstream, string> {
-  return Object.fromEntries(Object.entries(serviceUrlVariables).map(([role, variable]) => [role, config[variable]])) as Record<Upstream, string>;
+  return Object.fromEntries(Object.entries(serviceUrlVariables).map(([role, variable]) => [role, config[variable]])) as Record<
+    Upstream,
+    string
+  >;
 }
 
 /**
@@ -65,7 +68,10 @@ const securityHeaders = {
 const immutable = 'public, max-age=31536000, immutable';
 
 async function isFile(path: string): Promise<boolean> {
-  return stat(path).then((s) => s.isFile(), () => false);
+  return stat(path).then(
+    (s) => s.isFile(),
+    () => false,
+  );
 }
 
 /** The file under `root` a request path names, or undefined when the path tries to leave it. */
@@ -101,9 +107,13 @@ export async function buildConsoleApp(deps: ConsoleDeps) {
     trustProxy: deps.config.TRUST_PROXY,
     readiness: [
       // Not critical: the API prefixes still answer without the built app, and the pages say how to build it.
-      { name: 'console-build', critical: false, check: async () => {
-        if (!(await isFile(indexFile))) throw new Error('web/dist is missing');
-      } },
+      {
+        name: 'console-build',
+        critical: false,
+        check: async () => {
+          if (!(await isFile(indexFile))) throw new Error('web/dist is missing');
+        },
+      },
     ],
     routes: async (app: App) => {
       for (const { prefix, upstream } of proxiedPrefixes) {
@@ -140,7 +150,13 @@ export async function buildConsoleApp(deps: ConsoleDeps) {
           .code(503)
           .headers({ ...securityHeaders, 'cache-control': 'no-store', 'retry-after': '30' })
           .type('application/problem+json')
-          .send(problemOf('SERVICE_UNAVAILABLE', 'The console is not built: run `npm run build:web` (or `npm install`, which builds it), then reload this page', request.id));
+          .send(
+            problemOf(
+              'SERVICE_UNAVAILABLE',
+              'The console is not built: run `npm run build:web` (or `npm install`, which builds it), then reload this page',
+              request.id,
+            ),
+          );
 
       const serveConsole = async (request: FastifyRequest<{ Params: { '*'?: string } }>, reply: FastifyReply) => {
         if (!(await isFile(indexFile))) return notBuilt(request, reply);
@@ -150,7 +166,10 @@ export async function buildConsoleApp(deps: ConsoleDeps) {
           // A file: hashed assets are cached for good, anything else (favicon) for an hour.
           const file = fileUnder(root, relative);
           if (file === undefined || !(await isFile(file))) {
-            return reply.code(404).type('application/problem+json').send(problemOf('NOT_FOUND', `No file ${consoleBase}${relative}`, request.id));
+            return reply
+              .code(404)
+              .type('application/problem+json')
+              .send(problemOf('NOT_FOUND', `No file ${consoleBase}${relative}`, request.id));
           }
           const hashed = relative.startsWith('assets/');
           void reply.header('cache-control', hashed ? immutable : 'public, max-age=3600');

@@ -11,7 +11,13 @@ import { proxiedPrefixes } from './console-app.ts';
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
 /** The variables the README documents for where each service answers (spelled out: this is what operators set). */
-const urlVariables: Record<Role, string> = { auth: 'AUTH_URL', flags: 'FLAGS_URL', targeting: 'TARGETING_URL', evaluation: 'EVALUATION_URL', analytics: 'ANALYTICS_URL' };
+const urlVariables: Record<Role, string> = {
+  auth: 'AUTH_URL',
+  flags: 'FLAGS_URL',
+  targeting: 'TARGETING_URL',
+  evaluation: 'EVALUATION_URL',
+  analytics: 'ANALYTICS_URL',
+};
 
 /** One stand-in per service: it answers with its own name, the path it was asked and the forwarded headers. */
 async function standIn(name: Role): Promise<{ server: Server; url: string; seen: { url: string; headers: IncomingHttpHeaders }[] }> {
@@ -35,14 +41,28 @@ describe('the console role (node handlers/main.ts console)', () => {
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
     // Production, as in its Deployment, and with no database and no Redis: the console needs neither.
-    const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'warn', HOST: '127.0.0.1', PORT: String(port), TRUST_PROXY: 'true', DATABASE_URL: '', PGHOST: '', REDIS_URL: '', OTEL_EXPORTER_OTLP_ENDPOINT: '' };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      NODE_ENV: 'production',
+      LOG_LEVEL: 'warn',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      TRUST_PROXY: 'true',
+      DATABASE_URL: '',
+      PGHOST: '',
+      REDIS_URL: '',
+      OTEL_EXPORTER_OTLP_ENDPOINT: '',
+    };
     for (const [role, variable] of Object.entries(urlVariables) as [Role, string][]) env[variable] = standIns.get(role)!.url;
     child = spawn(process.execPath, ['handlers/main.ts', 'console'], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const deadline = Date.now() + 20_000;
     for (;;) {
-      const answered = await fetch(`${base}/healthz`).then((r) => r.ok, () => false);
+      const answered = await fetch(`${base}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (answered) break;
       if (child.exitCode !== null || Date.now() > deadline) throw new Error(`the console role did not start:\n${output}`);
       await new Promise((r) => setTimeout(r, 100));

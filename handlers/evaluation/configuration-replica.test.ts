@@ -53,7 +53,10 @@ describe('configuration replica', () => {
     release(); // the reload finishes with what it read before the change
     await settle();
 
-    expect(evaluateFlag(await replica.environment('production'), 'gate', { targetingKey: 'u' })).toMatchObject({ reason: 'TARGETING_MATCH', ruleId: rule.id });
+    expect(evaluateFlag(await replica.environment('production'), 'gate', { targetingKey: 'u' })).toMatchObject({
+      reason: 'TARGETING_MATCH',
+      ruleId: rule.id,
+    });
     await replica.stop();
   });
 
@@ -71,7 +74,10 @@ describe('configuration replica', () => {
     await cache.putFlag(flagDocument('gate'));
     await cache.publish({ kind: 'flag', key: 'gate' });
     await settle();
-    expect(evaluateFlag(await replica.environment('production'), 'gate', { targetingKey: 'u' })).toMatchObject({ reason: 'TARGETING_MATCH', ruleId: rule.id });
+    expect(evaluateFlag(await replica.environment('production'), 'gate', { targetingKey: 'u' })).toMatchObject({
+      reason: 'TARGETING_MATCH',
+      ruleId: rule.id,
+    });
     await replica.stop();
   });
 

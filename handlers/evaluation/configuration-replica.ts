@@ -25,7 +25,9 @@ const loadChunk = 500;
 
 function inputOf(document: FlagDocument, environment: string): FlagInput | undefined {
   const state = document.environments[environment];
-  return state && { key: document.key, type: document.type, variants: document.variants, salt: document.salt, version: document.version, state };
+  return (
+    state && { key: document.key, type: document.type, variants: document.variants, salt: document.salt, version: document.version, state }
+  );
 }
 
 export interface ConfigurationReplica {
@@ -44,7 +46,12 @@ export interface ConfigurationReplica {
  * This instance's copy of the configuration. Evaluation answers from it without any I/O; the owning services'
  * relays tell it what changed through the configuration cache, and it recompiles just that flag or segment.
  */
-export function createConfigurationReplica(deps: { cache: ConfigCache; logger: Logger; metrics: Registry; retryMs?: number }): ConfigurationReplica {
+export function createConfigurationReplica(deps: {
+  cache: ConfigCache;
+  logger: Logger;
+  metrics: Registry;
+  retryMs?: number;
+}): ConfigurationReplica {
   const { cache, logger } = deps;
   const environments = new Map<string, EnvironmentCopy>();
   const loading = new Map<string, Promise<CompiledEnvironment>>();
@@ -70,7 +77,12 @@ export function createConfigurationReplica(deps: { cache: ConfigCache; logger: L
   }
 
   /** Adds flags to a copy being built, each with its rules (`ruleLists[i]` belongs to `documents[i]`). */
-  function addFlags(copy: EnvironmentCopy, environment: string, documents: readonly (FlagDocument | undefined)[], ruleLists: readonly Rule[][]): void {
+  function addFlags(
+    copy: EnvironmentCopy,
+    environment: string,
+    documents: readonly (FlagDocument | undefined)[],
+    ruleLists: readonly Rule[][],
+  ): void {
     documents.forEach((document, index) => {
       const input = document && inputOf(document, environment);
       if (!input) return;
@@ -105,7 +117,10 @@ export function createConfigurationReplica(deps: { cache: ConfigCache; logger: L
       logger.warn({ err: error, environment }, 'configuration cache unreachable; the environment cannot be loaded yet');
     }
     // Not "no flags": the owners have not (re)seeded the cache yet, or it is away. The caller may retry.
-    if (!copy) throw new AppError('SERVICE_UNAVAILABLE', `The configuration of "${environment}" is not loaded yet; retry shortly`, { headers: { 'retry-after': '1' } });
+    if (!copy)
+      throw new AppError('SERVICE_UNAVAILABLE', `The configuration of "${environment}" is not loaded yet; retry shortly`, {
+        headers: { 'retry-after': '1' },
+      });
     environments.set(environment, copy);
     if (follower && follower.heard !== heardBefore) void follower.serially(reloadAll);
     return copy.compiled;
@@ -169,7 +184,15 @@ export function createConfigurationReplica(deps: { cache: ConfigCache; logger: L
       return pending;
     },
     async start() {
-      follower = await followChanges({ name: 'configuration', cache, logger, metrics: deps.metrics, apply, reload: reloadAll, ...(deps.retryMs ? { retryMs: deps.retryMs } : {}) });
+      follower = await followChanges({
+        name: 'configuration',
+        cache,
+        logger,
+        metrics: deps.metrics,
+        apply,
+        reload: reloadAll,
+        ...(deps.retryMs ? { retryMs: deps.retryMs } : {}),
+      });
     },
     async stop() {
       await follower?.stop();

@@ -12,7 +12,16 @@ import { Registry } from 'prom-client';
 import { createEventPublisher, noEvents, type EventRecorder } from '../../shared/events/event-publisher.ts';
 import { createEventProducer } from '../../shared/queue/transport.ts';
 
-export async function buildEvaluationApp(deps: { config: Config; logger: Logger; replica: ConfigurationReplica; cache: ConfigCache; sdkKeys: SdkKeyVerifier; access?: Pick<AccessReplica, 'loaded'>; events?: EventRecorder; metrics?: Registry }) {
+export async function buildEvaluationApp(deps: {
+  config: Config;
+  logger: Logger;
+  replica: ConfigurationReplica;
+  cache: ConfigCache;
+  sdkKeys: SdkKeyVerifier;
+  access?: Pick<AccessReplica, 'loaded'>;
+  events?: EventRecorder;
+  metrics?: Registry;
+}) {
   return createHttpServer({
     name: 'evaluation',
     title: 'ToggleMaster evaluation (with OFREP)',
@@ -22,13 +31,21 @@ export async function buildEvaluationApp(deps: { config: Config; logger: Logger;
     readiness: [
       // Without the cache, evaluation still answers from memory: degraded, not down.
       { name: 'config-cache', critical: false, check: () => deps.cache.ping() },
-      { name: 'config-current', critical: false, check: async () => {
-        if (deps.replica.behind) throw new Error('behind');
-      } },
+      {
+        name: 'config-current',
+        critical: false,
+        check: async () => {
+          if (deps.replica.behind) throw new Error('behind');
+        },
+      },
       // Until the SDK keys were read once, no key can be admitted: not ready for traffic.
-      { name: 'sdk-keys', critical: true, check: async () => {
-        if (deps.access && !deps.access.loaded) throw new Error('not loaded');
-      } },
+      {
+        name: 'sdk-keys',
+        critical: true,
+        check: async () => {
+          if (deps.access && !deps.access.loaded) throw new Error('not loaded');
+        },
+      },
     ],
     ...(deps.metrics ? { metrics: deps.metrics } : {}),
     routes: evaluationRoutes(deps.replica, deps.sdkKeys, deps.events ?? noEvents),
@@ -43,9 +60,27 @@ export async function startEvaluation(ctx: ServiceContext): Promise<StartedServi
   await replica.start();
   const access = await startServiceAccess({ config: ctx.config, configCache: ctx.configCache, logger, metrics });
   const producer = await createEventProducer(ctx.config, logger);
-  const publisher = producer && createEventPublisher({ producer, maxBuffered: ctx.config.EVENTS_BUFFER_MAX, intervalMs: ctx.config.EVENTS_FLUSH_INTERVAL_MS, keySalt: ctx.config.EVENTS_KEY_SALT, logger, metrics });
+  const publisher =
+    producer &&
+    createEventPublisher({
+      producer,
+      maxBuffered: ctx.config.EVENTS_BUFFER_MAX,
+      intervalMs: ctx.config.EVENTS_FLUSH_INTERVAL_MS,
+      keySalt: ctx.config.EVENTS_KEY_SALT,
+      logger,
+      metrics,
+    });
   publisher?.start();
-  const served = await buildEvaluationApp({ config: ctx.config, logger, replica, cache: ctx.configCache, sdkKeys: access.sdkKeys, access: access.replica, metrics, ...(publisher ? { events: publisher } : {}) });
+  const served = await buildEvaluationApp({
+    config: ctx.config,
+    logger,
+    replica,
+    cache: ctx.configCache,
+    sdkKeys: access.sdkKeys,
+    access: access.replica,
+    metrics,
+    ...(publisher ? { events: publisher } : {}),
+  });
   return listen('evaluation', served, ctx, async () => {
     // After the last request finished: send what is buffered, then let go of the configuration feed.
     await publisher?.stop();

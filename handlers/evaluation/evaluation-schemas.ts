@@ -37,8 +37,16 @@ export const OfrepSuccess = Type.Object({
   value: Type.Union([Type.Boolean(), Type.String(), Type.Number(), Type.Object({}, { additionalProperties: true })]),
   metadata: Type.Optional(OfrepMetadata),
 });
-export const OfrepFailure = Type.Object({ key: Type.String(), errorCode: Type.Enum([...ofrepErrorCodes]), errorDetails: Type.Optional(Type.String()) });
-export const OfrepFlagNotFound = Type.Object({ key: Type.String(), errorCode: Type.Literal('FLAG_NOT_FOUND'), errorDetails: Type.Optional(Type.String()) });
+export const OfrepFailure = Type.Object({
+  key: Type.String(),
+  errorCode: Type.Enum([...ofrepErrorCodes]),
+  errorDetails: Type.Optional(Type.String()),
+});
+export const OfrepFlagNotFound = Type.Object({
+  key: Type.String(),
+  errorCode: Type.Literal('FLAG_NOT_FOUND'),
+  errorDetails: Type.Optional(Type.String()),
+});
 export const OfrepBulkFailure = Type.Object({ errorCode: Type.String(), errorDetails: Type.Optional(Type.String()) });
 export const OfrepGeneralError = Type.Object({ errorDetails: Type.Optional(Type.String()) });
 /** OFREP describes 401, 403 and 429 (and a bulk 304) without a body. */

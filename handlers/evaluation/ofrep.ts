@@ -69,13 +69,23 @@ function toOfrep(result: EvaluationResult): OfrepAnswer {
   }
   // Only configuration stored before json values had to be objects gets here: an error, not a body OFREP refuses.
   if (!isOfrepValue(result.value)) {
-    return { status: 400, body: { key, errorCode: 'GENERAL', errorDetails: `variant "${result.variant}" of flag "${key}" is not a JSON object, the only structured value OFREP carries: make it one` } };
+    return {
+      status: 400,
+      body: {
+        key,
+        errorCode: 'GENERAL',
+        errorDetails: `variant "${result.variant}" of flag "${key}" is not a JSON object, the only structured value OFREP carries: make it one`,
+      },
+    };
   }
   const reason = ofrepReasonOf[result.reason];
   const metadata: Record<string, string> = {};
   if (result.ruleId) metadata.ruleId = result.ruleId;
   if (reason !== result.reason) metadata.reason = result.reason;
-  return { status: 200, body: { key, reason, variant: result.variant, value: result.value, ...(Object.keys(metadata).length > 0 ? { metadata } : {}) } };
+  return {
+    status: 200,
+    body: { key, reason, variant: result.variant, value: result.value, ...(Object.keys(metadata).length > 0 ? { metadata } : {}) },
+  };
 }
 
 /** An answer's OFREP JSON and a short hash of it. */
@@ -110,8 +120,10 @@ export function ofrepJson(result: EvaluationResult): OfrepJson {
  */
 export function ofrepErrorHandler(error: FastifyError | AppError, request: FastifyRequest, reply: FastifyReply): void {
   const key = (request.params as { key?: string } | undefined)?.key;
-  const fail = (errorCode: OfrepErrorCode, errorDetails: string) => void reply.code(400).send({ ...(key !== undefined ? { key } : {}), errorCode, errorDetails });
-  const status = error instanceof AppError ? error.status : typeof error.statusCode === 'number' && error.statusCode >= 400 ? error.statusCode : 500;
+  const fail = (errorCode: OfrepErrorCode, errorDetails: string) =>
+    void reply.code(400).send({ ...(key !== undefined ? { key } : {}), errorCode, errorDetails });
+  const status =
+    error instanceof AppError ? error.status : typeof error.statusCode === 'number' && error.statusCode >= 400 ? error.statusCode : 500;
   if (error instanceof AppError && error.headers) void reply.headers(error.headers);
   if (status === 401 || status === 403 || status === 429) {
     // RFC 9110 §15.5.2: a 401 names a scheme to authenticate with; OFREP's are a bearer token or X-API-Key.
@@ -120,7 +132,10 @@ export function ofrepErrorHandler(error: FastifyError | AppError, request: Fasti
     return;
   }
   if (!(error instanceof AppError) && error.validation) {
-    return fail('INVALID_CONTEXT', error.validation.map((v) => `${error.validationContext ?? 'body'}${v.instancePath} ${v.message ?? v.keyword}`).join('; '));
+    return fail(
+      'INVALID_CONTEXT',
+      error.validation.map((v) => `${error.validationContext ?? 'body'}${v.instancePath} ${v.message ?? v.keyword}`).join('; '),
+    );
   }
   switch (error.code) {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
@@ -130,7 +145,8 @@ export function ofrepErrorHandler(error: FastifyError | AppError, request: Fasti
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return fail('INVALID_CONTEXT', 'The context is larger than this service accepts');
   }
-  if (error instanceof SyntaxError) return fail('PARSE_ERROR', 'The body must be a JSON object, sent as application/json: {"context": {...}}');
+  if (error instanceof SyntaxError)
+    return fail('PARSE_ERROR', 'The body must be a JSON object, sent as application/json: {"context": {...}}');
   if (status < 500) return fail('GENERAL', error.message);
   if (!(error instanceof AppError)) request.log.error({ err: error }, 'OFREP request failed');
   // An AppError's message was written for the caller (e.g. keys not loaded yet); anything else may hold internals.

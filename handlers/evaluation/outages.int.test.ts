@@ -41,17 +41,26 @@ describe('evaluation through outages', () => {
 
   /** How long until every instance serves `variant`. */
   const everyInstanceServes = (variant: string) =>
-    until(async () => (await Promise.all(platform.evaluations.map((i) => evaluate(i)))).every((a) => a.status === 200 && a.body.variant === variant));
+    until(async () =>
+      (await Promise.all(platform.evaluations.map((i) => evaluate(i)))).every((a) => a.status === 200 && a.body.variant === variant),
+    );
 
   const setDefault = async (variant: string) => {
-    const res = await platform.call('PATCH', `${platform.urls.flags}/flags/checkout/environments/production`, { defaultServe: { variant } });
+    const res = await platform.call('PATCH', `${platform.urls.flags}/flags/checkout/environments/production`, {
+      defaultServe: { variant },
+    });
     expect(res.status).toBe(200);
   };
 
   beforeAll(async () => {
     redis = await startRedisServer();
     platform = await startPlatform({ redisUrl: redis.url, evaluationInstances: 2, databaseProxy: true });
-    const flag = await platform.call('POST', `${platform.urls.flags}/flags`, { key: 'checkout', name: 'Checkout', type: 'boolean', environments: { production: { enabled: true, defaultServe: { variant: 'off' } } } });
+    const flag = await platform.call('POST', `${platform.urls.flags}/flags`, {
+      key: 'checkout',
+      name: 'Checkout',
+      type: 'boolean',
+      environments: { production: { enabled: true, defaultServe: { variant: 'off' } } },
+    });
     expect(flag.status).toBe(201);
     await everyInstanceServes('off');
   }, 60_000);
@@ -96,7 +105,11 @@ describe('evaluation through outages', () => {
       expect(write.status).toBe(503);
       expect(write.headers.get('retry-after')).toMatch(/^\d+$/);
       expect(await write.json()).toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
-      const signIn = await fetch(`${platform.urls.auth}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'admin@example.com', password: 'platform-admin-password' }) });
+      const signIn = await fetch(`${platform.urls.auth}/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'admin@example.com', password: 'platform-admin-password' }),
+      });
       expect(signIn.status).toBe(503);
       expect(signIn.headers.get('retry-after')).toMatch(/^\d+$/);
       await during;
@@ -106,7 +119,9 @@ describe('evaluation through outages', () => {
     // Nothing was written while it was down; the same change now goes through and reaches every instance.
     const started = performance.now();
     for (;;) {
-      const res = await platform.call('PATCH', `${platform.urls.flags}/flags/checkout/environments/production`, { defaultServe: { variant: 'on' } });
+      const res = await platform.call('PATCH', `${platform.urls.flags}/flags/checkout/environments/production`, {
+        defaultServe: { variant: 'on' },
+      });
       if (res.status === 200) break;
       if (performance.now() - started > 10_000) throw new Error(`writes still fail after the database returned: ${res.status}`);
       await new Promise((r) => setTimeout(r, 100));

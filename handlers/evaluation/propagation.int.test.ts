@@ -36,16 +36,29 @@ describe('configuration changes reach every evaluation instance', () => {
   };
 
   const setServe = async (variant: string) => {
-    const res = await platform.call('PUT', `${platform.urls.targeting}/targeting/rules/${ruleId}`, { conditions: [{ attribute: 'country', operator: 'eq', values: ['BR'] }], serve: { variant } });
+    const res = await platform.call('PUT', `${platform.urls.targeting}/targeting/rules/${ruleId}`, {
+      conditions: [{ attribute: 'country', operator: 'eq', values: ['BR'] }],
+      serve: { variant },
+    });
     expect(res.status).toBe(200);
   };
 
   beforeAll(async () => {
     redis = await startRedisServer();
     platform = await startPlatform({ redisUrl: redis.url, evaluationInstances: 2 });
-    const flag = await platform.call('POST', `${platform.urls.flags}/flags`, { key: 'checkout', name: 'Checkout', type: 'boolean', environments: { production: { enabled: true } } });
+    const flag = await platform.call('POST', `${platform.urls.flags}/flags`, {
+      key: 'checkout',
+      name: 'Checkout',
+      type: 'boolean',
+      environments: { production: { enabled: true } },
+    });
     expect(flag.status).toBe(201);
-    const rule = await platform.call<{ id: string }>('POST', `${platform.urls.targeting}/targeting/rules`, { flagKey: 'checkout', environment: 'production', conditions: [{ attribute: 'country', operator: 'eq', values: ['BR'] }], serve: { variant: 'off' } });
+    const rule = await platform.call<{ id: string }>('POST', `${platform.urls.targeting}/targeting/rules`, {
+      flagKey: 'checkout',
+      environment: 'production',
+      conditions: [{ attribute: 'country', operator: 'eq', values: ['BR'] }],
+      serve: { variant: 'off' },
+    });
     expect(rule.status).toBe(201);
     ruleId = rule.body.id;
     await until(platform.evaluations, 'off');
@@ -107,7 +120,9 @@ describe('configuration changes reach every evaluation instance', () => {
   });
 
   it('works with the official OpenFeature Node SDK and its OFREP provider, unchanged', async () => {
-    await OpenFeature.setProviderAndWait(new OFREPProvider({ baseUrl: platform.evaluations[0]!.url, headers: [['X-API-Key', platform.sdkKey]] }));
+    await OpenFeature.setProviderAndWait(
+      new OFREPProvider({ baseUrl: platform.evaluations[0]!.url, headers: [['X-API-Key', platform.sdkKey]] }),
+    );
     const client = OpenFeature.getClient();
     const brazil = await client.getBooleanDetails('checkout', true, { targetingKey: 'user-1', country: 'BR' });
     expect(brazil).toMatchObject({ value: false, variant: 'off', reason: 'TARGETING_MATCH' });
@@ -122,11 +137,19 @@ describe('configuration changes reach every evaluation instance', () => {
   });
 
   it('accepts a new SDK key and refuses a revoked one on every instance within 1 s', async () => {
-    const created = await platform.call<{ id: string; key: string }>('POST', `${platform.urls.auth}/auth/api-keys`, { environment: 'production', name: 'short-lived' });
+    const created = await platform.call<{ id: string; key: string }>('POST', `${platform.urls.auth}/auth/api-keys`, {
+      environment: 'production',
+      name: 'short-lived',
+    });
     expect(created.status).toBe(201);
     const ask = (instance: StartedService) =>
-      fetch(`${instance.url}/evaluate`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': created.body.key }, body: JSON.stringify({ flagKey: 'checkout', context: { targetingKey: 'u' } }) });
-    const everyInstanceAnswers = (status: number) => waitUntil(async () => (await Promise.all(platform.evaluations.map(ask))).every((r) => r.status === status));
+      fetch(`${instance.url}/evaluate`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-api-key': created.body.key },
+        body: JSON.stringify({ flagKey: 'checkout', context: { targetingKey: 'u' } }),
+      });
+    const everyInstanceAnswers = (status: number) =>
+      waitUntil(async () => (await Promise.all(platform.evaluations.map(ask))).every((r) => r.status === status));
     expect(await everyInstanceAnswers(200)).toBeLessThan(1_000);
     expect((await platform.call('DELETE', `${platform.urls.auth}/auth/api-keys/${created.body.id}`)).status).toBe(204);
     expect(await everyInstanceAnswers(401)).toBeLessThan(1_000);

@@ -16,7 +16,10 @@ export function requireSdkKey(sdkKeys: SdkKeyVerifier) {
   return (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void => {
     const header = request.headers['x-api-key'];
     const key = typeof header === 'string' && header.length > 0 ? header : request.headers.authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
-    if (!key) throw new AppError('UNAUTHENTICATED', 'Send an SDK key as X-API-Key or "Authorization: Bearer <key>"', { headers: { 'www-authenticate': 'Bearer' } });
+    if (!key)
+      throw new AppError('UNAUTHENTICATED', 'Send an SDK key as X-API-Key or "Authorization: Bearer <key>"', {
+        headers: { 'www-authenticate': 'Bearer' },
+      });
     request.sdk = sdkKeys.verify(key, { connection: request.raw.socket, address: request.ip });
     done();
   };

@@ -22,7 +22,6 @@ describe('flags publisher', () => {
   });
   afterAll(() => test.drop());
 
-
   it('keeps a flag in the cache when reading it fails for a moment, and publishes it once the read succeeds', async () => {
     const cache = createMemoryConfigCache();
     let failingReads = 3;
@@ -39,7 +38,14 @@ describe('flags publisher', () => {
     };
     const watched = { ...cache, removeFlag: async (key: string) => void removed.push(key) };
     await service.create({ key: 'kept', name: 'Kept', type: 'boolean' }, actor);
-    const publisher = startFlagsPublisher({ pool: test.pool, schema: flagsSchema, service: flaky, cache: watched, logger: createLogger('silent', 'test'), metrics: new Registry() });
+    const publisher = startFlagsPublisher({
+      pool: test.pool,
+      schema: flagsSchema,
+      service: flaky,
+      cache: watched,
+      logger: createLogger('silent', 'test'),
+      metrics: new Registry(),
+    });
     try {
       await until(async () => (await cache.getFlags(['kept']))[0] !== undefined);
       await service.updateEnvironment('kept', 'production', { enabled: true }, undefined, actor);
@@ -54,7 +60,14 @@ describe('flags publisher', () => {
   it('removes a flag from the cache only when it no longer exists', async () => {
     const cache = createMemoryConfigCache();
     await service.create({ key: 'short-lived', name: 'Short-lived', type: 'boolean' }, actor);
-    const publisher = startFlagsPublisher({ pool: test.pool, schema: flagsSchema, service, cache, logger: createLogger('silent', 'test'), metrics: new Registry() });
+    const publisher = startFlagsPublisher({
+      pool: test.pool,
+      schema: flagsSchema,
+      service,
+      cache,
+      logger: createLogger('silent', 'test'),
+      metrics: new Registry(),
+    });
     try {
       await until(async () => (await cache.getFlags(['short-lived']))[0] !== undefined);
       await service.delete('short-lived', undefined, actor);

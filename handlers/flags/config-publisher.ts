@@ -8,7 +8,14 @@ import type { FlagService } from './flag-service.ts';
 import { toDocument } from './flag-store.ts';
 
 /** Publishes the flags service's changes: each flag document, as it is now, to the configuration cache. */
-export function startFlagsPublisher(deps: { pool: pg.Pool; schema: string; service: FlagService; cache: ConfigCache; logger: Logger; metrics: Registry }) {
+export function startFlagsPublisher(deps: {
+  pool: pg.Pool;
+  schema: string;
+  service: FlagService;
+  cache: ConfigCache;
+  logger: Logger;
+  metrics: Registry;
+}) {
   const { service } = deps;
   return startChangePublisher(deps, {
     owner: 'flags',
@@ -23,7 +30,8 @@ export function startFlagsPublisher(deps: { pool: pg.Pool; schema: string; servi
         put: (cache, flag) => cache.putFlag(toDocument(flag)),
         remove: (cache, change) => cache.removeFlag(change.key),
         all: async function* () {
-          for await (const flag of allPages((after) => service.list({ limit: 200, after }))) yield [{ kind: 'flag', key: flag.key }, flag] as const;
+          for await (const flag of allPages((after) => service.list({ limit: 200, after })))
+            yield [{ kind: 'flag', key: flag.key }, flag] as const;
         },
         cached: async (cache) => (await cache.flagKeys()).map((key) => ({ kind: 'flag', key }) as const),
       },

@@ -18,7 +18,9 @@ import { flagsSchema } from './migrations/index.ts';
 /** Every wait in these tests is bounded: a request that hangs fails the test instead of the suite's timeout. */
 function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms)));
+  const timeout = new Promise<never>(
+    (_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms)),
+  );
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
@@ -49,7 +51,10 @@ describe('flags while its PostgreSQL is unreachable (through a proxy the test cu
     proxy = await startTcpProxy({ host: direct.hostname, port: Number(direct.port || 5432) });
     const viaProxy = new URL(test.url);
     viaProxy.port = String(proxy.port);
-    pool = createPool({ DATABASE_POOL_MAX: 5, DATABASE_SSL: 'off', DATABASE_URL: undefined }, { logger, connectionString: viaProxy.toString() });
+    pool = createPool(
+      { DATABASE_POOL_MAX: 5, DATABASE_SSL: 'off', DATABASE_URL: undefined },
+      { logger, connectionString: viaProxy.toString() },
+    );
     const { verifier, tokenFor } = await testTokens();
     editor = await tokenFor('editor');
     const store = createFlagStore(createDatabase<FlagsDatabase>(pool, flagsSchema));
@@ -65,7 +70,11 @@ describe('flags while its PostgreSQL is unreachable (through a proxy the test cu
   afterEach(() => proxy.restore());
 
   const call = (method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: string, payload?: object) =>
-    within(10_000, `${method} ${url}`, app.inject({ method, url, headers: { authorization: `Bearer ${editor}` }, ...(payload ? { payload } : {}) }));
+    within(
+      10_000,
+      `${method} ${url}`,
+      app.inject({ method, url, headers: { authorization: `Bearer ${editor}` }, ...(payload ? { payload } : {}) }),
+    );
 
   it('answers reads and writes 503 with Retry-After while cut, logs the cause with its stack, and serves again once restored', async () => {
     expect((await call('POST', '/flags', { key: 'before', name: 'Before', type: 'boolean' })).statusCode).toBe(201);
@@ -99,7 +108,12 @@ describe('flags while its PostgreSQL is unreachable (through a proxy the test cu
     const named = await call('POST', '/flags', { key: 'nul', name: 'a\u0000b', type: 'boolean' });
     expect(named.statusCode, named.body).toBe(400);
     expect(named.json()).toMatchObject({ code: 'VALIDATION_FAILED', errors: [{ path: 'body/name' }] });
-    const json = await call('POST', '/flags', { key: 'nul-json', name: 'x', type: 'json', variants: [{ key: 'a', value: { text: '\u0000' } }] });
+    const json = await call('POST', '/flags', {
+      key: 'nul-json',
+      name: 'x',
+      type: 'json',
+      variants: [{ key: 'a', value: { text: '\u0000' } }],
+    });
     expect(json.statusCode, json.body).toBe(400);
     expect(json.json()).toMatchObject({ errors: [{ path: 'body/variants/0/value/text' }] });
     const cursor = await call('GET', '/flags?cursor=a%00b');
@@ -122,7 +136,11 @@ describe('a route using Redis while Redis is unreachable (through a proxy the te
     redis.on('error', () => {});
     if (!(await whenReady(redis, 5_000))) throw new Error('Redis is not answering through the proxy');
     ({ app } = await createHttpServer({
-      name: 'test', title: 'test', logger: pino({ level: 'silent' }), bodyLimit: 1024, trustProxy: false,
+      name: 'test',
+      title: 'test',
+      logger: pino({ level: 'silent' }),
+      bodyLimit: 1024,
+      trustProxy: false,
       routes: (scope) => void scope.get('/count', async () => ({ count: await redis.incr('tm-test:outage-count') })),
     }));
   });
@@ -135,7 +153,14 @@ describe('a route using Redis while Redis is unreachable (through a proxy the te
   it('answers 503 with Retry-After while cut (the error is a transient one), and 200 once restored', async () => {
     expect((await within(5_000, 'GET /count', app.inject({ url: '/count' }))).statusCode).toBe(200);
     proxy.cut();
-    const failed: unknown = await within(5_000, 'INCR', redis.incr('tm-test:outage-count').then(() => undefined, (e: unknown) => e));
+    const failed: unknown = await within(
+      5_000,
+      'INCR',
+      redis.incr('tm-test:outage-count').then(
+        () => undefined,
+        (e: unknown) => e,
+      ),
+    );
     expect(isTransientInfrastructureError(failed), String(failed)).toBe(true);
     const during = await within(5_000, 'GET /count', app.inject({ url: '/count' }));
     expect(during.statusCode, during.body).toBe(503);

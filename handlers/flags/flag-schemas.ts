@@ -5,7 +5,9 @@ import { FlagTypeSchema } from '../../shared/contracts/flags-api.ts';
 import { ReadOnly, Timestamp } from '../../shared/http/schemas.ts';
 import { toDocument, type Flag } from './flag-store.ts';
 
-export const IfMatchHeaders = Type.Object({ 'if-match': Type.Optional(Type.String({ description: 'The ETag (version) this change was made against' })) });
+export const IfMatchHeaders = Type.Object({
+  'if-match': Type.Optional(Type.String({ description: 'The ETag (version) this change was made against' })),
+});
 
 /** Answers with the flag and its version as a strong ETag, for the next If-Match. */
 export function sendFlag(reply: FastifyReply, flag: Flag, status = 200) {
@@ -36,7 +38,10 @@ export const FlagReplacementFields = {
   key: ReadOnly(FlagKey, 'If sent, must be the key in the path'),
   salt: ReadOnly(Type.String(), "If sent, must be the flag's salt (fixed at creation)"),
   version: ReadOnly(Type.Integer(), 'Ignored: send the ETag as If-Match to guard against lost updates'),
-  environments: ReadOnly(Type.Record(Type.String(), EnvironmentState), 'Ignored: an environment changes through PATCH /flags/{key}/environments/{environment}'),
+  environments: ReadOnly(
+    Type.Record(Type.String(), EnvironmentState),
+    'Ignored: an environment changes through PATCH /flags/{key}/environments/{environment}',
+  ),
   createdAt: ReadOnly(Timestamp),
   updatedAt: ReadOnly(Timestamp),
 };

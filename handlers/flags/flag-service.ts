@@ -35,7 +35,10 @@ export interface FlagReplacement extends FlagDefinition {
   salt?: string | undefined;
 }
 
-const fixedFields = { key: 'a flag keeps its key; create a new flag instead', salt: 'it is fixed at creation, so users keep their buckets' };
+const fixedFields = {
+  key: 'a flag keeps its key; create a new flag instead',
+  salt: 'it is fixed at creation, so users keep their buckets',
+};
 
 export interface NewFlag extends FlagDefinition {
   key: string;
@@ -78,7 +81,8 @@ function defaultState(type: FlagType, variants: Variant[]): EnvironmentState {
 
 /** Without a targeting service to ask, nobody can say that no rule serves a variant: a removal is refused (503). */
 const noTargeting: FlagRulesClient = {
-  listRulesOfFlag: () => Promise.reject(new AppError('SERVICE_UNAVAILABLE', 'No targeting service is configured to say which rules serve this flag')),
+  listRulesOfFlag: () =>
+    Promise.reject(new AppError('SERVICE_UNAVAILABLE', 'No targeting service is configured to say which rules serve this flag')),
 };
 
 /** Rules that serve one of `removed`, alone or in a split, as "environment: rule … serves …" lines. */
@@ -95,7 +99,12 @@ function rulesServing(rules: Rule[], removed: ReadonlySet<string>): string[] {
     .sort();
 }
 
-export function createFlagService(deps: { store: FlagStore; environments: readonly string[]; targeting?: FlagRulesClient; now?: () => Date }) {
+export function createFlagService(deps: {
+  store: FlagStore;
+  environments: readonly string[];
+  targeting?: FlagRulesClient;
+  now?: () => Date;
+}) {
   const { store, environments } = deps;
   const targeting = deps.targeting ?? noTargeting;
   const now = deps.now ?? (() => new Date());
@@ -114,26 +123,47 @@ export function createFlagService(deps: { store: FlagStore; environments: readon
   }
 
   /** State problems of one environment: variants it points at, its serve, and its prerequisites. */
-  async function stateProblems(flag: Flag, environment: string, state: EnvironmentState, path: string, edges: PrerequisiteEdge[]): Promise<FieldProblem[]> {
+  async function stateProblems(
+    flag: Flag,
+    environment: string,
+    state: EnvironmentState,
+    path: string,
+    edges: PrerequisiteEdge[],
+  ): Promise<FieldProblem[]> {
     const keys = new Set(flag.variants.map((v) => v.key));
     const problems: FieldProblem[] = [];
-    if (!keys.has(state.offVariant)) problems.push({ path: `${path}/offVariant`, message: `names no variant of this flag ("${state.offVariant}")` });
+    if (!keys.has(state.offVariant))
+      problems.push({ path: `${path}/offVariant`, message: `names no variant of this flag ("${state.offVariant}")` });
     problems.push(...serveProblems(state.defaultServe, keys, `${path}/defaultServe`));
     for (const [i, prerequisite] of state.prerequisites.entries()) {
-      problems.push(...(await prerequisiteProblems(flag.key, environment, prerequisite, `${path}/prerequisites/${i}`, state.prerequisites, edges)));
+      problems.push(
+        ...(await prerequisiteProblems(flag.key, environment, prerequisite, `${path}/prerequisites/${i}`, state.prerequisites, edges)),
+      );
     }
     return problems;
   }
 
-  async function prerequisiteProblems(key: string, environment: string, prerequisite: Prerequisite, path: string, own: Prerequisite[], edges: PrerequisiteEdge[]): Promise<FieldProblem[]> {
+  async function prerequisiteProblems(
+    key: string,
+    environment: string,
+    prerequisite: Prerequisite,
+    path: string,
+    own: Prerequisite[],
+    edges: PrerequisiteEdge[],
+  ): Promise<FieldProblem[]> {
     if (prerequisite.flagKey === key) return [{ path, message: 'a flag cannot be its own prerequisite' }];
     const target = await store.get(prerequisite.flagKey);
     if (!target) return [{ path: `${path}/flagKey`, message: `names no flag ("${prerequisite.flagKey}")` }];
-    if (!target.variants.some((v) => v.key === prerequisite.variant)) return [{ path: `${path}/variant`, message: `names no variant of "${prerequisite.flagKey}"` }];
+    if (!target.variants.some((v) => v.key === prerequisite.variant))
+      return [{ path: `${path}/variant`, message: `names no variant of "${prerequisite.flagKey}"` }];
     // Would this edge close a loop? Follow the prerequisites of the prerequisite, in this environment, back to us.
     const next = new Map<string, string[]>();
-    for (const e of edges) if (e.environment === environment && e.flagKey !== key) next.set(e.flagKey, [...(next.get(e.flagKey) ?? []), e.prerequisite.flagKey]);
-    next.set(key, own.map((p) => p.flagKey));
+    for (const e of edges)
+      if (e.environment === environment && e.flagKey !== key) next.set(e.flagKey, [...(next.get(e.flagKey) ?? []), e.prerequisite.flagKey]);
+    next.set(
+      key,
+      own.map((p) => p.flagKey),
+    );
     const seen = new Set<string>();
     const stack = [prerequisite.flagKey];
     while (stack.length > 0) {
@@ -163,15 +193,18 @@ export function createFlagService(deps: { store: FlagStore; environments: readon
     return {
       audit: [
         {
-        flagKey: key,
-        action,
-        environment,
-        actor: { userId: actor.userId, email: actor.email },
-        at: now(),
-        version,
-        before: beforeDoc,
-        after: afterDoc,
-        changes: diff(beforeDoc && { ...beforeDoc, updatedAt: undefined, version: undefined }, afterDoc && { ...afterDoc, updatedAt: undefined, version: undefined }),
+          flagKey: key,
+          action,
+          environment,
+          actor: { userId: actor.userId, email: actor.email },
+          at: now(),
+          version,
+          before: beforeDoc,
+          after: afterDoc,
+          changes: diff(
+            beforeDoc && { ...beforeDoc, updatedAt: undefined, version: undefined },
+            afterDoc && { ...afterDoc, updatedAt: undefined, version: undefined },
+          ),
         },
       ],
       change: { kind: 'flag' as const, key },
@@ -180,14 +213,17 @@ export function createFlagService(deps: { store: FlagStore; environments: readon
 
   function settle(outcome: WriteOutcome, key: string): void {
     if (outcome === 'not-found') throw new AppError('NOT_FOUND', `No flag "${key}"`);
-    if (outcome === 'stale') throw new AppError('CONFLICT', `"${key}" was changed by someone else at the same moment; reload it and try again`);
+    if (outcome === 'stale')
+      throw new AppError('CONFLICT', `"${key}" was changed by someone else at the same moment; reload it and try again`);
   }
 
   /** Other flags whose prerequisites name variants of `flag` that `variants` no longer has (or the flag itself). */
   function brokenDependents(flag: Flag, edges: PrerequisiteEdge[], variants?: Variant[]): string[] {
     const remaining = variants && new Set(variants.map((v) => v.key));
     return edges
-      .filter((e) => e.prerequisite.flagKey === flag.key && e.flagKey !== flag.key && (!remaining || !remaining.has(e.prerequisite.variant)))
+      .filter(
+        (e) => e.prerequisite.flagKey === flag.key && e.flagKey !== flag.key && (!remaining || !remaining.has(e.prerequisite.variant)),
+      )
       .map((e) => `${e.flagKey} (${e.environment})`);
   }
 
@@ -219,7 +255,13 @@ export function createFlagService(deps: { store: FlagStore; environments: readon
         updatedAt: at,
       };
       const unknown = Object.keys(input.environments ?? {}).filter((env) => !environments.includes(env));
-      if (unknown.length > 0) invalid(unknown.map((env) => ({ path: `body/environments/${env}`, message: `is not an environment (known: ${environments.join(', ')})` })));
+      if (unknown.length > 0)
+        invalid(
+          unknown.map((env) => ({
+            path: `body/environments/${env}`,
+            message: `is not an environment (known: ${environments.join(', ')})`,
+          })),
+        );
       // The prerequisite graph (a scan of every flag) only when this flag names prerequisites: creating many flags
       // must not cost a scan each.
       const namesPrerequisites = Object.values(input.environments ?? {}).some((patch) => (patch.prerequisites?.length ?? 0) > 0);
@@ -231,22 +273,38 @@ export function createFlagService(deps: { store: FlagStore; environments: readon
         problems.push(...(await stateProblems(flag, env, state, `body/environments/${env}`, edges)));
       }
       if (problems.length > 0) invalid(problems);
-      if (!(await store.create(flag, writeRecord('created', null, flag, actor)))) throw new AppError('CONFLICT', `A flag "${input.key}" already exists`);
+      if (!(await store.create(flag, writeRecord('created', null, flag, actor))))
+        throw new AppError('CONFLICT', `A flag "${input.key}" already exists`);
       return flag;
     },
 
     /** `credential` is the caller's, passed on to ask targeting which rules serve a variant this change removes. */
-    async update(key: string, input: FlagReplacement, ifMatch: string | undefined, actor: Principal, credential: Credential): Promise<Flag> {
+    async update(
+      key: string,
+      input: FlagReplacement,
+      ifMatch: string | undefined,
+      actor: Principal,
+      credential: Credential,
+    ): Promise<Flag> {
       const current = await load(key);
       assertIfMatch(current.version, ifMatch, 'flag');
       const changed = changedFields(input, current, fixedFields);
       if (changed.length > 0) invalid(changed, 'The flag cannot be changed that way');
-      const variants = input.variants ?? (input.type === current.type ? current.variants : input.type === 'boolean' ? defaultBooleanVariants : []);
+      const variants =
+        input.variants ?? (input.type === current.type ? current.variants : input.type === 'boolean' ? defaultBooleanVariants : []);
       const variantIssues = variantProblems(input.type, variants);
       if (variantIssues.length > 0) invalid(variantIssues);
       const keys = new Set(variants.map((v) => v.key));
-      const inUse = Object.entries(current.environments).flatMap(([env, state]) => variantsUsedBy(state).filter((v) => !keys.has(v)).map((v) => `"${v}" (${env})`));
-      if (inUse.length > 0) throw new AppError('CONFLICT', `Variants still in use by an environment: ${[...new Set(inUse)].join(', ')}; change those environments first`);
+      const inUse = Object.entries(current.environments).flatMap(([env, state]) =>
+        variantsUsedBy(state)
+          .filter((v) => !keys.has(v))
+          .map((v) => `"${v}" (${env})`),
+      );
+      if (inUse.length > 0)
+        throw new AppError(
+          'CONFLICT',
+          `Variants still in use by an environment: ${[...new Set(inUse)].join(', ')}; change those environments first`,
+        );
       // Other flags and targeting rules can only be broken by a variant this change removes: ask only then.
       const removed = new Set(current.variants.filter((v) => !keys.has(v.key)).map((v) => v.key));
       if (removed.size > 0) {
@@ -256,9 +314,13 @@ export function createFlagService(deps: { store: FlagStore; environments: readon
         // default with reason ERROR. Targeting not answering is a 503 (never "no rules").
         const serving = rulesServing(await targeting.listRulesOfFlag(key, credential), removed);
         if (serving.length > 0) {
-          throw new AppError('CONFLICT', `Rules still serve a variant this change removes; change or delete them first. ${serving.join('; ')}`, {
-            errors: serving.map((message) => ({ path: 'body/variants', message })),
-          });
+          throw new AppError(
+            'CONFLICT',
+            `Rules still serve a variant this change removes; change or delete them first. ${serving.join('; ')}`,
+            {
+              errors: serving.map((message) => ({ path: 'body/variants', message })),
+            },
+          );
         }
       }
       const next: Flag = {
@@ -275,12 +337,24 @@ export function createFlagService(deps: { store: FlagStore; environments: readon
       return next;
     },
 
-    async updateEnvironment(key: string, environment: string, patch: EnvironmentPatch, ifMatch: string | undefined, actor: Principal): Promise<Flag> {
-      if (!environments.includes(environment)) throw new AppError('NOT_FOUND', `No environment "${environment}" (known: ${environments.join(', ')})`);
+    async updateEnvironment(
+      key: string,
+      environment: string,
+      patch: EnvironmentPatch,
+      ifMatch: string | undefined,
+      actor: Principal,
+    ): Promise<Flag> {
+      if (!environments.includes(environment))
+        throw new AppError('NOT_FOUND', `No environment "${environment}" (known: ${environments.join(', ')})`);
       const current = await load(key);
       assertIfMatch(current.version, ifMatch, 'flag');
       const state = applyPatch(current.environments[environment]!, patch);
-      const next: Flag = { ...current, environments: { ...current.environments, [environment]: state }, version: current.version + 1, updatedAt: now() };
+      const next: Flag = {
+        ...current,
+        environments: { ...current.environments, [environment]: state },
+        version: current.version + 1,
+        updatedAt: now(),
+      };
       const problems = await stateProblems(next, environment, state, 'body', patch.prerequisites ? await store.prerequisiteEdges() : []);
       if (problems.length > 0) invalid(problems, `The ${environment} state is not valid`);
       settle(await store.update(next, current.version, writeRecord('environment-updated', current, next, actor, environment)), key);
@@ -298,7 +372,8 @@ export function createFlagService(deps: { store: FlagStore; environments: readon
     /** The audit trail, newest first; it outlives the flag, so a deleted flag's history stays readable. */
     async history(key: string, options: { limit: number; before?: number | undefined }) {
       const page = await store.history(key, options);
-      if (page.items.length === 0 && options.before === undefined) throw new AppError('NOT_FOUND', `No flag "${key}" and no history of one`);
+      if (page.items.length === 0 && options.before === undefined)
+        throw new AppError('NOT_FOUND', `No flag "${key}" and no history of one`);
       return page;
     },
   };

@@ -24,7 +24,9 @@ export function createMemoryFlagStore(): FlagStore {
     },
     async prerequisiteEdges() {
       return [...flags.values()].flatMap((f) =>
-        Object.entries(f.environments).flatMap(([environment, state]) => state.prerequisites.map((prerequisite) => ({ flagKey: f.key, environment, prerequisite: clone(prerequisite) }))),
+        Object.entries(f.environments).flatMap(([environment, state]) =>
+          state.prerequisites.map((prerequisite) => ({ flagKey: f.key, environment, prerequisite: clone(prerequisite) })),
+        ),
       );
     },
     create: (flag, write) => table.insert(flag, write),

@@ -54,7 +54,6 @@ const toFlag = (row: Selectable<FlagsTable>): Flag => ({
   updatedAt: row.updated_at,
 });
 
-
 const row = (flag: Flag) => ({
   key: flag.key,
   name: flag.name,
@@ -96,13 +95,19 @@ export function createPostgresFlagStore(db: Kysely<FlagsDatabase>, schema: strin
 
   return {
     async list({ tag, type, q, limit, after }) {
-      let query = db.selectFrom('flags').selectAll().orderBy('key').limit(limit + 1);
+      let query = db
+        .selectFrom('flags')
+        .selectAll()
+        .orderBy('key')
+        .limit(limit + 1);
       if (after) query = query.where('key', '>', after);
       if (type) query = query.where('type', '=', type);
       if (tag) query = query.where(sql<boolean>`tags @> array[${tag}]::text[]`);
       if (q) {
         const pattern = `%${escapeLike(q)}%`;
-        query = query.where((eb) => eb.or([eb('key', 'ilike', pattern), eb('name', 'ilike', pattern), eb('description', 'ilike', pattern)]));
+        query = query.where((eb) =>
+          eb.or([eb('key', 'ilike', pattern), eb('name', 'ilike', pattern), eb('description', 'ilike', pattern)]),
+        );
       }
       const rows = await query.execute();
       const items = rows.slice(0, limit).map(toFlag);
@@ -128,7 +133,12 @@ export function createPostgresFlagStore(db: Kysely<FlagsDatabase>, schema: strin
     delete: (key, expectedVersion, write) => flags.delete(key, expectedVersion, write),
 
     async history(key, { limit, before }) {
-      let query = db.selectFrom('flag_audit').selectAll().where('flag_key', '=', key).orderBy('id', 'desc').limit(limit + 1);
+      let query = db
+        .selectFrom('flag_audit')
+        .selectAll()
+        .where('flag_key', '=', key)
+        .orderBy('id', 'desc')
+        .limit(limit + 1);
       if (before !== undefined) query = query.where('id', '<', before);
       const rows = await query.execute();
       const items: AuditEntry[] = rows.slice(0, limit).map((r) => ({

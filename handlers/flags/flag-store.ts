@@ -7,7 +7,11 @@ export type Flag = Omit<FlagDocument, 'createdAt' | 'updatedAt'> & { createdAt: 
 
 export type { FlagDocument };
 
-export const toDocument = (flag: Flag): FlagDocument => ({ ...flag, createdAt: flag.createdAt.toISOString(), updatedAt: flag.updatedAt.toISOString() });
+export const toDocument = (flag: Flag): FlagDocument => ({
+  ...flag,
+  createdAt: flag.createdAt.toISOString(),
+  updatedAt: flag.updatedAt.toISOString(),
+});
 
 export type AuditAction = 'created' | 'updated' | 'environment-updated' | 'deleted';
 
@@ -56,5 +60,8 @@ export interface FlagStore {
   /** Replaces the flag if it is still at `expectedVersion`. */
   update(flag: Flag, expectedVersion: number, write: WriteRecord): Promise<WriteOutcome>;
   delete(key: string, expectedVersion: number, write: WriteRecord): Promise<WriteOutcome>;
-  history(key: string, options: { limit: number; before?: number | undefined }): Promise<{ items: AuditEntry[]; nextCursor: string | null }>;
+  history(
+    key: string,
+    options: { limit: number; before?: number | undefined },
+  ): Promise<{ items: AuditEntry[]; nextCursor: string | null }>;
 }

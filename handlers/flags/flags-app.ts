@@ -26,7 +26,15 @@ export async function migrateFlags(db: Kysely<FlagsDatabase>): Promise<string[]>
 }
 
 /** `targeting` says which rules serve a variant an update removes; by default, the service at TARGETING_URL. */
-export async function buildFlagsApp(deps: { config: Config; logger: Logger; store: FlagStore; verifier: TokenVerifier; targeting?: FlagRulesClient; readiness?: ReadinessCheck[]; metrics?: Registry }) {
+export async function buildFlagsApp(deps: {
+  config: Config;
+  logger: Logger;
+  store: FlagStore;
+  verifier: TokenVerifier;
+  targeting?: FlagRulesClient;
+  readiness?: ReadinessCheck[];
+  metrics?: Registry;
+}) {
   const targeting = deps.targeting ?? createTargetingClient(deps.config.TARGETING_URL);
   const service = createFlagService({ store: deps.store, environments: deps.config.ENVIRONMENTS, targeting });
   const served = await createHttpServer({
@@ -63,7 +71,14 @@ export async function startFlags(ctx: ServiceContext): Promise<StartedService> {
       { name: 'config-cache', critical: false, check: () => ctx.configCache.ping() },
     ],
   });
-  const publisher = startFlagsPublisher({ pool: ctx.pool, schema: flagsSchema, service: served.service, cache: ctx.configCache, logger, metrics });
+  const publisher = startFlagsPublisher({
+    pool: ctx.pool,
+    schema: flagsSchema,
+    service: served.service,
+    cache: ctx.configCache,
+    logger,
+    metrics,
+  });
   return listen('flags', served, ctx, async () => {
     await publisher.stop();
     await access.replica.stop();

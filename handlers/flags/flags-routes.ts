@@ -14,6 +14,7 @@ import type { FlagRouteDeps } from './routes/route-deps.ts';
 export function flagsRoutes(service: FlagService, environments: readonly string[], verifier: TokenVerifier) {
   const deps: FlagRouteDeps = { service, environments, guard: (minimum) => requireRole(verifier, minimum) };
   return (app: App) => {
-    for (const route of [listEnvironments, listFlags, createFlag, getFlag, updateFlag, deleteFlag, updateFlagEnvironment, getFlagHistory]) route(app, deps);
+    for (const route of [listEnvironments, listFlags, createFlag, getFlag, updateFlag, deleteFlag, updateFlagEnvironment, getFlagHistory])
+      route(app, deps);
   };
 }

@@ -44,7 +44,19 @@ describe('flags store on PostgreSQL', () => {
     updatedAt: new Date(),
   });
   const write = (version: number) => ({
-    audit: [{ flagKey: 'outboxed', action: 'updated' as const, environment: null, actor, at: new Date(), version, before: null, after: null, changes: [] }],
+    audit: [
+      {
+        flagKey: 'outboxed',
+        action: 'updated' as const,
+        environment: null,
+        actor,
+        at: new Date(),
+        version,
+        before: null,
+        after: null,
+        changes: [],
+      },
+    ],
     change: { kind: 'flag' as const, key: 'outboxed' },
   });
 

@@ -44,7 +44,12 @@ describe('json flag values', () => {
 
   type Refusal = { code: string; errors: { path: string; message: string }[] };
   const create = (key: string, values: unknown[]) =>
-    app.inject({ method: 'POST', url: '/flags', headers: { authorization: `Bearer ${token}` }, payload: { key, name: key, type: 'json', variants: values.map((value, i) => ({ key: `v${i}`, value })) } });
+    app.inject({
+      method: 'POST',
+      url: '/flags',
+      headers: { authorization: `Bearer ${token}` },
+      payload: { key, name: key, type: 'json', variants: values.map((value, i) => ({ key: `v${i}`, value })) },
+    });
 
   it('accepts JSON objects, nested up to 32 levels and up to 32 KiB written out', async () => {
     const res = await create('objects', [{}, { limits: [1, 2], nested: { on: true } }, nested(32), { text: 'x'.repeat(32 * 1024 - 20) }]);
@@ -66,7 +71,12 @@ describe('json flag values', () => {
       // Written out by hand: JSON.stringify itself runs out of stack on the deepest of these.
       const value = `${'{"a":'.repeat(levels - 1)}{"leaf":1}${'}'.repeat(levels - 1)}`;
       const payload = `{"key":"too-deep","name":"too-deep","type":"json","variants":[{"key":"v0","value":${value}}]}`;
-      const res = await app.inject({ method: 'POST', url: '/flags', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, payload });
+      const res = await app.inject({
+        method: 'POST',
+        url: '/flags',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        payload,
+      });
       expect(res.statusCode, `${levels} levels`).toBe(400);
       const refusal = res.json<Refusal>();
       expect(refusal).toMatchObject({ code: 'VALIDATION_FAILED', errors: [{ path: 'body/variants/0/value' }] });
@@ -80,7 +90,9 @@ describe('json flag values', () => {
     const refusal = res.json<Refusal>();
     expect(refusal).toMatchObject({ code: 'VALIDATION_FAILED', errors: [{ path: 'body/variants/1/value' }] });
     expect(refusal.errors[0]?.message).toContain('larger than 32 KiB');
-    expect((await app.inject({ method: 'GET', url: '/flags/too-large', headers: { authorization: `Bearer ${token}` } })).statusCode).toBe(404);
+    expect((await app.inject({ method: 'GET', url: '/flags/too-large', headers: { authorization: `Bearer ${token}` } })).statusCode).toBe(
+      404,
+    );
   });
 });
 
@@ -92,7 +104,21 @@ describe('putting a flag back as GET answered it', () => {
     const { verifier, tokenFor } = await testTokens();
     token = await tokenFor('editor');
     ({ app } = await buildFlagsApp({ config: testConfig(), logger: createLogger('silent', 'flags'), store: createFlagStore(), verifier }));
-    const created = await app.inject({ method: 'POST', url: '/flags', headers: { authorization: `Bearer ${token}` }, payload: { key: 'edited', name: 'Edited', type: 'string', variants: [{ key: 'a', value: 'A' }, { key: 'b', value: 'B' }], tags: ['web'] } });
+    const created = await app.inject({
+      method: 'POST',
+      url: '/flags',
+      headers: { authorization: `Bearer ${token}` },
+      payload: {
+        key: 'edited',
+        name: 'Edited',
+        type: 'string',
+        variants: [
+          { key: 'a', value: 'A' },
+          { key: 'b', value: 'B' },
+        ],
+        tags: ['web'],
+      },
+    });
     expect(created.statusCode, created.body).toBe(201);
   });
   afterAll(async () => {
@@ -103,7 +129,8 @@ describe('putting a flag back as GET answered it', () => {
     const res = await app.inject({ method: 'GET', url: '/flags/edited', headers: { authorization: `Bearer ${token}` } });
     return res.json<Record<string, unknown>>();
   };
-  const put = (payload: Record<string, unknown>) => app.inject({ method: 'PUT', url: '/flags/edited', headers: { authorization: `Bearer ${token}` }, payload });
+  const put = (payload: Record<string, unknown>) =>
+    app.inject({ method: 'PUT', url: '/flags/edited', headers: { authorization: `Bearer ${token}` }, payload });
 
   it('accepts the document unchanged, read-only fields and all, and applies the edit made to it', async () => {
     const document = await get();
@@ -112,19 +139,38 @@ describe('putting a flag back as GET answered it', () => {
     expect(same.statusCode, same.body).toBe(200);
     const edited = await put({ ...(await get()), name: 'Edited again', description: 'now with a description' });
     expect(edited.statusCode, edited.body).toBe(200);
-    expect(edited.json()).toMatchObject({ key: 'edited', name: 'Edited again', description: 'now with a description', salt: document.salt, createdAt: document.createdAt });
+    expect(edited.json()).toMatchObject({
+      key: 'edited',
+      name: 'Edited again',
+      description: 'now with a description',
+      salt: document.salt,
+      createdAt: document.createdAt,
+    });
   });
 
   it('ignores what the service keeps for itself: the version, the timestamps and the environments (changed by their own route)', async () => {
     const document = await get();
-    const res = await put({ ...document, version: 99, createdAt: '2000-01-01T00:00:00.000Z', updatedAt: '2000-01-01T00:00:00.000Z', environments: {} });
+    const res = await put({
+      ...document,
+      version: 99,
+      createdAt: '2000-01-01T00:00:00.000Z',
+      updatedAt: '2000-01-01T00:00:00.000Z',
+      environments: {},
+    });
     expect(res.statusCode, res.body).toBe(200);
-    expect(res.json()).toMatchObject({ version: (document.version as number) + 1, createdAt: document.createdAt, environments: document.environments });
+    expect(res.json()).toMatchObject({
+      version: (document.version as number) + 1,
+      createdAt: document.createdAt,
+      environments: document.environments,
+    });
   });
 
   it('refuses a changed key or salt with 400 naming it, and changes nothing', async () => {
     const document = await get();
-    for (const [field, value] of [['key', 'another-flag'], ['salt', 'fresh-salt']] as const) {
+    for (const [field, value] of [
+      ['key', 'another-flag'],
+      ['salt', 'fresh-salt'],
+    ] as const) {
       const res = await put({ ...document, [field]: value });
       expect(res.statusCode, field).toBe(400);
       expect(res.json()).toMatchObject({ code: 'VALIDATION_FAILED', errors: [{ path: `body/${field}` }] });
@@ -153,14 +199,34 @@ describe('removing variants that targeting rules still serve', () => {
       return rules.filter((r) => r.flagKey === flagKey);
     },
   };
-  const rule = (id: string, environment: string, name: string, serve: Rule['serve']): Rule => ({ id, flagKey: 'colours', environment, priority: 0, name, conditions: [], segments: [], serve });
+  const rule = (id: string, environment: string, name: string, serve: Rule['serve']): Rule => ({
+    id,
+    flagKey: 'colours',
+    environment,
+    priority: 0,
+    name,
+    conditions: [],
+    segments: [],
+    serve,
+  });
   const variants = (...keys: string[]) => keys.map((key) => ({ key, value: key }));
 
   beforeAll(async () => {
     const { verifier, tokenFor } = await testTokens();
     token = await tokenFor('editor');
-    ({ app } = await buildFlagsApp({ config: testConfig(), logger: createLogger('silent', 'flags'), store: createFlagStore(), verifier, targeting }));
-    const created = await call('POST', '/flags', { key: 'colours', name: 'Colours', type: 'string', variants: variants('red', 'green', 'blue') });
+    ({ app } = await buildFlagsApp({
+      config: testConfig(),
+      logger: createLogger('silent', 'flags'),
+      store: createFlagStore(),
+      verifier,
+      targeting,
+    }));
+    const created = await call('POST', '/flags', {
+      key: 'colours',
+      name: 'Colours',
+      type: 'string',
+      variants: variants('red', 'green', 'blue'),
+    });
     expect(created.statusCode, created.body).toBe(201);
   });
   afterAll(async () => {
@@ -176,7 +242,12 @@ describe('removing variants that targeting rules still serve', () => {
   it('refuses with 409 naming, per environment, each rule that serves a removed variant, alone or in a split', async () => {
     rules = [
       rule('11111111-1111-4111-8111-111111111111', 'production', 'Beta gets green', { variant: 'green' }),
-      rule('22222222-2222-4222-8222-222222222222', 'development', '', { rollout: [{ variant: 'red', weight: 50 }, { variant: 'blue', weight: 50 }] }),
+      rule('22222222-2222-4222-8222-222222222222', 'development', '', {
+        rollout: [
+          { variant: 'red', weight: 50 },
+          { variant: 'blue', weight: 50 },
+        ],
+      }),
       rule('33333333-3333-4333-8333-333333333333', 'production', 'Everyone else', { variant: 'red' }),
     ];
     const res = await keep('red');
@@ -243,11 +314,20 @@ describe('the targeting client the flags service uses', () => {
   });
 
   it('never reads "no answer" as "no rules": a 404, a 5xx, a body that is not a list, or nobody listening is 503', async () => {
-    for (const bad of [{ status: 404, body: '{}' }, { status: 500, body: '{}' }, { status: 200, body: '{"rules":[]}' }, { status: 200, body: 'not json' }]) {
+    for (const bad of [
+      { status: 404, body: '{}' },
+      { status: 500, body: '{}' },
+      { status: 200, body: '{"rules":[]}' },
+      { status: 200, body: 'not json' },
+    ]) {
       answer = bad;
-      await expect(createTargetingClient(baseUrl).listRulesOfFlag('colours', { bearer: 't' }), JSON.stringify(bad)).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
+      await expect(createTargetingClient(baseUrl).listRulesOfFlag('colours', { bearer: 't' }), JSON.stringify(bad)).rejects.toMatchObject({
+        code: 'SERVICE_UNAVAILABLE',
+      });
     }
     const nobody = `http://127.0.0.1:${await freePort()}`;
-    await expect(createTargetingClient(nobody).listRulesOfFlag('colours', { bearer: 't' })).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
+    await expect(createTargetingClient(nobody).listRulesOfFlag('colours', { bearer: 't' })).rejects.toMatchObject({
+      code: 'SERVICE_UNAVAILABLE',
+    });
   });
 });

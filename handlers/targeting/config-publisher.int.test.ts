@@ -24,12 +24,18 @@ describe('targeting publisher', () => {
   });
   afterAll(() => test.drop());
 
-
   it('keeps a segment in the cache when reading it fails for a moment, and removes it only once it is deleted', async () => {
     const cache = createMemoryConfigCache();
     const service = createTargetingService({ store, flags: fixedFlags([]), environments: ['production'] });
     await service.createSegment({ key: 'beta', name: 'Beta', included: ['u-1'] }, actor);
-    const publisher = startTargetingPublisher({ pool: test.pool, schema: targetingSchema, store, cache, logger: createLogger('silent', 'test'), metrics: new Registry() });
+    const publisher = startTargetingPublisher({
+      pool: test.pool,
+      schema: targetingSchema,
+      store,
+      cache,
+      logger: createLogger('silent', 'test'),
+      metrics: new Registry(),
+    });
     try {
       await until(async () => (await cache.getSegment('beta'))?.included?.includes('u-1') === true);
     } finally {
@@ -50,7 +56,14 @@ describe('targeting publisher', () => {
     const watched = { ...cache, removeSegment: async (key: string) => void removed.push(key) };
     const segment = await store.getSegment('beta');
     await service.updateSegment('beta', { name: 'Beta', included: ['u-1', 'u-2'] }, `"${segment!.version}"`, actor);
-    const again = startTargetingPublisher({ pool: test.pool, schema: targetingSchema, store: flaky, cache: watched, logger: createLogger('silent', 'test'), metrics: new Registry() });
+    const again = startTargetingPublisher({
+      pool: test.pool,
+      schema: targetingSchema,
+      store: flaky,
+      cache: watched,
+      logger: createLogger('silent', 'test'),
+      metrics: new Registry(),
+    });
     try {
       await until(async () => (await cache.getSegment('beta'))?.included?.includes('u-2') === true);
       expect(failingReads).toBe(0);

@@ -13,20 +13,34 @@ const asSegment = ({ createdAt: _c, updatedAt: _u, version: _v, ...segment }: St
  * Publishes the targeting service's changes to the configuration cache: the rules of a flag in an environment
  * (as one list: a flag without rules has an empty one), and each segment, as they are now.
  */
-export function startTargetingPublisher(deps: { pool: pg.Pool; schema: string; store: TargetingStore; cache: ConfigCache; logger: Logger; metrics: Registry }) {
+export function startTargetingPublisher(deps: {
+  pool: pg.Pool;
+  schema: string;
+  store: TargetingStore;
+  cache: ConfigCache;
+  logger: Logger;
+  metrics: Registry;
+}) {
   const { store } = deps;
   return startChangePublisher(deps, {
     owner: 'targeting',
     entries: {
       rules: {
-        current: async ({ environment, flagKey }) => ({ environment, flagKey, rules: (await store.listRules({ flagKey, environment })).map(asRule) }),
+        current: async ({ environment, flagKey }) => ({
+          environment,
+          flagKey,
+          rules: (await store.listRules({ flagKey, environment })).map(asRule),
+        }),
         put: (cache, { environment, flagKey, rules }) => cache.putRules(environment, flagKey, rules),
         remove: (cache, { environment, flagKey }) => cache.putRules(environment, flagKey, []),
         all: async function* () {
           const groups = Map.groupBy(await store.listRules({}), (rule) => `${rule.environment}\u0000${rule.flagKey}`);
           for (const rules of groups.values()) {
             const { environment, flagKey } = rules[0]!;
-            yield [{ kind: 'rules', environment, flagKey }, { environment, flagKey, rules: rules.map(asRule) }] as const;
+            yield [
+              { kind: 'rules', environment, flagKey },
+              { environment, flagKey, rules: rules.map(asRule) },
+            ] as const;
           }
         },
       },

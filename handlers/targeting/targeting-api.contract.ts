@@ -53,7 +53,10 @@ export function targetingApiContract(name: string, makeHarness: () => Promise<Ha
       await harness.close();
     });
 
-    const call = callAs(() => app, () => tokens);
+    const call = callAs(
+      () => app,
+      () => tokens,
+    );
     const rule = (overrides: Record<string, unknown> = {}) => ({
       flagKey: 'checkout',
       environment: 'production',
@@ -61,26 +64,66 @@ export function targetingApiContract(name: string, makeHarness: () => Promise<Ha
       serve: { variant: 'new' },
       ...overrides,
     });
-    const createRule = (overrides: Record<string, unknown> = {}) => call('editor', { method: 'POST', url: '/targeting/rules', payload: rule(overrides) });
-    const order = async () => (await call('viewer', { method: 'GET', url: '/targeting/rules?flagKey=checkout&environment=production' })).json<{ items: { id: string; name: string; priority: number }[] }>().items;
+    const createRule = (overrides: Record<string, unknown> = {}) =>
+      call('editor', { method: 'POST', url: '/targeting/rules', payload: rule(overrides) });
+    const order = async () =>
+      (await call('viewer', { method: 'GET', url: '/targeting/rules?flagKey=checkout&environment=production' })).json<{
+        items: { id: string; name: string; priority: number }[];
+      }>().items;
 
     it('creates segments and rules, lists them in order, and matches a context with an explanation', async () => {
-      const segment = await call('editor', { method: 'POST', url: '/targeting/segments', payload: { key: 'beta', name: 'Beta testers', included: ['u-1'], conditions: [{ attribute: 'plan', operator: 'eq', values: ['pro'] }] } });
+      const segment = await call('editor', {
+        method: 'POST',
+        url: '/targeting/segments',
+        payload: {
+          key: 'beta',
+          name: 'Beta testers',
+          included: ['u-1'],
+          conditions: [{ attribute: 'plan', operator: 'eq', values: ['pro'] }],
+        },
+      });
       expect(segment.statusCode, segment.body).toBe(201);
       const first = await createRule({ name: 'first', segments: ['beta'] });
       expect(first.statusCode, first.body).toBe(201);
-      const second = await createRule({ name: 'second', serve: { rollout: [{ variant: 'old', weight: 50 }, { variant: 'new', weight: 50 }] } });
+      const second = await createRule({
+        name: 'second',
+        serve: {
+          rollout: [
+            { variant: 'old', weight: 50 },
+            { variant: 'new', weight: 50 },
+          ],
+        },
+      });
       expect(second.statusCode).toBe(201);
-      const zeroth = await createRule({ name: 'zeroth', priority: 0, conditions: [{ attribute: 'email', operator: 'ends_with', values: ['@corp.example'] }] });
+      const zeroth = await createRule({
+        name: 'zeroth',
+        priority: 0,
+        conditions: [{ attribute: 'email', operator: 'ends_with', values: ['@corp.example'] }],
+      });
       expect(zeroth.json()).toMatchObject({ priority: 0 });
-      expect((await order()).map((r) => [r.name, r.priority])).toEqual([['zeroth', 0], ['first', 1], ['second', 2]]);
+      expect((await order()).map((r) => [r.name, r.priority])).toEqual([
+        ['zeroth', 0],
+        ['first', 1],
+        ['second', 2],
+      ]);
 
-      const match = await call('viewer', { method: 'POST', url: '/targeting/match', payload: { flagKey: 'checkout', environment: 'production', context: { targetingKey: 'u-1', country: 'BR' } } });
+      const match = await call('viewer', {
+        method: 'POST',
+        url: '/targeting/match',
+        payload: { flagKey: 'checkout', environment: 'production', context: { targetingKey: 'u-1', country: 'BR' } },
+      });
       expect(match.statusCode, match.body).toBe(200);
-      const body = match.json<{ result: { variant: string; reason: string; ruleId: string }; explanation: { rules: { matched: boolean }[] } }>();
+      const body = match.json<{
+        result: { variant: string; reason: string; ruleId: string };
+        explanation: { rules: { matched: boolean }[] };
+      }>();
       expect(body.result).toMatchObject({ variant: 'new', reason: 'TARGETING_MATCH', ruleId: first.json<{ id: string }>().id });
       expect(body.explanation.rules.map((r) => r.matched)).toEqual([false, true, true]);
-      const nobody = await call('viewer', { method: 'POST', url: '/targeting/match', payload: { flagKey: 'checkout', environment: 'production', context: { targetingKey: 'u-9', country: 'FR' } } });
+      const nobody = await call('viewer', {
+        method: 'POST',
+        url: '/targeting/match',
+        payload: { flagKey: 'checkout', environment: 'production', context: { targetingKey: 'u-9', country: 'FR' } },
+      });
       expect(nobody.json()).toMatchObject({ result: { variant: 'old', reason: 'DEFAULT' } });
     });
 
@@ -93,7 +136,17 @@ export function targetingApiContract(name: string, makeHarness: () => Promise<Ha
         [{ conditions: [{ attribute: 'x', operator: 'in_segment', values: ['ghosts'] }] }, 'body/segments'],
         [{ flagKey: 'nope' }, 'body/flagKey'],
         [{ environment: 'staging' }, 'body/environment'],
-        [{ serve: { rollout: [{ variant: 'old', weight: 60 }, { variant: 'new', weight: 30 }] } }, 'body/serve/rollout'],
+        [
+          {
+            serve: {
+              rollout: [
+                { variant: 'old', weight: 60 },
+                { variant: 'new', weight: 30 },
+              ],
+            },
+          },
+          'body/serve/rollout',
+        ],
         [{ conditions: [{ attribute: 'age', operator: 'gt', values: ['old'] }] }, 'body/conditions/0'],
         [{ conditions: [{ attribute: 'v', operator: 'semver_gt', values: ['1.x'] }] }, 'body/conditions/0'],
         [{ conditions: [{ attribute: 'email', operator: 'matches', values: ['(unclosed'] }] }, 'body/conditions/0'],
@@ -104,7 +157,10 @@ export function targetingApiContract(name: string, makeHarness: () => Promise<Ha
         expect(res.statusCode, JSON.stringify(overrides)).toBe(400);
         expect(res.headers['content-type']).toContain('application/problem+json');
         const paths = res.json<{ errors?: { path: string }[] }>().errors?.map((e) => e.path) ?? [];
-        expect(paths.some((p) => p.startsWith(path)), `${JSON.stringify(overrides)} → ${paths.join(', ')}`).toBe(true);
+        expect(
+          paths.some((p) => p.startsWith(path)),
+          `${JSON.stringify(overrides)} → ${paths.join(', ')}`,
+        ).toBe(true);
       }
       expect(await harness.snapshot()).toEqual(before);
     });
@@ -112,16 +168,28 @@ export function targetingApiContract(name: string, makeHarness: () => Promise<Ha
     it('reorders rules only with the complete list of them', async () => {
       const current = await order();
       const reversed = [...current].reverse().map((r) => r.id);
-      const res = await call('editor', { method: 'PUT', url: '/targeting/rules/order', payload: { flagKey: 'checkout', environment: 'production', ruleIds: reversed } });
+      const res = await call('editor', {
+        method: 'PUT',
+        url: '/targeting/rules/order',
+        payload: { flagKey: 'checkout', environment: 'production', ruleIds: reversed },
+      });
       expect(res.statusCode, res.body).toBe(200);
       expect((await order()).map((r) => r.id)).toEqual(reversed);
-      const partial = await call('editor', { method: 'PUT', url: '/targeting/rules/order', payload: { flagKey: 'checkout', environment: 'production', ruleIds: reversed.slice(1) } });
+      const partial = await call('editor', {
+        method: 'PUT',
+        url: '/targeting/rules/order',
+        payload: { flagKey: 'checkout', environment: 'production', ruleIds: reversed.slice(1) },
+      });
       expect(partial.statusCode).toBe(400);
     });
 
     it('updates and deletes rules, keeping priorities dense', async () => {
       const [first, second] = await order();
-      const updated = await call('editor', { method: 'PUT', url: `/targeting/rules/${first!.id}`, payload: { name: 'renamed', conditions: [], serve: { variant: 'old' } } });
+      const updated = await call('editor', {
+        method: 'PUT',
+        url: `/targeting/rules/${first!.id}`,
+        payload: { name: 'renamed', conditions: [], serve: { variant: 'old' } },
+      });
       expect(updated.json()).toMatchObject({ name: 'renamed', priority: 0 });
       expect((await call('editor', { method: 'DELETE', url: `/targeting/rules/${first!.id}` })).statusCode).toBe(204);
       const after = await order();
@@ -132,9 +200,19 @@ export function targetingApiContract(name: string, makeHarness: () => Promise<Ha
 
     it('protects a segment in use, and refuses a stale segment write with 412', async () => {
       await call('editor', { method: 'POST', url: '/targeting/segments', payload: { key: 'staff', name: 'Staff', included: ['a'] } });
-      const v2 = await call('editor', { method: 'PUT', url: '/targeting/segments/staff', headers: { 'if-match': '"1"' }, payload: { name: 'Staff', included: ['a', 'b'] } });
+      const v2 = await call('editor', {
+        method: 'PUT',
+        url: '/targeting/segments/staff',
+        headers: { 'if-match': '"1"' },
+        payload: { name: 'Staff', included: ['a', 'b'] },
+      });
       expect(v2.headers.etag).toBe('"2"');
-      const stale = await call('editor', { method: 'PUT', url: '/targeting/segments/staff', headers: { 'if-match': '"1"' }, payload: { name: 'Staff', included: [] } });
+      const stale = await call('editor', {
+        method: 'PUT',
+        url: '/targeting/segments/staff',
+        headers: { 'if-match': '"1"' },
+        payload: { name: 'Staff', included: [] },
+      });
       expect(stale.statusCode).toBe(412);
       await createRule({ conditions: [{ attribute: 'targetingKey', operator: 'in_segment', values: ['staff'] }] });
       const refused = await call('editor', { method: 'DELETE', url: '/targeting/segments/staff' });

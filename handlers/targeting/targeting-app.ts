@@ -25,7 +25,15 @@ export async function migrateTargeting(db: Kysely<TargetingDatabase>): Promise<s
   return migrateToLatest(db as Kysely<unknown>, targetingSchema, targetingMigrations);
 }
 
-export async function buildTargetingApp(deps: { config: Config; logger: Logger; store: TargetingStore; flags: FlagsClient; verifier: TokenVerifier; readiness?: ReadinessCheck[]; metrics?: Registry }) {
+export async function buildTargetingApp(deps: {
+  config: Config;
+  logger: Logger;
+  store: TargetingStore;
+  flags: FlagsClient;
+  verifier: TokenVerifier;
+  readiness?: ReadinessCheck[];
+  metrics?: Registry;
+}) {
   const service = createTargetingService({ store: deps.store, flags: deps.flags, environments: deps.config.ENVIRONMENTS });
   const served = await createHttpServer({
     name: 'targeting',

@@ -19,6 +19,21 @@ import type { TargetingRouteDeps } from './routes/route-deps.ts';
 export function targetingRoutes(service: TargetingService, verifier: TokenVerifier) {
   const deps: TargetingRouteDeps = { service, guard: (minimum) => requireRole(verifier, minimum) };
   return (app: App) => {
-    for (const route of [listRules, reorderRules, getRule, createRule, updateRule, deleteRule, listSegments, getSegment, createSegment, updateSegment, deleteSegment, matchTargeting, getTargetingHistory]) route(app, deps);
+    for (const route of [
+      listRules,
+      reorderRules,
+      getRule,
+      createRule,
+      updateRule,
+      deleteRule,
+      listSegments,
+      getSegment,
+      createSegment,
+      updateSegment,
+      deleteSegment,
+      matchTargeting,
+      getTargetingHistory,
+    ])
+      route(app, deps);
   };
 }

@@ -28,8 +28,12 @@ export const SegmentFields = {
   name: Type.String({ minLength: 1, maxLength: 200 }),
   description: Type.Optional(Type.String({ maxLength: 2000 })),
   conditions: Type.Optional(Type.Array(Condition, { maxItems: 50, description: 'All must hold' })),
-  included: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 256 }), { maxItems: 10_000, description: 'Targeting keys always in' })),
-  excluded: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 256 }), { maxItems: 10_000, description: 'Targeting keys never in' })),
+  included: Type.Optional(
+    Type.Array(Type.String({ minLength: 1, maxLength: 256 }), { maxItems: 10_000, description: 'Targeting keys always in' }),
+  ),
+  excluded: Type.Optional(
+    Type.Array(Type.String({ minLength: 1, maxLength: 256 }), { maxItems: 10_000, description: 'Targeting keys never in' }),
+  ),
 };
 
 /** PUT /targeting/segments/{key}: the segment's fields, and whatever else GET answered sent back as it was. */
@@ -41,7 +45,11 @@ export const SegmentReplacementFields = {
   updatedAt: ReadOnly(Timestamp),
 };
 
-export const segmentView = ({ createdAt, updatedAt, ...segment }: StoredSegment) => ({ ...segment, createdAt: createdAt.toISOString(), updatedAt: updatedAt.toISOString() });
+export const segmentView = ({ createdAt, updatedAt, ...segment }: StoredSegment) => ({
+  ...segment,
+  createdAt: createdAt.toISOString(),
+  updatedAt: updatedAt.toISOString(),
+});
 
 /** An evaluation context: `targetingKey` and any attributes. */
 export const ContextSchema = Type.Object(
@@ -50,4 +58,3 @@ export const ContextSchema = Type.Object(
 );
 
 export const IfMatchHeaders = Type.Object({ 'if-match': Type.Optional(Type.String()) });
-

@@ -5,14 +5,20 @@ import type { Credential } from '../../shared/clients/service-client.ts';
 import { jsonValueProblem, serveProblems, type FieldProblem, type FlagDocument, type Serve } from '../../shared/contracts/flag-model.ts';
 import type { Condition, Segment } from '../../shared/contracts/targeting-model.ts';
 import type { EvaluationContext } from '../../shared/contracts/evaluation-model.ts';
-import { compileFlag, CompiledFlags, compileSegment, conditionProblems, explainFlag, type CompiledEnvironment } from '../../shared/engine/index.ts';
+import {
+  compileFlag,
+  CompiledFlags,
+  compileSegment,
+  conditionProblems,
+  explainFlag,
+  type CompiledEnvironment,
+} from '../../shared/engine/index.ts';
 import type { Principal } from '../../shared/http/authenticate.ts';
 import { AppError } from '../../shared/http/problem.ts';
 import { assertIfMatch } from '../../shared/http/if-match.ts';
 import { changedFields } from '../../shared/http/schemas.ts';
 import { segmentView } from './targeting-schemas.ts';
 import type { NewTargetingAuditEntry, StoredRule, StoredSegment, TargetingStore, TargetingWrite } from './targeting-store.ts';
-
 
 export interface RuleInput {
   name?: string | undefined;
@@ -62,13 +68,30 @@ function invalid(problems: FieldProblem[], summary: string): never {
 const segmentKeysOf = (conditions: Condition[]) =>
   conditions.filter((c) => c.operator === 'in_segment' || c.operator === 'not_in_segment').flatMap((c) => c.values.map(String));
 
-const ruleDocument = ({ createdAt, updatedAt, ...rule }: StoredRule) => ({ ...rule, createdAt: createdAt.toISOString(), updatedAt: updatedAt.toISOString() });
+const ruleDocument = ({ createdAt, updatedAt, ...rule }: StoredRule) => ({
+  ...rule,
+  createdAt: createdAt.toISOString(),
+  updatedAt: updatedAt.toISOString(),
+});
 
-export function createTargetingService(deps: { store: TargetingStore; flags: FlagsClient; environments: readonly string[]; now?: () => Date }) {
+export function createTargetingService(deps: {
+  store: TargetingStore;
+  flags: FlagsClient;
+  environments: readonly string[];
+  now?: () => Date;
+}) {
   const { store, flags, environments } = deps;
   const now = deps.now ?? (() => new Date());
 
-  function audit(entity: 'rule' | 'segment', key: string, action: NewTargetingAuditEntry['action'], actor: Principal, before: unknown, after: unknown, scope: { flagKey?: string; environment?: string } = {}): NewTargetingAuditEntry {
+  function audit(
+    entity: 'rule' | 'segment',
+    key: string,
+    action: NewTargetingAuditEntry['action'],
+    actor: Principal,
+    before: unknown,
+    after: unknown,
+    scope: { flagKey?: string; environment?: string } = {},
+  ): NewTargetingAuditEntry {
     const strip = (doc: unknown) => (doc && typeof doc === 'object' ? { ...doc, updatedAt: undefined, version: undefined } : doc);
     return {
       entity,
@@ -89,7 +112,8 @@ export function createTargetingService(deps: { store: TargetingStore; flags: Fla
 
   async function flagFor(flagKey: string, environment: string, credential: Credential, path = 'body'): Promise<FlagDocument> {
     const problems: FieldProblem[] = [];
-    if (!environments.includes(environment)) problems.push({ path: `${path}/environment`, message: `is not an environment (known: ${environments.join(', ')})` });
+    if (!environments.includes(environment))
+      problems.push({ path: `${path}/environment`, message: `is not an environment (known: ${environments.join(', ')})` });
     const flag = await flags.getFlag(flagKey, credential);
     if (!flag) problems.push({ path: `${path}/flagKey`, message: `names no flag ("${flagKey}")` });
     if (problems.length > 0 || !flag) invalid(problems, 'The rule does not fit');
@@ -132,7 +156,8 @@ export function createTargetingService(deps: { store: TargetingStore; flags: Fla
   function segmentProblems(input: SegmentInput): FieldProblem[] {
     const problems = (input.conditions ?? []).flatMap((condition, i) => conditionProblems(condition, `body/conditions/${i}`));
     (input.conditions ?? []).forEach((c, i) => {
-      if (c.operator === 'in_segment' || c.operator === 'not_in_segment') problems.push({ path: `body/conditions/${i}/operator`, message: 'segments cannot refer to segments' });
+      if (c.operator === 'in_segment' || c.operator === 'not_in_segment')
+        problems.push({ path: `body/conditions/${i}/operator`, message: 'segments cannot refer to segments' });
     });
     return problems;
   }
@@ -182,7 +207,14 @@ export function createTargetingService(deps: { store: TargetingStore; flags: Fla
       const flag = await flagFor(current.flagKey, current.environment, credential);
       const problems = await ruleProblems(input, flag);
       if (problems.length > 0) invalid(problems, 'The rule is not valid');
-      const next: StoredRule = { ...current, name: input.name ?? '', conditions: input.conditions, segments: [...new Set(input.segments ?? [])], serve: input.serve, updatedAt: now() };
+      const next: StoredRule = {
+        ...current,
+        name: input.name ?? '',
+        conditions: input.conditions,
+        segments: [...new Set(input.segments ?? [])],
+        serve: input.serve,
+        updatedAt: now(),
+      };
       await store.saveRules([next], {
         audit: [audit('rule', id, 'updated', actor, ruleDocument(current), ruleDocument(next), current)],
         change: rulesChanged(current.flagKey, current.environment),
@@ -192,7 +224,10 @@ export function createTargetingService(deps: { store: TargetingStore; flags: Fla
 
     async deleteRule(id: string, actor: Principal) {
       const current = await loadRule(id);
-      const write = { audit: [audit('rule', id, 'deleted', actor, ruleDocument(current), null, current)], change: rulesChanged(current.flagKey, current.environment) };
+      const write = {
+        audit: [audit('rule', id, 'deleted', actor, ruleDocument(current), null, current)],
+        change: rulesChanged(current.flagKey, current.environment),
+      };
       if (!(await store.deleteRule(id, write))) throw new AppError('NOT_FOUND', `No rule ${id}`);
       const rest = await ordered(current.flagKey, current.environment);
       const moved = renumber(rest, now());
@@ -203,16 +238,29 @@ export function createTargetingService(deps: { store: TargetingStore; flags: Fla
     async reorderRules(input: { flagKey: string; environment: string; ruleIds: string[] }, actor: Principal) {
       const existing = await ordered(input.flagKey, input.environment);
       const byId = new Map(existing.map((r) => [r.id, r]));
-      const sameSet = input.ruleIds.length === existing.length && new Set(input.ruleIds).size === existing.length && input.ruleIds.every((id) => byId.has(id));
+      const sameSet =
+        input.ruleIds.length === existing.length &&
+        new Set(input.ruleIds).size === existing.length &&
+        input.ruleIds.every((id) => byId.has(id));
       if (!sameSet) {
-        invalid([{ path: 'body/ruleIds', message: `must list each of the ${existing.length} rule(s) of "${input.flagKey}" in ${input.environment} exactly once` }], 'The order is not valid');
+        invalid(
+          [
+            {
+              path: 'body/ruleIds',
+              message: `must list each of the ${existing.length} rule(s) of "${input.flagKey}" in ${input.environment} exactly once`,
+            },
+          ],
+          'The order is not valid',
+        );
       }
       const at = now();
       const next = input.ruleIds.map((id) => byId.get(id)!);
       const moved = renumber(next, at);
       const before = existing.map((r) => r.id);
       await store.saveRules(moved, {
-        audit: [audit('rule', `${input.environment}/${input.flagKey}`, 'reordered', actor, { order: before }, { order: input.ruleIds }, input)],
+        audit: [
+          audit('rule', `${input.environment}/${input.flagKey}`, 'reordered', actor, { order: before }, { order: input.ruleIds }, input),
+        ],
         change: rulesChanged(input.flagKey, input.environment),
       });
       return (await ordered(input.flagKey, input.environment)).map(ruleDocument);
@@ -241,7 +289,10 @@ export function createTargetingService(deps: { store: TargetingStore; flags: Fla
         createdAt: at,
         updatedAt: at,
       };
-      const created = await store.createSegment(segment, { audit: [audit('segment', segment.key, 'created', actor, null, segmentView(segment))], change: segmentChanged(segment.key) });
+      const created = await store.createSegment(segment, {
+        audit: [audit('segment', segment.key, 'created', actor, null, segmentView(segment))],
+        change: segmentChanged(segment.key),
+      });
       if (!created) throw new AppError('CONFLICT', `A segment "${input.key}" already exists`);
       return segment;
     },
@@ -263,8 +314,12 @@ export function createTargetingService(deps: { store: TargetingStore; flags: Fla
         version: current.version + 1,
         updatedAt: now(),
       };
-      const outcome = await store.updateSegment(next, current.version, { audit: [audit('segment', key, 'updated', actor, segmentView(current), segmentView(next))], change: segmentChanged(key) });
-      if (outcome === 'stale') throw new AppError('CONFLICT', `"${key}" was changed by someone else at the same moment; reload it and try again`);
+      const outcome = await store.updateSegment(next, current.version, {
+        audit: [audit('segment', key, 'updated', actor, segmentView(current), segmentView(next))],
+        change: segmentChanged(key),
+      });
+      if (outcome === 'stale')
+        throw new AppError('CONFLICT', `"${key}" was changed by someone else at the same moment; reload it and try again`);
       if (outcome === 'not-found') throw new AppError('NOT_FOUND', `No segment "${key}"`);
       return next;
     },
@@ -273,9 +328,17 @@ export function createTargetingService(deps: { store: TargetingStore; flags: Fla
       const current = await loadSegment(key);
       assertIfMatch(current.version, ifMatch, 'segment');
       const users = (await store.listRules({})).filter((r) => r.segments.includes(key) || segmentKeysOf(r.conditions).includes(key));
-      if (users.length > 0) throw new AppError('CONFLICT', `Rules still use segment "${key}": ${users.map((r) => `${r.flagKey} (${r.environment})`).join(', ')}`);
-      const outcome = await store.deleteSegment(key, current.version, { audit: [audit('segment', key, 'deleted', actor, segmentView(current), null)], change: segmentChanged(key) });
-      if (outcome === 'stale') throw new AppError('CONFLICT', `"${key}" was changed by someone else at the same moment; reload it and try again`);
+      if (users.length > 0)
+        throw new AppError(
+          'CONFLICT',
+          `Rules still use segment "${key}": ${users.map((r) => `${r.flagKey} (${r.environment})`).join(', ')}`,
+        );
+      const outcome = await store.deleteSegment(key, current.version, {
+        audit: [audit('segment', key, 'deleted', actor, segmentView(current), null)],
+        change: segmentChanged(key),
+      });
+      if (outcome === 'stale')
+        throw new AppError('CONFLICT', `"${key}" was changed by someone else at the same moment; reload it and try again`);
       if (outcome === 'not-found') throw new AppError('NOT_FOUND', `No segment "${key}"`);
     },
 
@@ -283,13 +346,21 @@ export function createTargetingService(deps: { store: TargetingStore; flags: Fla
     async match(input: { flagKey: string; environment: string; context: EvaluationContext }, credential: Credential) {
       // The explanation echoes the attributes it read: a context nested past the JSON limit cannot be answered.
       const contextProblem = jsonValueProblem(input.context);
-      if (contextProblem) throw new AppError('VALIDATION_FAILED', `The context ${contextProblem}`, { errors: [{ path: 'body/context', message: contextProblem }] });
+      if (contextProblem)
+        throw new AppError('VALIDATION_FAILED', `The context ${contextProblem}`, {
+          errors: [{ path: 'body/context', message: contextProblem }],
+        });
       const flag = await flagFor(input.flagKey, input.environment, credential);
       const state = flag.environments[input.environment];
       if (!state) throw new AppError('NOT_FOUND', `"${input.flagKey}" has no state in ${input.environment}`);
-      const [rules, segments] = await Promise.all([store.listRules({ flagKey: input.flagKey, environment: input.environment }), store.listSegments()]);
+      const [rules, segments] = await Promise.all([
+        store.listRules({ flagKey: input.flagKey, environment: input.environment }),
+        store.listSegments(),
+      ]);
       const env: CompiledEnvironment = {
-        flags: new CompiledFlags([compileFlag({ key: flag.key, type: flag.type, variants: flag.variants, salt: flag.salt, version: flag.version, state, rules })]),
+        flags: new CompiledFlags([
+          compileFlag({ key: flag.key, type: flag.type, variants: flag.variants, salt: flag.salt, version: flag.version, state, rules }),
+        ]),
         segments: new Map(segments.map((s: Segment) => [s.key, compileSegment(s)])),
       };
       // Prerequisites are evaluated too: fetch each (recursively) so the answer is the one evaluation gives.
@@ -301,7 +372,18 @@ export function createTargetingService(deps: { store: TargetingStore; flags: Fla
         const prerequisiteState = prerequisite?.environments[input.environment];
         if (!prerequisite || !prerequisiteState) continue;
         const prerequisiteRules = await store.listRules({ flagKey: key, environment: input.environment });
-        env.flags.set(key, compileFlag({ key, type: prerequisite.type, variants: prerequisite.variants, salt: prerequisite.salt, version: prerequisite.version, state: prerequisiteState, rules: prerequisiteRules }));
+        env.flags.set(
+          key,
+          compileFlag({
+            key,
+            type: prerequisite.type,
+            variants: prerequisite.variants,
+            salt: prerequisite.salt,
+            version: prerequisite.version,
+            state: prerequisiteState,
+            rules: prerequisiteRules,
+          }),
+        );
         pending.push(...prerequisiteState.prerequisites.map((p) => p.flagKey));
       }
       return explainFlag(env, input.flagKey, input.context);

@@ -13,7 +13,10 @@ export function createMemoryTargetingStore(): TargetingStore {
 
   return {
     async listRules({ flagKey, environment }) {
-      return [...rules.values()].filter((r) => (!flagKey || r.flagKey === flagKey) && (!environment || r.environment === environment)).sort(byOrder).map(clone);
+      return [...rules.values()]
+        .filter((r) => (!flagKey || r.flagKey === flagKey) && (!environment || r.environment === environment))
+        .sort(byOrder)
+        .map(clone);
     },
     async getRule(id) {
       const rule = rules.get(id);
@@ -38,7 +41,12 @@ export function createMemoryTargetingStore(): TargetingStore {
     deleteSegment: (key, expectedVersion, write) => segmentTable.delete(key, expectedVersion, write),
     async history({ flagKey, segmentKey, limit, before }) {
       const entries = audited.audit
-        .filter((e) => (!flagKey || e.flagKey === flagKey) && (!segmentKey || (e.entity === 'segment' && e.entityKey === segmentKey)) && (before === undefined || e.id < before))
+        .filter(
+          (e) =>
+            (!flagKey || e.flagKey === flagKey) &&
+            (!segmentKey || (e.entity === 'segment' && e.entityKey === segmentKey)) &&
+            (before === undefined || e.id < before),
+        )
         .reverse();
       const items = entries.slice(0, limit).map(clone);
       return { items, nextCursor: entries.length > limit ? String(items.at(-1)?.id) : null };

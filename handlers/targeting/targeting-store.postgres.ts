@@ -54,7 +54,6 @@ export interface TargetingDatabase {
   outbox: OutboxTable;
 }
 
-
 const toRule = (row: Selectable<RulesTable>): StoredRule => ({
   id: row.id,
   flagKey: row.flag_key,
@@ -143,7 +142,11 @@ export function createPostgresTargetingStore(db: Kysely<TargetingDatabase>): Tar
       await audited.write(write, async (tx) => {
         for (const rule of rules) {
           const row = ruleRow(rule);
-          await tx.insertInto('rules').values(row).onConflict((oc) => oc.column('id').doUpdateSet(row)).execute();
+          await tx
+            .insertInto('rules')
+            .values(row)
+            .onConflict((oc) => oc.column('id').doUpdateSet(row))
+            .execute();
         }
         return true;
       });
@@ -164,7 +167,11 @@ export function createPostgresTargetingStore(db: Kysely<TargetingDatabase>): Tar
     updateSegment: (segment, expectedVersion, write) => segments.update(segment, expectedVersion, write),
     deleteSegment: (key, expectedVersion, write) => segments.delete(key, expectedVersion, write),
     async history({ flagKey, segmentKey, limit, before }) {
-      let query = db.selectFrom('targeting_audit').selectAll().orderBy('id', 'desc').limit(limit + 1);
+      let query = db
+        .selectFrom('targeting_audit')
+        .selectAll()
+        .orderBy('id', 'desc')
+        .limit(limit + 1);
       if (flagKey) query = query.where('flag_key', '=', flagKey);
       if (segmentKey) query = query.where('entity', '=', 'segment').where('entity_key', '=', segmentKey);
       if (before !== undefined) query = query.where('id', '<', before);

@@ -58,5 +58,10 @@ export interface TargetingStore {
   updateSegment(segment: StoredSegment, expectedVersion: number, write: TargetingWrite): Promise<WriteOutcome>;
   deleteSegment(key: string, expectedVersion: number, write: TargetingWrite): Promise<WriteOutcome>;
 
-  history(filter: { flagKey?: string | undefined; segmentKey?: string | undefined; limit: number; before?: number | undefined }): Promise<{ items: TargetingAuditEntry[]; nextCursor: string | null }>;
+  history(filter: {
+    flagKey?: string | undefined;
+    segmentKey?: string | undefined;
+    limit: number;
+    before?: number | undefined;
+  }): Promise<{ items: TargetingAuditEntry[]; nextCursor: string | null }>;
 }

@@ -19,7 +19,10 @@ targetingApiContract('targeting API on PostgreSQL', async () => {
   return {
     store: createTargetingStore(test.db),
     snapshot: () => dump(test),
-    outbox: async () => (await test.db.selectFrom('outbox').select('payload').orderBy('id').execute()).map((r) => JSON.parse(JSON.stringify(r.payload)) as unknown),
+    outbox: async () =>
+      (await test.db.selectFrom('outbox').select('payload').orderBy('id').execute()).map(
+        (r) => JSON.parse(JSON.stringify(r.payload)) as unknown,
+      ),
     close: () => test.drop(),
   };
 });

@@ -19,15 +19,34 @@ describe('putting a rule or a segment back as GET answered it', () => {
   let app: Awaited<ReturnType<typeof buildTargetingApp>>['app'];
   let token: string;
   let ruleId: string;
-  const checkout = flagDocument('checkout', { type: 'string', variants: [{ key: 'old', value: 'old' }, { key: 'new', value: 'new' }] });
+  const checkout = flagDocument('checkout', {
+    type: 'string',
+    variants: [
+      { key: 'old', value: 'old' },
+      { key: 'new', value: 'new' },
+    ],
+  });
 
   beforeAll(async () => {
     const { verifier, tokenFor } = await testTokens();
     token = await tokenFor('editor');
-    ({ app } = await buildTargetingApp({ config: testConfig(), logger: createLogger('silent', 'targeting'), store: createTargetingStore(), flags: fixedFlags([checkout, flagDocument('other')]), verifier }));
+    ({ app } = await buildTargetingApp({
+      config: testConfig(),
+      logger: createLogger('silent', 'targeting'),
+      store: createTargetingStore(),
+      flags: fixedFlags([checkout, flagDocument('other')]),
+      verifier,
+    }));
     const segment = await call('POST', '/targeting/segments', { key: 'beta', name: 'Beta', included: ['u-1'] });
     expect(segment.statusCode, segment.body).toBe(201);
-    const rule = await call('POST', '/targeting/rules', { flagKey: 'checkout', environment: 'production', name: 'Beta gets new', conditions: [], segments: ['beta'], serve: { variant: 'new' } });
+    const rule = await call('POST', '/targeting/rules', {
+      flagKey: 'checkout',
+      environment: 'production',
+      name: 'Beta gets new',
+      conditions: [],
+      segments: ['beta'],
+      serve: { variant: 'new' },
+    });
     expect(rule.statusCode, rule.body).toBe(201);
     ruleId = rule.json<{ id: string }>().id;
   });
@@ -57,14 +76,28 @@ describe('putting a rule or a segment back as GET answered it', () => {
     expect(Object.keys(document)).toEqual(expect.arrayContaining(['id', 'flagKey', 'environment', 'priority', 'createdAt', 'updatedAt']));
     const same = await call('PUT', `/targeting/rules/${ruleId}`, document);
     expect(same.statusCode, same.body).toBe(200);
-    const edited = await call('PUT', `/targeting/rules/${ruleId}`, { ...(await read(`/targeting/rules/${ruleId}`)), name: 'Renamed', serve: { variant: 'old' } });
+    const edited = await call('PUT', `/targeting/rules/${ruleId}`, {
+      ...(await read(`/targeting/rules/${ruleId}`)),
+      name: 'Renamed',
+      serve: { variant: 'old' },
+    });
     expect(edited.statusCode, edited.body).toBe(200);
-    expect(edited.json()).toMatchObject({ id: ruleId, flagKey: 'checkout', environment: 'production', name: 'Renamed', serve: { variant: 'old' } });
+    expect(edited.json()).toMatchObject({
+      id: ruleId,
+      flagKey: 'checkout',
+      environment: 'production',
+      name: 'Renamed',
+      serve: { variant: 'old' },
+    });
   });
 
   it("refuses a rule's changed id, flag or environment with 400 naming it, and changes nothing", async () => {
     const document = await read(`/targeting/rules/${ruleId}`);
-    for (const [field, value] of [['id', '00000000-0000-4000-8000-000000000000'], ['flagKey', 'other'], ['environment', 'development']] as const) {
+    for (const [field, value] of [
+      ['id', '00000000-0000-4000-8000-000000000000'],
+      ['flagKey', 'other'],
+      ['environment', 'development'],
+    ] as const) {
       const res = await call('PUT', `/targeting/rules/${ruleId}`, { ...document, [field]: value });
       expect(res.statusCode, field).toBe(400);
       expect(res.json()).toMatchObject({ code: 'VALIDATION_FAILED', errors: [{ path: `body/${field}` }] });
@@ -97,17 +130,43 @@ describe('the match answer', () => {
   it('carries the whole explanation the engine gives: every prerequisite, rule, condition (with the value it read) and segment', async () => {
     const { verifier, tokenFor } = await testTokens();
     const token = await tokenFor('editor');
-    const gated = { enabled: true, offVariant: 'off', defaultServe: { variant: 'on' }, prerequisites: [{ flagKey: 'gate', variant: 'on' }, { flagKey: 'ghost', variant: 'on' }] };
+    const gated = {
+      enabled: true,
+      offVariant: 'off',
+      defaultServe: { variant: 'on' },
+      prerequisites: [
+        { flagKey: 'gate', variant: 'on' },
+        { flagKey: 'ghost', variant: 'on' },
+      ],
+    };
     const flags = fixedFlags([flagDocument('checkout', { environments: { production: gated } }), flagDocument('gate')]);
-    const { app, service } = await buildTargetingApp({ config: testConfig(), logger: createLogger('silent', 'targeting'), store: createTargetingStore(), flags, verifier });
+    const { app, service } = await buildTargetingApp({
+      config: testConfig(),
+      logger: createLogger('silent', 'targeting'),
+      store: createTargetingStore(),
+      flags,
+      verifier,
+    });
     try {
-      const call = (url: string, payload: object) => app.inject({ method: 'POST', url, headers: { authorization: `Bearer ${token}` }, payload });
+      const call = (url: string, payload: object) =>
+        app.inject({ method: 'POST', url, headers: { authorization: `Bearer ${token}` }, payload });
       expect((await call('/targeting/segments', { key: 'beta', name: 'Beta', included: ['u-1'] })).statusCode).toBe(201);
       const conditions = [
         { attribute: 'country', operator: 'in', values: ['BR'] },
         { attribute: 'plan', operator: 'eq', values: ['pro'], negate: true },
       ];
-      expect((await call('/targeting/rules', { flagKey: 'checkout', environment: 'production', name: 'r', conditions, segments: ['beta'], serve: { variant: 'on' } })).statusCode).toBe(201);
+      expect(
+        (
+          await call('/targeting/rules', {
+            flagKey: 'checkout',
+            environment: 'production',
+            name: 'r',
+            conditions,
+            segments: ['beta'],
+            serve: { variant: 'on' },
+          })
+        ).statusCode,
+      ).toBe(201);
 
       const input = { flagKey: 'checkout', environment: 'production', context: { targetingKey: 'u-1', country: 'BR' } };
       const res = await call('/targeting/match', input);

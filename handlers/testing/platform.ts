@@ -32,17 +32,31 @@ export interface Platform {
  * The real services, each as it runs in production (its own Redis clients, outbox relay, HTTP server on a free
  * port), against one PostgreSQL database of the suite's own and the given Redis.
  */
-export async function startPlatform(options: { redisUrl: string; evaluationInstances: number; overrides?: Record<string, string>; databaseProxy?: boolean }): Promise<Platform> {
+export async function startPlatform(options: {
+  redisUrl: string;
+  evaluationInstances: number;
+  overrides?: Record<string, string>;
+  databaseProxy?: boolean;
+}): Promise<Platform> {
   const database = await createTestDatabase<unknown>('platform');
   const databaseUrl = new URL(database.url);
-  const proxy = options.databaseProxy ? await startTcpProxy({ host: databaseUrl.hostname, port: Number(databaseUrl.port || 5432) }) : undefined;
+  const proxy = options.databaseProxy
+    ? await startTcpProxy({ host: databaseUrl.hostname, port: Number(databaseUrl.port || 5432) })
+    : undefined;
   if (proxy) Object.assign(databaseUrl, { hostname: '127.0.0.1', port: String(proxy.port) });
   const prefix = `tm-test-${randomBytes(3).toString('hex')}:`;
   const admin = { email: 'admin@example.com', password: 'platform-admin-password' };
   // One signing key for the deployment, as production has: a restarted auth signs and publishes the same one.
   const signingKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
   const config: Config = {
-    ...testConfig({ REDIS_URL: options.redisUrl, REDIS_KEY_PREFIX: prefix, ADMIN_EMAIL: admin.email, ADMIN_PASSWORD: admin.password, AUTH_JWT_PRIVATE_KEY: signingKey, ...options.overrides }),
+    ...testConfig({
+      REDIS_URL: options.redisUrl,
+      REDIS_KEY_PREFIX: prefix,
+      ADMIN_EMAIL: admin.email,
+      ADMIN_PASSWORD: admin.password,
+      AUTH_JWT_PRIVATE_KEY: signingKey,
+      ...options.overrides,
+    }),
     HOST: '127.0.0.1',
   };
   await migrate(database.pool, ['auth', 'flags', 'targeting']);
@@ -51,12 +65,27 @@ export async function startPlatform(options: { redisUrl: string; evaluationInsta
 
   async function startRole(role: Role, port = 0): Promise<StartedService> {
     const caches = await createCaches(config, logger);
-    const pool = services[role]?.database ? createPool({ DATABASE_POOL_MAX: 5, DATABASE_SSL: 'off', DATABASE_URL: undefined }, { logger, connectionString: databaseUrl.toString() }) : undefined;
-    const service = await services[role]!.start({ config, logger, cache: caches.cache, configCache: caches.configCache, port, ...(pool ? { pool } : {}) });
-    started.push({ service, close: async () => {
-      await caches.close();
-      await pool?.end();
-    } });
+    const pool = services[role]?.database
+      ? createPool(
+          { DATABASE_POOL_MAX: 5, DATABASE_SSL: 'off', DATABASE_URL: undefined },
+          { logger, connectionString: databaseUrl.toString() },
+        )
+      : undefined;
+    const service = await services[role]!.start({
+      config,
+      logger,
+      cache: caches.cache,
+      configCache: caches.configCache,
+      port,
+      ...(pool ? { pool } : {}),
+    });
+    started.push({
+      service,
+      close: async () => {
+        await caches.close();
+        await pool?.end();
+      },
+    });
     return service;
   }
 
@@ -73,14 +102,18 @@ export async function startPlatform(options: { redisUrl: string; evaluationInsta
   async function call<T = unknown>(method: string, url: string, body?: unknown): Promise<{ status: number; body: T }> {
     const response = await fetch(url, {
       method,
-      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(adminToken ? { authorization: `Bearer ${adminToken}` } : {}) },
+      headers: {
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(adminToken ? { authorization: `Bearer ${adminToken}` } : {}),
+      },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     const text = await response.text();
     return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T };
   }
   adminToken = (await call<{ accessToken: string }>('POST', `${auth.url}/auth/login`, admin)).body.accessToken;
-  const sdkKey = (await call<{ key: string }>('POST', `${auth.url}/auth/api-keys`, { environment: 'production', name: 'platform test' })).body.key;
+  const sdkKey = (await call<{ key: string }>('POST', `${auth.url}/auth/api-keys`, { environment: 'production', name: 'platform test' }))
+    .body.key;
 
   async function stopService(service: StartedService) {
     const index = started.findIndex((s) => s.service === service);

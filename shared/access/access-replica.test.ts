@@ -8,8 +8,14 @@ import { createAccessReplica } from './access-replica.ts';
 import { until } from '../testing/until.ts';
 
 const logger = createLogger('silent', 'test');
-const key = (id: string, overrides: Partial<SdkKeyRecord> = {}): SdkKeyRecord => ({ id, hash: `hash-${id}`, environment: 'production', kind: 'server', revoked: false, ...overrides });
-
+const key = (id: string, overrides: Partial<SdkKeyRecord> = {}): SdkKeyRecord => ({
+  id,
+  hash: `hash-${id}`,
+  environment: 'production',
+  kind: 'server',
+  revoked: false,
+  ...overrides,
+});
 
 async function seeded(): Promise<ConfigCache> {
   const cache = createMemoryConfigCache();
@@ -33,7 +39,10 @@ describe('access replica', () => {
       await cache.publish({ kind: 'sdk-key', id: 'k1' });
       await cache.putUserAccess({ id: 'u1', role: 'viewer', disabled: true });
       await cache.publish({ kind: 'user', id: 'u1' });
-      await until(() => replica.sdkKey('hash-k1')?.revoked === true && replica.user('u1')?.disabled === true, { limitMs: 2_000, everyMs: 5 });
+      await until(() => replica.sdkKey('hash-k1')?.revoked === true && replica.user('u1')?.disabled === true, {
+        limitMs: 2_000,
+        everyMs: 5,
+      });
       expect(replica.user('u1')?.role).toBe('viewer');
 
       await cache.removeSdkKey('k1');

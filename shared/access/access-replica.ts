@@ -85,7 +85,15 @@ export function createAccessReplica(deps: { cache: ConfigCache; logger: Logger; 
       return loaded;
     },
     async start() {
-      follower = await followChanges({ name: 'access', cache, logger, metrics: deps.metrics, apply, reload: loadAll, ...(deps.retryMs ? { retryMs: deps.retryMs } : {}) });
+      follower = await followChanges({
+        name: 'access',
+        cache,
+        logger,
+        metrics: deps.metrics,
+        apply,
+        reload: loadAll,
+        ...(deps.retryMs ? { retryMs: deps.retryMs } : {}),
+      });
       // The first load; if the cache cannot give it yet, the follower keeps trying and `loaded` stays false.
       await follower.serially(loadAll);
     },

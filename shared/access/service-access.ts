@@ -14,8 +14,17 @@ export interface ServiceAccess {
 }
 
 /** How a service other than auth admits callers: from its access replica, never by asking auth per request. */
-export async function startServiceAccess(deps: { config: Config; configCache: ConfigCache; logger: Logger; metrics: Registry }): Promise<ServiceAccess> {
+export async function startServiceAccess(deps: {
+  config: Config;
+  configCache: ConfigCache;
+  logger: Logger;
+  metrics: Registry;
+}): Promise<ServiceAccess> {
   const replica = createAccessReplica({ cache: deps.configCache, logger: deps.logger, metrics: deps.metrics });
   await replica.start();
-  return { replica, verifier: jwksTokenVerifier(deps.config, (userId) => replica.user(userId)), sdkKeys: createSdkKeyVerifier({ access: replica }) };
+  return {
+    replica,
+    verifier: jwksTokenVerifier(deps.config, (userId) => replica.user(userId)),
+    sdkKeys: createSdkKeyVerifier({ access: replica }),
+  };
 }

@@ -3,7 +3,10 @@ import { diff } from './diff.ts';
 
 describe('diff', () => {
   it('names each changed leaf by its JSON pointer', () => {
-    const changes = diff({ name: 'a', env: { prod: { enabled: false }, dev: { enabled: true } } }, { name: 'b', env: { prod: { enabled: true }, dev: { enabled: true } } });
+    const changes = diff(
+      { name: 'a', env: { prod: { enabled: false }, dev: { enabled: true } } },
+      { name: 'b', env: { prod: { enabled: true }, dev: { enabled: true } } },
+    );
     expect(changes).toEqual([
       { path: '/env/prod/enabled', before: false, after: true },
       { path: '/name', before: 'a', after: 'b' },

@@ -5,7 +5,8 @@ export interface Change {
   after: unknown;
 }
 
-const isPlainObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
  * The field-level changes between two versions of a document, for the audit trail: objects are walked, arrays

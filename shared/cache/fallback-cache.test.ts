@@ -9,7 +9,7 @@ function switchableCache() {
   const inner = createMemoryCache();
   const state = { mode: 'up' as 'up' | 'down' | 'silent' };
   const guard = async <T>(call: () => Promise<T>): Promise<T> => {
-    if (state.mode === 'down') throw new Error('Stream isn\'t writeable and enableOfflineQueue options is false');
+    if (state.mode === 'down') throw new Error("Stream isn't writeable and enableOfflineQueue options is false");
     if (state.mode === 'silent') return new Promise<T>(() => {});
     return call();
   };

@@ -48,7 +48,8 @@ export function createFallbackCache(primary: Cache, options: FallbackCacheOption
       }
       return result;
     } catch (error) {
-      if (!degraded) options.logger.warn({ err: error }, 'the shared cache is not answering: counting limits in this process until it is back');
+      if (!degraded)
+        options.logger.warn({ err: error }, 'the shared cache is not answering: counting limits in this process until it is back');
       degraded = true;
       retryAt = now() + retryMs;
       return use(fallback);

@@ -10,7 +10,10 @@ export type Credential = { bearer: string };
 export async function getJson<T>(baseUrl: string, path: string, credential: Credential, service: string): Promise<T | undefined> {
   let response: Response;
   try {
-    response = await fetch(new URL(path, baseUrl), { headers: { accept: 'application/json', authorization: `Bearer ${credential.bearer}` }, signal: AbortSignal.timeout(3_000) });
+    response = await fetch(new URL(path, baseUrl), {
+      headers: { accept: 'application/json', authorization: `Bearer ${credential.bearer}` },
+      signal: AbortSignal.timeout(3_000),
+    });
   } catch {
     throw new AppError('SERVICE_UNAVAILABLE', `The ${service} service does not answer`);
   }

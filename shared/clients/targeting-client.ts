@@ -12,10 +12,18 @@ export function createTargetingClient(baseUrl: string): FlagRulesClient {
   return {
     async listRulesOfFlag(flagKey, credential) {
       // No answer, or one that is not a list of rules, must not read as "no rules": a removal would then go through.
-      const page = await getJson<{ items?: unknown }>(baseUrl, `/targeting/rules?flagKey=${encodeURIComponent(flagKey)}`, credential, 'targeting').catch((error: unknown) => {
-        throw error instanceof AppError ? error : new AppError('SERVICE_UNAVAILABLE', 'The targeting service answered something that is not JSON');
+      const page = await getJson<{ items?: unknown }>(
+        baseUrl,
+        `/targeting/rules?flagKey=${encodeURIComponent(flagKey)}`,
+        credential,
+        'targeting',
+      ).catch((error: unknown) => {
+        throw error instanceof AppError
+          ? error
+          : new AppError('SERVICE_UNAVAILABLE', 'The targeting service answered something that is not JSON');
       });
-      if (!page || !Array.isArray(page.items)) throw new AppError('SERVICE_UNAVAILABLE', `The targeting service did not list the rules of "${flagKey}"`);
+      if (!page || !Array.isArray(page.items))
+        throw new AppError('SERVICE_UNAVAILABLE', `The targeting service did not list the rules of "${flagKey}"`);
       return page.items as Rule[];
     },
   };

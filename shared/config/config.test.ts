@@ -6,7 +6,13 @@ import { ConfigError, knownVariables, loadConfig, requireFor } from './config.ts
 describe('configuration', () => {
   it('applies defaults and converts strings to the schema types', () => {
     const config = loadConfig({ ENVIRONMENTS: 'dev, prod ,qa', TRUST_PROXY: 'true', DATABASE_POOL_MAX: '3' });
-    expect(config).toMatchObject({ ENVIRONMENTS: ['dev', 'prod', 'qa'], TRUST_PROXY: true, DATABASE_POOL_MAX: 3, NODE_ENV: 'development', AUTH_URL: 'http://127.0.0.1:8001' });
+    expect(config).toMatchObject({
+      ENVIRONMENTS: ['dev', 'prod', 'qa'],
+      TRUST_PROXY: true,
+      DATABASE_POOL_MAX: 3,
+      NODE_ENV: 'development',
+      AUTH_URL: 'http://127.0.0.1:8001',
+    });
   });
 
   it('names every bad variable at once, without echoing values', () => {
@@ -27,18 +33,30 @@ describe('configuration', () => {
     try {
       requireFor(config, ['auth']);
     } catch (error) {
-      expect((error as ConfigError).problems.map((p) => p.split(':')[0]).sort()).toEqual(['AUTH_JWT_PRIVATE_KEY', 'DATABASE_URL', 'REDIS_URL']);
+      expect((error as ConfigError).problems.map((p) => p.split(':')[0]).sort()).toEqual([
+        'AUTH_JWT_PRIVATE_KEY',
+        'DATABASE_URL',
+        'REDIS_URL',
+      ]);
     }
   });
 
   it('stops the process with a non-zero exit and a message naming the variable', () => {
-    const result = spawnSync(process.execPath, ['handlers/main.ts', 'auth'], { env: { ...process.env, PORT: 'abc', LOG_LEVEL: 'silent' }, encoding: 'utf8', timeout: 20_000 });
+    const result = spawnSync(process.execPath, ['handlers/main.ts', 'auth'], {
+      env: { ...process.env, PORT: 'abc', LOG_LEVEL: 'silent' },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
     expect(result.status).toBe(2);
     expect(result.stderr).toContain('PORT');
   });
 
   it('refuses an unknown role with the list of roles', () => {
-    const result = spawnSync(process.execPath, ['handlers/main.ts', 'payments'], { env: { ...process.env, LOG_LEVEL: 'silent' }, encoding: 'utf8', timeout: 20_000 });
+    const result = spawnSync(process.execPath, ['handlers/main.ts', 'payments'], {
+      env: { ...process.env, LOG_LEVEL: 'silent' },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
     expect(result.status).toBe(2);
     expect(result.stderr).toMatch(/Usage: .*auth \| flags/);
   });

@@ -125,11 +125,17 @@ function preprocess(env: NodeJS.ProcessEnv): Record<string, unknown> {
     const schema: TSchema = ConfigSchema.properties[key];
     // A boolean, or a union that takes one (TRUST_PROXY: a boolean or addresses), reads "true"/"false"/"1"/"0" as one.
     const takesBoolean = Type.IsBoolean(schema) || (Type.IsUnion(schema) && schema.anyOf.some((member) => Type.IsBoolean(member)));
-    if (Type.IsArray(schema)) raw[key] = value.split(',').map((s) => s.trim()).filter(Boolean);
-    else if (takesBoolean) raw[key] = ({ true: true, '1': true, false: false, '0': false } as Record<string, boolean>)[value.toLowerCase()] ?? value;
+    if (Type.IsArray(schema))
+      raw[key] = value
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+    else if (takesBoolean)
+      raw[key] = ({ true: true, '1': true, false: false, '0': false } as Record<string, boolean>)[value.toLowerCase()] ?? value;
     else raw[key] = value;
   }
-  for (const [role, variable] of Object.entries(serviceUrlVariables) as [Role, string][]) raw[variable] ??= `http://127.0.0.1:${platformNames.services[role].port}`;
+  for (const [role, variable] of Object.entries(serviceUrlVariables) as [Role, string][])
+    raw[variable] ??= `http://127.0.0.1:${platformNames.services[role].port}`;
   return raw;
 }
 
@@ -171,7 +177,9 @@ export type WorkerRole = keyof typeof platformNames.workers;
 export type FrontendRole = keyof typeof platformNames.frontends;
 
 const rolePorts = Object.fromEntries(
-  [platformNames.services, platformNames.workers, platformNames.frontends].flatMap((group) => Object.entries(group).map(([role, { port }]) => [role, port])),
+  [platformNames.services, platformNames.workers, platformNames.frontends].flatMap((group) =>
+    Object.entries(group).map(([role, { port }]) => [role, port]),
+  ),
 ) as Record<Role | WorkerRole | FrontendRole, number>;
 
 export function portOf(role: Role | WorkerRole | FrontendRole, config: Pick<Config, 'PORT' | 'PORT_OFFSET'>, single: boolean): number {

@@ -9,13 +9,25 @@ import { sdkKeyKinds } from './access-model.ts';
  */
 
 /** POST /auth/login. */
-export const LoginAnswerSchema = Type.Object({ accessToken: Type.String(), tokenType: Type.Literal('Bearer'), expiresIn: Type.Integer({ description: 'seconds' }) });
+export const LoginAnswerSchema = Type.Object({
+  accessToken: Type.String(),
+  tokenType: Type.Literal('Bearer'),
+  expiresIn: Type.Integer({ description: 'seconds' }),
+});
 
 /** GET /auth/validate: who the bearer token belongs to. */
 export const MeSchema = Type.Object({ sub: Uuid, email: Type.String(), role: RoleSchema, name: Type.Union([Type.String(), Type.Null()]) });
 
 export const UserSchema = Type.Object(
-  { id: Uuid, email: Type.String(), name: Type.Union([Type.String(), Type.Null()]), role: RoleSchema, disabled: Type.Boolean(), createdAt: Timestamp, updatedAt: Timestamp },
+  {
+    id: Uuid,
+    email: Type.String(),
+    name: Type.Union([Type.String(), Type.Null()]),
+    role: RoleSchema,
+    disabled: Type.Boolean(),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+  },
   { $id: 'User' },
 );
 
@@ -35,4 +47,7 @@ export const ApiKeySchema = Type.Object(
 );
 
 /** POST /auth/api-keys: the key with its secret, in this answer only. */
-export const CreatedApiKeySchema = Type.Intersect([ApiKeySchema, Type.Object({ key: Type.String({ description: 'Shown once; stored only as a hash' }) })]);
+export const CreatedApiKeySchema = Type.Intersect([
+  ApiKeySchema,
+  Type.Object({ key: Type.String({ description: 'Shown once; stored only as a hash' }) }),
+]);

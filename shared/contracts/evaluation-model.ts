@@ -25,7 +25,14 @@ export const reasons = ['STATIC', 'TARGETING_MATCH', 'SPLIT', 'DEFAULT', 'DISABL
 export type Reason = (typeof reasons)[number];
 
 /** OpenFeature's error codes. */
-export const evaluationErrorCodes = ['FLAG_NOT_FOUND', 'TYPE_MISMATCH', 'PARSE_ERROR', 'TARGETING_KEY_MISSING', 'INVALID_CONTEXT', 'GENERAL'] as const;
+export const evaluationErrorCodes = [
+  'FLAG_NOT_FOUND',
+  'TYPE_MISMATCH',
+  'PARSE_ERROR',
+  'TARGETING_KEY_MISSING',
+  'INVALID_CONTEXT',
+  'GENERAL',
+] as const;
 export type EvaluationErrorCode = (typeof evaluationErrorCodes)[number];
 
 /** `targetingKey` plus any attributes (strings, numbers, booleans, nested objects reachable by dotted paths). */

@@ -31,8 +31,12 @@ export const bucketCount = 100 * weightScale;
 export const Serve = Strict(
   {
     variant: Type.Optional(VariantKey),
-    rollout: Type.Optional(Type.Array(Strict({ variant: VariantKey, weight: Type.Number({ minimum: 0, maximum: 100 }) }), { minItems: 1, maxItems: 50 })),
-    bucketBy: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'Context attribute to bucket on (default: targetingKey)' })),
+    rollout: Type.Optional(
+      Type.Array(Strict({ variant: VariantKey, weight: Type.Number({ minimum: 0, maximum: 100 }) }), { minItems: 1, maxItems: 50 }),
+    ),
+    bucketBy: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 100, description: 'Context attribute to bucket on (default: targetingKey)' }),
+    ),
   },
   { description: 'Exactly one of `variant` or `rollout` (weights in percent, up to three decimals, total 100)' },
 );
@@ -121,7 +125,8 @@ export function valueProblem(type: FlagType, value: unknown): string | undefined
       return typeof value === 'number' && Number.isFinite(value) ? undefined : 'must be a finite number for a number flag';
     case 'json':
       // OFREP's only structured type is the object: an array or a scalar has to be a property of one.
-      if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'must be a JSON object for a json flag (put an array or a scalar in a property of one)';
+      if (typeof value !== 'object' || value === null || Array.isArray(value))
+        return 'must be a JSON object for a json flag (put an array or a scalar in a property of one)';
       return jsonValueProblem(value);
   }
 }
@@ -133,21 +138,25 @@ export function serveProblems(serve: Serve, variantKeys: ReadonlySet<string>, pa
     return [{ path, message: 'must have exactly one of "variant" or "rollout"' }];
   }
   if (serve.variant !== undefined) {
-    if (!variantKeys.has(serve.variant)) problems.push({ path: `${path}/variant`, message: `names no variant of this flag ("${serve.variant}")` });
+    if (!variantKeys.has(serve.variant))
+      problems.push({ path: `${path}/variant`, message: `names no variant of this flag ("${serve.variant}")` });
     if (serve.bucketBy !== undefined) problems.push({ path: `${path}/bucketBy`, message: 'only applies to a rollout' });
     return problems;
   }
   let total = 0;
   const seen = new Set<string>();
   for (const [i, slice] of (serve.rollout ?? []).entries()) {
-    if (!variantKeys.has(slice.variant)) problems.push({ path: `${path}/rollout/${i}/variant`, message: `names no variant of this flag ("${slice.variant}")` });
+    if (!variantKeys.has(slice.variant))
+      problems.push({ path: `${path}/rollout/${i}/variant`, message: `names no variant of this flag ("${slice.variant}")` });
     if (seen.has(slice.variant)) problems.push({ path: `${path}/rollout/${i}/variant`, message: 'appears twice in the rollout' });
     seen.add(slice.variant);
     const scaled = slice.weight * weightScale;
-    if (Math.abs(scaled - Math.round(scaled)) > 1e-6) problems.push({ path: `${path}/rollout/${i}/weight`, message: 'may have at most three decimals' });
+    if (Math.abs(scaled - Math.round(scaled)) > 1e-6)
+      problems.push({ path: `${path}/rollout/${i}/weight`, message: 'may have at most three decimals' });
     total += Math.round(scaled);
   }
-  if (total !== bucketCount) problems.push({ path: `${path}/rollout`, message: `weights must total 100 (they total ${total / weightScale})` });
+  if (total !== bucketCount)
+    problems.push({ path: `${path}/rollout`, message: `weights must total 100 (they total ${total / weightScale})` });
   return problems;
 }
 

@@ -92,7 +92,9 @@ export const MatchExplanationSchema = Type.Object(
             actual: Type.Optional(Type.Unknown({ description: "The attribute's value in the context (absent when it has none)" })),
           }),
         ),
-        segments: Type.Array(Type.Object({ key: Type.String(), held: Type.Boolean({ description: 'The segment exists and contains the context' }) })),
+        segments: Type.Array(
+          Type.Object({ key: Type.String(), held: Type.Boolean({ description: 'The segment exists and contains the context' }) }),
+        ),
       }),
     ),
   },

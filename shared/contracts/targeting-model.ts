@@ -8,12 +8,27 @@ import { FlagKey } from './flag-model.ts';
  * The semantics of each operator (and how values are coerced) are written down in docs/targeting.md.
  */
 export const operators = [
-  'eq', 'neq', 'in', 'not_in', 'contains', 'starts_with', 'ends_with', 'matches',
-  'lt', 'lte', 'gt', 'gte',
-  'semver_eq', 'semver_lt', 'semver_gt',
-  'before', 'after',
-  'exists', 'not_exists',
-  'in_segment', 'not_in_segment',
+  'eq',
+  'neq',
+  'in',
+  'not_in',
+  'contains',
+  'starts_with',
+  'ends_with',
+  'matches',
+  'lt',
+  'lte',
+  'gt',
+  'gte',
+  'semver_eq',
+  'semver_lt',
+  'semver_gt',
+  'before',
+  'after',
+  'exists',
+  'not_exists',
+  'in_segment',
+  'not_in_segment',
 ] as const;
 export type Operator = (typeof operators)[number];
 

@@ -27,7 +27,10 @@ interface VersionedRow {
 }
 
 /** A service's audited writes in PostgreSQL: the change, its audit rows and its outbox row in one transaction. */
-export function auditedWrites<DB extends { outbox: OutboxTable }, A>(db: Kysely<DB>, insertAudit: (tx: Transaction<DB>, entries: A[]) => Promise<void>) {
+export function auditedWrites<DB extends { outbox: OutboxTable }, A>(
+  db: Kysely<DB>,
+  insertAudit: (tx: Transaction<DB>, entries: A[]) => Promise<void>,
+) {
   /** Runs `apply` and, if it wrote (answered true), records the write, all in one transaction. */
   async function write<R extends boolean | WriteOutcome>(change: AuditedChange<A>, apply: (tx: Transaction<DB>) => Promise<R>): Promise<R> {
     return db.transaction().execute(async (tx) => {
@@ -46,7 +49,10 @@ export function auditedWrites<DB extends { outbox: OutboxTable }, A>(db: Kysely<
    * Kysely cannot type a table chosen by a parameter, so the queries run on a view that names it `versioned` and
    * knows just those two columns (the SQL names the real table).
    */
-  function table<N extends keyof DB & string, T extends VersionedRow>(name: N, toRow: (document: T) => Insertable<DB[N]>): AuditedTable<T, A> {
+  function table<N extends keyof DB & string, T extends VersionedRow>(
+    name: N,
+    toRow: (document: T) => Insertable<DB[N]>,
+  ): AuditedTable<T, A> {
     const view = (tx: Transaction<DB>) => tx as unknown as Transaction<{ versioned: VersionedRow }>;
     const versioned = name as string as 'versioned';
     const row = (document: T) => toRow(document) as unknown as VersionedRow;
@@ -67,12 +73,21 @@ export function auditedWrites<DB extends { outbox: OutboxTable }, A>(db: Kysely<
       },
       update: (document, expectedVersion, change) =>
         write(change, async (tx) => {
-          const updated = await view(tx).updateTable(versioned).set(row(document)).where('key', '=', document.key).where('version', '=', expectedVersion).executeTakeFirst();
+          const updated = await view(tx)
+            .updateTable(versioned)
+            .set(row(document))
+            .where('key', '=', document.key)
+            .where('version', '=', expectedVersion)
+            .executeTakeFirst();
           return updated.numUpdatedRows === 0n ? miss(tx, document.key) : 'ok';
         }),
       delete: (key, expectedVersion, change) =>
         write(change, async (tx) => {
-          const deleted = await view(tx).deleteFrom(versioned).where('key', '=', key).where('version', '=', expectedVersion).executeTakeFirst();
+          const deleted = await view(tx)
+            .deleteFrom(versioned)
+            .where('key', '=', key)
+            .where('version', '=', expectedVersion)
+            .executeTakeFirst();
           return deleted.numDeletedRows === 0n ? miss(tx, key) : 'ok';
         }),
     };

@@ -21,7 +21,10 @@ describe('database pool', () => {
   it('survives the server dropping a connection that is checked out: the caller gets the error, the process goes on', async () => {
     const url = new URL(testServerUrl);
     Object.assign(url, { hostname: '127.0.0.1', port: String(proxy.port) });
-    const pool = createPool({ DATABASE_POOL_MAX: 2, DATABASE_SSL: 'off', DATABASE_URL: undefined }, { logger: createLogger('silent', 'database-test'), connectionString: url.toString() });
+    const pool = createPool(
+      { DATABASE_POOL_MAX: 2, DATABASE_SSL: 'off', DATABASE_URL: undefined },
+      { logger: createLogger('silent', 'database-test'), connectionString: url.toString() },
+    );
     try {
       const client = await pool.connect();
       proxy.cut();

@@ -88,7 +88,11 @@ describe('splits', () => {
 
   it('give the same key the same variant, also from two separately compiled copies of the config', () => {
     const first = compileEnvironment({ environment: 'test', flags: [splitFlag(['a', 20], ['b', 30], ['c', 50])], segments: [] });
-    const second = compileEnvironment({ environment: 'test', flags: [structuredClone(splitFlag(['a', 20], ['b', 30], ['c', 50]))], segments: [] });
+    const second = compileEnvironment({
+      environment: 'test',
+      flags: [structuredClone(splitFlag(['a', 20], ['b', 30], ['c', 50]))],
+      segments: [],
+    });
     fc.assert(
       fc.property(fc.string({ minLength: 1 }), (key) => {
         const once = evaluateFlag(first, 'checkout', { targetingKey: key });
@@ -114,7 +118,9 @@ describe('splits', () => {
   });
 
   it('move only the users whose bucket lies in a range that changed when one weight changes', () => {
-    const weights = fc.array(fc.integer({ min: 0, max: 100 }), { minLength: 2, maxLength: 2 }).filter(([x, y]) => (x ?? 0) + (y ?? 0) <= 100);
+    const weights = fc
+      .array(fc.integer({ min: 0, max: 100 }), { minLength: 2, maxLength: 2 })
+      .filter(([x, y]) => (x ?? 0) + (y ?? 0) <= 100);
     const sample = keys100k.slice(0, 3_000);
     fc.assert(
       fc.property(weights, weights, ([a1 = 0, b1 = 0], [a2 = 0, b2 = 0]) => {
@@ -145,12 +151,21 @@ describe('splits', () => {
   });
 
   it('bucket on serve.bucketBy instead of targetingKey when given', () => {
-    const config = flag({ type: 'string', variants: abc, salt: 'org-split', state: { defaultServe: { ...split(['a', 50], ['b', 50]), bucketBy: 'org.id' }, offVariant: 'a' } });
+    const config = flag({
+      type: 'string',
+      variants: abc,
+      salt: 'org-split',
+      state: { defaultServe: { ...split(['a', 50], ['b', 50]), bucketBy: 'org.id' }, offVariant: 'a' },
+    });
     const env = compileEnvironment({ environment: 'test', flags: [config], segments: [] });
-    const members = ['u1', 'u2', 'u3', 'u4', 'u5'].map((u) => evaluateFlag(env, 'checkout', { targetingKey: u, org: { id: 'acme' } }).variant);
+    const members = ['u1', 'u2', 'u3', 'u4', 'u5'].map(
+      (u) => evaluateFlag(env, 'checkout', { targetingKey: u, org: { id: 'acme' } }).variant,
+    );
     expect(new Set(members).size).toBe(1);
     expect(members[0]).toBe(bucketOf('org-split', 'acme') < 50_000 ? 'a' : 'b');
-    expect(evaluateFlag(env, 'checkout', { targetingKey: 'u1', org: { id: 7 } }).variant).toBe(bucketOf('org-split', '7') < 50_000 ? 'a' : 'b');
+    expect(evaluateFlag(env, 'checkout', { targetingKey: 'u1', org: { id: 7 } }).variant).toBe(
+      bucketOf('org-split', '7') < 50_000 ? 'a' : 'b',
+    );
   });
 
   it('answers TARGETING_KEY_MISSING when the bucketing attribute is missing or empty, never a throw', () => {
@@ -160,11 +175,20 @@ describe('splits', () => {
       expect(result).toMatchObject({ reason: 'ERROR', errorCode: 'TARGETING_KEY_MISSING' });
       expect(result).not.toHaveProperty('value');
     }
-    expect(evaluateFlag(env, 'checkout', { targetingKey: { id: 1 } } as never)).toMatchObject({ reason: 'ERROR', errorCode: 'INVALID_CONTEXT' });
+    expect(evaluateFlag(env, 'checkout', { targetingKey: { id: 1 } } as never)).toMatchObject({
+      reason: 'ERROR',
+      errorCode: 'INVALID_CONTEXT',
+    });
   });
 
   it('uses 100,000 buckets', () => {
     expect(bucketCount).toBe(100_000);
-    fc.assert(fc.property(fc.string(), fc.string(), (s, v) => bucketOf(s, v) >= 0 && bucketOf(s, v) < bucketCount && Number.isInteger(bucketOf(s, v))));
+    fc.assert(
+      fc.property(
+        fc.string(),
+        fc.string(),
+        (s, v) => bucketOf(s, v) >= 0 && bucketOf(s, v) < bucketCount && Number.isInteger(bucketOf(s, v)),
+      ),
+    );
   });
 });

@@ -16,7 +16,12 @@ describe('numericString', () => {
   });
 
   it('agrees with Number() on every finite number written out', () => {
-    fc.assert(fc.property(fc.double({ noNaN: true, noDefaultInfinity: true }), (n) => Object.is(numericString(String(n)), n) || (n === 0 && numericString(String(n)) === 0)));
+    fc.assert(
+      fc.property(
+        fc.double({ noNaN: true, noDefaultInfinity: true }),
+        (n) => Object.is(numericString(String(n)), n) || (n === 0 && numericString(String(n)) === 0),
+      ),
+    );
   });
 
   it('reads only numbers and numeric strings as numbers', () => {
@@ -44,7 +49,16 @@ describe('parseIsoDate', () => {
   });
 
   it('refuses impossible calendar dates and times', () => {
-    for (const text of ['2025-02-29', '2025-02-30', '2025-13-01', '2025-00-10', '2025-04-31', '2025-01-01T24:00:00Z', '2025-01-01T10:60Z', '2025-01-01T10:00:00+25:00']) {
+    for (const text of [
+      '2025-02-29',
+      '2025-02-30',
+      '2025-13-01',
+      '2025-00-10',
+      '2025-04-31',
+      '2025-01-01T24:00:00Z',
+      '2025-01-01T10:60Z',
+      '2025-01-01T10:00:00+25:00',
+    ]) {
       expect(parseIsoDate(text), text).toBeNaN();
     }
     expect(parseIsoDate('2024-02-29')).toBe(Date.UTC(2024, 1, 29));
@@ -53,11 +67,17 @@ describe('parseIsoDate', () => {
   });
 
   it('refuses other date formats', () => {
-    for (const text of ['March 1, 2025', '01/03/2025', '2025-3-1', '20250301', '2025-03-01T10', '']) expect(parseIsoDate(text), text).toBeNaN();
+    for (const text of ['March 1, 2025', '01/03/2025', '2025-3-1', '20250301', '2025-03-01T10', ''])
+      expect(parseIsoDate(text), text).toBeNaN();
   });
 
   it('agrees with Date on every instant written as toISOString', () => {
-    fc.assert(fc.property(fc.date({ min: new Date('0001-01-01T00:00:00Z'), max: new Date('9999-12-31T23:59:59Z'), noInvalidDate: true }), (d) => parseIsoDate(d.toISOString()) === d.getTime()));
+    fc.assert(
+      fc.property(
+        fc.date({ min: new Date('0001-01-01T00:00:00Z'), max: new Date('9999-12-31T23:59:59Z'), noInvalidDate: true }),
+        (d) => parseIsoDate(d.toISOString()) === d.getTime(),
+      ),
+    );
   });
 
   it('takes epoch milliseconds as they are', () => {

@@ -151,7 +151,11 @@ function compileServe(variants: Variants, salt: string, serve: Serve | undefined
   const hasVariant = typeof serve?.variant === 'string';
   const hasRollout = Array.isArray(serve?.rollout) && serve.rollout.length > 0;
   if (serve === undefined || hasVariant === hasRollout) {
-    return { ...base, kind: ServeKind.broken, result: errorResult(variants.flagKey, `${where} must serve exactly one of a variant or a rollout`) };
+    return {
+      ...base,
+      kind: ServeKind.broken,
+      result: errorResult(variants.flagKey, `${where} must serve exactly one of a variant or a rollout`),
+    };
   }
   if (hasVariant) {
     const result = answer(variants, serve.variant as string, variantReason, ruleId);
@@ -183,15 +187,13 @@ export function compileFlag(config: FlagConfiguration): CompiledFlag {
   const variantList: readonly Variant[] = Array.isArray(config.variants) ? config.variants : [];
   const variants: Variants = { flagKey: config.key, values: new Map(variantList.map((v) => [v.key, frozenValue(v.value)])) };
   const state = config.state;
-  const rules = [...(Array.isArray(config.rules) ? config.rules : [])].sort(byPriority).map(
-    (rule): CompiledRule => ({
-      id: rule.id,
-      priority: rule.priority,
-      conditions: (Array.isArray(rule.conditions) ? rule.conditions : []).map(compileCondition),
-      segmentKeys: Array.isArray(rule.segments) ? rule.segments : [],
-      serve: compileServe(variants, config.salt, rule.serve, 'TARGETING_MATCH', rule.id),
-    }),
-  );
+  const rules = [...(Array.isArray(config.rules) ? config.rules : [])].sort(byPriority).map((rule): CompiledRule => ({
+    id: rule.id,
+    priority: rule.priority,
+    conditions: (Array.isArray(rule.conditions) ? rule.conditions : []).map(compileCondition),
+    segmentKeys: Array.isArray(rule.segments) ? rule.segments : [],
+    serve: compileServe(variants, config.salt, rule.serve, 'TARGETING_MATCH', rule.id),
+  }));
   const prerequisites = Array.isArray(state.prerequisites) ? state.prerequisites : [];
   const off = answer(variants, state.offVariant, 'DISABLED');
   const defaultServe = compileServe(variants, config.salt, state.defaultServe, rules.length === 0 ? 'STATIC' : 'DEFAULT');

@@ -25,7 +25,12 @@ describe('evaluation order', () => {
 
   it('serves offVariant with DISABLED when the flag is disabled, whatever the rules say', () => {
     const e = env([flag({ state: { enabled: false, defaultServe: { variant: 'on' } }, rules: [rule({ serve: { variant: 'on' } })] })]);
-    expect(evaluateFlag(e, 'checkout', { targetingKey: 'u' })).toEqual({ flagKey: 'checkout', value: false, variant: 'off', reason: 'DISABLED' });
+    expect(evaluateFlag(e, 'checkout', { targetingKey: 'u' })).toEqual({
+      flagKey: 'checkout',
+      value: false,
+      variant: 'off',
+      reason: 'DISABLED',
+    });
   });
 
   it('serves the first matching rule in priority order, whatever order the rules come in', () => {
@@ -34,18 +39,33 @@ describe('evaluation order', () => {
       rule({ id: 'early', priority: 10, conditions: [cond('plan', 'eq', ['pro'])], serve: { variant: 'on' } }),
     ];
     const e = env([flag({ rules })]);
-    expect(evaluateFlag(e, 'checkout', { country: 'BR', plan: 'pro' })).toEqual({ flagKey: 'checkout', value: true, variant: 'on', reason: 'TARGETING_MATCH', ruleId: 'early' });
-    expect(evaluateFlag(e, 'checkout', { country: 'BR', plan: 'free' })).toMatchObject({ variant: 'off', reason: 'TARGETING_MATCH', ruleId: 'late' });
+    expect(evaluateFlag(e, 'checkout', { country: 'BR', plan: 'pro' })).toEqual({
+      flagKey: 'checkout',
+      value: true,
+      variant: 'on',
+      reason: 'TARGETING_MATCH',
+      ruleId: 'early',
+    });
+    expect(evaluateFlag(e, 'checkout', { country: 'BR', plan: 'free' })).toMatchObject({
+      variant: 'off',
+      reason: 'TARGETING_MATCH',
+      ruleId: 'late',
+    });
   });
 
   it('requires every condition of a rule to hold', () => {
-    const e = env([flag({ rules: [rule({ id: 'r', conditions: [cond('country', 'eq', ['BR']), cond('age', 'gte', [18])], serve: { variant: 'on' } })] })]);
+    const e = env([
+      flag({ rules: [rule({ id: 'r', conditions: [cond('country', 'eq', ['BR']), cond('age', 'gte', [18])], serve: { variant: 'on' } })] }),
+    ]);
     expect(evaluateFlag(e, 'checkout', { country: 'BR', age: 20 })).toMatchObject({ ruleId: 'r' });
     expect(evaluateFlag(e, 'checkout', { country: 'BR', age: 10 })).toMatchObject({ reason: 'DEFAULT' });
   });
 
   it('requires the context to be in every segment a rule references', () => {
-    const segments = [segment({ key: 'beta', included: ['ana', 'bob'] }), segment({ key: 'br', conditions: [cond('country', 'eq', ['BR'])] })];
+    const segments = [
+      segment({ key: 'beta', included: ['ana', 'bob'] }),
+      segment({ key: 'br', conditions: [cond('country', 'eq', ['BR'])] }),
+    ];
     const e = env([flag({ rules: [rule({ id: 'r', segments: ['beta', 'br'], serve: { variant: 'on' } })] })], segments);
     expect(evaluateFlag(e, 'checkout', { targetingKey: 'ana', country: 'BR' })).toMatchObject({ ruleId: 'r' });
     expect(evaluateFlag(e, 'checkout', { targetingKey: 'ana', country: 'US' })).toMatchObject({ reason: 'DEFAULT' });
@@ -58,7 +78,10 @@ describe('evaluation order', () => {
   });
 
   it('looks segments up at evaluation time: replacing a segment needs no recompilation of flags', () => {
-    const e = env([flag({ rules: [rule({ id: 'r', segments: ['beta'], serve: { variant: 'on' } })] })], [segment({ key: 'beta', included: ['ana'] })]);
+    const e = env(
+      [flag({ rules: [rule({ id: 'r', segments: ['beta'], serve: { variant: 'on' } })] })],
+      [segment({ key: 'beta', included: ['ana'] })],
+    );
     expect(evaluateFlag(e, 'checkout', { targetingKey: 'bob' })).toMatchObject({ reason: 'DEFAULT' });
     e.segments.set('beta', compileSegment(segment({ key: 'beta', included: ['ana', 'bob'] })));
     expect(evaluateFlag(e, 'checkout', { targetingKey: 'bob' })).toMatchObject({ reason: 'TARGETING_MATCH', ruleId: 'r' });
@@ -77,7 +100,12 @@ describe('reasons', () => {
 
   it('is DEFAULT for a variant default on a flag whose rules did not match', () => {
     const e = env([flag({ rules: [rule({ conditions: [cond('country', 'eq', ['BR'])], serve: { variant: 'on' } })] })]);
-    expect(evaluateFlag(e, 'checkout', { country: 'US' })).toEqual({ flagKey: 'checkout', value: false, variant: 'off', reason: 'DEFAULT' });
+    expect(evaluateFlag(e, 'checkout', { country: 'US' })).toEqual({
+      flagKey: 'checkout',
+      value: false,
+      variant: 'off',
+      reason: 'DEFAULT',
+    });
   });
 
   it('is SPLIT, without a ruleId, for a rollout default', () => {
@@ -90,12 +118,24 @@ describe('reasons', () => {
 
   it('is SPLIT with the ruleId for a rule serving a rollout', () => {
     const e = env([flag({ rules: [rule({ id: 'r', serve: split(['on', 100], ['off', 0]) })] })]);
-    expect(evaluateFlag(e, 'checkout', { targetingKey: 'u' })).toEqual({ flagKey: 'checkout', value: true, variant: 'on', reason: 'SPLIT', ruleId: 'r' });
+    expect(evaluateFlag(e, 'checkout', { targetingKey: 'u' })).toEqual({
+      flagKey: 'checkout',
+      value: true,
+      variant: 'on',
+      reason: 'SPLIT',
+      ruleId: 'r',
+    });
   });
 
   it('is TARGETING_MATCH with the ruleId for a rule serving a variant', () => {
     const e = env([flag({ rules: [rule({ id: 'r', serve: { variant: 'on' } })] })]);
-    expect(evaluateFlag(e, 'checkout', {})).toEqual({ flagKey: 'checkout', value: true, variant: 'on', reason: 'TARGETING_MATCH', ruleId: 'r' });
+    expect(evaluateFlag(e, 'checkout', {})).toEqual({
+      flagKey: 'checkout',
+      value: true,
+      variant: 'on',
+      reason: 'TARGETING_MATCH',
+      ruleId: 'r',
+    });
   });
 
   it('answers TARGETING_KEY_MISSING when a rule splits and the context has no targetingKey', () => {
@@ -105,15 +145,24 @@ describe('reasons', () => {
 });
 
 describe('prerequisites', () => {
-  const parent = (enabled: boolean, served = 'on') => flag({ key: 'new-ui', salt: 'p', state: { enabled, defaultServe: { variant: served } } });
-  const child = flag({ key: 'checkout', state: { defaultServe: { variant: 'on' }, prerequisites: [{ flagKey: 'new-ui', variant: 'on' }] } });
+  const parent = (enabled: boolean, served = 'on') =>
+    flag({ key: 'new-ui', salt: 'p', state: { enabled, defaultServe: { variant: served } } });
+  const child = flag({
+    key: 'checkout',
+    state: { defaultServe: { variant: 'on' }, prerequisites: [{ flagKey: 'new-ui', variant: 'on' }] },
+  });
 
   it('serve the flag normally when every prerequisite serves its required variant', () => {
     expect(evaluateFlag(env([parent(true), child]), 'checkout', {})).toMatchObject({ variant: 'on', reason: 'STATIC' });
   });
 
   it('serve offVariant with DISABLED when a prerequisite serves another variant', () => {
-    expect(evaluateFlag(env([parent(true, 'off'), child]), 'checkout', {})).toEqual({ flagKey: 'checkout', value: false, variant: 'off', reason: 'DISABLED' });
+    expect(evaluateFlag(env([parent(true, 'off'), child]), 'checkout', {})).toEqual({
+      flagKey: 'checkout',
+      value: false,
+      variant: 'off',
+      reason: 'DISABLED',
+    });
     expect(evaluateFlag(env([parent(false), child]), 'checkout', {})).toMatchObject({ variant: 'off', reason: 'DISABLED' });
   });
 
@@ -123,7 +172,10 @@ describe('prerequisites', () => {
 
   it('evaluate the prerequisite with the same context, recursively', () => {
     const grandparent = flag({ key: 'platform', rules: [rule({ conditions: [cond('country', 'eq', ['BR'])], serve: { variant: 'on' } })] });
-    const middle = flag({ key: 'new-ui', state: { defaultServe: { variant: 'on' }, prerequisites: [{ flagKey: 'platform', variant: 'on' }] } });
+    const middle = flag({
+      key: 'new-ui',
+      state: { defaultServe: { variant: 'on' }, prerequisites: [{ flagKey: 'platform', variant: 'on' }] },
+    });
     const e = env([grandparent, middle, child]);
     expect(evaluateFlag(e, 'checkout', { country: 'BR' })).toMatchObject({ variant: 'on' });
     expect(evaluateFlag(e, 'checkout', { country: 'US' })).toMatchObject({ variant: 'off', reason: 'DISABLED' });
@@ -142,7 +194,10 @@ describe('prerequisites', () => {
 
   it('accept a chain of ten prerequisites', () => {
     const chain = Array.from({ length: 11 }, (_, i) =>
-      flag({ key: `f${i}`, state: { defaultServe: { variant: 'on' }, prerequisites: i < 10 ? [{ flagKey: `f${i + 1}`, variant: 'on' }] : [] } }),
+      flag({
+        key: `f${i}`,
+        state: { defaultServe: { variant: 'on' }, prerequisites: i < 10 ? [{ flagKey: `f${i + 1}`, variant: 'on' }] : [] },
+      }),
     );
     expect(evaluateFlag(env(chain), 'f0', {})).toMatchObject({ variant: 'on' });
   });
@@ -166,7 +221,10 @@ describe('configurations the engine cannot serve', () => {
   });
 
   it('answer ERROR GENERAL for a rollout that does not total 100% or a serve with neither form', () => {
-    const e = env([flag({ key: 'a', state: { defaultServe: split(['on', 50], ['off', 40]) } }), flag({ key: 'b', state: { defaultServe: {} } })]);
+    const e = env([
+      flag({ key: 'a', state: { defaultServe: split(['on', 50], ['off', 40]) } }),
+      flag({ key: 'b', state: { defaultServe: {} } }),
+    ]);
     expect(evaluateFlag(e, 'a', { targetingKey: 'u' })).toMatchObject({ reason: 'ERROR', errorCode: 'GENERAL' });
     expect(evaluateFlag(e, 'b', { targetingKey: 'u' })).toMatchObject({ reason: 'ERROR', errorCode: 'GENERAL' });
   });
@@ -181,13 +239,30 @@ describe('configurations the engine cannot serve', () => {
 
 describe('results', () => {
   it('carry the variant value of the flag type, json included', () => {
-    const json = flag({ type: 'json', variants: [{ key: 'cfg', value: { limits: [1, 2] } }, { key: 'off', value: null }], state: { defaultServe: { variant: 'cfg' } } });
-    expect(evaluateFlag(env([json]), 'checkout', {}, { expectedType: 'json' })).toMatchObject({ value: { limits: [1, 2] }, variant: 'cfg' });
+    const json = flag({
+      type: 'json',
+      variants: [
+        { key: 'cfg', value: { limits: [1, 2] } },
+        { key: 'off', value: null },
+      ],
+      state: { defaultServe: { variant: 'cfg' } },
+    });
+    expect(evaluateFlag(env([json]), 'checkout', {}, { expectedType: 'json' })).toMatchObject({
+      value: { limits: [1, 2] },
+      variant: 'cfg',
+    });
   });
 
   it('are frozen and shared, and do not change when the input configuration is changed after compiling', () => {
     const value = { limits: [1, 2] };
-    const json = flag({ type: 'json', variants: [{ key: 'cfg', value }, { key: 'off', value: null }], state: { defaultServe: { variant: 'cfg' } } });
+    const json = flag({
+      type: 'json',
+      variants: [
+        { key: 'cfg', value },
+        { key: 'off', value: null },
+      ],
+      state: { defaultServe: { variant: 'cfg' } },
+    });
     const e = env([json]);
     const result = evaluateFlag(e, 'checkout', {});
     expect(Object.isFrozen(result)).toBe(true);
@@ -201,13 +276,20 @@ describe('results', () => {
     const config = flag({ rules: [rule({ serve: split(['on', 30], ['off', 70]) })] });
     const alone = { flags: new CompiledFlags([compileFlag(config)]), segments: new Map() };
     const together = env([config, flag({ key: 'other' })]);
-    for (let i = 0; i < 100; i++) expect(evaluateFlag(alone, 'checkout', { targetingKey: `u${i}` })).toEqual(evaluateFlag(together, 'checkout', { targetingKey: `u${i}` }));
+    for (let i = 0; i < 100; i++)
+      expect(evaluateFlag(alone, 'checkout', { targetingKey: `u${i}` })).toEqual(
+        evaluateFlag(together, 'checkout', { targetingKey: `u${i}` }),
+      );
   });
 });
 
 describe('evaluateAll', () => {
   it('evaluates every flag, in key order', () => {
-    const e = env([flag({ key: 'zeta' }), flag({ key: 'alpha', state: { defaultServe: { variant: 'on' } } }), flag({ key: 'mid', state: { enabled: false } })]);
+    const e = env([
+      flag({ key: 'zeta' }),
+      flag({ key: 'alpha', state: { defaultServe: { variant: 'on' } } }),
+      flag({ key: 'mid', state: { enabled: false } }),
+    ]);
     expect(evaluateAll(e, {}).map((r) => [r.flagKey, r.reason])).toEqual([
       ['alpha', 'STATIC'],
       ['mid', 'DISABLED'],
@@ -223,7 +305,11 @@ describe('evaluateAll', () => {
     e.flags.set('b', compileFlag(flag({ key: 'b', state: { enabled: false } })));
     e.flags.delete('d');
     e.flags.set('c', compileFlag(flag({ key: 'c' })));
-    expect(evaluateAll(e, {}).map((r) => [r.flagKey, r.reason])).toEqual([['a', 'STATIC'], ['b', 'DISABLED'], ['c', 'STATIC']]);
+    expect(evaluateAll(e, {}).map((r) => [r.flagKey, r.reason])).toEqual([
+      ['a', 'STATIC'],
+      ['b', 'DISABLED'],
+      ['c', 'STATIC'],
+    ]);
     e.flags.clear();
     expect(evaluateAll(e, {})).toEqual([]);
   });

@@ -60,7 +60,12 @@ export function prerequisitesMet(env: CompiledEnvironment, flag: CompiledFlag, c
 }
 
 /** Evaluates a compiled flag (the context already checked); `depth` counts prerequisite nesting. */
-export function evaluateCompiled(env: CompiledEnvironment, flag: CompiledFlag, context: EvaluationContext, depth: number): EvaluationResult {
+export function evaluateCompiled(
+  env: CompiledEnvironment,
+  flag: CompiledFlag,
+  context: EvaluationContext,
+  depth: number,
+): EvaluationResult {
   if (flag.fixed !== null) return flag.fixed;
   if (depth > maxDepth) {
     return failure(flag.key, 'GENERAL', `prerequisites nest deeper than ${maxDepth} levels (a cycle?)`);
@@ -73,7 +78,12 @@ export function evaluateCompiled(env: CompiledEnvironment, flag: CompiledFlag, c
   return serveAnswer(flag.defaultServe, context);
 }
 
-export function evaluateFlag(env: CompiledEnvironment, flagKey: string, context: EvaluationContext, options?: EvaluateOptions): EvaluationResult {
+export function evaluateFlag(
+  env: CompiledEnvironment,
+  flagKey: string,
+  context: EvaluationContext,
+  options?: EvaluateOptions,
+): EvaluationResult {
   const flag = env.flags.get(flagKey);
   if (flag === undefined) return failure(flagKey, 'FLAG_NOT_FOUND', `no flag "${flagKey}" in this environment`);
   const expectedType = options?.expectedType;
@@ -92,7 +102,9 @@ export function evaluateAll(env: CompiledEnvironment, context: EvaluationContext
   for (const key of env.flags.keysInOrder()) {
     const flag = env.flags.get(key);
     if (flag === undefined) continue;
-    results.push(readable === undefined ? failure(key, 'INVALID_CONTEXT', 'the context must be an object') : evaluateCompiled(env, flag, readable, 0));
+    results.push(
+      readable === undefined ? failure(key, 'INVALID_CONTEXT', 'the context must be an object') : evaluateCompiled(env, flag, readable, 0),
+    );
   }
   return results;
 }

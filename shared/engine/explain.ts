@@ -62,7 +62,9 @@ export function explainFlag(env: CompiledEnvironment, flagKey: string, context: 
   const prerequisites = flag.prerequisites.map((p): PrerequisiteExplanation => {
     const parent = env.flags.get(p.flagKey);
     const served = parent === undefined ? undefined : evaluateCompiled(env, parent, readable, 1).variant;
-    return served === undefined ? { flagKey: p.flagKey, variant: p.variant, met: false } : { flagKey: p.flagKey, variant: p.variant, served, met: served === p.variant };
+    return served === undefined
+      ? { flagKey: p.flagKey, variant: p.variant, met: false }
+      : { flagKey: p.flagKey, variant: p.variant, served, met: served === p.variant };
   });
 
   const rules = flag.rules.map((rule): RuleExplanation => {

@@ -39,7 +39,13 @@ function asText(value: unknown): string | undefined {
 }
 
 /** The operator's own answer for an attribute value, before `negate` and complements are applied. */
-export function operatorHolds(c: CompiledCondition, value: unknown, context: EvaluationContext, segments: SegmentLookup, depth: number): boolean {
+export function operatorHolds(
+  c: CompiledCondition,
+  value: unknown,
+  context: EvaluationContext,
+  segments: SegmentLookup,
+  depth: number,
+): boolean {
   switch (c.op) {
     case Op.equals:
       return equalsAny(c, value);

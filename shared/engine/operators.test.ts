@@ -241,7 +241,8 @@ describe('in_segment / not_in_segment', () => {
       segment({ key: 'staff', included: ['bob'] }),
     ].map((s) => [s.key, compileSegment(s)]),
   );
-  const inSegment = (keys: string[], context: EvaluationContext, negate?: boolean) => holds(cond('targetingKey', 'in_segment', keys, negate), context, segments);
+  const inSegment = (keys: string[], context: EvaluationContext, negate?: boolean) =>
+    holds(cond('targetingKey', 'in_segment', keys, negate), context, segments);
 
   it('holds when the context is in any listed segment', () => {
     expect(inSegment(['beta'], { targetingKey: 'ana' })).toBe(true);
@@ -310,7 +311,16 @@ describe('attributes', () => {
 describe('negate', () => {
   it('inverts the operator, so a negated condition on a missing attribute holds', () => {
     for (const operator of ['eq', 'contains', 'matches', 'gt', 'semver_gt', 'before', 'exists'] as const) {
-      const values = operator === 'exists' ? [] : operator === 'semver_gt' ? ['1.0.0'] : operator === 'before' ? ['2025-01-01'] : operator === 'gt' ? [1] : ['a'];
+      const values =
+        operator === 'exists'
+          ? []
+          : operator === 'semver_gt'
+            ? ['1.0.0']
+            : operator === 'before'
+              ? ['2025-01-01']
+              : operator === 'gt'
+                ? [1]
+                : ['a'];
       expect(holds(cond('missing', operator, values), {}), operator).toBe(false);
       expect(holds(cond('missing', operator, values, true), {}), `negated ${operator}`).toBe(true);
     }
@@ -333,16 +343,27 @@ describe('malformed input', () => {
     fc.dictionary(fc.string({ maxLength: 5 }), fc.string(), { maxKeys: 3 }),
     fc.constantFrom('1.2.3', 'v2.0.0', '2025-01-01', '2025-13-45T99:99Z', '5', 'true', '', 'NaN', '1e400'),
   );
-  const conditionValue = fc.oneof(fc.string({ maxLength: 20 }), fc.double(), fc.boolean(), fc.constantFrom('1.2.3', '2025-01-01', '(a+)+$', '[', '5'));
+  const conditionValue = fc.oneof(
+    fc.string({ maxLength: 20 }),
+    fc.double(),
+    fc.boolean(),
+    fc.constantFrom('1.2.3', '2025-01-01', '(a+)+$', '[', '5'),
+  );
 
   it('never throws, whatever the operator, the values and the context hold', () => {
     fc.assert(
-      fc.property(fc.constantFrom(...operators), fc.array(conditionValue, { maxLength: 4 }), contextValue, fc.boolean(), (operator, values, value, negate) => {
-        const condition = { attribute: 'a', operator, values, negate };
-        const compiled = compileCondition(condition);
-        const result = conditionHolds(compiled, { a: value, targetingKey: value as string }, noSegments, 0);
-        expect(typeof result).toBe('boolean');
-      }),
+      fc.property(
+        fc.constantFrom(...operators),
+        fc.array(conditionValue, { maxLength: 4 }),
+        contextValue,
+        fc.boolean(),
+        (operator, values, value, negate) => {
+          const condition = { attribute: 'a', operator, values, negate };
+          const compiled = compileCondition(condition);
+          const result = conditionHolds(compiled, { a: value, targetingKey: value as string }, noSegments, 0);
+          expect(typeof result).toBe('boolean');
+        },
+      ),
       { numRuns: 3000 },
     );
   });

@@ -27,12 +27,17 @@ describe('conditionProblems', () => {
   });
 
   it('wants numbers for lt / lte / gt / gte', () => {
-    expect(conditionProblems(cond('age', 'gt', ['18', 20]), 'body/conditions/0')).toEqual([{ path: 'body/conditions/0/values/0', message: expect.stringContaining('number') as unknown }]);
+    expect(conditionProblems(cond('age', 'gt', ['18', 20]), 'body/conditions/0')).toEqual([
+      { path: 'body/conditions/0/values/0', message: expect.stringContaining('number') as unknown },
+    ]);
     expect(paths(cond('age', 'lte', [true]))).toEqual(['body/conditions/0/values/0']);
   });
 
   it('wants valid semantic versions for semver_*', () => {
-    expect(paths(cond('app', 'semver_lt', ['1.2', '1.2.0', 'latest']))).toEqual(['body/conditions/0/values/0', 'body/conditions/0/values/2']);
+    expect(paths(cond('app', 'semver_lt', ['1.2', '1.2.0', 'latest']))).toEqual([
+      'body/conditions/0/values/0',
+      'body/conditions/0/values/2',
+    ]);
     expect(paths(cond('app', 'semver_eq', [1]))).toEqual(['body/conditions/0/values/0']);
   });
 
@@ -68,11 +73,16 @@ describe('conditionProblems', () => {
     expect(paths({ attribute: 'a', operator: 'like', values: ['x'] } as unknown as Condition)).toEqual(['body/conditions/0/operator']);
     expect(paths(cond('9lives', 'eq', ['x']))).toEqual(['body/conditions/0/attribute']);
     expect(paths(cond('a..b', 'eq', ['x']))).toEqual(['body/conditions/0/attribute']);
-    expect(paths({ attribute: 'a', operator: 'eq', values: ['x'], negate: 'yes' } as unknown as Condition)).toEqual(['body/conditions/0/negate']);
+    expect(paths({ attribute: 'a', operator: 'eq', values: ['x'], negate: 'yes' } as unknown as Condition)).toEqual([
+      'body/conditions/0/negate',
+    ]);
   });
 
   it('refuses values that are not strings, numbers or booleans', () => {
-    expect(paths({ attribute: 'a', operator: 'in', values: [{}, null, 'ok'] } as unknown as Condition)).toEqual(['body/conditions/0/values/0', 'body/conditions/0/values/1']);
+    expect(paths({ attribute: 'a', operator: 'in', values: [{}, null, 'ok'] } as unknown as Condition)).toEqual([
+      'body/conditions/0/values/0',
+      'body/conditions/0/values/1',
+    ]);
     expect(paths({ attribute: 'a', operator: 'in', values: 'x' } as unknown as Condition)).toEqual(['body/conditions/0/values']);
   });
 });

@@ -57,9 +57,12 @@ export function conditionProblems(condition: Condition, path: string): FieldProb
 type Checker = (value: unknown) => string | undefined;
 
 const anyScalar: Checker = (v) =>
-  typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v)) ? undefined : 'must be a string, a number or a boolean';
+  typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v))
+    ? undefined
+    : 'must be a string, a number or a boolean';
 
-const text: Checker = (v) => (typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v)) ? undefined : 'must be a string or a number');
+const text: Checker = (v) =>
+  typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v)) ? undefined : 'must be a string or a number';
 
 const number: Checker = (v) => (typeof v === 'number' && Number.isFinite(v) ? undefined : `must be a number (${describe(v)} is not)`);
 
@@ -67,7 +70,9 @@ const version: Checker = (v) =>
   typeof v === 'string' && semver.valid(v) !== null ? undefined : `must be a semantic version such as "1.4.0" (${describe(v)} is not)`;
 
 const date: Checker = (v) =>
-  typeof v === 'string' && !Number.isNaN(parseIsoDate(v)) ? undefined : `must be an ISO-8601 date or date-time such as "2025-03-01T00:00:00Z" (${describe(v)} is not)`;
+  typeof v === 'string' && !Number.isNaN(parseIsoDate(v))
+    ? undefined
+    : `must be an ISO-8601 date or date-time such as "2025-03-01T00:00:00Z" (${describe(v)} is not)`;
 
 const pattern: Checker = (v) => {
   if (typeof v !== 'string') return 'must be a regular expression (a string)';
@@ -75,7 +80,8 @@ const pattern: Checker = (v) => {
   return compilePattern(v) === undefined ? `is not a regular expression RE2 accepts (${describe(v)})` : undefined;
 };
 
-const segmentKey: Checker = (v) => (typeof v === 'string' && v.length <= 100 && segmentKeyPattern.test(v) ? undefined : `must be a segment key (${describe(v)} is not)`);
+const segmentKey: Checker = (v) =>
+  typeof v === 'string' && v.length <= 100 && segmentKeyPattern.test(v) ? undefined : `must be a segment key (${describe(v)} is not)`;
 
 function checkerFor(operator: Condition['operator']): Checker {
   switch (operator) {

@@ -11,7 +11,12 @@ const batch: OutgoingBatch = {
   batchId: 'batch0001',
   records: [
     { environment: 'production', targetingKey: 'alice', at, results: [on, other] },
-    { environment: 'staging', targetingKey: undefined, at: at + 5, results: [{ flagKey: 'gone', reason: 'ERROR', errorCode: 'FLAG_NOT_FOUND' }] },
+    {
+      environment: 'staging',
+      targetingKey: undefined,
+      at: at + 5,
+      results: [{ flagKey: 'gone', reason: 'ERROR', errorCode: 'FLAG_NOT_FOUND' }],
+    },
     { environment: 'production', targetingKey: 'alice', at: at + 9, results: [on] },
   ],
   counts: [['flag', 'production', null, 'ERROR', null, 1_699_999_980_000, 3]],
@@ -37,23 +42,57 @@ describe('evaluation event messages', () => {
   });
 
   it('writes a bulk request as one entry of answer indexes, and each distinct answer once', async () => {
-    const answers = Array.from({ length: 50 }, (_, i): EvaluationResult => Object.freeze({ flagKey: `flag-${i}`, variant: 'treatment', value: 'treatment', reason: 'SPLIT', ruleId: '6a1f2f43-6d0e-4e0b-9a3c-7d3e2b1c0a99' }));
-    const records = Array.from({ length: 200 }, (_, i) => ({ environment: 'production', targetingKey: `user-${i}`, at: at + i, results: answers }));
+    const answers = Array.from({ length: 50 }, (_, i): EvaluationResult =>
+      Object.freeze({
+        flagKey: `flag-${i}`,
+        variant: 'treatment',
+        value: 'treatment',
+        reason: 'SPLIT',
+        ruleId: '6a1f2f43-6d0e-4e0b-9a3c-7d3e2b1c0a99',
+      }),
+    );
+    const records = Array.from({ length: 200 }, (_, i) => ({
+      environment: 'production',
+      targetingKey: `user-${i}`,
+      at: at + i,
+      results: answers,
+    }));
     const body = await encodeBatch({ batchId: 'bulk00001', records, counts: [], events: 10_000 }, 's');
     const decoded = await decodeBatch(body);
     expect(decoded.events).toHaveLength(10_000);
-    expect(decoded.events[50]).toEqual(['flag-0', 'production', 'treatment', 'SPLIT', '6a1f2f43-6d0e-4e0b-9a3c-7d3e2b1c0a99', hashTargetingKey('user-1', 's'), at + 1]);
+    expect(decoded.events[50]).toEqual([
+      'flag-0',
+      'production',
+      'treatment',
+      'SPLIT',
+      '6a1f2f43-6d0e-4e0b-9a3c-7d3e2b1c0a99',
+      hashTargetingKey('user-1', 's'),
+      at + 1,
+    ]);
     // Under a byte per raw event: the key hashes (random) are most of it.
     expect(Buffer.byteLength(body)).toBeLessThan(10_000);
   });
 
   it('still reads messages of the previous schema (in the queue during an upgrade)', async () => {
-    const previous = { schema: 'togglemaster.evaluation-events/1', batchId: 'batch0002', events: [['flag', 'production', 'on', 'STATIC', null, 'abc', at]], counts: [] };
+    const previous = {
+      schema: 'togglemaster.evaluation-events/1',
+      batchId: 'batch0002',
+      events: [['flag', 'production', 'on', 'STATIC', null, 'abc', at]],
+      counts: [],
+    };
     expect(await decodeBatch(gz(previous))).toEqual({ batchId: 'batch0002', events: previous.events, counts: [] });
   });
 
   it('calls a body that can never be processed poison: not gzip, another schema, a wrong shape, an index out of range', async () => {
-    const message = { schema: messageSchemaName, batchId: 'batch0003', environments: ['production'], answers: [['flag', 'on', 'STATIC', null]], keys: ['abc'], evaluations: [[at, 0, 0, 0]], counts: [] };
+    const message = {
+      schema: messageSchemaName,
+      batchId: 'batch0003',
+      environments: ['production'],
+      answers: [['flag', 'on', 'STATIC', null]],
+      keys: ['abc'],
+      evaluations: [[at, 0, 0, 0]],
+      counts: [],
+    };
     expect((await decodeBatch(gz(message))).events).toEqual([['flag', 'production', 'on', 'STATIC', null, 'abc', at]]);
     await expect(decodeBatch('not base64 gzip')).rejects.toBeInstanceOf(PoisonMessageError);
     await expect(decodeBatch(gz({ ...message, schema: 'togglemaster.evaluation-events/9' }))).rejects.toThrow(/unknown message schema/);
@@ -63,7 +102,9 @@ describe('evaluation event messages', () => {
     await expect(decodeBatch(gz({ ...message, evaluations: [[at, 1, 0, 0]] }))).rejects.toThrow(/environment or key/);
     await expect(decodeBatch(gz({ ...message, evaluations: [[at, 0, 3, 0]] }))).rejects.toThrow(/environment or key/);
     await expect(decodeBatch(gz({ ...message, evaluations: [[-5, 0, 0, 0]] }))).rejects.toBeInstanceOf(PoisonMessageError);
-    await expect(decodeBatch(gz({ ...message, evaluations: [[at, 0, 0, ...new Array<number>(200_001).fill(0)]] }))).rejects.toThrow(/more than 200000 events/);
+    await expect(decodeBatch(gz({ ...message, evaluations: [[at, 0, 0, ...new Array<number>(200_001).fill(0)]] }))).rejects.toThrow(
+      /more than 200000 events/,
+    );
   });
 
   it('never carries the targeting key itself', () => {

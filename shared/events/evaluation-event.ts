@@ -10,10 +10,26 @@ const gzipAsync = promisify(gzip);
 const gunzipAsync = promisify(gunzip);
 
 /** One evaluation: flag, environment, variant, reason, rule, hashed targeting key, time (epoch ms). */
-export type EvaluationEvent = [flagKey: string, environment: string, variant: string | null, reason: string, ruleId: string | null, keyHash: string | null, at: number];
+export type EvaluationEvent = [
+  flagKey: string,
+  environment: string,
+  variant: string | null,
+  reason: string,
+  ruleId: string | null,
+  keyHash: string | null,
+  at: number,
+];
 
 /** Evaluations whose raw events were dropped while the queue was away, still counted: …, minute (epoch ms), count. */
-export type CountedEvaluations = [flagKey: string, environment: string, variant: string | null, reason: string, ruleId: string | null, minute: number, count: number];
+export type CountedEvaluations = [
+  flagKey: string,
+  environment: string,
+  variant: string | null,
+  reason: string,
+  ruleId: string | null,
+  minute: number,
+  count: number,
+];
 
 /** The evaluations of one request (one flag, or every flag of a bulk request) for one context at one time. */
 export interface EvaluationRecord {
@@ -51,7 +67,9 @@ const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T)
 const Text = Type.String({ minLength: 1, maxLength: 256 });
 const Time = Type.Integer({ minimum: 0 });
 const BatchId = Type.String({ pattern: '^[A-Za-z0-9_-]{8,64}$' });
-const Counts = Type.Array(Type.Tuple([Text, Text, Nullable(Text), Text, Nullable(Text), Time, Type.Integer({ minimum: 1 })]), { maxItems: maxEventsPerMessage });
+const Counts = Type.Array(Type.Tuple([Text, Text, Nullable(Text), Text, Nullable(Text), Time, Type.Integer({ minimum: 1 })]), {
+  maxItems: maxEventsPerMessage,
+});
 
 /**
  * The message body (before compression). Each distinct answer, environment and targeting-key hash is written once;
@@ -78,7 +96,9 @@ const PreviousMessageSchema = Type.Object(
   {
     schema: Type.Literal(previousSchemaName),
     batchId: BatchId,
-    events: Type.Array(Type.Tuple([Text, Text, Nullable(Text), Text, Nullable(Text), Nullable(Text), Time]), { maxItems: maxEventsPerMessage }),
+    events: Type.Array(Type.Tuple([Text, Text, Nullable(Text), Text, Nullable(Text), Nullable(Text), Time]), {
+      maxItems: maxEventsPerMessage,
+    }),
     counts: Counts,
   },
   { additionalProperties: false },
@@ -155,8 +175,10 @@ function eventsOf(message: EventMessage): EvaluationEvent[] {
   for (const [at, environmentIndex, keyIndex, ...answerIndexes] of message.evaluations) {
     const environment = message.environments[environmentIndex!];
     const keyHash = keyIndex === -1 ? null : message.keys[keyIndex!];
-    if (environment === undefined || keyHash === undefined || at! < 0) throw new PoisonMessageError('an evaluation refers to an environment or key the message does not have');
-    if (events.length + answerIndexes.length > maxEventsPerMessage) throw new PoisonMessageError(`the batch stands for more than ${maxEventsPerMessage} events`);
+    if (environment === undefined || keyHash === undefined || at! < 0)
+      throw new PoisonMessageError('an evaluation refers to an environment or key the message does not have');
+    if (events.length + answerIndexes.length > maxEventsPerMessage)
+      throw new PoisonMessageError(`the batch stands for more than ${maxEventsPerMessage} events`);
     for (const answerIndex of answerIndexes) {
       const answer = message.answers[answerIndex];
       if (answer === undefined) throw new PoisonMessageError('an evaluation refers to an answer the message does not have');

@@ -4,8 +4,16 @@ import type { EvaluationRecord, OutgoingBatch } from './evaluation-event.ts';
 import { createEventBuffer } from './event-buffer.ts';
 
 const answer = (variant: string, flagKey = 'flag'): EvaluationResult => ({ flagKey, variant, value: variant, reason: 'STATIC' });
-const single = (i: number, variant = 'on'): EvaluationRecord => ({ environment: 'production', targetingKey: `k${i}`, at: 1_700_000_000_000 + i * 1000, results: [answer(variant)] });
-const bulk = (i: number, flags: number): EvaluationRecord => ({ ...single(i), results: Array.from({ length: flags }, (_, f) => answer('on', `flag-${f}`)) });
+const single = (i: number, variant = 'on'): EvaluationRecord => ({
+  environment: 'production',
+  targetingKey: `k${i}`,
+  at: 1_700_000_000_000 + i * 1000,
+  results: [answer(variant)],
+});
+const bulk = (i: number, flags: number): EvaluationRecord => ({
+  ...single(i),
+  results: Array.from({ length: flags }, (_, f) => answer('on', `flag-${f}`)),
+});
 
 /** Every evaluation a batch stands for: raw events plus compact counts. */
 const represented = (batch: OutgoingBatch | undefined) => (batch?.events ?? 0) + (batch?.counts.reduce((n, c) => n + c[6], 0) ?? 0);
@@ -34,7 +42,9 @@ describe('event buffer', () => {
     // The newest 1000 are kept raw; the oldest are kept as counts per minute and variant.
     expect(batch.records[0]!.targetingKey).toBe('k24000');
     expect(represented(batch)).toBe(25_000);
-    const variantA = batch.records.filter((r) => r.results[0]!.variant === 'a').length + batch.counts.filter((c) => c[2] === 'a').reduce((n, c) => n + c[6], 0);
+    const variantA =
+      batch.records.filter((r) => r.results[0]!.variant === 'a').length +
+      batch.counts.filter((c) => c[2] === 'a').reduce((n, c) => n + c[6], 0);
     expect(variantA).toBe(Math.ceil(25_000 / 3));
     expect(batch.counts.length).toBeLessThan(1000);
   });

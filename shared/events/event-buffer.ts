@@ -34,7 +34,8 @@ export function createEventBuffer(maxEvents: number) {
 
   function countOnly(record: EvaluationRecord): void {
     const minute = minuteOf(record.at);
-    for (const result of record.results) addCount([result.flagKey, record.environment, result.variant ?? null, result.reason, result.ruleId ?? null, minute, 1]);
+    for (const result of record.results)
+      addCount([result.flagKey, record.environment, result.variant ?? null, result.reason, result.ruleId ?? null, minute, 1]);
     droppedRaw += record.results.length;
   }
 

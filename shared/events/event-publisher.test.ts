@@ -24,12 +24,20 @@ function flakyQueue(failures: number) {
   return { producer, accepted };
 }
 
-const answer = (i: number): EvaluationResult => Object.freeze({ flagKey: `flag-${i % 7}`, variant: i % 2 ? 'on' : 'off', value: i % 2 === 1, reason: 'SPLIT' });
+const answer = (i: number): EvaluationResult =>
+  Object.freeze({ flagKey: `flag-${i % 7}`, variant: i % 2 ? 'on' : 'off', value: i % 2 === 1, reason: 'SPLIT' });
 
 describe('event publisher', () => {
   it('sends several messages at once, and after a failed send delivers every event once, in order', async () => {
     const { producer, accepted } = flakyQueue(1);
-    const publisher = createEventPublisher({ producer, maxBuffered: 1_000_000, intervalMs: 60_000, keySalt: 's', logger: createLogger('silent', 'test'), metrics: new Registry() });
+    const publisher = createEventPublisher({
+      producer,
+      maxBuffered: 1_000_000,
+      intervalMs: 60_000,
+      keySalt: 's',
+      logger: createLogger('silent', 'test'),
+      metrics: new Registry(),
+    });
     const n = 60_000;
     for (let i = 0; i < n; i++) publisher.record('production', [answer(i)], { targetingKey: `user-${i}` });
     // The first send (several full messages) fails and is put back; stop() sends everything.

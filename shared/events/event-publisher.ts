@@ -32,14 +32,50 @@ const messagesPerRequest = 10;
  * batch's worth is waiting, compressed into as few messages and requests as the queue allows. A failed send puts
  * the batch back and is retried; SIGTERM sends what is left before the process exits.
  */
-export function createEventPublisher(options: { producer: QueueProducer; maxBuffered: number; intervalMs: number; keySalt: string; logger: Logger; metrics: Registry }) {
+export function createEventPublisher(options: {
+  producer: QueueProducer;
+  maxBuffered: number;
+  intervalMs: number;
+  keySalt: string;
+  logger: Logger;
+  metrics: Registry;
+}) {
   const { producer, logger } = options;
   const buffer = createEventBuffer(options.maxBuffered);
-  const sent = new Counter({ name: 'evaluation_events_sent_total', help: 'Raw evaluation events accepted by the queue', registers: [options.metrics] });
-  const failures = new Counter({ name: 'evaluation_events_send_failures_total', help: 'Sends to the queue that failed (the batch is kept and retried)', registers: [options.metrics] });
-  new Gauge({ name: 'evaluation_events_buffered', help: 'Raw events waiting to be sent', registers: [options.metrics], collect() { this.set(buffer.size); } });
-  new Gauge({ name: 'evaluation_events_dropped_raw_total', help: 'Raw events dropped for room while the queue was unreachable (still counted)', registers: [options.metrics], collect() { this.set(buffer.stats().droppedRaw); } });
-  new Gauge({ name: 'evaluation_events_queue_requests_total', help: 'Requests made to the queue', registers: [options.metrics], collect() { this.set(producer.requests); } });
+  const sent = new Counter({
+    name: 'evaluation_events_sent_total',
+    help: 'Raw evaluation events accepted by the queue',
+    registers: [options.metrics],
+  });
+  const failures = new Counter({
+    name: 'evaluation_events_send_failures_total',
+    help: 'Sends to the queue that failed (the batch is kept and retried)',
+    registers: [options.metrics],
+  });
+  new Gauge({
+    name: 'evaluation_events_buffered',
+    help: 'Raw events waiting to be sent',
+    registers: [options.metrics],
+    collect() {
+      this.set(buffer.size);
+    },
+  });
+  new Gauge({
+    name: 'evaluation_events_dropped_raw_total',
+    help: 'Raw events dropped for room while the queue was unreachable (still counted)',
+    registers: [options.metrics],
+    collect() {
+      this.set(buffer.stats().droppedRaw);
+    },
+  });
+  new Gauge({
+    name: 'evaluation_events_queue_requests_total',
+    help: 'Requests made to the queue',
+    registers: [options.metrics],
+    collect() {
+      this.set(producer.requests);
+    },
+  });
 
   let timer: NodeJS.Timeout | undefined;
   let sending: Promise<void> | undefined;
@@ -53,7 +89,8 @@ export function createEventPublisher(options: { producer: QueueProducer; maxBuff
   async function bodiesOf(batch: OutgoingBatch): Promise<string[]> {
     const body = await encodeBatch(batch, options.keySalt);
     const bytes = Buffer.byteLength(body);
-    if (batch.events > 0) eventsPerBatch = Math.max(minEventsPerBatch, Math.min(maxEventsPerBatch, Math.floor((targetBodyBytes * batch.events) / bytes)));
+    if (batch.events > 0)
+      eventsPerBatch = Math.max(minEventsPerBatch, Math.min(maxEventsPerBatch, Math.floor((targetBodyBytes * batch.events) / bytes)));
     if (bytes <= maxBodyBytes || batch.records.length < 2) return [body];
     const half = Math.ceil(batch.records.length / 2);
     const [first, second] = [batch.records.slice(0, half), batch.records.slice(half)];

@@ -18,7 +18,13 @@ async function signer() {
       .setExpirationTime(lifetime)
       .sign(privateKey);
   const verifier = (currentAccess?: CurrentAccess) =>
-    createTokenVerifier({ keys, issuer: 'togglemaster', audience: 'togglemaster', maxLifetimeSeconds: 900, ...(currentAccess ? { currentAccess } : {}) });
+    createTokenVerifier({
+      keys,
+      issuer: 'togglemaster',
+      audience: 'togglemaster',
+      maxLifetimeSeconds: 900,
+      ...(currentAccess ? { currentAccess } : {}),
+    });
   return { sign, verifier };
 }
 

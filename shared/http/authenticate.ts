@@ -29,7 +29,12 @@ interface Claims {
 }
 
 function isClaims(payload: JWTPayload): payload is JWTPayload & Claims {
-  return typeof payload.sub === 'string' && payload.sub.length > 0 && typeof payload.email === 'string' && roles.includes(payload.role as UserRole);
+  return (
+    typeof payload.sub === 'string' &&
+    payload.sub.length > 0 &&
+    typeof payload.email === 'string' &&
+    roles.includes(payload.role as UserRole)
+  );
 }
 
 /**
@@ -54,7 +59,8 @@ export interface TokenVerifierOptions {
  * not when the token expires.
  */
 export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
-  const getKey = options.keys instanceof URL ? createRemoteJWKSet(options.keys, { cooldownDuration: 30_000, cacheMaxAge: 600_000 }) : options.keys;
+  const getKey =
+    options.keys instanceof URL ? createRemoteJWKSet(options.keys, { cooldownDuration: 30_000, cacheMaxAge: 600_000 }) : options.keys;
 
   async function claimsOf(token: string): Promise<Principal> {
     try {
@@ -65,7 +71,8 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
         requiredClaims: ['exp', 'iat', 'sub'],
       });
       if (!isClaims(payload)) throw new AppError('UNAUTHENTICATED', 'The access token lacks the expected claims');
-      if ((payload.exp ?? 0) - (payload.iat ?? 0) > options.maxLifetimeSeconds) throw new AppError('UNAUTHENTICATED', 'The access token lives longer than this deployment issues tokens for');
+      if ((payload.exp ?? 0) - (payload.iat ?? 0) > options.maxLifetimeSeconds)
+        throw new AppError('UNAUTHENTICATED', 'The access token lives longer than this deployment issues tokens for');
       return { userId: payload.sub, email: payload.email, role: payload.role };
     } catch (error) {
       if (error instanceof AppError) throw error;
@@ -88,7 +95,10 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
 }
 
 /** How every service but auth checks tokens: against the auth service's published JWKS and the access replica. */
-export function jwksTokenVerifier(config: Pick<Config, 'AUTH_URL' | 'JWT_ISSUER' | 'JWT_AUDIENCE' | 'ACCESS_TOKEN_TTL_SECONDS'>, currentAccess?: CurrentAccess): TokenVerifier {
+export function jwksTokenVerifier(
+  config: Pick<Config, 'AUTH_URL' | 'JWT_ISSUER' | 'JWT_AUDIENCE' | 'ACCESS_TOKEN_TTL_SECONDS'>,
+  currentAccess?: CurrentAccess,
+): TokenVerifier {
   return createTokenVerifier({
     keys: new URL('/auth/.well-known/jwks.json', config.AUTH_URL),
     issuer: config.JWT_ISSUER,
@@ -122,7 +132,10 @@ declare module 'fastify' {
 export function requireRole(verifier: TokenVerifier, minimum: UserRole) {
   return async (request: FastifyRequest): Promise<void> => {
     const token = bearerToken(request);
-    if (!token) throw new AppError('UNAUTHENTICATED', 'Send an access token as "Authorization: Bearer <token>"', { headers: { 'www-authenticate': 'Bearer' } });
+    if (!token)
+      throw new AppError('UNAUTHENTICATED', 'Send an access token as "Authorization: Bearer <token>"', {
+        headers: { 'www-authenticate': 'Bearer' },
+      });
     const principal = await verifier.verify(token);
     if (rank[principal.role] < rank[minimum]) throw new AppError('FORBIDDEN', `This needs the ${minimum} role; you are ${principal.role}`);
     request.principal = principal;

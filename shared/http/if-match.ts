@@ -8,6 +8,9 @@ export function assertIfMatch(version: number, ifMatch: string | undefined, what
   if (ifMatch === undefined || ifMatch.trim() === '*') return;
   const versions = ifMatch.split(',').map((tag) => tag.trim().replace(/^W\//, '').replaceAll('"', ''));
   if (!versions.includes(String(version))) {
-    throw new AppError('PRECONDITION_FAILED', `The ${what} is at version ${version}, not ${ifMatch}; reload it and apply your change again`);
+    throw new AppError(
+      'PRECONDITION_FAILED',
+      `The ${what} is at version ${version}, not ${ifMatch}; reload it and apply your change again`,
+    );
   }
 }

@@ -5,7 +5,12 @@ import { lazyRequestLogger } from './request-logger.ts';
 
 function capture(level: string) {
   const lines: Record<string, unknown>[] = [];
-  const stream = new Writable({ write(chunk: Buffer, _encoding, done) { lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>); done(); } });
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
+      done();
+    },
+  });
   return { logger: pino({ level }, stream), lines };
 }
 
@@ -21,7 +26,10 @@ describe('lazyRequestLogger', () => {
     log.error('also written');
     await new Promise((resolve) => setImmediate(resolve));
     expect(child).toHaveBeenCalledTimes(1);
-    expect(lines).toMatchObject([{ reqId: 'r-1', b: 2, msg: 'written', level: 40 }, { reqId: 'r-1', msg: 'also written', level: 50 }]);
+    expect(lines).toMatchObject([
+      { reqId: 'r-1', b: 2, msg: 'written', level: 40 },
+      { reqId: 'r-1', msg: 'also written', level: 50 },
+    ]);
     expect(log.level).toBe('warn');
   });
 
@@ -32,7 +40,10 @@ describe('lazyRequestLogger', () => {
     log.debug('now written');
     log.child({ part: 'x' }).info('from a child');
     await new Promise((resolve) => setImmediate(resolve));
-    expect(lines).toMatchObject([{ reqId: 'r-2', msg: 'now written' }, { reqId: 'r-2', part: 'x', msg: 'from a child' }]);
+    expect(lines).toMatchObject([
+      { reqId: 'r-2', msg: 'now written' },
+      { reqId: 'r-2', part: 'x', msg: 'from a child' },
+    ]);
   });
 
   it('leaves a route with its own level to pino', () => {

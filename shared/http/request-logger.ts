@@ -34,12 +34,24 @@ class LazyRequestLogger {
     if (this.#parent.isLevelEnabled(level)) Reflect.apply(this.#real()[level], this.#child, args);
   }
 
-  fatal(...args: unknown[]): void { this.#write('fatal', args); }
-  error(...args: unknown[]): void { this.#write('error', args); }
-  warn(...args: unknown[]): void { this.#write('warn', args); }
-  info(...args: unknown[]): void { this.#write('info', args); }
-  debug(...args: unknown[]): void { this.#write('debug', args); }
-  trace(...args: unknown[]): void { this.#write('trace', args); }
+  fatal(...args: unknown[]): void {
+    this.#write('fatal', args);
+  }
+  error(...args: unknown[]): void {
+    this.#write('error', args);
+  }
+  warn(...args: unknown[]): void {
+    this.#write('warn', args);
+  }
+  info(...args: unknown[]): void {
+    this.#write('info', args);
+  }
+  debug(...args: unknown[]): void {
+    this.#write('debug', args);
+  }
+  trace(...args: unknown[]): void {
+    this.#write('trace', args);
+  }
   silent(): void {}
 
   isLevelEnabled(level: string): boolean {
@@ -57,6 +69,7 @@ class LazyRequestLogger {
  */
 export function lazyRequestLogger(logger: FastifyBaseLogger, bindings: Bindings, options: ChildLoggerOptions): FastifyBaseLogger {
   const pino = logger as Partial<Logger>;
-  if (options.level !== undefined || options.serializers !== undefined || typeof pino.isLevelEnabled !== 'function') return logger.child(bindings, options);
+  if (options.level !== undefined || options.serializers !== undefined || typeof pino.isLevelEnabled !== 'function')
+    return logger.child(bindings, options);
   return new LazyRequestLogger(pino as Logger, bindings);
 }

@@ -5,7 +5,10 @@ import { AppError, type FieldError, type Problem } from './problem.ts';
 import { containsNul } from './validation.ts';
 
 /** A closed object: an unknown field is a 400, never silently dropped. */
-export function Strict<T extends TProperties>(properties: T, options: { description?: string; $id?: string; minProperties?: number } = {}): TObject<T> {
+export function Strict<T extends TProperties>(
+  properties: T,
+  options: { description?: string; $id?: string; minProperties?: number } = {},
+): TObject<T> {
   return Type.Object(properties, { ...options, additionalProperties: false });
 }
 
@@ -24,7 +27,10 @@ export function changedFields(sent: object, stored: object, reasons: Record<stri
   const after = sent as Record<string, unknown>;
   return Object.entries(reasons)
     .filter(([field]) => after[field] !== undefined && !isDeepStrictEqual(after[field], before[field]))
-    .map(([field, reason]) => ({ path: `body/${field}`, message: `cannot change (${reason}): it is ${JSON.stringify(before[field])}, not ${JSON.stringify(after[field])}` }));
+    .map(([field, reason]) => ({
+      path: `body/${field}`,
+      message: `cannot change (${reason}): it is ${JSON.stringify(before[field])}, not ${JSON.stringify(after[field])}`,
+    }));
 }
 
 const ProblemRef = Type.Unsafe<Problem>({ $ref: 'Problem#' });
@@ -54,7 +60,9 @@ export function decodeCursor<T extends TSchema>(cursor: string, position: T): St
     value = undefined;
   }
   if (value === undefined || !Value.Check(position, value) || containsNul(value)) {
-    throw new AppError('VALIDATION_FAILED', 'The cursor is not one this list handed out; start again without it', { errors: [{ path: 'querystring/cursor', message: 'is not a cursor of this list' }] });
+    throw new AppError('VALIDATION_FAILED', 'The cursor is not one this list handed out; start again without it', {
+      errors: [{ path: 'querystring/cursor', message: 'is not a cursor of this list' }],
+    });
   }
   return value;
 }

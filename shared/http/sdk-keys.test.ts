@@ -3,7 +3,14 @@ import type { SdkKeyRecord } from '../contracts/access-model.ts';
 import { AppError } from './problem.ts';
 import { createSdkKeyVerifier, hashSdkKey } from './sdk-keys.ts';
 
-const record = (key: string, overrides: Partial<SdkKeyRecord> = {}): SdkKeyRecord => ({ id: `id-${key}`, hash: hashSdkKey(key), environment: 'production', kind: 'server', revoked: false, ...overrides });
+const record = (key: string, overrides: Partial<SdkKeyRecord> = {}): SdkKeyRecord => ({
+  id: `id-${key}`,
+  hash: hashSdkKey(key),
+  environment: 'production',
+  kind: 'server',
+  revoked: false,
+  ...overrides,
+});
 
 function replicaOf(records: SdkKeyRecord[], loaded = true) {
   const byHash = new Map(records.map((r) => [r.hash, r]));
@@ -48,7 +55,11 @@ describe('SDK key verifier', () => {
 
   it('answers 429 with Retry-After to an address that keeps sending bad keys, and only to it', () => {
     let clock = 1_000_000;
-    const verifier = createSdkKeyVerifier({ access: replicaOf([record('tm_live')]), limits: { maxBadKeys: 3, windowMs: 10_000 }, now: () => clock });
+    const verifier = createSdkKeyVerifier({
+      access: replicaOf([record('tm_live')]),
+      limits: { maxBadKeys: 3, windowMs: 10_000 },
+      now: () => clock,
+    });
     const attacker = { address: '203.0.113.7' };
     for (let i = 0; i < 3; i++) expect(refusal(() => verifier.verify(`tm_guess_${i}`, attacker)).code).toBe('UNAUTHENTICATED');
     expect(refusal(() => verifier.verify('tm_guess_3', attacker))).toEqual({ code: 'RATE_LIMITED', headers: { 'retry-after': '10' } });

@@ -38,7 +38,11 @@ const maxTrackedAddresses = 10_000;
  * answering while auth is down, and a revocation takes effect as soon as the replica hears of it. An address that
  * keeps presenting bad keys is answered 429 with Retry-After (per process: it costs the caller, not us).
  */
-export function createSdkKeyVerifier(options: { access: Pick<AccessReplica, 'sdkKey' | 'loaded'>; limits?: BadKeyLimits; now?: () => number }): SdkKeyVerifier {
+export function createSdkKeyVerifier(options: {
+  access: Pick<AccessReplica, 'sdkKey' | 'loaded'>;
+  limits?: BadKeyLimits;
+  now?: () => number;
+}): SdkKeyVerifier {
   const { access } = options;
   const limits = options.limits ?? defaultBadKeyLimits;
   const now = options.now ?? Date.now;
@@ -66,7 +70,9 @@ export function createSdkKeyVerifier(options: { access: Pick<AccessReplica, 'sdk
     window.count += 1;
     if (window.count > limits.maxBadKeys) {
       const retryAfter = Math.max(1, Math.ceil((window.since + limits.windowMs - at) / 1000));
-      throw new AppError('RATE_LIMITED', 'Too many invalid API keys from this address; slow down', { headers: { 'retry-after': String(retryAfter) } });
+      throw new AppError('RATE_LIMITED', 'Too many invalid API keys from this address; slow down', {
+        headers: { 'retry-after': String(retryAfter) },
+      });
     }
     throw new AppError('UNAUTHENTICATED', detail);
   }
@@ -76,7 +82,8 @@ export function createSdkKeyVerifier(options: { access: Pick<AccessReplica, 'sdk
       const record = access.sdkKey(hashOf(key, client.connection));
       if (!record) {
         // Before the first load an unknown key proves nothing: a transient state, not a refusal.
-        if (!access.loaded) throw new AppError('SERVICE_UNAVAILABLE', 'API keys are not loaded yet; retry shortly', { headers: { 'retry-after': '1' } });
+        if (!access.loaded)
+          throw new AppError('SERVICE_UNAVAILABLE', 'API keys are not loaded yet; retry shortly', { headers: { 'retry-after': '1' } });
         refuse(client.address, 'The API key is not valid or was revoked');
       }
       if (record.revoked) refuse(client.address, 'The API key was revoked');

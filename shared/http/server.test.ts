@@ -8,7 +8,11 @@ import { AppError } from './problem.ts';
 async function clientAddress(trustProxyVariable: string | undefined, forwardedFor: string): Promise<string> {
   const config = loadConfig(trustProxyVariable === undefined ? {} : { TRUST_PROXY: trustProxyVariable });
   const { app } = await createHttpServer({
-    name: 'test', title: 'test', logger: pino({ level: 'silent' }), bodyLimit: 1024, trustProxy: config.TRUST_PROXY,
+    name: 'test',
+    title: 'test',
+    logger: pino({ level: 'silent' }),
+    bodyLimit: 1024,
+    trustProxy: config.TRUST_PROXY,
     routes: (scope) => void scope.get('/ip', async (request) => ({ ip: request.ip })),
   });
   try {
@@ -42,8 +46,15 @@ describe('client address behind a load balancer (TRUST_PROXY)', () => {
 describe('errors of the infrastructure', () => {
   const answerTo = async (error: Error) => {
     const { app } = await createHttpServer({
-      name: 'test', title: 'test', logger: pino({ level: 'silent' }), bodyLimit: 1024, trustProxy: false,
-      routes: (scope) => void scope.get('/fail', async () => { throw error; }),
+      name: 'test',
+      title: 'test',
+      logger: pino({ level: 'silent' }),
+      bodyLimit: 1024,
+      trustProxy: false,
+      routes: (scope) =>
+        void scope.get('/fail', async () => {
+          throw error;
+        }),
     });
     try {
       return await app.inject({ url: '/fail' });
@@ -53,7 +64,11 @@ describe('errors of the infrastructure', () => {
   };
 
   it('answers an unreachable database or cache 503 with Retry-After, hiding the cause', async () => {
-    for (const error of [Object.assign(new Error('connect ECONNREFUSED 10.0.0.5:5432'), { code: 'ECONNREFUSED' }), new Error('Connection terminated unexpectedly'), Object.assign(new Error('the database system is starting up'), { code: '57P03' })]) {
+    for (const error of [
+      Object.assign(new Error('connect ECONNREFUSED 10.0.0.5:5432'), { code: 'ECONNREFUSED' }),
+      new Error('Connection terminated unexpectedly'),
+      Object.assign(new Error('the database system is starting up'), { code: '57P03' }),
+    ]) {
       const res = await answerTo(error);
       expect(res.statusCode, error.message).toBe(503);
       expect(res.headers['retry-after']).toBe('5');

@@ -91,7 +91,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<{ ap
     const route = request.routeOptions.url ?? 'unmatched';
     duration.observe({ method: request.method, route, status_code: reply.statusCode }, reply.elapsedTime / 1000);
     if (reply.statusCode >= 500) request.log.error({ method: request.method, route, status: reply.statusCode }, 'request failed');
-    else if (options.logger.isLevelEnabled('debug')) request.log.debug({ method: request.method, route, status: reply.statusCode, ms: reply.elapsedTime }, 'request');
+    else if (options.logger.isLevelEnabled('debug'))
+      request.log.debug({ method: request.method, route, status: reply.statusCode, ms: reply.elapsedTime }, 'request');
     done();
   });
 
@@ -99,12 +100,16 @@ export async function createHttpServer(options: HttpServerOptions): Promise<{ ap
     const { code, detail, errors, headers } = toProblem(error);
     const problem = problemOf(code, detail, request.id, errors);
     // The whole error, stack and cause included, goes to the log line (with the request id); never to the body.
-    if (problem.status >= 500) request.log.error({ err: error }, code === 'SERVICE_UNAVAILABLE' ? 'a dependency is unavailable' : 'unhandled error');
+    if (problem.status >= 500)
+      request.log.error({ err: error }, code === 'SERVICE_UNAVAILABLE' ? 'a dependency is unavailable' : 'unhandled error');
     if (headers) void reply.headers(headers);
     return reply.code(problem.status).type('application/problem+json').send(problem);
   });
   app.setNotFoundHandler((request, reply) =>
-    reply.code(404).type('application/problem+json').send(problemOf('NOT_FOUND', `No route for ${request.method} ${request.url.split('?')[0]}`, request.id)),
+    reply
+      .code(404)
+      .type('application/problem+json')
+      .send(problemOf('NOT_FOUND', `No route for ${request.method} ${request.url.split('?')[0]}`, request.id)),
   );
 
   await app.register(swagger, {
@@ -141,9 +146,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<{ ap
     );
     return reply.code(status === 'unavailable' ? 503 : 200).send({ status, checks });
   });
-  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) =>
-    reply.type(metrics.contentType).send(await metrics.metrics()),
-  );
+  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => reply.type(metrics.contentType).send(await metrics.metrics()));
 
   await app.register(async (scope) => {
     await options.routes(scope);
@@ -162,7 +165,12 @@ export async function createHttpServer(options: HttpServerOptions): Promise<{ ap
 const unavailableRetryAfterSeconds = 5;
 const retryLater = { 'retry-after': String(unavailableRetryAfterSeconds) };
 
-function toProblem(error: FastifyError | AppError): { code: ErrorCode; detail: string; errors?: FieldError[]; headers?: Record<string, string> } {
+function toProblem(error: FastifyError | AppError): {
+  code: ErrorCode;
+  detail: string;
+  errors?: FieldError[];
+  headers?: Record<string, string>;
+} {
   if (error instanceof AppError) {
     // Every 503 says when to come back, also one a route raised itself (another service not answering).
     const headers = error.code === 'SERVICE_UNAVAILABLE' ? { ...retryLater, ...error.headers } : error.headers;
@@ -170,7 +178,11 @@ function toProblem(error: FastifyError | AppError): { code: ErrorCode; detail: s
   }
   // The database or the cache is away, restarting or out of connections: a retry soon may succeed, so 503, not 500.
   if (isTransientInfrastructureError(error)) {
-    return { code: 'SERVICE_UNAVAILABLE', detail: 'A database or cache this service needs is not answering; try again shortly', headers: retryLater };
+    return {
+      code: 'SERVICE_UNAVAILABLE',
+      detail: 'A database or cache this service needs is not answering; try again shortly',
+      headers: retryLater,
+    };
   }
   if (error.validation) {
     const part = error.validationContext ?? 'request';

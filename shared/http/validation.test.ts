@@ -25,14 +25,22 @@ describe('request validation', () => {
   let app: App;
   beforeAll(async () => {
     ({ app } = await createHttpServer({
-      name: 'test', title: 'test', logger: pino({ level: 'silent' }), bodyLimit: 1024, trustProxy: false,
+      name: 'test',
+      title: 'test',
+      logger: pino({ level: 'silent' }),
+      bodyLimit: 1024,
+      trustProxy: false,
       routes: (scope) => {
-        scope.get('/items/:key', {
-          schema: {
-            params: Type.Object({ key: Type.String({ pattern: '^[a-z]+$' }) }),
-            querystring: Type.Object({ limit: Type.Integer({ minimum: 1, default: 10 }), on: Type.Optional(Type.Boolean()) }),
+        scope.get(
+          '/items/:key',
+          {
+            schema: {
+              params: Type.Object({ key: Type.String({ pattern: '^[a-z]+$' }) }),
+              querystring: Type.Object({ limit: Type.Integer({ minimum: 1, default: 10 }), on: Type.Optional(Type.Boolean()) }),
+            },
           },
-        }, async (request) => ({ key: request.params.key, ...request.query }));
+          async (request) => ({ key: request.params.key, ...request.query }),
+        );
       },
     }));
   });
@@ -51,21 +59,34 @@ describe('the NUL character (U+0000), which PostgreSQL cannot store', () => {
   let app: App;
   beforeAll(async () => {
     ({ app } = await createHttpServer({
-      name: 'test', title: 'test', logger: pino({ level: 'silent' }), bodyLimit: 1024 * 1024, trustProxy: false,
+      name: 'test',
+      title: 'test',
+      logger: pino({ level: 'silent' }),
+      bodyLimit: 1024 * 1024,
+      trustProxy: false,
       routes: (scope) => {
-        scope.post('/items/:key', {
-          schema: {
-            params: Type.Object({ key: Type.String() }),
-            querystring: Type.Object({ cursor: Type.Optional(Type.String()), limit: Type.Integer({ default: 10 }) }),
-            body: Type.Object({ name: Type.String(), tags: Type.Optional(Type.Array(Type.String())), value: Type.Optional(Type.Unknown()) }),
+        scope.post(
+          '/items/:key',
+          {
+            schema: {
+              params: Type.Object({ key: Type.String() }),
+              querystring: Type.Object({ cursor: Type.Optional(Type.String()), limit: Type.Integer({ default: 10 }) }),
+              body: Type.Object({
+                name: Type.String(),
+                tags: Type.Optional(Type.Array(Type.String())),
+                value: Type.Optional(Type.Unknown()),
+              }),
+            },
           },
-        }, async () => ({ ok: true }));
+          async () => ({ ok: true }),
+        );
       },
     }));
   });
   afterAll(() => app.close());
 
-  const post = (url: string, payload: object | string) => app.inject({ method: 'POST', url, payload, headers: { 'content-type': 'application/json' } });
+  const post = (url: string, payload: object | string) =>
+    app.inject({ method: 'POST', url, payload, headers: { 'content-type': 'application/json' } });
   const nulRefused = 'must not contain the NUL character (U+0000)';
   const errorsOf = (res: { json: <T>() => T }) => res.json<{ errors: { path: string; message: string }[] }>().errors;
 
@@ -79,7 +100,11 @@ describe('the NUL character (U+0000), which PostgreSQL cannot store', () => {
   it('is found however deep in arrays, free-form values and field names', async () => {
     const res = await post('/items/a', { name: 'ok', tags: ['fine', '\u0000'], value: { deep: [{ text: 'a\u0000' }], 'k\u0000ey': 1 } });
     expect(res.statusCode).toBe(400);
-    expect(errorsOf(res).map((e) => e.path).sort()).toEqual(['body/tags/1', 'body/value/deep/0/text', 'body/value/k\\u0000ey']);
+    expect(
+      errorsOf(res)
+        .map((e) => e.path)
+        .sort(),
+    ).toEqual(['body/tags/1', 'body/value/deep/0/text', 'body/value/k\\u0000ey']);
   });
 
   it('is refused in the query string (a cursor too) and in the path', async () => {
@@ -95,7 +120,9 @@ describe('the NUL character (U+0000), which PostgreSQL cannot store', () => {
     // Written out by hand: JSON.stringify itself recurses, and would overflow before the request is sent.
     const nest = (levels: number, leaf: string) => {
       const open = Array.from({ length: levels }, (_, i) => (i % 2 ? '{"a":' : '[')).join('');
-      const close = Array.from({ length: levels }, (_, i) => (i % 2 ? '}' : ']')).reverse().join('');
+      const close = Array.from({ length: levels }, (_, i) => (i % 2 ? '}' : ']'))
+        .reverse()
+        .join('');
       return `{"name":"ok","value":${open}${JSON.stringify(leaf)}${close}}`;
     };
     expect((await post('/items/a', nest(50_000, 'clean'))).statusCode).toBe(200);
@@ -113,19 +140,37 @@ describe('unknown fields', () => {
   let app: App;
   beforeAll(async () => {
     ({ app } = await createHttpServer({
-      name: 'test', title: 'test', logger: pino({ level: 'silent' }), bodyLimit: 1024, trustProxy: false,
+      name: 'test',
+      title: 'test',
+      logger: pino({ level: 'silent' }),
+      bodyLimit: 1024,
+      trustProxy: false,
       routes: (scope) => {
         const Closed = <T extends TProperties>(properties: T) => Type.Object(properties, { additionalProperties: false });
-        scope.post('/things', {
-          schema: { body: Closed({ name: Type.String(), inner: Type.Optional(Closed({ n: Type.Number() })), either: Type.Optional(Type.Union([Closed({ a: Type.String() }), Closed({ b: Type.String() })])) }) },
-        }, async () => ({ ok: true }));
+        scope.post(
+          '/things',
+          {
+            schema: {
+              body: Closed({
+                name: Type.String(),
+                inner: Type.Optional(Closed({ n: Type.Number() })),
+                either: Type.Optional(Type.Union([Closed({ a: Type.String() }), Closed({ b: Type.String() })])),
+              }),
+            },
+          },
+          async () => ({ ok: true }),
+        );
       },
     }));
   });
   afterAll(() => app.close());
 
   it('are each reported once, with the clear message', async () => {
-    const res = await app.inject({ method: 'POST', url: '/things', payload: { name: 'x', owner: 'me', colour: 'red', inner: { n: 1, extra: true } } });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/things',
+      payload: { name: 'x', owner: 'me', colour: 'red', inner: { n: 1, extra: true } },
+    });
     expect(res.statusCode).toBe(400);
     expect(res.json<{ errors: unknown[] }>().errors).toEqual([
       { path: 'body', message: 'has unknown field(s): owner, colour' },

@@ -99,7 +99,10 @@ interface Step {
 function pointerOf(step: Step | undefined): string {
   const segments: string[] = [];
   for (let at = step; at; at = at.parent) segments.push(at.key.replaceAll('~', '~0').replaceAll('/', '~1').replaceAll('\0', '\\u0000'));
-  return segments.reverse().map((segment) => `/${segment}`).join('');
+  return segments
+    .reverse()
+    .map((segment) => `/${segment}`)
+    .join('');
 }
 
 /** JSON pointers (in document order) of the strings and field names holding a NUL; a field name shows it as `\u0000`. */

@@ -35,7 +35,9 @@ export interface ChangeOwner<Values extends { [K in EntryChange['kind']]?: unkno
 const relayLocks: Record<ConfigOwner, number> = { flags: 7_301_001, targeting: 7_301_002, auth: 7_301_003 };
 
 /** A page-by-page listing read as one sequence (the source's own pagination, one page in memory at a time). */
-export async function* allPages<T>(page: (after: string | undefined) => Promise<{ items: T[]; nextCursor: string | null }>): AsyncIterable<T> {
+export async function* allPages<T>(
+  page: (after: string | undefined) => Promise<{ items: T[]; nextCursor: string | null }>,
+): AsyncIterable<T> {
   let after: string | undefined;
   for (;;) {
     const { items, nextCursor } = await page(after);

@@ -15,7 +15,10 @@ export const ConfigChangeSchema = Type.Union([
   Type.Object({ kind: Type.Literal('sdk-key'), id: Id }),
   Type.Object({ kind: Type.Literal('user'), id: Id }),
   /** An owner rewrote all of its entries (the cache had lost them): reload everything of that owner. */
-  Type.Object({ kind: Type.Literal('reseeded'), owner: Type.Union([Type.Literal('flags'), Type.Literal('targeting'), Type.Literal('auth')]) }),
+  Type.Object({
+    kind: Type.Literal('reseeded'),
+    owner: Type.Union([Type.Literal('flags'), Type.Literal('targeting'), Type.Literal('auth')]),
+  }),
 ]);
 export type ConfigChange = Static<typeof ConfigChangeSchema>;
 export type ConfigOwner = Extract<ConfigChange, { kind: 'reseeded' }>['owner'];

@@ -13,7 +13,14 @@ describe('following configuration changes', () => {
     const cache = createMemoryConfigCache();
     const metrics = new Registry();
     const applied: ConfigChange[] = [];
-    const follower = await followChanges({ name: 'test', cache, logger, metrics, apply: async (change) => void applied.push(change), reload: async () => {} });
+    const follower = await followChanges({
+      name: 'test',
+      cache,
+      logger,
+      metrics,
+      apply: async (change) => void applied.push(change),
+      reload: async () => {},
+    });
     try {
       await cache.publish({ kind: 'flag', key: 'fresh', at: new Date().toISOString() });
       await cache.publish({ kind: 'flag', key: 'late', at: new Date(Date.now() - 5_000).toISOString() });
@@ -22,7 +29,9 @@ describe('following configuration changes', () => {
       expect(histogram).toContain('config_change_propagation_seconds_count{replica="test"} 2');
       // One within the second, one (committed 5 s ago) beyond it: the breach is there to alert on.
       expect(histogram).toContain('config_change_propagation_seconds_bucket{le="1",replica="test"} 1');
-      expect(await metrics.getSingleMetricAsString('config_replica_changes_applied_total')).toContain('config_replica_changes_applied_total{replica="test"} 2');
+      expect(await metrics.getSingleMetricAsString('config_replica_changes_applied_total')).toContain(
+        'config_replica_changes_applied_total{replica="test"} 2',
+      );
     } finally {
       await follower.stop();
     }
@@ -47,7 +56,8 @@ describe('following configuration changes', () => {
         if (cacheAway) throw new Error('connect ECONNREFUSED');
       },
     });
-    const behind = async () => (await metrics.getSingleMetric('config_replica_behind')!.get()).values.find((v) => v.labels.replica === 'test')?.value;
+    const behind = async () =>
+      (await metrics.getSingleMetric('config_replica_behind')!.get()).values.find((v) => v.labels.replica === 'test')?.value;
     try {
       expect(await behind()).toBe(0);
       await cache.publish({ kind: 'segment', key: 'beta' });

@@ -69,7 +69,6 @@ describe('outbox relay', () => {
     expect(Date.now() - started).toBeLessThan(1_000);
   });
 
-
   it('sets aside a row that keeps failing while the destination answers, and delivers the changes after it', async () => {
     await relayDrainedOnce();
     const delivered: string[] = [];
@@ -92,7 +91,9 @@ describe('outbox relay', () => {
       expect(row).toMatchObject({ attempts: 3, published_at: null });
       expect(row!.set_aside_at).toBeInstanceOf(Date);
       expect(row!.last_error).toContain('RangeError: Maximum call stack size exceeded');
-      expect(await metrics.getSingleMetricAsString('outbox_rows_set_aside_total')).toContain('outbox_rows_set_aside_total{schema="relay"} 1');
+      expect(await metrics.getSingleMetricAsString('outbox_rows_set_aside_total')).toContain(
+        'outbox_rows_set_aside_total{schema="relay"} 1',
+      );
     } finally {
       await relay.stop();
     }
@@ -152,7 +153,12 @@ describe('outbox relay', () => {
       await relayDrainedOnce();
       expect(delivered.map((d) => d.key).sort()).toEqual(['burst', 'other']);
       expect(delivered.find((d) => d.key === 'burst')!.committedAt.getTime()).toBeLessThan(first + 500);
-      const left = await test.db.selectFrom('outbox').select('id').where('published_at', 'is', null).where('set_aside_at', 'is', null).execute();
+      const left = await test.db
+        .selectFrom('outbox')
+        .select('id')
+        .where('published_at', 'is', null)
+        .where('set_aside_at', 'is', null)
+        .execute();
       expect(left).toEqual([]);
     } finally {
       await relay.stop();
@@ -165,7 +171,8 @@ describe('outbox relay', () => {
     let release: () => void = () => {};
     const held = new Promise<void>((resolve) => (release = resolve));
     const relay = relayWith({ lockId: 4248, metrics, deliver: () => held, intervalMs: 10 });
-    const gauge = async (name: string) => (await metrics.getSingleMetric(name)!.get()).values.find((v) => v.labels.schema === 'relay')?.value;
+    const gauge = async (name: string) =>
+      (await metrics.getSingleMetric(name)!.get()).values.find((v) => v.labels.schema === 'relay')?.value;
     try {
       await relay.drained();
       expect(await gauge('outbox_pending_rows')).toBe(0);

@@ -46,12 +46,32 @@ interface WaitingRow {
   attempts: number;
 }
 
-function relayMetrics(registry: Registry, schema: string, readBacklog: () => Promise<{ pending: number; oldest: Date | null; setAside: number } | undefined>) {
+function relayMetrics(
+  registry: Registry,
+  schema: string,
+  readBacklog: () => Promise<{ pending: number; oldest: Date | null; setAside: number } | undefined>,
+) {
   const registers = [registry];
   const labelNames = ['schema'] as const;
-  const pending = new Gauge({ name: 'outbox_pending_rows', help: 'Outbox rows committed and not yet published (set-aside rows not included)', labelNames, registers, collect: collectBacklog });
-  const oldestAge = new Gauge({ name: 'outbox_oldest_pending_age_seconds', help: 'Age of the oldest outbox row not yet published (0 when none waits)', labelNames, registers });
-  const setAsideNow = new Gauge({ name: 'outbox_set_aside_rows', help: 'Outbox rows set aside and not yet cleared by an operator', labelNames, registers });
+  const pending = new Gauge({
+    name: 'outbox_pending_rows',
+    help: 'Outbox rows committed and not yet published (set-aside rows not included)',
+    labelNames,
+    registers,
+    collect: collectBacklog,
+  });
+  const oldestAge = new Gauge({
+    name: 'outbox_oldest_pending_age_seconds',
+    help: 'Age of the oldest outbox row not yet published (0 when none waits)',
+    labelNames,
+    registers,
+  });
+  const setAsideNow = new Gauge({
+    name: 'outbox_set_aside_rows',
+    help: 'Outbox rows set aside and not yet cleared by an operator',
+    labelNames,
+    registers,
+  });
   // Read at scrape time, so the figures are the table's, whichever replica holds the relay's lock.
   async function collectBacklog(): Promise<void> {
     const backlog = await readBacklog().catch(() => undefined);
@@ -63,9 +83,25 @@ function relayMetrics(registry: Registry, schema: string, readBacklog: () => Pro
   }
   return {
     delivered: new Counter({ name: 'outbox_rows_published_total', help: 'Outbox rows published', labelNames, registers }),
-    lag: new Histogram({ name: 'outbox_publish_lag_seconds', help: 'From a change committing to its publication (the promise: well under 1 s)', labelNames, buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10, 60], registers }),
-    failures: new Counter({ name: 'outbox_delivery_failures_total', help: 'Outbox rows whose delivery failed while the destination answered', labelNames, registers }),
-    setAside: new Counter({ name: 'outbox_rows_set_aside_total', help: 'Outbox rows that kept failing and were set aside', labelNames, registers }),
+    lag: new Histogram({
+      name: 'outbox_publish_lag_seconds',
+      help: 'From a change committing to its publication (the promise: well under 1 s)',
+      labelNames,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10, 60],
+      registers,
+    }),
+    failures: new Counter({
+      name: 'outbox_delivery_failures_total',
+      help: 'Outbox rows whose delivery failed while the destination answered',
+      labelNames,
+      registers,
+    }),
+    setAside: new Counter({
+      name: 'outbox_rows_set_aside_total',
+      help: 'Outbox rows that kept failing and were set aside',
+      labelNames,
+      registers,
+    }),
   };
 }
 
@@ -147,13 +183,24 @@ export function startOutboxRelay(options: RelayOptions): { stop(): Promise<void>
         await countFailure(group, error);
         continue;
       }
-      await db.updateTable('outbox').set({ published_at: new Date() }).where('id', 'in', group.map((row) => row.id)).execute();
+      await db
+        .updateTable('outbox')
+        .set({ published_at: new Date() })
+        .where(
+          'id',
+          'in',
+          group.map((row) => row.id),
+        )
+        .execute();
       metrics.delivered.inc({ schema }, group.length);
       metrics.lag.observe({ schema }, (Date.now() - committedAt.getTime()) / 1000);
     }
     if (Date.now() - lastCleanup > 3600_000) {
       lastCleanup = Date.now();
-      await db.deleteFrom('outbox').where('published_at', '<', new Date(Date.now() - retentionMs)).execute();
+      await db
+        .deleteFrom('outbox')
+        .where('published_at', '<', new Date(Date.now() - retentionMs))
+        .execute();
     }
     if (rows.length === 0) {
       for (const resolve of idleWaiters) resolve();

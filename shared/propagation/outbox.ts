@@ -55,7 +55,13 @@ export const outboxChannel = 'togglemaster_outbox';
 export async function appendChange(tx: Transaction<{ outbox: OutboxTable }>, change: EntryChange): Promise<void> {
   await tx
     .insertInto('outbox')
-    .values({ topic: change.kind, aggregate_key: entryKeyOf(change), payload: JSON.stringify(change), created_at: new Date(), published_at: null })
+    .values({
+      topic: change.kind,
+      aggregate_key: entryKeyOf(change),
+      payload: JSON.stringify(change),
+      created_at: new Date(),
+      published_at: null,
+    })
     .execute();
   await sql`select pg_notify(${outboxChannel}, '')`.execute(tx);
 }

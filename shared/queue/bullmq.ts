@@ -25,7 +25,10 @@ export function bullConnection(url: string, password?: string): ConnectionOption
  * `bull:<queue>:wait`, which KEDA's redis scaler watches.
  */
 export function createBullProducer(connection: ConnectionOptions, queueName: string, logger: Logger): QueueProducer {
-  const queue = new Queue<JobData>(queueName, { connection, defaultJobOptions: { attempts: 5, backoff: { type: 'exponential', delay: 1_000 }, removeOnComplete: 1_000, removeOnFail: false } });
+  const queue = new Queue<JobData>(queueName, {
+    connection,
+    defaultJobOptions: { attempts: 5, backoff: { type: 'exponential', delay: 1_000 }, removeOnComplete: 1_000, removeOnFail: false },
+  });
   logConnectionErrors(queue, logger, `bullmq producer ${queueName}`);
   let requests = 0;
   return {
@@ -51,7 +54,12 @@ export function createBullConsumer(connection: ConnectionOptions, queueName: str
       worker = new Worker<JobData>(
         queueName,
         async (job) => {
-          const message: QueueMessage = { id: job.id ?? '', body: job.data.body, attributes: job.data.attributes, receiveCount: job.attemptsMade + 1 };
+          const message: QueueMessage = {
+            id: job.id ?? '',
+            body: job.data.body,
+            attributes: job.data.attributes,
+            receiveCount: job.attemptsMade + 1,
+          };
           const done = await handle([message]);
           // Throwing hands the job back to BullMQ, which retries it with backoff.
           if (!done.has(message.id)) throw new Error('processing failed; BullMQ will retry');

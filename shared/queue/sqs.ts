@@ -1,4 +1,10 @@
-import { ChangeMessageVisibilityBatchCommand, SendMessageBatchCommand, SendMessageCommand, SQSClient, type MessageAttributeValue } from '@aws-sdk/client-sqs';
+import {
+  ChangeMessageVisibilityBatchCommand,
+  SendMessageBatchCommand,
+  SendMessageCommand,
+  SQSClient,
+  type MessageAttributeValue,
+} from '@aws-sdk/client-sqs';
 import { Consumer } from 'sqs-consumer';
 import type { Logger } from '../logging/logger.ts';
 import type { QueueConsumer, QueueMessage, QueueProducer } from './queue.ts';
@@ -10,7 +16,11 @@ const maxRequestBytes = 256 * 1024;
 /** Credentials from the SDK's chain (IRSA on EKS); a local stand-in (an endpoint set) takes any. */
 export function createSqsClient(config: { AWS_REGION: string; AWS_ENDPOINT_URL_SQS?: string | undefined }): SQSClient {
   const local = config.AWS_ENDPOINT_URL_SQS;
-  return new SQSClient({ region: config.AWS_REGION, maxAttempts: 5, ...(local ? { endpoint: local, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}) });
+  return new SQSClient({
+    region: config.AWS_REGION,
+    maxAttempts: 5,
+    ...(local ? { endpoint: local, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
+  });
 }
 
 const toAttributes = (attributes: Record<string, string>): Record<string, MessageAttributeValue> =>
@@ -27,7 +37,10 @@ export function createSqsProducer(sqs: SQSClient, queueUrl: string): QueueProduc
         if (entries.length === 0) return;
         requests += 1;
         const result = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
-        if (result.Failed && result.Failed.length > 0) throw new Error(`SQS refused ${result.Failed.length} message(s): ${result.Failed[0]?.Code ?? ''} ${result.Failed[0]?.Message ?? ''}`);
+        if (result.Failed && result.Failed.length > 0)
+          throw new Error(
+            `SQS refused ${result.Failed.length} message(s): ${result.Failed[0]?.Code ?? ''} ${result.Failed[0]?.Message ?? ''}`,
+          );
         entries = [];
         bytes = 0;
       };
@@ -79,14 +92,21 @@ export function createSqsConsumer(options: SqsConsumerOptions): QueueConsumer {
           if (stopping) {
             // Received by a poll that was under way when we were told to stop: hand them straight back.
             await options.sqs
-              .send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: options.queueUrl, Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '', VisibilityTimeout: 0 })) }))
+              .send(
+                new ChangeMessageVisibilityBatchCommand({
+                  QueueUrl: options.queueUrl,
+                  Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '', VisibilityTimeout: 0 })),
+                }),
+              )
               .catch(() => undefined);
             return [];
           }
           const batch: QueueMessage[] = messages.map((m) => ({
             id: m.MessageId ?? '',
             body: m.Body ?? '',
-            attributes: Object.fromEntries(Object.entries(m.MessageAttributes ?? {}).flatMap(([k, v]) => (v.StringValue === undefined ? [] : [[k, v.StringValue]]))),
+            attributes: Object.fromEntries(
+              Object.entries(m.MessageAttributes ?? {}).flatMap(([k, v]) => (v.StringValue === undefined ? [] : [[k, v.StringValue]])),
+            ),
             receiveCount: Number(m.Attributes?.ApproximateReceiveCount ?? '1'),
           }));
           const work = handle(batch);
@@ -106,7 +126,11 @@ export function createSqsConsumer(options: SqsConsumerOptions): QueueConsumer {
         new SendMessageCommand({
           QueueUrl: options.deadLetterUrl,
           MessageBody: message.body,
-          MessageAttributes: toAttributes({ ...message.attributes, 'dead-letter-reason': reason.slice(0, 256), 'original-message-id': message.id }),
+          MessageAttributes: toAttributes({
+            ...message.attributes,
+            'dead-letter-reason': reason.slice(0, 256),
+            'original-message-id': message.id,
+          }),
         }),
       );
     },

@@ -15,9 +15,20 @@ describe('trace context through the events queue', () => {
 
   it('continues the trace of the evaluation request in the worker that processes its batch', async () => {
     const sent: { bodies: string[]; attributes: Record<string, string> }[] = [];
-    const producer: QueueProducer = { send: async (bodies, attributes) => void sent.push({ bodies, attributes }), requests: 0, close: async () => {} };
+    const producer: QueueProducer = {
+      send: async (bodies, attributes) => void sent.push({ bodies, attributes }),
+      requests: 0,
+      close: async () => {},
+    };
     const logger = createLogger('silent', 'trace-test');
-    const publisher = createEventPublisher({ producer, maxBuffered: 100, intervalMs: 60_000, keySalt: 's', logger, metrics: new Registry() });
+    const publisher = createEventPublisher({
+      producer,
+      maxBuffered: 100,
+      intervalMs: 60_000,
+      keySalt: 's',
+      logger,
+      metrics: new Registry(),
+    });
 
     const tracer = trace.getTracer('test');
     const requestTraceId = tracer.startActiveSpan('POST /evaluate', (span) => {
@@ -38,7 +49,13 @@ describe('trace context through the events queue', () => {
       deadLetter: async () => {},
       stop: async () => {},
     };
-    runQueueWorker({ name: 'test', consumer, logger, metrics: new Registry(), process: async () => void (processedIn = trace.getActiveSpan()?.spanContext().traceId) });
+    runQueueWorker({
+      name: 'test',
+      consumer,
+      logger,
+      metrics: new Registry(),
+      process: async () => void (processedIn = trace.getActiveSpan()?.spanContext().traceId),
+    });
     expect(await handled).toEqual(new Set(['m1']));
     expect(processedIn).toBe(requestTraceId);
   });

@@ -6,7 +6,19 @@ import type { QueueConsumer, QueueProducer } from './queue.ts';
 // Each transport's module (the AWS SDK, or BullMQ) is loaded only when it is the one configured: ~25 MB and ~80 ms
 // of start-up each that a process using the other never needs.
 
-type TransportConfig = Pick<Config, 'EVENTS_TRANSPORT' | 'SQS_QUEUE_URL' | 'SQS_DLQ_URL' | 'AWS_REGION' | 'REDIS_URL' | 'REDIS_PASSWORD' | 'BULLMQ_QUEUE' | 'WORKER_CONCURRENCY' | 'WORKER_VISIBILITY_TIMEOUT_SECONDS' | 'AWS_ENDPOINT_URL_SQS'>;
+type TransportConfig = Pick<
+  Config,
+  | 'EVENTS_TRANSPORT'
+  | 'SQS_QUEUE_URL'
+  | 'SQS_DLQ_URL'
+  | 'AWS_REGION'
+  | 'REDIS_URL'
+  | 'REDIS_PASSWORD'
+  | 'BULLMQ_QUEUE'
+  | 'WORKER_CONCURRENCY'
+  | 'WORKER_VISIBILITY_TIMEOUT_SECONDS'
+  | 'AWS_ENDPOINT_URL_SQS'
+>;
 
 function required<T>(value: T | undefined, name: string): T {
   if (value === undefined) throw new ConfigError([`${name}: required by EVENTS_TRANSPORT`]);
@@ -22,7 +34,11 @@ export async function createEventProducer(config: TransportConfig, logger: Logge
     }
     case 'bullmq': {
       const { bullConnection, createBullProducer } = await import('./bullmq.ts');
-      return createBullProducer(bullConnection(required(config.REDIS_URL, 'REDIS_URL'), config.REDIS_PASSWORD), config.BULLMQ_QUEUE, logger);
+      return createBullProducer(
+        bullConnection(required(config.REDIS_URL, 'REDIS_URL'), config.REDIS_PASSWORD),
+        config.BULLMQ_QUEUE,
+        logger,
+      );
     }
     case 'off':
       return undefined;
@@ -47,7 +63,12 @@ export async function createEventConsumer(config: TransportConfig, logger: Logge
     }
     case 'bullmq': {
       const { bullConnection, createBullConsumer } = await import('./bullmq.ts');
-      return createBullConsumer(bullConnection(required(config.REDIS_URL, 'REDIS_URL'), config.REDIS_PASSWORD), config.BULLMQ_QUEUE, config.WORKER_CONCURRENCY, logger);
+      return createBullConsumer(
+        bullConnection(required(config.REDIS_URL, 'REDIS_URL'), config.REDIS_PASSWORD),
+        config.BULLMQ_QUEUE,
+        config.WORKER_CONCURRENCY,
+        logger,
+      );
     }
     case 'off':
       throw new ConfigError(['EVENTS_TRANSPORT: the analytics worker needs sqs or bullmq']);

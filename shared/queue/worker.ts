@@ -18,38 +18,54 @@ export function runQueueWorker(options: {
   metrics: Registry;
 }): { stop(): Promise<void> } {
   const { name, consumer, logger } = options;
-  const outcomes = new Counter({ name: 'worker_messages_total', help: 'Messages handled by outcome', labelNames: ['worker', 'outcome'] as const, registers: [options.metrics] });
-  const duration = new Histogram({ name: 'worker_message_duration_seconds', help: 'Time to process one message', labelNames: ['worker'] as const, buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [options.metrics] });
+  const outcomes = new Counter({
+    name: 'worker_messages_total',
+    help: 'Messages handled by outcome',
+    labelNames: ['worker', 'outcome'] as const,
+    registers: [options.metrics],
+  });
+  const duration = new Histogram({
+    name: 'worker_message_duration_seconds',
+    help: 'Time to process one message',
+    labelNames: ['worker'] as const,
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [options.metrics],
+  });
 
   async function handleOne(message: QueueMessage): Promise<boolean> {
     const parent = propagation.extract(context.active(), message.attributes);
-    return tracer.startActiveSpan(`process ${name}`, { attributes: { 'messaging.message.id': message.id, 'messaging.delivery_count': message.receiveCount } }, parent, async (span) => {
-      const stopTimer = duration.startTimer({ worker: name });
-      try {
-        await options.process(message);
-        outcomes.inc({ worker: name, outcome: 'processed' });
-        return true;
-      } catch (error) {
-        if (error instanceof PoisonMessageError) {
-          try {
-            await consumer.deadLetter(message, error.message);
-            outcomes.inc({ worker: name, outcome: 'dead-lettered' });
-            logger.warn({ messageId: message.id, reason: error.message }, 'poison message moved to the dead-letter queue');
-            return true;
-          } catch (dlqError) {
-            logger.error({ messageId: message.id, err: dlqError }, 'could not dead-letter a poison message');
+    return tracer.startActiveSpan(
+      `process ${name}`,
+      { attributes: { 'messaging.message.id': message.id, 'messaging.delivery_count': message.receiveCount } },
+      parent,
+      async (span) => {
+        const stopTimer = duration.startTimer({ worker: name });
+        try {
+          await options.process(message);
+          outcomes.inc({ worker: name, outcome: 'processed' });
+          return true;
+        } catch (error) {
+          if (error instanceof PoisonMessageError) {
+            try {
+              await consumer.deadLetter(message, error.message);
+              outcomes.inc({ worker: name, outcome: 'dead-lettered' });
+              logger.warn({ messageId: message.id, reason: error.message }, 'poison message moved to the dead-letter queue');
+              return true;
+            } catch (dlqError) {
+              logger.error({ messageId: message.id, err: dlqError }, 'could not dead-letter a poison message');
+            }
           }
+          outcomes.inc({ worker: name, outcome: 'failed' });
+          span.recordException(error instanceof Error ? error : new Error(String(error)));
+          span.setStatus({ code: SpanStatusCode.ERROR });
+          logger.warn({ messageId: message.id, deliveries: message.receiveCount, err: error }, 'message failed; it will be redelivered');
+          return false;
+        } finally {
+          stopTimer();
+          span.end();
         }
-        outcomes.inc({ worker: name, outcome: 'failed' });
-        span.recordException(error instanceof Error ? error : new Error(String(error)));
-        span.setStatus({ code: SpanStatusCode.ERROR });
-        logger.warn({ messageId: message.id, deliveries: message.receiveCount, err: error }, 'message failed; it will be redelivered');
-        return false;
-      } finally {
-        stopTimer();
-        span.end();
-      }
-    });
+      },
+    );
   }
 
   consumer.start(async (messages) => {

@@ -9,7 +9,13 @@ const logger = createLogger('silent', 'test');
 describe('background job', () => {
   it('runs a round when woken, long before its interval, and stops without waiting for the interval', async () => {
     let rounds = 0;
-    const job = startBackgroundJob({ name: 'woken', logger, metrics: new Registry(), intervalMs: 60_000, run: async () => void (rounds += 1) });
+    const job = startBackgroundJob({
+      name: 'woken',
+      logger,
+      metrics: new Registry(),
+      intervalMs: 60_000,
+      run: async () => void (rounds += 1),
+    });
     await until(() => rounds === 1);
     job.wake();
     await until(() => rounds === 2);
@@ -44,7 +50,9 @@ describe('background job', () => {
       const runs = await metrics.getSingleMetricAsString('background_job_runs_total');
       expect(runs).toContain('background_job_runs_total{job="flaky",outcome="failed"} 5');
       expect(runs).toContain('background_job_runs_total{job="flaky",outcome="ok"} 1');
-      expect(await metrics.getSingleMetricAsString('background_job_consecutive_failures')).toContain('background_job_consecutive_failures{job="flaky"} 0');
+      expect(await metrics.getSingleMetricAsString('background_job_consecutive_failures')).toContain(
+        'background_job_consecutive_failures{job="flaky"} 0',
+      );
     } finally {
       await job.stop();
     }
@@ -52,7 +60,13 @@ describe('background job', () => {
 
   it('runs again at once while a round says more work is waiting', async () => {
     let rounds = 0;
-    const job = startBackgroundJob({ name: 'busy', logger, metrics: new Registry(), intervalMs: 60_000, run: async () => (++rounds < 5 ? 'at-once' : undefined) });
+    const job = startBackgroundJob({
+      name: 'busy',
+      logger,
+      metrics: new Registry(),
+      intervalMs: 60_000,
+      run: async () => (++rounds < 5 ? 'at-once' : undefined),
+    });
     try {
       await until(() => rounds === 5);
     } finally {

@@ -18,7 +18,10 @@ export function logConnectionErrors(emitter: EventEmitter, logger: Logger, conne
       leftOut += 1;
       return;
     }
-    logger.warn({ err: error, connection, ...(leftOut > 0 ? { errorsLeftOut: leftOut } : {}) }, failing ? 'connection still failing' : 'connection failed; reconnecting');
+    logger.warn(
+      { err: error, connection, ...(leftOut > 0 ? { errorsLeftOut: leftOut } : {}) },
+      failing ? 'connection still failing' : 'connection failed; reconnecting',
+    );
     failing = true;
     lastLogged = now;
     leftOut = 0;

@@ -60,7 +60,12 @@ export async function assertPortFree(role: string, host: string, port: number): 
 }
 
 /** Listens, and returns the stop that drains first: readiness fails at once, in-flight requests finish. */
-export async function listen(name: string, served: { app: App; markDraining: () => void }, ctx: { config: Pick<Config, 'HOST'>; port: number }, release: () => Promise<void> = async () => {}): Promise<StartedService> {
+export async function listen(
+  name: string,
+  served: { app: App; markDraining: () => void },
+  ctx: { config: Pick<Config, 'HOST'>; port: number },
+  release: () => Promise<void> = async () => {},
+): Promise<StartedService> {
   let address: string;
   try {
     address = await served.app.listen({ host: ctx.config.HOST, port: ctx.port });

@@ -11,7 +11,10 @@ const serverError = (code: string, message = 'from the server') => Object.assign
 describe('isTransientInfrastructureError', () => {
   it('is true for what pg throws when the database is unreachable (a real client, a port nobody listens on)', async () => {
     const client = new pg.Client({ host: '127.0.0.1', port: await freePort(), connectionTimeoutMillis: 2_000 });
-    const error: unknown = await client.connect().then(() => undefined, (e: unknown) => e);
+    const error: unknown = await client.connect().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(Error);
     expect(isTransientInfrastructureError(error)).toBe(true);
   });
@@ -22,7 +25,14 @@ describe('isTransientInfrastructureError', () => {
     const queued = new Redis({ host: '127.0.0.1', port, maxRetriesPerRequest: 1, retryStrategy: () => 50 });
     for (const redis of [offline, queued]) redis.on('error', () => {});
     try {
-      const errors = await Promise.all([offline, queued].map((redis) => redis.get('k').then(() => undefined, (e: unknown) => e)));
+      const errors = await Promise.all(
+        [offline, queued].map((redis) =>
+          redis.get('k').then(
+            () => undefined,
+            (e: unknown) => e,
+          ),
+        ),
+      );
       expect(errors.map((e) => (e as Error).name)).toEqual(['Error', 'MaxRetriesPerRequestError']);
       for (const error of errors) expect(isTransientInfrastructureError(error), String(error)).toBe(true);
     } finally {

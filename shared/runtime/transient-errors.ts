@@ -5,7 +5,17 @@
  */
 
 /** Socket errors of Node (and of fetch, as the cause of its "fetch failed"): the peer or the path to it is gone. */
-const networkCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN', 'EAI_AGAIN']);
+const networkCodes = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'EAI_AGAIN',
+]);
 
 /**
  * PostgreSQL SQLSTATEs: class 08 (connection exception), class 53 (insufficient resources: too many connections,
@@ -49,8 +59,18 @@ export function isTransientInfrastructureError(error: unknown): boolean {
 
 function matches(error: unknown, depth: number): boolean {
   if (typeof error !== 'object' || error === null || depth > 5) return false;
-  const { code, name, message, cause, errors } = error as { code?: unknown; name?: unknown; message?: unknown; cause?: unknown; errors?: unknown };
-  if (typeof code === 'string' && (networkCodes.has(code) || sqlStates.has(code) || (code.length === 5 && sqlStateClasses.includes(code.slice(0, 2))))) return true;
+  const { code, name, message, cause, errors } = error as {
+    code?: unknown;
+    name?: unknown;
+    message?: unknown;
+    cause?: unknown;
+    errors?: unknown;
+  };
+  if (
+    typeof code === 'string' &&
+    (networkCodes.has(code) || sqlStates.has(code) || (code.length === 5 && sqlStateClasses.includes(code.slice(0, 2))))
+  )
+    return true;
   if (typeof name === 'string' && errorNames.has(name)) return true;
   if (typeof message === 'string' && messagePrefixes.some((prefix) => message.startsWith(prefix))) return true;
   if (Array.isArray(errors) && errors.some((inner) => matches(inner, depth + 1))) return true;

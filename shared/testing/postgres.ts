@@ -25,7 +25,10 @@ export async function createTestDatabase<DB>(schema: string): Promise<TestDataba
   }
   const url = new URL(testServerUrl);
   url.pathname = `/${name}`;
-  const pool = createPool({ DATABASE_POOL_MAX: 5, DATABASE_SSL: 'off', DATABASE_URL: undefined }, { logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent', 'test-database'), connectionString: url.toString() });
+  const pool = createPool(
+    { DATABASE_POOL_MAX: 5, DATABASE_SSL: 'off', DATABASE_URL: undefined },
+    { logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent', 'test-database'), connectionString: url.toString() },
+  );
   return {
     url: url.toString(),
     pool,

@@ -7,7 +7,10 @@ import { createSdkKeyVerifier, hashSdkKey, type SdkKeyVerifier } from '../http/s
  */
 export function fixedSdkKeys(keys: Record<string, string>): SdkKeyVerifier {
   const records = new Map<string, SdkKeyRecord>(
-    Object.entries(keys).map(([key, environment]) => [hashSdkKey(key), { id: `key-${environment}`, hash: hashSdkKey(key), environment, kind: 'server', revoked: false }]),
+    Object.entries(keys).map(([key, environment]) => [
+      hashSdkKey(key),
+      { id: `key-${environment}`, hash: hashSdkKey(key), environment, kind: 'server', revoked: false },
+    ]),
   );
   return createSdkKeyVerifier({ access: { loaded: true, sdkKey: (hash) => records.get(hash) } });
 }

@@ -5,7 +5,12 @@ import { createTokenVerifier, tokenAlgorithm, type TokenVerifier, type UserRole 
 export async function testTokens(): Promise<{ verifier: TokenVerifier; tokenFor: (role: UserRole, email?: string) => Promise<string> }> {
   const { privateKey, publicKey } = await generateKeyPair(tokenAlgorithm);
   const jwk = { ...(await exportJWK(publicKey)), kid: 'test', alg: tokenAlgorithm };
-  const verifier = createTokenVerifier({ keys: createLocalJWKSet({ keys: [jwk] }), issuer: 'togglemaster', audience: 'togglemaster', maxLifetimeSeconds: 900 });
+  const verifier = createTokenVerifier({
+    keys: createLocalJWKSet({ keys: [jwk] }),
+    issuer: 'togglemaster',
+    audience: 'togglemaster',
+    maxLifetimeSeconds: 900,
+  });
   return {
     verifier,
     tokenFor: (role, email = `${role}@example.com`) =>

@@ -184,7 +184,8 @@ export function untrustedRunProblems(workflow: Workflow): string[] {
   for (const [jobId, job] of Object.entries(workflow.jobs)) {
     for (const step of steps(job)) {
       const run = str(step.run);
-      if (untrustedInRun.test(run)) problems.push(`${label(workflow, jobId, step)}: interpolates github.event/github.head_ref into run (pass it through env:)`);
+      if (untrustedInRun.test(run))
+        problems.push(`${label(workflow, jobId, step)}: interpolates github.event/github.head_ref into run (pass it through env:)`);
     }
   }
   return problems;
@@ -216,7 +217,8 @@ export function hardeningProblems(workflow: Workflow): string[] {
     for (const step of steps(job)) {
       if (!str(step.uses).startsWith('actions/checkout@')) continue;
       const persist = str(obj(step.with)['persist-credentials']);
-      if (!writes && persist !== 'false') problems.push(`${label(workflow, jobId, step)}: checkout of a job that does not push needs persist-credentials: false`);
+      if (!writes && persist !== 'false')
+        problems.push(`${label(workflow, jobId, step)}: checkout of a job that does not push needs persist-credentials: false`);
     }
   }
   return problems;
@@ -234,12 +236,16 @@ function needsOf(job: Obj): string[] {
 }
 
 function trivyStep(job: Obj, scanType: string): Obj | undefined {
-  return steps(job).find((step) => str(step.uses).startsWith('aquasecurity/trivy-action@') && str(obj(step.with)['scan-type']) === scanType);
+  return steps(job).find(
+    (step) => str(step.uses).startsWith('aquasecurity/trivy-action@') && str(obj(step.with)['scan-type']) === scanType,
+  );
 }
 
 function failsOnCritical(step: Obj | undefined): boolean {
   const inputs = obj(step?.with);
-  const severities = str(inputs.severity).split(',').map((s) => s.trim());
+  const severities = str(inputs.severity)
+    .split(',')
+    .map((s) => s.trim());
   return severities.includes('CRITICAL') && str(inputs['exit-code']) === '1';
 }
 
@@ -261,23 +267,32 @@ export function pipelineProblems(workflow: Workflow): string[] {
   const services = obj(test.services);
   const postgres = obj(services.postgres);
   const redis = obj(services.redis);
-  if (str(postgres.image) !== 'postgres:15' || !list(postgres.ports).map(str).includes('5432:5432')) problems.push('test: needs a postgres:15 service on 5432:5432');
-  if (str(redis.image) !== 'redis:7' || !list(redis.ports).map(str).includes('6379:6379')) problems.push('test: needs a redis:7 service on 6379:6379');
+  if (str(postgres.image) !== 'postgres:15' || !list(postgres.ports).map(str).includes('5432:5432'))
+    problems.push('test: needs a postgres:15 service on 5432:5432');
+  if (str(redis.image) !== 'redis:7' || !list(redis.ports).map(str).includes('6379:6379'))
+    problems.push('test: needs a redis:7 service on 6379:6379');
   const testRuns = steps(test).map((step) => str(step.run));
   for (const command of ['npm ci', 'npm run typecheck', 'npm run lint', 'npm test']) {
-    if (!testRuns.some((run) => run.split('\n').some((line) => line.trim() === command || line.trim().startsWith(`${command} `)))) problems.push(`test: does not run "${command}"`);
+    if (!testRuns.some((run) => run.split('\n').some((line) => line.trim() === command || line.trim().startsWith(`${command} `))))
+      problems.push(`test: does not run "${command}"`);
   }
-  if (!testRuns.some((run) => /apt-get install\b.*\bredis-server\b/.test(run))) problems.push('test: does not install redis-server (one suite starts its own)');
+  if (!testRuns.some((run) => /apt-get install\b.*\bredis-server\b/.test(run)))
+    problems.push('test: does not install redis-server (one suite starts its own)');
   const setupNode = steps(test).find((step) => str(step.uses).startsWith('actions/setup-node@'));
-  if (str(obj(setupNode?.with)['node-version']) === '' || str(obj(setupNode?.with).cache) !== 'npm') problems.push('test: setup-node needs a node-version and cache: npm');
+  if (str(obj(setupNode?.with)['node-version']) === '' || str(obj(setupNode?.with).cache) !== 'npm')
+    problems.push('test: setup-node needs a node-version and cache: npm');
 
   // security: SAST, dependency audit and trivy fs, all failing on critical.
   const securityRuns = steps(security).map((step) => str(step.run));
-  if (!securityRuns.some((run) => /npm audit\b.*--omit=dev\b.*--audit-level=critical\b/.test(run))) problems.push('security: no "npm audit --omit=dev --audit-level=critical"');
+  if (!securityRuns.some((run) => /npm audit\b.*--omit=dev\b.*--audit-level=critical\b/.test(run)))
+    problems.push('security: no "npm audit --omit=dev --audit-level=critical"');
   const codeqlInit = steps(security).find((step) => str(step.uses).startsWith('github/codeql-action/init@'));
-  if (!/javascript-typescript/.test(str(obj(codeqlInit?.with).languages))) problems.push('security: no CodeQL init for javascript-typescript');
-  if (!steps(security).some((step) => str(step.uses).startsWith('github/codeql-action/analyze@'))) problems.push('security: no CodeQL analyze');
-  if (!securityRuns.some((run) => run.includes('security-severity') && /exit 1/.test(run))) problems.push('security: no step fails on critical CodeQL results');
+  if (!/javascript-typescript/.test(str(obj(codeqlInit?.with).languages)))
+    problems.push('security: no CodeQL init for javascript-typescript');
+  if (!steps(security).some((step) => str(step.uses).startsWith('github/codeql-action/analyze@')))
+    problems.push('security: no CodeQL analyze');
+  if (!securityRuns.some((run) => run.includes('security-severity') && /exit 1/.test(run)))
+    problems.push('security: no step fails on critical CodeQL results');
   if (!failsOnCritical(trivyStep(security, 'fs'))) problems.push("security: trivy fs must have severity CRITICAL and exit-code '1'");
 
   // image: gated by test and security, scanned before it is pushed, pushed only on main.
@@ -287,8 +302,10 @@ export function pipelineProblems(workflow: Workflow): string[] {
   const build = imageSteps.findIndex((step) => str(step.uses).startsWith('docker/build-push-action@'));
   const buildInputs = obj(imageSteps[build]?.with);
   if (build === -1) problems.push('image: no docker/build-push-action step');
-  if (!/^ROLE=\$\{\{\s*inputs\.role\s*\}\}$/.test(str(buildInputs['build-args']).trim())) problems.push('image: build-args must be ROLE=${{ inputs.role }}');
-  if (str(buildInputs.push) !== 'false') problems.push('image: the build step must not push (push: false); the scanned image is pushed later');
+  if (!/^ROLE=\$\{\{\s*inputs\.role\s*\}\}$/.test(str(buildInputs['build-args']).trim()))
+    problems.push('image: build-args must be ROLE=${{ inputs.role }}');
+  if (str(buildInputs.push) !== 'false')
+    problems.push('image: the build step must not push (push: false); the scanned image is pushed later');
   const scan = imageSteps.findIndex((step) => step === trivyStep(image, 'image'));
   if (!failsOnCritical(imageSteps[scan])) problems.push("image: trivy image must have severity CRITICAL and exit-code '1'");
   const jobOnMain = onPushToMain(str(image.if));
@@ -301,32 +318,42 @@ export function pipelineProblems(workflow: Workflow): string[] {
   if (!imageSteps.some((step) => /\bdocker push\b/.test(str(step.run)))) problems.push('image: no docker push step');
   const credentials = imageSteps.find((step) => str(step.uses).startsWith('aws-actions/configure-aws-credentials@'));
   const credentialInputs = obj(credentials?.with);
-  if (!/\$\{\{\s*vars\.AWS_ECR_PUSH_ROLE_ARN\s*\}\}/.test(str(credentialInputs['role-to-assume']))) problems.push('image: role-to-assume must be ${{ vars.AWS_ECR_PUSH_ROLE_ARN }}');
+  if (!/\$\{\{\s*vars\.AWS_ECR_PUSH_ROLE_ARN\s*\}\}/.test(str(credentialInputs['role-to-assume'])))
+    problems.push('image: role-to-assume must be ${{ vars.AWS_ECR_PUSH_ROLE_ARN }}');
   for (const key of ['aws-access-key-id', 'aws-secret-access-key', 'aws-session-token']) {
     if (key in credentialInputs) problems.push(`image: ${key} given: only GitHub OIDC, no stored AWS keys`);
   }
 
   // update-gitops: after the image, on main only, one bump at a time per service.
   if (!needsOf(gitops).includes('image')) problems.push('update-gitops: must need image');
-  if (!onPushToMain(str(gitops.if))) problems.push("update-gitops: must run only on a push to main (if: github.event_name == 'push' && github.ref == 'refs/heads/main')");
+  if (!onPushToMain(str(gitops.if)))
+    problems.push("update-gitops: must run only on a push to main (if: github.event_name == 'push' && github.ref == 'refs/heads/main')");
   const concurrency = obj(gitops.concurrency);
   const group = str(concurrency.group);
   // A group shared by every service would let one service's waiting bump cancel another's (a lost release).
-  if (!group.includes('inputs.workload')) problems.push('update-gitops: needs a concurrency group per service (named after inputs.workload)');
-  if (str(concurrency['cancel-in-progress']) !== 'false') problems.push('update-gitops: cancel-in-progress must be false (a cancelled bump loses a release)');
-  const gitopsRuns = steps(gitops).map((step) => str(step.run)).join('\n');
+  if (!group.includes('inputs.workload'))
+    problems.push('update-gitops: needs a concurrency group per service (named after inputs.workload)');
+  if (str(concurrency['cancel-in-progress']) !== 'false')
+    problems.push('update-gitops: cancel-in-progress must be false (a cancelled bump loses a release)');
+  const gitopsRuns = steps(gitops)
+    .map((step) => str(step.run))
+    .join('\n');
   if (!/kustomize edit set image\b/.test(gitopsRuns)) problems.push('update-gitops: no kustomize edit set image');
-  if (!/git push\b/.test(gitopsRuns) || !/git rebase\b/.test(gitopsRuns)) problems.push('update-gitops: must push and rebase-and-retry when main moved');
+  if (!/git push\b/.test(gitopsRuns) || !/git rebase\b/.test(gitopsRuns))
+    problems.push('update-gitops: must push and rebase-and-retry when main moved');
 
   // Least privilege: write scopes only where they are needed.
   for (const [jobId, job] of Object.entries(workflow.jobs)) {
     if (job.permissions === undefined) problems.push(`jobs.${jobId}: declare its permissions`);
-    if (jobId !== 'image' && grants(job, 'id-token', 'write')) problems.push(`jobs.${jobId}: id-token: write belongs to the image job only`);
-    if (jobId !== 'update-gitops' && grants(job, 'contents', 'write')) problems.push(`jobs.${jobId}: contents: write belongs to the update-gitops job only`);
+    if (jobId !== 'image' && grants(job, 'id-token', 'write'))
+      problems.push(`jobs.${jobId}: id-token: write belongs to the image job only`);
+    if (jobId !== 'update-gitops' && grants(job, 'contents', 'write'))
+      problems.push(`jobs.${jobId}: contents: write belongs to the update-gitops job only`);
   }
   if (!grants(image, 'id-token', 'write')) problems.push('image: needs id-token: write (GitHub OIDC)');
   if (!grants(gitops, 'contents', 'write')) problems.push('update-gitops: needs contents: write');
-  if (grants(workflow.doc, 'id-token', 'write') || grants(workflow.doc, 'contents', 'write')) problems.push('top-level permissions must stay read-only');
+  if (grants(workflow.doc, 'id-token', 'write') || grants(workflow.doc, 'contents', 'write'))
+    problems.push('top-level permissions must stay read-only');
   return problems;
 }
 
@@ -354,8 +381,10 @@ export function callerProblems(workflow: Workflow, service: ServiceName): string
   const call = pipelineCall(workflow);
   if (!call) return [`${workflow.file}: does not call ${reusableWorkflowRef}`];
   const inputs = obj(call.job.with);
-  if (str(inputs.role) !== service.role) problems.push(`${workflow.file}: calls the pipeline with role "${str(inputs.role)}", not "${service.role}"`);
-  if (str(inputs.workload) !== service.workload) problems.push(`${workflow.file}: calls the pipeline with workload "${str(inputs.workload)}", not "${service.workload}"`);
+  if (str(inputs.role) !== service.role)
+    problems.push(`${workflow.file}: calls the pipeline with role "${str(inputs.role)}", not "${service.role}"`);
+  if (str(inputs.workload) !== service.workload)
+    problems.push(`${workflow.file}: calls the pipeline with workload "${str(inputs.workload)}", not "${service.workload}"`);
   const on = triggers(workflow);
   const required = [
     `handlers/${service.role}/**`,
@@ -374,10 +403,12 @@ export function callerProblems(workflow: Workflow, service: ServiceName): string
   if (!list(obj(on.push).branches).map(str).includes('main')) problems.push(`${workflow.file}: on.push.branches must include main`);
   const allowed: Record<string, string> = { contents: 'write', 'id-token': 'write', 'security-events': 'write', actions: 'read' };
   for (const [scope, level] of Object.entries(obj(call.job.permissions))) {
-    if (allowed[scope] === undefined || (allowed[scope] === 'read' && str(level) === 'write')) problems.push(`${workflow.file}: grants ${scope}: ${str(level)} that the pipeline does not use`);
+    if (allowed[scope] === undefined || (allowed[scope] === 'read' && str(level) === 'write'))
+      problems.push(`${workflow.file}: grants ${scope}: ${str(level)} that the pipeline does not use`);
   }
   for (const [scope, level] of Object.entries(allowed)) {
-    if (str(obj(call.job.permissions)[scope]) !== level) problems.push(`${workflow.file}: the pipeline job needs ${scope}: ${level} (its jobs narrow it)`);
+    if (str(obj(call.job.permissions)[scope]) !== level)
+      problems.push(`${workflow.file}: the pipeline job needs ${scope}: ${level} (its jobs narrow it)`);
   }
   return problems;
 }

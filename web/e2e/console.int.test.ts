@@ -32,13 +32,24 @@ describe.skipIf(!haveChromium)('the console in a browser', () => {
 
   beforeAll(async () => {
     // Always from the current sources: a build takes a second or two.
-    await promisify(execFile)(process.execPath, [join(repoRoot, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'], { cwd: join(repoRoot, 'web') });
+    await promisify(execFile)(process.execPath, [join(repoRoot, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'], {
+      cwd: join(repoRoot, 'web'),
+    });
     dataDir = await mkdtemp(join(tmpdir(), 'tm-console-e2e-'));
     platform = await startAllInOne({ dataDir, portOffset });
     base = `${consoleUrlFor(portOffset)}/console`;
     browser = await chromium.launch({
       executablePath: chromiumPath,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
   }, 150_000);
 
@@ -180,16 +191,28 @@ describe.skipIf(!haveChromium)('the console in a browser', () => {
       }
       const expected = calls; // every call is counted, the warm-ups too
       // …and once through the console's own origin, which proxies /evaluate like the production Ingress.
-      const proxied = await page.evaluate(async ([key, sdkKey]) => {
-        const response = await fetch('/evaluate', { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': sdkKey! }, body: JSON.stringify({ flagKey: key, context: { targetingKey: 'proxied', country: 'US' } }) });
-        return ((await response.json()) as { reason: string }).reason;
-      }, [flagKey, platform.sdkKey]);
+      const proxied = await page.evaluate(
+        async ([key, sdkKey]) => {
+          const response = await fetch('/evaluate', {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'x-api-key': sdkKey! },
+            body: JSON.stringify({ flagKey: key, context: { targetingKey: 'proxied', country: 'US' } }),
+          });
+          return ((await response.json()) as { reason: string }).reason;
+        },
+        [flagKey, platform.sdkKey],
+      );
       expect(proxied).toBe('SPLIT');
 
       // The analytics page refreshes on its own: the counts appear without a reload.
       await page.getByTestId('tab-analytics').click();
       await page.getByTestId('analytics-chart').waitFor();
-      await expect.poll(async () => Number((await page.getByTestId('analytics-total').textContent())?.replace(/\D/g, '')), { timeout: 30_000, interval: 500 }).toBe(expected + 1);
+      await expect
+        .poll(async () => Number((await page.getByTestId('analytics-total').textContent())?.replace(/\D/g, '')), {
+          timeout: 30_000,
+          interval: 500,
+        })
+        .toBe(expected + 1);
       const onCount = Number((await page.getByTestId('analytics-total-on').locator('.total-value').textContent())?.replace(/\D/g, ''));
       const offCount = Number((await page.getByTestId('analytics-total-off').locator('.total-value').textContent())?.replace(/\D/g, ''));
       expect(onCount + offCount).toBe(expected + 1);
@@ -202,7 +225,15 @@ describe.skipIf(!haveChromium)('the console in a browser', () => {
       await page.getByTestId('tab-history').click();
       await page.getByTestId('history-entry').first().waitFor();
       const titles = await page.getByTestId('history-entry').locator('.history-head strong').allTextContents();
-      expect(titles).toEqual(expect.arrayContaining(['Changed development', 'Reordered the rules in development', 'Added rule “Staff” in development', 'Added rule “Brazil and the US, split” in development', 'Created the flag']));
+      expect(titles).toEqual(
+        expect.arrayContaining([
+          'Changed development',
+          'Reordered the rules in development',
+          'Added rule “Staff” in development',
+          'Added rule “Brazil and the US, split” in development',
+          'Created the flag',
+        ]),
+      );
       expect(titles.at(-1)).toBe('Created the flag');
 
       // The playground explains the answer for a context.
@@ -224,7 +255,11 @@ describe.skipIf(!haveChromium)('the console in a browser', () => {
   it('shows a viewer everything but no control that could only fail', async () => {
     const email = 'viewer-e2e@example.com';
     const password = 'a-long-viewer-password';
-    const registered = await fetch(`${consoleUrlFor(portOffset)}/auth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) });
+    const registered = await fetch(`${consoleUrlFor(portOffset)}/auth/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email, password }),
+    });
     expect(registered.status).toBe(202);
     const { context, page, problems } = await newPage();
     try {
@@ -238,7 +273,8 @@ describe.skipIf(!haveChromium)('the console in a browser', () => {
 
       await page.getByTestId(`flag-row-${flagKey}`).getByRole('link').click();
       await page.getByTestId('flag-page').waitFor();
-      for (const id of ['edit-flag', 'delete-flag', 'env-development-switch', 'env-production-switch']) expect(await page.getByTestId(id).isDisabled(), id).toBe(true);
+      for (const id of ['edit-flag', 'delete-flag', 'env-development-switch', 'env-production-switch'])
+        expect(await page.getByTestId(id).isDisabled(), id).toBe(true);
       expect(await page.getByTestId('env-development-save').count()).toBe(0);
       expect(await page.getByTestId('env-development-off-variant').isDisabled()).toBe(true);
       expect(await page.getByTestId('readonly-note').first().textContent()).toContain('Your role is viewer');
@@ -298,7 +334,9 @@ describe.skipIf(!haveChromium)('the console in a browser', () => {
       await signIn(page, platform.admin.email, platform.admin.password);
       await page.getByTestId('flags-table').waitFor();
       // A token the services no longer accept (as after it expired): the next call answers 401.
-      await page.evaluate(() => sessionStorage.setItem('togglemaster.session', JSON.stringify({ token: 'expired.token.value', expiresAt: Date.now() + 60_000 })));
+      await page.evaluate(() =>
+        sessionStorage.setItem('togglemaster.session', JSON.stringify({ token: 'expired.token.value', expiresAt: Date.now() + 60_000 })),
+      );
       await page.goto(`${base}/flags/${flagKey}`);
       await page.getByTestId('signin-submit').waitFor();
       await page.getByText('Your session has ended. Sign in again.').waitFor();

@@ -11,7 +11,10 @@ export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const servicePorts: Record<Upstream, number> = { auth: 8001, flags: 8002, targeting: 8003, evaluation: 8004, analytics: 8005 };
 
 export function upstreamsFor(portOffset: number): Record<Upstream, string> {
-  return Object.fromEntries(Object.entries(servicePorts).map(([name, port]) => [name, `http://127.0.0.1:${port + portOffset}`])) as Record<Upstream, string>;
+  return Object.fromEntries(Object.entries(servicePorts).map(([name, port]) => [name, `http://127.0.0.1:${port + portOffset}`])) as Record<
+    Upstream,
+    string
+  >;
 }
 
 export interface AllInOne {
@@ -26,7 +29,15 @@ export interface AllInOne {
 export async function startAllInOne(options: { dataDir: string; portOffset: number; timeoutMs?: number }): Promise<AllInOne> {
   const child = spawn(process.execPath, ['handlers/main.ts', 'all-in-one'], {
     cwd: repoRoot,
-    env: { ...process.env, DATA_DIR: options.dataDir, PORT_OFFSET: String(options.portOffset), LOG_LEVEL: 'warn', ADMIN_EMAIL: '', ADMIN_PASSWORD: '', EVENTS_FLUSH_INTERVAL_MS: '500' },
+    env: {
+      ...process.env,
+      DATA_DIR: options.dataDir,
+      PORT_OFFSET: String(options.portOffset),
+      LOG_LEVEL: 'warn',
+      ADMIN_EMAIL: '',
+      ADMIN_PASSWORD: '',
+      EVENTS_FLUSH_INTERVAL_MS: '500',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

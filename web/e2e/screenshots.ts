@@ -16,7 +16,17 @@ const platform = await startAllInOne({ dataDir, portOffset });
 const consoleUrl = consoleUrlFor(portOffset);
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--force-device-scale-factor=1'],
+  args: [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--force-device-scale-factor=1',
+  ],
 });
 
 try {
@@ -24,7 +34,11 @@ try {
   // Traffic for the analytics page: the demo's A/B test and checkout, as SDKs would ask.
   const evaluation = upstreamsFor(portOffset).evaluation;
   const evaluate = (flagKey: string, context: Record<string, unknown>) =>
-    fetch(`${evaluation}/evaluate`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': platform.sdkKey }, body: JSON.stringify({ flagKey, context }) });
+    fetch(`${evaluation}/evaluate`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': platform.sdkKey },
+      body: JSON.stringify({ flagKey, context }),
+    });
   for (let i = 0; i < 240; i++) await evaluate('banner-color', { targetingKey: `visitor-${i}` });
   for (let i = 0; i < 60; i++) await evaluate('new-checkout', { targetingKey: `user-${i}`, country: ['BR', 'US', 'FR'][i % 3] });
 
@@ -40,7 +54,11 @@ try {
 
   const shoot = async (target: Page, name: string) => {
     // No animation frames half-way, no blinking caret.
-    await target.addStyleTag({ content: '*, *::before, *::after { animation: none !important; transition: none !important; caret-color: transparent !important; }' }).catch(() => undefined);
+    await target
+      .addStyleTag({
+        content: '*, *::before, *::after { animation: none !important; transition: none !important; caret-color: transparent !important; }',
+      })
+      .catch(() => undefined);
     await target.screenshot({ path: join(out, `console-${name}.png`), fullPage: true });
     process.stdout.write(`  docs/images/console-${name}.png\n`);
   };
@@ -80,11 +98,25 @@ try {
   await shoot(page, 'api-keys');
 
   // A change with a diff for the history page: a 20/80 rollout in production, as an editor would make it.
-  const { accessToken } = (await (await fetch(`${consoleUrl}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(platform.admin) })).json()) as { accessToken: string };
+  const { accessToken } = (await (
+    await fetch(`${consoleUrl}/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(platform.admin),
+    })
+  ).json()) as { accessToken: string };
   const patched = await fetch(`${consoleUrl}/flags/new-checkout/environments/production`, {
     method: 'PATCH',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${accessToken}` },
-    body: JSON.stringify({ defaultServe: { rollout: [{ variant: 'on', weight: 20 }, { variant: 'off', weight: 80 }] }, offVariant: 'off' }),
+    body: JSON.stringify({
+      defaultServe: {
+        rollout: [
+          { variant: 'on', weight: 20 },
+          { variant: 'off', weight: 80 },
+        ],
+      },
+      offVariant: 'off',
+    }),
   });
   if (!patched.ok) throw new Error(`PATCH answered ${patched.status}`);
   await page.goto(`${base}/flags/new-checkout/history`);

@@ -62,7 +62,13 @@ function Shell() {
           <img src="/console/favicon.svg" alt="" width={24} height={24} />
           <span className="brand-name">ToggleMaster</span>
         </NavLink>
-        <button type="button" className="btn btn-ghost menu-button" aria-expanded={menuOpen} aria-controls="main-nav" onClick={() => setMenuOpen((o) => !o)}>
+        <button
+          type="button"
+          className="btn btn-ghost menu-button"
+          aria-expanded={menuOpen}
+          aria-controls="main-nav"
+          onClick={() => setMenuOpen((o) => !o)}
+        >
           Menu
         </button>
         <nav id="main-nav" className={`nav${menuOpen ? ' open' : ''}`} aria-label="Main">

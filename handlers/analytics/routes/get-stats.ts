@@ -18,7 +18,13 @@ export function getStats(app: App, { store, guard, now }: AnalyticsRouteDeps): v
         tags: ['analytics'],
         summary: 'Exact evaluations of a flag per variant per minute, hour or day, and the totals',
         security: bearerSecurity,
-        querystring: Strict({ flagKey: FlagKey, environment: Environment, from: Type.Optional(Instant), to: Type.Optional(Instant), granularity: Type.Enum([...granularities], { default: 'minute' }) }),
+        querystring: Strict({
+          flagKey: FlagKey,
+          environment: Environment,
+          from: Type.Optional(Instant),
+          to: Type.Optional(Instant),
+          granularity: Type.Enum([...granularities], { default: 'minute' }),
+        }),
         response: { 200: StatsSchema, ...problemResponses },
       },
     },
@@ -26,7 +32,14 @@ export function getStats(app: App, { store, guard, now }: AnalyticsRouteDeps): v
       const { flagKey, environment, granularity } = request.query;
       const { from, to } = timeRange(request.query, granularity, now(), defaultSpan[granularity]);
       const rows = await store.countRows({ environment, flagKey, from, to });
-      return { flagKey, environment, granularity, from: new Date(from).toISOString(), to: new Date(to).toISOString(), ...statsOf(rows, from, to, granularity) };
+      return {
+        flagKey,
+        environment,
+        granularity,
+        from: new Date(from).toISOString(),
+        to: new Date(to).toISOString(),
+        ...statsOf(rows, from, to, granularity),
+      };
     },
   );
 }

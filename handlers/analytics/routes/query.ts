@@ -26,7 +26,10 @@ export function queryAnalytics(app: App, { store, guard, now }: AnalyticsRouteDe
           groupBy: Type.Optional(Type.Array(Type.Enum([...groupFields]), { maxItems: 4, uniqueItems: true })),
         }),
         response: {
-          200: Type.Object({ groups: Type.Array(Type.Record(Type.String(), Type.Union([Type.String(), Type.Integer(), Type.Null()]))), total: Type.Integer() }),
+          200: Type.Object({
+            groups: Type.Array(Type.Record(Type.String(), Type.Union([Type.String(), Type.Integer(), Type.Null()]))),
+            total: Type.Integer(),
+          }),
           ...problemResponses,
         },
       },

@@ -7,6 +7,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await addOutboxDeliveryColumns(db);
   await db.schema
     .alterTable('api_keys')
-    .addColumn('kind', 'text', (c) => c.notNull().defaultTo('server').check(sql`kind in ('server', 'client')`))
+    .addColumn('kind', 'text', (c) =>
+      c
+        .notNull()
+        .defaultTo('server')
+        .check(sql`kind in ('server', 'client')`),
+    )
     .execute();
 }

@@ -21,7 +21,10 @@ export function createApiKey(app: App, { service, guard }: AuthRouteDeps): void 
     },
     async (request, reply) => {
       const created = await service.createApiKey(request.body, principalOf(request));
-      return reply.code(201).header('cache-control', 'no-store').send({ ...apiKeyView(created), key: created.key });
+      return reply
+        .code(201)
+        .header('cache-control', 'no-store')
+        .send({ ...apiKeyView(created), key: created.key });
     },
   );
 }

@@ -14,7 +14,10 @@ export function listApiKeys(app: App, { service, guard }: AuthRouteDeps): void {
         tags: ['api-keys'],
         summary: 'List SDK keys (never their secrets)',
         security: bearerSecurity,
-        querystring: Strict({ environment: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })), includeRevoked: Type.Boolean({ default: false }) }),
+        querystring: Strict({
+          environment: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+          includeRevoked: Type.Boolean({ default: false }),
+        }),
         response: { 200: Type.Object({ items: Type.Array(ApiKeySchema) }), ...problemResponses },
       },
     },

@@ -15,7 +15,10 @@ export function listUsers(app: App, { service, guard }: AuthRouteDeps): void {
         summary: 'List accounts (admin)',
         security: bearerSecurity,
         querystring: Strict({ limit: Limit, cursor: Type.Optional(Cursor) }),
-        response: { 200: Type.Object({ items: Type.Array(UserSchema), nextCursor: Type.Union([Type.String(), Type.Null()]) }), ...problemResponses },
+        response: {
+          200: Type.Object({ items: Type.Array(UserSchema), nextCursor: Type.Union([Type.String(), Type.Null()]) }),
+          ...problemResponses,
+        },
       },
     },
     async (request) => {

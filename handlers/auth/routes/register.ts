@@ -10,7 +10,8 @@ export const Credentials = {
 
 /** One answer whether or not the email already had an account, so registering cannot be used to find out. */
 export const registrationAnswer = {
-  message: 'If this email had no account, it has one now (a viewer): sign in with this email and password. An existing account is left unchanged.',
+  message:
+    'If this email had no account, it has one now (a viewer): sign in with this email and password. An existing account is left unchanged.',
 };
 
 export function register(app: App, { service }: AuthRouteDeps): void {
@@ -20,7 +21,8 @@ export function register(app: App, { service }: AuthRouteDeps): void {
       schema: {
         tags: ['users'],
         summary: 'Create an account (always a viewer; an admin raises roles)',
-        description: 'Answers 202 with the same body whether or not the email already had an account (that account is left unchanged); sign in to find out whether the password is yours.',
+        description:
+          'Answers 202 with the same body whether or not the email already had an account (that account is left unchanged); sign in to find out whether the password is yours.',
         body: Strict({ ...Credentials, name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })) }),
         response: { 202: Type.Object({ message: Type.String() }), ...problemResponses },
       },

@@ -16,7 +16,10 @@ export function updateUser(app: App, { service, guard }: AuthRouteDeps): void {
         summary: "Change an account's role or disable it (admin); the last enabled admin stays",
         security: bearerSecurity,
         params: Strict({ id: Uuid }),
-        body: Strict({ role: Type.Optional(RoleSchema), disabled: Type.Optional(Type.Boolean()) }, { description: 'At least one field', minProperties: 1 }),
+        body: Strict(
+          { role: Type.Optional(RoleSchema), disabled: Type.Optional(Type.Boolean()) },
+          { description: 'At least one field', minProperties: 1 },
+        ),
         response: { 200: UserSchema, ...problemResponses },
       },
     },

@@ -13,7 +13,8 @@ export function evaluateBulk(app: App, { replica, sdkKey, events }: EvaluationRo
       onRequest: sdkKey,
       schema: {
         tags: ['evaluate'],
-        summary: 'Evaluate every flag of the SDK key\'s environment; the context is the query (targetingKey, then one parameter per attribute)',
+        summary:
+          "Evaluate every flag of the SDK key's environment; the context is the query (targetingKey, then one parameter per attribute)",
         security: sdkKeySecurity,
         querystring: Type.Object(
           { targetingKey: Type.Optional(Type.String({ maxLength: 256 })) },

@@ -16,7 +16,10 @@ export function getFlagHistory(app: App, { service, guard }: FlagRouteDeps): voi
         security: bearerSecurity,
         params: Strict({ key: FlagKey }),
         querystring: Strict({ limit: Limit, cursor: Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$' })) }),
-        response: { 200: Type.Object({ items: Type.Array(FlagAuditEntrySchema), nextCursor: Type.Union([Type.String(), Type.Null()]) }), ...problemResponses },
+        response: {
+          200: Type.Object({ items: Type.Array(FlagAuditEntrySchema), nextCursor: Type.Union([Type.String(), Type.Null()]) }),
+          ...problemResponses,
+        },
       },
     },
     async (request) => {

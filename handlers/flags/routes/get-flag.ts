@@ -10,7 +10,13 @@ export function getFlag(app: App, { service, guard }: FlagRouteDeps): void {
     '/flags/:key',
     {
       onRequest: guard('viewer'),
-      schema: { tags: ['flags'], summary: 'A flag with its state in every environment; the ETag is its version', security: bearerSecurity, params: Strict({ key: FlagKey }), response: { 200: FlagSchema, ...problemResponses } },
+      schema: {
+        tags: ['flags'],
+        summary: 'A flag with its state in every environment; the ETag is its version',
+        security: bearerSecurity,
+        params: Strict({ key: FlagKey }),
+        response: { 200: FlagSchema, ...problemResponses },
+      },
     },
     async (request, reply) => sendFlag(reply, await service.get(request.params.key)),
   );

@@ -8,7 +8,12 @@ export function listEnvironments(app: App, { environments, guard }: FlagRouteDep
     '/flags/environments',
     {
       onRequest: guard('viewer'),
-      schema: { tags: ['environments'], summary: 'The environments every flag has a state in', security: bearerSecurity, response: { 200: Type.Object({ items: Type.Array(Type.String()) }), ...problemResponses } },
+      schema: {
+        tags: ['environments'],
+        summary: 'The environments every flag has a state in',
+        security: bearerSecurity,
+        response: { 200: Type.Object({ items: Type.Array(Type.String()) }), ...problemResponses },
+      },
     },
     async () => ({ items: [...environments] }),
   );

@@ -22,7 +22,10 @@ export function listFlags(app: App, { service, guard }: FlagRouteDeps): void {
           limit: Limit,
           cursor: Type.Optional(Cursor),
         }),
-        response: { 200: Type.Object({ items: Type.Array(FlagSchema), nextCursor: Type.Union([Type.String(), Type.Null()]) }), ...problemResponses },
+        response: {
+          200: Type.Object({ items: Type.Array(FlagSchema), nextCursor: Type.Union([Type.String(), Type.Null()]) }),
+          ...problemResponses,
+        },
       },
     },
     async (request) => {

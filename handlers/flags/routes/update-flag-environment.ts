@@ -24,7 +24,10 @@ export function updateFlagEnvironment(app: App, { service, guard }: FlagRouteDep
     },
     async (request, reply) => {
       const { key, environment } = request.params;
-      return sendFlag(reply, await service.updateEnvironment(key, environment, request.body, request.headers['if-match'], principalOf(request)));
+      return sendFlag(
+        reply,
+        await service.updateEnvironment(key, environment, request.body, request.headers['if-match'], principalOf(request)),
+      );
     },
   );
 }

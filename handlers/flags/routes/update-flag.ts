@@ -13,7 +13,8 @@ export function updateFlag(app: App, { service, guard }: FlagRouteDeps): void {
       onRequest: guard('editor'),
       schema: {
         tags: ['flags'],
-        summary: "Replace a flag's definition (name, description, tags, type, variants); the document GET answered may be sent back as it was; removing a variant a targeting rule serves is a 409; If-Match guards against lost updates",
+        summary:
+          "Replace a flag's definition (name, description, tags, type, variants); the document GET answered may be sent back as it was; removing a variant a targeting rule serves is a 409; If-Match guards against lost updates",
         security: bearerSecurity,
         params: Strict({ key: FlagKey }),
         headers: IfMatchHeaders,
@@ -22,6 +23,15 @@ export function updateFlag(app: App, { service, guard }: FlagRouteDeps): void {
       },
     },
     async (request, reply) =>
-      sendFlag(reply, await service.update(request.params.key, request.body, request.headers['if-match'], principalOf(request), callerCredential(request))),
+      sendFlag(
+        reply,
+        await service.update(
+          request.params.key,
+          request.body,
+          request.headers['if-match'],
+          principalOf(request),
+          callerCredential(request),
+        ),
+      ),
   );
 }

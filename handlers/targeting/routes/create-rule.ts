@@ -14,9 +14,14 @@ export function createRule(app: App, { service, guard }: TargetingRouteDeps): vo
       onRequest: guard('editor'),
       schema: {
         tags: ['rules'],
-        summary: "Add a rule to a flag in one environment (after the others, or at `priority`)",
+        summary: 'Add a rule to a flag in one environment (after the others, or at `priority`)',
         security: bearerSecurity,
-        body: Strict({ flagKey: FlagKey, environment: Environment, priority: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000 })), ...RuleFields }),
+        body: Strict({
+          flagKey: FlagKey,
+          environment: Environment,
+          priority: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000 })),
+          ...RuleFields,
+        }),
         response: { 201: RuleSchema, ...problemResponses },
       },
     },

@@ -11,7 +11,13 @@ export function createSegment(app: App, { service, guard }: TargetingRouteDeps):
     '/targeting/segments',
     {
       onRequest: guard('editor'),
-      schema: { tags: ['segments'], summary: 'Create a reusable segment', security: bearerSecurity, body: Strict({ key: SegmentKey, ...SegmentFields }), response: { 201: SegmentSchema, ...problemResponses } },
+      schema: {
+        tags: ['segments'],
+        summary: 'Create a reusable segment',
+        security: bearerSecurity,
+        body: Strict({ key: SegmentKey, ...SegmentFields }),
+        response: { 201: SegmentSchema, ...problemResponses },
+      },
     },
     async (request, reply) => {
       const segment = await service.createSegment(request.body, principalOf(request));

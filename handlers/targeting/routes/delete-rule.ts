@@ -9,7 +9,13 @@ export function deleteRule(app: App, { service, guard }: TargetingRouteDeps): vo
     '/targeting/rules/:id',
     {
       onRequest: guard('editor'),
-      schema: { tags: ['rules'], summary: 'Delete a rule; the ones after it move up', security: bearerSecurity, params: Strict({ id: Uuid }), response: { 204: Type.Null({ description: 'Deleted' }), ...problemResponses } },
+      schema: {
+        tags: ['rules'],
+        summary: 'Delete a rule; the ones after it move up',
+        security: bearerSecurity,
+        params: Strict({ id: Uuid }),
+        response: { 204: Type.Null({ description: 'Deleted' }), ...problemResponses },
+      },
     },
     async (request, reply) => {
       await service.deleteRule(request.params.id, principalOf(request));

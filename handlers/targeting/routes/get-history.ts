@@ -15,8 +15,16 @@ export function getTargetingHistory(app: App, { service, guard }: TargetingRoute
         tags: ['history'],
         summary: 'Changes to the rules of a flag, or to a segment, newest first',
         security: bearerSecurity,
-        querystring: Strict({ flagKey: Type.Optional(FlagKey), segmentKey: Type.Optional(SegmentKey), limit: Limit, cursor: Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$' })) }),
-        response: { 200: Type.Object({ items: Type.Array(TargetingAuditEntrySchema), nextCursor: Type.Union([Type.String(), Type.Null()]) }), ...problemResponses },
+        querystring: Strict({
+          flagKey: Type.Optional(FlagKey),
+          segmentKey: Type.Optional(SegmentKey),
+          limit: Limit,
+          cursor: Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$' })),
+        }),
+        response: {
+          200: Type.Object({ items: Type.Array(TargetingAuditEntrySchema), nextCursor: Type.Union([Type.String(), Type.Null()]) }),
+          ...problemResponses,
+        },
       },
     },
     async (request) => {

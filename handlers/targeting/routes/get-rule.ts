@@ -8,7 +8,13 @@ export function getRule(app: App, { service, guard }: TargetingRouteDeps): void 
     '/targeting/rules/:id',
     {
       onRequest: guard('viewer'),
-      schema: { tags: ['rules'], summary: 'One rule', security: bearerSecurity, params: Strict({ id: Uuid }), response: { 200: RuleSchema, ...problemResponses } },
+      schema: {
+        tags: ['rules'],
+        summary: 'One rule',
+        security: bearerSecurity,
+        params: Strict({ id: Uuid }),
+        response: { 200: RuleSchema, ...problemResponses },
+      },
     },
     async (request) => service.getRule(request.params.id),
   );

@@ -10,7 +10,13 @@ export function getSegment(app: App, { service, guard }: TargetingRouteDeps): vo
     '/targeting/segments/:key',
     {
       onRequest: guard('viewer'),
-      schema: { tags: ['segments'], summary: 'One segment; the ETag is its version', security: bearerSecurity, params: Strict({ key: SegmentKey }), response: { 200: SegmentSchema, ...problemResponses } },
+      schema: {
+        tags: ['segments'],
+        summary: 'One segment; the ETag is its version',
+        security: bearerSecurity,
+        params: Strict({ key: SegmentKey }),
+        response: { 200: SegmentSchema, ...problemResponses },
+      },
     },
     async (request, reply) => {
       const segment = await service.getSegment(request.params.key);

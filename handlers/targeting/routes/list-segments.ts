@@ -9,7 +9,12 @@ export function listSegments(app: App, { service, guard }: TargetingRouteDeps): 
     '/targeting/segments',
     {
       onRequest: guard('viewer'),
-      schema: { tags: ['segments'], summary: 'Every segment', security: bearerSecurity, response: { 200: Type.Object({ items: Type.Array(SegmentSchema) }), ...problemResponses } },
+      schema: {
+        tags: ['segments'],
+        summary: 'Every segment',
+        security: bearerSecurity,
+        response: { 200: Type.Object({ items: Type.Array(SegmentSchema) }), ...problemResponses },
+      },
     },
     async () => ({ items: await service.listSegments() }),
   );

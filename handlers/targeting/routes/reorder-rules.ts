@@ -16,7 +16,11 @@ export function reorderRules(app: App, { service, guard }: TargetingRouteDeps): 
         tags: ['rules'],
         summary: 'Set the evaluation order of the rules of a flag in one environment',
         security: bearerSecurity,
-        body: Strict({ flagKey: FlagKey, environment: Environment, ruleIds: Type.Array(Uuid, { maxItems: 500, description: 'Every rule of that flag and environment, first to last' }) }),
+        body: Strict({
+          flagKey: FlagKey,
+          environment: Environment,
+          ruleIds: Type.Array(Uuid, { maxItems: 500, description: 'Every rule of that flag and environment, first to last' }),
+        }),
         response: { 200: Type.Object({ items: Type.Array(RuleSchema) }), ...problemResponses },
       },
     },

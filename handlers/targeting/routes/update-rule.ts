@@ -12,7 +12,8 @@ export function updateRule(app: App, { service, guard }: TargetingRouteDeps): vo
       onRequest: guard('editor'),
       schema: {
         tags: ['rules'],
-        summary: "Replace a rule's name, conditions, segments and serve (its flag, environment and place stay); the document GET answered may be sent back as it was",
+        summary:
+          "Replace a rule's name, conditions, segments and serve (its flag, environment and place stay); the document GET answered may be sent back as it was",
         security: bearerSecurity,
         params: Strict({ id: Uuid }),
         body: Strict(RuleReplacementFields),

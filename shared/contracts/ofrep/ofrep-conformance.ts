@@ -79,7 +79,10 @@ function responsesOf(operation: OfrepOperation): Record<string, ResponseObject> 
 export function ofrepProblems(operation: OfrepOperation, answer: OfrepHttpAnswer): string[] {
   const response = responsesOf(operation)[String(answer.statusCode)];
   if (!response) return [`${operation} does not answer ${answer.statusCode}`];
-  if (!response.content) return answer.body === '' ? [] : [`${operation} ${answer.statusCode} has no body in OFREP, got ${JSON.stringify(answer.body.slice(0, 200))}`];
+  if (!response.content)
+    return answer.body === ''
+      ? []
+      : [`${operation} ${answer.statusCode} has no body in OFREP, got ${JSON.stringify(answer.body.slice(0, 200))}`];
   const header = answer.headers['content-type'];
   const contentType = typeof header === 'string' ? header : '';
   const media = Object.keys(response.content).find((type) => contentType.split(';')[0]?.trim() === type);
@@ -94,7 +97,10 @@ export function ofrepProblems(operation: OfrepOperation, answer: OfrepHttpAnswer
   }
   const validate = validatorFor(ref);
   if (validate(body)) return [];
-  return (validate.errors ?? []).map((e) => `${operation} ${answer.statusCode} ${ref.split('/').pop()}${e.instancePath} ${e.message ?? e.keyword} ${JSON.stringify(e.params)}`);
+  return (validate.errors ?? []).map(
+    (e) =>
+      `${operation} ${answer.statusCode} ${ref.split('/').pop()}${e.instancePath} ${e.message ?? e.keyword} ${JSON.stringify(e.params)}`,
+  );
 }
 
 /** Throws, listing what is wrong, unless the answer is one the OFREP document describes. */

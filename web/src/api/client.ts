@@ -169,7 +169,8 @@ export const api = {
 /** A query string from the defined values only. */
 export function query(params: Record<string, string | number | boolean | undefined | null>): string {
   const search = new URLSearchParams();
-  for (const [key, value] of Object.entries(params)) if (value !== undefined && value !== null && value !== '') search.set(key, String(value));
+  for (const [key, value] of Object.entries(params))
+    if (value !== undefined && value !== null && value !== '') search.set(key, String(value));
   const text = search.toString();
   return text ? `?${text}` : '';
 }
@@ -188,9 +189,13 @@ export function describeError(error: unknown): string {
       case 0:
         return error.detail;
       case 401:
-        return error.code === 'INVALID_CREDENTIALS' ? 'That email and password do not match an account.' : 'Your session has ended. Sign in again.';
+        return error.code === 'INVALID_CREDENTIALS'
+          ? 'That email and password do not match an account.'
+          : 'Your session has ended. Sign in again.';
       case 403:
-        return /needs the \w+ role/.test(error.detail) ? `Your role does not allow this (${lowerFirst(error.detail)}).` : ensureStop(error.detail);
+        return /needs the \w+ role/.test(error.detail)
+          ? `Your role does not allow this (${lowerFirst(error.detail)}).`
+          : ensureStop(error.detail);
       case 412:
         return 'Someone else changed this since you opened it. Reload to see their change, then make yours again.';
       case 429:

@@ -1,7 +1,26 @@
 import { api, query } from './client.ts';
 import type {
-  ApiKey, Condition, CreatedApiKey, EnvironmentState, EvaluationEvent, Flag, FlagAuditEntry, FlagType, Granularity,
-  LoginAnswer, MatchAnswer, Me, Page, Role, Rule, Serve, Stats, StoredSegment, TargetingAuditEntry, User, Variant,
+  ApiKey,
+  Condition,
+  CreatedApiKey,
+  EnvironmentState,
+  EvaluationEvent,
+  Flag,
+  FlagAuditEntry,
+  FlagType,
+  Granularity,
+  LoginAnswer,
+  MatchAnswer,
+  Me,
+  Page,
+  Role,
+  Rule,
+  Serve,
+  Stats,
+  StoredSegment,
+  TargetingAuditEntry,
+  User,
+  Variant,
 } from './types.ts';
 
 const enc = encodeURIComponent;
@@ -9,7 +28,8 @@ const enc = encodeURIComponent;
 export const authApi = {
   login: (email: string, password: string) => api.post<LoginAnswer>('/auth/login', { email, password }, { auth: false }),
   /** Answers the same whether or not the email already had an account: signing in afterwards tells which. */
-  register: (email: string, password: string, name?: string) => api.post<{ message: string }>('/auth/register', { email, password, ...(name ? { name } : {}) }, { auth: false }),
+  register: (email: string, password: string, name?: string) =>
+    api.post<{ message: string }>('/auth/register', { email, password, ...(name ? { name } : {}) }, { auth: false }),
   me: () => api.get<Me>('/auth/validate'),
   users: (cursor?: string) => api.get<Page<User>>(`/auth/users${query({ limit: 100, cursor })}`),
   updateUser: (id: string, patch: { role?: Role; disabled?: boolean }) => api.patch<User>(`/auth/users/${enc(id)}`, patch),
@@ -35,11 +55,13 @@ export interface EnvironmentPatch {
 }
 
 export const flagsApi = {
-  list: (params: { q?: string; tag?: string; type?: string; cursor?: string; limit?: number }) => api.get<Page<Flag>>(`/flags${query({ limit: 20, ...params })}`),
+  list: (params: { q?: string; tag?: string; type?: string; cursor?: string; limit?: number }) =>
+    api.get<Page<Flag>>(`/flags${query({ limit: 20, ...params })}`),
   environments: () => api.get<{ items: string[] }>('/flags/environments'),
   get: (key: string) => api.get<Flag>(`/flags/${enc(key)}`),
   create: (flag: NewFlag) => api.post<Flag>('/flags', flag),
-  update: (key: string, definition: Omit<NewFlag, 'key'>, etag?: string) => api.put<Flag>(`/flags/${enc(key)}`, definition, { ifMatch: etag }),
+  update: (key: string, definition: Omit<NewFlag, 'key'>, etag?: string) =>
+    api.put<Flag>(`/flags/${enc(key)}`, definition, { ifMatch: etag }),
   updateEnvironment: (key: string, environment: string, patch: EnvironmentPatch, etag?: string) =>
     api.patch<Flag>(`/flags/${enc(key)}/environments/${enc(environment)}`, patch, { ifMatch: etag }),
   delete: (key: string, etag?: string) => api.delete(`/flags/${enc(key)}`, { ifMatch: etag }),
@@ -63,17 +85,22 @@ export interface SegmentInput {
 
 export const targetingApi = {
   rules: (flagKey: string, environment?: string) => api.get<{ items: Rule[] }>(`/targeting/rules${query({ flagKey, environment })}`),
-  createRule: (flagKey: string, environment: string, rule: RuleInput) => api.post<Rule>('/targeting/rules', { flagKey, environment, ...rule }),
+  createRule: (flagKey: string, environment: string, rule: RuleInput) =>
+    api.post<Rule>('/targeting/rules', { flagKey, environment, ...rule }),
   updateRule: (id: string, rule: RuleInput) => api.put<Rule>(`/targeting/rules/${enc(id)}`, rule),
   deleteRule: (id: string) => api.delete(`/targeting/rules/${enc(id)}`),
-  reorder: (flagKey: string, environment: string, ruleIds: string[]) => api.put<{ items: Rule[] }>('/targeting/rules/order', { flagKey, environment, ruleIds }),
+  reorder: (flagKey: string, environment: string, ruleIds: string[]) =>
+    api.put<{ items: Rule[] }>('/targeting/rules/order', { flagKey, environment, ruleIds }),
   segments: () => api.get<{ items: StoredSegment[] }>('/targeting/segments'),
   segment: (key: string) => api.get<StoredSegment>(`/targeting/segments/${enc(key)}`),
   createSegment: (key: string, segment: SegmentInput) => api.post<StoredSegment>('/targeting/segments', { key, ...segment }),
-  updateSegment: (key: string, segment: SegmentInput, etag?: string) => api.put<StoredSegment>(`/targeting/segments/${enc(key)}`, segment, { ifMatch: etag }),
+  updateSegment: (key: string, segment: SegmentInput, etag?: string) =>
+    api.put<StoredSegment>(`/targeting/segments/${enc(key)}`, segment, { ifMatch: etag }),
   deleteSegment: (key: string, etag?: string) => api.delete(`/targeting/segments/${enc(key)}`, { ifMatch: etag }),
-  match: (flagKey: string, environment: string, context: Record<string, unknown>) => api.post<MatchAnswer>('/targeting/match', { flagKey, environment, context }),
-  history: (params: { flagKey?: string; segmentKey?: string; cursor?: string }) => api.get<Page<TargetingAuditEntry>>(`/targeting/history${query({ limit: 50, ...params })}`),
+  match: (flagKey: string, environment: string, context: Record<string, unknown>) =>
+    api.post<MatchAnswer>('/targeting/match', { flagKey, environment, context }),
+  history: (params: { flagKey?: string; segmentKey?: string; cursor?: string }) =>
+    api.get<Page<TargetingAuditEntry>>(`/targeting/history${query({ limit: 50, ...params })}`),
 };
 
 export const analyticsApi = {

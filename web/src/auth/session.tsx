@@ -3,10 +3,7 @@ import { clearToken, currentToken, onUnauthorized, setToken } from '../api/clien
 import { authApi } from '../api/endpoints.ts';
 import type { Me, Role } from '../api/types.ts';
 
-export type SessionState =
-  | { status: 'checking' }
-  | { status: 'signed-out'; reason?: string }
-  | { status: 'signed-in'; me: Me };
+export type SessionState = { status: 'checking' } | { status: 'signed-out'; reason?: string } | { status: 'signed-in'; me: Me };
 
 interface SessionValue {
   state: SessionState;

@@ -14,9 +14,27 @@ export const operatorGroups: { label: string; operators: Operator[] }[] = [
 
 // Record<Operator, …> makes the compiler name any operator the platform adds; the groups must list each one.
 const everyOperator: Record<Operator, true> = {
-  eq: true, neq: true, in: true, not_in: true, contains: true, starts_with: true, ends_with: true, matches: true,
-  lt: true, lte: true, gt: true, gte: true, semver_eq: true, semver_lt: true, semver_gt: true, before: true, after: true,
-  exists: true, not_exists: true, in_segment: true, not_in_segment: true,
+  eq: true,
+  neq: true,
+  in: true,
+  not_in: true,
+  contains: true,
+  starts_with: true,
+  ends_with: true,
+  matches: true,
+  lt: true,
+  lte: true,
+  gt: true,
+  gte: true,
+  semver_eq: true,
+  semver_lt: true,
+  semver_gt: true,
+  before: true,
+  after: true,
+  exists: true,
+  not_exists: true,
+  in_segment: true,
+  not_in_segment: true,
 };
 export const allOperators = Object.keys(everyOperator) as Operator[];
 const grouped = new Set(operatorGroups.flatMap((g) => g.operators));
@@ -28,7 +46,8 @@ const semver: Operator[] = ['semver_eq', 'semver_lt', 'semver_gt'];
 const dates: Operator[] = ['before', 'after'];
 const segmentOps: Operator[] = ['in_segment', 'not_in_segment'];
 
-const semverPattern = /^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
+const semverPattern =
+  /^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
 const isoPattern = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/i;
 
 function validDate(text: string): boolean {
@@ -36,7 +55,13 @@ function validDate(text: string): boolean {
   if (!m) return false;
   const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
   const probe = new Date(Date.UTC(year, month - 1, day));
-  return probe.getUTCFullYear() === year && probe.getUTCMonth() === month - 1 && probe.getUTCDate() === day && Number(m[4] ?? 0) < 24 && Number(m[5] ?? 0) < 60;
+  return (
+    probe.getUTCFullYear() === year &&
+    probe.getUTCMonth() === month - 1 &&
+    probe.getUTCDate() === day &&
+    Number(m[4] ?? 0) < 24 &&
+    Number(m[5] ?? 0) < 60
+  );
 }
 
 export interface ConditionDraft {
@@ -81,7 +106,10 @@ export function checkCondition(draft: ConditionDraft): ConditionCheck {
     values = draft.segmentKeys;
     if (values.length === 0) out.valuesError = 'Choose at least one segment';
   } else if (!noValues.includes(draft.operator)) {
-    const lines = draft.valuesText.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+    const lines = draft.valuesText
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l !== '');
     if (lines.length === 0) out.valuesError = 'Enter at least one value (one per line)';
     else if (numeric.includes(draft.operator)) {
       const bad = lines.filter((l) => !Number.isFinite(Number(l)));
@@ -114,7 +142,19 @@ export function describeCondition(condition: Condition): string {
   return condition.negate ? `NOT (${text})` : text;
 }
 
-export function ConditionEditor({ draft, onChange, onRemove, segments, index }: { draft: ConditionDraft; onChange: (draft: ConditionDraft) => void; onRemove: () => void; segments: StoredSegment[]; index: number }) {
+export function ConditionEditor({
+  draft,
+  onChange,
+  onRemove,
+  segments,
+  index,
+}: {
+  draft: ConditionDraft;
+  onChange: (draft: ConditionDraft) => void;
+  onRemove: () => void;
+  segments: StoredSegment[];
+  index: number;
+}) {
   const check = checkCondition(draft);
   const isSegment = segmentOps.includes(draft.operator);
   const n = index + 1;
@@ -132,7 +172,12 @@ export function ConditionEditor({ draft, onChange, onRemove, segments, index }: 
           list="known-attributes"
           data-testid={`condition-${index}-attribute`}
         />
-        <select aria-label={`Condition ${n} operator`} value={draft.operator} onChange={(e) => onChange({ ...draft, operator: e.target.value as Operator })} data-testid={`condition-${index}-operator`}>
+        <select
+          aria-label={`Condition ${n} operator`}
+          value={draft.operator}
+          onChange={(e) => onChange({ ...draft, operator: e.target.value as Operator })}
+          data-testid={`condition-${index}-operator`}
+        >
           {operatorGroups.map((group) => (
             <optgroup key={group.label} label={group.label}>
               {group.operators.map((op) => (
@@ -144,7 +189,12 @@ export function ConditionEditor({ draft, onChange, onRemove, segments, index }: 
           ))}
         </select>
         <label className="checkbox" title="Invert the operator's answer (also holds when the attribute is missing)">
-          <input type="checkbox" checked={draft.negate} onChange={(e) => onChange({ ...draft, negate: e.target.checked })} aria-label={`Condition ${n}: negate`} />
+          <input
+            type="checkbox"
+            checked={draft.negate}
+            onChange={(e) => onChange({ ...draft, negate: e.target.checked })}
+            aria-label={`Condition ${n}: negate`}
+          />
           not
         </label>
         <button type="button" className="btn btn-ghost btn-small" onClick={onRemove} aria-label={`Remove condition ${n}`}>
@@ -160,7 +210,12 @@ export function ConditionEditor({ draft, onChange, onRemove, segments, index }: 
               <input
                 type="checkbox"
                 checked={draft.segmentKeys.includes(s.key)}
-                onChange={(e) => onChange({ ...draft, segmentKeys: e.target.checked ? [...draft.segmentKeys, s.key] : draft.segmentKeys.filter((k) => k !== s.key) })}
+                onChange={(e) =>
+                  onChange({
+                    ...draft,
+                    segmentKeys: e.target.checked ? [...draft.segmentKeys, s.key] : draft.segmentKeys.filter((k) => k !== s.key),
+                  })
+                }
               />
               {s.name} <code>{s.key}</code>
             </label>
@@ -179,7 +234,11 @@ export function ConditionEditor({ draft, onChange, onRemove, segments, index }: 
           data-testid={`condition-${index}-values`}
         />
       )}
-      {check.valuesError ? <span className="field-error">{check.valuesError}</span> : <span className="field-hint">{hintOf(draft.operator)}</span>}
+      {check.valuesError ? (
+        <span className="field-error">{check.valuesError}</span>
+      ) : (
+        <span className="field-hint">{hintOf(draft.operator)}</span>
+      )}
     </div>
   );
 }
@@ -195,14 +254,24 @@ function placeholderOf(op: Operator): string {
 function hintOf(op: Operator): string {
   if (noValues.includes(op)) return 'No values: only whether the attribute is present.';
   if (segmentOps.includes(op)) return 'The context is checked against the chosen segments (the attribute is not read).';
-  if (op === 'matches') return 'RE2 patterns (no backreferences or lookaround), unanchored: use ^…$ to match all of it. Any one pattern is enough.';
+  if (op === 'matches')
+    return 'RE2 patterns (no backreferences or lookaround), unanchored: use ^…$ to match all of it. Any one pattern is enough.';
   if (numeric.includes(op)) return 'Numbers; numeric strings in the context are converted. Any one value is enough.';
   if (semver.includes(op)) return 'Semantic versions; the context value must be a version string (a leading v is allowed).';
-  if (dates.includes(op)) return 'ISO-8601 dates; without an offset a time is UTC. The context value is a date string or epoch milliseconds.';
+  if (dates.includes(op))
+    return 'ISO-8601 dates; without an offset a time is UTC. The context value is a date string or epoch milliseconds.';
   return 'One value per line; any one matching is enough.';
 }
 
-export function ConditionsEditor({ drafts, onChange, segments }: { drafts: ConditionDraft[]; onChange: (drafts: ConditionDraft[]) => void; segments: StoredSegment[] }) {
+export function ConditionsEditor({
+  drafts,
+  onChange,
+  segments,
+}: {
+  drafts: ConditionDraft[];
+  onChange: (drafts: ConditionDraft[]) => void;
+  segments: StoredSegment[];
+}) {
   return (
     <div className="conditions">
       <datalist id="known-attributes">

@@ -12,9 +12,20 @@ interface VariantDraft {
 }
 
 function defaultVariants(type: FlagType): VariantDraft[] {
-  if (type === 'boolean') return [{ key: 'on', name: '', text: 'true' }, { key: 'off', name: '', text: 'false' }];
-  if (type === 'json') return [{ key: 'default', name: '', text: '{}' }, { key: 'alternative', name: '', text: '{}' }];
-  return [{ key: 'control', name: '', text: defaultValueText(type, 0) }, { key: 'treatment', name: '', text: defaultValueText(type, 1) }];
+  if (type === 'boolean')
+    return [
+      { key: 'on', name: '', text: 'true' },
+      { key: 'off', name: '', text: 'false' },
+    ];
+  if (type === 'json')
+    return [
+      { key: 'default', name: '', text: '{}' },
+      { key: 'alternative', name: '', text: '{}' },
+    ];
+  return [
+    { key: 'control', name: '', text: defaultValueText(type, 0) },
+    { key: 'treatment', name: '', text: defaultValueText(type, 1) },
+  ];
 }
 
 export interface DefinitionResult {
@@ -23,7 +34,21 @@ export interface DefinitionResult {
 }
 
 /** The definition of a flag: key (on creation), name, description, tags, type and typed variants. */
-export function FlagDefinitionForm({ existing, onSubmit, busy, error, submitLabel, onCancel }: { existing?: Flag; onSubmit: (flag: NewFlag) => void; busy: boolean; error: unknown; submitLabel: string; onCancel: () => void }) {
+export function FlagDefinitionForm({
+  existing,
+  onSubmit,
+  busy,
+  error,
+  submitLabel,
+  onCancel,
+}: {
+  existing?: Flag;
+  onSubmit: (flag: NewFlag) => void;
+  busy: boolean;
+  error: unknown;
+  submitLabel: string;
+  onCancel: () => void;
+}) {
   const [name, setName] = useState(existing?.name ?? '');
   const [key, setKey] = useState(existing?.key ?? '');
   const [keyTouched, setKeyTouched] = useState(Boolean(existing));
@@ -31,12 +56,17 @@ export function FlagDefinitionForm({ existing, onSubmit, busy, error, submitLabe
   const [tagsText, setTagsText] = useState(existing?.tags.join(', ') ?? '');
   const [type, setType] = useState<FlagType>(existing?.type ?? 'boolean');
   const [variants, setVariants] = useState<VariantDraft[]>(() =>
-    existing ? existing.variants.map((v) => ({ key: v.key, name: v.name ?? '', text: valueToText(existing.type, v.value) })) : defaultVariants('boolean'),
+    existing
+      ? existing.variants.map((v) => ({ key: v.key, name: v.name ?? '', text: valueToText(existing.type, v.value) }))
+      : defaultVariants('boolean'),
   );
   const [submitted, setSubmitted] = useState(false);
 
   const effectiveKey = keyTouched ? key : slugify(name);
-  const tags = tagsText.split(/[\s,]+/).map((t) => t.trim()).filter(Boolean);
+  const tags = tagsText
+    .split(/[\s,]+/)
+    .map((t) => t.trim())
+    .filter(Boolean);
   const errors: Record<string, string> = {};
   if (!existing) {
     if (!effectiveKey) errors.key = 'A key is required';
@@ -44,7 +74,8 @@ export function FlagDefinitionForm({ existing, onSubmit, busy, error, submitLabe
   }
   if (!name.trim()) errors.name = 'A name is required';
   const badTags = tags.filter((t) => !tagPattern.test(t) || t.length > 50);
-  if (badTags.length > 0) errors.tags = `Not a valid tag: ${badTags.join(', ')} (lower-case letters and digits, with - _ . : / between them)`;
+  if (badTags.length > 0)
+    errors.tags = `Not a valid tag: ${badTags.join(', ')} (lower-case letters and digits, with - _ . : / between them)`;
   if (tags.length > 20) errors.tags = 'At most 20 tags';
   const parsed = variants.map((v) => parseValue(type, v.text));
   const seen = new Set<string>();
@@ -62,7 +93,11 @@ export function FlagDefinitionForm({ existing, onSubmit, busy, error, submitLabe
     event.preventDefault();
     setSubmitted(true);
     if (!valid) return;
-    const out: Variant[] = variants.map((v, i) => ({ key: v.key, value: (parsed[i] as { value: unknown }).value, ...(v.name.trim() ? { name: v.name.trim() } : {}) }));
+    const out: Variant[] = variants.map((v, i) => ({
+      key: v.key,
+      value: (parsed[i] as { value: unknown }).value,
+      ...(v.name.trim() ? { name: v.name.trim() } : {}),
+    }));
     onSubmit({ key: existing?.key ?? effectiveKey, name: name.trim(), description: description.trim(), tags, type, variants: out });
   };
   const show = (message: string | undefined) => (submitted ? message : undefined);
@@ -71,9 +106,20 @@ export function FlagDefinitionForm({ existing, onSubmit, busy, error, submitLabe
     <form className="card form" onSubmit={submit} noValidate data-testid="flag-form">
       <div className="form-grid">
         <Field label="Name" error={show(errors.name)}>
-          <input type="text" value={name} onChange={(e) => setName(e.target.value)} maxLength={200} data-testid="flag-name" autoFocus={!existing} />
+          <input
+            type="text"
+            value={name}
+            onChange={(e) => setName(e.target.value)}
+            maxLength={200}
+            data-testid="flag-name"
+            autoFocus={!existing}
+          />
         </Field>
-        <Field label="Key" hint={existing ? 'The key cannot change: SDKs ask for the flag by it.' : 'What SDKs ask for; cannot change later.'} error={existing ? undefined : (keyTouched || submitted) ? errors.key : undefined}>
+        <Field
+          label="Key"
+          hint={existing ? 'The key cannot change: SDKs ask for the flag by it.' : 'What SDKs ask for; cannot change later.'}
+          error={existing ? undefined : keyTouched || submitted ? errors.key : undefined}
+        >
           <input
             type="text"
             value={effectiveKey}
@@ -89,7 +135,13 @@ export function FlagDefinitionForm({ existing, onSubmit, busy, error, submitLabe
           />
         </Field>
         <Field label="Description" className="span-2">
-          <textarea rows={2} value={description} onChange={(e) => setDescription(e.target.value)} maxLength={2000} data-testid="flag-description" />
+          <textarea
+            rows={2}
+            value={description}
+            onChange={(e) => setDescription(e.target.value)}
+            maxLength={2000}
+            data-testid="flag-description"
+          />
         </Field>
         <Field label="Tags" hint="Separated by commas or spaces" error={errors.tags}>
           <input type="text" value={tagsText} onChange={(e) => setTagsText(e.target.value)} data-testid="flag-tags" />
@@ -140,9 +192,20 @@ export function FlagDefinitionForm({ existing, onSubmit, busy, error, submitLabe
                 />
               </Field>
               <Field label="Label" hint="Optional">
-                <input type="text" value={v.name} onChange={(e) => setVariants(variants.map((x, j) => (j === i ? { ...x, name: e.target.value } : x)))} maxLength={200} />
+                <input
+                  type="text"
+                  value={v.name}
+                  onChange={(e) => setVariants(variants.map((x, j) => (j === i ? { ...x, name: e.target.value } : x)))}
+                  maxLength={200}
+                />
               </Field>
-              <button type="button" className="btn btn-ghost btn-small variant-remove" onClick={() => setVariants(variants.filter((_, j) => j !== i))} disabled={variants.length <= 1} aria-label={`Remove variant ${v.key || i + 1}`}>
+              <button
+                type="button"
+                className="btn btn-ghost btn-small variant-remove"
+                onClick={() => setVariants(variants.filter((_, j) => j !== i))}
+                disabled={variants.length <= 1}
+                aria-label={`Remove variant ${v.key || i + 1}`}
+              >
                 Remove
               </button>
             </div>
@@ -151,7 +214,9 @@ export function FlagDefinitionForm({ existing, onSubmit, busy, error, submitLabe
         <button
           type="button"
           className="btn btn-small"
-          onClick={() => setVariants([...variants, { key: `variant-${variants.length + 1}`, name: '', text: defaultValueText(type, variants.length) }])}
+          onClick={() =>
+            setVariants([...variants, { key: `variant-${variants.length + 1}`, name: '', text: defaultValueText(type, variants.length) }])
+          }
           disabled={variants.length >= 50}
           data-testid="add-variant"
         >

@@ -14,7 +14,10 @@ export interface ServeDraft {
 export function serveDraftOf(serve: Serve | undefined, variants: Variant[]): ServeDraft {
   const keys = variants.map((v) => v.key);
   const rollout = serve?.rollout ?? [];
-  const order = [...rollout.map((s) => s.variant).filter((k) => keys.includes(k)), ...keys.filter((k) => !rollout.some((s) => s.variant === k))];
+  const order = [
+    ...rollout.map((s) => s.variant).filter((k) => keys.includes(k)),
+    ...keys.filter((k) => !rollout.some((s) => s.variant === k)),
+  ];
   const weights = Object.fromEntries(order.map((k) => [k, String(rollout.find((s) => s.variant === k)?.weight ?? 0)]));
   if (rollout.length === 0) Object.assign(weights, evenWeights(keys));
   return {
@@ -50,7 +53,9 @@ export interface ServeCheck {
 
 export function checkServe(draft: ServeDraft): ServeCheck {
   if (draft.mode === 'variant') {
-    return draft.variant ? { serve: { variant: draft.variant }, errors: [], weightErrors: {} } : { errors: ['Choose a variant'], weightErrors: {} };
+    return draft.variant
+      ? { serve: { variant: draft.variant }, errors: [], weightErrors: {} }
+      : { errors: ['Choose a variant'], weightErrors: {} };
   }
   const weightErrors: Record<string, string> = {};
   let total = 0;
@@ -66,7 +71,10 @@ export function checkServe(draft: ServeDraft): ServeCheck {
   if (bucketBy && !attributePattern.test(bucketBy)) errors.push('The bucketing attribute must be a name like accountId or account.id');
   if (errors.length > 0) return { ...(Object.keys(weightErrors).length === 0 ? { total: total / 1000 } : {}), errors, weightErrors };
   return {
-    serve: { rollout: draft.order.map((variant) => ({ variant, weight: Number(draft.weights[variant]) })), ...(bucketBy ? { bucketBy } : {}) },
+    serve: {
+      rollout: draft.order.map((variant) => ({ variant, weight: Number(draft.weights[variant]) })),
+      ...(bucketBy ? { bucketBy } : {}),
+    },
     total: 100,
     errors: [],
     weightErrors,
@@ -74,7 +82,19 @@ export function checkServe(draft: ServeDraft): ServeCheck {
 }
 
 /** What an enabled flag serves: one variant, or a percentage split whose total is shown as it is typed. */
-export function ServeEditor({ variants, draft, onChange, disabled, testId = 'serve' }: { variants: Variant[]; draft: ServeDraft; onChange: (draft: ServeDraft) => void; disabled?: boolean; testId?: string }) {
+export function ServeEditor({
+  variants,
+  draft,
+  onChange,
+  disabled,
+  testId = 'serve',
+}: {
+  variants: Variant[];
+  draft: ServeDraft;
+  onChange: (draft: ServeDraft) => void;
+  disabled?: boolean;
+  testId?: string;
+}) {
   const name = useId();
   const check = checkServe(draft);
   const labelOf = (key: string) => variants.find((v) => v.key === key)?.name || key;
@@ -82,16 +102,33 @@ export function ServeEditor({ variants, draft, onChange, disabled, testId = 'ser
     <fieldset className="serve-editor" disabled={disabled} data-testid={testId}>
       <div className="segmented" role="radiogroup" aria-label="What to serve">
         <label>
-          <input type="radio" name={name} checked={draft.mode === 'variant'} onChange={() => onChange({ ...draft, mode: 'variant' })} data-testid={`${testId}-mode-variant`} />
+          <input
+            type="radio"
+            name={name}
+            checked={draft.mode === 'variant'}
+            onChange={() => onChange({ ...draft, mode: 'variant' })}
+            data-testid={`${testId}-mode-variant`}
+          />
           One variant
         </label>
         <label>
-          <input type="radio" name={name} checked={draft.mode === 'rollout'} onChange={() => onChange({ ...draft, mode: 'rollout' })} data-testid={`${testId}-mode-split`} />
+          <input
+            type="radio"
+            name={name}
+            checked={draft.mode === 'rollout'}
+            onChange={() => onChange({ ...draft, mode: 'rollout' })}
+            data-testid={`${testId}-mode-split`}
+          />
           Percentage split
         </label>
       </div>
       {draft.mode === 'variant' ? (
-        <select aria-label="Variant to serve" value={draft.variant} onChange={(e) => onChange({ ...draft, variant: e.target.value })} data-testid={`${testId}-variant`}>
+        <select
+          aria-label="Variant to serve"
+          value={draft.variant}
+          onChange={(e) => onChange({ ...draft, variant: e.target.value })}
+          data-testid={`${testId}-variant`}
+        >
           {variants.map((v) => (
             <option key={v.key} value={v.key}>
               {labelOf(v.key)}
@@ -106,7 +143,12 @@ export function ServeEditor({ variants, draft, onChange, disabled, testId = 'ser
               <div className="split-row" key={key}>
                 <span className="split-variant">{labelOf(key)}</span>
                 <span className="split-bar" aria-hidden="true">
-                  <span style={{ width: `${Number.isFinite(weight) ? Math.min(100, Math.max(0, weight)) : 0}%`, background: variantColor(variants.findIndex((v) => v.key === key)) }} />
+                  <span
+                    style={{
+                      width: `${Number.isFinite(weight) ? Math.min(100, Math.max(0, weight)) : 0}%`,
+                      background: variantColor(variants.findIndex((v) => v.key === key)),
+                    }}
+                  />
                 </span>
                 <span className="split-input">
                   <input
@@ -128,12 +170,22 @@ export function ServeEditor({ variants, draft, onChange, disabled, testId = 'ser
             {check.total !== 100 ? ' (must be 100%)' : ''}
           </div>
           <div className="split-tools">
-            <button type="button" className="btn btn-ghost btn-small" onClick={() => onChange({ ...draft, weights: evenWeights(draft.order) })}>
+            <button
+              type="button"
+              className="btn btn-ghost btn-small"
+              onClick={() => onChange({ ...draft, weights: evenWeights(draft.order) })}
+            >
               Split evenly
             </button>
             <label className="inline-field">
               <span>Bucket by</span>
-              <input type="text" placeholder="targetingKey" value={draft.bucketBy} onChange={(e) => onChange({ ...draft, bucketBy: e.target.value })} aria-label="Attribute to bucket by (default targetingKey)" />
+              <input
+                type="text"
+                placeholder="targetingKey"
+                value={draft.bucketBy}
+                onChange={(e) => onChange({ ...draft, bucketBy: e.target.value })}
+                aria-label="Attribute to bucket by (default targetingKey)"
+              />
             </label>
           </div>
         </div>

@@ -7,7 +7,10 @@ import { leafChanges } from './Diff.tsx';
 import { checkServe, serveDraftOf } from './ServeEditor.tsx';
 import { parseValue, valueToText } from './values.tsx';
 
-const variants = [{ key: 'on', value: true }, { key: 'off', value: false }];
+const variants = [
+  { key: 'on', value: true },
+  { key: 'off', value: false },
+];
 
 describe('variant value editors', () => {
   it('refuse a value that is not of the flag type before anything is sent', () => {
@@ -34,7 +37,12 @@ describe('variant value editors', () => {
   });
 
   it('show a stored value as the text its editor starts from, and read it back unchanged', () => {
-    for (const [type, value] of [['number', 7.25], ['boolean', true], ['string', 'blue'], ['json', { a: [1, 2] }]] as const) {
+    for (const [type, value] of [
+      ['number', 7.25],
+      ['boolean', true],
+      ['string', 'blue'],
+      ['json', { a: [1, 2] }],
+    ] as const) {
       expect(parseValue(type, valueToText(type, value))).toEqual({ ok: true, value });
     }
   });
@@ -42,9 +50,28 @@ describe('variant value editors', () => {
 
 describe('the serve editor', () => {
   it('accepts a split only when its weights total exactly 100, three decimals at most', () => {
-    const draft = serveDraftOf({ rollout: [{ variant: 'on', weight: 50 }, { variant: 'off', weight: 50 }] }, variants);
-    expect(checkServe(draft)).toMatchObject({ serve: { rollout: [{ variant: 'on', weight: 50 }, { variant: 'off', weight: 50 }] }, total: 100 });
-    expect(checkServe({ ...draft, weights: { on: '50', off: '40' } })).toMatchObject({ total: 90, errors: ['The weights must total 100% (they total 90%)'] });
+    const draft = serveDraftOf(
+      {
+        rollout: [
+          { variant: 'on', weight: 50 },
+          { variant: 'off', weight: 50 },
+        ],
+      },
+      variants,
+    );
+    expect(checkServe(draft)).toMatchObject({
+      serve: {
+        rollout: [
+          { variant: 'on', weight: 50 },
+          { variant: 'off', weight: 50 },
+        ],
+      },
+      total: 100,
+    });
+    expect(checkServe({ ...draft, weights: { on: '50', off: '40' } })).toMatchObject({
+      total: 90,
+      errors: ['The weights must total 100% (they total 90%)'],
+    });
     expect(checkServe({ ...draft, weights: { on: '33.3333', off: '66.6667' } }).errors[0]).toContain('three decimals');
     expect(checkServe({ ...draft, weights: { on: '33.333', off: '66.667' } }).serve).toBeDefined();
     expect(checkServe({ ...draft, weights: { on: '-5', off: '105' } }).serve).toBeUndefined();
@@ -53,7 +80,15 @@ describe('the serve editor', () => {
   });
 
   it('keeps the order of an existing split (users keep their bucket) and appends new variants at the end', () => {
-    const draft = serveDraftOf({ rollout: [{ variant: 'off', weight: 70 }, { variant: 'on', weight: 30 }] }, [...variants, { key: 'beta', value: true }]);
+    const draft = serveDraftOf(
+      {
+        rollout: [
+          { variant: 'off', weight: 70 },
+          { variant: 'on', weight: 30 },
+        ],
+      },
+      [...variants, { key: 'beta', value: true }],
+    );
     expect(draft.order).toEqual(['off', 'on', 'beta']);
     expect(checkServe(draft).serve?.rollout?.map((s) => s.variant)).toEqual(['off', 'on', 'beta']);
   });
@@ -67,7 +102,12 @@ describe('the serve editor', () => {
 });
 
 describe('the condition editor', () => {
-  const draft = (operator: Operator, valuesText: string, attribute = 'attr'): ConditionDraft => ({ ...conditionDraftOf(), attribute, operator, valuesText });
+  const draft = (operator: Operator, valuesText: string, attribute = 'attr'): ConditionDraft => ({
+    ...conditionDraftOf(),
+    attribute,
+    operator,
+    valuesText,
+  });
 
   it('offers every operator of docs/targeting.md', () => {
     expect(allOperators).toHaveLength(21);
@@ -93,7 +133,11 @@ describe('the condition editor', () => {
 
   it('checks segment references and reads them without an attribute', () => {
     expect(checkCondition({ ...conditionDraftOf(), operator: 'in_segment', segmentKeys: [] }).valuesError).toContain('segment');
-    expect(checkCondition({ ...conditionDraftOf(), operator: 'in_segment', segmentKeys: ['beta'] }).condition).toEqual({ attribute: 'targetingKey', operator: 'in_segment', values: ['beta'] });
+    expect(checkCondition({ ...conditionDraftOf(), operator: 'in_segment', segmentKeys: ['beta'] }).condition).toEqual({
+      attribute: 'targetingKey',
+      operator: 'in_segment',
+      values: ['beta'],
+    });
   });
 
   it('keeps the type of values it loaded when their text is unchanged', () => {
@@ -105,13 +149,29 @@ describe('the condition editor', () => {
 
 describe('the history diff', () => {
   it('breaks a change down to the fields that differ', () => {
-    const rows = leafChanges([{ path: '/environments/development/defaultServe/rollout', before: [{ variant: 'a', weight: 50 }, { variant: 'b', weight: 50 }], after: [{ variant: 'a', weight: 30 }, { variant: 'b', weight: 70 }] }]);
+    const rows = leafChanges([
+      {
+        path: '/environments/development/defaultServe/rollout',
+        before: [
+          { variant: 'a', weight: 50 },
+          { variant: 'b', weight: 50 },
+        ],
+        after: [
+          { variant: 'a', weight: 30 },
+          { variant: 'b', weight: 70 },
+        ],
+      },
+    ]);
     expect(rows).toEqual([
       { path: '/environments/development/defaultServe/rollout/0/weight', before: 50, after: 30 },
       { path: '/environments/development/defaultServe/rollout/1/weight', before: 50, after: 70 },
     ]);
-    expect(leafChanges([{ path: '/', before: { name: 'x', version: 1 }, after: { name: 'y', version: 2 } }])).toEqual([{ path: '/name', before: 'x', after: 'y' }]);
-    expect(leafChanges([{ path: '/tags', before: ['a'], after: ['a', 'b'] }])).toEqual([{ path: '/tags', before: ['a'], after: ['a', 'b'] }]);
+    expect(leafChanges([{ path: '/', before: { name: 'x', version: 1 }, after: { name: 'y', version: 2 } }])).toEqual([
+      { path: '/name', before: 'x', after: 'y' },
+    ]);
+    expect(leafChanges([{ path: '/tags', before: ['a'], after: ['a', 'b'] }])).toEqual([
+      { path: '/tags', before: ['a'], after: ['a', 'b'] },
+    ]);
   });
 });
 
@@ -126,10 +186,18 @@ describe('the playground context', () => {
 
 describe('API errors in words', () => {
   it('uses the detail and names the fields', () => {
-    expect(describeError(new ApiError(400, 'VALIDATION_FAILED', 'Invalid body: /variants/0/value must be a boolean for a boolean flag'))).toBe('Invalid body: /variants/0/value must be a boolean for a boolean flag.');
-    expect(describeError(new ApiError(401, 'INVALID_CREDENTIALS', 'The email or password is not correct'))).toBe('That email and password do not match an account.');
-    expect(describeError(new ApiError(403, 'FORBIDDEN', 'This needs the editor role; you are viewer'))).toBe('Your role does not allow this (this needs the editor role; you are viewer).');
-    expect(describeError(new ApiError(412, 'PRECONDITION_FAILED', 'The flag is at version 3, not "2"'))).toContain('Someone else changed this');
+    expect(
+      describeError(new ApiError(400, 'VALIDATION_FAILED', 'Invalid body: /variants/0/value must be a boolean for a boolean flag')),
+    ).toBe('Invalid body: /variants/0/value must be a boolean for a boolean flag.');
+    expect(describeError(new ApiError(401, 'INVALID_CREDENTIALS', 'The email or password is not correct'))).toBe(
+      'That email and password do not match an account.',
+    );
+    expect(describeError(new ApiError(403, 'FORBIDDEN', 'This needs the editor role; you are viewer'))).toBe(
+      'Your role does not allow this (this needs the editor role; you are viewer).',
+    );
+    expect(describeError(new ApiError(412, 'PRECONDITION_FAILED', 'The flag is at version 3, not "2"'))).toContain(
+      'Someone else changed this',
+    );
     expect(describeError(new ApiError(500, 'INTERNAL', 'An unexpected error occurred', [], 'req-1'))).toContain('quote request id req-1');
     expect(fieldLabel('body/variants/1/value')).toBe('variants › #2 › value');
   });

@@ -1,4 +1,14 @@
-import { createContext, useCallback, useContext, useEffect, useId, useRef, useState, type ButtonHTMLAttributes, type ReactNode } from 'react';
+import {
+  createContext,
+  useCallback,
+  useContext,
+  useEffect,
+  useId,
+  useRef,
+  useState,
+  type ButtonHTMLAttributes,
+  type ReactNode,
+} from 'react';
 import { ApiError, describeError, fieldLabel, onActivity } from '../api/client.ts';
 
 /** An API (or any) failure as sentences, with the fields it points at. */
@@ -49,7 +59,17 @@ type ButtonProps = ButtonHTMLAttributes<HTMLButtonElement> & {
 };
 
 /** A button that shows progress while its action runs, and says why when it cannot be used. */
-export function Button({ variant = 'secondary', small, busy, busyLabel, disabledReason, children, className, disabled, ...rest }: ButtonProps) {
+export function Button({
+  variant = 'secondary',
+  small,
+  busy,
+  busyLabel,
+  disabledReason,
+  children,
+  className,
+  disabled,
+  ...rest
+}: ButtonProps) {
   const reasonId = useId();
   const classes = ['btn', `btn-${variant}`, small ? 'btn-small' : '', className ?? ''].filter(Boolean).join(' ');
   return (
@@ -127,7 +147,13 @@ export function ConfirmDialog(props: {
             <span>
               Type <code>{props.typeToConfirm}</code> to confirm
             </span>
-            <input value={typed} onChange={(e) => setTyped(e.target.value)} autoComplete="off" spellCheck={false} data-testid="confirm-input" />
+            <input
+              value={typed}
+              onChange={(e) => setTyped(e.target.value)}
+              autoComplete="off"
+              spellCheck={false}
+              data-testid="confirm-input"
+            />
           </label>
         ) : null}
         <ErrorBox error={props.error} />
@@ -135,7 +161,13 @@ export function ConfirmDialog(props: {
           <Button onClick={props.onCancel} disabled={props.busy}>
             Cancel
           </Button>
-          <Button type="submit" variant={props.danger ? 'danger' : 'primary'} busy={props.busy} disabled={locked} data-testid="confirm-button">
+          <Button
+            type="submit"
+            variant={props.danger ? 'danger' : 'primary'}
+            busy={props.busy}
+            disabled={locked}
+            data-testid="confirm-button"
+          >
             {props.confirmLabel}
           </Button>
         </div>
@@ -197,7 +229,19 @@ export function ActivityBar() {
   return <div className={`activity-bar${active ? ' active' : ''}`} aria-hidden="true" />;
 }
 
-export function Field({ label, hint, error, children, className }: { label: ReactNode; hint?: ReactNode; error?: string | undefined; children: ReactNode; className?: string }) {
+export function Field({
+  label,
+  hint,
+  error,
+  children,
+  className,
+}: {
+  label: ReactNode;
+  hint?: ReactNode;
+  error?: string | undefined;
+  children: ReactNode;
+  className?: string;
+}) {
   return (
     <label className={`field${error ? ' field-invalid' : ''}${className ? ` ${className}` : ''}`}>
       <span className="field-label">{label}</span>
@@ -217,7 +261,15 @@ export function Empty({ children }: { children: ReactNode }) {
   return <div className="empty">{children}</div>;
 }
 
-export function Badge({ tone = 'neutral', children, testId }: { tone?: 'neutral' | 'on' | 'off' | 'warn' | 'info'; children: ReactNode; testId?: string }) {
+export function Badge({
+  tone = 'neutral',
+  children,
+  testId,
+}: {
+  tone?: 'neutral' | 'on' | 'off' | 'warn' | 'info';
+  children: ReactNode;
+  testId?: string;
+}) {
   return (
     <span className={`badge badge-${tone}`} data-testid={testId}>
       {children}

@@ -18,7 +18,8 @@ export function parseValue(type: FlagType, text: string): Parsed {
       const trimmed = text.trim();
       if (trimmed === '') return { ok: false, error: 'Enter a number' };
       const value = Number(trimmed);
-      if (!numberText.test(trimmed) || !Number.isFinite(value)) return { ok: false, error: `"${text}" is not a number (like 10, -3 or 2.5)` };
+      if (!numberText.test(trimmed) || !Number.isFinite(value))
+        return { ok: false, error: `"${text}" is not a number (like 10, -3 or 2.5)` };
       return { ok: true, value };
     }
     case 'json': {
@@ -30,7 +31,11 @@ export function parseValue(type: FlagType, text: string): Parsed {
         return { ok: false, error: `Not valid JSON: ${error instanceof Error ? error.message : String(error)}` };
       }
       // The API stores only objects for json flags (OFREP's object type).
-      if (typeof value !== 'object' || value === null || Array.isArray(value)) return { ok: false, error: 'A json flag\'s value is a JSON object: put an array or a single value in a property, like {"items": [1, 2]}' };
+      if (typeof value !== 'object' || value === null || Array.isArray(value))
+        return {
+          ok: false,
+          error: 'A json flag\'s value is a JSON object: put an array or a single value in a property, like {"items": [1, 2]}',
+        };
       return { ok: true, value };
     }
   }
@@ -56,9 +61,28 @@ export function defaultValueText(type: FlagType, index: number): string {
 }
 
 /** The editor for one variant value, shaped by the flag's type. */
-export function ValueEditor({ type, text, onChange, label, error, testId }: { type: FlagType; text: string; onChange: (text: string) => void; label: string; error?: string | undefined; testId?: string }) {
+export function ValueEditor({
+  type,
+  text,
+  onChange,
+  label,
+  error,
+  testId,
+}: {
+  type: FlagType;
+  text: string;
+  onChange: (text: string) => void;
+  label: string;
+  error?: string | undefined;
+  testId?: string;
+}) {
   const errorId = useId();
-  const common = { 'aria-label': label, 'aria-invalid': error ? true : undefined, 'aria-describedby': error ? errorId : undefined, 'data-testid': testId } as const;
+  const common = {
+    'aria-label': label,
+    'aria-invalid': error ? true : undefined,
+    'aria-describedby': error ? errorId : undefined,
+    'data-testid': testId,
+  } as const;
   return (
     <div className="value-editor">
       {type === 'boolean' ? (
@@ -67,9 +91,23 @@ export function ValueEditor({ type, text, onChange, label, error, testId }: { ty
           <option value="false">false</option>
         </select>
       ) : type === 'json' ? (
-        <textarea className="code" rows={Math.min(8, Math.max(2, text.split('\n').length))} value={text} onChange={(e) => onChange(e.target.value)} spellCheck={false} {...common} />
+        <textarea
+          className="code"
+          rows={Math.min(8, Math.max(2, text.split('\n').length))}
+          value={text}
+          onChange={(e) => onChange(e.target.value)}
+          spellCheck={false}
+          {...common}
+        />
       ) : (
-        <input type="text" inputMode={type === 'number' ? 'decimal' : 'text'} value={text} onChange={(e) => onChange(e.target.value)} spellCheck={false} {...common} />
+        <input
+          type="text"
+          inputMode={type === 'number' ? 'decimal' : 'text'}
+          value={text}
+          onChange={(e) => onChange(e.target.value)}
+          spellCheck={false}
+          {...common}
+        />
       )}
       {error ? (
         <span id={errorId} className="field-error" role="alert">
@@ -81,7 +119,21 @@ export function ValueEditor({ type, text, onChange, label, error, testId }: { ty
 }
 
 /** A JSON text area that says at once whether what is typed is valid, and where it is not. */
-export function JsonEditor({ value, onChange, label, error, rows = 10, testId }: { value: string; onChange: (text: string) => void; label: string; error?: string | undefined; rows?: number; testId?: string }) {
+export function JsonEditor({
+  value,
+  onChange,
+  label,
+  error,
+  rows = 10,
+  testId,
+}: {
+  value: string;
+  onChange: (text: string) => void;
+  label: string;
+  error?: string | undefined;
+  rows?: number;
+  testId?: string;
+}) {
   const errorId = useId();
   return (
     <div className="json-editor">

@@ -94,7 +94,18 @@ export function isProductionLike(environment: string): boolean {
 }
 
 /** One colour per variant, by its place in the flag's list: the split editor and the analytics chart agree. */
-export const variantPalette = ['#3f3cbb', '#1f9d55', '#d97706', '#db2777', '#0891b2', '#7c3aed', '#65a30d', '#dc2626', '#475569', '#0d9488'];
+export const variantPalette = [
+  '#3f3cbb',
+  '#1f9d55',
+  '#d97706',
+  '#db2777',
+  '#0891b2',
+  '#7c3aed',
+  '#65a30d',
+  '#dc2626',
+  '#475569',
+  '#0d9488',
+];
 export function variantColor(index: number): string {
   return variantPalette[((index % variantPalette.length) + variantPalette.length) % variantPalette.length]!;
 }

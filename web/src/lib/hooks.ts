@@ -44,7 +44,9 @@ export function useResource<T>(load: (signal: AbortSignal) => Promise<T>, deps: 
 }
 
 /** Runs a write: busy while it runs, its error kept for display, cleared on the next run. */
-export function useAction<A extends unknown[], R>(action: (...args: A) => Promise<R>): { run: (...args: A) => Promise<R | undefined>; busy: boolean; error: unknown; clear: () => void } {
+export function useAction<A extends unknown[], R>(
+  action: (...args: A) => Promise<R>,
+): { run: (...args: A) => Promise<R | undefined>; busy: boolean; error: unknown; clear: () => void } {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(undefined);
   const actionRef = useRef(action);

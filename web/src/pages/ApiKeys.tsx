@@ -14,7 +14,10 @@ export function ApiKeysPage() {
   const environments = useEnvironments();
   const [environment, setEnvironment] = useState('');
   const [showRevoked, setShowRevoked] = useState(false);
-  const keys = useResource(async () => (canEdit ? (await authApi.apiKeys({ environment: environment || undefined, includeRevoked: showRevoked })).data.items : []), [environment, showRevoked, canEdit]);
+  const keys = useResource(
+    async () => (canEdit ? (await authApi.apiKeys({ environment: environment || undefined, includeRevoked: showRevoked })).data.items : []),
+    [environment, showRevoked, canEdit],
+  );
   const [name, setName] = useState('');
   const [newEnvironment, setNewEnvironment] = useState('');
   const [created, setCreated] = useState<CreatedApiKey | undefined>(undefined);
@@ -54,12 +57,20 @@ export function ApiKeysPage() {
         <h1 id="keys-title">API keys</h1>
       </div>
       <p className="field-hint">
-        An SDK key opens one environment for evaluation (<code>X-API-Key</code> or <code>Authorization: Bearer</code> on <code>/evaluate</code> and OFREP). It is shown
-        once and stored only as a hash.
+        An SDK key opens one environment for evaluation (<code>X-API-Key</code> or <code>Authorization: Bearer</code> on{' '}
+        <code>/evaluate</code> and OFREP). It is shown once and stored only as a hash.
       </p>
       <form className="card form inline-form" onSubmit={submit} data-testid="api-key-form">
         <Field label="Name">
-          <input type="text" placeholder="Who uses it, e.g. checkout-service" value={name} onChange={(e) => setName(e.target.value)} maxLength={200} required data-testid="api-key-name" />
+          <input
+            type="text"
+            placeholder="Who uses it, e.g. checkout-service"
+            value={name}
+            onChange={(e) => setName(e.target.value)}
+            maxLength={200}
+            required
+            data-testid="api-key-name"
+          />
         </Field>
         <Field label="Environment">
           <select value={chosenEnvironment} onChange={(e) => setNewEnvironment(e.target.value)} data-testid="api-key-environment">
@@ -70,7 +81,14 @@ export function ApiKeysPage() {
             ))}
           </select>
         </Field>
-        <Button type="submit" variant="primary" busy={create.busy} busyLabel="Creating…" disabled={!name.trim() || !chosenEnvironment} data-testid="api-key-create">
+        <Button
+          type="submit"
+          variant="primary"
+          busy={create.busy}
+          busyLabel="Creating…"
+          disabled={!name.trim() || !chosenEnvironment}
+          data-testid="api-key-create"
+        >
           Create key
         </Button>
       </form>
@@ -94,7 +112,9 @@ export function ApiKeysPage() {
       </div>
       <ErrorBox error={keys.error ?? environments.error} onRetry={keys.reload} />
       {!keys.data ? (
-        keys.error ? null : <Loading what="keys" />
+        keys.error ? null : (
+          <Loading what="keys" />
+        )
       ) : keys.data.length === 0 ? (
         <Empty>No keys{environment ? ` for ${environment}` : ''} yet.</Empty>
       ) : (
@@ -149,8 +169,8 @@ export function ApiKeysPage() {
         }}
       >
         <p>
-          Services using this {revoking?.environment} key are refused within seconds and fall back to their defaults. A revoked key cannot be brought back;
-          create a new one instead.
+          Services using this {revoking?.environment} key are refused within seconds and fall back to their defaults. A revoked key cannot
+          be brought back; create a new one instead.
         </p>
       </ConfirmDialog>
     </section>
@@ -172,17 +192,29 @@ function NewKey({ created, onDone }: { created: CreatedApiKey; onDone: () => voi
   };
   return (
     <div className="card new-key" role="alert" data-testid="new-api-key">
-      <h2>Key “{created.name}” for {created.environment}</h2>
+      <h2>
+        Key “{created.name}” for {created.environment}
+      </h2>
       <p>
         <strong>Copy it now: this is the only time it is shown.</strong> Store it as a secret of the service that uses it.
       </p>
       <div className="copy-row">
-        <input ref={input} readOnly value={created.key} className="code" aria-label="The new SDK key" onFocus={(e) => e.target.select()} data-testid="new-api-key-value" />
+        <input
+          ref={input}
+          readOnly
+          value={created.key}
+          className="code"
+          aria-label="The new SDK key"
+          onFocus={(e) => e.target.select()}
+          data-testid="new-api-key-value"
+        />
         <Button variant="primary" onClick={() => void copy()} data-testid="copy-api-key">
           {copied === 'yes' ? 'Copied' : 'Copy'}
         </Button>
       </div>
-      {copied === 'failed' ? <p className="field-hint">The browser did not allow copying; the key is selected, press Ctrl+C (⌘C).</p> : null}
+      {copied === 'failed' ? (
+        <p className="field-hint">The browser did not allow copying; the key is selected, press Ctrl+C (⌘C).</p>
+      ) : null}
       <Button small onClick={onDone}>
         I have stored it
       </Button>

@@ -20,7 +20,13 @@ export function CreateFlagPage() {
         <h1 id="create-title">New flag</h1>
       </div>
       {canEdit ? (
-        <FlagDefinitionForm onSubmit={(flag) => void create.run(flag)} busy={create.busy} error={create.error} submitLabel="Create flag" onCancel={() => void navigate('/flags')} />
+        <FlagDefinitionForm
+          onSubmit={(flag) => void create.run(flag)}
+          busy={create.busy}
+          error={create.error}
+          submitLabel="Create flag"
+          onCancel={() => void navigate('/flags')}
+        />
       ) : (
         <ReadOnlyNote reason={editReason} />
       )}

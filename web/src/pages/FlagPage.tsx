@@ -95,13 +95,25 @@ export function FlagPage() {
           <Button onClick={() => setEditing((e) => !e)} disabledReason={canEdit ? undefined : editReason} data-testid="edit-flag">
             {editing ? 'Close editor' : 'Edit definition'}
           </Button>
-          <Button variant="danger" onClick={() => setDeleting(true)} disabledReason={canEdit ? undefined : editReason} data-testid="delete-flag">
+          <Button
+            variant="danger"
+            onClick={() => setDeleting(true)}
+            disabledReason={canEdit ? undefined : editReason}
+            data-testid="delete-flag"
+          >
             Delete
           </Button>
         </div>
       </div>
       {editing ? (
-        <FlagDefinitionForm existing={flag} onSubmit={(d) => void save.run(d)} busy={save.busy} error={save.error} submitLabel="Save definition" onCancel={() => setEditing(false)} />
+        <FlagDefinitionForm
+          existing={flag}
+          onSubmit={(d) => void save.run(d)}
+          busy={save.busy}
+          error={save.error}
+          submitLabel="Save definition"
+          onCancel={() => setEditing(false)}
+        />
       ) : null}
       <nav className="tabs" aria-label="Flag sections">
         {tab('', 'Environments')}
@@ -134,9 +146,9 @@ export function FlagPage() {
         }}
       >
         <p>
-          The flag and its state in every environment go away at once: SDKs asking for <code>{flag.key}</code> fall back to their own default
-          value (FLAG_NOT_FOUND). The API has no archive, so this cannot be undone; the audit trail is kept. A flag that others have as a
-          prerequisite cannot be deleted.
+          The flag and its state in every environment go away at once: SDKs asking for <code>{flag.key}</code> fall back to their own
+          default value (FLAG_NOT_FOUND). The API has no archive, so this cannot be undone; the audit trail is kept. A flag that others have
+          as a prerequisite cannot be deleted.
         </p>
       </ConfirmDialog>
     </section>

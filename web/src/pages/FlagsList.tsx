@@ -26,18 +26,24 @@ export function FlagsListPage() {
 
   useEffect(() => {
     if (debounced === q) return;
-    setParams((p) => {
-      const next = new URLSearchParams(p);
-      if (debounced) next.set('q', debounced);
-      else next.delete('q');
-      return next;
-    }, { replace: true });
+    setParams(
+      (p) => {
+        const next = new URLSearchParams(p);
+        if (debounced) next.set('q', debounced);
+        else next.delete('q');
+        return next;
+      },
+      { replace: true },
+    );
   }, [debounced, q, setParams]);
   useEffect(() => setCursors([]), [q, tag, type]);
 
   const tagValid = tag === '' || tagPattern.test(tag);
   const flags = useResource(
-    async () => (tagValid ? (await flagsApi.list({ q: q || undefined, tag: tag || undefined, type: type || undefined, cursor })).data : { items: [], nextCursor: null }),
+    async () =>
+      tagValid
+        ? (await flagsApi.list({ q: q || undefined, tag: tag || undefined, type: type || undefined, cursor })).data
+        : { items: [], nextCursor: null },
     [q, tag, type, cursor, tagValid],
   );
 
@@ -54,18 +60,38 @@ export function FlagsListPage() {
     <section aria-labelledby="flags-title">
       <div className="page-head">
         <h1 id="flags-title">Flags</h1>
-        <Button variant="primary" onClick={() => void navigate('/flags/new')} disabledReason={canEdit ? undefined : editReason} data-testid="new-flag">
+        <Button
+          variant="primary"
+          onClick={() => void navigate('/flags/new')}
+          disabledReason={canEdit ? undefined : editReason}
+          data-testid="new-flag"
+        >
           New flag
         </Button>
       </div>
       <form className="filters" role="search" onSubmit={(e) => e.preventDefault()}>
         <label className="filter-search">
           <span className="visually-hidden">Search flags</span>
-          <input type="search" placeholder="Search key, name or description" value={search} onChange={(e) => setSearch(e.target.value)} data-testid="flag-search" maxLength={100} />
+          <input
+            type="search"
+            placeholder="Search key, name or description"
+            value={search}
+            onChange={(e) => setSearch(e.target.value)}
+            data-testid="flag-search"
+            maxLength={100}
+          />
         </label>
         <label>
           <span className="filter-label">Tag</span>
-          <input type="text" placeholder="any" value={tag} onChange={(e) => setFilter('tag', e.target.value.trim().toLowerCase())} aria-invalid={tagValid ? undefined : true} data-testid="flag-tag-filter" size={12} />
+          <input
+            type="text"
+            placeholder="any"
+            value={tag}
+            onChange={(e) => setFilter('tag', e.target.value.trim().toLowerCase())}
+            aria-invalid={tagValid ? undefined : true}
+            data-testid="flag-tag-filter"
+            size={12}
+          />
         </label>
         <label>
           <span className="filter-label">Type</span>
@@ -97,7 +123,11 @@ export function FlagsListPage() {
       {flags.data ? (
         flags.data.items.length === 0 ? (
           <Empty>
-            {filtered ? 'No flag matches these filters.' : canEdit ? 'No flags yet. Create the first one with “New flag”.' : 'No flags yet.'}
+            {filtered
+              ? 'No flag matches these filters.'
+              : canEdit
+                ? 'No flags yet. Create the first one with “New flag”.'
+                : 'No flags yet.'}
           </Empty>
         ) : (
           <div className="table-wrap">
@@ -165,7 +195,12 @@ export function FlagsListPage() {
             ← Previous
           </Button>
           <span className="muted">Page {cursors.length + 1}</span>
-          <Button small onClick={() => setCursors((c) => [...c, flags.data!.nextCursor!])} disabled={!flags.data.nextCursor} data-testid="next-page">
+          <Button
+            small
+            onClick={() => setCursors((c) => [...c, flags.data!.nextCursor!])}
+            disabled={!flags.data.nextCursor}
+            data-testid="next-page"
+          >
             Next →
           </Button>
         </nav>

@@ -25,10 +25,12 @@ export function parseContext(text: string): { context?: Record<string, unknown>;
   } catch (error) {
     return { error: `Not valid JSON: ${error instanceof Error ? error.message : String(error)}` };
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { error: 'The context must be a JSON object, like {"targetingKey": "user-1"}' };
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return { error: 'The context must be a JSON object, like {"targetingKey": "user-1"}' };
   const context = value as Record<string, unknown>;
   if ('targetingKey' in context && typeof context.targetingKey !== 'string') return { error: 'targetingKey must be a string' };
-  if (typeof context.targetingKey === 'string' && context.targetingKey.length > 256) return { error: 'targetingKey may have at most 256 characters' };
+  if (typeof context.targetingKey === 'string' && context.targetingKey.length > 256)
+    return { error: 'targetingKey may have at most 256 characters' };
   if (Object.keys(context).length > 200) return { error: 'A context has at most 200 attributes' };
   return { context };
 }
@@ -38,7 +40,12 @@ export function PlaygroundPage() {
   const flags = useResource(async () => (await flagsApi.list({ limit: 200 })).data.items, []);
   const environments = useEnvironments();
   const [params, setParams] = useSearchParams();
-  if (!flags.data || !environments.data) return flags.error || environments.error ? <ErrorBox error={flags.error ?? environments.error} onRetry={flags.reload} /> : <Loading what="flags" />;
+  if (!flags.data || !environments.data)
+    return flags.error || environments.error ? (
+      <ErrorBox error={flags.error ?? environments.error} onRetry={flags.reload} />
+    ) : (
+      <Loading what="flags" />
+    );
   const chosen = flags.data.find((f) => f.key === params.get('flag')) ?? flags.data[0];
   return (
     <section aria-labelledby="playground-title">
@@ -49,7 +56,11 @@ export function PlaygroundPage() {
       <div className="filters">
         <label>
           <span className="filter-label">Flag</span>
-          <select value={chosen?.key ?? ''} onChange={(e) => setParams({ flag: e.target.value }, { replace: true })} data-testid="playground-flag">
+          <select
+            value={chosen?.key ?? ''}
+            onChange={(e) => setParams({ flag: e.target.value }, { replace: true })}
+            data-testid="playground-flag"
+          >
             {flags.data.map((f) => (
               <option key={f.key} value={f.key}>
                 {f.key}
@@ -97,9 +108,23 @@ export function Playground({ fixedFlag: flag, environments }: { fixedFlag: Flag;
         </label>
         <div className="field">
           <span className="field-label">Context (JSON)</span>
-          <JsonEditor value={text} onChange={setText} label="Evaluation context as JSON" error={parsed.error} rows={10} testId="playground-context" />
+          <JsonEditor
+            value={text}
+            onChange={setText}
+            label="Evaluation context as JSON"
+            error={parsed.error}
+            rows={10}
+            testId="playground-context"
+          />
         </div>
-        <Button type="submit" variant="primary" busy={evaluate.busy} busyLabel="Evaluating…" disabled={Boolean(parsed.error)} data-testid="playground-evaluate">
+        <Button
+          type="submit"
+          variant="primary"
+          busy={evaluate.busy}
+          busyLabel="Evaluating…"
+          disabled={Boolean(parsed.error)}
+          data-testid="playground-evaluate"
+        >
           Evaluate {flag.key}
         </Button>
         <span className="field-hint">Ctrl+Enter evaluates too.</span>
@@ -121,7 +146,9 @@ function Explanation({ answer, flag, rules }: { answer: MatchAnswer; flag: Flag;
         <div>
           <dt>Value</dt>
           <dd>
-            <code data-testid="result-value">{result.value === undefined ? '(none: the SDK uses its default)' : formatValue(result.value, 500)}</code>
+            <code data-testid="result-value">
+              {result.value === undefined ? '(none: the SDK uses its default)' : formatValue(result.value, 500)}
+            </code>
           </dd>
         </div>
         <div>
@@ -161,7 +188,8 @@ function Explanation({ answer, flag, rules }: { answer: MatchAnswer; flag: Flag;
                 <span className="mark" aria-label={p.met ? 'met' : 'not met'}>
                   {p.met ? '✓' : '✗'}
                 </span>{' '}
-                <code>{p.flagKey}</code> must serve <code>{p.variant}</code>; it served <code>{p.served ?? 'nothing (missing or error)'}</code>
+                <code>{p.flagKey}</code> must serve <code>{p.variant}</code>; it served{' '}
+                <code>{p.served ?? 'nothing (missing or error)'}</code>
               </li>
             ))}
           </ul>
@@ -174,7 +202,11 @@ function Explanation({ answer, flag, rules }: { answer: MatchAnswer; flag: Flag;
           const rule = ruleOf(r.ruleId);
           const decided = r.ruleId === result.ruleId;
           return (
-            <li key={r.ruleId} className={`explain-rule${r.matched ? ' matched' : ''}${decided ? ' decided' : ''}`} data-testid="explain-rule">
+            <li
+              key={r.ruleId}
+              className={`explain-rule${r.matched ? ' matched' : ''}${decided ? ' decided' : ''}`}
+              data-testid="explain-rule"
+            >
               <div className="explain-head">
                 <span className="mark">{r.matched ? '✓' : '✗'}</span> <strong>{rule?.name || 'Unnamed rule'}</strong>{' '}
                 {decided ? <Badge tone="on">decided</Badge> : r.matched ? <Badge>would match</Badge> : <Badge tone="off">no match</Badge>}
@@ -188,7 +220,9 @@ function Explanation({ answer, flag, rules }: { answer: MatchAnswer; flag: Flag;
                         {c.held ? '✓' : '✗'}
                       </span>{' '}
                       <code>{condition ? describeCondition(condition) : `${c.attribute} ${c.operator}`}</code>{' '}
-                      <span className="muted">({c.attribute} is {c.actual === undefined ? 'missing' : formatValue(c.actual)})</span>
+                      <span className="muted">
+                        ({c.attribute} is {c.actual === undefined ? 'missing' : formatValue(c.actual)})
+                      </span>
                     </li>
                   );
                 })}

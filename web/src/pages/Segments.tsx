@@ -27,14 +27,23 @@ function SegmentList() {
     <section aria-labelledby="segments-title">
       <div className="page-head">
         <h1 id="segments-title">Segments</h1>
-        <Button variant="primary" onClick={() => void navigate('/segments/new')} disabledReason={canEdit ? undefined : editReason} data-testid="new-segment">
+        <Button
+          variant="primary"
+          onClick={() => void navigate('/segments/new')}
+          disabledReason={canEdit ? undefined : editReason}
+          data-testid="new-segment"
+        >
           New segment
         </Button>
       </div>
-      <p className="field-hint">A segment is a reusable audience: explicit targeting keys in or out, plus conditions. Rules refer to segments by key.</p>
+      <p className="field-hint">
+        A segment is a reusable audience: explicit targeting keys in or out, plus conditions. Rules refer to segments by key.
+      </p>
       <ErrorBox error={segments.error} onRetry={segments.reload} />
       {!segments.data ? (
-        segments.error ? null : <Loading what="segments" />
+        segments.error ? null : (
+          <Loading what="segments" />
+        )
       ) : segments.data.length === 0 ? (
         <Empty>No segments yet.</Empty>
       ) : (
@@ -58,7 +67,17 @@ function SegmentList() {
                       <code>{s.key}</code>
                     </Link>
                   </td>
-                  <td>{s.conditions.length === 0 ? <span className="muted">none</span> : s.conditions.map((c, i) => <code key={i} className="cond-chip">{describeCondition(c)}</code>)}</td>
+                  <td>
+                    {s.conditions.length === 0 ? (
+                      <span className="muted">none</span>
+                    ) : (
+                      s.conditions.map((c, i) => (
+                        <code key={i} className="cond-chip">
+                          {describeCondition(c)}
+                        </code>
+                      ))
+                    )}
+                  </td>
                   <td>{s.included.length}</td>
                   <td>{s.excluded.length}</td>
                   <td>{relativeTime(s.updatedAt)}</td>
@@ -86,7 +105,14 @@ function SegmentEditorPage() {
   return <SegmentForm key={segment.data?.segment.version ?? 'new'} existing={segment.data?.segment} etag={segment.data?.etag} />;
 }
 
-const lines = (text: string) => [...new Set(text.split(/[\n,]+/).map((l) => l.trim()).filter(Boolean))];
+const lines = (text: string) => [
+  ...new Set(
+    text
+      .split(/[\n,]+/)
+      .map((l) => l.trim())
+      .filter(Boolean),
+  ),
+];
 
 function SegmentForm({ existing, etag }: { existing: StoredSegment | undefined; etag: string | undefined }) {
   const { canEdit, editReason } = usePermissions();
@@ -101,14 +127,18 @@ function SegmentForm({ existing, etag }: { existing: StoredSegment | undefined; 
   const [excluded, setExcluded] = useState(existing?.excluded.join('\n') ?? '');
   const [deleting, setDeleting] = useState(false);
   const [submitted, setSubmitted] = useState(false);
-  const segments = useResource(async () => (await targetingApi.segments()).data.items.filter((s) => s.key !== existing?.key), [existing?.key]);
+  const segments = useResource(
+    async () => (await targetingApi.segments()).data.items.filter((s) => s.key !== existing?.key),
+    [existing?.key],
+  );
 
   const effectiveKey = keyTouched ? key : slugify(name);
   const checks = conditions.map(checkCondition);
   const both = lines(included).filter((k) => lines(excluded).includes(k));
   const errors: Record<string, string> = {};
   if (!name.trim()) errors.name = 'A name is required';
-  if (!existing && !slugPattern.test(effectiveKey)) errors.key = 'Lower-case letters and digits, with - _ . between them (like beta-testers)';
+  if (!existing && !slugPattern.test(effectiveKey))
+    errors.key = 'Lower-case letters and digits, with - _ . between them (like beta-testers)';
   const valid = Object.keys(errors).length === 0 && checks.every((c) => c.condition);
 
   const save = useAction(async (input: SegmentInput) => {
@@ -126,7 +156,13 @@ function SegmentForm({ existing, etag }: { existing: StoredSegment | undefined; 
     event.preventDefault();
     setSubmitted(true);
     if (!valid) return;
-    void save.run({ name: name.trim(), description: description.trim(), conditions: checks.map((c) => c.condition!), included: lines(included), excluded: lines(excluded) });
+    void save.run({
+      name: name.trim(),
+      description: description.trim(),
+      conditions: checks.map((c) => c.condition!),
+      included: lines(included),
+      excluded: lines(excluded),
+    });
   };
 
   return (
@@ -151,7 +187,11 @@ function SegmentForm({ existing, etag }: { existing: StoredSegment | undefined; 
             <Field label="Name" error={submitted ? errors.name : undefined}>
               <input type="text" value={name} onChange={(e) => setName(e.target.value)} maxLength={200} data-testid="segment-name" />
             </Field>
-            <Field label="Key" hint={existing ? 'Rules refer to the segment by this key.' : 'Rules refer to the segment by it; cannot change later.'} error={!existing && (keyTouched || submitted) ? errors.key : undefined}>
+            <Field
+              label="Key"
+              hint={existing ? 'Rules refer to the segment by this key.' : 'Rules refer to the segment by it; cannot change later.'}
+              error={!existing && (keyTouched || submitted) ? errors.key : undefined}
+            >
               <input
                 type="text"
                 className="code"
@@ -167,11 +207,32 @@ function SegmentForm({ existing, etag }: { existing: StoredSegment | undefined; 
             <Field label="Description" className="span-2">
               <textarea rows={2} value={description} onChange={(e) => setDescription(e.target.value)} maxLength={2000} />
             </Field>
-            <Field label={`Included targeting keys (${lines(included).length})`} hint="Always in the segment (unless excluded). One per line.">
-              <textarea rows={6} className="code" value={included} onChange={(e) => setIncluded(e.target.value)} spellCheck={false} data-testid="segment-included" />
+            <Field
+              label={`Included targeting keys (${lines(included).length})`}
+              hint="Always in the segment (unless excluded). One per line."
+            >
+              <textarea
+                rows={6}
+                className="code"
+                value={included}
+                onChange={(e) => setIncluded(e.target.value)}
+                spellCheck={false}
+                data-testid="segment-included"
+              />
             </Field>
-            <Field label={`Excluded targeting keys (${lines(excluded).length})`} hint="Never in the segment, whatever else holds. One per line." error={both.length > 0 ? `In both lists (excluded wins): ${both.join(', ')}` : undefined}>
-              <textarea rows={6} className="code" value={excluded} onChange={(e) => setExcluded(e.target.value)} spellCheck={false} data-testid="segment-excluded" />
+            <Field
+              label={`Excluded targeting keys (${lines(excluded).length})`}
+              hint="Never in the segment, whatever else holds. One per line."
+              error={both.length > 0 ? `In both lists (excluded wins): ${both.join(', ')}` : undefined}
+            >
+              <textarea
+                rows={6}
+                className="code"
+                value={excluded}
+                onChange={(e) => setExcluded(e.target.value)}
+                spellCheck={false}
+                data-testid="segment-excluded"
+              />
             </Field>
           </div>
           <div className="field">

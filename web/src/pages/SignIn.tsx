@@ -39,7 +39,16 @@ export function SignInPage({ reason }: { reason?: string | undefined }) {
           </p>
         ) : null}
         <Field label="Email">
-          <input type="email" name="email" autoComplete="username" required value={email} onChange={(e) => setEmail(e.target.value)} data-testid="signin-email" autoFocus />
+          <input
+            type="email"
+            name="email"
+            autoComplete="username"
+            required
+            value={email}
+            onChange={(e) => setEmail(e.target.value)}
+            data-testid="signin-email"
+            autoFocus
+          />
         </Field>
         {mode === 'register' ? (
           <Field label="Name" hint="Optional">
@@ -64,7 +73,14 @@ export function SignInPage({ reason }: { reason?: string | undefined }) {
             If this email already had an account, that account was left as it was: sign in with its password.
           </p>
         ) : null}
-        <Button type="submit" variant="primary" busy={busy} busyLabel={mode === 'signin' ? 'Signing in…' : 'Creating…'} data-testid="signin-submit" disabled={shortPassword}>
+        <Button
+          type="submit"
+          variant="primary"
+          busy={busy}
+          busyLabel={mode === 'signin' ? 'Signing in…' : 'Creating…'}
+          data-testid="signin-submit"
+          disabled={shortPassword}
+        >
           {mode === 'signin' ? 'Sign in' : 'Create account'}
         </Button>
         <p className="signin-switch">

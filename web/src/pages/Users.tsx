@@ -23,7 +23,8 @@ export function UsersPage() {
     return { items: data.items, next: data.nextCursor };
   }, [canAdmin]);
   const [disabling, setDisabling] = useState<User | undefined>(undefined);
-  const replace = (user: User) => users.data && users.setData({ ...users.data, items: users.data.items.map((u) => (u.id === user.id ? user : u)) });
+  const replace = (user: User) =>
+    users.data && users.setData({ ...users.data, items: users.data.items.map((u) => (u.id === user.id ? user : u)) });
   const update = useAction(async (user: User, patch: { role?: Role; disabled?: boolean }) => {
     const { data } = await authApi.updateUser(user.id, patch);
     replace(data);
@@ -51,7 +52,9 @@ export function UsersPage() {
       <p className="field-hint">People sign up as viewers; raise their role here. The last enabled admin cannot be demoted or disabled.</p>
       <ErrorBox error={users.error ?? update.error} onRetry={users.error ? users.reload : undefined} />
       {!users.data ? (
-        users.error ? null : <Loading what="users" />
+        users.error ? null : (
+          <Loading what="users" />
+        )
       ) : (
         <div className="table-wrap">
           <table className="table" data-testid="users-table">
@@ -97,7 +100,12 @@ export function UsersPage() {
                         Enable
                       </Button>
                     ) : (
-                      <Button small variant="danger" onClick={() => setDisabling(u)} disabledReason={u.id === me.sub ? 'You cannot disable your own account here.' : undefined}>
+                      <Button
+                        small
+                        variant="danger"
+                        onClick={() => setDisabling(u)}
+                        disabledReason={u.id === me.sub ? 'You cannot disable your own account here.' : undefined}
+                      >
                         Disable
                       </Button>
                     )}
@@ -126,7 +134,10 @@ export function UsersPage() {
           update.clear();
         }}
       >
-        <p>They can no longer sign in; a token they already hold keeps working with the services until it expires (15 minutes by default). You can enable the account again later.</p>
+        <p>
+          They can no longer sign in; a token they already hold keeps working with the services until it expires (15 minutes by default).
+          You can enable the account again later.
+        </p>
       </ConfirmDialog>
     </section>
   );

@@ -25,12 +25,16 @@ interface Snapshot {
 /** Evaluations per variant over time (exact counters), the totals and the latest events; refreshes every 5 s. */
 export function AnalyticsTab({ flag, environments }: FlagTabProps) {
   const [params, setParams] = useSearchParams();
-  const env = params.get('environment') && environments.includes(params.get('environment')!) ? params.get('environment')! : environments[0]!;
+  const env =
+    params.get('environment') && environments.includes(params.get('environment')!) ? params.get('environment')! : environments[0]!;
   const range = ranges.find((r) => r.id === params.get('range')) ?? ranges[0]!;
   const [live, setLive] = useState(true);
   const data = useResource(
     async (signal): Promise<Snapshot> => {
-      const [stats, events] = await Promise.all([analyticsApi.stats(flag.key, env, range.granularity, signal), analyticsApi.events(env, flag.key, signal)]);
+      const [stats, events] = await Promise.all([
+        analyticsApi.stats(flag.key, env, range.granularity, signal),
+        analyticsApi.events(env, flag.key, signal),
+      ]);
       return { stats: stats.data, events: events.data.items, at: Date.now() };
     },
     [flag.key, env, range.granularity],
@@ -40,11 +44,14 @@ export function AnalyticsTab({ flag, environments }: FlagTabProps) {
   const ruleName = (id: string | null) => (id ? (rules.data?.find((r) => r.id === id)?.name ?? `${id.slice(0, 8)}…`) : '—');
 
   const set = (name: string, value: string) =>
-    setParams((p) => {
-      const next = new URLSearchParams(p);
-      next.set(name, value);
-      return next;
-    }, { replace: true });
+    setParams(
+      (p) => {
+        const next = new URLSearchParams(p);
+        next.set(name, value);
+        return next;
+      },
+      { replace: true },
+    );
 
   const snapshot = data.data;
   const variantKeys = snapshot ? [...new Set([...flag.variants.map((v) => v.key), ...Object.keys(snapshot.stats.totals)])] : [];
@@ -54,7 +61,9 @@ export function AnalyticsTab({ flag, environments }: FlagTabProps) {
     if (range.granularity === 'day') return d.toLocaleDateString(undefined, { month: 'short', day: 'numeric' });
     return d.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
   };
-  const chartData = snapshot ? snapshot.stats.buckets.map((b) => ({ start: b.start, label: label(b.start), counts: b.counts, total: b.total })) : [];
+  const chartData = snapshot
+    ? snapshot.stats.buckets.map((b) => ({ start: b.start, label: label(b.start), counts: b.counts, total: b.total }))
+    : [];
 
   return (
     <div className="analytics" data-testid="analytics">
@@ -90,7 +99,9 @@ export function AnalyticsTab({ flag, environments }: FlagTabProps) {
       </div>
       <ErrorBox error={data.error} onRetry={data.reload} />
       {!snapshot ? (
-        data.error ? null : <Loading what="analytics" />
+        data.error ? null : (
+          <Loading what="analytics" />
+        )
       ) : (
         <>
           <div className="totals" data-testid="analytics-totals">
@@ -114,17 +125,32 @@ export function AnalyticsTab({ flag, environments }: FlagTabProps) {
               );
             })}
           </div>
-          <figure className="card chart" data-testid="analytics-chart" aria-label={`Evaluations of ${flag.key} in ${env} per variant, ${range.label.toLowerCase()}`}>
-            {snapshot.stats.total === 0 ? <p className="chart-empty">No evaluations in this range yet. They appear here a few seconds after SDKs ask for the flag.</p> : null}
+          <figure
+            className="card chart"
+            data-testid="analytics-chart"
+            aria-label={`Evaluations of ${flag.key} in ${env} per variant, ${range.label.toLowerCase()}`}
+          >
+            {snapshot.stats.total === 0 ? (
+              <p className="chart-empty">No evaluations in this range yet. They appear here a few seconds after SDKs ask for the flag.</p>
+            ) : null}
             <ResponsiveContainer width="100%" height={300}>
               <BarChart data={chartData} margin={{ top: 8, right: 8, bottom: 0, left: -16 }}>
                 <CartesianGrid strokeDasharray="3 3" vertical={false} />
                 <XAxis dataKey="label" minTickGap={24} tick={{ fontSize: 12 }} />
                 <YAxis allowDecimals={false} tick={{ fontSize: 12 }} />
-                <Tooltip labelFormatter={(_label, payload) => (payload[0] ? formatDateTime((payload[0].payload as { start: string }).start) : '')} />
+                <Tooltip
+                  labelFormatter={(_label, payload) => (payload[0] ? formatDateTime((payload[0].payload as { start: string }).start) : '')}
+                />
                 <Legend />
                 {variantKeys.map((key) => (
-                  <Bar key={key} name={key} dataKey={(d: { counts: Record<string, number> }) => d.counts[key] ?? 0} stackId="variants" fill={colorOf(key)} isAnimationActive={false} />
+                  <Bar
+                    key={key}
+                    name={key}
+                    dataKey={(d: { counts: Record<string, number> }) => d.counts[key] ?? 0}
+                    stackId="variants"
+                    fill={colorOf(key)}
+                    isAnimationActive={false}
+                  />
                 ))}
               </BarChart>
             </ResponsiveContainer>
@@ -152,7 +178,8 @@ export function AnalyticsTab({ flag, environments }: FlagTabProps) {
                     <tr key={`${e.at}-${i}`}>
                       <td title={formatDateTime(e.at)}>{formatTime(e.at)}</td>
                       <td>
-                        <span className="swatch" style={{ background: e.variant ? colorOf(e.variant) : '#999' }} aria-hidden="true" /> {e.variant ?? '(error)'}
+                        <span className="swatch" style={{ background: e.variant ? colorOf(e.variant) : '#999' }} aria-hidden="true" />{' '}
+                        {e.variant ?? '(error)'}
                       </td>
                       <td>
                         <code>{e.reason}</code>

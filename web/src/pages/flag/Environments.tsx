@@ -31,7 +31,15 @@ export function EnvironmentsTab(props: FlagTabProps) {
   );
 }
 
-function EnvironmentColumn({ env, state, flag, etag, onChanged, reload, others }: FlagTabProps & { env: string; state: EnvironmentState; others: Flag[] }) {
+function EnvironmentColumn({
+  env,
+  state,
+  flag,
+  etag,
+  onChanged,
+  reload,
+  others,
+}: FlagTabProps & { env: string; state: EnvironmentState; others: Flag[] }) {
   const { canEdit, editReason } = usePermissions();
   const toast = useToast();
   const production = isProductionLike(env);
@@ -51,13 +59,22 @@ function EnvironmentColumn({ env, state, flag, etag, onChanged, reload, others }
   });
   const serveCheck = checkServe(serve);
   const prerequisiteProblems = prerequisites.map((p, i) =>
-    !p.flagKey ? 'Choose a flag' : !p.variant ? 'Choose the variant it must serve' : prerequisites.findIndex((q) => q.flagKey === p.flagKey) !== i ? 'This flag is listed twice' : undefined,
+    !p.flagKey
+      ? 'Choose a flag'
+      : !p.variant
+        ? 'Choose the variant it must serve'
+        : prerequisites.findIndex((q) => q.flagKey === p.flagKey) !== i
+          ? 'This flag is listed twice'
+          : undefined,
   );
   const changes: EnvironmentPatch = {};
   if (offVariant !== state.offVariant) changes.offVariant = offVariant;
   if (serveCheck.serve && JSON.stringify(serveCheck.serve) !== JSON.stringify(state.defaultServe)) changes.defaultServe = serveCheck.serve;
   if (JSON.stringify(prerequisites) !== JSON.stringify(state.prerequisites)) changes.prerequisites = prerequisites;
-  const dirty = offVariant !== state.offVariant || JSON.stringify(serveDraftOf(state.defaultServe, flag.variants)) !== JSON.stringify(serve) || changes.prerequisites !== undefined;
+  const dirty =
+    offVariant !== state.offVariant ||
+    JSON.stringify(serveDraftOf(state.defaultServe, flag.variants)) !== JSON.stringify(serve) ||
+    changes.prerequisites !== undefined;
   const valid = serveCheck.errors.length === 0 && prerequisiteProblems.every((p) => !p);
   const save = useAction(() => patch(changes, `Saved ${flag.key} in ${env}.`));
   const reset = () => {
@@ -92,7 +109,8 @@ function EnvironmentColumn({ env, state, flag, etag, onChanged, reload, others }
       <p className="env-summary" data-testid={`env-${env}-summary`}>
         {state.enabled ? (
           <>
-            Serving <strong>{describeServe(state.defaultServe)}</strong> when no rule matches. <Link to={`/flags/${flag.key}/targeting?environment=${env}`}>Rules</Link>
+            Serving <strong>{describeServe(state.defaultServe)}</strong> when no rule matches.{' '}
+            <Link to={`/flags/${flag.key}/targeting?environment=${env}`}>Rules</Link>
           </>
         ) : (
           <>
@@ -130,7 +148,9 @@ function EnvironmentColumn({ env, state, flag, etag, onChanged, reload, others }
                   value={p.flagKey}
                   onChange={(e) => {
                     const chosen = others.find((f) => f.key === e.target.value);
-                    setPrerequisites(prerequisites.map((q, j) => (j === i ? { flagKey: e.target.value, variant: chosen?.variants[0]?.key ?? '' } : q)));
+                    setPrerequisites(
+                      prerequisites.map((q, j) => (j === i ? { flagKey: e.target.value, variant: chosen?.variants[0]?.key ?? '' } : q)),
+                    );
                   }}
                 >
                   <option value="">Choose a flag…</option>
@@ -142,21 +162,35 @@ function EnvironmentColumn({ env, state, flag, etag, onChanged, reload, others }
                   ))}
                 </select>
                 <span>serves</span>
-                <select aria-label={`Prerequisite ${i + 1} variant`} value={p.variant} onChange={(e) => setPrerequisites(prerequisites.map((q, j) => (j === i ? { ...q, variant: e.target.value } : q)))}>
+                <select
+                  aria-label={`Prerequisite ${i + 1} variant`}
+                  value={p.variant}
+                  onChange={(e) => setPrerequisites(prerequisites.map((q, j) => (j === i ? { ...q, variant: e.target.value } : q)))}
+                >
                   {(parent?.variants ?? (p.variant ? [{ key: p.variant }] : [])).map((v) => (
                     <option key={v.key} value={v.key}>
                       {v.key}
                     </option>
                   ))}
                 </select>
-                <button type="button" className="btn btn-ghost btn-small" onClick={() => setPrerequisites(prerequisites.filter((_, j) => j !== i))} aria-label={`Remove prerequisite ${i + 1}`}>
+                <button
+                  type="button"
+                  className="btn btn-ghost btn-small"
+                  onClick={() => setPrerequisites(prerequisites.filter((_, j) => j !== i))}
+                  aria-label={`Remove prerequisite ${i + 1}`}
+                >
                   Remove
                 </button>
                 {prerequisiteProblems[i] ? <span className="field-error">{prerequisiteProblems[i]}</span> : null}
               </div>
             );
           })}
-          <button type="button" className="btn btn-small" onClick={() => setPrerequisites([...prerequisites, { flagKey: '', variant: '' }])} disabled={prerequisites.length >= 20}>
+          <button
+            type="button"
+            className="btn btn-small"
+            onClick={() => setPrerequisites([...prerequisites, { flagKey: '', variant: '' }])}
+            disabled={prerequisites.length >= 20}
+          >
             + Add prerequisite
           </button>
         </div>
@@ -167,7 +201,14 @@ function EnvironmentColumn({ env, state, flag, etag, onChanged, reload, others }
           <Button onClick={reset} disabled={!dirty || save.busy}>
             Discard
           </Button>
-          <Button variant="primary" onClick={() => void save.run()} disabled={!valid || Object.keys(changes).length === 0} busy={save.busy} busyLabel="Saving…" data-testid={`env-${env}-save`}>
+          <Button
+            variant="primary"
+            onClick={() => void save.run()}
+            disabled={!valid || Object.keys(changes).length === 0}
+            busy={save.busy}
+            busyLabel="Saving…"
+            data-testid={`env-${env}-save`}
+          >
             Save {env}
           </Button>
         </div>
@@ -189,12 +230,13 @@ function EnvironmentColumn({ env, state, flag, etag, onChanged, reload, others }
       >
         {state.enabled ? (
           <p>
-            Every {env} user gets the off variant <strong>{variantLabel(state.offVariant)}</strong> within a second. Rules stop being looked at.
+            Every {env} user gets the off variant <strong>{variantLabel(state.offVariant)}</strong> within a second. Rules stop being looked
+            at.
           </p>
         ) : (
           <p>
-            {env} users start getting what the rules and the default serve (<strong>{describeServe(state.defaultServe)}</strong>) say, within a
-            second.
+            {env} users start getting what the rules and the default serve (<strong>{describeServe(state.defaultServe)}</strong>) say,
+            within a second.
           </p>
         )}
       </ConfirmDialog>

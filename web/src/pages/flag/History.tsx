@@ -16,14 +16,19 @@ interface Feed {
 }
 
 function ruleNameOf(snapshot: unknown): string | undefined {
-  return typeof snapshot === 'object' && snapshot !== null && typeof (snapshot as { name?: unknown }).name === 'string' ? (snapshot as { name: string }).name : undefined;
+  return typeof snapshot === 'object' && snapshot !== null && typeof (snapshot as { name?: unknown }).name === 'string'
+    ? (snapshot as { name: string }).name
+    : undefined;
 }
 
 /** The flag's audit trail: its own changes and its rules' changes, newest first, each with a readable diff. */
 export function HistoryTab({ flag }: FlagTabProps) {
   const feed = useResource(async (): Promise<Feed> => {
     const [own, rules] = await Promise.all([flagsApi.history(flag.key), targetingApi.history({ flagKey: flag.key })]);
-    return { flag: { items: own.data.items, next: own.data.nextCursor }, targeting: { items: rules.data.items, next: rules.data.nextCursor } };
+    return {
+      flag: { items: own.data.items, next: own.data.nextCursor },
+      targeting: { items: rules.data.items, next: rules.data.nextCursor },
+    };
   }, [flag.key, flag.version]);
   const currentRules = useResource(async () => (await targetingApi.rules(flag.key)).data.items, [flag.key]);
   const [filter, setFilter] = useState<'all' | 'flag' | 'targeting'>('all');
@@ -51,9 +56,14 @@ export function HistoryTab({ flag }: FlagTabProps) {
 
   // Two feeds paged separately: show only down to where both are complete, so nothing is missing in between.
   const { flag: own, targeting: rules } = feed.data;
-  const cutoffs = [own.next ? own.items.at(-1)?.at : undefined, rules.next ? rules.items.at(-1)?.at : undefined].filter((x): x is string => x !== undefined);
+  const cutoffs = [own.next ? own.items.at(-1)?.at : undefined, rules.next ? rules.items.at(-1)?.at : undefined].filter(
+    (x): x is string => x !== undefined,
+  );
   const cutoff = cutoffs.sort().at(-1);
-  const entries: Entry[] = [...own.items.map((e) => ({ ...e, source: 'flag' as const })), ...rules.items.map((e) => ({ ...e, source: 'targeting' as const }))]
+  const entries: Entry[] = [
+    ...own.items.map((e) => ({ ...e, source: 'flag' as const })),
+    ...rules.items.map((e) => ({ ...e, source: 'targeting' as const })),
+  ]
     .filter((e) => filter === 'all' || e.source === filter)
     .filter((e) => cutoff === undefined || e.at >= cutoff)
     .sort((a, b) => (a.at === b.at ? b.id - a.id : b.at.localeCompare(a.at)));
@@ -77,7 +87,10 @@ export function HistoryTab({ flag }: FlagTabProps) {
             <div className="history-head">
               <strong>{titleOf(entry, names)}</strong>
               <span className="muted">
-                by {entry.actor.email} · <time dateTime={entry.at} title={formatDateTime(entry.at)}>{relativeTime(entry.at)}</time>
+                by {entry.actor.email} ·{' '}
+                <time dateTime={entry.at} title={formatDateTime(entry.at)}>
+                  {relativeTime(entry.at)}
+                </time>
                 {entry.source === 'flag' ? ` · version ${entry.version}` : ''}
               </span>
             </div>
@@ -139,7 +152,8 @@ function RuleSummary({ snapshot }: { snapshot: unknown }) {
   const parts = [...(rule.conditions ?? []).map(describeCondition), ...(rule.segments ?? []).map((s) => `in segment ${s}`)];
   return (
     <p className="rule-summary">
-      <span className="kw">if</span> {parts.length > 0 ? parts.join(' and ') : 'every context'} <span className="kw">serve</span> <strong>{describeServe(rule.serve)}</strong>
+      <span className="kw">if</span> {parts.length > 0 ? parts.join(' and ') : 'every context'} <span className="kw">serve</span>{' '}
+      <strong>{describeServe(rule.serve)}</strong>
     </p>
   );
 }

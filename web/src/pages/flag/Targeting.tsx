@@ -6,7 +6,13 @@ import { CSS } from '@dnd-kit/utilities';
 import { targetingApi, type RuleInput } from '../../api/endpoints.ts';
 import type { Flag, Rule, StoredSegment } from '../../api/types.ts';
 import { usePermissions } from '../../auth/session.tsx';
-import { checkCondition, conditionDraftOf, ConditionsEditor, describeCondition, type ConditionDraft } from '../../components/Conditions.tsx';
+import {
+  checkCondition,
+  conditionDraftOf,
+  ConditionsEditor,
+  describeCondition,
+  type ConditionDraft,
+} from '../../components/Conditions.tsx';
 import { checkServe, serveDraftOf, ServeEditor, type ServeDraft } from '../../components/ServeEditor.tsx';
 import { Badge, Button, ConfirmDialog, Empty, ErrorBox, Field, Loading, ReadOnlyNote, useToast } from '../../components/ui.tsx';
 import { describeServe, isProductionLike } from '../../lib/format.ts';
@@ -16,7 +22,8 @@ import type { FlagTabProps } from './tab-props.ts';
 /** The ordered rules of a flag in one environment: add, edit, delete, and drag to reorder. */
 export function TargetingTab({ flag, environments }: FlagTabProps) {
   const [params, setParams] = useSearchParams();
-  const env = params.get('environment') && environments.includes(params.get('environment')!) ? params.get('environment')! : environments[0]!;
+  const env =
+    params.get('environment') && environments.includes(params.get('environment')!) ? params.get('environment')! : environments[0]!;
   const { canEdit, editReason } = usePermissions();
   const toast = useToast();
   const rules = useResource(async () => (await targetingApi.rules(flag.key, env)).data.items, [flag.key, env]);
@@ -31,11 +38,18 @@ export function TargetingTab({ flag, environments }: FlagTabProps) {
     setEditing(undefined);
   }, [env]);
 
-  const sensors = useSensors(useSensor(PointerSensor, { activationConstraint: { distance: 4 } }), useSensor(KeyboardSensor, { coordinateGetter: sortableKeyboardCoordinates }));
+  const sensors = useSensors(
+    useSensor(PointerSensor, { activationConstraint: { distance: 4 } }),
+    useSensor(KeyboardSensor, { coordinateGetter: sortableKeyboardCoordinates }),
+  );
   const reorder = useAction(async (next: Rule[], previous: Rule[]) => {
     setOrder(next);
     try {
-      const { data } = await targetingApi.reorder(flag.key, env, next.map((r) => r.id));
+      const { data } = await targetingApi.reorder(
+        flag.key,
+        env,
+        next.map((r) => r.id),
+      );
       rules.setData(data.items);
       toast('Rule order saved.');
     } catch (error) {
@@ -78,17 +92,23 @@ export function TargetingTab({ flag, environments }: FlagTabProps) {
       </div>
       {state && !state.enabled ? (
         <p className="alert alert-info">
-          {flag.key} is off in {env}: everyone gets <strong>{state.offVariant}</strong> and these rules are not looked at until it is turned on.
+          {flag.key} is off in {env}: everyone gets <strong>{state.offVariant}</strong> and these rules are not looked at until it is turned
+          on.
         </p>
       ) : null}
-      {isProductionLike(env) && canEdit ? <p className="alert alert-warn">You are editing {env}: changes reach its users within a second.</p> : null}
+      {isProductionLike(env) && canEdit ? (
+        <p className="alert alert-warn">You are editing {env}: changes reach its users within a second.</p>
+      ) : null}
       <ErrorBox error={rules.error ?? segments.error} onRetry={rules.reload} />
       <ErrorBox error={reorder.error} title="The new order was not saved." />
       {rules.loading && !rules.data ? <Loading what="rules" /> : null}
       {rules.data ? (
         <>
           <p className="field-hint">
-            Rules run from the top; the first one whose conditions all hold decides. {canEdit && order.length > 1 ? 'Drag a rule by its handle (or focus the handle and use the arrow keys) to change the order.' : ''}
+            Rules run from the top; the first one whose conditions all hold decides.{' '}
+            {canEdit && order.length > 1
+              ? 'Drag a rule by its handle (or focus the handle and use the arrow keys) to change the order.'
+              : ''}
           </p>
           {order.length === 0 && !adding ? <Empty>No rules in {env}: everyone gets the default serve.</Empty> : null}
           <DndContext sensors={sensors} collisionDetection={closestCenter} onDragEnd={onDragEnd}>
@@ -112,7 +132,16 @@ export function TargetingTab({ flag, environments }: FlagTabProps) {
                       />
                     </li>
                   ) : (
-                    <SortableRule key={rule.id} rule={rule} index={index} canEdit={canEdit} editReason={editReason} busy={reorder.busy} onEdit={() => setEditing(rule.id)} onDelete={() => setDeleting(rule)} />
+                    <SortableRule
+                      key={rule.id}
+                      rule={rule}
+                      index={index}
+                      canEdit={canEdit}
+                      editReason={editReason}
+                      busy={reorder.busy}
+                      onEdit={() => setEditing(rule.id)}
+                      onDelete={() => setDeleting(rule)}
+                    />
                   ),
                 )}
               </ol>
@@ -134,13 +163,19 @@ export function TargetingTab({ flag, environments }: FlagTabProps) {
               />
             </div>
           ) : (
-            <Button variant="primary" onClick={() => setAdding(true)} disabledReason={canEdit ? undefined : editReason} data-testid="add-rule">
+            <Button
+              variant="primary"
+              onClick={() => setAdding(true)}
+              disabledReason={canEdit ? undefined : editReason}
+              data-testid="add-rule"
+            >
               + Add rule
             </Button>
           )}
           {state ? (
             <div className="fallthrough">
-              <strong>Otherwise</strong> serve <strong>{describeServe(state.defaultServe)}</strong> (the default serve — <Link to={`/flags/${flag.key}`}>change it</Link>).
+              <strong>Otherwise</strong> serve <strong>{describeServe(state.defaultServe)}</strong> (the default serve —{' '}
+              <Link to={`/flags/${flag.key}`}>change it</Link>).
             </div>
           ) : null}
           {!canEdit ? <ReadOnlyNote reason={editReason} /> : null}
@@ -167,13 +202,46 @@ export function TargetingTab({ flag, environments }: FlagTabProps) {
   );
 }
 
-function SortableRule({ rule, index, canEdit, editReason, busy, onEdit, onDelete }: { rule: Rule; index: number; canEdit: boolean; editReason: string; busy: boolean; onEdit: () => void; onDelete: () => void }) {
-  const { attributes, listeners, setNodeRef, setActivatorNodeRef, transform, transition, isDragging } = useSortable({ id: rule.id, disabled: !canEdit || busy });
+function SortableRule({
+  rule,
+  index,
+  canEdit,
+  editReason,
+  busy,
+  onEdit,
+  onDelete,
+}: {
+  rule: Rule;
+  index: number;
+  canEdit: boolean;
+  editReason: string;
+  busy: boolean;
+  onEdit: () => void;
+  onDelete: () => void;
+}) {
+  const { attributes, listeners, setNodeRef, setActivatorNodeRef, transform, transition, isDragging } = useSortable({
+    id: rule.id,
+    disabled: !canEdit || busy,
+  });
   const style = { transform: CSS.Transform.toString(transform), transition };
   return (
-    <li ref={setNodeRef} style={style} className={`rule card${isDragging ? ' dragging' : ''}`} data-testid={`rule-${index}`} data-rule-id={rule.id}>
+    <li
+      ref={setNodeRef}
+      style={style}
+      className={`rule card${isDragging ? ' dragging' : ''}`}
+      data-testid={`rule-${index}`}
+      data-rule-id={rule.id}
+    >
       {canEdit ? (
-        <button type="button" ref={setActivatorNodeRef} className="drag-handle" aria-label={`Move rule ${index + 1} (${rule.name || 'unnamed'})`} {...attributes} {...listeners} data-testid={`rule-${index}-handle`}>
+        <button
+          type="button"
+          ref={setActivatorNodeRef}
+          className="drag-handle"
+          aria-label={`Move rule ${index + 1} (${rule.name || 'unnamed'})`}
+          {...attributes}
+          {...listeners}
+          data-testid={`rule-${index}-handle`}
+        >
           ⋮⋮
         </button>
       ) : null}
@@ -206,7 +274,13 @@ function SortableRule({ rule, index, canEdit, editReason, busy, onEdit, onDelete
         <Button small onClick={onEdit} disabledReason={canEdit ? undefined : editReason} data-testid={`rule-${index}-edit`}>
           Edit
         </Button>
-        <Button small variant="danger" onClick={onDelete} disabledReason={canEdit ? undefined : editReason} data-testid={`rule-${index}-delete`}>
+        <Button
+          small
+          variant="danger"
+          onClick={onDelete}
+          disabledReason={canEdit ? undefined : editReason}
+          data-testid={`rule-${index}-delete`}
+        >
           Delete
         </Button>
       </div>
@@ -214,9 +288,23 @@ function SortableRule({ rule, index, canEdit, editReason, busy, onEdit, onDelete
   );
 }
 
-function RuleEditor({ flag, env, rule, segments, onDone }: { flag: Flag; env: string; rule?: Rule; segments: StoredSegment[]; onDone: (saved: boolean) => void }) {
+function RuleEditor({
+  flag,
+  env,
+  rule,
+  segments,
+  onDone,
+}: {
+  flag: Flag;
+  env: string;
+  rule?: Rule;
+  segments: StoredSegment[];
+  onDone: (saved: boolean) => void;
+}) {
   const [name, setName] = useState(rule?.name ?? '');
-  const [conditions, setConditions] = useState<ConditionDraft[]>(() => (rule ? rule.conditions.map(conditionDraftOf) : [conditionDraftOf()]));
+  const [conditions, setConditions] = useState<ConditionDraft[]>(() =>
+    rule ? rule.conditions.map(conditionDraftOf) : [conditionDraftOf()],
+  );
   const [segmentKeys, setSegmentKeys] = useState<string[]>(rule?.segments ?? []);
   const [serve, setServe] = useState<ServeDraft>(() => serveDraftOf(rule?.serve, flag.variants));
   const [submitted, setSubmitted] = useState(false);
@@ -250,7 +338,11 @@ function RuleEditor({ flag, env, rule, segments, onDone }: { flag: Flag; env: st
           <div className="checkbox-list">
             {segments.map((s) => (
               <label key={s.key} className="checkbox">
-                <input type="checkbox" checked={segmentKeys.includes(s.key)} onChange={(e) => setSegmentKeys(e.target.checked ? [...segmentKeys, s.key] : segmentKeys.filter((k) => k !== s.key))} />
+                <input
+                  type="checkbox"
+                  checked={segmentKeys.includes(s.key)}
+                  onChange={(e) => setSegmentKeys(e.target.checked ? [...segmentKeys, s.key] : segmentKeys.filter((k) => k !== s.key))}
+                />
                 {s.name} <code>{s.key}</code>
               </label>
             ))}

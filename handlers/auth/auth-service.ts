@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { hashSdkKey } from '../../shared/http/sdk-keys.ts';
 import { AppError } from '../../shared/http/problem.ts';
 import type { Principal, UserRole } from '../../shared/http/authenticate.ts';
+import type { SdkKeyKind } from '../../shared/contracts/access-model.ts';
 import type { ApiKey, AuthStore, Page, User } from './auth-store.ts';
 import type { LoginLimiter } from './login-limiter.ts';
 import type { SigningKeys } from './signing-keys.ts';
@@ -118,14 +119,19 @@ export function createAuthService(deps: AuthServiceDeps) {
       return publicUser(result);
     },
 
-    async createApiKey(input: { environment: string; name: string }, createdBy: Principal): Promise<PublicApiKey & { key: string }> {
+    async createApiKey(
+      input: { environment: string; name: string; kind?: SdkKeyKind | undefined },
+      createdBy: Principal,
+    ): Promise<PublicApiKey & { key: string }> {
       assertEnvironment(input.environment);
-      const key = `tm_${randomBytes(24).toString('base64url')}`;
+      const kind = input.kind ?? 'server';
+      // A client key says what it is at a glance (it will sit in page source); a server key must never.
+      const key = `${kind === 'client' ? 'tmc' : 'tm'}_${randomBytes(24).toString('base64url')}`;
       const record: ApiKey = {
         id: randomUUID(),
         name: input.name,
         environment: input.environment,
-        kind: 'server',
+        kind,
         prefix: key.slice(0, apiKeyPrefixLength),
         keyHash: hashSdkKey(key),
         createdBy: createdBy.userId,

@@ -258,6 +258,26 @@ describe('auth service', () => {
     expect(all.items.find((k) => k.id === id)?.revokedAt).not.toBeNull();
   });
 
+  it('creates a client key, public by design and recognisable as such', async () => {
+    const auth = { authorization: `Bearer ${await ctx.token('admin@example.com')}` };
+    const created = await ctx.app.inject({
+      method: 'POST',
+      url: '/auth/api-keys',
+      headers: auth,
+      payload: { environment: 'production', name: 'storefront', kind: 'client' },
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    expect(created.json()).toMatchObject({ environment: 'production', kind: 'client' });
+    expect(created.json<{ key: string }>().key).toMatch(/^tmc_/);
+    const refused = await ctx.app.inject({
+      method: 'POST',
+      url: '/auth/api-keys',
+      headers: auth,
+      payload: { environment: 'production', name: 'x', kind: 'admin' },
+    });
+    expect(refused.statusCode).toBe(400);
+  });
+
   it('refuses an API key for an unknown environment', async () => {
     const auth = { authorization: `Bearer ${await ctx.token('admin@example.com')}` };
     const res = await ctx.app.inject({

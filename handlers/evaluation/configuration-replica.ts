@@ -25,9 +25,18 @@ const loadChunk = 500;
 
 function inputOf(document: FlagDocument, environment: string): FlagInput | undefined {
   const state = document.environments[environment];
-  return (
-    state && { key: document.key, type: document.type, variants: document.variants, salt: document.salt, version: document.version, state }
-  );
+  if (!state) return undefined;
+  // A document published before flags had the setting has none: not client-visible.
+  const clientVisible = document.clientVisible === true;
+  return {
+    key: document.key,
+    type: document.type,
+    variants: document.variants,
+    salt: document.salt,
+    version: document.version,
+    clientVisible,
+    state,
+  };
 }
 
 export interface ConfigurationReplica {

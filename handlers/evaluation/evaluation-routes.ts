@@ -10,7 +10,12 @@ import { ofrepEvaluateFlags } from './routes/ofrep-evaluate-flags.ts';
 import type { EvaluationRouteDeps } from './routes/route-deps.ts';
 
 export function evaluationRoutes(replica: ConfigurationReplica, sdkKeys: SdkKeyVerifier, events: EventRecorder) {
-  const deps: EvaluationRouteDeps = { replica, sdkKey: requireSdkKey(sdkKeys), events };
+  const deps: EvaluationRouteDeps = {
+    replica,
+    serverKey: requireSdkKey(sdkKeys, ['server']),
+    anyKey: requireSdkKey(sdkKeys, ['server', 'client']),
+    events,
+  };
   return (app: App) => {
     for (const route of [evaluate, evaluateBulk, ofrepEvaluateFlag, ofrepEvaluateFlags]) route(app, deps);
   };

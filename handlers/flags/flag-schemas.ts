@@ -21,6 +21,12 @@ export const FlagDefinitionFields = {
   tags: Type.Optional(Type.Array(Tag, { maxItems: 20 })),
   type: FlagTypeSchema,
   variants: Type.Optional(Type.Array(Variant, { minItems: 1, maxItems: 50, description: 'Boolean flags default to on=true, off=false' })),
+  clientVisible: Type.Optional(
+    Type.Boolean({
+      description:
+        'Whether client-side SDKs (public `client` keys: browsers, apps) may evaluate it. Default false on creation; left as it is when a PUT omits it',
+    }),
+  ),
 };
 
 export const NewFlagBody = {

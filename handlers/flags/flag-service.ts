@@ -27,6 +27,8 @@ export interface FlagDefinition {
   tags?: string[] | undefined;
   type: FlagType;
   variants?: Variant[] | undefined;
+  /** Omitted: false on creation, unchanged on a PUT (an older client must not hide a flag from browsers). */
+  clientVisible?: boolean | undefined;
 }
 
 /** A PUT may also send back what GET answered; of that, only these must be as stored (the rest is ignored). */
@@ -250,6 +252,7 @@ export function createFlagService(deps: {
         variants,
         salt: randomBytes(8).toString('hex'),
         version: 1,
+        clientVisible: input.clientVisible ?? false,
         environments: {},
         createdAt: at,
         updatedAt: at,
@@ -330,6 +333,7 @@ export function createFlagService(deps: {
         tags: [...new Set(input.tags ?? [])],
         type: input.type,
         variants,
+        clientVisible: input.clientVisible ?? current.clientVisible,
         version: current.version + 1,
         updatedAt: now(),
       };

@@ -15,6 +15,7 @@ interface FlagsTable {
   variants: Variant[];
   salt: string;
   version: number;
+  client_visible: boolean;
   environments: Record<string, EnvironmentState>;
   created_at: Date;
   updated_at: Date;
@@ -49,6 +50,7 @@ const toFlag = (row: Selectable<FlagsTable>): Flag => ({
   variants: row.variants,
   salt: row.salt,
   version: row.version,
+  clientVisible: row.client_visible,
   environments: row.environments,
   createdAt: row.created_at,
   updatedAt: row.updated_at,
@@ -63,6 +65,7 @@ const row = (flag: Flag) => ({
   variants: jsonb(flag.variants),
   salt: flag.salt,
   version: flag.version,
+  client_visible: flag.clientVisible,
   environments: jsonb(flag.environments),
   created_at: flag.createdAt,
   updated_at: flag.updatedAt,

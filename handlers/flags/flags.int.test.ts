@@ -39,6 +39,7 @@ describe('flags store on PostgreSQL', () => {
     variants: [{ key: 'on', value: true }],
     salt: 'abc',
     version,
+    clientVisible: false,
     environments: {},
     createdAt: new Date(),
     updatedAt: new Date(),

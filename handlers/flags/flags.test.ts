@@ -165,6 +165,16 @@ describe('putting a flag back as GET answered it', () => {
     });
   });
 
+  it('keeps a flag hidden from client-side SDKs unless marked, and a PUT that omits the setting leaves it as it is', async () => {
+    expect((await get()).clientVisible).toBe(false);
+    const marked = await put({ ...(await get()), clientVisible: true });
+    expect(marked.json()).toMatchObject({ clientVisible: true });
+    // A client written before the setting existed sends the definition without it: the flag stays visible.
+    const { clientVisible: _omitted, ...older } = await get();
+    expect((await put(older)).json()).toMatchObject({ clientVisible: true });
+    expect((await put({ ...(await get()), clientVisible: false })).json()).toMatchObject({ clientVisible: false });
+  });
+
   it('refuses a changed key or salt with 400 naming it, and changes nothing', async () => {
     const document = await get();
     for (const [field, value] of [

@@ -12,8 +12,11 @@ export interface SdkKeyRecord {
   revoked: boolean;
 }
 
-/** `server`: a secret of a backend. (`client` keys, embedded in browsers and apps, come with client-side evaluation.) */
-export const sdkKeyKinds = ['server'] as const;
+/**
+ * `server`: a secret of a backend, evaluates every flag. `client`: public by design (embedded in a web page or an
+ * app), evaluates only the flags marked client-visible, through OFREP, and opens nothing else.
+ */
+export const sdkKeyKinds = ['server', 'client'] as const;
 export type SdkKeyKind = (typeof sdkKeyKinds)[number];
 
 /** A user's current standing, which outranks the role an access token was issued with. */

@@ -37,7 +37,9 @@ export const ApiKeySchema = Type.Object(
     id: Uuid,
     name: Type.String(),
     environment: Type.String(),
-    kind: Type.Enum([...sdkKeyKinds], { description: '`server`: a secret of a backend service' }),
+    kind: Type.Enum([...sdkKeyKinds], {
+      description: '`server`: a secret of a backend service; `client`: public (a web page, an app), evaluates only client-visible flags',
+    }),
     prefix: Type.String({ description: 'The first characters of the key, to tell keys apart' }),
     createdBy: Uuid,
     createdAt: Timestamp,

@@ -9,6 +9,8 @@ export interface FlagConfiguration {
   salt: string;
   /** The flag's version in the flags service, for ETags and cache keys. */
   version: number;
+  /** Whether client-side SDKs may evaluate it; absent means not (see FlagDocument.clientVisible). */
+  clientVisible?: boolean;
   state: EnvironmentState;
   /** This flag's rules in this environment, in any order (the engine orders them by priority). */
   rules: Rule[];

@@ -76,6 +76,8 @@ export interface FlagDocument {
   salt: string;
   /** Grows by one with every change; the ETag and If-Match of optimistic concurrency. */
   version: number;
+  /** Whether client-side SDKs (public `client` keys: browsers, apps) may evaluate it; off unless set. */
+  clientVisible: boolean;
   environments: Record<string, EnvironmentState>;
   createdAt: string;
   updatedAt: string;

@@ -21,6 +21,7 @@ export const FlagSchema = Type.Object(
     variants: Type.Array(Variant),
     salt: Type.String(),
     version: Type.Integer(),
+    clientVisible: Type.Boolean({ description: 'Whether client-side SDKs (public `client` keys) may evaluate it' }),
     environments: Type.Record(Type.String(), EnvironmentState),
     createdAt: Timestamp,
     updatedAt: Timestamp,

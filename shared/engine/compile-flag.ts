@@ -46,6 +46,8 @@ export interface CompiledFlag {
   readonly type: FlagType;
   readonly version: number;
   readonly salt: string;
+  /** Whether a client-side caller may see it: to anyone else a hidden flag does not exist. */
+  readonly clientVisible: boolean;
   readonly enabled: boolean;
   /** The answer that needs no context (disabled; or no rules, no prerequisites and a single-variant default), else null. */
   readonly fixed: EvaluationResult | null;
@@ -206,6 +208,7 @@ export function compileFlag(config: FlagConfiguration): CompiledFlag {
     type: config.type,
     version: config.version,
     salt: config.salt,
+    clientVisible: config.clientVisible === true,
     enabled,
     fixed,
     off,

@@ -15,6 +15,8 @@ import { maxDepth, ruleApplies } from './match.ts';
 
 export interface EvaluateOptions {
   expectedType?: FlagType;
+  /** A client-side caller (a public key): flags not marked client-visible do not exist for it. */
+  clientSide?: boolean;
 }
 
 const emptyContext: EvaluationContext = Object.freeze({});
@@ -85,7 +87,9 @@ export function evaluateFlag(
   options?: EvaluateOptions,
 ): EvaluationResult {
   const flag = env.flags.get(flagKey);
-  if (flag === undefined) return failure(flagKey, 'FLAG_NOT_FOUND', `no flag "${flagKey}" in this environment`);
+  if (flag === undefined || (options?.clientSide === true && !flag.clientVisible)) {
+    return failure(flagKey, 'FLAG_NOT_FOUND', `no flag "${flagKey}" in this environment`);
+  }
   const expectedType = options?.expectedType;
   if (expectedType !== undefined && expectedType !== flag.type) {
     return failure(flagKey, 'TYPE_MISMATCH', `flag "${flagKey}" is of type ${flag.type}, not ${expectedType}`);
@@ -95,13 +99,18 @@ export function evaluateFlag(
   return evaluateCompiled(env, flag, readable, 0);
 }
 
-/** Every flag of the environment for one context, in key order. */
-export function evaluateAll(env: CompiledEnvironment, context: EvaluationContext): EvaluationResult[] {
+/** Every flag of the environment for one context, in key order (for a client-side caller, the visible ones). */
+export function evaluateAll(
+  env: CompiledEnvironment,
+  context: EvaluationContext,
+  options?: Pick<EvaluateOptions, 'clientSide'>,
+): EvaluationResult[] {
   const results: EvaluationResult[] = [];
   const readable = contextOf(context);
+  const clientSide = options?.clientSide === true;
   for (const key of env.flags.keysInOrder()) {
     const flag = env.flags.get(key);
-    if (flag === undefined) continue;
+    if (flag === undefined || (clientSide && !flag.clientVisible)) continue;
     results.push(
       readable === undefined ? failure(key, 'INVALID_CONTEXT', 'the context must be an object') : evaluateCompiled(env, flag, readable, 0),
     );

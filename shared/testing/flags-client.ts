@@ -23,6 +23,7 @@ export function flagDocument(key: string, overrides: Partial<FlagDocument> = {})
     ],
     salt: `salt-${key}`,
     version: 1,
+    clientVisible: false,
     environments: { development: state, production: state },
     createdAt: new Date(0).toISOString(),
     updatedAt: new Date(0).toISOString(),

@@ -5,6 +5,7 @@ import { Strict, bearerSecurity, problemResponses } from '../../../shared/http/s
 import type { AuthRouteDeps } from './route-deps.ts';
 import { apiKeyView } from '../auth-schemas.ts';
 import { CreatedApiKeySchema } from '../../../shared/contracts/auth-api.ts';
+import { sdkKeyKinds } from '../../../shared/contracts/access-model.ts';
 
 export function createApiKey(app: App, { service, guard }: AuthRouteDeps): void {
   app.post(
@@ -15,7 +16,15 @@ export function createApiKey(app: App, { service, guard }: AuthRouteDeps): void 
         tags: ['api-keys'],
         summary: 'Create an SDK key for one environment; the secret is in this answer only',
         security: bearerSecurity,
-        body: Strict({ environment: Type.String({ minLength: 1, maxLength: 64 }), name: Type.String({ minLength: 1, maxLength: 200 }) }),
+        body: Strict({
+          environment: Type.String({ minLength: 1, maxLength: 64 }),
+          name: Type.String({ minLength: 1, maxLength: 200 }),
+          kind: Type.Optional(
+            Type.Enum([...sdkKeyKinds], {
+              description: 'Default `server`. A `client` key may be public: it evaluates only client-visible flags',
+            }),
+          ),
+        }),
         response: { 201: CreatedApiKeySchema, ...problemResponses },
       },
     },

@@ -6,11 +6,11 @@ import type { EvaluationRouteDeps } from './route-deps.ts';
 import { EvaluationResultSchema } from '../evaluation-schemas.ts';
 import { sdkOf } from '../sdk-auth.ts';
 
-export function evaluateBulk(app: App, { replica, sdkKey, events }: EvaluationRouteDeps): void {
+export function evaluateBulk(app: App, { replica, serverKey, events }: EvaluationRouteDeps): void {
   app.get(
     '/evaluate/bulk',
     {
-      onRequest: sdkKey,
+      onRequest: serverKey,
       schema: {
         tags: ['evaluate'],
         summary:

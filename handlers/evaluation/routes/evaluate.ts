@@ -7,11 +7,11 @@ import type { EvaluationRouteDeps } from './route-deps.ts';
 import { ContextSchema, EvaluationResultSchema, ExpectedType, FlagKeyParam } from '../evaluation-schemas.ts';
 import { sdkOf } from '../sdk-auth.ts';
 
-export function evaluate(app: App, { replica, sdkKey, events }: EvaluationRouteDeps): void {
+export function evaluate(app: App, { replica, serverKey, events }: EvaluationRouteDeps): void {
   app.post(
     '/evaluate',
     {
-      onRequest: sdkKey,
+      onRequest: serverKey,
       schema: {
         tags: ['evaluate'],
         summary: 'Evaluate one flag for a context, in the environment of the SDK key',

@@ -12,11 +12,11 @@ import { sdkOf } from '../sdk-auth.ts';
 
 const flagKey = Compile(FlagKey);
 
-export function ofrepEvaluateFlag(app: App, { replica, sdkKey, events }: EvaluationRouteDeps): void {
+export function ofrepEvaluateFlag(app: App, { replica, anyKey, events }: EvaluationRouteDeps): void {
   app.post(
     '/ofrep/v1/evaluate/flags/:key',
     {
-      onRequest: sdkKey,
+      onRequest: anyKey,
       errorHandler: ofrepErrorHandler,
       schema: {
         tags: ['ofrep'],
@@ -37,9 +37,9 @@ export function ofrepEvaluateFlag(app: App, { replica, sdkKey, events }: Evaluat
         const notFound = jsonOfAnswer(ofrepNotFound(key, 'No flag has this key: flag keys are lower-case slugs of at most 100 characters'));
         return reply.code(notFound.status).type('application/json').send(notFound.json);
       }
-      const { environment } = sdkOf(request);
+      const { environment, kind } = sdkOf(request);
       const context = request.body.context ?? {};
-      const result = evaluateFlag(await replica.environment(environment), key, context);
+      const result = evaluateFlag(await replica.environment(environment), key, context, { clientSide: kind === 'client' });
       events.record(environment, [result], context);
       // The answer's JSON is prepared once per compiled answer (ofrepJson), so it is sent as text.
       const answer = ofrepJson(result);

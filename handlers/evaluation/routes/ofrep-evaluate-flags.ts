@@ -20,11 +20,11 @@ function noneMatch(header: string | undefined, etag: string): boolean {
   return false;
 }
 
-export function ofrepEvaluateFlags(app: App, { replica, sdkKey, events }: EvaluationRouteDeps): void {
+export function ofrepEvaluateFlags(app: App, { replica, anyKey, events }: EvaluationRouteDeps): void {
   app.post(
     '/ofrep/v1/evaluate/flags',
     {
-      onRequest: sdkKey,
+      onRequest: anyKey,
       errorHandler: ofrepErrorHandler,
       schema: {
         tags: ['ofrep'],
@@ -44,9 +44,9 @@ export function ofrepEvaluateFlags(app: App, { replica, sdkKey, events }: Evalua
     async (request, typedReply) => {
       // The body is put together here from each answer's prepared JSON (and their hashes make the ETag).
       const reply = typedReply as FastifyReply;
-      const { environment } = sdkOf(request);
+      const { environment, kind } = sdkOf(request);
       const context = request.body.context ?? {};
-      const results = evaluateAll(await replica.environment(environment), context);
+      const results = evaluateAll(await replica.environment(environment), context, { clientSide: kind === 'client' });
       events.record(environment, results, context);
       const answers = results.map(ofrepJson);
       // The answer is a function of configuration and context only, so a hash of its parts' hashes is an ETag

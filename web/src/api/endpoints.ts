@@ -1,6 +1,7 @@
 import { api, query } from './client.ts';
 import type {
   ApiKey,
+  ApiKeyKind,
   Condition,
   CreatedApiKey,
   EnvironmentState,
@@ -34,7 +35,8 @@ export const authApi = {
   users: (cursor?: string) => api.get<Page<User>>(`/auth/users${query({ limit: 100, cursor })}`),
   updateUser: (id: string, patch: { role?: Role; disabled?: boolean }) => api.patch<User>(`/auth/users/${enc(id)}`, patch),
   apiKeys: (params: { environment?: string; includeRevoked?: boolean }) => api.get<{ items: ApiKey[] }>(`/auth/api-keys${query(params)}`),
-  createApiKey: (environment: string, name: string) => api.post<CreatedApiKey>('/auth/api-keys', { environment, name }),
+  createApiKey: (environment: string, name: string, kind: ApiKeyKind) =>
+    api.post<CreatedApiKey>('/auth/api-keys', { environment, name, kind }),
   revokeApiKey: (id: string) => api.delete(`/auth/api-keys/${enc(id)}`),
 };
 

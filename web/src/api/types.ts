@@ -27,6 +27,8 @@ export type Me = Static<typeof MeSchema>;
 export type User = Static<typeof UserSchema>;
 export type Role = User['role'];
 export type ApiKey = Static<typeof ApiKeySchema>;
+/** `server`: a backend's secret, evaluates every flag; `client`: public (a web page, an app), evaluates client-visible flags only. */
+export type ApiKeyKind = ApiKey['kind'];
 export type CreatedApiKey = Static<typeof CreatedApiKeySchema>;
 
 // flags

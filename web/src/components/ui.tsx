@@ -265,13 +265,16 @@ export function Badge({
   tone = 'neutral',
   children,
   testId,
+  title,
 }: {
   tone?: 'neutral' | 'on' | 'off' | 'warn' | 'info';
   children: ReactNode;
   testId?: string;
+  /** What the badge means, on hover. */
+  title?: string;
 }) {
   return (
-    <span className={`badge badge-${tone}`} data-testid={testId}>
+    <span className={`badge badge-${tone}`} data-testid={testId} title={title}>
       {children}
     </span>
   );
@@ -284,4 +287,22 @@ export function ReadOnlyNote({ reason }: { reason: string }) {
       {reason}
     </p>
   );
+}
+
+/**
+ * Copying to the clipboard, and what came of it: `copied`, or `refused` (an insecure origin, or the browser said
+ * no), in which case `onRefused` runs, e.g. to select the text so that Ctrl+C (⌘C) copies it.
+ */
+export function useCopy(): { state: 'copied' | 'refused' | undefined; copy: (text: string, onRefused?: () => void) => Promise<void> } {
+  const [state, setState] = useState<'copied' | 'refused' | undefined>(undefined);
+  const copy = useCallback(async (text: string, onRefused?: () => void) => {
+    try {
+      await navigator.clipboard.writeText(text);
+      setState('copied');
+    } catch {
+      onRefused?.();
+      setState('refused');
+    }
+  }, []);
+  return { state, copy };
 }

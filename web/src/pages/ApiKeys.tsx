@@ -1,11 +1,25 @@
 import { useRef, useState, type FormEvent } from 'react';
 import { authApi } from '../api/endpoints.ts';
-import type { ApiKey, CreatedApiKey } from '../api/types.ts';
+import type { ApiKey, ApiKeyKind, CreatedApiKey } from '../api/types.ts';
 import { usePermissions } from '../auth/session.tsx';
-import { Badge, Button, ConfirmDialog, Empty, ErrorBox, Field, Loading, ReadOnlyNote, useToast } from '../components/ui.tsx';
+import { Badge, Button, ConfirmDialog, Empty, ErrorBox, Field, Loading, ReadOnlyNote, useCopy, useToast } from '../components/ui.tsx';
 import { useEnvironments } from '../lib/environments.ts';
 import { formatDateTime, relativeTime } from '../lib/format.ts';
 import { useAction, useResource } from '../lib/hooks.ts';
+
+/** What each kind of key is for and where it may live, as the create form says it. */
+const keyKinds: { kind: ApiKeyKind; title: string; text: string }[] = [
+  {
+    kind: 'server',
+    title: 'Server',
+    text: 'For a backend service (a server SDK, /evaluate or OFREP): it evaluates every flag, so it is a secret that stays on your servers.',
+  },
+  {
+    kind: 'client',
+    title: 'Client',
+    text: 'For a web page or a mobile app: it is public (anyone can read it in the page’s source), so it evaluates only the flags marked available to client-side SDKs, and opens nothing else.',
+  },
+];
 
 /** SDK keys per environment: create (the secret is shown once), list, revoke. */
 export function ApiKeysPage() {
@@ -20,10 +34,11 @@ export function ApiKeysPage() {
   );
   const [name, setName] = useState('');
   const [newEnvironment, setNewEnvironment] = useState('');
+  const [kind, setKind] = useState<ApiKeyKind>('server');
   const [created, setCreated] = useState<CreatedApiKey | undefined>(undefined);
   const [revoking, setRevoking] = useState<ApiKey | undefined>(undefined);
-  const create = useAction(async (env: string, keyName: string) => {
-    const { data } = await authApi.createApiKey(env, keyName);
+  const create = useAction(async (env: string, keyName: string, keyKind: ApiKeyKind) => {
+    const { data } = await authApi.createApiKey(env, keyName, keyKind);
     setCreated(data);
     setName('');
     keys.reload();
@@ -48,7 +63,7 @@ export function ApiKeysPage() {
   const submit = (event: FormEvent) => {
     event.preventDefault();
     if (!name.trim() || !chosenEnvironment) return;
-    void create.run(chosenEnvironment, name.trim());
+    void create.run(chosenEnvironment, name.trim(), kind);
   };
 
   return (
@@ -58,7 +73,8 @@ export function ApiKeysPage() {
       </div>
       <p className="field-hint">
         An SDK key opens one environment for evaluation (<code>X-API-Key</code> or <code>Authorization: Bearer</code> on{' '}
-        <code>/evaluate</code> and OFREP). It is shown once and stored only as a hash.
+        <code>/evaluate</code> and OFREP): a server key for your backends, a client key for web pages and apps. It is shown once and stored
+        only as a hash.
       </p>
       <form className="card form inline-form" onSubmit={submit} data-testid="api-key-form">
         <Field label="Name">
@@ -81,6 +97,25 @@ export function ApiKeysPage() {
             ))}
           </select>
         </Field>
+        <fieldset className="kind-choices">
+          <legend className="field-label">Kind</legend>
+          {keyKinds.map((k) => (
+            <label key={k.kind} className="kind-choice">
+              <input
+                type="radio"
+                name="api-key-kind"
+                value={k.kind}
+                checked={kind === k.kind}
+                onChange={() => setKind(k.kind)}
+                data-testid={`api-key-kind-${k.kind}`}
+              />
+              <span>
+                <strong>{k.title}</strong>
+                <span className="field-hint">{k.text}</span>
+              </span>
+            </label>
+          ))}
+        </fieldset>
         <Button
           type="submit"
           variant="primary"
@@ -124,6 +159,7 @@ export function ApiKeysPage() {
               <tr>
                 <th scope="col">Name</th>
                 <th scope="col">Environment</th>
+                <th scope="col">Kind</th>
                 <th scope="col">Key starts with</th>
                 <th scope="col">Created</th>
                 <th scope="col">Status</th>
@@ -137,6 +173,11 @@ export function ApiKeysPage() {
                 <tr key={k.id} data-testid={`api-key-row-${k.name}`}>
                   <td>{k.name}</td>
                   <td>{k.environment}</td>
+                  <td>
+                    <Badge tone={k.kind === 'client' ? 'info' : 'neutral'} testId={`api-key-kind-of-${k.name}`}>
+                      {k.kind}
+                    </Badge>
+                  </td>
                   <td>
                     <code>{k.prefix}…</code>
                   </td>
@@ -169,8 +210,8 @@ export function ApiKeysPage() {
         }}
       >
         <p>
-          Services using this {revoking?.environment} key are refused within seconds and fall back to their defaults. A revoked key cannot
-          be brought back; create a new one instead.
+          {revoking?.kind === 'client' ? 'Pages and apps' : 'Services'} using this {revoking?.environment} key are refused within seconds
+          and fall back to their defaults. A revoked key cannot be brought back; create a new one instead.
         </p>
       </ConfirmDialog>
     </section>
@@ -178,25 +219,19 @@ export function ApiKeysPage() {
 }
 
 function NewKey({ created, onDone }: { created: CreatedApiKey; onDone: () => void }) {
-  const [copied, setCopied] = useState<'yes' | 'failed' | undefined>(undefined);
+  const key = useCopy();
   const input = useRef<HTMLInputElement>(null);
-  const copy = async () => {
-    try {
-      await navigator.clipboard.writeText(created.key);
-      setCopied('yes');
-    } catch {
-      // No clipboard access (insecure origin or refused): select it for Ctrl+C.
-      input.current?.select();
-      setCopied('failed');
-    }
-  };
+  const client = created.kind === 'client';
   return (
     <div className="card new-key" role="alert" data-testid="new-api-key">
       <h2>
-        Key “{created.name}” for {created.environment}
+        {client ? 'Client key' : 'Key'} “{created.name}” for {created.environment}
       </h2>
       <p>
-        <strong>Copy it now: this is the only time it is shown.</strong> Store it as a secret of the service that uses it.
+        <strong>Copy it now: this is the only time it is shown.</strong>{' '}
+        {client
+          ? 'It is not a secret: it goes into your page’s or app’s code, and evaluates only the flags marked available to client-side SDKs.'
+          : 'Store it as a secret of the service that uses it.'}
       </p>
       <div className="copy-row">
         <input
@@ -208,16 +243,77 @@ function NewKey({ created, onDone }: { created: CreatedApiKey; onDone: () => voi
           onFocus={(e) => e.target.select()}
           data-testid="new-api-key-value"
         />
-        <Button variant="primary" onClick={() => void copy()} data-testid="copy-api-key">
-          {copied === 'yes' ? 'Copied' : 'Copy'}
+        <Button variant="primary" onClick={() => void key.copy(created.key, () => input.current?.select())} data-testid="copy-api-key">
+          {key.state === 'copied' ? 'Copied' : 'Copy'}
         </Button>
       </div>
-      {copied === 'failed' ? (
+      {key.state === 'refused' ? (
         <p className="field-hint">The browser did not allow copying; the key is selected, press Ctrl+C (⌘C).</p>
       ) : null}
+      {client ? <WebSnippet sdkKey={created.key} /> : null}
       <Button small onClick={onDone}>
         I have stored it
       </Button>
     </div>
+  );
+}
+
+/**
+ * The evaluation service's public address as a browser reaches it: this console's origin, whose server forwards
+ * /ofrep to the evaluation service, as the production load balancer does on the same hostname.
+ */
+function evaluationBaseUrl(): string {
+  return window.location.origin;
+}
+
+/** The code a web page needs to evaluate with a client key, and to hear of every change as it is made. */
+function webSnippet(baseUrl: string, sdkKey: string): string {
+  return `import { OpenFeature, ProviderEvents } from '@openfeature/web-sdk';
+import { OFREPWebProvider } from '@openfeature/ofrep-web-provider';
+
+// Evaluates every client-visible flag once for this person (rules and splits decide by the context),
+// then keeps them current: ToggleMaster streams each change to the page as it is made.
+await OpenFeature.setProviderAndWait(
+  new OFREPWebProvider({ baseUrl: '${baseUrl}', headers: [['X-API-Key', '${sdkKey}']] }),
+  { targetingKey: 'user-123' },
+);
+
+const client = OpenFeature.getClient();
+// A flag marked “Available to client-side SDKs”; false is what the page gets if it cannot be evaluated.
+let showBanner = client.getBooleanValue('my-flag', false);
+
+client.addHandler(ProviderEvents.ConfigurationChanged, (details) => {
+  if (details?.flagsChanged?.includes('my-flag')) showBanner = client.getBooleanValue('my-flag', false);
+});
+`;
+}
+
+function WebSnippet({ sdkKey }: { sdkKey: string }) {
+  const code = webSnippet(evaluationBaseUrl(), sdkKey);
+  const snippet = useCopy();
+  const pre = useRef<HTMLPreElement>(null);
+  return (
+    <section className="snippet" aria-labelledby="web-snippet-title">
+      <div className="snippet-head">
+        <h3 id="web-snippet-title">Use it in a web page</h3>
+        <Button
+          small
+          onClick={() => void snippet.copy(code, () => pre.current && window.getSelection()?.selectAllChildren(pre.current))}
+          data-testid="copy-web-snippet"
+        >
+          {snippet.state === 'copied' ? 'Copied' : 'Copy code'}
+        </Button>
+      </div>
+      <p className="field-hint">
+        The page needs <code>npm install @openfeature/web-sdk @openfeature/ofrep-web-provider</code>. <code>baseUrl</code> is this console’s
+        address, which forwards OFREP to the evaluation service; if your evaluation service has a public address of its own, use that.
+      </p>
+      {snippet.state === 'refused' ? (
+        <p className="field-hint">The browser did not allow copying; the code is selected, press Ctrl+C (⌘C).</p>
+      ) : null}
+      <pre ref={pre} className="code" data-testid="web-snippet">
+        {code}
+      </pre>
+    </section>
   );
 }

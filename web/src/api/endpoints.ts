@@ -47,6 +47,8 @@ export interface NewFlag {
   tags?: string[];
   type: FlagType;
   variants: Variant[];
+  /** Whether client keys (web pages, apps) may evaluate it; the API's default is false. */
+  clientVisible?: boolean;
 }
 
 export interface EnvironmentPatch {

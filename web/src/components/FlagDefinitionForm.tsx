@@ -33,7 +33,10 @@ export interface DefinitionResult {
   flag?: NewFlag;
 }
 
-/** The definition of a flag: key (on creation), name, description, tags, type and typed variants. */
+/**
+ * The definition of a flag: key (on creation), name, description, tags, type, typed variants, and whether client
+ * keys (web pages, apps) may evaluate it.
+ */
 export function FlagDefinitionForm({
   existing,
   onSubmit,
@@ -60,6 +63,7 @@ export function FlagDefinitionForm({
       ? existing.variants.map((v) => ({ key: v.key, name: v.name ?? '', text: valueToText(existing.type, v.value) }))
       : defaultVariants('boolean'),
   );
+  const [clientVisible, setClientVisible] = useState(existing?.clientVisible ?? false);
   const [submitted, setSubmitted] = useState(false);
 
   const effectiveKey = keyTouched ? key : slugify(name);
@@ -98,7 +102,15 @@ export function FlagDefinitionForm({
       value: (parsed[i] as { value: unknown }).value,
       ...(v.name.trim() ? { name: v.name.trim() } : {}),
     }));
-    onSubmit({ key: existing?.key ?? effectiveKey, name: name.trim(), description: description.trim(), tags, type, variants: out });
+    onSubmit({
+      key: existing?.key ?? effectiveKey,
+      name: name.trim(),
+      description: description.trim(),
+      tags,
+      type,
+      variants: out,
+      clientVisible,
+    });
   };
   const show = (message: string | undefined) => (submitted ? message : undefined);
 
@@ -162,6 +174,22 @@ export function FlagDefinitionForm({
             <option value="json">json</option>
           </select>
         </Field>
+        <div className="field span-2">
+          <label className="checkbox">
+            <input
+              type="checkbox"
+              checked={clientVisible}
+              onChange={(e) => setClientVisible(e.target.checked)}
+              data-testid="flag-client-visible"
+            />
+            <span className="field-label">Available to client-side SDKs</span>
+          </label>
+          <span className="field-hint">
+            {existing?.clientVisible && !clientVisible
+              ? 'Web pages and apps asking for it with a client key will get their own default value instead.'
+              : 'Client keys (web pages, mobile apps) may evaluate it, so anyone using them can read what it serves them. Off: only server keys evaluate it.'}
+          </span>
+        </div>
       </div>
       <fieldset className="variants">
         <legend>Variants</legend>

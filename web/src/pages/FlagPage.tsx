@@ -2,6 +2,7 @@ import { lazy, Suspense, useState } from 'react';
 import { NavLink, Route, Routes, useNavigate, useParams } from 'react-router';
 import { ApiError } from '../api/client.ts';
 import { flagsApi, type NewFlag } from '../api/endpoints.ts';
+import type { Flag } from '../api/types.ts';
 import { usePermissions } from '../auth/session.tsx';
 import { FlagDefinitionForm } from '../components/FlagDefinitionForm.tsx';
 import { Badge, Button, ConfirmDialog, Empty, ErrorBox, Loading, useToast } from '../components/ui.tsx';
@@ -31,10 +32,17 @@ export function FlagPage() {
   const [deleting, setDeleting] = useState(false);
   const save = useAction(async (definition: NewFlag) => {
     const { key: _key, ...rest } = definition;
+    const before = loaded.data?.flag.clientVisible;
     const { data, etag } = await flagsApi.update(key, rest, loaded.data?.etag);
     loaded.setData({ flag: data, etag });
     setEditing(false);
-    toast('Flag definition saved.');
+    toast(
+      data.clientVisible === before
+        ? 'Flag definition saved.'
+        : data.clientVisible
+          ? 'Flag definition saved: client-side SDKs may now evaluate it.'
+          : 'Flag definition saved: only server-side SDKs evaluate it now.',
+    );
   });
   const remove = useAction(async () => {
     await flagsApi.delete(key, loaded.data?.etag);
@@ -80,6 +88,7 @@ export function FlagPage() {
           </h1>
           <p className="flag-meta">
             <Badge tone="info">{flag.type}</Badge>
+            <ClientVisibility flag={flag} />
             {flag.tags.map((t) => (
               <span key={t} className="tag">
                 {t}
@@ -152,5 +161,22 @@ export function FlagPage() {
         </p>
       </ConfirmDialog>
     </section>
+  );
+}
+
+/** Whether client keys (web pages, apps) may evaluate the flag; it is changed with the definition. */
+function ClientVisibility({ flag }: { flag: Flag }) {
+  return flag.clientVisible ? (
+    <Badge
+      tone="info"
+      testId="flag-client-visibility"
+      title="Client keys (web pages, mobile apps) may evaluate this flag, as server keys do."
+    >
+      Available to client-side SDKs
+    </Badge>
+  ) : (
+    <Badge testId="flag-client-visibility" title="Only server keys evaluate this flag: client keys (web pages, mobile apps) do not see it.">
+      Server-side SDKs only
+    </Badge>
   );
 }

@@ -155,7 +155,17 @@ export function FlagsListPage() {
                       </Link>
                     </td>
                     <td>
-                      <Badge tone="info">{flag.type}</Badge>
+                      <span className="type-cell">
+                        <Badge tone="info">{flag.type}</Badge>
+                        {flag.clientVisible ? (
+                          <Badge
+                            title="Available to client-side SDKs: client keys (web pages, apps) may evaluate it"
+                            testId={`flag-${flag.key}-client`}
+                          >
+                            client-side
+                          </Badge>
+                        ) : null}
+                      </span>
                     </td>
                     <td className="tags">
                       {flag.tags.map((t) => (

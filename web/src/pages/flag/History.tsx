@@ -116,8 +116,13 @@ function titleOf(entry: Entry, names: Map<string, string>): string {
     switch (entry.action) {
       case 'created':
         return 'Created the flag';
-      case 'updated':
+      case 'updated': {
+        // Only whether client-side SDKs may evaluate it: say that, rather than "the definition".
+        const [only, ...others] = entry.changes;
+        if (only?.path === '/clientVisible' && others.length === 0)
+          return only.after === true ? 'Made it available to client-side SDKs' : 'Made it server-side only';
         return 'Changed the definition';
+      }
       case 'environment-updated':
         return `Changed ${entry.environment ?? 'an environment'}`;
       case 'deleted':

@@ -112,10 +112,12 @@ describe.skipIf(!haveChromium)('the console in a browser', () => {
       expect(page.url()).toContain('/flags/new');
       await page.getByTestId('flag-type').selectOption('boolean');
       await page.getByTestId('flag-tags').fill('e2e checkout');
+      expect(await page.getByTestId('flag-client-visible').isChecked()).toBe(false);
       await page.getByTestId('flag-submit').click();
       await page.getByTestId('flag-page').waitFor();
       expect(page.url()).toContain(`/console/flags/${flagKey}`);
       expect(await page.getByTestId('env-development-switch').getAttribute('aria-checked')).toBe('false');
+      expect(await page.getByTestId('flag-client-visibility').textContent()).toBe('Server-side SDKs only');
 
       // Target it in development: country in BR/US gets a 50/50 split; the total is checked as it is typed.
       await page.getByTestId('tab-targeting').click();
@@ -252,6 +254,109 @@ describe.skipIf(!haveChromium)('the console in a browser', () => {
     }
   }, 150_000);
 
+  it('gives an admin a client key with the code for a web page, and makes a flag available to client-side SDKs', async () => {
+    const consoleUrl = consoleUrlFor(portOffset);
+    const webFlag = 'e2e-web-banner';
+    // The flag exists already (made through the API, as another person would have): this test is about exposing it.
+    const { accessToken } = (await (
+      await fetch(`${consoleUrl}/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(platform.admin),
+      })
+    ).json()) as { accessToken: string };
+    const asAdmin = (method: string, path: string, body: unknown) =>
+      fetch(`${consoleUrl}${path}`, {
+        method,
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${accessToken}` },
+        body: JSON.stringify(body),
+      });
+    expect((await asAdmin('POST', '/flags', { key: webFlag, name: 'E2E web banner', type: 'boolean' })).status).toBe(201);
+
+    const { context, page, problems } = await newPage();
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: consoleUrl });
+    try {
+      await signIn(page, platform.admin.email, platform.admin.password);
+      await page.getByTestId('flags-table').waitFor();
+
+      // A client key: the kind is chosen on creation, and the answer comes with the code for a web page.
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'API keys' }).click();
+      await page.getByTestId('api-keys-table').waitFor();
+      expect(await page.getByTestId('api-key-kind-server').isChecked()).toBe(true);
+      await page.getByTestId('api-key-name').fill('storefront-web');
+      await page.getByTestId('api-key-environment').selectOption('development');
+      await page.getByTestId('api-key-kind-client').check();
+      await page.getByTestId('api-key-create').click();
+      await page.getByTestId('new-api-key').waitFor();
+      expect(await page.getByTestId('new-api-key').locator('h2').textContent()).toBe('Client key “storefront-web” for development');
+      const clientKey = await page.getByTestId('new-api-key-value').inputValue();
+      expect(clientKey).not.toBe('');
+      const snippet = (await page.getByTestId('web-snippet').textContent()) ?? '';
+      expect(snippet).toContain("import { OpenFeature, ProviderEvents } from '@openfeature/web-sdk';");
+      expect(snippet).toContain("import { OFREPWebProvider } from '@openfeature/ofrep-web-provider';");
+      expect(snippet).toContain(`new OFREPWebProvider({ baseUrl: '${consoleUrl}', headers: [['X-API-Key', '${clientKey}']] })`);
+      expect(snippet).toContain('client.addHandler(ProviderEvents.ConfigurationChanged');
+      await page.getByTestId('copy-web-snippet').click();
+      await expect.poll(() => page.getByTestId('copy-web-snippet').textContent()).toBe('Copied');
+      // (A string, as the test's types have no DOM.)
+      expect(await page.evaluate('navigator.clipboard.readText()')).toBe(snippet);
+      // The list says which key is which.
+      await expect.poll(() => page.getByTestId('api-key-kind-of-storefront-web').textContent()).toBe('client');
+      expect(await page.getByTestId('api-key-kind-of-all-in-one demo').textContent()).toBe('server');
+
+      // What a page gets at the snippet's baseUrl: the bulk evaluation through the console's origin.
+      const bulkKeys = (sdkKey: string) =>
+        page.evaluate(async (key) => {
+          const response = await fetch('/ofrep/v1/evaluate/flags', {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'x-api-key': key },
+            body: JSON.stringify({ context: { targetingKey: 'visitor-1' } }),
+          });
+          return response.ok
+            ? ((await response.json()) as { flags: { key: string }[] }).flags.map((f) => f.key)
+            : [`HTTP ${response.status}`];
+        }, sdkKey);
+      // Once the evaluation service has the flag (a server key gets it), the client key still does not: it is not client-visible.
+      await expect.poll(() => bulkKeys(platform.sdkKey), { timeout: 10_000 }).toContain(webFlag);
+      await expect.poll(() => bulkKeys(clientKey), { timeout: 10_000 }).not.toContainEqual(expect.stringMatching(/^HTTP /));
+      expect(await bulkKeys(clientKey)).not.toContain(webFlag);
+
+      // Mark it client-visible, with the definition. Someone else changes the flag first: the console says so.
+      await page.goto(`${base}/flags/${webFlag}`);
+      await page.getByTestId('flag-page').waitFor();
+      expect(await page.getByTestId('flag-client-visibility').textContent()).toBe('Server-side SDKs only');
+      await page.getByTestId('edit-flag').click();
+      expect(await page.getByTestId('flag-client-visible').isChecked()).toBe(false);
+      await page.getByTestId('flag-client-visible').check();
+      expect((await asAdmin('PATCH', `/flags/${webFlag}/environments/development`, { enabled: true })).status).toBe(200);
+      await page.getByTestId('flag-submit').click();
+      await expect.poll(() => page.getByTestId('flag-form').getByTestId('error').textContent()).toContain('Someone else changed this');
+      await page.reload();
+      await page.getByTestId('flag-page').waitFor();
+      expect(await page.getByTestId('flag-client-visibility').textContent()).toBe('Server-side SDKs only');
+      await page.getByTestId('edit-flag').click();
+      await page.getByTestId('flag-client-visible').check();
+      await page.getByTestId('flag-submit').click();
+      await page.getByText('Flag definition saved: client-side SDKs may now evaluate it.').waitFor();
+      await page.reload();
+      await expect.poll(() => page.getByTestId('flag-client-visibility').textContent()).toBe('Available to client-side SDKs');
+      await page.getByTestId('tab-history').click();
+      await expect
+        .poll(() => page.getByTestId('history-entry').first().locator('.history-head strong').textContent())
+        .toBe('Made it available to client-side SDKs');
+
+      // The list marks it; the page with the client key now gets it.
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Flags' }).click();
+      await page.getByTestId(`flag-row-${webFlag}`).waitFor();
+      expect(await page.getByTestId(`flag-${webFlag}-client`).textContent()).toBe('client-side');
+      expect(await page.getByTestId(`flag-${flagKey}-client`).count()).toBe(0);
+      await expect.poll(() => bulkKeys(clientKey), { timeout: 10_000 }).toContain(webFlag);
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  }, 90_000);
+
   it('shows a viewer everything but no control that could only fail', async () => {
     const email = 'viewer-e2e@example.com';
     const password = 'a-long-viewer-password';
@@ -275,6 +380,7 @@ describe.skipIf(!haveChromium)('the console in a browser', () => {
       await page.getByTestId('flag-page').waitFor();
       for (const id of ['edit-flag', 'delete-flag', 'env-development-switch', 'env-production-switch'])
         expect(await page.getByTestId(id).isDisabled(), id).toBe(true);
+      expect(await page.getByTestId('flag-client-visibility').textContent()).toBe('Server-side SDKs only');
       expect(await page.getByTestId('env-development-save').count()).toBe(0);
       expect(await page.getByTestId('env-development-off-variant').isDisabled()).toBe(true);
       expect(await page.getByTestId('readonly-note').first().textContent()).toContain('Your role is viewer');

@@ -8,6 +8,8 @@
  *   http         all flags / one flag / rotating contexts vs Unleash's Frontend API and the baseline
  *   propagation  a rule change until two evaluation instances serve it (100 changes)
  *   coldstart    spawn → /readyz 200 for every role
+ *   browser      the official web provider in Chromium: a toggle until the page's ConfigurationChanged (50 toggles)
+ *   streams      10,000 open OFREP event streams on one evaluation instance: its RSS, and change → every stream
  *   memory       evaluation RSS with 10,000 flags
  *   pipeline     bench/pipeline.bench.ts (events from POST /evaluate to DynamoDB, 1/2/4 workers, SQS cost)
  *
@@ -17,7 +19,7 @@
  * BENCH_PRODUCT_DIR (another checkout of the product to drive, e.g. one with a candidate fix).
  */
 import path from 'node:path';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { runColdStart, type ColdStartResult } from './coldstart.bench.ts';
 import { prepareHttp, runHttpBenchmarks, type HttpSummary } from './http.bench.ts';
 import { fmt } from './lib/load.ts';
@@ -40,8 +42,11 @@ import { flagCount } from './lib/workload.ts';
 import { runMemory, type MemoryResult } from './memory.bench.ts';
 import { runPipeline, type PipelineResult } from './pipeline.bench.ts';
 import { runPropagation, type PropagationResult } from './propagation.bench.ts';
+import { runBrowser, type BrowserResult } from './browser.bench.ts';
+import { chromiumPath, howToGetChromium } from '../web/e2e/web-provider-page/web-provider-page.ts';
+import { runStreams, type StreamsResult } from './streams.bench.ts';
 
-const allParts = ['engine', 'http', 'propagation', 'coldstart', 'memory', 'pipeline'] as const;
+const allParts = ['engine', 'http', 'propagation', 'coldstart', 'browser', 'streams', 'memory', 'pipeline'] as const;
 type Part = (typeof allParts)[number];
 const asked = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const unknown = asked.filter((a) => !(allParts as readonly string[]).includes(a));
@@ -60,6 +65,8 @@ interface Results {
   http?: HttpSummary;
   propagation?: PropagationResult;
   coldStart?: ColdStartResult[];
+  browser?: BrowserResult;
+  streams?: StreamsResult;
   memory?: MemoryResult;
   pipeline?: PipelineResult;
 }
@@ -88,7 +95,7 @@ async function main(): Promise<Results> {
     console.log(`  engine ratio ${ratio}× (target ≥ 4×: ${Number(ratio) >= 4 ? 'met' : 'MISSED'})`);
   }
 
-  const platformParts = (['http', 'propagation', 'coldstart', 'memory'] as const).filter((p) => parts.has(p));
+  const platformParts = (['http', 'propagation', 'coldstart', 'browser', 'streams', 'memory'] as const).filter((p) => parts.has(p));
   if (platformParts.length > 0) {
     console.log(`\n=== Starting ToggleMaster (migrate, auth, flags, targeting, evaluation × 2, SQS stand-in) ===`);
     const profile = process.env.BENCH_PROFILE === '1';
@@ -165,9 +172,23 @@ async function main(): Promise<Results> {
       results.coldStart = await runColdStart(withDynamo, ['auth', 'flags', 'targeting', 'evaluation', 'analytics', 'analytics-worker']);
       await dynamo.child.stop();
     }
+    if (parts.has('browser')) {
+      console.log(`\n=== Browser (the OFREP web provider in Chromium, event stream) === (${loadLine()})`);
+      // Asked for by name, a missing browser fails the run; in a run of every part, the part is left out, said so.
+      if (existsSync(chromiumPath) || asked.includes('browser')) results.browser = await runBrowser(tm);
+      else console.log(`  skipped: no Chromium at ${chromiumPath}; ${howToGetChromium}`);
+    }
+    if (parts.has('streams')) {
+      console.log(
+        `\n=== Streams (${fmt(Number(process.env.BENCH_STREAMS ?? 10_000))} OFREP event streams on one evaluation instance) === (${loadLine()})`,
+      );
+      results.streams = await runStreams(tm);
+    }
     if (parts.has('memory')) {
       console.log(`\n=== Memory (evaluation RSS with ${fmt(Number(process.env.BENCH_MEMORY_FLAGS ?? 10_000))} flags) === (${loadLine()})`);
-      const existing = parts.has('http') ? flagCount + (parts.has('propagation') ? 1 : 0) : parts.has('propagation') ? 1 : 0;
+      // The flags the parts before it created (one each for propagation, browser and streams).
+      const existing =
+        (parts.has('http') ? flagCount : 0) + [parts.has('propagation'), results.browser, results.streams].filter(Boolean).length;
       results.memory = await runMemory(tm, existing);
     }
     await tm.stop();

@@ -60,6 +60,8 @@ export async function startAllInOne(base: Config, logger: Logger, stopTelemetry:
     ...base,
     HOST: host,
     MIGRATE_ON_START: true,
+    // A page on any origin may try the web SDKs against it (production sets its own list, or none).
+    CORS_ALLOWED_ORIGINS: base.CORS_ALLOWED_ORIGINS ?? '*',
     ADMIN_EMAIL: state.adminEmail,
     ADMIN_PASSWORD: state.adminPassword,
   };

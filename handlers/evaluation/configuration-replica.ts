@@ -1,6 +1,7 @@
 import type { Registry } from 'prom-client';
 import type { ConfigCache } from '../../shared/propagation/config-cache.ts';
-import type { ConfigChange } from '../../shared/propagation/config-change.ts';
+import type { PublishedChange } from '../../shared/propagation/config-change.ts';
+import { createConfigurationVersions, versionOf, type ConfigurationVersions } from './configuration-versions.ts';
 import { followChanges, type ChangeFollower } from '../../shared/propagation/follow-changes.ts';
 import type { FlagConfiguration } from '../../shared/contracts/evaluation-model.ts';
 import type { FlagDocument } from '../../shared/contracts/flag-model.ts';
@@ -49,7 +50,13 @@ export interface ConfigurationReplica {
   stop(): Promise<void>;
   /** True while a change could not be applied (the cache is unreachable): answers may be stale until it is. */
   readonly behind: boolean;
+  /** Which configuration each environment is at, and who hears when it moves (the OFREP event streams). */
+  readonly versions: ConfigurationVersions;
 }
+
+/** Whether two inputs compile to the same answers (the flag's version grows with any edit, a description's too). */
+const sameAnswers = (a: FlagInput | undefined, b: FlagInput | undefined) =>
+  JSON.stringify(a && { ...a, version: 0 }) === JSON.stringify(b && { ...b, version: 0 });
 
 /**
  * This instance's copy of the configuration. Evaluation answers from it without any I/O; the owning services'
@@ -67,6 +74,7 @@ export function createConfigurationReplica(deps: {
   // Segments do not depend on the environment: one compiled map serves every environment.
   const segments = new Map<string, CompiledSegment>();
   let segmentsLoaded = false;
+  const versions = createConfigurationVersions();
   // Hears the changes and applies them one after another; a load that overlapped one reads again (`heard`).
   let follower: ChangeFollower | undefined;
 
@@ -135,12 +143,21 @@ export function createConfigurationReplica(deps: {
     return copy.compiled;
   }
 
-  async function apply(change: ConfigChange): Promise<void> {
+  /** Applies a change and moves the environments whose answers it may change to its version. */
+  async function apply(change: PublishedChange): Promise<void> {
+    if (change.kind === 'reseeded') return reloadAll();
+    versions.applied(versionOf(change), await applyToCopies(change));
+  }
+
+  /** The environments whose answers the change may alter. */
+  async function applyToCopies(change: Exclude<PublishedChange, { kind: 'reseeded' }>): Promise<string[]> {
     switch (change.kind) {
       case 'flag': {
         const [document] = await cache.getFlags([change.key]);
+        const changed: string[] = [];
         for (const [environment, copy] of environments) {
           const input = document && inputOf(document, environment);
+          if (!sameAnswers(copy.inputs.get(change.key), input)) changed.push(environment);
           if (input) copy.inputs.set(change.key, input);
           else copy.inputs.delete(change.key);
           // The flag's rules are read again: they may have been published before this copy knew the flag (the
@@ -148,25 +165,24 @@ export function createConfigurationReplica(deps: {
           const [rules = []] = input ? await cache.getRules(environment, [change.key]) : [];
           compileInto(copy, change.key, rules);
         }
-        return;
+        return changed;
       }
       case 'rules': {
         const copy = environments.get(change.environment);
         // A flag this copy does not know (yet) gets its rules when its own change arrives.
-        if (!copy?.inputs.has(change.flagKey)) return;
+        if (!copy?.inputs.has(change.flagKey)) return [];
         const [rules = []] = await cache.getRules(change.environment, [change.flagKey]);
         compileInto(copy, change.flagKey, rules);
-        return;
+        return [change.environment];
       }
       case 'segment': {
         const segment = await cache.getSegment(change.key);
         if (segment) segments.set(change.key, compileSegment(segment));
         else segments.delete(change.key);
-        return;
+        return [...environments.keys()];
       }
-      case 'reseeded':
-        await reloadAll();
-        return;
+      default:
+        return [];
     }
   }
 
@@ -179,6 +195,8 @@ export function createConfigurationReplica(deps: {
       first = false;
       environments.set(environment, copy);
     }
+    // Changes may have been missed: every environment is at a version only this instance knows.
+    versions.reloaded(environments.keys());
   }
 
   return {
@@ -209,5 +227,6 @@ export function createConfigurationReplica(deps: {
     get behind() {
       return follower?.behind ?? false;
     },
+    versions,
   };
 }

@@ -8,6 +8,8 @@ import type { Logger } from '../../shared/logging/logger.ts';
 import { listen, type ServiceContext, type StartedService } from '../../shared/runtime/service.ts';
 import { createConfigurationReplica, type ConfigurationReplica } from './configuration-replica.ts';
 import { evaluationRoutes } from './evaluation-routes.ts';
+import { createStreamHub } from './event-streams/stream-hub.ts';
+import type { EventStreams } from './routes/route-deps.ts';
 import { Registry } from 'prom-client';
 import { createEventPublisher, noEvents, type EventRecorder } from '../../shared/events/event-publisher.ts';
 import { createEventProducer } from '../../shared/queue/transport.ts';
@@ -21,8 +23,9 @@ export async function buildEvaluationApp(deps: {
   access?: Pick<AccessReplica, 'loaded'>;
   events?: EventRecorder;
   metrics?: Registry;
+  eventStreams?: EventStreams;
 }) {
-  return createHttpServer({
+  const served = await createHttpServer({
     name: 'evaluation',
     title: 'ToggleMaster evaluation (with OFREP)',
     logger: deps.logger,
@@ -48,8 +51,20 @@ export async function buildEvaluationApp(deps: {
       },
     ],
     ...(deps.metrics ? { metrics: deps.metrics } : {}),
-    routes: evaluationRoutes(deps.replica, deps.sdkKeys, deps.events ?? noEvents),
+    routes: evaluationRoutes({
+      replica: deps.replica,
+      sdkKeys: deps.sdkKeys,
+      events: deps.events ?? noEvents,
+      eventStreams: deps.eventStreams,
+      corsAllowedOrigins: deps.config.CORS_ALLOWED_ORIGINS,
+    }),
   });
+  // Streams never end by themselves: ended first, so the close waits for nothing and each client reconnects.
+  served.app.addHook('preClose', (done) => {
+    deps.eventStreams?.hub.close();
+    done();
+  });
+  return served;
 }
 
 export async function startEvaluation(ctx: ServiceContext): Promise<StartedService> {
@@ -71,6 +86,19 @@ export async function startEvaluation(ctx: ServiceContext): Promise<StartedServi
       metrics,
     });
   publisher?.start();
+  const eventStreams =
+    ctx.config.EVENT_STREAMS_MAX > 0
+      ? {
+          hub: createStreamHub({
+            versions: replica.versions,
+            access: access.replica,
+            logger,
+            metrics,
+            maxStreams: ctx.config.EVENT_STREAMS_MAX,
+          }),
+          keyById: (id: string) => access.replica.sdkKeyById(id),
+        }
+      : undefined;
   const served = await buildEvaluationApp({
     config: ctx.config,
     logger,
@@ -80,6 +108,7 @@ export async function startEvaluation(ctx: ServiceContext): Promise<StartedServi
     access: access.replica,
     metrics,
     ...(publisher ? { events: publisher } : {}),
+    ...(eventStreams ? { eventStreams } : {}),
   });
   return listen('evaluation', served, ctx, async () => {
     // After the last request finished: send what is buffered, then let go of the configuration feed.

@@ -7,16 +7,43 @@ import { evaluate } from './routes/evaluate.ts';
 import { evaluateBulk } from './routes/evaluate-bulk.ts';
 import { ofrepEvaluateFlag } from './routes/ofrep-evaluate-flag.ts';
 import { ofrepEvaluateFlags } from './routes/ofrep-evaluate-flags.ts';
-import type { EvaluationRouteDeps } from './routes/route-deps.ts';
+import type { EvaluationRouteDeps, EventStreams } from './routes/route-deps.ts';
+import { ofrepEventStream } from './routes/ofrep-event-stream.ts';
+import cors from '@fastify/cors';
 
-export function evaluationRoutes(replica: ConfigurationReplica, sdkKeys: SdkKeyVerifier, events: EventRecorder) {
+export function evaluationRoutes(options: {
+  replica: ConfigurationReplica;
+  sdkKeys: SdkKeyVerifier;
+  events: EventRecorder;
+  eventStreams?: EventStreams | undefined;
+  /** `*` or a comma-separated list of the web origins whose pages may call evaluation; none when unset. */
+  corsAllowedOrigins?: string | undefined;
+}) {
   const deps: EvaluationRouteDeps = {
-    replica,
-    serverKey: requireSdkKey(sdkKeys, ['server']),
-    anyKey: requireSdkKey(sdkKeys, ['server', 'client']),
-    events,
+    replica: options.replica,
+    serverKey: requireSdkKey(options.sdkKeys, ['server']),
+    anyKey: requireSdkKey(options.sdkKeys, ['server', 'client']),
+    events: options.events,
+    eventStreams: options.eventStreams,
   };
-  return (app: App) => {
-    for (const route of [evaluate, evaluateBulk, ofrepEvaluateFlag, ofrepEvaluateFlags]) route(app, deps);
+  return async (app: App) => {
+    if (options.corsAllowedOrigins) await app.register(cors, corsOptions(options.corsAllowedOrigins));
+    for (const route of [evaluate, evaluateBulk, ofrepEvaluateFlag, ofrepEvaluateFlags, ofrepEventStream]) route(app, deps);
+  };
+}
+
+/**
+ * Browsers may call evaluation from the allowed origins: the preflight is answered (OFREP's headers, If-None-Match
+ * included), the ETag is readable by the page, and credentials are never allowed (keys travel in headers).
+ */
+function corsOptions(allowed: string) {
+  const origins = allowed.split(',').map((origin) => origin.trim());
+  return {
+    origin: origins.includes('*') ? '*' : origins,
+    methods: ['GET', 'POST'],
+    allowedHeaders: ['content-type', 'authorization', 'x-api-key', 'if-none-match', 'last-event-id'],
+    exposedHeaders: ['etag', 'retry-after'],
+    credentials: false,
+    maxAge: 600,
   };
 }

@@ -47,6 +47,14 @@ export const OfrepFlagNotFound = Type.Object({
   errorCode: Type.Literal('FLAG_NOT_FOUND'),
   errorDetails: Type.Optional(Type.String()),
 });
+/** OFREP 0.3's `eventStream`: where to open the change stream (ToggleMaster answers `endpoint`, relative to the base URL). */
+export const OfrepEventStream = Type.Object({
+  type: Type.Literal('sse'),
+  endpoint: Type.Object({
+    requestUri: Type.String({ description: 'Path and query, the query holding the token that authorizes the stream' }),
+  }),
+  inactivityDelaySec: Type.Integer({ minimum: 1 }),
+});
 export const OfrepBulkFailure = Type.Object({ errorCode: Type.String(), errorDetails: Type.Optional(Type.String()) });
 export const OfrepGeneralError = Type.Object({ errorDetails: Type.Optional(Type.String()) });
 /** OFREP describes 401, 403 and 429 (and a bulk 304) without a body. */

@@ -8,6 +8,10 @@ import type { Logger } from '../logging/logger.ts';
 export interface AccessReplica {
   /** The key with this SHA-256 (hex), if auth published one; `undefined` also before the first load (see `loaded`). */
   sdkKey(hash: string): SdkKeyRecord | undefined;
+  /** The key with this id, if auth published one (event-stream tokens name their key by id). */
+  sdkKeyById(id: string): SdkKeyRecord | undefined;
+  /** Runs `listener` with a key's id each time auth publishes a change to it (a revocation closes its streams). */
+  onSdkKeyChange(listener: (id: string) => void): () => void;
   /** The user's current role and standing, if known here. */
   user(id: string): UserAccess | undefined;
   /** False until the whole set was read once: until then an unknown key proves nothing. */
@@ -27,6 +31,7 @@ export function createAccessReplica(deps: { cache: ConfigCache; logger: Logger; 
   const hashById = new Map<string, string>();
   const users = new Map<string, UserAccess>();
   let loaded = false;
+  const keyListeners = new Set<(id: string) => void>();
   // Applies changes and reloads one after another, in the order heard, so an older read never overwrites a newer one.
   let follower: ChangeFollower | undefined;
 
@@ -47,9 +52,12 @@ export function createAccessReplica(deps: { cache: ConfigCache; logger: Logger; 
     // A cache that auth has not (re)seeded may lack keys: keep what we have rather than drop live keys.
     if (!(await cache.isSeeded('auth'))) throw new Error('the configuration cache holds no complete set of SDK keys and users yet');
     const [keys, accesses] = await Promise.all([cache.getSdkKeys(), cache.getUsersAccess()]);
+    const before = [...hashById.keys()];
     keysByHash.clear();
     hashById.clear();
     for (const record of keys) putKey(record);
+    // Any key may have changed while changes were not heard (a revoked one must close its streams).
+    for (const id of before) for (const listener of keyListeners) listener(id);
     users.clear();
     for (const access of accesses) users.set(access.id, access);
     if (!loaded) logger.info({ sdkKeys: keys.length, users: accesses.length }, 'SDK keys and user access loaded');
@@ -62,6 +70,7 @@ export function createAccessReplica(deps: { cache: ConfigCache; logger: Logger; 
         const [record] = await cache.getSdkKeys([change.id]);
         if (record) putKey(record);
         else removeKey(change.id);
+        for (const listener of keyListeners) listener(change.id);
         return;
       }
       case 'user': {
@@ -80,6 +89,14 @@ export function createAccessReplica(deps: { cache: ConfigCache; logger: Logger; 
 
   return {
     sdkKey: (hash) => keysByHash.get(hash),
+    sdkKeyById(id) {
+      const hash = hashById.get(id);
+      return hash === undefined ? undefined : keysByHash.get(hash);
+    },
+    onSdkKeyChange(listener) {
+      keyListeners.add(listener);
+      return () => keyListeners.delete(listener);
+    },
     user: (id) => users.get(id),
     get loaded() {
       return loaded;

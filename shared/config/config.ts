@@ -24,6 +24,16 @@ export const ConfigSchema = Type.Object({
    */
   TRUST_PROXY: Type.Union([Type.Boolean(), Type.String({ pattern: '^[0-9A-Za-z:./]+(\\s*,\\s*[0-9A-Za-z:./]+)*$' })], { default: false }),
   BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, maximum: 10_485_760, default: 262_144 }),
+  /**
+   * Web pages allowed to call the evaluation service from a browser (CORS): `*`, or origins separated by commas
+   * (`https://shop.example.com,https://admin.example.com`). Unset: none (the all-in-one process allows any).
+   * Credentials are never allowed: SDK keys travel in a header, not in cookies.
+   */
+  CORS_ALLOWED_ORIGINS: Type.Optional(
+    Type.String({ pattern: '^(\\*|https?://[^\\s,/]+(\\s*,\\s*https?://[^\\s,/]+)*)$', description: '* or comma-separated origins' }),
+  ),
+  /** OFREP event streams one evaluation instance holds at most (0: none, and the bulk answer advertises none). */
+  EVENT_STREAMS_MAX: Type.Integer({ minimum: 0, maximum: 1_000_000, default: 20_000 }),
   SHUTDOWN_TIMEOUT_MS: Type.Integer({ minimum: 0, maximum: 120_000, default: 20_000 }),
 
   /** PostgreSQL of the role's own database; when unset, pg's standard PGHOST/PGUSER/PGPASSWORD/PGDATABASE apply. */

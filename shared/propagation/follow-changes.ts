@@ -3,7 +3,7 @@ import type { Logger } from '../logging/logger.ts';
 import { startBackgroundJob } from '../runtime/background-job.ts';
 import { registeredMetric } from '../telemetry/registered-metric.ts';
 import type { ConfigCache } from './config-cache.ts';
-import type { ConfigChange, PublishedChange } from './config-change.ts';
+import type { PublishedChange } from './config-change.ts';
 
 export interface FollowOptions {
   /** The `replica` label of the metrics (one process follows changes for several copies). */
@@ -12,7 +12,7 @@ export interface FollowOptions {
   logger: Logger;
   metrics: Registry;
   /** Applies one change to the copy. A throw means the copy fell behind: `reload` then runs until it succeeds. */
-  apply(change: ConfigChange): Promise<void>;
+  apply(change: PublishedChange): Promise<void>;
   /** Reads the whole copy again: after a break in the subscription (messages may have been lost), or to catch up. */
   reload(): Promise<void>;
   /** The first retry after the copy fell behind; retries double up to 2 s. */

@@ -1,5 +1,6 @@
 import { register } from 'node:module';
 import type { Config } from '../config/config.ts';
+import { ofrepEventStreamPath } from '../contracts/ofrep/event-stream.ts';
 
 /**
  * OpenTelemetry is started only when an OTLP endpoint is configured; otherwise the API stays a no-op and costs
@@ -32,7 +33,13 @@ export async function startTelemetry(
   const sdk = new NodeSDK({
     serviceName: config.OTEL_SERVICE_NAME ?? `togglemaster-${serviceName}`,
     traceExporter: new OTLPTraceExporter(),
-    instrumentations: [new HttpInstrumentation(), new PgInstrumentation(), new IORedisInstrumentation(), new AwsInstrumentation()],
+    instrumentations: [
+      // An event stream's URL holds the token that opens it (never recorded), and its span would last for hours.
+      new HttpInstrumentation({ ignoreIncomingRequestHook: (request) => request.url?.startsWith(ofrepEventStreamPath) === true }),
+      new PgInstrumentation(),
+      new IORedisInstrumentation(),
+      new AwsInstrumentation(),
+    ],
   });
   sdk.start();
   return () => sdk.shutdown();

@@ -4,8 +4,18 @@ import type { FastifyReply } from 'fastify';
 import { evaluateAll } from '../../../shared/engine/index.ts';
 import { sdkKeySecurity } from '../../../shared/http/schemas.ts';
 import type { App } from '../../../shared/http/server.ts';
-import type { EvaluationRouteDeps } from './route-deps.ts';
-import { OfrepBulkFailure, OfrepFailure, OfrepGeneralError, OfrepRequest, OfrepSuccess, ofrepBodiless } from '../evaluation-schemas.ts';
+import type { EvaluationRouteDeps, EventStreams } from './route-deps.ts';
+import { ofrepEventStreamPath } from '../../../shared/contracts/ofrep/event-stream.ts';
+import { mintStreamToken } from '../event-streams/stream-tokens.ts';
+import {
+  OfrepBulkFailure,
+  OfrepEventStream,
+  OfrepFailure,
+  OfrepGeneralError,
+  OfrepRequest,
+  OfrepSuccess,
+  ofrepBodiless,
+} from '../evaluation-schemas.ts';
 import { ofrepErrorHandler, ofrepJson } from '../ofrep.ts';
 import { sdkOf } from '../sdk-auth.ts';
 
@@ -20,7 +30,22 @@ function noneMatch(header: string | undefined, etag: string): boolean {
   return false;
 }
 
-export function ofrepEvaluateFlags(app: App, { replica, anyKey, events }: EvaluationRouteDeps): void {
+/** How long a re-fetch that names a version this instance has not applied yet waits for it (it is on its way). */
+const catchUpMs = 1_000;
+
+/** The bulk answer's `eventStreams` member (JSON, with its leading comma), for a key this instance streams to. */
+function eventStreamsMember(eventStreams: EventStreams | undefined, keyId: string): string {
+  const key = eventStreams?.keyById(keyId);
+  if (!key) return '';
+  const requestUri = `${ofrepEventStreamPath}?token=${mintStreamToken(key)}`;
+  // `endpoint` without an origin: the SDK joins it to the base URL it already uses (behind any proxy).
+  return `,"eventStreams":[{"type":"sse","endpoint":{"requestUri":${JSON.stringify(requestUri)}},"inactivityDelaySec":120}]`;
+}
+
+/** The version a change event announced (`flagConfigEtag`), as the event's `etag` wrote it: "id" (or W/"id"). */
+const versionIdOf = (etag: string) => etag.replace(/^W\//, '').replace(/^"(.*)"$/, '$1');
+
+export function ofrepEvaluateFlags(app: App, { replica, anyKey, events, eventStreams }: EvaluationRouteDeps): void {
   app.post(
     '/ofrep/v1/evaluate/flags',
     {
@@ -31,9 +56,28 @@ export function ofrepEvaluateFlags(app: App, { replica, anyKey, events }: Evalua
         summary: 'OFREP bulk evaluation: every flag for one context; the ETag covers configuration and context (304 on If-None-Match)',
         security: sdkKeySecurity,
         headers: Type.Object({ 'if-none-match': Type.Optional(Type.String()) }),
+        querystring: Type.Object({
+          flagConfigEtag: Type.Optional(
+            Type.String({
+              maxLength: 200,
+              description:
+                'The `etag` of the change event that triggered this re-fetch: answered only once this instance has applied that change (it waits up to 1 s)',
+            }),
+          ),
+          flagConfigLastModified: Type.Optional(
+            Type.String({
+              maxLength: 40,
+              pattern: '^([0-9]{1,12}|[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+(Z|[+-][0-9]{2}:[0-9]{2}))$',
+              description: 'The `lastModified` of that event: Unix seconds or an ISO 8601 date-time',
+            }),
+          ),
+        }),
         body: OfrepRequest,
         response: {
-          200: Type.Object({ flags: Type.Array(Type.Union([OfrepSuccess, OfrepFailure])) }),
+          200: Type.Object({
+            flags: Type.Array(Type.Union([OfrepSuccess, OfrepFailure])),
+            eventStreams: Type.Optional(Type.Array(OfrepEventStream)),
+          }),
           304: Type.Null({ description: 'The answer would be the one of the ETag in If-None-Match' }),
           400: OfrepBulkFailure,
           ...ofrepBodiless,
@@ -44,20 +88,25 @@ export function ofrepEvaluateFlags(app: App, { replica, anyKey, events }: Evalua
     async (request, typedReply) => {
       // The body is put together here from each answer's prepared JSON (and their hashes make the ETag).
       const reply = typedReply as FastifyReply;
-      const { environment, kind } = sdkOf(request);
+      const { environment, kind, keyId } = sdkOf(request);
       const context = request.body.context ?? {};
+      // Re-fetching on a change event: the event may come from an instance that applied the change before this one.
+      const { flagConfigEtag } = request.query;
+      if (flagConfigEtag !== undefined) await replica.versions.caughtUpWith(versionIdOf(flagConfigEtag), catchUpMs);
       const results = evaluateAll(await replica.environment(environment), context, { clientSide: kind === 'client' });
       events.record(environment, results, context);
       const answers = results.map(ofrepJson);
       // The answer is a function of configuration and context only, so a hash of its parts' hashes is an ETag
       // that covers both and is the same on every instance.
-      let digests = '';
+      // The event stream URL is part of the answer (its token changes every few minutes), so of the ETag too.
+      const streams = eventStreamsMember(eventStreams, keyId);
+      let digests = streams;
       for (const answer of answers) digests += answer.digest;
       const etag = `"${hash('sha256', digests, 'base64url').slice(0, 27)}"`;
       if (noneMatch(request.headers['if-none-match'], etag)) return reply.code(304).header('etag', etag).send();
       let payload = '{"flags":[';
       for (let i = 0; i < answers.length; i++) payload += (i === 0 ? '' : ',') + answers[i]!.json;
-      return reply.header('etag', etag).type('application/json').send(`${payload}]}`);
+      return reply.header('etag', etag).type('application/json').send(`${payload}]${streams}}`);
     },
   );
 }

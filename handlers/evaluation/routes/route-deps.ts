@@ -1,6 +1,14 @@
 import type { ConfigurationReplica } from '../configuration-replica.ts';
 import type { EventRecorder } from '../../../shared/events/event-publisher.ts';
 import type { requireSdkKey } from '../sdk-auth.ts';
+import type { SdkKeyRecord } from '../../../shared/contracts/access-model.ts';
+import type { StreamHub } from '../event-streams/stream-hub.ts';
+
+/** OFREP event streams, when this instance serves them: the hub of open streams, and the keys their tokens name. */
+export interface EventStreams {
+  hub: StreamHub;
+  keyById: (id: string) => SdkKeyRecord | undefined;
+}
 
 export interface EvaluationRouteDeps {
   replica: ConfigurationReplica;
@@ -10,4 +18,5 @@ export interface EvaluationRouteDeps {
   anyKey: ReturnType<typeof requireSdkKey>;
   /** Every evaluation of every endpoint is recorded (buffered; never waits on the queue). */
   events: EventRecorder;
+  eventStreams?: EventStreams | undefined;
 }

@@ -108,3 +108,27 @@ export function assertOfrep(operation: OfrepOperation, answer: OfrepHttpAnswer):
   const problems = ofrepProblems(operation, answer);
   if (problems.length > 0) throw new Error(`Not an OFREP 0.3.0 answer:\n  ${problems.join('\n  ')}\nbody: ${answer.body.slice(0, 500)}`);
 }
+
+/**
+ * Throws unless a block of an OFREP event stream is an `sseEvent` of the document (its fields; `retry` an integer)
+ * whose `data` is an `sseEventData` (`contentSchema` only annotates in JSON Schema, so the data is checked apart).
+ */
+export function assertOfrepEvent(block: { id?: string; event?: string; data?: string; retry?: number }): void {
+  const event = Object.fromEntries(
+    Object.entries({ id: block.id, event: block.event, data: block.data, retry: block.retry }).filter(([, v]) => v !== undefined),
+  );
+  const problems: string[] = [];
+  const validateEvent = validatorFor('#/components/schemas/sseEvent');
+  if (!validateEvent(event))
+    problems.push(...(validateEvent.errors ?? []).map((e) => `sseEvent${e.instancePath} ${e.message ?? e.keyword}`));
+  let data: unknown;
+  try {
+    data = JSON.parse(block.data ?? '') as unknown;
+  } catch {
+    problems.push('sseEvent data is not JSON');
+  }
+  const validateData = validatorFor('#/components/schemas/sseEventData');
+  if (data !== undefined && !validateData(data))
+    problems.push(...(validateData.errors ?? []).map((e) => `sseEventData${e.instancePath} ${e.message ?? e.keyword}`));
+  if (problems.length > 0) throw new Error(`Not an OFREP 0.3.0 event:\n  ${problems.join('\n  ')}\nevent: ${JSON.stringify(block)}`);
+}

@@ -16,9 +16,18 @@ const expiryStepMs = 600_000;
 const signature = (key: SdkKeyRecord, expiry: number) =>
   createHmac('sha256', key.hash).update(`ofrep-event-stream.${key.id}.${expiry}`).digest('base64url').slice(0, 32);
 
+/** The token each key has now: it changes once per expiry step, so every bulk answer need not sign again. */
+const minted = new Map<string, { hash: string; expiry: number; token: string }>();
+
 export function mintStreamToken(key: SdkKeyRecord, now = Date.now()): string {
   const expiry = Math.ceil((now + tokenLifetimeMs) / expiryStepMs) * expiryStepMs;
-  return `${key.id}.${expiry}.${signature(key, expiry)}`;
+  const last = minted.get(key.id);
+  if (last?.expiry === expiry && last.hash === key.hash) return last.token;
+  const token = `${key.id}.${expiry}.${signature(key, expiry)}`;
+  // Bounded: a deployment has few keys, and one that churns through many only re-signs.
+  if (minted.size >= 10_000) minted.clear();
+  minted.set(key.id, { hash: key.hash, expiry, token });
+  return token;
 }
 
 const refused = () =>

@@ -63,7 +63,7 @@ function peakRssBytes(pid: number): number {
 /** The evaluation process's V8 heap and the memory outside it (its /metrics), to tell where RSS growth lies. */
 async function heapOf(url: string): Promise<{ heapUsed: number; external: number }> {
   const text = await (await fetch(`${url}/metrics`)).text();
-  const metric = (name: string) => Number(new RegExp(`^${name} ([0-9.e+-]+)$`, 'm').exec(text)?.[1] ?? NaN);
+  const metric = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, 'm').exec(text)?.[1] ?? NaN);
   return { heapUsed: metric('nodejs_heap_size_used_bytes'), external: metric('nodejs_external_memory_bytes') };
 }
 

@@ -160,6 +160,8 @@ describe.skipIf(!haveChromium)('the console in a browser', () => {
       await expect.poll(() => page.getByTestId('rule-0-name').textContent()).toBe('Staff');
       await page.getByText('Rule order saved.').waitFor();
       await page.reload();
+      // (A reload can take longer than a poll's second on a busy machine: wait for the rules first.)
+      await page.getByTestId('rule-1').waitFor();
       await expect.poll(() => page.getByTestId('rule-0-name').textContent()).toBe('Staff');
       await expect.poll(() => page.getByTestId('rule-1-name').textContent()).toBe('Brazil and the US, split');
 
@@ -301,7 +303,8 @@ describe.skipIf(!haveChromium)('the console in a browser', () => {
       // (A string, as the test's types have no DOM.)
       expect(await page.evaluate('navigator.clipboard.readText()')).toBe(snippet);
       // The list says which key is which.
-      await expect.poll(() => page.getByTestId('api-key-kind-of-storefront-web').textContent()).toBe('client');
+      await page.getByTestId('api-key-row-storefront-web').waitFor();
+      expect(await page.getByTestId('api-key-kind-of-storefront-web').textContent()).toBe('client');
       expect(await page.getByTestId('api-key-kind-of-all-in-one demo').textContent()).toBe('server');
 
       // What a page gets at the snippet's baseUrl: the bulk evaluation through the console's origin.
@@ -330,7 +333,8 @@ describe.skipIf(!haveChromium)('the console in a browser', () => {
       await page.getByTestId('flag-client-visible').check();
       expect((await asAdmin('PATCH', `/flags/${webFlag}/environments/development`, { enabled: true })).status).toBe(200);
       await page.getByTestId('flag-submit').click();
-      await expect.poll(() => page.getByTestId('flag-form').getByTestId('error').textContent()).toContain('Someone else changed this');
+      await page.getByTestId('flag-form').getByTestId('error').waitFor();
+      expect(await page.getByTestId('flag-form').getByTestId('error').textContent()).toContain('Someone else changed this');
       await page.reload();
       await page.getByTestId('flag-page').waitFor();
       expect(await page.getByTestId('flag-client-visibility').textContent()).toBe('Server-side SDKs only');
@@ -339,11 +343,13 @@ describe.skipIf(!haveChromium)('the console in a browser', () => {
       await page.getByTestId('flag-submit').click();
       await page.getByText('Flag definition saved: client-side SDKs may now evaluate it.').waitFor();
       await page.reload();
-      await expect.poll(() => page.getByTestId('flag-client-visibility').textContent()).toBe('Available to client-side SDKs');
+      await page.getByTestId('flag-page').waitFor();
+      expect(await page.getByTestId('flag-client-visibility').textContent()).toBe('Available to client-side SDKs');
       await page.getByTestId('tab-history').click();
-      await expect
-        .poll(() => page.getByTestId('history-entry').first().locator('.history-head strong').textContent())
-        .toBe('Made it available to client-side SDKs');
+      await page.getByTestId('history-entry').first().waitFor();
+      expect(await page.getByTestId('history-entry').first().locator('.history-head strong').textContent()).toBe(
+        'Made it available to client-side SDKs',
+      );
 
       // The list marks it; the page with the client key now gets it.
       await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Flags' }).click();

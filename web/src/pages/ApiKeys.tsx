@@ -17,7 +17,7 @@ const keyKinds: { kind: ApiKeyKind; title: string; text: string }[] = [
   {
     kind: 'client',
     title: 'Client',
-    text: 'For a web page or a mobile app: it is public (anyone can read it in the page’s source), so it evaluates only the flags marked available to client-side SDKs, and opens nothing else.',
+    text: 'For a web page or a mobile app: it is public (anyone can read it in the page’s source), so it evaluates only the flags marked available to client-side SDKs, through OFREP, and opens nothing else.',
   },
 ];
 

@@ -57,7 +57,13 @@ interface Workload {
   serviceAccount: string;
   /** The ECR repository of the image the workload runs (a worker runs its service's image). */
   ecrRepository: string;
+  /** The PostgreSQL database it owns and migrates (a service of platform-names.json with `database`). */
   database?: string;
+  /**
+   * A worker that writes its service's database (platform-names.json workers.<role>.database): that service, whose
+   * database settings, Redis and secrets it shares; it runs no migration of its own.
+   */
+  sharesDatabaseOf?: Role;
   /** Serves HTTP behind the ALB (services and the console); the worker only has health and metrics. */
   http: boolean;
   /** app.kubernetes.io/component of its pods: `api` for the services, `web` for the console. */
@@ -70,6 +76,15 @@ interface ServiceWorkload extends Workload {
 }
 
 const roleArnKey = (role: string) => `${role.toUpperCase().replaceAll('-', '_')}_ROLE_ARN`;
+/**
+ * The workloads that call AWS APIs (SQS, DynamoDB): they alone may leave the VPC (on 443), and a worker has an IRSA
+ * role only if it is one of them. The release worker reaches PostgreSQL and Redis only, like the console it has none.
+ */
+const awsCallers = new Set<string>([
+  names.services.evaluation.workload,
+  names.services.analytics.workload,
+  names.workers['analytics-worker'].workload,
+]);
 const serviceWorkloads: ServiceWorkload[] = (Object.keys(names.services) as Role[]).map((role) => {
   const service: { workload: string; port: number; ecrRepository: string; serviceAccount: string; database?: string } =
     names.services[role];
@@ -96,9 +111,10 @@ const workerWorkloads: Workload[] = Object.entries(names.workers).map(([role, wo
     port,
     serviceAccount,
     ecrRepository: names.services[service].ecrRepository,
+    sharesDatabaseOf: 'database' in worker ? service : undefined,
     http: false,
     component: 'worker',
-    roleArnKey: roleArnKey(role),
+    roleArnKey: awsCallers.has(workload) ? roleArnKey(role) : undefined,
   };
 });
 const frontendWorkloads: Workload[] = Object.entries(names.frontends).map(([role, { workload, port, serviceAccount, ecrRepository }]) => {
@@ -119,6 +135,8 @@ const calls: Record<string, string[]> = {
   [names.services.evaluation.workload]: [],
   [names.services.analytics.workload]: [names.services.auth.workload],
   [names.workers['analytics-worker'].workload]: [],
+  // Due changes are written to the flags database directly, as the flag-service writes them: no HTTP call.
+  [names.workers['release-worker'].workload]: [],
   // The console proxies every API prefix (for whoever reaches it other than through the ALB).
   [consoleWorkload]: serviceWorkloads.map((w) => w.workload),
 };
@@ -584,6 +602,48 @@ describe('configuration of the services', () => {
     }
   });
 
+  it.each(workerWorkloads.filter((w) => w.sharesDatabaseOf).map((w) => [w.workload, w] as const))(
+    "%s starts in production on its service's database, Redis, environments and secrets, and migrates nothing",
+    (_name, w) => {
+      const service = serviceWorkloads.find((s) => s.service === w.sharesDatabaseOf)!;
+      const worker = Object.values(names.workers).find((x) => x.workload === w.workload) as { database?: string };
+      expect(worker.database, `${w.workload}: platform-names.json database`).toBe(service.database);
+      const dir = workloadDir(w.workload);
+      const env = environment(dir, mainContainer(dir, w.workload));
+      const serviceEnv = environment(workloadDir(service.workload), mainContainer(workloadDir(service.workload), service.workload));
+      for (const key of ['PGHOST', 'PGPORT', 'PGDATABASE', 'DATABASE_SSL', 'REDIS_URL'])
+        expect(env.get(key), `${w.workload} ${key}`).toEqual(serviceEnv.get(key));
+      expect(env.get('PGDATABASE')?.value).toBe(service.database);
+      // Same configuration where it matters to the flags it writes: environments, Redis key prefix (both may rest on the
+      // schema's defaults, but must rest on the same ones).
+      const config = loadConfig(processEnvironment(dir, mainContainer(dir, w.workload)));
+      const serviceConfig = loadConfig(
+        processEnvironment(workloadDir(service.workload), mainContainer(workloadDir(service.workload), service.workload)),
+      );
+      expect(config.NODE_ENV).toBe('production');
+      expect(config.ENVIRONMENTS).toEqual(serviceConfig.ENVIRONMENTS);
+      expect(config.REDIS_KEY_PREFIX).toBe(serviceConfig.REDIS_KEY_PREFIX);
+      expect(config.REDIS_URL).toMatch(/^rediss:\/\//);
+      // What the service's role requires of its environment (a database and, in production, Redis).
+      vi.stubEnv('PGHOST', env.get('PGHOST')?.value ?? '');
+      expect(() => requireFor(config, [w.sharesDatabaseOf!])).not.toThrow();
+      // The service's secrets, from the same sources: the RDS-managed secret of its database and the Redis token.
+      const remote = (workload: string) =>
+        new Map(
+          (one<IExternalSecret>(rendered(workloadDir(workload)), 'ExternalSecret', `${workload}-secrets`).spec?.data ?? []).map((d) => [
+            d.secretKey,
+            d.remoteRef,
+          ]),
+        );
+      for (const key of ['PGUSER', 'PGPASSWORD', 'REDIS_PASSWORD']) {
+        expect(env.get(key)?.from, `${w.workload} ${key}`).toBe('secret');
+        expect(remote(w.workload).get(key), `${w.workload} ${key}`).toEqual(remote(service.workload).get(key));
+      }
+      expect(remote(w.workload).get('REDIS_PASSWORD')).toEqual({ key: names.secrets.redisAuthToken, property: 'authToken' });
+      expect(ofKind<IJob>(rendered(dir), 'Job'), `${w.workload}: ${service.workload}'s migrate Job owns the schema`).toEqual([]);
+    },
+  );
+
   it('auth gets its signing key and first admin from Secrets Manager', () => {
     const w = byName.get(names.services.auth.workload)!;
     const secret = one<IExternalSecret>(rendered(workloadDir(w.workload)), 'ExternalSecret', `${w.workload}-secrets`);
@@ -744,6 +804,9 @@ describe('autoscaling', () => {
     }
   });
 
+  const nodeMaxSize = () =>
+    Number(/variable "node_max_size"[\s\S]*?default\s*=\s*(\d+)/.exec(readFileSync(join(repoRoot, 'infra/variables.tf'), 'utf8'))?.[1]);
+
   it('the ScaledObject scales an existing Deployment on the evaluation-events queue with the KEDA operator identity', () => {
     const objects = rendered('k8s/keda');
     const deployments = new Set(
@@ -753,11 +816,8 @@ describe('autoscaling', () => {
     expect(scaledObject.spec.scaleTargetRef.kind ?? 'Deployment').toBe('Deployment');
     expect(deployments.has(scaledObject.spec.scaleTargetRef.name)).toBe(true);
     expect(scaledObject.spec.minReplicaCount).toBe(0);
-    const nodeMax = Number(
-      /variable "node_max_size"[\s\S]*?default\s*=\s*(\d+)/.exec(readFileSync(join(repoRoot, 'infra/variables.tf'), 'utf8'))?.[1],
-    );
     expect(scaledObject.spec.maxReplicaCount).toBeGreaterThan(0);
-    expect(scaledObject.spec.maxReplicaCount).toBeLessThanOrEqual(nodeMax);
+    expect(scaledObject.spec.maxReplicaCount).toBeLessThanOrEqual(nodeMaxSize());
     const [trigger] = scaledObject.spec.triggers;
     expect(scaledObject.spec.triggers).toHaveLength(1);
     expect(trigger!.type).toBe('aws-sqs-queue');
@@ -771,6 +831,30 @@ describe('autoscaling', () => {
     expect(scaledObject.spec.fallback?.replicas).toBeGreaterThanOrEqual(1);
   });
 
+  it('the release worker always runs (2 replicas at least) and scales on the BullMQ wait list of its queue in ElastiCache', () => {
+    const objects = rendered('k8s/keda');
+    const workload = names.workers['release-worker'].workload;
+    const scaledObject = one<IScaledObject>(objects, 'ScaledObject', workload);
+    expect(scaledObject.spec.scaleTargetRef.kind ?? 'Deployment').toBe('Deployment');
+    expect(scaledObject.spec.scaleTargetRef.name).toBe(workload);
+    one<IDeployment>(rendered(workloadDir(workload)), 'Deployment', workload);
+    expect(scaledObject.spec.minReplicaCount).toBe(2);
+    expect(scaledObject.spec.maxReplicaCount).toBe(4);
+    expect(scaledObject.spec.maxReplicaCount).toBeLessThanOrEqual(nodeMaxSize());
+    // A scaler that cannot read Redis holds the minimum, never less.
+    expect(scaledObject.spec.fallback?.replicas).toBeGreaterThanOrEqual(scaledObject.spec.minReplicaCount!);
+    const redis = new URL(accountValue('REDIS_URL'));
+    expect(scaledObject.spec.triggers.map((t) => [t.type, t.metadata.listName, t.metadata.address, t.metadata.enableTLS])).toEqual([
+      ['redis', `bull:${names.queues.releaseSchedules}:wait`, `${redis.hostname}:${redis.port}`, 'true'],
+    ]);
+    expect(Number(scaledObject.spec.triggers[0]!.metadata.listLength)).toBeGreaterThan(0);
+    // The Redis token: the worker's own Secret, made by its ExternalSecret from the Redis auth-token secret.
+    const auth = one<ITriggerAuthentication>(objects, 'TriggerAuthentication', scaledObject.spec.triggers[0]!.authenticationRef!.name);
+    expect(auth.spec.secretTargetRef).toEqual([{ parameter: 'password', name: `${workload}-secrets`, key: 'REDIS_PASSWORD' }]);
+    expect(secretKeys(rendered(workloadDir(workload)), `${workload}-secrets`)).toContain('REDIS_PASSWORD');
+    expect(auth.spec.podIdentity).toBeUndefined();
+  });
+
   it("the BullMQ overlay watches BullMQ's wait list of the configured queue with the redis scaler", () => {
     const objects = rendered('k8s/keda/overlays/bullmq');
     const queue = (ConfigSchema.properties.BULLMQ_QUEUE as { default?: string }).default;
@@ -778,7 +862,22 @@ describe('autoscaling', () => {
     expect(scaledObject.spec.triggers.map((t) => [t.type, t.metadata.listName])).toEqual([['redis', `bull:${queue}:wait`]]);
     const auth = one<ITriggerAuthentication>(objects, 'TriggerAuthentication', scaledObject.spec.triggers[0]!.authenticationRef!.name);
     expect(auth.spec.secretTargetRef?.map((s) => s.parameter)).toEqual(['password']);
-    expect(objects.filter((o) => o.kind === 'TriggerAuthentication')).toHaveLength(1);
+    // The release worker keeps its trigger, on the same Redis as the analytics worker's; no AWS identity is left.
+    const release = one<IScaledObject>(objects, 'ScaledObject', names.workers['release-worker'].workload);
+    expect(release.spec.triggers.map((t) => [t.type, t.metadata.listName, t.metadata.address, t.metadata.enableTLS])).toEqual([
+      [
+        'redis',
+        `bull:${names.queues.releaseSchedules}:wait`,
+        scaledObject.spec.triggers[0]!.metadata.address,
+        scaledObject.spec.triggers[0]!.metadata.enableTLS,
+      ],
+    ]);
+    expect(
+      ofKind<ITriggerAuthentication>(objects, 'TriggerAuthentication')
+        .map((a) => a.metadata?.name)
+        .sort(),
+    ).toEqual([auth.metadata?.name, release.spec.triggers[0]!.authenticationRef!.name].sort());
+    expect(JSON.stringify(objects)).not.toContain('set-from-account-values');
   });
 });
 
@@ -862,18 +961,31 @@ describe('network policies', () => {
     }
   });
 
+  it('the workers admit only metrics scrapes; one that shares a database reaches PostgreSQL and Redis in the VPC only', () => {
+    const monitoring = { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } };
+    for (const w of workerWorkloads) {
+      const policy = policyOf(w.workload);
+      expect(
+        policy.spec?.ingress?.map((rule) => rule.from),
+        w.workload,
+      ).toEqual([[monitoring]]);
+      const datastore = (policy.spec?.egress ?? []).filter((rule) => rule.ports?.some((p) => p.port === 5432 || p.port === 6379));
+      expect(
+        datastore.map((rule) => [rule.to?.map((p) => p.ipBlock?.cidr), rule.ports?.map((p) => p.port)]),
+        w.workload,
+      ).toEqual(w.sharesDatabaseOf ? [[[accountValue('VPC_CIDR')], [5432, 6379]]] : []);
+      // DNS, the datastores, AWS over 443 for those that call it: nothing else.
+      expect(policy.spec?.egress, w.workload).toHaveLength(1 + datastore.length + (awsCallers.has(w.workload) ? 1 : 0));
+    }
+  });
+
   it('only the workloads that call AWS APIs may leave the VPC, on 443', () => {
-    const aws = new Set([
-      names.services.evaluation.workload,
-      names.services.analytics.workload,
-      names.workers['analytics-worker'].workload,
-    ]);
     for (const w of workloads) {
       const open = (policyOf(w.workload).spec?.egress ?? []).filter((rule) => rule.to?.some((p) => p.ipBlock?.cidr === '0.0.0.0/0'));
       expect(
         open.map((rule) => rule.ports?.map((p) => p.port)),
         w.workload,
-      ).toEqual(aws.has(w.workload) ? [[443]] : []);
+      ).toEqual(awsCallers.has(w.workload) ? [[443]] : []);
     }
   });
 });

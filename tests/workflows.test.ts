@@ -413,6 +413,7 @@ describe('the GitOps bump (update-gitops)', () => {
     for (const worker of Object.values(names.workers))
       folders.get(names.services[worker.imageOf]?.ecrRepository ?? '?')?.push(worker.workload);
     expect(folders.get('togglemaster/analytics-service')).toEqual(['analytics-service', 'analytics-worker']);
+    expect(folders.get('togglemaster/flag-service')).toEqual(['flag-service', 'release-worker']);
     expect(folders.get('togglemaster/console')).toEqual(['console']);
     for (const [repository, expected] of folders) {
       const present = expected.filter((folder) => existsSync(join(dir, 'gitops/manifests', folder, 'kustomization.yaml')));
@@ -435,6 +436,10 @@ describe('the GitOps bump (update-gitops)', () => {
       const folders: Record<string, Entry[]> = {};
       for (const image of images)
         folders[image.workload] = [{ name: `togglemaster/${image.workload}`, newName: `${placeholder}/${image.ecrRepository}` }];
+      for (const other of Object.values(names.workers))
+        folders[other.workload] = [
+          { name: `togglemaster/${other.workload}`, newName: `${placeholder}/${names.services[other.imageOf]?.ecrRepository ?? '?'}` },
+        ];
       folders['analytics-worker'] = [worker];
       const work = manifests(folders);
       mkdirSync(join(work.dir, 'shared/contracts'), { recursive: true });
@@ -444,6 +449,8 @@ describe('the GitOps bump (update-gitops)', () => {
     const right = tree({ name: 'togglemaster/analytics-worker', newName: `${placeholder}/togglemaster/analytics-service` });
     expect(right.status, right.stdout + right.stderr).toBe(0);
     expect(right.stdout).toMatch(/console\/kustomization\.yaml: togglemaster\/console ?-> togglemaster\/console\n/);
+    // A worker's folder deploys the image of the service its imageOf names (the release worker: the flags image).
+    expect(right.stdout).toMatch(/release-worker\/kustomization\.yaml: togglemaster\/release-worker ?-> togglemaster\/flag-service\n/);
     const wrong = tree({ name: 'togglemaster/analytics-worker', newName: `${placeholder}/togglemaster/analytics-worker` });
     expect(wrong.status).not.toBe(0);
     expect(wrong.stdout).toMatch(/analytics-worker\/kustomization\.yaml::no images entry deploys togglemaster\/analytics-service/);

@@ -357,7 +357,13 @@ function irsaModuleFor(model: TfModule, namespaceRef: string, serviceAccountRef:
   return undefined;
 }
 
-const workloadKeys = [...Object.keys(names.services), ...Object.keys(names.workers)].sort();
+/**
+ * Workers that call no AWS API, hence have no IRSA role (like the front ends): the release worker reaches only
+ * PostgreSQL and Redis, with credentials External Secrets copies for it.
+ */
+const workersWithoutAwsApi = new Set(['release-worker']);
+/** The service accounts that get an IRSA role: every service's and each worker's that calls AWS APIs. */
+const workloadKeys = [...Object.keys(names.services), ...Object.keys(names.workers).filter((key) => !workersWithoutAwsApi.has(key))].sort();
 
 function serviceAccountRef(key: string): string {
   if (key in names.services)
@@ -628,6 +634,12 @@ describe('IAM least privilege', () => {
     expect(Object.keys(names.frontends).length).toBeGreaterThan(0);
     for (const key of Object.keys(names.frontends)) expect(subjects).not.toContain(`frontends.${key}`);
     expect(subjects).not.toContain('local.names.frontends');
+  });
+
+  it('gives the workers that call no AWS API no IRSA role', () => {
+    const subjects = [...irsaSubjects(root).values()].flat().join('\n');
+    expect([...workersWithoutAwsApi].filter((key) => !(key in names.workers))).toEqual([]);
+    for (const key of workersWithoutAwsApi) expect(subjects).not.toContain(serviceAccountRef(key));
   });
 
   it('lets evaluation only send to and resolve the queue', () => {

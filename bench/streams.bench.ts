@@ -2,12 +2,24 @@
  * Streams: one evaluation instance holding 10,000 open OFREP event streams (GET /ofrep/v1/event-stream, one
  * loopback socket each, opened by a few client processes — bench/streams/sse-client.ts — with a ramp), its RSS
  * before and after; then 10 flag changes through the flags API, each timed from the API's 2xx to every stream
- * receiving its event. The clients' CPU is measured too, to show they were not the bottleneck.
+ * receiving its event. The clients' CPU is measured too, to show they were not the bottleneck. Then the same
+ * streams on a bare node:http server (bench/baseline/sse-server.ts): what the sockets alone cost a Node process.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fmt } from './lib/load.ts';
-import { baseEnvironment, cpuSeconds, logDir, repoRoot, rssBytes, sleep, startNode, type Child } from './lib/processes.ts';
+import {
+  baseEnvironment,
+  cpuSeconds,
+  freePort,
+  logDir,
+  repoRoot,
+  rssBytes,
+  sleep,
+  startNode,
+  waitForHttp,
+  type Child,
+} from './lib/processes.ts';
 import { percentileOf, target } from './lib/report.ts';
 import { expectStatus, type Togglemaster } from './lib/togglemaster.ts';
 import type { StreamReceipts } from './streams/sse-client.ts';
@@ -25,9 +37,13 @@ export interface StreamsResult {
   rssMb: { before: number; withStreams: number; afterChanges: number; peak: number; growth: number };
   /** Growth of the V8 heap in use and of the memory V8 tracks outside it (buffers), streams open, after the changes. */
   heapGrowthMb: { heapUsed: number; external: number };
+  /** RSS growth of a bare node:http server holding the same streams: the floor. */
+  baselineGrowthMb: number;
   changes: number;
   fromAnswer: { p50: number; p99: number; max: number };
   fromRequest: { p50: number; p99: number; max: number };
+  /** For each change, from its 2xx to the last stream receiving it (ms). */
+  lastStreamPerChange: number[];
   /** Stream × change pairs that never got their event (must be 0). */
   missed: number;
   /** Percent of one core, during the ramp and during the changes (each from its request to its last event). */
@@ -72,6 +88,93 @@ async function until(what: string, check: () => boolean | Promise<boolean>, limi
   while (!(await check())) {
     if (performance.now() - started > limitMs) throw new Error(`timed out after ${limitMs} ms waiting for ${what}`);
     await sleep(everyMs);
+  }
+}
+
+interface OpenStreams {
+  clientPids: number[];
+  rampSeconds: number;
+  /** Percent of one core during the ramp. */
+  rampCpu: { server: number; clients: number };
+  total(field: keyof ClientProgress): number;
+  /** Stops the clients, which write what every stream received. */
+  stop(): Promise<StreamReceipts[]>;
+}
+
+/** Opens `streams` streams to `url` from `clients` processes at `perSecond` in all; resolves once all are open. */
+async function openStreams(
+  name: string,
+  url: string,
+  serverPid: number,
+  { streams, clients, perSecond }: { streams: number; clients: number; perSecond: number },
+): Promise<OpenStreams> {
+  const progress: ClientProgress[] = [];
+  const children: { child: Child; resultsFile: string }[] = [];
+  for (let i = 0; i < clients; i++) {
+    const share = Math.floor(streams / clients) + (i < streams % clients ? 1 : 0);
+    const resultsFile = path.join(logDir, `${name}-${i + 1}.json`);
+    progress.push({ opened: 0, failed: 0, closed: 0, events: 0 });
+    const child = startNode(
+      `${name}-${i + 1}`,
+      path.join(repoRoot, 'bench', 'streams', 'sse-client.ts'),
+      [url, String(share), String(perSecond / clients), resultsFile],
+      {
+        env: baseEnvironment(),
+        onStdoutLine: (line) => {
+          if (line.startsWith('{')) progress[i] = JSON.parse(line) as ClientProgress;
+        },
+      },
+    );
+    children.push({ child, resultsFile });
+  }
+  const total = (field: keyof ClientProgress) => progress.reduce((sum, p) => sum + p[field], 0);
+  const clientPids = children.map((c) => c.child.pid);
+  const started = performance.now();
+  const serverCpu = cpuSeconds(serverPid);
+  const clientsCpu = clientPids.map((pid) => cpuSeconds(pid));
+  await until(
+    `${streams} open streams`,
+    () => {
+      if (total('failed') > 0 || total('closed') > 0)
+        throw new Error(`streams refused or closed: ${JSON.stringify(progress)}\n${children.map((c) => c.child.tail()).join('\n')}`);
+      return total('opened') === streams;
+    },
+    (streams / perSecond) * 1000 + 60_000,
+    20,
+  );
+  const rampSeconds = (performance.now() - started) / 1000;
+  return {
+    clientPids,
+    rampSeconds,
+    rampCpu: {
+      server: ((cpuSeconds(serverPid) - serverCpu) / rampSeconds) * 100,
+      clients: (clientPids.reduce((sum, pid, i) => sum + cpuSeconds(pid) - clientsCpu[i]!, 0) / rampSeconds) * 100,
+    },
+    total,
+    async stop() {
+      await Promise.all(children.map((c) => c.child.stop()));
+      return children.map(({ resultsFile }) => JSON.parse(readFileSync(resultsFile, 'utf8')) as StreamReceipts);
+    },
+  };
+}
+
+/** The floor: RSS growth of a bare node:http server while it holds the same number of streams. */
+async function baselineGrowth(options: { streams: number; clients: number; perSecond: number }): Promise<number> {
+  const port = await freePort();
+  const server = startNode('streams-baseline', path.join(repoRoot, 'bench', 'baseline', 'sse-server.ts'), [], {
+    env: { ...baseEnvironment(), NODE_ENV: 'production', PORT: String(port) },
+  });
+  try {
+    await waitForHttp(`http://127.0.0.1:${port}/readyz`, { child: server });
+    await sleep(2_000);
+    const before = rssBytes(server.pid);
+    const open = await openStreams('streams-baseline-client', `http://127.0.0.1:${port}/stream`, server.pid, options);
+    await sleep(3_000);
+    const growth = rssBytes(server.pid) - before;
+    await open.stop();
+    return growth;
+  } finally {
+    await server.stop();
   }
 }
 
@@ -128,51 +231,9 @@ export async function runStreams(
   await sleep(2_000);
   const before = rssBytes(evaluation.child.pid);
   const heapBefore = await heapOf(evaluation.url);
-
-  // The clients: each opens its share with a ramp and reports its progress on stdout.
-  const progress: ClientProgress[] = [];
-  const children: { child: Child; resultsFile: string }[] = [];
-  for (let i = 0; i < clients; i++) {
-    const share = Math.floor(streams / clients) + (i < streams % clients ? 1 : 0);
-    const resultsFile = path.join(logDir, `streams-client-${i + 1}.json`);
-    progress.push({ opened: 0, failed: 0, closed: 0, events: 0 });
-    const child = startNode(
-      `streams-client-${i + 1}`,
-      path.join(repoRoot, 'bench', 'streams', 'sse-client.ts'),
-      [streamUrl, String(share), String(perSecond / clients), resultsFile],
-      {
-        env: baseEnvironment(),
-        onStdoutLine: (line) => {
-          if (line.startsWith('{')) progress[i] = JSON.parse(line) as ClientProgress;
-        },
-      },
-    );
-    children.push({ child, resultsFile });
-  }
-  const total = (field: keyof ClientProgress) => progress.reduce((sum, p) => sum + p[field], 0);
-  const cpuOf = (pids: number[]) => pids.map((pid) => cpuSeconds(pid));
-  const clientPids = children.map((c) => c.child.pid);
-
-  const rampStarted = performance.now();
-  const evaluationRampCpu = cpuSeconds(evaluation.child.pid);
-  const clientsRampCpu = cpuOf(clientPids);
-  await until(
-    `${streams} open streams`,
-    () => {
-      if (total('failed') > 0 || total('closed') > 0)
-        throw new Error(`streams refused or closed: ${JSON.stringify(progress)}\n${children.map((c) => c.child.tail()).join('\n')}`);
-      return total('opened') === streams;
-    },
-    (streams / perSecond) * 1000 + 60_000,
-    20,
-  );
-  const rampSeconds = (performance.now() - rampStarted) / 1000;
-  const cpuRamp = {
-    evaluation: ((cpuSeconds(evaluation.child.pid) - evaluationRampCpu) / rampSeconds) * 100,
-    clients: (cpuOf(clientPids).reduce((sum, s, i) => sum + s - clientsRampCpu[i]!, 0) / rampSeconds) * 100,
-  };
+  const open = await openStreams('streams-client', streamUrl, evaluation.child.pid, { streams, clients, perSecond });
   console.log(
-    `  ${fmt(streams)} streams open in ${fmt(rampSeconds, 1)} s (${clients} client processes, ramp ${fmt(perSecond)}/s); evaluation RSS ${fmt(mb(before))} MB before, now ${fmt(mb(rssBytes(evaluation.child.pid)))} MB`,
+    `  ${fmt(streams)} streams open in ${fmt(open.rampSeconds, 1)} s (${clients} client processes, ramp ${fmt(perSecond)}/s); evaluation RSS ${fmt(mb(before))} MB before, now ${fmt(mb(rssBytes(evaluation.child.pid)))} MB`,
   );
   await sleep(3_000);
   const withStreams = rssBytes(evaluation.child.pid);
@@ -183,27 +244,27 @@ export async function runStreams(
   // CPU over the busy part of each change (request → every stream has it), not the pauses between them.
   let activeSeconds = 0;
   let evaluationChangesCpu = 0;
-  const clientsChangesCpu = clientPids.map(() => 0);
+  const clientsChangesCpu = open.clientPids.map(() => 0);
   for (let i = 0; i < changes; i++) {
-    const eventsBefore = total('events');
+    const eventsBefore = open.total('events');
     const evaluationCpu = cpuSeconds(evaluation.child.pid);
-    const clientsCpu = cpuOf(clientPids);
+    const clientsCpu = open.clientPids.map((pid) => cpuSeconds(pid));
     const started = performance.now();
     sent.push(monotonicMs());
     const answer = await tm.api('PATCH', `${tm.flags.url}/flags/${flagKey}/environments/${environment}`, { enabled: i % 2 === 1 });
     answered.push(monotonicMs());
     expectStatus(`change ${i + 1}`, answer, 200);
-    await until(`every stream to receive change ${i + 1}`, () => total('events') >= eventsBefore + streams, 30_000);
+    await until(`every stream to receive change ${i + 1}`, () => open.total('events') >= eventsBefore + streams, 30_000);
     activeSeconds += (performance.now() - started) / 1000;
     evaluationChangesCpu += cpuSeconds(evaluation.child.pid) - evaluationCpu;
-    cpuOf(clientPids).forEach((s, j) => (clientsChangesCpu[j]! += s - clientsCpu[j]!));
+    open.clientPids.forEach((pid, j) => (clientsChangesCpu[j]! += cpuSeconds(pid) - clientsCpu[j]!));
     // Changes a random 200–500 ms apart, after every stream had the last one.
     await sleep(200 + Math.random() * 300);
   }
   const clientsChanges = clientsChangesCpu.map((s) => (s / activeSeconds) * 100);
   const cpu = {
-    evaluationRamp: cpuRamp.evaluation,
-    clientsRamp: cpuRamp.clients,
+    evaluationRamp: open.rampCpu.server,
+    clientsRamp: open.rampCpu.clients,
     evaluationChanges: (evaluationChangesCpu / activeSeconds) * 100,
     clientsChanges: clientsChanges.reduce((sum, c) => sum + c, 0),
     busiestClientChanges: Math.max(...clientsChanges),
@@ -214,14 +275,13 @@ export async function runStreams(
   const peak = peakRssBytes(evaluation.child.pid);
   const heapAfter = await heapOf(evaluation.url);
 
-  // The clients write what they received when stopped; each event belongs to the last change sent before it.
-  await Promise.all(children.map((c) => c.child.stop()));
+  // Each event a stream received belongs to the last change sent before it arrived.
   const fromAnswer: number[] = [];
   const fromRequest: number[] = [];
+  const lastOfChange = sent.map(() => 0);
   let missed = 0;
   let keepAlives = 0;
-  for (const { resultsFile } of children) {
-    const receipts = JSON.parse(readFileSync(resultsFile, 'utf8')) as StreamReceipts;
+  for (const receipts of await open.stop()) {
     keepAlives += receipts.keepAlives;
     for (const stream of receipts.streams) {
       const firstOfChange = new Map<number, number>();
@@ -232,12 +292,14 @@ export async function runStreams(
       }
       missed += changes - firstOfChange.size;
       for (const [change, time] of firstOfChange) {
+        lastOfChange[change] = Math.max(lastOfChange[change]!, time - answered[change]!);
         fromAnswer.push(Math.max(0, time - answered[change]!));
         fromRequest.push(time - sent[change]!);
       }
     }
   }
   await evaluation.child.stop();
+  const baseline = await baselineGrowth({ streams, clients, perSecond });
 
   const stats = (values: number[]) => ({
     p50: percentileOf(values, 0.5),
@@ -248,12 +310,14 @@ export async function runStreams(
   const result: StreamsResult = {
     streams,
     clientProcesses: clients,
-    rampSeconds,
+    rampSeconds: open.rampSeconds,
     rssMb: { before: mb(before), withStreams: mb(withStreams), afterChanges: mb(afterChanges), peak: mb(peak), growth: mb(growth) },
     heapGrowthMb: { heapUsed: mb(heapAfter.heapUsed - heapBefore.heapUsed), external: mb(heapAfter.external - heapBefore.external) },
+    baselineGrowthMb: mb(baseline),
     changes,
     fromAnswer: stats(fromAnswer),
     fromRequest: stats(fromRequest),
+    lastStreamPerChange: lastOfChange,
     missed,
     cpu,
     met: { memory: mb(growth) <= 100, latency: percentileOf(fromAnswer, 0.99) <= 1_000 && missed === 0 },
@@ -262,7 +326,7 @@ export async function runStreams(
     `  evaluation RSS: ${fmt(result.rssMb.before)} MB before, ${fmt(result.rssMb.withStreams)} MB with the streams open, ${fmt(result.rssMb.afterChanges)} MB after the changes (peak ${fmt(result.rssMb.peak)} MB): +${fmt(result.rssMb.growth)} MB (target ≤ 100 MB: ${target(result.met.memory)})`,
   );
   console.log(
-    `    of it, V8 heap in use +${fmt(result.heapGrowthMb.heapUsed)} MB, external +${fmt(result.heapGrowthMb.external)} MB; ${fmt(growth / streams / 1024, 1)} KiB a stream`,
+    `    ${fmt(growth / streams / 1024, 1)} KiB a stream; V8 heap in use +${fmt(result.heapGrowthMb.heapUsed)} MB, external +${fmt(result.heapGrowthMb.external)} MB; a bare node:http server holding the same streams: +${fmt(result.baselineGrowthMb)} MB (${fmt(baseline / streams / 1024, 1)} KiB a stream)`,
   );
   console.log(`  ${changes} changes (PATCH /flags/{key}/environments/{env}), each until all ${fmt(streams)} streams received its event:`);
   console.log(
@@ -271,6 +335,7 @@ export async function runStreams(
   console.log(
     `    from the request:      p50 ${fmt(result.fromRequest.p50, 1)} ms   p99 ${fmt(result.fromRequest.p99, 1)} ms   max ${fmt(result.fromRequest.max, 1)} ms`,
   );
+  console.log(`    the last stream, change by change: ${lastOfChange.map((ms) => fmt(ms)).join(', ')} ms`);
   console.log(
     `  cpu (% of one core): ramp — evaluation ${fmt(cpu.evaluationRamp)}%, clients ${fmt(cpu.clientsRamp)}%; changes — evaluation ${fmt(cpu.evaluationChanges)}% (${fmt(cpu.evaluationMsPerChange)} ms a change), clients ${fmt(cpu.clientsChanges)}% (busiest ${fmt(cpu.busiestClientChanges)}%); ${fmt(keepAlives)} keep-alive comments received`,
   );

@@ -41,12 +41,16 @@ export const services: Partial<Record<Role, RoleDefinition>> = {
   analytics: { start: lazily(async () => (await import('./analytics/analytics-app.ts')).startAnalytics) },
 };
 
-/** How a role without a store of its own is started: a worker or a front end. */
-export type StandaloneStart = (deps: { config: Config; logger: Logger; port: number }) => Promise<StartedService>;
+/**
+ * How a worker or a front end is started: it opens what it needs itself, except the database pool the all-in-one
+ * process shares (a worker that writes a service's tables, such as the release worker, uses that service's).
+ */
+export type StandaloneStart = (deps: { config: Config; logger: Logger; port: number; pool?: pg.Pool }) => Promise<StartedService>;
 
 /** Queue workers, started by the same role switch (no HTTP API; health and metrics on their port). */
 export const workers: Record<WorkerRole, StandaloneStart> = {
   'analytics-worker': lazily(async () => (await import('./analytics/analytics-worker.ts')).startAnalyticsWorker),
+  'release-worker': lazily(async () => (await import('./flags/release-worker.ts')).startReleaseWorker),
 };
 
 /** Front ends: the web console, which serves the single-page app and proxies the API prefixes to the services. */

@@ -103,7 +103,7 @@ export async function startAllInOne(base: Config, logger: Logger, stopTelemetry:
       started.push(await services[role]!.start({ config, logger, pool, cache, configCache, port: portOf(role, config, false) }));
     // The worker, then the web console: one origin with the APIs it proxies (as behind the production Ingress).
     for (const [role, start] of Object.entries({ ...workers, ...frontends }) as [WorkerRole | FrontendRole, StandaloneStart][])
-      started.push(await start({ config, logger, port: portOf(role, config, false) }));
+      started.push(await start({ config, logger, pool, port: portOf(role, config, false) }));
   } catch (error) {
     await stopAll();
     throw error;

@@ -187,7 +187,44 @@ export function createFlagService(deps: {
     };
   }
 
-  function writeRecord(action: AuditAction, before: Flag | null, after: Flag | null, actor: Principal, environment: string | null = null) {
+  /** The flag as `patch` would leave it in `environment`, checked as any change of it is (400 when it cannot be). */
+  async function planEnvironmentChange(current: Flag, environment: string, patch: EnvironmentPatch): Promise<Flag> {
+    const state = applyPatch(current.environments[environment]!, patch);
+    const next: Flag = {
+      ...current,
+      environments: { ...current.environments, [environment]: state },
+      version: current.version + 1,
+      updatedAt: now(),
+    };
+    const problems = await stateProblems(next, environment, state, 'body', patch.prerequisites ? await store.prerequisiteEdges() : []);
+    if (problems.length > 0) invalid(problems, `The ${environment} state is not valid`);
+    return next;
+  }
+
+  /** What a change of an environment writes with the flag: its audit entry (naming its cause, if not a person) and outbox change. */
+  function environmentWrite(
+    current: Flag,
+    next: Flag,
+    actor: Pick<Principal, 'userId' | 'email'>,
+    environment: string,
+    cause?: { scheduleId: string },
+  ) {
+    return writeRecord('environment-updated', current, next, actor, environment, cause ?? null);
+  }
+
+  function assertEnvironment(environment: string): void {
+    if (!environments.includes(environment))
+      throw new AppError('NOT_FOUND', `No environment "${environment}" (known: ${environments.join(', ')})`);
+  }
+
+  function writeRecord(
+    action: AuditAction,
+    before: Flag | null,
+    after: Flag | null,
+    actor: Pick<Principal, 'userId' | 'email'>,
+    environment: string | null = null,
+    cause: { scheduleId: string } | null = null,
+  ) {
     const beforeDoc = before && toDocument(before);
     const afterDoc = after && toDocument(after);
     const key = (after ?? before)!.key;
@@ -207,6 +244,7 @@ export function createFlagService(deps: {
             beforeDoc && { ...beforeDoc, updatedAt: undefined, version: undefined },
             afterDoc && { ...afterDoc, updatedAt: undefined, version: undefined },
           ),
+          cause,
         },
       ],
       change: { kind: 'flag' as const, key },
@@ -348,22 +386,17 @@ export function createFlagService(deps: {
       ifMatch: string | undefined,
       actor: Principal,
     ): Promise<Flag> {
-      if (!environments.includes(environment))
-        throw new AppError('NOT_FOUND', `No environment "${environment}" (known: ${environments.join(', ')})`);
+      assertEnvironment(environment);
       const current = await load(key);
       assertIfMatch(current.version, ifMatch, 'flag');
-      const state = applyPatch(current.environments[environment]!, patch);
-      const next: Flag = {
-        ...current,
-        environments: { ...current.environments, [environment]: state },
-        version: current.version + 1,
-        updatedAt: now(),
-      };
-      const problems = await stateProblems(next, environment, state, 'body', patch.prerequisites ? await store.prerequisiteEdges() : []);
-      if (problems.length > 0) invalid(problems, `The ${environment} state is not valid`);
-      settle(await store.update(next, current.version, writeRecord('environment-updated', current, next, actor, environment)), key);
+      const next = await planEnvironmentChange(current, environment, patch);
+      settle(await store.update(next, current.version, environmentWrite(current, next, actor, environment)), key);
       return next;
     },
+
+    planEnvironmentChange,
+    environmentWrite,
+    assertEnvironment,
 
     async delete(key: string, ifMatch: string | undefined, actor: Principal): Promise<void> {
       const current = await load(key);

@@ -1,5 +1,6 @@
 import { memoryAuditedWrites } from '../../shared/db/audited-write.memory.ts';
 import type { Flag, FlagStore, NewAuditEntry } from './flag-store.ts';
+import type { ScheduledChange, ScheduleStatus } from './schedules/scheduled-change.ts';
 
 /** The same contract as the PostgreSQL store, in memory, for unit tests. Documents are copied in and out. */
 export function createMemoryFlagStore(): FlagStore {
@@ -7,6 +8,9 @@ export function createMemoryFlagStore(): FlagStore {
   const audited = memoryAuditedWrites<NewAuditEntry>();
   const table = audited.table(flags);
   const clone = <T>(value: T): T => structuredClone(value);
+  const schedules = new Map<string, ScheduledChange>();
+  const closeNow = (schedule: ScheduledChange, status: ScheduleStatus, outcome: string | null, at: Date) =>
+    schedules.set(schedule.id, { ...schedule, status, outcome, closedAt: at, updatedAt: at, version: schedule.version + 1 });
 
   return {
     async list({ tag, type, q, limit, after }) {
@@ -32,6 +36,49 @@ export function createMemoryFlagStore(): FlagStore {
     create: (flag, write) => table.insert(flag, write),
     update: (flag, expectedVersion, write) => table.update(flag, expectedVersion, write),
     delete: (key, expectedVersion, write) => table.delete(key, expectedVersion, write),
+    async insertSchedule(schedule) {
+      schedules.set(schedule.id, clone(schedule));
+    },
+    async getSchedule(id) {
+      const schedule = schedules.get(id);
+      return schedule && clone(schedule);
+    },
+    async listSchedules({ flagKey, status, dueBy, limit }) {
+      return [...schedules.values()]
+        .filter((s) => (!flagKey || s.flagKey === flagKey) && (!status || s.status === status))
+        .filter((s) => !dueBy || (s.status === 'pending' && s.runAt <= dueBy))
+        .sort((a, b) => a.runAt.getTime() - b.runAt.getTime() || a.id.localeCompare(b.id))
+        .slice(0, limit)
+        .map(clone);
+    },
+    async updateSchedule(schedule, expectedVersion) {
+      const current = schedules.get(schedule.id);
+      if (!current) return 'not-found';
+      if (current.status !== 'pending') return 'not-pending';
+      if (current.version !== expectedVersion) return 'stale';
+      schedules.set(schedule.id, clone(schedule));
+      return 'ok';
+    },
+    async closeSchedule(id, status, outcome, at) {
+      const current = schedules.get(id);
+      if (current?.status !== 'pending') return false;
+      closeNow(current, status, outcome, at);
+      return true;
+    },
+    async applySchedule(id, flag, expectedVersion, write, at) {
+      const current = schedules.get(id);
+      if (current?.status !== 'pending') return 'not-pending';
+      const outcome = await table.update(flag, expectedVersion, write);
+      if (outcome === 'ok') closeNow(current, 'applied', null, at);
+      else
+        closeNow(
+          current,
+          outcome === 'stale' ? 'conflicted' : 'failed',
+          outcome === 'stale' ? 'the flag changed after this was planned' : 'the flag was deleted',
+          at,
+        );
+      return outcome;
+    },
     async history(key, { limit, before }) {
       const entries = audited.audit.filter((e) => e.flagKey === key && (before === undefined || e.id < before)).reverse();
       const items = entries.slice(0, limit).map(clone);

@@ -1,6 +1,7 @@
 import { sql, type Generated, type Kysely, type Selectable } from 'kysely';
 import type { Change } from '../../shared/audit/diff.ts';
-import type { EnvironmentState, FlagType, Prerequisite, Variant } from '../../shared/contracts/flag-model.ts';
+import type { EnvironmentPatch, EnvironmentState, FlagType, Prerequisite, Variant } from '../../shared/contracts/flag-model.ts';
+import type { ScheduledChange, ScheduleStatus } from './schedules/scheduled-change.ts';
 import { auditedWrites } from '../../shared/db/audited-write.ts';
 import { jsonb } from '../../shared/db/database.ts';
 import type { OutboxTable } from '../../shared/propagation/outbox.ts';
@@ -33,13 +34,65 @@ interface FlagAuditTable {
   before: FlagDocument | null;
   after: FlagDocument | null;
   changes: Change[];
+  cause: { scheduleId: string } | null;
+}
+
+interface ScheduledChangesTable {
+  id: string;
+  flag_key: string;
+  environment: string;
+  change: EnvironmentPatch;
+  run_at: Date;
+  planned_version: number;
+  status: ScheduleStatus;
+  outcome: string | null;
+  created_by_id: string;
+  created_by_email: string;
+  created_at: Date;
+  updated_at: Date;
+  closed_at: Date | null;
+  version: number;
 }
 
 export interface FlagsDatabase {
   flags: FlagsTable;
   flag_audit: FlagAuditTable;
+  scheduled_changes: ScheduledChangesTable;
   outbox: OutboxTable;
 }
+
+const toSchedule = (r: Selectable<ScheduledChangesTable>): ScheduledChange => ({
+  id: r.id,
+  flagKey: r.flag_key,
+  environment: r.environment,
+  change: r.change,
+  runAt: r.run_at,
+  plannedVersion: r.planned_version,
+  status: r.status,
+  outcome: r.outcome,
+  createdBy: { userId: r.created_by_id, email: r.created_by_email },
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+  closedAt: r.closed_at,
+  version: r.version,
+});
+
+const scheduleRow = (s: ScheduledChange) => ({
+  id: s.id,
+  flag_key: s.flagKey,
+  environment: s.environment,
+  change: jsonb(s.change),
+  run_at: s.runAt,
+  planned_version: s.plannedVersion,
+  status: s.status,
+  outcome: s.outcome,
+  created_by_id: s.createdBy.userId,
+  created_by_email: s.createdBy.email,
+  created_at: s.createdAt,
+  updated_at: s.updatedAt,
+  closed_at: s.closedAt,
+  version: s.version,
+});
 
 const toFlag = (row: Selectable<FlagsTable>): Flag => ({
   key: row.key,
@@ -90,6 +143,7 @@ export function createPostgresFlagStore(db: Kysely<FlagsDatabase>, schema: strin
           before: jsonb(audit.before),
           after: jsonb(audit.after),
           changes: jsonb(audit.changes),
+          cause: jsonb(audit.cause ?? null),
         })),
       )
       .execute();
@@ -135,6 +189,76 @@ export function createPostgresFlagStore(db: Kysely<FlagsDatabase>, schema: strin
     update: (flag, expectedVersion, write) => flags.update(flag, expectedVersion, write),
     delete: (key, expectedVersion, write) => flags.delete(key, expectedVersion, write),
 
+    async insertSchedule(schedule) {
+      await db.insertInto('scheduled_changes').values(scheduleRow(schedule)).execute();
+    },
+
+    async getSchedule(id) {
+      const found = await db.selectFrom('scheduled_changes').selectAll().where('id', '=', id).executeTakeFirst();
+      return found && toSchedule(found);
+    },
+
+    async listSchedules({ flagKey, status, dueBy, limit }) {
+      let query = db.selectFrom('scheduled_changes').selectAll().orderBy('run_at').orderBy('id').limit(limit);
+      if (flagKey) query = query.where('flag_key', '=', flagKey);
+      if (status) query = query.where('status', '=', status);
+      if (dueBy) query = query.where('status', '=', 'pending').where('run_at', '<=', dueBy);
+      return (await query.execute()).map(toSchedule);
+    },
+
+    async updateSchedule(schedule, expectedVersion) {
+      const updated = await db
+        .updateTable('scheduled_changes')
+        .set(scheduleRow(schedule))
+        .where('id', '=', schedule.id)
+        .where('status', '=', 'pending')
+        .where('version', '=', expectedVersion)
+        .executeTakeFirst();
+      if (updated.numUpdatedRows > 0n) return 'ok';
+      const current = await db.selectFrom('scheduled_changes').select(['status']).where('id', '=', schedule.id).executeTakeFirst();
+      return !current ? 'not-found' : current.status !== 'pending' ? 'not-pending' : 'stale';
+    },
+
+    async closeSchedule(id, status, outcome, at) {
+      const closed = await db
+        .updateTable('scheduled_changes')
+        .set((eb) => ({ status, outcome, closed_at: at, updated_at: at, version: eb('version', '+', 1) }))
+        .where('id', '=', id)
+        .where('status', '=', 'pending')
+        .executeTakeFirst();
+      return closed.numUpdatedRows > 0n;
+    },
+
+    applySchedule: (id, flag, expectedVersion, write, at) =>
+      audited.write(write, async (tx) => {
+        // Claimed first: of two workers running the same schedule, the second finds it no longer pending.
+        const claimed = await tx
+          .updateTable('scheduled_changes')
+          .set((eb) => ({ status: 'applied', closed_at: at, updated_at: at, version: eb('version', '+', 1) }))
+          .where('id', '=', id)
+          .where('status', '=', 'pending')
+          .executeTakeFirst();
+        if (claimed.numUpdatedRows === 0n) return 'not-pending' as const;
+        const updated = await tx
+          .updateTable('flags')
+          .set(row(flag))
+          .where('key', '=', flag.key)
+          .where('version', '=', expectedVersion)
+          .executeTakeFirst();
+        if (updated.numUpdatedRows > 0n) return 'ok' as const;
+        // The flag moved after the schedule was read: recorded as a conflict, in the same transaction, not forced.
+        const exists = await tx.selectFrom('flags').select('key').where('key', '=', flag.key).executeTakeFirst();
+        await tx
+          .updateTable('scheduled_changes')
+          .set({
+            status: exists ? 'conflicted' : 'failed',
+            outcome: exists ? 'the flag changed after this was planned' : 'the flag was deleted',
+          })
+          .where('id', '=', id)
+          .execute();
+        return exists ? ('stale' as const) : ('not-found' as const);
+      }),
+
     async history(key, { limit, before }) {
       let query = db
         .selectFrom('flag_audit')
@@ -155,6 +279,7 @@ export function createPostgresFlagStore(db: Kysely<FlagsDatabase>, schema: strin
         before: r.before,
         after: r.after,
         changes: r.changes,
+        cause: r.cause,
       }));
       return { items, nextCursor: rows.length > limit ? String(items.at(-1)?.id) : null };
     },

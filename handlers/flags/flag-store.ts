@@ -1,6 +1,7 @@
 import type { Change } from '../../shared/audit/diff.ts';
 import type { FlagDocument, FlagType, Prerequisite } from '../../shared/contracts/flag-model.ts';
 import type { AuditedChange, WriteOutcome } from '../../shared/db/audited-write.ts';
+import type { ScheduledChange, ScheduleStatus } from './schedules/scheduled-change.ts';
 
 /** A flag as the flags service holds it: the API's document, with real dates. */
 export type Flag = Omit<FlagDocument, 'createdAt' | 'updatedAt'> & { createdAt: Date; updatedAt: Date };
@@ -26,6 +27,8 @@ export interface AuditEntry {
   before: FlagDocument | null;
   after: FlagDocument | null;
   changes: Change[];
+  /** What made the change when it was not a person's request: the scheduled change that ran (its author is the actor). */
+  cause?: { scheduleId: string } | null;
 }
 
 export type NewAuditEntry = Omit<AuditEntry, 'id'>;
@@ -64,4 +67,23 @@ export interface FlagStore {
     key: string,
     options: { limit: number; before?: number | undefined },
   ): Promise<{ items: AuditEntry[]; nextCursor: string | null }>;
+
+  insertSchedule(schedule: ScheduledChange): Promise<void>;
+  getSchedule(id: string): Promise<ScheduledChange | undefined>;
+  /** Earliest run time first; `dueBy`: pending ones whose time has come by then. */
+  listSchedules(filter: {
+    flagKey?: string | undefined;
+    status?: ScheduleStatus | undefined;
+    dueBy?: Date | undefined;
+    limit: number;
+  }): Promise<ScheduledChange[]>;
+  /** Replaces a schedule that is still pending and at `expectedVersion`. */
+  updateSchedule(schedule: ScheduledChange, expectedVersion: number): Promise<WriteOutcome | 'not-pending'>;
+  /** Ends a pending schedule without touching the flag (cancelled, conflicted, failed); false when it was no longer pending. */
+  closeSchedule(id: string, status: Exclude<ScheduleStatus, 'pending' | 'applied'>, outcome: string | null, at: Date): Promise<boolean>;
+  /**
+   * Runs a pending schedule: the flag written if still at `expectedVersion`, with its audit entry and outbox row, and
+   * the schedule marked applied — all in one transaction, so that two workers cannot both apply it.
+   */
+  applySchedule(id: string, flag: Flag, expectedVersion: number, write: WriteRecord, at: Date): Promise<WriteOutcome | 'not-pending'>;
 }

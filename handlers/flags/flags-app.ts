@@ -15,6 +15,9 @@ import { createPostgresFlagStore, type FlagsDatabase } from './flag-store.postgr
 import { flagsRoutes } from './flags-routes.ts';
 import { flagsMigrations, flagsSchema } from './migrations/index.ts';
 import { startFlagsPublisher } from './config-publisher.ts';
+import { bullConnection } from '../../shared/queue/bullmq.ts';
+import { createBullAlarmClock, releaseQueue, sweepOnly } from './schedules/bullmq-alarm-clock.ts';
+import { createScheduleService, type AlarmClock } from './schedules/schedule-service.ts';
 
 /** One factory for both stores: PostgreSQL when given a database, memory otherwise (unit tests). */
 export function createFlagStore(db?: Kysely<FlagsDatabase>): FlagStore {
@@ -34,9 +37,21 @@ export async function buildFlagsApp(deps: {
   targeting?: FlagRulesClient;
   readiness?: ReadinessCheck[];
   metrics?: Registry;
+  /** Reminds the release worker of scheduled changes; without it the worker's sweep finds them. */
+  alarm?: AlarmClock;
 }) {
   const targeting = deps.targeting ?? createTargetingClient(deps.config.TARGETING_URL);
   const service = createFlagService({ store: deps.store, environments: deps.config.ENVIRONMENTS, targeting });
+  const schedules = createScheduleService({
+    store: deps.store,
+    flags: service,
+    alarm: deps.alarm ?? sweepOnly,
+    onAlarmFailure: (error, schedule) =>
+      deps.logger.warn(
+        { err: error, scheduleId: schedule.id },
+        'could not set the alarm of a scheduled change; the release worker will find it by its sweep',
+      ),
+  });
   const served = await createHttpServer({
     name: 'flags',
     title: 'ToggleMaster flags',
@@ -45,7 +60,7 @@ export async function buildFlagsApp(deps: {
     trustProxy: deps.config.TRUST_PROXY,
     readiness: deps.readiness ?? [],
     ...(deps.metrics ? { metrics: deps.metrics } : {}),
-    routes: flagsRoutes(service, deps.config.ENVIRONMENTS, deps.verifier),
+    routes: flagsRoutes(service, schedules, deps.config.ENVIRONMENTS, deps.verifier),
   });
   return { ...served, service };
 }
@@ -58,10 +73,14 @@ export async function startFlags(ctx: ServiceContext): Promise<StartedService> {
   // One registry for the service's /metrics, made first so that its background jobs report there too.
   const metrics = new Registry();
   const access = await startServiceAccess({ config: ctx.config, configCache: ctx.configCache, logger, metrics });
+  const alarm = ctx.config.REDIS_URL
+    ? createBullAlarmClock(bullConnection(ctx.config.REDIS_URL, ctx.config.REDIS_PASSWORD), releaseQueue, logger)
+    : undefined;
   const served = await buildFlagsApp({
     config: ctx.config,
     logger,
     metrics,
+    ...(alarm ? { alarm } : {}),
     store: createFlagStore(db),
     targeting: createTargetingClient(ctx.config.TARGETING_URL),
     verifier: access.verifier,
@@ -82,5 +101,6 @@ export async function startFlags(ctx: ServiceContext): Promise<StartedService> {
   return listen('flags', served, ctx, async () => {
     await publisher.stop();
     await access.replica.stop();
+    await alarm?.close();
   });
 }

@@ -10,11 +10,29 @@ import { updateFlagEnvironment } from './routes/update-flag-environment.ts';
 import { getFlagHistory } from './routes/get-flag-history.ts';
 import { listEnvironments } from './routes/list-environments.ts';
 import type { FlagRouteDeps } from './routes/route-deps.ts';
+import type { ScheduleService } from './schedules/schedule-service.ts';
+import { scheduleChange } from './routes/schedule-change.ts';
+import { listSchedules } from './routes/list-schedules.ts';
+import { updateSchedule } from './routes/update-schedule.ts';
+import { cancelSchedule } from './routes/cancel-schedule.ts';
 
-export function flagsRoutes(service: FlagService, environments: readonly string[], verifier: TokenVerifier) {
-  const deps: FlagRouteDeps = { service, environments, guard: (minimum) => requireRole(verifier, minimum) };
+export function flagsRoutes(service: FlagService, schedules: ScheduleService, environments: readonly string[], verifier: TokenVerifier) {
+  const deps: FlagRouteDeps = { service, schedules, environments, guard: (minimum) => requireRole(verifier, minimum) };
   return (app: App) => {
-    for (const route of [listEnvironments, listFlags, createFlag, getFlag, updateFlag, deleteFlag, updateFlagEnvironment, getFlagHistory])
+    for (const route of [
+      listEnvironments,
+      listFlags,
+      createFlag,
+      getFlag,
+      updateFlag,
+      deleteFlag,
+      updateFlagEnvironment,
+      getFlagHistory,
+      scheduleChange,
+      listSchedules,
+      updateSchedule,
+      cancelSchedule,
+    ])
       route(app, deps);
   };
 }

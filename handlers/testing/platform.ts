@@ -4,13 +4,15 @@ import { createTestDatabase } from '../../shared/testing/postgres.ts';
 import { startTcpProxy, type TcpProxy } from '../../shared/testing/tcp-proxy.ts';
 import { createPool } from '../../shared/db/database.ts';
 import { createLogger } from '../../shared/logging/logger.ts';
-import type { Config, Role } from '../../shared/config/config.ts';
+import type { Config, Role, WorkerRole } from '../../shared/config/config.ts';
 import type { StartedService } from '../../shared/runtime/service.ts';
-import { migrate, services } from '../roles.ts';
+import { migrate, services, workers } from '../roles.ts';
 import { createCaches } from '../start-role.ts';
 
 export interface Platform {
   config: Config;
+  /** The suite's database, which every service and worker of the platform uses (each in its own schema). */
+  databaseUrl: string;
   urls: Record<string, string>;
   /** The auth service as running now (see `restartAuth`). */
   readonly auth: StartedService;
@@ -23,6 +25,8 @@ export interface Platform {
   database?: TcpProxy;
   /** Starts one more evaluation instance (as a new process would: its own clients, an empty memory). */
   startEvaluation(): Promise<StartedService>;
+  /** Starts a worker as its own process would (its own pool to the suite's database, its own Redis clients). */
+  startWorker(role: WorkerRole): Promise<StartedService>;
   stopService(service: StartedService): Promise<void>;
   call<T = unknown>(method: string, url: string, body?: unknown): Promise<{ status: number; body: T }>;
   stop(): Promise<void>;
@@ -125,6 +129,7 @@ export async function startPlatform(options: {
 
   return {
     config,
+    databaseUrl: databaseUrl.toString(),
     urls: { auth: auth.url, flags: flags.url, targeting: targeting.url },
     evaluations,
     get auth() {
@@ -137,6 +142,11 @@ export async function startPlatform(options: {
     adminToken,
     sdkKey,
     startEvaluation: () => startRole('evaluation'),
+    async startWorker(role) {
+      const service = await workers[role]({ config: { ...config, DATABASE_URL: databaseUrl.toString() }, logger, port: 0 });
+      started.push({ service, close: async () => {} });
+      return service;
+    },
     stopService,
     call,
     ...(proxy ? { database: proxy } : {}),

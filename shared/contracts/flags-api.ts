@@ -40,5 +40,10 @@ export const FlagAuditEntrySchema = Type.Object({
   version: Type.Integer(),
   changes: Type.Array(AuditChangeSchema),
   before: Type.Unknown({ description: 'The flag before the change (null when created)' }),
+  cause: Type.Optional(
+    Type.Union([Type.Object({ scheduleId: Type.String() }), Type.Null()], {
+      description: 'The scheduled change that made it (its author is the actor)',
+    }),
+  ),
   after: Type.Unknown({ description: 'The flag after the change (null when deleted)' }),
 });

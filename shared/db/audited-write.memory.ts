@@ -14,7 +14,7 @@ export function memoryAuditedWrites<A>() {
   }
 
   /** Runs `apply` and, if it wrote (answered true or 'ok'), records the write. */
-  function write<R extends boolean | WriteOutcome>(change: AuditedChange<A>, apply: () => R): R {
+  function write<R extends boolean | string>(change: AuditedChange<A>, apply: () => R): R {
     const outcome = apply();
     if (outcome === true || outcome === 'ok') record(change);
     return outcome;

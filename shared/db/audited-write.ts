@@ -31,8 +31,8 @@ export function auditedWrites<DB extends { outbox: OutboxTable }, A>(
   db: Kysely<DB>,
   insertAudit: (tx: Transaction<DB>, entries: A[]) => Promise<void>,
 ) {
-  /** Runs `apply` and, if it wrote (answered true), records the write, all in one transaction. */
-  async function write<R extends boolean | WriteOutcome>(change: AuditedChange<A>, apply: (tx: Transaction<DB>) => Promise<R>): Promise<R> {
+  /** Runs `apply` and, if it wrote (answered true or 'ok'), records the write, all in one transaction. */
+  async function write<R extends boolean | string>(change: AuditedChange<A>, apply: (tx: Transaction<DB>) => Promise<R>): Promise<R> {
     return db.transaction().execute(async (tx) => {
       const outcome = await apply(tx);
       if (outcome === true || outcome === 'ok') {

@@ -2,6 +2,7 @@ import type { Migration } from 'kysely/migration';
 import * as flagsAuditOutbox from './0001-flags-audit-outbox.ts';
 import * as outboxDeliveryAttempts from './0002-outbox-delivery-attempts.ts';
 import * as clientVisible from './0003-client-visible.ts';
+import * as scheduledChanges from './0004-scheduled-changes.ts';
 
 /** The service's PostgreSQL schema. */
 export const flagsSchema = 'flags';
@@ -11,4 +12,5 @@ export const flagsMigrations: Record<string, Migration> = {
   '0001-flags-audit-outbox': flagsAuditOutbox,
   '0002-outbox-delivery-attempts': outboxDeliveryAttempts,
   '0003-client-visible': clientVisible,
+  '0004-scheduled-changes': scheduledChanges,
 };

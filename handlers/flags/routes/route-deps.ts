@@ -1,8 +1,10 @@
 import type { requireRole, UserRole } from '../../../shared/http/authenticate.ts';
 import type { FlagService } from '../flag-service.ts';
+import type { ScheduleService } from '../schedules/schedule-service.ts';
 
 export interface FlagRouteDeps {
   service: FlagService;
+  schedules: ScheduleService;
   environments: readonly string[];
   guard: (minimum: UserRole) => ReturnType<typeof requireRole>;
 }

@@ -44,6 +44,8 @@ export interface StreamsResult {
   fromRequest: { p50: number; p99: number; max: number };
   /** For each change, from its 2xx to the last stream receiving it (ms). */
   lastStreamPerChange: number[];
+  /** The service's own histogram (commit → written to the last stream): the bucket bounds (s) of its median and max. */
+  serverFanOut: { p50: string; max: string };
   /** Stream × change pairs that never got their event (must be 0). */
   missed: number;
   /** Percent of one core, during the ramp and during the changes (each from its request to its last event). */
@@ -81,6 +83,21 @@ async function heapOf(url: string): Promise<{ heapUsed: number; external: number
   const text = await (await fetch(`${url}/metrics`)).text();
   const metric = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, 'm').exec(text)?.[1] ?? NaN);
   return { heapUsed: metric('nodejs_heap_size_used_bytes'), external: metric('nodejs_external_memory_bytes') };
+}
+
+/** The cumulative buckets of the evaluation service's fan-out histogram (commit → written to the last stream). */
+async function fanOutBuckets(url: string): Promise<Map<string, number>> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  return new Map(
+    [...text.matchAll(/^ofrep_event_fanout_seconds_bucket\{[^}]*le="([^"]+)"[^}]*\} ([0-9.e+-]+)$/gm)].map((m) => [m[1]!, Number(m[2])]),
+  );
+}
+
+/** The smallest bucket bound holding a share of the observations made between two readings (seconds). */
+function bucketBound(before: Map<string, number>, after: Map<string, number>, share: number): string {
+  const total = (after.get('+Inf') ?? 0) - (before.get('+Inf') ?? 0);
+  for (const [le, count] of after) if (count - (before.get(le) ?? 0) >= share * total) return le;
+  return '?';
 }
 
 async function until(what: string, check: () => boolean | Promise<boolean>, limitMs: number, everyMs = 5): Promise<void> {
@@ -245,6 +262,7 @@ export async function runStreams(
   let activeSeconds = 0;
   let evaluationChangesCpu = 0;
   const clientsChangesCpu = open.clientPids.map(() => 0);
+  const fanOutBefore = await fanOutBuckets(evaluation.url);
   for (let i = 0; i < changes; i++) {
     const eventsBefore = open.total('events');
     const evaluationCpu = cpuSeconds(evaluation.child.pid);
@@ -274,6 +292,8 @@ export async function runStreams(
   const afterChanges = rssBytes(evaluation.child.pid);
   const peak = peakRssBytes(evaluation.child.pid);
   const heapAfter = await heapOf(evaluation.url);
+  const fanOutAfter = await fanOutBuckets(evaluation.url);
+  const serverFanOut = { p50: bucketBound(fanOutBefore, fanOutAfter, 0.5), max: bucketBound(fanOutBefore, fanOutAfter, 1) };
 
   // Each event a stream received belongs to the last change sent before it arrived.
   const fromAnswer: number[] = [];
@@ -318,6 +338,7 @@ export async function runStreams(
     fromAnswer: stats(fromAnswer),
     fromRequest: stats(fromRequest),
     lastStreamPerChange: lastOfChange,
+    serverFanOut,
     missed,
     cpu,
     met: { memory: mb(growth) <= 100, latency: percentileOf(fromAnswer, 0.99) <= 1_000 && missed === 0 },
@@ -335,7 +356,9 @@ export async function runStreams(
   console.log(
     `    from the request:      p50 ${fmt(result.fromRequest.p50, 1)} ms   p99 ${fmt(result.fromRequest.p99, 1)} ms   max ${fmt(result.fromRequest.max, 1)} ms`,
   );
-  console.log(`    the last stream, change by change: ${lastOfChange.map((ms) => fmt(ms)).join(', ')} ms`);
+  console.log(
+    `    the last stream, change by change: ${lastOfChange.map((ms) => fmt(ms)).join(', ')} ms; the service's own fan-out histogram (commit → written to the last stream): median ≤ ${serverFanOut.p50} s, all ≤ ${serverFanOut.max} s`,
+  );
   console.log(
     `  cpu (% of one core): ramp — evaluation ${fmt(cpu.evaluationRamp)}%, clients ${fmt(cpu.clientsRamp)}%; changes — evaluation ${fmt(cpu.evaluationChanges)}% (${fmt(cpu.evaluationMsPerChange)} ms a change), clients ${fmt(cpu.clientsChanges)}% (busiest ${fmt(cpu.busiestClientChanges)}%); ${fmt(keepAlives)} keep-alive comments received`,
   );

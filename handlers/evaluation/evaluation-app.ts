@@ -59,9 +59,12 @@ export async function buildEvaluationApp(deps: {
       corsAllowedOrigins: deps.config.CORS_ALLOWED_ORIGINS,
     }),
   });
-  // Streams never end by themselves: ended first, so the close waits for nothing and each client reconnects.
+  // Streams never end by themselves: ended first, so each client reconnects elsewhere. A connection a stream
+  // client left open (undici keeps an aborted one for seconds) would hold the close: a second after it began,
+  // when every request in flight has long been answered, what is left is closed.
   served.app.addHook('preClose', (done) => {
     deps.eventStreams?.hub.close();
+    setTimeout(() => served.app.server.closeAllConnections(), 1_000).unref();
     done();
   });
   return served;

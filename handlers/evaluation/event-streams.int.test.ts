@@ -161,6 +161,17 @@ describe('OFREP event streams', () => {
     }
   });
 
+  it('stops promptly though a client (fetch, as browsers and Node have it) aborted its stream and left the connection open', async () => {
+    const instance = await platform.startEvaluation();
+    const controller = new AbortController();
+    const response = await fetch(await streamUrl(instance), { signal: controller.signal });
+    await response.body!.getReader().read();
+    controller.abort();
+    const started = Date.now();
+    await platform.stopService(instance);
+    expect(Date.now() - started).toBeLessThan(2_500);
+  });
+
   it("closes a revoked key's streams at once, refuses its URL afterwards, and refuses a forged one", async () => {
     const created = await platform.call<{ id: string; key: string }>('POST', `${platform.urls.auth}/auth/api-keys`, {
       environment: 'production',

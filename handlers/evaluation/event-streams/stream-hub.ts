@@ -88,6 +88,7 @@ export function createStreamHub(options: StreamHubOptions) {
   function end(stream: OpenStream, reason: CloseReason): void {
     forget(stream, reason);
     if (reason === 'slow' || reason === 'revoked') stream.response.destroy();
+    // Ended cleanly: the client reconnects after its `retry` (the response's 'close' then lets go of the socket).
     else stream.response.end();
   }
 
@@ -142,7 +143,14 @@ export function createStreamHub(options: StreamHubOptions) {
       add(byKey, grant.keyId, stream);
       size += 1;
       metrics.open.set(size);
-      response.on('close', () => forget(stream, 'client'));
+      // Held from the start: by the time the response closes it has let go of its socket.
+      const socket = response.socket;
+      response.on('close', () => {
+        forget(stream, 'client');
+        // A client that went away may leave the connection open (undici keeps it for seconds): closed here, or
+        // the server's shutdown would wait on it.
+        socket?.destroy();
+      });
       const current = versions.current(grant.environment);
       // Spread over 1–3 s: the clients of an instance that stops do not all come back in the same millisecond.
       const retry = 1_000 + Math.floor(Math.random() * 2_000);

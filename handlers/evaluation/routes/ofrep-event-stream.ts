@@ -43,6 +43,8 @@ export function ofrepEventStream(app: App, { replica, eventStreams }: Evaluation
         'cache-control': 'no-cache, no-transform',
         // nginx and similar proxies would otherwise hold events back in a buffer.
         'x-accel-buffering': 'no',
+        // The connection ends with the stream: never kept for another request (shutdown must not wait on it).
+        connection: 'close',
       };
       for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) headers[name] ??= value;
       reply.raw.writeHead(200, headers);

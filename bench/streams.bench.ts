@@ -57,6 +57,8 @@ export interface StreamsResult {
     busiestClientChanges: number;
     /** CPU time the evaluation process spent per change (notifying every stream, and the rest of its work). */
     evaluationMsPerChange: number;
+    /** CPU time the clients spent per change (reading every stream's event): on a small machine, part of the latency. */
+    clientsMsPerChange: number;
   };
   met: { memory: boolean; latency: boolean };
 }
@@ -287,6 +289,7 @@ export async function runStreams(
     clientsChanges: clientsChanges.reduce((sum, c) => sum + c, 0),
     busiestClientChanges: Math.max(...clientsChanges),
     evaluationMsPerChange: (evaluationChangesCpu / changes) * 1000,
+    clientsMsPerChange: (clientsChangesCpu.reduce((sum, c) => sum + c, 0) / changes) * 1000,
   };
   await sleep(1_000);
   const afterChanges = rssBytes(evaluation.child.pid);
@@ -360,7 +363,7 @@ export async function runStreams(
     `    the last stream, change by change: ${lastOfChange.map((ms) => fmt(ms)).join(', ')} ms; the service's own fan-out histogram (commit → written to the last stream): median ≤ ${serverFanOut.p50} s, all ≤ ${serverFanOut.max} s`,
   );
   console.log(
-    `  cpu (% of one core): ramp — evaluation ${fmt(cpu.evaluationRamp)}%, clients ${fmt(cpu.clientsRamp)}%; changes — evaluation ${fmt(cpu.evaluationChanges)}% (${fmt(cpu.evaluationMsPerChange)} ms a change), clients ${fmt(cpu.clientsChanges)}% (busiest ${fmt(cpu.busiestClientChanges)}%); ${fmt(keepAlives)} keep-alive comments received`,
+    `  cpu (% of one core): ramp — evaluation ${fmt(cpu.evaluationRamp)}%, clients ${fmt(cpu.clientsRamp)}%; changes — evaluation ${fmt(cpu.evaluationChanges)}% (${fmt(cpu.evaluationMsPerChange)} ms a change), clients ${fmt(cpu.clientsChanges)}% (${fmt(cpu.clientsMsPerChange)} ms a change; busiest ${fmt(cpu.busiestClientChanges)}%); ${fmt(keepAlives)} keep-alive comments received`,
   );
   return result;
 }

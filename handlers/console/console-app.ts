@@ -102,6 +102,8 @@ export async function buildConsoleApp(deps: ConsoleDeps) {
   return createHttpServer({
     name: 'console',
     title: 'ToggleMaster console',
+    // It proxies OFREP event streams, which never end by themselves: they must not hold its shutdown.
+    closeLingeringAfterMs: 1_000,
     logger: deps.logger,
     bodyLimit: deps.config.BODY_LIMIT_BYTES,
     trustProxy: deps.config.TRUST_PROXY,

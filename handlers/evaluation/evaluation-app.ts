@@ -51,6 +51,9 @@ export async function buildEvaluationApp(deps: {
       },
     ],
     ...(deps.metrics ? { metrics: deps.metrics } : {}),
+    // A connection a stream client left open (undici keeps an aborted one for seconds) must not hold the close:
+    // a second after it began, when every request in flight has long been answered, what is left is closed.
+    closeLingeringAfterMs: 1_000,
     routes: evaluationRoutes({
       replica: deps.replica,
       sdkKeys: deps.sdkKeys,
@@ -59,12 +62,9 @@ export async function buildEvaluationApp(deps: {
       corsAllowedOrigins: deps.config.CORS_ALLOWED_ORIGINS,
     }),
   });
-  // Streams never end by themselves: ended first, so each client reconnects elsewhere. A connection a stream
-  // client left open (undici keeps an aborted one for seconds) would hold the close: a second after it began,
-  // when every request in flight has long been answered, what is left is closed.
+  // Streams never end by themselves: ended first, so each client reconnects elsewhere.
   served.app.addHook('preClose', (done) => {
     deps.eventStreams?.hub.close();
-    setTimeout(() => served.app.server.closeAllConnections(), 1_000).unref();
     done();
   });
   return served;

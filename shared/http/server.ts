@@ -30,6 +30,12 @@ export interface HttpServerOptions {
   /** TRUST_PROXY: false, the proxies' addresses or CIDRs (comma-separated), or true. */
   trustProxy: boolean | string;
   readiness?: ReadinessCheck[];
+  /**
+   * For a server with long-lived responses (event streams, or a proxy of them): connections still open this long
+   * after the close began are closed, so a client that keeps one open cannot hold the shutdown. Unset: the close
+   * waits for every request in flight, however long.
+   */
+  closeLingeringAfterMs?: number;
   /** The registry /metrics serves; made here unless the service registered metrics of its own in one first. */
   metrics?: Registry;
   /** Registers the service's routes. */
@@ -151,6 +157,13 @@ export async function createHttpServer(options: HttpServerOptions): Promise<{ ap
   await app.register(async (scope) => {
     await options.routes(scope);
   });
+  const lingering = options.closeLingeringAfterMs;
+  if (lingering !== undefined) {
+    app.addHook('preClose', (done) => {
+      setTimeout(() => app.server.closeAllConnections(), lingering).unref();
+      done();
+    });
+  }
 
   return {
     app,

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { repoRoot, startAllInOne, consoleUrlFor, upstreamsFor, type AllInOne } from './harness.ts';
+import { bundlePageScript, openWebProviderPage, startPageServer } from './web-provider-page/web-provider-page.ts';
 
 /**
  * The console in a real browser (Debian's Chromium driven by playwright-core) against the all-in-one process and
@@ -357,6 +358,28 @@ describe.skipIf(!haveChromium)('the console in a browser', () => {
       expect(await page.getByTestId(`flag-${webFlag}-client`).textContent()).toBe('client-side');
       expect(await page.getByTestId(`flag-${flagKey}-client`).count()).toBe(0);
       await expect.poll(() => bulkKeys(clientKey), { timeout: 10_000 }).toContain(webFlag);
+
+      // The snippet, run: the official web provider on a page of another origin, with the console's origin as its
+      // baseUrl and the client key. It reads the flag, and a toggle in the console reaches it through the event stream.
+      const pageServer = await startPageServer(
+        { ofrepBaseUrl: consoleUrl, sdkKey: clientKey, flagKeys: [webFlag], targetingKey: 'visitor-1' },
+        await bundlePageScript(),
+      );
+      const web = await openWebProviderPage(browser, pageServer.url, consoleUrl);
+      try {
+        expect((await web.untilReady()).readings[webFlag]).toMatchObject({ value: true, variant: 'on' });
+        await page.goto(`${base}/flags/${webFlag}`);
+        await page.getByTestId('env-development-switch').click();
+        await expect.poll(() => page.getByTestId('env-development-switch').getAttribute('aria-checked')).toBe('false');
+        const changed = await web.untilChangesExceed(0, 10_000);
+        expect(changed.changes.flatMap((c) => c.flagsChanged)).toContain(webFlag);
+        expect(changed.readings[webFlag]).toMatchObject({ value: false, variant: 'off' });
+        expect(web.eventStreamRequests.length).toBeGreaterThan(0);
+        expect(web.problems).toEqual([]);
+      } finally {
+        await web.close();
+        await pageServer.close();
+      }
       expect(problems).toEqual([]);
     } finally {
       await context.close();

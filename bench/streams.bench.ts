@@ -6,6 +6,7 @@
  * streams on a bare node:http server (bench/baseline/sse-server.ts): what the sockets alone cost a Node process.
  */
 import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fmt } from './lib/load.ts';
 import {
@@ -201,7 +202,8 @@ export async function runStreams(
   tm: Togglemaster,
   options = {
     streams: Number(process.env.BENCH_STREAMS ?? 10_000),
-    clients: Number(process.env.BENCH_STREAMS_CLIENTS ?? 4),
+    // One client process a core, at most 4: more only share the same cores and add switching between them.
+    clients: Number(process.env.BENCH_STREAMS_CLIENTS ?? Math.min(4, os.availableParallelism())),
     perSecond: Number(process.env.BENCH_STREAMS_RAMP ?? 1_000),
     changes: Number(process.env.BENCH_STREAMS_CHANGES ?? 10),
   },

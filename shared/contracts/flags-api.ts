@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
-import { Timestamp } from '../http/schemas.ts';
+import { Timestamp, Uuid } from '../http/schemas.ts';
 import { AuditActorSchema, AuditChangeSchema } from './audit-api.ts';
-import { EnvironmentState, FlagKey, flagTypes, Tag, Variant } from './flag-model.ts';
+import { EnvironmentPatch, EnvironmentState, FlagKey, flagTypes, Tag, Variant } from './flag-model.ts';
 
 /**
  * What the flags service answers: the route schemas it validates and serializes with, and the OpenAPI document's.
@@ -47,3 +47,26 @@ export const FlagAuditEntrySchema = Type.Object({
   ),
   after: Type.Unknown({ description: 'The flag after the change (null when deleted)' }),
 });
+
+/** How a scheduled change ended, or that it has not run yet. */
+export const scheduleStatuses = ['pending', 'applied', 'conflicted', 'failed', 'cancelled'] as const;
+
+/** A change of a flag's environment planned for a time (handlers/flags/schedules/scheduled-change.ts), as answered. */
+export const ScheduledChangeSchema = Type.Object(
+  {
+    id: Uuid,
+    flagKey: Type.String(),
+    environment: Type.String(),
+    change: EnvironmentPatch,
+    runAt: Timestamp,
+    plannedVersion: Type.Integer(),
+    status: Type.Enum([...scheduleStatuses]),
+    outcome: Type.Union([Type.String(), Type.Null()]),
+    createdBy: Type.Object({ userId: Type.String(), email: Type.String() }),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+    closedAt: Type.Union([Timestamp, Type.Null()]),
+    version: Type.Integer(),
+  },
+  { $id: 'ScheduledChange' },
+);

@@ -1,9 +1,9 @@
-import { Type, type Static } from 'typebox';
-import { EnvironmentPatch } from '../../../shared/contracts/flag-model.ts';
-import { Timestamp, Uuid } from '../../../shared/http/schemas.ts';
+import type { Static } from 'typebox';
+import type { EnvironmentPatch } from '../../../shared/contracts/flag-model.ts';
+import { ScheduledChangeSchema, scheduleStatuses } from '../../../shared/contracts/flags-api.ts';
 
-/** How a scheduled change ended, or that it has not run yet. */
-export const scheduleStatuses = ['pending', 'applied', 'conflicted', 'failed', 'cancelled'] as const;
+// The answer's schema is the console's too: it lives with the flags API's other answers.
+export { ScheduledChangeSchema, scheduleStatuses };
 export type ScheduleStatus = (typeof scheduleStatuses)[number];
 
 /**
@@ -31,24 +31,6 @@ export interface ScheduledChange {
   version: number;
 }
 
-export const ScheduledChangeSchema = Type.Object(
-  {
-    id: Uuid,
-    flagKey: Type.String(),
-    environment: Type.String(),
-    change: EnvironmentPatch,
-    runAt: Timestamp,
-    plannedVersion: Type.Integer(),
-    status: Type.Enum([...scheduleStatuses]),
-    outcome: Type.Union([Type.String(), Type.Null()]),
-    createdBy: Type.Object({ userId: Type.String(), email: Type.String() }),
-    createdAt: Timestamp,
-    updatedAt: Timestamp,
-    closedAt: Type.Union([Timestamp, Type.Null()]),
-    version: Type.Integer(),
-  },
-  { $id: 'ScheduledChange' },
-);
 export type ScheduledChangeDocument = Static<typeof ScheduledChangeSchema>;
 
 export const scheduleView = (s: ScheduledChange): ScheduledChangeDocument => ({

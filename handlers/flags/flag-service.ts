@@ -20,6 +20,7 @@ import { changedFields } from '../../shared/http/schemas.ts';
 import { assertIfMatch } from '../../shared/http/if-match.ts';
 import { toDocument, type AuditAction, type Flag, type FlagFilter, type FlagStore, type PrerequisiteEdge } from './flag-store.ts';
 import type { WriteOutcome } from '../../shared/db/audited-write.ts';
+import type { ChangeCause } from '../../shared/contracts/flags-api.ts';
 
 export interface FlagDefinition {
   name: string;
@@ -207,7 +208,7 @@ export function createFlagService(deps: {
     next: Flag,
     actor: Pick<Principal, 'userId' | 'email'>,
     environment: string,
-    cause?: { scheduleId: string },
+    cause?: ChangeCause,
   ) {
     return writeRecord('environment-updated', current, next, actor, environment, cause ?? null);
   }
@@ -223,7 +224,7 @@ export function createFlagService(deps: {
     after: Flag | null,
     actor: Pick<Principal, 'userId' | 'email'>,
     environment: string | null = null,
-    cause: { scheduleId: string } | null = null,
+    cause: ChangeCause | null = null,
   ) {
     const beforeDoc = before && toDocument(before);
     const afterDoc = after && toDocument(after);

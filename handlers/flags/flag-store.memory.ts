@@ -1,6 +1,7 @@
 import { memoryAuditedWrites } from '../../shared/db/audited-write.memory.ts';
 import type { Flag, FlagStore, NewAuditEntry } from './flag-store.ts';
 import type { ScheduledChange, ScheduleStatus } from './schedules/scheduled-change.ts';
+import type { ReleasePlan } from './release-plans/release-plan.ts';
 
 /** The same contract as the PostgreSQL store, in memory, for unit tests. Documents are copied in and out. */
 export function createMemoryFlagStore(): FlagStore {
@@ -9,6 +10,8 @@ export function createMemoryFlagStore(): FlagStore {
   const table = audited.table(flags);
   const clone = <T>(value: T): T => structuredClone(value);
   const schedules = new Map<string, ScheduledChange>();
+  const plans = new Map<string, ReleasePlan>();
+  const running = (p: ReleasePlan) => p.status === 'active' || p.status === 'paused';
   const closeNow = (schedule: ScheduledChange, status: ScheduleStatus, outcome: string | null, at: Date) =>
     schedules.set(schedule.id, { ...schedule, status, outcome, closedAt: at, updatedAt: at, version: schedule.version + 1 });
 
@@ -77,6 +80,37 @@ export function createMemoryFlagStore(): FlagStore {
           outcome === 'stale' ? 'the flag changed after this was planned' : 'the flag was deleted',
           at,
         );
+      return outcome;
+    },
+    async insertPlan(plan) {
+      if ([...plans.values()].some((p) => running(p) && p.flagKey === plan.flagKey && p.environment === plan.environment)) return false;
+      plans.set(plan.id, clone(plan));
+      return true;
+    },
+    async getPlan(id) {
+      const plan = plans.get(id);
+      return plan && clone(plan);
+    },
+    async listPlans({ flagKey, dueBy, limit }) {
+      const matching = [...plans.values()].filter((p) => !flagKey || p.flagKey === flagKey);
+      const chosen = dueBy
+        ? matching
+            .filter((p) => p.status === 'active' && p.nextAt !== null && p.nextAt <= dueBy)
+            .sort((a, b) => a.nextAt!.getTime() - b.nextAt!.getTime())
+        : matching.sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime());
+      return chosen.slice(0, limit).map(clone);
+    },
+    async updatePlan(plan, expectedVersion) {
+      const current = plans.get(plan.id);
+      if (!current) return 'not-found';
+      if (current.version !== expectedVersion) return 'stale';
+      plans.set(plan.id, clone(plan));
+      return 'ok';
+    },
+    async applyPlanChange(plan, expectedPlanVersion, flag, expectedFlagVersion, write) {
+      if (plans.get(plan.id)?.version !== expectedPlanVersion) return 'plan-moved';
+      const outcome = await table.update(flag, expectedFlagVersion, write);
+      if (outcome === 'ok') plans.set(plan.id, clone(plan));
       return outcome;
     },
     async history(key, { limit, before }) {

@@ -1,9 +1,11 @@
 import { sql, type Generated, type Kysely, type Selectable } from 'kysely';
 import type { Change } from '../../shared/audit/diff.ts';
-import type { EnvironmentPatch, EnvironmentState, FlagType, Prerequisite, Variant } from '../../shared/contracts/flag-model.ts';
+import type { EnvironmentPatch, EnvironmentState, FlagType, Prerequisite, Serve, Variant } from '../../shared/contracts/flag-model.ts';
+import type { Milestone, ReleasePlan, ReleasePlanStatus } from './release-plans/release-plan.ts';
 import type { ScheduledChange, ScheduleStatus } from './schedules/scheduled-change.ts';
+import type { ChangeCause } from '../../shared/contracts/flags-api.ts';
 import { auditedWrites } from '../../shared/db/audited-write.ts';
-import { jsonb } from '../../shared/db/database.ts';
+import { isUniqueViolation, jsonb } from '../../shared/db/database.ts';
 import type { OutboxTable } from '../../shared/propagation/outbox.ts';
 import type { AuditAction, AuditEntry, Flag, FlagDocument, FlagStore, NewAuditEntry } from './flag-store.ts';
 
@@ -34,7 +36,7 @@ interface FlagAuditTable {
   before: FlagDocument | null;
   after: FlagDocument | null;
   changes: Change[];
-  cause: { scheduleId: string } | null;
+  cause: ChangeCause | null;
 }
 
 interface ScheduledChangesTable {
@@ -54,10 +56,76 @@ interface ScheduledChangesTable {
   version: number;
 }
 
+interface ReleasePlansTable {
+  id: string;
+  flag_key: string;
+  environment: string;
+  milestones: Milestone[];
+  status: ReleasePlanStatus;
+  step: number;
+  start_serve: Serve;
+  next_at: Date | null;
+  awaiting_approval: boolean;
+  approved_step: number | null;
+  paused_remaining_ms: number | null;
+  flag_version: number;
+  outcome: string | null;
+  created_by_id: string;
+  created_by_email: string;
+  created_at: Date;
+  updated_at: Date;
+  version: number;
+}
+
+const toPlan = (r: Selectable<ReleasePlansTable>): ReleasePlan => ({
+  id: r.id,
+  flagKey: r.flag_key,
+  environment: r.environment,
+  milestones: r.milestones,
+  status: r.status,
+  step: r.step,
+  startServe: r.start_serve,
+  nextAt: r.next_at,
+  awaitingApproval: r.awaiting_approval,
+  approvedStep: r.approved_step,
+  pausedRemainingMs: r.paused_remaining_ms,
+  flagVersion: r.flag_version,
+  outcome: r.outcome,
+  createdBy: { userId: r.created_by_id, email: r.created_by_email },
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+  version: r.version,
+});
+
+const planRow = (p: ReleasePlan) => ({
+  id: p.id,
+  flag_key: p.flagKey,
+  environment: p.environment,
+  milestones: jsonb(p.milestones),
+  status: p.status,
+  step: p.step,
+  start_serve: jsonb(p.startServe),
+  next_at: p.nextAt,
+  awaiting_approval: p.awaitingApproval,
+  approved_step: p.approvedStep,
+  paused_remaining_ms: p.pausedRemainingMs,
+  flag_version: p.flagVersion,
+  outcome: p.outcome,
+  created_by_id: p.createdBy.userId,
+  created_by_email: p.createdBy.email,
+  created_at: p.createdAt,
+  updated_at: p.updatedAt,
+  version: p.version,
+});
+
+/** Thrown inside a transaction to undo it: the plan moved while its step was being written. */
+class PlanMoved extends Error {}
+
 export interface FlagsDatabase {
   flags: FlagsTable;
   flag_audit: FlagAuditTable;
   scheduled_changes: ScheduledChangesTable;
+  release_plans: ReleasePlansTable;
   outbox: OutboxTable;
 }
 
@@ -258,6 +326,71 @@ export function createPostgresFlagStore(db: Kysely<FlagsDatabase>, schema: strin
           .execute();
         return exists ? ('stale' as const) : ('not-found' as const);
       }),
+
+    async insertPlan(plan) {
+      try {
+        await db.insertInto('release_plans').values(planRow(plan)).execute();
+        return true;
+      } catch (error) {
+        if (isUniqueViolation(error)) return false;
+        throw error;
+      }
+    },
+
+    async getPlan(id) {
+      const found = await db.selectFrom('release_plans').selectAll().where('id', '=', id).executeTakeFirst();
+      return found && toPlan(found);
+    },
+
+    async listPlans({ flagKey, dueBy, limit }) {
+      let query = db.selectFrom('release_plans').selectAll().limit(limit);
+      if (flagKey) query = query.where('flag_key', '=', flagKey);
+      query = dueBy
+        ? query.where('status', '=', 'active').where('next_at', '<=', dueBy).orderBy('next_at')
+        : query.orderBy('created_at', 'desc').orderBy('id');
+      return (await query.execute()).map(toPlan);
+    },
+
+    async updatePlan(plan, expectedVersion) {
+      const updated = await db
+        .updateTable('release_plans')
+        .set(planRow(plan))
+        .where('id', '=', plan.id)
+        .where('version', '=', expectedVersion)
+        .executeTakeFirst();
+      if (updated.numUpdatedRows > 0n) return 'ok';
+      return (await db.selectFrom('release_plans').select('id').where('id', '=', plan.id).executeTakeFirst()) ? 'stale' : 'not-found';
+    },
+
+    async applyPlanChange(plan, expectedPlanVersion, flag, expectedFlagVersion, write) {
+      try {
+        return await audited.write(write, async (tx) => {
+          const updated = await tx
+            .updateTable('flags')
+            .set(row(flag))
+            .where('key', '=', flag.key)
+            .where('version', '=', expectedFlagVersion)
+            .executeTakeFirst();
+          if (updated.numUpdatedRows === 0n) {
+            return (await tx.selectFrom('flags').select('key').where('key', '=', flag.key).executeTakeFirst())
+              ? ('stale' as const)
+              : ('not-found' as const);
+          }
+          const moved = await tx
+            .updateTable('release_plans')
+            .set(planRow(plan))
+            .where('id', '=', plan.id)
+            .where('version', '=', expectedPlanVersion)
+            .executeTakeFirst();
+          // Of two workers advancing the same plan, the second undoes its flag write here.
+          if (moved.numUpdatedRows === 0n) throw new PlanMoved();
+          return 'ok' as const;
+        });
+      } catch (error) {
+        if (error instanceof PlanMoved) return 'plan-moved';
+        throw error;
+      }
+    },
 
     async history(key, { limit, before }) {
       let query = db

@@ -2,6 +2,8 @@ import type { Change } from '../../shared/audit/diff.ts';
 import type { FlagDocument, FlagType, Prerequisite } from '../../shared/contracts/flag-model.ts';
 import type { AuditedChange, WriteOutcome } from '../../shared/db/audited-write.ts';
 import type { ScheduledChange, ScheduleStatus } from './schedules/scheduled-change.ts';
+import type { ChangeCause } from '../../shared/contracts/flags-api.ts';
+import type { ReleasePlan } from './release-plans/release-plan.ts';
 
 /** A flag as the flags service holds it: the API's document, with real dates. */
 export type Flag = Omit<FlagDocument, 'createdAt' | 'updatedAt'> & { createdAt: Date; updatedAt: Date };
@@ -28,7 +30,7 @@ export interface AuditEntry {
   after: FlagDocument | null;
   changes: Change[];
   /** What made the change when it was not a person's request: the scheduled change that ran (its author is the actor). */
-  cause?: { scheduleId: string } | null;
+  cause?: ChangeCause | null;
 }
 
 export type NewAuditEntry = Omit<AuditEntry, 'id'>;
@@ -86,4 +88,23 @@ export interface FlagStore {
    * the schedule marked applied — all in one transaction, so that two workers cannot both apply it.
    */
   applySchedule(id: string, flag: Flag, expectedVersion: number, write: WriteRecord, at: Date): Promise<WriteOutcome | 'not-pending'>;
+
+  /** False when another plan is running (active or paused) on that flag's environment. */
+  insertPlan(plan: ReleasePlan): Promise<boolean>;
+  getPlan(id: string): Promise<ReleasePlan | undefined>;
+  /** Newest first; `dueBy`: active plans whose next milestone is due by then (oldest due first). */
+  listPlans(filter: { flagKey?: string | undefined; dueBy?: Date | undefined; limit: number }): Promise<ReleasePlan[]>;
+  /** Replaces the plan (no change to the flag) if it is still at `expectedVersion`. */
+  updatePlan(plan: ReleasePlan, expectedVersion: number): Promise<WriteOutcome>;
+  /**
+   * A plan's step: the flag written if still at `expectedFlagVersion`, with its audit entry and outbox row, and the
+   * plan replaced if still at `expectedPlanVersion` — both or neither ('stale': the flag moved; 'plan-moved').
+   */
+  applyPlanChange(
+    plan: ReleasePlan,
+    expectedPlanVersion: number,
+    flag: Flag,
+    expectedFlagVersion: number,
+    write: WriteRecord,
+  ): Promise<WriteOutcome | 'plan-moved'>;
 }

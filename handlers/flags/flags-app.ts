@@ -18,6 +18,7 @@ import { startFlagsPublisher } from './config-publisher.ts';
 import { bullConnection } from '../../shared/queue/bullmq.ts';
 import { createBullAlarmClock, releaseQueue, sweepOnly } from './schedules/bullmq-alarm-clock.ts';
 import { createScheduleService, type AlarmClock } from './schedules/schedule-service.ts';
+import { createReleasePlanService } from './release-plans/release-plan-service.ts';
 
 /** One factory for both stores: PostgreSQL when given a database, memory otherwise (unit tests). */
 export function createFlagStore(db?: Kysely<FlagsDatabase>): FlagStore {
@@ -60,7 +61,13 @@ export async function buildFlagsApp(deps: {
     trustProxy: deps.config.TRUST_PROXY,
     readiness: deps.readiness ?? [],
     ...(deps.metrics ? { metrics: deps.metrics } : {}),
-    routes: flagsRoutes(service, schedules, deps.config.ENVIRONMENTS, deps.verifier),
+    routes: flagsRoutes(
+      service,
+      schedules,
+      createReleasePlanService({ store: deps.store, flags: service }),
+      deps.config.ENVIRONMENTS,
+      deps.verifier,
+    ),
   });
   return { ...served, service };
 }

@@ -11,13 +11,23 @@ import { getFlagHistory } from './routes/get-flag-history.ts';
 import { listEnvironments } from './routes/list-environments.ts';
 import type { FlagRouteDeps } from './routes/route-deps.ts';
 import type { ScheduleService } from './schedules/schedule-service.ts';
+import type { ReleasePlanService } from './release-plans/release-plan-service.ts';
+import { startReleasePlan } from './routes/start-release-plan.ts';
+import { listReleasePlans } from './routes/list-release-plans.ts';
+import { actOnReleasePlan } from './routes/act-on-release-plan.ts';
 import { scheduleChange } from './routes/schedule-change.ts';
 import { listSchedules } from './routes/list-schedules.ts';
 import { updateSchedule } from './routes/update-schedule.ts';
 import { cancelSchedule } from './routes/cancel-schedule.ts';
 
-export function flagsRoutes(service: FlagService, schedules: ScheduleService, environments: readonly string[], verifier: TokenVerifier) {
-  const deps: FlagRouteDeps = { service, schedules, environments, guard: (minimum) => requireRole(verifier, minimum) };
+export function flagsRoutes(
+  service: FlagService,
+  schedules: ScheduleService,
+  releasePlans: ReleasePlanService,
+  environments: readonly string[],
+  verifier: TokenVerifier,
+) {
+  const deps: FlagRouteDeps = { service, schedules, releasePlans, environments, guard: (minimum) => requireRole(verifier, minimum) };
   return (app: App) => {
     for (const route of [
       listEnvironments,
@@ -32,6 +42,9 @@ export function flagsRoutes(service: FlagService, schedules: ScheduleService, en
       listSchedules,
       updateSchedule,
       cancelSchedule,
+      startReleasePlan,
+      listReleasePlans,
+      actOnReleasePlan,
     ])
       route(app, deps);
   };

@@ -16,6 +16,7 @@ import { createFlagStore } from './flags-app.ts';
 import { flagsSchema } from './migrations/index.ts';
 import { createBullAlarmClock, releaseQueue, sweepOnly, type ScheduleAlarm } from './schedules/bullmq-alarm-clock.ts';
 import { createScheduleService, type RunOutcome } from './schedules/schedule-service.ts';
+import { createReleasePlanService } from './release-plans/release-plan-service.ts';
 
 /**
  * The release worker: applies scheduled flag changes at their time. BullMQ's delayed jobs are its alarm clock; the
@@ -50,6 +51,13 @@ export async function startReleaseWorker(deps: { config: Config; logger: Logger;
     routes: () => {},
   });
   const registers = [served.metrics];
+  const releasePlans = createReleasePlanService({ store, flags });
+  const steps = new Counter({
+    name: 'release_plan_steps_total',
+    help: 'Release plans moved on by the worker, by outcome (advanced, completed, awaiting-approval, paused: the flag changed outside the plan)',
+    labelNames: ['outcome'] as const,
+    registers,
+  });
   const runs = new Counter({
     name: 'release_schedules_run_total',
     help: 'Scheduled changes run, by outcome',
@@ -112,7 +120,14 @@ export async function startReleaseWorker(deps: { config: Config; logger: Logger;
     run: async () => {
       const due = await schedules.due(new Date(), 100);
       for (const schedule of due) await runOne(schedule.id);
-      return due.length === 100 ? 'at-once' : undefined;
+      const plans = await releasePlans.due(new Date(), 100);
+      for (const plan of plans) {
+        const outcome = await releasePlans.advance(plan.id);
+        steps.inc({ outcome });
+        if (outcome !== 'not-due')
+          logger.info({ releasePlanId: plan.id, flagKey: plan.flagKey, environment: plan.environment, outcome }, 'release plan moved on');
+      }
+      return due.length === 100 || plans.length === 100 ? 'at-once' : undefined;
     },
   });
 

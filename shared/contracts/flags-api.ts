@@ -1,4 +1,4 @@
-import { Type } from 'typebox';
+import { Type, type Static } from 'typebox';
 import { Timestamp, Uuid } from '../http/schemas.ts';
 import { AuditActorSchema, AuditChangeSchema } from './audit-api.ts';
 import { EnvironmentPatch, EnvironmentState, FlagKey, flagTypes, Tag, Variant } from './flag-model.ts';
@@ -29,6 +29,17 @@ export const FlagSchema = Type.Object(
   { $id: 'Flag' },
 );
 
+/**
+ * What made a change when it was not a person's request at that moment: a scheduled change that ran, or a release
+ * plan's milestone or rollback (their author is the audit entry's actor).
+ */
+export const ChangeCauseSchema = Type.Union([
+  Type.Object({ scheduleId: Type.String() }),
+  Type.Object({ releasePlanId: Type.String(), milestone: Type.Integer({ minimum: 0 }) }),
+  Type.Object({ releasePlanId: Type.String(), rollback: Type.Literal(true) }),
+]);
+export type ChangeCause = Static<typeof ChangeCauseSchema>;
+
 /** One entry of GET /flags/{key}/history. */
 export const FlagAuditEntrySchema = Type.Object({
   id: Type.Integer(),
@@ -40,11 +51,7 @@ export const FlagAuditEntrySchema = Type.Object({
   version: Type.Integer(),
   changes: Type.Array(AuditChangeSchema),
   before: Type.Unknown({ description: 'The flag before the change (null when created)' }),
-  cause: Type.Optional(
-    Type.Union([Type.Object({ scheduleId: Type.String() }), Type.Null()], {
-      description: 'The scheduled change that made it (its author is the actor)',
-    }),
-  ),
+  cause: Type.Optional(Type.Union([ChangeCauseSchema, Type.Null()])),
   after: Type.Unknown({ description: 'The flag after the change (null when deleted)' }),
 });
 

@@ -110,7 +110,8 @@ export function createStreamHub(options: StreamHubOptions) {
     const event = changeEvent(version);
     for (const stream of [...streams]) write(stream, event);
     metrics.events.inc(streams.size);
-    metrics.fanOut.observe(Math.max(0, Date.now() - version.at) / 1000);
+    // Node sends what was written on the next turn of the event loop: measured once it has gone out.
+    setImmediate(() => metrics.fanOut.observe(Math.max(0, Date.now() - version.at) / 1000));
   });
 
   const stopWatchingKeys = access.onSdkKeyChange((id) => {

@@ -3,6 +3,7 @@ import * as flagsAuditOutbox from './0001-flags-audit-outbox.ts';
 import * as outboxDeliveryAttempts from './0002-outbox-delivery-attempts.ts';
 import * as clientVisible from './0003-client-visible.ts';
 import * as scheduledChanges from './0004-scheduled-changes.ts';
+import * as releasePlans from './0005-release-plans.ts';
 
 /** The service's PostgreSQL schema. */
 export const flagsSchema = 'flags';
@@ -13,4 +14,5 @@ export const flagsMigrations: Record<string, Migration> = {
   '0002-outbox-delivery-attempts': outboxDeliveryAttempts,
   '0003-client-visible': clientVisible,
   '0004-scheduled-changes': scheduledChanges,
+  '0005-release-plans': releasePlans,
 };

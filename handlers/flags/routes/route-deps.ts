@@ -1,10 +1,12 @@
 import type { requireRole, UserRole } from '../../../shared/http/authenticate.ts';
 import type { FlagService } from '../flag-service.ts';
 import type { ScheduleService } from '../schedules/schedule-service.ts';
+import type { ReleasePlanService } from '../release-plans/release-plan-service.ts';
 
 export interface FlagRouteDeps {
   service: FlagService;
   schedules: ScheduleService;
+  releasePlans: ReleasePlanService;
   environments: readonly string[];
   guard: (minimum: UserRole) => ReturnType<typeof requireRole>;
 }

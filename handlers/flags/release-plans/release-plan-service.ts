@@ -1,0 +1,204 @@
+import { randomUUID } from 'node:crypto';
+import type { ChangeCause } from '../../../shared/contracts/flags-api.ts';
+import type { Principal } from '../../../shared/http/authenticate.ts';
+import { assertIfMatch } from '../../../shared/http/if-match.ts';
+import { AppError } from '../../../shared/http/problem.ts';
+import type { FlagService } from '../flag-service.ts';
+import type { FlagStore } from '../flag-store.ts';
+import type { Milestone, ReleasePlan } from './release-plan.ts';
+
+/** What an attempt to move a plan on came to. */
+export type AdvanceOutcome = 'advanced' | 'completed' | 'awaiting-approval' | 'paused' | 'not-due' | 'not-running';
+
+export function createReleasePlanService(deps: { store: FlagStore; flags: FlagService; now?: () => Date }) {
+  const { store, flags } = deps;
+  const now = deps.now ?? (() => new Date());
+  const later = (ms: number) => new Date(now().getTime() + ms);
+
+  async function loadOf(key: string, id: string): Promise<ReleasePlan> {
+    const plan = await store.getPlan(id);
+    if (!plan || plan.flagKey !== key) throw new AppError('NOT_FOUND', `No release plan ${id} of flag "${key}"`);
+    return plan;
+  }
+
+  /** Saves a plan-only change (no flag write); a plan that moved meanwhile is a conflict. */
+  async function save(next: ReleasePlan, current: ReleasePlan): Promise<ReleasePlan> {
+    const outcome = await store.updatePlan({ ...next, updatedAt: now(), version: current.version + 1 }, current.version);
+    if (outcome !== 'ok') throw new AppError('CONFLICT', 'The release plan moved on meanwhile; reload it');
+    return { ...next, updatedAt: now(), version: current.version + 1 };
+  }
+
+  /**
+   * Writes a serve to the flag's environment as the plan's change (same checks and audit as a person's, the plan's
+   * author as actor) together with the plan's next state. A flag changed outside the plan pauses it instead.
+   */
+  async function change(
+    plan: ReleasePlan,
+    serve: Milestone['serve'],
+    next: ReleasePlan,
+    cause: ChangeCause,
+    strict: boolean,
+  ): Promise<'ok' | 'paused'> {
+    const flag = await flags.get(plan.flagKey);
+    if (strict && flag.version !== plan.flagVersion) {
+      await save(
+        {
+          ...plan,
+          status: 'paused',
+          nextAt: null,
+          pausedRemainingMs: 0,
+          outcome: `the flag changed outside the plan (version ${flag.version}, the plan left it at ${plan.flagVersion}): paused`,
+        },
+        plan,
+      );
+      return 'paused';
+    }
+    const changed = await flags.planEnvironmentChange(flag, plan.environment, { defaultServe: serve });
+    const write = flags.environmentWrite(flag, changed, plan.createdBy, plan.environment, cause);
+    const outcome = await store.applyPlanChange(
+      { ...next, flagVersion: changed.version, updatedAt: now(), version: plan.version + 1 },
+      plan.version,
+      changed,
+      flag.version,
+      write,
+    );
+    if (outcome === 'ok') return 'ok';
+    if (outcome === 'plan-moved') throw new AppError('CONFLICT', 'The release plan moved on meanwhile; reload it');
+    throw new AppError('CONFLICT', 'The flag changed at the same moment; try again');
+  }
+
+  /** Applies the next milestone if it is due (the release worker; also right after a start, a resume or an approval). */
+  async function advance(id: string): Promise<AdvanceOutcome> {
+    const plan = await store.getPlan(id);
+    if (plan?.status !== 'active') return 'not-running';
+    if (plan.awaitingApproval) return 'awaiting-approval';
+    if (plan.nextAt === null || plan.nextAt.getTime() > now().getTime() + 50) return 'not-due';
+    const step = plan.step + 1;
+    if (step >= plan.milestones.length) {
+      await save({ ...plan, status: 'completed', nextAt: null, outcome: null }, plan).catch(ignoreMoved);
+      return 'completed';
+    }
+    const milestone = plan.milestones[step]!;
+    if (milestone.approval && plan.approvedStep !== step) {
+      await save({ ...plan, awaitingApproval: true, nextAt: null }, plan).catch(ignoreMoved);
+      return 'awaiting-approval';
+    }
+    try {
+      const next = { ...plan, step, nextAt: later(milestone.holdSeconds * 1000), outcome: null };
+      return (await change(plan, milestone.serve, next, { releasePlanId: plan.id, milestone: step }, true)) === 'ok'
+        ? 'advanced'
+        : 'paused';
+    } catch (error) {
+      // Another worker advanced it first: nothing to do here.
+      if (error instanceof AppError && error.code === 'CONFLICT') return 'not-due';
+      throw error;
+    }
+  }
+
+  const ignoreMoved = (error: unknown) => {
+    if (!(error instanceof AppError && error.code === 'CONFLICT')) throw error;
+  };
+
+  return {
+    /** Starts a plan on a flag's environment from the flag's version in If-Match; its first milestone is applied at once. */
+    async start(
+      key: string,
+      environment: string,
+      milestones: Milestone[],
+      ifMatch: string | undefined,
+      actor: Principal,
+    ): Promise<ReleasePlan> {
+      flags.assertEnvironment(environment);
+      const flag = await flags.get(key);
+      assertIfMatch(flag.version, ifMatch, 'flag');
+      // Every milestone is checked now as it will be applied (unknown variants, weights that do not total 100).
+      for (const [index, milestone] of milestones.entries()) {
+        await flags.planEnvironmentChange(flag, environment, { defaultServe: milestone.serve }).catch((error: unknown) => {
+          if (error instanceof AppError)
+            throw new AppError(error.code, `Milestone ${index + 1}: ${error.message}`, { errors: error.errors });
+          throw error;
+        });
+      }
+      const at = now();
+      const plan: ReleasePlan = {
+        id: randomUUID(),
+        flagKey: key,
+        environment,
+        milestones,
+        status: 'active',
+        step: -1,
+        startServe: flag.environments[environment]!.defaultServe,
+        nextAt: at,
+        awaitingApproval: false,
+        approvedStep: null,
+        pausedRemainingMs: null,
+        flagVersion: flag.version,
+        outcome: null,
+        createdBy: { userId: actor.userId, email: actor.email },
+        createdAt: at,
+        updatedAt: at,
+        version: 1,
+      };
+      if (!(await store.insertPlan(plan)))
+        throw new AppError('CONFLICT', `A release plan is already running on "${key}" in ${environment}`);
+      await advance(plan.id);
+      return (await store.getPlan(plan.id))!;
+    },
+
+    async list(key: string) {
+      await flags.get(key);
+      return store.listPlans({ flagKey: key, limit: 50 });
+    },
+
+    async pause(key: string, id: string) {
+      const plan = await loadOf(key, id);
+      if (plan.status !== 'active') throw new AppError('CONFLICT', `The plan is ${plan.status}, not active`);
+      const remaining = plan.nextAt ? Math.max(0, plan.nextAt.getTime() - now().getTime()) : null;
+      return save({ ...plan, status: 'paused', nextAt: null, pausedRemainingMs: remaining, outcome: 'paused by a person' }, plan);
+    },
+
+    /** Resumes a paused plan where it was: its current milestone holds for the time it had left. */
+    async resume(key: string, id: string) {
+      const plan = await loadOf(key, id);
+      if (plan.status !== 'paused') throw new AppError('CONFLICT', `The plan is ${plan.status}, not paused`);
+      const flag = await flags.get(key);
+      const resumed = await save(
+        {
+          ...plan,
+          status: 'active',
+          nextAt: plan.awaitingApproval ? null : later(plan.pausedRemainingMs ?? 0),
+          pausedRemainingMs: null,
+          // A person resuming takes the flag as it is now: the plan continues from that version.
+          flagVersion: flag.version,
+          outcome: null,
+        },
+        plan,
+      );
+      await advance(id);
+      return (await store.getPlan(id)) ?? resumed;
+    },
+
+    async approve(key: string, id: string) {
+      const plan = await loadOf(key, id);
+      if (plan.status !== 'active' || !plan.awaitingApproval) throw new AppError('CONFLICT', 'The plan is not waiting for an approval');
+      await save({ ...plan, awaitingApproval: false, approvedStep: plan.step + 1, nextAt: now() }, plan);
+      await advance(id);
+      return (await store.getPlan(id))!;
+    },
+
+    /** Serves the flag's environment what it served before the plan, and ends the plan. */
+    async rollback(key: string, id: string, reason = 'rolled back by a person') {
+      const plan = await loadOf(key, id);
+      if (plan.status !== 'active' && plan.status !== 'paused') throw new AppError('CONFLICT', `The plan is ${plan.status}`);
+      const next: ReleasePlan = { ...plan, status: 'rolled-back', nextAt: null, awaitingApproval: false, outcome: reason };
+      await change(plan, plan.startServe, next, { releasePlanId: plan.id, rollback: true }, false);
+      return (await store.getPlan(id))!;
+    },
+
+    advance,
+    /** Active plans whose next milestone is due by then, earliest first (the worker's sweep). */
+    due: (dueBy: Date, limit: number) => store.listPlans({ dueBy, limit }),
+  };
+}
+
+export type ReleasePlanService = ReturnType<typeof createReleasePlanService>;

@@ -1,0 +1,142 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../../shared/logging/logger.ts';
+import { testConfig } from '../../../shared/testing/config.ts';
+import { testTokens } from '../../../shared/testing/tokens.ts';
+import { createFlagService } from '../flag-service.ts';
+import { buildFlagsApp, createFlagStore } from '../flags-app.ts';
+import { createReleasePlanService } from './release-plan-service.ts';
+
+const ramp = (...percents: number[]) =>
+  percents.map((on, i) => ({
+    serve: {
+      rollout: [
+        { variant: 'on', weight: on },
+        { variant: 'off', weight: 100 - on },
+      ],
+    },
+    holdSeconds: 60 * (i + 1),
+  }));
+
+/** Release plans through the flags API (in memory); the release worker's side moved on by a clock the test sets. */
+describe('release plans', () => {
+  let clock = new Date();
+  const store = createFlagStore();
+  const worker = createReleasePlanService({
+    store,
+    flags: createFlagService({ store, environments: ['development', 'production'], now: () => clock }),
+    now: () => clock,
+  });
+  let app: Awaited<ReturnType<typeof buildFlagsApp>>['app'];
+  let editor: string;
+
+  beforeAll(async () => {
+    const { verifier, tokenFor } = await testTokens();
+    editor = await tokenFor('editor', 'releaser@example.com');
+    ({ app } = await buildFlagsApp({ config: testConfig(), logger: createLogger('silent', 'flags'), store, verifier }));
+  });
+  afterAll(() => app.close());
+
+  const call = (method: 'GET' | 'POST' | 'PATCH', url: string, payload?: object, headers: Record<string, string> = {}) =>
+    app.inject({ method, url, headers: { authorization: `Bearer ${editor}`, ...headers }, ...(payload ? { payload } : {}) });
+  const newFlag = async (key: string) => {
+    const res = await call('POST', '/flags', {
+      key,
+      name: key,
+      type: 'boolean',
+      environments: { production: { enabled: true, defaultServe: { variant: 'off' } } },
+    });
+    expect(res.statusCode, res.body).toBe(201);
+  };
+  const start = (key: string, milestones: object[], version = '"1"') =>
+    call('POST', `/flags/${key}/environments/production/release-plans`, { milestones }, { 'if-match': version });
+  const serveOf = async (key: string) =>
+    (await call('GET', `/flags/${key}`)).json<{ environments: { production: { defaultServe: unknown } } }>().environments.production
+      .defaultServe;
+  /** The share of users served `on` by the default serve. */
+  const onShare = async (key: string) =>
+    ((await serveOf(key)) as { rollout?: { variant: string; weight: number }[] }).rollout?.find((r) => r.variant === 'on')?.weight;
+  const passTime = (seconds: number) => (clock = new Date(clock.getTime() + seconds * 1000));
+
+  it('applies the first milestone at once and each next one after the hold time, each an audited change, then completes', async () => {
+    await newFlag('checkout');
+    clock = new Date();
+    const started = await start('checkout', ramp(1, 10, 50, 100));
+    expect(started.statusCode, started.body).toBe(201);
+    const { id } = started.json<{ id: string }>();
+    expect(started.json()).toMatchObject({ status: 'active', step: 0, startServe: { variant: 'off' } });
+    expect(await serveOf('checkout')).toMatchObject({
+      rollout: [
+        { variant: 'on', weight: 1 },
+        { variant: 'off', weight: 99 },
+      ],
+    });
+    expect(await worker.advance(id)).toBe('not-due');
+    for (const [seconds, percent] of [
+      [60, 10],
+      [120, 50],
+      [180, 100],
+    ] as const) {
+      passTime(seconds);
+      expect(await worker.advance(id)).toBe('advanced');
+      expect(await onShare('checkout')).toBe(percent);
+    }
+    passTime(240);
+    expect(await worker.advance(id)).toBe('completed');
+    const history = (await call('GET', '/flags/checkout/history')).json<{ items: { cause?: unknown; actor: { email: string } }[] }>().items;
+    expect(history.filter((e) => e.cause !== null && e.cause !== undefined).map((e) => e.cause)).toEqual(
+      [3, 2, 1, 0].map((milestone) => ({ releasePlanId: id, milestone })),
+    );
+    expect(history[0]?.actor.email).toBe('releaser@example.com');
+  });
+
+  it('pauses (keeping the time left), resumes, and rolls back to the serve it started from', async () => {
+    await newFlag('search');
+    clock = new Date();
+    const { id } = (await start('search', ramp(5, 25, 100))).json<{ id: string }>();
+    passTime(30);
+    const paused = await call('POST', `/flags/search/release-plans/${id}/pause`);
+    expect(paused.json()).toMatchObject({ status: 'paused', nextAt: null });
+    passTime(3600);
+    expect(await worker.advance(id)).toBe('not-running');
+    const resumed = await call('POST', `/flags/search/release-plans/${id}/resume`);
+    expect(resumed.json()).toMatchObject({ status: 'active', step: 0 });
+    const rolledBack = await call('POST', `/flags/search/release-plans/${id}/rollback`);
+    expect(rolledBack.json()).toMatchObject({ status: 'rolled-back' });
+    expect(await serveOf('search')).toEqual({ variant: 'off' });
+    expect((await call('POST', `/flags/search/release-plans/${id}/resume`)).statusCode).toBe(409);
+  });
+
+  it('waits for an approval where a milestone asks for one', async () => {
+    await newFlag('gated');
+    clock = new Date();
+    const milestones = ramp(10, 100);
+    const { id } = (await start('gated', [milestones[0]!, { ...milestones[1]!, approval: true }])).json<{ id: string }>();
+    passTime(61);
+    expect(await worker.advance(id)).toBe('awaiting-approval');
+    expect(await onShare('gated')).toBe(10);
+    const approved = await call('POST', `/flags/gated/release-plans/${id}/approve`);
+    expect(approved.statusCode, approved.body).toBe(200);
+    expect(await onShare('gated')).toBe(100);
+  });
+
+  it('pauses instead of overwriting a change made to the flag outside the plan, and refuses a second plan', async () => {
+    await newFlag('contested');
+    clock = new Date();
+    const { id } = (await start('contested', ramp(10, 100))).json<{ id: string }>();
+    expect((await start('contested', ramp(50), '"2"')).statusCode).toBe(409);
+    expect((await call('PATCH', '/flags/contested/environments/production', { offVariant: 'on' })).statusCode).toBe(200);
+    passTime(61);
+    expect(await worker.advance(id)).toBe('paused');
+    const [plan] = (await call('GET', '/flags/contested/release-plans')).json<{ items: { status: string; outcome: string }[] }>().items;
+    expect(plan?.status).toBe('paused');
+    expect(plan?.outcome).toContain('changed outside the plan');
+    expect(await onShare('contested')).toBe(10);
+  });
+
+  it('refuses at once a plan whose milestone could not be applied', async () => {
+    await newFlag('wrong');
+    const res = await start('wrong', [{ serve: { variant: 'nope' }, holdSeconds: 60 }]);
+    expect(res.statusCode).toBe(400);
+    expect(res.json<{ detail: string }>().detail).toContain('Milestone 1');
+  });
+});

@@ -1,41 +1,32 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Registry } from 'prom-client';
-import { createLogger } from '../../shared/logging/logger.ts';
 import { createMemoryConfigCache } from '../../shared/propagation/memory-config-cache.ts';
-import { testConfig } from '../../shared/testing/config.ts';
 import { flagDocument } from '../../shared/testing/flags-client.ts';
 import { fixedSdkKeys } from '../../shared/testing/sdk-keys.ts';
-import { createConfigurationReplica } from './configuration-replica.ts';
-import { buildEvaluationApp } from './evaluation-app.ts';
+import { evaluationOnCache, type EvaluationApp } from '../testing/evaluation-on-cache.ts';
 
 /** What a page on another origin needs from evaluation: CORS for the allowed origins, and for no one else. */
 describe('evaluation from a browser', () => {
   const cache = createMemoryConfigCache();
-  let app: Awaited<ReturnType<typeof buildEvaluationApp>>['app'];
-  let closed: Awaited<ReturnType<typeof buildEvaluationApp>>['app'];
-  let stopReplica: () => Promise<void>;
+  let open: Awaited<ReturnType<typeof evaluationOnCache>>;
+  let closed: Awaited<ReturnType<typeof evaluationOnCache>>;
+  let app: EvaluationApp;
 
   beforeAll(async () => {
     await cache.putFlag(flagDocument('new-header', { clientVisible: true }));
-    await cache.markSeeded('flags');
-    await cache.markSeeded('targeting');
-    const logger = createLogger('silent', 'evaluation');
-    const replica = createConfigurationReplica({ cache, logger, metrics: new Registry() });
-    await replica.start();
-    stopReplica = () => replica.stop();
     const sdkKeys = fixedSdkKeys({ 'public-production': { environment: 'production', kind: 'client' } });
-    const build = (origins: string | undefined) =>
-      buildEvaluationApp({ config: testConfig(origins ? { CORS_ALLOWED_ORIGINS: origins } : {}), logger, replica, cache, sdkKeys });
-    ({ app } = await build('https://shop.example.com, https://admin.example.com'));
-    ({ app: closed } = await build(undefined));
+    open = await evaluationOnCache(cache, {
+      sdkKeys,
+      config: { CORS_ALLOWED_ORIGINS: 'https://shop.example.com, https://admin.example.com' },
+    });
+    closed = await evaluationOnCache(cache, { sdkKeys });
+    app = open.app;
   });
   afterAll(async () => {
-    await app.close();
+    await open.close();
     await closed.close();
-    await stopReplica();
   });
 
-  const preflight = (target: typeof app, origin: string) =>
+  const preflight = (target: EvaluationApp, origin: string) =>
     target.inject({
       method: 'OPTIONS',
       url: '/ofrep/v1/evaluate/flags',
@@ -67,6 +58,6 @@ describe('evaluation from a browser', () => {
 
   it('gives no other origin, and no origin at all when none is configured, leave to read an answer', async () => {
     expect((await preflight(app, 'https://evil.example.net')).headers['access-control-allow-origin']).toBeUndefined();
-    expect((await preflight(closed, 'https://shop.example.com')).headers['access-control-allow-origin']).toBeUndefined();
+    expect((await preflight(closed.app, 'https://shop.example.com')).headers['access-control-allow-origin']).toBeUndefined();
   });
 });

@@ -1,21 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Registry } from 'prom-client';
 import { assertOfrep } from '../../shared/contracts/ofrep/ofrep-conformance.ts';
-import { createLogger } from '../../shared/logging/logger.ts';
 import { createMemoryConfigCache } from '../../shared/propagation/memory-config-cache.ts';
-import { testConfig } from '../../shared/testing/config.ts';
 import { flagDocument } from '../../shared/testing/flags-client.ts';
 import { fixedSdkKeys } from '../../shared/testing/sdk-keys.ts';
-import { createConfigurationReplica } from './configuration-replica.ts';
-import { buildEvaluationApp } from './evaluation-app.ts';
+import { evaluationOnCache, type EvaluationApp } from '../testing/evaluation-on-cache.ts';
 
 const client = { 'x-api-key': 'public-production' };
 const server = { 'x-api-key': 'secret-production' };
 
 describe('a client key (public, in a web page)', () => {
   const cache = createMemoryConfigCache();
-  let app: Awaited<ReturnType<typeof buildEvaluationApp>>['app'];
-  let stopReplica: () => Promise<void>;
+  let evaluation: Awaited<ReturnType<typeof evaluationOnCache>>;
+  let app: EvaluationApp;
 
   beforeAll(async () => {
     await cache.putFlag(flagDocument('new-header', { clientVisible: true }));
@@ -34,24 +30,12 @@ describe('a client key (public, in a web page)', () => {
         },
       }),
     );
-    await cache.markSeeded('flags');
-    await cache.markSeeded('targeting');
-    const logger = createLogger('silent', 'evaluation');
-    const replica = createConfigurationReplica({ cache, logger, metrics: new Registry() });
-    await replica.start();
-    stopReplica = () => replica.stop();
-    ({ app } = await buildEvaluationApp({
-      config: testConfig(),
-      logger,
-      replica,
-      cache,
+    evaluation = await evaluationOnCache(cache, {
       sdkKeys: fixedSdkKeys({ 'public-production': { environment: 'production', kind: 'client' }, 'secret-production': 'production' }),
-    }));
+    });
+    app = evaluation.app;
   });
-  afterAll(async () => {
-    await app.close();
-    await stopReplica();
-  });
+  afterAll(() => evaluation.close());
 
   const bulk = (headers: Record<string, string>) =>
     app.inject({ method: 'POST', url: '/ofrep/v1/evaluate/flags', headers, payload: { context: { targetingKey: 'u1' } } });

@@ -1,15 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Registry } from 'prom-client';
 import { createMemoryConfigCache } from '../../shared/propagation/memory-config-cache.ts';
 import type { ConfigCache } from '../../shared/propagation/config-cache.ts';
 import { assertOfrep, type OfrepOperation } from '../../shared/contracts/ofrep/ofrep-conformance.ts';
 import type { Rule } from '../../shared/contracts/targeting-model.ts';
-import { createLogger } from '../../shared/logging/logger.ts';
-import { testConfig } from '../../shared/testing/config.ts';
 import { fixedSdkKeys } from '../../shared/testing/sdk-keys.ts';
 import { flagDocument } from '../../shared/testing/flags-client.ts';
-import { createConfigurationReplica } from './configuration-replica.ts';
-import { buildEvaluationApp } from './evaluation-app.ts';
+import { evaluationOnCache, type EvaluationApp } from '../testing/evaluation-on-cache.ts';
 
 const production = { 'x-api-key': 'sdk-production' };
 
@@ -58,28 +54,18 @@ async function seeded(cache: ConfigCache) {
 
 describe('evaluation API', () => {
   const cache = createMemoryConfigCache();
-  let app: Awaited<ReturnType<typeof buildEvaluationApp>>['app'];
-  let stopReplica: () => Promise<void>;
+  let evaluation: Awaited<ReturnType<typeof evaluationOnCache>>;
+  let app: EvaluationApp;
 
   beforeAll(async () => {
     await seeded(cache);
-    const logger = createLogger('silent', 'evaluation');
     // The owning services are not there: everything must come from the cache.
-    const replica = createConfigurationReplica({ cache, logger, metrics: new Registry() });
-    await replica.start();
-    stopReplica = () => replica.stop();
-    ({ app } = await buildEvaluationApp({
-      config: testConfig(),
-      logger,
-      replica,
-      cache,
+    evaluation = await evaluationOnCache(cache, {
       sdkKeys: fixedSdkKeys({ 'sdk-production': 'production', 'sdk-development': 'development' }),
-    }));
+    });
+    app = evaluation.app;
   });
-  afterAll(async () => {
-    await app.close();
-    await stopReplica();
-  });
+  afterAll(() => evaluation.close());
 
   /** An OFREP request whose answer must be one OFREP 0.3.0's document describes. */
   const ofrep = async (

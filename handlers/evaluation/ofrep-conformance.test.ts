@@ -1,17 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Registry } from 'prom-client';
 import { createMemoryConfigCache } from '../../shared/propagation/memory-config-cache.ts';
 import type { EnvironmentState } from '../../shared/contracts/flag-model.ts';
 import type { Rule } from '../../shared/contracts/targeting-model.ts';
 import { assertOfrep, type OfrepOperation } from '../../shared/contracts/ofrep/ofrep-conformance.ts';
 import { AppError } from '../../shared/http/problem.ts';
 import type { SdkKeyVerifier } from '../../shared/http/sdk-keys.ts';
-import { createLogger } from '../../shared/logging/logger.ts';
 import { testConfig } from '../../shared/testing/config.ts';
 import { flagDocument } from '../../shared/testing/flags-client.ts';
 import { fixedSdkKeys } from '../../shared/testing/sdk-keys.ts';
-import { createConfigurationReplica } from './configuration-replica.ts';
-import { buildEvaluationApp } from './evaluation-app.ts';
+import { evaluationOnCache, type EvaluationApp } from '../testing/evaluation-on-cache.ts';
 
 /**
  * Every answer of the two OFREP routes, held to OFREP 0.3.0's own OpenAPI document
@@ -76,24 +73,16 @@ function sdkKeys(): SdkKeyVerifier {
 
 describe('OFREP 0.3.0 conformance', () => {
   const cache = createMemoryConfigCache();
-  let app: Awaited<ReturnType<typeof buildEvaluationApp>>['app'];
-  let stopReplica: () => Promise<void>;
+  let evaluation: Awaited<ReturnType<typeof evaluationOnCache>>;
+  let app: EvaluationApp;
 
   beforeAll(async () => {
     for (const flag of flags) await cache.putFlag(flag);
     await cache.putRules('production', 'checkout', [brazil]);
-    await cache.markSeeded('flags');
-    await cache.markSeeded('targeting');
-    const logger = createLogger('silent', 'evaluation');
-    const replica = createConfigurationReplica({ cache, logger, metrics: new Registry() });
-    await replica.start();
-    stopReplica = () => replica.stop();
-    ({ app } = await buildEvaluationApp({ config: testConfig(), logger, replica, cache, sdkKeys: sdkKeys() }));
+    evaluation = await evaluationOnCache(cache, { sdkKeys: sdkKeys() });
+    app = evaluation.app;
   });
-  afterAll(async () => {
-    await app.close();
-    await stopReplica();
-  });
+  afterAll(() => evaluation.close());
 
   const post = async (operation: OfrepOperation, url: string, payload: unknown, headers: Record<string, string> = production) => {
     // A string is sent as written (JSON unless the headers say otherwise); anything else as JSON.
@@ -239,12 +228,8 @@ describe('OFREP answers for configuration stored before json values had to be ob
     await cache.putFlag(
       flagDocument('legacy-null', { type: 'json', variants: [{ key: 'none', value: null }], environments: everywhere(on('none')) }),
     );
-    await cache.markSeeded('flags');
-    await cache.markSeeded('targeting');
-    const logger = createLogger('silent', 'evaluation');
-    const replica = createConfigurationReplica({ cache, logger, metrics: new Registry() });
-    await replica.start();
-    const { app } = await buildEvaluationApp({ config: testConfig(), logger, replica, cache, sdkKeys: sdkKeys() });
+    const legacy = await evaluationOnCache(cache, { sdkKeys: sdkKeys() });
+    const { app } = legacy;
     try {
       for (const key of ['legacy-list', 'legacy-null']) {
         const res = await app.inject({
@@ -268,8 +253,7 @@ describe('OFREP answers for configuration stored before json values had to be ob
       });
       expect(plain.json()).toMatchObject({ value: [1, 2] });
     } finally {
-      await app.close();
-      await replica.stop();
+      await legacy.close();
     }
   });
 });

@@ -4,7 +4,7 @@ import type {
   ApiKeyKind,
   Condition,
   CreatedApiKey,
-  EnvironmentState,
+  EnvironmentPatch,
   EvaluationEvent,
   Flag,
   FlagAuditEntry,
@@ -16,6 +16,7 @@ import type {
   Page,
   Role,
   Rule,
+  ScheduledChange,
   Serve,
   Stats,
   StoredSegment,
@@ -51,12 +52,7 @@ export interface NewFlag {
   clientVisible?: boolean;
 }
 
-export interface EnvironmentPatch {
-  enabled?: boolean;
-  offVariant?: string;
-  defaultServe?: Serve;
-  prerequisites?: EnvironmentState['prerequisites'];
-}
+export type { EnvironmentPatch };
 
 export const flagsApi = {
   list: (params: { q?: string; tag?: string; type?: string; cursor?: string; limit?: number }) =>
@@ -70,6 +66,19 @@ export const flagsApi = {
     api.patch<Flag>(`/flags/${enc(key)}/environments/${enc(environment)}`, patch, { ifMatch: etag }),
   delete: (key: string, etag?: string) => api.delete(`/flags/${enc(key)}`, { ifMatch: etag }),
   history: (key: string, cursor?: string) => api.get<Page<FlagAuditEntry>>(`/flags/${enc(key)}/history${query({ limit: 50, cursor })}`),
+  /** Every scheduled change of the flag (each environment, each status), earliest first. */
+  schedules: (key: string, signal?: AbortSignal) => api.get<{ items: ScheduledChange[] }>(`/flags/${enc(key)}/schedules`, { signal }),
+  /** Plans `change` for `runAt` (ISO, UTC) against the flag version `flagVersion`: it is applied then only if the flag has not moved. */
+  scheduleChange: (key: string, environment: string, runAt: string, change: EnvironmentPatch, flagVersion: number) =>
+    api.post<ScheduledChange>(
+      `/flags/${enc(key)}/environments/${enc(environment)}/schedules`,
+      { runAt, change },
+      { ifMatch: `"${flagVersion}"` },
+    ),
+  /** Moves or changes a pending scheduled change (planned again against the flag as it is now). */
+  updateSchedule: (key: string, schedule: Pick<ScheduledChange, 'id' | 'version'>, patch: { runAt?: string; change?: EnvironmentPatch }) =>
+    api.patch<ScheduledChange>(`/flags/${enc(key)}/schedules/${enc(schedule.id)}`, patch, { ifMatch: `"${schedule.version}"` }),
+  cancelSchedule: (key: string, id: string) => api.delete(`/flags/${enc(key)}/schedules/${enc(id)}`),
 };
 
 export interface RuleInput {

@@ -9,7 +9,7 @@ import type { EnvironmentState, FlagType, Prerequisite, Serve, Variant } from '.
 import type { Condition, Operator } from '../../../shared/contracts/targeting-model.ts';
 import type { EvaluationResult, Reason } from '../../../shared/contracts/evaluation-model.ts';
 import type { ApiKeySchema, CreatedApiKeySchema, LoginAnswerSchema, MeSchema, UserSchema } from '../../../shared/contracts/auth-api.ts';
-import type { FlagAuditEntrySchema, FlagSchema } from '../../../shared/contracts/flags-api.ts';
+import type { FlagAuditEntrySchema, FlagSchema, ScheduledChangeSchema } from '../../../shared/contracts/flags-api.ts';
 import type { MatchAnswerSchema, RuleSchema, SegmentSchema, TargetingAuditEntrySchema } from '../../../shared/contracts/targeting-api.ts';
 import type { EvaluationEventSchema, Granularity, StatsSchema } from '../../../shared/contracts/analytics-api.ts';
 
@@ -38,6 +38,12 @@ export type FlagAuditEntry = Static<typeof FlagAuditEntrySchema>;
 export type Actor = FlagAuditEntry['actor'];
 /** One field-level change of an audit entry. */
 export type Change = FlagAuditEntry['changes'][number];
+/** A change of one environment planned for a time, and how it ended. */
+export type ScheduledChange = Static<typeof ScheduledChangeSchema>;
+/** `pending` until it runs; then `applied`, `conflicted` (the flag changed after it was planned) or `failed`; or `cancelled`. */
+export type ScheduleStatus = ScheduledChange['status'];
+/** What a person's change of an environment, or a scheduled one, may set. */
+export type EnvironmentPatch = ScheduledChange['change'];
 
 // targeting
 export type Rule = Static<typeof RuleSchema>;

@@ -96,3 +96,14 @@ export function useDebounced<T>(value: T, ms: number): T {
   }, [value, ms]);
   return debounced;
 }
+
+/** The time, renewed every `ms` while `enabled` and the page is visible (for a countdown such as "in 8 s"). */
+export function useNow(ms: number, enabled = true): number {
+  const [now, setNow] = useState(() => Date.now());
+  // Renewed at once when it starts ticking again, or at another pace: the value kept meanwhile may be old.
+  useEffect(() => {
+    if (enabled) setNow(Date.now());
+  }, [ms, enabled]);
+  useInterval(() => setNow(Date.now()), ms, enabled);
+  return now;
+}

@@ -49,7 +49,7 @@ export interface NewFlag extends FlagDefinition {
 }
 
 /** Keys that name a route under /flags rather than a flag. */
-const reservedKeys = new Set(['environments']);
+const reservedKeys = new Set(['environments', 'release-plan-templates']);
 const maxVariants = 50;
 
 const defaultBooleanVariants: Variant[] = [

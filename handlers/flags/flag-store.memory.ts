@@ -1,7 +1,7 @@
 import { memoryAuditedWrites } from '../../shared/db/audited-write.memory.ts';
 import type { Flag, FlagStore, NewAuditEntry } from './flag-store.ts';
 import type { ScheduledChange, ScheduleStatus } from './schedules/scheduled-change.ts';
-import type { ReleasePlan } from './release-plans/release-plan.ts';
+import type { ReleasePlan, ReleasePlanTemplate } from './release-plans/release-plan.ts';
 
 /** The same contract as the PostgreSQL store, in memory, for unit tests. Documents are copied in and out. */
 export function createMemoryFlagStore(): FlagStore {
@@ -11,6 +11,7 @@ export function createMemoryFlagStore(): FlagStore {
   const clone = <T>(value: T): T => structuredClone(value);
   const schedules = new Map<string, ScheduledChange>();
   const plans = new Map<string, ReleasePlan>();
+  const templates = new Map<string, ReleasePlanTemplate>();
   const running = (p: ReleasePlan) => p.status === 'active' || p.status === 'paused';
   const closeNow = (schedule: ScheduledChange, status: ScheduleStatus, outcome: string | null, at: Date) =>
     schedules.set(schedule.id, { ...schedule, status, outcome, closedAt: at, updatedAt: at, version: schedule.version + 1 });
@@ -81,6 +82,21 @@ export function createMemoryFlagStore(): FlagStore {
           at,
         );
       return outcome;
+    },
+    async insertTemplate(template) {
+      if ([...templates.values()].some((t) => t.name === template.name)) return false;
+      templates.set(template.id, clone(template));
+      return true;
+    },
+    async getTemplate(id) {
+      const template = templates.get(id);
+      return template && clone(template);
+    },
+    async listTemplates() {
+      return [...templates.values()].sort((a, b) => a.name.localeCompare(b.name)).map(clone);
+    },
+    async deleteTemplate(id) {
+      return templates.delete(id);
     },
     async insertPlan(plan) {
       if ([...plans.values()].some((p) => running(p) && p.flagKey === plan.flagKey && p.environment === plan.environment)) return false;

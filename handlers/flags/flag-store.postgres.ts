@@ -1,7 +1,7 @@
 import { sql, type Generated, type Kysely, type Selectable } from 'kysely';
 import type { Change } from '../../shared/audit/diff.ts';
 import type { EnvironmentPatch, EnvironmentState, FlagType, Prerequisite, Serve, Variant } from '../../shared/contracts/flag-model.ts';
-import type { Milestone, ReleasePlan, ReleasePlanStatus } from './release-plans/release-plan.ts';
+import type { Milestone, ReleasePlan, ReleasePlanStatus, ReleasePlanTemplate } from './release-plans/release-plan.ts';
 import type { ScheduledChange, ScheduleStatus } from './schedules/scheduled-change.ts';
 import type { ChangeCause } from '../../shared/contracts/flags-api.ts';
 import { auditedWrites } from '../../shared/db/audited-write.ts';
@@ -118,6 +118,23 @@ const planRow = (p: ReleasePlan) => ({
   version: p.version,
 });
 
+interface ReleasePlanTemplatesTable {
+  id: string;
+  name: string;
+  milestones: Milestone[];
+  created_by_id: string;
+  created_by_email: string;
+  created_at: Date;
+}
+
+const toTemplate = (r: Selectable<ReleasePlanTemplatesTable>): ReleasePlanTemplate => ({
+  id: r.id,
+  name: r.name,
+  milestones: r.milestones,
+  createdBy: { userId: r.created_by_id, email: r.created_by_email },
+  createdAt: r.created_at,
+});
+
 /** Thrown inside a transaction to undo it: the plan moved while its step was being written. */
 class PlanMoved extends Error {}
 
@@ -126,6 +143,7 @@ export interface FlagsDatabase {
   flag_audit: FlagAuditTable;
   scheduled_changes: ScheduledChangesTable;
   release_plans: ReleasePlansTable;
+  release_plan_templates: ReleasePlanTemplatesTable;
   outbox: OutboxTable;
 }
 
@@ -326,6 +344,40 @@ export function createPostgresFlagStore(db: Kysely<FlagsDatabase>, schema: strin
           .execute();
         return exists ? ('stale' as const) : ('not-found' as const);
       }),
+
+    async insertTemplate(template) {
+      try {
+        await db
+          .insertInto('release_plan_templates')
+          .values({
+            id: template.id,
+            name: template.name,
+            milestones: jsonb(template.milestones),
+            created_by_id: template.createdBy.userId,
+            created_by_email: template.createdBy.email,
+            created_at: template.createdAt,
+          })
+          .execute();
+        return true;
+      } catch (error) {
+        if (isUniqueViolation(error)) return false;
+        throw error;
+      }
+    },
+
+    async getTemplate(id) {
+      const found = await db.selectFrom('release_plan_templates').selectAll().where('id', '=', id).executeTakeFirst();
+      return found && toTemplate(found);
+    },
+
+    async listTemplates() {
+      return (await db.selectFrom('release_plan_templates').selectAll().orderBy('name').execute()).map(toTemplate);
+    },
+
+    async deleteTemplate(id) {
+      const deleted = await db.deleteFrom('release_plan_templates').where('id', '=', id).executeTakeFirst();
+      return deleted.numDeletedRows > 0n;
+    },
 
     async insertPlan(plan) {
       try {

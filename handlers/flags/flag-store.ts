@@ -3,7 +3,7 @@ import type { FlagDocument, FlagType, Prerequisite } from '../../shared/contract
 import type { AuditedChange, WriteOutcome } from '../../shared/db/audited-write.ts';
 import type { ScheduledChange, ScheduleStatus } from './schedules/scheduled-change.ts';
 import type { ChangeCause } from '../../shared/contracts/flags-api.ts';
-import type { ReleasePlan } from './release-plans/release-plan.ts';
+import type { ReleasePlan, ReleasePlanTemplate } from './release-plans/release-plan.ts';
 
 /** A flag as the flags service holds it: the API's document, with real dates. */
 export type Flag = Omit<FlagDocument, 'createdAt' | 'updatedAt'> & { createdAt: Date; updatedAt: Date };
@@ -88,6 +88,13 @@ export interface FlagStore {
    * the schedule marked applied — all in one transaction, so that two workers cannot both apply it.
    */
   applySchedule(id: string, flag: Flag, expectedVersion: number, write: WriteRecord, at: Date): Promise<WriteOutcome | 'not-pending'>;
+
+  /** False when the name is taken. */
+  insertTemplate(template: ReleasePlanTemplate): Promise<boolean>;
+  getTemplate(id: string): Promise<ReleasePlanTemplate | undefined>;
+  listTemplates(): Promise<ReleasePlanTemplate[]>;
+  /** False when there was none. */
+  deleteTemplate(id: string): Promise<boolean>;
 
   /** False when another plan is running (active or paused) on that flag's environment. */
   insertPlan(plan: ReleasePlan): Promise<boolean>;

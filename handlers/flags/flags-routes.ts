@@ -15,6 +15,7 @@ import type { ReleasePlanService } from './release-plans/release-plan-service.ts
 import { startReleasePlan } from './routes/start-release-plan.ts';
 import { listReleasePlans } from './routes/list-release-plans.ts';
 import { actOnReleasePlan } from './routes/act-on-release-plan.ts';
+import { releasePlanTemplates } from './routes/release-plan-templates.ts';
 import { scheduleChange } from './routes/schedule-change.ts';
 import { listSchedules } from './routes/list-schedules.ts';
 import { updateSchedule } from './routes/update-schedule.ts';
@@ -45,6 +46,7 @@ export function flagsRoutes(
       startReleasePlan,
       listReleasePlans,
       actOnReleasePlan,
+      releasePlanTemplates,
     ])
       route(app, deps);
   };

@@ -20,8 +20,8 @@ import { createReleasePlanService } from './release-plans/release-plan-service.t
 
 /**
  * The release worker: applies scheduled flag changes at their time. BullMQ's delayed jobs are its alarm clock; the
- * records in the flags database are the truth, so it sets the alarms again at start and sweeps for due changes twice
- * a second, in case an alarm was lost (Redis restarted or failed over, a worker died holding it). Each change is
+ * records in the flags database are the truth, so it sets the alarms again at start and sweeps for due changes four
+ * times a second, in case an alarm was lost (Redis restarted or failed over, a worker died holding it). Each change is
  * applied once, in one transaction with marking it applied, however many workers run.
  */
 export async function startReleaseWorker(deps: { config: Config; logger: Logger; port: number; pool?: pg.Pool }): Promise<StartedService> {
@@ -112,9 +112,9 @@ export async function startReleaseWorker(deps: { config: Config; logger: Logger;
     name: 'release-sweep',
     logger,
     metrics: served.metrics,
-    // Twice a second: a worker that dies holding an alarm's job leaves it locked for BullMQ's lock time (30 s);
+    // Four times a second: a worker that dies holding an alarm's job leaves it locked for BullMQ's lock time (30 s);
     // the others' sweep applies the change within the second instead (an indexed query of pending, due rows).
-    intervalMs: 500,
+    intervalMs: 250,
     retryMs: 1_000,
     maxBackoffMs: 10_000,
     run: async () => {

@@ -4,6 +4,7 @@ import * as outboxDeliveryAttempts from './0002-outbox-delivery-attempts.ts';
 import * as clientVisible from './0003-client-visible.ts';
 import * as scheduledChanges from './0004-scheduled-changes.ts';
 import * as releasePlans from './0005-release-plans.ts';
+import * as releasePlanTemplates from './0006-release-plan-templates.ts';
 
 /** The service's PostgreSQL schema. */
 export const flagsSchema = 'flags';
@@ -15,4 +16,5 @@ export const flagsMigrations: Record<string, Migration> = {
   '0003-client-visible': clientVisible,
   '0004-scheduled-changes': scheduledChanges,
   '0005-release-plans': releasePlans,
+  '0006-release-plan-templates': releasePlanTemplates,
 };

@@ -5,7 +5,7 @@ import { assertIfMatch } from '../../../shared/http/if-match.ts';
 import { AppError } from '../../../shared/http/problem.ts';
 import type { FlagService } from '../flag-service.ts';
 import type { FlagStore } from '../flag-store.ts';
-import type { Milestone, ReleasePlan } from './release-plan.ts';
+import type { Milestone, ReleasePlan, ReleasePlanTemplate } from './release-plan.ts';
 
 /** What an attempt to move a plan on came to. */
 export type AdvanceOutcome = 'advanced' | 'completed' | 'awaiting-approval' | 'paused' | 'not-due' | 'not-running';
@@ -100,15 +100,26 @@ export function createReleasePlanService(deps: { store: FlagStore; flags: FlagSe
   };
 
   return {
-    /** Starts a plan on a flag's environment from the flag's version in If-Match; its first milestone is applied at once. */
+    /**
+     * Starts a plan on a flag's environment from the flag's version in If-Match, with its own milestones or those of a
+     * saved template; its first milestone is applied at once.
+     */
     async start(
       key: string,
       environment: string,
-      milestones: Milestone[],
+      input: { milestones?: Milestone[] | undefined; templateId?: string | undefined },
       ifMatch: string | undefined,
       actor: Principal,
     ): Promise<ReleasePlan> {
       flags.assertEnvironment(environment);
+      if ((input.milestones === undefined) === (input.templateId === undefined)) {
+        throw new AppError('VALIDATION_FAILED', 'Send either milestones or a templateId', {
+          errors: [{ path: 'body', message: 'needs milestones or templateId, not both' }],
+        });
+      }
+      const template = input.templateId === undefined ? undefined : await store.getTemplate(input.templateId);
+      if (input.templateId !== undefined && !template) throw new AppError('NOT_FOUND', `No release plan template ${input.templateId}`);
+      const milestones = template?.milestones ?? input.milestones!;
       const flag = await flags.get(key);
       assertIfMatch(flag.version, ifMatch, 'flag');
       // Every milestone is checked now as it will be applied (unknown variants, weights that do not total 100).
@@ -143,6 +154,22 @@ export function createReleasePlanService(deps: { store: FlagStore; flags: FlagSe
         throw new AppError('CONFLICT', `A release plan is already running on "${key}" in ${environment}`);
       await advance(plan.id);
       return (await store.getPlan(plan.id))!;
+    },
+
+    async createTemplate(name: string, milestones: Milestone[], actor: Principal): Promise<ReleasePlanTemplate> {
+      const template: ReleasePlanTemplate = {
+        id: randomUUID(),
+        name,
+        milestones,
+        createdBy: { userId: actor.userId, email: actor.email },
+        createdAt: now(),
+      };
+      if (!(await store.insertTemplate(template))) throw new AppError('CONFLICT', `A template named "${name}" exists already`);
+      return template;
+    },
+    listTemplates: () => store.listTemplates(),
+    async deleteTemplate(id: string) {
+      if (!(await store.deleteTemplate(id))) throw new AppError('NOT_FOUND', `No release plan template ${id}`);
     },
 
     async list(key: string) {

@@ -72,6 +72,31 @@ export const ReleasePlanSchema = Type.Object(
   { $id: 'ReleasePlan' },
 );
 
+/** Milestones saved under a name, to start plans from. */
+export interface ReleasePlanTemplate {
+  id: string;
+  name: string;
+  milestones: Milestone[];
+  createdBy: { userId: string; email: string };
+  createdAt: Date;
+}
+
+export const ReleasePlanTemplateSchema = Type.Object(
+  {
+    id: Uuid,
+    name: Type.String(),
+    milestones: Type.Array(Milestone),
+    createdBy: Type.Object({ userId: Type.String(), email: Type.String() }),
+    createdAt: Timestamp,
+  },
+  { $id: 'ReleasePlanTemplate' },
+);
+
+export const templateView = (t: ReleasePlanTemplate): Static<typeof ReleasePlanTemplateSchema> => ({
+  ...t,
+  createdAt: t.createdAt.toISOString(),
+});
+
 export const releasePlanView = (p: ReleasePlan): Static<typeof ReleasePlanSchema> => ({
   ...p,
   nextAt: p.nextAt?.toISOString() ?? null,

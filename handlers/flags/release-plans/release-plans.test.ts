@@ -36,7 +36,7 @@ describe('release plans', () => {
   });
   afterAll(() => app.close());
 
-  const call = (method: 'GET' | 'POST' | 'PATCH', url: string, payload?: object, headers: Record<string, string> = {}) =>
+  const call = (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: object, headers: Record<string, string> = {}) =>
     app.inject({ method, url, headers: { authorization: `Bearer ${editor}`, ...headers }, ...(payload ? { payload } : {}) });
   const newFlag = async (key: string) => {
     const res = await call('POST', '/flags', {
@@ -131,6 +131,26 @@ describe('release plans', () => {
     expect(plan?.status).toBe('paused');
     expect(plan?.outcome).toContain('changed outside the plan');
     expect(await onShare('contested')).toBe(10);
+  });
+
+  it('saves milestones as a named template and starts a plan from it', async () => {
+    const saved = await call('POST', '/flags/release-plan-templates', { name: 'one-ten-fifty-hundred', milestones: ramp(1, 10, 50, 100) });
+    expect(saved.statusCode, saved.body).toBe(201);
+    const { id: templateId } = saved.json<{ id: string }>();
+    expect((await call('POST', '/flags/release-plan-templates', { name: 'one-ten-fifty-hundred', milestones: ramp(100) })).statusCode).toBe(
+      409,
+    );
+    expect((await call('GET', '/flags/release-plan-templates')).json()).toMatchObject({
+      items: [{ id: templateId, name: 'one-ten-fifty-hundred' }],
+    });
+    await newFlag('templated');
+    const started = await call('POST', '/flags/templated/environments/production/release-plans', { templateId }, { 'if-match': '"1"' });
+    expect(started.statusCode, started.body).toBe(201);
+    expect(started.json<{ milestones: unknown[] }>().milestones).toHaveLength(4);
+    expect(await onShare('templated')).toBe(1);
+    expect((await call('POST', '/flags/other/environments/production/release-plans', { templateId, milestones: ramp(5) })).statusCode).toBe(
+      400,
+    );
   });
 
   it('refuses at once a plan whose milestone could not be applied', async () => {

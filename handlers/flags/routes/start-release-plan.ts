@@ -19,13 +19,19 @@ export function startReleasePlan(app: App, { releasePlans, guard }: FlagRouteDep
         security: bearerSecurity,
         params: Strict({ key: FlagKey, environment: Type.String({ minLength: 1, maxLength: 64 }) }),
         headers: IfMatchHeaders,
-        body: Strict({ milestones: Type.Array(Milestone, { minItems: 1, maxItems: 20 }) }),
+        body: Strict(
+          {
+            milestones: Type.Optional(Type.Array(Milestone, { minItems: 1, maxItems: 20 })),
+            templateId: Type.Optional(Type.String({ format: 'uuid', description: 'Start from a saved template instead of milestones' })),
+          },
+          { minProperties: 1 },
+        ),
         response: { 201: ReleasePlanSchema, ...problemResponses },
       },
     },
     async (request, reply) => {
       const { key, environment } = request.params;
-      const plan = await releasePlans.start(key, environment, request.body.milestones, request.headers['if-match'], principalOf(request));
+      const plan = await releasePlans.start(key, environment, request.body, request.headers['if-match'], principalOf(request));
       return reply.code(201).send(releasePlanView(plan));
     },
   );

@@ -34,5 +34,5 @@ export function createBullAlarmClock(
   };
 }
 
-/** Without Redis (one process, the all-in-one): no alarm; the worker's sweep, twice a second, finds what is due. */
+/** Without Redis (one process, the all-in-one): no alarm; the worker's sweep, four times a second, finds what is due. */
 export const sweepOnly: AlarmClock = { set: async () => {} };

@@ -101,6 +101,8 @@ export function ConfirmDialog(props: {
   title: string;
   children: ReactNode;
   confirmLabel: string;
+  /** The button that closes it without doing anything (default "Cancel"; say "Keep it" when the action is itself a cancelling). */
+  cancelLabel?: string;
   danger?: boolean;
   busy?: boolean;
   error?: unknown;
@@ -159,7 +161,7 @@ export function ConfirmDialog(props: {
         <ErrorBox error={props.error} />
         <div className="dialog-actions">
           <Button onClick={props.onCancel} disabled={props.busy}>
-            Cancel
+            {props.cancelLabel ?? 'Cancel'}
           </Button>
           <Button
             type="submit"

@@ -52,7 +52,9 @@ describe('scheduled changes in the console', () => {
   it('says what a change does, in words', () => {
     const label = (key: string) => ({ on: 'On', off: 'Off' })[key] ?? key;
     expect(describeChange({ enabled: false })).toBe('Turn it off');
-    expect(describeChange({ enabled: true, defaultServe: { variant: 'on' } }, label)).toBe('Turn it on and serve On when no rule matches');
+    expect(describeChange({ enabled: true, defaultServe: { variant: 'on' } }, label)).toBe(
+      'Turn it on and serve “On” when no rule matches',
+    );
     expect(
       describeChange({
         defaultServe: {
@@ -64,8 +66,8 @@ describe('scheduled changes in the console', () => {
         offVariant: 'off',
         prerequisites: [],
       }),
-    ).toBe('Serve 10% on · 90% off when no rule matches, make off the off variant and drop its prerequisites');
-    expect(describeChange({ prerequisites: [{ flagKey: 'new-ui', variant: 'on' }] })).toBe('Require new-ui to serve on');
+    ).toBe('Serve 10% on · 90% off when no rule matches, make “off” the off variant and drop its prerequisites');
+    expect(describeChange({ prerequisites: [{ flagKey: 'new-ui', variant: 'on' }] })).toBe('Require new-ui to serve “on”');
   });
 
   it('sorts pending ones by time and finished ones latest first', () => {

@@ -115,20 +115,21 @@ export function relativeToNow(iso: string, now = Date.now()): string {
   return `in ${Math.round(hours / 24)} d`;
 }
 
-/** What a change does, in words: "Turn it on and serve 10% on · 90% off when no rule matches". */
+/** What a change does, in words: "Turn it on and serve 10% on · 90% off when no rule matches", "Serve “beta” when…". */
 export function describeChange(change: EnvironmentPatch, variantLabel: (key: string) => string = (key) => key): string {
   const parts: string[] = [];
   if (change.enabled !== undefined) parts.push(change.enabled ? 'turn it on' : 'turn it off');
+  const quoted = (key: string) => `“${variantLabel(key)}”`;
   if (change.defaultServe)
     parts.push(
-      `serve ${change.defaultServe.variant !== undefined ? variantLabel(change.defaultServe.variant) : describeServe(change.defaultServe)} when no rule matches`,
+      `serve ${change.defaultServe.variant !== undefined ? quoted(change.defaultServe.variant) : describeServe(change.defaultServe)} when no rule matches`,
     );
-  if (change.offVariant !== undefined) parts.push(`make ${variantLabel(change.offVariant)} the off variant`);
+  if (change.offVariant !== undefined) parts.push(`make ${quoted(change.offVariant)} the off variant`);
   if (change.prerequisites)
     parts.push(
       change.prerequisites.length === 0
         ? 'drop its prerequisites'
-        : `require ${change.prerequisites.map((p) => `${p.flagKey} to serve ${p.variant}`).join(' and ')}`,
+        : `require ${change.prerequisites.map((p) => `${p.flagKey} to serve “${p.variant}”`).join(' and ')}`,
     );
   if (parts.length === 0) return 'Change nothing';
   const sentence = parts.length === 1 ? parts[0]! : `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)!}`;

@@ -1,25 +1,45 @@
 import { useState } from 'react';
 import { Link } from 'react-router';
 import { flagsApi, type EnvironmentPatch } from '../../api/endpoints.ts';
-import type { EnvironmentState, Flag, Prerequisite } from '../../api/types.ts';
+import type { EnvironmentState, Flag, Prerequisite, ScheduledChange } from '../../api/types.ts';
 import { usePermissions } from '../../auth/session.tsx';
 import { checkServe, serveDraftOf, ServeEditor, type ServeDraft } from '../../components/ServeEditor.tsx';
 import { Badge, Button, ConfirmDialog, ErrorBox, ReadOnlyNote, useToast } from '../../components/ui.tsx';
 import { describeServe, isProductionLike } from '../../lib/format.ts';
 import { useAction, useResource } from '../../lib/hooks.ts';
+import { finishedOf, pendingOf } from '../../lib/schedules.ts';
+import {
+  FinishedSchedules,
+  PendingSchedules,
+  ScheduleForm,
+  useFlagSchedules,
+  type FlagSchedules,
+  type ScheduleKind,
+} from './Schedules.tsx';
 import type { FlagTabProps } from './tab-props.ts';
 
-/** One column per environment: the kill switch, the off variant, the default serve and the prerequisites. */
+/**
+ * One column per environment: the kill switch, the off variant, the default serve and the prerequisites, and the
+ * changes scheduled there (the flag is reloaded when one of them is applied, so the column shows its new state).
+ */
 export function EnvironmentsTab(props: FlagTabProps) {
   const { flag, environments } = props;
   // Candidate prerequisites: the other flags (first 200 by key).
   const others = useResource(async () => (await flagsApi.list({ limit: 200 })).data.items.filter((f) => f.key !== flag.key), [flag.key]);
+  const schedules = useFlagSchedules(flag.key, props.reload);
   return (
     <div className="env-columns" data-testid="environments">
       {environments.map((env) => {
         const state = flag.environments[env];
         return state ? (
-          <EnvironmentColumn key={`${env}:${JSON.stringify(state)}`} env={env} state={state} others={others.data ?? []} {...props} />
+          <EnvironmentColumn
+            key={`${env}:${JSON.stringify(state)}`}
+            env={env}
+            state={state}
+            others={others.data ?? []}
+            schedules={schedules}
+            {...props}
+          />
         ) : (
           <div key={env} className="card env-column">
             <h2>{env}</h2>
@@ -39,7 +59,8 @@ function EnvironmentColumn({
   onChanged,
   reload,
   others,
-}: FlagTabProps & { env: string; state: EnvironmentState; others: Flag[] }) {
+  schedules,
+}: FlagTabProps & { env: string; state: EnvironmentState; others: Flag[]; schedules: FlagSchedules }) {
   const { canEdit, editReason } = usePermissions();
   const toast = useToast();
   const production = isProductionLike(env);
@@ -47,6 +68,11 @@ function EnvironmentColumn({
   const [serve, setServe] = useState<ServeDraft>(() => serveDraftOf(state.defaultServe, flag.variants));
   const [prerequisites, setPrerequisites] = useState<Prerequisite[]>(state.prerequisites);
   const [confirming, setConfirming] = useState(false);
+  // The schedule form, open with what it first proposes.
+  const [scheduling, setScheduling] = useState<ScheduleKind | 'default' | undefined>(undefined);
+  const allPending = pendingOf(schedules.items ?? []);
+  const pending = allPending.filter((s) => s.environment === env);
+  const finished = finishedOf(schedules.items ?? [], env);
 
   const patch = async (body: EnvironmentPatch, message: string) => {
     const { data, etag: next } = await flagsApi.updateEnvironment(flag.key, env, body, etag);
@@ -84,6 +110,13 @@ function EnvironmentColumn({
     save.clear();
   };
   const variantLabel = (key: string) => flag.variants.find((v) => v.key === key)?.name || key;
+  const schedulable = dirty && valid && Object.keys(changes).length > 0;
+  const onScheduled = (schedule: ScheduledChange, kind: ScheduleKind) => {
+    schedules.put(schedule);
+    setScheduling(undefined);
+    // The edits are scheduled instead of saved: the form shows the environment as it is again.
+    if (kind === 'edits') reset();
+  };
 
   return (
     <div className={`card env-column${state.enabled ? ' is-on' : ''}`} data-testid={`env-${env}`}>
@@ -119,6 +152,45 @@ function EnvironmentColumn({
         )}
       </p>
       {!production ? <ErrorBox error={toggle.error} onRetry={reload} /> : null}
+      <section className="env-schedules" aria-label={`Scheduled changes in ${env}`} data-testid={`env-${env}-schedules`}>
+        <div className="env-schedules-head">
+          <h3>Scheduled</h3>
+          {canEdit && scheduling === undefined ? (
+            <Button small onClick={() => setScheduling('default')} data-testid={`env-${env}-schedule`}>
+              Schedule a change…
+            </Button>
+          ) : null}
+        </div>
+        {pending.length === 0 && scheduling === undefined ? (
+          <p className="muted schedule-none" data-testid={`env-${env}-nothing-scheduled`}>
+            {schedules.items ? 'Nothing scheduled.' : schedules.error ? 'The scheduled changes could not be loaded.' : 'Loading…'}
+          </p>
+        ) : null}
+        <PendingSchedules
+          flag={flag}
+          env={env}
+          pending={pending}
+          now={schedules.now}
+          onUpdated={schedules.put}
+          onCancelled={(cancelled) => {
+            schedules.put(cancelled);
+            schedules.reload();
+          }}
+        />
+        {canEdit && scheduling !== undefined ? (
+          <ScheduleForm
+            key={scheduling}
+            flag={flag}
+            env={env}
+            state={state}
+            edits={schedulable ? changes : undefined}
+            initialKind={scheduling === 'default' ? undefined : scheduling}
+            otherPending={allPending}
+            onScheduled={onScheduled}
+            onClose={() => setScheduling(undefined)}
+          />
+        ) : null}
+      </section>
       <fieldset className="env-form" disabled={!canEdit || save.busy}>
         <label className="field">
           <span className="field-label">Off variant</span>
@@ -196,10 +268,25 @@ function EnvironmentColumn({
         </div>
       </fieldset>
       <ErrorBox error={save.error} onRetry={save.error ? reload : undefined} />
+      {canEdit && allPending.length > 0 && schedulable ? (
+        <p className="field-hint" data-testid={`env-${env}-save-conflicts`}>
+          Saving changes the flag: its{' '}
+          {allPending.length === 1 ? 'pending scheduled change' : `${allPending.length} pending scheduled changes`} will then be recorded as
+          {allPending.length === 1 ? ' a conflict at its time' : ' conflicts at their times'}, unless planned again.
+        </p>
+      ) : null}
       {canEdit ? (
         <div className="form-actions">
           <Button onClick={reset} disabled={!dirty || save.busy}>
             Discard
+          </Button>
+          <Button
+            onClick={() => setScheduling('edits')}
+            disabled={!schedulable || save.busy}
+            title="Apply these edits at a time you choose, instead of now"
+            data-testid={`env-${env}-schedule-edits`}
+          >
+            Schedule…
           </Button>
           <Button
             variant="primary"
@@ -215,6 +302,7 @@ function EnvironmentColumn({
       ) : (
         <ReadOnlyNote reason={editReason} />
       )}
+      <FinishedSchedules flag={flag} env={env} finished={finished} now={schedules.now} />
       <ConfirmDialog
         open={confirming}
         title={state.enabled ? `Turn off ${flag.key} in ${env}?` : `Turn on ${flag.key} in ${env}?`}

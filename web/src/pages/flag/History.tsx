@@ -87,7 +87,14 @@ export function HistoryTab({ flag }: FlagTabProps) {
             <div className="history-head">
               <strong>{titleOf(entry, names)}</strong>
               <span className="muted">
-                by {entry.actor.email} ·{' '}
+                {entry.source === 'flag' && entry.cause && 'scheduleId' in entry.cause ? (
+                  <span className="history-cause" title={`Scheduled change ${entry.cause.scheduleId}`} data-testid="history-cause">
+                    Scheduled by {entry.actor.email}
+                  </span>
+                ) : (
+                  <>by {entry.actor.email}</>
+                )}{' '}
+                ·{' '}
                 <time dateTime={entry.at} title={formatDateTime(entry.at)}>
                   {relativeTime(entry.at)}
                 </time>

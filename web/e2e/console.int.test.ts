@@ -61,8 +61,8 @@ describe.skipIf(!haveChromium)('the console in a browser', () => {
   }, 60_000);
 
   /** A fresh browser profile that fails the test on any page error or refused resource (e.g. a CSP violation). */
-  async function newPage(): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
-    const context = await browser.newContext({ viewport: { width: 1366, height: 900 } });
+  async function newPage(options: { timezoneId?: string } = {}): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
+    const context = await browser.newContext({ viewport: { width: 1366, height: 900 }, ...options });
     const page = await context.newPage();
     page.setDefaultTimeout(15_000);
     const problems: string[] = [];
@@ -72,6 +72,46 @@ describe.skipIf(!haveChromium)('the console in a browser', () => {
       if (message.type() === 'error' && !/status of 4\d\d/.test(message.text())) problems.push(`console: ${message.text()}`);
     });
     return { context, page, problems };
+  }
+
+  /** The API as the admin, for what another person does meanwhile. */
+  async function asAdmin(): Promise<(method: string, path: string, body?: unknown, headers?: Record<string, string>) => Promise<Response>> {
+    const consoleUrl = consoleUrlFor(portOffset);
+    const login = await fetch(`${consoleUrl}/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(platform.admin),
+    });
+    const { accessToken } = (await login.json()) as { accessToken: string };
+    return (method, path, body, headers = {}) =>
+      fetch(`${consoleUrl}${path}`, {
+        method,
+        headers: {
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          authorization: `Bearer ${accessToken}`,
+          ...headers,
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+  }
+
+  /** What a person types in a date-and-time field for the instant `ms`, in the time zone `timeZone`. */
+  function localInput(ms: number, timeZone: string): string {
+    const parts = Object.fromEntries(
+      new Intl.DateTimeFormat('en-GB', {
+        timeZone,
+        year: 'numeric',
+        month: '2-digit',
+        day: '2-digit',
+        hour: '2-digit',
+        minute: '2-digit',
+        second: '2-digit',
+        hourCycle: 'h23',
+      })
+        .formatToParts(new Date(ms))
+        .map((part) => [part.type, part.value]),
+    );
+    return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}:${parts.second}`;
   }
 
   async function signIn(page: Page, email: string, password: string): Promise<void> {
@@ -386,6 +426,112 @@ describe.skipIf(!haveChromium)('the console in a browser', () => {
     }
   }, 90_000);
 
+  it('lets an editor schedule a kill switch in their own time zone, watch it applied, and move and cancel another', async () => {
+    const scheduledFlag = 'e2e-scheduled';
+    const admin = await asAdmin();
+    const created = await admin('POST', '/flags', {
+      key: scheduledFlag,
+      name: 'E2E scheduled',
+      type: 'boolean',
+      environments: { development: { enabled: true } },
+    });
+    expect(created.status, await created.clone().text()).toBe(201);
+    const schedulesOf = async () =>
+      (
+        (await (await admin('GET', `/flags/${scheduledFlag}/schedules`)).json()) as {
+          items: { runAt: string; status: string; version: number }[];
+        }
+      ).items;
+    // A browser in São Paulo (UTC−03:00, no daylight saving time): times are typed and shown there, and sent in UTC.
+    const timeZone = 'America/Sao_Paulo';
+    const { context, page, problems } = await newPage({ timezoneId: timeZone });
+    try {
+      await signIn(page, platform.admin.email, platform.admin.password);
+      await page.getByTestId('flags-table').waitFor();
+      await page.goto(`${base}/flags/${scheduledFlag}`);
+      await page.getByTestId('env-development-schedules').waitFor();
+      expect(await page.getByTestId('env-development-switch').getAttribute('aria-checked')).toBe('true');
+      await page.getByTestId('env-development-nothing-scheduled').waitFor();
+
+      // The kill switch, a few seconds ahead: "Turn it off" is what an enabled flag's form proposes first.
+      await page.getByTestId('env-development-schedule').click();
+      const form = page.getByTestId('env-development-schedule-form');
+      await form.waitFor();
+      expect(await form.textContent()).toContain(`When, in your time zone, ${timeZone} (UTC−03:00)`);
+      expect(await page.getByTestId('env-development-schedule-kind').inputValue()).toBe('off');
+      const runAt = Math.ceil((Date.now() + 8_000) / 1000) * 1000;
+      await page.getByTestId('env-development-schedule-at').fill(localInput(runAt, timeZone));
+      await expect
+        .poll(() => page.getByTestId('env-development-schedule-preview').textContent())
+        .toContain('Turn it off in development on');
+      expect(await form.textContent()).toContain(`${new Date(runAt).toISOString().slice(0, 19).replace('T', ' ')} UTC`);
+      await page.getByTestId('env-development-schedule-submit').click();
+
+      // Pending: what, when (counting down, and the date in São Paulo time), by whom.
+      const pending = page.getByTestId('env-development-pending').getByTestId('scheduled-change');
+      await pending.first().waitFor();
+      expect(await pending.count()).toBe(1);
+      expect(await pending.locator('.schedule-what').textContent()).toBe('Turn it off');
+      expect(await pending.getByTestId('schedule-relative').textContent()).toMatch(/^in \d s$/);
+      expect(await pending.getByTestId('schedule-at').textContent()).toMatch(/GMT-3/);
+      expect(await pending.locator('.schedule-by').textContent()).toBe(`by ${platform.admin.email}`);
+      const [planned] = await schedulesOf();
+      expect(planned).toMatchObject({ runAt: new Date(runAt).toISOString(), status: 'pending' });
+
+      // Applied by the release worker at its time: the page sees it on its own, no reload.
+      await expect
+        .poll(() => page.getByTestId('env-development-switch').getAttribute('aria-checked'), { timeout: 20_000, interval: 250 })
+        .toBe('false');
+      const finished = page.getByTestId('env-development-finished').getByTestId('scheduled-change');
+      await expect.poll(() => finished.first().getAttribute('data-status')).toBe('applied');
+      expect(await finished.first().getByTestId('schedule-status').textContent()).toBe('Applied');
+      expect(await page.getByTestId('env-development-pending').count()).toBe(0);
+      expect(Date.now()).toBeGreaterThanOrEqual(runAt);
+
+      // Another one, for later (the form's own suggestion, an hour or so ahead): serve a split from then.
+      await page.getByTestId('env-development-schedule').click();
+      await page.getByTestId('env-development-schedule-kind').selectOption('serve');
+      await page.getByTestId('env-development-schedule-serve-mode-split').check();
+      await page.getByTestId('env-development-schedule-serve-weight-on').fill('25');
+      await page.getByTestId('env-development-schedule-serve-weight-off').fill('75');
+      await page.getByTestId('env-development-schedule-submit').click();
+      await expect.poll(() => pending.locator('.schedule-what').textContent()).toBe('Serve 25% on · 75% off when no rule matches');
+
+      // Moved to tomorrow, same place in the list, sent in UTC.
+      const tomorrow = Math.ceil((Date.now() + 24 * 3600_000) / 60_000) * 60_000;
+      await pending.getByTestId('schedule-move').click();
+      await pending.getByTestId('schedule-move-at').fill(localInput(tomorrow, timeZone));
+      await pending.getByTestId('schedule-move-save').click();
+      await page.getByText('Moved to').waitFor();
+      await expect
+        .poll(async () => (await schedulesOf()).find((s) => s.status === 'pending'))
+        .toMatchObject({
+          runAt: new Date(tomorrow).toISOString(),
+          version: 2,
+        });
+      expect(await pending.getByTestId('schedule-relative').textContent()).toMatch(/^in 2[34] h( \d+ min)?$/);
+
+      // …then cancelled: it leaves the pending list and is listed as cancelled, by whom.
+      await pending.getByTestId('schedule-cancel').click();
+      await page.getByTestId('confirm-dialog').getByRole('button', { name: 'Cancel the change' }).click();
+      await expect.poll(() => page.getByTestId('env-development-pending').count()).toBe(0);
+      await expect.poll(() => finished.first().getAttribute('data-status')).toBe('cancelled');
+      expect(await finished.first().getByTestId('schedule-outcome').textContent()).toBe(`Cancelled by ${platform.admin.email}`);
+      expect(await finished.nth(1).getAttribute('data-status')).toBe('applied');
+      expect((await schedulesOf()).map((s) => s.status).sort()).toEqual(['applied', 'cancelled']);
+
+      // The history names the scheduled change and its author.
+      await page.getByTestId('tab-history').click();
+      await page.getByTestId('history-entry').first().waitFor();
+      const latest = page.getByTestId('history-entry').first();
+      expect(await latest.locator('.history-head strong').textContent()).toBe('Changed development');
+      expect(await latest.getByTestId('history-cause').textContent()).toBe(`Scheduled by ${platform.admin.email}`);
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  }, 90_000);
+
   it('shows a viewer everything but no control that could only fail', async () => {
     const email = 'viewer-e2e@example.com';
     const password = 'a-long-viewer-password';
@@ -395,6 +541,16 @@ describe.skipIf(!haveChromium)('the console in a browser', () => {
       body: JSON.stringify({ email, password }),
     });
     expect(registered.status).toBe(202);
+    // An editor scheduled a change in production for tomorrow: a viewer sees it, with no way to move or cancel it.
+    const admin = await asAdmin();
+    const { version } = (await (await admin('GET', `/flags/${flagKey}`)).json()) as { version: number };
+    const scheduled = await admin(
+      'POST',
+      `/flags/${flagKey}/environments/production/schedules`,
+      { runAt: new Date(Date.now() + 24 * 3600_000).toISOString(), change: { enabled: true } },
+      { 'if-match': `"${version}"` },
+    );
+    expect(scheduled.status, await scheduled.clone().text()).toBe(201);
     const { context, page, problems } = await newPage();
     try {
       await signIn(page, email, password);
@@ -413,6 +569,17 @@ describe.skipIf(!haveChromium)('the console in a browser', () => {
       expect(await page.getByTestId('env-development-save').count()).toBe(0);
       expect(await page.getByTestId('env-development-off-variant').isDisabled()).toBe(true);
       expect(await page.getByTestId('readonly-note').first().textContent()).toContain('Your role is viewer');
+      const pending = page.getByTestId('env-production-pending').getByTestId('scheduled-change');
+      expect(await pending.locator('.schedule-what').textContent()).toBe('Turn it on');
+      expect(await pending.locator('.schedule-by').textContent()).toBe(`by ${platform.admin.email}`);
+      for (const id of [
+        'schedule-move',
+        'schedule-cancel',
+        'env-production-schedule',
+        'env-development-schedule',
+        'env-production-schedule-edits',
+      ])
+        expect(await page.getByTestId(id).count(), id).toBe(0);
 
       await page.getByTestId('tab-targeting').click();
       await page.getByTestId('rules').waitFor();

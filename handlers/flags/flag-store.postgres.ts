@@ -46,6 +46,7 @@ interface ScheduledChangesTable {
   change: EnvironmentPatch;
   run_at: Date;
   planned_version: number;
+  planned_state: EnvironmentState | null;
   status: ScheduleStatus;
   outcome: string | null;
   created_by_id: string;
@@ -154,6 +155,7 @@ const toSchedule = (r: Selectable<ScheduledChangesTable>): ScheduledChange => ({
   change: r.change,
   runAt: r.run_at,
   plannedVersion: r.planned_version,
+  plannedState: r.planned_state,
   status: r.status,
   outcome: r.outcome,
   createdBy: { userId: r.created_by_id, email: r.created_by_email },
@@ -170,6 +172,7 @@ const scheduleRow = (s: ScheduledChange) => ({
   change: jsonb(s.change),
   run_at: s.runAt,
   planned_version: s.plannedVersion,
+  planned_state: s.plannedState && jsonb(s.plannedState),
   status: s.status,
   outcome: s.outcome,
   created_by_id: s.createdBy.userId,

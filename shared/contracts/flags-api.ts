@@ -67,6 +67,9 @@ export const ScheduledChangeSchema = Type.Object(
     change: EnvironmentPatch,
     runAt: Timestamp,
     plannedVersion: Type.Integer(),
+    plannedState: Type.Union([EnvironmentState, Type.Null()], {
+      description: 'The environment as it was planned on: at its time the change conflicts if a field it changes moved since',
+    }),
     status: Type.Enum([...scheduleStatuses]),
     outcome: Type.Union([Type.String(), Type.Null()]),
     createdBy: Type.Object({ userId: Type.String(), email: Type.String() }),

@@ -31,9 +31,9 @@ export interface HttpServerOptions {
   trustProxy: boolean | string;
   readiness?: ReadinessCheck[];
   /**
-   * For a server with long-lived responses (event streams, or a proxy of them): connections still open this long
-   * after the close began are closed, so a client that keeps one open cannot hold the shutdown. Unset: the close
-   * waits for every request in flight, however long.
+   * Connections still open this long after the close began are closed, so that a client that keeps one open (an
+   * aborted request whose connection undici holds, an event stream, a proxy of one) cannot hold the shutdown;
+   * requests in flight have that long to finish. Default 3 s; 1 s where responses are long-lived by design.
    */
   closeLingeringAfterMs?: number;
   /** The registry /metrics serves; made here unless the service registered metrics of its own in one first. */
@@ -157,13 +157,11 @@ export async function createHttpServer(options: HttpServerOptions): Promise<{ ap
   await app.register(async (scope) => {
     await options.routes(scope);
   });
-  const lingering = options.closeLingeringAfterMs;
-  if (lingering !== undefined) {
-    app.addHook('preClose', (done) => {
-      setTimeout(() => app.server.closeAllConnections(), lingering).unref();
-      done();
-    });
-  }
+  const lingering = options.closeLingeringAfterMs ?? 3_000;
+  app.addHook('preClose', (done) => {
+    setTimeout(() => app.server.closeAllConnections(), lingering).unref();
+    done();
+  });
 
   return {
     app,

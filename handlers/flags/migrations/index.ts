@@ -5,6 +5,7 @@ import * as clientVisible from './0003-client-visible.ts';
 import * as scheduledChanges from './0004-scheduled-changes.ts';
 import * as releasePlans from './0005-release-plans.ts';
 import * as releasePlanTemplates from './0006-release-plan-templates.ts';
+import * as scheduledChangePlannedState from './0007-scheduled-change-planned-state.ts';
 
 /** The service's PostgreSQL schema. */
 export const flagsSchema = 'flags';
@@ -17,4 +18,5 @@ export const flagsMigrations: Record<string, Migration> = {
   '0004-scheduled-changes': scheduledChanges,
   '0005-release-plans': releasePlans,
   '0006-release-plan-templates': releasePlanTemplates,
+  '0007-scheduled-change-planned-state': scheduledChangePlannedState,
 };

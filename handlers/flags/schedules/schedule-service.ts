@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { EnvironmentPatch } from '../../../shared/contracts/flag-model.ts';
+import type { EnvironmentPatch, EnvironmentState } from '../../../shared/contracts/flag-model.ts';
 import type { Principal } from '../../../shared/http/authenticate.ts';
 import { assertIfMatch } from '../../../shared/http/if-match.ts';
 import { AppError } from '../../../shared/http/problem.ts';
@@ -14,6 +14,23 @@ export interface AlarmClock {
 
 /** What running a schedule came to: applied, or why not. */
 export type RunOutcome = 'applied' | 'conflicted' | 'failed' | 'not-due' | 'not-pending';
+
+/**
+ * Why a change cannot run as planned, or undefined: a field it changes moved since it was planned (another person's
+ * change, or another schedule's). Changes to other fields or environments do not matter. A change planned before
+ * its state was kept falls back to the flag's version.
+ */
+function movedSincePlanned(schedule: ScheduledChange, current: EnvironmentState | undefined, flagVersion: number): string | undefined {
+  if (!schedule.plannedState) {
+    return flagVersion === schedule.plannedVersion
+      ? undefined
+      : `the flag changed after this was planned (planned on version ${schedule.plannedVersion}, now ${flagVersion})`;
+  }
+  const fields = (Object.keys(schedule.change) as (keyof EnvironmentState)[]).filter(
+    (field) => JSON.stringify(current?.[field]) !== JSON.stringify(schedule.plannedState![field]),
+  );
+  return fields.length === 0 ? undefined : `${fields.join(', ')} changed after this was planned (on version ${schedule.plannedVersion})`;
+}
 
 /** The furthest ahead a change may be scheduled. */
 const maxAheadMs = 366 * 24 * 3600_000;
@@ -78,6 +95,7 @@ export function createScheduleService(deps: {
         change: input.change,
         runAt,
         plannedVersion: flag.version,
+        plannedState: flag.environments[environment]!,
         status: 'pending',
         outcome: null,
         createdBy: { userId: actor.userId, email: actor.email },
@@ -106,7 +124,7 @@ export function createScheduleService(deps: {
       const current = await loadOf(key, id);
       assertIfMatch(current.version, ifMatch, 'scheduled change');
       if (current.status !== 'pending')
-        throw new AppError('CONFLICT', `This change already ${current.status === 'cancelled' ? 'was cancelled' : 'ran'}`);
+        throw new AppError('CONFLICT', `This change ${current.status === 'cancelled' ? 'was already cancelled' : 'already ran'}`);
       const flag = await flags.get(key);
       const change = input.change ?? current.change;
       await flags.planEnvironmentChange(flag, current.environment, change);
@@ -115,6 +133,7 @@ export function createScheduleService(deps: {
         change,
         runAt: input.runAt === undefined ? current.runAt : runAtOf(input.runAt),
         plannedVersion: flag.version,
+        plannedState: flag.environments[current.environment]!,
         updatedAt: now(),
         version: current.version + 1,
       };
@@ -129,7 +148,7 @@ export function createScheduleService(deps: {
     async cancel(key: string, id: string, actor: Principal) {
       const current = await loadOf(key, id);
       if (!(await store.closeSchedule(id, 'cancelled', `cancelled by ${actor.email}`, now()))) {
-        throw new AppError('CONFLICT', `This change already ${current.status === 'cancelled' ? 'was cancelled' : 'ran'}`);
+        throw new AppError('CONFLICT', `This change ${current.status === 'cancelled' ? 'was already cancelled' : 'already ran'}`);
       }
     },
 
@@ -147,12 +166,8 @@ export function createScheduleService(deps: {
         (await store.closeSchedule(id, status, outcome, now())) ? status : 'not-pending';
       const flag = await store.get(schedule.flagKey);
       if (!flag) return close('failed', 'the flag was deleted');
-      if (flag.version !== schedule.plannedVersion) {
-        return close(
-          'conflicted',
-          `the flag changed after this was planned (planned on version ${schedule.plannedVersion}, now ${flag.version})`,
-        );
-      }
+      const moved = movedSincePlanned(schedule, flag.environments[schedule.environment], flag.version);
+      if (moved) return close('conflicted', moved);
       let next;
       try {
         next = await flags.planEnvironmentChange(flag, schedule.environment, schedule.change);
@@ -161,7 +176,8 @@ export function createScheduleService(deps: {
         throw error;
       }
       const write = flags.environmentWrite(flag, next, schedule.createdBy, schedule.environment, { scheduleId: id });
-      const outcome = await store.applySchedule(id, next, schedule.plannedVersion, write, now());
+      // Written against the version just read: a change to the flag in between is caught by the transaction.
+      const outcome = await store.applySchedule(id, next, flag.version, write, now());
       return outcome === 'ok' ? 'applied' : outcome === 'stale' ? 'conflicted' : outcome === 'not-found' ? 'failed' : 'not-pending';
     },
 

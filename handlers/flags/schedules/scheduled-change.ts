@@ -1,5 +1,5 @@
 import type { Static } from 'typebox';
-import type { EnvironmentPatch } from '../../../shared/contracts/flag-model.ts';
+import type { EnvironmentPatch, EnvironmentState } from '../../../shared/contracts/flag-model.ts';
 import { ScheduledChangeSchema, scheduleStatuses } from '../../../shared/contracts/flags-api.ts';
 
 // The answer's schema is the console's too: it lives with the flags API's other answers.
@@ -19,6 +19,8 @@ export interface ScheduledChange {
   runAt: Date;
   /** The flag version the change was planned against (its If-Match when it runs). */
   plannedVersion: number;
+  /** The environment's state it was planned on (null for changes planned before this was kept: the version decides). */
+  plannedState: EnvironmentState | null;
   status: ScheduleStatus;
   /** Why it conflicted or failed, in words. */
   outcome: string | null;

@@ -64,16 +64,38 @@ describe('scheduled changes', () => {
     expect((await call('GET', '/flags/launch/schedules')).json()).toMatchObject({ items: [{ id, status: 'applied' }] });
   });
 
-  it('records a conflict, and changes nothing, when the flag moved after the change was planned', async () => {
+  it('records a conflict, and changes nothing, when a field it changes moved after it was planned', async () => {
     await newFlag('moved');
-    const { id } = (await schedule('moved', { enabled: true }, inSeconds(30))).json<{ id: string }>();
-    expect((await call('PATCH', '/flags/moved/environments/production', { offVariant: 'on' })).statusCode).toBe(200);
+    const { id } = (await schedule('moved', { enabled: true, offVariant: 'on' }, inSeconds(30))).json<{ id: string }>();
+    // Someone turned it on by hand meanwhile: the plan was made on a state that is gone.
+    expect((await call('PATCH', '/flags/moved/environments/production', { enabled: true })).statusCode).toBe(200);
     clock = inSeconds(30);
     expect(await worker.run(id)).toBe('conflicted');
     const [listed] = (await call('GET', '/flags/moved/schedules')).json<{ items: { status: string; outcome: string }[] }>().items;
     expect(listed).toMatchObject({ status: 'conflicted' });
-    expect(listed?.outcome).toContain('planned on version 1, now 2');
-    expect((await call('GET', '/flags/moved')).json()).toMatchObject({ environments: { production: { enabled: false } } });
+    expect(listed?.outcome).toContain('enabled changed after this was planned');
+    expect((await call('GET', '/flags/moved')).json()).toMatchObject({ version: 2, environments: { production: { offVariant: 'off' } } });
+  });
+
+  it('applies changes planned one after another on different fields, and over unrelated edits of the flag', async () => {
+    await newFlag('chained');
+    const on = (await schedule('chained', { enabled: true }, inSeconds(30))).json<{ id: string }>().id;
+    const split = {
+      rollout: [
+        { variant: 'on', weight: 50 },
+        { variant: 'off', weight: 50 },
+      ],
+    };
+    const half = (await schedule('chained', { defaultServe: split }, inSeconds(60))).json<{ id: string }>().id;
+    // Someone edits another environment and the flag's description meanwhile.
+    expect((await call('PATCH', '/flags/chained/environments/development', { enabled: true }, { 'if-match': '"1"' })).statusCode).toBe(200);
+    clock = inSeconds(30);
+    expect(await worker.run(on)).toBe('applied');
+    clock = inSeconds(60);
+    expect(await worker.run(half)).toBe('applied');
+    expect((await call('GET', '/flags/chained')).json()).toMatchObject({
+      environments: { production: { enabled: true, defaultServe: split } },
+    });
   });
 
   it('refuses at once a change that could not be made, a time not ahead, and a stale If-Match', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ScheduledChange } from '../api/types.ts';
+import type { Flag, ScheduledChange } from '../api/types.ts';
 import {
   checkRunAt,
   describeChange,
@@ -11,6 +11,7 @@ import {
   toLocalInput,
   utcOffset,
   withSchedule,
+  movedSincePlanned,
 } from './schedules.ts';
 
 describe('scheduled changes in the console', () => {
@@ -78,6 +79,7 @@ describe('scheduled changes in the console', () => {
       change: { enabled: true },
       runAt: '2031-01-01T10:00:00.000Z',
       plannedVersion: 1,
+      plannedState: { enabled: false, offVariant: 'off', defaultServe: { variant: 'off' }, prerequisites: [] },
       status: 'pending',
       outcome: null,
       createdBy: { userId: 'u', email: 'alice@example.com' },
@@ -99,5 +101,29 @@ describe('scheduled changes in the console', () => {
     const moved = withSchedule(list, { ...base, id: 'late', runAt: '2030-12-30T10:00:00.000Z', version: 2 });
     expect(moved.map((s) => s.id)).toEqual(['late', 'early', 'dev', 'old', 'new']);
     expect(moved.filter((s) => s.id === 'late')).toHaveLength(1);
+  });
+
+  it('names the fields a pending change sets that moved since it was planned, and nothing for edits elsewhere', () => {
+    const planned = { enabled: false, offVariant: 'off', defaultServe: { variant: 'off' }, prerequisites: [] };
+    const schedule: ScheduledChange = {
+      id: 's',
+      flagKey: 'f',
+      environment: 'production',
+      change: { enabled: true },
+      runAt: '2031-01-01T10:00:00.000Z',
+      plannedVersion: 1,
+      plannedState: planned,
+      status: 'pending',
+      outcome: null,
+      createdBy: { userId: 'u', email: 'u@example.com' },
+      createdAt: '2030-12-31T10:00:00.000Z',
+      updatedAt: '2030-12-31T10:00:00.000Z',
+      closedAt: null,
+      version: 1,
+    };
+    const flag = (production: typeof planned, version = 2) => ({ version, environments: { production } }) as unknown as Flag;
+    expect(movedSincePlanned(schedule, flag({ ...planned, offVariant: 'on' }))).toEqual([]);
+    expect(movedSincePlanned(schedule, flag({ ...planned, enabled: true }))).toEqual(['enabled']);
+    expect(movedSincePlanned({ ...schedule, plannedState: null }, flag(planned, 3))).toEqual(['the flag']);
   });
 });

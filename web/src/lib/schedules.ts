@@ -1,4 +1,4 @@
-import type { EnvironmentPatch, ScheduledChange, ScheduleStatus } from '../api/types.ts';
+import type { EnvironmentPatch, Flag, ScheduledChange, ScheduleStatus } from '../api/types.ts';
 import { describeServe, relativeTime } from './format.ts';
 
 /**
@@ -169,4 +169,17 @@ export function finishedOf(schedules: ScheduledChange[], environment?: string): 
 /** The list with `schedule` in it (replacing the one with its id), earliest first. */
 export function withSchedule(schedules: ScheduledChange[], schedule: ScheduledChange): ScheduledChange[] {
   return [...schedules.filter((s) => s.id !== schedule.id), schedule].sort((a, b) => a.runAt.localeCompare(b.runAt));
+}
+
+/**
+ * The fields a pending change sets that moved since it was planned (someone's edit, or another change that ran):
+ * at its time it will be recorded as a conflict. Changes planned before their state was kept compare versions.
+ */
+export function movedSincePlanned(schedule: ScheduledChange, flag: Flag): string[] {
+  if (!schedule.plannedState) return schedule.plannedVersion < flag.version ? ['the flag'] : [];
+  const current = flag.environments[schedule.environment];
+  const planned = schedule.plannedState;
+  return (Object.keys(schedule.change) as (keyof typeof planned)[]).filter(
+    (field) => JSON.stringify(current?.[field]) !== JSON.stringify(planned[field]),
+  );
 }

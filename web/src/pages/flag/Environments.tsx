@@ -270,9 +270,8 @@ function EnvironmentColumn({
       <ErrorBox error={save.error} onRetry={save.error ? reload : undefined} />
       {canEdit && allPending.length > 0 && schedulable ? (
         <p className="field-hint" data-testid={`env-${env}-save-conflicts`}>
-          Saving changes the flag: its{' '}
-          {allPending.length === 1 ? 'pending scheduled change' : `${allPending.length} pending scheduled changes`} will then be recorded as
-          {allPending.length === 1 ? ' a conflict at its time' : ' conflicts at their times'}, unless planned again.
+          {allPending.length === 1 ? 'A pending scheduled change' : `${allPending.length} pending scheduled changes`} of this flag: one that
+          sets a field you change here will be recorded as a conflict at its time, unless planned again.
         </p>
       ) : null}
       {canEdit ? (

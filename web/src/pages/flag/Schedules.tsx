@@ -19,6 +19,7 @@ import {
   timeZoneNote,
   toLocalInput,
   withSchedule,
+  movedSincePlanned,
 } from '../../lib/schedules.ts';
 
 /** How long after its time a pending change is looked for every second (the release worker applies it within one). */
@@ -193,16 +194,16 @@ export function ScheduleForm({
         </p>
       ) : null}
       <p className="field-hint">
-        Planned on the flag as it is now (version {flag.version}). If the flag changes before then (any edit, in any environment), the
-        change is not applied but recorded as a conflict, and you can plan it again.
+        Planned on {env} as it is now. If what it sets changes before then (someone&apos;s edit, or another scheduled change), it is not
+        applied but recorded as a conflict, and you can plan it again; edits to anything else do not matter.
       </p>
       {otherPending.length > 0 ? (
         <div className="alert alert-warn" data-testid={`${testId}-others`}>
           <span>
             This flag already has{' '}
             {otherPending.length === 1 ? 'a pending scheduled change' : `${otherPending.length} pending scheduled changes`} (
-            {otherPending.map((s) => `${s.environment}, ${formatWhen(s.runAt)}`).join('; ')}). Only the first to run is applied: it changes
-            the flag, so the ones after it are recorded as conflicts.
+            {otherPending.map((s) => `${s.environment}, ${formatWhen(s.runAt)}`).join('; ')}). One that runs first and sets the same fields
+            in the same environment makes this one a conflict.
           </span>
         </div>
       ) : null}
@@ -299,8 +300,9 @@ function PendingItem({
   });
   const runAt = Date.parse(schedule.runAt);
   const due = runAt <= now;
-  // The flag moved since this was planned: at its time it will be recorded as a conflict, unless planned again.
-  const stale = schedule.plannedVersion < flag.version;
+  // What it sets moved since it was planned: at its time it will be recorded as a conflict, unless planned again.
+  const moved = movedSincePlanned(schedule, flag);
+  const stale = moved.length > 0;
 
   return (
     <li className="schedule-item" data-testid="scheduled-change" data-status="pending" data-schedule-id={schedule.id}>
@@ -325,8 +327,7 @@ function PendingItem({
       {stale ? (
         <div className="alert alert-warn" data-testid="schedule-stale">
           <span>
-            The flag changed after this was planned (version {schedule.plannedVersion}, now {flag.version}): at its time it will be recorded
-            as a conflict, not applied.
+            {moved.join(', ')} changed after this was planned: at its time it will be recorded as a conflict, not applied.
             {canEdit ? ' Plan it again to apply it over the flag as it is now.' : ''}
           </span>
           {canEdit ? (

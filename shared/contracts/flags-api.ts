@@ -1,7 +1,7 @@
 import { Type, type Static } from 'typebox';
 import { Timestamp, Uuid } from '../http/schemas.ts';
 import { AuditActorSchema, AuditChangeSchema } from './audit-api.ts';
-import { EnvironmentPatch, EnvironmentState, FlagKey, flagTypes, Tag, Variant } from './flag-model.ts';
+import { EnvironmentPatch, EnvironmentState, FlagKey, flagTypes, Serve, Tag, Variant } from './flag-model.ts';
 
 /**
  * What the flags service answers: the route schemas it validates and serializes with, and the OpenAPI document's.
@@ -79,4 +79,53 @@ export const ScheduledChangeSchema = Type.Object(
     version: Type.Integer(),
   },
   { $id: 'ScheduledChange' },
+);
+
+/** One step of a release: what the environment serves by default, and how long before the next step. */
+export const Milestone = Type.Object(
+  {
+    serve: Serve,
+    holdSeconds: Type.Integer({ minimum: 1, maximum: 30 * 86_400, description: 'How long this step holds before the next one' }),
+    approval: Type.Optional(Type.Boolean({ description: 'Wait for an approval before this step is applied' })),
+  },
+  { additionalProperties: false },
+);
+
+/** Whether a release plan is running (`active`, `paused`) or how it ended (`completed`, `rolled-back`). */
+export const releasePlanStatuses = ['active', 'paused', 'completed', 'rolled-back'] as const;
+
+/** A release of a flag's environment in milestones (handlers/flags/release-plans/release-plan.ts), as answered. */
+export const ReleasePlanSchema = Type.Object(
+  {
+    id: Uuid,
+    flagKey: Type.String(),
+    environment: Type.String(),
+    milestones: Type.Array(Milestone),
+    status: Type.Enum([...releasePlanStatuses]),
+    step: Type.Integer(),
+    startServe: Serve,
+    nextAt: Type.Union([Timestamp, Type.Null()]),
+    awaitingApproval: Type.Boolean(),
+    approvedStep: Type.Union([Type.Integer(), Type.Null()]),
+    pausedRemainingMs: Type.Union([Type.Integer(), Type.Null()]),
+    flagVersion: Type.Integer(),
+    outcome: Type.Union([Type.String(), Type.Null()]),
+    createdBy: Type.Object({ userId: Type.String(), email: Type.String() }),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+    version: Type.Integer(),
+  },
+  { $id: 'ReleasePlan' },
+);
+
+/** Milestones saved under a name, to start release plans from. */
+export const ReleasePlanTemplateSchema = Type.Object(
+  {
+    id: Uuid,
+    name: Type.String(),
+    milestones: Type.Array(Milestone),
+    createdBy: Type.Object({ userId: Type.String(), email: Type.String() }),
+    createdAt: Timestamp,
+  },
+  { $id: 'ReleasePlanTemplate' },
 );

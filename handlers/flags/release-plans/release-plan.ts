@@ -1,19 +1,12 @@
-import { Type, type Static } from 'typebox';
-import { Serve } from '../../../shared/contracts/flag-model.ts';
-import { Timestamp, Uuid } from '../../../shared/http/schemas.ts';
+import type { Static } from 'typebox';
+import type { Serve } from '../../../shared/contracts/flag-model.ts';
+import { Milestone, ReleasePlanSchema, ReleasePlanTemplateSchema, releasePlanStatuses } from '../../../shared/contracts/flags-api.ts';
 
-/** One step of a release: what the environment serves by default, and how long before the next step. */
-export const Milestone = Type.Object(
-  {
-    serve: Serve,
-    holdSeconds: Type.Integer({ minimum: 1, maximum: 30 * 86_400, description: 'How long this step holds before the next one' }),
-    approval: Type.Optional(Type.Boolean({ description: 'Wait for an approval before this step is applied' })),
-  },
-  { additionalProperties: false },
-);
+// The answers' schemas are the console's too: they live with the flags API's other answers.
+export { Milestone, ReleasePlanSchema, ReleasePlanTemplateSchema, releasePlanStatuses };
+
 export type Milestone = Static<typeof Milestone>;
 
-export const releasePlanStatuses = ['active', 'paused', 'completed', 'rolled-back'] as const;
 export type ReleasePlanStatus = (typeof releasePlanStatuses)[number];
 
 /**
@@ -49,29 +42,6 @@ export interface ReleasePlan {
   version: number;
 }
 
-export const ReleasePlanSchema = Type.Object(
-  {
-    id: Uuid,
-    flagKey: Type.String(),
-    environment: Type.String(),
-    milestones: Type.Array(Milestone),
-    status: Type.Enum([...releasePlanStatuses]),
-    step: Type.Integer(),
-    startServe: Serve,
-    nextAt: Type.Union([Timestamp, Type.Null()]),
-    awaitingApproval: Type.Boolean(),
-    approvedStep: Type.Union([Type.Integer(), Type.Null()]),
-    pausedRemainingMs: Type.Union([Type.Integer(), Type.Null()]),
-    flagVersion: Type.Integer(),
-    outcome: Type.Union([Type.String(), Type.Null()]),
-    createdBy: Type.Object({ userId: Type.String(), email: Type.String() }),
-    createdAt: Timestamp,
-    updatedAt: Timestamp,
-    version: Type.Integer(),
-  },
-  { $id: 'ReleasePlan' },
-);
-
 /** Milestones saved under a name, to start plans from. */
 export interface ReleasePlanTemplate {
   id: string;
@@ -80,17 +50,6 @@ export interface ReleasePlanTemplate {
   createdBy: { userId: string; email: string };
   createdAt: Date;
 }
-
-export const ReleasePlanTemplateSchema = Type.Object(
-  {
-    id: Uuid,
-    name: Type.String(),
-    milestones: Type.Array(Milestone),
-    createdBy: Type.Object({ userId: Type.String(), email: Type.String() }),
-    createdAt: Timestamp,
-  },
-  { $id: 'ReleasePlanTemplate' },
-);
 
 export const templateView = (t: ReleasePlanTemplate): Static<typeof ReleasePlanTemplateSchema> => ({
   ...t,

@@ -47,11 +47,16 @@ export function createMemoryFlagStore(): FlagStore {
       const schedule = schedules.get(id);
       return schedule && clone(schedule);
     },
-    async listSchedules({ flagKey, status, dueBy, limit }) {
+    async listSchedules({ flagKey, status, dueBy, closed, limit }) {
       return [...schedules.values()]
         .filter((s) => (!flagKey || s.flagKey === flagKey) && (!status || s.status === status))
         .filter((s) => !dueBy || (s.status === 'pending' && s.runAt <= dueBy))
-        .sort((a, b) => a.runAt.getTime() - b.runAt.getTime() || a.id.localeCompare(b.id))
+        .filter((s) => !closed || s.status !== 'pending')
+        .sort((a, b) =>
+          closed
+            ? (b.closedAt?.getTime() ?? 0) - (a.closedAt?.getTime() ?? 0) || a.id.localeCompare(b.id)
+            : a.runAt.getTime() - b.runAt.getTime() || a.id.localeCompare(b.id),
+        )
         .slice(0, limit)
         .map(clone);
     },

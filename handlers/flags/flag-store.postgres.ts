@@ -287,12 +287,13 @@ export function createPostgresFlagStore(db: Kysely<FlagsDatabase>, schema: strin
       return found && toSchedule(found);
     },
 
-    async listSchedules({ flagKey, status, dueBy, limit }) {
-      let query = db.selectFrom('scheduled_changes').selectAll().orderBy('run_at').orderBy('id').limit(limit);
+    async listSchedules({ flagKey, status, dueBy, closed, limit }) {
+      let query = db.selectFrom('scheduled_changes').selectAll().limit(limit);
       if (flagKey) query = query.where('flag_key', '=', flagKey);
       if (status) query = query.where('status', '=', status);
       if (dueBy) query = query.where('status', '=', 'pending').where('run_at', '<=', dueBy);
-      return (await query.execute()).map(toSchedule);
+      query = closed ? query.where('status', '!=', 'pending').orderBy('closed_at', 'desc') : query.orderBy('run_at');
+      return (await query.orderBy('id').execute()).map(toSchedule);
     },
 
     async updateSchedule(schedule, expectedVersion) {

@@ -72,11 +72,12 @@ export interface FlagStore {
 
   insertSchedule(schedule: ScheduledChange): Promise<void>;
   getSchedule(id: string): Promise<ScheduledChange | undefined>;
-  /** Earliest run time first; `dueBy`: pending ones whose time has come by then. */
+  /** Earliest run time first; `dueBy`: pending ones whose time has come by then; `closed`: finished ones, latest first. */
   listSchedules(filter: {
     flagKey?: string | undefined;
     status?: ScheduleStatus | undefined;
     dueBy?: Date | undefined;
+    closed?: boolean | undefined;
     limit: number;
   }): Promise<ScheduledChange[]>;
   /** Replaces a schedule that is still pending and at `expectedVersion`. */

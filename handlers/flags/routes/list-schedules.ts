@@ -12,7 +12,7 @@ export function listSchedules(app: App, { schedules, guard }: FlagRouteDeps): vo
       onRequest: guard('viewer'),
       schema: {
         tags: ['schedules'],
-        summary: "A flag's scheduled changes, earliest first: pending ones, and how the others ended",
+        summary: "A flag's scheduled changes: every pending one, earliest first, then the latest 100 that ended (latest first)",
         security: bearerSecurity,
         params: Strict({ key: FlagKey }),
         response: { 200: Type.Object({ items: Type.Array(ScheduledChangeSchema) }), ...problemResponses },

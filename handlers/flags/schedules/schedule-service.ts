@@ -111,7 +111,12 @@ export function createScheduleService(deps: {
 
     async list(key: string) {
       await flags.get(key);
-      return store.listSchedules({ flagKey: key, limit: 500 });
+      // Every pending change (earliest first), then the latest 100 that ended: a long history never hides what is to come.
+      const [pending, closed] = await Promise.all([
+        store.listSchedules({ flagKey: key, status: 'pending', limit: 1_000 }),
+        store.listSchedules({ flagKey: key, closed: true, limit: 100 }),
+      ]);
+      return [...pending, ...closed];
     },
 
     /** Moves or changes a pending schedule; it is planned again against the flag as it is now. */

@@ -98,6 +98,20 @@ describe('scheduled changes', () => {
     });
   });
 
+  it('lists every pending change first, then the latest that ended', async () => {
+    await newFlag('listed');
+    const ids = [];
+    for (const seconds of [300, 200, 100])
+      ids.push((await schedule('listed', { enabled: true }, inSeconds(seconds))).json<{ id: string }>().id);
+    expect((await call('DELETE', `/flags/listed/schedules/${ids[2]!}`)).statusCode).toBe(204);
+    const listed = (await call('GET', '/flags/listed/schedules')).json<{ items: { id: string; status: string }[] }>().items;
+    expect(listed.map((s) => [s.id, s.status])).toEqual([
+      [ids[1], 'pending'],
+      [ids[0], 'pending'],
+      [ids[2], 'cancelled'],
+    ]);
+  });
+
   it('refuses at once a change that could not be made, a time not ahead, and a stale If-Match', async () => {
     await newFlag('checked');
     expect((await schedule('checked', { offVariant: 'no-such-variant' }, inSeconds(60))).statusCode).toBe(400);

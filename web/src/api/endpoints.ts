@@ -13,8 +13,11 @@ import type {
   LoginAnswer,
   MatchAnswer,
   Me,
+  Milestone,
   Page,
   Role,
+  ReleasePlan,
+  ReleasePlanTemplate,
   Rule,
   ScheduledChange,
   Serve,
@@ -79,7 +82,25 @@ export const flagsApi = {
   updateSchedule: (key: string, schedule: Pick<ScheduledChange, 'id' | 'version'>, patch: { runAt?: string; change?: EnvironmentPatch }) =>
     api.patch<ScheduledChange>(`/flags/${enc(key)}/schedules/${enc(schedule.id)}`, patch, { ifMatch: `"${schedule.version}"` }),
   cancelSchedule: (key: string, id: string) => api.delete(`/flags/${enc(key)}/schedules/${enc(id)}`),
+  /** The flag's release plans, newest first: the running one of each environment (active or paused) and how the others ended. */
+  releasePlans: (key: string, signal?: AbortSignal) => api.get<{ items: ReleasePlan[] }>(`/flags/${enc(key)}/release-plans`, { signal }),
+  /**
+   * Starts a release of `environment` by milestones, or from a saved template, on the flag version `flagVersion`: the
+   * first milestone is applied at once (409 when a plan already runs there, 400 when a milestone could not be applied).
+   */
+  startReleasePlan: (key: string, environment: string, plan: { milestones: Milestone[] } | { templateId: string }, flagVersion: number) =>
+    api.post<ReleasePlan>(`/flags/${enc(key)}/environments/${enc(environment)}/release-plans`, plan, { ifMatch: `"${flagVersion}"` }),
+  /** pause (the milestone keeps its time left), resume, approve (the milestone waiting for it), rollback (serve what it served before). */
+  actOnReleasePlan: (key: string, id: string, action: ReleasePlanAction) =>
+    api.post<ReleasePlan>(`/flags/${enc(key)}/release-plans/${enc(id)}/${action}`, undefined),
+  releasePlanTemplates: () => api.get<{ items: ReleasePlanTemplate[] }>('/flags/release-plan-templates'),
+  /** Saves milestones under a name (409 when the name is taken). */
+  createReleasePlanTemplate: (name: string, milestones: Milestone[]) =>
+    api.post<ReleasePlanTemplate>('/flags/release-plan-templates', { name, milestones }),
+  deleteReleasePlanTemplate: (id: string) => api.delete(`/flags/release-plan-templates/${enc(id)}`),
 };
+
+export type ReleasePlanAction = 'pause' | 'resume' | 'approve' | 'rollback';
 
 export interface RuleInput {
   name?: string;

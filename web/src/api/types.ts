@@ -9,7 +9,13 @@ import type { EnvironmentState, FlagType, Prerequisite, Serve, Variant } from '.
 import type { Condition, Operator } from '../../../shared/contracts/targeting-model.ts';
 import type { EvaluationResult, Reason } from '../../../shared/contracts/evaluation-model.ts';
 import type { ApiKeySchema, CreatedApiKeySchema, LoginAnswerSchema, MeSchema, UserSchema } from '../../../shared/contracts/auth-api.ts';
-import type { FlagAuditEntrySchema, FlagSchema, ScheduledChangeSchema } from '../../../shared/contracts/flags-api.ts';
+import type {
+  FlagAuditEntrySchema,
+  FlagSchema,
+  ReleasePlanSchema,
+  ReleasePlanTemplateSchema,
+  ScheduledChangeSchema,
+} from '../../../shared/contracts/flags-api.ts';
 import type { MatchAnswerSchema, RuleSchema, SegmentSchema, TargetingAuditEntrySchema } from '../../../shared/contracts/targeting-api.ts';
 import type { EvaluationEventSchema, Granularity, StatsSchema } from '../../../shared/contracts/analytics-api.ts';
 
@@ -44,6 +50,16 @@ export type ScheduledChange = Static<typeof ScheduledChangeSchema>;
 export type ScheduleStatus = ScheduledChange['status'];
 /** What a person's change of an environment, or a scheduled one, may set. */
 export type EnvironmentPatch = ScheduledChange['change'];
+/** What made a change when no person's request did at that moment: a scheduled change, or a release plan's step or rollback. */
+export type ChangeCause = NonNullable<FlagAuditEntry['cause']>;
+/** An environment's release in milestones, moved on by the release worker. */
+export type ReleasePlan = Static<typeof ReleasePlanSchema>;
+/** `active` or `paused` while it runs; `completed` or `rolled-back` once it ended. */
+export type ReleasePlanStatus = ReleasePlan['status'];
+/** One step of a release: a default serve, how long it holds before the next, and whether it waits for an approval. */
+export type Milestone = ReleasePlan['milestones'][number];
+/** Milestones saved under a name, to start release plans from. */
+export type ReleasePlanTemplate = Static<typeof ReleasePlanTemplateSchema>;
 
 // targeting
 export type Rule = Static<typeof RuleSchema>;

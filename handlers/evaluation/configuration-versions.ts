@@ -28,8 +28,11 @@ export function versionOf(change: PublishedChange, now = Date.now()): ConfigVers
 
 /** A version only this instance knows (a reload after a break, the start): a client that carries it elsewhere re-fetches. */
 export function localVersion(now = Date.now()): ConfigVersion {
-  return { id: `${now}-${randomBytes(5).toString('hex')}`, at: now };
+  return { id: `${now}-local-${randomBytes(5).toString('hex')}`, at: now };
 }
+
+/** Another instance's local version is never applied here: a re-fetch that names one is not kept waiting. */
+const isLocal = (id: string) => id.includes('-local-');
 
 /**
  * The versions of this instance's environments, and who wants to hear of a new one (the event streams). A change
@@ -79,7 +82,7 @@ export function createConfigurationVersions(now: () => number = Date.now) {
      * Waits up to `timeoutMs` for it; a version it cannot read or too old to wait for counts as applied.
      */
     async caughtUpWith(id: string, timeoutMs: number): Promise<boolean> {
-      if (applied.has(id)) return true;
+      if (applied.has(id) || isLocal(id)) return true;
       const at = Number.parseInt(id, 10);
       if (!Number.isFinite(at) || at < now() - memoryMs) return true;
       return new Promise<boolean>((resolve) => {

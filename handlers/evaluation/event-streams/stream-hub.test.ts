@@ -119,5 +119,7 @@ describe('configuration versions', () => {
     expect(await versions.caughtUpWith(`${Date.now()}-never`, 20)).toBe(false);
     expect(await versions.caughtUpWith(`${Date.now() - 60_000}-old`, 1_000)).toBe(true);
     expect(await versions.caughtUpWith('not-a-version', 1_000)).toBe(true);
+    // Another instance's reload: nothing here will ever apply it, so nothing waits for it.
+    expect(await versions.caughtUpWith(`${Date.now()}-local-0a1b2c3d4e`, 1_000)).toBe(true);
   });
 });

@@ -1,12 +1,12 @@
 import { useState } from 'react';
 import { Link } from 'react-router';
 import { flagsApi, type EnvironmentPatch } from '../../api/endpoints.ts';
-import type { EnvironmentState, Flag, Prerequisite, ScheduledChange } from '../../api/types.ts';
+import type { EnvironmentState, Flag, Prerequisite, ReleasePlanTemplate, ScheduledChange } from '../../api/types.ts';
 import { usePermissions } from '../../auth/session.tsx';
 import { checkServe, serveDraftOf, ServeEditor, type ServeDraft } from '../../components/ServeEditor.tsx';
 import { Badge, Button, ConfirmDialog, ErrorBox, ReadOnlyNote, useToast } from '../../components/ui.tsx';
 import { describeServe, isProductionLike } from '../../lib/format.ts';
-import { useAction, useResource } from '../../lib/hooks.ts';
+import { useAction, useResource, type Resource } from '../../lib/hooks.ts';
 import { finishedOf, pendingOf } from '../../lib/schedules.ts';
 import {
   FinishedSchedules,
@@ -16,17 +16,21 @@ import {
   type FlagSchedules,
   type ScheduleKind,
 } from './Schedules.tsx';
+import { ReleasePanel, useFlagReleasePlans, useReleasePlanTemplates, type FlagReleasePlans } from './ReleasePlans.tsx';
 import type { FlagTabProps } from './tab-props.ts';
 
 /**
- * One column per environment: the kill switch, the off variant, the default serve and the prerequisites, and the
- * changes scheduled there (the flag is reloaded when one of them is applied, so the column shows its new state).
+ * One column per environment: the kill switch, the off variant, the default serve and the prerequisites, its
+ * release plan, and the changes scheduled there (the flag is reloaded when a milestone or a scheduled change is
+ * applied, so the column shows its new state).
  */
 export function EnvironmentsTab(props: FlagTabProps) {
   const { flag, environments } = props;
   // Candidate prerequisites: the other flags (first 200 by key).
   const others = useResource(async () => (await flagsApi.list({ limit: 200 })).data.items.filter((f) => f.key !== flag.key), [flag.key]);
   const schedules = useFlagSchedules(flag.key, props.reload);
+  const plans = useFlagReleasePlans(flag.key, props.reload);
+  const templates = useReleasePlanTemplates();
   return (
     <div className="env-columns" data-testid="environments">
       {environments.map((env) => {
@@ -38,6 +42,8 @@ export function EnvironmentsTab(props: FlagTabProps) {
             state={state}
             others={others.data ?? []}
             schedules={schedules}
+            plans={plans}
+            templates={templates}
             {...props}
           />
         ) : (
@@ -60,7 +66,16 @@ function EnvironmentColumn({
   reload,
   others,
   schedules,
-}: FlagTabProps & { env: string; state: EnvironmentState; others: Flag[]; schedules: FlagSchedules }) {
+  plans,
+  templates,
+}: FlagTabProps & {
+  env: string;
+  state: EnvironmentState;
+  others: Flag[];
+  schedules: FlagSchedules;
+  plans: FlagReleasePlans;
+  templates: Resource<ReleasePlanTemplate[]>;
+}) {
   const { canEdit, editReason } = usePermissions();
   const toast = useToast();
   const production = isProductionLike(env);
@@ -73,6 +88,8 @@ function EnvironmentColumn({
   const allPending = pendingOf(schedules.items ?? []);
   const pending = allPending.filter((s) => s.environment === env);
   const finished = finishedOf(schedules.items ?? [], env);
+  // Any change of the flag made outside a running plan pauses that plan at its next milestone.
+  const runningPlans = (plans.items ?? []).filter((p) => p.status === 'active');
 
   const patch = async (body: EnvironmentPatch, message: string) => {
     const { data, etag: next } = await flagsApi.updateEnvironment(flag.key, env, body, etag);
@@ -152,6 +169,7 @@ function EnvironmentColumn({
         )}
       </p>
       {!production ? <ErrorBox error={toggle.error} onRetry={reload} /> : null}
+      <ReleasePanel flag={flag} env={env} state={state} plans={plans} templates={templates} />
       <section className="env-schedules" aria-label={`Scheduled changes in ${env}`} data-testid={`env-${env}-schedules`}>
         <div className="env-schedules-head">
           <h3>Scheduled</h3>
@@ -272,6 +290,12 @@ function EnvironmentColumn({
         <p className="field-hint" data-testid={`env-${env}-save-conflicts`}>
           {allPending.length === 1 ? 'A pending scheduled change' : `${allPending.length} pending scheduled changes`} of this flag: one that
           sets a field you change here will be recorded as a conflict at its time, unless planned again.
+        </p>
+      ) : null}
+      {canEdit && runningPlans.length > 0 && dirty ? (
+        <p className="field-hint" data-testid={`env-${env}-save-pauses-plan`}>
+          A release plan is running on this flag ({runningPlans.map((p) => p.environment).join(', ')}): a change saved here pauses it at its
+          next milestone.
         </p>
       ) : null}
       {canEdit ? (

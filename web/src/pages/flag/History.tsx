@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { flagsApi, targetingApi } from '../../api/endpoints.ts';
-import type { Change, Condition, FlagAuditEntry, Serve, TargetingAuditEntry } from '../../api/types.ts';
+import type { Change, ChangeCause, Condition, FlagAuditEntry, Serve, TargetingAuditEntry } from '../../api/types.ts';
 import { describeCondition } from '../../components/Conditions.tsx';
 import { Diff } from '../../components/Diff.tsx';
 import { Button, Empty, ErrorBox, Loading } from '../../components/ui.tsx';
@@ -87,10 +87,8 @@ export function HistoryTab({ flag }: FlagTabProps) {
             <div className="history-head">
               <strong>{titleOf(entry, names)}</strong>
               <span className="muted">
-                {entry.source === 'flag' && entry.cause && 'scheduleId' in entry.cause ? (
-                  <span className="history-cause" title={`Scheduled change ${entry.cause.scheduleId}`} data-testid="history-cause">
-                    Scheduled by {entry.actor.email}
-                  </span>
+                {entry.source === 'flag' && entry.cause ? (
+                  <CauseOf cause={entry.cause} actor={entry.actor.email} />
                 ) : (
                   <>by {entry.actor.email}</>
                 )}{' '}
@@ -115,6 +113,22 @@ export function HistoryTab({ flag }: FlagTabProps) {
         </Button>
       ) : null}
     </div>
+  );
+}
+
+/** Who made a change that no person's request made at that moment: a scheduled change, a release plan's step or rollback. */
+function CauseOf({ cause, actor }: { cause: ChangeCause; actor: string }) {
+  if ('scheduleId' in cause)
+    return (
+      <span className="history-cause" title={`Scheduled change ${cause.scheduleId}`} data-testid="history-cause">
+        Scheduled by {actor}
+      </span>
+    );
+  // The plan's author is the actor of its steps and of its rollback.
+  return (
+    <span className="history-cause" title={`Release plan ${cause.releasePlanId}`} data-testid="history-cause">
+      {'rollback' in cause ? `Release plan rolled back by ${actor}` : `Release plan step ${cause.milestone + 1} by ${actor}`}
+    </span>
   );
 }
 

@@ -271,229 +271,231 @@ function StartPlanForm({
   }, []);
 
   return (
-    <form
-      className="schedule-form release-form"
-      aria-label={`Start a release in ${env}`}
-      onSubmit={(event) => {
-        event.preventDefault();
-        if (milestones && !chosen?.missing.length) void start.run();
-      }}
-      data-testid={`${testId}-form`}
-    >
-      <h3>Start a release in {env}</h3>
-      <label className="field">
-        <span className="field-label">Milestones</span>
-        <select
-          ref={sourceRef}
-          value={templateId}
-          onChange={(e) => setTemplateId(e.target.value)}
-          disabled={start.busy}
-          data-testid={`${testId}-template`}
-        >
-          <option value={compose}>Composed here (below)</option>
-          {choices.map(({ template, missing }) => (
-            <option key={template.id} value={template.id} disabled={missing.length > 0}>
-              Template “{template.name}”: {describeMilestones(template.milestones)}
-              {missing.length > 0 ? ` (needs ${missing.map((k) => `“${k}”`).join(', ')}, not a variant of this flag)` : ''}
-            </option>
-          ))}
-        </select>
-        <span className="field-hint">
-          {templates.error
-            ? 'The saved templates could not be loaded: compose the milestones here.'
-            : choices.length === 0
-              ? 'No saved template yet: compose the milestones here, and save them as one to use again.'
-              : 'A saved template, or the milestones composed here.'}
-        </span>
-      </label>
-      {chosen ? (
-        <div className="release-template" data-testid={`${testId}-template-preview`}>
-          <MilestoneList flag={flag} milestones={chosen.template.milestones} />
-          <p className="field-hint">
-            Saved by {chosen.template.createdBy.email} {relativeTime(chosen.template.createdAt)}.
-          </p>
-          <div className="schedule-actions">
-            <Button
-              small
-              onClick={() => {
-                setDrafts(chosen.template.milestones.map((m) => draftOf(m, flag)));
-                setTemplateId(compose);
-              }}
-              data-testid={`${testId}-template-copy`}
-            >
-              Edit a copy
-            </Button>
-            <Button small variant="ghost" onClick={() => setDeleting(true)} data-testid={`${testId}-template-delete`}>
-              Delete the template…
-            </Button>
-          </div>
-        </div>
-      ) : (
-        <fieldset className="env-form release-milestones" disabled={start.busy}>
-          <div className="schedule-actions">
-            <Button
-              small
-              onClick={() => setDrafts(preset())}
-              title={`Serve “${variantLabel(ramp.release)}” to 1 %, 10 %, 50 %, then everyone`}
-              data-testid={`${testId}-preset`}
-            >
-              1 % → 10 % → 50 % → 100 %
-            </Button>
-          </div>
-          <ol className="milestone-drafts">
-            {drafts.map((draft, i) => (
-              <li key={draft.id} className="milestone-draft" data-testid={`${testId}-m${i}`}>
-                <div className="schedule-head">
-                  <strong>Milestone {i + 1}</strong>
-                  <span className="schedule-actions">
-                    <button
-                      type="button"
-                      className="btn btn-ghost btn-small"
-                      onClick={() => move(i, -1)}
-                      disabled={i === 0}
-                      aria-label={`Move milestone ${i + 1} up`}
-                    >
-                      ↑
-                    </button>
-                    <button
-                      type="button"
-                      className="btn btn-ghost btn-small"
-                      onClick={() => setDrafts(drafts.filter((_, j) => j !== i))}
-                      disabled={drafts.length === 1}
-                      aria-label={`Remove milestone ${i + 1}`}
-                      data-testid={`${testId}-m${i}-remove`}
-                    >
-                      Remove
-                    </button>
-                  </span>
-                </div>
-                <ServeEditor
-                  variants={flag.variants}
-                  draft={draft.serve}
-                  onChange={(serve) => update(i, { serve })}
-                  testId={`${testId}-m${i}-serve`}
-                />
-                <div className="hold-row">
-                  <label className="inline-field">
-                    <span>{i === drafts.length - 1 ? 'Then holds' : 'Holds'}</span>
-                    <input
-                      type="text"
-                      inputMode="decimal"
-                      value={draft.hold.amount}
-                      onChange={(e) => update(i, { hold: { ...draft.hold, amount: e.target.value } })}
-                      aria-label={`How long milestone ${i + 1} holds`}
-                      aria-invalid={'error' in holdSecondsOf(draft.hold) ? true : undefined}
-                      data-testid={`${testId}-m${i}-hold`}
-                    />
-                  </label>
-                  <select
-                    value={draft.hold.unit}
-                    onChange={(e) => update(i, { hold: { ...draft.hold, unit: e.target.value as HoldUnit } })}
-                    aria-label={`Unit of milestone ${i + 1}'s hold`}
-                    data-testid={`${testId}-m${i}-unit`}
-                  >
-                    {(Object.keys(holdUnits) as HoldUnit[]).map((unit) => (
-                      <option key={unit} value={unit}>
-                        {unit}
-                      </option>
-                    ))}
-                  </select>
-                  <span className="field-hint">
-                    {i === drafts.length - 1
-                      ? 'before the plan completes (until then one click rolls it back)'
-                      : 'before the next milestone'}
-                  </span>
-                </div>
-                <label className="checkbox">
-                  <input
-                    type="checkbox"
-                    checked={draft.approval}
-                    onChange={(e) => update(i, { approval: e.target.checked })}
-                    data-testid={`${testId}-m${i}-approval`}
-                  />
-                  {i === 0 ? 'Wait for an approval before starting with it' : 'Wait for an approval before applying it'}
-                </label>
-                {checked.problems[i] ? <span className="field-error">{checked.problems[i]}</span> : null}
-              </li>
+    <>
+      <form
+        className="schedule-form release-form"
+        aria-label={`Start a release in ${env}`}
+        onSubmit={(event) => {
+          event.preventDefault();
+          if (milestones && !chosen?.missing.length) void start.run();
+        }}
+        data-testid={`${testId}-form`}
+      >
+        <h3>Start a release in {env}</h3>
+        <label className="field">
+          <span className="field-label">Milestones</span>
+          <select
+            ref={sourceRef}
+            value={templateId}
+            onChange={(e) => setTemplateId(e.target.value)}
+            disabled={start.busy}
+            data-testid={`${testId}-template`}
+          >
+            <option value={compose}>Composed here (below)</option>
+            {choices.map(({ template, missing }) => (
+              <option key={template.id} value={template.id} disabled={missing.length > 0}>
+                Template “{template.name}”: {describeMilestones(template.milestones)}
+                {missing.length > 0 ? ` (needs ${missing.map((k) => `“${k}”`).join(', ')}, not a variant of this flag)` : ''}
+              </option>
             ))}
-          </ol>
-          <div>
-            <button
-              type="button"
-              className="btn btn-small"
-              onClick={() => {
-                const last = drafts.at(-1);
-                setDrafts([
-                  ...drafts,
-                  {
-                    id: nextDraftId++,
-                    serve: last?.serve ?? serveDraftOf(state.defaultServe, flag.variants),
-                    hold: last?.hold ?? { amount: '1', unit: 'hours' },
-                    approval: false,
-                  },
-                ]);
-              }}
-              disabled={drafts.length >= maxMilestones}
-              data-testid={`${testId}-add`}
-            >
-              + Add milestone
-            </button>
-          </div>
-          <div className="release-save-template">
-            <label className="inline-field">
-              <span>Save as a template named</span>
-              <input
-                type="text"
-                value={templateName}
-                maxLength={100}
-                onChange={(e) => {
-                  setTemplateName(e.target.value);
-                  saveTemplate.clear();
+          </select>
+          <span className="field-hint">
+            {templates.error
+              ? 'The saved templates could not be loaded: compose the milestones here.'
+              : choices.length === 0
+                ? 'No saved template yet: compose the milestones here, and save them as one to use again.'
+                : 'A saved template, or the milestones composed here.'}
+          </span>
+        </label>
+        {chosen ? (
+          <div className="release-template" data-testid={`${testId}-template-preview`}>
+            <MilestoneList flag={flag} milestones={chosen.template.milestones} />
+            <p className="field-hint">
+              Saved by {chosen.template.createdBy.email} {relativeTime(chosen.template.createdAt)}.
+            </p>
+            <div className="schedule-actions">
+              <Button
+                small
+                onClick={() => {
+                  setDrafts(chosen.template.milestones.map((m) => draftOf(m, flag)));
+                  setTemplateId(compose);
                 }}
-                placeholder="e.g. one-ten-fifty-hundred"
-                data-testid={`${testId}-template-name`}
-              />
-            </label>
-            <Button
-              small
-              onClick={() => void saveTemplate.run()}
-              disabled={!checked.milestones || templateName.trim() === ''}
-              busy={saveTemplate.busy}
-              busyLabel="Saving…"
-              data-testid={`${testId}-template-save`}
-            >
-              Save template
-            </Button>
+                data-testid={`${testId}-template-copy`}
+              >
+                Edit a copy
+              </Button>
+              <Button small variant="ghost" onClick={() => setDeleting(true)} data-testid={`${testId}-template-delete`}>
+                Delete the template…
+              </Button>
+            </div>
           </div>
-          <ErrorBox error={saveTemplate.error} />
-        </fieldset>
-      )}
-      {milestones ? (
-        <p className="schedule-preview" data-testid={`${testId}-preview`}>
-          <strong>{describeMilestonesWithHolds(milestones, variantLabel)}</strong> in {env}.
+        ) : (
+          <fieldset className="env-form release-milestones" disabled={start.busy}>
+            <div className="schedule-actions">
+              <Button
+                small
+                onClick={() => setDrafts(preset())}
+                title={`Serve “${variantLabel(ramp.release)}” to 1 %, 10 %, 50 %, then everyone`}
+                data-testid={`${testId}-preset`}
+              >
+                1 % → 10 % → 50 % → 100 %
+              </Button>
+            </div>
+            <ol className="milestone-drafts">
+              {drafts.map((draft, i) => (
+                <li key={draft.id} className="milestone-draft" data-testid={`${testId}-m${i}`}>
+                  <div className="schedule-head">
+                    <strong>Milestone {i + 1}</strong>
+                    <span className="schedule-actions">
+                      <button
+                        type="button"
+                        className="btn btn-ghost btn-small"
+                        onClick={() => move(i, -1)}
+                        disabled={i === 0}
+                        aria-label={`Move milestone ${i + 1} up`}
+                      >
+                        ↑
+                      </button>
+                      <button
+                        type="button"
+                        className="btn btn-ghost btn-small"
+                        onClick={() => setDrafts(drafts.filter((_, j) => j !== i))}
+                        disabled={drafts.length === 1}
+                        aria-label={`Remove milestone ${i + 1}`}
+                        data-testid={`${testId}-m${i}-remove`}
+                      >
+                        Remove
+                      </button>
+                    </span>
+                  </div>
+                  <ServeEditor
+                    variants={flag.variants}
+                    draft={draft.serve}
+                    onChange={(serve) => update(i, { serve })}
+                    testId={`${testId}-m${i}-serve`}
+                  />
+                  <div className="hold-row">
+                    <label className="inline-field">
+                      <span>{i === drafts.length - 1 ? 'Then holds' : 'Holds'}</span>
+                      <input
+                        type="text"
+                        inputMode="decimal"
+                        value={draft.hold.amount}
+                        onChange={(e) => update(i, { hold: { ...draft.hold, amount: e.target.value } })}
+                        aria-label={`How long milestone ${i + 1} holds`}
+                        aria-invalid={'error' in holdSecondsOf(draft.hold) ? true : undefined}
+                        data-testid={`${testId}-m${i}-hold`}
+                      />
+                    </label>
+                    <select
+                      value={draft.hold.unit}
+                      onChange={(e) => update(i, { hold: { ...draft.hold, unit: e.target.value as HoldUnit } })}
+                      aria-label={`Unit of milestone ${i + 1}'s hold`}
+                      data-testid={`${testId}-m${i}-unit`}
+                    >
+                      {(Object.keys(holdUnits) as HoldUnit[]).map((unit) => (
+                        <option key={unit} value={unit}>
+                          {unit}
+                        </option>
+                      ))}
+                    </select>
+                    <span className="field-hint">
+                      {i === drafts.length - 1
+                        ? 'before the plan completes (until then one click rolls it back)'
+                        : 'before the next milestone'}
+                    </span>
+                  </div>
+                  <label className="checkbox">
+                    <input
+                      type="checkbox"
+                      checked={draft.approval}
+                      onChange={(e) => update(i, { approval: e.target.checked })}
+                      data-testid={`${testId}-m${i}-approval`}
+                    />
+                    {i === 0 ? 'Wait for an approval before starting with it' : 'Wait for an approval before applying it'}
+                  </label>
+                  {checked.problems[i] ? <span className="field-error">{checked.problems[i]}</span> : null}
+                </li>
+              ))}
+            </ol>
+            <div>
+              <button
+                type="button"
+                className="btn btn-small"
+                onClick={() => {
+                  const last = drafts.at(-1);
+                  setDrafts([
+                    ...drafts,
+                    {
+                      id: nextDraftId++,
+                      serve: last?.serve ?? serveDraftOf(state.defaultServe, flag.variants),
+                      hold: last?.hold ?? { amount: '1', unit: 'hours' },
+                      approval: false,
+                    },
+                  ]);
+                }}
+                disabled={drafts.length >= maxMilestones}
+                data-testid={`${testId}-add`}
+              >
+                + Add milestone
+              </button>
+            </div>
+            <div className="release-save-template">
+              <label className="inline-field">
+                <span>Save as a template named</span>
+                <input
+                  type="text"
+                  value={templateName}
+                  maxLength={100}
+                  onChange={(e) => {
+                    setTemplateName(e.target.value);
+                    saveTemplate.clear();
+                  }}
+                  placeholder="e.g. one-ten-fifty-hundred"
+                  data-testid={`${testId}-template-name`}
+                />
+              </label>
+              <Button
+                small
+                onClick={() => void saveTemplate.run()}
+                disabled={!checked.milestones || templateName.trim() === ''}
+                busy={saveTemplate.busy}
+                busyLabel="Saving…"
+                data-testid={`${testId}-template-save`}
+              >
+                Save template
+              </Button>
+            </div>
+            <ErrorBox error={saveTemplate.error} />
+          </fieldset>
+        )}
+        {milestones ? (
+          <p className="schedule-preview" data-testid={`${testId}-preview`}>
+            <strong>{describeMilestonesWithHolds(milestones, variantLabel)}</strong> in {env}.
+          </p>
+        ) : null}
+        <p className="field-hint">
+          The first milestone is applied now{milestones?.[0]?.approval ? ' (once approved)' : ''}; the release worker applies each next one
+          when the previous has held its time, or once approved. Pause, resume or roll back at any time: a rollback serves what {env} serves
+          now ({serveInWords(state.defaultServe, variantLabel)}). A change to this flag made outside the plan pauses it.
         </p>
-      ) : null}
-      <p className="field-hint">
-        The first milestone is applied now{milestones?.[0]?.approval ? ' (once approved)' : ''}; the release worker applies each next one
-        when the previous has held its time, or once approved. Pause, resume or roll back at any time: a rollback serves what {env} serves
-        now ({serveInWords(state.defaultServe, variantLabel)}). A change to this flag made outside the plan pauses it.
-      </p>
-      <ErrorBox error={start.error} />
-      <div className="form-actions">
-        <Button onClick={onClose} disabled={start.busy} data-testid={`${testId}-close`}>
-          Close
-        </Button>
-        <Button
-          type="submit"
-          variant="primary"
-          disabled={!milestones || (chosen?.missing.length ?? 0) > 0}
-          busy={start.busy}
-          busyLabel="Starting…"
-          data-testid={`${testId}-submit`}
-        >
-          Start the release
-        </Button>
-      </div>
+        <ErrorBox error={start.error} />
+        <div className="form-actions">
+          <Button onClick={onClose} disabled={start.busy} data-testid={`${testId}-close`}>
+            Close
+          </Button>
+          <Button
+            type="submit"
+            variant="primary"
+            disabled={!milestones || (chosen?.missing.length ?? 0) > 0}
+            busy={start.busy}
+            busyLabel="Starting…"
+            data-testid={`${testId}-submit`}
+          >
+            Start the release
+          </Button>
+        </div>
+      </form>
       <ConfirmDialog
         open={deleting}
         title={`Delete the template “${chosen?.template.name ?? ''}”?`}
@@ -510,7 +512,7 @@ function StartPlanForm({
       >
         <p>Nobody can start a plan from it any more. Plans started from it keep their milestones.</p>
       </ConfirmDialog>
-    </form>
+    </>
   );
 }
 

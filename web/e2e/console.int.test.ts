@@ -532,6 +532,156 @@ describe.skipIf(!haveChromium)('the console in a browser', () => {
     }
   }, 90_000);
 
+  it('lets an editor release a flag by milestones the release worker applies on its own, and pause, resume and roll back another; a viewer sees it without actions', async () => {
+    const rampFlag = 'e2e-ramp';
+    const heldFlag = 'e2e-held-release';
+    const admin = await asAdmin();
+    for (const key of [rampFlag, heldFlag]) {
+      const created = await admin('POST', '/flags', {
+        key,
+        name: key,
+        type: 'boolean',
+        environments: { production: { enabled: true, defaultServe: { variant: 'off' } } },
+      });
+      expect(created.status, await created.clone().text()).toBe(201);
+    }
+    const plansOf = async (key: string) =>
+      (
+        (await (await admin('GET', `/flags/${key}/release-plans`)).json()) as {
+          items: { status: string; step: number; outcome: string | null }[];
+        }
+      ).items;
+    const viewerEmail = 'release-viewer-e2e@example.com';
+    const viewerPassword = 'a-long-release-viewer-password';
+    const registered = await fetch(`${consoleUrlFor(portOffset)}/auth/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: viewerEmail, password: viewerPassword }),
+    });
+    expect(registered.status).toBe(202);
+
+    const { context, page, problems } = await newPage();
+    try {
+      await signIn(page, platform.admin.email, platform.admin.password);
+      await page.getByTestId('flags-table').waitFor();
+      await page.goto(`${base}/flags/${rampFlag}`);
+      await page.getByTestId('env-production-release-none').waitFor();
+      const summary = page.getByTestId('env-production-summary');
+      expect(await summary.textContent()).toContain('Serving off when no rule matches.');
+
+      // The form proposes 1 % → 10 % → 50 % → 100 % of "on"; this release keeps three, each held a second (the API's minimum).
+      await page.getByTestId('env-production-release-start').click();
+      const preview = page.getByTestId('env-production-release-preview');
+      expect(await preview.textContent()).toBe('“on” 1% for 1 h → 10% for 4 h → 50% for 8 h → 100% for 1 h in production.');
+      await page.getByTestId('env-production-release-m2-remove').click();
+      for (const i of [0, 1, 2]) {
+        await page.getByTestId(`env-production-release-m${i}-hold`).fill('1');
+        await page.getByTestId(`env-production-release-m${i}-unit`).selectOption('seconds');
+      }
+      await expect.poll(() => preview.textContent()).toBe('“on” 1% for 1 s → 10% for 1 s → 100% for 1 s in production.');
+      // Saved as a template, to start the same release elsewhere.
+      await page.getByTestId('env-production-release-template-name').fill('e2e three seconds');
+      await page.getByTestId('env-production-release-template-save').click();
+      await page.getByText('Saved the template “e2e three seconds”.').waitFor();
+      await page.getByTestId('env-production-release-submit').click();
+      await page.getByText('Release started in production: “on” 1% → 10% → 100%.').waitFor();
+
+      // The release worker applies the next milestones on their own; the card follows them, with no reload.
+      await expect.poll(() => summary.textContent(), { timeout: 20_000, interval: 250 }).toBe('Serving on when no rule matches. Rules');
+      const finished = page.getByTestId('env-production-release-finished').getByTestId('finished-plan');
+      await expect.poll(() => finished.first().getAttribute('data-status'), { timeout: 10_000 }).toBe('completed');
+      expect(await finished.first().getByTestId('plan-end').textContent()).toBe('Completed: serves “on”.');
+      expect(await finished.first().getByTestId('plan-status').textContent()).toBe('Completed');
+      expect(await page.getByTestId('release-plan').count()).toBe(0);
+      expect(await plansOf(rampFlag)).toMatchObject([{ status: 'completed', step: 2 }]);
+
+      // Each milestone is in the history, as the plan's step, by its author.
+      await page.getByTestId('tab-history').click();
+      await page.getByTestId('history-entry').first().waitFor();
+      const causes = await page.getByTestId('history-cause').allTextContents();
+      expect(causes).toEqual([3, 2, 1].map((n) => `Release plan step ${n} by ${platform.admin.email}`));
+
+      // Another flag: the preset as it is (an hour on 1 %), the saved template on offer.
+      await page.goto(`${base}/flags/${heldFlag}`);
+      await page.getByTestId('env-production-release-start').click();
+      expect(await page.getByTestId('env-production-release-template').locator('option').allTextContents()).toContain(
+        'Template “e2e three seconds”: “on” 1% → 10% → 100%',
+      );
+      await page.getByTestId('env-production-release-submit').click();
+      const plan = page.getByTestId('release-plan');
+      await plan.waitFor();
+      await expect.poll(() => page.getByTestId('env-production-summary').textContent()).toContain('Serving 1% on · 99% off');
+      expect(await plan.getByTestId('plan-status').textContent()).toBe('Running');
+      expect(await plan.getByTestId('plan-serve').textContent()).toBe('Serving 1% on · 99% off when no rule matches.');
+      expect(await plan.getByTestId('plan-next').textContent()).toMatch(/^Next milestone in (1 h|60 min|59 min): 10% on · 90% off\.$/);
+      expect(await plan.getByTestId('plan-milestone-state').allTextContents()).toEqual([
+        'now',
+        expect.stringMatching(/^next, in /),
+        'later',
+        'later',
+      ]);
+      expect(await plan.getByTestId('plan-by').textContent()).toContain(`Started by ${platform.admin.email}`);
+
+      // Paused: the milestone keeps its time left, and the card says why it stands still.
+      await plan.getByTestId('plan-pause').click();
+      await expect.poll(() => plan.getByTestId('plan-status').textContent()).toBe('Paused');
+      expect(await plan.getByTestId('plan-outcome').textContent()).toBe('Paused by a person.');
+      expect(await plan.getByTestId('plan-next').textContent()).toMatch(
+        /^Paused with (1 h|59 min( \d+ s)?) left before the next milestone\.$/,
+      );
+      expect(await plan.getByTestId('plan-pause').count()).toBe(0);
+      await plan.getByTestId('plan-resume').click();
+      await expect.poll(() => plan.getByTestId('plan-status').textContent()).toBe('Running');
+      expect(await plan.getByTestId('plan-outcome').count()).toBe(0);
+      expect(await plansOf(heldFlag)).toMatchObject([{ status: 'active', step: 0 }]);
+
+      // A viewer sees the running release as it is, with nothing to press.
+      const viewer = await newPage();
+      try {
+        await signIn(viewer.page, viewerEmail, viewerPassword);
+        await viewer.page.getByTestId('flags-table').waitFor();
+        await viewer.page.goto(`${base}/flags/${heldFlag}`);
+        const seen = viewer.page.getByTestId('release-plan');
+        await seen.waitFor();
+        expect(await seen.getByTestId('plan-status').textContent()).toBe('Running');
+        expect(await seen.getByTestId('plan-serve').textContent()).toBe('Serving 1% on · 99% off when no rule matches.');
+        expect(await seen.getByTestId('plan-milestone').count()).toBe(4);
+        for (const id of [
+          'plan-pause',
+          'plan-resume',
+          'plan-approve',
+          'plan-rollback',
+          'env-production-release-start',
+          'env-development-release-start',
+        ])
+          expect(await viewer.page.getByTestId(id).count(), id).toBe(0);
+        expect(viewer.problems).toEqual([]);
+      } finally {
+        await viewer.context.close();
+      }
+
+      // Rolled back, after a confirmation that says what it will serve: what it served before the plan.
+      await plan.getByTestId('plan-rollback').click();
+      const dialog = plan.getByTestId('confirm-dialog');
+      expect(await dialog.getByTestId('plan-rollback-what').textContent()).toBe('Serve what it served before the plan: “off”.');
+      await dialog.getByRole('button', { name: 'Roll back' }).click();
+      await expect.poll(() => page.getByTestId('env-production-summary').textContent()).toContain('Serving off when no rule matches.');
+      const ended = page.getByTestId('env-production-release-finished').getByTestId('finished-plan');
+      await expect.poll(() => ended.first().getAttribute('data-status')).toBe('rolled-back');
+      expect(await ended.first().getByTestId('plan-end').textContent()).toBe('Rolled back at milestone 1 of 4: serves “off” again.');
+      expect(await page.getByTestId('release-plan').count()).toBe(0);
+      await page.getByTestId('env-production-release-none').waitFor();
+      expect(await plansOf(heldFlag)).toMatchObject([{ status: 'rolled-back', outcome: 'rolled back by a person' }]);
+
+      await page.getByTestId('tab-history').click();
+      await page.getByTestId('history-entry').first().waitFor();
+      expect(await page.getByTestId('history-cause').first().textContent()).toBe(`Release plan rolled back by ${platform.admin.email}`);
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  }, 90_000);
+
   it('shows a viewer everything but no control that could only fail', async () => {
     const email = 'viewer-e2e@example.com';
     const password = 'a-long-viewer-password';

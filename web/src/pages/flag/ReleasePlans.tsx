@@ -572,7 +572,9 @@ function RunningPlan({
         : action === 'resume'
           ? `Release resumed in ${plan.environment}.`
           : action === 'approve'
-            ? `Approved: ${plan.environment} serves ${serveInWords(currentServeOf(data), variantLabel)}.`
+            ? data.step > plan.step
+              ? `Approved: ${plan.environment} serves ${serveInWords(currentServeOf(data), variantLabel)}.`
+              : `Approved, but not applied: ${data.outcome ?? planStatusLabels[data.status]}.`
             : `Rolled back: ${plan.environment} serves ${serveInWords(data.startServe, variantLabel)} again.`,
     );
   });
@@ -602,6 +604,8 @@ function RunningPlan({
         {plan.status === 'paused' ? (
           plan.awaitingApproval ? (
             <>Paused while waiting for an approval of milestone {milestoneNumber(plan.step + 1, plan)}.</>
+          ) : plan.pausedRemainingMs !== null && plan.pausedRemainingMs < 1000 && !last ? (
+            <>Paused: the next milestone is applied as soon as it is resumed.</>
           ) : plan.pausedRemainingMs !== null && !last ? (
             <>Paused with {formatHold(Math.ceil(plan.pausedRemainingMs / 1000))} left before the next milestone.</>
           ) : (

@@ -68,6 +68,9 @@ interface ReleasePlansTable {
   next_at: Date | null;
   awaiting_approval: boolean;
   approved_step: number | null;
+  approved_by_id: string | null;
+  approved_by_email: string | null;
+  serving: Serve | null;
   paused_remaining_ms: number | null;
   flag_version: number;
   outcome: string | null;
@@ -89,6 +92,8 @@ const toPlan = (r: Selectable<ReleasePlansTable>): ReleasePlan => ({
   nextAt: r.next_at,
   awaitingApproval: r.awaiting_approval,
   approvedStep: r.approved_step,
+  approvedBy: r.approved_by_id && r.approved_by_email ? { userId: r.approved_by_id, email: r.approved_by_email } : null,
+  serving: r.serving,
   pausedRemainingMs: r.paused_remaining_ms,
   flagVersion: r.flag_version,
   outcome: r.outcome,
@@ -109,6 +114,9 @@ const planRow = (p: ReleasePlan) => ({
   next_at: p.nextAt,
   awaiting_approval: p.awaitingApproval,
   approved_step: p.approvedStep,
+  approved_by_id: p.approvedBy?.userId ?? null,
+  approved_by_email: p.approvedBy?.email ?? null,
+  serving: p.serving && jsonb(p.serving),
   paused_remaining_ms: p.pausedRemainingMs,
   flag_version: p.flagVersion,
   outcome: p.outcome,

@@ -107,6 +107,10 @@ export const ReleasePlanSchema = Type.Object(
     nextAt: Type.Union([Timestamp, Type.Null()]),
     awaitingApproval: Type.Boolean(),
     approvedStep: Type.Union([Type.Integer(), Type.Null()]),
+    approvedBy: Type.Union([Type.Object({ userId: Type.String(), email: Type.String() }), Type.Null()]),
+    serving: Type.Union([Serve, Type.Null()], {
+      description: 'What the plan serves now; a step pauses the plan if the environment serves anything else',
+    }),
     pausedRemainingMs: Type.Union([Type.Integer(), Type.Null()]),
     flagVersion: Type.Integer(),
     outcome: Type.Union([Type.String(), Type.Null()]),

@@ -6,6 +6,7 @@ import * as scheduledChanges from './0004-scheduled-changes.ts';
 import * as releasePlans from './0005-release-plans.ts';
 import * as releasePlanTemplates from './0006-release-plan-templates.ts';
 import * as scheduledChangePlannedState from './0007-scheduled-change-planned-state.ts';
+import * as releasePlanApproverAndServe from './0008-release-plan-approver-and-serve.ts';
 
 /** The service's PostgreSQL schema. */
 export const flagsSchema = 'flags';
@@ -19,4 +20,5 @@ export const flagsMigrations: Record<string, Migration> = {
   '0005-release-plans': releasePlans,
   '0006-release-plan-templates': releasePlanTemplates,
   '0007-scheduled-change-planned-state': scheduledChangePlannedState,
+  '0008-release-plan-approver-and-serve': releasePlanApproverAndServe,
 };

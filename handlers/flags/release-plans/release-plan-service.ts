@@ -28,35 +28,41 @@ export function createReleasePlanService(deps: { store: FlagStore; flags: FlagSe
     return { ...next, updatedAt: now(), version: current.version + 1 };
   }
 
+  /** What the plan last made its environment serve: its current milestone's serve, or the serve it started from. */
+  const servedByPlan = (plan: ReleasePlan) => plan.serving ?? (plan.step >= 0 ? plan.milestones[plan.step]!.serve : plan.startServe);
+
   /**
-   * Writes a serve to the flag's environment as the plan's change (same checks and audit as a person's, the plan's
-   * author as actor) together with the plan's next state. A flag changed outside the plan pauses it instead.
+   * Writes a serve to the flag's environment as the plan's change (same checks and audit as a person's; `actor` made
+   * it: the plan's author for a step, the person for a rollback) together with the plan's next state. If the
+   * environment no longer serves what the plan last set (someone changed it outside the plan), a step pauses the plan
+   * instead of overwriting that change; changes elsewhere in the flag do not matter.
    */
   async function change(
     plan: ReleasePlan,
     serve: Milestone['serve'],
     next: ReleasePlan,
     cause: ChangeCause,
-    strict: boolean,
+    options: { strict: boolean; actor: ReleasePlan['createdBy'] },
   ): Promise<'ok' | 'paused'> {
     const flag = await flags.get(plan.flagKey);
-    if (strict && flag.version !== plan.flagVersion) {
+    const serving = flag.environments[plan.environment]?.defaultServe;
+    if (options.strict && JSON.stringify(serving) !== JSON.stringify(servedByPlan(plan))) {
       await save(
         {
           ...plan,
           status: 'paused',
           nextAt: null,
           pausedRemainingMs: 0,
-          outcome: `the flag changed outside the plan (version ${flag.version}, the plan left it at ${plan.flagVersion}): paused`,
+          outcome: `the default serve of ${plan.environment} was changed outside the plan (flag version ${flag.version}): paused`,
         },
         plan,
       );
       return 'paused';
     }
     const changed = await flags.planEnvironmentChange(flag, plan.environment, { defaultServe: serve });
-    const write = flags.environmentWrite(flag, changed, plan.createdBy, plan.environment, cause);
+    const write = flags.environmentWrite(flag, changed, options.actor, plan.environment, cause);
     const outcome = await store.applyPlanChange(
-      { ...next, flagVersion: changed.version, updatedAt: now(), version: plan.version + 1 },
+      { ...next, serving: serve, flagVersion: changed.version, updatedAt: now(), version: plan.version + 1 },
       plan.version,
       changed,
       flag.version,
@@ -85,9 +91,10 @@ export function createReleasePlanService(deps: { store: FlagStore; flags: FlagSe
     }
     try {
       const next = { ...plan, step, nextAt: later(milestone.holdSeconds * 1000), outcome: null };
-      return (await change(plan, milestone.serve, next, { releasePlanId: plan.id, milestone: step }, true)) === 'ok'
-        ? 'advanced'
-        : 'paused';
+      const cause = { releasePlanId: plan.id, milestone: step };
+      // A milestone that waited for an approval is the approver's change; the others are the plan's author's.
+      const actor = milestone.approval && plan.approvedBy ? plan.approvedBy : plan.createdBy;
+      return (await change(plan, milestone.serve, next, cause, { strict: true, actor })) === 'ok' ? 'advanced' : 'paused';
     } catch (error) {
       // Another worker advanced it first: nothing to do here.
       if (error instanceof AppError && error.code === 'CONFLICT') return 'not-due';
@@ -142,6 +149,8 @@ export function createReleasePlanService(deps: { store: FlagStore; flags: FlagSe
         nextAt: at,
         awaitingApproval: false,
         approvedStep: null,
+        approvedBy: null,
+        serving: flag.environments[environment]!.defaultServe,
         pausedRemainingMs: null,
         flagVersion: flag.version,
         outcome: null,
@@ -177,11 +186,11 @@ export function createReleasePlanService(deps: { store: FlagStore; flags: FlagSe
       return store.listPlans({ flagKey: key, limit: 50 });
     },
 
-    async pause(key: string, id: string) {
+    async pause(key: string, id: string, actor: Principal) {
       const plan = await loadOf(key, id);
       if (plan.status !== 'active') throw new AppError('CONFLICT', `The plan is ${plan.status}, not active`);
       const remaining = plan.nextAt ? Math.max(0, plan.nextAt.getTime() - now().getTime()) : null;
-      return save({ ...plan, status: 'paused', nextAt: null, pausedRemainingMs: remaining, outcome: 'paused by a person' }, plan);
+      return save({ ...plan, status: 'paused', nextAt: null, pausedRemainingMs: remaining, outcome: `paused by ${actor.email}` }, plan);
     },
 
     /** Resumes a paused plan where it was: its current milestone holds for the time it had left. */
@@ -189,13 +198,15 @@ export function createReleasePlanService(deps: { store: FlagStore; flags: FlagSe
       const plan = await loadOf(key, id);
       if (plan.status !== 'paused') throw new AppError('CONFLICT', `The plan is ${plan.status}, not paused`);
       const flag = await flags.get(key);
+      // A person resuming takes the environment as it serves now: the plan's next step starts from that.
+      const serving = flag.environments[plan.environment]!.defaultServe;
       const resumed = await save(
         {
           ...plan,
           status: 'active',
           nextAt: plan.awaitingApproval ? null : later(plan.pausedRemainingMs ?? 0),
           pausedRemainingMs: null,
-          // A person resuming takes the flag as it is now: the plan continues from that version.
+          serving,
           flagVersion: flag.version,
           outcome: null,
         },
@@ -205,20 +216,29 @@ export function createReleasePlanService(deps: { store: FlagStore; flags: FlagSe
       return (await store.getPlan(id)) ?? resumed;
     },
 
-    async approve(key: string, id: string) {
+    async approve(key: string, id: string, actor: Principal) {
       const plan = await loadOf(key, id);
+      if (plan.status === 'paused') throw new AppError('CONFLICT', 'The plan is paused: resume it, then approve');
       if (plan.status !== 'active' || !plan.awaitingApproval) throw new AppError('CONFLICT', 'The plan is not waiting for an approval');
-      await save({ ...plan, awaitingApproval: false, approvedStep: plan.step + 1, nextAt: now() }, plan);
+      const approvedBy = { userId: actor.userId, email: actor.email };
+      await save({ ...plan, awaitingApproval: false, approvedStep: plan.step + 1, approvedBy, nextAt: now() }, plan);
       await advance(id);
       return (await store.getPlan(id))!;
     },
 
     /** Serves the flag's environment what it served before the plan, and ends the plan. */
-    async rollback(key: string, id: string, reason = 'rolled back by a person') {
+    async rollback(key: string, id: string, actor: Principal) {
       const plan = await loadOf(key, id);
       if (plan.status !== 'active' && plan.status !== 'paused') throw new AppError('CONFLICT', `The plan is ${plan.status}`);
-      const next: ReleasePlan = { ...plan, status: 'rolled-back', nextAt: null, awaitingApproval: false, outcome: reason };
-      await change(plan, plan.startServe, next, { releasePlanId: plan.id, rollback: true }, false);
+      const next: ReleasePlan = {
+        ...plan,
+        status: 'rolled-back',
+        nextAt: null,
+        awaitingApproval: false,
+        outcome: `rolled back by ${actor.email}`,
+      };
+      const by = { userId: actor.userId, email: actor.email };
+      await change(plan, plan.startServe, next, { releasePlanId: plan.id, rollback: true }, { strict: false, actor: by });
       return (await store.getPlan(id))!;
     },
 

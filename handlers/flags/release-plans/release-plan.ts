@@ -30,6 +30,10 @@ export interface ReleasePlan {
   awaitingApproval: boolean;
   /** The milestone a person approved last (it may then be applied). */
   approvedStep: number | null;
+  /** Who approved it: the step that waited is their change. */
+  approvedBy: { userId: string; email: string } | null;
+  /** What the plan serves now (null for plans from before this was kept: their milestone's or start serve). */
+  serving: Serve | null;
   /** A paused plan's time left on its current milestone. */
   pausedRemainingMs: number | null;
   /** The flag's version after the plan's last change: another version means someone changed it meanwhile. */

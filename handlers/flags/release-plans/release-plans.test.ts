@@ -28,10 +28,12 @@ describe('release plans', () => {
   });
   let app: Awaited<ReturnType<typeof buildFlagsApp>>['app'];
   let editor: string;
+  let approver: string;
 
   beforeAll(async () => {
     const { verifier, tokenFor } = await testTokens();
     editor = await tokenFor('editor', 'releaser@example.com');
+    approver = await tokenFor('editor', 'approver@example.com');
     ({ app } = await buildFlagsApp({ config: testConfig(), logger: createLogger('silent', 'flags'), store, verifier }));
   });
   afterAll(() => app.close());
@@ -124,13 +126,41 @@ describe('release plans', () => {
     clock = new Date();
     const { id } = (await start('contested', ramp(10, 100))).json<{ id: string }>();
     expect((await start('contested', ramp(50), '"2"')).statusCode).toBe(409);
+    // Changes elsewhere in the flag do not stop the plan; a change of the serve it drives does.
     expect((await call('PATCH', '/flags/contested/environments/production', { offVariant: 'on' })).statusCode).toBe(200);
+    expect((await call('PATCH', '/flags/contested/environments/development', { enabled: true })).statusCode).toBe(200);
+    expect((await call('PATCH', '/flags/contested/environments/production', { defaultServe: { variant: 'off' } })).statusCode).toBe(200);
     passTime(61);
     expect(await worker.advance(id)).toBe('paused');
     const [plan] = (await call('GET', '/flags/contested/release-plans')).json<{ items: { status: string; outcome: string }[] }>().items;
     expect(plan?.status).toBe('paused');
     expect(plan?.outcome).toContain('changed outside the plan');
-    expect(await onShare('contested')).toBe(10);
+    expect(await serveOf('contested')).toEqual({ variant: 'off' });
+  });
+
+  it('credits a rollback to whoever rolled back, and an approved milestone to whoever approved it', async () => {
+    const asApprover = { authorization: `Bearer ${approver}` };
+    await newFlag('credited');
+    clock = new Date();
+    const milestones = ramp(10, 100);
+    const { id } = (await start('credited', [milestones[0]!, { ...milestones[1]!, approval: true }])).json<{ id: string }>();
+    passTime(61);
+    expect(await worker.advance(id)).toBe('awaiting-approval');
+    expect((await call('POST', `/flags/credited/release-plans/${id}/pause`, undefined, asApprover)).json()).toMatchObject({
+      outcome: 'paused by approver@example.com',
+    });
+    expect((await call('POST', `/flags/credited/release-plans/${id}/approve`, undefined, asApprover)).statusCode).toBe(409);
+    await call('POST', `/flags/credited/release-plans/${id}/resume`);
+    const approved = await call('POST', `/flags/credited/release-plans/${id}/approve`, undefined, asApprover);
+    expect(approved.json()).toMatchObject({ step: 1, approvedBy: { email: 'approver@example.com' } });
+    const rolledBack = await call('POST', `/flags/credited/release-plans/${id}/rollback`, undefined, asApprover);
+    expect(rolledBack.json()).toMatchObject({ status: 'rolled-back', outcome: 'rolled back by approver@example.com' });
+    const history = (await call('GET', '/flags/credited/history')).json<{ items: { cause?: unknown; actor: { email: string } }[] }>().items;
+    expect(history.slice(0, 3).map((e) => [e.cause, e.actor.email])).toEqual([
+      [{ releasePlanId: id, rollback: true }, 'approver@example.com'],
+      [{ releasePlanId: id, milestone: 1 }, 'approver@example.com'],
+      [{ releasePlanId: id, milestone: 0 }, 'releaser@example.com'],
+    ]);
   });
 
   it('saves milestones as a named template and starts a plan from it', async () => {

@@ -2,6 +2,7 @@ import { Type } from 'typebox';
 import { FlagKey } from '../../../shared/contracts/flag-model.ts';
 import { Strict, Uuid, bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
 import type { App } from '../../../shared/http/server.ts';
+import { principalOf } from '../../../shared/http/authenticate.ts';
 import { ReleasePlanSchema, releasePlanView } from '../release-plans/release-plan.ts';
 import type { FlagRouteDeps } from './route-deps.ts';
 
@@ -23,7 +24,9 @@ export function actOnReleasePlan(app: App, { releasePlans, guard }: FlagRouteDep
     },
     async (request) => {
       const { key, id, action } = request.params;
-      return releasePlanView(await releasePlans[action](key, id));
+      const actor = principalOf(request);
+      if (action === 'resume') return releasePlanView(await releasePlans.resume(key, id));
+      return releasePlanView(await releasePlans[action](key, id, actor));
     },
   );
 }

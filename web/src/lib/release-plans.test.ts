@@ -44,6 +44,8 @@ function plan(overrides: Partial<ReleasePlan> = {}): ReleasePlan {
     nextAt: '2031-03-09T12:00:00.000Z',
     awaitingApproval: false,
     approvedStep: null,
+    approvedBy: null,
+    serving: null,
     pausedRemainingMs: null,
     flagVersion: 4,
     outcome: null,

@@ -88,8 +88,8 @@ function EnvironmentColumn({
   const allPending = pendingOf(schedules.items ?? []);
   const pending = allPending.filter((s) => s.environment === env);
   const finished = finishedOf(schedules.items ?? [], env);
-  // Any change of the flag made outside a running plan pauses that plan at its next milestone.
-  const runningPlans = (plans.items ?? []).filter((p) => p.status === 'active');
+  // A change of the default serve a running plan drives pauses that plan at its next milestone.
+  const runningPlans = (plans.items ?? []).filter((p) => p.status === 'active' && p.environment === env);
 
   const patch = async (body: EnvironmentPatch, message: string) => {
     const { data, etag: next } = await flagsApi.updateEnvironment(flag.key, env, body, etag);
@@ -294,8 +294,7 @@ function EnvironmentColumn({
       ) : null}
       {canEdit && runningPlans.length > 0 && dirty ? (
         <p className="field-hint" data-testid={`env-${env}-save-pauses-plan`}>
-          A release plan is running on this flag ({runningPlans.map((p) => p.environment).join(', ')}): a change saved here pauses it at its
-          next milestone.
+          A release plan is running on {env}: if what you save changes its default serve, the plan pauses at its next milestone.
         </p>
       ) : null}
       {canEdit ? (

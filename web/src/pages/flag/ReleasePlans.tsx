@@ -477,7 +477,7 @@ function StartPlanForm({
         <p className="field-hint">
           The first milestone is applied now{milestones?.[0]?.approval ? ' (once approved)' : ''}; the release worker applies each next one
           when the previous has held its time, or once approved. Pause, resume or roll back at any time: a rollback serves what {env} serves
-          now ({serveInWords(state.defaultServe, variantLabel)}). A change to this flag made outside the plan pauses it.
+          now ({serveInWords(state.defaultServe, variantLabel)}). Changing {env}&apos;s default serve outside the plan pauses it.
         </p>
         <ErrorBox error={start.error} />
         <div className="form-actions">
@@ -583,8 +583,10 @@ function RunningPlan({
   const nextAt = plan.nextAt ? Date.parse(plan.nextAt) : undefined;
   const due = nextAt !== undefined && nextAt <= now;
   const status = plan.status === 'active' && plan.awaitingApproval ? 'Waiting for approval' : planStatusLabels[plan.status];
-  // The flag moved since the plan's last change (someone's edit, in any environment): at its next milestone it pauses.
-  const movedOutside = plan.status === 'active' && flag.version > plan.flagVersion;
+  // Someone changed the serve the plan drives since its last step: at its next milestone it pauses.
+  const expected = plan.serving ?? (plan.step >= 0 ? plan.milestones[plan.step]?.serve : plan.startServe);
+  const movedOutside =
+    plan.status === 'active' && JSON.stringify(flag.environments[plan.environment]?.defaultServe) !== JSON.stringify(expected);
 
   return (
     <div className="schedule-item plan" data-testid="release-plan" data-status={plan.status} data-plan-id={plan.id}>
@@ -647,8 +649,8 @@ function RunningPlan({
       {movedOutside ? (
         <div className="alert alert-warn" data-testid="plan-moved">
           <span>
-            The flag changed after the plan&apos;s last step (version {flag.version}; the plan left it at {plan.flagVersion}): at its next
-            milestone the plan pauses rather than overwrite that change.
+            The default serve of {plan.environment} was changed outside the plan since its last step: at its next milestone the plan pauses
+            rather than overwrite that change.
           </span>
         </div>
       ) : null}

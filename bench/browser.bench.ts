@@ -6,15 +6,8 @@
  * the bulk evaluation → the provider's event).
  */
 import { existsSync } from 'node:fs';
-import {
-  bundlePageScript,
-  chromiumPath,
-  howToGetChromium,
-  launchChromium,
-  openWebProviderPage,
-  startPageServer,
-  wallClockMs,
-} from '../web/e2e/web-provider-page/web-provider-page.ts';
+import { bundlePageScript, openWebProviderPage, startPageServer, wallClockMs } from '../web/e2e/web-provider-page/web-provider-page.ts';
+import { chromiumPath, howToGetChromium, launchChromium } from '../web/e2e/chromium.ts';
 import { fmt } from './lib/load.ts';
 import { freePort, sleep } from './lib/processes.ts';
 import { percentileOf, target } from './lib/report.ts';

@@ -43,7 +43,7 @@ import { runMemory, type MemoryResult } from './memory.bench.ts';
 import { runPipeline, type PipelineResult } from './pipeline.bench.ts';
 import { runPropagation, type PropagationResult } from './propagation.bench.ts';
 import { runBrowser, type BrowserResult } from './browser.bench.ts';
-import { chromiumPath, howToGetChromium } from '../web/e2e/web-provider-page/web-provider-page.ts';
+import { chromiumPath, howToGetChromium } from '../web/e2e/chromium.ts';
 import { runStreams, type StreamsResult } from './streams.bench.ts';
 
 const allParts = ['engine', 'http', 'propagation', 'coldstart', 'browser', 'streams', 'memory', 'pipeline'] as const;

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { chromiumForTests, launchChromium } from './chromium.ts';
 import { repoRoot, startAllInOne, consoleUrlFor, upstreamsFor, type AllInOne } from './harness.ts';
 import { bundlePageScript, openWebProviderPage, startPageServer } from './web-provider-page/web-provider-page.ts';
 
@@ -13,13 +13,7 @@ import { bundlePageScript, openWebProviderPage, startPageServer } from './web-pr
  * The console in a real browser (Debian's Chromium driven by playwright-core) against the all-in-one process and
  * the console server, as a person uses it: sign in, create a flag, target it, turn it on, see its evaluations.
  */
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const haveChromium = existsSync(chromiumPath);
-const howToGetChromium = `install it with \`apt-get install -y chromium\` (it lands at /usr/bin/chromium), or point CHROMIUM_PATH at one`;
-// CI must run them: a missing browser there is a failure, not a quiet skip. Elsewhere, say how to run them.
-const inCi = Boolean(process.env.CI) && !/^(0|false)$/i.test(process.env.CI ?? '');
-if (!haveChromium && inCi) throw new Error(`The console browser tests need Chromium at ${chromiumPath} and CI is set: ${howToGetChromium}`);
-if (!haveChromium) process.stderr.write(`\n  console browser tests SKIPPED: no Chromium at ${chromiumPath}; ${howToGetChromium}\n\n`);
+const haveChromium = chromiumForTests('console browser tests');
 
 const portOffset = 1300;
 const evaluationUrl = upstreamsFor(portOffset).evaluation;
@@ -39,19 +33,7 @@ describe.skipIf(!haveChromium)('the console in a browser', () => {
     dataDir = await mkdtemp(join(tmpdir(), 'tm-console-e2e-'));
     platform = await startAllInOne({ dataDir, portOffset });
     base = `${consoleUrlFor(portOffset)}/console`;
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   }, 150_000);
 
   afterAll(async () => {
@@ -625,7 +607,7 @@ describe.skipIf(!haveChromium)('the console in a browser', () => {
       // Paused: the milestone keeps its time left, and the card says why it stands still.
       await plan.getByTestId('plan-pause').click();
       await expect.poll(() => plan.getByTestId('plan-status').textContent()).toBe('Paused');
-      expect(await plan.getByTestId('plan-outcome').textContent()).toBe('Paused by a person.');
+      expect(await plan.getByTestId('plan-outcome').textContent()).toBe(`Paused by ${platform.admin.email}.`);
       expect(await plan.getByTestId('plan-next').textContent()).toMatch(
         /^Paused with (1 h|59 min( \d+ s)?) left before the next milestone\.$/,
       );
@@ -668,10 +650,12 @@ describe.skipIf(!haveChromium)('the console in a browser', () => {
       await expect.poll(() => page.getByTestId('env-production-summary').textContent()).toContain('Serving off when no rule matches.');
       const ended = page.getByTestId('env-production-release-finished').getByTestId('finished-plan');
       await expect.poll(() => ended.first().getAttribute('data-status')).toBe('rolled-back');
-      expect(await ended.first().getByTestId('plan-end').textContent()).toBe('Rolled back at milestone 1 of 4: serves “off” again.');
+      expect(await ended.first().getByTestId('plan-end').textContent()).toBe(
+        `Rolled back at milestone 1 of 4: serves “off” again. Rolled back by ${platform.admin.email}.`,
+      );
       expect(await page.getByTestId('release-plan').count()).toBe(0);
       await page.getByTestId('env-production-release-none').waitFor();
-      expect(await plansOf(heldFlag)).toMatchObject([{ status: 'rolled-back', outcome: 'rolled back by a person' }]);
+      expect(await plansOf(heldFlag)).toMatchObject([{ status: 'rolled-back', outcome: `rolled back by ${platform.admin.email}` }]);
 
       await page.getByTestId('tab-history').click();
       await page.getByTestId('history-entry').first().waitFor();

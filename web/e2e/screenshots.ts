@@ -6,28 +6,17 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
+import { launchChromium } from './chromium.ts';
 import { repoRoot, startAllInOne, consoleUrlFor, upstreamsFor } from './harness.ts';
 
-const portOffset = Number(process.env.SCREENSHOT_PORT_OFFSET ?? 1400);
+// Its own ports: 1300 and 1400 are the browser tests'.
+const portOffset = Number(process.env.SCREENSHOT_PORT_OFFSET ?? 1500);
 const out = join(repoRoot, 'docs/images');
 const dataDir = await mkdtemp(join(tmpdir(), 'tm-console-shots-'));
 const platform = await startAllInOne({ dataDir, portOffset });
 const consoleUrl = consoleUrlFor(portOffset);
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-  args: [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--force-device-scale-factor=1',
-  ],
-});
+const browser = await launchChromium(['--force-device-scale-factor=1']);
 
 try {
   await mkdir(out, { recursive: true });

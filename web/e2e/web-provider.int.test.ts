@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,27 +7,20 @@ import { until } from '../../shared/testing/until.ts';
 import { startAllInOne, upstreamsFor, type AllInOne } from './harness.ts';
 import {
   bundlePageScript,
-  chromiumPath,
-  howToGetChromium,
-  launchChromium,
   openWebProviderPage,
   startPageServer,
   wallClockMs,
   type PageServer,
   type WebProviderPage,
 } from './web-provider-page/web-provider-page.ts';
+import { chromiumForTests, launchChromium } from './chromium.ts';
 
 /**
  * Issue 15's acceptance test: the official OpenFeature web SDK and OFREP web provider, unchanged, in Chromium, on a
  * page of another origin than the evaluation service (so CORS is really exercised), with a public client key. It
  * sees only the client-visible flag, and a toggle reaches it through the OFREP event stream, without polling.
  */
-const haveChromium = existsSync(chromiumPath);
-// CI must run it: a missing browser there is a failure, not a quiet skip. Elsewhere, say how to run it.
-const inCi = Boolean(process.env.CI) && !/^(0|false)$/i.test(process.env.CI ?? '');
-if (!haveChromium && inCi)
-  throw new Error(`The web provider browser test needs Chromium at ${chromiumPath} and CI is set: ${howToGetChromium}`);
-if (!haveChromium) process.stderr.write(`\n  web provider browser test SKIPPED: no Chromium at ${chromiumPath}; ${howToGetChromium}\n\n`);
+const haveChromium = chromiumForTests('web provider browser tests');
 
 const portOffset = 1400;
 const upstreams = upstreamsFor(portOffset);

@@ -7,34 +7,15 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { build } from 'vite';
 import type { PageConfig, PageGlobals, PageState } from './page-state.ts';
-
-export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-export const howToGetChromium = `install it with \`apt-get install -y chromium\` (it lands at /usr/bin/chromium), or point CHROMIUM_PATH at one`;
 
 export const bulkPath = '/ofrep/v1/evaluate/flags';
 export const eventStreamPath = '/ofrep/v1/event-stream';
 
 /** Milliseconds on the wall clock with the sub-millisecond part; the page stamps its events the same way. */
 export const wallClockMs = () => performance.timeOrigin + performance.now();
-
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: chromiumPath,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-}
 
 /** page.ts and the two OpenFeature packages as one ES module, built from the current sources (about a second). */
 export async function bundlePageScript(): Promise<string> {

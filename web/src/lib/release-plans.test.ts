@@ -160,13 +160,13 @@ describe('release plans in the console', () => {
 
   it('says how a plan ended, and finds the running one and the finished ones of an environment', () => {
     expect(describeEnd(plan({ status: 'completed', step: 3, nextAt: null }))).toBe('Completed: serves “on”.');
-    expect(describeEnd(plan({ status: 'rolled-back', outcome: 'rolled back by a person' }))).toBe(
-      'Rolled back at milestone 2 of 4: serves “off” again.',
+    expect(describeEnd(plan({ status: 'rolled-back', outcome: 'rolled back by ann@example.com' }))).toBe(
+      'Rolled back at milestone 2 of 4: serves “off” again. Rolled back by ann@example.com.',
     );
     expect(describeEnd(plan({ status: 'rolled-back', step: 0, outcome: 'error rate of on above off by 2 points' }))).toBe(
       'Rolled back at milestone 1 of 4: serves “off” again. Error rate of on above off by 2 points.',
     );
-    expect(sentence('paused by a person')).toBe('Paused by a person.');
+    expect(sentence('paused by ann@example.com')).toBe('Paused by ann@example.com.');
     expect(sentence('Done!')).toBe('Done!');
     const plans = [
       plan({ id: 'a', status: 'completed', updatedAt: '2031-03-01T00:00:00.000Z', createdAt: '2031-03-01T00:00:00.000Z' }),

@@ -243,14 +243,14 @@ export function describeEnd(plan: ReleasePlan, variantLabel: (key: string) => st
   if (plan.status === 'completed') return `Completed: serves ${serveInWords(currentServeOf(plan), variantLabel)}.`;
   if (plan.status === 'rolled-back') {
     const at = plan.step >= 0 ? ` at milestone ${milestoneNumber(plan.step, plan)}` : '';
-    // The service's own words, when they say more than that a person did it (e.g. a guardrail's reason).
-    const why = plan.outcome && plan.outcome !== 'rolled back by a person' ? ` ${sentence(plan.outcome)}` : '';
+    // The service's own words: who rolled it back, or why (e.g. a guardrail's reason).
+    const why = plan.outcome ? ` ${sentence(plan.outcome)}` : '';
     return `Rolled back${at}: serves ${serveInWords(plan.startServe, variantLabel)} again.${why}`;
   }
   return plan.outcome ? sentence(plan.outcome) : planStatusLabels[plan.status];
 }
 
-/** "paused by a person" → "Paused by a person." */
+/** "paused by ann@example.com" → "Paused by ann@example.com." */
 export function sentence(text: string): string {
   const trimmed = text.trim();
   if (!trimmed) return trimmed;

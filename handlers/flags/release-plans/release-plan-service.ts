@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import type { ChangeCause } from '../../../shared/contracts/flags-api.ts';
 import type { Principal } from '../../../shared/http/authenticate.ts';
 import { assertIfMatch } from '../../../shared/http/if-match.ts';
@@ -46,7 +47,8 @@ export function createReleasePlanService(deps: { store: FlagStore; flags: FlagSe
   ): Promise<'ok' | 'paused'> {
     const flag = await flags.get(plan.flagKey);
     const serving = flag.environments[plan.environment]?.defaultServe;
-    if (options.strict && JSON.stringify(serving) !== JSON.stringify(servedByPlan(plan))) {
+    // Compared as values: PostgreSQL's jsonb gives the keys back in an order of its own.
+    if (options.strict && !isDeepStrictEqual(serving, servedByPlan(plan))) {
       await save(
         {
           ...plan,

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import type { EnvironmentPatch, EnvironmentState } from '../../../shared/contracts/flag-model.ts';
 import type { Principal } from '../../../shared/http/authenticate.ts';
 import { assertIfMatch } from '../../../shared/http/if-match.ts';
@@ -27,7 +28,8 @@ function movedSincePlanned(schedule: ScheduledChange, current: EnvironmentState 
       : `the flag changed after this was planned (planned on version ${schedule.plannedVersion}, now ${flagVersion})`;
   }
   const fields = (Object.keys(schedule.change) as (keyof EnvironmentState)[]).filter(
-    (field) => JSON.stringify(current?.[field]) !== JSON.stringify(schedule.plannedState![field]),
+    // Compared as values: PostgreSQL's jsonb gives the keys back in an order of its own.
+    (field) => !isDeepStrictEqual(current?.[field], schedule.plannedState![field]),
   );
   return fields.length === 0 ? undefined : `${fields.join(', ')} changed after this was planned (on version ${schedule.plannedVersion})`;
 }

@@ -107,3 +107,66 @@ export function useNow(ms: number, enabled = true): number {
   useInterval(() => setNow(Date.now()), ms, enabled);
   return now;
 }
+
+/** How long after an item's time the list is asked every second (the release worker acts within one). */
+export const watchDueForMs = 90_000;
+
+export interface WatchedList<T> {
+  items: T[] | undefined;
+  error: unknown;
+  /** The time, renewed every second while something counts down, every `idleEveryMs` otherwise. */
+  now: number;
+  /** Put what a write answered into the list. */
+  setItems: (items: T[]) => void;
+  reload: () => void;
+}
+
+/**
+ * A list of things the release worker acts on at their time (scheduled changes, release plans), kept fresh by
+ * asking again: every second once one is due (until the worker has acted), every `everyMs(items)` otherwise. When
+ * an answer shows the worker changed the flag (`changedTheFlag`), `onFlagChanged` runs, so the page shows the flag
+ * as it is now.
+ */
+export function useWatchedList<T>(
+  load: (signal: AbortSignal) => Promise<T[]>,
+  deps: DependencyList,
+  options: {
+    /** When an item is due, if it waits for a time. */
+    dueAt: (item: T) => string | null;
+    everyMs: (items: T[]) => number;
+    changedTheFlag: (before: T[] | undefined, after: T[]) => boolean;
+    onFlagChanged: () => void;
+  },
+): WatchedList<T> {
+  const lastAsked = useRef(0);
+  const resource = useResource(async (signal) => {
+    lastAsked.current = Date.now();
+    return load(signal);
+  }, deps);
+  const items = resource.data;
+  const optionsRef = useRef(options);
+  optionsRef.current = options;
+
+  const previous = useRef<T[] | undefined>(undefined);
+  useEffect(() => {
+    if (!items) return;
+    const before = previous.current;
+    previous.current = items;
+    if (optionsRef.current.changedTheFlag(before, items)) optionsRef.current.onFlagChanged();
+  }, [items]);
+
+  const waiting = (items ?? []).some((item) => options.dueAt(item) !== null);
+  const idleEveryMs = options.everyMs(items ?? []);
+  const now = useNow(waiting ? 1000 : idleEveryMs);
+  useInterval(() => {
+    if (resource.loading) return;
+    const at = Date.now();
+    const due = (items ?? []).some((item) => {
+      const time = optionsRef.current.dueAt(item);
+      return time !== null && Date.parse(time) <= at && at - Date.parse(time) < watchDueForMs;
+    });
+    if (at - lastAsked.current >= (due ? 900 : idleEveryMs)) resource.reload();
+  }, 1000);
+
+  return { items, error: resource.error, now, setItems: resource.setData, reload: resource.reload };
+}

@@ -5,7 +5,7 @@ import { usePermissions } from '../../auth/session.tsx';
 import { checkServe, serveDraftOf, ServeEditor, type ServeDraft } from '../../components/ServeEditor.tsx';
 import { Badge, Button, ConfirmDialog, ErrorBox, useToast } from '../../components/ui.tsx';
 import { relativeTime } from '../../lib/format.ts';
-import { useAction, useInterval, useNow, useResource, type Resource } from '../../lib/hooks.ts';
+import { useAction, useResource, useWatchedList, watchDueForMs, type Resource } from '../../lib/hooks.ts';
 import {
   changedTheFlag,
   currentServeOf,
@@ -33,8 +33,6 @@ import {
 } from '../../lib/release-plans.ts';
 import { formatUtc, formatWhen, relativeToNow } from '../../lib/schedules.ts';
 
-/** How long after a milestone's time the list is asked every second (the release worker moves it on within one). */
-const watchDueForMs = 90_000;
 /** How often the list is asked while a plan is active (someone may pause, approve or roll it back meanwhile). */
 const activeEveryMs = 3_000;
 /** …and otherwise (a plan started elsewhere, a paused one resumed). */
@@ -56,44 +54,13 @@ export interface FlagReleasePlans {
  * rollback), `onFlagChanged` reloads the flag, so the page shows what it serves now.
  */
 export function useFlagReleasePlans(flagKey: string, onFlagChanged: () => void): FlagReleasePlans {
-  const lastAsked = useRef(0);
-  const resource = useResource(
-    async (signal) => {
-      lastAsked.current = Date.now();
-      return (await flagsApi.releasePlans(flagKey, signal)).data.items;
-    },
-    [flagKey],
-  );
-  const items = resource.data;
-
-  const previous = useRef<ReleasePlan[] | undefined>(undefined);
-  const onFlagChangedRef = useRef(onFlagChanged);
-  onFlagChangedRef.current = onFlagChanged;
-  useEffect(() => {
-    if (!items) return;
-    const before = previous.current;
-    previous.current = items;
-    if (changedTheFlag(before, items)) onFlagChangedRef.current();
-  }, [items]);
-
-  const active = (items ?? []).filter((p) => p.status === 'active');
-  const countingDown = active.some((p) => p.nextAt !== null);
-  const now = useNow(countingDown ? 1000 : idleEveryMs);
-  useInterval(() => {
-    if (resource.loading) return;
-    const at = Date.now();
-    const due = active.some((p) => p.nextAt !== null && Date.parse(p.nextAt) <= at && at - Date.parse(p.nextAt) < watchDueForMs);
-    const every = due ? 900 : active.length > 0 ? activeEveryMs : idleEveryMs;
-    if (at - lastAsked.current >= every) resource.reload();
-  }, 1000);
-
-  return {
-    items,
-    error: resource.error,
-    now,
-    put: (plan) => resource.setData(withPlan(items ?? [], plan)),
-    reload: resource.reload,
-  };
+  const list = useWatchedList(async (signal) => (await flagsApi.releasePlans(flagKey, signal)).data.items, [flagKey], {
+    dueAt: (p) => (p.status === 'active' ? p.nextAt : null),
+    everyMs: (plans) => (plans.some((p) => p.status === 'active') ? activeEveryMs : idleEveryMs),
+    changedTheFlag,
+    onFlagChanged,
+  });
+  return { ...list, put: (plan) => list.setItems(withPlan(list.items ?? [], plan)) };
 }
 
 /** The saved templates, for every environment's start form. */

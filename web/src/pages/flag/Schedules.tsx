@@ -5,7 +5,7 @@ import { usePermissions } from '../../auth/session.tsx';
 import { checkServe, serveDraftOf, ServeEditor, type ServeDraft } from '../../components/ServeEditor.tsx';
 import { Badge, Button, ConfirmDialog, ErrorBox, Field, useToast } from '../../components/ui.tsx';
 import { relativeTime } from '../../lib/format.ts';
-import { useAction, useInterval, useNow, useResource } from '../../lib/hooks.ts';
+import { useAction, useNow, useWatchedList, watchDueForMs } from '../../lib/hooks.ts';
 import {
   checkRunAt,
   describeChange,
@@ -22,8 +22,6 @@ import {
   movedSincePlanned,
 } from '../../lib/schedules.ts';
 
-/** How long after its time a pending change is looked for every second (the release worker applies it within one). */
-const watchDueForMs = 90_000;
 /** How often the list is asked again otherwise (someone else may have scheduled, moved or cancelled one). */
 const refreshEveryMs = 15_000;
 
@@ -43,43 +41,16 @@ export interface FlagSchedules {
  * the page shows its new state without a reload.
  */
 export function useFlagSchedules(flagKey: string, onApplied: () => void): FlagSchedules {
-  const lastAsked = useRef(0);
-  const resource = useResource(
-    async (signal) => {
-      lastAsked.current = Date.now();
-      return (await flagsApi.schedules(flagKey, signal)).data.items;
+  const list = useWatchedList(async (signal) => (await flagsApi.schedules(flagKey, signal)).data.items, [flagKey], {
+    dueAt: (s) => (s.status === 'pending' ? s.runAt : null),
+    everyMs: () => refreshEveryMs,
+    changedTheFlag: (before, after) => {
+      const was = new Map((before ?? []).map((s) => [s.id, s.status]));
+      return before !== undefined && after.some((s) => s.status === 'applied' && was.get(s.id) === 'pending');
     },
-    [flagKey],
-  );
-  const items = resource.data;
-
-  const statuses = useRef<Map<string, ScheduledChange['status']> | undefined>(undefined);
-  const onAppliedRef = useRef(onApplied);
-  onAppliedRef.current = onApplied;
-  useEffect(() => {
-    if (!items) return;
-    const before = statuses.current;
-    statuses.current = new Map(items.map((s) => [s.id, s.status]));
-    if (before && items.some((s) => s.status === 'applied' && before.get(s.id) === 'pending')) onAppliedRef.current();
-  }, [items]);
-
-  // Every second while a countdown is shown, every 15 s otherwise (for "applied 2 min ago").
-  const hasPending = items?.some((s) => s.status === 'pending') ?? false;
-  const now = useNow(hasPending ? 1000 : refreshEveryMs);
-  useInterval(() => {
-    if (resource.loading) return;
-    const at = Date.now();
-    const due = (items ?? []).some((s) => s.status === 'pending' && Date.parse(s.runAt) <= at && at - Date.parse(s.runAt) < watchDueForMs);
-    if (at - lastAsked.current >= (due ? 900 : refreshEveryMs)) resource.reload();
-  }, 1000);
-
-  return {
-    items,
-    error: resource.error,
-    now,
-    put: (schedule) => resource.setData(withSchedule(items ?? [], schedule)),
-    reload: resource.reload,
-  };
+    onFlagChanged: onApplied,
+  });
+  return { ...list, put: (schedule) => list.setItems(withSchedule(list.items ?? [], schedule)) };
 }
 
 export type ScheduleKind = 'on' | 'off' | 'serve' | 'edits';

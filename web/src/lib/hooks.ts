@@ -121,6 +121,9 @@ export interface WatchedList<T> {
   reload: () => void;
 }
 
+/** A watched list that also takes what a write answered, item by item (kept in the list's order). */
+export type EditableWatchedList<T> = Omit<WatchedList<T>, 'setItems'> & { put: (item: T) => void };
+
 /**
  * A list of things the release worker acts on at their time (scheduled changes, release plans), kept fresh by
  * asking again: every second once one is due (until the worker has acted), every `everyMs(items)` otherwise. When

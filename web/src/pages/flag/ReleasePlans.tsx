@@ -5,7 +5,7 @@ import { usePermissions } from '../../auth/session.tsx';
 import { checkServe, serveDraftOf, ServeEditor, type ServeDraft } from '../../components/ServeEditor.tsx';
 import { Badge, Button, ConfirmDialog, ErrorBox, useToast } from '../../components/ui.tsx';
 import { relativeTime } from '../../lib/format.ts';
-import { useAction, useResource, useWatchedList, watchDueForMs, type Resource } from '../../lib/hooks.ts';
+import { useAction, useResource, useWatchedList, watchDueForMs, type EditableWatchedList, type Resource } from '../../lib/hooks.ts';
 import {
   changedTheFlag,
   currentServeOf,
@@ -38,15 +38,7 @@ const activeEveryMs = 3_000;
 /** …and otherwise (a plan started elsewhere, a paused one resumed). */
 const idleEveryMs = 15_000;
 
-export interface FlagReleasePlans {
-  items: ReleasePlan[] | undefined;
-  error: unknown;
-  /** The time, renewed every second while an active plan counts down to its next milestone. */
-  now: number;
-  /** Put a plan the service answered into the list. */
-  put: (plan: ReleasePlan) => void;
-  reload: () => void;
-}
+export type FlagReleasePlans = EditableWatchedList<ReleasePlan>;
 
 /**
  * The flag's release plans, kept fresh: asked every few seconds while one is active, every second once its next

@@ -5,7 +5,7 @@ import { usePermissions } from '../../auth/session.tsx';
 import { checkServe, serveDraftOf, ServeEditor, type ServeDraft } from '../../components/ServeEditor.tsx';
 import { Badge, Button, ConfirmDialog, ErrorBox, Field, useToast } from '../../components/ui.tsx';
 import { relativeTime } from '../../lib/format.ts';
-import { useAction, useNow, useWatchedList, watchDueForMs } from '../../lib/hooks.ts';
+import { useAction, useNow, useWatchedList, watchDueForMs, type EditableWatchedList } from '../../lib/hooks.ts';
 import {
   checkRunAt,
   describeChange,
@@ -25,15 +25,7 @@ import {
 /** How often the list is asked again otherwise (someone else may have scheduled, moved or cancelled one). */
 const refreshEveryMs = 15_000;
 
-export interface FlagSchedules {
-  items: ScheduledChange[] | undefined;
-  error: unknown;
-  /** The time, renewed every second while something is pending (for "in 8 s"). */
-  now: number;
-  /** Put a scheduled change the service answered into the list. */
-  put: (schedule: ScheduledChange) => void;
-  reload: () => void;
-}
+export type FlagSchedules = EditableWatchedList<ScheduledChange>;
 
 /**
  * The flag's scheduled changes, kept fresh: asked again every second once a pending one's time has come (until the

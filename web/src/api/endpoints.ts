@@ -10,9 +10,11 @@ import type {
   FlagAuditEntry,
   FlagType,
   Granularity,
+  Guardrail,
   LoginAnswer,
   MatchAnswer,
   Me,
+  MetricAggregates,
   Milestone,
   Page,
   Role,
@@ -87,8 +89,9 @@ export const flagsApi = {
   /**
    * Starts a release of `environment` by milestones, or from a saved template, on the flag version `flagVersion`: the
    * first milestone is applied at once (409 when a plan already runs there, 400 when a milestone could not be applied).
+   * Its guardrails (at most 10), if any, roll it back on their own when the treatment is worse than control.
    */
-  startReleasePlan: (key: string, environment: string, plan: { milestones: Milestone[] } | { templateId: string }, flagVersion: number) =>
+  startReleasePlan: (key: string, environment: string, plan: ReleasePlanStart, flagVersion: number) =>
     api.post<ReleasePlan>(`/flags/${enc(key)}/environments/${enc(environment)}/release-plans`, plan, { ifMatch: `"${flagVersion}"` }),
   /** pause (the milestone keeps its time left), resume, approve (the milestone waiting for it), rollback (serve what it served before). */
   actOnReleasePlan: (key: string, id: string, action: ReleasePlanAction) =>
@@ -101,6 +104,9 @@ export const flagsApi = {
 };
 
 export type ReleasePlanAction = 'pause' | 'resume' | 'approve' | 'rollback';
+
+/** What starts a release plan: its milestones or a saved template's, and its guardrails (sent only when there are some). */
+export type ReleasePlanStart = ({ milestones: Milestone[] } | { templateId: string }) & { guardrails?: Guardrail[] };
 
 export interface RuleInput {
   name?: string;
@@ -142,4 +148,12 @@ export const analyticsApi = {
     api.get<Stats>(`/analytics/stats${query({ flagKey, environment, granularity })}`, { signal }),
   events: (environment: string, flagKey: string, signal?: AbortSignal) =>
     api.get<Page<EvaluationEvent>>(`/analytics/events${query({ environment, flagKey, limit: 20 })}`, { signal }),
+  /**
+   * A flag's metric events (tracking) between `from` and `to` (ISO): count, sum and sum of squares per metric,
+   * variant and minute, in that order; minutes without events left out. `metric` narrows them to one metric.
+   */
+  metrics: (
+    params: { flagKey: string; environment: string; from: string; to: string; metric?: string | undefined },
+    signal?: AbortSignal,
+  ) => api.get<MetricAggregates>(`/analytics/metrics${query(params)}`, { signal }),
 };

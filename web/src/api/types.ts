@@ -12,12 +12,21 @@ import type { ApiKeySchema, CreatedApiKeySchema, LoginAnswerSchema, MeSchema, Us
 import type {
   FlagAuditEntrySchema,
   FlagSchema,
+  Guardrail as GuardrailSchema,
+  GuardrailCheckSchema,
   ReleasePlanSchema,
   ReleasePlanTemplateSchema,
+  SampleRatioCheckSchema,
   ScheduledChangeSchema,
 } from '../../../shared/contracts/flags-api.ts';
 import type { MatchAnswerSchema, RuleSchema, SegmentSchema, TargetingAuditEntrySchema } from '../../../shared/contracts/targeting-api.ts';
-import type { EvaluationEventSchema, Granularity, StatsSchema } from '../../../shared/contracts/analytics-api.ts';
+import type {
+  EvaluationEventSchema,
+  Granularity,
+  MetricAggregateSchema,
+  MetricAggregatesSchema,
+  StatsSchema,
+} from '../../../shared/contracts/analytics-api.ts';
 
 export type { Condition, EnvironmentState, EvaluationResult, FlagType, Granularity, Operator, Prerequisite, Reason, Serve, Variant };
 
@@ -60,6 +69,14 @@ export type ReleasePlanStatus = ReleasePlan['status'];
 export type Milestone = ReleasePlan['milestones'][number];
 /** Milestones saved under a name, to start release plans from. */
 export type ReleasePlanTemplate = Static<typeof ReleasePlanTemplateSchema>;
+/** What a release must not make worse: a metric's mean per event in the treatment variant against control. */
+export type Guardrail = Static<typeof GuardrailSchema>;
+/** A guardrail's figures at its last look (the always-valid test's p-value, the difference) and the verdict they gave. */
+export type GuardrailCheck = Static<typeof GuardrailCheckSchema>;
+/** `breach` (the plan is rolled back), `no-breach-yet` (holding) or `too-few-samples` (no verdict yet). */
+export type GuardrailVerdict = GuardrailCheck['verdict'];
+/** Whether the split actually served matches the weights of the plan's current milestone. */
+export type SampleRatioCheck = Static<typeof SampleRatioCheckSchema>;
 
 // targeting
 export type Rule = Static<typeof RuleSchema>;
@@ -72,3 +89,6 @@ export type ConditionExplanation = RuleExplanation['conditions'][number];
 // analytics
 export type Stats = Static<typeof StatsSchema>;
 export type EvaluationEvent = Static<typeof EvaluationEventSchema>;
+/** A metric's events (tracking) in one variant in one minute, as exact sums. */
+export type MetricAggregate = Static<typeof MetricAggregateSchema>;
+export type MetricAggregates = Static<typeof MetricAggregatesSchema>;

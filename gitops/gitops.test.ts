@@ -78,12 +78,14 @@ interface ServiceWorkload extends Workload {
 const roleArnKey = (role: string) => `${role.toUpperCase().replaceAll('-', '_')}_ROLE_ARN`;
 /**
  * The workloads that call AWS APIs (SQS, DynamoDB): they alone may leave the VPC (on 443), and a worker has an IRSA
- * role only if it is one of them. The release worker reaches PostgreSQL and Redis only, like the console it has none.
+ * role only if it is one of them. The release worker is one: its guardrail evaluator reads the analytics table. The
+ * console calls none and has none.
  */
 const awsCallers = new Set<string>([
   names.services.evaluation.workload,
   names.services.analytics.workload,
   names.workers['analytics-worker'].workload,
+  names.workers['release-worker'].workload,
 ]);
 const serviceWorkloads: ServiceWorkload[] = (Object.keys(names.services) as Role[]).map((role) => {
   const service: { workload: string; port: number; ecrRepository: string; serviceAccount: string; database?: string } =
@@ -704,6 +706,19 @@ describe('configuration of the services', () => {
       mainContainer(workloadDir(names.services.evaluation.workload), names.services.evaluation.workload),
     );
     expect(evaluation.get('EVENTS_KEY_SALT')?.from).toBe('secret');
+  });
+
+  it("the release worker reads the analytics table for its guardrails: the region and the table, on AWS's own endpoint", () => {
+    const workload = names.workers['release-worker'].workload;
+    const env = processEnvironment(workloadDir(workload), mainContainer(workloadDir(workload), workload));
+    // Set explicitly, as for analytics and its worker, not left to the defaults of the configuration schema.
+    expect(env.AWS_REGION).toBe(accountValue('AWS_REGION'));
+    expect(env.DYNAMODB_TABLE).toBe(names.dynamodb.analyticsTable);
+    const config = loadConfig(env);
+    expect(config.AWS_ENDPOINT_URL_DYNAMODB).toBeUndefined();
+    // It reads DynamoDB only: no queue to send to or consume, so none configured (its IAM role has no SQS action).
+    expect(config.EVENTS_TRANSPORT).toBe('off');
+    expect(config.SQS_QUEUE_URL).toBeUndefined();
   });
 });
 

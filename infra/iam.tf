@@ -200,6 +200,34 @@ module "irsa_analytics_worker" {
   }
 }
 
+# release worker (scheduled changes, release plans): its guardrail evaluator reads the metric aggregates of the
+# analytics table, read-only and on the table itself (it queries no index). Its PostgreSQL and Redis credentials
+# reach it through External Secrets, so it needs no Secrets Manager action.
+module "irsa_release_worker" {
+  source  = "terraform-aws-modules/iam/aws//modules/iam-role-for-service-accounts"
+  version = "6.2.3"
+
+  name            = "${local.project}-${local.names.workers["release-worker"].serviceAccount}"
+  use_name_prefix = false
+  policy_name     = "${local.project}-${local.names.workers["release-worker"].serviceAccount}"
+  description     = "IRSA role of ${local.names.namespace}/${local.names.workers["release-worker"].serviceAccount}"
+
+  oidc_providers = {
+    main = {
+      provider_arn               = module.eks.oidc_provider_arn
+      namespace_service_accounts = ["${local.names.namespace}:${local.names.workers["release-worker"].serviceAccount}"]
+    }
+  }
+
+  permissions = {
+    ReadGuardrailAggregates = {
+      # DescribeTable: /readyz checks that the table answers.
+      actions   = ["dynamodb:Query", "dynamodb:DescribeTable"]
+      resources = [module.dynamodb_analytics.dynamodb_table_arn]
+    }
+  }
+}
+
 ################################################################################
 # GitHub Actions (CI): OIDC federation, main branch of one repository, push to the five ECR
 # repositories and nothing else.

@@ -129,6 +129,7 @@ output "service_account_role_arns" {
     evaluation         = module.irsa_evaluation.arn
     analytics          = module.irsa_analytics.arn
     "analytics-worker" = module.irsa_analytics_worker.arn
+    "release-worker"   = module.irsa_release_worker.arn
   }
 }
 

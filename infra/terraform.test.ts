@@ -358,12 +358,11 @@ function irsaModuleFor(model: TfModule, namespaceRef: string, serviceAccountRef:
 }
 
 /**
- * Workers that call no AWS API, hence have no IRSA role (like the front ends): the release worker reaches only
- * PostgreSQL and Redis, with credentials External Secrets copies for it.
+ * The service accounts that get an IRSA role: every service's and every worker's. Each worker calls an AWS API: the
+ * analytics worker SQS and DynamoDB, the release worker DynamoDB (its guardrail evaluator reads the analytics table).
+ * Only the front ends call none (checked below).
  */
-const workersWithoutAwsApi = new Set(['release-worker']);
-/** The service accounts that get an IRSA role: every service's and each worker's that calls AWS APIs. */
-const workloadKeys = [...Object.keys(names.services), ...Object.keys(names.workers).filter((key) => !workersWithoutAwsApi.has(key))].sort();
+const workloadKeys = [...Object.keys(names.services), ...Object.keys(names.workers)].sort();
 
 function serviceAccountRef(key: string): string {
   if (key in names.services)
@@ -636,12 +635,6 @@ describe('IAM least privilege', () => {
     expect(subjects).not.toContain('local.names.frontends');
   });
 
-  it('gives the workers that call no AWS API no IRSA role', () => {
-    const subjects = [...irsaSubjects(root).values()].flat().join('\n');
-    expect([...workersWithoutAwsApi].filter((key) => !(key in names.workers))).toEqual([]);
-    for (const key of workersWithoutAwsApi) expect(subjects).not.toContain(serviceAccountRef(key));
-  });
-
   it('lets evaluation only send to and resolve the queue', () => {
     const block = root.modules.get(irsaModuleFor(root, 'local.names.namespace', serviceAccountRef('evaluation')) ?? '') ?? {};
     expect(iamActions(block.permissions).sort()).toEqual(['sqs:GetQueueUrl', 'sqs:SendMessage']);
@@ -683,6 +676,14 @@ describe('IAM least privilege', () => {
     expect(actions).toEqual(
       expect.arrayContaining(['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'dynamodb:PutItem']),
     );
+  });
+
+  it('lets the release worker only query and describe the analytics table itself: no index, no write, no secret', () => {
+    const block = root.modules.get(irsaModuleFor(root, 'local.names.namespace', serviceAccountRef('release-worker')) ?? '') ?? {};
+    expect(iamActions(block.permissions).sort()).toEqual(['dynamodb:DescribeTable', 'dynamodb:Query']);
+    expect(allStrings(block.permissions).filter((text) => text.startsWith('${'))).toEqual([
+      '${module.dynamodb_analytics.dynamodb_table_arn}',
+    ]);
   });
 
   it.each(['auth', 'flags', 'targeting'])('lets %s read only its own secrets', (key) => {

@@ -9,11 +9,14 @@ import {
   describeGuardrail,
   formatDifference,
   formatMetricValue,
+  formatP,
   formatPValue,
   guardrailMetrics,
   guardrailRollbackOf,
   limitOf,
   meanWithInterval,
+  mergeMetricRows,
+  metricWindows,
   newGuardrailDraft,
   parseDecimal,
   prefillVariants,
@@ -247,12 +250,16 @@ describe('guardrails in the console', () => {
     expect(
       describeGuardrail({ metric: 'c', treatment: 'on', control: 'off', maxDifference: 0.02, worseWhen: 'lower' }, (k) => k.toUpperCase()),
     ).toBe('“ON” at most 0.02 below “OFF”');
-    expect(describeCheck(check())).toBe('Worse than allowed beyond chance: p 0.003 < α 0.05.');
+    expect([formatP(0.042), formatP(0.00001)]).toEqual(['p = 0.042', 'p < 0.001']);
+    expect(describeCheck(check())).toBe('Worse than allowed beyond chance: p = 0.003, below α = 0.05.');
+    expect(describeCheck(check({ verdict: 'breach', pValue: 0.0001 }))).toBe(
+      'Worse than allowed beyond chance: p < 0.001, below α = 0.05.',
+    );
     expect(describeCheck(check({ verdict: 'no-breach-yet', difference: 0.002, pValue: 1 }))).toBe(
-      'Within the allowed difference so far (p 1, a breach needs p < α 0.05).',
+      'Within the allowed difference so far (p = 1; a breach needs p below α = 0.05).',
     );
     expect(describeCheck(check({ verdict: 'no-breach-yet', pValue: 0.2 }))).toBe(
-      'Worse than allowed so far, but not yet beyond chance (p 0.2 ≥ α 0.05).',
+      'Worse than allowed so far, but not yet beyond chance (p = 0.2, not below α = 0.05).',
     );
     expect(
       describeCheck(
@@ -298,5 +305,35 @@ describe('guardrails in the console', () => {
     expect(guardrailRollbackOf({ ...plan, guardrailChecks: [] })).toEqual({ index: undefined, check: undefined });
     expect(guardrailRollbackOf({ ...plan, outcome: 'rolled back by ann@example.com', guardrailChecks: [holding] })).toBeUndefined();
     expect(guardrailRollbackOf({ ...plan, status: 'active', guardrailChecks: [check()] })).toBeUndefined();
+  });
+
+  it('asks a long plan’s metric events a day at a time, the days aligned on its start, at most so many', () => {
+    const start = Date.parse('2031-03-09T11:00:30.000Z');
+    const hour = 3_600_000;
+    const day = 24 * hour;
+    expect(metricWindows(start, start + 2 * hour)).toEqual({ windows: [{ index: 0, from: start, to: start + 2 * hour }], since: start });
+    // Asked right after the start (or with a clock behind the server's): a minute at least, never from after to.
+    expect(metricWindows(start, start - 5000).windows).toEqual([{ index: 0, from: start, to: start + 60_000 }]);
+    expect(metricWindows(start, start + 2 * day + hour).windows).toEqual([
+      { index: 0, from: start, to: start + day },
+      { index: 1, from: start + day, to: start + 2 * day },
+      { index: 2, from: start + 2 * day, to: start + 2 * day + hour },
+    ]);
+    const long = metricWindows(start, start + 20 * day + hour, day, 14);
+    expect(long.windows).toHaveLength(14);
+    expect(long.windows[0]).toEqual({ index: 7, from: start + 7 * day, to: start + 8 * day });
+    expect(long.since).toBe(start + 7 * day);
+    expect(long.windows.at(-1)).toEqual({ index: 20, from: start + 20 * day, to: start + 20 * day + hour });
+  });
+
+  it('merges the answers of several windows, a minute on both sides of a boundary once', () => {
+    const first = [row('on', '01', [1]), row('off', '02', [2])];
+    const second = [row('off', '02', [2]), row('on', '03', [3]), row('on', '01', [5], 'errors')];
+    expect(mergeMetricRows([first, second]).map((r) => [r.metric, r.variant, r.minute.slice(14, 16), r.sum])).toEqual([
+      ['errors', 'on', '01', 5],
+      ['latency', 'off', '02', 2],
+      ['latency', 'on', '01', 1],
+      ['latency', 'on', '03', 3],
+    ]);
   });
 });

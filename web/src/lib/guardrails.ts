@@ -302,6 +302,12 @@ export function formatDifference(value: number): string {
   return value > 0 ? `+${text}` : value < 0 ? `−${text}` : text;
 }
 
+/** A p-value with its sign: "p = 0.042", "p < 0.001". */
+export function formatP(p: number): string {
+  const text = formatPValue(p);
+  return text.startsWith('<') ? `p ${text}` : `p = ${text}`;
+}
+
 /** A p-value short: "< 0.001", "0.042", "1". */
 export function formatPValue(p: number): string {
   if (!Number.isFinite(p)) return '—';
@@ -335,10 +341,10 @@ export function describeCheck(check: GuardrailCheck, minSamples = defaultMinSamp
       return `No verdict before each variant has ${minSamples.toLocaleString('en')} events (${check.treatment.variant}: ${check.treatment.count.toLocaleString('en')}, ${check.control.variant}: ${check.control.count.toLocaleString('en')}).`;
     case 'no-breach-yet':
       return check.difference > check.maxDifference
-        ? `Worse than allowed so far, but not yet beyond chance (p ${formatPValue(check.pValue)} ≥ α ${check.alpha}).`
-        : `Within the allowed difference so far (p ${formatPValue(check.pValue)}, a breach needs p < α ${check.alpha}).`;
+        ? `Worse than allowed so far, but not yet beyond chance (${formatP(check.pValue)}, not below α = ${check.alpha}).`
+        : `Within the allowed difference so far (${formatP(check.pValue)}; a breach needs p below α = ${check.alpha}).`;
     case 'breach':
-      return `Worse than allowed beyond chance: p ${formatPValue(check.pValue)} < α ${check.alpha}.`;
+      return `Worse than allowed beyond chance: ${formatP(check.pValue)}, below α = ${check.alpha}.`;
   }
 }
 
@@ -374,4 +380,39 @@ export function guardrailRollbackOf(
   if (index >= 0) return { index, check: plan.guardrailChecks[index] };
   if (plan.outcome && /guardrail/i.test(plan.outcome)) return { index: undefined, check: undefined };
   return undefined;
+}
+
+/** GET /analytics/metrics answers at most a day per request (per-minute rows). */
+export const metricsSpanMs = 24 * 3_600_000;
+/** The windows asked at most: a plan longer than this many days is charted over its last days only. */
+export const maxMetricWindows = 14;
+
+/**
+ * The time windows to ask for a plan's metric events from `from` to `to` (ms), each at most `spanMs`, aligned on
+ * `from` so that a window once past stays the same from one refresh to the next (and can be kept). Past
+ * `maxWindows`, only the last ones: `since` says where the chart starts then.
+ */
+export function metricWindows(
+  from: number,
+  to: number,
+  spanMs = metricsSpanMs,
+  maxWindows = maxMetricWindows,
+): { windows: { index: number; from: number; to: number }[]; since: number } {
+  const end = Math.max(to, from + 60_000);
+  const count = Math.max(1, Math.ceil((end - from) / spanMs));
+  const first = Math.max(0, count - maxWindows);
+  const windows = Array.from({ length: count - first }, (_, i) => {
+    const index = first + i;
+    return { index, from: from + index * spanMs, to: Math.min(from + (index + 1) * spanMs, end) };
+  });
+  return { windows, since: windows[0]!.from };
+}
+
+/** Rows of several answers as one list, each metric, variant and minute once (the later answer wins), in order. */
+export function mergeMetricRows(lists: readonly (readonly MetricAggregate[])[]): MetricAggregate[] {
+  const byKey = new Map<string, MetricAggregate>();
+  for (const list of lists) for (const row of list) byKey.set(`${row.metric}\u0000${row.variant}\u0000${Date.parse(row.minute)}`, row);
+  return [...byKey.values()].sort(
+    (a, b) => a.metric.localeCompare(b.metric) || a.variant.localeCompare(b.variant) || Date.parse(a.minute) - Date.parse(b.minute),
+  );
 }

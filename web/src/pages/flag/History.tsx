@@ -5,6 +5,7 @@ import { describeCondition } from '../../components/Conditions.tsx';
 import { Diff } from '../../components/Diff.tsx';
 import { Button, Empty, ErrorBox, Loading } from '../../components/ui.tsx';
 import { describeServe, formatDateTime, relativeTime } from '../../lib/format.ts';
+import { formatDifference, formatPValue } from '../../lib/guardrails.ts';
 import { useAction, useResource } from '../../lib/hooks.ts';
 import type { FlagTabProps } from './tab-props.ts';
 
@@ -127,7 +128,11 @@ function CauseOf({ cause, actor }: { cause: ChangeCause; actor: string }) {
   // The plan's author is the actor of its steps and of its rollback.
   return (
     <span className="history-cause" title={`Release plan ${cause.releasePlanId}`} data-testid="history-cause">
-      {'rollback' in cause ? `Release plan rolled back by ${actor}` : `Release plan step ${cause.milestone + 1} by ${actor}`}
+      {'rollback' in cause
+        ? cause.guardrail
+          ? `Release plan rolled back by its guardrail ${cause.guardrail.metric} (${cause.guardrail.treatment.variant} worse than ${cause.guardrail.control.variant} by ${formatDifference(cause.guardrail.difference)}, p ${formatPValue(cause.guardrail.pValue)})`
+          : `Release plan rolled back by ${actor}`
+        : `Release plan step ${cause.milestone + 1} by ${actor}`}
     </span>
   );
 }

@@ -32,6 +32,8 @@ import {
   type HoldUnit,
 } from '../../lib/release-plans.ts';
 import { formatUtc, formatWhen, relativeToNow } from '../../lib/schedules.ts';
+import { checkGuardrails, guardrailMetrics } from '../../lib/guardrails.ts';
+import { FinishedPlanGuardrails, GuardrailRollback, GuardrailsSection, PlanGuardrails, type GuardrailFormItem } from './Guardrails.tsx';
 
 /** How often the list is asked while a plan is active (someone may pause, approve or roll it back meanwhile). */
 const activeEveryMs = 3_000;
@@ -182,22 +184,39 @@ function StartPlanForm({
   const [templateId, setTemplateId] = useState(compose);
   const [templateName, setTemplateName] = useState('');
   const [deleting, setDeleting] = useState(false);
+  const [guardrailItems, setGuardrailItems] = useState<GuardrailFormItem[]>([]);
+  const [tried, setTried] = useState(false);
   const choices = templatesFor(templates.data ?? [], flag);
   const chosen = choices.find((c) => c.template.id === templateId);
   const checked = checkDrafts(drafts);
   const milestones = chosen ? chosen.template.milestones : checked.milestones;
+  const guardrails = checkGuardrails(
+    guardrailItems,
+    flag.variants.map((v) => v.key),
+  );
+  // The milestones as they stand, even half typed: what a new guardrail's treatment and control are taken from.
+  const composed =
+    milestones ??
+    drafts.flatMap((d) => {
+      const serve = checkServe(d.serve).serve;
+      return serve ? [{ serve, holdSeconds: 1 }] : [];
+    });
   const testId = `env-${env}-release`;
 
   const start = useAction(async () => {
-    if (!milestones) return;
+    if (!milestones || !guardrails.guardrails) return;
+    const withGuardrails = guardrails.guardrails.length > 0 ? { guardrails: guardrails.guardrails } : {};
     const { data } = await flagsApi.startReleasePlan(
       flag.key,
       env,
-      chosen ? { templateId: chosen.template.id } : { milestones },
+      chosen ? { templateId: chosen.template.id, ...withGuardrails } : { milestones, ...withGuardrails },
       flag.version,
     );
     onStarted(data);
-    toast(`Release started in ${env}: ${describeMilestones(data.milestones, variantLabel)}.`);
+    toast(
+      `Release started in ${env}: ${describeMilestones(data.milestones, variantLabel)}` +
+        `${data.guardrails.length > 0 ? `, guarded by ${guardrailMetrics(data.guardrails).join(', ')}` : ''}.`,
+    );
   });
   const saveTemplate = useAction(async () => {
     if (!checked.milestones) return;
@@ -236,7 +255,8 @@ function StartPlanForm({
         aria-label={`Start a release in ${env}`}
         onSubmit={(event) => {
           event.preventDefault();
-          if (milestones && !chosen?.missing.length) void start.run();
+          setTried(true);
+          if (milestones && !chosen?.missing.length && guardrails.guardrails) void start.run();
         }}
         data-testid={`${testId}-form`}
       >
@@ -428,16 +448,39 @@ function StartPlanForm({
             <ErrorBox error={saveTemplate.error} />
           </fieldset>
         )}
+        <GuardrailsSection
+          flag={flag}
+          items={guardrailItems}
+          onChange={setGuardrailItems}
+          errors={guardrails.errors}
+          problem={guardrails.problem}
+          showAll={tried}
+          milestones={composed}
+          currentServe={state.defaultServe}
+          testId={testId}
+        />
         {milestones ? (
           <p className="schedule-preview" data-testid={`${testId}-preview`}>
-            <strong>{describeMilestonesWithHolds(milestones, variantLabel)}</strong> in {env}.
+            <strong>{describeMilestonesWithHolds(milestones, variantLabel)}</strong> in {env}
+            {guardrails.guardrails && guardrails.guardrails.length > 0 ? (
+              <>
+                , rolled back if <strong>{guardrailMetrics(guardrails.guardrails).join(', ')}</strong> gets worse
+              </>
+            ) : null}
+            .
           </p>
         ) : null}
         <p className="field-hint">
           The first milestone is applied now{milestones?.[0]?.approval ? ' (once approved)' : ''}; the release worker applies each next one
           when the previous has held its time, or once approved. Pause, resume or roll back at any time: a rollback serves what {env} serves
           now ({serveInWords(state.defaultServe, variantLabel)}). Changing {env}&apos;s default serve outside the plan pauses it.
+          {guardrailItems.length > 0 ? ' A guardrail’s breach rolls it back the same way, on its own.' : ''}
         </p>
+        {tried && !guardrails.guardrails ? (
+          <p className="field-error" role="alert" data-testid={`${testId}-guardrails-invalid`}>
+            {guardrails.problem ?? 'Correct the guardrails above, or remove them, to start the release.'}
+          </p>
+        ) : null}
         <ErrorBox error={start.error} />
         <div className="form-actions">
           <Button onClick={onClose} disabled={start.busy} data-testid={`${testId}-close`}>
@@ -614,6 +657,7 @@ function RunningPlan({
         </div>
       ) : null}
       <MilestoneList flag={flag} milestones={plan.milestones} plan={plan} now={now} />
+      <PlanGuardrails flag={flag} plan={plan} now={now} />
       <div className="schedule-by muted" data-testid="plan-by">
         Started by {plan.createdBy.email}{' '}
         <time dateTime={plan.createdAt} title={formatWhen(plan.createdAt)}>
@@ -693,6 +737,8 @@ function FinishedPlans({ flag, env, finished, now }: { flag: Flag; env: string; 
             <p className="schedule-outcome" data-testid="plan-end">
               {describeEnd(p, variantLabel)}
             </p>
+            <GuardrailRollback flag={flag} plan={p} />
+            <FinishedPlanGuardrails flag={flag} plan={p} now={now} />
           </li>
         ))}
       </ul>

@@ -528,6 +528,16 @@ function MetricChart({
         <strong>{metric}</strong>: mean per event since {since > startedAt ? formatDateTime(new Date(since).toISOString()) : 'the start'},
         with its 95 % interval
         {updatedAt !== undefined ? <span className="muted"> · updated {formatTime(updatedAt)}, every 10 s</span> : null}
+        <span className="visually-hidden">
+          {variants
+            .map((v) => {
+              const last = series.get(v)?.at(-1);
+              return last
+                ? `${variantLabel(v)}: mean ${formatMetricValue(last.mean)} over ${last.count} events`
+                : `${variantLabel(v)}: no events`;
+            })
+            .join('; ')}
+        </span>
       </figcaption>
       {rows.length === 0 ? (
         <p className="chart-empty">

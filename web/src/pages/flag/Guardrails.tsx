@@ -313,8 +313,20 @@ export function PlanGuardrails({ flag, plan, now }: { flag: Flag; plan: ReleaseP
 export function FinishedPlanGuardrails({ flag, plan, now }: { flag: Flag; plan: ReleasePlan; now: number }) {
   const [open, setOpen] = useState(false);
   if (plan.guardrails.length === 0) return null;
+  const mismatch = plan.sampleRatio?.mismatch ? plan.sampleRatio : undefined;
   return (
     <>
+      {mismatch ? (
+        <div className="alert alert-warn guardrail-rollback" data-testid="plan-sample-ratio-mismatch-end">
+          <span>
+            At its last look the split served did not match the weights (sample ratio mismatch, {formatP(mismatch.pValue)}):{' '}
+            {sampleRatioRows(mismatch)
+              .map((r) => `“${labelOf(flag)(r.variant)}” ${formatShare(r.observedShare)} for ${formatShare(r.expectedShare)}`)
+              .join(', ')}
+            .
+          </span>
+        </div>
+      ) : null}
       <button type="button" className="link" aria-expanded={open} onClick={() => setOpen(!open)} data-testid="plan-guardrails-toggle">
         {open ? 'Hide the guardrails' : `Show the guardrails (${guardrailMetrics(plan.guardrails).join(', ')})`}
       </button>

@@ -10,16 +10,17 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { Type } from 'typebox';
 import { decodeCursor, encodeCursor } from '../../shared/http/schemas.ts';
-import type { AnalyticsStore, CountRow, EventRow } from './analytics-store.ts';
-import { countsOf, dimensionsOf } from './analytics-store.ts';
+import type { AnalyticsStore, CounterGroups, CountRow, EventRow, MetricRow } from './analytics-store.ts';
+import { byMetricVariantMinute, countsOf, dimensionsOf, metricRowsOf, metricsOf } from './analytics-store.ts';
 
 /*
  * Single-table layout of ToggleMasterAnalytics (docs/analytics.md):
  *   EV#<env>#<flag>#<day>     <ts>#<batch>#<i>     a raw event (gsi1: EVENV#<env>#<day> / <ts>#<batch>#<i>), expiresAt
  *   CNT#<env>#<flag>#<day>    <minute>#B#<batch>   what one batch counted in that minute (idempotent: keyed by batch)
  *   CNT#<env>#<flag>#<day>    <minute>#T           the minute's total of compacted batches, with the set of their ids
+ *   MET#<env>#<flag>#<day>    <minute>#B#<batch>, <minute>#T   the same for metric events' sums (count, sum, sum of squares)
  *   IDX#<env>#<day>           <flag>               flags with counts that day (for queries over every flag)
- *   DIRTY#<shard>             <env>#<flag>#<minute>  minutes with batches still to compact
+ *   DIRTY#<shard>             <env>#<flag>#<minute>, MET#<env>#<flag>#<minute>   minutes with batches still to compact
  */
 const dirtyShards = 8;
 const counterRetentionMs = 400 * 24 * 3600_000;
@@ -30,7 +31,8 @@ const minuteText = (minute: number) => new Date(minute).toISOString().slice(0, 1
 const minuteFromText = (text: string) => Date.parse(`${text}:00.000Z`);
 const tsText = (at: number) => String(at).padStart(13, '0');
 const s = (value: string): AttributeValue => ({ S: value });
-const n = (value: number): AttributeValue => ({ N: String(value) });
+// Sums of metric values may be fractions or large: DynamoDB takes exponents written with a capital E.
+const n = (value: number): AttributeValue => ({ N: String(value).toUpperCase() });
 const nullable = (value: string | null): AttributeValue => (value === null ? { NULL: true } : { S: value });
 const str = (value: AttributeValue | undefined): string | null => value?.S ?? null;
 
@@ -55,6 +57,23 @@ function daysBetween(from: number, to: number): string[] {
   )
     days.push(dayOf(at));
   return days;
+}
+
+/** Evaluation counts, or metric events' sums: two families of counters with one idempotent life cycle. */
+type CounterFamily = 'CNT' | 'MET';
+
+const counterKey = (family: CounterFamily, environment: string, flagKey: string, minute: number) =>
+  `${family}#${environment}#${flagKey}#${dayOf(minute)}`;
+
+/** A dirty marker's sort key: counts keep the form they always had; metric sums say so first. */
+const dirtyKey = (family: CounterFamily, environment: string, flagKey: string, minute: number) =>
+  `${family === 'MET' ? 'MET#' : ''}${environment}#${flagKey}#${minuteText(minute)}`;
+
+function parseDirtyKey(sk: string): { family: CounterFamily; environment: string; flagKey: string } {
+  const parts = sk.split('#');
+  const family: CounterFamily = parts.length === 4 && parts[0] === 'MET' ? 'MET' : 'CNT';
+  const [environment = '', flagKey = ''] = family === 'MET' ? parts.slice(1) : parts;
+  return { family, environment, flagKey };
 }
 
 const countsMap = (counts: Map<string, number>): AttributeValue => ({ M: Object.fromEntries([...counts].map(([k, v]) => [k, n(v)])) });
@@ -94,8 +113,8 @@ export function createDynamoAnalyticsStore(client: DynamoDBClient, table: string
   }
 
   /** Folds one minute's batch items into its total. The total carries the ids it holds, so nothing counts twice. */
-  async function compactMinute(environment: string, flagKey: string, minute: number): Promise<void> {
-    const pk = `CNT#${environment}#${flagKey}#${dayOf(minute)}`;
+  async function compactMinute(family: CounterFamily, environment: string, flagKey: string, minute: number): Promise<void> {
+    const pk = counterKey(family, environment, flagKey, minute);
     const prefix = `${minuteText(minute)}#`;
     for (let attempt = 0; attempt < 5; attempt++) {
       const items = await queryAll({
@@ -143,6 +162,38 @@ export function createDynamoAnalyticsStore(client: DynamoDBClient, table: string
     throw new Error(`could not compact ${pk} ${prefix}: too much contention`);
   }
 
+  /**
+   * A flag's counters of one family per minute between two times: each minute's total plus the batch items its total
+   * does not hold yet (compacted but not yet removed ones are not counted again) — exact at any moment.
+   */
+  async function minutesOf(family: CounterFamily, environment: string, flagKey: string, days: string[], from: number, to: number) {
+    const fromMinute = minuteText(from - (from % 60_000));
+    const toMinute = `${minuteText(to - (to % 60_000))}#~`;
+    const minutes: { minute: number; sums: Map<string, number> }[] = [];
+    for (const day of days) {
+      const items = await queryAll({
+        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+        ExpressionAttributeValues: { ':pk': s(`${family}#${environment}#${flagKey}#${day}`), ':from': s(fromMinute), ':to': s(toMinute) },
+      });
+      const byMinute = new Map<string, { total?: Record<string, AttributeValue>; batches: Record<string, AttributeValue>[] }>();
+      for (const item of items) {
+        const [minute = ''] = (item.sk?.S ?? '').split('#');
+        const entry = byMinute.get(minute) ?? { batches: [] };
+        if (item.kind?.S === 'total') entry.total = item;
+        else entry.batches.push(item);
+        byMinute.set(minute, entry);
+      }
+      for (const [minute, { total, batches }] of byMinute) {
+        const included = new Set(total?.batches?.SS ?? []);
+        const sums = readCounts(total?.c);
+        for (const b of batches)
+          if (!included.has(b.batch?.S ?? '')) for (const [dims, value] of readCounts(b.c)) sums.set(dims, (sums.get(dims) ?? 0) + value);
+        minutes.push({ minute: minuteFromText(minute), sums });
+      }
+    }
+    return minutes;
+  }
+
   return {
     async writeBatch(batch, retentionMs) {
       const requests: WriteRequest[] = [];
@@ -169,40 +220,43 @@ export function createDynamoAnalyticsStore(client: DynamoDBClient, table: string
         });
       });
       const indexed = new Set<string>();
-      for (const group of countsOf(batch).values()) {
-        const minute = minuteText(group.minute);
-        requests.push({
-          PutRequest: {
-            Item: {
-              pk: s(`CNT#${group.environment}#${group.flagKey}#${dayOf(group.minute)}`),
-              sk: s(`${minute}#B#${batch.batchId}`),
-              kind: s('batch'),
-              batch: s(batch.batchId),
-              minute: n(group.minute),
-              c: countsMap(group.counts),
-              expiresAt: n(Math.floor((group.minute + counterRetentionMs) / 1000)),
-            },
-          },
-        });
-        const dirty = `${group.environment}#${group.flagKey}#${minute}`;
-        requests.push({
-          PutRequest: { Item: { pk: s(`DIRTY#${shardOf(dirty)}`), sk: s(dirty), kind: s('dirty'), minute: n(group.minute) } },
-        });
-        const index = `IDX#${group.environment}#${dayOf(group.minute)}\u0000${group.flagKey}`;
-        if (!indexed.has(index)) {
-          indexed.add(index);
+      const counters = (family: CounterFamily, groups: CounterGroups) => {
+        for (const group of groups.values()) {
           requests.push({
             PutRequest: {
               Item: {
-                pk: s(`IDX#${group.environment}#${dayOf(group.minute)}`),
-                sk: s(group.flagKey),
-                kind: s('index'),
+                pk: s(counterKey(family, group.environment, group.flagKey, group.minute)),
+                sk: s(`${minuteText(group.minute)}#B#${batch.batchId}`),
+                kind: s('batch'),
+                batch: s(batch.batchId),
+                minute: n(group.minute),
+                c: countsMap(group.counts),
                 expiresAt: n(Math.floor((group.minute + counterRetentionMs) / 1000)),
               },
             },
           });
+          const dirty = dirtyKey(family, group.environment, group.flagKey, group.minute);
+          requests.push({
+            PutRequest: { Item: { pk: s(`DIRTY#${shardOf(dirty)}`), sk: s(dirty), kind: s('dirty'), minute: n(group.minute) } },
+          });
+          const index = `IDX#${group.environment}#${dayOf(group.minute)}\u0000${group.flagKey}`;
+          if (family === 'CNT' && !indexed.has(index)) {
+            indexed.add(index);
+            requests.push({
+              PutRequest: {
+                Item: {
+                  pk: s(`IDX#${group.environment}#${dayOf(group.minute)}`),
+                  sk: s(group.flagKey),
+                  kind: s('index'),
+                  expiresAt: n(Math.floor((group.minute + counterRetentionMs) / 1000)),
+                },
+              },
+            });
+          }
         }
-      }
+      };
+      counters('CNT', countsOf(batch));
+      counters('MET', metricsOf(batch));
       // Every key is written once (events by index, counters and markers by group, the index deduplicated above):
       // BatchWriteItem refuses a request that names a key twice.
       await writeAll(requests);
@@ -215,8 +269,8 @@ export function createDynamoAnalyticsStore(client: DynamoDBClient, table: string
         for (const marker of markers) {
           const minute = Number(marker.minute?.N ?? '0');
           if (minute > now - compactAfterMs) continue;
-          const [environment = '', flagKey = ''] = (marker.sk?.S ?? '').split('#');
-          await compactMinute(environment, flagKey, minute);
+          const { family, environment, flagKey } = parseDirtyKey(marker.sk?.S ?? '');
+          await compactMinute(family, environment, flagKey, minute);
           // A batch arriving for this minute after now writes the marker again, and the minute is compacted again.
           await client
             .send(
@@ -249,37 +303,20 @@ export function createDynamoAnalyticsStore(client: DynamoDBClient, table: string
         flags = [...found];
       }
       const rows: CountRow[] = [];
-      const fromMinute = minuteText(from - (from % 60_000));
-      const toMinute = `${minuteText(to - (to % 60_000))}#~`;
-      for (const flag of flags) {
-        for (const day of days) {
-          const items = await queryAll({
-            KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-            ExpressionAttributeValues: { ':pk': s(`CNT#${environment}#${flag}#${day}`), ':from': s(fromMinute), ':to': s(toMinute) },
-          });
-          const byMinute = new Map<string, { total?: Record<string, AttributeValue>; batches: Record<string, AttributeValue>[] }>();
-          for (const item of items) {
-            const [minute = ''] = (item.sk?.S ?? '').split('#');
-            const entry = byMinute.get(minute) ?? { batches: [] };
-            if (item.kind?.S === 'total') entry.total = item;
-            else entry.batches.push(item);
-            byMinute.set(minute, entry);
+      for (const flag of flags)
+        for (const { minute, sums } of await minutesOf('CNT', environment, flag, days, from, to))
+          for (const [dims, count] of sums) {
+            const [variant, reason, ruleId] = dimensionsOf(dims);
+            rows.push({ flagKey: flag, environment, variant, reason, ruleId, minute, count });
           }
-          for (const [minute, { total, batches }] of byMinute) {
-            const included = new Set(total?.batches?.SS ?? []);
-            const sums = readCounts(total?.c);
-            // Batch items already in the total (compacted but not yet removed) are not counted again.
-            for (const b of batches)
-              if (!included.has(b.batch?.S ?? ''))
-                for (const [dims, value] of readCounts(b.c)) sums.set(dims, (sums.get(dims) ?? 0) + value);
-            for (const [dims, count] of sums) {
-              const [variant, reason, ruleId] = dimensionsOf(dims);
-              rows.push({ flagKey: flag, environment, variant, reason, ruleId, minute: minuteFromText(minute), count });
-            }
-          }
-        }
-      }
       return rows;
+    },
+
+    async metricRows({ environment, flagKey, metric, from, to }) {
+      const rows: MetricRow[] = [];
+      for (const { minute, sums } of await minutesOf('MET', environment, flagKey, daysBetween(from, to), from, to))
+        rows.push(...metricRowsOf(sums, minute, metric));
+      return rows.sort(byMetricVariantMinute);
     },
 
     async events({ environment, flagKey, variant, from, to, limit, cursor, now }) {

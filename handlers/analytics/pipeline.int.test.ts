@@ -7,6 +7,8 @@ import { createDynamoClient } from '../../shared/dynamo/client.ts';
 import { ensureAnalyticsTable } from '../../shared/dynamo/analytics-table.ts';
 import { encodeBatch, type EvaluationEvent, type EventBatch, type OutgoingBatch } from '../../shared/events/evaluation-event.ts';
 import { createEventPublisher } from '../../shared/events/event-publisher.ts';
+import { aggregateMetrics } from '../../shared/events/metric-event.ts';
+import { createMetricSender } from '../../shared/events/metric-sender.ts';
 import { startLocalAws, type LocalAws } from '../../shared/local-aws.ts';
 import { createLogger } from '../../shared/logging/logger.ts';
 import { bullConnection, createBullConsumer, createBullProducer } from '../../shared/queue/bullmq.ts';
@@ -275,6 +277,112 @@ describe('evaluation events pipeline on the SQS and DynamoDB stand-ins', () => {
     expect(sum(await counted('compacted'))).toBe(40);
     await store.compact(Date.now());
     expect(sum(await counted('compacted'))).toBe(40);
+  });
+
+  describe('metric events (tracking)', () => {
+    /** Exact sums of a metric per variant over the last day, from DynamoDB. */
+    const summed = async (flagKey: string) => {
+      const rows = await store.metricRows({ environment: 'production', flagKey, from: Date.now() - 86_400_000, to: Date.now() + 60_000 });
+      const byVariant: Record<string, { count: number; sum: number; sumOfSquares: number }> = {};
+      for (const row of rows) {
+        const arm = (byVariant[row.variant] ??= { count: 0, sum: 0, sumOfSquares: 0 });
+        arm.count += row.count;
+        arm.sum += row.sum;
+        arm.sumOfSquares += row.sumOfSquares;
+      }
+      return byVariant;
+    };
+    /** n events of a 0/1 metric (every 5th on `on` an error, every 20th on `off`), summed as the evaluation service sends them. */
+    const metricsOf = (flagKey: string, n: number, at = Date.now()) =>
+      aggregateMetrics(
+        Array.from({ length: n }, (_, i) => {
+          const variant = i % 2 === 0 ? 'on' : 'off';
+          const value = variant === 'on' ? Number(i % 10 === 0) : Number(i % 40 === 1);
+          return { flagKey, environment: 'production', variant, metric: 'error', at: at - (i % 3) * 60_000, value };
+        }),
+      );
+    const expected = (n: number) => ({
+      on: { count: n / 2, sum: n / 10, sumOfSquares: n / 10 },
+      off: { count: n / 2, sum: n / 40, sumOfSquares: n / 40 },
+    });
+
+    it('sums them exactly per variant, also when the message is delivered twice', async () => {
+      if (workers.length === 0) await startWorker();
+      const sender = createMetricSender(createSqsProducer(createSqsClient(config), aws.queueUrl), new Registry());
+      await sender.send('metricsonce1', metricsOf('tracked', 400), 400);
+      await sender.send('metricsonce1', metricsOf('tracked', 400), 400); // the same request again (its Idempotency-Key)
+      await sender.send('metricsonce2', metricsOf('tracked', 400), 400);
+      const sums = await waitFor(
+        () => summed('tracked'),
+        (s) => (s.on?.count ?? 0) + (s.off?.count ?? 0) >= 800,
+      );
+      await new Promise((r) => setTimeout(r, 2_000));
+      expect(await summed('tracked')).toEqual(expected(800));
+      expect(sums).toEqual(expected(800));
+    });
+
+    it('sums them exactly when a worker dies halfway through writing them and another takes the message over', async () => {
+      for (const worker of [...workers]) await stopWorker(worker);
+      let died = false;
+      const dying = await startWorker({
+        store: {
+          ...store,
+          async writeBatch(batch, retentionMs) {
+            // A batch's counters are items per flag and minute, each written whole or not at all: this one gets the
+            // oldest minute's in (old enough to be compacted before the batch is written again) and dies.
+            const oldest = Math.min(...(batch.metrics ?? []).map((m) => m[4]));
+            await store.writeBatch({ ...batch, metrics: batch.metrics?.filter((m) => m[4] === oldest) }, retentionMs);
+            died = true;
+            throw new Error('killed');
+          },
+        },
+      });
+      const sender = createMetricSender(createSqsProducer(createSqsClient(config), aws.queueUrl), new Registry());
+      await sender.send('metricscrash', metricsOf('tracked-crash', 600), 600);
+      await waitFor(
+        async () => died,
+        (d) => d,
+      );
+      await stopWorker(dying);
+      const half = await summed('tracked-crash');
+      expect((half.on?.count ?? 0) + (half.off?.count ?? 0)).toBeLessThan(600);
+      await startWorker();
+      await waitFor(
+        () => summed('tracked-crash'),
+        (s) => (s.on?.count ?? 0) + (s.off?.count ?? 0) >= 600,
+      );
+      await new Promise((r) => setTimeout(r, 500));
+      expect(await summed('tracked-crash')).toEqual(expected(600));
+    });
+
+    it('keeps the sums exact through compaction, also when a compacted batch is delivered again', async () => {
+      const old = Date.now() - 10 * 60_000;
+      const batches = [0, 1].map((i): EventBatch => ({
+        batchId: `metcompact${i}`,
+        events: [],
+        counts: [],
+        metrics: metricsOf('tracked-old', 40, old),
+      }));
+      for (const b of batches) await store.writeBatch(b, retention);
+      expect(await summed('tracked-old')).toEqual(expected(80));
+      expect(await store.compact(Date.now())).toBeGreaterThan(0);
+      expect(await summed('tracked-old')).toEqual(expected(80));
+      await store.writeBatch(batches[1]!, retention);
+      await store.compact(Date.now());
+      expect(await summed('tracked-old')).toEqual(expected(80));
+      // Fractions and exponents survive DynamoDB's number type.
+      await store.writeBatch(
+        {
+          batchId: 'metfraction',
+          events: [],
+          counts: [],
+          metrics: [['tracked-frac', 'production', 'on', 'latency', old - (old % 60_000), 3, 0.1 + 1e-7, 4.5e21]],
+        },
+        retention,
+      );
+      const [row] = await store.metricRows({ environment: 'production', flagKey: 'tracked-frac', from: old - 60_000, to: Date.now() });
+      expect(row).toMatchObject({ metric: 'latency', variant: 'on', count: 3, sum: 0.1 + 1e-7, sumOfSquares: 4.5e21 });
+    });
   });
 
   it('never returns an expired event, even before DynamoDB would remove it', async () => {

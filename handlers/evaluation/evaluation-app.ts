@@ -13,6 +13,7 @@ import type { EventStreams } from './routes/route-deps.ts';
 import { Registry } from 'prom-client';
 import { createEventPublisher, noEvents, type EventRecorder } from '../../shared/events/event-publisher.ts';
 import { createEventProducer } from '../../shared/queue/transport.ts';
+import { createMetricSender, type MetricSender } from '../../shared/events/metric-sender.ts';
 
 export async function buildEvaluationApp(deps: {
   config: Config;
@@ -24,6 +25,7 @@ export async function buildEvaluationApp(deps: {
   events?: EventRecorder;
   metrics?: Registry;
   eventStreams?: EventStreams;
+  metricEvents?: MetricSender;
 }) {
   const served = await createHttpServer({
     name: 'evaluation',
@@ -59,6 +61,7 @@ export async function buildEvaluationApp(deps: {
       sdkKeys: deps.sdkKeys,
       events: deps.events ?? noEvents,
       eventStreams: deps.eventStreams,
+      metricEvents: deps.metricEvents,
       corsAllowedOrigins: deps.config.CORS_ALLOWED_ORIGINS,
     }),
   });
@@ -112,6 +115,7 @@ export async function startEvaluation(ctx: ServiceContext): Promise<StartedServi
     metrics,
     ...(publisher ? { events: publisher } : {}),
     ...(eventStreams ? { eventStreams } : {}),
+    ...(producer ? { metricEvents: createMetricSender(producer, metrics) } : {}),
   });
   return listen('evaluation', served, ctx, async () => {
     // After the last request finished: send what is buffered, then let go of the configuration feed.

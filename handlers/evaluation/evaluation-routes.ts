@@ -9,6 +9,8 @@ import { ofrepEvaluateFlag } from './routes/ofrep-evaluate-flag.ts';
 import { ofrepEvaluateFlags } from './routes/ofrep-evaluate-flags.ts';
 import type { EvaluationRouteDeps, EventStreams } from './routes/route-deps.ts';
 import { ofrepEventStream } from './routes/ofrep-event-stream.ts';
+import { trackEvents } from './routes/track-events.ts';
+import type { MetricSender } from '../../shared/events/metric-sender.ts';
 import cors from '@fastify/cors';
 
 export function evaluationRoutes(options: {
@@ -16,6 +18,7 @@ export function evaluationRoutes(options: {
   sdkKeys: SdkKeyVerifier;
   events: EventRecorder;
   eventStreams?: EventStreams | undefined;
+  metricEvents?: MetricSender | undefined;
   /** `*` or a comma-separated list of the web origins whose pages may call evaluation; none when unset. */
   corsAllowedOrigins?: string | undefined;
 }) {
@@ -25,10 +28,11 @@ export function evaluationRoutes(options: {
     anyKey: requireSdkKey(options.sdkKeys, ['server', 'client']),
     events: options.events,
     eventStreams: options.eventStreams,
+    metricEvents: options.metricEvents,
   };
   return async (app: App) => {
     if (options.corsAllowedOrigins) await app.register(cors, corsOptions(options.corsAllowedOrigins));
-    for (const route of [evaluate, evaluateBulk, ofrepEvaluateFlag, ofrepEvaluateFlags, ofrepEventStream]) route(app, deps);
+    for (const route of [evaluate, evaluateBulk, ofrepEvaluateFlag, ofrepEvaluateFlags, ofrepEventStream, trackEvents]) route(app, deps);
   };
 }
 
@@ -41,7 +45,7 @@ function corsOptions(allowed: string) {
   return {
     origin: origins.includes('*') ? '*' : origins,
     methods: ['GET', 'POST'],
-    allowedHeaders: ['content-type', 'authorization', 'x-api-key', 'if-none-match', 'last-event-id'],
+    allowedHeaders: ['content-type', 'authorization', 'x-api-key', 'if-none-match', 'last-event-id', 'idempotency-key'],
     exposedHeaders: ['etag', 'retry-after'],
     credentials: false,
     maxAge: 600,

@@ -13,6 +13,9 @@ export function createMemoryFlagStore(): FlagStore {
   const plans = new Map<string, ReleasePlan>();
   const templates = new Map<string, ReleasePlanTemplate>();
   const running = (p: ReleasePlan) => p.status === 'active' || p.status === 'paused';
+  // As in PostgreSQL: a plan's write keeps the guardrails' last looks, which only saveGuardrailChecks writes.
+  const withLooksOf = (current: ReleasePlan, plan: ReleasePlan) =>
+    clone({ ...plan, guardrailChecks: current.guardrailChecks, sampleRatio: current.sampleRatio });
   const closeNow = (schedule: ScheduledChange, status: ScheduleStatus, outcome: string | null, at: Date) =>
     schedules.set(schedule.id, { ...schedule, status, outcome, closedAt: at, updatedAt: at, version: schedule.version + 1 });
 
@@ -112,26 +115,35 @@ export function createMemoryFlagStore(): FlagStore {
       const plan = plans.get(id);
       return plan && clone(plan);
     },
-    async listPlans({ flagKey, dueBy, limit }) {
+    async listPlans({ flagKey, dueBy, guarded, limit }) {
       const matching = [...plans.values()].filter((p) => !flagKey || p.flagKey === flagKey);
-      const chosen = dueBy
+      const chosen = guarded
         ? matching
-            .filter((p) => p.status === 'active' && p.nextAt !== null && p.nextAt <= dueBy)
-            .sort((a, b) => a.nextAt!.getTime() - b.nextAt!.getTime())
-        : matching.sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime());
+            .filter((p) => p.status === 'active' && p.guardrails.length > 0)
+            .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime())
+        : dueBy
+          ? matching
+              .filter((p) => p.status === 'active' && p.nextAt !== null && p.nextAt <= dueBy)
+              .sort((a, b) => a.nextAt!.getTime() - b.nextAt!.getTime())
+          : matching.sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime());
       return chosen.slice(0, limit).map(clone);
     },
     async updatePlan(plan, expectedVersion) {
       const current = plans.get(plan.id);
       if (!current) return 'not-found';
       if (current.version !== expectedVersion) return 'stale';
-      plans.set(plan.id, clone(plan));
+      plans.set(plan.id, withLooksOf(current, plan));
       return 'ok';
     },
+    async saveGuardrailChecks(id, checks, sampleRatio) {
+      const current = plans.get(id);
+      if (current) plans.set(id, clone({ ...current, guardrailChecks: checks, sampleRatio }));
+    },
     async applyPlanChange(plan, expectedPlanVersion, flag, expectedFlagVersion, write) {
-      if (plans.get(plan.id)?.version !== expectedPlanVersion) return 'plan-moved';
+      const current = plans.get(plan.id);
+      if (current?.version !== expectedPlanVersion) return 'plan-moved';
       const outcome = await table.update(flag, expectedFlagVersion, write);
-      if (outcome === 'ok') plans.set(plan.id, clone(plan));
+      if (outcome === 'ok') plans.set(plan.id, withLooksOf(current, plan));
       return outcome;
     },
     async history(key, { limit, before }) {

@@ -1,7 +1,15 @@
 import { sql, type Generated, type Kysely, type Selectable } from 'kysely';
 import type { Change } from '../../shared/audit/diff.ts';
 import type { EnvironmentPatch, EnvironmentState, FlagType, Prerequisite, Serve, Variant } from '../../shared/contracts/flag-model.ts';
-import type { Milestone, ReleasePlan, ReleasePlanStatus, ReleasePlanTemplate } from './release-plans/release-plan.ts';
+import type {
+  Guardrail,
+  GuardrailCheck,
+  Milestone,
+  ReleasePlan,
+  ReleasePlanStatus,
+  ReleasePlanTemplate,
+  SampleRatioCheck,
+} from './release-plans/release-plan.ts';
 import type { ScheduledChange, ScheduleStatus } from './schedules/scheduled-change.ts';
 import type { ChangeCause } from '../../shared/contracts/flags-api.ts';
 import { auditedWrites } from '../../shared/db/audited-write.ts';
@@ -62,6 +70,9 @@ interface ReleasePlansTable {
   flag_key: string;
   environment: string;
   milestones: Milestone[];
+  guardrails: Guardrail[];
+  guardrail_checks: Generated<GuardrailCheck[]>;
+  sample_ratio: Generated<SampleRatioCheck | null>;
   status: ReleasePlanStatus;
   step: number;
   start_serve: Serve;
@@ -86,6 +97,9 @@ const toPlan = (r: Selectable<ReleasePlansTable>): ReleasePlan => ({
   flagKey: r.flag_key,
   environment: r.environment,
   milestones: r.milestones,
+  guardrails: r.guardrails,
+  guardrailChecks: r.guardrail_checks,
+  sampleRatio: r.sample_ratio,
   status: r.status,
   step: r.step,
   startServe: r.start_serve,
@@ -103,11 +117,13 @@ const toPlan = (r: Selectable<ReleasePlansTable>): ReleasePlan => ({
   version: r.version,
 });
 
+/** A plan's row, without its last looks: only the evaluator writes those (saveGuardrailChecks), so no step overwrites them. */
 const planRow = (p: ReleasePlan) => ({
   id: p.id,
   flag_key: p.flagKey,
   environment: p.environment,
   milestones: jsonb(p.milestones),
+  guardrails: jsonb(p.guardrails),
   status: p.status,
   step: p.step,
   start_serve: jsonb(p.startServe),
@@ -406,9 +422,17 @@ export function createPostgresFlagStore(db: Kysely<FlagsDatabase>, schema: strin
       return found && toPlan(found);
     },
 
-    async listPlans({ flagKey, dueBy, limit }) {
+    async listPlans({ flagKey, dueBy, guarded, limit }) {
       let query = db.selectFrom('release_plans').selectAll().limit(limit);
       if (flagKey) query = query.where('flag_key', '=', flagKey);
+      if (guarded)
+        return (
+          await query
+            .where('status', '=', 'active')
+            .where(sql<number>`jsonb_array_length(guardrails)`, '>', 0)
+            .orderBy('created_at')
+            .execute()
+        ).map(toPlan);
       query = dueBy
         ? query.where('status', '=', 'active').where('next_at', '<=', dueBy).orderBy('next_at')
         : query.orderBy('created_at', 'desc').orderBy('id');
@@ -424,6 +448,14 @@ export function createPostgresFlagStore(db: Kysely<FlagsDatabase>, schema: strin
         .executeTakeFirst();
       if (updated.numUpdatedRows > 0n) return 'ok';
       return (await db.selectFrom('release_plans').select('id').where('id', '=', plan.id).executeTakeFirst()) ? 'stale' : 'not-found';
+    },
+
+    async saveGuardrailChecks(id, checks, sampleRatio) {
+      await db
+        .updateTable('release_plans')
+        .set({ guardrail_checks: jsonb(checks), sample_ratio: sampleRatio && jsonb(sampleRatio) })
+        .where('id', '=', id)
+        .execute();
     },
 
     async applyPlanChange(plan, expectedPlanVersion, flag, expectedFlagVersion, write) {

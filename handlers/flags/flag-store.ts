@@ -3,7 +3,7 @@ import type { FlagDocument, FlagType, Prerequisite } from '../../shared/contract
 import type { AuditedChange, WriteOutcome } from '../../shared/db/audited-write.ts';
 import type { ScheduledChange, ScheduleStatus } from './schedules/scheduled-change.ts';
 import type { ChangeCause } from '../../shared/contracts/flags-api.ts';
-import type { ReleasePlan, ReleasePlanTemplate } from './release-plans/release-plan.ts';
+import type { GuardrailCheck, ReleasePlan, ReleasePlanTemplate, SampleRatioCheck } from './release-plans/release-plan.ts';
 
 /** A flag as the flags service holds it: the API's document, with real dates. */
 export type Flag = Omit<FlagDocument, 'createdAt' | 'updatedAt'> & { createdAt: Date; updatedAt: Date };
@@ -100,14 +100,19 @@ export interface FlagStore {
   /** False when another plan is running (active or paused) on that flag's environment. */
   insertPlan(plan: ReleasePlan): Promise<boolean>;
   getPlan(id: string): Promise<ReleasePlan | undefined>;
-  /** Newest first; `dueBy`: active plans whose next milestone is due by then (oldest due first). */
-  listPlans(filter: { flagKey?: string | undefined; dueBy?: Date | undefined; limit: number }): Promise<ReleasePlan[]>;
+  /**
+   * Newest first; `dueBy`: active plans whose next milestone is due by then (oldest due first); `guarded`: active
+   * plans with guardrails (oldest first).
+   */
+  listPlans(filter: { flagKey?: string | undefined; dueBy?: Date | undefined; guarded?: boolean; limit: number }): Promise<ReleasePlan[]>;
   /** Replaces the plan (no change to the flag) if it is still at `expectedVersion`. */
   updatePlan(plan: ReleasePlan, expectedVersion: number): Promise<WriteOutcome>;
   /**
    * A plan's step: the flag written if still at `expectedFlagVersion`, with its audit entry and outbox row, and the
    * plan replaced if still at `expectedPlanVersion` — both or neither ('stale': the flag moved; 'plan-moved').
    */
+  /** A plan's guardrails' last looks (not a change of the plan: its version stays). */
+  saveGuardrailChecks(id: string, checks: GuardrailCheck[], sampleRatio: SampleRatioCheck | null): Promise<void>;
   applyPlanChange(
     plan: ReleasePlan,
     expectedPlanVersion: number,

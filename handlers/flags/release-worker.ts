@@ -17,6 +17,10 @@ import { flagsSchema } from './migrations/index.ts';
 import { createBullAlarmClock, releaseQueue, sweepOnly, type ScheduleAlarm } from './schedules/bullmq-alarm-clock.ts';
 import { createScheduleService, type RunOutcome } from './schedules/schedule-service.ts';
 import { createReleasePlanService } from './release-plans/release-plan-service.ts';
+import { createGuardrailEvaluator, type GuardrailData } from './release-plans/guardrail-evaluator.ts';
+import { createDynamoClient } from '../../shared/dynamo/client.ts';
+import { createDynamoAnalyticsStore } from '../analytics/analytics-store.dynamo.ts';
+import { guardrailDataOf } from './release-plans/analytics-guardrail-data.ts';
 
 /**
  * The release worker: applies scheduled flag changes at their time. BullMQ's delayed jobs are its alarm clock; the
@@ -24,7 +28,14 @@ import { createReleasePlanService } from './release-plans/release-plan-service.t
  * times a second, in case an alarm was lost (Redis restarted or failed over, a worker died holding it). Each change is
  * applied once, in one transaction with marking it applied, however many workers run.
  */
-export async function startReleaseWorker(deps: { config: Config; logger: Logger; port: number; pool?: pg.Pool }): Promise<StartedService> {
+export async function startReleaseWorker(deps: {
+  config: Config;
+  logger: Logger;
+  port: number;
+  pool?: pg.Pool;
+  /** What guardrails are judged on; by default the analytics table, read-only. */
+  guardrailData?: GuardrailData;
+}): Promise<StartedService> {
   const { config } = deps;
   const logger = deps.logger.child({ service: 'release-worker' });
   const pool = deps.pool ?? createPool(config, { logger });
@@ -52,6 +63,21 @@ export async function startReleaseWorker(deps: { config: Config; logger: Logger;
   });
   const registers = [served.metrics];
   const releasePlans = createReleasePlanService({ store, flags });
+  const dynamo = deps.guardrailData ? undefined : createDynamoClient(config);
+  const evaluator = createGuardrailEvaluator({
+    data: deps.guardrailData ?? guardrailDataOf(createDynamoAnalyticsStore(dynamo!, config.DYNAMODB_TABLE)),
+  });
+  const looks = new Counter({
+    name: 'release_guardrail_looks_total',
+    help: 'Looks at running plans’ guardrails, by outcome (holding, rolled-back: a guardrail breached, paused: the split did not match the weights)',
+    labelNames: ['outcome'] as const,
+    registers,
+  });
+  const breaches = new Counter({
+    name: 'release_guardrail_breaches_total',
+    help: 'Release plans rolled back because a guardrail metric breached',
+    registers,
+  });
   const steps = new Counter({
     name: 'release_plan_steps_total',
     help: 'Release plans moved on by the worker, by outcome (advanced, completed, awaiting-approval, paused: the flag changed outside the plan)',
@@ -131,10 +157,38 @@ export async function startReleaseWorker(deps: { config: Config; logger: Logger;
     },
   });
 
+  // Plans are looked at one after another: a look is a few DynamoDB queries, and the always-valid test does not
+  // mind when it looks. Without plans that carry guardrails nothing is read.
+  const guardrails = startBackgroundJob({
+    name: 'release-guardrails',
+    logger,
+    metrics: served.metrics,
+    intervalMs: config.RELEASE_GUARDRAIL_CHECK_MS,
+    retryMs: 5_000,
+    maxBackoffMs: 60_000,
+    run: async () => {
+      for (const plan of await releasePlans.guarded(500)) {
+        const outcome = await releasePlans.guard(plan.id, evaluator);
+        if (outcome === 'not-running') continue;
+        looks.inc({ outcome });
+        if (outcome === 'holding') continue;
+        if (outcome === 'rolled-back') breaches.inc();
+        const after = await store.getPlan(plan.id);
+        logger.warn(
+          { releasePlanId: plan.id, flagKey: plan.flagKey, environment: plan.environment, outcome: after?.outcome },
+          `release plan ${outcome} by its guardrails`,
+        );
+      }
+      return undefined;
+    },
+  });
+
   return listen('release-worker', served, { config, port: deps.port }, async () => {
+    await guardrails.stop();
     await sweep.stop();
     await worker?.close();
     await alarm?.close();
     if (!deps.pool) await pool.end();
+    dynamo?.destroy();
   });
 }

@@ -1,4 +1,5 @@
 import { Registry } from 'prom-client';
+import type { MetricSender } from '../../shared/events/metric-sender.ts';
 import type { SdkKeyVerifier } from '../../shared/http/sdk-keys.ts';
 import { createLogger } from '../../shared/logging/logger.ts';
 import type { ConfigCache } from '../../shared/propagation/config-cache.ts';
@@ -12,13 +13,23 @@ export type EvaluationApp = Awaited<ReturnType<typeof buildEvaluationApp>>['app'
  * The evaluation service over a configuration cache the test filled, as if the owning services had published it
  * (they are not there): the cache marked complete, a replica started, the app built. For unit tests.
  */
-export async function evaluationOnCache(cache: ConfigCache, options: { sdkKeys: SdkKeyVerifier; config?: Record<string, string> }) {
+export async function evaluationOnCache(
+  cache: ConfigCache,
+  options: { sdkKeys: SdkKeyVerifier; config?: Record<string, string>; metricEvents?: MetricSender },
+) {
   await cache.markSeeded('flags');
   await cache.markSeeded('targeting');
   const logger = createLogger('silent', 'evaluation');
   const replica = createConfigurationReplica({ cache, logger, metrics: new Registry() });
   await replica.start();
-  const { app } = await buildEvaluationApp({ config: testConfig(options.config), logger, replica, cache, sdkKeys: options.sdkKeys });
+  const { app } = await buildEvaluationApp({
+    config: testConfig(options.config),
+    logger,
+    replica,
+    cache,
+    sdkKeys: options.sdkKeys,
+    ...(options.metricEvents ? { metricEvents: options.metricEvents } : {}),
+  });
   return {
     app,
     replica,

@@ -91,6 +91,9 @@ export const ConfigSchema = Type.Object({
   /** Messages the worker processes at once. */
   WORKER_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 100, default: 4 }),
 
+  /** How often the release worker looks at the guardrails of running release plans (reads the analytics table). */
+  RELEASE_GUARDRAIL_CHECK_MS: Type.Integer({ minimum: 1_000, maximum: 600_000, default: 10_000 }),
+
   OTEL_EXPORTER_OTLP_ENDPOINT: Type.Optional(Url),
   OTEL_SERVICE_NAME: Type.Optional(Type.String({ minLength: 1 })),
 

@@ -30,3 +30,22 @@ export const EvaluationEventSchema = Type.Object({
   keyHash: Type.Union([Type.String(), Type.Null()], { description: 'Keyed hash of the targeting key (never the key itself)' }),
   at: Type.String(),
 });
+
+/** One row of GET /analytics/metrics: a metric's events in one variant in one minute, as exact sums. */
+export const MetricAggregateSchema = Type.Object({
+  metric: Type.String(),
+  variant: Type.String(),
+  minute: Type.String({ description: 'Start of the minute (UTC)' }),
+  count: Type.Integer(),
+  sum: Type.Number(),
+  sumOfSquares: Type.Number({ description: 'With count and sum: the mean and the variance' }),
+});
+
+/** GET /analytics/metrics: a flag's metric events (tracking) per metric, variant and minute. */
+export const MetricAggregatesSchema = Type.Object({
+  flagKey: Type.String(),
+  environment: Type.String(),
+  from: Type.String(),
+  to: Type.String(),
+  items: Type.Array(MetricAggregateSchema, { description: 'Ordered by metric, variant and minute; minutes without events left out' }),
+});

@@ -29,14 +29,37 @@ export const FlagSchema = Type.Object(
   { $id: 'Flag' },
 );
 
+const ArmFigures = Type.Object({ variant: Type.String(), count: Type.Integer(), mean: Type.Number() });
+
+/** A guardrail's figures at its last look, and the verdict they gave. */
+export const GuardrailCheckSchema = Type.Object({
+  metric: Type.String(),
+  checkedAt: Timestamp,
+  treatment: ArmFigures,
+  control: ArmFigures,
+  /** How much worse the treatment is (positive: worse), in the metric's unit. */
+  difference: Type.Number(),
+  maxDifference: Type.Number(),
+  /** The always-valid p-value: the smallest seen over every look so far. */
+  pValue: Type.Number(),
+  alpha: Type.Number(),
+  verdict: Type.Enum(['breach', 'no-breach-yet', 'too-few-samples']),
+});
+
 /**
  * What made a change when it was not a person's request at that moment: a scheduled change that ran, or a release
- * plan's milestone or rollback (their author is the audit entry's actor).
+ * plan's milestone or rollback (their author is the audit entry's actor) — with the figures that decided, when a
+ * guardrail rolled it back.
  */
 export const ChangeCauseSchema = Type.Union([
   Type.Object({ scheduleId: Type.String() }),
   Type.Object({ releasePlanId: Type.String(), milestone: Type.Integer({ minimum: 0 }) }),
-  Type.Object({ releasePlanId: Type.String(), rollback: Type.Literal(true) }),
+  Type.Object({
+    releasePlanId: Type.String(),
+    rollback: Type.Literal(true),
+    /** The guardrail whose breach rolled the release back, with its figures. */
+    guardrail: Type.Optional(GuardrailCheckSchema),
+  }),
 ]);
 export type ChangeCause = Static<typeof ChangeCauseSchema>;
 
@@ -91,6 +114,45 @@ export const Milestone = Type.Object(
   { additionalProperties: false },
 );
 
+/** A name applications give their metric events (OpenFeature tracking event names). */
+export const MetricName = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$', description: 'A tracking event name' });
+
+/**
+ * What a release must not make worse: the metric's mean per event in the treatment variant against control, judged
+ * at every look by an always-valid sequential test (shared/statistics/sequential-test.ts).
+ */
+export const Guardrail = Type.Object(
+  {
+    metric: MetricName,
+    treatment: Type.String({ minLength: 1, maxLength: 100, description: 'The variant being released' }),
+    control: Type.String({ minLength: 1, maxLength: 100, description: 'The variant it is compared with' }),
+    worseWhen: Type.Optional(
+      Type.Enum(['higher', 'lower'], { default: 'higher', description: '`higher` for errors or latency, `lower` for conversions' }),
+    ),
+    maxDifference: Type.Number({
+      minimum: 0,
+      maximum: 1e9,
+      description: 'How much worse than control the treatment may be, in the metric’s unit (0.01: one point of a 0/1 rate)',
+    }),
+    alpha: Type.Optional(
+      Type.Number({ exclusiveMinimum: 0, maximum: 0.2, default: 0.05, description: 'False-alarm rate allowed over the whole release' }),
+    ),
+    minSamples: Type.Optional(
+      Type.Integer({ minimum: 30, maximum: 1_000_000, default: 100, description: 'No verdict before each variant has this many events' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/** Whether the split actually served matches the weights of the plan's current milestone (Pearson's χ²). */
+export const SampleRatioCheckSchema = Type.Object({
+  checkedAt: Timestamp,
+  observed: Type.Record(Type.String(), Type.Integer()),
+  weights: Type.Record(Type.String(), Type.Number()),
+  pValue: Type.Number(),
+  mismatch: Type.Boolean(),
+});
+
 /** Whether a release plan is running (`active`, `paused`) or how it ended (`completed`, `rolled-back`). */
 export const releasePlanStatuses = ['active', 'paused', 'completed', 'rolled-back'] as const;
 
@@ -101,6 +163,9 @@ export const ReleasePlanSchema = Type.Object(
     flagKey: Type.String(),
     environment: Type.String(),
     milestones: Type.Array(Milestone),
+    guardrails: Type.Array(Guardrail),
+    guardrailChecks: Type.Array(GuardrailCheckSchema, { description: 'Each guardrail’s last look, in the order of `guardrails`' }),
+    sampleRatio: Type.Union([SampleRatioCheckSchema, Type.Null()]),
     status: Type.Enum([...releasePlanStatuses]),
     step: Type.Integer(),
     startServe: Serve,

@@ -5,6 +5,7 @@ import { Type, type Static } from 'typebox';
 import { Compile } from 'typebox/compile';
 import type { EvaluationResult } from '../contracts/evaluation-model.ts';
 import { PoisonMessageError } from '../queue/queue.ts';
+import { checkMetricMessageBody, metricMessageSchemaName, type MetricAggregate } from './metric-event.ts';
 
 const gzipAsync = promisify(gzip);
 const gunzipAsync = promisify(gunzip);
@@ -49,11 +50,13 @@ export interface OutgoingBatch {
   events: number;
 }
 
-/** A message as the worker uses it: every raw event spelled out, in the message's order, and the counts. */
+/** A message as the worker uses it: every raw event spelled out, in the message's order, the counts, the metrics' sums. */
 export interface EventBatch {
   batchId: string;
   events: EvaluationEvent[];
   counts: CountedEvaluations[];
+  /** Metric events' sums (absent: none). */
+  metrics?: MetricAggregate[];
 }
 
 /** The most raw events one message may stand for; the worker refuses more. */
@@ -160,9 +163,11 @@ function toMessage(batch: OutgoingBatch, keySalt: string): EventMessage {
 }
 
 /** Body of a queue message: gzip of the JSON, in base64 (SQS bodies are text). */
-export async function encodeBatch(batch: OutgoingBatch, keySalt: string): Promise<string> {
-  return (await gzipAsync(JSON.stringify(toMessage(batch, keySalt)))).toString('base64');
+export async function encodeBody(message: object): Promise<string> {
+  return (await gzipAsync(JSON.stringify(message))).toString('base64');
 }
+
+export const encodeBatch = (batch: OutgoingBatch, keySalt: string): Promise<string> => encodeBody(toMessage(batch, keySalt));
 
 function problemOf(check: typeof checkMessage | typeof checkPrevious, value: unknown, schema: string): PoisonMessageError {
   const first = check.Errors(value)[0];
@@ -200,6 +205,10 @@ export async function decodeBatch(body: string): Promise<EventBatch> {
   if (schema === previousSchemaName) {
     if (!checkPrevious.Check(parsed)) throw problemOf(checkPrevious, parsed, previousSchemaName);
     return { batchId: parsed.batchId, events: parsed.events, counts: parsed.counts };
+  }
+  if (schema === metricMessageSchemaName) {
+    const message = checkMetricMessageBody(parsed);
+    return { batchId: message.batchId, events: [], counts: [], metrics: message.metrics };
   }
   if (schema !== messageSchemaName) throw new PoisonMessageError(`unknown message schema ${JSON.stringify(schema)}`);
   if (!checkMessage.Check(parsed)) throw problemOf(checkMessage, parsed, messageSchemaName);

@@ -3,6 +3,7 @@ import type { EventRecorder } from '../../../shared/events/event-publisher.ts';
 import type { requireSdkKey } from '../sdk-auth.ts';
 import type { SdkKeyRecord } from '../../../shared/contracts/access-model.ts';
 import type { StreamHub } from '../event-streams/stream-hub.ts';
+import type { MetricSender } from '../../../shared/events/metric-sender.ts';
 
 /** OFREP event streams, when this instance serves them: the hub of open streams, and the keys their tokens name. */
 export interface EventStreams {
@@ -19,4 +20,6 @@ export interface EvaluationRouteDeps {
   /** Every evaluation of every endpoint is recorded (buffered; never waits on the queue). */
   events: EventRecorder;
   eventStreams?: EventStreams | undefined;
+  /** Where tracking events go (the events queue); none when events are not collected. */
+  metricEvents?: MetricSender | undefined;
 }

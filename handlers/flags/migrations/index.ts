@@ -7,6 +7,7 @@ import * as releasePlans from './0005-release-plans.ts';
 import * as releasePlanTemplates from './0006-release-plan-templates.ts';
 import * as scheduledChangePlannedState from './0007-scheduled-change-planned-state.ts';
 import * as releasePlanApproverAndServe from './0008-release-plan-approver-and-serve.ts';
+import * as releasePlanGuardrails from './0009-release-plan-guardrails.ts';
 
 /** The service's PostgreSQL schema. */
 export const flagsSchema = 'flags';
@@ -21,4 +22,5 @@ export const flagsMigrations: Record<string, Migration> = {
   '0006-release-plan-templates': releasePlanTemplates,
   '0007-scheduled-change-planned-state': scheduledChangePlannedState,
   '0008-release-plan-approver-and-serve': releasePlanApproverAndServe,
+  '0009-release-plan-guardrails': releasePlanGuardrails,
 };

@@ -6,10 +6,14 @@ import { assertIfMatch } from '../../../shared/http/if-match.ts';
 import { AppError } from '../../../shared/http/problem.ts';
 import type { FlagService } from '../flag-service.ts';
 import type { FlagStore } from '../flag-store.ts';
-import type { Milestone, ReleasePlan, ReleasePlanTemplate } from './release-plan.ts';
+import { describeBreach, describeMismatch, type GuardrailEvaluator } from './guardrail-evaluator.ts';
+import type { Guardrail, Milestone, ReleasePlan, ReleasePlanTemplate } from './release-plan.ts';
 
 /** What an attempt to move a plan on came to. */
 export type AdvanceOutcome = 'advanced' | 'completed' | 'awaiting-approval' | 'paused' | 'not-due' | 'not-running';
+
+/** What a look at a plan's guardrails came to: nothing to do, a rollback (a breach), or a pause (a broken split). */
+export type GuardOutcome = 'holding' | 'rolled-back' | 'paused' | 'not-running';
 
 export function createReleasePlanService(deps: { store: FlagStore; flags: FlagService; now?: () => Date }) {
   const { store, flags } = deps;
@@ -116,7 +120,7 @@ export function createReleasePlanService(deps: { store: FlagStore; flags: FlagSe
     async start(
       key: string,
       environment: string,
-      input: { milestones?: Milestone[] | undefined; templateId?: string | undefined },
+      input: { milestones?: Milestone[] | undefined; templateId?: string | undefined; guardrails?: Guardrail[] | undefined },
       ifMatch: string | undefined,
       actor: Principal,
     ): Promise<ReleasePlan> {
@@ -139,12 +143,24 @@ export function createReleasePlanService(deps: { store: FlagStore; flags: FlagSe
           throw error;
         });
       }
+      const guardrails = input.guardrails ?? [];
+      const variants = new Set(flag.variants.map((v) => v.key));
+      const errors = guardrails.flatMap((g, i) => [
+        ...[g.treatment, g.control]
+          .filter((variant) => !variants.has(variant))
+          .map((variant) => ({ path: `/guardrails/${i}`, message: `"${variant}" is not a variant of "${key}"` })),
+        ...(g.treatment === g.control ? [{ path: `/guardrails/${i}`, message: 'treatment and control must be different variants' }] : []),
+      ]);
+      if (errors.length > 0) throw new AppError('VALIDATION_FAILED', 'A guardrail names variants it cannot compare', { errors });
       const at = now();
       const plan: ReleasePlan = {
         id: randomUUID(),
         flagKey: key,
         environment,
         milestones,
+        guardrails,
+        guardrailChecks: [],
+        sampleRatio: null,
         status: 'active',
         step: -1,
         startServe: flag.environments[environment]!.defaultServe,
@@ -243,6 +259,49 @@ export function createReleasePlanService(deps: { store: FlagStore; flags: FlagSe
       await change(plan, plan.startServe, next, { releasePlanId: plan.id, rollback: true }, { strict: false, actor: by });
       return (await store.getPlan(id))!;
     },
+
+    /**
+     * One look at a running plan's guardrails (the release worker, every few seconds): the figures are kept for the
+     * console; a breach rolls the flag back to the plan's start and ends the plan, with the figures in the audit
+     * entry's cause; a split that does not match the weights pauses it (every comparison would be meaningless).
+     */
+    async guard(id: string, evaluator: GuardrailEvaluator): Promise<GuardOutcome> {
+      const plan = await store.getPlan(id);
+      if (plan?.status !== 'active') return 'not-running';
+      const look = await evaluator.look(plan);
+      await store.saveGuardrailChecks(plan.id, look.checks, look.sampleRatio);
+      try {
+        if (look.breach) {
+          const next: ReleasePlan = {
+            ...plan,
+            status: 'rolled-back',
+            nextAt: null,
+            awaitingApproval: false,
+            outcome: describeBreach(look.breach),
+          };
+          const cause = { releasePlanId: plan.id, rollback: true as const, guardrail: look.breach };
+          // The plan's own step: its author is the actor, as for its milestones; the cause says what decided.
+          await change(plan, plan.startServe, next, cause, { strict: false, actor: plan.createdBy });
+          return 'rolled-back';
+        }
+        if (look.sampleRatio?.mismatch) {
+          const remaining = plan.nextAt ? Math.max(0, plan.nextAt.getTime() - now().getTime()) : null;
+          await save(
+            { ...plan, status: 'paused', nextAt: null, pausedRemainingMs: remaining, outcome: describeMismatch(look.sampleRatio) },
+            plan,
+          );
+          return 'paused';
+        }
+      } catch (error) {
+        // A person (or another worker) moved the plan meanwhile: the next look judges it as it is then.
+        if (error instanceof AppError && error.code === 'CONFLICT') return 'not-running';
+        throw error;
+      }
+      return 'holding';
+    },
+
+    /** Active plans that carry guardrails, to look at. */
+    guarded: (limit: number) => store.listPlans({ guarded: true, limit }),
 
     advance,
     /** Active plans whose next milestone is due by then, earliest first (the worker's sweep). */

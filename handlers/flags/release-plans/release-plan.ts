@@ -1,11 +1,22 @@
 import type { Static } from 'typebox';
 import type { Serve } from '../../../shared/contracts/flag-model.ts';
-import { Milestone, ReleasePlanSchema, ReleasePlanTemplateSchema, releasePlanStatuses } from '../../../shared/contracts/flags-api.ts';
+import type { GuardrailCheckSchema, SampleRatioCheckSchema } from '../../../shared/contracts/flags-api.ts';
+import {
+  Guardrail,
+  Milestone,
+  ReleasePlanSchema,
+  ReleasePlanTemplateSchema,
+  releasePlanStatuses,
+} from '../../../shared/contracts/flags-api.ts';
 
 // The answers' schemas are the console's too: they live with the flags API's other answers.
-export { Milestone, ReleasePlanSchema, ReleasePlanTemplateSchema, releasePlanStatuses };
+export { Guardrail, Milestone, ReleasePlanSchema, ReleasePlanTemplateSchema, releasePlanStatuses };
 
 export type Milestone = Static<typeof Milestone>;
+export type Guardrail = Static<typeof Guardrail>;
+/** A guardrail's last look: its figures, as stored and answered (times as ISO text). */
+export type GuardrailCheck = Static<typeof GuardrailCheckSchema>;
+export type SampleRatioCheck = Static<typeof SampleRatioCheckSchema>;
 
 export type ReleasePlanStatus = (typeof releasePlanStatuses)[number];
 
@@ -20,6 +31,12 @@ export interface ReleasePlan {
   flagKey: string;
   environment: string;
   milestones: Milestone[];
+  /** Metrics the treatment must not make worse than control: a breach rolls the plan back (guardrail-evaluator.ts). */
+  guardrails: Guardrail[];
+  /** Each guardrail's last look, in the order of `guardrails` (empty before the first). */
+  guardrailChecks: GuardrailCheck[];
+  /** Whether the split served matched the current milestone's weights, at the last look. */
+  sampleRatio: SampleRatioCheck | null;
   status: ReleasePlanStatus;
   /** The milestone applied last (-1 before the first). */
   step: number;

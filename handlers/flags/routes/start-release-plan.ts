@@ -4,7 +4,7 @@ import { principalOf } from '../../../shared/http/authenticate.ts';
 import { Strict, bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
 import type { App } from '../../../shared/http/server.ts';
 import { IfMatchHeaders } from '../flag-schemas.ts';
-import { Milestone, ReleasePlanSchema, releasePlanView } from '../release-plans/release-plan.ts';
+import { Guardrail, Milestone, ReleasePlanSchema, releasePlanView } from '../release-plans/release-plan.ts';
 import type { FlagRouteDeps } from './route-deps.ts';
 
 export function startReleasePlan(app: App, { releasePlans, guard }: FlagRouteDeps): void {
@@ -23,6 +23,12 @@ export function startReleasePlan(app: App, { releasePlans, guard }: FlagRouteDep
           {
             milestones: Type.Optional(Type.Array(Milestone, { minItems: 1, maxItems: 20 })),
             templateId: Type.Optional(Type.String({ format: 'uuid', description: 'Start from a saved template instead of milestones' })),
+            guardrails: Type.Optional(
+              Type.Array(Guardrail, {
+                maxItems: 10,
+                description: 'Metrics the treatment must not make worse than control; a breach rolls the plan back on its own',
+              }),
+            ),
           },
           { minProperties: 1 },
         ),

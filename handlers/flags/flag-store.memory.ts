@@ -2,6 +2,7 @@ import { memoryAuditedWrites } from '../../shared/db/audited-write.memory.ts';
 import type { Flag, FlagStore, NewAuditEntry } from './flag-store.ts';
 import type { ScheduledChange, ScheduleStatus } from './schedules/scheduled-change.ts';
 import type { ReleasePlan, ReleasePlanTemplate } from './release-plans/release-plan.ts';
+import type { NewReleaseEvent, ReleaseEvent } from './release-events.ts';
 
 /** The same contract as the PostgreSQL store, in memory, for unit tests. Documents are copied in and out. */
 export function createMemoryFlagStore(): FlagStore {
@@ -16,8 +17,31 @@ export function createMemoryFlagStore(): FlagStore {
   // As in PostgreSQL: a plan's write keeps the guardrails' last looks, which only saveGuardrailChecks writes.
   const withLooksOf = (current: ReleasePlan, plan: ReleasePlan) =>
     clone({ ...plan, guardrailChecks: current.guardrailChecks, sampleRatio: current.sampleRatio });
-  const closeNow = (schedule: ScheduledChange, status: ScheduleStatus, outcome: string | null, at: Date) =>
+  const events: ReleaseEvent[] = [];
+  const record = (event: NewReleaseEvent | null) => {
+    if (event) events.push(clone({ ...event, id: events.length + 1 }));
+  };
+  const closeNow = (
+    schedule: ScheduledChange,
+    status: Exclude<ScheduleStatus, 'pending'>,
+    outcome: string | null,
+    at: Date,
+    actor: { userId: string; email: string } | null,
+  ) => {
     schedules.set(schedule.id, { ...schedule, status, outcome, closedAt: at, updatedAt: at, version: schedule.version + 1 });
+    record({
+      type: `schedule.${status}`,
+      flagKey: schedule.flagKey,
+      environment: schedule.environment,
+      scheduleId: schedule.id,
+      releasePlanId: null,
+      milestone: null,
+      actor,
+      detail: outcome,
+      data: null,
+      at,
+    });
+  };
 
   return {
     async list({ tag, type, q, limit, after }) {
@@ -71,23 +95,24 @@ export function createMemoryFlagStore(): FlagStore {
       schedules.set(schedule.id, clone(schedule));
       return 'ok';
     },
-    async closeSchedule(id, status, outcome, at) {
+    async closeSchedule(id, status, outcome, at, actor) {
       const current = schedules.get(id);
       if (current?.status !== 'pending') return false;
-      closeNow(current, status, outcome, at);
+      closeNow(current, status, outcome, at, actor);
       return true;
     },
-    async applySchedule(id, flag, expectedVersion, write, at) {
+    async applySchedule(id, flag, expectedVersion, write, at, actor) {
       const current = schedules.get(id);
       if (current?.status !== 'pending') return 'not-pending';
       const outcome = await table.update(flag, expectedVersion, write);
-      if (outcome === 'ok') closeNow(current, 'applied', null, at);
+      if (outcome === 'ok') closeNow(current, 'applied', null, at, actor);
       else
         closeNow(
           current,
           outcome === 'stale' ? 'conflicted' : 'failed',
           outcome === 'stale' ? 'the flag changed after this was planned' : 'the flag was deleted',
           at,
+          null,
         );
       return outcome;
     },
@@ -106,9 +131,10 @@ export function createMemoryFlagStore(): FlagStore {
     async deleteTemplate(id) {
       return templates.delete(id);
     },
-    async insertPlan(plan) {
+    async insertPlan(plan, event) {
       if ([...plans.values()].some((p) => running(p) && p.flagKey === plan.flagKey && p.environment === plan.environment)) return false;
       plans.set(plan.id, clone(plan));
+      record(event);
       return true;
     },
     async getPlan(id) {
@@ -128,23 +154,32 @@ export function createMemoryFlagStore(): FlagStore {
           : matching.sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime());
       return chosen.slice(0, limit).map(clone);
     },
-    async updatePlan(plan, expectedVersion) {
+    async updatePlan(plan, expectedVersion, event) {
       const current = plans.get(plan.id);
       if (!current) return 'not-found';
       if (current.version !== expectedVersion) return 'stale';
       plans.set(plan.id, withLooksOf(current, plan));
+      record(event);
       return 'ok';
     },
     async saveGuardrailChecks(id, checks, sampleRatio) {
       const current = plans.get(id);
       if (current) plans.set(id, clone({ ...current, guardrailChecks: checks, sampleRatio }));
     },
-    async applyPlanChange(plan, expectedPlanVersion, flag, expectedFlagVersion, write) {
+    async applyPlanChange(plan, expectedPlanVersion, flag, expectedFlagVersion, write, event) {
       const current = plans.get(plan.id);
       if (current?.version !== expectedPlanVersion) return 'plan-moved';
       const outcome = await table.update(flag, expectedFlagVersion, write);
-      if (outcome === 'ok') plans.set(plan.id, withLooksOf(current, plan));
+      if (outcome === 'ok') {
+        plans.set(plan.id, withLooksOf(current, plan));
+        record(event);
+      }
       return outcome;
+    },
+    async releaseEvents(flagKey, { limit, before }) {
+      const matching = events.filter((e) => e.flagKey === flagKey && (before === undefined || e.id < before)).reverse();
+      const items = matching.slice(0, limit).map(clone);
+      return { items, nextCursor: matching.length > limit ? String(items.at(-1)?.id) : null };
     },
     async history(key, { limit, before }) {
       const entries = audited.audit.filter((e) => e.flagKey === key && (before === undefined || e.id < before)).reverse();

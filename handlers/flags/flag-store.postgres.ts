@@ -11,6 +11,7 @@ import type {
   SampleRatioCheck,
 } from './release-plans/release-plan.ts';
 import type { ScheduledChange, ScheduleStatus } from './schedules/scheduled-change.ts';
+import type { NewReleaseEvent, ReleaseEvent, ReleaseEventType } from './release-events.ts';
 import type { ChangeCause } from '../../shared/contracts/flags-api.ts';
 import { auditedWrites } from '../../shared/db/audited-write.ts';
 import { isUniqueViolation, jsonb } from '../../shared/db/database.ts';
@@ -160,6 +161,71 @@ const toTemplate = (r: Selectable<ReleasePlanTemplatesTable>): ReleasePlanTempla
   createdAt: r.created_at,
 });
 
+interface ReleaseEventsTable {
+  id: Generated<number>;
+  type: ReleaseEventType;
+  flag_key: string;
+  environment: string;
+  schedule_id: string | null;
+  release_plan_id: string | null;
+  milestone: number | null;
+  actor_id: string | null;
+  actor_email: string | null;
+  detail: string | null;
+  data: NewReleaseEvent['data'];
+  created_at: Date;
+  delivered_at: Date | null;
+}
+
+const releaseEventRow = (e: NewReleaseEvent) => ({
+  type: e.type,
+  flag_key: e.flagKey,
+  environment: e.environment,
+  schedule_id: e.scheduleId,
+  release_plan_id: e.releasePlanId,
+  milestone: e.milestone,
+  actor_id: e.actor?.userId ?? null,
+  actor_email: e.actor?.email ?? null,
+  detail: e.detail,
+  data: e.data && jsonb(e.data),
+  created_at: e.at,
+  delivered_at: null,
+});
+
+const toReleaseEvent = (r: Selectable<ReleaseEventsTable>): ReleaseEvent => ({
+  id: Number(r.id),
+  type: r.type,
+  flagKey: r.flag_key,
+  environment: r.environment,
+  scheduleId: r.schedule_id,
+  releasePlanId: r.release_plan_id,
+  milestone: r.milestone,
+  actor: r.actor_id && r.actor_email ? { userId: r.actor_id, email: r.actor_email } : null,
+  detail: r.detail,
+  data: r.data,
+  at: r.created_at,
+});
+
+/** A schedule's event: it ran, conflicted, failed or was cancelled. */
+const scheduleEvent = (
+  schedule: { id: string; flag_key: string; environment: string },
+  status: Exclude<ScheduleStatus, 'pending'>,
+  outcome: string | null,
+  actor: { userId: string; email: string } | null,
+  at: Date,
+): NewReleaseEvent => ({
+  type: `schedule.${status}`,
+  flagKey: schedule.flag_key,
+  environment: schedule.environment,
+  scheduleId: schedule.id,
+  releasePlanId: null,
+  milestone: null,
+  actor,
+  detail: outcome,
+  data: null,
+  at,
+});
+
 /** Thrown inside a transaction to undo it: the plan moved while its step was being written. */
 class PlanMoved extends Error {}
 
@@ -169,6 +235,7 @@ export interface FlagsDatabase {
   scheduled_changes: ScheduledChangesTable;
   release_plans: ReleasePlansTable;
   release_plan_templates: ReleasePlanTemplatesTable;
+  release_events: ReleaseEventsTable;
   outbox: OutboxTable;
 }
 
@@ -333,17 +400,24 @@ export function createPostgresFlagStore(db: Kysely<FlagsDatabase>, schema: strin
       return !current ? 'not-found' : current.status !== 'pending' ? 'not-pending' : 'stale';
     },
 
-    async closeSchedule(id, status, outcome, at) {
-      const closed = await db
-        .updateTable('scheduled_changes')
-        .set((eb) => ({ status, outcome, closed_at: at, updated_at: at, version: eb('version', '+', 1) }))
-        .where('id', '=', id)
-        .where('status', '=', 'pending')
-        .executeTakeFirst();
-      return closed.numUpdatedRows > 0n;
-    },
+    closeSchedule: (id, status, outcome, at, actor) =>
+      db.transaction().execute(async (tx) => {
+        const closed = await tx
+          .updateTable('scheduled_changes')
+          .set((eb) => ({ status, outcome, closed_at: at, updated_at: at, version: eb('version', '+', 1) }))
+          .where('id', '=', id)
+          .where('status', '=', 'pending')
+          .returning(['id', 'flag_key', 'environment'])
+          .executeTakeFirst();
+        if (!closed) return false;
+        await tx
+          .insertInto('release_events')
+          .values(releaseEventRow(scheduleEvent(closed, status, outcome, actor, at)))
+          .execute();
+        return true;
+      }),
 
-    applySchedule: (id, flag, expectedVersion, write, at) =>
+    applySchedule: (id, flag, expectedVersion, write, at, actor) =>
       audited.write(write, async (tx) => {
         // Claimed first: of two workers running the same schedule, the second finds it no longer pending.
         const claimed = await tx
@@ -351,24 +425,31 @@ export function createPostgresFlagStore(db: Kysely<FlagsDatabase>, schema: strin
           .set((eb) => ({ status: 'applied', closed_at: at, updated_at: at, version: eb('version', '+', 1) }))
           .where('id', '=', id)
           .where('status', '=', 'pending')
+          .returning(['id', 'flag_key', 'environment'])
           .executeTakeFirst();
-        if (claimed.numUpdatedRows === 0n) return 'not-pending' as const;
+        if (!claimed) return 'not-pending' as const;
         const updated = await tx
           .updateTable('flags')
           .set(row(flag))
           .where('key', '=', flag.key)
           .where('version', '=', expectedVersion)
           .executeTakeFirst();
-        if (updated.numUpdatedRows > 0n) return 'ok' as const;
+        if (updated.numUpdatedRows > 0n) {
+          await tx
+            .insertInto('release_events')
+            .values(releaseEventRow(scheduleEvent(claimed, 'applied', null, actor, at)))
+            .execute();
+          return 'ok' as const;
+        }
         // The flag moved after the schedule was read: recorded as a conflict, in the same transaction, not forced.
         const exists = await tx.selectFrom('flags').select('key').where('key', '=', flag.key).executeTakeFirst();
+        const [status, outcome] = exists
+          ? (['conflicted', 'the flag changed after this was planned'] as const)
+          : (['failed', 'the flag was deleted'] as const);
+        await tx.updateTable('scheduled_changes').set({ status, outcome }).where('id', '=', id).execute();
         await tx
-          .updateTable('scheduled_changes')
-          .set({
-            status: exists ? 'conflicted' : 'failed',
-            outcome: exists ? 'the flag changed after this was planned' : 'the flag was deleted',
-          })
-          .where('id', '=', id)
+          .insertInto('release_events')
+          .values(releaseEventRow(scheduleEvent(claimed, status, outcome, null, at)))
           .execute();
         return exists ? ('stale' as const) : ('not-found' as const);
       }),
@@ -407,9 +488,12 @@ export function createPostgresFlagStore(db: Kysely<FlagsDatabase>, schema: strin
       return deleted.numDeletedRows > 0n;
     },
 
-    async insertPlan(plan) {
+    async insertPlan(plan, event) {
       try {
-        await db.insertInto('release_plans').values(planRow(plan)).execute();
+        await db.transaction().execute(async (tx) => {
+          await tx.insertInto('release_plans').values(planRow(plan)).execute();
+          await tx.insertInto('release_events').values(releaseEventRow(event)).execute();
+        });
         return true;
       } catch (error) {
         if (isUniqueViolation(error)) return false;
@@ -439,16 +523,20 @@ export function createPostgresFlagStore(db: Kysely<FlagsDatabase>, schema: strin
       return (await query.execute()).map(toPlan);
     },
 
-    async updatePlan(plan, expectedVersion) {
-      const updated = await db
-        .updateTable('release_plans')
-        .set(planRow(plan))
-        .where('id', '=', plan.id)
-        .where('version', '=', expectedVersion)
-        .executeTakeFirst();
-      if (updated.numUpdatedRows > 0n) return 'ok';
-      return (await db.selectFrom('release_plans').select('id').where('id', '=', plan.id).executeTakeFirst()) ? 'stale' : 'not-found';
-    },
+    updatePlan: (plan, expectedVersion, event) =>
+      db.transaction().execute(async (tx) => {
+        const updated = await tx
+          .updateTable('release_plans')
+          .set(planRow(plan))
+          .where('id', '=', plan.id)
+          .where('version', '=', expectedVersion)
+          .executeTakeFirst();
+        if (updated.numUpdatedRows > 0n) {
+          if (event) await tx.insertInto('release_events').values(releaseEventRow(event)).execute();
+          return 'ok' as const;
+        }
+        return (await tx.selectFrom('release_plans').select('id').where('id', '=', plan.id).executeTakeFirst()) ? 'stale' : 'not-found';
+      }),
 
     async saveGuardrailChecks(id, checks, sampleRatio) {
       await db
@@ -458,7 +546,7 @@ export function createPostgresFlagStore(db: Kysely<FlagsDatabase>, schema: strin
         .execute();
     },
 
-    async applyPlanChange(plan, expectedPlanVersion, flag, expectedFlagVersion, write) {
+    async applyPlanChange(plan, expectedPlanVersion, flag, expectedFlagVersion, write, event) {
       try {
         return await audited.write(write, async (tx) => {
           const updated = await tx
@@ -480,12 +568,26 @@ export function createPostgresFlagStore(db: Kysely<FlagsDatabase>, schema: strin
             .executeTakeFirst();
           // Of two workers advancing the same plan, the second undoes its flag write here.
           if (moved.numUpdatedRows === 0n) throw new PlanMoved();
+          if (event) await tx.insertInto('release_events').values(releaseEventRow(event)).execute();
           return 'ok' as const;
         });
       } catch (error) {
         if (error instanceof PlanMoved) return 'plan-moved';
         throw error;
       }
+    },
+
+    async releaseEvents(flagKey, { limit, before }) {
+      let query = db
+        .selectFrom('release_events')
+        .selectAll()
+        .where('flag_key', '=', flagKey)
+        .orderBy('id', 'desc')
+        .limit(limit + 1);
+      if (before !== undefined) query = query.where('id', '<', before);
+      const rows = await query.execute();
+      const items = rows.slice(0, limit).map(toReleaseEvent);
+      return { items, nextCursor: rows.length > limit ? String(items.at(-1)?.id) : null };
     },
 
     async history(key, { limit, before }) {

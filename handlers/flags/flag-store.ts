@@ -4,6 +4,9 @@ import type { AuditedChange, WriteOutcome } from '../../shared/db/audited-write.
 import type { ScheduledChange, ScheduleStatus } from './schedules/scheduled-change.ts';
 import type { ChangeCause } from '../../shared/contracts/flags-api.ts';
 import type { GuardrailCheck, ReleasePlan, ReleasePlanTemplate, SampleRatioCheck } from './release-plans/release-plan.ts';
+import type { NewReleaseEvent, ReleaseEvent } from './release-events.ts';
+
+type Actor = { userId: string; email: string };
 
 /** A flag as the flags service holds it: the API's document, with real dates. */
 export type Flag = Omit<FlagDocument, 'createdAt' | 'updatedAt'> & { createdAt: Date; updatedAt: Date };
@@ -82,13 +85,30 @@ export interface FlagStore {
   }): Promise<ScheduledChange[]>;
   /** Replaces a schedule that is still pending and at `expectedVersion`. */
   updateSchedule(schedule: ScheduledChange, expectedVersion: number): Promise<WriteOutcome | 'not-pending'>;
-  /** Ends a pending schedule without touching the flag (cancelled, conflicted, failed); false when it was no longer pending. */
-  closeSchedule(id: string, status: Exclude<ScheduleStatus, 'pending' | 'applied'>, outcome: string | null, at: Date): Promise<boolean>;
+  /**
+   * Ends a pending schedule without touching the flag (cancelled, conflicted, failed), with its release event (`actor`
+   * did it; null: the release worker); false when it was no longer pending.
+   */
+  closeSchedule(
+    id: string,
+    status: Exclude<ScheduleStatus, 'pending' | 'applied'>,
+    outcome: string | null,
+    at: Date,
+    actor: Actor | null,
+  ): Promise<boolean>;
   /**
    * Runs a pending schedule: the flag written if still at `expectedVersion`, with its audit entry and outbox row, and
-   * the schedule marked applied — all in one transaction, so that two workers cannot both apply it.
+   * the schedule marked applied, with its release event — all in one transaction, so that two workers cannot both
+   * apply it. A flag that moved meanwhile marks it conflicted (or failed: gone), with that event instead.
    */
-  applySchedule(id: string, flag: Flag, expectedVersion: number, write: WriteRecord, at: Date): Promise<WriteOutcome | 'not-pending'>;
+  applySchedule(
+    id: string,
+    flag: Flag,
+    expectedVersion: number,
+    write: WriteRecord,
+    at: Date,
+    actor: Actor,
+  ): Promise<WriteOutcome | 'not-pending'>;
 
   /** False when the name is taken. */
   insertTemplate(template: ReleasePlanTemplate): Promise<boolean>;
@@ -98,26 +118,33 @@ export interface FlagStore {
   deleteTemplate(id: string): Promise<boolean>;
 
   /** False when another plan is running (active or paused) on that flag's environment. */
-  insertPlan(plan: ReleasePlan): Promise<boolean>;
+  insertPlan(plan: ReleasePlan, event: NewReleaseEvent): Promise<boolean>;
   getPlan(id: string): Promise<ReleasePlan | undefined>;
   /**
    * Newest first; `dueBy`: active plans whose next milestone is due by then (oldest due first); `guarded`: active
    * plans with guardrails (oldest first).
    */
   listPlans(filter: { flagKey?: string | undefined; dueBy?: Date | undefined; guarded?: boolean; limit: number }): Promise<ReleasePlan[]>;
-  /** Replaces the plan (no change to the flag) if it is still at `expectedVersion`. */
-  updatePlan(plan: ReleasePlan, expectedVersion: number): Promise<WriteOutcome>;
-  /**
-   * A plan's step: the flag written if still at `expectedFlagVersion`, with its audit entry and outbox row, and the
-   * plan replaced if still at `expectedPlanVersion` — both or neither ('stale': the flag moved; 'plan-moved').
-   */
+  /** Replaces the plan (no change to the flag) if it is still at `expectedVersion`, with its release event if any. */
+  updatePlan(plan: ReleasePlan, expectedVersion: number, event: NewReleaseEvent | null): Promise<WriteOutcome>;
   /** A plan's guardrails' last looks (not a change of the plan: its version stays). */
   saveGuardrailChecks(id: string, checks: GuardrailCheck[], sampleRatio: SampleRatioCheck | null): Promise<void>;
+  /**
+   * A plan's step: the flag written if still at `expectedFlagVersion`, with its audit entry and outbox row, and the
+   * plan replaced if still at `expectedPlanVersion`, with its release event — all or nothing ('stale': the flag moved;
+   * 'plan-moved').
+   */
   applyPlanChange(
     plan: ReleasePlan,
     expectedPlanVersion: number,
     flag: Flag,
     expectedFlagVersion: number,
     write: WriteRecord,
+    event: NewReleaseEvent | null,
   ): Promise<WriteOutcome | 'plan-moved'>;
+  /** A flag's release events, newest first. */
+  releaseEvents(
+    flagKey: string,
+    options: { limit: number; before?: number | undefined },
+  ): Promise<{ items: ReleaseEvent[]; nextCursor: string | null }>;
 }

@@ -8,6 +8,7 @@ import { updateFlag } from './routes/update-flag.ts';
 import { deleteFlag } from './routes/delete-flag.ts';
 import { updateFlagEnvironment } from './routes/update-flag-environment.ts';
 import { getFlagHistory } from './routes/get-flag-history.ts';
+import { listReleaseEvents } from './routes/list-release-events.ts';
 import { listEnvironments } from './routes/list-environments.ts';
 import type { FlagRouteDeps } from './routes/route-deps.ts';
 import type { ScheduleService } from './schedules/schedule-service.ts';
@@ -39,6 +40,7 @@ export function flagsRoutes(
       deleteFlag,
       updateFlagEnvironment,
       getFlagHistory,
+      listReleaseEvents,
       scheduleChange,
       listSchedules,
       updateSchedule,

@@ -198,3 +198,40 @@ export const ReleasePlanTemplateSchema = Type.Object(
   },
   { $id: 'ReleasePlanTemplate' },
 );
+
+/** What the release automation does, as events (the console's timeline; what issue 18's webhooks deliver). */
+export const releaseEventTypes = [
+  'schedule.applied',
+  'schedule.conflicted',
+  'schedule.failed',
+  'schedule.cancelled',
+  'plan.started',
+  'plan.milestone',
+  'plan.awaiting-approval',
+  'plan.approved',
+  'plan.paused',
+  'plan.resumed',
+  'plan.completed',
+  'plan.rolled-back',
+] as const;
+
+/** One entry of GET /flags/{key}/release-events. */
+export const ReleaseEventSchema = Type.Object(
+  {
+    id: Type.Integer(),
+    type: Type.Enum([...releaseEventTypes]),
+    flagKey: Type.String(),
+    environment: Type.String(),
+    scheduleId: Type.Union([Type.String(), Type.Null()]),
+    releasePlanId: Type.Union([Type.String(), Type.Null()]),
+    milestone: Type.Union([Type.Integer(), Type.Null()], { description: 'The milestone applied, waiting or approved (from 0)' }),
+    actor: Type.Union([AuditActorSchema, Type.Null()], {
+      description: 'Who it is credited to (as in the flag’s history); null when the release worker decided with no one’s change to apply',
+    }),
+    detail: Type.Union([Type.String(), Type.Null()], { description: 'Why, in words' }),
+    guardrail: Type.Optional(GuardrailCheckSchema),
+    sampleRatio: Type.Optional(SampleRatioCheckSchema),
+    at: Timestamp,
+  },
+  { $id: 'ReleaseEvent' },
+);

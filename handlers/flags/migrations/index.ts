@@ -8,6 +8,7 @@ import * as releasePlanTemplates from './0006-release-plan-templates.ts';
 import * as scheduledChangePlannedState from './0007-scheduled-change-planned-state.ts';
 import * as releasePlanApproverAndServe from './0008-release-plan-approver-and-serve.ts';
 import * as releasePlanGuardrails from './0009-release-plan-guardrails.ts';
+import * as releaseEvents from './0010-release-events.ts';
 
 /** The service's PostgreSQL schema. */
 export const flagsSchema = 'flags';
@@ -23,4 +24,5 @@ export const flagsMigrations: Record<string, Migration> = {
   '0007-scheduled-change-planned-state': scheduledChangePlannedState,
   '0008-release-plan-approver-and-serve': releasePlanApproverAndServe,
   '0009-release-plan-guardrails': releasePlanGuardrails,
+  '0010-release-events': releaseEvents,
 };

@@ -115,6 +115,13 @@ describe('release plan guardrails', () => {
     });
     expect(entry!.cause.guardrail.pValue).toBeLessThan(0.05);
     expect(after.guardrailChecks).toEqual([entry!.cause.guardrail]);
+    const [event] = (await call('GET', '/flags/harmful/release-events')).json<{ items: object[] }>().items;
+    expect(event).toMatchObject({
+      type: 'plan.rolled-back',
+      releasePlanId: plan.id,
+      detail: after.outcome,
+      guardrail: entry!.cause.guardrail,
+    });
   });
 
   it('keeps a harmless release going, and keeps each look for the console, with the smallest p-value so far', async () => {
@@ -174,6 +181,8 @@ describe('release plan guardrails', () => {
       /^sample ratio mismatch: served on 62\.0% \(weight 50%\), off 38\.0% \(weight 50%\) over 2000 evaluations/,
     );
     expect(after.status).toBe('paused');
+    const [event] = (await call('GET', '/flags/skewed/release-events')).json<{ items: object[] }>().items;
+    expect(event).toMatchObject({ type: 'plan.paused', actor: null, detail: after.outcome, sampleRatio: after.sampleRatio });
   });
 
   it('refuses guardrails that name variants the flag does not have, or the same one twice', async () => {

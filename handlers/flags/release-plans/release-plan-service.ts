@@ -8,6 +8,10 @@ import type { FlagService } from '../flag-service.ts';
 import type { FlagStore } from '../flag-store.ts';
 import { describeBreach, describeMismatch, type GuardrailEvaluator } from './guardrail-evaluator.ts';
 import type { Guardrail, Milestone, ReleasePlan, ReleasePlanTemplate } from './release-plan.ts';
+import { planEventOf, type NewReleaseEvent } from '../release-events.ts';
+
+type Actor = ReleasePlan['createdBy'];
+const actorOf = (principal: Principal): Actor => ({ userId: principal.userId, email: principal.email });
 
 /** What an attempt to move a plan on came to. */
 export type AdvanceOutcome = 'advanced' | 'completed' | 'awaiting-approval' | 'paused' | 'not-due' | 'not-running';
@@ -26,9 +30,18 @@ export function createReleasePlanService(deps: { store: FlagStore; flags: FlagSe
     return plan;
   }
 
-  /** Saves a plan-only change (no flag write); a plan that moved meanwhile is a conflict. */
-  async function save(next: ReleasePlan, current: ReleasePlan): Promise<ReleasePlan> {
-    const outcome = await store.updatePlan({ ...next, updatedAt: now(), version: current.version + 1 }, current.version);
+  /**
+   * Saves a plan-only change (no flag write) with the release event it stands for (`actor` made it; null: the release
+   * worker on its own); a plan that moved meanwhile is a conflict.
+   */
+  async function save(
+    next: ReleasePlan,
+    current: ReleasePlan,
+    actor: Actor | null,
+    data: NewReleaseEvent['data'] = null,
+  ): Promise<ReleasePlan> {
+    const event = planEventOf(current, next, actor, now(), data);
+    const outcome = await store.updatePlan({ ...next, updatedAt: now(), version: current.version + 1 }, current.version, event);
     if (outcome !== 'ok') throw new AppError('CONFLICT', 'The release plan moved on meanwhile; reload it');
     return { ...next, updatedAt: now(), version: current.version + 1 };
   }
@@ -47,7 +60,7 @@ export function createReleasePlanService(deps: { store: FlagStore; flags: FlagSe
     serve: Milestone['serve'],
     next: ReleasePlan,
     cause: ChangeCause,
-    options: { strict: boolean; actor: ReleasePlan['createdBy'] },
+    options: { strict: boolean; actor: ReleasePlan['createdBy']; data?: NewReleaseEvent['data'] },
   ): Promise<'ok' | 'paused'> {
     const flag = await flags.get(plan.flagKey);
     const serving = flag.environments[plan.environment]?.defaultServe;
@@ -62,18 +75,15 @@ export function createReleasePlanService(deps: { store: FlagStore; flags: FlagSe
           outcome: `the default serve of ${plan.environment} was changed outside the plan (flag version ${flag.version}): paused`,
         },
         plan,
+        null,
       );
       return 'paused';
     }
     const changed = await flags.planEnvironmentChange(flag, plan.environment, { defaultServe: serve });
     const write = flags.environmentWrite(flag, changed, options.actor, plan.environment, cause);
-    const outcome = await store.applyPlanChange(
-      { ...next, serving: serve, flagVersion: changed.version, updatedAt: now(), version: plan.version + 1 },
-      plan.version,
-      changed,
-      flag.version,
-      write,
-    );
+    const written = { ...next, serving: serve, flagVersion: changed.version, updatedAt: now(), version: plan.version + 1 };
+    const event = planEventOf(plan, written, options.actor, now(), options.data ?? null);
+    const outcome = await store.applyPlanChange(written, plan.version, changed, flag.version, write, event);
     if (outcome === 'ok') return 'ok';
     if (outcome === 'plan-moved') throw new AppError('CONFLICT', 'The release plan moved on meanwhile; reload it');
     throw new AppError('CONFLICT', 'The flag changed at the same moment; try again');
@@ -87,12 +97,12 @@ export function createReleasePlanService(deps: { store: FlagStore; flags: FlagSe
     if (plan.nextAt === null || plan.nextAt.getTime() > now().getTime() + 50) return 'not-due';
     const step = plan.step + 1;
     if (step >= plan.milestones.length) {
-      await save({ ...plan, status: 'completed', nextAt: null, outcome: null }, plan).catch(ignoreMoved);
+      await save({ ...plan, status: 'completed', nextAt: null, outcome: null }, plan, null).catch(ignoreMoved);
       return 'completed';
     }
     const milestone = plan.milestones[step]!;
     if (milestone.approval && plan.approvedStep !== step) {
-      await save({ ...plan, awaitingApproval: true, nextAt: null }, plan).catch(ignoreMoved);
+      await save({ ...plan, awaitingApproval: true, nextAt: null }, plan, null).catch(ignoreMoved);
       return 'awaiting-approval';
     }
     try {
@@ -177,7 +187,7 @@ export function createReleasePlanService(deps: { store: FlagStore; flags: FlagSe
         updatedAt: at,
         version: 1,
       };
-      if (!(await store.insertPlan(plan)))
+      if (!(await store.insertPlan(plan, planEventOf(null, plan, plan.createdBy, at)!)))
         throw new AppError('CONFLICT', `A release plan is already running on "${key}" in ${environment}`);
       await advance(plan.id);
       return (await store.getPlan(plan.id))!;
@@ -204,15 +214,25 @@ export function createReleasePlanService(deps: { store: FlagStore; flags: FlagSe
       return store.listPlans({ flagKey: key, limit: 50 });
     },
 
+    /** The flag's release events (schedules' too), newest first. */
+    async events(key: string, page: { limit: number; before?: number | undefined }) {
+      await flags.get(key);
+      return store.releaseEvents(key, page);
+    },
+
     async pause(key: string, id: string, actor: Principal) {
       const plan = await loadOf(key, id);
       if (plan.status !== 'active') throw new AppError('CONFLICT', `The plan is ${plan.status}, not active`);
       const remaining = plan.nextAt ? Math.max(0, plan.nextAt.getTime() - now().getTime()) : null;
-      return save({ ...plan, status: 'paused', nextAt: null, pausedRemainingMs: remaining, outcome: `paused by ${actor.email}` }, plan);
+      return save(
+        { ...plan, status: 'paused', nextAt: null, pausedRemainingMs: remaining, outcome: `paused by ${actor.email}` },
+        plan,
+        actorOf(actor),
+      );
     },
 
     /** Resumes a paused plan where it was: its current milestone holds for the time it had left. */
-    async resume(key: string, id: string) {
+    async resume(key: string, id: string, actor: Principal) {
       const plan = await loadOf(key, id);
       if (plan.status !== 'paused') throw new AppError('CONFLICT', `The plan is ${plan.status}, not paused`);
       const flag = await flags.get(key);
@@ -229,6 +249,7 @@ export function createReleasePlanService(deps: { store: FlagStore; flags: FlagSe
           outcome: null,
         },
         plan,
+        actorOf(actor),
       );
       await advance(id);
       return (await store.getPlan(id)) ?? resumed;
@@ -239,7 +260,7 @@ export function createReleasePlanService(deps: { store: FlagStore; flags: FlagSe
       if (plan.status === 'paused') throw new AppError('CONFLICT', 'The plan is paused: resume it, then approve');
       if (plan.status !== 'active' || !plan.awaitingApproval) throw new AppError('CONFLICT', 'The plan is not waiting for an approval');
       const approvedBy = { userId: actor.userId, email: actor.email };
-      await save({ ...plan, awaitingApproval: false, approvedStep: plan.step + 1, approvedBy, nextAt: now() }, plan);
+      await save({ ...plan, awaitingApproval: false, approvedStep: plan.step + 1, approvedBy, nextAt: now() }, plan, approvedBy);
       await advance(id);
       return (await store.getPlan(id))!;
     },
@@ -281,7 +302,7 @@ export function createReleasePlanService(deps: { store: FlagStore; flags: FlagSe
           };
           const cause = { releasePlanId: plan.id, rollback: true as const, guardrail: look.breach };
           // The plan's own step: its author is the actor, as for its milestones; the cause says what decided.
-          await change(plan, plan.startServe, next, cause, { strict: false, actor: plan.createdBy });
+          await change(plan, plan.startServe, next, cause, { strict: false, actor: plan.createdBy, data: { guardrail: look.breach } });
           return 'rolled-back';
         }
         if (look.sampleRatio?.mismatch) {
@@ -289,6 +310,8 @@ export function createReleasePlanService(deps: { store: FlagStore; flags: FlagSe
           await save(
             { ...plan, status: 'paused', nextAt: null, pausedRemainingMs: remaining, outcome: describeMismatch(look.sampleRatio) },
             plan,
+            null,
+            { sampleRatio: look.sampleRatio },
           );
           return 'paused';
         }

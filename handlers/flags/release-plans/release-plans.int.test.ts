@@ -74,5 +74,16 @@ describe('release plans, moved on by the release worker', () => {
       `${platform.urls.flags}/flags/new-search/history`,
     );
     expect(history.body.items.flatMap((e) => (e.cause?.releasePlanId === id ? [e.cause.milestone] : []))).toEqual([3, 2, 1, 0]);
+    const events = await platform.call<{ items: { type: string }[] }>('GET', `${platform.urls.flags}/flags/new-search/release-events`);
+    expect(events.body.items.map((e) => e.type).reverse()).toEqual([
+      'plan.started',
+      'plan.milestone',
+      'plan.paused',
+      'plan.resumed',
+      'plan.milestone',
+      'plan.milestone',
+      'plan.milestone',
+      'plan.completed',
+    ]);
   });
 });

@@ -89,6 +89,15 @@ describe('release plans', () => {
       [3, 2, 1, 0].map((milestone) => ({ releasePlanId: id, milestone })),
     );
     expect(history[0]?.actor.email).toBe('releaser@example.com');
+    const events = (await call('GET', '/flags/checkout/release-events')).json<{ items: { type: string; milestone: number | null }[] }>();
+    expect(events.items.map((e) => [e.type, e.milestone]).reverse()).toEqual([
+      ['plan.started', null],
+      ['plan.milestone', 0],
+      ['plan.milestone', 1],
+      ['plan.milestone', 2],
+      ['plan.milestone', 3],
+      ['plan.completed', 3],
+    ]);
   });
 
   it('pauses (keeping the time left), resumes, and rolls back to the serve it started from', async () => {
@@ -106,6 +115,17 @@ describe('release plans', () => {
     expect(rolledBack.json()).toMatchObject({ status: 'rolled-back' });
     expect(await serveOf('search')).toEqual({ variant: 'off' });
     expect((await call('POST', `/flags/search/release-plans/${id}/resume`)).statusCode).toBe(409);
+    const events = (await call('GET', '/flags/search/release-events?limit=3')).json<{
+      items: { type: string; actor: { email: string } | null; detail: string | null }[];
+      nextCursor: string;
+    }>();
+    expect(events.items.map((e) => [e.type, e.actor?.email, e.detail])).toEqual([
+      ['plan.rolled-back', 'releaser@example.com', 'rolled back by releaser@example.com'],
+      ['plan.resumed', 'releaser@example.com', null],
+      ['plan.paused', 'releaser@example.com', 'paused by releaser@example.com'],
+    ]);
+    const older = (await call('GET', `/flags/search/release-events?cursor=${events.nextCursor}`)).json<{ items: { type: string }[] }>();
+    expect(older.items.map((e) => e.type)).toEqual(['plan.milestone', 'plan.started']);
   });
 
   it('waits for an approval where a milestone asks for one', async () => {

@@ -24,9 +24,7 @@ export function actOnReleasePlan(app: App, { releasePlans, guard }: FlagRouteDep
     },
     async (request) => {
       const { key, id, action } = request.params;
-      const actor = principalOf(request);
-      if (action === 'resume') return releasePlanView(await releasePlans.resume(key, id));
-      return releasePlanView(await releasePlans[action](key, id, actor));
+      return releasePlanView(await releasePlans[action](key, id, principalOf(request)));
     },
   );
 }

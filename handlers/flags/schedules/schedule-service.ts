@@ -154,7 +154,9 @@ export function createScheduleService(deps: {
 
     async cancel(key: string, id: string, actor: Principal) {
       const current = await loadOf(key, id);
-      if (!(await store.closeSchedule(id, 'cancelled', `cancelled by ${actor.email}`, now()))) {
+      if (
+        !(await store.closeSchedule(id, 'cancelled', `cancelled by ${actor.email}`, now(), { userId: actor.userId, email: actor.email }))
+      ) {
         throw new AppError('CONFLICT', `This change ${current.status === 'cancelled' ? 'was already cancelled' : 'already ran'}`);
       }
     },
@@ -170,7 +172,7 @@ export function createScheduleService(deps: {
       // An alarm set for an earlier time (the schedule was moved since) or a clock a little ahead.
       if (schedule.runAt.getTime() > now().getTime() + 50) return 'not-due';
       const close = async (status: 'conflicted' | 'failed', outcome: string): Promise<RunOutcome> =>
-        (await store.closeSchedule(id, status, outcome, now())) ? status : 'not-pending';
+        (await store.closeSchedule(id, status, outcome, now(), null)) ? status : 'not-pending';
       const flag = await store.get(schedule.flagKey);
       if (!flag) return close('failed', 'the flag was deleted');
       const moved = movedSincePlanned(schedule, flag.environments[schedule.environment], flag.version);
@@ -184,7 +186,7 @@ export function createScheduleService(deps: {
       }
       const write = flags.environmentWrite(flag, next, schedule.createdBy, schedule.environment, { scheduleId: id });
       // Written against the version just read: a change to the flag in between is caught by the transaction.
-      const outcome = await store.applySchedule(id, next, flag.version, write, now());
+      const outcome = await store.applySchedule(id, next, flag.version, write, now(), schedule.createdBy);
       return outcome === 'ok' ? 'applied' : outcome === 'stale' ? 'conflicted' : outcome === 'not-found' ? 'failed' : 'not-pending';
     },
 

@@ -80,6 +80,11 @@ describe('scheduled changes, applied by the release workers', () => {
       `${platform.urls.flags}/flags/launch-day/schedules`,
     );
     expect(listed.body.items).toMatchObject([{ id, status: 'applied' }]);
+    const events = await platform.call<{ items: { type: string; scheduleId: string }[] }>(
+      'GET',
+      `${platform.urls.flags}/flags/launch-day/release-events`,
+    );
+    expect(events.body.items).toMatchObject([{ type: 'schedule.applied', scheduleId: id }]);
   });
 
   it('applies a schedule once however many runs race for it: the claim and the change commit together', async () => {
@@ -111,5 +116,8 @@ describe('scheduled changes, applied by the release workers', () => {
       `${platform.urls.flags}/flags/raced/history`,
     );
     expect(history.body.items.filter((entry) => entry.cause?.scheduleId === id)).toHaveLength(1);
+    // One event too: it is written in the transaction that applied the change, so the losers wrote none.
+    const events = await platform.call<{ items: unknown[] }>('GET', `${platform.urls.flags}/flags/raced/release-events`);
+    expect(events.body.items).toHaveLength(1);
   });
 });

@@ -62,6 +62,9 @@ describe('scheduled changes', () => {
       cause: { scheduleId: id },
     });
     expect((await call('GET', '/flags/launch/schedules')).json()).toMatchObject({ items: [{ id, status: 'applied' }] });
+    expect((await call('GET', '/flags/launch/release-events')).json()).toMatchObject({
+      items: [{ type: 'schedule.applied', scheduleId: id, environment: 'production', actor: { email: 'planner@example.com' } }],
+    });
   });
 
   it('records a conflict, and changes nothing, when a field it changes moved after it was planned', async () => {
@@ -74,6 +77,9 @@ describe('scheduled changes', () => {
     const [listed] = (await call('GET', '/flags/moved/schedules')).json<{ items: { status: string; outcome: string }[] }>().items;
     expect(listed).toMatchObject({ status: 'conflicted' });
     expect(listed?.outcome).toContain('enabled changed after this was planned');
+    expect((await call('GET', '/flags/moved/release-events')).json()).toMatchObject({
+      items: [{ type: 'schedule.conflicted', scheduleId: id, actor: null, detail: listed?.outcome }],
+    });
     expect((await call('GET', '/flags/moved')).json()).toMatchObject({ version: 2, environments: { production: { offVariant: 'off' } } });
   });
 

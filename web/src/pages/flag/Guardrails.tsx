@@ -376,7 +376,7 @@ function GuardrailItem({
             <div>
               <dt>Difference</dt>
               <dd data-testid="plan-guardrail-difference">
-                {formatDifference(check.difference)} {check.difference > 0 ? 'worse' : check.difference < 0 ? 'better' : ''}{' '}
+                {`${formatDifference(check.difference)}${check.difference > 0 ? ' worse' : check.difference < 0 ? ' better' : ''}`}{' '}
                 <span className="muted">(at most {formatMetricValue(check.maxDifference)} allowed)</span>
               </dd>
             </div>

@@ -666,6 +666,119 @@ describe.skipIf(!haveChromium)('the console in a browser', () => {
     }
   }, 90_000);
 
+  it('lets an editor guard a release with a metric: judged as events arrive, charted, and rolled back on its own on a breach', async () => {
+    const guardedFlag = 'e2e-guarded-release';
+    const metric = 'e2e.checkout-error';
+    const admin = await asAdmin();
+    const created = await admin('POST', '/flags', {
+      key: guardedFlag,
+      name: guardedFlag,
+      type: 'boolean',
+      environments: { development: { enabled: true, defaultServe: { variant: 'off' } } },
+    });
+    expect(created.status, await created.clone().text()).toBe(201);
+    // Metric events as an application sends them (OpenFeature tracking) with the printed SDK key (development's).
+    const track = (events: { variant: string; value: number }[]) =>
+      fetch(`${evaluationUrl}/events/v1/track`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-api-key': platform.sdkKey },
+        body: JSON.stringify({ events: events.map((e) => ({ name: metric, flagKey: guardedFlag, ...e })) }),
+      });
+    // n events of a 0/1 metric, `ones` of them 1.
+    const rate = (variant: string, n: number, ones: number) => Array.from({ length: n }, (_, i) => ({ variant, value: i < ones ? 1 : 0 }));
+
+    const { context, page, problems } = await newPage();
+    try {
+      await signIn(page, platform.admin.email, platform.admin.password);
+      await page.getByTestId('flags-table').waitFor();
+      await page.goto(`${base}/flags/${guardedFlag}`);
+      await page.getByTestId('env-development-release-none').waitFor();
+      await page.getByTestId('env-development-release-start').click();
+
+      // A guardrail starts comparing the variant the milestones ramp toward with what the environment serves now.
+      await page.getByTestId('env-development-release-guardrail-add').click();
+      const guardrail = page.getByTestId('env-development-release-g0');
+      expect(await guardrail.getByTestId('env-development-release-g0-treatment').inputValue()).toBe('on');
+      expect(await guardrail.getByTestId('env-development-release-g0-control').inputValue()).toBe('off');
+      expect(await guardrail.getByTestId('env-development-release-g0-alpha').inputValue()).toBe('0.05');
+      // Checked as the API checks it, said next to the field.
+      await guardrail.getByTestId('env-development-release-g0-metric').fill('checkout error');
+      await guardrail.getByTestId('env-development-release-g0-max').fill('-1');
+      await page.getByTestId('env-development-release-submit').click();
+      expect(await guardrail.locator('.field-error').allTextContents()).toEqual([
+        'Letters, digits and _ . : - only, starting with a letter or a digit (like checkout.error or latency_ms)',
+        'At least 0',
+      ]);
+      expect(await page.getByTestId('env-development-release-guardrails-invalid').textContent()).toBe(
+        'Correct the guardrails above, or remove them, to start the release.',
+      );
+      expect(await page.getByTestId('release-plan').count()).toBe(0);
+      await guardrail.getByTestId('env-development-release-g0-metric').fill(metric);
+      await guardrail.getByTestId('env-development-release-g0-max').fill('0.05');
+      expect(await guardrail.locator('.field-error').count()).toBe(0);
+      expect(await page.getByTestId('env-development-release-preview').textContent()).toBe(
+        `“on” 1% for 1 h → 10% for 4 h → 50% for 8 h → 100% for 1 h in development, rolled back if ${metric} gets worse.`,
+      );
+      await page.getByTestId('env-development-release-submit').click();
+      await page.getByText(`Release started in development: “on” 1% → 10% → 50% → 100%, guarded by ${metric}.`).waitFor();
+      const plans = (
+        (await (await admin('GET', `/flags/${guardedFlag}/release-plans`)).json()) as {
+          items: { guardrails: unknown[] }[];
+        }
+      ).items;
+      expect(plans[0]?.guardrails).toEqual([
+        { metric, treatment: 'on', control: 'off', worseWhen: 'higher', maxDifference: 0.05, alpha: 0.05, minSamples: 100 },
+      ]);
+
+      // The release worker looks within seconds: no verdict before each variant has 100 events (the API's default).
+      const plan = page.getByTestId('release-plan');
+      const listed = plan.getByTestId('plan-guardrail');
+      await expect.poll(() => listed.getByTestId('plan-guardrail-verdict').textContent(), { timeout: 20_000 }).toBe('Too few samples');
+      expect(await listed.textContent()).toContain(`${metric} “on” at most 0.05 above “off”`);
+      expect(await listed.textContent()).toContain('No verdict before each variant has 100 events (on: 0, off: 0).');
+
+      // As many errors in both variants: holding, and the chart shows each variant's mean since the start.
+      await expect.poll(async () => (await track([...rate('on', 200, 10), ...rate('off', 200, 10)])).status, { timeout: 10_000 }).toBe(202);
+      await expect.poll(() => listed.getByTestId('plan-guardrail-verdict').textContent(), { timeout: 30_000 }).toBe('Holding');
+      expect(await listed.getByTestId('plan-guardrail-difference').textContent()).toBe('0 (at most 0.05 allowed)');
+      const chart = plan.getByTestId('plan-guardrail-chart');
+      await expect
+        .poll(() => chart.locator('figcaption .visually-hidden').textContent(), { timeout: 30_000 })
+        .toBe('on: mean 0.05 over 200 events; off: mean 0.05 over 200 events');
+
+      // Then "on" fails far more often: the worker rolls the release back on its own, and says why.
+      expect((await track(rate('on', 300, 300))).status).toBe(202);
+      const ended = page.getByTestId('env-development-release-finished').getByTestId('finished-plan');
+      await expect.poll(() => ended.first().getAttribute('data-status'), { timeout: 30_000 }).toBe('rolled-back');
+      expect(await page.getByTestId('release-plan').count()).toBe(0);
+      expect(await ended.first().getByTestId('plan-end').textContent()).toMatch(
+        new RegExp(
+          `^Rolled back at milestone 1 of 4: serves “off” again\\. Guardrail "${metric}" breached: on 0\\.62 \\(n=500\\) vs off 0\\.05`,
+        ),
+      );
+      const box = ended.first().getByTestId('plan-guardrail-rollback');
+      expect(await box.textContent()).toMatch(
+        new RegExp(
+          `^Rolled back by a guardrail: ${metric} \\(“on” at most 0\\.05 above “off”\\)\\.“on” 0\\.62 against “off” 0\\.05: \\+0\\.57 worse, ` +
+            `more than the 0\\.05 allowed \\(p (=|<) [\\d.]+, below α = 0\\.05\\)\\.$`,
+        ),
+      );
+      await ended.first().getByTestId('plan-guardrails-toggle').click();
+      expect(await ended.first().getByTestId('plan-guardrail-verdict').textContent()).toBe('Breach');
+      await expect.poll(() => page.getByTestId('env-development-summary').textContent()).toContain('Serving off when no rule matches.');
+
+      // The history says the guardrail rolled it back, with its figures.
+      await page.getByTestId('tab-history').click();
+      await page.getByTestId('history-entry').first().waitFor();
+      expect(await page.getByTestId('history-cause').first().textContent()).toMatch(
+        new RegExp(`^Release plan rolled back by its guardrail ${metric} \\(on worse than off by \\+0\\.57, p (=|<) [\\d.]+\\)$`),
+      );
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  }, 120_000);
+
   it('shows a viewer everything but no control that could only fail', async () => {
     const email = 'viewer-e2e@example.com';
     const password = 'a-long-viewer-password';

@@ -18,6 +18,7 @@ import type {
   Milestone,
   Page,
   Role,
+  ReleaseEvent,
   ReleasePlan,
   ReleasePlanTemplate,
   Rule,
@@ -96,6 +97,12 @@ export const flagsApi = {
   /** pause (the milestone keeps its time left), resume, approve (the milestone waiting for it), rollback (serve what it served before). */
   actOnReleasePlan: (key: string, id: string, action: ReleasePlanAction) =>
     api.post<ReleasePlan>(`/flags/${enc(key)}/release-plans/${enc(id)}/${action}`, undefined),
+  /**
+   * What the release automation did on the flag (every environment's schedules run and plans moved, and why), newest
+   * first, `limit` at a time (at most 200); `cursor` is the answer's `nextCursor`, for older ones.
+   */
+  releaseEvents: (key: string, params: { limit?: number; cursor?: string | undefined } = {}, signal?: AbortSignal) =>
+    api.get<Page<ReleaseEvent>>(`/flags/${enc(key)}/release-events${query({ limit: 50, ...params })}`, { signal }),
   releasePlanTemplates: () => api.get<{ items: ReleasePlanTemplate[] }>('/flags/release-plan-templates'),
   /** Saves milestones under a name (409 when the name is taken). */
   createReleasePlanTemplate: (name: string, milestones: Milestone[]) =>

@@ -14,6 +14,7 @@ import type {
   FlagSchema,
   Guardrail as GuardrailSchema,
   GuardrailCheckSchema,
+  ReleaseEventSchema,
   ReleasePlanSchema,
   ReleasePlanTemplateSchema,
   SampleRatioCheckSchema,
@@ -53,6 +54,13 @@ export type FlagAuditEntry = Static<typeof FlagAuditEntrySchema>;
 export type Actor = FlagAuditEntry['actor'];
 /** One field-level change of an audit entry. */
 export type Change = FlagAuditEntry['changes'][number];
+/**
+ * What the release automation did: a scheduled change run (applied, conflicted, failed) or cancelled, a release
+ * plan's start, milestone, wait for an approval, approval, pause, resume, completion or rollback — with who it is
+ * credited to (null: the release worker on its own), why in words, and the figures that decided (a guardrail's, a split's).
+ */
+export type ReleaseEvent = Static<typeof ReleaseEventSchema>;
+export type ReleaseEventType = ReleaseEvent['type'];
 /** A change of one environment planned for a time, and how it ended. */
 export type ScheduledChange = Static<typeof ScheduledChangeSchema>;
 /** `pending` until it runs; then `applied`, `conflicted` (the flag changed after it was planned) or `failed`; or `cancelled`. */

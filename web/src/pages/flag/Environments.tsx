@@ -16,6 +16,8 @@ import {
   type FlagSchedules,
   type ScheduleKind,
 } from './Schedules.tsx';
+import { eventsRefreshKey } from '../../lib/release-events.ts';
+import { useFlagReleaseEvents, type FlagReleaseEvents } from './ReleaseEvents.tsx';
 import { ReleasePanel, useFlagReleasePlans, useReleasePlanTemplates, type FlagReleasePlans } from './ReleasePlans.tsx';
 import type { FlagTabProps } from './tab-props.ts';
 
@@ -31,6 +33,8 @@ export function EnvironmentsTab(props: FlagTabProps) {
   const schedules = useFlagSchedules(flag.key, props.reload);
   const plans = useFlagReleasePlans(flag.key, props.reload);
   const templates = useReleasePlanTemplates();
+  // The release timeline is asked again when the plans' or the schedules' watch sees one written, or the flag changes.
+  const events = useFlagReleaseEvents(flag.key, eventsRefreshKey(plans, schedules, flag.version));
   return (
     <div className="env-columns" data-testid="environments">
       {environments.map((env) => {
@@ -44,6 +48,7 @@ export function EnvironmentsTab(props: FlagTabProps) {
             schedules={schedules}
             plans={plans}
             templates={templates}
+            events={events}
             {...props}
           />
         ) : (
@@ -68,6 +73,7 @@ function EnvironmentColumn({
   schedules,
   plans,
   templates,
+  events,
 }: FlagTabProps & {
   env: string;
   state: EnvironmentState;
@@ -75,6 +81,7 @@ function EnvironmentColumn({
   schedules: FlagSchedules;
   plans: FlagReleasePlans;
   templates: Resource<ReleasePlanTemplate[]>;
+  events: FlagReleaseEvents;
 }) {
   const { canEdit, editReason } = usePermissions();
   const toast = useToast();
@@ -169,7 +176,15 @@ function EnvironmentColumn({
         )}
       </p>
       {!production ? <ErrorBox error={toggle.error} onRetry={reload} /> : null}
-      <ReleasePanel flag={flag} env={env} state={state} plans={plans} templates={templates} />
+      <ReleasePanel
+        flag={flag}
+        env={env}
+        state={state}
+        plans={plans}
+        templates={templates}
+        events={events}
+        schedules={schedules.items ?? []}
+      />
       <section className="env-schedules" aria-label={`Scheduled changes in ${env}`} data-testid={`env-${env}-schedules`}>
         <div className="env-schedules-head">
           <h3>Scheduled</h3>

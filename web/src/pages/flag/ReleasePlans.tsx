@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
 import { flagsApi, type ReleasePlanAction } from '../../api/endpoints.ts';
-import type { EnvironmentState, Flag, Milestone, ReleasePlan, ReleasePlanTemplate } from '../../api/types.ts';
+import type { EnvironmentState, Flag, Milestone, ReleasePlan, ReleasePlanTemplate, ScheduledChange } from '../../api/types.ts';
 import { usePermissions } from '../../auth/session.tsx';
 import { checkServe, serveDraftOf, ServeEditor, type ServeDraft } from '../../components/ServeEditor.tsx';
 import { Badge, Button, ConfirmDialog, ErrorBox, useToast } from '../../components/ui.tsx';
@@ -34,6 +34,7 @@ import {
 import { formatUtc, formatWhen, relativeToNow } from '../../lib/schedules.ts';
 import { checkGuardrails, guardrailMetrics } from '../../lib/guardrails.ts';
 import { FinishedPlanGuardrails, GuardrailRollback, GuardrailsSection, PlanGuardrails, type GuardrailFormItem } from './Guardrails.tsx';
+import { ReleaseTimeline, type FlagReleaseEvents } from './ReleaseEvents.tsx';
 
 /** How often the list is asked while a plan is active (someone may pause, approve or roll it back meanwhile). */
 const activeEveryMs = 3_000;
@@ -63,9 +64,9 @@ export function useReleasePlanTemplates(): Resource<ReleasePlanTemplate[]> {
 }
 
 /**
- * An environment's release: the running plan (its milestones as a timeline, the serve now, the time to the next
- * milestone, and for editors pause, resume, approve and roll back), a form to start one when none runs, and how
- * the last ones ended.
+ * An environment's release: the running plan (its milestones, done and to come, the serve now, the time to the next
+ * milestone, and for editors pause, resume, approve and roll back), a form to start one when none runs, what
+ * happened (the release events of its plans and schedules, and why), and how the last plans ended.
  */
 export function ReleasePanel({
   flag,
@@ -73,12 +74,17 @@ export function ReleasePanel({
   state,
   plans,
   templates,
+  events,
+  schedules,
 }: {
   flag: Flag;
   env: string;
   state: EnvironmentState;
   plans: FlagReleasePlans;
   templates: Resource<ReleasePlanTemplate[]>;
+  events: FlagReleaseEvents;
+  /** The flag's scheduled changes, for the timeline to say what each one changed. */
+  schedules: readonly ScheduledChange[];
 }) {
   const { canEdit } = usePermissions();
   const [starting, setStarting] = useState(false);
@@ -121,6 +127,7 @@ export function ReleasePanel({
           onClose={() => setStarting(false)}
         />
       ) : null}
+      <ReleaseTimeline flag={flag} env={env} events={events} plans={items} schedules={schedules} now={plans.now} />
       <FinishedPlans flag={flag} env={env} finished={finished} now={plans.now} />
     </section>
   );

@@ -96,6 +96,15 @@ describe.skipIf(!haveChromium)('the console in a browser', () => {
     return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}:${parts.second}`;
   }
 
+  /** An environment's release timeline ("What happened"): each event's sentence and who it is credited to, newest first. */
+  async function whatHappened(page: Page, env: string): Promise<{ what: string[]; who: string[] }> {
+    const list = page.getByTestId(`env-${env}-release-events`);
+    return {
+      what: await list.getByTestId('release-event-what').allTextContents(),
+      who: await list.getByTestId('release-event-who').allTextContents(),
+    };
+  }
+
   async function signIn(page: Page, email: string, password: string): Promise<void> {
     await page.goto(`${base}/`);
     await page.getByTestId('signin-email').fill(email);
@@ -501,6 +510,13 @@ describe.skipIf(!haveChromium)('the console in a browser', () => {
       expect(await finished.first().getByTestId('schedule-outcome').textContent()).toBe(`Cancelled by ${platform.admin.email}`);
       expect(await finished.nth(1).getAttribute('data-status')).toBe('applied');
       expect((await schedulesOf()).map((s) => s.status).sort()).toEqual(['applied', 'cancelled']);
+      // The release panel's timeline has both runs, with what each changed.
+      await expect
+        .poll(() => whatHappened(page, 'development'), { timeout: 5_000 })
+        .toEqual({
+          what: ['Scheduled change (serve 25% on · 75% off when no rule matches) cancelled', 'Scheduled change (turn it off) applied'],
+          who: [`by ${platform.admin.email}`, `by ${platform.admin.email}`],
+        });
 
       // The history names the scheduled change and its author.
       await page.getByTestId('tab-history').click();
@@ -576,6 +592,23 @@ describe.skipIf(!haveChromium)('the console in a browser', () => {
       expect(await finished.first().getByTestId('plan-status').textContent()).toBe('Completed');
       expect(await page.getByTestId('release-plan').count()).toBe(0);
       expect(await plansOf(rampFlag)).toMatchObject([{ status: 'completed', step: 2 }]);
+      // What happened, newest first: each milestone with what it served, the end by the release worker on its own.
+      await expect
+        .poll(() => whatHappened(page, 'production'), { timeout: 5_000 })
+        .toEqual({
+          what: [
+            'Release completed: serves “on”',
+            'Milestone 3 of 3 applied — 100% on',
+            'Milestone 2 of 3 applied — 10% on',
+            'Milestone 1 of 3 applied — 1% on',
+            'Release started: “on” 1% → 10% → 100%',
+          ],
+          who: ['by the release worker', ...Array.from({ length: 4 }, () => `by ${platform.admin.email}`)],
+        });
+      // When, relative, with the exact time on hover.
+      const latestEvent = page.getByTestId('env-production-release-events').getByTestId('release-event').first();
+      expect(await latestEvent.locator('time').textContent()).toBe('just now');
+      expect(await latestEvent.locator('time').getAttribute('title')).toMatch(/\d{4}/);
 
       // Each milestone is in the history, as the plan's step, by its author.
       await page.getByTestId('tab-history').click();
@@ -616,6 +649,13 @@ describe.skipIf(!haveChromium)('the console in a browser', () => {
       await expect.poll(() => plan.getByTestId('plan-status').textContent()).toBe('Running');
       expect(await plan.getByTestId('plan-outcome').count()).toBe(0);
       expect(await plansOf(heldFlag)).toMatchObject([{ status: 'active', step: 0 }]);
+      const heldHistory = [
+        'Resumed at milestone 1 of 4',
+        'Paused at milestone 1 of 4',
+        'Milestone 1 of 4 applied — 1% on',
+        'Release started: “on” 1% → 10% → 50% → 100%',
+      ];
+      await expect.poll(async () => (await whatHappened(page, 'production')).what, { timeout: 5_000 }).toEqual(heldHistory);
 
       // A viewer sees the running release as it is, with nothing to press.
       const viewer = await newPage();
@@ -628,6 +668,7 @@ describe.skipIf(!haveChromium)('the console in a browser', () => {
         expect(await seen.getByTestId('plan-status').textContent()).toBe('Running');
         expect(await seen.getByTestId('plan-serve').textContent()).toBe('Serving 1% on · 99% off when no rule matches.');
         expect(await seen.getByTestId('plan-milestone').count()).toBe(4);
+        await expect.poll(async () => (await whatHappened(viewer.page, 'production')).what).toEqual(heldHistory);
         for (const id of [
           'plan-pause',
           'plan-resume',
@@ -656,6 +697,12 @@ describe.skipIf(!haveChromium)('the console in a browser', () => {
       expect(await page.getByTestId('release-plan').count()).toBe(0);
       await page.getByTestId('env-production-release-none').waitFor();
       expect(await plansOf(heldFlag)).toMatchObject([{ status: 'rolled-back', outcome: `rolled back by ${platform.admin.email}` }]);
+      await expect
+        .poll(() => whatHappened(page, 'production'), { timeout: 5_000 })
+        .toEqual({
+          what: ['Rolled back at milestone 1 of 4: serves “off” again', ...heldHistory],
+          who: Array.from({ length: 5 }, () => `by ${platform.admin.email}`),
+        });
 
       await page.getByTestId('tab-history').click();
       await page.getByTestId('history-entry').first().waitFor();
@@ -763,6 +810,19 @@ describe.skipIf(!haveChromium)('the console in a browser', () => {
             `more than the 0\\.05 allowed \\(p (=|<) [\\d.]+, below α = 0\\.05\\)\\.$`,
         ),
       );
+      // The timeline says the release worker rolled it back on the guardrail's figures.
+      await expect
+        .poll(async () => (await whatHappened(page, 'development')).what, { timeout: 5_000 })
+        .toEqual([
+          expect.stringMatching(
+            new RegExp(
+              `^Rolled back by guardrail ${metric.replace('.', '\\.')}: on 0\\.62 vs off 0\\.05 \\(n = 500 / 200\\), p (=|<) [\\d.]+$`,
+            ),
+          ),
+          'Milestone 1 of 4 applied — 1% on',
+          'Release started: “on” 1% → 10% → 50% → 100%',
+        ]);
+      expect((await whatHappened(page, 'development')).who[0]).toBe('by the release worker');
       await ended.first().getByTestId('plan-guardrails-toggle').click();
       expect(await ended.first().getByTestId('plan-guardrail-verdict').textContent()).toBe('Breach');
       await expect.poll(() => page.getByTestId('env-development-summary').textContent()).toContain('Serving off when no rule matches.');

@@ -8,7 +8,7 @@ import { ensureAnalyticsTable } from '../../shared/dynamo/analytics-table.ts';
 import { encodeBatch, type EvaluationEvent, type EventBatch, type OutgoingBatch } from '../../shared/events/evaluation-event.ts';
 import { createEventPublisher } from '../../shared/events/event-publisher.ts';
 import { aggregateMetrics } from '../../shared/events/metric-event.ts';
-import { createMetricSender } from '../../shared/events/metric-sender.ts';
+import { createIngestSender } from '../../shared/events/ingest-sender.ts';
 import { startLocalAws, type LocalAws } from '../../shared/local-aws.ts';
 import { createLogger } from '../../shared/logging/logger.ts';
 import { bullConnection, createBullConsumer, createBullProducer } from '../../shared/queue/bullmq.ts';
@@ -308,10 +308,13 @@ describe('evaluation events pipeline on the SQS and DynamoDB stand-ins', () => {
 
     it('sums them exactly per variant, also when the message is delivered twice', async () => {
       if (workers.length === 0) await startWorker();
-      const sender = createMetricSender(createSqsProducer(createSqsClient(config), aws.queueUrl), new Registry());
-      await sender.send('metricsonce1', metricsOf('tracked', 400), 400);
-      await sender.send('metricsonce1', metricsOf('tracked', 400), 400); // the same request again (its Idempotency-Key)
-      await sender.send('metricsonce2', metricsOf('tracked', 400), 400);
+      const sender = createIngestSender(createSqsProducer(createSqsClient(config), aws.queueUrl), {
+        keySalt: 's',
+        metrics: new Registry(),
+      });
+      await sender.sendMetrics('metricsonce1', metricsOf('tracked', 400), 400);
+      await sender.sendMetrics('metricsonce1', metricsOf('tracked', 400), 400); // the same request again (its Idempotency-Key)
+      await sender.sendMetrics('metricsonce2', metricsOf('tracked', 400), 400);
       const sums = await waitFor(
         () => summed('tracked'),
         (s) => (s.on?.count ?? 0) + (s.off?.count ?? 0) >= 800,
@@ -337,8 +340,11 @@ describe('evaluation events pipeline on the SQS and DynamoDB stand-ins', () => {
           },
         },
       });
-      const sender = createMetricSender(createSqsProducer(createSqsClient(config), aws.queueUrl), new Registry());
-      await sender.send('metricscrash', metricsOf('tracked-crash', 600), 600);
+      const sender = createIngestSender(createSqsProducer(createSqsClient(config), aws.queueUrl), {
+        keySalt: 's',
+        metrics: new Registry(),
+      });
+      await sender.sendMetrics('metricscrash', metricsOf('tracked-crash', 600), 600);
       await waitFor(
         async () => died,
         (d) => d,

@@ -1,3 +1,4 @@
+import { hash } from 'node:crypto';
 import type { Registry } from 'prom-client';
 import type { ConfigCache } from '../../shared/propagation/config-cache.ts';
 import type { PublishedChange } from '../../shared/propagation/config-change.ts';
@@ -19,6 +20,17 @@ type FlagInput = Omit<FlagConfiguration, 'rules'>;
 interface EnvironmentCopy {
   compiled: CompiledEnvironment;
   inputs: Map<string, FlagInput>;
+  /** Each flag's rules as published: what in-process SDKs get (they compile them themselves). */
+  rules: Map<string, Rule[]>;
+  /** Grows with every change to this copy: the configuration document is made again only after one. */
+  revision: number;
+  document?: { revision: number; segmentsRevision: number; value: ConfigurationDocument };
+}
+
+/** An environment's configuration as one JSON document (in-process SDKs compile it), and its ETag. */
+export interface ConfigurationDocument {
+  json: string;
+  etag: string;
 }
 
 /** Flags read from the cache per round trip while loading: a bounded batch, so loading does not swell the heap. */
@@ -52,6 +64,8 @@ export interface ConfigurationReplica {
   readonly behind: boolean;
   /** Which configuration each environment is at, and who hears when it moves (the OFREP event streams). */
   readonly versions: ConfigurationVersions;
+  /** The environment's configuration as published (flags with their rules, segments), for in-process SDKs. */
+  document(name: string): Promise<ConfigurationDocument>;
 }
 
 /** Whether two inputs compile to the same answers (the flag's version grows with any edit, a description's too). */
@@ -73,6 +87,8 @@ export function createConfigurationReplica(deps: {
   const loading = new Map<string, Promise<CompiledEnvironment>>();
   // Segments do not depend on the environment: one compiled map serves every environment.
   const segments = new Map<string, CompiledSegment>();
+  const segmentSources = new Map<string, Segment>();
+  let segmentsRevision = 0;
   let segmentsLoaded = false;
   const versions = createConfigurationVersions();
   // Hears the changes and applies them one after another; a load that overlapped one reads again (`heard`).
@@ -80,17 +96,35 @@ export function createConfigurationReplica(deps: {
 
   function compileInto(copy: EnvironmentCopy, key: string, rules: Rule[]): void {
     const input = copy.inputs.get(key);
-    if (input) copy.compiled.flags.set(key, compileFlag({ ...input, rules }));
-    else copy.compiled.flags.delete(key);
+    if (input) {
+      copy.compiled.flags.set(key, compileFlag({ ...input, rules }));
+      copy.rules.set(key, rules);
+    } else {
+      copy.compiled.flags.delete(key);
+      copy.rules.delete(key);
+    }
+    copy.revision += 1;
+  }
+
+  function putSegment(key: string, segment: Segment | undefined): void {
+    if (segment) {
+      segments.set(key, compileSegment(segment));
+      segmentSources.set(key, segment);
+    } else {
+      segments.delete(key);
+      segmentSources.delete(key);
+    }
+    segmentsRevision += 1;
   }
 
   function emptyCopy(segmentList: Segment[] | undefined): EnvironmentCopy {
     if (segmentList) {
       segments.clear();
-      for (const segment of segmentList) segments.set(segment.key, compileSegment(segment));
+      segmentSources.clear();
+      for (const segment of segmentList) putSegment(segment.key, segment);
       segmentsLoaded = true;
     }
-    return { compiled: { flags: new CompiledFlags(), segments }, inputs: new Map() };
+    return { compiled: { flags: new CompiledFlags(), segments }, inputs: new Map(), rules: new Map(), revision: 0 };
   }
 
   /** Adds flags to a copy being built, each with its rules (`ruleLists[i]` belongs to `documents[i]`). */
@@ -176,9 +210,7 @@ export function createConfigurationReplica(deps: {
         return [change.environment];
       }
       case 'segment': {
-        const segment = await cache.getSegment(change.key);
-        if (segment) segments.set(change.key, compileSegment(segment));
-        else segments.delete(change.key);
+        putSegment(change.key, await cache.getSegment(change.key));
         return [...environments.keys()];
       }
       default:
@@ -199,16 +231,34 @@ export function createConfigurationReplica(deps: {
     versions.reloaded(environments.keys());
   }
 
+  function environment(name: string): CompiledEnvironment | Promise<CompiledEnvironment> {
+    const copy = environments.get(name);
+    if (copy) return copy.compiled;
+    let pending = loading.get(name);
+    if (!pending) {
+      pending = load(name).finally(() => loading.delete(name));
+      loading.set(name, pending);
+    }
+    return pending;
+  }
+
   return {
-    environment(name) {
-      const copy = environments.get(name);
-      if (copy) return copy.compiled;
-      let pending = loading.get(name);
-      if (!pending) {
-        pending = load(name).finally(() => loading.delete(name));
-        loading.set(name, pending);
-      }
-      return pending;
+    environment,
+    async document(name) {
+      await environment(name);
+      const copy = environments.get(name)!;
+      const made = copy.document;
+      if (made?.revision === copy.revision && made.segmentsRevision === segmentsRevision) return made.value;
+      const byKey = (a: { key: string }, b: { key: string }) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+      const byId = (a: Rule, b: Rule) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+      const flags = [...copy.inputs.values()]
+        .sort(byKey)
+        .map((input) => ({ ...input, rules: [...(copy.rules.get(input.key) ?? [])].sort(byId) }));
+      const json = JSON.stringify({ environment: name, flags, segments: [...segmentSources.values()].sort(byKey) });
+      // A hash of the content: the same on every instance that has the same configuration.
+      const value = { json, etag: `"${hash('sha256', json, 'base64url').slice(0, 27)}"` };
+      copy.document = { revision: copy.revision, segmentsRevision, value };
+      return value;
     },
     async start() {
       follower = await followChanges({

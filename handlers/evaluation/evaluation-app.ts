@@ -13,7 +13,7 @@ import type { EventStreams } from './routes/route-deps.ts';
 import { Registry } from 'prom-client';
 import { createEventPublisher, noEvents, type EventRecorder } from '../../shared/events/event-publisher.ts';
 import { createEventProducer } from '../../shared/queue/transport.ts';
-import { createMetricSender, type MetricSender } from '../../shared/events/metric-sender.ts';
+import { createIngestSender, type IngestSender } from '../../shared/events/ingest-sender.ts';
 
 export async function buildEvaluationApp(deps: {
   config: Config;
@@ -25,7 +25,7 @@ export async function buildEvaluationApp(deps: {
   events?: EventRecorder;
   metrics?: Registry;
   eventStreams?: EventStreams;
-  metricEvents?: MetricSender;
+  ingest?: IngestSender;
 }) {
   const served = await createHttpServer({
     name: 'evaluation',
@@ -61,7 +61,7 @@ export async function buildEvaluationApp(deps: {
       sdkKeys: deps.sdkKeys,
       events: deps.events ?? noEvents,
       eventStreams: deps.eventStreams,
-      metricEvents: deps.metricEvents,
+      ingest: deps.ingest,
       corsAllowedOrigins: deps.config.CORS_ALLOWED_ORIGINS,
     }),
   });
@@ -115,7 +115,7 @@ export async function startEvaluation(ctx: ServiceContext): Promise<StartedServi
     metrics,
     ...(publisher ? { events: publisher } : {}),
     ...(eventStreams ? { eventStreams } : {}),
-    ...(producer ? { metricEvents: createMetricSender(producer, metrics) } : {}),
+    ...(producer ? { ingest: createIngestSender(producer, { keySalt: ctx.config.EVENTS_KEY_SALT, metrics }) } : {}),
   });
   return listen('evaluation', served, ctx, async () => {
     // After the last request finished: send what is buffered, then let go of the configuration feed.

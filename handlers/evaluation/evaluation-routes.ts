@@ -10,7 +10,9 @@ import { ofrepEvaluateFlags } from './routes/ofrep-evaluate-flags.ts';
 import type { EvaluationRouteDeps, EventStreams } from './routes/route-deps.ts';
 import { ofrepEventStream } from './routes/ofrep-event-stream.ts';
 import { trackEvents } from './routes/track-events.ts';
-import type { MetricSender } from '../../shared/events/metric-sender.ts';
+import { reportEvaluations } from './routes/report-evaluations.ts';
+import { sdkConfiguration } from './routes/sdk-configuration.ts';
+import type { IngestSender } from '../../shared/events/ingest-sender.ts';
 import cors from '@fastify/cors';
 
 export function evaluationRoutes(options: {
@@ -18,7 +20,7 @@ export function evaluationRoutes(options: {
   sdkKeys: SdkKeyVerifier;
   events: EventRecorder;
   eventStreams?: EventStreams | undefined;
-  metricEvents?: MetricSender | undefined;
+  ingest?: IngestSender | undefined;
   /** `*` or a comma-separated list of the web origins whose pages may call evaluation; none when unset. */
   corsAllowedOrigins?: string | undefined;
 }) {
@@ -28,11 +30,21 @@ export function evaluationRoutes(options: {
     anyKey: requireSdkKey(options.sdkKeys, ['server', 'client']),
     events: options.events,
     eventStreams: options.eventStreams,
-    metricEvents: options.metricEvents,
+    ingest: options.ingest,
   };
   return async (app: App) => {
     if (options.corsAllowedOrigins) await app.register(cors, corsOptions(options.corsAllowedOrigins));
-    for (const route of [evaluate, evaluateBulk, ofrepEvaluateFlag, ofrepEvaluateFlags, ofrepEventStream, trackEvents]) route(app, deps);
+    for (const route of [
+      evaluate,
+      evaluateBulk,
+      ofrepEvaluateFlag,
+      ofrepEvaluateFlags,
+      ofrepEventStream,
+      trackEvents,
+      reportEvaluations,
+      sdkConfiguration,
+    ])
+      route(app, deps);
   };
 }
 

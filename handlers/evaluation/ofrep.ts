@@ -2,6 +2,9 @@ import { hash } from 'node:crypto';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { EvaluationErrorCode, EvaluationResult, Reason } from '../../shared/contracts/evaluation-model.ts';
 import { AppError } from '../../shared/http/problem.ts';
+import { ofrepEventStreamPath } from '../../shared/contracts/ofrep/event-stream.ts';
+import { mintStreamToken } from './event-streams/stream-tokens.ts';
+import type { EventStreams } from './routes/route-deps.ts';
 
 /*
  * OFREP 0.3.0 (shared/contracts/ofrep/openapi.yaml) and the engine's answers, side by side. Its tests hold every
@@ -152,3 +155,29 @@ export function ofrepErrorHandler(error: FastifyError | AppError, request: Fasti
   // An AppError's message was written for the caller (e.g. keys not loaded yet); anything else may hold internals.
   void reply.code(status).send({ errorDetails: error instanceof AppError ? error.message : 'An unexpected error occurred' });
 }
+
+/**
+ * Whether If-None-Match names this ETag, by RFC 9110 §13.1.2: `*`, or a list of entity tags compared weakly — a
+ * `W/` on either side does not matter (a cached bulk answer is as good as the same one, byte for byte or not).
+ */
+export function noneMatch(header: string | undefined, etag: string): boolean {
+  if (header === undefined) return false;
+  const opaque = etag.replace(/^W\//, '');
+  for (const tag of header.match(/\*|(?:W\/)?"[^"]*"/g) ?? []) if (tag === '*' || tag.replace(/^W\//, '') === opaque) return true;
+  return false;
+}
+
+/** How long a re-fetch that names a version this instance has not applied yet waits for it (it is on its way). */
+export const catchUpMs = 1_000;
+
+/** The bulk answer's `eventStreams` member (JSON, with its leading comma), for a key this instance streams to. */
+export function eventStreamsMember(eventStreams: EventStreams | undefined, keyId: string): string {
+  const key = eventStreams?.keyById(keyId);
+  if (!key) return '';
+  const requestUri = `${ofrepEventStreamPath}?token=${mintStreamToken(key)}`;
+  // `endpoint` without an origin: the SDK joins it to the base URL it already uses (behind any proxy).
+  return `,"eventStreams":[{"type":"sse","endpoint":{"requestUri":${JSON.stringify(requestUri)}},"inactivityDelaySec":120}]`;
+}
+
+/** The version a change event announced (`flagConfigEtag`), as the event's `etag` wrote it: "id" (or W/"id"). */
+export const versionIdOf = (etag: string) => etag.replace(/^W\//, '').replace(/^"(.*)"$/, '$1');

@@ -1,34 +1,14 @@
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { decodeBatch } from '../../shared/events/evaluation-event.ts';
-import type { MetricAggregate } from '../../shared/events/metric-event.ts';
-import { createMetricSender } from '../../shared/events/metric-sender.ts';
+import { createIngestSender } from '../../shared/events/ingest-sender.ts';
 import { createMemoryConfigCache } from '../../shared/propagation/memory-config-cache.ts';
-import type { QueueProducer } from '../../shared/queue/queue.ts';
 import { flagDocument } from '../../shared/testing/flags-client.ts';
 import { fixedSdkKeys } from '../../shared/testing/sdk-keys.ts';
 import { evaluationOnCache, type EvaluationApp } from '../testing/evaluation-on-cache.ts';
+import { memoryQueue } from '../testing/memory-queue.ts';
 
 const server = { 'x-api-key': 'secret-production' };
 const client = { 'x-api-key': 'public-production' };
-
-/** The events queue in memory: the messages it accepted, decoded as the worker decodes them; it can be made to refuse. */
-function memoryQueue() {
-  const messages: { batchId: string; metrics: MetricAggregate[] }[] = [];
-  const queue = { down: false, messages };
-  const producer: QueueProducer = {
-    requests: 0,
-    async send(bodies) {
-      if (queue.down) throw new Error('queue unreachable');
-      for (const body of bodies) {
-        const batch = await decodeBatch(body);
-        messages.push({ batchId: batch.batchId, metrics: batch.metrics ?? [] });
-      }
-    },
-    async close() {},
-  };
-  return { queue, producer };
-}
 
 describe('POST /events/v1/track: metric events for guardrails', () => {
   const cache = createMemoryConfigCache();
@@ -52,7 +32,7 @@ describe('POST /events/v1/track: metric events for guardrails', () => {
     await cache.putFlag(flagDocument('internal'));
     evaluation = await evaluationOnCache(cache, {
       sdkKeys: fixedSdkKeys({ 'public-production': { environment: 'production', kind: 'client' }, 'secret-production': 'production' }),
-      metricEvents: createMetricSender(producer, new Registry()),
+      ingest: createIngestSender(producer, { keySalt: 's', metrics: new Registry() }),
     });
     app = evaluation.app;
   });

@@ -1,6 +1,8 @@
 import { Registry } from 'prom-client';
-import type { MetricSender } from '../../shared/events/metric-sender.ts';
+import type { IngestSender } from '../../shared/events/ingest-sender.ts';
 import type { SdkKeyVerifier } from '../../shared/http/sdk-keys.ts';
+import type { SdkKeyRecord } from '../../shared/contracts/access-model.ts';
+import { createStreamHub } from '../evaluation/event-streams/stream-hub.ts';
 import { createLogger } from '../../shared/logging/logger.ts';
 import type { ConfigCache } from '../../shared/propagation/config-cache.ts';
 import { testConfig } from '../../shared/testing/config.ts';
@@ -15,20 +17,38 @@ export type EvaluationApp = Awaited<ReturnType<typeof buildEvaluationApp>>['app'
  */
 export async function evaluationOnCache(
   cache: ConfigCache,
-  options: { sdkKeys: SdkKeyVerifier; config?: Record<string, string>; metricEvents?: MetricSender },
+  options: {
+    sdkKeys: SdkKeyVerifier;
+    config?: Record<string, string>;
+    ingest?: IngestSender;
+    /** Serve OFREP event streams to these keys (shared/testing/sdk-keys.ts fixedSdkKeyRecords). */
+    streamKeys?: SdkKeyRecord[];
+  },
 ) {
   await cache.markSeeded('flags');
   await cache.markSeeded('targeting');
   const logger = createLogger('silent', 'evaluation');
   const replica = createConfigurationReplica({ cache, logger, metrics: new Registry() });
   await replica.start();
+  const keyById = (id: string) => options.streamKeys?.find((key) => key.id === id);
+  const eventStreams = options.streamKeys && {
+    hub: createStreamHub({
+      versions: replica.versions,
+      access: { sdkKeyById: keyById, onSdkKeyChange: () => () => {} },
+      logger,
+      metrics: new Registry(),
+      maxStreams: 100,
+    }),
+    keyById,
+  };
   const { app } = await buildEvaluationApp({
     config: testConfig(options.config),
     logger,
     replica,
     cache,
     sdkKeys: options.sdkKeys,
-    ...(options.metricEvents ? { metricEvents: options.metricEvents } : {}),
+    ...(options.ingest ? { ingest: options.ingest } : {}),
+    ...(eventStreams ? { eventStreams } : {}),
   });
   return {
     app,

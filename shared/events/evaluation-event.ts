@@ -169,6 +169,40 @@ export async function encodeBody(message: object): Promise<string> {
 
 export const encodeBatch = (batch: OutgoingBatch, keySalt: string): Promise<string> => encodeBody(toMessage(batch, keySalt));
 
+/** A message body must stay under SQS's 256 KiB with room for attributes. */
+export const maxBodyBytes = 240 * 1024;
+
+/**
+ * The batch's message bodies: one, unless it came out over the limit — then each half, again, as `<id>a` and `<id>b`
+ * (the halves of a batch are the same whenever it is encoded, so a batch sent again is written to the same items).
+ * `measured` hears each encoding's events and bytes.
+ */
+export async function encodeWithinLimit(
+  batch: OutgoingBatch,
+  keySalt: string,
+  measured?: (events: number, bytes: number) => void,
+): Promise<string[]> {
+  const body = await encodeBatch(batch, keySalt);
+  const bytes = Buffer.byteLength(body);
+  if (batch.events > 0) measured?.(batch.events, bytes);
+  if (bytes <= maxBodyBytes || batch.records.length < 2) return [body];
+  const half = Math.ceil(batch.records.length / 2);
+  const [first, second] = [batch.records.slice(0, half), batch.records.slice(half)];
+  const eventsIn = (records: OutgoingBatch['records']) => records.reduce((n, r) => n + r.results.length, 0);
+  return [
+    ...(await encodeWithinLimit(
+      { batchId: `${batch.batchId}a`, records: first, counts: batch.counts, events: eventsIn(first) },
+      keySalt,
+      measured,
+    )),
+    ...(await encodeWithinLimit(
+      { batchId: `${batch.batchId}b`, records: second, counts: [], events: eventsIn(second) },
+      keySalt,
+      measured,
+    )),
+  ];
+}
+
 function problemOf(check: typeof checkMessage | typeof checkPrevious, value: unknown, schema: string): PoisonMessageError {
   const first = check.Errors(value)[0];
   return new PoisonMessageError(`the batch does not match ${schema}: ${first ? `${first.instancePath} ${first.message}` : 'invalid'}`);

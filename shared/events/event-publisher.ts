@@ -3,7 +3,7 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import type { EvaluationContext, EvaluationResult } from '../contracts/evaluation-model.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { QueueProducer } from '../queue/queue.ts';
-import { encodeBatch, maxEventsPerMessage, messageSchemaName, type OutgoingBatch } from './evaluation-event.ts';
+import { encodeWithinLimit, maxBodyBytes, maxEventsPerMessage, messageSchemaName, type OutgoingBatch } from './evaluation-event.ts';
 import { createEventBuffer } from './event-buffer.ts';
 
 /** Records every evaluation; cheap and synchronous, so the evaluation never waits on the queue. */
@@ -14,8 +14,6 @@ export interface EventRecorder {
 
 export const noEvents: EventRecorder = { record() {} };
 
-/** A message body must stay under SQS's 256 KiB with room for attributes. */
-const maxBodyBytes = 240 * 1024;
 /** Aim a message at this share of the limit, so the estimate below rarely overshoots it. */
 const targetBodyBytes = 0.8 * maxBodyBytes;
 // How many raw events go in a message follows the compressed bytes per event of the last one: ~27 for single
@@ -85,21 +83,11 @@ export function createEventPublisher(options: {
 
   let eventsPerBatch = 8_000;
 
-  /** The batch's message bodies: one, unless it came out over the limit (then each half, again). */
-  async function bodiesOf(batch: OutgoingBatch): Promise<string[]> {
-    const body = await encodeBatch(batch, options.keySalt);
-    const bytes = Buffer.byteLength(body);
-    if (batch.events > 0)
-      eventsPerBatch = Math.max(minEventsPerBatch, Math.min(maxEventsPerBatch, Math.floor((targetBodyBytes * batch.events) / bytes)));
-    if (bytes <= maxBodyBytes || batch.records.length < 2) return [body];
-    const half = Math.ceil(batch.records.length / 2);
-    const [first, second] = [batch.records.slice(0, half), batch.records.slice(half)];
-    const eventsIn = (records: OutgoingBatch['records']) => records.reduce((n, r) => n + r.results.length, 0);
-    return [
-      ...(await bodiesOf({ batchId: `${batch.batchId}a`, records: first, counts: batch.counts, events: eventsIn(first) })),
-      ...(await bodiesOf({ batchId: `${batch.batchId}b`, records: second, counts: [], events: eventsIn(second) })),
-    ];
-  }
+  /** The batch's message bodies; each encoding tells how many events a message holds at this compression. */
+  const bodiesOf = (batch: OutgoingBatch) =>
+    encodeWithinLimit(batch, options.keySalt, (events, bytes) => {
+      eventsPerBatch = Math.max(minEventsPerBatch, Math.min(maxEventsPerBatch, Math.floor((targetBodyBytes * events) / bytes)));
+    });
 
   async function sendOnce(): Promise<boolean> {
     const first = buffer.take(eventsPerBatch);

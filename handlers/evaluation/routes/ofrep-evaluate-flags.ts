@@ -4,9 +4,7 @@ import type { FastifyReply } from 'fastify';
 import { evaluateAll } from '../../../shared/engine/index.ts';
 import { sdkKeySecurity } from '../../../shared/http/schemas.ts';
 import type { App } from '../../../shared/http/server.ts';
-import type { EvaluationRouteDeps, EventStreams } from './route-deps.ts';
-import { ofrepEventStreamPath } from '../../../shared/contracts/ofrep/event-stream.ts';
-import { mintStreamToken } from '../event-streams/stream-tokens.ts';
+import type { EvaluationRouteDeps } from './route-deps.ts';
 import {
   OfrepBulkFailure,
   OfrepEventStream,
@@ -16,34 +14,8 @@ import {
   OfrepSuccess,
   ofrepBodiless,
 } from '../evaluation-schemas.ts';
-import { ofrepErrorHandler, ofrepJson } from '../ofrep.ts';
+import { catchUpMs, eventStreamsMember, noneMatch, ofrepErrorHandler, ofrepJson, versionIdOf } from '../ofrep.ts';
 import { sdkOf } from '../sdk-auth.ts';
-
-/**
- * Whether If-None-Match names this ETag, by RFC 9110 §13.1.2: `*`, or a list of entity tags compared weakly — a
- * `W/` on either side does not matter (a cached bulk answer is as good as the same one, byte for byte or not).
- */
-function noneMatch(header: string | undefined, etag: string): boolean {
-  if (header === undefined) return false;
-  const opaque = etag.replace(/^W\//, '');
-  for (const tag of header.match(/\*|(?:W\/)?"[^"]*"/g) ?? []) if (tag === '*' || tag.replace(/^W\//, '') === opaque) return true;
-  return false;
-}
-
-/** How long a re-fetch that names a version this instance has not applied yet waits for it (it is on its way). */
-const catchUpMs = 1_000;
-
-/** The bulk answer's `eventStreams` member (JSON, with its leading comma), for a key this instance streams to. */
-function eventStreamsMember(eventStreams: EventStreams | undefined, keyId: string): string {
-  const key = eventStreams?.keyById(keyId);
-  if (!key) return '';
-  const requestUri = `${ofrepEventStreamPath}?token=${mintStreamToken(key)}`;
-  // `endpoint` without an origin: the SDK joins it to the base URL it already uses (behind any proxy).
-  return `,"eventStreams":[{"type":"sse","endpoint":{"requestUri":${JSON.stringify(requestUri)}},"inactivityDelaySec":120}]`;
-}
-
-/** The version a change event announced (`flagConfigEtag`), as the event's `etag` wrote it: "id" (or W/"id"). */
-const versionIdOf = (etag: string) => etag.replace(/^W\//, '').replace(/^"(.*)"$/, '$1');
 
 export function ofrepEvaluateFlags(app: App, { replica, anyKey, events, eventStreams }: EvaluationRouteDeps): void {
   app.post(

@@ -3,7 +3,7 @@ import type { EventRecorder } from '../../../shared/events/event-publisher.ts';
 import type { requireSdkKey } from '../sdk-auth.ts';
 import type { SdkKeyRecord } from '../../../shared/contracts/access-model.ts';
 import type { StreamHub } from '../event-streams/stream-hub.ts';
-import type { MetricSender } from '../../../shared/events/metric-sender.ts';
+import type { IngestSender } from '../../../shared/events/ingest-sender.ts';
 
 /** OFREP event streams, when this instance serves them: the hub of open streams, and the keys their tokens name. */
 export interface EventStreams {
@@ -21,5 +21,5 @@ export interface EvaluationRouteDeps {
   events: EventRecorder;
   eventStreams?: EventStreams | undefined;
   /** Where tracking events go (the events queue); none when events are not collected. */
-  metricEvents?: MetricSender | undefined;
+  ingest?: IngestSender | undefined;
 }

@@ -2,7 +2,7 @@ import { memoryAuditedWrites } from '../../shared/db/audited-write.memory.ts';
 import type { Flag, FlagStore, NewAuditEntry } from './flag-store.ts';
 import type { ScheduledChange, ScheduleStatus } from './schedules/scheduled-change.ts';
 import type { ReleasePlan, ReleasePlanTemplate } from './release-plans/release-plan.ts';
-import type { NewReleaseEvent, ReleaseEvent } from './release-events.ts';
+import { scheduleEventOf, type NewReleaseEvent, type ReleaseEvent } from './release-events.ts';
 
 /** The same contract as the PostgreSQL store, in memory, for unit tests. Documents are copied in and out. */
 export function createMemoryFlagStore(): FlagStore {
@@ -29,18 +29,7 @@ export function createMemoryFlagStore(): FlagStore {
     actor: { userId: string; email: string } | null,
   ) => {
     schedules.set(schedule.id, { ...schedule, status, outcome, closedAt: at, updatedAt: at, version: schedule.version + 1 });
-    record({
-      type: `schedule.${status}`,
-      flagKey: schedule.flagKey,
-      environment: schedule.environment,
-      scheduleId: schedule.id,
-      releasePlanId: null,
-      milestone: null,
-      actor,
-      detail: outcome,
-      data: null,
-      at,
-    });
+    record(scheduleEventOf(schedule, status, outcome, actor, at));
   };
 
   return {

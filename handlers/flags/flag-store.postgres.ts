@@ -11,7 +11,7 @@ import type {
   SampleRatioCheck,
 } from './release-plans/release-plan.ts';
 import type { ScheduledChange, ScheduleStatus } from './schedules/scheduled-change.ts';
-import type { NewReleaseEvent, ReleaseEvent, ReleaseEventType } from './release-events.ts';
+import { scheduleEventOf, type NewReleaseEvent, type ReleaseEvent, type ReleaseEventType } from './release-events.ts';
 import type { ChangeCause } from '../../shared/contracts/flags-api.ts';
 import { auditedWrites } from '../../shared/db/audited-write.ts';
 import { isUniqueViolation, jsonb } from '../../shared/db/database.ts';
@@ -206,26 +206,6 @@ const toReleaseEvent = (r: Selectable<ReleaseEventsTable>): ReleaseEvent => ({
   at: r.created_at,
 });
 
-/** A schedule's event: it ran, conflicted, failed or was cancelled. */
-const scheduleEvent = (
-  schedule: { id: string; flag_key: string; environment: string },
-  status: Exclude<ScheduleStatus, 'pending'>,
-  outcome: string | null,
-  actor: { userId: string; email: string } | null,
-  at: Date,
-): NewReleaseEvent => ({
-  type: `schedule.${status}`,
-  flagKey: schedule.flag_key,
-  environment: schedule.environment,
-  scheduleId: schedule.id,
-  releasePlanId: null,
-  milestone: null,
-  actor,
-  detail: outcome,
-  data: null,
-  at,
-});
-
 /** Thrown inside a transaction to undo it: the plan moved while its step was being written. */
 class PlanMoved extends Error {}
 
@@ -407,12 +387,12 @@ export function createPostgresFlagStore(db: Kysely<FlagsDatabase>, schema: strin
           .set((eb) => ({ status, outcome, closed_at: at, updated_at: at, version: eb('version', '+', 1) }))
           .where('id', '=', id)
           .where('status', '=', 'pending')
-          .returning(['id', 'flag_key', 'environment'])
+          .returning(['id', 'flag_key as flagKey', 'environment'])
           .executeTakeFirst();
         if (!closed) return false;
         await tx
           .insertInto('release_events')
-          .values(releaseEventRow(scheduleEvent(closed, status, outcome, actor, at)))
+          .values(releaseEventRow(scheduleEventOf(closed, status, outcome, actor, at)))
           .execute();
         return true;
       }),
@@ -425,7 +405,7 @@ export function createPostgresFlagStore(db: Kysely<FlagsDatabase>, schema: strin
           .set((eb) => ({ status: 'applied', closed_at: at, updated_at: at, version: eb('version', '+', 1) }))
           .where('id', '=', id)
           .where('status', '=', 'pending')
-          .returning(['id', 'flag_key', 'environment'])
+          .returning(['id', 'flag_key as flagKey', 'environment'])
           .executeTakeFirst();
         if (!claimed) return 'not-pending' as const;
         const updated = await tx
@@ -437,7 +417,7 @@ export function createPostgresFlagStore(db: Kysely<FlagsDatabase>, schema: strin
         if (updated.numUpdatedRows > 0n) {
           await tx
             .insertInto('release_events')
-            .values(releaseEventRow(scheduleEvent(claimed, 'applied', null, actor, at)))
+            .values(releaseEventRow(scheduleEventOf(claimed, 'applied', null, actor, at)))
             .execute();
           return 'ok' as const;
         }
@@ -449,7 +429,7 @@ export function createPostgresFlagStore(db: Kysely<FlagsDatabase>, schema: strin
         await tx.updateTable('scheduled_changes').set({ status, outcome }).where('id', '=', id).execute();
         await tx
           .insertInto('release_events')
-          .values(releaseEventRow(scheduleEvent(claimed, status, outcome, null, at)))
+          .values(releaseEventRow(scheduleEventOf(claimed, status, outcome, null, at)))
           .execute();
         return exists ? ('stale' as const) : ('not-found' as const);
       }),

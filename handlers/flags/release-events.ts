@@ -74,3 +74,23 @@ export function planEventOf(
   if (after.awaitingApproval && !before.awaitingApproval) return event('plan.awaiting-approval', after.step + 1);
   return null;
 }
+
+/** A schedule's event: it ran, conflicted, failed or was cancelled (`actor` did it; null: the release worker). */
+export const scheduleEventOf = (
+  schedule: { id: string; flagKey: string; environment: string },
+  status: 'applied' | 'conflicted' | 'failed' | 'cancelled',
+  outcome: string | null,
+  actor: Actor | null,
+  at: Date,
+): NewReleaseEvent => ({
+  type: `schedule.${status}`,
+  flagKey: schedule.flagKey,
+  environment: schedule.environment,
+  scheduleId: schedule.id,
+  releasePlanId: null,
+  milestone: null,
+  actor,
+  detail: outcome,
+  data: null,
+  at,
+});

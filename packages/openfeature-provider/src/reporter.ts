@@ -63,11 +63,14 @@ interface Batch {
 
 const idempotencyKey = () => randomUUID().replaceAll('-', '');
 
-/** The items of a refused batch that the service named (`/events/3`, `/counts/0/minute`): their indexes per list. */
+/**
+ * The items of a refused batch that the service named — `/events/3/flagKey` (its own checks), `body/counts/0/minute`
+ * (schema validation) —: their indexes per list.
+ */
 function namedItems(paths: readonly string[]): Map<string, Set<number>> {
   const named = new Map<string, Set<number>>();
   for (const path of paths) {
-    const match = /^\/(\w+)\/(\d+)(?:\/|$)/.exec(path);
+    const match = /^(?:body)?\/(\w+)\/(\d+)(?:\/|$)/.exec(path);
     if (!match) continue;
     const indexes = named.get(match[1]!) ?? new Set<number>();
     indexes.add(Number(match[2]));

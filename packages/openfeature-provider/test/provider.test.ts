@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ErrorCode, OpenFeature, ProviderEvents, ProviderStatus, type EventDetails } from '@openfeature/server-sdk';
+import { ErrorCode, OpenFeature, ProviderEvents, ProviderStatus, type EvaluationContext, type EventDetails } from '@openfeature/server-sdk';
 import { afterEach, describe, expect, it } from 'vitest';
 import { compileEnvironment, evaluateFlag } from '../../../shared/engine/index.ts';
 import { ToggleMasterProvider } from '../src/index.ts';
@@ -40,7 +40,12 @@ describe('answers from a bootstrap document', () => {
     const document = demoDocument();
     const { client } = await started({ bootstrap: document });
     const env = compileEnvironment(document);
-    const contexts = [{ targetingKey: 'ana' }, { targetingKey: 'bob', country: 'BR' }, { targetingKey: 'cid', country: 'PT' }, {}];
+    const contexts: EvaluationContext[] = [
+      { targetingKey: 'ana' },
+      { targetingKey: 'bob', country: 'BR' },
+      { targetingKey: 'cid', country: 'PT' },
+      {},
+    ];
     for (const context of contexts) {
       for (const [key, get] of [
         ['gate', () => client.getBooleanDetails('gate', false, context)],

@@ -102,6 +102,7 @@ export class ToggleMasterProvider implements Provider {
   #initFailed = false;
   #firstDocument: (() => void) | undefined;
   #closed = false;
+  #initializing: Promise<void> | undefined;
   /** Resolution details per engine answer (the engine's answers are shared frozen objects): built once each. */
   #details = new WeakMap<EvaluationResult, ResolutionDetails<unknown>>();
 
@@ -128,8 +129,14 @@ export class ToggleMasterProvider implements Provider {
   // ---------------------------------------------------------------------------------------------------------------
   // Life cycle
 
-  async initialize(): Promise<void> {
-    if (this.#closed) throw new Error('ToggleMaster: this provider was closed; make a new one');
+  /** Reads the configuration (or the bootstrap), starts syncing and reporting. Once: a second call waits for the first. */
+  initialize(): Promise<void> {
+    if (this.#closed) return Promise.reject(new Error('ToggleMaster: this provider was closed; make a new one'));
+    this.#initializing ??= this.#initialize();
+    return this.#initializing;
+  }
+
+  async #initialize(): Promise<void> {
     const options = this.#options;
     if (options.bootstrap !== undefined) {
       const document =

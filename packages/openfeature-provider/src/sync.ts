@@ -109,7 +109,20 @@ export class ConfigurationSync {
     return next.promise;
   }
 
+  /** Never rejects: whatever goes wrong is a failed sync (logged once), and the copy in use stays. */
   async #fetch(flagConfigEtag: string | undefined, unconditional: boolean): Promise<FetchResult> {
+    try {
+      return await this.#fetchOnce(flagConfigEtag, unconditional);
+    } catch (error) {
+      this.#options.log.warn(
+        'config-unreachable',
+        `ToggleMaster: the configuration could not be read (${describe(error)}); answering from the copy in use`,
+      );
+      return 'failed';
+    }
+  }
+
+  async #fetchOnce(flagConfigEtag: string | undefined, unconditional: boolean): Promise<FetchResult> {
     const { service, log } = this.#options;
     const query = flagConfigEtag === undefined ? '' : `?flagConfigEtag=${encodeURIComponent(flagConfigEtag)}`;
     const headers: Record<string, string> = { ...authHeaders(service), accept: 'application/json' };

@@ -13,7 +13,9 @@ export class EventStreamParser {
   #buffer = '';
   #data: string[] = [];
   #event = '';
-  #id: string | undefined;
+  /** The `id` field's buffer, and the last event id (set from it at every blank line, with or without data: W3C). */
+  #idBuffer: string | undefined;
+  #lastEventId: string | undefined;
   #sawCr = false;
 
   readonly #handlers: { onEvent: (event: ServerSentEvent) => void; onRetry?: (ms: number) => void };
@@ -41,7 +43,9 @@ export class EventStreamParser {
 
   #line(line: string): void {
     if (line === '') {
-      if (this.#data.length > 0) this.#handlers.onEvent({ id: this.#id, event: this.#event || 'message', data: this.#data.join('\n') });
+      this.#lastEventId = this.#idBuffer;
+      if (this.#data.length > 0)
+        this.#handlers.onEvent({ id: this.#lastEventId, event: this.#event || 'message', data: this.#data.join('\n') });
       this.#data = [];
       this.#event = '';
       return;
@@ -59,7 +63,7 @@ export class EventStreamParser {
         this.#event = value;
         break;
       case 'id':
-        if (!value.includes('\0')) this.#id = value;
+        if (!value.includes('\0')) this.#idBuffer = value;
         break;
       case 'retry':
         if (/^\d+$/.test(value)) this.#handlers.onRetry?.(Number(value));
@@ -69,6 +73,6 @@ export class EventStreamParser {
 
   /** The last event id seen (sent back as `Last-Event-ID` on reconnection). */
   get lastEventId(): string | undefined {
-    return this.#id;
+    return this.#lastEventId;
   }
 }

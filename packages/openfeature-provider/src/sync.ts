@@ -254,6 +254,7 @@ export class ConfigurationSync {
     const connection = new AbortController();
     const signal = AbortSignal.any([connection.signal, this.#abort.signal]);
     let idle: NodeJS.Timeout | undefined;
+    let parser: EventStreamParser | undefined;
     const stillAlive = () => {
       clearTimeout(idle);
       idle = setTimeout(() => connection.abort(new Error('the stream sent nothing for too long')), this.#options.streamIdleTimeoutMs);
@@ -273,9 +274,8 @@ export class ConfigurationSync {
       if (log.reset('stream-down')) log.logger.info('ToggleMaster: the change stream is open again');
       // Whatever changed while the stream was closed: asked for once (a 304 when nothing did).
       void this.refresh();
-      const parser = new EventStreamParser({
+      parser = new EventStreamParser({
         onEvent: (event) => {
-          onId(parser.lastEventId);
           let data: { type?: unknown; etag?: unknown };
           try {
             data = JSON.parse(event.data) as typeof data;
@@ -297,6 +297,8 @@ export class ConfigurationSync {
         log.warn('stream-down', `ToggleMaster: the change stream failed (${describe(signal.reason ?? error)}); polling meanwhile`);
       return 'failed';
     } finally {
+      // The id of the last event — or of the version the stream said it started from — goes with the reconnection.
+      if (parser?.lastEventId !== undefined) onId(parser.lastEventId);
       clearTimeout(idle);
       connection.abort();
       this.#setStreaming(false);

@@ -30,6 +30,8 @@ export async function fakeService(initial: ConfigurationDocument, options: { key
   /** Answers for the next reports, in order (then 202). */
   const reportAnswers: ReportAnswer[] = [];
   let down = false;
+  let token = 'stream-token';
+  const streamRequests: { token: string | null; lastEventId: string | undefined; status: number }[] = [];
   const etagOf = () => `"${createHash('sha256').update(JSON.stringify(document)).digest('base64url').slice(0, 20)}"`;
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -39,7 +41,13 @@ export async function fakeService(initial: ConfigurationDocument, options: { key
       return;
     }
     if (url.pathname === '/events/stream') {
-      if (url.searchParams.get('token') !== 'stream-token') {
+      const ok = url.searchParams.get('token') === token;
+      streamRequests.push({
+        token: url.searchParams.get('token'),
+        lastEventId: req.headers['last-event-id'] as string | undefined,
+        status: ok ? 200 : 401,
+      });
+      if (!ok) {
         res.writeHead(401).end();
         return;
       }
@@ -67,7 +75,7 @@ export async function fakeService(initial: ConfigurationDocument, options: { key
           ? document
           : {
               ...document,
-              eventStreams: [{ type: 'sse', endpoint: { requestUri: '/events/stream?token=stream-token' }, inactivityDelaySec: 120 }],
+              eventStreams: [{ type: 'sse', endpoint: { requestUri: `/events/stream?token=${token}` }, inactivityDelaySec: 120 }],
             };
       res.writeHead(200, { 'content-type': 'application/json', etag }).end(JSON.stringify(body));
       return;
@@ -114,6 +122,7 @@ export async function fakeService(initial: ConfigurationDocument, options: { key
     key,
     received,
     configurationRequests,
+    streamRequests,
     reportAnswers,
     get streams() {
       return streams.size;
@@ -134,6 +143,10 @@ export async function fakeService(initial: ConfigurationDocument, options: { key
     setDown(value: boolean) {
       down = value;
       if (value) for (const stream of streams) stream.destroy();
+    },
+    /** The stream tokens given so far expire (the ETag stays: it covers the configuration, not the token). */
+    rotateToken(next: string) {
+      token = next;
     },
     endStreams() {
       for (const stream of streams) stream.end();

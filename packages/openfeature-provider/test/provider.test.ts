@@ -328,6 +328,21 @@ describe('syncing with the service', () => {
     await until(() => provider.stats().sync.streaming, 5_000, 'the stream back');
     expect(fake.streams).toBe(1);
   });
+  it('renews an expired stream URL by reading the configuration without If-None-Match, and resumes from the last event id', async () => {
+    const fake = await service();
+    const { provider } = await started({ baseUrl: fake.baseUrl, sdkKey: fake.key, pollIntervalMs: 60_000, ...quick });
+    await until(() => provider.stats().sync.streaming, 5_000, 'the stream');
+    fake.rotateToken('new-token');
+    fake.endStreams();
+    await until(() => fake.streamRequests.some((r) => r.token === 'new-token' && r.status === 200), 5_000, 'the stream with the new token');
+    const [first, refused] = fake.streamRequests;
+    expect(first).toMatchObject({ token: 'stream-token', status: 200, lastEventId: undefined });
+    expect(refused).toMatchObject({ token: 'stream-token', status: 401, lastEventId: '1' });
+    expect(
+      fake.configurationRequests.some((r) => r.ifNoneMatch === undefined && r.status === 200 && r !== fake.configurationRequests[0]),
+    ).toBe(true);
+    await until(() => provider.stats().sync.streaming, 5_000, 'streaming again');
+  });
 });
 
 function demoDocumentWithBob(): ConfigurationDocument {

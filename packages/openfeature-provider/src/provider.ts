@@ -182,7 +182,7 @@ export class ToggleMasterProvider implements Provider {
       this.#staleTimer = setInterval(() => this.#checkStale(), Math.max(10, Math.min(1_000, staleAfterMs / 4)));
       this.#staleTimer.unref();
       const hadDocument = this.#configuration !== undefined;
-      this.#sync.start(hadDocument);
+      this.#sync.start();
       if (!hadDocument) await this.#awaitFirstDocument(options.initTimeoutMs ?? defaults.initTimeoutMs);
     }
   }

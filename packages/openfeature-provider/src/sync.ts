@@ -48,8 +48,9 @@ export class ConfigurationSync {
   /** A fetch asked for while one was running: made right after it, with the newest `flagConfigEtag`. */
   #next: { flagConfigEtag: string | undefined; promise: Promise<FetchResult> } | undefined;
   #streaming = false;
+  /** The last read of the configuration failed: the poll loop tries again even with the stream open. */
+  #lastFailed = false;
   #started = false;
-  #hasDocument = false;
   /** Wakes the poll loop (e.g. the stream closed: poll now rather than at the next interval). */
   #wakePoll: (() => void) | undefined;
   #wakeStream: (() => void) | undefined;
@@ -70,10 +71,9 @@ export class ConfigurationSync {
   }
 
   /** Starts polling and, once a document names one, following the stream. */
-  start(hasDocument: boolean): void {
+  start(): void {
     if (this.#started) return;
     this.#started = true;
-    this.#hasDocument = hasDocument;
     this.#loops = [this.#pollLoop(), this.#streamLoop()];
   }
 
@@ -111,15 +111,18 @@ export class ConfigurationSync {
 
   /** Never rejects: whatever goes wrong is a failed sync (logged once), and the copy in use stays. */
   async #fetch(flagConfigEtag: string | undefined, unconditional: boolean): Promise<FetchResult> {
+    let result: FetchResult;
     try {
-      return await this.#fetchOnce(flagConfigEtag, unconditional);
+      result = await this.#fetchOnce(flagConfigEtag, unconditional);
     } catch (error) {
       this.#options.log.warn(
         'config-unreachable',
         `ToggleMaster: the configuration could not be read (${describe(error)}); answering from the copy in use`,
       );
-      return 'failed';
+      result = 'failed';
     }
+    this.#lastFailed = result === 'failed' || result === 'refused';
+    return result;
   }
 
   async #fetchOnce(flagConfigEtag: string | undefined, unconditional: boolean): Promise<FetchResult> {
@@ -176,7 +179,6 @@ export class ConfigurationSync {
     }
     log.reset('config-invalid');
     this.#etag = response.headers.get('etag') ?? undefined;
-    this.#hasDocument = true;
     this.#synced();
     this.#wakeStream?.();
     return 'changed';
@@ -194,10 +196,11 @@ export class ConfigurationSync {
     let failures = 0;
     while (!this.#abort.signal.aborted) {
       let wait = this.#options.pollIntervalMs;
-      if (!this.#streaming) {
+      // With the stream open, only a read that failed (after a change event) is tried again from here.
+      if (!this.#streaming || this.#lastFailed) {
         const result = await this.refresh();
         failures = result === 'changed' || result === 'unchanged' ? 0 : failures + 1;
-        if (!this.#hasDocument && failures > 0)
+        if (failures > 0)
           wait = Math.min(this.#options.pollIntervalMs, backoffMs(failures, this.#options.minRetryMs, this.#options.maxRetryMs));
       }
       const pause = sleep(wait, this.#abort.signal);
@@ -282,7 +285,11 @@ export class ConfigurationSync {
           } catch {
             return;
           }
-          if (data?.type === 'refetchEvaluation') void this.refresh(typeof data.etag === 'string' ? data.etag : undefined);
+          if (data?.type !== 'refetchEvaluation') return;
+          // A read that fails is tried again by the poll loop (with back-off) until one succeeds.
+          void this.refresh(typeof data.etag === 'string' ? data.etag : undefined).then((result) => {
+            if (result === 'failed') this.#wakePoll?.();
+          });
         },
         onRetry,
       });

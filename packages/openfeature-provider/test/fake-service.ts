@@ -27,6 +27,8 @@ export async function fakeService(initial: ConfigurationDocument, options: { key
   const streams = new Set<ServerResponse>();
   const received: Received[] = [];
   const configurationRequests: { ifNoneMatch: string | undefined; flagConfigEtag: string | null; status: number }[] = [];
+  /** Statuses for the next configuration requests, in order (then the document, or 304). */
+  const configurationAnswers: number[] = [];
   /** Answers for the next reports, in order (then 202). */
   const reportAnswers: ReportAnswer[] = [];
   let down = false;
@@ -62,6 +64,16 @@ export async function fakeService(initial: ConfigurationDocument, options: { key
       return;
     }
     if (url.pathname === '/sdk/v1/configuration' && req.method === 'GET') {
+      const forced = configurationAnswers.shift();
+      if (forced !== undefined) {
+        configurationRequests.push({
+          ifNoneMatch: req.headers['if-none-match'],
+          flagConfigEtag: url.searchParams.get('flagConfigEtag'),
+          status: forced,
+        });
+        res.writeHead(forced).end();
+        return;
+      }
       const etag = etagOf();
       const ifNoneMatch = req.headers['if-none-match'];
       const status = ifNoneMatch === etag ? 304 : 200;
@@ -123,6 +135,7 @@ export async function fakeService(initial: ConfigurationDocument, options: { key
     received,
     configurationRequests,
     streamRequests,
+    configurationAnswers,
     reportAnswers,
     get streams() {
       return streams.size;

@@ -328,6 +328,20 @@ describe('syncing with the service', () => {
     await until(() => provider.stats().sync.streaming, 5_000, 'the stream back');
     expect(fake.streams).toBe(1);
   });
+  it('tries a read that failed after a change event again, with back-off, though the stream stays open', async () => {
+    const fake = await service();
+    const { client, provider } = await started({ baseUrl: fake.baseUrl, sdkKey: fake.key, pollIntervalMs: 60_000, ...quick });
+    await until(() => provider.stats().sync.streaming, 5_000, 'the stream');
+    await until(() => fake.configurationRequests.length === 2, 5_000, 'the request made when the stream opened');
+    const changes: EventDetails[] = [];
+    client.addHandler(ProviderEvents.ConfigurationChanged, (details) => void changes.push(details!));
+    fake.configurationAnswers.push(503, 502);
+    fake.publish(demoDocumentWithBob());
+    await until(() => changes.length === 1, 5_000, 'ConfigurationChanged');
+    expect(fake.configurationRequests.slice(2).map((r) => r.status)).toEqual([503, 502, 200]);
+    expect(provider.stats().sync.streaming).toBe(true);
+  });
+
   it('renews an expired stream URL by reading the configuration without If-None-Match, and resumes from the last event id', async () => {
     const fake = await service();
     const { provider } = await started({ baseUrl: fake.baseUrl, sdkKey: fake.key, pollIntervalMs: 60_000, ...quick });

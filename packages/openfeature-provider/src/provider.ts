@@ -199,7 +199,8 @@ export class ToggleMasterProvider implements Provider {
         reject(new Error(`ToggleMaster: ${message}; the provider keeps trying and becomes ready once it has a configuration`));
       };
       const check = setInterval(() => {
-        if (sync.refusal !== undefined) fail(sync.refusal);
+        if (this.#configuration) this.#firstDocument?.();
+        else if (sync.refusal !== undefined) fail(sync.refusal);
         else if (Date.now() >= deadline) fail(`no configuration could be read from ${this.#service!.baseUrl} in ${timeoutMs} ms`);
         else if (this.#closed) fail('the provider was closed');
       }, 20);

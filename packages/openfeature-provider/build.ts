@@ -22,7 +22,7 @@ const manifest = JSON.parse(await readFile(join(here, 'package.json'), 'utf8')) 
 /** What the bundle may import: the declared dependencies, the OpenFeature SDK (a peer) and Node's own modules. */
 const allowedImports = new Set([...Object.keys(manifest.dependencies), ...Object.keys(manifest.peerDependencies), '@openfeature/core']);
 const isAllowedImport = (id: string) => id.startsWith('node:') || allowedImports.has(id);
-/** What the bundle may hold, besides its own sources: the engine, and the contracts (for a constant or two; types are erased). */
+/** What the bundle may hold, besides its own sources: the engine, and the contracts' plain constants (types are erased). */
 const bundledFrom = ['packages/openfeature-provider/src/', 'shared/engine/', 'shared/contracts/'];
 
 await rm(dist, { recursive: true, force: true });
@@ -35,12 +35,6 @@ const output = await build({
   platform: 'neutral',
   // Everything else is bundled, and must then be of the engine (checked below).
   external: isAllowedImport,
-  treeshake: {
-    // The contracts define TypeBox schemas next to the constants the engine reads: the schemas (TypeBox calls,
-    // pure) are left out, and with them TypeBox itself and the HTTP helpers they import.
-    moduleSideEffects: (id) => !/\/shared\/(contracts|http)\/|\/node_modules\/typebox\//.test(id),
-    manualPureFunctions: ['Type', 'Strict'],
-  },
   output: { dir: dist, format: 'esm', entryFileNames: 'index.js', sourcemap: true },
   write: true,
 });

@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { Strict } from '../http/schemas.ts';
+import { bucketCount, weightScale } from './weights.ts';
 
 /**
  * The flag model every service shares: the flags service stores it, targeting references it, the evaluation
@@ -24,9 +25,8 @@ export const Variant = Strict({
 });
 export type Variant = Static<typeof Variant>;
 
-/** Weights are percentages with at most three decimals: 100,000 buckets, one per thousandth of a percent. */
-export const weightScale = 1000;
-export const bucketCount = 100 * weightScale;
+/** Re-exported: the API's checks and the engine share them. */
+export { bucketCount, weightScale };
 
 export const Serve = Strict(
   {

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import murmurhash from 'murmurhash';
 import { describe, expect, it } from 'vitest';
 import type { FlagConfiguration } from '../contracts/evaluation-model.ts';
-import { bucketCount } from '../contracts/flag-model.ts';
+import { bucketCount } from '../contracts/weights.ts';
 import { bucketOf, hashOf, sliceOf, thresholdsOf } from './bucketing.ts';
 import { compileEnvironment } from './compile-flag.ts';
 import { evaluateFlag } from './evaluate.ts';

@@ -1,5 +1,5 @@
 import murmurhash from 'murmurhash';
-import { bucketCount, weightScale } from '../contracts/flag-model.ts';
+import { bucketCount, weightScale } from '../contracts/weights.ts';
 
 /**
  * Sticky percentage splits. bucket = MurmurHash3 x86 32-bit (the `murmurhash` package's v3, seed 0) of the UTF-8

@@ -12,6 +12,7 @@
  *   streams      10,000 open OFREP event streams on one evaluation instance: its RSS, and change → every stream
  *   memory       evaluation RSS with 10,000 flags
  *   pipeline     bench/pipeline.bench.ts (events from POST /evaluate to DynamoDB, 1/2/4 workers, SQS cost)
+ *   release      bench/release.bench.ts (guardrails: 10 harmful releases rolled back, 20 equal ones not, time to rollback)
  *
  * Environment: BENCH_DURATION (s, default 15), BENCH_WARMUP (s, 5), BENCH_CONNECTIONS (50), BENCH_PROFILE=1 (run the
  * evaluation process of the HTTP benchmarks under --cpu-prof; the profile lands in the log folder), BENCH_ONLY (a regular
@@ -41,12 +42,13 @@ import { ensurePeerInstalled, peerVersion, startUnleash } from './lib/unleash.ts
 import { flagCount } from './lib/workload.ts';
 import { runMemory, type MemoryResult } from './memory.bench.ts';
 import { runPipeline, type PipelineResult } from './pipeline.bench.ts';
+import { runRelease, type ReleaseResult } from './release.bench.ts';
 import { runPropagation, type PropagationResult } from './propagation.bench.ts';
 import { runBrowser, type BrowserResult } from './browser.bench.ts';
 import { chromiumPath, howToGetChromium } from '../web/e2e/chromium.ts';
 import { runStreams, type StreamsResult } from './streams.bench.ts';
 
-const allParts = ['engine', 'http', 'propagation', 'coldstart', 'browser', 'streams', 'memory', 'pipeline'] as const;
+const allParts = ['engine', 'http', 'propagation', 'coldstart', 'browser', 'streams', 'memory', 'pipeline', 'release'] as const;
 type Part = (typeof allParts)[number];
 const asked = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const unknown = asked.filter((a) => !(allParts as readonly string[]).includes(a));
@@ -69,6 +71,7 @@ interface Results {
   streams?: StreamsResult;
   memory?: MemoryResult;
   pipeline?: PipelineResult;
+  release?: ReleaseResult;
 }
 
 async function runEngine(): Promise<string> {
@@ -196,6 +199,9 @@ async function main(): Promise<Results> {
 
   if (parts.has('pipeline')) {
     results.pipeline = await runPipeline();
+  }
+  if (parts.has('release')) {
+    results.release = await runRelease();
   }
   return results;
 }

@@ -30,7 +30,7 @@ export const productNodeOptions =
   /^\s*NODE_OPTIONS="([^"]*)"/m.exec(readFileSync(path.join(productDir, 'Dockerfile'), 'utf8'))?.[1] ??
   '';
 
-export type ServiceRole = 'auth' | 'flags' | 'targeting' | 'evaluation' | 'analytics' | 'analytics-worker';
+export type ServiceRole = 'auth' | 'flags' | 'targeting' | 'evaluation' | 'analytics' | 'analytics-worker' | 'release-worker';
 
 export interface RunningRole {
   role: ServiceRole;

@@ -42,7 +42,10 @@ export interface GuardrailVerdict {
   difference: number;
   /** The likelihood ratio Λ (1 when there is nothing to judge). */
   likelihoodRatio: number;
-  /** min(1, 1/Λ) at this look; the caller keeps the running minimum across looks (the always-valid p-value). */
+  /**
+   * At this look, min(1, 1/Λ) when the treatment is worse than the margin, else 1; the caller keeps the running minimum
+   * across looks: the always-valid p-value of "no worse than the margin".
+   */
   pValue: number;
   treatmentMean: number;
   controlMean: number;
@@ -84,7 +87,10 @@ export function judgeGuardrail(input: GuardrailInput): GuardrailVerdict {
     return { ...base, verdict: breach ? 'breach' : 'no-breach-yet', likelihoodRatio: breach ? Infinity : 1, pValue: breach ? 0 : 1 };
   }
   const likelihoodRatio = mixtureLikelihoodRatio(difference, variance, input.margin, input.mixingVariance);
-  const pValue = Math.min(1, 1 / likelihoodRatio);
-  const breach = difference > input.margin && likelihoodRatio >= 1 / input.alpha;
+  const harmful = difference > input.margin;
+  // Λ grows with evidence of a difference other than the margin, in either direction; only more harm than the margin
+  // is evidence against "no worse than the margin", so a difference below it is p = 1 (holding, however clearly).
+  const pValue = harmful ? Math.min(1, 1 / likelihoodRatio) : 1;
+  const breach = harmful && likelihoodRatio >= 1 / input.alpha;
   return { ...base, verdict: breach ? 'breach' : 'no-breach-yet', likelihoodRatio, pValue };
 }

@@ -28,8 +28,8 @@ const minute = 60_000;
 /** The minute the analytics may still be filling: its events can be seconds behind (buffers, the queue, the worker). */
 const settleMs = 10_000;
 /**
- * A split is called broken only when it is both improbable (χ² p < 0.001) and off by more than this share: counts are
- * evaluations, not users, and a user who asks many times makes them vary more than χ² assumes. A real fault — a
+ * A split is called broken only when it is both improbable (the always-valid test's p < 0.001) and off by more than this
+ * share: counts are evaluations, not users, and a user who asks many times makes them vary more than independent draws. A real fault — a
  * bucketing bug, a cache serving an old split — moves the shares by more than two points.
  */
 const minShareGap = 0.02;

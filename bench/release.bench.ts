@@ -885,7 +885,7 @@ export async function runRelease(): Promise<ReleaseResult> {
   };
   console.log(
     `  sample ratio: ${sampleRatio.checked} of ${flags.length} plans had a settled minute checked (a plan rolled back within its first ` +
-      `minute has none), χ² p ${fmt(sampleRatio.pValue.min, 3)}–${fmt(sampleRatio.pValue.max, 3)}; paused by a mismatch: ${sampleRatio.paused} ` +
+      `minute has none), always-valid p ${fmt(sampleRatio.pValue.min, 3)}–${fmt(sampleRatio.pValue.max, 3)}; paused by a mismatch: ${sampleRatio.paused} ` +
       `(target 0: ${target(sampleRatio.paused === 0)})`,
   );
   for (const line of sampleRatio.mismatches) console.log(`    MISMATCH ${line}`);

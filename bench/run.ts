@@ -13,6 +13,9 @@
  *   memory       evaluation RSS with 10,000 flags
  *   pipeline     bench/pipeline.bench.ts (events from POST /evaluate to DynamoDB, 1/2/4 workers, SQS cost)
  *   release      bench/release.bench.ts (guardrails: 10 harmful releases rolled back, 20 equal ones not, time to rollback)
+ *   provider     the in-process OpenFeature provider: getBooleanValue/s vs unleash-client isEnabled (a child process,
+ *                bench/engine/provider-throughput.bench.ts), and a flag toggle until the provider's ConfigurationChanged
+ *                (50 toggles, with the stream and with polling; bench/provider.bench.ts)
  *
  * Environment: BENCH_DURATION (s, default 15), BENCH_WARMUP (s, 5), BENCH_CONNECTIONS (50), BENCH_PROFILE=1 (run the
  * evaluation process of the HTTP benchmarks under --cpu-prof; the profile lands in the log folder), BENCH_ONLY (a regular
@@ -44,11 +47,17 @@ import { runMemory, type MemoryResult } from './memory.bench.ts';
 import { runPipeline, type PipelineResult } from './pipeline.bench.ts';
 import { runRelease, type ReleaseResult } from './release.bench.ts';
 import { runPropagation, type PropagationResult } from './propagation.bench.ts';
+import {
+  runProviderPropagation,
+  runProviderThroughput,
+  type ProviderPropagationResult,
+  type ProviderThroughputResult,
+} from './provider.bench.ts';
 import { runBrowser, type BrowserResult } from './browser.bench.ts';
 import { chromiumPath, howToGetChromium } from '../web/e2e/chromium.ts';
 import { runStreams, type StreamsResult } from './streams.bench.ts';
 
-const allParts = ['engine', 'http', 'propagation', 'coldstart', 'browser', 'streams', 'memory', 'pipeline', 'release'] as const;
+const allParts = ['engine', 'http', 'propagation', 'coldstart', 'browser', 'streams', 'memory', 'pipeline', 'release', 'provider'] as const;
 type Part = (typeof allParts)[number];
 const asked = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const unknown = asked.filter((a) => !(allParts as readonly string[]).includes(a));
@@ -72,6 +81,7 @@ interface Results {
   memory?: MemoryResult;
   pipeline?: PipelineResult;
   release?: ReleaseResult;
+  provider?: { throughput?: ProviderThroughputResult; propagation?: ProviderPropagationResult };
 }
 
 async function runEngine(): Promise<string> {
@@ -89,7 +99,7 @@ async function main(): Promise<Results> {
   console.log(`ToggleMaster benchmarks — ${results.date}`);
   console.log(`machine: ${results.machine}`);
   console.log(`parts: ${[...parts].join(', ')}; logs of every process: ${logDir}`);
-  if (parts.has('engine') || parts.has('http')) ensurePeerInstalled();
+  if (parts.has('engine') || parts.has('http') || parts.has('provider')) ensurePeerInstalled();
 
   if (parts.has('engine')) {
     console.log(`\n=== Engine (in process): ToggleMaster evaluateFlag vs unleash-client isEnabled === (${loadLine()})`);
@@ -97,8 +107,18 @@ async function main(): Promise<Results> {
     results.engine = ratio;
     console.log(`  engine ratio ${ratio}× (target ≥ 4×: ${Number(ratio) >= 4 ? 'met' : 'MISSED'})`);
   }
+  if (parts.has('provider')) {
+    // CPU-bound, in a process of its own, before the platform starts (nothing else of the benchmark runs meanwhile).
+    console.log(`\n=== Provider (in process): OpenFeature getBooleanValue vs unleash-client isEnabled === (${loadLine()})`);
+    const throughput = await runProviderThroughput();
+    results.provider = { throughput };
+    for (const set of throughput.sets)
+      console.log(`  provider ratio ("${set.name}") ${set.ratio.toFixed(2)}× (target ≥ 4×: ${set.met ? 'met' : 'MISSED'})`);
+  }
 
-  const platformParts = (['http', 'propagation', 'coldstart', 'browser', 'streams', 'memory'] as const).filter((p) => parts.has(p));
+  const platformParts = (['http', 'propagation', 'coldstart', 'browser', 'streams', 'provider', 'memory'] as const).filter((p) =>
+    parts.has(p),
+  );
   if (platformParts.length > 0) {
     console.log(`\n=== Starting ToggleMaster (migrate, auth, flags, targeting, evaluation × 2, SQS stand-in) ===`);
     const profile = process.env.BENCH_PROFILE === '1';
@@ -187,11 +207,16 @@ async function main(): Promise<Results> {
       );
       results.streams = await runStreams(tm);
     }
+    if (parts.has('provider')) {
+      console.log(`\n=== Provider propagation (flags API → the provider's ConfigurationChanged) === (${loadLine()})`);
+      results.provider = { ...results.provider, propagation: await runProviderPropagation(tm, evaluation) };
+    }
     if (parts.has('memory')) {
       console.log(`\n=== Memory (evaluation RSS with ${fmt(Number(process.env.BENCH_MEMORY_FLAGS ?? 10_000))} flags) === (${loadLine()})`);
-      // The flags the parts before it created (one each for propagation, browser and streams).
+      // The flags the parts before it created (one each for propagation, browser, streams and provider).
       const existing =
-        (parts.has('http') ? flagCount : 0) + [parts.has('propagation'), results.browser, results.streams].filter(Boolean).length;
+        (parts.has('http') ? flagCount : 0) +
+        [parts.has('propagation'), results.browser, results.streams, results.provider?.propagation].filter(Boolean).length;
       results.memory = await runMemory(tm, existing);
     }
     await tm.stop();

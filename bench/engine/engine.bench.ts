@@ -11,36 +11,20 @@
  * Before timing, both sides must agree on every one of the 10,000 contexts (see `checkAgreement`).
  */
 import { once } from 'node:events';
-import { createRequire } from 'node:module';
-import net from 'node:net';
 import os from 'node:os';
 import type { EvaluationContext, FlagConfiguration } from '../../shared/contracts/evaluation-model.ts';
 import type { Condition, Segment } from '../../shared/contracts/targeting-model.ts';
 import { bucketOf } from '../../shared/engine/bucketing.ts';
 import { compileFlag, CompiledFlags, compileSegment, evaluateFlag, type CompiledEnvironment } from '../../shared/engine/index.ts';
 import { random } from '../lib/workload.ts';
+import { installNetworkTripWire, loadUnleashClient, type UnleashContext } from '../lib/unleash-offline.ts';
+
+// Network trip-wire: any socket opened is recorded, and anything but 127.0.0.1 is refused.
+const tripWire = installNetworkTripWire();
+const connectAttempts = tripWire.attempts;
 
 // ---------------------------------------------------------------------------------------------------------------
-// Network trip-wire: any socket the peer opens is recorded, and anything but 127.0.0.1 is refused.
-const connectAttempts: string[] = [];
-const socketPrototype = net.Socket.prototype as unknown as { connect: (...args: unknown[]) => unknown };
-const originalConnect = socketPrototype.connect;
-socketPrototype.connect = function guardedConnect(this: unknown, ...args: unknown[]): unknown {
-  const first = args[0];
-  let host = 'localhost';
-  if (typeof first === 'object' && first !== null) {
-    const options = first as { host?: unknown; path?: unknown };
-    host = typeof options.host === 'string' ? options.host : typeof options.path === 'string' ? `ipc:${options.path}` : 'localhost';
-  } else if (typeof args[1] === 'string') {
-    host = args[1];
-  }
-  connectAttempts.push(host);
-  if (host !== '127.0.0.1') throw new Error(`benchmark trip-wire: something tried to reach ${host}`);
-  return originalConnect.apply(this, args);
-};
-
-// ---------------------------------------------------------------------------------------------------------------
-// The peer, loaded from its own folder (never a dependency of the product). Only the parts used are typed here.
+// The peer, loaded from its own folder (never a dependency of the product).
 interface UnleashConstraint {
   contextName: string;
   operator: string;
@@ -49,35 +33,7 @@ interface UnleashConstraint {
   inverted: boolean;
   caseInsensitive: boolean;
 }
-interface UnleashContext {
-  userId: string;
-  properties: Record<string, string | number>;
-}
-interface UnleashClient {
-  isEnabled(name: string, context: UnleashContext): boolean;
-  destroy(): void;
-  on(event: string, listener: (...args: unknown[]) => void): unknown;
-}
-interface UnleashModule {
-  Unleash: new (config: Record<string, unknown>) => UnleashClient;
-  InMemStorageProvider: new () => unknown;
-}
-interface UnleashUtil {
-  normalizedStrategyValue(id: string, groupId: string): number;
-}
-
-const peerRequire = createRequire(new URL('../peers/unleash/package.json', import.meta.url));
-let unleashModule: UnleashModule;
-let unleashUtil: UnleashUtil;
-let unleashVersion: string;
-try {
-  unleashModule = peerRequire('unleash-client') as UnleashModule;
-  unleashUtil = peerRequire('unleash-client/lib/strategy/util') as UnleashUtil;
-  unleashVersion = (peerRequire('unleash-client/package.json') as { version: string }).version;
-} catch {
-  console.error('unleash-client is not installed. Run: npm install --prefix bench/peers/unleash');
-  process.exit(1);
-}
+const { unleashModule, unleashUtil, unleashVersion } = loadUnleashClient();
 
 // ---------------------------------------------------------------------------------------------------------------
 // The flag, in both models.
@@ -282,7 +238,7 @@ for (let r = 0; r < rounds; r++) {
   theirRates.push(timed(runTheirs, perRound));
 }
 unleash.destroy();
-socketPrototype.connect = originalConnect;
+tripWire.remove();
 
 const ourMedian = median(ourRates);
 const theirMedian = median(theirRates);

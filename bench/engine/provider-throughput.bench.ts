@@ -32,61 +32,22 @@
  */
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import net from 'node:net';
 import os from 'node:os';
 import { InMemoryProvider, OpenFeature, type Client, type Logger } from '@openfeature/server-sdk';
 import { ToggleMasterProvider } from '../../packages/openfeature-provider/src/index.ts';
 import { bucketOf } from '../../shared/engine/bucketing.ts';
 import { compileEnvironment, evaluateFlag } from '../../shared/engine/index.ts';
 import { modernOpenFeatureSdk, type ModernSdk } from '../lib/modern-openfeature-sdk.ts';
-import { fiftyFlagSet, oneFlagSet, targetedKeyOf, type FlagSet, type UnleashContext } from '../lib/provider-workload.ts';
+import { fiftyFlagSet, oneFlagSet, targetedKeyOf, type FlagSet } from '../lib/provider-workload.ts';
+import { installNetworkTripWire, loadUnleashClient } from '../lib/unleash-offline.ts';
 
-// ---------------------------------------------------------------------------------------------------------------
 // Network trip-wire: any socket opened is recorded, and anything but 127.0.0.1 is refused.
-const connectAttempts: string[] = [];
-const socketPrototype = net.Socket.prototype as unknown as { connect: (...args: unknown[]) => unknown };
-const originalConnect = socketPrototype.connect;
-socketPrototype.connect = function guardedConnect(this: unknown, ...args: unknown[]): unknown {
-  const first = args[0];
-  let host = 'localhost';
-  if (typeof first === 'object' && first !== null) {
-    const options = first as { host?: unknown; path?: unknown };
-    host = typeof options.host === 'string' ? options.host : typeof options.path === 'string' ? `ipc:${options.path}` : 'localhost';
-  } else if (typeof args[1] === 'string') {
-    host = args[1];
-  }
-  connectAttempts.push(host);
-  if (host !== '127.0.0.1') throw new Error(`benchmark trip-wire: something tried to reach ${host}`);
-  return originalConnect.apply(this, args);
-};
+const tripWire = installNetworkTripWire();
+const connectAttempts = tripWire.attempts;
 
 // ---------------------------------------------------------------------------------------------------------------
 // The peer, loaded from its own folder (never a dependency of the product).
-interface UnleashClient {
-  isEnabled(name: string, context: UnleashContext): boolean;
-  destroy(): void;
-  on(event: string, listener: (...args: unknown[]) => void): unknown;
-}
-interface UnleashModule {
-  Unleash: new (config: Record<string, unknown>) => UnleashClient;
-  InMemStorageProvider: new () => unknown;
-}
-interface UnleashUtil {
-  normalizedStrategyValue(id: string, groupId: string): number;
-}
-const peerRequire = createRequire(new URL('../peers/unleash/package.json', import.meta.url));
-let unleashModule: UnleashModule;
-let unleashUtil: UnleashUtil;
-let unleashVersion: string;
-try {
-  unleashModule = peerRequire('unleash-client') as UnleashModule;
-  unleashUtil = peerRequire('unleash-client/lib/strategy/util') as UnleashUtil;
-  unleashVersion = (peerRequire('unleash-client/package.json') as { version: string }).version;
-} catch {
-  console.error('unleash-client is not installed. Run: npm install --prefix bench/peers/unleash');
-  process.exit(1);
-}
+const { unleashModule, unleashUtil, unleashVersion } = loadUnleashClient();
 // The SDK's package.json is not among its exports: read from where npm put it (the repository's node_modules).
 const sdkVersion = (
   JSON.parse(readFileSync(new URL('../../node_modules/@openfeature/server-sdk/package.json', import.meta.url), 'utf8')) as {
@@ -501,7 +462,7 @@ for (const name of setNames) {
 await OpenFeature.close();
 await modern?.api.close();
 modern?.remove();
-socketPrototype.connect = originalConnect;
+tripWire.remove();
 const sets: SetResult[] = measured.map(({ result, finish }) => ({ ...result, reporting: finish() }));
 console.log('');
 for (const set of sets)

@@ -17,6 +17,9 @@
 import type { ConfigurationDocument, FlagConfiguration, Segment } from '../../packages/openfeature-provider/src/index.ts';
 import type { Condition } from '../../shared/contracts/targeting-model.ts';
 import { conditionsOf, flagCount, random, rotatingContexts } from './workload.ts';
+import type { UnleashContext } from './unleash-offline.ts';
+
+export type { UnleashContext };
 
 export interface UnleashConstraint {
   contextName: string;
@@ -25,10 +28,6 @@ export interface UnleashConstraint {
   value?: string;
   inverted: boolean;
   caseInsensitive: boolean;
-}
-export interface UnleashContext {
-  userId: string;
-  properties: Record<string, string | number>;
 }
 export interface UnleashSegment {
   id: number;

@@ -1,14 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import { OpenFeature } from '@openfeature/server-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ToggleMasterProvider } from '../../packages/openfeature-provider/src/index.ts';
-import { createDynamoClient } from '../../shared/dynamo/client.ts';
-import { ensureAnalyticsTable } from '../../shared/dynamo/analytics-table.ts';
-import { startLocalAws, type LocalAws } from '../../shared/local-aws.ts';
 import { startRedisServer } from '../../shared/testing/redis-server.ts';
 import { until } from '../../shared/testing/until.ts';
 import { createDynamoAnalyticsStore } from '../analytics/analytics-store.dynamo.ts';
-import { startPlatform, type Platform } from '../testing/platform.ts';
+import { startPlatformWithAws, type Platform } from '../testing/platform.ts';
 
 /**
  * Issue 16's promise on the real path: the in-process provider's evaluations — reported raw up to its bound and
@@ -16,35 +12,20 @@ import { startPlatform, type Platform } from '../testing/platform.ts';
  * to DynamoDB, and a million local evaluations are a million counted, per variant.
  */
 describe('in-process evaluations in the analytics', () => {
-  let aws: LocalAws;
   let redis: Awaited<ReturnType<typeof startRedisServer>>;
+  let stack: Awaited<ReturnType<typeof startPlatformWithAws>>;
   let platform: Platform;
-  const table = `analytics-${randomBytes(3).toString('hex')}`;
-  const dynamo = () => createDynamoClient({ AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL_DYNAMODB: aws.dynamoEndpoint });
 
   beforeAll(async () => {
-    aws = await startLocalAws({ visibilityTimeout: 5 });
-    await ensureAnalyticsTable(dynamo(), table);
     redis = await startRedisServer();
-    platform = await startPlatform({
-      redisUrl: redis.url,
-      evaluationInstances: 1,
-      overrides: {
-        EVENTS_TRANSPORT: 'sqs',
-        SQS_QUEUE_URL: aws.queueUrl,
-        SQS_DLQ_URL: aws.deadLetterUrl,
-        AWS_ENDPOINT_URL_SQS: aws.sqsEndpoint,
-        AWS_ENDPOINT_URL_DYNAMODB: aws.dynamoEndpoint,
-        DYNAMODB_TABLE: table,
-      },
-    });
+    stack = await startPlatformWithAws({ redisUrl: redis.url });
+    platform = stack.platform;
     await platform.startWorker('analytics-worker');
   }, 60_000);
   afterAll(async () => {
     await OpenFeature.close();
-    await platform?.stop();
+    await stack?.stop();
     await redis?.stop();
-    await aws?.stop();
   });
 
   it('counts 1,000,000 local evaluations exactly once the provider is closed', async () => {
@@ -81,7 +62,7 @@ describe('in-process evaluations in the analytics', () => {
     const { evaluations } = provider.stats();
     expect(evaluations).toMatchObject({ recorded: n, sent: n, dropped: 0 });
 
-    const analytics = createDynamoAnalyticsStore(dynamo(), table);
+    const analytics = createDynamoAnalyticsStore(stack.dynamo, stack.table);
     const counted = async () => {
       const byVariant: Record<string, number> = {};
       for (const row of await analytics.countRows({

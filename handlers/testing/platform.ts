@@ -157,3 +157,42 @@ export async function startPlatform(options: {
     },
   };
 }
+
+/**
+ * The platform with its events on the SQS stand-in and its analytics table on the DynamoDB stand-in (a table of its
+ * own), as the integration tests of the events path need it; `stop()` stops the stand-ins too.
+ */
+export async function startPlatformWithAws(options: { redisUrl: string; overrides?: Record<string, string> }) {
+  // Loaded here: the other suites on the platform need neither the stand-ins nor the AWS SDK.
+  const { startLocalAws } = await import('../../shared/local-aws.ts');
+  const { createDynamoClient } = await import('../../shared/dynamo/client.ts');
+  const { ensureAnalyticsTable } = await import('../../shared/dynamo/analytics-table.ts');
+  const aws = await startLocalAws({ visibilityTimeout: 5 });
+  const table = `analytics-${randomBytes(3).toString('hex')}`;
+  const dynamo = createDynamoClient({ AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL_DYNAMODB: aws.dynamoEndpoint });
+  await ensureAnalyticsTable(dynamo, table);
+  const platform = await startPlatform({
+    redisUrl: options.redisUrl,
+    evaluationInstances: 1,
+    overrides: {
+      EVENTS_TRANSPORT: 'sqs',
+      SQS_QUEUE_URL: aws.queueUrl,
+      SQS_DLQ_URL: aws.deadLetterUrl,
+      AWS_ENDPOINT_URL_SQS: aws.sqsEndpoint,
+      AWS_ENDPOINT_URL_DYNAMODB: aws.dynamoEndpoint,
+      DYNAMODB_TABLE: table,
+      ...options.overrides,
+    },
+  });
+  return {
+    platform,
+    /** The analytics table's client, for a test to read what the worker wrote. */
+    dynamo,
+    table,
+    async stop() {
+      await platform.stop();
+      dynamo.destroy();
+      await aws.stop();
+    },
+  };
+}

@@ -1,12 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDynamoClient } from '../../../shared/dynamo/client.ts';
-import { ensureAnalyticsTable } from '../../../shared/dynamo/analytics-table.ts';
-import { startLocalAws, type LocalAws } from '../../../shared/local-aws.ts';
 import { startRedisServer } from '../../../shared/testing/redis-server.ts';
 import { until } from '../../../shared/testing/until.ts';
 import { createDynamoAnalyticsStore } from '../../analytics/analytics-store.dynamo.ts';
-import { startPlatform, type Platform } from '../../testing/platform.ts';
+import { startPlatformWithAws, type Platform } from '../../testing/platform.ts';
 import type { GuardrailCheck } from './release-plan.ts';
 
 interface Plan {
@@ -32,36 +28,23 @@ function random(seed: number) {
  * plans, and rolls back the harmful release — not the harmless one.
  */
 describe('release guardrails end to end', () => {
-  let aws: LocalAws;
   let redis: Awaited<ReturnType<typeof startRedisServer>>;
+  let stack: Awaited<ReturnType<typeof startPlatformWithAws>>;
   let platform: Platform;
-  const table = `analytics-${randomBytes(3).toString('hex')}`;
 
   beforeAll(async () => {
-    aws = await startLocalAws({ visibilityTimeout: 2 });
-    await ensureAnalyticsTable(createDynamoClient({ AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL_DYNAMODB: aws.dynamoEndpoint }), table);
     redis = await startRedisServer();
-    platform = await startPlatform({
+    stack = await startPlatformWithAws({
       redisUrl: redis.url,
-      evaluationInstances: 1,
-      overrides: {
-        EVENTS_TRANSPORT: 'sqs',
-        SQS_QUEUE_URL: aws.queueUrl,
-        SQS_DLQ_URL: aws.deadLetterUrl,
-        AWS_ENDPOINT_URL_SQS: aws.sqsEndpoint,
-        AWS_ENDPOINT_URL_DYNAMODB: aws.dynamoEndpoint,
-        DYNAMODB_TABLE: table,
-        EVENTS_FLUSH_INTERVAL_MS: '200',
-        RELEASE_GUARDRAIL_CHECK_MS: '1000',
-      },
+      overrides: { EVENTS_FLUSH_INTERVAL_MS: '200', RELEASE_GUARDRAIL_CHECK_MS: '1000' },
     });
+    platform = stack.platform;
     await platform.startWorker('analytics-worker');
     await platform.startWorker('release-worker');
   }, 60_000);
   afterAll(async () => {
-    await platform?.stop();
+    await stack?.stop();
     await redis?.stop();
-    await aws?.stop();
   });
 
   const evaluation = () => platform.evaluations[0]!.url;
@@ -134,10 +117,7 @@ describe('release guardrails end to end', () => {
     }
 
     // Every event is summed exactly (the join on the exposure attributed the second flag's to the same variants).
-    const analytics = createDynamoAnalyticsStore(
-      createDynamoClient({ AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL_DYNAMODB: aws.dynamoEndpoint }),
-      table,
-    );
+    const analytics = createDynamoAnalyticsStore(stack.dynamo, stack.table);
     const summed = async (flagKey: string) => {
       const byVariant: Record<string, number[]> = {};
       for (const row of await analytics.metricRows({ environment: 'production', flagKey, from: Date.now() - 3_600_000, to: Date.now() })) {

@@ -60,6 +60,42 @@ function labelOf(flag: Flag) {
 }
 
 /** The start form's guardrails: none to ten, each a metric compared between two variants. */
+
+/** The guardrail form's number fields, each a text input checked by checkGuardrail (web/src/lib/guardrails.ts). */
+const numberFields: {
+  field: 'maxDifference' | 'alpha' | 'minSamples';
+  label: string;
+  hint: string;
+  placeholder: string;
+  inputMode: 'decimal' | 'numeric';
+  testSuffix: string;
+}[] = [
+  {
+    field: 'maxDifference',
+    label: 'Max difference',
+    hint: 'In the metric’s unit; 0.01 = 1 point of a 0/1 rate',
+    placeholder: 'e.g. 0.01',
+    inputMode: 'decimal',
+    testSuffix: 'max',
+  },
+  {
+    field: 'alpha',
+    label: 'Alpha (α)',
+    hint: 'False-alarm rate over the whole release (at most 0.2)',
+    placeholder: '0.05',
+    inputMode: 'decimal',
+    testSuffix: 'alpha',
+  },
+  {
+    field: 'minSamples',
+    label: 'Min. events',
+    hint: `Per variant, before a verdict (default ${defaultMinSamples})`,
+    placeholder: String(defaultMinSamples),
+    inputMode: 'numeric',
+    testSuffix: 'min-samples',
+  },
+];
+
 export function GuardrailsSection({
   flag,
   items,
@@ -182,57 +218,20 @@ export function GuardrailsSection({
                   </Field>
                 </div>
                 <div className="guardrail-row">
-                  <Field
-                    label="Max difference"
-                    hint="In the metric’s unit; 0.01 = 1 point of a 0/1 rate"
-                    error={errorOf(i, 'maxDifference')}
-                    className="guardrail-number"
-                  >
-                    <input
-                      type="text"
-                      inputMode="decimal"
-                      value={item.maxDifference}
-                      placeholder="e.g. 0.01"
-                      onChange={(e) => update(i, { maxDifference: e.target.value })}
-                      onBlur={() => touch(i, 'maxDifference')}
-                      aria-invalid={errorOf(i, 'maxDifference') ? true : undefined}
-                      data-testid={`${testId}-g${i}-max`}
-                    />
-                  </Field>
-                  <Field
-                    label="Alpha (α)"
-                    hint="False-alarm rate over the whole release (at most 0.2)"
-                    error={errorOf(i, 'alpha')}
-                    className="guardrail-number"
-                  >
-                    <input
-                      type="text"
-                      inputMode="decimal"
-                      value={item.alpha}
-                      placeholder="0.05"
-                      onChange={(e) => update(i, { alpha: e.target.value })}
-                      onBlur={() => touch(i, 'alpha')}
-                      aria-invalid={errorOf(i, 'alpha') ? true : undefined}
-                      data-testid={`${testId}-g${i}-alpha`}
-                    />
-                  </Field>
-                  <Field
-                    label="Min. events"
-                    hint={`Per variant, before a verdict (default ${defaultMinSamples})`}
-                    error={errorOf(i, 'minSamples')}
-                    className="guardrail-number"
-                  >
-                    <input
-                      type="text"
-                      inputMode="numeric"
-                      value={item.minSamples}
-                      placeholder={String(defaultMinSamples)}
-                      onChange={(e) => update(i, { minSamples: e.target.value })}
-                      onBlur={() => touch(i, 'minSamples')}
-                      aria-invalid={errorOf(i, 'minSamples') ? true : undefined}
-                      data-testid={`${testId}-g${i}-min-samples`}
-                    />
-                  </Field>
+                  {numberFields.map(({ field, label, hint, placeholder, inputMode, testSuffix }) => (
+                    <Field key={field} label={label} hint={hint} error={errorOf(i, field)} className="guardrail-number">
+                      <input
+                        type="text"
+                        inputMode={inputMode}
+                        value={item[field]}
+                        placeholder={placeholder}
+                        onChange={(e) => update(i, { [field]: e.target.value })}
+                        onBlur={() => touch(i, field)}
+                        aria-invalid={errorOf(i, field) ? true : undefined}
+                        data-testid={`${testId}-g${i}-${testSuffix}`}
+                      />
+                    </Field>
+                  ))}
                 </div>
                 {metricNamePattern.test(item.metric.trim()) && item.treatment && item.control && item.treatment !== item.control ? (
                   <p className="field-hint" data-testid={`${testId}-g${i}-summary`}>

@@ -141,6 +141,20 @@ describe('POST /events/v1/track: metric events for guardrails', () => {
       400,
     );
   });
+
+  it('counts an event in the minute it happened (`at`): a request sent again a minute later lands on the same items', async () => {
+    const at = Date.now() - 90_000;
+    const headers = { ...server, 'idempotency-key': 'retry-at-01' };
+    expect((await track([{ name: 'error', flagKey: 'checkout', variant: 'on', at }], headers)).statusCode).toBe(202);
+    expect((await track([{ name: 'error', flagKey: 'checkout', variant: 'on', at }], headers)).statusCode).toBe(202);
+    const [first, again] = queue.messages;
+    expect(again!.batchId).toBe(first!.batchId);
+    expect(again!.metrics).toEqual(first!.metrics);
+    expect(first!.metrics[0]![4]).toBe(at - (at % 60_000));
+    const old = await track([{ name: 'error', flagKey: 'checkout', variant: 'on', at: Date.now() - 8 * 86_400_000 }]);
+    expect(old.statusCode).toBe(400);
+    expect(old.json<{ errors: { path: string }[] }>().errors.map((e) => e.path)).toEqual(['/events/0/at']);
+  });
 });
 
 describe('POST /events/v1/track where events are not collected', () => {

@@ -107,9 +107,20 @@ export const TrackEventSchema = Type.Object(
       }),
     ),
     context: Type.Optional(Context),
+    at: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        description:
+          'When it happened (ms since the epoch; within the last 7 days): default, when the request arrives. Sent with an Idempotency-Key, a request sent again lands in the same minute, so it counts once',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
+
+/** How far back an SDK may report (it kept events while the service was away), and how far ahead its clock may be. */
+export const maxReportAgeMs = 7 * 86_400_000;
+export const maxReportAheadMs = 5 * 60_000;
 
 /** POST /events/v1/track (server and client keys): up to 1,000 metric events, queued before the 202. */
 export const TrackEventsSchema = Type.Object(

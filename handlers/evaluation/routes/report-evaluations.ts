@@ -1,5 +1,11 @@
 import type { CountedEvaluations, EvaluationRecord } from '../../../shared/events/evaluation-event.ts';
-import { AcceptedSchema, IdempotencyKey, ReportEvaluationsSchema } from '../../../shared/contracts/sdk-api.ts';
+import {
+  AcceptedSchema,
+  IdempotencyKey,
+  maxReportAgeMs,
+  maxReportAheadMs,
+  ReportEvaluationsSchema,
+} from '../../../shared/contracts/sdk-api.ts';
 import { AppError, type FieldError } from '../../../shared/http/problem.ts';
 import { problemResponses, sdkKeySecurity } from '../../../shared/http/schemas.ts';
 import type { App } from '../../../shared/http/server.ts';
@@ -7,10 +13,6 @@ import { Type } from 'typebox';
 import { ingestBatchId, queueOrRetryLater } from '../ingest-batch.ts';
 import { sdkOf } from '../sdk-auth.ts';
 import type { EvaluationRouteDeps } from './route-deps.ts';
-
-/** How far back an SDK may report (it kept evaluations while the service was away), and how far ahead its clock may be. */
-const maxAgeMs = 7 * 86_400_000;
-const maxAheadMs = 5 * 60_000;
 
 export function reportEvaluations(app: App, { serverKey, ingest }: EvaluationRouteDeps): void {
   app.post(
@@ -36,7 +38,7 @@ export function reportEvaluations(app: App, { serverKey, ingest }: EvaluationRou
       const now = Date.now();
       const errors: FieldError[] = [];
       const inRange = (at: number, path: string) => {
-        if (at < now - maxAgeMs || at > now + maxAheadMs) errors.push({ path, message: 'must be within the last 7 days' });
+        if (at < now - maxReportAgeMs || at > now + maxReportAheadMs) errors.push({ path, message: 'must be within the last 7 days' });
       };
       evaluations.forEach((e, i) => inRange(e.at, `/evaluations/${i}/at`));
       counts.forEach((c, i) => inRange(c.minute, `/counts/${i}/minute`));

@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { AcceptedSchema, IdempotencyKey, TrackEventsSchema } from '../../../shared/contracts/sdk-api.ts';
+import { AcceptedSchema, IdempotencyKey, maxReportAgeMs, maxReportAheadMs, TrackEventsSchema } from '../../../shared/contracts/sdk-api.ts';
 import { evaluateFlag } from '../../../shared/engine/index.ts';
 import { aggregateMetrics } from '../../../shared/events/metric-event.ts';
 import { AppError, type FieldError } from '../../../shared/http/problem.ts';
@@ -28,7 +28,7 @@ export function trackEvents(app: App, { replica, anyKey, ingest }: EvaluationRou
       const { environment, kind, keyId } = sdkOf(request);
       if (!ingest) throw new AppError('SERVICE_UNAVAILABLE', 'This installation does not collect events (EVENTS_TRANSPORT is off)');
       const compiled = await replica.environment(environment);
-      const at = Date.now();
+      const now = Date.now();
       const errors: FieldError[] = [];
       const events = request.body.events.map((event, i) => {
         let variant = event.variant;
@@ -44,11 +44,14 @@ export function trackEvents(app: App, { replica, anyKey, ingest }: EvaluationRou
         } else if (!compiled.flags.has(event.flagKey) || (kind === 'client' && !compiled.flags.get(event.flagKey)!.clientVisible)) {
           errors.push({ path: `/events/${i}/flagKey`, message: `no flag "${event.flagKey}" in ${environment}` });
         }
+        const at = event.at ?? now;
+        if (at < now - maxReportAgeMs || at > now + maxReportAheadMs)
+          errors.push({ path: `/events/${i}/at`, message: 'must be within the last 7 days' });
         return { flagKey: event.flagKey, environment, variant: variant ?? '', metric: event.name, at, value: event.value ?? 1 };
       });
       // All or nothing: a request is accepted whole, or refused whole with every event that is wrong named.
       if (errors.length > 0)
-        throw new AppError('VALIDATION_FAILED', `${errors.length} event(s) cannot be attributed to a flag's variant`, { errors });
+        throw new AppError('VALIDATION_FAILED', `${errors.length} event(s) cannot be attributed to a flag's variant or time`, { errors });
       const batchId = ingestBatchId('m', keyId, request.headers['idempotency-key']);
       await queueOrRetryLater(request, () => ingest.sendMetrics(batchId, aggregateMetrics(events), events.length));
       return reply.code(202).send({ accepted: events.length, batchId });

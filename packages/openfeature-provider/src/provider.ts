@@ -396,7 +396,7 @@ export class ToggleMasterProvider implements Provider {
       }
       variant = result.variant;
     }
-    reporter.recordTrack({ name: trackingEventName, flagKey, variant, ...(value !== undefined ? { value } : {}) });
+    reporter.recordTrack({ name: trackingEventName, flagKey, variant, ...(value !== undefined ? { value } : {}), at: Date.now() });
   }
 
   // ---------------------------------------------------------------------------------------------------------------

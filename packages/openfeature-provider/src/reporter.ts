@@ -37,6 +37,8 @@ export interface TrackEvent {
   flagKey: string;
   variant: string;
   value?: number;
+  /** When it happened (ms since the epoch): a batch sent again lands in the same minute, so it counts once. */
+  at: number;
 }
 
 export interface ReporterOptions {

@@ -135,7 +135,7 @@ describe('Reporter', () => {
         return { kind: 'accepted' };
       },
     });
-    for (const name of ['a', 'b', 'c']) reporter.recordTrack({ name, flagKey: 'gate', variant: 'on' });
+    for (const name of ['a', 'b', 'c']) reporter.recordTrack({ name, flagKey: 'gate', variant: 'on', at: Date.now() });
     for (const { result, targetingKey } of answers(4)) reporter.recordEvaluation(result, targetingKey);
     reporter.flush();
     await until(() => reporter.stats().track.sent === 2 && reporter.stats().evaluations.dropped === 4, 2_000, 'the answers');
@@ -148,7 +148,7 @@ describe('Reporter', () => {
     expect(reporter.stats().track).toMatchObject({ recorded: 3, sent: 2, dropped: 1 });
     expect(log.lines.filter((l) => l.level === 'error')).toHaveLength(2);
     // A schema error names the item as `body/…`.
-    for (const name of ['d', 'e', 'f']) reporter.recordTrack({ name, flagKey: 'gate', variant: 'on' });
+    for (const name of ['d', 'e', 'f']) reporter.recordTrack({ name, flagKey: 'gate', variant: 'on', at: Date.now() });
     reporter.flush();
     await until(() => reporter.stats().track.sent === 4, 2_000, 'the second batch');
     expect(
@@ -165,7 +165,7 @@ describe('Reporter', () => {
   it('at close sends everything within the time given; what is left then is dropped, counted and logged', async () => {
     const { reporter, calls, log } = reporterWith({ maxBuffered: 50, answer: () => ({ kind: 'retry', reason: 'HTTP 503' }) });
     for (const { result, targetingKey } of answers(120)) reporter.recordEvaluation(result, targetingKey);
-    reporter.recordTrack({ name: 'error', flagKey: 'gate', variant: 'on', value: 1 });
+    reporter.recordTrack({ name: 'error', flagKey: 'gate', variant: 'on', value: 1, at: Date.now() });
     const started = Date.now();
     await reporter.close(150);
     expect(Date.now() - started).toBeLessThan(1_000);
@@ -256,10 +256,12 @@ describe('reports of the provider', () => {
     client.track('huge', { targetingKey: 'u7' }, { flagKey: 'gate', value: 1e13 });
     await provider.onClose();
     const sent = fake.accepted('/events/v1/track').flatMap((r) => (r.body as { events: TrackEvent[] }).events);
+    // Each with the time it happened: a batch sent again lands in the same minute.
+    const at = expect.any(Number) as unknown;
     expect(sent).toEqual([
-      { name: 'checkout-error', flagKey: 'checkout', variant: 'on', value: 1 },
-      { name: 'latency', flagKey: 'checkout', variant: 'on', value: 120.5 },
-      { name: 'conversion', flagKey: 'checkout', variant: 'off' },
+      { name: 'checkout-error', flagKey: 'checkout', variant: 'on', value: 1, at },
+      { name: 'latency', flagKey: 'checkout', variant: 'on', value: 120.5, at },
+      { name: 'conversion', flagKey: 'checkout', variant: 'off', at },
     ]);
     expect(fake.received.find((r) => r.path === '/events/v1/track')!.idempotencyKey).toMatch(/^[A-Za-z0-9_-]{8,64}$/);
     expect(provider.stats().track).toMatchObject({ recorded: 8, sent: 3, dropped: 5 });

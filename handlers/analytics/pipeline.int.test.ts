@@ -41,7 +41,9 @@ describe('evaluation events pipeline on the SQS and DynamoDB stand-ins', () => {
   const workers: StartedService[] = [];
 
   beforeAll(async () => {
-    aws = await startLocalAws({ visibilityTimeout: 2 });
+    // A dying worker may take a message several times before it is stopped (each a receive): the redrive to the
+    // dead-letter queue must not happen before the healthy worker gets it. Poison messages go there explicitly.
+    aws = await startLocalAws({ visibilityTimeout: 2, maxReceiveCount: 100 });
     config = {
       ...testConfig(),
       HOST: '127.0.0.1',

@@ -88,6 +88,19 @@ export function useInterval(tick: () => void, ms: number, enabled = true): void 
 }
 
 /** A value that follows `value` after it stayed the same for `ms`. */
+/**
+ * A ref for a form's first field: on mount the field is scrolled into view and focused (a form opened from a card may
+ * be out of sight).
+ */
+export function useFocusOnOpen<E extends HTMLElement>() {
+  const ref = useRef<E>(null);
+  useEffect(() => {
+    ref.current?.scrollIntoView({ block: 'nearest' });
+    ref.current?.focus();
+  }, []);
+  return ref;
+}
+
 export function useDebounced<T>(value: T, ms: number): T {
   const [debounced, setDebounced] = useState(value);
   useEffect(() => {

@@ -178,34 +178,27 @@ export function GuardrailsSection({
                   />
                 </Field>
                 <div className="guardrail-row">
-                  <Field label="Treatment" hint="The variant released" error={errorOf(i, 'treatment')}>
-                    <select
-                      value={item.treatment}
-                      onChange={(e) => update(i, { treatment: e.target.value }, 'treatment')}
-                      data-testid={`${testId}-g${i}-treatment`}
-                    >
-                      {item.treatment === '' ? <option value="">Choose…</option> : null}
-                      {flag.variants.map((v) => (
-                        <option key={v.key} value={v.key}>
-                          {variantLabel(v.key)}
-                        </option>
-                      ))}
-                    </select>
-                  </Field>
-                  <Field label="Control" hint="The variant it is compared with" error={errorOf(i, 'control')}>
-                    <select
-                      value={item.control}
-                      onChange={(e) => update(i, { control: e.target.value }, 'control')}
-                      data-testid={`${testId}-g${i}-control`}
-                    >
-                      {item.control === '' ? <option value="">Choose…</option> : null}
-                      {flag.variants.map((v) => (
-                        <option key={v.key} value={v.key}>
-                          {variantLabel(v.key)}
-                        </option>
-                      ))}
-                    </select>
-                  </Field>
+                  {(
+                    [
+                      ['treatment', 'Treatment', 'The variant released'],
+                      ['control', 'Control', 'The variant it is compared with'],
+                    ] as const
+                  ).map(([field, label, hint]) => (
+                    <Field key={field} label={label} hint={hint} error={errorOf(i, field)}>
+                      <select
+                        value={item[field]}
+                        onChange={(e) => update(i, { [field]: e.target.value }, field)}
+                        data-testid={`${testId}-g${i}-${field}`}
+                      >
+                        {item[field] === '' ? <option value="">Choose…</option> : null}
+                        {flag.variants.map((v) => (
+                          <option key={v.key} value={v.key}>
+                            {variantLabel(v.key)}
+                          </option>
+                        ))}
+                      </select>
+                    </Field>
+                  ))}
                   <Field label="Worse when" hint={item.worseWhen === 'lower' ? 'e.g. conversions' : 'e.g. errors, latency'}>
                     <select
                       value={item.worseWhen}

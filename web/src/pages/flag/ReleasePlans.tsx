@@ -1,11 +1,19 @@
-import { useEffect, useRef, useState } from 'react';
+import { useState } from 'react';
 import { flagsApi, type ReleasePlanAction } from '../../api/endpoints.ts';
 import type { EnvironmentState, Flag, Milestone, ReleasePlan, ReleasePlanTemplate, ScheduledChange } from '../../api/types.ts';
 import { usePermissions } from '../../auth/session.tsx';
 import { checkServe, serveDraftOf, ServeEditor, type ServeDraft } from '../../components/ServeEditor.tsx';
 import { Badge, Button, ConfirmDialog, ErrorBox, useToast } from '../../components/ui.tsx';
 import { relativeTime } from '../../lib/format.ts';
-import { useAction, useResource, useWatchedList, watchDueForMs, type EditableWatchedList, type Resource } from '../../lib/hooks.ts';
+import {
+  useAction,
+  useFocusOnOpen,
+  useResource,
+  useWatchedList,
+  watchDueForMs,
+  type EditableWatchedList,
+  type Resource,
+} from '../../lib/hooks.ts';
 import {
   changedTheFlag,
   currentServeOf,
@@ -248,12 +256,7 @@ function StartPlanForm({
     next.splice(index + by, 0, moved!);
     setDrafts(next);
   };
-  // Opened from the card, the form may be out of sight: bring it in and put the focus in it.
-  const sourceRef = useRef<HTMLSelectElement>(null);
-  useEffect(() => {
-    sourceRef.current?.scrollIntoView({ block: 'nearest' });
-    sourceRef.current?.focus();
-  }, []);
+  const sourceRef = useFocusOnOpen<HTMLSelectElement>();
 
   return (
     <>

@@ -1,11 +1,11 @@
-import { useEffect, useRef, useState } from 'react';
+import { useState } from 'react';
 import { flagsApi } from '../../api/endpoints.ts';
 import type { EnvironmentPatch, EnvironmentState, Flag, ScheduledChange } from '../../api/types.ts';
 import { usePermissions } from '../../auth/session.tsx';
 import { checkServe, serveDraftOf, ServeEditor, type ServeDraft } from '../../components/ServeEditor.tsx';
 import { Badge, Button, ConfirmDialog, ErrorBox, Field, useToast } from '../../components/ui.tsx';
 import { relativeTime } from '../../lib/format.ts';
-import { useAction, useNow, useWatchedList, watchDueForMs, type EditableWatchedList } from '../../lib/hooks.ts';
+import { useAction, useFocusOnOpen, useNow, useWatchedList, watchDueForMs, type EditableWatchedList } from '../../lib/hooks.ts';
 import {
   checkRunAt,
   describeChange,
@@ -94,12 +94,7 @@ export function ScheduleForm({
     toast(`Scheduled in ${env} for ${formatWhen(data.runAt)}: ${describeChange(data.change, variantLabel)}.`);
   });
   const testId = `env-${env}-schedule`;
-  // Opened from the card's Save row, the form may be out of sight: bring it in and put the focus in it.
-  const kindRef = useRef<HTMLSelectElement>(null);
-  useEffect(() => {
-    kindRef.current?.scrollIntoView({ block: 'nearest' });
-    kindRef.current?.focus();
-  }, []);
+  const kindRef = useFocusOnOpen<HTMLSelectElement>();
 
   return (
     <form

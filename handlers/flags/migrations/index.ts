@@ -9,6 +9,7 @@ import * as scheduledChangePlannedState from './0007-scheduled-change-planned-st
 import * as releasePlanApproverAndServe from './0008-release-plan-approver-and-serve.ts';
 import * as releasePlanGuardrails from './0009-release-plan-guardrails.ts';
 import * as releaseEvents from './0010-release-events.ts';
+import * as archivedFlags from './0011-archived-flags.ts';
 
 /** The service's PostgreSQL schema. */
 export const flagsSchema = 'flags';
@@ -25,4 +26,5 @@ export const flagsMigrations: Record<string, Migration> = {
   '0008-release-plan-approver-and-serve': releasePlanApproverAndServe,
   '0009-release-plan-guardrails': releasePlanGuardrails,
   '0010-release-events': releaseEvents,
+  '0011-archived-flags': archivedFlags,
 };

@@ -64,10 +64,15 @@ export async function startAllInOne(base: Config, logger: Logger, stopTelemetry:
     CORS_ALLOWED_ORIGINS: base.CORS_ALLOWED_ORIGINS ?? '*',
     ADMIN_EMAIL: state.adminEmail,
     ADMIN_PASSWORD: state.adminPassword,
+    // A demo: anyone trying it may make an account from the sign-in page (production leaves it off unless set).
+    SELF_REGISTRATION: process.env.SELF_REGISTRATION ? base.SELF_REGISTRATION : 'on',
   };
   const roles = Object.keys(services) as Role[];
   // The services (and the console) find each other on loopback, at the ports this process gives them.
   for (const role of roles) config[serviceUrlVariables[role]] = `http://127.0.0.1:${portOf(role, config, false)}`;
+  // Invitation links point at the console this process serves; on another HOST they stay paths, which the console
+  // completes with the address it was opened at.
+  if (host === '127.0.0.1') config.CONSOLE_URL ??= `http://127.0.0.1:${portOf('console', config, false)}`;
   requireFor(config, roles, { embedded: true });
   // A second `npm start` stops here, before it opens the data directory the first one is using.
   for (const role of [...roles, ...Object.keys(workers), ...Object.keys(frontends)] as (Role | WorkerRole | FrontendRole)[])

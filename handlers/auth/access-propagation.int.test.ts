@@ -13,7 +13,7 @@ describe('user access changes reach every service', () => {
 
   beforeAll(async () => {
     redis = await startRedisServer();
-    platform = await startPlatform({ redisUrl: redis.url, evaluationInstances: 1 });
+    platform = await startPlatform({ redisUrl: redis.url, evaluationInstances: 1, overrides: { SELF_REGISTRATION: 'on' } });
   }, 60_000);
   afterAll(async () => {
     await platform?.stop();

@@ -33,6 +33,8 @@ export interface AuthAppDeps {
   store: AuthStore;
   cache: Cache;
   readiness?: ReadinessCheck[];
+  /** The clock of the service's decisions (invitations' expiry); tests move it. */
+  now?: () => Date;
 }
 
 export async function buildAuthApp(deps: AuthAppDeps) {
@@ -51,6 +53,9 @@ export async function buildAuthApp(deps: AuthAppDeps) {
     decoyHash: await createDecoyHash(),
     environments: config.ENVIRONMENTS,
     token: { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, ttlSeconds: config.ACCESS_TOKEN_TTL_SECONDS },
+    registration: { selfRegistration: config.SELF_REGISTRATION, domains: config.SELF_REGISTRATION_DOMAINS },
+    invitations: { ttlHours: config.INVITATION_TTL_HOURS, consoleUrl: config.CONSOLE_URL },
+    ...(deps.now ? { now: deps.now } : {}),
   });
   // Auth judges callers by its own database: a disabled or demoted user's next request here sees the change.
   const verifier = createTokenVerifier({

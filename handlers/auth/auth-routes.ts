@@ -11,11 +11,32 @@ import { updateUser } from './routes/update-user.ts';
 import { createApiKey } from './routes/create-api-key.ts';
 import { listApiKeys } from './routes/list-api-keys.ts';
 import { revokeApiKey } from './routes/revoke-api-key.ts';
+import { settings } from './routes/settings.ts';
+import { createInvitation } from './routes/create-invitation.ts';
+import { listInvitations } from './routes/list-invitations.ts';
+import { revokeInvitation } from './routes/revoke-invitation.ts';
+import { acceptInvitation } from './routes/accept-invitation.ts';
 import type { AuthRouteDeps } from './routes/route-deps.ts';
 
 export function authRoutes(service: AuthService, keys: SigningKeys, verifier: TokenVerifier) {
   const deps: AuthRouteDeps = { service, keys, guard: (minimum) => requireRole(verifier, minimum) };
   return (app: App) => {
-    for (const route of [register, login, validate, jwks, listUsers, updateUser, createApiKey, listApiKeys, revokeApiKey]) route(app, deps);
+    for (const route of [
+      settings,
+      register,
+      login,
+      validate,
+      jwks,
+      listUsers,
+      updateUser,
+      createApiKey,
+      listApiKeys,
+      revokeApiKey,
+      createInvitation,
+      listInvitations,
+      revokeInvitation,
+      acceptInvitation,
+    ])
+      route(app, deps);
   };
 }

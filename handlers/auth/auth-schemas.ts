@@ -1,4 +1,4 @@
-import type { PublicApiKey, PublicUser } from './auth-service.ts';
+import type { PublicApiKey, PublicInvitation, PublicUser } from './auth-service.ts';
 
 /** The answers' schemas are in shared/contracts/auth-api.ts; these turn the service's records into them. */
 export const userView = (user: PublicUser) => ({
@@ -10,4 +10,9 @@ export const apiKeyView = (key: PublicApiKey) => ({
   ...key,
   createdAt: key.createdAt.toISOString(),
   revokedAt: key.revokedAt?.toISOString() ?? null,
+});
+export const invitationView = (invitation: PublicInvitation) => ({
+  ...invitation,
+  createdAt: invitation.createdAt.toISOString(),
+  expiresAt: invitation.expiresAt.toISOString(),
 });

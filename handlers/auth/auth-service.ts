@@ -1,9 +1,17 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { hash, randomBytes, randomUUID } from 'node:crypto';
 import { hashSdkKey } from '../../shared/http/sdk-keys.ts';
 import { AppError } from '../../shared/http/problem.ts';
 import type { Principal, UserRole } from '../../shared/http/authenticate.ts';
 import type { SdkKeyKind } from '../../shared/contracts/access-model.ts';
-import type { ApiKey, AuthStore, Page, User } from './auth-store.ts';
+import {
+  invitationRefusal,
+  type ApiKey,
+  type AuthStore,
+  type Invitation,
+  type InvitationRefusal,
+  type Page,
+  type User,
+} from './auth-store.ts';
 import type { LoginLimiter } from './login-limiter.ts';
 import type { SigningKeys } from './signing-keys.ts';
 import { hashPassword, verifyPassword } from './passwords.ts';
@@ -15,17 +23,48 @@ export interface AuthServiceDeps {
   decoyHash: string;
   environments: readonly string[];
   token: { issuer: string; audience: string; ttlSeconds: number };
+  /** SELF_REGISTRATION and SELF_REGISTRATION_DOMAINS (empty: any domain). */
+  registration: { selfRegistration: 'off' | 'on'; domains: readonly string[] };
+  /** INVITATION_TTL_HOURS, and CONSOLE_URL (the console's public origin) for absolute links. */
+  invitations: { ttlHours: number; consoleUrl?: string | undefined };
   now?: () => Date;
 }
 
 export type PublicUser = Omit<User, 'passwordHash'>;
 export type PublicApiKey = Omit<ApiKey, 'keyHash'>;
+export type PublicInvitation = Pick<Invitation, 'id' | 'email' | 'role' | 'invitedBy' | 'createdAt' | 'expiresAt'>;
 
 const normalizeEmail = (email: string) => email.trim().toLowerCase();
 const publicUser = ({ passwordHash: _, ...user }: User): PublicUser => user;
 const publicApiKey = ({ keyHash: _, ...key }: ApiKey): PublicApiKey => key;
 
+const publicInvitation = ({ id, email, role, invitedBy, createdAt, expiresAt }: Invitation): PublicInvitation => ({
+  id,
+  email,
+  role,
+  invitedBy,
+  createdAt,
+  expiresAt,
+});
+
 const apiKeyPrefixLength = 11;
+
+/** Invitation tokens are stored as their SHA-256 (hex), like SDK keys: 256 random bits need no slow hash. */
+export const hashInvitationToken = (token: string): string => hash('sha256', token, 'hex');
+
+/** Where the console shows an invitation (its router's base is /console): the invitee's way in. */
+export const invitationAcceptPath = '/console/invitations/accept';
+
+/** Why an invitation cannot be accepted, as a person reads it. */
+const invitationRefused: Record<InvitationRefusal, () => AppError> = {
+  'not-found': () =>
+    new AppError('NOT_FOUND', 'This invitation link is not valid: check that it was copied whole, or ask an administrator for a new one'),
+  accepted: () =>
+    new AppError('CONFLICT', 'This invitation was already used: sign in with its e-mail address, or ask an administrator for a new one'),
+  revoked: () => new AppError('FORBIDDEN', 'This invitation was withdrawn by an administrator: ask them for a new one'),
+  expired: () => new AppError('FORBIDDEN', 'This invitation has expired: ask an administrator for a new one'),
+  'email-taken': () => new AppError('CONFLICT', 'An account with this e-mail address already exists: sign in instead'),
+};
 
 export function createAuthService(deps: AuthServiceDeps) {
   const { store, keys, limiter } = deps;
@@ -55,13 +94,40 @@ export function createAuthService(deps: AuthServiceDeps) {
     }
   }
 
+  const allowedDomains = deps.registration.domains.map((d) => d.toLowerCase());
+
+  /** Refuses a registration the settings do not allow; says nothing about whether the e-mail has an account. */
+  function assertMayRegister(email: string): void {
+    if (deps.registration.selfRegistration !== 'on')
+      throw new AppError('FORBIDDEN', 'Self-registration is turned off on this server: ask an administrator for an invitation');
+    const domain = email.slice(email.lastIndexOf('@') + 1);
+    if (allowedDomains.length > 0 && !allowedDomains.includes(domain)) {
+      const list = allowedDomains.map((d) => `@${d}`).join(', ');
+      throw new AppError('FORBIDDEN', `Self-registration is open to ${list} addresses only: ask an administrator for an invitation`, {
+        errors: [{ path: 'body/email', message: `must be an address at ${allowedDomains.join(', ')}` }],
+      });
+    }
+  }
+
+  function acceptUrl(token: string): string {
+    const path = `${invitationAcceptPath}?token=${encodeURIComponent(token)}`;
+    const origin = deps.invitations.consoleUrl?.replace(/\/+$/, '');
+    return origin ? `${origin}${path}` : path;
+  }
+
   return {
+    /** What the sign-in page may offer, before anyone signs in. */
+    settings() {
+      return { selfRegistration: deps.registration.selfRegistration === 'on', selfRegistrationDomains: allowedDomains };
+    },
+
     /**
      * Self-registration always makes a viewer; only an admin can raise a role. A taken email ends the same way as a
      * free one, after the same work (the password is hashed before the insert finds the conflict), and the existing
      * account is left alone: the answer must not tell a stranger which emails have accounts.
      */
     async register(input: { email: string; password: string; name?: string | undefined }, address: string): Promise<void> {
+      assertMayRegister(normalizeEmail(input.email));
       await limiter.admitAddress(address);
       try {
         await createUser({ ...input, role: 'viewer' });
@@ -148,6 +214,63 @@ export function createAuthService(deps: AuthServiceDeps) {
 
     async revokeApiKey(id: string): Promise<void> {
       if (!(await store.revokeApiKey(id, now()))) throw new AppError('NOT_FOUND', `No API key with id ${id}`);
+    },
+
+    /**
+     * Invites an e-mail address to join with a role: the token is in this answer only (stored as a hash), works once,
+     * and until INVITATION_TTL_HOURS from now. A newer invitation of the same address replaces the open ones.
+     */
+    async createInvitation(
+      input: { email: string; role: UserRole },
+      invitedBy: Principal,
+    ): Promise<PublicInvitation & { token: string; acceptUrl: string }> {
+      const email = normalizeEmail(input.email);
+      if (await store.findUserByEmail(email)) throw new AppError('CONFLICT', `${email} already has an account`);
+      const token = `tmi_${randomBytes(32).toString('base64url')}`;
+      const at = now();
+      const invitation: Invitation = {
+        id: randomUUID(),
+        email,
+        role: input.role,
+        tokenHash: hashInvitationToken(token),
+        invitedBy: invitedBy.userId,
+        createdAt: at,
+        expiresAt: new Date(at.getTime() + deps.invitations.ttlHours * 3_600_000),
+        acceptedAt: null,
+        acceptedUserId: null,
+        revokedAt: null,
+      };
+      await store.insertInvitation(invitation);
+      return { ...publicInvitation(invitation), token, acceptUrl: acceptUrl(token) };
+    },
+
+    async listInvitations(): Promise<PublicInvitation[]> {
+      return (await store.listPendingInvitations(now())).map(publicInvitation);
+    },
+
+    async revokeInvitation(id: string): Promise<void> {
+      const result = await store.revokeInvitation(id, now());
+      if (result === 'not-found') throw new AppError('NOT_FOUND', `No invitation with id ${id}`);
+      if (result === 'accepted')
+        throw new AppError('CONFLICT', 'This invitation was already accepted: disable the account on the users page instead');
+    },
+
+    /**
+     * Creates the invited account (the invitation's e-mail and role) with this password, whether or not
+     * self-registration is on, and uses the invitation up. Counted against the caller's address like sign-up. The
+     * link is checked before the password is hashed, so a wrong token costs no Argon2 work; the store's conditional
+     * update then makes it single use, also when two acceptances race.
+     */
+    async acceptInvitation(input: { token: string; password: string; name?: string | undefined }, address: string): Promise<PublicUser> {
+      await limiter.admitAddress(address);
+      const tokenHash = hashInvitationToken(input.token);
+      const at = now();
+      const refusal = invitationRefusal(await store.findInvitationByTokenHash(tokenHash), at);
+      if (refusal) throw invitationRefused[refusal]();
+      const passwordHash = await hashPassword(input.password);
+      const result = await store.acceptInvitation(tokenHash, { id: randomUUID(), name: input.name ?? null, passwordHash }, now());
+      if (typeof result === 'string') throw invitationRefused[result]();
+      return publicUser(result.user);
     },
   };
 }

@@ -1,9 +1,10 @@
-import type { ApiKey, AuthStore, User } from './auth-store.ts';
+import { invitationRefusal, type ApiKey, type AuthStore, type Invitation, type User } from './auth-store.ts';
 
 /** The same contract as the PostgreSQL store, in memory, for unit tests. */
 export function createMemoryAuthStore(): AuthStore {
   const users = new Map<string, User>();
   const apiKeys = new Map<string, ApiKey>();
+  const invitations = new Map<string, Invitation>();
   const copy = <T extends object>(value: T): T => ({ ...value });
   return {
     async insertUser(user) {
@@ -54,6 +55,48 @@ export function createMemoryAuthStore(): AuthStore {
       if (!key) return false;
       key.revokedAt ??= at;
       return true;
+    },
+    async insertInvitation(invitation) {
+      for (const other of invitations.values())
+        if (other.email === invitation.email && !other.acceptedAt && !other.revokedAt) other.revokedAt = invitation.createdAt;
+      invitations.set(invitation.id, copy(invitation));
+    },
+    async findInvitationByTokenHash(tokenHash) {
+      const invitation = [...invitations.values()].find((i) => i.tokenHash === tokenHash);
+      return invitation && copy(invitation);
+    },
+    async listPendingInvitations(at) {
+      return [...invitations.values()]
+        .filter((i) => invitationRefusal(i, at) === undefined)
+        .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || a.id.localeCompare(b.id))
+        .map(copy);
+    },
+    async revokeInvitation(id, at) {
+      const invitation = invitations.get(id);
+      if (!invitation) return 'not-found';
+      if (invitation.acceptedAt) return 'accepted';
+      invitation.revokedAt ??= at;
+      return copy(invitation);
+    },
+    // No await between the checks and the writes: one step, as the PostgreSQL store's transaction is.
+    async acceptInvitation(tokenHash, account, at) {
+      const invitation = [...invitations.values()].find((i) => i.tokenHash === tokenHash);
+      const refusal = invitationRefusal(invitation, at);
+      if (refusal || !invitation) return refusal ?? 'not-found';
+      if ([...users.values()].some((u) => u.email === invitation.email)) return 'email-taken';
+      const user: User = {
+        id: account.id,
+        email: invitation.email,
+        name: account.name,
+        role: invitation.role,
+        disabled: false,
+        passwordHash: account.passwordHash,
+        createdAt: at,
+        updatedAt: at,
+      };
+      users.set(user.id, user);
+      Object.assign(invitation, { acceptedAt: at, acceptedUserId: user.id });
+      return { user: copy(user), invitation: copy(invitation) };
     },
   };
 }

@@ -3,7 +3,7 @@ import type { SdkKeyKind } from '../../shared/contracts/access-model.ts';
 import { isUniqueViolation } from '../../shared/db/database.ts';
 import { appendChange, type OutboxTable } from '../../shared/propagation/outbox.ts';
 import type { UserRole } from '../../shared/http/authenticate.ts';
-import type { ApiKey, AuthStore, User } from './auth-store.ts';
+import { invitationRefusal, type ApiKey, type AuthStore, type Invitation, type User } from './auth-store.ts';
 
 interface UsersTable {
   id: string;
@@ -28,9 +28,23 @@ interface ApiKeysTable {
   revoked_at: Date | null;
 }
 
+interface InvitationsTable {
+  id: string;
+  email: string;
+  role: UserRole;
+  token_hash: string;
+  invited_by: string;
+  created_at: Date;
+  expires_at: Date;
+  accepted_at: Date | null;
+  accepted_user_id: string | null;
+  revoked_at: Date | null;
+}
+
 export interface AuthDatabase {
   users: UsersTable;
   api_keys: ApiKeysTable;
+  invitations: InvitationsTable;
   outbox: OutboxTable;
 }
 
@@ -54,6 +68,19 @@ const toApiKey = (row: Selectable<ApiKeysTable>): ApiKey => ({
   keyHash: row.key_hash,
   createdBy: row.created_by,
   createdAt: row.created_at,
+  revokedAt: row.revoked_at,
+});
+
+const toInvitation = (row: Selectable<InvitationsTable>): Invitation => ({
+  id: row.id,
+  email: row.email,
+  role: row.role,
+  tokenHash: row.token_hash,
+  invitedBy: row.invited_by,
+  createdAt: row.created_at,
+  expiresAt: row.expires_at,
+  acceptedAt: row.accepted_at,
+  acceptedUserId: row.accepted_user_id,
   revokedAt: row.revoked_at,
 });
 
@@ -173,6 +200,103 @@ export function createPostgresAuthStore(db: Kysely<AuthDatabase>): AuthStore {
         }
         return true;
       });
+    },
+    async insertInvitation(invitation) {
+      await db.transaction().execute(async (tx) => {
+        await tx
+          .updateTable('invitations')
+          .set({ revoked_at: invitation.createdAt })
+          .where('email', '=', invitation.email)
+          .where('accepted_at', 'is', null)
+          .where('revoked_at', 'is', null)
+          .execute();
+        await tx
+          .insertInto('invitations')
+          .values({
+            id: invitation.id,
+            email: invitation.email,
+            role: invitation.role,
+            token_hash: invitation.tokenHash,
+            invited_by: invitation.invitedBy,
+            created_at: invitation.createdAt,
+            expires_at: invitation.expiresAt,
+            accepted_at: invitation.acceptedAt,
+            accepted_user_id: invitation.acceptedUserId,
+            revoked_at: invitation.revokedAt,
+          })
+          .execute();
+      });
+    },
+    async findInvitationByTokenHash(tokenHash) {
+      const row = await db.selectFrom('invitations').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
+      return row && toInvitation(row);
+    },
+    async listPendingInvitations(at) {
+      const rows = await db
+        .selectFrom('invitations')
+        .selectAll()
+        .where('accepted_at', 'is', null)
+        .where('revoked_at', 'is', null)
+        .where('expires_at', '>', at)
+        .orderBy('created_at', 'desc')
+        .orderBy('id')
+        .execute();
+      return rows.map(toInvitation);
+    },
+    async revokeInvitation(id, at) {
+      return db.transaction().execute(async (tx) => {
+        const row = await tx.selectFrom('invitations').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+        if (!row) return 'not-found' as const;
+        if (row.accepted_at) return 'accepted' as const;
+        if (row.revoked_at) return toInvitation(row);
+        const revoked = await tx
+          .updateTable('invitations')
+          .set({ revoked_at: at })
+          .where('id', '=', id)
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        return toInvitation(revoked);
+      });
+    },
+    async acceptInvitation(tokenHash, account, at) {
+      try {
+        return await db.transaction().execute(async (tx) => {
+          // The conditional update is the single use: a concurrent acceptance waits on the row, then finds it taken.
+          const claimed = await tx
+            .updateTable('invitations')
+            .set({ accepted_at: at, accepted_user_id: account.id })
+            .where('token_hash', '=', tokenHash)
+            .where('accepted_at', 'is', null)
+            .where('revoked_at', 'is', null)
+            .where('expires_at', '>', at)
+            .returningAll()
+            .executeTakeFirst();
+          if (!claimed) {
+            const row = await tx.selectFrom('invitations').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
+            return invitationRefusal(row && toInvitation(row), at) ?? ('accepted' as const);
+          }
+          const user = await tx
+            .insertInto('users')
+            .values({
+              id: account.id,
+              email: claimed.email,
+              name: account.name,
+              role: claimed.role,
+              disabled: false,
+              password_hash: account.passwordHash,
+              created_at: at,
+              updated_at: at,
+            })
+            .returningAll()
+            .executeTakeFirstOrThrow();
+          await appendChange(tx, { kind: 'user', id: user.id });
+          return { user: toUser(user), invitation: toInvitation(claimed) };
+        });
+      } catch (error) {
+        // The e-mail has an account already: the transaction rolled back, so the invitation is still open.
+        if (isUniqueViolation(error)) return 'email-taken';
+        throw error;
+      }
     },
   };
 }

@@ -25,6 +25,33 @@ export interface ApiKey {
   revokedAt: Date | null;
 }
 
+/** An admin's invitation of one e-mail address to join with a role; the token exists only as its SHA-256. */
+export interface Invitation {
+  id: string;
+  email: string;
+  role: UserRole;
+  tokenHash: string;
+  invitedBy: string;
+  createdAt: Date;
+  expiresAt: Date;
+  acceptedAt: Date | null;
+  /** The account its acceptance created. */
+  acceptedUserId: string | null;
+  revokedAt: Date | null;
+}
+
+/** Why an invitation cannot be accepted (or revoked) now. */
+export type InvitationRefusal = 'not-found' | 'accepted' | 'revoked' | 'expired' | 'email-taken';
+
+/** Why an invitation cannot be used at `at`, or undefined when it can (one rule for both stores). */
+export function invitationRefusal(invitation: Invitation | undefined, at: Date): InvitationRefusal | undefined {
+  if (!invitation) return 'not-found';
+  if (invitation.acceptedAt) return 'accepted';
+  if (invitation.revokedAt) return 'revoked';
+  if (invitation.expiresAt.getTime() <= at.getTime()) return 'expired';
+  return undefined;
+}
+
 export interface Page<T> {
   items: T[];
   nextCursor: string | null;
@@ -53,4 +80,22 @@ export interface AuthStore {
   findApiKeyById(id: string): Promise<ApiKey | undefined>;
   /** Marks the key revoked; false when there is no such key. Revoking twice is not an error. */
   revokeApiKey(id: string, at: Date): Promise<boolean>;
+
+  /** Inserts the invitation and revokes the other open invitations of the same e-mail (the newest link is the one that works). */
+  insertInvitation(invitation: Invitation): Promise<void>;
+  findInvitationByTokenHash(tokenHash: string): Promise<Invitation | undefined>;
+  /** Invitations neither accepted nor revoked nor expired at `at`, newest first. */
+  listPendingInvitations(at: Date): Promise<Invitation[]>;
+  /** Marks it revoked (revoking twice is not an error); an accepted invitation stays as it is. */
+  revokeInvitation(id: string, at: Date): Promise<Invitation | 'not-found' | 'accepted'>;
+  /**
+   * Consumes the invitation with this token hash and creates its account (the invitation's e-mail and role), as one
+   * atomic step: of two acceptances at once, one creates the account and the other is refused 'accepted'. Nothing
+   * changes when it is refused.
+   */
+  acceptInvitation(
+    tokenHash: string,
+    account: { id: string; name: string | null; passwordHash: string },
+    at: Date,
+  ): Promise<{ user: User; invitation: Invitation } | InvitationRefusal>;
 }

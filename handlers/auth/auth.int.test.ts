@@ -20,7 +20,7 @@ describe('auth on PostgreSQL', () => {
     test = await createTestDatabase<AuthDatabase>('auth');
     await migrateAuth(test.db);
     built = await buildAuthApp({
-      config: testConfig(),
+      config: testConfig({ SELF_REGISTRATION: 'on' }),
       logger: createLogger('silent', 'auth'),
       store: createAuthStore(test.db),
       cache: createMemoryCache(),

@@ -8,6 +8,7 @@ import { accountDelayMs, createLoginLimiter } from './login-limiter.ts';
 
 // Slowing an account down starts far above the pair's limit here: the delays have tests of their own, on fake time.
 const config = testConfig({
+  SELF_REGISTRATION: 'on',
   LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS: '3',
   LOGIN_MAX_FAILURES_PER_ACCOUNT: '100',
   LOGIN_MAX_ATTEMPTS_PER_ADDRESS: '1000',

@@ -41,6 +41,21 @@ describe('configuration', () => {
     }
   });
 
+  it('leaves self-registration off unless it is turned on, in production as elsewhere, and reads the allowed domains as a list', () => {
+    expect(loadConfig({ NODE_ENV: 'production' })).toMatchObject({ SELF_REGISTRATION: 'off', SELF_REGISTRATION_DOMAINS: [] });
+    expect(loadConfig({})).toMatchObject({ SELF_REGISTRATION: 'off', INVITATION_TTL_HOURS: 72 });
+    expect(loadConfig({ SELF_REGISTRATION: 'on', SELF_REGISTRATION_DOMAINS: 'example.com, corp.example.org' })).toMatchObject({
+      SELF_REGISTRATION: 'on',
+      SELF_REGISTRATION_DOMAINS: ['example.com', 'corp.example.org'],
+    });
+    for (const env of [
+      { SELF_REGISTRATION: 'true' },
+      { SELF_REGISTRATION_DOMAINS: '@example.com' },
+      { CONSOLE_URL: 'https://x.example.com/console/' },
+    ])
+      expect(() => loadConfig(env), JSON.stringify(env)).toThrow(ConfigError);
+  });
+
   it('stops the process with a non-zero exit and a message naming the variable', () => {
     const result = spawnSync(process.execPath, ['handlers/main.ts', 'auth'], {
       env: { ...process.env, PORT: 'abc', LOG_LEVEL: 'silent' },

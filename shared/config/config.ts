@@ -10,6 +10,10 @@ import platformNames from '../contracts/platform-names.json' with { type: 'json'
 const Slug = Type.String({ pattern: '^[a-z0-9]+(?:[-_][a-z0-9]+)*$', maxLength: 64 });
 const Url = Type.String({ pattern: '^[a-z][a-z0-9+.-]*://.+' });
 const Port = Type.Integer({ minimum: 1, maximum: 65535 });
+/** An e-mail domain, as SELF_REGISTRATION_DOMAINS lists them (`example.com`, no `@`). */
+const EmailDomain = Type.String({
+  pattern: '^[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)+$',
+});
 
 export const ConfigSchema = Type.Object({
   NODE_ENV: Type.Enum(['development', 'production', 'test'], { default: 'development' }),
@@ -68,6 +72,20 @@ export const ConfigSchema = Type.Object({
   /** Failed sign-ins to one account from all addresses per 15 minutes; past them sign-ins to it are slowed, never refused. */
   LOGIN_MAX_FAILURES_PER_ACCOUNT: Type.Integer({ minimum: 1, default: 10, description: 'per 15 minutes' }),
   LOGIN_MAX_ATTEMPTS_PER_ADDRESS: Type.Integer({ minimum: 1, default: 30, description: 'per minute' }),
+  /**
+   * Whether anyone may create an account with POST /auth/register (always a viewer). `off` by default: people join
+   * through an admin's invitation. The all-in-one demo process turns it on unless set.
+   */
+  SELF_REGISTRATION: Type.Enum(['off', 'on'], { default: 'off' }),
+  /** With SELF_REGISTRATION=on: the e-mail domains that may register (comma-separated, exact match); empty: any. */
+  SELF_REGISTRATION_DOMAINS: Type.Array(EmailDomain, { maxItems: 100, uniqueItems: true, default: [] }),
+  /** How long an invitation link works, in hours. */
+  INVITATION_TTL_HOURS: Type.Integer({ minimum: 1, maximum: 720, default: 72 }),
+  /**
+   * The console's public origin (`https://flags.example.com`): invitation links are `<CONSOLE_URL>/console/…`.
+   * Unset: auth answers them as paths, which the console completes with its own origin.
+   */
+  CONSOLE_URL: Type.Optional(Type.String({ pattern: '^https?://[^/\\s?#]+/?$', description: 'an origin, without a path' })),
 
   /** How evaluation events travel to the analytics worker: SQS on AWS, BullMQ on Redis elsewhere, or not at all. */
   EVENTS_TRANSPORT: Type.Enum(['sqs', 'bullmq', 'off'], { default: 'off' }),

@@ -53,3 +53,35 @@ export const CreatedApiKeySchema = Type.Intersect([
   ApiKeySchema,
   Type.Object({ key: Type.String({ description: 'Shown once; stored only as a hash' }) }),
 ]);
+
+/** GET /auth/settings: what the sign-in page needs to know before anyone signs in. */
+export const AuthSettingsSchema = Type.Object({
+  selfRegistration: Type.Boolean({ description: 'Whether POST /auth/register accepts anyone (SELF_REGISTRATION)' }),
+  selfRegistrationDomains: Type.Array(Type.String(), {
+    description: 'With self-registration on: the only e-mail domains that may register; empty: any',
+  }),
+});
+
+/** An invitation as listed: never its token (stored only as a hash). */
+export const InvitationSchema = Type.Object(
+  {
+    id: Uuid,
+    email: Type.String(),
+    role: RoleSchema,
+    invitedBy: Uuid,
+    createdAt: Timestamp,
+    expiresAt: Timestamp,
+  },
+  { $id: 'Invitation' },
+);
+
+/** POST /auth/invitations: the invitation with its token and link, in this answer only. */
+export const CreatedInvitationSchema = Type.Intersect([
+  InvitationSchema,
+  Type.Object({
+    token: Type.String({ description: 'Shown once; stored only as a hash. Works once, until expiresAt' }),
+    acceptUrl: Type.String({
+      description: 'The link to send the invitee: absolute when CONSOLE_URL is set, otherwise a path on the console’s origin',
+    }),
+  }),
+]);

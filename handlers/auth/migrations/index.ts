@@ -1,6 +1,7 @@
 import type { Migration } from 'kysely/migration';
 import * as usersAndApiKeys from './0001-users-and-api-keys.ts';
 import * as accessOutboxAndKeyKind from './0002-access-outbox-and-key-kind.ts';
+import * as invitations from './0003-invitations.ts';
 
 /** The service's PostgreSQL schema. */
 export const authSchema = 'auth';
@@ -9,4 +10,5 @@ export const authSchema = 'auth';
 export const authMigrations: Record<string, Migration> = {
   '0001-users-and-api-keys': usersAndApiKeys,
   '0002-access-outbox-and-key-kind': accessOutboxAndKeyKind,
+  '0003-invitations': invitations,
 };

@@ -87,6 +87,19 @@ const awsCallers = new Set<string>([
   names.workers['analytics-worker'].workload,
   names.workers['release-worker'].workload,
 ]);
+/**
+ * The workloads that must reach the internet at large: the webhook worker sends deliveries to the URLs users
+ * configure, any public address on TCP 80 and 443. Its policy opens 0.0.0.0/0 on those ports minus the internal
+ * ranges below (defence in depth beside its own target guard); no other workload may.
+ */
+const internetClients = new Set<string>([names.workers['webhook-worker'].workload]);
+/** What an internet client's rule leaves out: private, link-local (instance metadata), shared (CGNAT), loopback. */
+const internalRanges = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '169.254.0.0/16', '100.64.0.0/10', '127.0.0.0/8'];
+/**
+ * Workers that share their service's database but not its Redis: the webhook worker's queue is a table of the flags
+ * database (KEDA counts its due rows), so it has neither REDIS_URL nor the Redis token.
+ */
+const withoutRedis = new Set<string>([names.workers['webhook-worker'].workload]);
 const serviceWorkloads: ServiceWorkload[] = (Object.keys(names.services) as Role[]).map((role) => {
   const service: { workload: string; port: number; ecrRepository: string; serviceAccount: string; database?: string } =
     names.services[role];
@@ -139,6 +152,8 @@ const calls: Record<string, string[]> = {
   [names.workers['analytics-worker'].workload]: [],
   // Due changes are written to the flags database directly, as the flag-service writes them: no HTTP call.
   [names.workers['release-worker'].workload]: [],
+  // Its receivers are on the internet; it reads the events and writes the deliveries in the flags database directly.
+  [names.workers['webhook-worker'].workload]: [],
   // The console proxies every API prefix (for whoever reaches it other than through the ALB).
   [consoleWorkload]: serviceWorkloads.map((w) => w.workload),
 };
@@ -604,7 +619,7 @@ describe('configuration of the services', () => {
     }
   });
 
-  it.each(workerWorkloads.filter((w) => w.sharesDatabaseOf).map((w) => [w.workload, w] as const))(
+  it.each(workerWorkloads.filter((w) => w.sharesDatabaseOf && !withoutRedis.has(w.workload)).map((w) => [w.workload, w] as const))(
     "%s starts in production on its service's database, Redis, environments and secrets, and migrates nothing",
     (_name, w) => {
       const service = serviceWorkloads.find((s) => s.service === w.sharesDatabaseOf)!;
@@ -645,6 +660,92 @@ describe('configuration of the services', () => {
       expect(ofKind<IJob>(rendered(dir), 'Job'), `${w.workload}: ${service.workload}'s migrate Job owns the schema`).toEqual([]);
     },
   );
+
+  it.each(workerWorkloads.filter((w) => w.sharesDatabaseOf && withoutRedis.has(w.workload)).map((w) => [w.workload, w] as const))(
+    "%s starts in production on its service's database and credentials alone: no Redis, no AWS, and migrates nothing",
+    (_name, w) => {
+      const service = serviceWorkloads.find((s) => s.service === w.sharesDatabaseOf)!;
+      const worker = Object.values(names.workers).find((x) => x.workload === w.workload) as { database?: string };
+      expect(worker.database, `${w.workload}: platform-names.json database`).toBe(service.database);
+      const dir = workloadDir(w.workload);
+      const env = environment(dir, mainContainer(dir, w.workload));
+      const serviceEnv = environment(workloadDir(service.workload), mainContainer(workloadDir(service.workload), service.workload));
+      for (const key of ['PGHOST', 'PGPORT', 'PGDATABASE', 'DATABASE_SSL'])
+        expect(env.get(key), `${w.workload} ${key}`).toEqual(serviceEnv.get(key));
+      expect(env.get('PGDATABASE')?.value).toBe(service.database);
+      // Nothing of Redis, the events transport or AWS: the worker uses none of them (and has no IRSA role).
+      expect([...env.keys()].filter((key) => /^(REDIS_|AWS_|SQS_|DYNAMODB_|BULLMQ_|EVENTS_)/.test(key))).toEqual([]);
+      const config = loadConfig(processEnvironment(dir, mainContainer(dir, w.workload)));
+      expect(config.NODE_ENV).toBe('production');
+      expect(config.REDIS_URL).toBeUndefined();
+      expect(config.EVENTS_TRANSPORT).toBe('off');
+      // The service's database credentials, from the same source (the RDS-managed secret of its instance), and only them.
+      const remote = (workload: string) =>
+        new Map(
+          (one<IExternalSecret>(rendered(workloadDir(workload)), 'ExternalSecret', `${workload}-secrets`).spec?.data ?? []).map((d) => [
+            d.secretKey,
+            d.remoteRef,
+          ]),
+        );
+      for (const key of ['PGUSER', 'PGPASSWORD']) {
+        expect(env.get(key)?.from, `${w.workload} ${key}`).toBe('secret');
+        expect(remote(w.workload).get(key), `${w.workload} ${key}`).toEqual(remote(service.workload).get(key));
+      }
+      expect(secretKeys(rendered(dir), `${w.workload}-secrets`).sort()).toEqual(['PGPASSWORD', 'PGUSER']);
+      expect(ofKind<IJob>(rendered(dir), 'Job'), `${w.workload}: ${service.workload}'s migrate Job owns the schema`).toEqual([]);
+    },
+  );
+
+  it('the webhook worker opens no internal network to webhooks, and drains a round of sends within its shutdown timeout', () => {
+    const workload = names.workers['webhook-worker'].workload;
+    const config = loadConfig(processEnvironment(workloadDir(workload), mainContainer(workloadDir(workload), workload)));
+    // Its target guard refuses internal addresses unless WEBHOOK_ALLOWED_NETWORKS opens them; so does its NetworkPolicy.
+    expect(config.WEBHOOK_ALLOWED_NETWORKS).toEqual([]);
+    // On SIGTERM it finishes the deliveries in hand, each bounded by WEBHOOK_TIMEOUT_MS, then records them.
+    expect(config.SHUTDOWN_TIMEOUT_MS).toBeGreaterThan(config.WEBHOOK_TIMEOUT_MS);
+  });
+
+  it('the connections to each PostgreSQL instance stay within a quarter of what its instance class allows', () => {
+    // db.t3.medium: max_connections = LEAST(DBInstanceClassMemory / 9531392, 5000), about 400. A quarter leaves room for
+    // operators' sessions, RDS's own and growth. Counted at the worst moment: every replica at its maximum, plus a
+    // rollout's extra pod (maxSurge), plus the migrate Job, plus KEDA's postgresql scalers on that database (pgx's
+    // pool: at most max(4, CPUs) connections, one in practice).
+    const dbInstanceClass = /variable "db_instance_class"[\s\S]*?default\s*=\s*"([^"]+)"/.exec(
+      readFileSync(join(repoRoot, 'infra/variables.tf'), 'utf8'),
+    )?.[1];
+    expect(dbInstanceClass, 'the budget below assumes this instance class').toBe('db.t3.medium');
+    const budget = 100;
+    const defaultPool = (ConfigSchema.properties.DATABASE_POOL_MAX as { default?: number }).default ?? 10;
+    const keda = rendered('k8s/keda');
+    for (const service of serviceWorkloads.filter((s) => s.database)) {
+      const parts: string[] = [];
+      let total = 0;
+      for (const w of workloads.filter((x) => x === service || x.sharesDatabaseOf === service.service)) {
+        const dir = workloadDir(w.workload);
+        const pool = (container: IContainer) => Number(environment(dir, container).get('DATABASE_POOL_MAX')?.value ?? defaultPool);
+        const deployment = one<IDeployment>(rendered(dir), 'Deployment', w.workload);
+        const maxReplicas = w.http
+          ? one<IHorizontalPodAutoscaler>(rendered(dir), 'HorizontalPodAutoscaler', w.workload).spec!.maxReplicas
+          : one<IScaledObject>(keda, 'ScaledObject', w.workload).spec.maxReplicaCount!;
+        const surge = Number(deployment.spec?.strategy?.rollingUpdate?.maxSurge);
+        expect(Number.isInteger(surge), `${w.workload}: maxSurge as a number of pods`).toBe(true);
+        const connections = (maxReplicas + surge) * pool(mainContainer(dir, w.workload));
+        parts.push(`${w.workload} ${connections}`);
+        total += connections;
+        for (const job of ofKind<IJob>(rendered(dir), 'Job')) {
+          const jobConnections = pool(job.spec!.template.spec!.containers[0]!);
+          parts.push(`${job.metadata?.name} ${jobConnections}`);
+          total += jobConnections;
+        }
+      }
+      const scalers = ofKind<IScaledObject>(keda, 'ScaledObject')
+        .flatMap((s) => s.spec.triggers)
+        .filter((t) => t.type === 'postgresql' && t.metadata.dbName === service.database);
+      parts.push(`KEDA ${scalers.length * 4}`);
+      total += scalers.length * 4;
+      expect(total, `${service.database}: ${parts.join(' + ')}`).toBeLessThanOrEqual(budget);
+    }
+  });
 
   it('auth gets its signing key and first admin from Secrets Manager', () => {
     const w = byName.get(names.services.auth.workload)!;
@@ -870,6 +971,53 @@ describe('autoscaling', () => {
     expect(auth.spec.podIdentity).toBeUndefined();
   });
 
+  it('the webhook worker always runs (1 replica at least) and scales on the due rows of its deliveries table', () => {
+    const objects = rendered('k8s/keda');
+    const workload = names.workers['webhook-worker'].workload;
+    const scaledObject = one<IScaledObject>(objects, 'ScaledObject', workload);
+    expect(scaledObject.spec.scaleTargetRef.kind ?? 'Deployment').toBe('Deployment');
+    expect(scaledObject.spec.scaleTargetRef.name).toBe(workload);
+    one<IDeployment>(rendered(workloadDir(workload)), 'Deployment', workload);
+    // Never 0: the worker fans the events out into deliveries itself, so with no replica nothing would become due.
+    expect(scaledObject.spec.minReplicaCount).toBe(1);
+    expect(scaledObject.spec.maxReplicaCount).toBe(4);
+    expect(scaledObject.spec.maxReplicaCount).toBeLessThanOrEqual(nodeMaxSize());
+    // A scaler that cannot count keeps what runs, never less than the minimum.
+    expect(scaledObject.spec.fallback?.replicas).toBeGreaterThanOrEqual(scaledObject.spec.minReplicaCount!);
+    expect(scaledObject.spec.fallback?.behavior).toBe('currentReplicasIfHigher');
+    // KEDA's postgresql scaler on the worker's own database, over TLS as the worker connects.
+    const env = environment(workloadDir(workload), mainContainer(workloadDir(workload), workload));
+    expect(
+      scaledObject.spec.triggers.map((t) => [t.type, t.metadata.host, t.metadata.port, t.metadata.dbName, t.metadata.sslmode]),
+    ).toEqual([
+      ['postgresql', env.get('PGHOST')?.value, env.get('PGPORT')?.value, env.get('PGDATABASE')?.value, env.get('DATABASE_SSL')?.value],
+    ]);
+    expect(env.get('PGHOST')?.value).toBe(accountValue('FLAGS_DB_HOST'));
+    const [trigger] = scaledObject.spec.triggers;
+    // The due deliveries, as the worker's own gauge counts them (claimed ones have their next attempt moved past their lease).
+    expect(trigger!.metadata.query?.replace(/\s+/g, ' ').trim()).toBe(
+      "select count(*) from flags.webhook_deliveries where status = 'pending' and next_attempt_at <= now()",
+    );
+    expect(Number(trigger!.metadata.targetQueryValue)).toBeGreaterThan(0);
+    expect(Number(trigger!.metadata.activationTargetQueryValue)).toBeGreaterThanOrEqual(0);
+    // The table and columns the query counts are the ones the flags migrations create.
+    const migrations = readdirSync(join(repoRoot, 'handlers/flags/migrations'))
+      .filter((file) => file.endsWith('.ts'))
+      .map((file) => readFileSync(join(repoRoot, 'handlers/flags/migrations', file), 'utf8'))
+      .find((text) => text.includes(".createTable('webhook_deliveries')"));
+    expect(migrations, 'a flags migration creates webhook_deliveries').toBeDefined();
+    for (const column of ['status', 'next_attempt_at']) expect(migrations).toContain(`.addColumn('${column}'`);
+    // No credential in the ScaledObject: user and password come from the worker's own Secret (its ExternalSecret).
+    expect(Object.keys(trigger!.metadata).filter((key) => /password|connection/i.test(key))).toEqual([]);
+    const auth = one<ITriggerAuthentication>(objects, 'TriggerAuthentication', trigger!.authenticationRef!.name);
+    expect(auth.spec.secretTargetRef).toEqual([
+      { parameter: 'userName', name: `${workload}-secrets`, key: 'PGUSER' },
+      { parameter: 'password', name: `${workload}-secrets`, key: 'PGPASSWORD' },
+    ]);
+    expect(secretKeys(rendered(workloadDir(workload)), `${workload}-secrets`)).toEqual(expect.arrayContaining(['PGUSER', 'PGPASSWORD']));
+    expect(auth.spec.podIdentity).toBeUndefined();
+  });
+
   it("the BullMQ overlay watches BullMQ's wait list of the configured queue with the redis scaler", () => {
     const objects = rendered('k8s/keda/overlays/bullmq');
     const queue = (ConfigSchema.properties.BULLMQ_QUEUE as { default?: string }).default;
@@ -887,11 +1035,17 @@ describe('autoscaling', () => {
         scaledObject.spec.triggers[0]!.metadata.enableTLS,
       ],
     ]);
+    // The webhook worker keeps its postgresql trigger, pointed at an in-cluster PostgreSQL instead of RDS.
+    const webhook = one<IScaledObject>(objects, 'ScaledObject', names.workers['webhook-worker'].workload);
+    expect(webhook.spec.triggers.map((t) => [t.type, t.metadata.dbName])).toEqual([['postgresql', 'flags']]);
+    expect(webhook.spec.triggers[0]!.metadata.host).not.toBe(accountValue('FLAGS_DB_HOST'));
     expect(
       ofKind<ITriggerAuthentication>(objects, 'TriggerAuthentication')
         .map((a) => a.metadata?.name)
         .sort(),
-    ).toEqual([auth.metadata?.name, release.spec.triggers[0]!.authenticationRef!.name].sort());
+    ).toEqual(
+      [auth.metadata?.name, release.spec.triggers[0]!.authenticationRef!.name, webhook.spec.triggers[0]!.authenticationRef!.name].sort(),
+    );
     expect(JSON.stringify(objects)).not.toContain('set-from-account-values');
   });
 });
@@ -976,7 +1130,7 @@ describe('network policies', () => {
     }
   });
 
-  it('the workers admit only metrics scrapes; one that shares a database reaches PostgreSQL and Redis in the VPC only', () => {
+  it('the workers admit only metrics scrapes; one that shares a database reaches PostgreSQL (and Redis, if it uses it) in the VPC only', () => {
     const monitoring = { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } };
     for (const w of workerWorkloads) {
       const policy = policyOf(w.workload);
@@ -988,19 +1142,52 @@ describe('network policies', () => {
       expect(
         datastore.map((rule) => [rule.to?.map((p) => p.ipBlock?.cidr), rule.ports?.map((p) => p.port)]),
         w.workload,
-      ).toEqual(w.sharesDatabaseOf ? [[[accountValue('VPC_CIDR')], [5432, 6379]]] : []);
-      // DNS, the datastores, AWS over 443 for those that call it: nothing else.
-      expect(policy.spec?.egress, w.workload).toHaveLength(1 + datastore.length + (awsCallers.has(w.workload) ? 1 : 0));
+      ).toEqual(w.sharesDatabaseOf ? [[[accountValue('VPC_CIDR')], withoutRedis.has(w.workload) ? [5432] : [5432, 6379]]] : []);
+      // DNS, the datastores, AWS over 443 for those that call it, the internet for the webhook worker: nothing else.
+      expect(policy.spec?.egress, w.workload).toHaveLength(
+        1 + datastore.length + (awsCallers.has(w.workload) ? 1 : 0) + (internetClients.has(w.workload) ? 1 : 0),
+      );
     }
   });
 
-  it('only the workloads that call AWS APIs may leave the VPC, on 443', () => {
+  it('only the workloads that call AWS APIs may leave the VPC, on 443; the webhook worker on 80 and 443, to public addresses only', () => {
     for (const w of workloads) {
       const open = (policyOf(w.workload).spec?.egress ?? []).filter((rule) => rule.to?.some((p) => p.ipBlock?.cidr === '0.0.0.0/0'));
       expect(
         open.map((rule) => rule.ports?.map((p) => p.port)),
         w.workload,
-      ).toEqual(awsCallers.has(w.workload) ? [[443]] : []);
+      ).toEqual([...(awsCallers.has(w.workload) ? [[443]] : []), ...(internetClients.has(w.workload) ? [[80, 443]] : [])]);
+      for (const rule of open) {
+        expect(rule.to, `${w.workload}: one peer in a rule that leaves the VPC`).toHaveLength(1);
+        const except = rule.to?.[0]?.ipBlock?.except ?? [];
+        if (rule.ports?.some((p) => p.port === 80))
+          // Defence in depth beside the worker's target guard: no user's webhook URL reaches the VPC, metadata or loopback.
+          expect([...except].sort(), w.workload).toEqual([...internalRanges].sort());
+        else expect(except, w.workload).toEqual([]);
+      }
+    }
+  });
+
+  it("the webhook worker's internet rule leaves out the VPC of account.env and the instance metadata address", () => {
+    const toNumber = (address: string) => address.split('.').reduce((n, octet) => n * 256 + Number(octet), 0);
+    const contains = (outer: string, inner: string) => {
+      const [outerAddress = '', outerBits = '0'] = outer.split('/');
+      const [innerAddress = '', innerBits = '32'] = inner.split('/');
+      if (Number(innerBits) < Number(outerBits)) return false;
+      const size = 2 ** (32 - Number(outerBits));
+      return Math.floor(toNumber(innerAddress) / size) === Math.floor(toNumber(outerAddress) / size);
+    };
+    expect(contains('10.0.0.0/8', '10.0.0.0/16')).toBe(true);
+    expect(contains('10.0.0.0/8', '11.0.0.0/16')).toBe(false);
+    expect(contains('10.0.0.0/16', '10.0.0.0/8')).toBe(false);
+    for (const workload of internetClients) {
+      const internet = (policyOf(workload).spec?.egress ?? []).find((rule) => rule.ports?.some((p) => p.port === 80));
+      const except = internet?.to?.[0]?.ipBlock?.except ?? [];
+      for (const target of [accountValue('VPC_CIDR'), '169.254.169.254/32', '127.0.0.1/32'])
+        expect(
+          except.some((range) => contains(range, target)),
+          `${workload}: ${target} is left out`,
+        ).toBe(true);
     }
   });
 });
@@ -1118,6 +1305,7 @@ describe('ingress', () => {
     expect(routesOf(ingress)).toEqual([
       ['/auth', 'Prefix', s.auth.workload, s.auth.port],
       ['/flags', 'Prefix', s.flags.workload, s.flags.port],
+      ['/webhooks', 'Prefix', s.flags.workload, s.flags.port],
       ['/targeting', 'Prefix', s.targeting.workload, s.targeting.port],
       ['/evaluate', 'Prefix', s.evaluation.workload, s.evaluation.port],
       ['/ofrep', 'Prefix', s.evaluation.workload, s.evaluation.port],

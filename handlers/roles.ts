@@ -51,6 +51,7 @@ export type StandaloneStart = (deps: { config: Config; logger: Logger; port: num
 export const workers: Record<WorkerRole, StandaloneStart> = {
   'analytics-worker': lazily(async () => (await import('./analytics/analytics-worker.ts')).startAnalyticsWorker),
   'release-worker': lazily(async () => (await import('./flags/release-worker.ts')).startReleaseWorker),
+  'webhook-worker': lazily(async () => (await import('./flags/webhook-worker.ts')).startWebhookWorker),
 };
 
 /** Front ends: the web console, which serves the single-page app and proxies the API prefixes to the services. */

@@ -28,6 +28,7 @@ export function upstreamsOf(config: Pick<Config, (typeof serviceUrlVariables)[Up
 export const proxiedPrefixes: readonly { prefix: string; upstream: Upstream }[] = [
   { prefix: '/auth', upstream: 'auth' },
   { prefix: '/flags', upstream: 'flags' },
+  { prefix: '/webhooks', upstream: 'flags' },
   { prefix: '/targeting', upstream: 'targeting' },
   { prefix: '/evaluate', upstream: 'evaluation' },
   { prefix: '/ofrep', upstream: 'evaluation' },

@@ -19,10 +19,21 @@ import { bullConnection } from '../../shared/queue/bullmq.ts';
 import { createBullAlarmClock, releaseQueue, sweepOnly } from './schedules/bullmq-alarm-clock.ts';
 import { createScheduleService, type AlarmClock } from './schedules/schedule-service.ts';
 import { createReleasePlanService } from './release-plans/release-plan-service.ts';
+import { webhookRoutes } from './webhook-routes.ts';
+import { createWebhookService } from './webhooks/webhook-service.ts';
+import type { WebhookStore } from './webhooks/webhook-store.ts';
+import { createMemoryWebhookStore } from './webhooks/webhook-store.memory.ts';
+import { createPostgresWebhookStore, type WebhooksDatabase } from './webhooks/webhook-store.postgres.ts';
+import { createTargetGuard, type TargetGuard } from './webhooks/target-guard.ts';
 
 /** One factory for both stores: PostgreSQL when given a database, memory otherwise (unit tests). */
 export function createFlagStore(db?: Kysely<FlagsDatabase>): FlagStore {
   return db ? createPostgresFlagStore(db, flagsSchema) : createMemoryFlagStore();
+}
+
+/** The webhooks' store from the same factory: PostgreSQL when given the database, memory otherwise. */
+export function createWebhookStore(db?: Kysely<FlagsDatabase>): WebhookStore {
+  return db ? createPostgresWebhookStore(db as unknown as Kysely<WebhooksDatabase>) : createMemoryWebhookStore();
 }
 
 export async function migrateFlags(db: Kysely<FlagsDatabase>): Promise<string[]> {
@@ -40,7 +51,19 @@ export async function buildFlagsApp(deps: {
   metrics?: Registry;
   /** Reminds the release worker of scheduled changes; without it the worker's sweep finds them. */
   alarm?: AlarmClock;
+  /** The webhooks' subscriptions and log; memory by default (unit tests). */
+  webhookStore?: WebhookStore;
+  /** Where webhook targets may point; by default the configured policy over the system's resolver. */
+  targetGuard?: TargetGuard;
 }) {
+  const { config } = deps;
+  const webhooks = createWebhookService({
+    store: deps.webhookStore ?? createMemoryWebhookStore(),
+    guard:
+      deps.targetGuard ??
+      createTargetGuard({ allowedNetworks: config.WEBHOOK_ALLOWED_NETWORKS, allowedHosts: config.WEBHOOK_ALLOWED_HOSTS }),
+    expiresInMs: config.WEBHOOK_GIVE_UP_AFTER_HOURS * 3_600_000,
+  });
   const targeting = deps.targeting ?? createTargetingClient(deps.config.TARGETING_URL);
   const service = createFlagService({ store: deps.store, environments: deps.config.ENVIRONMENTS, targeting });
   const schedules = createScheduleService({
@@ -61,13 +84,16 @@ export async function buildFlagsApp(deps: {
     trustProxy: deps.config.TRUST_PROXY,
     readiness: deps.readiness ?? [],
     ...(deps.metrics ? { metrics: deps.metrics } : {}),
-    routes: flagsRoutes(
-      service,
-      schedules,
-      createReleasePlanService({ store: deps.store, flags: service }),
-      deps.config.ENVIRONMENTS,
-      deps.verifier,
-    ),
+    routes: (app) => {
+      flagsRoutes(
+        service,
+        schedules,
+        createReleasePlanService({ store: deps.store, flags: service }),
+        config.ENVIRONMENTS,
+        deps.verifier,
+      )(app);
+      webhookRoutes(webhooks, deps.verifier)(app);
+    },
   });
   return { ...served, service };
 }
@@ -89,6 +115,7 @@ export async function startFlags(ctx: ServiceContext): Promise<StartedService> {
     metrics,
     ...(alarm ? { alarm } : {}),
     store: createFlagStore(db),
+    webhookStore: createWebhookStore(db),
     targeting: createTargetingClient(ctx.config.TARGETING_URL),
     verifier: access.verifier,
     readiness: [

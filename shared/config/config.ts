@@ -112,6 +112,28 @@ export const ConfigSchema = Type.Object({
   /** How often the release worker looks at the guardrails of running release plans (reads the analytics table). */
   RELEASE_GUARDRAIL_CHECK_MS: Type.Integer({ minimum: 1_000, maximum: 600_000, default: 10_000 }),
 
+  /**
+   * Webhook targets: refused when the host resolves to a loopback, link-local, private or otherwise internal address
+   * (so the service cannot be made to probe the network it runs in), unless the address is in one of these networks
+   * (CIDRs or single addresses, comma-separated: `10.20.0.0/16,127.0.0.1`).
+   */
+  WEBHOOK_ALLOWED_NETWORKS: Type.Array(Type.String({ pattern: '^[0-9a-fA-F:.]+(/[0-9]{1,3})?$' }), { maxItems: 100, default: [] }),
+  /** When set, the only hosts a webhook may target (`hooks.slack.com`, or `*.example.com` for its subdomains). */
+  WEBHOOK_ALLOWED_HOSTS: Type.Optional(
+    Type.Array(Type.String({ pattern: '^(\\*\\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$' }), { minItems: 1, maxItems: 100 }),
+  ),
+  /** Deliveries the webhook worker sends at once (each to a different webhook or flag: one flag's are sent in order). */
+  WEBHOOK_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 200, default: 16 }),
+  /** A failed delivery is retried after this, doubled with each failure up to WEBHOOK_RETRY_MAX_MS. */
+  WEBHOOK_RETRY_BASE_MS: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 5_000 }),
+  WEBHOOK_RETRY_MAX_MS: Type.Integer({ minimum: 100, maximum: 86_400_000, default: 600_000 }),
+  /** A delivery still failing this long after its event is given up (marked failed; it can be sent again by hand). */
+  WEBHOOK_GIVE_UP_AFTER_HOURS: Type.Integer({ minimum: 1, maximum: 720, default: 72 }),
+  /** How long a receiver has to answer. */
+  WEBHOOK_TIMEOUT_MS: Type.Integer({ minimum: 500, maximum: 60_000, default: 10_000 }),
+  /** Days the delivery log is kept. */
+  WEBHOOK_LOG_RETENTION_DAYS: Type.Integer({ minimum: 1, maximum: 365, default: 30 }),
+
   OTEL_EXPORTER_OTLP_ENDPOINT: Type.Optional(Url),
   OTEL_SERVICE_NAME: Type.Optional(Type.String({ minLength: 1 })),
 

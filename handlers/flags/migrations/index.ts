@@ -10,6 +10,7 @@ import * as releasePlanApproverAndServe from './0008-release-plan-approver-and-s
 import * as releasePlanGuardrails from './0009-release-plan-guardrails.ts';
 import * as releaseEvents from './0010-release-events.ts';
 import * as archivedFlags from './0011-archived-flags.ts';
+import * as webhooks from './0012-webhooks.ts';
 
 /** The service's PostgreSQL schema. */
 export const flagsSchema = 'flags';
@@ -27,4 +28,5 @@ export const flagsMigrations: Record<string, Migration> = {
   '0009-release-plan-guardrails': releasePlanGuardrails,
   '0010-release-events': releaseEvents,
   '0011-archived-flags': archivedFlags,
+  '0012-webhooks': webhooks,
 };

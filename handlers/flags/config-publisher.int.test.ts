@@ -57,7 +57,7 @@ describe('flags publisher', () => {
     }
   });
 
-  it('removes a flag from the cache only when it no longer exists', async () => {
+  it('removes a flag from the cache when it is archived, and puts it back when it is restored', async () => {
     const cache = createMemoryConfigCache();
     await service.create({ key: 'short-lived', name: 'Short-lived', type: 'boolean' }, actor);
     const publisher = startFlagsPublisher({
@@ -70,8 +70,11 @@ describe('flags publisher', () => {
     });
     try {
       await until(async () => (await cache.getFlags(['short-lived']))[0] !== undefined);
-      await service.delete('short-lived', undefined, actor);
+      await service.archive('short-lived', undefined, actor);
       await until(async () => (await cache.getFlags(['short-lived']))[0] === undefined);
+      expect(await cache.flagKeys()).not.toContain('short-lived');
+      await service.restore('short-lived', undefined, actor);
+      await until(async () => (await cache.getFlags(['short-lived']))[0]?.version === 3);
     } finally {
       await publisher.stop();
     }

@@ -21,14 +21,19 @@ export function startFlagsPublisher(deps: {
     owner: 'flags',
     entries: {
       flag: {
-        // Only "not found" removes the flag; any other failure (a database blip) is thrown, and the row retried.
+        // Only "not found" or archived removes the flag (an archived flag is unknown to evaluation, as a purged one
+        // is); any other failure (a database blip) is thrown, and the row retried.
         current: (change) =>
-          service.get(change.key).catch((error: unknown) => {
-            if (error instanceof AppError && error.code === 'NOT_FOUND') return undefined;
-            throw error;
-          }),
+          service.get(change.key).then(
+            (flag) => (flag.archivedAt ? undefined : flag),
+            (error: unknown) => {
+              if (error instanceof AppError && error.code === 'NOT_FOUND') return undefined;
+              throw error;
+            },
+          ),
         put: (cache, flag) => cache.putFlag(toDocument(flag)),
         remove: (cache, change) => cache.removeFlag(change.key),
+        // Active flags only: a reseed leaves the archived ones out, and removes any the cache still held.
         all: async function* () {
           for await (const flag of allPages((after) => service.list({ limit: 200, after })))
             yield [{ kind: 'flag', key: flag.key }, flag] as const;

@@ -2,6 +2,7 @@ import { Type } from 'typebox';
 import type { FastifyReply } from 'fastify';
 import { EnvironmentPatch, EnvironmentState, FlagKey, Tag, Variant } from '../../shared/contracts/flag-model.ts';
 import { FlagTypeSchema } from '../../shared/contracts/flags-api.ts';
+import { AuditActorSchema } from '../../shared/contracts/audit-api.ts';
 import { ReadOnly, Timestamp } from '../../shared/http/schemas.ts';
 import { toDocument, type Flag } from './flag-store.ts';
 
@@ -50,4 +51,9 @@ export const FlagReplacementFields = {
   ),
   createdAt: ReadOnly(Timestamp),
   updatedAt: ReadOnly(Timestamp),
+  archivedAt: ReadOnly(
+    Type.Union([Timestamp, Type.Null()]),
+    'Ignored: an archived flag cannot be changed (409); DELETE archives, POST /flags/{key}/restore restores',
+  ),
+  archivedBy: ReadOnly(Type.Union([AuditActorSchema, Type.Null()])),
 };

@@ -86,7 +86,13 @@ function defaultState(type: FlagType, variants: Variant[]): EnvironmentState {
 const noTargeting: FlagRulesClient = {
   listRulesOfFlag: () =>
     Promise.reject(new AppError('SERVICE_UNAVAILABLE', 'No targeting service is configured to say which rules serve this flag')),
+  deleteRule: () =>
+    Promise.reject(new AppError('SERVICE_UNAVAILABLE', 'No targeting service is configured to remove the rules of this flag')),
 };
+
+/** "archived by ann@example.com on 2025-06-01 12:00 UTC": who and when, for messages. */
+const archivedWhen = (flag: Flag) =>
+  `archived${flag.archivedBy ? ` by ${flag.archivedBy.email}` : ''}${flag.archivedAt ? ` on ${flag.archivedAt.toISOString()}` : ''}`;
 
 /** Rules that serve one of `removed`, alone or in a split, as "environment: rule … serves …" lines. */
 function rulesServing(rules: Rule[], removed: ReadonlySet<string>): string[] {
@@ -119,10 +125,16 @@ export function createFlagService(deps: {
     return { ...flag, environments: states };
   }
 
+  /** The flag, active or archived (GET answers both; an archived one says so). */
   async function load(key: string): Promise<Flag> {
     const flag = await store.get(key);
     if (!flag) throw new AppError('NOT_FOUND', `No flag "${key}"`);
     return withAllEnvironments(flag);
+  }
+
+  /** An archived flag cannot change (nor its schedules and plans) until it is restored: 409 saying so. */
+  function assertActive(flag: Flag): void {
+    if (flag.archivedAt) throw new AppError('CONFLICT', `"${flag.key}" is archived (${archivedWhen(flag)}); restore it to change it`);
   }
 
   /** State problems of one environment: variants it points at, its serve, and its prerequisites. */
@@ -157,6 +169,8 @@ export function createFlagService(deps: {
     if (prerequisite.flagKey === key) return [{ path, message: 'a flag cannot be its own prerequisite' }];
     const target = await store.get(prerequisite.flagKey);
     if (!target) return [{ path: `${path}/flagKey`, message: `names no flag ("${prerequisite.flagKey}")` }];
+    if (target.archivedAt)
+      return [{ path: `${path}/flagKey`, message: `names an archived flag ("${prerequisite.flagKey}"): restore it first` }];
     if (!target.variants.some((v) => v.key === prerequisite.variant))
       return [{ path: `${path}/variant`, message: `names no variant of "${prerequisite.flagKey}"` }];
     // Would this edge close a loop? Follow the prerequisites of the prerequisite, in this environment, back to us.
@@ -190,6 +204,7 @@ export function createFlagService(deps: {
 
   /** The flag as `patch` would leave it in `environment`, checked as any change of it is (400 when it cannot be). */
   async function planEnvironmentChange(current: Flag, environment: string, patch: EnvironmentPatch): Promise<Flag> {
+    assertActive(current);
     const state = applyPatch(current.environments[environment]!, patch);
     const next: Flag = {
       ...current,
@@ -258,14 +273,21 @@ export function createFlagService(deps: {
       throw new AppError('CONFLICT', `"${key}" was changed by someone else at the same moment; reload it and try again`);
   }
 
-  /** Other flags whose prerequisites name variants of `flag` that `variants` no longer has (or the flag itself). */
-  function brokenDependents(flag: Flag, edges: PrerequisiteEdge[], variants?: Variant[]): string[] {
+  /**
+   * Other flags whose prerequisites name variants of `flag` that `variants` no longer has (or the flag itself).
+   * Archived flags count too (they come back as they were), unless `activeOnly`.
+   */
+  function brokenDependents(flag: Flag, edges: PrerequisiteEdge[], variants?: Variant[], activeOnly = false): string[] {
     const remaining = variants && new Set(variants.map((v) => v.key));
     return edges
       .filter(
-        (e) => e.prerequisite.flagKey === flag.key && e.flagKey !== flag.key && (!remaining || !remaining.has(e.prerequisite.variant)),
+        (e) =>
+          e.prerequisite.flagKey === flag.key &&
+          e.flagKey !== flag.key &&
+          (!activeOnly || !e.archived) &&
+          (!remaining || !remaining.has(e.prerequisite.variant)),
       )
-      .map((e) => `${e.flagKey} (${e.environment})`);
+      .map((e) => `${e.flagKey} (${e.environment}${e.archived ? ', archived' : ''})`);
   }
 
   return {
@@ -295,6 +317,8 @@ export function createFlagService(deps: {
         environments: {},
         createdAt: at,
         updatedAt: at,
+        archivedAt: null,
+        archivedBy: null,
       };
       const unknown = Object.keys(input.environments ?? {}).filter((env) => !environments.includes(env));
       if (unknown.length > 0)
@@ -315,8 +339,15 @@ export function createFlagService(deps: {
         problems.push(...(await stateProblems(flag, env, state, `body/environments/${env}`, edges)));
       }
       if (problems.length > 0) invalid(problems);
-      if (!(await store.create(flag, writeRecord('created', null, flag, actor))))
+      if (!(await store.create(flag, writeRecord('created', null, flag, actor)))) {
+        const taken = await store.get(input.key);
+        if (taken?.archivedAt)
+          throw new AppError(
+            'CONFLICT',
+            `A flag "${input.key}" exists, archived (${archivedWhen(taken)}): restore it (POST /flags/${input.key}/restore), or have an admin purge it to reuse the key`,
+          );
         throw new AppError('CONFLICT', `A flag "${input.key}" already exists`);
+      }
       return flag;
     },
 
@@ -330,6 +361,7 @@ export function createFlagService(deps: {
     ): Promise<Flag> {
       const current = await load(key);
       assertIfMatch(current.version, ifMatch, 'flag');
+      assertActive(current);
       const changed = changedFields(input, current, fixedFields);
       if (changed.length > 0) invalid(changed, 'The flag cannot be changed that way');
       const variants =
@@ -398,16 +430,70 @@ export function createFlagService(deps: {
     planEnvironmentChange,
     environmentWrite,
     assertEnvironment,
+    assertActive,
 
-    async delete(key: string, ifMatch: string | undefined, actor: Principal): Promise<void> {
+    /**
+     * Archives the flag (DELETE /flags/{key}): it keeps its row, history and rules but leaves evaluation (the outbox
+     * change removes it from the shared cache and every replica). Refused while an active flag has it as a
+     * prerequisite. Its pending schedules are cancelled and its active release plans paused, in the same transaction.
+     */
+    async archive(key: string, ifMatch: string | undefined, actor: Principal): Promise<Flag> {
       const current = await load(key);
       assertIfMatch(current.version, ifMatch, 'flag');
-      const dependents = brokenDependents(current, await store.prerequisiteEdges());
-      if (dependents.length > 0) throw new AppError('CONFLICT', `Other flags have "${key}" as a prerequisite: ${dependents.join(', ')}`);
-      settle(await store.delete(key, current.version, writeRecord('deleted', current, null, actor)), key);
+      if (current.archivedAt) throw new AppError('CONFLICT', `"${key}" is already archived (${archivedWhen(current)})`);
+      const dependents = brokenDependents(current, await store.prerequisiteEdges(), undefined, true);
+      if (dependents.length > 0)
+        throw new AppError(
+          'CONFLICT',
+          `Other flags have "${key}" as a prerequisite: ${dependents.join(', ')}; remove it from them (or archive them) first`,
+        );
+      const at = now();
+      const by = { userId: actor.userId, email: actor.email };
+      const next: Flag = { ...current, archivedAt: at, archivedBy: by, version: current.version + 1, updatedAt: at };
+      const closing = { at, actor: by, outcome: `the flag was archived by ${actor.email}` };
+      settle(await store.archive(next, current.version, writeRecord('archived', current, next, actor), closing), key);
+      return next;
     },
 
-    /** The audit trail, newest first; it outlives the flag, so a deleted flag's history stays readable. */
+    /**
+     * Brings an archived flag back exactly as it was (every environment's state, its rules): it is evaluated again as
+     * soon as the change is published. Refused while a prerequisite it names is archived or no longer fits.
+     */
+    async restore(key: string, ifMatch: string | undefined, actor: Principal): Promise<Flag> {
+      const current = await load(key);
+      assertIfMatch(current.version, ifMatch, 'flag');
+      if (!current.archivedAt) throw new AppError('CONFLICT', `"${key}" is not archived`);
+      const next: Flag = { ...current, archivedAt: null, archivedBy: null, version: current.version + 1, updatedAt: now() };
+      const edges = await store.prerequisiteEdges();
+      const problems: FieldProblem[] = [];
+      for (const env of environments)
+        problems.push(...(await stateProblems(next, env, next.environments[env]!, `environments/${env}`, edges)));
+      if (problems.length > 0)
+        throw new AppError('CONFLICT', `"${key}" cannot come back as it was: ${problems.map((p) => `${p.path} ${p.message}`).join('; ')}`, {
+          errors: problems,
+        });
+      settle(await store.update(next, current.version, writeRecord('restored', current, next, actor)), key);
+      return next;
+    },
+
+    /**
+     * Removes an archived flag for good (admins): its targeting rules first (through the targeting service, with the
+     * caller's credential: a flag made later with the same key must not inherit them), then its row. Its audit
+     * trail stays, ending with 'purged'. Refused for an active flag, and while another flag (archived ones too, as
+     * they may be restored) has it as a prerequisite.
+     */
+    async purge(key: string, ifMatch: string | undefined, actor: Principal, credential: Credential): Promise<void> {
+      const current = await load(key);
+      assertIfMatch(current.version, ifMatch, 'flag');
+      if (!current.archivedAt) throw new AppError('CONFLICT', `"${key}" is active: archive it (DELETE /flags/${key}) before purging it`);
+      const dependents = brokenDependents(current, await store.prerequisiteEdges());
+      if (dependents.length > 0) throw new AppError('CONFLICT', `Other flags have "${key}" as a prerequisite: ${dependents.join(', ')}`);
+      // Targeting not answering is a 503 with the flag still archived: purging again finishes the job.
+      for (const rule of await targeting.listRulesOfFlag(key, credential)) await targeting.deleteRule(rule.id, credential);
+      settle(await store.delete(key, current.version, writeRecord('purged', current, null, actor)), key);
+    },
+
+    /** The audit trail, newest first; it outlives the flag, so a purged flag's history stays readable. */
     async history(key: string, options: { limit: number; before?: number | undefined }) {
       const page = await store.history(key, options);
       if (page.items.length === 0 && options.before === undefined)

@@ -1,8 +1,8 @@
 import { memoryAuditedWrites } from '../../shared/db/audited-write.memory.ts';
 import type { Flag, FlagStore, NewAuditEntry } from './flag-store.ts';
 import type { ScheduledChange, ScheduleStatus } from './schedules/scheduled-change.ts';
-import type { ReleasePlan, ReleasePlanTemplate } from './release-plans/release-plan.ts';
-import { scheduleEventOf, type NewReleaseEvent, type ReleaseEvent } from './release-events.ts';
+import { pausedPlan, type ReleasePlan, type ReleasePlanTemplate } from './release-plans/release-plan.ts';
+import { planEventOf, scheduleEventOf, type NewReleaseEvent, type ReleaseEvent } from './release-events.ts';
 
 /** The same contract as the PostgreSQL store, in memory, for unit tests. Documents are copied in and out. */
 export function createMemoryFlagStore(): FlagStore {
@@ -33,9 +33,10 @@ export function createMemoryFlagStore(): FlagStore {
   };
 
   return {
-    async list({ tag, type, q, limit, after }) {
+    async list({ tag, type, q, limit, after, archived }) {
       const needle = q?.toLowerCase();
       const matches = [...flags.values()]
+        .filter((f) => (f.archivedAt !== null) === (archived === true))
         .filter((f) => (!after || f.key > after) && (!type || f.type === type) && (!tag || f.tags.includes(tag)))
         .filter((f) => !needle || [f.key, f.name, f.description].some((text) => text.toLowerCase().includes(needle)))
         .sort((a, b) => (a.key < b.key ? -1 : 1));
@@ -49,12 +50,30 @@ export function createMemoryFlagStore(): FlagStore {
     async prerequisiteEdges() {
       return [...flags.values()].flatMap((f) =>
         Object.entries(f.environments).flatMap(([environment, state]) =>
-          state.prerequisites.map((prerequisite) => ({ flagKey: f.key, environment, prerequisite: clone(prerequisite) })),
+          state.prerequisites.map((prerequisite) => ({
+            flagKey: f.key,
+            environment,
+            prerequisite: clone(prerequisite),
+            archived: f.archivedAt !== null,
+          })),
         ),
       );
     },
     create: (flag, write) => table.insert(flag, write),
     update: (flag, expectedVersion, write) => table.update(flag, expectedVersion, write),
+    async archive(flag, expectedVersion, write, { at, actor, outcome }) {
+      const written = await table.update(flag, expectedVersion, write);
+      if (written !== 'ok') return written;
+      for (const schedule of schedules.values())
+        if (schedule.flagKey === flag.key && schedule.status === 'pending') closeNow(schedule, 'cancelled', outcome, at, actor);
+      for (const plan of plans.values()) {
+        if (plan.flagKey !== flag.key || plan.status !== 'active') continue;
+        const paused = pausedPlan(plan, at, outcome);
+        plans.set(plan.id, clone(paused));
+        record(planEventOf(plan, paused, actor, at));
+      }
+      return 'ok';
+    },
     delete: (key, expectedVersion, write) => table.delete(key, expectedVersion, write),
     async insertSchedule(schedule) {
       schedules.set(schedule.id, clone(schedule));

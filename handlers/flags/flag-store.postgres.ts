@@ -1,17 +1,18 @@
 import { sql, type Generated, type Kysely, type Selectable } from 'kysely';
 import type { Change } from '../../shared/audit/diff.ts';
 import type { EnvironmentPatch, EnvironmentState, FlagType, Prerequisite, Serve, Variant } from '../../shared/contracts/flag-model.ts';
-import type {
-  Guardrail,
-  GuardrailCheck,
-  Milestone,
-  ReleasePlan,
-  ReleasePlanStatus,
-  ReleasePlanTemplate,
-  SampleRatioCheck,
+import {
+  pausedPlan,
+  type Guardrail,
+  type GuardrailCheck,
+  type Milestone,
+  type ReleasePlan,
+  type ReleasePlanStatus,
+  type ReleasePlanTemplate,
+  type SampleRatioCheck,
 } from './release-plans/release-plan.ts';
 import type { ScheduledChange, ScheduleStatus } from './schedules/scheduled-change.ts';
-import { scheduleEventOf, type NewReleaseEvent, type ReleaseEvent, type ReleaseEventType } from './release-events.ts';
+import { planEventOf, scheduleEventOf, type NewReleaseEvent, type ReleaseEvent, type ReleaseEventType } from './release-events.ts';
 import type { ChangeCause } from '../../shared/contracts/flags-api.ts';
 import { auditedWrites } from '../../shared/db/audited-write.ts';
 import { isUniqueViolation, jsonb } from '../../shared/db/database.ts';
@@ -31,6 +32,9 @@ interface FlagsTable {
   environments: Record<string, EnvironmentState>;
   created_at: Date;
   updated_at: Date;
+  archived_at: Date | null;
+  archived_by_id: string | null;
+  archived_by_email: string | null;
 }
 
 interface FlagAuditTable {
@@ -267,6 +271,8 @@ const toFlag = (row: Selectable<FlagsTable>): Flag => ({
   environments: row.environments,
   createdAt: row.created_at,
   updatedAt: row.updated_at,
+  archivedAt: row.archived_at,
+  archivedBy: row.archived_by_id && row.archived_by_email ? { userId: row.archived_by_id, email: row.archived_by_email } : null,
 });
 
 const row = (flag: Flag) => ({
@@ -282,6 +288,9 @@ const row = (flag: Flag) => ({
   environments: jsonb(flag.environments),
   created_at: flag.createdAt,
   updated_at: flag.updatedAt,
+  archived_at: flag.archivedAt,
+  archived_by_id: flag.archivedBy?.userId ?? null,
+  archived_by_email: flag.archivedBy?.email ?? null,
 });
 
 const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
@@ -311,10 +320,11 @@ export function createPostgresFlagStore(db: Kysely<FlagsDatabase>, schema: strin
   const flags = audited.table('flags', row);
 
   return {
-    async list({ tag, type, q, limit, after }) {
+    async list({ tag, type, q, limit, after, archived }) {
       let query = db
         .selectFrom('flags')
         .selectAll()
+        .where('archived_at', archived ? 'is not' : 'is', null)
         .orderBy('key')
         .limit(limit + 1);
       if (after) query = query.where('key', '>', after);
@@ -337,16 +347,56 @@ export function createPostgresFlagStore(db: Kysely<FlagsDatabase>, schema: strin
     },
 
     async prerequisiteEdges() {
-      const rows = await sql<{ flag_key: string; environment: string; prerequisite: Prerequisite }>`
-        select f.key as flag_key, e.key as environment, p.value as prerequisite
+      const rows = await sql<{ flag_key: string; environment: string; prerequisite: Prerequisite; archived: boolean }>`
+        select f.key as flag_key, e.key as environment, p.value as prerequisite, f.archived_at is not null as archived
         from ${sql.table(`${schema}.flags`)} f
         cross join lateral jsonb_each(f.environments) e
         cross join lateral jsonb_array_elements(e.value -> 'prerequisites') p`.execute(db);
-      return rows.rows.map((r) => ({ flagKey: r.flag_key, environment: r.environment, prerequisite: r.prerequisite }));
+      return rows.rows.map((r) => ({
+        flagKey: r.flag_key,
+        environment: r.environment,
+        prerequisite: r.prerequisite,
+        archived: r.archived,
+      }));
     },
 
     create: (flag, write) => flags.insert(flag, write),
     update: (flag, expectedVersion, write) => flags.update(flag, expectedVersion, write),
+    archive: (flag, expectedVersion, write, { at, actor, outcome }) =>
+      audited.write(write, async (tx) => {
+        const updated = await tx
+          .updateTable('flags')
+          .set(row(flag))
+          .where('key', '=', flag.key)
+          .where('version', '=', expectedVersion)
+          .executeTakeFirst();
+        if (updated.numUpdatedRows === 0n)
+          return (await tx.selectFrom('flags').select('key').where('key', '=', flag.key).executeTakeFirst()) ? 'stale' : 'not-found';
+        // Nothing applies to an archived flag: its pending schedules end (cancelled) and its active plans stop (paused).
+        const cancelled = await tx
+          .updateTable('scheduled_changes')
+          .set((eb) => ({ status: 'cancelled', outcome, closed_at: at, updated_at: at, version: eb('version', '+', 1) }))
+          .where('flag_key', '=', flag.key)
+          .where('status', '=', 'pending')
+          .returning(['id', 'flag_key as flagKey', 'environment'])
+          .execute();
+        const running = await tx
+          .selectFrom('release_plans')
+          .selectAll()
+          .where('flag_key', '=', flag.key)
+          .where('status', '=', 'active')
+          .forUpdate()
+          .execute();
+        const events: NewReleaseEvent[] = cancelled.map((s) => scheduleEventOf(s, 'cancelled', outcome, actor, at));
+        for (const plan of running.map(toPlan)) {
+          const paused = pausedPlan(plan, at, outcome);
+          await tx.updateTable('release_plans').set(planRow(paused)).where('id', '=', plan.id).execute();
+          const event = planEventOf(plan, paused, actor, at);
+          if (event) events.push(event);
+        }
+        if (events.length > 0) await tx.insertInto('release_events').values(events.map(releaseEventRow)).execute();
+        return 'ok' as const;
+      }),
     delete: (key, expectedVersion, write) => flags.delete(key, expectedVersion, write),
 
     async insertSchedule(schedule) {

@@ -8,18 +8,26 @@ import type { NewReleaseEvent, ReleaseEvent } from './release-events.ts';
 
 type Actor = { userId: string; email: string };
 
-/** A flag as the flags service holds it: the API's document, with real dates. */
-export type Flag = Omit<FlagDocument, 'createdAt' | 'updatedAt'> & { createdAt: Date; updatedAt: Date };
+/** A flag as the flags service holds it: the API's document, with real dates (`archivedAt` null while active). */
+export type Flag = Omit<FlagDocument, 'createdAt' | 'updatedAt' | 'archivedAt' | 'archivedBy'> & {
+  createdAt: Date;
+  updatedAt: Date;
+  archivedAt: Date | null;
+  archivedBy: Actor | null;
+};
 
 export type { FlagDocument };
 
-export const toDocument = (flag: Flag): FlagDocument => ({
+/** The API's document of a flag: whether it is archived is always said (null while active). */
+export const toDocument = (flag: Flag): FlagDocument & Required<Pick<FlagDocument, 'archivedAt' | 'archivedBy'>> => ({
   ...flag,
   createdAt: flag.createdAt.toISOString(),
   updatedAt: flag.updatedAt.toISOString(),
+  archivedAt: flag.archivedAt?.toISOString() ?? null,
 });
 
-export type AuditAction = 'created' | 'updated' | 'environment-updated' | 'deleted';
+/** `deleted`: a flag removed before flags were archived (its entries stay in the history); a DELETE now archives. */
+export type AuditAction = 'created' | 'updated' | 'environment-updated' | 'archived' | 'restored' | 'purged' | 'deleted';
 
 export interface AuditEntry {
   id: number;
@@ -49,24 +57,45 @@ export interface FlagFilter {
   limit: number;
   /** Keyset pagination: flags with a key after this one. */
   after?: string | undefined;
+  /** True: only archived flags; otherwise only active ones. */
+  archived?: boolean | undefined;
 }
 
 export interface PrerequisiteEdge {
   flagKey: string;
   environment: string;
   prerequisite: Prerequisite;
+  /** Whether the flag that has the prerequisite (`flagKey`) is archived. */
+  archived: boolean;
+}
+
+/** What archiving a flag also ends, in the same transaction: its pending schedules and its running release plans. */
+export interface ArchiveClosing {
+  at: Date;
+  actor: Actor;
+  /** Why, as the cancelled schedules' and paused plans' outcome ("the flag was archived by …"). */
+  outcome: string;
 }
 
 /** What the flags service keeps: PostgreSQL in production, a map in unit tests, built by one factory. */
 export interface FlagStore {
+  /** Active flags, or archived ones (`filter.archived`), by key. */
   list(filter: FlagFilter): Promise<{ items: Flag[]; nextCursor: string | null }>;
+  /** The flag, active or archived. */
   get(key: string): Promise<Flag | undefined>;
-  /** Every prerequisite of every flag: for cycle detection and for refusing to break a dependent flag. */
+  /** Every prerequisite of every flag (archived ones' too): for cycle detection and for refusing to break a dependent flag. */
   prerequisiteEdges(): Promise<PrerequisiteEdge[]>;
-  /** False when the key is taken. */
+  /** False when the key is taken (by an active or an archived flag). */
   create(flag: Flag, write: WriteRecord): Promise<boolean>;
-  /** Replaces the flag if it is still at `expectedVersion`. */
+  /** Replaces the flag if it is still at `expectedVersion` (a restore too: `flag` with `archivedAt` null). */
   update(flag: Flag, expectedVersion: number, write: WriteRecord): Promise<WriteOutcome>;
+  /**
+   * Archives: writes `flag` (marked archived) if still at `expectedVersion`, and in the same transaction cancels the
+   * flag's pending schedules and pauses its active release plans, each with its release event, so that nothing
+   * applies to an archived flag.
+   */
+  archive(flag: Flag, expectedVersion: number, write: WriteRecord, closing: ArchiveClosing): Promise<WriteOutcome>;
+  /** Removes the row (a purge); the audit trail stays. */
   delete(key: string, expectedVersion: number, write: WriteRecord): Promise<WriteOutcome>;
   history(
     key: string,

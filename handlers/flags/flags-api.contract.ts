@@ -41,7 +41,7 @@ export function flagsApiContract(name: string, makeHarness: () => Promise<Harnes
     );
     const create = (payload: Record<string, unknown>) => call('editor', { method: 'POST', url: '/flags', payload });
 
-    it('creates, reads, updates and deletes a flag of every type', async () => {
+    it('creates, reads, updates and archives a flag of every type', async () => {
       const cases = [
         { type: 'boolean', variants: undefined, value: true },
         {
@@ -92,7 +92,9 @@ export function flagsApiContract(name: string, makeHarness: () => Promise<Harnes
         expect(updated.json()).toMatchObject({ name: 'Renamed', description: 'now described', version: 2 });
 
         expect((await call('editor', { method: 'DELETE', url: `/flags/${key}` })).statusCode).toBe(204);
-        expect((await call('viewer', { method: 'GET', url: `/flags/${key}` })).statusCode).toBe(404);
+        const archived = await call('viewer', { method: 'GET', url: `/flags/${key}` });
+        expect(archived.json()).toMatchObject({ key, version: 3, archivedBy: { email: 'editor@example.com' } });
+        expect(archived.json<{ archivedAt: string | null }>().archivedAt).not.toBeNull();
       }
     });
 
@@ -374,7 +376,7 @@ export function flagsApiContract(name: string, makeHarness: () => Promise<Harnes
           after: unknown;
         }[];
       }>();
-      expect(items.map((e) => e.action)).toEqual(['deleted', 'updated', 'environment-updated', 'created']);
+      expect(items.map((e) => e.action)).toEqual(['archived', 'updated', 'environment-updated', 'created']);
       expect(items[1]).toMatchObject({
         actor: { email: 'admin@example.com' },
         version: 3,
@@ -386,7 +388,11 @@ export function flagsApiContract(name: string, makeHarness: () => Promise<Harnes
         changes: [{ path: '/environments/production/enabled', before: false, after: true }],
       });
       expect(items[3]).toMatchObject({ before: null, after: { key: 'audited', version: 1 } });
-      expect(items[0]).toMatchObject({ after: null, before: { key: 'audited', name: 'Audited!' } });
+      expect(items[0]).toMatchObject({
+        before: { key: 'audited', name: 'Audited!', archivedAt: null },
+        after: { key: 'audited', archivedBy: { email: 'editor@example.com' } },
+        changes: expect.arrayContaining([expect.objectContaining({ path: '/archivedAt', before: null })]) as unknown,
+      });
       const paged = await call('viewer', { method: 'GET', url: '/flags/audited/history?limit=3' });
       const rest = await call('viewer', {
         method: 'GET',

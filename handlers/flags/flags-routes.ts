@@ -6,6 +6,8 @@ import { createFlag } from './routes/create-flag.ts';
 import { getFlag } from './routes/get-flag.ts';
 import { updateFlag } from './routes/update-flag.ts';
 import { deleteFlag } from './routes/delete-flag.ts';
+import { restoreFlag } from './routes/restore-flag.ts';
+import { purgeFlag } from './routes/purge-flag.ts';
 import { updateFlagEnvironment } from './routes/update-flag-environment.ts';
 import { getFlagHistory } from './routes/get-flag-history.ts';
 import { listReleaseEvents } from './routes/list-release-events.ts';
@@ -38,6 +40,8 @@ export function flagsRoutes(
       getFlag,
       updateFlag,
       deleteFlag,
+      restoreFlag,
+      purgeFlag,
       updateFlagEnvironment,
       getFlagHistory,
       listReleaseEvents,

@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import { createTestDatabase, type TestDatabase } from '../../shared/testing/postgres.ts';
 import { createFlagStore, migrateFlags } from './flags-app.ts';
 import { flagsApiContract } from './flags-api.contract.ts';
+import { flagsArchiveContract } from './archive.contract.ts';
 import type { FlagsDatabase } from './flag-store.postgres.ts';
 
 /** Everything the flags schema holds: a rejected request must leave all of it as it was. */
@@ -19,6 +20,12 @@ flagsApiContract('flags API on PostgreSQL', async () => {
   const test = await createTestDatabase<FlagsDatabase>('flags');
   await migrateFlags(test.db);
   return { store: createFlagStore(test.db), snapshot: () => dump(test), close: () => test.drop() };
+});
+
+flagsArchiveContract('archiving flags on PostgreSQL', async () => {
+  const test = await createTestDatabase<FlagsDatabase>('flags');
+  await migrateFlags(test.db);
+  return { store: createFlagStore(test.db), close: () => test.drop() };
 });
 
 describe('flags store on PostgreSQL', () => {
@@ -43,6 +50,8 @@ describe('flags store on PostgreSQL', () => {
     environments: {},
     createdAt: new Date(),
     updatedAt: new Date(),
+    archivedAt: null,
+    archivedBy: null,
   });
   const write = (version: number) => ({
     audit: [

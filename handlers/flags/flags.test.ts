@@ -11,6 +11,7 @@ import { testConfig } from '../../shared/testing/config.ts';
 import { testTokens } from '../../shared/testing/tokens.ts';
 import { createFlagStore, buildFlagsApp } from './flags-app.ts';
 import { flagsApiContract } from './flags-api.contract.ts';
+import { flagsArchiveContract } from './archive.contract.ts';
 
 flagsApiContract('flags API on the in-memory store', async () => {
   const store = createFlagStore();
@@ -20,6 +21,8 @@ flagsApiContract('flags API on the in-memory store', async () => {
     close: async () => {},
   };
 });
+
+flagsArchiveContract('archiving flags on the in-memory store', async () => ({ store: createFlagStore(), close: async () => {} }));
 
 /** `{ "a": { "a": … 1 … } }`, `levels` objects deep, built without recursion. */
 function nested(levels: number): Record<string, unknown> {
@@ -208,6 +211,7 @@ describe('removing variants that targeting rules still serve', () => {
       if (targetingDown) throw new AppError('SERVICE_UNAVAILABLE', 'The targeting service does not answer');
       return rules.filter((r) => r.flagKey === flagKey);
     },
+    deleteRule: () => Promise.reject(new Error('not asked here')),
   };
   const rule = (id: string, environment: string, name: string, serve: Rule['serve']): Rule => ({
     id,
@@ -301,12 +305,16 @@ describe('removing variants that targeting rules still serve', () => {
 describe('the targeting client the flags service uses', () => {
   let server: Server;
   let answer: { status: number; body: string } = { status: 200, body: '{"items":[]}' };
-  const requests: { url: string; authorization: string | undefined }[] = [];
+  const requests: { url: string; authorization: string | undefined; method?: string | undefined }[] = [];
   let baseUrl: string;
 
   beforeAll(async () => {
     server = createServer((req, res) => {
-      requests.push({ url: req.url ?? '', authorization: req.headers.authorization });
+      requests.push({
+        url: req.url ?? '',
+        authorization: req.headers.authorization,
+        ...(req.method === 'GET' ? {} : { method: req.method }),
+      });
       res.writeHead(answer.status, { 'content-type': 'application/json' }).end(answer.body);
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -321,6 +329,23 @@ describe('the targeting client the flags service uses', () => {
     const rules = await createTargetingClient(baseUrl).listRulesOfFlag('colours', { bearer: 'the-token' });
     expect(rules).toEqual([{ id: 'r1', flagKey: 'colours', environment: 'production' }]);
     expect(requests.at(-1)).toEqual({ url: '/targeting/rules?flagKey=colours', authorization: 'Bearer the-token' });
+  });
+
+  it('deletes a rule by its id with the bearer token (one already gone is fine), and says 503 when targeting does not', async () => {
+    answer = { status: 204, body: '' };
+    await createTargetingClient(baseUrl).deleteRule('r1', { bearer: 'the-token' });
+    expect(requests.at(-1)).toEqual({ url: '/targeting/rules/r1', authorization: 'Bearer the-token', method: 'DELETE' });
+    answer = { status: 404, body: '{}' };
+    await expect(createTargetingClient(baseUrl).deleteRule('r1', { bearer: 't' })).resolves.toBeUndefined();
+    for (const [status, code] of [
+      [500, 'SERVICE_UNAVAILABLE'],
+      [403, 'FORBIDDEN'],
+    ] as const) {
+      answer = { status, body: '{}' };
+      await expect(createTargetingClient(baseUrl).deleteRule('r1', { bearer: 't' }), String(status)).rejects.toMatchObject({ code });
+    }
+    const nobody = `http://127.0.0.1:${await freePort()}`;
+    await expect(createTargetingClient(nobody).deleteRule('r1', { bearer: 't' })).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
   });
 
   it('never reads "no answer" as "no rules": a 404, a 5xx, a body that is not a list, or nobody listening is 503', async () => {

@@ -23,3 +23,26 @@ export async function getJson<T>(baseUrl: string, path: string, credential: Cred
   if (!response.ok) throw new AppError('SERVICE_UNAVAILABLE', `The ${service} service answered ${response.status}`);
   return (await response.json()) as T;
 }
+
+/**
+ * DELETE a resource of another ToggleMaster service on behalf of someone: true when deleted, false when it was not
+ * there (404); the caller's own 401/403 come back as the same problem, anything else is a 503.
+ */
+export async function deleteResource(baseUrl: string, path: string, credential: Credential, service: string): Promise<boolean> {
+  let response: Response;
+  try {
+    response = await fetch(new URL(path, baseUrl), {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${credential.bearer}` },
+      signal: AbortSignal.timeout(3_000),
+    });
+  } catch {
+    throw new AppError('SERVICE_UNAVAILABLE', `The ${service} service does not answer`);
+  }
+  await response.body?.cancel();
+  if (response.status === 404) return false;
+  if (response.status === 401) throw new AppError('UNAUTHENTICATED', `The ${service} service refused the credentials`);
+  if (response.status === 403) throw new AppError('FORBIDDEN', `The ${service} service refused: not allowed`);
+  if (!response.ok) throw new AppError('SERVICE_UNAVAILABLE', `The ${service} service answered ${response.status}`);
+  return true;
+}

@@ -1,11 +1,16 @@
 import type { Rule } from '../contracts/targeting-model.ts';
 import { AppError } from '../http/problem.ts';
-import { getJson, type Credential } from './service-client.ts';
+import { deleteResource, getJson, type Credential } from './service-client.ts';
 
-/** What the flags service asks targeting before it removes variants: which rules a flag has, in every environment. */
+/**
+ * What the flags service asks targeting: which rules a flag has, in every environment (before it removes variants),
+ * and to remove them (before it purges the flag).
+ */
 export interface FlagRulesClient {
   /** Every rule of the flag; throws (503) rather than answer "none" when targeting does not say. */
   listRulesOfFlag(flagKey: string, credential: Credential): Promise<Rule[]>;
+  /** Deletes one rule (one already gone is fine); throws when targeting does not do it. */
+  deleteRule(id: string, credential: Credential): Promise<void>;
 }
 
 export function createTargetingClient(baseUrl: string): FlagRulesClient {
@@ -25,6 +30,9 @@ export function createTargetingClient(baseUrl: string): FlagRulesClient {
       if (!page || !Array.isArray(page.items))
         throw new AppError('SERVICE_UNAVAILABLE', `The targeting service did not list the rules of "${flagKey}"`);
       return page.items as Rule[];
+    },
+    async deleteRule(id, credential) {
+      await deleteResource(baseUrl, `/targeting/rules/${encodeURIComponent(id)}`, credential, 'targeting');
     },
   };
 }

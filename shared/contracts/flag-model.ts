@@ -81,6 +81,13 @@ export interface FlagDocument {
   environments: Record<string, EnvironmentState>;
   createdAt: string;
   updatedAt: string;
+  /**
+   * When the flag was archived (a DELETE): it keeps its row, history and rules but evaluation no longer knows it;
+   * null while active. Absent from documents written before flags could be archived (audit entries, cache entries).
+   */
+  archivedAt?: string | null;
+  /** Who archived it; null while active. */
+  archivedBy?: { userId: string; email: string } | null;
 }
 
 export interface FieldProblem {

@@ -25,6 +25,11 @@ export const FlagSchema = Type.Object(
     environments: Type.Record(Type.String(), EnvironmentState),
     createdAt: Timestamp,
     updatedAt: Timestamp,
+    archivedAt: Type.Union([Timestamp, Type.Null()], {
+      description:
+        'When the flag was archived (DELETE /flags/{key}): evaluation answers FLAG_NOT_FOUND, its history and rules are kept, POST /flags/{key}/restore brings it back; null while active',
+    }),
+    archivedBy: Type.Union([AuditActorSchema, Type.Null()], { description: 'Who archived it; null while active' }),
   },
   { $id: 'Flag' },
 );
@@ -67,7 +72,9 @@ export type ChangeCause = Static<typeof ChangeCauseSchema>;
 export const FlagAuditEntrySchema = Type.Object({
   id: Type.Integer(),
   flagKey: Type.String(),
-  action: Type.Enum(['created', 'updated', 'environment-updated', 'deleted']),
+  action: Type.Enum(['created', 'updated', 'environment-updated', 'archived', 'restored', 'purged', 'deleted'], {
+    description: '`deleted`: removed before flags were archived (a DELETE now archives; only a purge removes a flag)',
+  }),
   environment: Type.Union([Type.String(), Type.Null()]),
   actor: AuditActorSchema,
   at: Timestamp,
@@ -75,7 +82,7 @@ export const FlagAuditEntrySchema = Type.Object({
   changes: Type.Array(AuditChangeSchema),
   before: Type.Unknown({ description: 'The flag before the change (null when created)' }),
   cause: Type.Optional(Type.Union([ChangeCauseSchema, Type.Null()])),
-  after: Type.Unknown({ description: 'The flag after the change (null when deleted)' }),
+  after: Type.Unknown({ description: 'The flag after the change (null when purged, or deleted before flags were archived)' }),
 });
 
 /** How a scheduled change ended, or that it has not run yet. */

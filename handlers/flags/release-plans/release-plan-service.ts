@@ -7,7 +7,7 @@ import { AppError } from '../../../shared/http/problem.ts';
 import type { FlagService } from '../flag-service.ts';
 import type { FlagStore } from '../flag-store.ts';
 import { describeBreach, describeMismatch, type GuardrailEvaluator } from './guardrail-evaluator.ts';
-import type { Guardrail, Milestone, ReleasePlan, ReleasePlanTemplate } from './release-plan.ts';
+import { pausedPlan, type Guardrail, type Milestone, type ReleasePlan, type ReleasePlanTemplate } from './release-plan.ts';
 import { planEventOf, type NewReleaseEvent } from '../release-events.ts';
 
 type Actor = ReleasePlan['createdBy'];
@@ -63,6 +63,11 @@ export function createReleasePlanService(deps: { store: FlagStore; flags: FlagSe
     options: { strict: boolean; actor: ReleasePlan['createdBy']; data?: NewReleaseEvent['data'] },
   ): Promise<'ok' | 'paused'> {
     const flag = await flags.get(plan.flagKey);
+    if (flag.archivedAt) {
+      // Archiving pauses active plans; one that started at the same moment as the archive stops here.
+      if (plan.status === 'active') await save(pausedPlan(plan, now(), 'the flag is archived'), plan, null).catch(ignoreMoved);
+      flags.assertActive(flag);
+    }
     const serving = flag.environments[plan.environment]?.defaultServe;
     // Compared as values: PostgreSQL's jsonb gives the keys back in an order of its own.
     if (options.strict && !isDeepStrictEqual(serving, servedByPlan(plan))) {
@@ -236,6 +241,7 @@ export function createReleasePlanService(deps: { store: FlagStore; flags: FlagSe
       const plan = await loadOf(key, id);
       if (plan.status !== 'paused') throw new AppError('CONFLICT', `The plan is ${plan.status}, not paused`);
       const flag = await flags.get(key);
+      flags.assertActive(flag);
       // A person resuming takes the environment as it serves now: the plan's next step starts from that.
       const serving = flag.environments[plan.environment]!.defaultServe;
       const resumed = await save(

@@ -83,3 +83,17 @@ export const releasePlanView = (p: ReleasePlan): Static<typeof ReleasePlanSchema
   createdAt: p.createdAt.toISOString(),
   updatedAt: p.updatedAt.toISOString(),
 });
+
+/**
+ * A running plan stopped where it is (`outcome` says why): nothing more is applied until a person resumes it, and
+ * its current milestone then holds for the time it had left.
+ */
+export const pausedPlan = (plan: ReleasePlan, at: Date, outcome: string): ReleasePlan => ({
+  ...plan,
+  status: 'paused',
+  nextAt: null,
+  pausedRemainingMs: plan.nextAt ? Math.max(0, plan.nextAt.getTime() - at.getTime()) : null,
+  outcome,
+  updatedAt: at,
+  version: plan.version + 1,
+});

@@ -209,4 +209,20 @@ describe('release plans', () => {
     expect(res.statusCode).toBe(400);
     expect(res.json<{ detail: string }>().detail).toContain('Milestone 1');
   });
+
+  it('applies no milestone to an archived flag: a plan left active by a race with the archive pauses at its next step, saying why', async () => {
+    await newFlag('archived-mid-release');
+    clock = new Date();
+    const started = await start('archived-mid-release', ramp(1, 50));
+    const { id } = started.json<{ id: string }>();
+    expect((await call('DELETE', '/flags/archived-mid-release')).statusCode).toBe(204);
+    const paused = (await store.getPlan(id))!;
+    expect(paused).toMatchObject({ status: 'paused', outcome: 'the flag was archived by releaser@example.com' });
+    // As if the archive had not seen it (started at the same moment): active again in the store.
+    await store.updatePlan({ ...paused, status: 'active', nextAt: clock, version: paused.version + 1 }, paused.version, null);
+    passTime(60);
+    expect(await worker.advance(id)).toBe('not-due');
+    expect(await store.getPlan(id)).toMatchObject({ status: 'paused', outcome: 'the flag is archived' });
+    expect(await onShare('archived-mid-release')).toBe(1);
+  });
 });

@@ -6,6 +6,7 @@ import { Strict, bearerSecurity, problemResponses } from '../../../shared/http/s
 import type { FlagRouteDeps } from './route-deps.ts';
 import { IfMatchHeaders } from '../flag-schemas.ts';
 
+/** DELETE archives (issue 18): a flag is removed for good only by an admin's purge of an archived flag. */
 export function deleteFlag(app: App, { service, guard }: FlagRouteDeps): void {
   app.delete(
     '/flags/:key',
@@ -13,15 +14,17 @@ export function deleteFlag(app: App, { service, guard }: FlagRouteDeps): void {
       onRequest: guard('editor'),
       schema: {
         tags: ['flags'],
-        summary: 'Delete a flag (refused while another flag has it as a prerequisite); its history stays',
+        summary: 'Archive a flag: evaluation answers FLAG_NOT_FOUND; its history, state and rules are kept (restore, or purge)',
+        description:
+          'The flag leaves evaluation everywhere (OFREP, the SDK configuration, event streams, /targeting/match) and the default list; `GET /flags/{key}` still answers it, with `archivedAt`/`archivedBy`, and `GET /flags?archived=true` lists it. Its pending scheduled changes are cancelled and its active release plans paused, in the same transaction. Its key stays taken. Refused (409) while another active flag has it as a prerequisite. `POST /flags/{key}/restore` brings it back; an admin may then `POST /flags/{key}/purge` it.',
         security: bearerSecurity,
         params: Strict({ key: FlagKey }),
         headers: IfMatchHeaders,
-        response: { 204: Type.Null({ description: 'Deleted' }), ...problemResponses },
+        response: { 204: Type.Null({ description: 'Archived' }), ...problemResponses },
       },
     },
     async (request, reply) => {
-      await service.delete(request.params.key, request.headers['if-match'], principalOf(request));
+      await service.archive(request.params.key, request.headers['if-match'], principalOf(request));
       return reply.code(204).send(null);
     },
   );

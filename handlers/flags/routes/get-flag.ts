@@ -12,7 +12,8 @@ export function getFlag(app: App, { service, guard }: FlagRouteDeps): void {
       onRequest: guard('viewer'),
       schema: {
         tags: ['flags'],
-        summary: 'A flag with its state in every environment; the ETag is its version',
+        summary:
+          'A flag with its state in every environment; the ETag is its version. An archived flag is answered too, with archivedAt and archivedBy (evaluation does not know it)',
         security: bearerSecurity,
         params: Strict({ key: FlagKey }),
         response: { 200: FlagSchema, ...problemResponses },

@@ -13,7 +13,7 @@ export function listFlags(app: App, { service, guard }: FlagRouteDeps): void {
       onRequest: guard('viewer'),
       schema: {
         tags: ['flags'],
-        summary: 'List flags, filtered by tag, type and text, a page at a time (by key)',
+        summary: 'List flags, filtered by tag, type and text, a page at a time (by key); archived ones with archived=true',
         security: bearerSecurity,
         querystring: Strict({
           tag: Type.Optional(Tag),
@@ -21,6 +21,10 @@ export function listFlags(app: App, { service, guard }: FlagRouteDeps): void {
           q: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'Text in key, name or description' })),
           limit: Limit,
           cursor: Type.Optional(Cursor),
+          archived: Type.Boolean({
+            default: false,
+            description: 'true: the archived flags (with archivedAt and archivedBy) instead of the active ones',
+          }),
         }),
         response: {
           200: Type.Object({ items: Type.Array(FlagSchema), nextCursor: Type.Union([Type.String(), Type.Null()]) }),

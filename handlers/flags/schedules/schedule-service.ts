@@ -175,6 +175,8 @@ export function createScheduleService(deps: {
         (await store.closeSchedule(id, status, outcome, now(), null)) ? status : 'not-pending';
       const flag = await store.get(schedule.flagKey);
       if (!flag) return close('failed', 'the flag was deleted');
+      // Archiving cancels pending schedules; one planned at the same moment as the archive ends here.
+      if (flag.archivedAt) return close('failed', 'the flag is archived');
       const moved = movedSincePlanned(schedule, flag.environments[schedule.environment], flag.version);
       if (moved) return close('conflicted', moved);
       let next;

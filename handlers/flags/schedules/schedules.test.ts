@@ -149,4 +149,25 @@ describe('scheduled changes', () => {
     expect((await call('DELETE', `/flags/editable/schedules/${id}`)).statusCode).toBe(409);
     expect((await call('GET', '/flags/editable')).json()).toMatchObject({ environments: { production: { enabled: false } } });
   });
+
+  it('never applies a change to an archived flag: one left pending by a race with the archive fails at its time, saying why', async () => {
+    await newFlag('archived-meanwhile');
+    const created = await schedule('archived-meanwhile', { enabled: true }, inSeconds(60));
+    const { id } = created.json<{ id: string; version: number }>();
+    const pending = (await store.getSchedule(id))!;
+    expect((await call('DELETE', '/flags/archived-meanwhile')).statusCode).toBe(204);
+    expect((await store.getSchedule(id))?.status).toBe('cancelled');
+    // Planned by someone who read the flag just before the archive committed: inserted after it, still pending.
+    await store.insertSchedule({ ...pending, id: '99999999-9999-4999-8999-999999999999' });
+    clock = inSeconds(60);
+    expect(await worker.run('99999999-9999-4999-8999-999999999999')).toBe('failed');
+    expect(await store.getSchedule('99999999-9999-4999-8999-999999999999')).toMatchObject({
+      status: 'failed',
+      outcome: 'the flag is archived',
+    });
+    expect((await call('GET', '/flags/archived-meanwhile')).json()).toMatchObject({
+      version: 2,
+      environments: { production: { enabled: false } },
+    });
+  });
 });

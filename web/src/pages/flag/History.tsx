@@ -151,6 +151,12 @@ function titleOf(entry: Entry, names: Map<string, string>): string {
       }
       case 'environment-updated':
         return `Changed ${entry.environment ?? 'an environment'}`;
+      case 'archived':
+        return 'Archived the flag';
+      case 'restored':
+        return 'Restored the flag';
+      case 'purged':
+        return 'Purged the flag';
       case 'deleted':
         return 'Deleted the flag';
     }

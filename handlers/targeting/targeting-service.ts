@@ -116,6 +116,9 @@ export function createTargetingService(deps: {
       problems.push({ path: `${path}/environment`, message: `is not an environment (known: ${environments.join(', ')})` });
     const flag = await flags.getFlag(flagKey, credential);
     if (!flag) problems.push({ path: `${path}/flagKey`, message: `names no flag ("${flagKey}")` });
+    // An archived flag is unknown to evaluation and cannot change until it is restored: nor can its rules.
+    else if (flag.archivedAt)
+      problems.push({ path: `${path}/flagKey`, message: `names an archived flag ("${flagKey}"): restore it first` });
     if (problems.length > 0 || !flag) invalid(problems, 'The rule does not fit');
     return flag;
   }
@@ -370,7 +373,8 @@ export function createTargetingService(deps: {
         if (env.flags.has(key)) continue;
         const prerequisite = await flags.getFlag(key, credential);
         const prerequisiteState = prerequisite?.environments[input.environment];
-        if (!prerequisite || !prerequisiteState) continue;
+        // An archived prerequisite is unknown to evaluation, as a missing one is.
+        if (!prerequisite || prerequisite.archivedAt || !prerequisiteState) continue;
         const prerequisiteRules = await store.listRules({ flagKey: key, environment: input.environment });
         env.flags.set(
           key,

@@ -198,3 +198,86 @@ describe('the match answer', () => {
     }
   });
 });
+
+describe('the rules of an archived flag', () => {
+  let app: Awaited<ReturnType<typeof buildTargetingApp>>['app'];
+  let token: string;
+  let ruleId: string;
+  const flags = new Map([['retired', flagDocument('retired')]]);
+  // Archived while serving "on" everywhere: were it still known, a flag needing "on" from it would get it.
+  const serving = { enabled: true, offVariant: 'off', defaultServe: { variant: 'on' }, prerequisites: [] };
+  const archived = (key: string) =>
+    flagDocument(key, {
+      environments: { development: serving, production: serving },
+      archivedAt: new Date().toISOString(),
+      archivedBy: { userId: 'u-1', email: 'editor@example.com' },
+    });
+
+  beforeAll(async () => {
+    const { verifier, tokenFor } = await testTokens();
+    token = await tokenFor('editor');
+    ({ app } = await buildTargetingApp({
+      config: testConfig(),
+      logger: createLogger('silent', 'targeting'),
+      store: createTargetingStore(),
+      flags: { getFlag: async (key) => flags.get(key) },
+      verifier,
+    }));
+    const rule = await call('POST', '/targeting/rules', {
+      flagKey: 'retired',
+      environment: 'production',
+      conditions: [],
+      serve: { variant: 'on' },
+    });
+    expect(rule.statusCode, rule.body).toBe(201);
+    ruleId = rule.json<{ id: string }>().id;
+    flags.set('retired', archived('retired'));
+  });
+  afterAll(async () => {
+    await app.close();
+  });
+
+  function call(method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, payload?: object) {
+    return app.inject({ method, url, headers: { authorization: `Bearer ${token}` }, ...(payload ? { payload } : {}) });
+  }
+
+  it('refuses new rules, rule edits and matches for an archived flag with 400 saying it is archived', async () => {
+    const attempts = [
+      call('POST', '/targeting/rules', { flagKey: 'retired', environment: 'production', conditions: [], serve: { variant: 'on' } }),
+      call('PUT', `/targeting/rules/${ruleId}`, { conditions: [], serve: { variant: 'off' } }),
+      call('POST', '/targeting/match', { flagKey: 'retired', environment: 'production', context: { targetingKey: 'u-1' } }),
+    ];
+    for (const res of await Promise.all(attempts)) {
+      expect(res.statusCode, res.body).toBe(400);
+      expect(res.json()).toMatchObject({ code: 'VALIDATION_FAILED', errors: [{ path: 'body/flagKey' }] });
+      expect(res.json<{ detail: string }>().detail).toContain('archived flag ("retired")');
+    }
+  });
+
+  it('lets its rules be listed and deleted (what a purge of the flag does)', async () => {
+    const listed = await call('GET', '/targeting/rules?flagKey=retired');
+    expect(listed.json<{ items: { id: string }[] }>().items.map((r) => r.id)).toEqual([ruleId]);
+    expect((await call('DELETE', `/targeting/rules/${ruleId}`)).statusCode).toBe(204);
+    expect((await call('GET', '/targeting/rules?flagKey=retired')).json<{ items: unknown[] }>().items).toEqual([]);
+  });
+
+  it('matches a flag whose prerequisite is archived as evaluation does: the prerequisite is unknown', async () => {
+    const state = {
+      enabled: true,
+      offVariant: 'off',
+      defaultServe: { variant: 'on' },
+      prerequisites: [{ flagKey: 'retired', variant: 'on' }],
+    };
+    flags.set('follower', flagDocument('follower', { environments: { development: state, production: state } }));
+    const res = await call('POST', '/targeting/match', {
+      flagKey: 'follower',
+      environment: 'production',
+      context: { targetingKey: 'u-1' },
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toMatchObject({
+      result: { variant: 'off', reason: 'DISABLED' },
+      explanation: { prerequisites: [{ flagKey: 'retired', met: false }] },
+    });
+  });
+});

@@ -2,6 +2,7 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { testConfig } from '../../shared/testing/config.ts';
 import { createTestDatabase } from '../../shared/testing/postgres.ts';
 import { startTcpProxy, type TcpProxy } from '../../shared/testing/tcp-proxy.ts';
+import { freePort } from '../../shared/testing/free-port.ts';
 import { createPool } from '../../shared/db/database.ts';
 import { createLogger } from '../../shared/logging/logger.ts';
 import type { Config, Role, WorkerRole } from '../../shared/config/config.ts';
@@ -95,10 +96,13 @@ export async function startPlatform(options: {
 
   let auth = await startRole('auth');
   config.AUTH_URL = auth.url;
+  // Flags and targeting call each other (variants in use, a purge's rules): targeting's port is chosen first, so that
+  // flags starts knowing where it will be.
+  const targetingPort = await freePort();
+  config.TARGETING_URL = `http://127.0.0.1:${targetingPort}`;
   const flags = await startRole('flags');
   config.FLAGS_URL = flags.url;
-  const targeting = await startRole('targeting');
-  config.TARGETING_URL = targeting.url;
+  const targeting = await startRole('targeting', targetingPort);
   const evaluations: StartedService[] = [];
   for (let i = 0; i < options.evaluationInstances; i++) evaluations.push(await startRole('evaluation'));
 

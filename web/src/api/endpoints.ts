@@ -29,6 +29,11 @@ import type {
   TargetingAuditEntry,
   User,
   Variant,
+  Webhook,
+  WebhookDelivery,
+  WebhookEventFilter,
+  WebhookFormat,
+  WebhookWithSecret,
 } from './types.ts';
 
 const enc = encodeURIComponent;
@@ -163,4 +168,32 @@ export const analyticsApi = {
     params: { flagKey: string; environment: string; from: string; to: string; metric?: string | undefined },
     signal?: AbortSignal,
   ) => api.get<MetricAggregates>(`/analytics/metrics${query(params)}`, { signal }),
+};
+
+/** What a webhook is made of, as the create form sends it (PATCH sends the fields that changed). */
+export interface WebhookInput {
+  name: string;
+  url: string;
+  events: WebhookEventFilter[];
+  format: WebhookFormat;
+  enabled?: boolean;
+}
+
+/** Webhooks (admin only): a target URL can be a credential, as Slack's are. Proxied to the flags service. */
+export const webhooksApi = {
+  list: (signal?: AbortSignal) => api.get<{ items: Webhook[] }>('/webhooks', { signal }),
+  /** 422 with an error at `/url` when the URL's host resolves to an internal address the deployment does not open. */
+  create: (webhook: WebhookInput) => api.post<WebhookWithSecret>('/webhooks', webhook),
+  update: (webhook: Pick<Webhook, 'id' | 'version'>, patch: Partial<WebhookInput>) =>
+    api.patch<Webhook>(`/webhooks/${enc(webhook.id)}`, patch, { ifMatch: `"${webhook.version}"` }),
+  delete: (id: string) => api.delete(`/webhooks/${enc(id)}`),
+  /** A new signing secret, answered once; the old one stops signing at once. */
+  rotateSecret: (id: string) => api.post<WebhookWithSecret>(`/webhooks/${enc(id)}/rotate-secret`, undefined),
+  /** Queues a `webhook.test` event; its delivery shows in the log like any other. */
+  test: (id: string) => api.post<{ deliveryId: string }>(`/webhooks/${enc(id)}/test`, undefined),
+  /** The delivery log, newest first; `cursor` is an answer's `nextCursor`, for older ones. */
+  deliveries: (id: string, params: { limit?: number; cursor?: string | undefined } = {}, signal?: AbortSignal) =>
+    api.get<Page<WebhookDelivery>>(`/webhooks/${enc(id)}/deliveries${query({ limit: 20, ...params })}`, { signal }),
+  /** Sends a given-up (failed) delivery again. */
+  redeliver: (id: string, deliveryId: string) => api.post<null>(`/webhooks/${enc(id)}/deliveries/${enc(deliveryId)}/redeliver`, undefined),
 };

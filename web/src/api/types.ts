@@ -28,6 +28,12 @@ import type {
   MetricAggregatesSchema,
   StatsSchema,
 } from '../../../shared/contracts/analytics-api.ts';
+import type {
+  WebhookDeliverySchema,
+  WebhookEventType,
+  WebhookSchema,
+  WebhookWithSecretSchema,
+} from '../../../shared/contracts/webhooks-api.ts';
 
 export type { Condition, EnvironmentState, EvaluationResult, FlagType, Granularity, Operator, Prerequisite, Reason, Serve, Variant };
 
@@ -100,3 +106,18 @@ export type EvaluationEvent = Static<typeof EvaluationEventSchema>;
 /** A metric's events (tracking) in one variant in one minute, as exact sums. */
 export type MetricAggregate = Static<typeof MetricAggregateSchema>;
 export type MetricAggregates = Static<typeof MetricAggregatesSchema>;
+
+// webhooks
+export type Webhook = Static<typeof WebhookSchema>;
+/** What creating a webhook or rotating its secret answers: the signing secret, shown this once. */
+export type WebhookWithSecret = Static<typeof WebhookWithSecretSchema>;
+/** What a webhook's `events` may name: `*`, a group (`flag.*`, `schedule.*`, `plan.*`) or one event type. */
+export type WebhookEventFilter = Webhook['events'][number];
+export type WebhookFormat = Webhook['format'];
+export type { WebhookEventType };
+/** One event on its way to one webhook, and how sending it went. */
+export type WebhookDelivery = Static<typeof WebhookDeliverySchema>;
+/** `pending` until delivered (tried again with back-off) or `failed` (given up). */
+export type WebhookDeliveryStatus = WebhookDelivery['status'];
+/** One try at sending a delivery: the receiver's status code, or why there was none. */
+export type WebhookAttempt = WebhookDelivery['attemptLog'][number];

@@ -937,6 +937,72 @@ describe.skipIf(!haveChromium)('the console in a browser', () => {
     }
   }, 60_000);
 
+  it('lets an admin invite a person, who chooses a password from the link and is signed in with the invited role; the link works once', async () => {
+    const email = 'invitee-e2e@example.com';
+    const password = 'the invitee password';
+    const admin = await newPage();
+    let link: string;
+    try {
+      await signIn(admin.page, platform.admin.email, platform.admin.password);
+      await admin.page.getByTestId('flags-table').waitFor();
+      await admin.page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Users' }).click();
+      await admin.page.getByTestId('invite-email').fill(email);
+      await admin.page.getByTestId('invite-role').selectOption('editor');
+      await admin.page.getByTestId('invite-submit').click();
+      // Shown once, as a whole link on this console, with a way to copy it.
+      link = await admin.page.getByTestId('new-invitation-link').inputValue();
+      expect(link).toMatch(new RegExp(`^${base}/invitations/accept\\?token=tmi_[A-Za-z0-9_-]+$`));
+      expect(await admin.page.getByTestId('copy-invitation-link').isVisible()).toBe(true);
+      await admin.page.getByTestId(`invitation-row-${email}`).waitFor();
+
+      // Another invitation, revoked: it leaves the pending list.
+      await admin.page.getByTestId('invite-email').fill('withdrawn-e2e@example.com');
+      await admin.page.getByTestId('invite-submit').click();
+      await admin.page.getByTestId('invitation-row-withdrawn-e2e@example.com').waitFor();
+      await admin.page.getByTestId('invitation-revoke-withdrawn-e2e@example.com').click();
+      await admin.page
+        .getByRole('dialog', { name: 'Revoke the invitation of withdrawn-e2e@example.com?' })
+        .getByTestId('confirm-button')
+        .click();
+      await admin.page.getByTestId('invitation-row-withdrawn-e2e@example.com').waitFor({ state: 'detached' });
+      expect(admin.problems).toEqual([]);
+    } finally {
+      await admin.context.close();
+    }
+
+    const invitee = await newPage();
+    try {
+      await invitee.page.goto(link);
+      await invitee.page.getByTestId('invitation-name').fill('Ines Invitee');
+      await invitee.page.getByTestId('invitation-password').fill(password);
+      await invitee.page.getByTestId('invitation-submit').click();
+      await invitee.page.getByTestId('flags-table').waitFor();
+      expect(await invitee.page.getByTestId('my-role').textContent()).toBe('editor');
+      expect(await invitee.page.getByTestId('me').textContent()).toContain('Ines Invitee');
+      // The used link left the address bar.
+      expect(invitee.page.url()).not.toContain('token=');
+      expect(invitee.problems).toEqual([]);
+    } finally {
+      await invitee.context.close();
+    }
+
+    // The link again: refused, in words, and nothing is created.
+    const again = await newPage();
+    try {
+      await again.page.goto(link);
+      await again.page.getByTestId('invitation-password').fill('someone else entirely');
+      await again.page.getByTestId('invitation-submit').click();
+      await expect.poll(() => again.page.getByTestId('error').textContent()).toContain('already used');
+      expect(await again.page.getByTestId('flags-table').count()).toBe(0);
+      // The invitee signs in with the password they chose.
+      await signIn(again.page, email, password);
+      await again.page.getByTestId('flags-table').waitFor();
+      expect(await again.page.getByTestId('my-role').textContent()).toBe('editor');
+    } finally {
+      await again.context.close();
+    }
+  }, 90_000);
+
   it('sends a person whose session ended back to sign in, with a message', async () => {
     const { context, page } = await newPage();
     try {

@@ -3,6 +3,7 @@ import { Navigate, NavLink, Outlet, Route, Routes, useLocation } from 'react-rou
 import { useSession, usePermissions } from './auth/session.tsx';
 import { ActivityBar, Loading } from './components/ui.tsx';
 import { SignInPage } from './pages/SignIn.tsx';
+import { AcceptInvitationPage, InvitationWhileSignedIn } from './pages/AcceptInvitation.tsx';
 import { FlagsListPage } from './pages/FlagsList.tsx';
 import { CreateFlagPage } from './pages/CreateFlag.tsx';
 import { FlagPage } from './pages/FlagPage.tsx';
@@ -23,6 +24,8 @@ export function App() {
         <Routes>
           <Route path="/signin" element={<SignInPage reason={state.reason} />} />
           <Route path="*" element={<Navigate to="/signin" replace state={{ from: location.pathname + location.search }} />} />
+          {/* An invitation's link: open without an account, which it creates. */}
+          <Route path="/invitations/accept" element={<AcceptInvitationPage />} />
         </Routes>
       </>
     );
@@ -31,6 +34,7 @@ export function App() {
     <Routes>
       <Route path="/signin" element={<Navigate to={(location.state as { from?: string } | null)?.from ?? '/flags'} replace />} />
       <Route element={<Shell />}>
+      <Route path="/invitations/accept" element={<InvitationWhileSignedIn />} />
         <Route index element={<Navigate to="/flags" replace />} />
         <Route path="/flags" element={<FlagsListPage />} />
         <Route path="/flags/new" element={<CreateFlagPage />} />

@@ -2,8 +2,10 @@ import { api, query } from './client.ts';
 import type {
   ApiKey,
   ApiKeyKind,
+  AuthSettings,
   Condition,
   CreatedApiKey,
+  CreatedInvitation,
   EnvironmentPatch,
   EvaluationEvent,
   Flag,
@@ -11,6 +13,7 @@ import type {
   FlagType,
   Granularity,
   Guardrail,
+  Invitation,
   LoginAnswer,
   MatchAnswer,
   Me,
@@ -50,6 +53,16 @@ export const authApi = {
   createApiKey: (environment: string, name: string, kind: ApiKeyKind) =>
     api.post<CreatedApiKey>('/auth/api-keys', { environment, name, kind }),
   revokeApiKey: (id: string) => api.delete(`/auth/api-keys/${enc(id)}`),
+  /** Whether the sign-in page may offer "create an account" (self-registration), before anyone signs in. */
+  settings: () => api.get<AuthSettings>('/auth/settings', { auth: false }),
+  /** Pending invitations (admin): not accepted, revoked or expired. */
+  invitations: () => api.get<{ items: Invitation[] }>('/auth/invitations'),
+  /** The answer holds the link (token included) once: 409 when the e-mail already has an account. */
+  createInvitation: (email: string, role: Role) => api.post<CreatedInvitation>('/auth/invitations', { email, role }),
+  revokeInvitation: (id: string) => api.delete(`/auth/invitations/${enc(id)}`),
+  /** Creates the invited account (the invitation's e-mail and role); sign in with its e-mail afterwards. */
+  acceptInvitation: (token: string, password: string, name?: string) =>
+    api.post<User>('/auth/invitations/accept', { token, password, ...(name ? { name } : {}) }, { auth: false }),
 };
 
 export interface NewFlag {

@@ -8,7 +8,16 @@ import type { Static } from 'typebox';
 import type { EnvironmentState, FlagType, Prerequisite, Serve, Variant } from '../../../shared/contracts/flag-model.ts';
 import type { Condition, Operator } from '../../../shared/contracts/targeting-model.ts';
 import type { EvaluationResult, Reason } from '../../../shared/contracts/evaluation-model.ts';
-import type { ApiKeySchema, CreatedApiKeySchema, LoginAnswerSchema, MeSchema, UserSchema } from '../../../shared/contracts/auth-api.ts';
+import type {
+  ApiKeySchema,
+  AuthSettingsSchema,
+  CreatedApiKeySchema,
+  CreatedInvitationSchema,
+  InvitationSchema,
+  LoginAnswerSchema,
+  MeSchema,
+  UserSchema,
+} from '../../../shared/contracts/auth-api.ts';
 import type {
   FlagAuditEntrySchema,
   FlagSchema,
@@ -52,6 +61,12 @@ export type ApiKey = Static<typeof ApiKeySchema>;
 /** `server`: a backend's secret, evaluates every flag; `client`: public (a web page, an app), evaluates client-visible flags only. */
 export type ApiKeyKind = ApiKey['kind'];
 export type CreatedApiKey = Static<typeof CreatedApiKeySchema>;
+/** What the sign-in page may offer: whether anyone may register, and from which e-mail domains (empty: any). */
+export type AuthSettings = Static<typeof AuthSettingsSchema>;
+/** A pending invitation (never its token). */
+export type Invitation = Static<typeof InvitationSchema>;
+/** A new invitation: its token and link, shown once. */
+export type CreatedInvitation = Static<typeof CreatedInvitationSchema>;
 
 // flags
 export type Flag = Static<typeof FlagSchema>;

@@ -2,7 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { authApi } from '../api/endpoints.ts';
 import { useSession } from '../auth/session.tsx';
 import { Button, ErrorBox, Field } from '../components/ui.tsx';
-import { useAction } from '../lib/hooks.ts';
+import { useAction, useResource } from '../lib/hooks.ts';
 
 export function SignInPage({ reason }: { reason?: string | undefined }) {
   const { signIn } = useSession();
@@ -11,6 +11,10 @@ export function SignInPage({ reason }: { reason?: string | undefined }) {
   const [password, setPassword] = useState('');
   const [name, setName] = useState('');
   const [registered, setRegistered] = useState(false);
+  // Whether this server lets anyone register; until it says so (or if it cannot), only signing in is offered.
+  const settings = useResource(async () => (await authApi.settings()).data, []);
+  const selfRegistration = settings.data?.selfRegistration === true;
+  const domains = settings.data?.selfRegistrationDomains ?? [];
   const login = useAction(signIn);
   const register = useAction(async () => {
     await authApi.register(email.trim(), password, name.trim() || undefined);
@@ -83,15 +87,20 @@ export function SignInPage({ reason }: { reason?: string | undefined }) {
         >
           {mode === 'signin' ? 'Sign in' : 'Create account'}
         </Button>
-        <p className="signin-switch">
+        <p className="signin-switch" data-testid="signin-switch">
           {mode === 'signin' ? (
-            <>
-              No account?{' '}
-              <button type="button" className="link" onClick={() => setMode('register')}>
-                Create one
-              </button>{' '}
-              (new accounts are viewers until an admin changes their role).
-            </>
+            selfRegistration ? (
+              <>
+                No account?{' '}
+                <button type="button" className="link" onClick={() => setMode('register')}>
+                  Create one
+                </button>{' '}
+                {domains.length > 0 ? `with an address at ${domains.map((d) => `@${d}`).join(', ')} ` : ''}(new accounts are viewers until
+                an admin changes their role).
+              </>
+            ) : settings.data ? (
+              <>No account? Ask an administrator to invite you: the invitation’s link lets you set your password.</>
+            ) : null
           ) : (
             <>
               Have an account?{' '}

@@ -1,10 +1,11 @@
-import { useState } from 'react';
+import { useRef, useState, type FormEvent } from 'react';
 import { authApi } from '../api/endpoints.ts';
-import type { Role, User } from '../api/types.ts';
+import type { CreatedInvitation, Invitation, Role, User } from '../api/types.ts';
 import { usePermissions } from '../auth/session.tsx';
-import { Badge, Button, ConfirmDialog, ErrorBox, Loading, ReadOnlyNote, useToast } from '../components/ui.tsx';
-import { relativeTime } from '../lib/format.ts';
+import { Badge, Button, ConfirmDialog, Empty, ErrorBox, Field, Loading, ReadOnlyNote, useCopy, useToast } from '../components/ui.tsx';
+import { formatDateTime, relativeTime } from '../lib/format.ts';
 import { useAction, useResource } from '../lib/hooks.ts';
+import { relativeToNow } from '../lib/schedules.ts';
 
 const roles: Role[] = ['viewer', 'editor', 'admin'];
 
@@ -13,7 +14,7 @@ interface UserList {
   next: string | null;
 }
 
-/** Accounts (admin only): change a role, disable or enable an account. */
+/** Accounts (admin only): invite people, change a role, disable or enable an account. */
 export function UsersPage() {
   const { canAdmin, me } = usePermissions();
   const toast = useToast();
@@ -36,6 +37,29 @@ export function UsersPage() {
     users.setData({ items: [...users.data!.items, ...data.items], next: data.nextCursor });
   });
 
+  const invitations = useResource(async () => (canAdmin ? (await authApi.invitations()).data.items : []), [canAdmin]);
+  const [inviteEmail, setInviteEmail] = useState('');
+  const [inviteRole, setInviteRole] = useState<Role>('viewer');
+  const [created, setCreated] = useState<CreatedInvitation | undefined>(undefined);
+  const [revoking, setRevoking] = useState<Invitation | undefined>(undefined);
+  const invite = useAction(async (email: string, role: Role) => {
+    const { data } = await authApi.createInvitation(email, role);
+    setCreated(data);
+    setInviteEmail('');
+    invitations.reload();
+  });
+  const revoke = useAction(async (invitation: Invitation) => {
+    await authApi.revokeInvitation(invitation.id);
+    setRevoking(undefined);
+    if (created?.id === invitation.id) setCreated(undefined);
+    invitations.reload();
+    toast(`The invitation of ${invitation.email} is revoked; its link no longer works.`);
+  });
+  const submitInvite = (event: FormEvent) => {
+    event.preventDefault();
+    if (inviteEmail.trim()) void invite.run(inviteEmail.trim(), inviteRole);
+  };
+
   if (!canAdmin) {
     return (
       <section>
@@ -49,7 +73,87 @@ export function UsersPage() {
       <div className="page-head">
         <h1 id="users-title">Users</h1>
       </div>
-      <p className="field-hint">People sign up as viewers; raise their role here. The last enabled admin cannot be demoted or disabled.</p>
+      <p className="field-hint">
+        Invite people with the role they need: they choose their password from the invitation’s link, which works once. Change a role or
+        disable an account below; the last enabled admin cannot be demoted or disabled.
+      </p>
+      <form className="card form inline-form" onSubmit={submitInvite} data-testid="invite-form">
+        <Field label="E-mail">
+          <input
+            type="email"
+            placeholder="someone@example.com"
+            value={inviteEmail}
+            onChange={(e) => setInviteEmail(e.target.value)}
+            maxLength={254}
+            required
+            data-testid="invite-email"
+          />
+        </Field>
+        <Field label="Role">
+          <select value={inviteRole} onChange={(e) => setInviteRole(e.target.value as Role)} data-testid="invite-role">
+            {roles.map((r) => (
+              <option key={r} value={r}>
+                {r}
+              </option>
+            ))}
+          </select>
+        </Field>
+        <Button
+          type="submit"
+          variant="primary"
+          busy={invite.busy}
+          busyLabel="Inviting…"
+          disabled={!inviteEmail.trim()}
+          data-testid="invite-submit"
+        >
+          Invite
+        </Button>
+      </form>
+      <ErrorBox error={invite.error} />
+      {created ? <NewInvitation created={created} onDone={() => setCreated(undefined)} /> : null}
+      <h2 id="invitations-title">Pending invitations</h2>
+      <ErrorBox error={invitations.error} onRetry={invitations.reload} />
+      {!invitations.data ? (
+        invitations.error ? null : (
+          <Loading what="invitations" />
+        )
+      ) : invitations.data.length === 0 ? (
+        <Empty>No pending invitations.</Empty>
+      ) : (
+        <div className="table-wrap">
+          <table className="table" aria-labelledby="invitations-title" data-testid="invitations-table">
+            <thead>
+              <tr>
+                <th scope="col">E-mail</th>
+                <th scope="col">Role</th>
+                <th scope="col">Invited</th>
+                <th scope="col">Expires</th>
+                <th scope="col">
+                  <span className="visually-hidden">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {invitations.data.map((i) => (
+                <tr key={i.id} data-testid={`invitation-row-${i.email}`}>
+                  <td>{i.email}</td>
+                  <td>
+                    <Badge tone="neutral">{i.role}</Badge>
+                  </td>
+                  <td title={formatDateTime(i.createdAt)}>{relativeTime(i.createdAt)}</td>
+                  <td title={formatDateTime(i.expiresAt)}>{relativeToNow(i.expiresAt)}</td>
+                  <td>
+                    <Button small variant="danger" onClick={() => setRevoking(i)} data-testid={`invitation-revoke-${i.email}`}>
+                      Revoke
+                    </Button>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <h2 id="accounts-title">Accounts</h2>
       <ErrorBox error={users.error ?? update.error} onRetry={users.error ? users.reload : undefined} />
       {!users.data ? (
         users.error ? null : (
@@ -57,7 +161,7 @@ export function UsersPage() {
         )
       ) : (
         <div className="table-wrap">
-          <table className="table" data-testid="users-table">
+          <table className="table" aria-labelledby="accounts-title" data-testid="users-table">
             <thead>
               <tr>
                 <th scope="col">Account</th>
@@ -135,10 +239,67 @@ export function UsersPage() {
         }}
       >
         <p>
-          They can no longer sign in; a token they already hold keeps working with the services until it expires (15 minutes by default).
-          You can enable the account again later.
+          They can no longer sign in, and every service refuses the token they already hold within a second. You can enable the account
+          again later.
         </p>
       </ConfirmDialog>
+      <ConfirmDialog
+        open={revoking !== undefined}
+        title={`Revoke the invitation of ${revoking?.email ?? ''}?`}
+        confirmLabel="Revoke invitation"
+        danger
+        busy={revoke.busy}
+        error={revoke.error}
+        onConfirm={() => revoking && void revoke.run(revoking)}
+        onCancel={() => {
+          setRevoking(undefined);
+          revoke.clear();
+        }}
+      >
+        <p>Its link stops working at once. You can invite the same address again later.</p>
+      </ConfirmDialog>
     </section>
+  );
+}
+
+/** The invitation's link as a person can open it: absolute, on this console's origin when the server answered a path. */
+function invitationLink(acceptUrl: string): string {
+  return new URL(acceptUrl, window.location.origin).toString();
+}
+
+function NewInvitation({ created, onDone }: { created: CreatedInvitation; onDone: () => void }) {
+  const link = invitationLink(created.acceptUrl);
+  const copy = useCopy();
+  const input = useRef<HTMLInputElement>(null);
+  return (
+    <div className="card new-key" role="alert" data-testid="new-invitation">
+      <h2>
+        Invitation of {created.email} as {created.role}
+      </h2>
+      <p>
+        <strong>Copy the link now: this is the only time it is shown.</strong> Send it to {created.email}; it works once, until{' '}
+        {formatDateTime(created.expiresAt)}. Anyone who has it can create this account, so send it the way you would send a password.
+      </p>
+      <div className="copy-row">
+        <input
+          ref={input}
+          readOnly
+          value={link}
+          className="code"
+          aria-label="The invitation link"
+          onFocus={(e) => e.target.select()}
+          data-testid="new-invitation-link"
+        />
+        <Button variant="primary" onClick={() => void copy.copy(link, () => input.current?.select())} data-testid="copy-invitation-link">
+          {copy.state === 'copied' ? 'Copied' : 'Copy'}
+        </Button>
+      </div>
+      {copy.state === 'refused' ? (
+        <p className="field-hint">The browser did not allow copying; the link is selected, press Ctrl+C (⌘C).</p>
+      ) : null}
+      <Button small onClick={onDone}>
+        I have sent it
+      </Button>
+    </div>
   );
 }

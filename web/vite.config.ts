@@ -23,6 +23,7 @@ export default defineConfig({
     proxy: {
       '/auth': service(8001),
       '/flags': service(8002),
+      '/webhooks': service(8002),
       '/targeting': service(8003),
       '/evaluate': service(8004),
       '/ofrep': service(8004),

@@ -11,6 +11,7 @@ import { SegmentsPage } from './pages/Segments.tsx';
 import { PlaygroundPage } from './pages/Playground.tsx';
 import { ApiKeysPage } from './pages/ApiKeys.tsx';
 import { UsersPage } from './pages/Users.tsx';
+import { WebhooksPage } from './pages/Webhooks.tsx';
 import { NotFoundPage } from './pages/NotFound.tsx';
 
 export function App() {
@@ -43,6 +44,7 @@ export function App() {
         <Route path="/playground" element={<PlaygroundPage />} />
         <Route path="/api-keys" element={<ApiKeysPage />} />
         <Route path="/users" element={<UsersPage />} />
+        <Route path="/webhooks" element={<WebhooksPage />} />
         <Route path="*" element={<NotFoundPage />} />
       </Route>
     </Routes>
@@ -81,6 +83,7 @@ function Shell() {
           <NavLink to="/playground">Playground</NavLink>
           {canEdit ? <NavLink to="/api-keys">API keys</NavLink> : null}
           {canAdmin ? <NavLink to="/users">Users</NavLink> : null}
+          {canAdmin ? <NavLink to="/webhooks">Webhooks</NavLink> : null}
         </nav>
         <div className="me" data-testid="me">
           <span className="me-email" title={me.email}>

@@ -9,7 +9,7 @@
 #                                    Argo CD rolls the previous image out
 #
 # service: auth-service flag-service targeting-service evaluation-service analytics-service analytics-worker
-#          release-worker console
+#          release-worker webhook-worker console
 #          (sync also takes the platform applications: togglemaster, togglemaster-platform, -keda, -ingress)
 # Environment: ARGOCD_NAMESPACE (argocd), TIMEOUT for deploy's wait (600 seconds).
 set -euo pipefail
@@ -17,7 +17,7 @@ set -euo pipefail
 NAMESPACE="togglemaster"
 ARGOCD_NAMESPACE="${ARGOCD_NAMESPACE:-argocd}"
 ROOT_APP="togglemaster"
-WORKLOADS=(auth-service flag-service targeting-service evaluation-service analytics-service analytics-worker release-worker console)
+WORKLOADS=(auth-service flag-service targeting-service evaluation-service analytics-service analytics-worker release-worker webhook-worker console)
 PLATFORM_APPS=(togglemaster-platform togglemaster-keda togglemaster-ingress)
 TIMEOUT="${TIMEOUT:-600}"
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -137,7 +137,7 @@ cmd_status() {
     -o custom-columns='NAME:.metadata.name,READY:.status.readyReplicas,DESIRED:.spec.replicas,IMAGE:.spec.template.spec.containers[0].image'
   kubectl -n "$NAMESPACE" get replicasets,pods -l "app.kubernetes.io/name=$service" -o wide
   # The workers are scaled by KEDA (k8s/keda): their HPA is the one KEDA made, keda-hpa-<workload>.
-  if [ "$service" = "analytics-worker" ] || [ "$service" = "release-worker" ]; then
+  if [ "$service" = "analytics-worker" ] || [ "$service" = "release-worker" ] || [ "$service" = "webhook-worker" ]; then
     kubectl -n "$NAMESPACE" get scaledobject "$service" 2>/dev/null || warn "no ScaledObject yet (application togglemaster-keda)"
     kubectl -n "$NAMESPACE" get horizontalpodautoscaler "keda-hpa-$service" 2>/dev/null || true
   else
@@ -203,8 +203,8 @@ $(git -C "$REPO_ROOT" log -n 10 --format='  %h %ad %s' --date=short -G'newTag:' 
   log "that commit changed: $touched"
   # Argo CD's own rollback is refused while automated sync is on, and self-heal would undo a kubectl rollback:
   # Git is the truth, so the rollback is a revert commit that Argo CD then syncs like any other change.
-  # (An analytics bump changes analytics-service and analytics-worker together, a flags bump flag-service and
-  # release-worker; the revert restores both.)
+  # (An analytics bump changes analytics-service and analytics-worker together, a flags bump flag-service,
+  # release-worker and webhook-worker; the revert restores them all.)
   git -C "$REPO_ROOT" revert --no-edit "$commit"
   cat <<EOF
 

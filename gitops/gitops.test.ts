@@ -725,7 +725,7 @@ describe('configuration of the services', () => {
         const pool = (container: IContainer) => Number(environment(dir, container).get('DATABASE_POOL_MAX')?.value ?? defaultPool);
         const deployment = one<IDeployment>(rendered(dir), 'Deployment', w.workload);
         const maxReplicas = w.http
-          ? one<IHorizontalPodAutoscaler>(rendered(dir), 'HorizontalPodAutoscaler', w.workload).spec!.maxReplicas
+          ? one<IHorizontalPodAutoscaler>(rendered(dir), 'HorizontalPodAutoscaler', w.workload).spec.maxReplicas
           : one<IScaledObject>(keda, 'ScaledObject', w.workload).spec.maxReplicaCount!;
         const surge = Number(deployment.spec?.strategy?.rollingUpdate?.maxSurge);
         expect(Number.isInteger(surge), `${w.workload}: maxSurge as a number of pods`).toBe(true);

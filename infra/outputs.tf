@@ -30,6 +30,11 @@ output "public_subnet_ids" {
   value       = module.vpc.public_subnets
 }
 
+output "nat_public_ips" {
+  description = "Public addresses of the NAT gateways: where the pods' traffic to the internet comes from, webhook deliveries included (receivers may allowlist them)."
+  value       = module.vpc.nat_public_ips
+}
+
 # --- EKS ----------------------------------------------------------------------
 
 output "cluster_name" {

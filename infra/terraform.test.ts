@@ -358,11 +358,17 @@ function irsaModuleFor(model: TfModule, namespaceRef: string, serviceAccountRef:
 }
 
 /**
- * The service accounts that get an IRSA role: every service's and every worker's. Each worker calls an AWS API: the
- * analytics worker SQS and DynamoDB, the release worker DynamoDB (its guardrail evaluator reads the analytics table).
- * Only the front ends call none (checked below).
+ * Workers that call no AWS API, and so get no IRSA role: the webhook worker reads and writes the flags database
+ * (credentials from External Secrets) and sends to the internet, nothing else.
  */
-const workloadKeys = [...Object.keys(names.services), ...Object.keys(names.workers)].sort();
+const workersWithoutAws = new Set(['webhook-worker']);
+
+/**
+ * The service accounts that get an IRSA role: every service's and every worker's that calls an AWS API: the
+ * analytics worker SQS and DynamoDB, the release worker DynamoDB (its guardrail evaluator reads the analytics table).
+ * The front ends and the webhook worker call none (checked below).
+ */
+const workloadKeys = [...Object.keys(names.services), ...Object.keys(names.workers).filter((key) => !workersWithoutAws.has(key))].sort();
 
 function serviceAccountRef(key: string): string {
   if (key in names.services)
@@ -484,6 +490,17 @@ describe('network', () => {
     expect(vpc.azs).toMatch(/slice\(.*, 0, 2\)/);
     expect(vpc.enable_nat_gateway).toBe(true);
     expect(vpc.create_igw).toBe(true);
+  });
+
+  it('lets the nodes out to the internet: the webhook worker sends deliveries to any public address on 80 and 443', () => {
+    // The private subnets route to the NAT gateway (above); the EKS module's node security group allows all egress
+    // through its recommended rules, which stay on. The worker's NetworkPolicy narrows it to 80/443, public only.
+    const eks = onlyModule(root, 'terraform-aws-modules/eks/aws');
+    expect(eks.node_security_group_enable_recommended_rules ?? true).toBe(true);
+    expect(eks.create_node_security_group ?? true).toBe(true);
+    expect(eks).not.toHaveProperty('node_security_group_id');
+    // Receivers that allowlist senders need the NAT gateways' addresses.
+    expect(root.outputs.get('nat_public_ips')?.value).toBe('${module.vpc.nat_public_ips}');
   });
 });
 
@@ -626,6 +643,16 @@ describe('IAM least privilege', () => {
 
   it('trusts exactly one service account per IRSA role', () => {
     for (const [name, subjects] of irsaSubjects(root)) expect(subjects, name).toHaveLength(1);
+  });
+
+  it('gives the webhook worker no IRSA role: it calls no AWS API', () => {
+    const subjects = [...irsaSubjects(root).values()].flat().join('\n');
+    for (const key of workersWithoutAws) {
+      expect(Object.keys(names.workers)).toContain(key);
+      expect(irsaModuleFor(root, 'local.names.namespace', serviceAccountRef(key))).toBeUndefined();
+      expect(subjects).not.toContain(key);
+      expect(outputKeys(root, 'service_account_role_arns')).not.toContain(key);
+    }
   });
 
   it('gives the front ends no IRSA role: the console calls no AWS API', () => {
@@ -794,6 +821,7 @@ describe('outputs', () => {
     'redis_auth_token_secret_arn',
     'cluster_name',
     'cluster_endpoint',
+    'nat_public_ips',
   ])('exports %s', (name) => {
     expect(root.outputs.has(name)).toBe(true);
     expect(root.outputs.get(name)?.description).toBeTruthy();

@@ -2,8 +2,8 @@
 #
 # One image per service and one for the web console, all from this file: the role is the only difference.
 #   docker build --build-arg ROLE=<role> -t <ecr>/togglemaster/<workload>:<sha> .
-#   roles: auth flags targeting evaluation analytics (and analytics-worker, run from the analytics image; release-worker,
-#   from the flags image), console
+#   roles: auth flags targeting evaluation analytics (and analytics-worker, run from the analytics image; release-worker
+#   and webhook-worker, from the flags image), console
 # Node 24 runs the TypeScript sources directly (type stripping): no build step for the services, the image holds
 # handlers/, shared/, package.json and the production node_modules. ROLE=console also holds the web console built
 # by Vite (web/dist); the other images get an empty web/dist. Nothing is written outside /tmp, so the root

@@ -403,28 +403,33 @@ describe('the GitOps bump (update-gitops)', () => {
   });
 
   // The manifests are written alongside this pipeline: the real gitops/manifests must give the bump exactly the
-  // folders of each service (and, for analytics, the worker's).
-  it.runIf(existsSync(join(repoRoot, 'gitops/manifests')))('moves exactly the right folders of the real gitops/manifests', () => {
-    const dir = mkdtempSync(join(scratch, 'real-gitops-'));
-    cpSync(join(repoRoot, 'gitops'), join(dir, 'gitops'), { recursive: true });
-    const kustomize = fakeKustomize(dir);
-    const folders = new Map<string, string[]>();
-    for (const image of images) folders.set(image.ecrRepository, [image.workload]);
-    for (const worker of Object.values(names.workers))
-      folders.get(names.services[worker.imageOf]?.ecrRepository ?? '?')?.push(worker.workload);
-    expect(folders.get('togglemaster/analytics-service')).toEqual(['analytics-service', 'analytics-worker']);
-    expect(folders.get('togglemaster/flag-service')).toEqual(['flag-service', 'release-worker']);
-    expect(folders.get('togglemaster/console')).toEqual(['console']);
-    for (const [repository, expected] of folders) {
-      const present = expected.filter((folder) => existsSync(join(dir, 'gitops/manifests', folder, 'kustomization.yaml')));
-      if (present.length === 0) continue;
-      rmSync(kustomize.log, { force: true });
-      const result = bump({ dir, bin: kustomize.bin }, repository);
-      expect(result.status, result.stdout + result.stderr).toBe(0);
-      const moved = edits(kustomize.log).map((line) => line.slice(`${dir}/gitops/manifests/`.length).split(' ')[0]);
-      expect(moved, repository).toEqual(present.sort());
-    }
-  });
+  // folders of each service (and of the workers that run its image: analytics', the release and webhook workers for flags).
+  it.runIf(existsSync(join(repoRoot, 'gitops/manifests')))(
+    'moves exactly the right folders of the real gitops/manifests',
+    () => {
+      const dir = mkdtempSync(join(scratch, 'real-gitops-'));
+      cpSync(join(repoRoot, 'gitops'), join(dir, 'gitops'), { recursive: true });
+      const kustomize = fakeKustomize(dir);
+      const folders = new Map<string, string[]>();
+      for (const image of images) folders.set(image.ecrRepository, [image.workload]);
+      for (const worker of Object.values(names.workers))
+        folders.get(names.services[worker.imageOf]?.ecrRepository ?? '?')?.push(worker.workload);
+      expect(folders.get('togglemaster/analytics-service')).toEqual(['analytics-service', 'analytics-worker']);
+      expect(folders.get('togglemaster/flag-service')).toEqual(['flag-service', 'release-worker', 'webhook-worker']);
+      expect(folders.get('togglemaster/console')).toEqual(['console']);
+      for (const [repository, expected] of folders) {
+        const present = expected.filter((folder) => existsSync(join(dir, 'gitops/manifests', folder, 'kustomization.yaml')));
+        if (present.length === 0) continue;
+        rmSync(kustomize.log, { force: true });
+        const result = bump({ dir, bin: kustomize.bin }, repository);
+        expect(result.status, result.stdout + result.stderr).toBe(0);
+        const moved = edits(kustomize.log).map((line) => line.slice(`${dir}/gitops/manifests/`.length).split(' ')[0]);
+        expect(moved, repository).toEqual(present.sort());
+      }
+      // The bump's script runs once per image over every folder (a few hundred processes): seconds on a loaded machine.
+    },
+    30_000,
+  );
 
   it.skipIf(!has('jq'))('the contract check of gitops.yml passes a right tree and fails a wrong one', () => {
     const check = runStep(
@@ -449,8 +454,9 @@ describe('the GitOps bump (update-gitops)', () => {
     const right = tree({ name: 'togglemaster/analytics-worker', newName: `${placeholder}/togglemaster/analytics-service` });
     expect(right.status, right.stdout + right.stderr).toBe(0);
     expect(right.stdout).toMatch(/console\/kustomization\.yaml: togglemaster\/console ?-> togglemaster\/console\n/);
-    // A worker's folder deploys the image of the service its imageOf names (the release worker: the flags image).
+    // A worker's folder deploys the image of the service its imageOf names (the release and webhook workers: the flags image).
     expect(right.stdout).toMatch(/release-worker\/kustomization\.yaml: togglemaster\/release-worker ?-> togglemaster\/flag-service\n/);
+    expect(right.stdout).toMatch(/webhook-worker\/kustomization\.yaml: togglemaster\/webhook-worker ?-> togglemaster\/flag-service\n/);
     const wrong = tree({ name: 'togglemaster/analytics-worker', newName: `${placeholder}/togglemaster/analytics-worker` });
     expect(wrong.status).not.toBe(0);
     expect(wrong.stdout).toMatch(/analytics-worker\/kustomization\.yaml::no images entry deploys togglemaster\/analytics-service/);

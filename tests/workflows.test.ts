@@ -431,36 +431,41 @@ describe('the GitOps bump (update-gitops)', () => {
     30_000,
   );
 
-  it.skipIf(!has('jq'))('the contract check of gitops.yml passes a right tree and fails a wrong one', () => {
-    const check = runStep(
-      loadWorkflow(join(workflowsDir, 'gitops.yml')),
-      'manifests',
-      'GitOps bump contract (platform-names.json <-> kustomization images)',
-    );
-    const tree = (worker: Entry) => {
-      const folders: Record<string, Entry[]> = {};
-      for (const image of images)
-        folders[image.workload] = [{ name: `togglemaster/${image.workload}`, newName: `${placeholder}/${image.ecrRepository}` }];
-      for (const other of Object.values(names.workers))
-        folders[other.workload] = [
-          { name: `togglemaster/${other.workload}`, newName: `${placeholder}/${names.services[other.imageOf]?.ecrRepository ?? '?'}` },
-        ];
-      folders['analytics-worker'] = [worker];
-      const work = manifests(folders);
-      mkdirSync(join(work.dir, 'shared/contracts'), { recursive: true });
-      cpSync(join(repoRoot, 'shared/contracts/platform-names.json'), join(work.dir, 'shared/contracts/platform-names.json'));
-      return spawnSync('bash', ['-c', check], { cwd: work.dir, encoding: 'utf8' });
-    };
-    const right = tree({ name: 'togglemaster/analytics-worker', newName: `${placeholder}/togglemaster/analytics-service` });
-    expect(right.status, right.stdout + right.stderr).toBe(0);
-    expect(right.stdout).toMatch(/console\/kustomization\.yaml: togglemaster\/console ?-> togglemaster\/console\n/);
-    // A worker's folder deploys the image of the service its imageOf names (the release and webhook workers: the flags image).
-    expect(right.stdout).toMatch(/release-worker\/kustomization\.yaml: togglemaster\/release-worker ?-> togglemaster\/flag-service\n/);
-    expect(right.stdout).toMatch(/webhook-worker\/kustomization\.yaml: togglemaster\/webhook-worker ?-> togglemaster\/flag-service\n/);
-    const wrong = tree({ name: 'togglemaster/analytics-worker', newName: `${placeholder}/togglemaster/analytics-worker` });
-    expect(wrong.status).not.toBe(0);
-    expect(wrong.stdout).toMatch(/analytics-worker\/kustomization\.yaml::no images entry deploys togglemaster\/analytics-service/);
-  });
+  it.skipIf(!has('jq'))(
+    'the contract check of gitops.yml passes a right tree and fails a wrong one',
+    () => {
+      const check = runStep(
+        loadWorkflow(join(workflowsDir, 'gitops.yml')),
+        'manifests',
+        'GitOps bump contract (platform-names.json <-> kustomization images)',
+      );
+      const tree = (worker: Entry) => {
+        const folders: Record<string, Entry[]> = {};
+        for (const image of images)
+          folders[image.workload] = [{ name: `togglemaster/${image.workload}`, newName: `${placeholder}/${image.ecrRepository}` }];
+        for (const other of Object.values(names.workers))
+          folders[other.workload] = [
+            { name: `togglemaster/${other.workload}`, newName: `${placeholder}/${names.services[other.imageOf]?.ecrRepository ?? '?'}` },
+          ];
+        folders['analytics-worker'] = [worker];
+        const work = manifests(folders);
+        mkdirSync(join(work.dir, 'shared/contracts'), { recursive: true });
+        cpSync(join(repoRoot, 'shared/contracts/platform-names.json'), join(work.dir, 'shared/contracts/platform-names.json'));
+        return spawnSync('bash', ['-c', check], { cwd: work.dir, encoding: 'utf8' });
+      };
+      const right = tree({ name: 'togglemaster/analytics-worker', newName: `${placeholder}/togglemaster/analytics-service` });
+      expect(right.status, right.stdout + right.stderr).toBe(0);
+      expect(right.stdout).toMatch(/console\/kustomization\.yaml: togglemaster\/console ?-> togglemaster\/console\n/);
+      // A worker's folder deploys the image of the service its imageOf names (the release and webhook workers: the flags image).
+      expect(right.stdout).toMatch(/release-worker\/kustomization\.yaml: togglemaster\/release-worker ?-> togglemaster\/flag-service\n/);
+      expect(right.stdout).toMatch(/webhook-worker\/kustomization\.yaml: togglemaster\/webhook-worker ?-> togglemaster\/flag-service\n/);
+      const wrong = tree({ name: 'togglemaster/analytics-worker', newName: `${placeholder}/togglemaster/analytics-worker` });
+      expect(wrong.status).not.toBe(0);
+      expect(wrong.stdout).toMatch(/analytics-worker\/kustomization\.yaml::no images entry deploys togglemaster\/analytics-service/);
+      // Two runs of the contract script over every folder (jq and awk per folder): seconds on a loaded machine.
+    },
+    30_000,
+  );
 });
 
 describe('one caller workflow per image', () => {

@@ -12,6 +12,7 @@ import {
   coveredByGroup,
   deliveryPollMs,
   describeDelivery,
+  deliveryTone,
   describeFilters,
   duePollMs,
   eventLabel,
@@ -145,7 +146,9 @@ describe('a delivery in words', () => {
   it('says the receiver’s answer, or why there was none', () => {
     expect(answerOf({ statusCode: 200, error: null })).toBe('HTTP 200');
     expect(answerOf({ statusCode: null, error: 'connect ECONNREFUSED 127.0.0.1:9' })).toBe('connect ECONNREFUSED 127.0.0.1:9');
-    expect(answerOf({ statusCode: 500, error: 'Internal' })).toBe('HTTP 500: Internal');
+    expect(answerOf({ statusCode: 503, error: 'The receiver answered 503: down' })).toBe('HTTP 503: down');
+    expect(answerOf({ statusCode: 500, error: 'The receiver answered 500' })).toBe('HTTP 500');
+    expect(answerOf({ statusCode: 200, error: 'The answer broke off: aborted' })).toBe('HTTP 200: The answer broke off: aborted');
     expect(lastAnswerOf(delivery(1))).toBe('—');
   });
 
@@ -162,9 +165,19 @@ describe('a delivery in words', () => {
       'Attempt 2 failed (HTTP 503); next try in 40 s',
     );
     expect(describeDelivery(delivery(1), { now, paused: true })).toBe('Waits while the webhook is paused');
+    expect(describeDelivery(delivery(1, { attempts: 3, lastError: 'The receiver refused the connection' }), { now })).toBe(
+      'Attempt 3 failed (The receiver refused the connection); being tried again',
+    );
     expect(describeDelivery(delivery(1, { attempts: 1, lastError: 'timeout' }), { now, paused: true })).toBe(
       'Attempt 1 failed (timeout); waits while the webhook is paused',
     );
+  });
+
+  it('marks a delivery being retried apart from one waiting for its first try', () => {
+    expect(deliveryTone(delivery(1))).toBe('info');
+    expect(deliveryTone(delivery(1, { attempts: 2 }))).toBe('warn');
+    expect(deliveryTone(delivery(1, { status: 'delivered', attempts: 2 }))).toBe('on');
+    expect(deliveryTone(delivery(1, { status: 'failed', attempts: 9 }))).toBe('off');
   });
 
   it('says when a pending delivery is tried next', () => {

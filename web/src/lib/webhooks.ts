@@ -1,13 +1,5 @@
 import { ApiError } from '../api/client.ts';
-import type {
-  Page,
-  Webhook,
-  WebhookAttempt,
-  WebhookDelivery,
-  WebhookDeliveryStatus,
-  WebhookEventFilter,
-  WebhookEventType,
-} from '../api/types.ts';
+import type { Page, Webhook, WebhookAttempt, WebhookDelivery, WebhookEventFilter, WebhookEventType } from '../api/types.ts';
 import { relativeTime } from './format.ts';
 import { relativeToNow } from './schedules.ts';
 
@@ -147,12 +139,24 @@ export function webhookPatch(
 
 export type Tone = 'neutral' | 'on' | 'off' | 'warn' | 'info';
 
-export const deliveryTones: Record<WebhookDeliveryStatus, Tone> = { pending: 'info', delivered: 'on', failed: 'off' };
+/** A delivery's badge tone: delivered, given up, being retried (a failed attempt), or waiting for its first try. */
+export function deliveryTone(delivery: Pick<WebhookDelivery, 'status' | 'attempts'>): Tone {
+  if (delivery.status === 'delivered') return 'on';
+  if (delivery.status === 'failed') return 'off';
+  return delivery.attempts > 0 ? 'warn' : 'info';
+}
 
-/** A receiver's answer to one try: "HTTP 200", or why there was none ("connect ECONNREFUSED …"). */
+/**
+ * A receiver's answer to one try: "HTTP 200", "HTTP 503: down" (what it said, as the worker kept it), or why there
+ * was none ("The receiver refused the connection").
+ */
 export function answerOf(attempt: Pick<WebhookAttempt, 'statusCode' | 'error'>): string {
-  if (attempt.statusCode !== null) return attempt.error ? `HTTP ${attempt.statusCode}: ${attempt.error}` : `HTTP ${attempt.statusCode}`;
-  return attempt.error ?? 'no answer';
+  const { statusCode, error } = attempt;
+  if (statusCode === null) return error ?? 'no answer';
+  if (!error) return `HTTP ${statusCode}`;
+  // The worker says "The receiver answered 503: <the body's start>": the code once.
+  const said = `The receiver answered ${statusCode}`;
+  return error.startsWith(said) ? `HTTP ${statusCode}${error.slice(said.length)}` : `HTTP ${statusCode}: ${error}`;
 }
 
 /** The latest answer a delivery got ("—" before its first try). */
@@ -182,7 +186,7 @@ export function describeDelivery(
       const failed = delivery.attempts > 0 ? `Attempt ${delivery.attempts} failed (${answer}); ` : '';
       if (options.paused) return `${failed}${failed ? 'waits' : 'Waits'} while the webhook is paused`;
       const next = nextAttemptOf(delivery, now);
-      if (failed) return `${failed}next try ${next}`;
+      if (failed) return `${failed}${next === 'now' ? 'being tried again' : `next try ${next}`}`;
       return next === 'now' ? 'Being sent' : `Waiting to be sent ${next}`;
     }
   }

@@ -11,7 +11,7 @@ import {
   checkUrl,
   coveredByGroup,
   deliveryPollMs,
-  deliveryTones,
+  deliveryTone,
   describeDelivery,
   describeFilters,
   eventGroupFilters,
@@ -753,7 +753,7 @@ function DeliveryLog({ webhook, refreshKey }: { webhook: Webhook; refreshKey: nu
                   <Fragment key={d.id}>
                     <tr data-testid="delivery-row" data-status={d.status} data-delivery-id={d.id}>
                       <td>
-                        <Badge tone={deliveryTones[d.status]} testId="delivery-status" title={describeDelivery(d, { now, paused })}>
+                        <Badge tone={deliveryTone(d)} testId="delivery-status" title={describeDelivery(d, { now, paused })}>
                           {d.status}
                         </Badge>
                       </td>

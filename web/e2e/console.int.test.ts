@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,7 +34,15 @@ describe.skipIf(!haveChromium)('the console in a browser', () => {
       cwd: join(repoRoot, 'web'),
     });
     dataDir = await mkdtemp(join(tmpdir(), 'tm-console-e2e-'));
-    platform = await startAllInOne({ dataDir, portOffset });
+    // The webhooks test's receiver listens on loopback, where webhooks may not be sent unless the deployment opens it.
+    const allowedNetworks = process.env.WEBHOOK_ALLOWED_NETWORKS;
+    process.env.WEBHOOK_ALLOWED_NETWORKS = '127.0.0.1';
+    try {
+      platform = await startAllInOne({ dataDir, portOffset });
+    } finally {
+      if (allowedNetworks === undefined) delete process.env.WEBHOOK_ALLOWED_NETWORKS;
+      else process.env.WEBHOOK_ALLOWED_NETWORKS = allowedNetworks;
+    }
     base = `${consoleUrlFor(portOffset)}/console`;
     browser = await launchChromium();
   }, 150_000);
@@ -839,6 +850,91 @@ describe.skipIf(!haveChromium)('the console in a browser', () => {
     }
   }, 120_000);
 
+  it('lets an admin send events to a receiver: the secret shown once, a test event delivered and signed with it', async () => {
+    // The receiver: answers 200 and keeps what it got.
+    const received: { signature: string; eventId: string; body: string }[] = [];
+    const receiver = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      request.on('end', () => {
+        received.push({
+          signature: String(request.headers['togglemaster-signature'] ?? ''),
+          eventId: String(request.headers['togglemaster-event-id'] ?? ''),
+          body,
+        });
+        response.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks/togglemaster`;
+    const { context, page, problems } = await newPage();
+    try {
+      await signIn(page, platform.admin.email, platform.admin.password);
+      await page.getByTestId('flags-table').waitFor();
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Webhooks' }).click();
+      // No webhook yet: the form is open.
+      await page.getByTestId('webhook-form').waitFor();
+      await page.getByTestId('webhook-name').fill('E2E receiver');
+      // Flag changes are ticked to begin with; a ticked group takes its types (their boxes are ticked and locked).
+      await page.getByTestId('webhook-events-plan').check();
+      await page.getByTestId('webhook-events-specific').click();
+      expect(await page.getByTestId('webhook-event-plan.rolled-back').isDisabled()).toBe(true);
+      expect(await page.getByTestId('webhook-events-summary').textContent()).toContain('Receives: Flag changes, Release plans.');
+      await page.getByTestId('webhook-events-flag').uncheck();
+      await page.getByTestId('webhook-event-flag.archived').check();
+      expect(await page.getByTestId('webhook-events-summary').textContent()).toContain('Receives: Release plans, Flag archived.');
+      // An internal address the deployment does not open: the service's reason shows at the URL.
+      await page.getByTestId('webhook-url').fill('http://169.254.169.254/latest/meta-data/');
+      await page.getByTestId('webhook-form-submit').click();
+      await page.getByTestId('webhook-form').getByText('169.254.169.254 is an internal address').waitFor();
+      expect(await page.getByTestId('webhooks-table').count()).toBe(0);
+      await page.getByTestId('webhook-url').fill(receiverUrl);
+      await page.getByTestId('webhook-form-submit').click();
+
+      // The secret, once.
+      const secret = await page.getByTestId('webhook-secret-value').inputValue();
+      expect(secret).toMatch(/^whsec_/);
+      expect(await page.getByTestId('webhook-verify-snippet').textContent()).toContain('ToggleMaster-Signature');
+      const row = page.getByTestId('webhook-row-E2E receiver');
+      expect(await row.locator('.webhook-url').textContent()).toBe(receiverUrl);
+      expect(await row.locator('.tag').allTextContents()).toEqual(['Release plans', 'Flag archived']);
+      expect(await row.getByTestId('webhook-enabled').getAttribute('aria-checked')).toBe('true');
+      expect(await row.textContent()).toContain(platform.admin.email);
+      await page.getByTestId('webhook-secret-done').click();
+      await page.reload();
+      await page.getByTestId('webhook-detail').waitFor();
+      expect(await page.getByTestId('webhook-secret').count()).toBe(0);
+      expect(await page.content()).not.toContain(secret);
+
+      // A test event: its delivery appears, then shows delivered with the receiver's 200 on its own.
+      await page.getByTestId('webhook-test').click();
+      const delivery = page.getByTestId('delivery-row').filter({ hasText: 'Test event' });
+      await delivery.and(page.locator('[data-status="delivered"]')).waitFor({ timeout: 20_000 });
+      expect(await delivery.getByTestId('delivery-answer').textContent()).toBe('HTTP 200');
+      expect(await delivery.getByTestId('delivery-attempts').textContent()).toBe('1');
+      await delivery.getByRole('button', { name: 'Details' }).click();
+      expect(await page.getByTestId('delivery-payload').textContent()).toContain('"type": "webhook.test"');
+
+      // Signed with the secret shown: t=<unix seconds>,v1=<hex HMAC-SHA256 of `${t}.${body}`>.
+      const got = received.find((r) => (JSON.parse(r.body) as { type?: string }).type === 'webhook.test');
+      expect(got, JSON.stringify(received)).toBeDefined();
+      const { t, v1 } = Object.fromEntries(got!.signature.split(',').map((part) => part.split('='))) as { t: string; v1: string };
+      expect(v1).toBe(createHmac('sha256', secret).update(`${t}.${got!.body}`).digest('hex'));
+      expect(Math.abs(Date.now() / 1000 - Number(t))).toBeLessThan(60);
+      expect(got!.eventId).toBe((JSON.parse(got!.body) as { id: string }).id);
+
+      // Deleted after a confirmation: no webhook left.
+      await page.getByTestId('webhook-delete').click();
+      await page.getByRole('dialog', { name: 'Delete “E2E receiver”?' }).getByTestId('confirm-button').click();
+      await page.getByTestId('webhook-form').waitFor();
+      expect(await page.getByTestId('webhooks-table').count()).toBe(0);
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
+      await new Promise((resolve) => receiver.close(resolve));
+    }
+  }, 90_000);
+
   it('shows a viewer everything but no control that could only fail', async () => {
     const email = 'viewer-e2e@example.com';
     const password = 'a-long-viewer-password';
@@ -867,6 +963,7 @@ describe.skipIf(!haveChromium)('the console in a browser', () => {
       expect(await page.getByTestId('new-flag').getAttribute('title')).toContain('editor or admin');
       expect(await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'API keys' }).count()).toBe(0);
       expect(await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Users' }).count()).toBe(0);
+      expect(await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Webhooks' }).count()).toBe(0);
 
       await page.getByTestId(`flag-row-${flagKey}`).getByRole('link').click();
       await page.getByTestId('flag-page').waitFor();

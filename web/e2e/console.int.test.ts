@@ -935,6 +935,87 @@ describe.skipIf(!haveChromium)('the console in a browser', () => {
     }
   }, 90_000);
 
+  it('lets an editor archive a flag (SDKs get FLAG_NOT_FOUND), find it among the archived flags and restore it, and an admin purge it', async () => {
+    const key = 'e2e-retired';
+    const admin = await asAdmin();
+    const created = await admin('POST', '/flags', {
+      key,
+      name: 'E2E retired',
+      type: 'boolean',
+      environments: { development: { enabled: true } },
+    });
+    expect(created.status, await created.clone().text()).toBe(201);
+    const evaluate = async () => {
+      const response = await fetch(`${evaluationUrl}/ofrep/v1/evaluate/flags/${key}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-api-key': platform.sdkKey },
+        body: JSON.stringify({ context: { targetingKey: 'user-1' } }),
+      });
+      const body = (await response.json()) as { value?: unknown; errorCode?: string };
+      return `${response.status} ${body.errorCode ?? String(body.value)}`;
+    };
+    await expect.poll(evaluate, { timeout: 5_000 }).toBe('200 true');
+    const { context, page, problems } = await newPage();
+    try {
+      await signIn(page, platform.admin.email, platform.admin.password);
+      await page.getByTestId('flags-table').waitFor();
+      await page.goto(`${base}/flags/${key}`);
+      await page.getByTestId('flag-page').waitFor();
+
+      // Archive: confirmed in a dialog that says what stops and what is kept; the list no longer shows it.
+      await page.getByTestId('archive-flag').click();
+      // The page holds a dialog per action: the open one is the one in the accessibility tree.
+      const archiving = page.getByRole('dialog', { name: `Archive ${key}?` });
+      await archiving.waitFor();
+      expect(await archiving.textContent()).toContain('FLAG_NOT_FOUND');
+      await archiving.getByRole('button', { name: 'Archive flag' }).click();
+      await page.getByTestId('flags-table').waitFor();
+      expect(page.url()).toMatch(/\/console\/flags$/);
+      expect(await page.getByTestId(`flag-row-${key}`).count()).toBe(0);
+      await expect.poll(evaluate, { timeout: 5_000 }).toBe('404 FLAG_NOT_FOUND');
+
+      // The archived flags: who archived it, and Restore.
+      await page.getByTestId('flags-archived').click();
+      const row = page.getByTestId(`archived-row-${key}`);
+      await row.waitFor();
+      expect(await row.textContent()).toContain(`by ${platform.admin.email}`);
+      await page.getByTestId(`restore-${key}`).click();
+      await expect.poll(() => row.count()).toBe(0);
+      await expect.poll(evaluate, { timeout: 5_000 }).toBe('200 true');
+      await page.getByTestId('flags-active').click();
+      await page.getByTestId(`flag-row-${key}`).waitFor();
+      expect(await page.getByTestId(`flag-${key}-development-state`).textContent()).toBe('On');
+
+      // Archived again (by someone else, through the API): its page says so, shows what it will serve, and offers Restore and Purge.
+      expect((await admin('DELETE', `/flags/${key}`)).status).toBe(204);
+      await page.goto(`${base}/flags/${key}`);
+      await page.getByTestId('archived-panel').waitFor();
+      expect(await page.getByTestId('flag-archived').textContent()).toBe('Archived');
+      expect(await page.getByTestId('archived-development-state').textContent()).toBe('development: on, serving on');
+      expect(await page.getByTestId('archive-flag').count()).toBe(0);
+      expect(await page.getByTestId('edit-flag').count()).toBe(0);
+      expect(await page.getByTestId('tab-environments').count()).toBe(0);
+
+      // Purge: the key must be typed.
+      await page.getByTestId('purge-flag').click();
+      const purging = page.getByRole('dialog', { name: `Purge ${key}?` });
+      await purging.waitFor();
+      const confirm = purging.getByRole('button', { name: 'Purge flag' });
+      expect(await confirm.isDisabled()).toBe(true);
+      await purging.getByTestId('confirm-input').fill(key);
+      await confirm.click();
+      await page.getByTestId('flags-archived').waitFor();
+      await expect.poll(() => page.url()).toContain('/console/flags?archived=1');
+      expect(await page.getByTestId(`archived-row-${key}`).count()).toBe(0);
+      expect((await admin('GET', `/flags/${key}`)).status).toBe(404);
+      const history = (await (await admin('GET', `/flags/${key}/history`)).json()) as { items: { action: string }[] };
+      expect(history.items.map((e) => e.action)).toEqual(['purged', 'archived', 'restored', 'archived', 'created']);
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  }, 90_000);
+
   it('shows a viewer everything but no control that could only fail', async () => {
     const email = 'viewer-e2e@example.com';
     const password = 'a-long-viewer-password';
@@ -967,7 +1048,7 @@ describe.skipIf(!haveChromium)('the console in a browser', () => {
 
       await page.getByTestId(`flag-row-${flagKey}`).getByRole('link').click();
       await page.getByTestId('flag-page').waitFor();
-      for (const id of ['edit-flag', 'delete-flag', 'env-development-switch', 'env-production-switch'])
+      for (const id of ['edit-flag', 'archive-flag', 'env-development-switch', 'env-production-switch'])
         expect(await page.getByTestId(id).isDisabled(), id).toBe(true);
       expect(await page.getByTestId('flag-client-visibility').textContent()).toBe('Server-side SDKs only');
       expect(await page.getByTestId('env-development-save').count()).toBe(0);

@@ -79,8 +79,9 @@ export interface NewFlag {
 export type { EnvironmentPatch };
 
 export const flagsApi = {
-  list: (params: { q?: string; tag?: string; type?: string; cursor?: string; limit?: number }) =>
-    api.get<Page<Flag>>(`/flags${query({ limit: 20, ...params })}`),
+  /** Active flags, or the archived ones with `archived: true` (same filters and pages). */
+  list: (params: { q?: string; tag?: string; type?: string; cursor?: string; limit?: number; archived?: boolean }) =>
+    api.get<Page<Flag>>(`/flags${query({ limit: 20, ...params, archived: params.archived || undefined })}`),
   environments: () => api.get<{ items: string[] }>('/flags/environments'),
   get: (key: string) => api.get<Flag>(`/flags/${enc(key)}`),
   create: (flag: NewFlag) => api.post<Flag>('/flags', flag),
@@ -88,7 +89,12 @@ export const flagsApi = {
     api.put<Flag>(`/flags/${enc(key)}`, definition, { ifMatch: etag }),
   updateEnvironment: (key: string, environment: string, patch: EnvironmentPatch, etag?: string) =>
     api.patch<Flag>(`/flags/${enc(key)}/environments/${enc(environment)}`, patch, { ifMatch: etag }),
-  delete: (key: string, etag?: string) => api.delete(`/flags/${enc(key)}`, { ifMatch: etag }),
+  /** DELETE archives: evaluation no longer knows the flag; its history, state and rules are kept (restore, or purge). */
+  archive: (key: string, etag?: string) => api.delete(`/flags/${enc(key)}`, { ifMatch: etag }),
+  /** Brings an archived flag back as it was archived. */
+  restore: (key: string, etag?: string) => api.post<Flag>(`/flags/${enc(key)}/restore`, undefined, { ifMatch: etag }),
+  /** Removes an archived flag and its targeting rules for good (admins); its history stays. */
+  purge: (key: string, etag?: string) => api.post<null>(`/flags/${enc(key)}/purge`, undefined, { ifMatch: etag }),
   history: (key: string, cursor?: string) => api.get<Page<FlagAuditEntry>>(`/flags/${enc(key)}/history${query({ limit: 50, cursor })}`),
   /** Every scheduled change of the flag (each environment, each status), earliest first. */
   schedules: (key: string, signal?: AbortSignal) => api.get<{ items: ScheduledChange[] }>(`/flags/${enc(key)}/schedules`, { signal }),

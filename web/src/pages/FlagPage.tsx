@@ -5,10 +5,11 @@ import { flagsApi, type NewFlag } from '../api/endpoints.ts';
 import type { Flag } from '../api/types.ts';
 import { usePermissions } from '../auth/session.tsx';
 import { FlagDefinitionForm } from '../components/FlagDefinitionForm.tsx';
-import { Badge, Button, ConfirmDialog, Empty, ErrorBox, Loading, useToast } from '../components/ui.tsx';
+import { Badge, Button, Empty, ErrorBox, Loading, useToast } from '../components/ui.tsx';
 import { useEnvironments } from '../lib/environments.ts';
 import { formatDateTime } from '../lib/format.ts';
 import { useAction, useResource } from '../lib/hooks.ts';
+import { ArchiveDialog, ArchivedPanel, PurgeDialog } from './flag/Archive.tsx';
 import { EnvironmentsTab } from './flag/Environments.tsx';
 import { HistoryTab } from './flag/History.tsx';
 import type { FlagTabProps } from './flag/tab-props.ts';
@@ -29,7 +30,8 @@ export function FlagPage() {
     return { flag: data, etag };
   }, [key]);
   const [editing, setEditing] = useState(false);
-  const [deleting, setDeleting] = useState(false);
+  const [archiving, setArchiving] = useState(false);
+  const [purging, setPurging] = useState(false);
   const save = useAction(async (definition: NewFlag) => {
     const { key: _key, ...rest } = definition;
     const before = loaded.data?.flag.clientVisible;
@@ -44,17 +46,12 @@ export function FlagPage() {
           : 'Flag definition saved: only server-side SDKs evaluate it now.',
     );
   });
-  const remove = useAction(async () => {
-    await flagsApi.delete(key, loaded.data?.etag);
-    toast(`Flag ${key} deleted.`);
-    void navigate('/flags');
-  });
 
   if (loaded.error instanceof ApiError && loaded.error.status === 404) {
     return (
       <Empty>
         <h1>No flag “{key}”</h1>
-        <p>It may have been deleted. Its history stays available to the API.</p>
+        <p>It may have been purged. Its history stays available to the API.</p>
         <Button onClick={() => void navigate('/flags')}>Back to flags</Button>
       </Empty>
     );
@@ -68,6 +65,7 @@ export function FlagPage() {
     );
   }
   const { flag, etag } = loaded.data;
+  const archived = flag.archivedAt !== null;
   const tabProps: FlagTabProps = { flag, etag, environments: environments.data, onChanged: loaded.setData, reload: loaded.reload };
   const base = `/flags/${encodeURIComponent(flag.key)}`;
   const tab = (to: string, label: string) => (
@@ -85,6 +83,14 @@ export function FlagPage() {
           </p>
           <h1 id="flag-title">
             {flag.name} <code className="flag-key">{flag.key}</code>
+            {archived ? (
+              <>
+                {' '}
+                <Badge tone="warn" testId="flag-archived">
+                  Archived
+                </Badge>
+              </>
+            ) : null}
           </h1>
           <p className="flag-meta">
             <Badge tone="info">{flag.type}</Badge>
@@ -100,21 +106,35 @@ export function FlagPage() {
           </p>
           {flag.description ? <p className="flag-description">{flag.description}</p> : null}
         </div>
-        <div className="page-actions">
-          <Button onClick={() => setEditing((e) => !e)} disabledReason={canEdit ? undefined : editReason} data-testid="edit-flag">
-            {editing ? 'Close editor' : 'Edit definition'}
-          </Button>
-          <Button
-            variant="danger"
-            onClick={() => setDeleting(true)}
-            disabledReason={canEdit ? undefined : editReason}
-            data-testid="delete-flag"
-          >
-            Delete
-          </Button>
-        </div>
+        {archived ? null : (
+          <div className="page-actions">
+            <Button onClick={() => setEditing((e) => !e)} disabledReason={canEdit ? undefined : editReason} data-testid="edit-flag">
+              {editing ? 'Close editor' : 'Edit definition'}
+            </Button>
+            <Button
+              variant="danger"
+              onClick={() => setArchiving(true)}
+              disabledReason={canEdit ? undefined : editReason}
+              data-testid="archive-flag"
+            >
+              Archive
+            </Button>
+          </div>
+        )}
       </div>
-      {editing ? (
+      {archived ? (
+        <ArchivedPanel
+          flag={flag}
+          etag={etag}
+          environments={environments.data}
+          onRestored={(restored) => {
+            loaded.setData(restored);
+            toast(`Flag ${flag.key} restored: SDKs get it again within a second.`);
+          }}
+          onPurge={() => setPurging(true)}
+        />
+      ) : null}
+      {editing && !archived ? (
         <FlagDefinitionForm
           existing={flag}
           onSubmit={(d) => void save.run(d)}
@@ -124,42 +144,62 @@ export function FlagPage() {
           onCancel={() => setEditing(false)}
         />
       ) : null}
-      <nav className="tabs" aria-label="Flag sections">
-        {tab('', 'Environments')}
-        {tab('targeting', 'Targeting')}
-        {tab('playground', 'Playground')}
-        {tab('history', 'History')}
-        {tab('analytics', 'Analytics')}
-      </nav>
-      <Suspense fallback={<Loading what="the section" />}>
-        <Routes>
-          <Route index element={<EnvironmentsTab {...tabProps} />} />
-          <Route path="targeting" element={<TargetingTab {...tabProps} />} />
-          <Route path="playground" element={<Playground fixedFlag={flag} environments={environments.data} />} />
-          <Route path="history" element={<HistoryTab {...tabProps} />} />
-          <Route path="analytics" element={<AnalyticsTab {...tabProps} />} />
-        </Routes>
-      </Suspense>
-      <ConfirmDialog
-        open={deleting}
-        title={`Delete ${flag.key}?`}
-        confirmLabel="Delete flag"
-        danger
-        busy={remove.busy}
-        error={remove.error}
-        typeToConfirm={flag.key}
-        onConfirm={() => void remove.run()}
-        onCancel={() => {
-          setDeleting(false);
-          remove.clear();
+      {archived ? (
+        // An archived flag changes nothing until restored: what it was (history) and what it served (analytics).
+        <>
+          <nav className="tabs" aria-label="Flag sections">
+            {tab('', 'History')}
+            {tab('analytics', 'Analytics')}
+          </nav>
+          <Suspense fallback={<Loading what="the section" />}>
+            <Routes>
+              <Route path="analytics" element={<AnalyticsTab {...tabProps} />} />
+              <Route path="*" element={<HistoryTab {...tabProps} />} />
+            </Routes>
+          </Suspense>
+        </>
+      ) : (
+        <>
+          <nav className="tabs" aria-label="Flag sections">
+            {tab('', 'Environments')}
+            {tab('targeting', 'Targeting')}
+            {tab('playground', 'Playground')}
+            {tab('history', 'History')}
+            {tab('analytics', 'Analytics')}
+          </nav>
+          <Suspense fallback={<Loading what="the section" />}>
+            <Routes>
+              <Route index element={<EnvironmentsTab {...tabProps} />} />
+              <Route path="targeting" element={<TargetingTab {...tabProps} />} />
+              <Route path="playground" element={<Playground fixedFlag={flag} environments={environments.data} />} />
+              <Route path="history" element={<HistoryTab {...tabProps} />} />
+              <Route path="analytics" element={<AnalyticsTab {...tabProps} />} />
+            </Routes>
+          </Suspense>
+        </>
+      )}
+      <ArchiveDialog
+        flag={flag}
+        etag={etag}
+        open={archiving}
+        onDone={() => {
+          setArchiving(false);
+          toast(`Flag ${flag.key} archived: SDKs get FLAG_NOT_FOUND within a second. Restore it from the archived flags.`);
+          void navigate('/flags');
         }}
-      >
-        <p>
-          The flag and its state in every environment go away at once: SDKs asking for <code>{flag.key}</code> fall back to their own
-          default value (FLAG_NOT_FOUND). The API has no archive, so this cannot be undone; the audit trail is kept. A flag that others have
-          as a prerequisite cannot be deleted.
-        </p>
-      </ConfirmDialog>
+        onCancel={() => setArchiving(false)}
+      />
+      <PurgeDialog
+        flag={flag}
+        etag={etag}
+        open={purging}
+        onDone={() => {
+          setPurging(false);
+          toast(`Flag ${flag.key} purged.`);
+          void navigate('/flags?archived=1');
+        }}
+        onCancel={() => setPurging(false)}
+      />
     </section>
   );
 }

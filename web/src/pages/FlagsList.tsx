@@ -1,22 +1,27 @@
 import { useEffect, useState } from 'react';
 import { Link, useNavigate, useSearchParams } from 'react-router';
 import { flagsApi } from '../api/endpoints.ts';
-import type { FlagType } from '../api/types.ts';
+import type { Flag, FlagType } from '../api/types.ts';
 import { usePermissions } from '../auth/session.tsx';
-import { Badge, Button, Empty, ErrorBox, Loading } from '../components/ui.tsx';
+import { Badge, Button, Empty, ErrorBox, Loading, useToast } from '../components/ui.tsx';
 import { useEnvironments } from '../lib/environments.ts';
 import { describeServe, relativeTime, formatDateTime, tagPattern } from '../lib/format.ts';
-import { useDebounced, useResource } from '../lib/hooks.ts';
+import { useAction, useDebounced, useResource } from '../lib/hooks.ts';
+import { ArchivedWhen, PurgeDialog, purgeReason } from './flag/Archive.tsx';
 
 const types: FlagType[] = ['boolean', 'string', 'number', 'json'];
 
 export function FlagsListPage() {
-  const { canEdit, editReason } = usePermissions();
+  const { me, canEdit, canAdmin, editReason } = usePermissions();
+  const toast = useToast();
   const navigate = useNavigate();
   const [params, setParams] = useSearchParams();
   const q = params.get('q') ?? '';
   const tag = params.get('tag') ?? '';
   const type = params.get('type') ?? '';
+  // The archived flags, with the same filters and pages: ?archived=1.
+  const archived = params.get('archived') === '1';
+  const [purging, setPurging] = useState<Flag | undefined>(undefined);
   const [search, setSearch] = useState(q);
   const debounced = useDebounced(search.trim(), 300);
   // Page cursors: the first page has none; "Next" pushes the answer's cursor, "Previous" pops it.
@@ -36,16 +41,28 @@ export function FlagsListPage() {
       { replace: true },
     );
   }, [debounced, q, setParams]);
-  useEffect(() => setCursors([]), [q, tag, type]);
+  useEffect(() => setCursors([]), [q, tag, type, archived]);
 
   const tagValid = tag === '' || tagPattern.test(tag);
   const flags = useResource(
     async () =>
       tagValid
-        ? (await flagsApi.list({ q: q || undefined, tag: tag || undefined, type: type || undefined, cursor })).data
+        ? (await flagsApi.list({ q: q || undefined, tag: tag || undefined, type: type || undefined, cursor, archived })).data
         : { items: [], nextCursor: null },
-    [q, tag, type, cursor, tagValid],
+    [q, tag, type, cursor, tagValid, archived],
   );
+  const restore = useAction(async (flag: Flag) => {
+    await flagsApi.restore(flag.key);
+    toast(`Flag ${flag.key} restored: SDKs get it again within a second.`);
+    flags.reload();
+  });
+  const viewUrl = (toArchived: boolean) => {
+    const next = new URLSearchParams(params);
+    if (toArchived) next.set('archived', '1');
+    else next.delete('archived');
+    const text = next.toString();
+    return text ? `?${text}` : '?';
+  };
 
   const setFilter = (name: string, value: string) =>
     setParams((p) => {
@@ -56,6 +73,7 @@ export function FlagsListPage() {
     });
 
   const filtered = Boolean(q || tag || type);
+  const restoreError = restore.error ? <ErrorBox error={restore.error} title="Not restored" /> : null;
   return (
     <section aria-labelledby="flags-title">
       <div className="page-head">
@@ -69,6 +87,24 @@ export function FlagsListPage() {
           New flag
         </Button>
       </div>
+      <nav className="tabs" aria-label="Flag lists">
+        <Link
+          to={viewUrl(false)}
+          className={archived ? 'tab' : 'tab active'}
+          aria-current={archived ? undefined : 'page'}
+          data-testid="flags-active"
+        >
+          Active
+        </Link>
+        <Link
+          to={viewUrl(true)}
+          className={archived ? 'tab active' : 'tab'}
+          aria-current={archived ? 'page' : undefined}
+          data-testid="flags-archived"
+        >
+          Archived
+        </Link>
+      </nav>
       <form className="filters" role="search" onSubmit={(e) => e.preventDefault()}>
         <label className="filter-search">
           <span className="visually-hidden">Search flags</span>
@@ -110,7 +146,7 @@ export function FlagsListPage() {
             className="btn btn-ghost btn-small"
             onClick={() => {
               setSearch('');
-              setParams(new URLSearchParams());
+              setParams(new URLSearchParams(archived ? { archived: '1' } : {}));
             }}
           >
             Clear filters
@@ -119,8 +155,79 @@ export function FlagsListPage() {
       </form>
       {!tagValid ? <p className="field-error">A tag is lower-case letters and digits, with - _ . : / between them.</p> : null}
       <ErrorBox error={flags.error ?? environments.error} onRetry={flags.reload} />
+      {restoreError}
       {flags.loading && !flags.data ? <Loading what="flags" /> : null}
-      {flags.data ? (
+      {flags.data && archived ? (
+        flags.data.items.length === 0 ? (
+          <Empty>
+            {filtered ? 'No archived flag matches these filters.' : 'No archived flags. Archiving a flag keeps it here, restorable.'}
+          </Empty>
+        ) : (
+          <div className="table-wrap">
+            <table className="table flags-table" data-testid="archived-flags-table" aria-busy={flags.loading || undefined}>
+              <thead>
+                <tr>
+                  <th scope="col">Flag</th>
+                  <th scope="col">Type</th>
+                  <th scope="col">Tags</th>
+                  <th scope="col">Archived</th>
+                  <th scope="col">
+                    <span className="visually-hidden">Actions</span>
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {flags.data.items.map((flag) => (
+                  <tr key={flag.key} data-testid={`archived-row-${flag.key}`}>
+                    <td>
+                      <Link to={`/flags/${flag.key}`} className="flag-link">
+                        <strong>{flag.name}</strong>
+                        <code>{flag.key}</code>
+                      </Link>
+                    </td>
+                    <td>
+                      <Badge tone="info">{flag.type}</Badge>
+                    </td>
+                    <td className="tags">
+                      {flag.tags.map((t) => (
+                        <button key={t} type="button" className="tag" onClick={() => setFilter('tag', t)} title={`Show flags tagged ${t}`}>
+                          {t}
+                        </button>
+                      ))}
+                    </td>
+                    <td>
+                      <ArchivedWhen flag={flag} />
+                    </td>
+                    <td>
+                      <span className="row-actions">
+                        <Button
+                          small
+                          onClick={() => void restore.run(flag)}
+                          busy={restore.busy}
+                          disabledReason={canEdit ? undefined : editReason}
+                          data-testid={`restore-${flag.key}`}
+                        >
+                          Restore
+                        </Button>
+                        <Button
+                          small
+                          variant="danger"
+                          onClick={() => setPurging(flag)}
+                          disabledReason={canAdmin ? undefined : purgeReason(me.role)}
+                          data-testid={`purge-${flag.key}`}
+                        >
+                          Purge…
+                        </Button>
+                      </span>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )
+      ) : null}
+      {flags.data && !archived ? (
         flags.data.items.length === 0 ? (
           <Empty>
             {filtered
@@ -214,6 +321,18 @@ export function FlagsListPage() {
             Next →
           </Button>
         </nav>
+      ) : null}
+      {purging ? (
+        <PurgeDialog
+          flag={purging}
+          open
+          onDone={() => {
+            toast(`Flag ${purging.key} purged.`);
+            setPurging(undefined);
+            flags.reload();
+          }}
+          onCancel={() => setPurging(undefined)}
+        />
       ) : null}
     </section>
   );

@@ -17,6 +17,8 @@ import { createLoginLimiter } from './login-limiter.ts';
 import { authMigrations, authSchema } from './migrations/index.ts';
 import { createDecoyHash } from './passwords.ts';
 import { loadSigningKeys } from './signing-keys.ts';
+import { getJson, type Credential } from '../../shared/clients/service-client.ts';
+import { AppError } from '../../shared/http/problem.ts';
 
 /** One factory for both stores: PostgreSQL when given a database, memory otherwise (unit tests). */
 export function createAuthStore(db?: Kysely<AuthDatabase>): AuthStore {
@@ -35,7 +37,16 @@ export interface AuthAppDeps {
   readiness?: ReadinessCheck[];
   /** The clock of the service's decisions (invitations' expiry); tests move it. */
   now?: () => Date;
+  /** The environments there are; by default the flags service's (it owns them), asked with the caller's token. */
+  environments?: (credential: Credential) => Promise<readonly string[]>;
 }
+
+/** The environments' keys as the flags service lists them; no answer is a 503, never "there are none". */
+const flagsEnvironments = (flagsUrl: string) => async (credential: Credential) => {
+  const listed = await getJson<{ items?: { key: string }[] }>(flagsUrl, '/flags/environments', credential, 'flags');
+  if (!listed || !Array.isArray(listed.items)) throw new AppError('SERVICE_UNAVAILABLE', 'The flags service did not list the environments');
+  return listed.items.map((environment) => environment.key);
+};
 
 export async function buildAuthApp(deps: AuthAppDeps) {
   const { config, logger } = deps;
@@ -51,7 +62,8 @@ export async function buildAuthApp(deps: AuthAppDeps) {
       maxFailuresPerAccount: config.LOGIN_MAX_FAILURES_PER_ACCOUNT,
     }),
     decoyHash: await createDecoyHash(),
-    environments: config.ENVIRONMENTS,
+    // FLAGS_URL read when asked: a test harness learns the flags service's port after auth has started.
+    environments: deps.environments ?? ((credential) => flagsEnvironments(config.FLAGS_URL)(credential)),
     token: { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, ttlSeconds: config.ACCESS_TOKEN_TTL_SECONDS },
     registration: { selfRegistration: config.SELF_REGISTRATION, domains: config.SELF_REGISTRATION_DOMAINS },
     invitations: { ttlHours: config.INVITATION_TTL_HOURS, consoleUrl: config.CONSOLE_URL },

@@ -2,6 +2,7 @@ import { hash, randomBytes, randomUUID } from 'node:crypto';
 import { hashSdkKey } from '../../shared/http/sdk-keys.ts';
 import { AppError } from '../../shared/http/problem.ts';
 import type { Principal, UserRole } from '../../shared/http/authenticate.ts';
+import type { Credential } from '../../shared/clients/service-client.ts';
 import type { SdkKeyKind } from '../../shared/contracts/access-model.ts';
 import {
   invitationRefusal,
@@ -21,7 +22,8 @@ export interface AuthServiceDeps {
   keys: SigningKeys;
   limiter: LoginLimiter;
   decoyHash: string;
-  environments: readonly string[];
+  /** The environments there are (the flags service owns them), asked with the caller's credential. */
+  environments: (credential: Credential) => Promise<readonly string[]>;
   token: { issuer: string; audience: string; ttlSeconds: number };
   /** SELF_REGISTRATION and SELF_REGISTRATION_DOMAINS (empty: any domain). */
   registration: { selfRegistration: 'off' | 'on'; domains: readonly string[] };
@@ -86,10 +88,11 @@ export function createAuthService(deps: AuthServiceDeps) {
     return publicUser(user);
   }
 
-  function assertEnvironment(environment: string): void {
-    if (!deps.environments.includes(environment)) {
-      throw new AppError('VALIDATION_FAILED', `Unknown environment "${environment}"; known: ${deps.environments.join(', ')}`, {
-        errors: [{ path: 'body/environment', message: `must be one of ${deps.environments.join(', ')}` }],
+  async function assertEnvironment(environment: string, credential: Credential): Promise<void> {
+    const environments = await deps.environments(credential);
+    if (!environments.includes(environment)) {
+      throw new AppError('VALIDATION_FAILED', `Unknown environment "${environment}"; known: ${environments.join(', ')}`, {
+        errors: [{ path: 'body/environment', message: `must be one of ${environments.join(', ')}` }],
       });
     }
   }
@@ -188,8 +191,9 @@ export function createAuthService(deps: AuthServiceDeps) {
     async createApiKey(
       input: { environment: string; name: string; kind?: SdkKeyKind | undefined },
       createdBy: Principal,
+      credential: Credential,
     ): Promise<PublicApiKey & { key: string }> {
-      assertEnvironment(input.environment);
+      await assertEnvironment(input.environment, credential);
       const kind = input.kind ?? 'server';
       // A client key says what it is at a glance (it will sit in page source); a server key must never.
       const key = `${kind === 'client' ? 'tmc' : 'tm'}_${randomBytes(24).toString('base64url')}`;

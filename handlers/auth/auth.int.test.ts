@@ -24,6 +24,7 @@ describe('auth on PostgreSQL', () => {
       logger: createLogger('silent', 'auth'),
       store: createAuthStore(test.db),
       cache: createMemoryCache(),
+      environments: async () => ['development', 'production'],
     });
   });
   afterAll(async () => {
@@ -165,7 +166,13 @@ describe('sign-in while Redis is away', () => {
     if (!(await whenReady(redis, 5000))) throw new Error('the test Redis does not answer');
     const logger = pino({ level: 'info' }, { write: (line: string) => void logLines.push(JSON.parse(line) as (typeof logLines)[number]) });
     const config = testConfig({ LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS: '3', LOGIN_MAX_FAILURES_PER_ACCOUNT: '100' });
-    built = await buildAuthApp({ config, logger, store: createAuthStore(), cache: createRedisCache(redis) });
+    built = await buildAuthApp({
+      config,
+      logger,
+      store: createAuthStore(),
+      cache: createRedisCache(redis),
+      environments: async () => config.ENVIRONMENTS,
+    });
     await built.service.bootstrapAdmin('ana@example.com', password);
   });
   afterAll(async () => {

@@ -17,7 +17,13 @@ const password = 'correct horse battery';
 
 async function setup() {
   const store = createAuthStore();
-  const built = await buildAuthApp({ config, logger: createLogger('silent', 'auth'), store, cache: createMemoryCache() });
+  const built = await buildAuthApp({
+    config,
+    logger: createLogger('silent', 'auth'),
+    store,
+    cache: createMemoryCache(),
+    environments: async () => config.ENVIRONMENTS,
+  });
   await built.service.bootstrapAdmin('admin@example.com', password);
   const token = async (email: string, pw = password) => {
     const res = await built.app.inject({ method: 'POST', url: '/auth/login', payload: { email, password: pw } });

@@ -21,6 +21,7 @@ import { assertIfMatch } from '../../shared/http/if-match.ts';
 import { toDocument, type AuditAction, type Flag, type FlagFilter, type FlagStore, type PrerequisiteEdge } from './flag-store.ts';
 import type { WriteOutcome } from '../../shared/db/audited-write.ts';
 import type { ChangeCause } from '../../shared/contracts/flags-api.ts';
+import { nameOf, type EnvironmentSource } from './environments/environment.ts';
 
 export interface FlagDefinition {
   name: string;
@@ -86,6 +87,8 @@ function defaultState(type: FlagType, variants: Variant[]): EnvironmentState {
 const noTargeting: FlagRulesClient = {
   listRulesOfFlag: () =>
     Promise.reject(new AppError('SERVICE_UNAVAILABLE', 'No targeting service is configured to say which rules serve this flag')),
+  listRulesIn: () =>
+    Promise.reject(new AppError('SERVICE_UNAVAILABLE', 'No targeting service is configured to say which rules an environment has')),
   deleteRule: () =>
     Promise.reject(new AppError('SERVICE_UNAVAILABLE', 'No targeting service is configured to remove the rules of this flag')),
 };
@@ -108,18 +111,36 @@ function rulesServing(rules: Rule[], removed: ReadonlySet<string>): string[] {
     .sort();
 }
 
+/** A fixed list of environments as a source (tests, and what ENVIRONMENTS names before the table exists). */
+export const fixedEnvironments = (keys: readonly string[]): EnvironmentSource => ({
+  list: async () =>
+    keys.map((key, position) => ({
+      key,
+      name: nameOf(key),
+      position,
+      protected: false,
+      requiredApprovals: 1,
+      createdAt: new Date(0),
+      updatedAt: new Date(0),
+      version: 1,
+    })),
+});
+
 export function createFlagService(deps: {
   store: FlagStore;
-  environments: readonly string[];
+  /** The environments table (or a fixed list): every flag has a state in each. */
+  environments: EnvironmentSource | readonly string[];
   targeting?: FlagRulesClient;
   now?: () => Date;
 }) {
-  const { store, environments } = deps;
+  const { store } = deps;
+  const source = 'list' in deps.environments ? deps.environments : fixedEnvironments(deps.environments);
+  const environmentKeys = async () => (await source.list()).map((e) => e.key);
   const targeting = deps.targeting ?? noTargeting;
   const now = deps.now ?? (() => new Date());
 
-  /** Every configured environment has a state, also one added to ENVIRONMENTS after the flag was made. */
-  function withAllEnvironments(flag: Flag): Flag {
+  /** Every environment has a state, also one created after the flag was made (and one deleted has none). */
+  function withAllEnvironments(flag: Flag, environments: readonly string[]): Flag {
     const states: Record<string, EnvironmentState> = {};
     for (const env of environments) states[env] = flag.environments[env] ?? defaultState(flag.type, flag.variants);
     return { ...flag, environments: states };
@@ -129,7 +150,7 @@ export function createFlagService(deps: {
   async function load(key: string): Promise<Flag> {
     const flag = await store.get(key);
     if (!flag) throw new AppError('NOT_FOUND', `No flag "${key}"`);
-    return withAllEnvironments(flag);
+    return withAllEnvironments(flag, await environmentKeys());
   }
 
   /** An archived flag cannot change (nor its schedules and plans) until it is restored: 409 saying so. */
@@ -228,7 +249,8 @@ export function createFlagService(deps: {
     return writeRecord('environment-updated', current, next, actor, environment, cause ?? null);
   }
 
-  function assertEnvironment(environment: string): void {
+  async function assertEnvironment(environment: string): Promise<void> {
+    const environments = await environmentKeys();
     if (!environments.includes(environment))
       throw new AppError('NOT_FOUND', `No environment "${environment}" (known: ${environments.join(', ')})`);
   }
@@ -293,7 +315,8 @@ export function createFlagService(deps: {
   return {
     async list(filter: FlagFilter) {
       const page = await store.list(filter);
-      return { items: page.items.map(withAllEnvironments), nextCursor: page.nextCursor };
+      const environments = await environmentKeys();
+      return { items: page.items.map((flag) => withAllEnvironments(flag, environments)), nextCursor: page.nextCursor };
     },
 
     get: load,
@@ -320,6 +343,7 @@ export function createFlagService(deps: {
         archivedAt: null,
         archivedBy: null,
       };
+      const environments = await environmentKeys();
       const unknown = Object.keys(input.environments ?? {}).filter((env) => !environments.includes(env));
       if (unknown.length > 0)
         invalid(
@@ -419,7 +443,7 @@ export function createFlagService(deps: {
       ifMatch: string | undefined,
       actor: Principal,
     ): Promise<Flag> {
-      assertEnvironment(environment);
+      await assertEnvironment(environment);
       const current = await load(key);
       assertIfMatch(current.version, ifMatch, 'flag');
       const next = await planEnvironmentChange(current, environment, patch);
@@ -466,7 +490,7 @@ export function createFlagService(deps: {
       const next: Flag = { ...current, archivedAt: null, archivedBy: null, version: current.version + 1, updatedAt: now() };
       const edges = await store.prerequisiteEdges();
       const problems: FieldProblem[] = [];
-      for (const env of environments)
+      for (const env of await environmentKeys())
         problems.push(...(await stateProblems(next, env, next.environments[env]!, `environments/${env}`, edges)));
       if (problems.length > 0)
         throw new AppError('CONFLICT', `"${key}" cannot come back as it was: ${problems.map((p) => `${p.path} ${p.message}`).join('; ')}`, {

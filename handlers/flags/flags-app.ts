@@ -23,8 +23,13 @@ import { webhookRoutes } from './webhook-routes.ts';
 import { createWebhookService } from './webhooks/webhook-service.ts';
 import type { WebhookStore } from './webhooks/webhook-store.ts';
 import { createMemoryWebhookStore } from './webhooks/webhook-store.memory.ts';
-import { createPostgresWebhookStore, type WebhooksDatabase } from './webhooks/webhook-store.postgres.ts';
+import { createPostgresWebhookStore } from './webhooks/webhook-store.postgres.ts';
 import { createTargetGuard, type TargetGuard } from './webhooks/target-guard.ts';
+import type { EnvironmentStore } from './environments/environment-store.ts';
+import { createMemoryEnvironmentStore } from './environments/environment-store.memory.ts';
+import { createPostgresEnvironmentStore } from './environments/environment-store.postgres.ts';
+import { createEnvironmentService } from './environments/environment-service.ts';
+import { environmentUsage } from './environments/environment-usage.ts';
 
 /** One factory for both stores: PostgreSQL when given a database, memory otherwise (unit tests). */
 export function createFlagStore(db?: Kysely<FlagsDatabase>): FlagStore {
@@ -33,7 +38,14 @@ export function createFlagStore(db?: Kysely<FlagsDatabase>): FlagStore {
 
 /** The webhooks' store from the same factory: PostgreSQL when given the database, memory otherwise. */
 export function createWebhookStore(db?: Kysely<FlagsDatabase>): WebhookStore {
-  return db ? createPostgresWebhookStore(db as unknown as Kysely<WebhooksDatabase>) : createMemoryWebhookStore();
+  return db ? createPostgresWebhookStore(db) : createMemoryWebhookStore();
+}
+
+/** The environments' store from the same factory. */
+export function createEnvironmentStore(db?: Kysely<FlagsDatabase>): EnvironmentStore {
+  return db
+    ? createPostgresEnvironmentStore(db as unknown as Parameters<typeof createPostgresEnvironmentStore>[0])
+    : createMemoryEnvironmentStore();
 }
 
 export async function migrateFlags(db: Kysely<FlagsDatabase>): Promise<string[]> {
@@ -51,6 +63,8 @@ export async function buildFlagsApp(deps: {
   metrics?: Registry;
   /** Reminds the release worker of scheduled changes; without it the worker's sweep finds them. */
   alarm?: AlarmClock;
+  /** The environments table; memory by default (unit tests), seeded from ENVIRONMENTS when empty. */
+  environmentStore?: EnvironmentStore;
   /** The webhooks' subscriptions and log; memory by default (unit tests). */
   webhookStore?: WebhookStore;
   /** Where webhook targets may point; by default the configured policy over the system's resolver. */
@@ -65,7 +79,14 @@ export async function buildFlagsApp(deps: {
     expiresInMs: config.WEBHOOK_GIVE_UP_AFTER_HOURS * 3_600_000,
   });
   const targeting = deps.targeting ?? createTargetingClient(deps.config.TARGETING_URL);
-  const service = createFlagService({ store: deps.store, environments: deps.config.ENVIRONMENTS, targeting });
+  const environmentStore = deps.environmentStore ?? createMemoryEnvironmentStore();
+  const environments = createEnvironmentService({
+    store: environmentStore,
+    usage: environmentUsage({ store: deps.store, targeting, authUrl: config.AUTH_URL }),
+  });
+  // ENVIRONMENTS names the environments of a deployment's first start only; the table is the truth after that.
+  await environments.seed(config.ENVIRONMENTS);
+  const service = createFlagService({ store: deps.store, environments: environmentStore, targeting });
   const schedules = createScheduleService({
     store: deps.store,
     flags: service,
@@ -85,13 +106,7 @@ export async function buildFlagsApp(deps: {
     readiness: deps.readiness ?? [],
     ...(deps.metrics ? { metrics: deps.metrics } : {}),
     routes: (app) => {
-      flagsRoutes(
-        service,
-        schedules,
-        createReleasePlanService({ store: deps.store, flags: service }),
-        config.ENVIRONMENTS,
-        deps.verifier,
-      )(app);
+      flagsRoutes(service, schedules, createReleasePlanService({ store: deps.store, flags: service }), environments, deps.verifier)(app);
       webhookRoutes(webhooks, deps.verifier)(app);
     },
   });
@@ -116,6 +131,7 @@ export async function startFlags(ctx: ServiceContext): Promise<StartedService> {
     ...(alarm ? { alarm } : {}),
     store: createFlagStore(db),
     webhookStore: createWebhookStore(db),
+    environmentStore: createEnvironmentStore(db),
     targeting: createTargetingClient(ctx.config.TARGETING_URL),
     verifier: access.verifier,
     readiness: [

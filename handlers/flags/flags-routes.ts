@@ -12,6 +12,11 @@ import { updateFlagEnvironment } from './routes/update-flag-environment.ts';
 import { getFlagHistory } from './routes/get-flag-history.ts';
 import { listReleaseEvents } from './routes/list-release-events.ts';
 import { listEnvironments } from './routes/list-environments.ts';
+import { createEnvironment } from './routes/create-environment.ts';
+import { updateEnvironment } from './routes/update-environment.ts';
+import { reorderEnvironments } from './routes/reorder-environments.ts';
+import { deleteEnvironment } from './routes/delete-environment.ts';
+import type { EnvironmentService } from './environments/environment-service.ts';
 import type { FlagRouteDeps } from './routes/route-deps.ts';
 import type { ScheduleService } from './schedules/schedule-service.ts';
 import type { ReleasePlanService } from './release-plans/release-plan-service.ts';
@@ -28,13 +33,17 @@ export function flagsRoutes(
   service: FlagService,
   schedules: ScheduleService,
   releasePlans: ReleasePlanService,
-  environments: readonly string[],
+  environments: EnvironmentService,
   verifier: TokenVerifier,
 ) {
   const deps: FlagRouteDeps = { service, schedules, releasePlans, environments, guard: (minimum) => requireRole(verifier, minimum) };
   return (app: App) => {
     for (const route of [
       listEnvironments,
+      createEnvironment,
+      reorderEnvironments,
+      updateEnvironment,
+      deleteEnvironment,
       listFlags,
       createFlag,
       getFlag,

@@ -212,6 +212,7 @@ describe('removing variants that targeting rules still serve', () => {
       return rules.filter((r) => r.flagKey === flagKey);
     },
     deleteRule: () => Promise.reject(new Error('not asked here')),
+    listRulesIn: () => Promise.reject(new Error('not asked here')),
   };
   const rule = (id: string, environment: string, name: string, serve: Rule['serve']): Rule => ({
     id,

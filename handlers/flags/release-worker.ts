@@ -12,7 +12,7 @@ import { listen, type StartedService } from '../../shared/runtime/service.ts';
 import type { Kysely } from 'kysely';
 import { createFlagService } from './flag-service.ts';
 import type { FlagsDatabase } from './flag-store.postgres.ts';
-import { createFlagStore } from './flags-app.ts';
+import { createEnvironmentStore, createFlagStore } from './flags-app.ts';
 import { flagsSchema } from './migrations/index.ts';
 import { createBullAlarmClock, releaseQueue, sweepOnly, type ScheduleAlarm } from './schedules/bullmq-alarm-clock.ts';
 import { createScheduleService, type RunOutcome } from './schedules/schedule-service.ts';
@@ -41,7 +41,7 @@ export async function startReleaseWorker(deps: {
   const pool = deps.pool ?? createPool(config, { logger });
   const db = createDatabase<FlagsDatabase>(pool, flagsSchema);
   const store = createFlagStore(db);
-  const flags = createFlagService({ store, environments: config.ENVIRONMENTS });
+  const flags = createFlagService({ store, environments: createEnvironmentStore(db) });
   const connection = config.REDIS_URL ? bullConnection(config.REDIS_URL, config.REDIS_PASSWORD) : undefined;
   const alarm = connection ? createBullAlarmClock(connection, releaseQueue, logger) : undefined;
   const schedules = createScheduleService({

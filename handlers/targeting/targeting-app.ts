@@ -34,7 +34,7 @@ export async function buildTargetingApp(deps: {
   readiness?: ReadinessCheck[];
   metrics?: Registry;
 }) {
-  const service = createTargetingService({ store: deps.store, flags: deps.flags, environments: deps.config.ENVIRONMENTS });
+  const service = createTargetingService({ store: deps.store, flags: deps.flags });
   const served = await createHttpServer({
     name: 'targeting',
     title: 'ToggleMaster targeting',

@@ -74,13 +74,8 @@ const ruleDocument = ({ createdAt, updatedAt, ...rule }: StoredRule) => ({
   updatedAt: updatedAt.toISOString(),
 });
 
-export function createTargetingService(deps: {
-  store: TargetingStore;
-  flags: FlagsClient;
-  environments: readonly string[];
-  now?: () => Date;
-}) {
-  const { store, flags, environments } = deps;
+export function createTargetingService(deps: { store: TargetingStore; flags: FlagsClient; now?: () => Date }) {
+  const { store, flags } = deps;
   const now = deps.now ?? (() => new Date());
 
   function audit(
@@ -112,10 +107,13 @@ export function createTargetingService(deps: {
 
   async function flagFor(flagKey: string, environment: string, credential: Credential, path = 'body'): Promise<FlagDocument> {
     const problems: FieldProblem[] = [];
-    if (!environments.includes(environment))
-      problems.push({ path: `${path}/environment`, message: `is not an environment (known: ${environments.join(', ')})` });
     const flag = await flags.getFlag(flagKey, credential);
     if (!flag) problems.push({ path: `${path}/flagKey`, message: `names no flag ("${flagKey}")` });
+    // The flags service owns the environments: a flag has a state in each one there is.
+    else if (!(environment in flag.environments)) {
+      const known = Object.keys(flag.environments).join(', ');
+      problems.push({ path: `${path}/environment`, message: `is not an environment (known: ${known})` });
+    }
     // An archived flag is unknown to evaluation and cannot change until it is restored: nor can its rules.
     else if (flag.archivedAt)
       problems.push({ path: `${path}/flagKey`, message: `names an archived flag ("${flagKey}"): restore it first` });

@@ -9,28 +9,31 @@ import { deleteResource, getJson, type Credential } from './service-client.ts';
 export interface FlagRulesClient {
   /** Every rule of the flag; throws (503) rather than answer "none" when targeting does not say. */
   listRulesOfFlag(flagKey: string, credential: Credential): Promise<Rule[]>;
+  /** Every rule in an environment (before the environment is deleted); throws (503) rather than answer "none". */
+  listRulesIn(environment: string, credential: Credential): Promise<Rule[]>;
   /** Deletes one rule (one already gone is fine); throws when targeting does not do it. */
   deleteRule(id: string, credential: Credential): Promise<void>;
 }
 
 export function createTargetingClient(baseUrl: string): FlagRulesClient {
-  return {
-    async listRulesOfFlag(flagKey, credential) {
-      // No answer, or one that is not a list of rules, must not read as "no rules": a removal would then go through.
-      const page = await getJson<{ items?: unknown }>(
-        baseUrl,
-        `/targeting/rules?flagKey=${encodeURIComponent(flagKey)}`,
-        credential,
-        'targeting',
-      ).catch((error: unknown) => {
+  /** No answer, or one that is not a list of rules, must not read as "no rules": a removal would then go through. */
+  async function listRules(query: string, what: string, credential: Credential): Promise<Rule[]> {
+    const page = await getJson<{ items?: unknown }>(baseUrl, `/targeting/rules?${query}`, credential, 'targeting').catch(
+      (error: unknown) => {
         throw error instanceof AppError
           ? error
           : new AppError('SERVICE_UNAVAILABLE', 'The targeting service answered something that is not JSON');
-      });
-      if (!page || !Array.isArray(page.items))
-        throw new AppError('SERVICE_UNAVAILABLE', `The targeting service did not list the rules of "${flagKey}"`);
-      return page.items as Rule[];
-    },
+      },
+    );
+    if (!page || !Array.isArray(page.items))
+      throw new AppError('SERVICE_UNAVAILABLE', `The targeting service did not list the rules of ${what}`);
+    return page.items as Rule[];
+  }
+
+  return {
+    listRulesOfFlag: (flagKey, credential) => listRules(`flagKey=${encodeURIComponent(flagKey)}`, `"${flagKey}"`, credential),
+    listRulesIn: (environment, credential) =>
+      listRules(`environment=${encodeURIComponent(environment)}`, `the environment "${environment}"`, credential),
     async deleteRule(id, credential) {
       await deleteResource(baseUrl, `/targeting/rules/${encodeURIComponent(id)}`, credential, 'targeting');
     },

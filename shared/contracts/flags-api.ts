@@ -242,3 +242,29 @@ export const ReleaseEventSchema = Type.Object(
   },
   { $id: 'ReleaseEvent' },
 );
+
+/** An environment's key: fixed once made (flags' states, rules and SDK keys name it). */
+export const EnvironmentKey = Type.String({ pattern: '^[a-z0-9]+(?:[-_][a-z0-9]+)*$', minLength: 1, maxLength: 64 });
+
+/** One of GET /flags/environments, in order. */
+export const EnvironmentSchema = Type.Object(
+  {
+    key: EnvironmentKey,
+    name: Type.String(),
+    position: Type.Integer({ description: 'Its place in lists, from 0' }),
+    protected: Type.Boolean({
+      description: 'Production-like: changes there (state, schedules, release plans) go through change requests',
+    }),
+    requiredApprovals: Type.Integer({ minimum: 1, maximum: 10, description: 'Approvals a change request there needs (not its author’s)' }),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+    version: Type.Integer(),
+  },
+  { $id: 'Environment' },
+);
+
+export const EnvironmentFields = {
+  name: Type.String({ minLength: 1, maxLength: 100 }),
+  protected: Type.Boolean(),
+  requiredApprovals: Type.Integer({ minimum: 1, maximum: 10 }),
+};

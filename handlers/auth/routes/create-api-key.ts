@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import type { App } from '../../../shared/http/server.ts';
-import { principalOf } from '../../../shared/http/authenticate.ts';
+import { callerCredential, principalOf } from '../../../shared/http/authenticate.ts';
 import { Strict, bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
 import type { AuthRouteDeps } from './route-deps.ts';
 import { apiKeyView } from '../auth-schemas.ts';
@@ -29,7 +29,7 @@ export function createApiKey(app: App, { service, guard }: AuthRouteDeps): void 
       },
     },
     async (request, reply) => {
-      const created = await service.createApiKey(request.body, principalOf(request));
+      const created = await service.createApiKey(request.body, principalOf(request), callerCredential(request));
       return reply
         .code(201)
         .header('cache-control', 'no-store')

@@ -11,6 +11,7 @@ import * as releasePlanGuardrails from './0009-release-plan-guardrails.ts';
 import * as releaseEvents from './0010-release-events.ts';
 import * as archivedFlags from './0011-archived-flags.ts';
 import * as webhooks from './0012-webhooks.ts';
+import * as environments from './0013-environments.ts';
 
 /** The service's PostgreSQL schema. */
 export const flagsSchema = 'flags';
@@ -29,4 +30,5 @@ export const flagsMigrations: Record<string, Migration> = {
   '0010-release-events': releaseEvents,
   '0011-archived-flags': archivedFlags,
   '0012-webhooks': webhooks,
+  '0013-environments': environments,
 };

@@ -139,7 +139,7 @@ export function createReleasePlanService(deps: { store: FlagStore; flags: FlagSe
       ifMatch: string | undefined,
       actor: Principal,
     ): Promise<ReleasePlan> {
-      flags.assertEnvironment(environment);
+      await flags.assertEnvironment(environment);
       if ((input.milestones === undefined) === (input.templateId === undefined)) {
         throw new AppError('VALIDATION_FAILED', 'Send either milestones or a templateId', {
           errors: [{ path: 'body', message: 'needs milestones or templateId, not both' }],

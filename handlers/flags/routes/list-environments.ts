@@ -1,6 +1,8 @@
 import { Type } from 'typebox';
 import type { App } from '../../../shared/http/server.ts';
 import { bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
+import { EnvironmentSchema } from '../../../shared/contracts/flags-api.ts';
+import { environmentView } from '../environments/environment-view.ts';
 import type { FlagRouteDeps } from './route-deps.ts';
 
 export function listEnvironments(app: App, { environments, guard }: FlagRouteDeps): void {
@@ -10,11 +12,11 @@ export function listEnvironments(app: App, { environments, guard }: FlagRouteDep
       onRequest: guard('viewer'),
       schema: {
         tags: ['environments'],
-        summary: 'The environments every flag has a state in',
+        summary: 'The environments every flag has a state in, in their order',
         security: bearerSecurity,
-        response: { 200: Type.Object({ items: Type.Array(Type.String()) }), ...problemResponses },
+        response: { 200: Type.Object({ items: Type.Array(EnvironmentSchema) }), ...problemResponses },
       },
     },
-    async () => ({ items: [...environments] }),
+    async () => ({ items: (await environments.list()).map(environmentView) }),
   );
 }

@@ -1,5 +1,6 @@
 import type { requireRole, UserRole } from '../../../shared/http/authenticate.ts';
 import type { FlagService } from '../flag-service.ts';
+import type { EnvironmentService } from '../environments/environment-service.ts';
 import type { ScheduleService } from '../schedules/schedule-service.ts';
 import type { ReleasePlanService } from '../release-plans/release-plan-service.ts';
 
@@ -7,6 +8,6 @@ export interface FlagRouteDeps {
   service: FlagService;
   schedules: ScheduleService;
   releasePlans: ReleasePlanService;
-  environments: readonly string[];
+  environments: EnvironmentService;
   guard: (minimum: UserRole) => ReturnType<typeof requireRole>;
 }

@@ -84,7 +84,7 @@ export function createScheduleService(deps: {
       ifMatch: string | undefined,
       actor: Principal,
     ) {
-      flags.assertEnvironment(environment);
+      await flags.assertEnvironment(environment);
       const runAt = runAtOf(input.runAt);
       const flag = await flags.get(key);
       assertIfMatch(flag.version, ifMatch, 'flag');

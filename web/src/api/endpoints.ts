@@ -82,7 +82,8 @@ export const flagsApi = {
   /** Active flags, or the archived ones with `archived: true` (same filters and pages). */
   list: (params: { q?: string; tag?: string; type?: string; cursor?: string; limit?: number; archived?: boolean }) =>
     api.get<Page<Flag>>(`/flags${query({ limit: 20, ...params, archived: params.archived || undefined })}`),
-  environments: () => api.get<{ items: string[] }>('/flags/environments'),
+  environments: () =>
+    api.get<{ items: { key: string; name: string; protected: boolean; requiredApprovals: number }[] }>('/flags/environments'),
   get: (key: string) => api.get<Flag>(`/flags/${enc(key)}`),
   create: (flag: NewFlag) => api.post<Flag>('/flags', flag),
   update: (key: string, definition: Omit<NewFlag, 'key'>, etag?: string) =>

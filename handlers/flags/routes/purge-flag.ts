@@ -15,7 +15,7 @@ export function purgeFlag(app: App, { service, guard }: FlagRouteDeps): void {
         tags: ['flags'],
         summary: 'Remove an archived flag for good (admins): its targeting rules, then the flag; its history stays',
         description:
-          'Only an archived flag can be purged (409 for an active one). Its targeting rules are deleted through the targeting service first (503, nothing purged, when it does not answer), so a flag created later with the same key starts without them. Refused (409) while another flag, archived or not, has it as a prerequisite. `GET /flags/{key}/history` keeps answering, ending with `purged`.',
+          'Only an archived flag can be purged (409 for an active one). Its targeting rules are deleted through the targeting service first (503 when it does not answer: the flag stays archived, a second purge finishes), so a flag created later with the same key starts without them. Refused (409) while another flag, archived or not, has it as a prerequisite. `GET /flags/{key}/history` keeps answering, ending with `purged`.',
         security: bearerSecurity,
         params: Strict({ key: FlagKey }),
         headers: IfMatchHeaders,

@@ -29,6 +29,8 @@ const checkout = flagDocument('checkout', {
   },
 });
 
+const retired = flagDocument('retired', { archivedAt: new Date(0).toISOString(), archivedBy: { userId: 'u-1', email: 'a@example.com' } });
+
 /** The targeting API's behaviour, run on the in-memory store (unit) and on PostgreSQL (integration). */
 export function targetingApiContract(name: string, makeHarness: () => Promise<Harness>): void {
   describe(name, () => {
@@ -44,7 +46,7 @@ export function targetingApiContract(name: string, makeHarness: () => Promise<Ha
         config: testConfig(),
         logger: createLogger('silent', 'targeting'),
         store: harness.store,
-        flags: fixedFlags([checkout, flagDocument('gate')]),
+        flags: fixedFlags([checkout, flagDocument('gate'), retired]),
         verifier,
       }));
     });
@@ -247,6 +249,85 @@ export function targetingApiContract(name: string, makeHarness: () => Promise<Ha
       expect(messages.length).toBeGreaterThan(8);
       expect(messages).toContainEqual({ kind: 'rules', flagKey: 'checkout', environment: 'production' });
       expect(messages).toContainEqual({ kind: 'segment', key: 'staff' });
+    });
+
+    type Listed = {
+      id: string;
+      environment: string;
+      priority: number;
+      name: string;
+      conditions: unknown;
+      segments: unknown;
+      serve: unknown;
+    };
+    const rulesIn = async (environment: string) =>
+      (await call('viewer', { method: 'GET', url: `/targeting/rules?flagKey=checkout&environment=${environment}` })).json<{
+        items: Listed[];
+      }>().items;
+    const copy = (payload: Record<string, unknown>, role: UserRole = 'editor') =>
+      call(role, {
+        method: 'PUT',
+        url: '/targeting/rules/copy',
+        payload: { flagKey: 'checkout', from: 'production', to: 'development', ...payload },
+      });
+
+    it('copies the rules of one environment over those of another: same order, new ids, one audited change', async () => {
+      await createRule({ name: 'second', serve: { variant: 'old' } });
+      const source = await rulesIn('production');
+      expect(source.length).toBeGreaterThan(1);
+      const replaced = await createRule({ environment: 'development', name: 'replaced by the copy' });
+      expect(replaced.statusCode, replaced.body).toBe(201);
+      const newestBefore = (await call('viewer', { method: 'GET', url: '/targeting/history?flagKey=checkout&limit=1' })).json<{
+        items: { id: number }[];
+      }>().items[0]!.id;
+      const outboxBefore = (await harness.outbox?.())?.length ?? 0;
+
+      const res = await copy({});
+      expect(res.statusCode, res.body).toBe(200);
+      const copies = res.json<{ items: Listed[] }>().items;
+      const content = ({ name, priority, conditions, segments, serve }: Listed) => ({ name, priority, conditions, segments, serve });
+      expect(copies.map(content)).toEqual(source.map(content));
+      expect(copies.every((r) => r.environment === 'development')).toBe(true);
+      expect(copies.filter((r) => source.some((s) => s.id === r.id))).toEqual([]);
+      expect((await rulesIn('development')).map((r) => r.id)).toEqual(copies.map((r) => r.id));
+      expect(await rulesIn('production')).toEqual(source);
+
+      const history = await call('viewer', { method: 'GET', url: '/targeting/history?flagKey=checkout&limit=50' });
+      const entries = history
+        .json<{ items: { id: number; action: string; entityKey: string; environment: string; actor: { email: string } }[] }>()
+        .items.filter((e) => e.id > newestBefore);
+      expect(entries.map((e) => [e.action, e.entityKey]).sort()).toEqual(
+        [['deleted', replaced.json<{ id: string }>().id], ...copies.map((r) => ['created', r.id])].sort(),
+      );
+      expect(entries.every((e) => e.environment === 'development' && e.actor.email === 'editor@example.com')).toBe(true);
+      if (harness.outbox) {
+        // One change to publish for the whole copy.
+        expect((await harness.outbox()).slice(outboxBefore)).toEqual([{ kind: 'rules', flagKey: 'checkout', environment: 'development' }]);
+      }
+
+      // Copying nothing over something leaves nothing.
+      const emptied = await copy({ flagKey: 'gate', from: 'development', to: 'production' });
+      expect(emptied.statusCode, emptied.body).toBe(200);
+      expect(emptied.json()).toEqual({ items: [] });
+    });
+
+    it('refuses a copy for an unknown or archived flag, an unknown environment, or onto itself, writing nothing', async () => {
+      const before = await harness.snapshot();
+      const cases: [Record<string, unknown>, string, RegExp][] = [
+        [{ to: 'production' }, 'body/to', /environment copied from/],
+        [{ to: 'staging' }, 'body/to', /is not an environment/],
+        [{ from: 'qa' }, 'body/from', /is not an environment/],
+        [{ flagKey: 'nope' }, 'body/flagKey', /names no flag/],
+        [{ flagKey: 'retired' }, 'body/flagKey', /archived flag \("retired"\)/],
+      ];
+      for (const [payload, path, message] of cases) {
+        const res = await copy(payload);
+        expect(res.statusCode, JSON.stringify(payload)).toBe(400);
+        expect(res.json(), JSON.stringify(payload)).toMatchObject({ code: 'VALIDATION_FAILED', errors: [{ path }] });
+        expect(res.json<{ detail: string }>().detail).toMatch(message);
+      }
+      expect((await copy({}, 'viewer')).statusCode).toBe(403);
+      expect(await harness.snapshot()).toEqual(before);
     });
   });
 }

@@ -7,6 +7,7 @@ import { createRule } from './routes/create-rule.ts';
 import { updateRule } from './routes/update-rule.ts';
 import { deleteRule } from './routes/delete-rule.ts';
 import { reorderRules } from './routes/reorder-rules.ts';
+import { copyRules } from './routes/copy-rules.ts';
 import { listSegments } from './routes/list-segments.ts';
 import { getSegment } from './routes/get-segment.ts';
 import { createSegment } from './routes/create-segment.ts';
@@ -22,6 +23,7 @@ export function targetingRoutes(service: TargetingService, verifier: TokenVerifi
     for (const route of [
       listRules,
       reorderRules,
+      copyRules,
       getRule,
       createRule,
       updateRule,

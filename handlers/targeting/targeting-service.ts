@@ -105,14 +105,22 @@ export function createTargetingService(deps: { store: TargetingStore; flags: Fla
   const rulesChanged = (flagKey: string, environment: string) => ({ kind: 'rules', flagKey, environment }) as const;
   const segmentChanged = (key: string) => ({ kind: 'segment', key }) as const;
 
-  async function flagFor(flagKey: string, environment: string, credential: Credential, path = 'body'): Promise<FlagDocument> {
+  /** The flag, if it exists, is not archived and has each environment named (by field: `{ environment }`, or `{ from, to }`). */
+  async function flagFor(
+    flagKey: string,
+    environment: string | Record<string, string>,
+    credential: Credential,
+    path = 'body',
+  ): Promise<FlagDocument> {
     const problems: FieldProblem[] = [];
     const flag = await flags.getFlag(flagKey, credential);
+    const named = Object.entries(typeof environment === 'string' ? { environment } : environment);
+    const unknown = flag ? named.filter(([, env]) => !(env in flag.environments)) : [];
     if (!flag) problems.push({ path: `${path}/flagKey`, message: `names no flag ("${flagKey}")` });
     // The flags service owns the environments: a flag has a state in each one there is.
-    else if (!(environment in flag.environments)) {
+    else if (unknown.length > 0) {
       const known = Object.keys(flag.environments).join(', ');
-      problems.push({ path: `${path}/environment`, message: `is not an environment (known: ${known})` });
+      for (const [field] of unknown) problems.push({ path: `${path}/${field}`, message: `is not an environment (known: ${known})` });
     }
     // An archived flag is unknown to evaluation and cannot change until it is restored: nor can its rules.
     else if (flag.archivedAt)
@@ -233,6 +241,36 @@ export function createTargetingService(deps: { store: TargetingStore; flags: Fla
       const rest = await ordered(current.flagKey, current.environment);
       const moved = renumber(rest, now());
       if (moved.length > 0) await store.saveRules(moved, { audit: [], change: rulesChanged(current.flagKey, current.environment) });
+    },
+
+    /**
+     * Replaces the rules of a flag in `to` with copies of those in `from` (same order and priorities, new ids): one
+     * transaction with an audit entry per rule removed ('deleted') and per copy ('created') and one change to publish.
+     * The flags service asks this when it copies an environment's state (POST /flags/{key}/environments/{env}/copy).
+     */
+    async copyRules(input: { flagKey: string; from: string; to: string }, credential: Credential, actor: Principal) {
+      if (input.from === input.to)
+        invalid([{ path: 'body/to', message: `is the environment copied from ("${input.from}")` }], 'The copy is not valid');
+      await flagFor(input.flagKey, { from: input.from, to: input.to }, credential);
+      const [source, replaced] = await Promise.all([ordered(input.flagKey, input.from), ordered(input.flagKey, input.to)]);
+      const at = now();
+      const copies: StoredRule[] = source.map((rule, priority) => ({
+        ...rule,
+        id: randomUUID(),
+        environment: input.to,
+        priority,
+        createdAt: at,
+        updatedAt: at,
+      }));
+      const scope = { flagKey: input.flagKey, environment: input.to };
+      await store.replaceRules(scope, copies, {
+        audit: [
+          ...replaced.map((rule) => audit('rule', rule.id, 'deleted', actor, ruleDocument(rule), null, scope)),
+          ...copies.map((rule) => audit('rule', rule.id, 'created', actor, null, ruleDocument(rule), scope)),
+        ],
+        change: rulesChanged(input.flagKey, input.to),
+      });
+      return copies.map(ruleDocument);
     },
 
     /** Puts the rules of one flag in one environment in the given order; the list must name each of them once. */

@@ -29,6 +29,13 @@ export function createMemoryTargetingStore(): TargetingStore {
       });
     },
     deleteRule: async (id, write) => audited.write(write, () => rules.delete(id)),
+    async replaceRules({ flagKey, environment }, replacement, write) {
+      audited.write(write, () => {
+        for (const rule of [...rules.values()]) if (rule.flagKey === flagKey && rule.environment === environment) rules.delete(rule.id);
+        for (const rule of replacement) rules.set(rule.id, clone(rule));
+        return true;
+      });
+    },
     async listSegments() {
       return [...segments.values()].sort((a, b) => a.key.localeCompare(b.key)).map(clone);
     },

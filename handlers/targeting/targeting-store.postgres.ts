@@ -156,6 +156,13 @@ export function createPostgresTargetingStore(db: Kysely<TargetingDatabase>): Tar
         const deleted = await tx.deleteFrom('rules').where('id', '=', id).executeTakeFirst();
         return deleted.numDeletedRows > 0n;
       }),
+    async replaceRules({ flagKey, environment }, rules, write) {
+      await audited.write(write, async (tx) => {
+        await tx.deleteFrom('rules').where('flag_key', '=', flagKey).where('environment', '=', environment).execute();
+        if (rules.length > 0) await tx.insertInto('rules').values(rules.map(ruleRow)).execute();
+        return true;
+      });
+    },
     async listSegments() {
       return (await db.selectFrom('segments').selectAll().orderBy('key').execute()).map(toSegment);
     },

@@ -49,6 +49,8 @@ export interface TargetingStore {
   /** Inserts or replaces rules (a create, an update, or a reorder that rewrites priorities) in one transaction. */
   saveRules(rules: StoredRule[], write: TargetingWrite): Promise<void>;
   deleteRule(id: string, write: TargetingWrite): Promise<boolean>;
+  /** Replaces every rule of one flag in one environment by `rules` (a copy from another environment), in one transaction. */
+  replaceRules(target: { flagKey: string; environment: string }, rules: StoredRule[], write: TargetingWrite): Promise<void>;
 
   listSegments(): Promise<StoredSegment[]>;
   getSegment(key: string): Promise<StoredSegment | undefined>;

@@ -994,9 +994,10 @@ describe('autoscaling', () => {
     ]);
     expect(env.get('PGHOST')?.value).toBe(accountValue('FLAGS_DB_HOST'));
     const [trigger] = scaledObject.spec.triggers;
-    // The due deliveries, as the worker's own gauge counts them (claimed ones have their next attempt moved past their lease).
+    // The deliveries the worker can send now, as its own claim takes them (claimed ones have their next attempt moved
+    // past their lease; those behind a failing one of their lane, or of a paused webhook, are not work yet).
     expect(trigger!.metadata.query?.replace(/\s+/g, ' ').trim()).toBe(
-      "select count(*) from flags.webhook_deliveries where status = 'pending' and next_attempt_at <= now()",
+      "select count(*) from flags.webhook_deliveries d join flags.webhooks w on w.id = d.webhook_id where d.status = 'pending' and d.next_attempt_at <= now() and w.enabled and not exists (select 1 from flags.webhook_deliveries e where e.webhook_id = d.webhook_id and e.flag_key = d.flag_key and e.status = 'pending' and e.id < d.id)",
     );
     expect(Number(trigger!.metadata.targetQueryValue)).toBeGreaterThan(0);
     expect(Number(trigger!.metadata.activationTargetQueryValue)).toBeGreaterThanOrEqual(0);

@@ -88,7 +88,7 @@ export async function startWebhookWorker(deps: {
   });
   new Gauge({
     name: 'webhook_deliveries_due_oldest_seconds',
-    help: 'Age of the oldest delivery that is due now (grows when the workers fall behind)',
+    help: 'How long the delivery due longest has waited since it became due (grows when the workers fall behind)',
     registers,
     async collect() {
       this.set((await backlog()).oldestDueSeconds);

@@ -40,6 +40,31 @@ type SourceRow = { at: Date; source: 0 | 1; id: number; event: WebhookEvent };
 export function createWebhookDispatch(db: Kysely<WebhooksDatabase>, schema: string) {
   const fanOutLock = `togglemaster.webhook-fan-out.${schema}`;
 
+  /**
+   * The deliveries that can be sent at `now`: pending, due, of an enabled webhook, and the oldest pending one of
+   * their lane (the rest of a lane waits behind it). What the worker claims, and what its backlog and KEDA count.
+   */
+  const dueLaneHeads = (now: Date) =>
+    db
+      .selectFrom('webhook_deliveries as d')
+      .innerJoin('webhooks as w', 'w.id', 'd.webhook_id')
+      .where('d.status', '=', 'pending')
+      .where('d.next_attempt_at', '<=', now)
+      .where('w.enabled', '=', true)
+      .where((w) =>
+        w.not(
+          w.exists(
+            w
+              .selectFrom('webhook_deliveries as e')
+              .select('e.id')
+              .whereRef('e.webhook_id', '=', 'd.webhook_id')
+              .whereRef('e.flag_key', '=', 'd.flag_key')
+              .where('e.status', '=', 'pending')
+              .whereRef('e.id', '<', 'd.id'),
+          ),
+        ),
+      );
+
   return {
     /**
      * Turns up to `limit` waiting events of each source into deliveries; answers how many events it handled (0 when
@@ -158,32 +183,8 @@ export function createWebhookDispatch(db: Kysely<WebhooksDatabase>, schema: stri
       const claimed = await db
         .updateTable('webhook_deliveries')
         .set((eb) => ({ next_attempt_at: new Date(now.getTime() + leaseMs), attempts: eb('attempts', '+', 1) }))
-        .where('id', 'in', (eb) =>
-          eb
-            .selectFrom('webhook_deliveries as d')
-            .innerJoin('webhooks as w', 'w.id', 'd.webhook_id')
-            .select('d.id')
-            .where('d.status', '=', 'pending')
-            .where('d.next_attempt_at', '<=', now)
-            .where('w.enabled', '=', true)
-            .where((w) =>
-              w.not(
-                w.exists(
-                  w
-                    .selectFrom('webhook_deliveries as e')
-                    .select('e.id')
-                    .whereRef('e.webhook_id', '=', 'd.webhook_id')
-                    .whereRef('e.flag_key', '=', 'd.flag_key')
-                    .where('e.status', '=', 'pending')
-                    .whereRef('e.id', '<', 'd.id'),
-                ),
-              ),
-            )
-            .orderBy('d.next_attempt_at')
-            .orderBy('d.id')
-            .limit(limit)
-            .forUpdate('d')
-            .skipLocked(),
+        .where('id', 'in', () =>
+          dueLaneHeads(now).select('d.id').orderBy('d.next_attempt_at').orderBy('d.id').limit(limit).forUpdate('d').skipLocked(),
         )
         .returningAll()
         .execute();
@@ -230,18 +231,23 @@ export function createWebhookDispatch(db: Kysely<WebhooksDatabase>, schema: stri
       return outcome;
     },
 
-    /** What the worker's gauges show: deliveries waiting, due now, and the age of the oldest due one. */
+    /**
+     * What the worker's gauges show: deliveries not delivered yet (behind a failing one, or of a paused webhook,
+     * too), those that can be sent now, and how long the one due longest has waited since it became due (the
+     * workers falling behind, not a receiver retried for an hour).
+     */
     async backlog(): Promise<{ pending: number; due: number; oldestDueSeconds: number }> {
-      const row = await db
+      const now = new Date();
+      const pending = await db
         .selectFrom('webhook_deliveries')
-        .select((eb) => [
-          eb.fn.countAll<string>().as('pending'),
-          sql<string>`count(*) filter (where next_attempt_at <= now())`.as('due'),
-          sql<number | null>`extract(epoch from now() - min(created_at) filter (where next_attempt_at <= now()))`.as('oldest'),
-        ])
+        .select((eb) => eb.fn.countAll<string>().as('n'))
         .where('status', '=', 'pending')
         .executeTakeFirstOrThrow();
-      return { pending: Number(row.pending), due: Number(row.due), oldestDueSeconds: Number(row.oldest ?? 0) };
+      const due = await dueLaneHeads(now)
+        .select((eb) => [eb.fn.countAll<string>().as('n'), eb.fn.min('d.next_attempt_at').as('oldest')])
+        .executeTakeFirstOrThrow();
+      const oldest = due.oldest ? (now.getTime() - new Date(due.oldest).getTime()) / 1000 : 0;
+      return { pending: Number(pending.n), due: Number(due.n), oldestDueSeconds: Math.max(0, oldest) };
     },
 
     /** Deletes up to `limit` closed deliveries (and their attempts) closed before `before`; answers how many. */

@@ -145,6 +145,10 @@ describe('webhooks, delivered by the webhook worker', () => {
     expect(waiting.length).toBe(20);
     expect(Math.max(...waiting.map((d) => d.attempts))).toBeGreaterThan(3);
     expect(waiting.find((d) => d.attempts > 0)?.lastError).toMatch(/refused the connection/);
+    // The worker's gauges say so: 20 waiting; the backlog is the receiver's, not the workers' (nothing due for long).
+    const metrics = await (await fetch(`${worker.url}/metrics`)).text();
+    expect(metrics).toMatch(/^webhook_deliveries_pending(\{[^}]*\})? 20$/m);
+    expect(Number(/^webhook_deliveries_due_oldest_seconds(?:\{[^}]*\})? (\S+)$/m.exec(metrics)?.[1])).toBeLessThan(5);
 
     await receiver.up();
     await until(() => flags.every((key) => new Set(eventsOf(key).map((e) => e.id)).size === 11), { limitMs: 30_000, everyMs: 100 });

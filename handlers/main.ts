@@ -1,11 +1,12 @@
 /**
  * The role switch: one image, one entry point, any service, worker or front end.
  *   node handlers/main.ts <service>        auth | flags | targeting | evaluation | analytics (one service on its port)
- *   node handlers/main.ts <worker>         analytics-worker (consumes the evaluation-events queue)
+ *   node handlers/main.ts <worker>         analytics-worker (consumes the evaluation-events queue), release-worker
+ *                                          (scheduled changes, release plans), webhook-worker (sends webhooks)
  *   node handlers/main.ts console          the web console on 8080: serves web/dist, proxies the API prefixes to the
  *                                          services at AUTH_URL … ANALYTICS_URL (no database, no Redis)
  *   node handlers/main.ts migrate [svc…]   apply forward-only migrations, then exit
- *   node handlers/main.ts all-in-one       every service, the worker and the console in one process on embedded defaults
+ *   node handlers/main.ts all-in-one       every service, the workers and the console in one process on embedded defaults
  */
 import { ConfigError, loadConfig, requireFor, type Config, type Role } from '../shared/config/config.ts';
 import { PortInUseError } from '../shared/runtime/service.ts';

@@ -44,6 +44,7 @@ export function flagsArchiveContract(name: string, makeHarness: () => Promise<Ha
         return rules.filter((r) => r.flagKey === flagKey);
       },
       listRulesIn: () => Promise.reject(new Error('not asked here')),
+      copyRules: () => Promise.reject(new Error('not asked here')),
       async deleteRule(id) {
         if (targetingDown) throw new AppError('SERVICE_UNAVAILABLE', 'The targeting service does not answer');
         deletedRules.push(id);

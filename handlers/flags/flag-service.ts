@@ -91,6 +91,7 @@ const noTargeting: FlagRulesClient = {
     Promise.reject(new AppError('SERVICE_UNAVAILABLE', 'No targeting service is configured to say which rules an environment has')),
   deleteRule: () =>
     Promise.reject(new AppError('SERVICE_UNAVAILABLE', 'No targeting service is configured to remove the rules of this flag')),
+  copyRules: () => Promise.reject(new AppError('SERVICE_UNAVAILABLE', 'No targeting service is configured to copy the rules of this flag')),
 };
 
 /** "archived by ann@example.com on 2025-06-01 12:00 UTC": who and when, for messages. */
@@ -448,6 +449,42 @@ export function createFlagService(deps: {
       assertIfMatch(current.version, ifMatch, 'flag');
       const next = await planEnvironmentChange(current, environment, patch);
       settle(await store.update(next, current.version, environmentWrite(current, next, actor, environment)), key);
+      return next;
+    },
+
+    /**
+     * Copies the whole state of `from` onto `environment` (promote staging → production): its state here (enabled,
+     * off variant, default serve, prerequisites) and its targeting rules there. The change is checked first as a
+     * PATCH of all four fields would be (400, 409 archived, 412 stale: nothing asked, nothing written); then targeting
+     * replaces the rules (its refusal or silence is passed on, nothing written here); then the state is written with
+     * one audit entry, cause `{ copiedFrom }`. Only a change of the flag between the two writes can split them: that
+     * 409 says the rules were copied already (targeting's history records it) and the copy may simply be made again.
+     */
+    async copyEnvironment(
+      key: string,
+      environment: string,
+      from: string,
+      ifMatch: string | undefined,
+      actor: Principal,
+      credential: Credential,
+    ): Promise<Flag> {
+      await assertEnvironment(environment);
+      const known = await environmentKeys();
+      if (!known.includes(from))
+        invalid([{ path: 'body/from', message: `is not an environment (known: ${known.join(', ')})` }], 'The copy is not valid');
+      if (from === environment)
+        invalid([{ path: 'body/from', message: `is the environment copied to ("${environment}")` }], 'The copy is not valid');
+      const current = await load(key);
+      assertIfMatch(current.version, ifMatch, 'flag');
+      const next = await planEnvironmentChange(current, environment, { ...current.environments[from]! });
+      await targeting.copyRules({ flagKey: key, from, to: environment }, credential);
+      const outcome = await store.update(next, current.version, environmentWrite(current, next, actor, environment, { copiedFrom: from }));
+      if (outcome !== 'ok') {
+        const already = `The targeting rules of ${from} were already copied to ${environment} (targeting's history records it), but ${environment}'s state was not written`;
+        if (outcome === 'stale')
+          throw new AppError('CONFLICT', `${already}: "${key}" was changed by someone else at the same moment; reload it and copy again`);
+        throw new AppError('NOT_FOUND', `${already}: no flag "${key}" any more`);
+      }
       return next;
     },
 

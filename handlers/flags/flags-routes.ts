@@ -9,6 +9,7 @@ import { deleteFlag } from './routes/delete-flag.ts';
 import { restoreFlag } from './routes/restore-flag.ts';
 import { purgeFlag } from './routes/purge-flag.ts';
 import { updateFlagEnvironment } from './routes/update-flag-environment.ts';
+import { copyFlagEnvironment } from './routes/copy-flag-environment.ts';
 import { getFlagHistory } from './routes/get-flag-history.ts';
 import { listReleaseEvents } from './routes/list-release-events.ts';
 import { listEnvironments } from './routes/list-environments.ts';
@@ -52,6 +53,7 @@ export function flagsRoutes(
       restoreFlag,
       purgeFlag,
       updateFlagEnvironment,
+      copyFlagEnvironment,
       getFlagHistory,
       listReleaseEvents,
       scheduleChange,

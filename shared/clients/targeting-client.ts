@@ -1,10 +1,11 @@
 import type { Rule } from '../contracts/targeting-model.ts';
 import { AppError } from '../http/problem.ts';
-import { deleteResource, getJson, type Credential } from './service-client.ts';
+import { deleteResource, getJson, sendJson, type Credential } from './service-client.ts';
 
 /**
  * What the flags service asks targeting: which rules a flag has, in every environment (before it removes variants),
- * and to remove them (before it purges the flag).
+ * to remove them (before it purges the flag), and to copy them from one environment to another (a copy of an
+ * environment's state).
  */
 export interface FlagRulesClient {
   /** Every rule of the flag; throws (503) rather than answer "none" when targeting does not say. */
@@ -13,6 +14,11 @@ export interface FlagRulesClient {
   listRulesIn(environment: string, credential: Credential): Promise<Rule[]>;
   /** Deletes one rule (one already gone is fine); throws when targeting does not do it. */
   deleteRule(id: string, credential: Credential): Promise<void>;
+  /**
+   * Replaces the flag's rules in `to` with copies of its rules in `from` (PUT /targeting/rules/copy), answering the
+   * rules now in `to`; targeting's refusals come back as the same problem, anything else as a 503.
+   */
+  copyRules(input: { flagKey: string; from: string; to: string }, credential: Credential): Promise<Rule[]>;
 }
 
 export function createTargetingClient(baseUrl: string): FlagRulesClient {
@@ -36,6 +42,12 @@ export function createTargetingClient(baseUrl: string): FlagRulesClient {
       listRules(`environment=${encodeURIComponent(environment)}`, `the environment "${environment}"`, credential),
     async deleteRule(id, credential) {
       await deleteResource(baseUrl, `/targeting/rules/${encodeURIComponent(id)}`, credential, 'targeting');
+    },
+    async copyRules(input, credential) {
+      const page = await sendJson<{ items?: unknown }>(baseUrl, 'PUT', '/targeting/rules/copy', input, credential, 'targeting');
+      if (!page || !Array.isArray(page.items))
+        throw new AppError('SERVICE_UNAVAILABLE', 'The targeting service did not answer the copied rules');
+      return page.items as Rule[];
     },
   };
 }

@@ -54,10 +54,12 @@ export const GuardrailCheckSchema = Type.Object({
 /**
  * What made a change when it was not a person's request at that moment: a scheduled change that ran, or a release
  * plan's milestone or rollback (their author is the audit entry's actor) — with the figures that decided, when a
- * guardrail rolled it back.
+ * guardrail rolled it back; or a person's copy of another environment's whole state (`copiedFrom`, that environment:
+ * POST /flags/{key}/environments/{environment}/copy), whose rules targeting's history records apart.
  */
 export const ChangeCauseSchema = Type.Union([
   Type.Object({ scheduleId: Type.String() }),
+  Type.Object({ copiedFrom: Type.String({ description: 'The environment whose state (and targeting rules) was copied here' }) }),
   Type.Object({ releasePlanId: Type.String(), milestone: Type.Integer({ minimum: 0 }) }),
   Type.Object({
     releasePlanId: Type.String(),

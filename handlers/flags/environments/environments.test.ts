@@ -17,6 +17,7 @@ describe('environments as data', () => {
     listRulesOfFlag: async (flagKey) => rules.filter((r) => r.flagKey === flagKey),
     listRulesIn: async (environment) => rules.filter((r) => r.environment === environment),
     deleteRule: () => Promise.reject(new Error('not asked here')),
+    copyRules: () => Promise.reject(new Error('not asked here')),
   };
 
   beforeAll(async () => {

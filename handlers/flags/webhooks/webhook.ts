@@ -104,7 +104,7 @@ function auditSummary(entry: AuditSource): string {
   const shown = entry.changes.slice(0, 3).map((c) => `${c.path.replace(/^\//, '')}: ${brief(c.before)} → ${brief(c.after)}`);
   const more = entry.changes.length > 3 ? `, and ${entry.changes.length - 3} more` : '';
   const what = entry.action === 'updated' || entry.action === 'environment-updated' ? ` (${shown.join(', ')}${more})` : '';
-  const why = entry.cause ? ' by a scheduled change' : '';
+  const why = !entry.cause ? '' : 'copiedFrom' in entry.cause ? ` (copied from ${entry.cause.copiedFrom})` : ' by a scheduled change';
   return `${entry.actor.email} ${flagActionWords[entry.action] ?? entry.action} ${entry.flagKey}${inEnvironment(entry.environment)}${why}${what}`;
 }
 

@@ -117,12 +117,18 @@ export function HistoryTab({ flag }: FlagTabProps) {
   );
 }
 
-/** Who made a change that no person's request made at that moment: a scheduled change, a release plan's step or rollback. */
+/** Who made a change that no person's request made at that moment (a scheduled change, a release plan's step or rollback), or a copy of another environment. */
 function CauseOf({ cause, actor }: { cause: ChangeCause; actor: string }) {
   if ('scheduleId' in cause)
     return (
       <span className="history-cause" title={`Scheduled change ${cause.scheduleId}`} data-testid="history-cause">
         Scheduled by {actor}
+      </span>
+    );
+  if ('copiedFrom' in cause)
+    return (
+      <span className="history-cause" title={`Copied from ${cause.copiedFrom}, rules and all`} data-testid="history-cause">
+        Copied from {cause.copiedFrom} by {actor}
       </span>
     );
   // The plan's author is the actor of its steps and of its rollback.

@@ -50,7 +50,7 @@ export interface NewFlag extends FlagDefinition {
 }
 
 /** Keys that name a route under /flags rather than a flag. */
-const reservedKeys = new Set(['environments', 'release-plan-templates']);
+const reservedKeys = new Set(['environments', 'release-plan-templates', 'change-requests']);
 const maxVariants = 50;
 
 const defaultBooleanVariants: Variant[] = [
@@ -250,6 +250,19 @@ export function createFlagService(deps: {
     return writeRecord('environment-updated', current, next, actor, environment, cause ?? null);
   }
 
+  /**
+   * A protected environment takes changes only through approved change requests: refused (409
+   * CHANGE_REQUEST_REQUIRED) with where to open one. `what`: the change, in words ("change its state").
+   */
+  async function assertUnprotected(environment: string, what: string): Promise<void> {
+    const found = (await source.list()).find((e) => e.key === environment);
+    if (found?.protected)
+      throw new AppError(
+        'CHANGE_REQUEST_REQUIRED',
+        `"${environment}" is protected: to ${what} there, open a change request (POST /flags/{key}/environments/${environment}/change-requests); it applies once ${found.requiredApprovals} other ${found.requiredApprovals === 1 ? 'person approves' : 'people approve'} it`,
+      );
+  }
+
   async function assertEnvironment(environment: string): Promise<void> {
     const environments = await environmentKeys();
     if (!environments.includes(environment))
@@ -445,6 +458,7 @@ export function createFlagService(deps: {
       actor: Principal,
     ): Promise<Flag> {
       await assertEnvironment(environment);
+      await assertUnprotected(environment, 'change its state');
       const current = await load(key);
       assertIfMatch(current.version, ifMatch, 'flag');
       const next = await planEnvironmentChange(current, environment, patch);
@@ -469,6 +483,7 @@ export function createFlagService(deps: {
       credential: Credential,
     ): Promise<Flag> {
       await assertEnvironment(environment);
+      await assertUnprotected(environment, 'copy another environment’s state into it');
       const known = await environmentKeys();
       if (!known.includes(from))
         invalid([{ path: 'body/from', message: `is not an environment (known: ${known.join(', ')})` }], 'The copy is not valid');
@@ -491,6 +506,7 @@ export function createFlagService(deps: {
     planEnvironmentChange,
     environmentWrite,
     assertEnvironment,
+    assertUnprotected,
     assertActive,
 
     /**

@@ -3,6 +3,7 @@ import type { Flag, FlagStore, NewAuditEntry } from './flag-store.ts';
 import type { ScheduledChange, ScheduleStatus } from './schedules/scheduled-change.ts';
 import { pausedPlan, type ReleasePlan, type ReleasePlanTemplate } from './release-plans/release-plan.ts';
 import { planEventOf, scheduleEventOf, type NewReleaseEvent, type ReleaseEvent } from './release-events.ts';
+import { isWaiting, type ChangeRequest } from './change-requests/change-request.ts';
 
 /** The same contract as the PostgreSQL store, in memory, for unit tests. Documents are copied in and out. */
 export function createMemoryFlagStore(): FlagStore {
@@ -13,6 +14,7 @@ export function createMemoryFlagStore(): FlagStore {
   const schedules = new Map<string, ScheduledChange>();
   const plans = new Map<string, ReleasePlan>();
   const templates = new Map<string, ReleasePlanTemplate>();
+  const requests = new Map<string, ChangeRequest>();
   const running = (p: ReleasePlan) => p.status === 'active' || p.status === 'paused';
   // As in PostgreSQL: a plan's write keeps the guardrails' last looks, which only saveGuardrailChecks writes.
   const withLooksOf = (current: ReleasePlan, plan: ReleasePlan) =>
@@ -193,6 +195,38 @@ export function createMemoryFlagStore(): FlagStore {
       const entries = audited.audit.filter((e) => e.flagKey === key && (before === undefined || e.id < before)).reverse();
       const items = entries.slice(0, limit).map(clone);
       return { items, nextCursor: entries.length > limit ? String(items.at(-1)?.id) : null };
+    },
+    async insertChangeRequest(request, event) {
+      requests.set(request.id, clone(request));
+      record(event);
+    },
+    async getChangeRequest(id) {
+      const request = requests.get(id);
+      return request && clone(request);
+    },
+    async listChangeRequests({ flagKey, waiting, limit }) {
+      return [...requests.values()]
+        .filter((r) => (!flagKey || r.flagKey === flagKey) && (!waiting || isWaiting(r)))
+        .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())
+        .slice(0, limit)
+        .map(clone);
+    },
+    async updateChangeRequest(request, expectedVersion, event) {
+      const current = requests.get(request.id);
+      if (!current) return 'not-found';
+      if (current.version !== expectedVersion) return 'stale';
+      requests.set(request.id, clone(request));
+      record(event);
+      return 'ok';
+    },
+    async applyChangeRequest(applied, requestVersion, flag, expectedVersion, write, event) {
+      const current = requests.get(applied.id);
+      if (current?.status !== 'approved' || current.version !== requestVersion) return 'request-moved';
+      const outcome = await table.update(flag, expectedVersion, write);
+      if (outcome !== 'ok') return outcome;
+      requests.set(applied.id, clone(applied));
+      record(event);
+      return 'ok';
     },
   };
 }

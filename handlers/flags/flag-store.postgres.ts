@@ -18,6 +18,7 @@ import { auditedWrites } from '../../shared/db/audited-write.ts';
 import { isUniqueViolation, jsonb } from '../../shared/db/database.ts';
 import type { OutboxTable } from '../../shared/propagation/outbox.ts';
 import type { AuditAction, AuditEntry, Flag, FlagDocument, FlagStore, NewAuditEntry } from './flag-store.ts';
+import type { ChangeRequest } from './change-requests/change-request.ts';
 
 interface FlagsTable {
   key: string;
@@ -213,6 +214,94 @@ const toReleaseEvent = (r: Selectable<ReleaseEventsTable>): ReleaseEvent => ({
 /** Thrown inside a transaction to undo it: the plan moved while its step was being written. */
 class PlanMoved extends Error {}
 
+/** Thrown inside a transaction to undo it: the flag moved since the change request was checked against it. */
+class FlagMoved extends Error {}
+
+interface ChangeRequestsTable {
+  id: string;
+  flag_key: string;
+  environment: string;
+  kind: ChangeRequest['kind'];
+  description: string | null;
+  change: ChangeRequest['change'];
+  schedule: { runAt: string; change: EnvironmentPatch } | null;
+  release_plan: ChangeRequest['releasePlan'];
+  planned_version: number;
+  planned_state: EnvironmentState;
+  diff: Change[];
+  status: ChangeRequest['status'];
+  required_approvals: number;
+  approvals: { userId: string; email: string; at: string }[];
+  rejection: { userId: string; email: string; at: string; comment: string } | null;
+  comments: { id: number; author: { userId: string; email: string }; body: string; at: string }[];
+  author_id: string;
+  author_email: string;
+  applied_by_id: string | null;
+  applied_by_email: string | null;
+  outcome: string | null;
+  result: ChangeRequest['result'];
+  created_at: Date;
+  updated_at: Date;
+  closed_at: Date | null;
+  version: number;
+}
+
+const changeRequestRow = (r: ChangeRequest) => ({
+  id: r.id,
+  flag_key: r.flagKey,
+  environment: r.environment,
+  kind: r.kind,
+  description: r.description,
+  change: r.change && jsonb(r.change),
+  schedule: r.schedule && jsonb({ runAt: r.schedule.runAt.toISOString(), change: r.schedule.change }),
+  release_plan: r.releasePlan && jsonb(r.releasePlan),
+  planned_version: r.plannedVersion,
+  planned_state: jsonb(r.plannedState),
+  diff: jsonb(r.diff),
+  status: r.status,
+  required_approvals: r.requiredApprovals,
+  approvals: jsonb(r.approvals.map((a) => ({ ...a, at: a.at.toISOString() }))),
+  rejection: r.rejection && jsonb({ ...r.rejection, at: r.rejection.at.toISOString() }),
+  comments: jsonb(r.comments.map((c) => ({ ...c, at: c.at.toISOString() }))),
+  author_id: r.author.userId,
+  author_email: r.author.email,
+  applied_by_id: r.appliedBy?.userId ?? null,
+  applied_by_email: r.appliedBy?.email ?? null,
+  outcome: r.outcome,
+  result: jsonb(r.result),
+  created_at: r.createdAt,
+  updated_at: r.updatedAt,
+  closed_at: r.closedAt,
+  version: r.version,
+});
+
+const toChangeRequest = (r: Selectable<ChangeRequestsTable>): ChangeRequest => ({
+  id: r.id,
+  flagKey: r.flag_key,
+  environment: r.environment,
+  kind: r.kind,
+  description: r.description,
+  change: r.change,
+  schedule: r.schedule && { runAt: new Date(r.schedule.runAt), change: r.schedule.change },
+  releasePlan: r.release_plan,
+  plannedVersion: r.planned_version,
+  plannedState: r.planned_state,
+  diff: r.diff,
+  status: r.status,
+  requiredApprovals: r.required_approvals,
+  approvals: r.approvals.map((a) => ({ ...a, at: new Date(a.at) })),
+  rejection: r.rejection && { ...r.rejection, at: new Date(r.rejection.at) },
+  comments: r.comments.map((c) => ({ ...c, at: new Date(c.at) })),
+  author: { userId: r.author_id, email: r.author_email },
+  appliedBy: r.applied_by_id && r.applied_by_email ? { userId: r.applied_by_id, email: r.applied_by_email } : null,
+  outcome: r.outcome,
+  result: r.result,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+  closedAt: r.closed_at,
+  version: r.version,
+});
+
 export interface FlagsDatabase {
   flags: FlagsTable;
   flag_audit: FlagAuditTable;
@@ -220,6 +309,7 @@ export interface FlagsDatabase {
   release_plans: ReleasePlansTable;
   release_plan_templates: ReleasePlanTemplatesTable;
   release_events: ReleaseEventsTable;
+  change_requests: ChangeRequestsTable;
   outbox: OutboxTable;
 }
 
@@ -643,6 +733,65 @@ export function createPostgresFlagStore(db: Kysely<FlagsDatabase>, schema: strin
         cause: r.cause,
       }));
       return { items, nextCursor: rows.length > limit ? String(items.at(-1)?.id) : null };
+    },
+
+    async insertChangeRequest(request, event) {
+      await db.transaction().execute(async (tx) => {
+        await tx.insertInto('change_requests').values(changeRequestRow(request)).execute();
+        await tx.insertInto('release_events').values(releaseEventRow(event)).execute();
+      });
+    },
+    async getChangeRequest(id) {
+      const found = await db.selectFrom('change_requests').selectAll().where('id', '=', id).executeTakeFirst();
+      return found && toChangeRequest(found);
+    },
+    async listChangeRequests({ flagKey, waiting, limit }) {
+      let query = db.selectFrom('change_requests').selectAll().orderBy('created_at', 'desc').orderBy('id').limit(limit);
+      if (flagKey) query = query.where('flag_key', '=', flagKey);
+      if (waiting) query = query.where('status', 'in', ['open', 'approved']);
+      return (await query.execute()).map(toChangeRequest);
+    },
+    updateChangeRequest: (request, expectedVersion, event) =>
+      db.transaction().execute(async (tx) => {
+        const updated = await tx
+          .updateTable('change_requests')
+          .set(changeRequestRow(request))
+          .where('id', '=', request.id)
+          .where('version', '=', expectedVersion)
+          .executeTakeFirst();
+        if (updated.numUpdatedRows === 0n)
+          return (await tx.selectFrom('change_requests').select('id').where('id', '=', request.id).executeTakeFirst())
+            ? 'stale'
+            : 'not-found';
+        if (event) await tx.insertInto('release_events').values(releaseEventRow(event)).execute();
+        return 'ok';
+      }),
+    async applyChangeRequest(applied, requestVersion, flag, expectedVersion, write, event) {
+      try {
+        return await audited.write(write, async (tx) => {
+          // Claimed first: of two people applying it at once, the second finds it no longer approved at this version.
+          const claimed = await tx
+            .updateTable('change_requests')
+            .set(changeRequestRow(applied))
+            .where('id', '=', applied.id)
+            .where('version', '=', requestVersion)
+            .where('status', '=', 'approved')
+            .executeTakeFirst();
+          if (claimed.numUpdatedRows === 0n) return 'request-moved' as const;
+          const updated = await tx
+            .updateTable('flags')
+            .set(row(flag))
+            .where('key', '=', flag.key)
+            .where('version', '=', expectedVersion)
+            .executeTakeFirst();
+          if (updated.numUpdatedRows === 0n) throw new FlagMoved();
+          await tx.insertInto('release_events').values(releaseEventRow(event)).execute();
+          return 'ok' as const;
+        });
+      } catch (error) {
+        if (error instanceof FlagMoved) return 'stale';
+        throw error;
+      }
     },
   };
 }

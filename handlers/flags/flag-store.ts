@@ -5,6 +5,7 @@ import type { ScheduledChange, ScheduleStatus } from './schedules/scheduled-chan
 import type { ChangeCause } from '../../shared/contracts/flags-api.ts';
 import type { GuardrailCheck, ReleasePlan, ReleasePlanTemplate, SampleRatioCheck } from './release-plans/release-plan.ts';
 import type { NewReleaseEvent, ReleaseEvent } from './release-events.ts';
+import type { ChangeRequest } from './change-requests/change-request.ts';
 
 type Actor = { userId: string; email: string };
 
@@ -176,4 +177,25 @@ export interface FlagStore {
     flagKey: string,
     options: { limit: number; before?: number | undefined },
   ): Promise<{ items: ReleaseEvent[]; nextCursor: string | null }>;
+
+  insertChangeRequest(request: ChangeRequest, event: NewReleaseEvent): Promise<void>;
+  getChangeRequest(id: string): Promise<ChangeRequest | undefined>;
+  /** Newest first; `waiting`: only open or approved ones. */
+  listChangeRequests(filter: { flagKey?: string | undefined; waiting?: boolean | undefined; limit: number }): Promise<ChangeRequest[]>;
+  /** Replaces the request if still at `expectedVersion`, with its release event (an approval, a rejection…) if any. */
+  updateChangeRequest(request: ChangeRequest, expectedVersion: number, event: NewReleaseEvent | null): Promise<WriteOutcome>;
+  /**
+   * Applies an approved request: the request written as applied (if still approved at `requestVersion`) and the flag
+   * (if still at `expectedVersion`) with its audit entry, outbox row and the request's release event, in one
+   * transaction. 'stale': the flag moved (nothing written); 'request-moved': someone else applied, withdrew or
+   * reviewed it first.
+   */
+  applyChangeRequest(
+    applied: ChangeRequest,
+    requestVersion: number,
+    flag: Flag,
+    expectedVersion: number,
+    write: WriteRecord,
+    event: NewReleaseEvent,
+  ): Promise<WriteOutcome | 'request-moved'>;
 }

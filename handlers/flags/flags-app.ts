@@ -30,6 +30,7 @@ import { createMemoryEnvironmentStore } from './environments/environment-store.m
 import { createPostgresEnvironmentStore } from './environments/environment-store.postgres.ts';
 import { createEnvironmentService } from './environments/environment-service.ts';
 import { environmentUsage } from './environments/environment-usage.ts';
+import { createChangeRequestService } from './change-requests/change-request-service.ts';
 
 /** One factory for both stores: PostgreSQL when given a database, memory otherwise (unit tests). */
 export function createFlagStore(db?: Kysely<FlagsDatabase>): FlagStore {
@@ -97,6 +98,14 @@ export async function buildFlagsApp(deps: {
         'could not set the alarm of a scheduled change; the release worker will find it by its sweep',
       ),
   });
+  const releasePlans = createReleasePlanService({ store: deps.store, flags: service });
+  const changeRequests = createChangeRequestService({
+    store: deps.store,
+    flags: service,
+    schedules,
+    releasePlans,
+    environments: environmentStore,
+  });
   const served = await createHttpServer({
     name: 'flags',
     title: 'ToggleMaster flags',
@@ -106,7 +115,7 @@ export async function buildFlagsApp(deps: {
     readiness: deps.readiness ?? [],
     ...(deps.metrics ? { metrics: deps.metrics } : {}),
     routes: (app) => {
-      flagsRoutes(service, schedules, createReleasePlanService({ store: deps.store, flags: service }), environments, deps.verifier)(app);
+      flagsRoutes({ service, schedules, releasePlans, environments, changeRequests }, deps.verifier)(app);
       webhookRoutes(webhooks, deps.verifier)(app);
     },
   });

@@ -1,6 +1,5 @@
 import { requireRole, type TokenVerifier } from '../../shared/http/authenticate.ts';
 import type { App } from '../../shared/http/server.ts';
-import type { FlagService } from './flag-service.ts';
 import { listFlags } from './routes/list-flags.ts';
 import { createFlag } from './routes/create-flag.ts';
 import { getFlag } from './routes/get-flag.ts';
@@ -17,10 +16,13 @@ import { createEnvironment } from './routes/create-environment.ts';
 import { updateEnvironment } from './routes/update-environment.ts';
 import { reorderEnvironments } from './routes/reorder-environments.ts';
 import { deleteEnvironment } from './routes/delete-environment.ts';
-import type { EnvironmentService } from './environments/environment-service.ts';
+import { openChangeRequest } from './routes/open-change-request.ts';
+import { listChangeRequests } from './routes/list-change-requests.ts';
+import { listFlagChangeRequests } from './routes/list-flag-change-requests.ts';
+import { getChangeRequest } from './routes/get-change-request.ts';
+import { actOnChangeRequest } from './routes/act-on-change-request.ts';
+import { commentOnChangeRequest } from './routes/comment-on-change-request.ts';
 import type { FlagRouteDeps } from './routes/route-deps.ts';
-import type { ScheduleService } from './schedules/schedule-service.ts';
-import type { ReleasePlanService } from './release-plans/release-plan-service.ts';
 import { startReleasePlan } from './routes/start-release-plan.ts';
 import { listReleasePlans } from './routes/list-release-plans.ts';
 import { actOnReleasePlan } from './routes/act-on-release-plan.ts';
@@ -30,17 +32,17 @@ import { listSchedules } from './routes/list-schedules.ts';
 import { updateSchedule } from './routes/update-schedule.ts';
 import { cancelSchedule } from './routes/cancel-schedule.ts';
 
-export function flagsRoutes(
-  service: FlagService,
-  schedules: ScheduleService,
-  releasePlans: ReleasePlanService,
-  environments: EnvironmentService,
-  verifier: TokenVerifier,
-) {
-  const deps: FlagRouteDeps = { service, schedules, releasePlans, environments, guard: (minimum) => requireRole(verifier, minimum) };
+export function flagsRoutes(services: Omit<FlagRouteDeps, 'guard'>, verifier: TokenVerifier) {
+  const deps: FlagRouteDeps = { ...services, guard: (minimum) => requireRole(verifier, minimum) };
   return (app: App) => {
     for (const route of [
       listEnvironments,
+      listChangeRequests,
+      getChangeRequest,
+      actOnChangeRequest,
+      commentOnChangeRequest,
+      openChangeRequest,
+      listFlagChangeRequests,
       createEnvironment,
       reorderEnvironments,
       updateEnvironment,

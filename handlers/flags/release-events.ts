@@ -19,7 +19,7 @@ export interface NewReleaseEvent {
   actor: Actor | null;
   detail: string | null;
   /** The figures that decided (a guardrail's check, a split's), when the automation decided. */
-  data: Pick<Static<typeof ReleaseEventSchema>, 'guardrail' | 'sampleRatio'> | null;
+  data: Pick<Static<typeof ReleaseEventSchema>, 'guardrail' | 'sampleRatio' | 'changeRequestId'> | null;
   at: Date;
 }
 

@@ -59,6 +59,8 @@ export const GuardrailCheckSchema = Type.Object({
  */
 export const ChangeCauseSchema = Type.Union([
   Type.Object({ scheduleId: Type.String() }),
+  /** Applied from an approved change request: its author is the actor; who approved it is here. */
+  Type.Object({ changeRequestId: Type.String(), approvedBy: Type.Array(AuditActorSchema) }),
   Type.Object({ copiedFrom: Type.String({ description: 'The environment whose state (and targeting rules) was copied here' }) }),
   Type.Object({ releasePlanId: Type.String(), milestone: Type.Integer({ minimum: 0 }) }),
   Type.Object({
@@ -222,6 +224,10 @@ export const releaseEventTypes = [
   'plan.resumed',
   'plan.completed',
   'plan.rolled-back',
+  'change-request.opened',
+  'change-request.approved',
+  'change-request.rejected',
+  'change-request.applied',
 ] as const;
 
 /** One entry of GET /flags/{key}/release-events. */
@@ -240,6 +246,7 @@ export const ReleaseEventSchema = Type.Object(
     detail: Type.Union([Type.String(), Type.Null()], { description: 'Why, in words' }),
     guardrail: Type.Optional(GuardrailCheckSchema),
     sampleRatio: Type.Optional(SampleRatioCheckSchema),
+    changeRequestId: Type.Optional(Type.String({ description: 'The change request a change-request.* event is about' })),
     at: Timestamp,
   },
   { $id: 'ReleaseEvent' },
@@ -270,3 +277,63 @@ export const EnvironmentFields = {
   protected: Type.Boolean(),
   requiredApprovals: Type.Integer({ minimum: 1, maximum: 10 }),
 };
+
+/** What starts a release plan (POST …/release-plans, or a change request's `releasePlan`). */
+export const ReleasePlanStartSchema = Type.Object(
+  {
+    milestones: Type.Optional(Type.Array(Milestone, { minItems: 1, maxItems: 20 })),
+    templateId: Type.Optional(Type.String({ format: 'uuid', description: 'Start from a saved template instead of milestones' })),
+    guardrails: Type.Optional(
+      Type.Array(Guardrail, {
+        maxItems: 10,
+        description: 'Metrics the treatment must not make worse than control; a breach rolls the plan back on its own',
+      }),
+    ),
+  },
+  { minProperties: 1, additionalProperties: false },
+);
+
+export const changeRequestStatuses = ['open', 'approved', 'applied', 'rejected', 'conflicted', 'failed', 'cancelled'] as const;
+
+const Reviewer = Type.Object({ userId: Type.String(), email: Type.String(), at: Timestamp });
+
+/**
+ * A change to a (protected) environment waiting for approvals: exactly one of `change` (the environment's state),
+ * `schedule` (a scheduled change) or `releasePlan` (starting one), with the diff it makes to the state it was
+ * planned on.
+ */
+export const ChangeRequestSchema = Type.Object(
+  {
+    id: Uuid,
+    flagKey: FlagKey,
+    environment: Type.String(),
+    kind: Type.Enum(['change', 'schedule', 'release-plan']),
+    description: Type.Union([Type.String(), Type.Null()]),
+    change: Type.Union([EnvironmentPatch, Type.Null()]),
+    schedule: Type.Union([Type.Object({ runAt: Timestamp, change: EnvironmentPatch }), Type.Null()]),
+    releasePlan: Type.Union([ReleasePlanStartSchema, Type.Null()]),
+    plannedVersion: Type.Integer({ description: 'The flag’s version when the request was opened' }),
+    diff: Type.Array(AuditChangeSchema, { description: 'What it changes in the environment’s state, as planned' }),
+    status: Type.Enum([...changeRequestStatuses], {
+      description:
+        'open → approved (enough approvals) → applied; rejected, cancelled (by its author), conflicted (the flag moved since it was planned) or failed (it no longer fits) end it',
+    }),
+    requiredApprovals: Type.Integer(),
+    approvals: Type.Array(Reviewer),
+    rejection: Type.Union([Type.Intersect([Reviewer, Type.Object({ comment: Type.String() })]), Type.Null()]),
+    comments: Type.Array(Type.Object({ id: Type.Integer(), author: AuditActorSchema, body: Type.String(), at: Timestamp })),
+    author: AuditActorSchema,
+    appliedBy: Type.Union([AuditActorSchema, Type.Null()]),
+    outcome: Type.Union([Type.String(), Type.Null()], { description: 'Why it ended as it did, in words' }),
+    result: Type.Object({
+      scheduleId: Type.Optional(Type.String()),
+      releasePlanId: Type.Optional(Type.String()),
+      flagVersion: Type.Optional(Type.Integer()),
+    }),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+    closedAt: Type.Union([Timestamp, Type.Null()]),
+    version: Type.Integer(),
+  },
+  { $id: 'ChangeRequest' },
+);

@@ -23,8 +23,8 @@ export const flagEventTypes = [
 export const webhookEventTypes = [...flagEventTypes, ...releaseEventTypes, 'webhook.test'] as const;
 export type WebhookEventType = (typeof webhookEventTypes)[number];
 
-/** What a subscription names: an event type, every event of a group (`flag.*`, `schedule.*`, `plan.*`), or `*`. */
-export const webhookEventGroups = ['*', 'flag.*', 'schedule.*', 'plan.*'] as const;
+/** What a subscription names: an event type, every event of a group (`flag.*`, `schedule.*`, `plan.*`, `change-request.*`), or `*`. */
+export const webhookEventGroups = ['*', 'flag.*', 'schedule.*', 'plan.*', 'change-request.*'] as const;
 export const WebhookEventFilter = Type.Enum([...webhookEventGroups, ...webhookEventTypes.filter((t) => t !== 'webhook.test')]);
 
 export const webhookFormats = ['json', 'slack'] as const;

@@ -2,7 +2,11 @@ import { generateKeyPair, SignJWT, createLocalJWKSet, exportJWK } from 'jose';
 import { createTokenVerifier, tokenAlgorithm, type TokenVerifier, type UserRole } from '../http/authenticate.ts';
 
 /** A signing key of the tests' own, with a verifier for it, so a service's routes can be tested without auth running. */
-export async function testTokens(): Promise<{ verifier: TokenVerifier; tokenFor: (role: UserRole, email?: string) => Promise<string> }> {
+export async function testTokens(): Promise<{
+  verifier: TokenVerifier;
+  /** A token for a user of that role; `userId` tells two users of one role apart (by default one id per role). */
+  tokenFor: (role: UserRole, email?: string, userId?: string) => Promise<string>;
+}> {
   const { privateKey, publicKey } = await generateKeyPair(tokenAlgorithm);
   const jwk = { ...(await exportJWK(publicKey)), kid: 'test', alg: tokenAlgorithm };
   const verifier = createTokenVerifier({
@@ -13,10 +17,14 @@ export async function testTokens(): Promise<{ verifier: TokenVerifier; tokenFor:
   });
   return {
     verifier,
-    tokenFor: (role, email = `${role}@example.com`) =>
+    tokenFor: (
+      role,
+      email = `${role}@example.com`,
+      userId = `00000000-0000-4000-8000-00000000000${['viewer', 'editor', 'admin'].indexOf(role)}`,
+    ) =>
       new SignJWT({ email, role })
         .setProtectedHeader({ alg: tokenAlgorithm, kid: 'test' })
-        .setSubject(`00000000-0000-4000-8000-00000000000${['viewer', 'editor', 'admin'].indexOf(role)}`)
+        .setSubject(userId)
         .setIssuer('togglemaster')
         .setAudience('togglemaster')
         .setIssuedAt()

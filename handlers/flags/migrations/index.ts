@@ -12,6 +12,7 @@ import * as releaseEvents from './0010-release-events.ts';
 import * as archivedFlags from './0011-archived-flags.ts';
 import * as webhooks from './0012-webhooks.ts';
 import * as environments from './0013-environments.ts';
+import * as changeRequests from './0014-change-requests.ts';
 
 /** The service's PostgreSQL schema. */
 export const flagsSchema = 'flags';
@@ -31,4 +32,5 @@ export const flagsMigrations: Record<string, Migration> = {
   '0011-archived-flags': archivedFlags,
   '0012-webhooks': webhooks,
   '0013-environments': environments,
+  '0014-change-requests': changeRequests,
 };

@@ -138,8 +138,11 @@ export function createReleasePlanService(deps: { store: FlagStore; flags: FlagSe
       input: { milestones?: Milestone[] | undefined; templateId?: string | undefined; guardrails?: Guardrail[] | undefined },
       ifMatch: string | undefined,
       actor: Principal,
+      /** Set when an approved change request starts it: a protected environment takes it then. */
+      approved?: { changeRequestId: string },
     ): Promise<ReleasePlan> {
       await flags.assertEnvironment(environment);
+      if (!approved) await flags.assertUnprotected(environment, 'start a release plan');
       if ((input.milestones === undefined) === (input.templateId === undefined)) {
         throw new AppError('VALIDATION_FAILED', 'Send either milestones or a templateId', {
           errors: [{ path: 'body', message: 'needs milestones or templateId, not both' }],

@@ -21,7 +21,11 @@ export type RunOutcome = 'applied' | 'conflicted' | 'failed' | 'not-due' | 'not-
  * change, or another schedule's). Changes to other fields or environments do not matter. A change planned before
  * its state was kept falls back to the flag's version.
  */
-function movedSincePlanned(schedule: ScheduledChange, current: EnvironmentState | undefined, flagVersion: number): string | undefined {
+export function movedSincePlanned(
+  schedule: Pick<ScheduledChange, 'change' | 'plannedState' | 'plannedVersion'>,
+  current: EnvironmentState | undefined,
+  flagVersion: number,
+): string | undefined {
   if (!schedule.plannedState) {
     return flagVersion === schedule.plannedVersion
       ? undefined
@@ -83,8 +87,11 @@ export function createScheduleService(deps: {
       input: { runAt: string; change: EnvironmentPatch },
       ifMatch: string | undefined,
       actor: Principal,
+      /** Set when an approved change request creates it: a protected environment takes it then. */
+      approved?: { changeRequestId: string },
     ) {
       await flags.assertEnvironment(environment);
+      if (!approved) await flags.assertUnprotected(environment, 'schedule a change');
       const runAt = runAtOf(input.runAt);
       const flag = await flags.get(key);
       assertIfMatch(flag.version, ifMatch, 'flag');
@@ -132,6 +139,8 @@ export function createScheduleService(deps: {
       assertIfMatch(current.version, ifMatch, 'scheduled change');
       if (current.status !== 'pending')
         throw new AppError('CONFLICT', `This change ${current.status === 'cancelled' ? 'was already cancelled' : 'already ran'}`);
+      // An approved schedule is changed by a new request (cancel this one; cancelling needs none).
+      await flags.assertUnprotected(current.environment, 'change a scheduled change');
       const flag = await flags.get(key);
       const change = input.change ?? current.change;
       await flags.planEnvironmentChange(flag, current.environment, change);

@@ -126,6 +126,10 @@ const releaseWords: Record<ReleaseEventType, string> = {
   'plan.resumed': 'Release plan resumed',
   'plan.completed': 'Release plan completed',
   'plan.rolled-back': 'Release plan rolled back',
+  'change-request.opened': 'Change request opened',
+  'change-request.approved': 'Change request approved',
+  'change-request.rejected': 'Change request rejected',
+  'change-request.applied': 'Change request applied',
 };
 
 function releaseSummary(event: ReleaseSource): string {

@@ -117,6 +117,14 @@ export function describeEvent(event: ReleaseEvent, context: EventContext = {}): 
       if (event.guardrail) return `Rolled back by guardrail ${breachInWords(event.guardrail, variantLabel)}`;
       if (reason) return `Rolled back${atMilestone}: ${reason}`;
       return `Rolled back${atMilestone}${plan ? `: serves ${serveInWords(plan.startServe, variantLabel)} again` : ''}`;
+    case 'change-request.opened':
+      return `Change request opened${why}`;
+    case 'change-request.approved':
+      return `Change request approved${why}`;
+    case 'change-request.rejected':
+      return `Change request rejected${why}`;
+    case 'change-request.applied':
+      return `Change request applied${why}`;
   }
 }
 
@@ -144,6 +152,10 @@ export const eventTones: Record<ReleaseEventType, EventTone> = {
   'plan.resumed': 'info',
   'plan.completed': 'on',
   'plan.rolled-back': 'off',
+  'change-request.opened': 'warn',
+  'change-request.approved': 'info',
+  'change-request.rejected': 'neutral',
+  'change-request.applied': 'on',
 };
 
 /** An environment's events, newest first (as the API lists them). */

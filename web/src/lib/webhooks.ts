@@ -37,6 +37,10 @@ export const eventTypeLabels: Record<SubscribableEventType, string> = {
   'plan.resumed': 'Release plan resumed',
   'plan.completed': 'Release plan completed',
   'plan.rolled-back': 'Release plan rolled back',
+  'change-request.opened': 'Change request opened',
+  'change-request.approved': 'Change request approved',
+  'change-request.rejected': 'Change request rejected',
+  'change-request.applied': 'Change request applied',
 };
 
 export const subscribableEventTypes = Object.keys(eventTypeLabels) as SubscribableEventType[];
@@ -46,6 +50,7 @@ export const eventGroups: Record<EventGroup, { label: string; hint: string }> = 
   'flag.*': { label: 'Flag changes', hint: 'Created, changed (definition or an environment), archived, restored, deleted' },
   'schedule.*': { label: 'Scheduled changes', hint: 'Applied, conflicted, failed or cancelled' },
   'plan.*': { label: 'Release plans', hint: 'Started, milestones, approvals, pauses, completion and rollbacks' },
+  'change-request.*': { label: 'Change requests', hint: 'Opened, approved, rejected or applied on a protected environment' },
 };
 
 export const eventGroupFilters = Object.keys(eventGroups) as EventGroup[];

@@ -131,6 +131,12 @@ function CauseOf({ cause, actor }: { cause: ChangeCause; actor: string }) {
         Copied from {cause.copiedFrom} by {actor}
       </span>
     );
+  if ('changeRequestId' in cause)
+    return (
+      <span className="history-cause" title={`Change request ${cause.changeRequestId}`} data-testid="history-cause">
+        Change request by {actor}, approved by {cause.approvedBy.map((a) => a.email).join(', ')}
+      </span>
+    );
   // The plan's author is the actor of its steps and of its rollback.
   return (
     <span className="history-cause" title={`Release plan ${cause.releasePlanId}`} data-testid="history-cause">

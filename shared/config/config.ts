@@ -49,7 +49,7 @@ export const ConfigSchema = Type.Object({
   REDIS_PASSWORD: Type.Optional(Type.String({ minLength: 1 })),
   REDIS_KEY_PREFIX: Type.String({ default: 'tm:' }),
 
-  /** The environments of the first start: the flags service seeds its (empty) environments table from them; the table is the truth after that. */
+  /** The environments of the first start: the flags service seeds its empty environments table from them (the truth after that). */
   ENVIRONMENTS: Type.Array(Slug, { minItems: 1, maxItems: 50, uniqueItems: true, default: ['development', 'production'] }),
 
   AUTH_URL: Url,

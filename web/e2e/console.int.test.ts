@@ -1045,6 +1045,7 @@ describe.skipIf(!haveChromium)('the console in a browser', () => {
       expect(await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'API keys' }).count()).toBe(0);
       expect(await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Users' }).count()).toBe(0);
       expect(await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Webhooks' }).count()).toBe(0);
+      expect(await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Environments' }).count()).toBe(0);
 
       await page.getByTestId(`flag-row-${flagKey}`).getByRole('link').click();
       await page.getByTestId('flag-page').waitFor();
@@ -1178,6 +1179,118 @@ describe.skipIf(!haveChromium)('the console in a browser', () => {
       expect(await again.page.getByTestId('my-role').textContent()).toBe('editor');
     } finally {
       await again.context.close();
+    }
+  }, 90_000);
+
+  it('lets an admin add an environment, see it on a flag, copy development onto it, and delete it once it is empty again', async () => {
+    const key = 'e2e-promote';
+    const admin = await asAdmin();
+    const created = await admin('POST', '/flags', {
+      key,
+      name: 'E2E promote',
+      type: 'boolean',
+      environments: { development: { enabled: true } },
+    });
+    expect(created.status, await created.clone().text()).toBe(201);
+    const rule = await admin('POST', '/targeting/rules', {
+      flagKey: key,
+      environment: 'development',
+      name: 'Staff first',
+      conditions: [{ attribute: 'email', operator: 'ends_with', values: ['@togglemaster.local'] }],
+      serve: { variant: 'on' },
+    });
+    expect(rule.status, await rule.clone().text()).toBe(201);
+    const { context, page, problems } = await newPage();
+    try {
+      await signIn(page, platform.admin.email, platform.admin.password);
+      await page.getByTestId('flags-table').waitFor();
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Environments' }).click();
+      await page.getByTestId('environment-row-production').waitFor();
+
+      // Add it, last in the order; protect it with two approvals, then not; rename it; move it above production.
+      await page.getByTestId('environment-create-key').fill('QA env');
+      await page.getByText('Lower-case letters and digits').waitFor();
+      expect(await page.getByTestId('environment-create-submit').isDisabled()).toBe(true);
+      await page.getByTestId('environment-create-key').fill('qa');
+      await page.getByTestId('environment-create-name').fill('QA');
+      await page.getByTestId('environment-create-submit').click();
+      const row = page.getByTestId('environment-row-qa');
+      await row.waitFor();
+      /** The data-testid of each element `selector` finds, in page order. */
+      const testIds = async (selector: string) =>
+        Promise.all((await page.locator(selector).all()).map((element) => element.getAttribute('data-testid')));
+      const order = () => testIds('[data-testid^="environment-row-"]');
+      expect(await order()).toEqual(['environment-row-development', 'environment-row-production', 'environment-row-qa']);
+      await page.getByTestId('environment-qa-edit').click();
+      await page.getByTestId('environment-edit-protected').check();
+      await page.getByTestId('environment-edit-approvals').fill('2');
+      await page.getByTestId('environment-edit-save').click();
+      await expect.poll(() => page.getByTestId('environment-qa-protection').textContent()).toBe('Protected · 2 approvals');
+      await page.getByTestId('environment-qa-edit').click();
+      await page.getByTestId('environment-edit-protected').uncheck();
+      await page.getByTestId('environment-edit-name').fill('Quality assurance');
+      await page.getByTestId('environment-edit-save').click();
+      await expect.poll(() => page.getByTestId('environment-qa-name').textContent()).toBe('Quality assurance');
+      expect(await page.getByTestId('environment-qa-protection').textContent()).toBe('Made directly');
+      await page.getByTestId('environment-qa-up').click();
+      await expect.poll(order).toEqual(['environment-row-development', 'environment-row-qa', 'environment-row-production']);
+
+      // The flag has a column for it, by its name, in that order: off, with no rules.
+      await page.goto(`${base}/flags/${key}`);
+      const column = page.getByTestId('env-qa');
+      await column.waitFor();
+      expect(await column.getByRole('heading', { level: 2 }).textContent()).toContain('Quality assurance');
+      expect(await testIds('.env-column')).toEqual(['env-development', 'env-qa', 'env-production']);
+      expect(await page.getByTestId('env-qa-switch').getAttribute('aria-checked')).toBe('false');
+
+      // Copy development onto it: the dialog says what is replaced, then the column is as development is.
+      await page.getByTestId('env-qa-copy').click();
+      const copying = page.getByRole('dialog', { name: 'Copy another environment onto Quality assurance?' });
+      await copying.waitFor();
+      await copying.getByTestId('env-qa-copy-from').selectOption('development');
+      await copying.getByTestId('env-qa-copy-summary').waitFor();
+      const lines = await copying.getByTestId('copy-line').allTextContents();
+      expect(lines[0]).toBe('Onoffon');
+      expect(lines.at(-1)).toBe('Targeting rulesno rules1 rule: Staff first (copied)');
+      await copying.getByRole('button', { name: 'Copy from Development' }).click();
+      await expect.poll(() => page.getByTestId('env-qa-switch').getAttribute('aria-checked')).toBe('true');
+      const copiedRules = (await (await admin('GET', `/targeting/rules?flagKey=${key}&environment=qa`)).json()) as {
+        items: { name: string }[];
+      };
+      expect(copiedRules.items.map((r) => r.name)).toEqual(['Staff first']);
+      await page.getByTestId('tab-history').click();
+      await expect
+        .poll(() => page.getByTestId('history-cause').first().textContent())
+        .toBe(`Copied from development by ${platform.admin.email}`);
+
+      // Deleting it is refused while the flag is on there and has rules there, in the service's words.
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Environments' }).click();
+      await page.getByTestId('environment-qa-delete').click();
+      const deleting = page.getByRole('dialog', { name: 'Delete the environment Quality assurance?' });
+      await deleting.getByTestId('confirm-button').click();
+      await expect.poll(() => deleting.getByTestId('error').textContent()).toContain(`flags on there: ${key}`);
+      expect(await deleting.getByTestId('error').textContent()).toContain(`targeting rules of ${key}`);
+      await deleting.getByRole('button', { name: 'Cancel' }).click();
+      expect(await row.count()).toBe(1);
+
+      // Production (off, no rules) copied onto it empties it; then it can go.
+      await page.goto(`${base}/flags/${key}`);
+      await page.getByTestId('env-qa-copy').click();
+      await copying.getByTestId('env-qa-copy-from').selectOption('production');
+      await copying.getByTestId('env-qa-copy-summary').waitFor();
+      await copying.getByRole('button', { name: 'Copy from Production' }).click();
+      await expect.poll(() => page.getByTestId('env-qa-switch').getAttribute('aria-checked')).toBe('false');
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Environments' }).click();
+      await page.getByTestId('environment-qa-delete').click();
+      await deleting.getByTestId('confirm-button').click();
+      await row.waitFor({ state: 'detached' });
+      expect(await order()).toEqual(['environment-row-development', 'environment-row-production']);
+      await page.goto(`${base}/flags/${key}`);
+      await page.getByTestId('env-production').waitFor();
+      expect(await page.getByTestId('env-qa').count()).toBe(0);
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
     }
   }, 90_000);
 

@@ -12,6 +12,7 @@ import { PlaygroundPage } from './pages/Playground.tsx';
 import { ApiKeysPage } from './pages/ApiKeys.tsx';
 import { UsersPage } from './pages/Users.tsx';
 import { WebhooksPage } from './pages/Webhooks.tsx';
+import { EnvironmentsPage } from './pages/Environments.tsx';
 import { NotFoundPage } from './pages/NotFound.tsx';
 
 export function App() {
@@ -45,6 +46,7 @@ export function App() {
         <Route path="/api-keys" element={<ApiKeysPage />} />
         <Route path="/users" element={<UsersPage />} />
         <Route path="/webhooks" element={<WebhooksPage />} />
+        <Route path="/environments" element={<EnvironmentsPage />} />
         <Route path="*" element={<NotFoundPage />} />
       </Route>
     </Routes>
@@ -84,6 +86,7 @@ function Shell() {
           {canEdit ? <NavLink to="/api-keys">API keys</NavLink> : null}
           {canAdmin ? <NavLink to="/users">Users</NavLink> : null}
           {canAdmin ? <NavLink to="/webhooks">Webhooks</NavLink> : null}
+          {canAdmin ? <NavLink to="/environments">Environments</NavLink> : null}
         </nav>
         <div className="me" data-testid="me">
           <span className="me-email" title={me.email}>

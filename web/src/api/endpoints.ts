@@ -6,6 +6,7 @@ import type {
   Condition,
   CreatedApiKey,
   CreatedInvitation,
+  Environment,
   EnvironmentPatch,
   EvaluationEvent,
   Flag,
@@ -82,14 +83,19 @@ export const flagsApi = {
   /** Active flags, or the archived ones with `archived: true` (same filters and pages). */
   list: (params: { q?: string; tag?: string; type?: string; cursor?: string; limit?: number; archived?: boolean }) =>
     api.get<Page<Flag>>(`/flags${query({ limit: 20, ...params, archived: params.archived || undefined })}`),
-  environments: () =>
-    api.get<{ items: { key: string; name: string; protected: boolean; requiredApprovals: number }[] }>('/flags/environments'),
+  environments: () => api.get<{ items: Environment[] }>('/flags/environments'),
   get: (key: string) => api.get<Flag>(`/flags/${enc(key)}`),
   create: (flag: NewFlag) => api.post<Flag>('/flags', flag),
   update: (key: string, definition: Omit<NewFlag, 'key'>, etag?: string) =>
     api.put<Flag>(`/flags/${enc(key)}`, definition, { ifMatch: etag }),
   updateEnvironment: (key: string, environment: string, patch: EnvironmentPatch, etag?: string) =>
     api.patch<Flag>(`/flags/${enc(key)}/environments/${enc(environment)}`, patch, { ifMatch: etag }),
+  /**
+   * Makes the flag in `environment` what it is in `from`: its state and its targeting rules (copies replacing the
+   * rules there). Two audit entries record it, one in targeting's history, one in the flag's.
+   */
+  copyEnvironment: (key: string, environment: string, from: string, etag?: string) =>
+    api.post<Flag>(`/flags/${enc(key)}/environments/${enc(environment)}/copy`, { from }, { ifMatch: etag }),
   /** DELETE archives: evaluation no longer knows the flag; its history, state and rules are kept (restore, or purge). */
   archive: (key: string, etag?: string) => api.delete(`/flags/${enc(key)}`, { ifMatch: etag }),
   /** Brings an archived flag back as it was archived. */
@@ -133,6 +139,26 @@ export const flagsApi = {
   createReleasePlanTemplate: (name: string, milestones: Milestone[]) =>
     api.post<ReleasePlanTemplate>('/flags/release-plan-templates', { name, milestones }),
   deleteReleasePlanTemplate: (id: string) => api.delete(`/flags/release-plan-templates/${enc(id)}`),
+};
+
+/** What an admin sets on an environment. */
+export interface EnvironmentSettings {
+  name?: string;
+  protected?: boolean;
+  requiredApprovals?: number;
+}
+
+/** The environments (admins change them; anyone reads them through flagsApi.environments). */
+export const environmentsApi = {
+  list: () => flagsApi.environments(),
+  /** Added last in the order; every flag starts off there. */
+  create: (key: string, settings: EnvironmentSettings) => api.post<Environment>('/flags/environments', { key, ...settings }),
+  update: (environment: Pick<Environment, 'key' | 'version'>, settings: EnvironmentSettings) =>
+    api.patch<Environment>(`/flags/environments/${enc(environment.key)}`, settings, { ifMatch: `"${environment.version}"` }),
+  /** Every key, once, first to last. */
+  reorder: (keys: string[]) => api.put<{ items: Environment[] }>('/flags/environments/order', { keys }),
+  /** 409 naming what still lives there (flags on, rules, SDK keys, schedules, plans) unless it is empty. */
+  delete: (key: string) => api.delete(`/flags/environments/${enc(key)}`),
 };
 
 export type ReleasePlanAction = 'pause' | 'resume' | 'approve' | 'rollback';

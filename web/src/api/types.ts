@@ -19,6 +19,7 @@ import type {
   UserSchema,
 } from '../../../shared/contracts/auth-api.ts';
 import type {
+  EnvironmentSchema,
   FlagAuditEntrySchema,
   FlagSchema,
   Guardrail as GuardrailSchema,
@@ -70,6 +71,8 @@ export type CreatedInvitation = Static<typeof CreatedInvitationSchema>;
 
 // flags
 export type Flag = Static<typeof FlagSchema>;
+/** An environment every flag has a state in: its key (fixed), name, place in lists, and whether it is protected. */
+export type Environment = Static<typeof EnvironmentSchema>;
 export type FlagAuditEntry = Static<typeof FlagAuditEntrySchema>;
 /** Who made a change, as the audit trail keeps them. */
 export type Actor = FlagAuditEntry['actor'];

@@ -3,7 +3,7 @@ import { authApi } from '../api/endpoints.ts';
 import type { ApiKey, ApiKeyKind, CreatedApiKey } from '../api/types.ts';
 import { usePermissions } from '../auth/session.tsx';
 import { Badge, Button, ConfirmDialog, Empty, ErrorBox, Field, Loading, ReadOnlyNote, useCopy, useToast } from '../components/ui.tsx';
-import { useEnvironments } from '../lib/environments.ts';
+import { environmentName, useEnvironmentList, useEnvironments } from '../lib/environments.ts';
 import { formatDateTime, relativeTime } from '../lib/format.ts';
 import { useAction, useResource } from '../lib/hooks.ts';
 
@@ -26,6 +26,7 @@ export function ApiKeysPage() {
   const { canEdit, editReason } = usePermissions();
   const toast = useToast();
   const environments = useEnvironments();
+  const environmentDetails = useEnvironmentList();
   const [environment, setEnvironment] = useState('');
   const [showRevoked, setShowRevoked] = useState(false);
   const keys = useResource(
@@ -92,7 +93,7 @@ export function ApiKeysPage() {
           <select value={chosenEnvironment} onChange={(e) => setNewEnvironment(e.target.value)} data-testid="api-key-environment">
             {envs.map((e) => (
               <option key={e} value={e}>
-                {e}
+                {environmentName(environmentDetails.data, e)}
               </option>
             ))}
           </select>
@@ -136,7 +137,7 @@ export function ApiKeysPage() {
             <option value="">all</option>
             {envs.map((e) => (
               <option key={e} value={e}>
-                {e}
+                {environmentName(environmentDetails.data, e)}
               </option>
             ))}
           </select>

@@ -5,7 +5,7 @@ import type { Flag, MatchAnswer, Rule } from '../api/types.ts';
 import { describeCondition } from '../components/Conditions.tsx';
 import { JsonEditor } from '../components/values.tsx';
 import { Badge, Button, ErrorBox, Loading } from '../components/ui.tsx';
-import { useEnvironments } from '../lib/environments.ts';
+import { environmentName, useEnvironmentList, useEnvironments } from '../lib/environments.ts';
 import { formatValue, reasonText } from '../lib/format.ts';
 import { useAction, useResource } from '../lib/hooks.ts';
 
@@ -76,6 +76,7 @@ export function PlaygroundPage() {
 
 export function Playground({ fixedFlag: flag, environments }: { fixedFlag: Flag; environments: string[] }) {
   const [env, setEnv] = useState(environments[0] ?? '');
+  const details = useEnvironmentList();
   const [text, setText] = useState(sampleContext);
   const parsed = parseContext(text);
   const rules = useResource(async () => (await targetingApi.rules(flag.key, env)).data.items, [flag.key, env]);
@@ -101,7 +102,7 @@ export function Playground({ fixedFlag: flag, environments }: { fixedFlag: Flag;
           <select value={env} onChange={(e) => setEnv(e.target.value)} data-testid="playground-env">
             {environments.map((e) => (
               <option key={e} value={e}>
-                {e}
+                {environmentName(details.data, e)}
               </option>
             ))}
           </select>

@@ -1,12 +1,14 @@
 import { useState } from 'react';
 import { Link } from 'react-router';
 import { flagsApi, type EnvironmentPatch } from '../../api/endpoints.ts';
-import type { EnvironmentState, Flag, Prerequisite, ReleasePlanTemplate, ScheduledChange } from '../../api/types.ts';
+import type { Environment, EnvironmentState, Flag, Prerequisite, ReleasePlanTemplate, ScheduledChange } from '../../api/types.ts';
 import { usePermissions } from '../../auth/session.tsx';
 import { checkServe, serveDraftOf, ServeEditor, type ServeDraft } from '../../components/ServeEditor.tsx';
 import { Badge, Button, ConfirmDialog, ErrorBox, ReadOnlyNote, useToast } from '../../components/ui.tsx';
 import { describeServe, isProductionLike } from '../../lib/format.ts';
 import { useAction, useResource, type Resource } from '../../lib/hooks.ts';
+import { environmentName, useEnvironmentList } from '../../lib/environments.ts';
+import { CopyFromEnvironment } from './CopyEnvironment.tsx';
 import { finishedOf, pendingOf } from '../../lib/schedules.ts';
 import {
   FinishedSchedules,
@@ -35,6 +37,8 @@ export function EnvironmentsTab(props: FlagTabProps) {
   const templates = useReleasePlanTemplates();
   // The release timeline is asked again when the plans' or the schedules' watch sees one written, or the flag changes.
   const events = useFlagReleaseEvents(flag.key, eventsRefreshKey(plans, schedules, flag.version));
+  // Names (and the rest) of the environments, for headings; the keys until they are known.
+  const details = useEnvironmentList();
   return (
     <div className="env-columns" data-testid="environments">
       {environments.map((env) => {
@@ -49,11 +53,12 @@ export function EnvironmentsTab(props: FlagTabProps) {
             plans={plans}
             templates={templates}
             events={events}
+            details={details.data}
             {...props}
           />
         ) : (
           <div key={env} className="card env-column">
-            <h2>{env}</h2>
+            <h2>{environmentName(details.data, env)}</h2>
             <p className="muted">This flag has no state in {env}.</p>
           </div>
         );
@@ -74,6 +79,8 @@ function EnvironmentColumn({
   plans,
   templates,
   events,
+  environments,
+  details,
 }: FlagTabProps & {
   env: string;
   state: EnvironmentState;
@@ -82,6 +89,7 @@ function EnvironmentColumn({
   plans: FlagReleasePlans;
   templates: Resource<ReleasePlanTemplate[]>;
   events: FlagReleaseEvents;
+  details: Environment[] | undefined;
 }) {
   const { canEdit, editReason } = usePermissions();
   const toast = useToast();
@@ -145,8 +153,8 @@ function EnvironmentColumn({
   return (
     <div className={`card env-column${state.enabled ? ' is-on' : ''}`} data-testid={`env-${env}`}>
       <div className="env-head">
-        <h2>
-          {env} {production && env !== 'production' ? <Badge tone="warn">production</Badge> : null}
+        <h2 title={env}>
+          {environmentName(details, env)} {production && env !== 'production' ? <Badge tone="warn">production</Badge> : null}
         </h2>
         <button
           type="button"
@@ -176,6 +184,11 @@ function EnvironmentColumn({
         )}
       </p>
       {!production ? <ErrorBox error={toggle.error} onRetry={reload} /> : null}
+      {canEdit ? (
+        <div className="env-copy">
+          <CopyFromEnvironment flag={flag} etag={etag} env={env} environments={environments} details={details} onChanged={onChanged} />
+        </div>
+      ) : null}
       <ReleasePanel
         flag={flag}
         env={env}

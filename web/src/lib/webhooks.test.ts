@@ -57,11 +57,12 @@ function delivery(id: number, fields: Partial<WebhookDelivery> = {}): WebhookDel
 
 describe('the events a webhook subscribes to', () => {
   it('offers every subscribable event type of the contract, grouped by its prefix, without the test event', () => {
-    expect(subscribableEventTypes).toHaveLength(19);
+    expect(subscribableEventTypes).toHaveLength(23);
     expect(subscribableEventTypes).not.toContain('webhook.test');
     expect(groupOf('flag.environment-updated')).toBe('flag.*');
     expect(groupOf('schedule.conflicted')).toBe('schedule.*');
     expect(groupOf('plan.rolled-back')).toBe('plan.*');
+    expect(groupOf('change-request.applied')).toBe('change-request.*');
     expect(eventLabel('plan.rolled-back')).toBe('Release plan rolled back');
     expect(eventLabel('webhook.test')).toBe('Test event');
     expect(eventLabel('flag.renamed')).toBe('flag.renamed');

@@ -197,7 +197,7 @@ const releaseEventRow = (e: NewReleaseEvent) => ({
   delivered_at: null,
 });
 
-const toReleaseEvent = (r: Selectable<ReleaseEventsTable>): ReleaseEvent => ({
+export const toReleaseEvent = (r: Selectable<ReleaseEventsTable>): ReleaseEvent => ({
   id: Number(r.id),
   type: r.type,
   flagKey: r.flag_key,

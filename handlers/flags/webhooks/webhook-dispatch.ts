@@ -2,6 +2,7 @@ import { sql, type Kysely, type Selectable } from 'kysely';
 import { jsonb } from '../../../shared/db/database.ts';
 import type { WebhookEvent } from '../../../shared/contracts/webhooks-api.ts';
 import { toDelivery, type WebhooksDatabase } from './webhook-store.postgres.ts';
+import { toReleaseEvent } from '../flag-store.postgres.ts';
 import { auditEventOf, payloadOf, releaseEventOf, subscribes, type Webhook, type WebhookDelivery } from './webhook.ts';
 
 /** A delivery the worker holds for one attempt, with what it needs to send it. */
@@ -112,19 +113,7 @@ export function createWebhookDispatch(db: Kysely<WebhooksDatabase>, schema: stri
             at: r.created_at,
             source: 1 as const,
             id: Number(r.id),
-            event: releaseEventOf({
-              id: Number(r.id),
-              type: r.type,
-              flagKey: r.flag_key,
-              environment: r.environment,
-              scheduleId: r.schedule_id,
-              releasePlanId: r.release_plan_id,
-              milestone: r.milestone,
-              actor: r.actor_id && r.actor_email ? { userId: r.actor_id, email: r.actor_email } : null,
-              detail: r.detail,
-              data: r.data,
-              at: r.created_at,
-            }),
+            event: releaseEventOf(toReleaseEvent(r)),
           })),
         ];
         // With a backlog, a full page of one source ends somewhere: events of the other source after that point wait

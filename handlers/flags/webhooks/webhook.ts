@@ -2,7 +2,7 @@ import type { Change } from '../../../shared/audit/diff.ts';
 import type { ChangeCause } from '../../../shared/contracts/flags-api.ts';
 import type { WebhookEvent, WebhookEventType, WebhookFormat } from '../../../shared/contracts/webhooks-api.ts';
 import { webhookEventGroups, webhookEventTypes } from '../../../shared/contracts/webhooks-api.ts';
-import type { ReleaseEventType } from '../release-events.ts';
+import type { ReleaseEvent, ReleaseEventType } from '../release-events.ts';
 
 type Actor = { userId: string; email: string };
 
@@ -72,20 +72,8 @@ export interface AuditSource {
   cause: ChangeCause | null;
 }
 
-/** What a release event says to a webhook (release-events.ts). */
-export interface ReleaseSource {
-  id: number;
-  type: ReleaseEventType;
-  flagKey: string;
-  environment: string;
-  scheduleId: string | null;
-  releasePlanId: string | null;
-  milestone: number | null;
-  actor: Actor | null;
-  detail: string | null;
-  data: Record<string, unknown> | null;
-  at: Date;
-}
+/** What a release event says to a webhook: the event as recorded (release-events.ts). */
+export type ReleaseSource = ReleaseEvent;
 
 const flagActionWords: Record<string, string> = {
   created: 'created',

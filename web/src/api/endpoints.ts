@@ -3,6 +3,7 @@ import type {
   ApiKey,
   ApiKeyKind,
   AuthSettings,
+  ChangeRequest,
   Condition,
   CreatedApiKey,
   CreatedInvitation,
@@ -159,6 +160,40 @@ export const environmentsApi = {
   reorder: (keys: string[]) => api.put<{ items: Environment[] }>('/flags/environments/order', { keys }),
   /** 409 naming what still lives there (flags on, rules, SDK keys, schedules, plans) unless it is empty. */
   delete: (key: string) => api.delete(`/flags/environments/${enc(key)}`),
+};
+
+/**
+ * What a change request proposes for an environment: exactly one of its state's fields (`change`), a scheduled change
+ * (`schedule`, runAt in ISO UTC) or a release plan's start (`releasePlan`), and why, for the reviewers.
+ */
+export type ChangeProposal = { description?: string } & (
+  { change: EnvironmentPatch } | { schedule: { runAt: string; change: EnvironmentPatch } } | { releasePlan: ReleasePlanStart }
+);
+
+/** `reject` needs a comment (the reason); `cancel` withdraws it (its author, or an admin); `apply` once approved. */
+export type ChangeRequestAction = 'approve' | 'reject' | 'cancel' | 'apply';
+
+/** Change requests: how a protected environment is changed, once others approved. */
+export const changeRequestsApi = {
+  /** Checked now as it will be applied (400 when it never could); 201 with the request, open. */
+  open: (key: string, environment: string, proposal: ChangeProposal) =>
+    api.post<ChangeRequest>(`/flags/${enc(key)}/environments/${enc(environment)}/change-requests`, proposal),
+  /** Every flag's, newest first; `waiting`: those open or approved, not applied yet. */
+  list: (params: { waiting?: boolean; limit?: number } = {}, signal?: AbortSignal) =>
+    api.get<{ items: ChangeRequest[] }>(`/flags/change-requests${query({ limit: 100, ...params, waiting: params.waiting || undefined })}`, {
+      signal,
+    }),
+  /** One flag's, newest first. */
+  ofFlag: (key: string, params: { waiting?: boolean; limit?: number } = {}, signal?: AbortSignal) =>
+    api.get<{ items: ChangeRequest[] }>(
+      `/flags/${enc(key)}/change-requests${query({ limit: 100, ...params, waiting: params.waiting || undefined })}`,
+      { signal },
+    ),
+  get: (id: string, signal?: AbortSignal) => api.get<ChangeRequest>(`/flags/change-requests/${enc(id)}`, { signal }),
+  /** 403 when the author approves (or rejects) their own; 409 on apply when the flag moved since (the request is then closed as conflicted). */
+  act: (id: string, action: ChangeRequestAction, comment?: string) =>
+    api.post<ChangeRequest>(`/flags/change-requests/${enc(id)}/${action}`, comment ? { comment } : {}),
+  comment: (id: string, body: string) => api.post<ChangeRequest>(`/flags/change-requests/${enc(id)}/comments`, { body }),
 };
 
 export type ReleasePlanAction = 'pause' | 'resume' | 'approve' | 'rollback';

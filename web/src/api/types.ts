@@ -19,6 +19,7 @@ import type {
   UserSchema,
 } from '../../../shared/contracts/auth-api.ts';
 import type {
+  ChangeRequestSchema,
   EnvironmentSchema,
   FlagAuditEntrySchema,
   FlagSchema,
@@ -109,6 +110,14 @@ export type GuardrailCheck = Static<typeof GuardrailCheckSchema>;
 export type GuardrailVerdict = GuardrailCheck['verdict'];
 /** Whether the split actually served matches the weights of the plan's current milestone. */
 export type SampleRatioCheck = Static<typeof SampleRatioCheckSchema>;
+/**
+ * A change to a (protected) environment waiting for others' approvals: its state (`change`), a scheduled change
+ * (`schedule`) or a release plan's start (`releasePlan`), with the diff it makes, its approvals and comments.
+ */
+export type ChangeRequest = Static<typeof ChangeRequestSchema>;
+/** `open` → `approved` → `applied`; or `rejected`, `cancelled` (withdrawn), `conflicted` (the flag moved), `failed`. */
+export type ChangeRequestStatus = ChangeRequest['status'];
+export type ChangeRequestKind = ChangeRequest['kind'];
 
 // targeting
 export type Rule = Static<typeof RuleSchema>;

@@ -14,6 +14,7 @@ import { UsersPage } from './pages/Users.tsx';
 import { WebhooksPage } from './pages/Webhooks.tsx';
 import { EnvironmentsPage } from './pages/Environments.tsx';
 import { NotFoundPage } from './pages/NotFound.tsx';
+import { ChangeRequestPage, ChangeRequestsNavLink, ChangeRequestsPage } from './pages/ChangeRequests.tsx';
 
 export function App() {
   const { state } = useSession();
@@ -43,6 +44,8 @@ export function App() {
         <Route path="/flags/:key/*" element={<FlagPage />} />
         <Route path="/segments/*" element={<SegmentsPage />} />
         <Route path="/playground" element={<PlaygroundPage />} />
+        <Route path="/change-requests" element={<ChangeRequestsPage />} />
+        <Route path="/change-requests/:id" element={<ChangeRequestPage />} />
         <Route path="/api-keys" element={<ApiKeysPage />} />
         <Route path="/users" element={<UsersPage />} />
         <Route path="/webhooks" element={<WebhooksPage />} />
@@ -83,6 +86,7 @@ function Shell() {
           <NavLink to="/flags">Flags</NavLink>
           <NavLink to="/segments">Segments</NavLink>
           <NavLink to="/playground">Playground</NavLink>
+          <ChangeRequestsNavLink />
           {canEdit ? <NavLink to="/api-keys">API keys</NavLink> : null}
           {canAdmin ? <NavLink to="/users">Users</NavLink> : null}
           {canAdmin ? <NavLink to="/webhooks">Webhooks</NavLink> : null}

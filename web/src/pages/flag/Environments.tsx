@@ -1,13 +1,29 @@
 import { useState } from 'react';
 import { Link } from 'react-router';
 import { flagsApi, type EnvironmentPatch } from '../../api/endpoints.ts';
-import type { Environment, EnvironmentState, Flag, Prerequisite, ReleasePlanTemplate, ScheduledChange } from '../../api/types.ts';
+import type {
+  ChangeRequest,
+  Environment,
+  EnvironmentState,
+  Flag,
+  Prerequisite,
+  ReleasePlanTemplate,
+  ScheduledChange,
+} from '../../api/types.ts';
 import { usePermissions } from '../../auth/session.tsx';
 import { checkServe, serveDraftOf, ServeEditor, type ServeDraft } from '../../components/ServeEditor.tsx';
 import { Badge, Button, ConfirmDialog, ErrorBox, ReadOnlyNote, useToast } from '../../components/ui.tsx';
 import { describeServe, isProductionLike } from '../../lib/format.ts';
 import { useAction, useResource, type Resource } from '../../lib/hooks.ts';
-import { environmentName, useEnvironmentList } from '../../lib/environments.ts';
+import { environmentName, forgetEnvironments, useEnvironmentList } from '../../lib/environments.ts';
+import { approvalsPhrase, isChangeRequestRequired, openedMessage, submissionFor } from '../../lib/change-requests.ts';
+import {
+  EnvironmentChangeRequests,
+  ProposeChangeDialog,
+  ProposedNotice,
+  useFlagChangeRequests,
+  type FlagChangeRequests,
+} from './ChangeRequests.tsx';
 import { CopyFromEnvironment } from './CopyEnvironment.tsx';
 import { finishedOf, pendingOf } from '../../lib/schedules.ts';
 import {
@@ -39,6 +55,8 @@ export function EnvironmentsTab(props: FlagTabProps) {
   const events = useFlagReleaseEvents(flag.key, eventsRefreshKey(plans, schedules, flag.version));
   // Names (and the rest) of the environments, for headings; the keys until they are known.
   const details = useEnvironmentList();
+  // Change requests: how a protected environment is changed (the flag is reloaded when one is applied).
+  const changeRequests = useFlagChangeRequests(flag.key, props.reload);
   return (
     <div className="env-columns" data-testid="environments">
       {environments.map((env) => {
@@ -54,6 +72,7 @@ export function EnvironmentsTab(props: FlagTabProps) {
             templates={templates}
             events={events}
             details={details.data}
+            changeRequests={changeRequests}
             {...props}
           />
         ) : (
@@ -81,6 +100,7 @@ function EnvironmentColumn({
   events,
   environments,
   details,
+  changeRequests,
 }: FlagTabProps & {
   env: string;
   state: EnvironmentState;
@@ -90,6 +110,7 @@ function EnvironmentColumn({
   templates: Resource<ReleasePlanTemplate[]>;
   events: FlagReleaseEvents;
   details: Environment[] | undefined;
+  changeRequests: FlagChangeRequests;
 }) {
   const { canEdit, editReason } = usePermissions();
   const toast = useToast();
@@ -106,13 +127,35 @@ function EnvironmentColumn({
   // A change of the default serve a running plan drives pauses that plan at its next milestone.
   const runningPlans = (plans.items ?? []).filter((p) => p.status === 'active' && p.environment === env);
 
-  const patch = async (body: EnvironmentPatch, message: string) => {
-    const { data, etag: next } = await flagsApi.updateEnvironment(flag.key, env, body, etag);
-    onChanged({ flag: data, etag: next });
-    toast(message);
+  // A protected environment takes changes through change requests: its forms propose them (see submissionFor).
+  const [refusal, setRefusal] = useState<unknown>(undefined);
+  const submission = submissionFor(details, env, refusal);
+  const proposing = submission.mode === 'propose';
+  // The change being proposed (the dialog is open), and whether it is the form's edits (then shown as they were).
+  const [proposal, setProposal] = useState<{ patch: EnvironmentPatch; edits: boolean } | undefined>(undefined);
+  const [opened, setOpened] = useState<ChangeRequest | undefined>(undefined);
+  const onProposed = (request: ChangeRequest) => {
+    changeRequests.put(request);
+    setOpened(request);
+    toast(`${openedMessage(request)} in ${env}.`);
+  };
+
+  const patch = async (body: EnvironmentPatch, message: string, edits: boolean) => {
+    try {
+      const { data, etag: next } = await flagsApi.updateEnvironment(flag.key, env, body, etag);
+      onChanged({ flag: data, etag: next });
+      toast(message);
+    } catch (error) {
+      if (!isChangeRequestRequired(error)) throw error;
+      // Protected since the page loaded: offer the same change as a change request.
+      forgetEnvironments();
+      setRefusal(error);
+      setConfirming(false);
+      setProposal({ patch: body, edits });
+    }
   };
   const toggle = useAction(async () => {
-    await patch({ enabled: !state.enabled }, `${flag.key} is now ${state.enabled ? 'off' : 'on'} in ${env}.`);
+    await patch({ enabled: !state.enabled }, `${flag.key} is now ${state.enabled ? 'off' : 'on'} in ${env}.`, false);
     setConfirming(false);
   });
   const serveCheck = checkServe(serve);
@@ -134,7 +177,7 @@ function EnvironmentColumn({
     JSON.stringify(serveDraftOf(state.defaultServe, flag.variants)) !== JSON.stringify(serve) ||
     changes.prerequisites !== undefined;
   const valid = serveCheck.errors.length === 0 && prerequisiteProblems.every((p) => !p);
-  const save = useAction(() => patch(changes, `Saved ${flag.key} in ${env}.`));
+  const save = useAction(() => patch(changes, `Saved ${flag.key} in ${env}.`, true));
   const reset = () => {
     setOffVariant(state.offVariant);
     setServe(serveDraftOf(state.defaultServe, flag.variants));
@@ -149,12 +192,29 @@ function EnvironmentColumn({
     // The edits are scheduled instead of saved: the form shows the environment as it is again.
     if (kind === 'edits') reset();
   };
+  const onScheduleProposed = (request: ChangeRequest, kind: ScheduleKind) => {
+    setScheduling(undefined);
+    onProposed(request);
+    if (kind === 'edits') reset();
+  };
 
   return (
     <div className={`card env-column${state.enabled ? ' is-on' : ''}`} data-testid={`env-${env}`}>
       <div className="env-head">
         <h2 title={env}>
           {environmentName(details, env)} {production && env !== 'production' ? <Badge tone="warn">production</Badge> : null}
+          {proposing ? (
+            <>
+              {' '}
+              <Badge
+                tone="warn"
+                testId={`env-${env}-protected`}
+                title={`Changes here go through change requests${submission.requiredApprovals ? ` needing ${approvalsPhrase(submission.requiredApprovals)}` : ''}`}
+              >
+                protected
+              </Badge>
+            </>
+          ) : null}
         </h2>
         <button
           type="button"
@@ -164,7 +224,13 @@ function EnvironmentColumn({
           className={`switch${state.enabled ? ' on' : ''}`}
           disabled={!canEdit || toggle.busy}
           title={canEdit ? (state.enabled ? `Turn off in ${env}` : `Turn on in ${env}`) : editReason}
-          onClick={() => (production ? setConfirming(true) : void toggle.run())}
+          onClick={() =>
+            proposing
+              ? setProposal({ patch: { enabled: !state.enabled }, edits: false })
+              : production
+                ? setConfirming(true)
+                : void toggle.run()
+          }
           data-testid={`env-${env}-switch`}
         >
           <span className="switch-knob" />
@@ -184,6 +250,8 @@ function EnvironmentColumn({
         )}
       </p>
       {!production ? <ErrorBox error={toggle.error} onRetry={reload} /> : null}
+      {opened ? <ProposedNotice request={opened} onDismiss={() => setOpened(undefined)} testId={`env-${env}-proposed`} /> : null}
+      <EnvironmentChangeRequests flag={flag} env={env} requests={changeRequests} shown={proposing} />
       {canEdit ? (
         <div className="env-copy">
           <CopyFromEnvironment flag={flag} etag={etag} env={env} environments={environments} details={details} onChanged={onChanged} />
@@ -197,6 +265,8 @@ function EnvironmentColumn({
         templates={templates}
         events={events}
         schedules={schedules.items ?? []}
+        details={details}
+        onProposed={onProposed}
       />
       <section className="env-schedules" aria-label={`Scheduled changes in ${env}`} data-testid={`env-${env}-schedules`}>
         <div className="env-schedules-head">
@@ -232,7 +302,9 @@ function EnvironmentColumn({
             edits={schedulable ? changes : undefined}
             initialKind={scheduling === 'default' ? undefined : scheduling}
             otherPending={allPending}
+            details={details}
             onScheduled={onScheduled}
+            onProposed={onScheduleProposed}
             onClose={() => setScheduling(undefined)}
           />
         ) : null}
@@ -340,19 +412,32 @@ function EnvironmentColumn({
           </Button>
           <Button
             variant="primary"
-            onClick={() => void save.run()}
+            onClick={() => (proposing ? setProposal({ patch: changes, edits: true }) : void save.run())}
             disabled={!valid || Object.keys(changes).length === 0}
             busy={save.busy}
             busyLabel="Saving…"
+            title={proposing ? `${env} is protected: this proposes the edits as a change request` : undefined}
             data-testid={`env-${env}-save`}
           >
-            Save {env}
+            {proposing ? 'Propose change…' : `Save ${env}`}
           </Button>
         </div>
       ) : (
         <ReadOnlyNote reason={editReason} />
       )}
       <FinishedSchedules flag={flag} env={env} finished={finished} now={schedules.now} />
+      <ProposeChangeDialog
+        flag={flag}
+        env={env}
+        patch={proposal?.patch}
+        submission={submission}
+        onOpened={(request) => {
+          if (proposal?.edits) reset();
+          setProposal(undefined);
+          onProposed(request);
+        }}
+        onCancel={() => setProposal(undefined)}
+      />
       <ConfirmDialog
         open={confirming}
         title={state.enabled ? `Turn off ${flag.key} in ${env}?` : `Turn on ${flag.key} in ${env}?`}

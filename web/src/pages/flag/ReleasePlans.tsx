@@ -1,9 +1,19 @@
 import { useState } from 'react';
-import { flagsApi, type ReleasePlanAction } from '../../api/endpoints.ts';
-import type { EnvironmentState, Flag, Milestone, ReleasePlan, ReleasePlanTemplate, ScheduledChange } from '../../api/types.ts';
+import { changeRequestsApi, flagsApi, type ReleasePlanAction } from '../../api/endpoints.ts';
+import type {
+  ChangeRequest,
+  Environment,
+  EnvironmentState,
+  Flag,
+  Milestone,
+  ReleasePlan,
+  ReleasePlanTemplate,
+  ScheduledChange,
+} from '../../api/types.ts';
 import { usePermissions } from '../../auth/session.tsx';
 import { checkServe, serveDraftOf, ServeEditor, type ServeDraft } from '../../components/ServeEditor.tsx';
 import { Badge, Button, ConfirmDialog, ErrorBox, useToast } from '../../components/ui.tsx';
+import { isChangeRequestRequired, openedMessage, submissionFor, withDescription } from '../../lib/change-requests.ts';
 import { relativeTime } from '../../lib/format.ts';
 import {
   useAction,
@@ -43,6 +53,7 @@ import { formatUtc, formatWhen, relativeToNow } from '../../lib/schedules.ts';
 import { checkGuardrails, guardrailMetrics } from '../../lib/guardrails.ts';
 import { FinishedPlanGuardrails, GuardrailRollback, GuardrailsSection, PlanGuardrails, type GuardrailFormItem } from './Guardrails.tsx';
 import { ReleaseTimeline, type FlagReleaseEvents } from './ReleaseEvents.tsx';
+import { ProposalFields } from './ChangeRequests.tsx';
 
 /** How often the list is asked while a plan is active (someone may pause, approve or roll it back meanwhile). */
 const activeEveryMs = 3_000;
@@ -84,6 +95,8 @@ export function ReleasePanel({
   templates,
   events,
   schedules,
+  details,
+  onProposed,
 }: {
   flag: Flag;
   env: string;
@@ -93,6 +106,10 @@ export function ReleasePanel({
   events: FlagReleaseEvents;
   /** The flag's scheduled changes, for the timeline to say what each one changed. */
   schedules: readonly ScheduledChange[];
+  /** The environments as known (whether this one is protected: a release is then proposed). */
+  details?: Environment[] | undefined;
+  /** A change request was opened to start the release (a protected environment). */
+  onProposed?: (request: ChangeRequest) => void;
 }) {
   const { canEdit } = usePermissions();
   const [starting, setStarting] = useState(false);
@@ -128,9 +145,14 @@ export function ReleasePanel({
           env={env}
           state={state}
           templates={templates}
+          details={details}
           onStarted={(plan) => {
             plans.put(plan);
             setStarting(false);
+          }}
+          onProposed={(request) => {
+            setStarting(false);
+            onProposed?.(request);
           }}
           onClose={() => setStarting(false)}
         />
@@ -175,20 +197,28 @@ function checkDrafts(drafts: MilestoneDraft[]): { milestones?: Milestone[]; prob
 
 const compose = '';
 
-/** Starts a release of one environment: from a saved template, or by milestones composed here (and saved as a template). */
+/**
+ * Starts a release of one environment: from a saved template, or by milestones composed here (and saved as a
+ * template). On a protected environment it proposes the release as a change request instead (and turns into that
+ * when a direct start is refused because the environment became protected).
+ */
 function StartPlanForm({
   flag,
   env,
   state,
   templates,
+  details,
   onStarted,
+  onProposed,
   onClose,
 }: {
   flag: Flag;
   env: string;
   state: EnvironmentState;
   templates: Resource<ReleasePlanTemplate[]>;
+  details: Environment[] | undefined;
   onStarted: (plan: ReleasePlan) => void;
+  onProposed: (request: ChangeRequest) => void;
   onClose: () => void;
 }) {
   const toast = useToast();
@@ -218,15 +248,29 @@ function StartPlanForm({
     });
   const testId = `env-${env}-release`;
 
+  // A direct start refused because the environment is protected: the form proposes it instead.
+  const [refusal, setRefusal] = useState<unknown>(undefined);
+  const submission = submissionFor(details, env, refusal);
+  const proposing = submission.mode === 'propose';
+  const [description, setDescription] = useState('');
   const start = useAction(async () => {
     if (!milestones || !guardrails.guardrails) return;
     const withGuardrails = guardrails.guardrails.length > 0 ? { guardrails: guardrails.guardrails } : {};
-    const { data } = await flagsApi.startReleasePlan(
-      flag.key,
-      env,
-      chosen ? { templateId: chosen.template.id, ...withGuardrails } : { milestones, ...withGuardrails },
-      flag.version,
-    );
+    const plan = chosen ? { templateId: chosen.template.id, ...withGuardrails } : { milestones, ...withGuardrails };
+    if (proposing) {
+      const { data: request } = await changeRequestsApi.open(flag.key, env, withDescription({ releasePlan: plan }, description));
+      onProposed(request);
+      toast(`${openedMessage(request)}: a release in ${env}, ${describeMilestones(milestones, variantLabel)}.`);
+      return;
+    }
+    let data: ReleasePlan;
+    try {
+      data = (await flagsApi.startReleasePlan(flag.key, env, plan, flag.version)).data;
+    } catch (error) {
+      if (!isChangeRequestRequired(error)) throw error;
+      setRefusal(error);
+      return;
+    }
     onStarted(data);
     toast(
       `Release started in ${env}: ${describeMilestones(data.milestones, variantLabel)}` +
@@ -270,7 +314,7 @@ function StartPlanForm({
         }}
         data-testid={`${testId}-form`}
       >
-        <h3>Start a release in {env}</h3>
+        <h3>{proposing ? `Propose a release in ${env}` : `Start a release in ${env}`}</h3>
         <label className="field">
           <span className="field-label">Milestones</span>
           <select
@@ -481,9 +525,10 @@ function StartPlanForm({
           </p>
         ) : null}
         <p className="field-hint">
-          The first milestone is applied now{milestones?.[0]?.approval ? ' (once approved)' : ''}; the release worker applies each next one
-          when the previous has held its time, or once approved. Pause, resume or roll back at any time: a rollback serves what {env} serves
-          now ({serveInWords(state.defaultServe, variantLabel)}). Changing {env}&apos;s default serve outside the plan pauses it.
+          The first milestone is applied {proposing ? 'when the change request is applied' : 'now'}
+          {milestones?.[0]?.approval ? ' (once approved)' : ''}; the release worker applies each next one when the previous has held its
+          time, or once approved. Pause, resume or roll back at any time: a rollback serves what {env} serves now (
+          {serveInWords(state.defaultServe, variantLabel)}). Changing {env}&apos;s default serve outside the plan pauses it.
           {guardrailItems.length > 0 ? ' A guardrail’s breach rolls it back the same way, on its own.' : ''}
         </p>
         {tried && !guardrails.guardrails ? (
@@ -491,6 +536,7 @@ function StartPlanForm({
             {guardrails.problem ?? 'Correct the guardrails above, or remove them, to start the release.'}
           </p>
         ) : null}
+        <ProposalFields submission={submission} env={env} description={description} onDescription={setDescription} testId={testId} />
         <ErrorBox error={start.error} />
         <div className="form-actions">
           <Button onClick={onClose} disabled={start.busy} data-testid={`${testId}-close`}>
@@ -501,10 +547,10 @@ function StartPlanForm({
             variant="primary"
             disabled={!milestones || (chosen?.missing.length ?? 0) > 0}
             busy={start.busy}
-            busyLabel="Starting…"
+            busyLabel={proposing ? 'Proposing…' : 'Starting…'}
             data-testid={`${testId}-submit`}
           >
-            Start the release
+            {proposing ? 'Propose the release' : 'Start the release'}
           </Button>
         </div>
       </form>

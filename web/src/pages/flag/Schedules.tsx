@@ -1,9 +1,10 @@
 import { useState } from 'react';
-import { flagsApi } from '../../api/endpoints.ts';
-import type { EnvironmentPatch, EnvironmentState, Flag, ScheduledChange } from '../../api/types.ts';
+import { changeRequestsApi, flagsApi } from '../../api/endpoints.ts';
+import type { ChangeRequest, Environment, EnvironmentPatch, EnvironmentState, Flag, ScheduledChange } from '../../api/types.ts';
 import { usePermissions } from '../../auth/session.tsx';
 import { checkServe, serveDraftOf, ServeEditor, type ServeDraft } from '../../components/ServeEditor.tsx';
 import { Badge, Button, ConfirmDialog, ErrorBox, Field, useToast } from '../../components/ui.tsx';
+import { isChangeRequestRequired, openedMessage, submissionFor, withDescription } from '../../lib/change-requests.ts';
 import { relativeTime } from '../../lib/format.ts';
 import { useAction, useFocusOnOpen, useNow, useWatchedList, watchDueForMs, type EditableWatchedList } from '../../lib/hooks.ts';
 import {
@@ -21,6 +22,7 @@ import {
   withSchedule,
   movedSincePlanned,
 } from '../../lib/schedules.ts';
+import { ProposalFields } from './ChangeRequests.tsx';
 
 /** How often the list is asked again otherwise (someone else may have scheduled, moved or cancelled one). */
 const refreshEveryMs = 15_000;
@@ -47,7 +49,11 @@ export function useFlagSchedules(flagKey: string, onApplied: () => void): FlagSc
 
 export type ScheduleKind = 'on' | 'off' | 'serve' | 'edits';
 
-/** Plans a change of one environment for a time: on, off, a default serve, or the card's unsaved edits. */
+/**
+ * Plans a change of one environment for a time: on, off, a default serve, or the card's unsaved edits. On a protected
+ * environment it proposes the scheduled change as a change request instead (and turns into that when a direct one is
+ * refused because the environment became protected).
+ */
 export function ScheduleForm({
   flag,
   env,
@@ -55,7 +61,9 @@ export function ScheduleForm({
   edits,
   initialKind,
   otherPending,
+  details,
   onScheduled,
+  onProposed,
   onClose,
 }: {
   flag: Flag;
@@ -66,7 +74,11 @@ export function ScheduleForm({
   initialKind?: ScheduleKind | undefined;
   /** The flag's other pending changes, in every environment: only the first to run can apply. */
   otherPending: ScheduledChange[];
+  /** The environments as known (whether this one is protected). */
+  details?: Environment[] | undefined;
   onScheduled: (schedule: ScheduledChange, kind: ScheduleKind) => void;
+  /** A change request was opened for it instead (a protected environment). */
+  onProposed?: (request: ChangeRequest, kind: ScheduleKind) => void;
   onClose: () => void;
 }) {
   const toast = useToast();
@@ -87,11 +99,31 @@ export function ScheduleForm({
         : kind === 'serve'
           ? serveCheck.serve && { defaultServe: serveCheck.serve, ...(turnOn && !state.enabled ? { enabled: true } : {}) }
           : edits;
+  // A direct schedule refused because the environment is protected: the form proposes it instead.
+  const [refusal, setRefusal] = useState<unknown>(undefined);
+  const submission = submissionFor(details, env, refusal);
+  const proposing = submission.mode === 'propose';
+  const [description, setDescription] = useState('');
   const submit = useAction(async () => {
     if (!change || !runAt) return;
-    const { data } = await flagsApi.scheduleChange(flag.key, env, runAt.toISOString(), change, flag.version);
-    onScheduled(data, kind);
-    toast(`Scheduled in ${env} for ${formatWhen(data.runAt)}: ${describeChange(data.change, variantLabel)}.`);
+    if (proposing) {
+      const { data } = await changeRequestsApi.open(
+        flag.key,
+        env,
+        withDescription({ schedule: { runAt: runAt.toISOString(), change } }, description),
+      );
+      onProposed?.(data, kind);
+      toast(`${openedMessage(data)}: ${describeChange(change, variantLabel)} in ${env} on ${formatWhen(runAt.toISOString())}.`);
+      return;
+    }
+    try {
+      const { data } = await flagsApi.scheduleChange(flag.key, env, runAt.toISOString(), change, flag.version);
+      onScheduled(data, kind);
+      toast(`Scheduled in ${env} for ${formatWhen(data.runAt)}: ${describeChange(data.change, variantLabel)}.`);
+    } catch (error) {
+      if (!isChangeRequestRequired(error)) throw error;
+      setRefusal(error);
+    }
   });
   const testId = `env-${env}-schedule`;
   const kindRef = useFocusOnOpen<HTMLSelectElement>();
@@ -106,7 +138,7 @@ export function ScheduleForm({
       }}
       data-testid={`${testId}-form`}
     >
-      <h3>Schedule a change in {env}</h3>
+      <h3>{proposing ? `Propose a scheduled change in ${env}` : `Schedule a change in ${env}`}</h3>
       <fieldset className="env-form" disabled={submit.busy}>
         <label className="field">
           <span className="field-label">Change</span>
@@ -165,6 +197,7 @@ export function ScheduleForm({
           </span>
         </div>
       ) : null}
+      <ProposalFields submission={submission} env={env} description={description} onDescription={setDescription} testId={testId} />
       <ErrorBox error={submit.error} />
       <div className="form-actions">
         <Button onClick={onClose} disabled={submit.busy} data-testid={`${testId}-close`}>
@@ -175,10 +208,10 @@ export function ScheduleForm({
           variant="primary"
           disabled={!change || timeError !== undefined}
           busy={submit.busy}
-          busyLabel="Scheduling…"
+          busyLabel={proposing ? 'Proposing…' : 'Scheduling…'}
           data-testid={`${testId}-submit`}
         >
-          Schedule
+          {proposing ? 'Propose scheduled change' : 'Schedule'}
         </Button>
       </div>
     </form>

@@ -1294,6 +1294,134 @@ describe.skipIf(!haveChromium)('the console in a browser', () => {
     }
   }, 90_000);
 
+  it('lets an editor propose a change to a protected environment, which another person approves and applies', async () => {
+    const key = 'e2e-approved';
+    const admin = await asAdmin();
+    const created = await admin('POST', '/flags', { key, name: 'E2E approved', type: 'boolean' });
+    expect(created.status, await created.clone().text()).toBe(201);
+    // The proposer: an editor the admin invites.
+    const editor = { email: 'proposer-e2e@example.com', password: 'the proposer password' };
+    const invited = await admin('POST', '/auth/invitations', { email: editor.email, role: 'editor' });
+    expect(invited.status, await invited.clone().text()).toBe(201);
+    const { token } = (await invited.json()) as { token: string };
+    const accepted = await fetch(`${consoleUrlFor(portOffset)}/auth/invitations/accept`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token, password: editor.password }),
+    });
+    expect(accepted.status, await accepted.clone().text()).toBe(201);
+    const protect = (on: boolean) =>
+      admin('PATCH', '/flags/environments/production', on ? { protected: true, requiredApprovals: 1 } : { protected: false });
+    const proposer = await newPage();
+    const reviewer = await newPage();
+    try {
+      // The editor's page is open before production is protected: turning it on is refused, and offered as a change request.
+      await signIn(proposer.page, editor.email, editor.password);
+      await proposer.page.getByTestId('flags-table').waitFor();
+      await proposer.page.goto(`${base}/flags/${key}`);
+      await proposer.page.getByTestId('env-production').waitFor();
+      expect(await proposer.page.getByTestId('env-production-protected').count()).toBe(0);
+      expect((await protect(true)).status).toBe(200);
+      await proposer.page.getByTestId('env-production-switch').click();
+      await proposer.page
+        .getByRole('dialog', { name: `Turn on ${key} in production?` })
+        .getByTestId('confirm-button')
+        .click();
+      const proposing = proposer.page.getByRole('dialog', { name: `Propose a change to ${key} in production?` });
+      await proposing.waitFor();
+      expect(await proposing.getByTestId('env-production-propose-what').textContent()).toBe(
+        'Turn it on in production, once approved and applied.',
+      );
+      expect(await proposing.getByTestId('env-production-propose-proposal-note').textContent()).toBe(
+        'production became protected since this page was loaded: this opens a change request, which needs 1 approval by other people before it can be applied.',
+      );
+      await proposing.getByTestId('env-production-propose-description').fill('Launch: checkout v2 for everyone');
+      await proposing.getByRole('button', { name: 'Propose change' }).click();
+      await proposing.waitFor({ state: 'hidden' });
+      await expect
+        .poll(() => proposer.page.getByTestId('env-production-proposed-message').textContent())
+        .toBe('Change request opened — needs 1 approval.');
+      expect(await proposer.page.getByTestId('env-production-switch').getAttribute('aria-checked')).toBe('false');
+      await proposer.page.getByTestId('env-production-protected').waitFor();
+      expect(await proposer.page.getByTestId('env-production-change-requests').getByTestId('change-request-item').textContent()).toContain(
+        'Turn it on',
+      );
+
+      // Opened again, the page knows production is protected: its forms propose from the start.
+      await proposer.page.reload();
+      await proposer.page.getByTestId('env-production-protected').waitFor();
+      expect(await proposer.page.getByTestId('env-production-save').textContent()).toBe('Propose change…');
+      expect(await proposer.page.getByTestId('env-development-save').textContent()).toBe('Save development');
+      await proposer.page.getByTestId('env-production-schedule').click();
+      expect(await proposer.page.getByTestId('env-production-schedule-submit').textContent()).toBe('Propose scheduled change');
+      expect(await proposer.page.getByTestId('env-production-schedule-proposal-note').textContent()).toBe(
+        'production is protected: this opens a change request, which needs 1 approval by other people before it can be applied.',
+      );
+      await proposer.page.getByTestId('env-production-schedule-close').click();
+
+      // Its author sees it waiting, may withdraw it, not approve it.
+      await proposer.page.getByTestId('env-production-change-requests').getByRole('link', { name: 'Turn it on' }).click();
+      await proposer.page.getByTestId('change-request').waitFor();
+      expect(await proposer.page.getByTestId('change-request-status').textContent()).toBe('Waiting for approval');
+      expect(await proposer.page.getByTestId('change-request-description').textContent()).toBe('Launch: checkout v2 for everyone');
+      expect(await proposer.page.getByTestId('change-request-diff').textContent()).toContain('enabled');
+      expect(await proposer.page.getByTestId('change-request-approve').count()).toBe(0);
+      expect(await proposer.page.getByTestId('change-request-withdraw').isVisible()).toBe(true);
+      expect(await proposer.page.getByTestId('change-request-note').textContent()).toBe(
+        'You opened this request: other people approve it. It needs 1 more approval before it can be applied.',
+      );
+      const requestUrl = proposer.page.url();
+
+      // Another person (the admin) finds it waiting, comments, approves and applies it.
+      await signIn(reviewer.page, platform.admin.email, platform.admin.password);
+      await reviewer.page.getByTestId('flags-table').waitFor();
+      await expect.poll(() => reviewer.page.getByTestId('nav-change-requests-count').textContent()).toBe('1');
+      await reviewer.page.getByTestId('nav-change-requests').click();
+      const row = reviewer.page.locator(`[data-flag="${key}"]`);
+      await row.waitFor();
+      expect(await row.getByTestId('change-request-approvals').textContent()).toBe('0/1');
+      expect(await row.textContent()).toContain(editor.email);
+      await row.getByTestId('change-request-link').click();
+      await reviewer.page.getByTestId('change-request').waitFor();
+      expect(reviewer.page.url()).toBe(requestUrl);
+      expect(await reviewer.page.getByTestId('change-request-apply').count()).toBe(0);
+      await reviewer.page.getByTestId('change-request-comment-body').fill('Checked with support: go.');
+      await reviewer.page.getByTestId('change-request-comment-submit').click();
+      await expect.poll(() => reviewer.page.getByTestId('change-request-comment').allTextContents()).toHaveLength(1);
+      await reviewer.page.getByTestId('change-request-approve').click();
+      await expect.poll(() => reviewer.page.getByTestId('change-request-status').textContent()).toBe('Approved: ready to apply');
+      await reviewer.page.getByTestId('change-request-apply').click();
+      await reviewer.page
+        .getByRole('dialog', { name: `Apply this change request to ${key} in production?` })
+        .getByTestId('confirm-button')
+        .click();
+      await expect.poll(() => reviewer.page.getByTestId('change-request-status').textContent()).toBe('Applied');
+      expect(await reviewer.page.getByTestId('change-request-applied').textContent()).toContain(`Applied by ${platform.admin.email}`);
+      expect(await reviewer.page.getByTestId('change-request-approve').count()).toBe(0);
+
+      // The flag is on in production, recorded as the proposer's change approved by the reviewer.
+      await reviewer.page.getByRole('link', { name: key }).first().click();
+      await expect.poll(() => reviewer.page.getByTestId('env-production-switch').getAttribute('aria-checked')).toBe('true');
+      const flag = (await (await admin('GET', `/flags/${key}`)).json()) as { environments: { production: { enabled: boolean } } };
+      expect(flag.environments.production.enabled).toBe(true);
+      await reviewer.page.getByTestId('tab-history').click();
+      await expect
+        .poll(() => reviewer.page.getByTestId('history-cause').first().textContent())
+        .toBe(`Change request by ${editor.email}, approved by ${platform.admin.email}`);
+      // Nothing waits any more.
+      await reviewer.page.getByTestId('nav-change-requests').click();
+      await reviewer.page.getByText('Nothing waits for a review.').waitFor();
+      expect(await reviewer.page.getByTestId('nav-change-requests-count').count()).toBe(0);
+      expect(proposer.problems).toEqual([]);
+      expect(reviewer.problems).toEqual([]);
+    } finally {
+      await proposer.context.close();
+      await reviewer.context.close();
+      // Production is left as the other tests expect it: changed directly.
+      expect((await protect(false)).status).toBe(200);
+    }
+  }, 90_000);
+
   it('sends a person whose session ended back to sign in, with a message', async () => {
     const { context, page } = await newPage();
     try {

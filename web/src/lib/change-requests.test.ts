@@ -7,6 +7,7 @@ import {
   describeRequest,
   isChangeRequestRequired,
   isWaiting,
+  kindLabel,
   missingApprovals,
   movedSince,
   openedMessage,
@@ -48,7 +49,7 @@ function request(overrides: Partial<ChangeRequest> = {}): ChangeRequest {
     closedAt: null,
     version: 1,
     ...overrides,
-  };
+  } as ChangeRequest;
 }
 
 function environment(key: string, settings: Partial<Environment> = {}): Environment {
@@ -213,6 +214,12 @@ describe('a request in words and in lists', () => {
     expect(describeRequest(request({ change: { defaultServe: { variant: 'b' } } }), { variantLabel: (k) => k.toUpperCase() })).toBe(
       'Serve “B” when no rule matches',
     );
+  });
+
+  it('names each kind, and a kind it does not know by its own name', () => {
+    expect(kindLabel('schedule')).toBe('Scheduled change');
+    expect(kindLabel('release-plan')).toBe('Release plan');
+    expect(kindLabel('something-new' as ChangeRequest['kind'])).toBe('something-new');
   });
 
   it('counts approvals, says what an opened request needs', () => {

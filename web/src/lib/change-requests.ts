@@ -102,12 +102,17 @@ export function approvalCount(request: Pick<ChangeRequest, 'approvals' | 'requir
   return `${request.approvals.length}/${request.requiredApprovals}`;
 }
 
-export const kindLabels: Record<ChangeRequestKind, string> = {
+const kindNames: Record<string, string> = {
   change: 'Change',
   schedule: 'Scheduled change',
   'release-plan': 'Release plan',
+  rules: 'Targeting rules',
 };
 
+/** "Change", "Scheduled change", "Release plan" (a kind the console does not know yet: its name as the service says it). */
+export function kindLabel(kind: ChangeRequestKind): string {
+  return kindNames[kind] ?? kind;
+}
 export const statusLabels: Record<ChangeRequestStatus, string> = {
   open: 'Waiting for approval',
   approved: 'Approved: ready to apply',
@@ -198,7 +203,7 @@ export function describeRequest(
     const guarded = plan.guardrails?.length ? `, guarded by ${guardrailMetrics(plan.guardrails).join(', ')}` : '';
     return `Start a release${steps}${guarded}`;
   }
-  return request.change ? describeChange(request.change, variantLabel) : kindLabels[request.kind];
+  return request.change ? describeChange(request.change, variantLabel) : kindLabel(request.kind);
 }
 
 /** The list with `request` in it (replacing the one with its id), newest first. */

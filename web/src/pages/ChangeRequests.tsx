@@ -12,7 +12,7 @@ import {
   approvalsPhrase,
   describeRequest,
   isWaiting,
-  kindLabels,
+  kindLabel,
   missingApprovals,
   movedSince,
   reviewNote,
@@ -159,7 +159,7 @@ export function ChangeRequestsPage() {
                     </Link>
                   </td>
                   <td>{r.environment}</td>
-                  <td>{kindLabels[r.kind]}</td>
+                  <td>{kindLabel(r.kind)}</td>
                   <td>{r.author.email}</td>
                   <td data-testid="change-request-approvals">{approvalCount(r)}</td>
                   <td>
@@ -258,7 +258,9 @@ function RequestDetail({
                 ? `Applied: ${request.flagKey} in ${request.environment} changed (SDKs get it within a second).`
                 : data.kind === 'schedule'
                   ? 'Applied: the scheduled change is planned.'
-                  : 'Applied: the release started.',
+                  : data.kind === 'release-plan'
+                    ? 'Applied: the release started.'
+                    : `Applied in ${request.environment}.`,
       );
     } catch (error) {
       // Whatever happened meanwhile (another review, a conflict that closed it): show the request as it is now.
@@ -306,7 +308,7 @@ function RequestDetail({
             <span>
               in <strong data-testid="change-request-environment">{request.environment}</strong>
             </span>
-            <Badge tone="info">{kindLabels[request.kind]}</Badge>
+            <Badge tone="info">{kindLabel(request.kind)}</Badge>
             <span className="muted">
               opened by {request.author.email}{' '}
               <time dateTime={request.createdAt} title={formatDateTime(request.createdAt)}>
@@ -524,7 +526,9 @@ function RequestDetail({
             ? `: ${request.environment} users get it within a second. The flag’s history records it as ${request.author.email}’s change, approved by ${request.approvals.map((a) => a.email).join(', ')}.`
             : request.kind === 'schedule'
               ? ': the scheduled change is planned as its author’s, and runs at its time.'
-              : ': the release starts as its author’s, its first milestone at once.'}
+              : request.kind === 'release-plan'
+                ? ': the release starts as its author’s, its first milestone at once.'
+                : `: ${request.environment} users get it within a second.`}
         </p>
         <p className="field-hint">If what it changes moved since it was opened, it is not applied but closed as a conflict.</p>
       </ConfirmDialog>

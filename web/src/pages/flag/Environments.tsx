@@ -287,6 +287,7 @@ function EnvironmentColumn({
           env={env}
           pending={pending}
           now={schedules.now}
+          protectedEnv={proposing}
           onUpdated={schedules.put}
           onCancelled={(cancelled) => {
             schedules.put(cancelled);

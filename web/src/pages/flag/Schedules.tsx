@@ -218,12 +218,16 @@ export function ScheduleForm({
   );
 }
 
-/** An environment's pending changes, earliest first, with cancel and move for editors. */
+/**
+ * An environment's pending changes, earliest first, with cancel and move for editors. On a protected environment a
+ * scheduled change is not moved nor planned again directly (that is a change request's): it is cancelled, and a new one proposed.
+ */
 export function PendingSchedules({
   flag,
   env,
   pending,
   now,
+  protectedEnv = false,
   onUpdated,
   onCancelled,
 }: {
@@ -231,6 +235,7 @@ export function PendingSchedules({
   env: string;
   pending: ScheduledChange[];
   now: number;
+  protectedEnv?: boolean;
   onUpdated: (schedule: ScheduledChange) => void;
   onCancelled: (schedule: ScheduledChange) => void;
 }) {
@@ -238,7 +243,15 @@ export function PendingSchedules({
   return (
     <ul className="schedule-list" data-testid={`env-${env}-pending`}>
       {pending.map((s) => (
-        <PendingItem key={s.id} flag={flag} schedule={s} now={now} onUpdated={onUpdated} onCancelled={onCancelled} />
+        <PendingItem
+          key={s.id}
+          flag={flag}
+          schedule={s}
+          now={now}
+          protectedEnv={protectedEnv}
+          onUpdated={onUpdated}
+          onCancelled={onCancelled}
+        />
       ))}
     </ul>
   );
@@ -248,12 +261,14 @@ function PendingItem({
   flag,
   schedule,
   now,
+  protectedEnv,
   onUpdated,
   onCancelled,
 }: {
   flag: Flag;
   schedule: ScheduledChange;
   now: number;
+  protectedEnv: boolean;
   onUpdated: (schedule: ScheduledChange) => void;
   onCancelled: (schedule: ScheduledChange) => void;
 }) {
@@ -319,9 +334,13 @@ function PendingItem({
         <div className="alert alert-warn" data-testid="schedule-stale">
           <span>
             {moved.join(', ')} changed after this was planned: at its time it will be recorded as a conflict, not applied.
-            {canEdit ? ' Plan it again to apply it over the flag as it is now.' : ''}
+            {canEdit
+              ? protectedEnv
+                ? ` ${schedule.environment} is protected: cancel it and propose it again to apply it over the flag as it is now.`
+                : ' Plan it again to apply it over the flag as it is now.'
+              : ''}
           </span>
-          {canEdit ? (
+          {canEdit && !protectedEnv ? (
             <Button small onClick={() => void replan.run()} busy={replan.busy} data-testid="schedule-replan">
               Plan again
             </Button>
@@ -331,12 +350,19 @@ function PendingItem({
       <ErrorBox error={replan.error} />
       {canEdit && !moving ? (
         <div className="schedule-actions">
-          <Button small onClick={() => setMoving(true)} aria-label={`Move: ${what}`} data-testid="schedule-move">
-            Move
-          </Button>
+          {protectedEnv ? null : (
+            <Button small onClick={() => setMoving(true)} aria-label={`Move: ${what}`} data-testid="schedule-move">
+              Move
+            </Button>
+          )}
           <Button small variant="danger" onClick={() => setConfirming(true)} aria-label={`Cancel: ${what}`} data-testid="schedule-cancel">
             Cancel…
           </Button>
+          {protectedEnv ? (
+            <span className="field-hint" data-testid="schedule-protected">
+              {schedule.environment} is protected: to move it, cancel it and propose it again.
+            </span>
+          ) : null}
         </div>
       ) : null}
       {canEdit && moving ? (

@@ -26,9 +26,9 @@ export function App() {
         <ActivityBar />
         <Routes>
           <Route path="/signin" element={<SignInPage reason={state.reason} />} />
-          <Route path="*" element={<Navigate to="/signin" replace state={{ from: location.pathname + location.search }} />} />
           {/* An invitation's link: open without an account, which it creates. */}
           <Route path="/invitations/accept" element={<AcceptInvitationPage />} />
+          <Route path="*" element={<Navigate to="/signin" replace state={{ from: location.pathname + location.search }} />} />
         </Routes>
       </>
     );
@@ -36,8 +36,8 @@ export function App() {
   return (
     <Routes>
       <Route path="/signin" element={<Navigate to={(location.state as { from?: string } | null)?.from ?? '/flags'} replace />} />
-      <Route element={<Shell />}>
       <Route path="/invitations/accept" element={<InvitationWhileSignedIn />} />
+      <Route element={<Shell />}>
         <Route index element={<Navigate to="/flags" replace />} />
         <Route path="/flags" element={<FlagsListPage />} />
         <Route path="/flags/new" element={<CreateFlagPage />} />

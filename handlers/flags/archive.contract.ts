@@ -45,6 +45,7 @@ export function flagsArchiveContract(name: string, makeHarness: () => Promise<Ha
       },
       listRulesIn: () => Promise.reject(new Error('not asked here')),
       copyRules: () => Promise.reject(new Error('not asked here')),
+      setRules: () => Promise.reject(new Error('not asked here')),
       async deleteRule(id) {
         if (targetingDown) throw new AppError('SERVICE_UNAVAILABLE', 'The targeting service does not answer');
         deletedRules.push(id);

@@ -25,6 +25,7 @@ describe("copying a flag's environment state (POST /flags/{key}/environments/{en
     listRulesOfFlag: async () => [],
     listRulesIn: async () => [],
     deleteRule: async () => {},
+    setRules: () => Promise.reject(new Error('not asked here')),
     async copyRules(input, credential) {
       await onCopy();
       copied.push({ input, credential });

@@ -92,6 +92,7 @@ const noTargeting: FlagRulesClient = {
   deleteRule: () =>
     Promise.reject(new AppError('SERVICE_UNAVAILABLE', 'No targeting service is configured to remove the rules of this flag')),
   copyRules: () => Promise.reject(new AppError('SERVICE_UNAVAILABLE', 'No targeting service is configured to copy the rules of this flag')),
+  setRules: () => Promise.reject(new AppError('SERVICE_UNAVAILABLE', 'No targeting service is configured to set the rules of this flag')),
 };
 
 /** "archived by ann@example.com on 2025-06-01 12:00 UTC": who and when, for messages. */

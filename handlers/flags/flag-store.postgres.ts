@@ -226,6 +226,8 @@ interface ChangeRequestsTable {
   change: ChangeRequest['change'];
   schedule: { runAt: string; change: EnvironmentPatch } | null;
   release_plan: ChangeRequest['releasePlan'];
+  rules: ChangeRequest['rules'];
+  planned_rules: ChangeRequest['plannedRules'];
   planned_version: number;
   planned_state: EnvironmentState;
   diff: Change[];
@@ -255,6 +257,8 @@ const changeRequestRow = (r: ChangeRequest) => ({
   change: r.change && jsonb(r.change),
   schedule: r.schedule && jsonb({ runAt: r.schedule.runAt.toISOString(), change: r.schedule.change }),
   release_plan: r.releasePlan && jsonb(r.releasePlan),
+  rules: r.rules && jsonb(r.rules),
+  planned_rules: r.plannedRules && jsonb(r.plannedRules),
   planned_version: r.plannedVersion,
   planned_state: jsonb(r.plannedState),
   diff: jsonb(r.diff),
@@ -284,6 +288,8 @@ const toChangeRequest = (r: Selectable<ChangeRequestsTable>): ChangeRequest => (
   change: r.change,
   schedule: r.schedule && { runAt: new Date(r.schedule.runAt), change: r.schedule.change },
   releasePlan: r.release_plan,
+  rules: r.rules,
+  plannedRules: r.planned_rules,
   plannedVersion: r.planned_version,
   plannedState: r.planned_state,
   diff: r.diff,

@@ -105,6 +105,7 @@ export async function buildFlagsApp(deps: {
     schedules,
     releasePlans,
     environments: environmentStore,
+    targeting,
   });
   const served = await createHttpServer({
     name: 'flags',

@@ -214,6 +214,7 @@ describe('removing variants that targeting rules still serve', () => {
     deleteRule: () => Promise.reject(new Error('not asked here')),
     listRulesIn: () => Promise.reject(new Error('not asked here')),
     copyRules: () => Promise.reject(new Error('not asked here')),
+    setRules: () => Promise.reject(new Error('not asked here')),
   };
   const rule = (id: string, environment: string, name: string, serve: Rule['serve']): Rule => ({
     id,

@@ -8,6 +8,7 @@ import { updateRule } from './routes/update-rule.ts';
 import { deleteRule } from './routes/delete-rule.ts';
 import { reorderRules } from './routes/reorder-rules.ts';
 import { copyRules } from './routes/copy-rules.ts';
+import { setRules } from './routes/set-rules.ts';
 import { listSegments } from './routes/list-segments.ts';
 import { getSegment } from './routes/get-segment.ts';
 import { createSegment } from './routes/create-segment.ts';
@@ -24,6 +25,7 @@ export function targetingRoutes(service: TargetingService, verifier: TokenVerifi
       listRules,
       reorderRules,
       copyRules,
+      setRules,
       getRule,
       createRule,
       updateRule,

@@ -1,17 +1,12 @@
 import { Type } from 'typebox';
-import { FlagKey, Serve } from '../../shared/contracts/flag-model.ts';
-import { Condition, SegmentKey } from '../../shared/contracts/targeting-model.ts';
+import { FlagKey } from '../../shared/contracts/flag-model.ts';
+import { Condition, RuleSpec, SegmentKey } from '../../shared/contracts/targeting-model.ts';
 import { ReadOnly, Timestamp, Uuid } from '../../shared/http/schemas.ts';
 import type { StoredSegment } from './targeting-store.ts';
 
 export const Environment = Type.String({ minLength: 1, maxLength: 64 });
 
-export const RuleFields = {
-  name: Type.Optional(Type.String({ maxLength: 200 })),
-  conditions: Type.Array(Condition, { maxItems: 50, description: 'All must hold' }),
-  segments: Type.Optional(Type.Array(SegmentKey, { maxItems: 20, description: 'The context must be in every one' })),
-  serve: Serve,
-};
+export const RuleFields = RuleSpec.properties;
 
 /** PUT /targeting/rules/{id}: the rule's fields, and whatever else GET answered sent back as it was. */
 export const RuleReplacementFields = {

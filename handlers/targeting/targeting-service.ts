@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import { diff } from '../../shared/audit/diff.ts';
 import type { FlagsClient } from '../../shared/clients/flags-client.ts';
 import type { Credential } from '../../shared/clients/service-client.ts';
 import { jsonValueProblem, serveProblems, type FieldProblem, type FlagDocument, type Serve } from '../../shared/contracts/flag-model.ts';
-import type { Condition, Segment } from '../../shared/contracts/targeting-model.ts';
+import type { Condition, RuleSpec, Segment } from '../../shared/contracts/targeting-model.ts';
 import type { EvaluationContext } from '../../shared/contracts/evaluation-model.ts';
 import {
   compileFlag,
@@ -19,6 +20,9 @@ import { assertIfMatch } from '../../shared/http/if-match.ts';
 import { changedFields } from '../../shared/http/schemas.ts';
 import { segmentView } from './targeting-schemas.ts';
 import type { NewTargetingAuditEntry, StoredRule, StoredSegment, TargetingStore, TargetingWrite } from './targeting-store.ts';
+
+/** How long after a change request of rules is applied targeting takes it as the approval to set them. */
+const approvalWindowMs = 60_000;
 
 export interface RuleInput {
   name?: string | undefined;
@@ -129,6 +133,39 @@ export function createTargetingService(deps: { store: TargetingStore; flags: Fla
     return flag;
   }
 
+  /**
+   * Rules in a protected environment change only as an approved change request applies (the flags service calls
+   * setRules naming it); any other write there is refused, 409 CHANGE_REQUEST_REQUIRED. An archived flag's rules go
+   * with its purge. `approval`: the request named and the rules it is asked to set — they must be the ones it approved,
+   * and it must have been applied just now (a request replayed later could undo what came after it).
+   */
+  async function assertRulesChangeable(
+    flag: FlagDocument,
+    environment: string,
+    credential: Credential,
+    approval?: { changeRequestId: string; rules: RuleSpec[] },
+  ): Promise<void> {
+    if (flag.archivedAt) return;
+    const settings = (await flags.environments(credential)).find((e) => e.key === environment);
+    if (!settings?.protected) return;
+    if (!approval)
+      throw new AppError(
+        'CHANGE_REQUEST_REQUIRED',
+        `"${environment}" is protected: propose rule changes there as a change request (POST /flags/${flag.key}/environments/${environment}/change-requests with "rules")`,
+      );
+    const request = await flags.getChangeRequest(approval.changeRequestId, credential);
+    const approves =
+      request?.kind === 'rules' &&
+      request.status === 'applied' &&
+      request.flagKey === flag.key &&
+      request.environment === environment &&
+      request.closedAt !== null &&
+      now().getTime() - Date.parse(request.closedAt) < approvalWindowMs &&
+      isDeepStrictEqual(request.rules, approval.rules);
+    if (!approves)
+      throw new AppError('CHANGE_REQUEST_REQUIRED', `Change request ${approval.changeRequestId} does not approve setting these rules now`);
+  }
+
   async function checkSegmentsExist(keys: string[], path: string): Promise<FieldProblem[]> {
     const known = new Set((await store.listSegments()).map((s) => s.key));
     return [...new Set(keys)].filter((k) => !known.has(k)).map((k) => ({ path, message: `names no segment ("${k}")` }));
@@ -184,6 +221,7 @@ export function createTargetingService(deps: { store: TargetingStore; flags: Fla
       const flag = await flagFor(input.flagKey, input.environment, credential);
       const problems = await ruleProblems(input, flag);
       if (problems.length > 0) invalid(problems, 'The rule is not valid');
+      await assertRulesChangeable(flag, input.environment, credential);
       const at = now();
       const existing = await ordered(input.flagKey, input.environment);
       const position = Math.min(input.priority ?? existing.length, existing.length);
@@ -216,6 +254,7 @@ export function createTargetingService(deps: { store: TargetingStore; flags: Fla
       const flag = await flagFor(current.flagKey, current.environment, credential);
       const problems = await ruleProblems(input, flag);
       if (problems.length > 0) invalid(problems, 'The rule is not valid');
+      await assertRulesChangeable(flag, current.environment, credential);
       const next: StoredRule = {
         ...current,
         name: input.name ?? '',
@@ -231,8 +270,10 @@ export function createTargetingService(deps: { store: TargetingStore; flags: Fla
       return ruleDocument(next);
     },
 
-    async deleteRule(id: string, actor: Principal) {
+    async deleteRule(id: string, credential: Credential, actor: Principal) {
       const current = await loadRule(id);
+      const flag = await flags.getFlag(current.flagKey, credential);
+      if (flag) await assertRulesChangeable(flag, current.environment, credential);
       const write = {
         audit: [audit('rule', id, 'deleted', actor, ruleDocument(current), null, current)],
         change: rulesChanged(current.flagKey, current.environment),
@@ -251,7 +292,8 @@ export function createTargetingService(deps: { store: TargetingStore; flags: Fla
     async copyRules(input: { flagKey: string; from: string; to: string }, credential: Credential, actor: Principal) {
       if (input.from === input.to)
         invalid([{ path: 'body/to', message: `is the environment copied from ("${input.from}")` }], 'The copy is not valid');
-      await flagFor(input.flagKey, { from: input.from, to: input.to }, credential);
+      const flag = await flagFor(input.flagKey, { from: input.from, to: input.to }, credential);
+      await assertRulesChangeable(flag, input.to, credential);
       const [source, replaced] = await Promise.all([ordered(input.flagKey, input.from), ordered(input.flagKey, input.to)]);
       const at = now();
       const copies: StoredRule[] = source.map((rule, priority) => ({
@@ -273,8 +315,56 @@ export function createTargetingService(deps: { store: TargetingStore; flags: Fla
       return copies.map(ruleDocument);
     },
 
+    /**
+     * Sets a flag's rules in one environment to exactly these, in this order (new ids): one transaction, an audit entry
+     * per rule removed and per rule set, one change to publish. How an approved change request of `rules` applies
+     * (`changeRequestId`: what a protected environment requires).
+     */
+    async setRules(
+      input: { flagKey: string; environment: string; rules: RuleSpec[]; changeRequestId?: string | undefined },
+      credential: Credential,
+      actor: Principal,
+    ) {
+      const flag = await flagFor(input.flagKey, input.environment, credential);
+      const problems: FieldProblem[] = [];
+      for (const [index, rule] of input.rules.entries())
+        problems.push(...(await ruleProblems(rule, flag)).map((p) => ({ ...p, path: p.path.replace(/^body/, `body/rules/${index}`) })));
+      if (problems.length > 0) invalid(problems, 'The rules are not valid');
+      await assertRulesChangeable(
+        flag,
+        input.environment,
+        credential,
+        input.changeRequestId === undefined ? undefined : { changeRequestId: input.changeRequestId, rules: input.rules },
+      );
+      const replaced = await ordered(input.flagKey, input.environment);
+      const at = now();
+      const rules: StoredRule[] = input.rules.map((rule, priority) => ({
+        id: randomUUID(),
+        flagKey: input.flagKey,
+        environment: input.environment,
+        priority,
+        name: rule.name ?? '',
+        conditions: rule.conditions,
+        segments: [...new Set(rule.segments ?? [])],
+        serve: rule.serve,
+        createdAt: at,
+        updatedAt: at,
+      }));
+      const scope = { flagKey: input.flagKey, environment: input.environment };
+      await store.replaceRules(scope, rules, {
+        audit: [
+          ...replaced.map((rule) => audit('rule', rule.id, 'deleted', actor, ruleDocument(rule), null, scope)),
+          ...rules.map((rule) => audit('rule', rule.id, 'created', actor, null, ruleDocument(rule), scope)),
+        ],
+        change: rulesChanged(input.flagKey, input.environment),
+      });
+      return rules.map(ruleDocument);
+    },
+
     /** Puts the rules of one flag in one environment in the given order; the list must name each of them once. */
-    async reorderRules(input: { flagKey: string; environment: string; ruleIds: string[] }, actor: Principal) {
+    async reorderRules(input: { flagKey: string; environment: string; ruleIds: string[] }, credential: Credential, actor: Principal) {
+      const flag = await flags.getFlag(input.flagKey, credential);
+      if (flag) await assertRulesChangeable(flag, input.environment, credential);
       const existing = await ordered(input.flagKey, input.environment);
       const byId = new Map(existing.map((r) => [r.id, r]));
       const sameSet =

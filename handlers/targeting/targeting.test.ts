@@ -220,7 +220,7 @@ describe('the rules of an archived flag', () => {
       config: testConfig(),
       logger: createLogger('silent', 'targeting'),
       store: createTargetingStore(),
-      flags: { getFlag: async (key) => flags.get(key) },
+      flags: { ...fixedFlags([]), getFlag: async (key) => flags.get(key) },
       verifier,
     }));
     const rule = await call('POST', '/targeting/rules', {

@@ -59,12 +59,13 @@ export async function sendJson<T>(
   body: unknown,
   credential: Credential,
   service: string,
+  headers: Record<string, string> = {},
 ): Promise<T> {
   let response: Response;
   try {
     response = await fetch(new URL(path, baseUrl), {
       method,
-      headers: { accept: 'application/json', 'content-type': 'application/json', authorization: `Bearer ${credential.bearer}` },
+      headers: { ...headers, accept: 'application/json', 'content-type': 'application/json', authorization: `Bearer ${credential.bearer}` },
       body: JSON.stringify(body),
       signal: AbortSignal.timeout(3_000),
     });

@@ -1,4 +1,4 @@
-import type { Rule } from '../contracts/targeting-model.ts';
+import type { Rule, RuleSpec } from '../contracts/targeting-model.ts';
 import { AppError } from '../http/problem.ts';
 import { deleteResource, getJson, sendJson, type Credential } from './service-client.ts';
 
@@ -12,6 +12,12 @@ export interface FlagRulesClient {
   listRulesOfFlag(flagKey: string, credential: Credential): Promise<Rule[]>;
   /** Every rule in an environment (before the environment is deleted); throws (503) rather than answer "none". */
   listRulesIn(environment: string, credential: Credential): Promise<Rule[]>;
+  /** Sets a flag's rules in one environment to exactly these, as the approved change request `changeRequestId`. */
+  setRules(
+    input: { flagKey: string; environment: string; rules: RuleSpec[] },
+    changeRequestId: string,
+    credential: Credential,
+  ): Promise<Rule[]>;
   /** Deletes one rule (one already gone is fine); throws when targeting does not do it. */
   deleteRule(id: string, credential: Credential): Promise<void>;
   /**
@@ -42,6 +48,14 @@ export function createTargetingClient(baseUrl: string): FlagRulesClient {
       listRules(`environment=${encodeURIComponent(environment)}`, `the environment "${environment}"`, credential),
     async deleteRule(id, credential) {
       await deleteResource(baseUrl, `/targeting/rules/${encodeURIComponent(id)}`, credential, 'targeting');
+    },
+    async setRules(input, changeRequestId, credential) {
+      const page = await sendJson<{ items?: unknown }>(baseUrl, 'PUT', '/targeting/rules/set', input, credential, 'targeting', {
+        'togglemaster-change-request': changeRequestId,
+      });
+      if (!page || !Array.isArray(page.items))
+        throw new AppError('SERVICE_UNAVAILABLE', 'The targeting service did not answer the rules it set');
+      return page.items as Rule[];
     },
     async copyRules(input, credential) {
       const page = await sendJson<{ items?: unknown }>(baseUrl, 'PUT', '/targeting/rules/copy', input, credential, 'targeting');

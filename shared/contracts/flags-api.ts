@@ -2,6 +2,7 @@ import { Type, type Static } from 'typebox';
 import { Timestamp, Uuid } from '../http/schemas.ts';
 import { AuditActorSchema, AuditChangeSchema } from './audit-api.ts';
 import { EnvironmentPatch, EnvironmentState, FlagKey, flagTypes, Serve, Tag, Variant } from './flag-model.ts';
+import { RuleSpec } from './targeting-model.ts';
 
 /**
  * What the flags service answers: the route schemas it validates and serializes with, and the OpenAPI document's.
@@ -307,13 +308,14 @@ export const ChangeRequestSchema = Type.Object(
     id: Uuid,
     flagKey: FlagKey,
     environment: Type.String(),
-    kind: Type.Enum(['change', 'schedule', 'release-plan']),
+    kind: Type.Enum(['change', 'schedule', 'release-plan', 'rules']),
     description: Type.Union([Type.String(), Type.Null()]),
     change: Type.Union([EnvironmentPatch, Type.Null()]),
     schedule: Type.Union([Type.Object({ runAt: Timestamp, change: EnvironmentPatch }), Type.Null()]),
     releasePlan: Type.Union([ReleasePlanStartSchema, Type.Null()]),
+    rules: Type.Union([Type.Array(RuleSpec), Type.Null()], { description: 'The flag’s rules in the environment, whole and in order, as they will be' }),
     plannedVersion: Type.Integer({ description: 'The flag’s version when the request was opened' }),
-    diff: Type.Array(AuditChangeSchema, { description: 'What it changes in the environment’s state, as planned' }),
+    diff: Type.Array(AuditChangeSchema, { description: 'What it changes in the environment’s state (or rules), as planned' }),
     status: Type.Enum([...changeRequestStatuses], {
       description:
         'open → approved (enough approvals) → applied; rejected, cancelled (by its author), conflicted (the flag moved since it was planned) or failed (it no longer fits) end it',

@@ -1,7 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { Strict } from '../http/schemas.ts';
-import type { Serve } from './flag-model.ts';
-import { FlagKey } from './flag-model.ts';
+import { FlagKey, Serve } from './flag-model.ts';
 
 /**
  * Rules and segments, as the targeting service stores them and the evaluation engine reads them.
@@ -47,6 +46,15 @@ export const Condition = Strict({
   negate: Type.Optional(Type.Boolean({ description: 'Invert the result of the operator' })),
 });
 export type Condition = Static<typeof Condition>;
+
+/** A rule as written or proposed whole (a change request's `rules`): what it matches and serves; its place is its index. */
+export const RuleSpec = Strict({
+  name: Type.Optional(Type.String({ maxLength: 200 })),
+  conditions: Type.Array(Condition, { maxItems: 50, description: 'All must hold' }),
+  segments: Type.Optional(Type.Array(SegmentKey, { maxItems: 20, description: 'The context must be in every one' })),
+  serve: Serve,
+});
+export type RuleSpec = Static<typeof RuleSpec>;
 
 export interface Rule {
   id: string;

@@ -1,11 +1,20 @@
-import type { FlagsClient } from '../clients/flags-client.ts';
+import type { FlagsClient, RulesChangeRequest } from '../clients/flags-client.ts';
 import type { FlagDocument } from '../contracts/flag-model.ts';
 
 /** The flags service as the other services see it, answered from a list of flags (unit tests of those services). */
-export function fixedFlags(flags: FlagDocument[]): FlagsClient {
+export function fixedFlags(
+  flags: FlagDocument[],
+  options: { protectedEnvironments?: string[]; changeRequests?: Map<string, RulesChangeRequest> } = {},
+): FlagsClient {
   const byKey = new Map(flags.map((f) => [f.key, f]));
   return {
     getFlag: async (key) => byKey.get(key),
+    environments: async () =>
+      [...new Set(flags.flatMap((f) => Object.keys(f.environments)))].map((key) => ({
+        key,
+        protected: options.protectedEnvironments?.includes(key) ?? false,
+      })),
+    getChangeRequest: async (id) => options.changeRequests?.get(id),
   };
 }
 

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import { diff } from '../../../shared/audit/diff.ts';
 import type { EnvironmentPatch } from '../../../shared/contracts/flag-model.ts';
 import type { Principal } from '../../../shared/http/authenticate.ts';
@@ -10,6 +11,9 @@ import type { ReleasePlanService } from '../release-plans/release-plan-service.t
 import type { EnvironmentSource } from '../environments/environment.ts';
 import { movedSincePlanned, type ScheduleService } from '../schedules/schedule-service.ts';
 import { isWaiting, type ChangeRequest, type ReleasePlanStart } from './change-request.ts';
+import type { RuleSpec } from '../../../shared/contracts/targeting-model.ts';
+import type { FlagRulesClient } from '../../../shared/clients/targeting-client.ts';
+import type { Credential } from '../../../shared/clients/service-client.ts';
 
 type Actor = { userId: string; email: string };
 
@@ -18,7 +22,16 @@ export interface ChangeRequestInput {
   change?: EnvironmentPatch | undefined;
   schedule?: { runAt: string; change: EnvironmentPatch } | undefined;
   releasePlan?: ReleasePlanStart | undefined;
+  rules?: RuleSpec[] | undefined;
 }
+
+/** A rule as a change request compares and sets it: every field spelled out, so two spellings of one rule are equal. */
+const specOf = (rule: RuleSpec): RuleSpec => ({
+  name: rule.name ?? '',
+  conditions: rule.conditions,
+  segments: rule.segments ?? [],
+  serve: rule.serve,
+});
 
 /** Comments a request holds at most (it is read and written whole). */
 const maxComments = 200;
@@ -36,6 +49,8 @@ export function createChangeRequestService(deps: {
   schedules: ScheduleService;
   releasePlans: ReleasePlanService;
   environments: EnvironmentSource;
+  /** Where a flag's rules are (targeting), for change requests of rules. */
+  targeting: FlagRulesClient;
   now?: () => Date;
 }) {
   const { store, flags } = deps;
@@ -99,17 +114,35 @@ export function createChangeRequestService(deps: {
     version: request.version + 1,
   });
 
+  /** The flag's rules in one environment, in order, as specs (asked of targeting with the caller's credential). */
+  const rulesIn = async (flagKey: string, environment: string, credential: Credential) =>
+    (await deps.targeting.listRulesOfFlag(flagKey, credential))
+      .filter((rule) => rule.environment === environment)
+      .sort((a, b) => a.priority - b.priority)
+      .map(specOf);
+
   /** Closes a request that could not apply (conflicted, failed), saying why; the caller then answers the refusal. */
   async function close(request: ChangeRequest, status: 'conflicted' | 'failed', outcome: string): Promise<void> {
     await store.updateChangeRequest(bump(request, { status, outcome, closedAt: now() }), request.version, null);
   }
 
   return {
-    async open(key: string, environment: string, input: ChangeRequestInput, author: Principal): Promise<ChangeRequest> {
-      const kinds = [input.change && 'change', input.schedule && 'schedule', input.releasePlan && 'release-plan'].filter(Boolean);
+    async open(
+      key: string,
+      environment: string,
+      input: ChangeRequestInput,
+      author: Principal,
+      credential: Credential,
+    ): Promise<ChangeRequest> {
+      const kinds = [
+        input.change && 'change',
+        input.schedule && 'schedule',
+        input.releasePlan && 'release-plan',
+        input.rules && 'rules',
+      ].filter(Boolean);
       if (kinds.length !== 1)
-        throw new AppError('VALIDATION_FAILED', 'A change request carries exactly one of change, schedule or releasePlan', {
-          errors: [{ path: 'body', message: 'needs exactly one of change, schedule, releasePlan' }],
+        throw new AppError('VALIDATION_FAILED', 'A change request carries exactly one of change, schedule, releasePlan or rules', {
+          errors: [{ path: 'body', message: 'needs exactly one of change, schedule, releasePlan, rules' }],
         });
       await flags.assertEnvironment(environment);
       const settings = (await deps.environments.list()).find((e) => e.key === environment)!;
@@ -127,6 +160,9 @@ export function createChangeRequestService(deps: {
         throw new AppError('VALIDATION_FAILED', 'The scheduled time must be in the future', {
           errors: [{ path: 'body/schedule/runAt', message: 'must be in the future' }],
         });
+      // Rules are targeting's: checked by it when the request applies; the diff is against the rules as they are now.
+      const plannedRules = input.rules ? await rulesIn(key, environment, credential) : null;
+      const rules = input.rules?.map(specOf) ?? null;
       const at = now();
       const request: ChangeRequest = {
         id: randomUUID(),
@@ -137,9 +173,11 @@ export function createChangeRequestService(deps: {
         change: input.change ?? null,
         schedule: input.schedule ? { runAt: new Date(input.schedule.runAt), change: input.schedule.change } : null,
         releasePlan: input.releasePlan ?? null,
+        rules,
+        plannedRules,
         plannedVersion: flag.version,
         plannedState: flag.environments[environment]!,
-        diff: diff(flag.environments[environment], planned.environments[environment]),
+        diff: rules ? diff(plannedRules, rules) : diff(flag.environments[environment], planned.environments[environment]),
         status: 'open',
         requiredApprovals: settings.requiredApprovals,
         approvals: [],
@@ -225,7 +263,7 @@ export function createChangeRequestService(deps: {
      * its author's change naming the approvers; a schedule or a plan is created as its author's once the request is
      * marked applied, so that it is created at most once.
      */
-    async apply(id: string, by: Principal): Promise<ChangeRequest> {
+    async apply(id: string, by: Principal, credential: Credential): Promise<ChangeRequest> {
       const request = await found(id);
       if (request.status === 'open')
         throw new AppError(
@@ -234,11 +272,18 @@ export function createChangeRequestService(deps: {
         );
       if (request.status !== 'approved') throw new AppError('CONFLICT', `This change request is ${request.status}`);
       const flag = await flags.get(request.flagKey);
-      const moved = movedSincePlanned(
-        { change: fieldsOf(request), plannedState: request.plannedState, plannedVersion: request.plannedVersion },
-        flag.environments[request.environment],
-        flag.version,
-      );
+      const rulesMoved =
+        request.kind === 'rules' &&
+        !isDeepStrictEqual(await rulesIn(request.flagKey, request.environment, credential), request.plannedRules)
+          ? 'the rules changed after this was planned'
+          : undefined;
+      const moved =
+        rulesMoved ??
+        movedSincePlanned(
+          { change: fieldsOf(request), plannedState: request.plannedState, plannedVersion: request.plannedVersion },
+          flag.environments[request.environment],
+          flag.version,
+        );
       if (moved || flag.archivedAt) {
         const why = flag.archivedAt ? 'the flag was archived' : moved!;
         await close(request, 'conflicted', why);
@@ -277,6 +322,26 @@ export function createChangeRequestService(deps: {
         return done;
       }
 
+      // Rules, a schedule or a plan: the request is marked applied first (once), then what it approved is made — the
+      // rules by targeting, which checks with this service that the request approved exactly them.
+      if (request.kind === 'rules') {
+        if ((await store.updateChangeRequest(applied, request.version, null)) !== 'ok')
+          throw new AppError('CONFLICT', 'Someone else applied, withdrew or reviewed this change request at the same moment');
+        try {
+          await deps.targeting.setRules(
+            { flagKey: request.flagKey, environment: request.environment, rules: request.rules! },
+            request.id,
+            credential,
+          );
+        } catch (error) {
+          const outcome = error instanceof AppError ? error.message : 'targeting did not set the rules';
+          await store.updateChangeRequest(bump(applied, { status: 'failed', appliedBy: null, outcome }), applied.version, null);
+          throw error;
+        }
+        const done = bump(applied, {});
+        await store.updateChangeRequest(done, applied.version, eventOf(done, 'change-request.applied', actorOf(by), null));
+        return done;
+      }
       // A schedule or a plan: the request is marked applied first (once), then what it approved is created.
       if ((await store.updateChangeRequest(applied, request.version, null)) !== 'ok')
         throw new AppError('CONFLICT', 'Someone else applied, withdrew or reviewed this change request at the same moment');

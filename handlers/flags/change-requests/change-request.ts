@@ -1,13 +1,14 @@
 import type { Static } from 'typebox';
 import type { Change } from '../../../shared/audit/diff.ts';
 import type { EnvironmentPatch, EnvironmentState } from '../../../shared/contracts/flag-model.ts';
+import type { RuleSpec } from '../../../shared/contracts/targeting-model.ts';
 import type { ChangeRequestSchema, ReleasePlanStartSchema, changeRequestStatuses } from '../../../shared/contracts/flags-api.ts';
 
 type Actor = { userId: string; email: string };
 type Review = Actor & { at: Date };
 
 export type ChangeRequestStatus = (typeof changeRequestStatuses)[number];
-export type ChangeRequestKind = 'change' | 'schedule' | 'release-plan';
+export type ChangeRequestKind = 'change' | 'schedule' | 'release-plan' | 'rules';
 export type ReleasePlanStart = Static<typeof ReleasePlanStartSchema>;
 
 /** A change to an environment waiting for approvals (see ChangeRequestSchema), with real dates. */
@@ -20,6 +21,10 @@ export interface ChangeRequest {
   change: EnvironmentPatch | null;
   schedule: { runAt: Date; change: EnvironmentPatch } | null;
   releasePlan: ReleasePlanStart | null;
+  /** The flag's rules in the environment as they will be (kind `rules`). */
+  rules: RuleSpec[] | null;
+  /** The rules as they were when it was opened (kind `rules`): applying it is refused if they moved since. */
+  plannedRules: RuleSpec[] | null;
   plannedVersion: number;
   /** The environment's state when it was opened: applying it is refused if a field it sets moved since. */
   plannedState: EnvironmentState;

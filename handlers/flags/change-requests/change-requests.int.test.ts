@@ -94,4 +94,52 @@ describe('change requests, end to end', () => {
       { limitMs: 5_000, everyMs: 50 },
     );
   }, 30_000);
+
+  it('changes a protected environment’s rules only through a change request, which targeting checks with flags', async () => {
+    // Production is protected (the test above): a rule written directly there is refused by targeting.
+    const rule = { conditions: [{ attribute: 'country', operator: 'eq', values: ['BR'] }], serve: { variant: 'on' } };
+    const direct = await as<{ code: string }>('ann', 'POST', `${platform.urls.targeting}/targeting/rules`, {
+      flagKey: 'guarded',
+      environment: 'production',
+      ...rule,
+    });
+    expect(direct.body.code).toBe('CHANGE_REQUEST_REQUIRED');
+    // Nor can anyone set them by naming a request that did not approve them.
+    const forged = await fetch(`${platform.urls.targeting}/targeting/rules/set`, {
+      method: 'PUT',
+      headers: {
+        authorization: `Bearer ${people.ann}`,
+        'content-type': 'application/json',
+        'togglemaster-change-request': '00000000-0000-4000-8000-000000000000',
+      },
+      body: JSON.stringify({ flagKey: 'guarded', environment: 'production', rules: [rule] }),
+    });
+    expect(forged.status).toBe(409);
+
+    const opened = await as<{ id: string; diff: unknown[] }>(
+      'ann',
+      'POST',
+      `${platform.urls.flags}/flags/guarded/environments/production/change-requests`,
+      { rules: [{ name: 'Brazil', ...rule }] },
+    );
+    expect(opened.status).toBe(201);
+    expect(opened.body.diff.length).toBeGreaterThan(0);
+    const url = `${platform.urls.flags}/flags/change-requests/${opened.body.id}`;
+    for (const reviewer of ['bob', 'cat']) expect((await as(reviewer, 'POST', `${url}/approve`, {})).status).toBe(200);
+    const applied = await as<{ status: string }>('bob', 'POST', `${url}/apply`, {});
+    expect(applied.status).toBe(200);
+    expect(applied.body.status).toBe('applied');
+    const rules = await platform.call<{ items: { name: string; environment: string }[] }>(
+      'GET',
+      `${platform.urls.targeting}/targeting/rules?flagKey=guarded&environment=production`,
+    );
+    expect(rules.body.items.map((r) => r.name)).toEqual(['Brazil']);
+    // Replaying the applied request with other rules is refused.
+    const replay = await fetch(`${platform.urls.targeting}/targeting/rules/set`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${people.ann}`, 'content-type': 'application/json', 'togglemaster-change-request': opened.body.id },
+      body: JSON.stringify({ flagKey: 'guarded', environment: 'production', rules: [] }),
+    });
+    expect(replay.status).toBe(409);
+  }, 30_000);
 });

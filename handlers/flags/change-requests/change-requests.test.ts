@@ -4,6 +4,8 @@ import { testConfig } from '../../../shared/testing/config.ts';
 import { testTokens } from '../../../shared/testing/tokens.ts';
 import { buildFlagsApp, createFlagStore } from '../flags-app.ts';
 import type { FlagStore } from '../flag-store.ts';
+import type { FlagRulesClient } from '../../../shared/clients/targeting-client.ts';
+import type { Rule, RuleSpec } from '../../../shared/contracts/targeting-model.ts';
 
 type Request = {
   id: string;
@@ -16,6 +18,19 @@ type Request = {
 describe('change requests on a protected environment', () => {
   let app: Awaited<ReturnType<typeof buildFlagsApp>>['app'];
   let store: FlagStore;
+  /** Targeting, as far as change requests of rules ask it: the rules there are, and setting them. */
+  let rules: Rule[] = [];
+  const set: { changeRequestId: string; rules: RuleSpec[] }[] = [];
+  const targeting: FlagRulesClient = {
+    listRulesOfFlag: async (flagKey) => rules.filter((r) => r.flagKey === flagKey),
+    listRulesIn: async () => [],
+    deleteRule: async () => {},
+    copyRules: async () => [],
+    async setRules(input, changeRequestId) {
+      set.push({ changeRequestId, rules: input.rules });
+      return [];
+    },
+  };
   const tokens: Record<'admin' | 'ann' | 'bob' | 'cat' | 'viewer', string> = { admin: '', ann: '', bob: '', cat: '', viewer: '' };
 
   beforeAll(async () => {
@@ -26,7 +41,7 @@ describe('change requests on a protected environment', () => {
     tokens.cat = await tokenFor('editor', 'cat@example.com', '00000000-0000-4000-8000-0000000000c1');
     tokens.viewer = await tokenFor('viewer');
     store = createFlagStore();
-    ({ app } = await buildFlagsApp({ config: testConfig(), logger: createLogger('silent', 'flags'), store, verifier }));
+    ({ app } = await buildFlagsApp({ config: testConfig(), logger: createLogger('silent', 'flags'), store, verifier, targeting }));
     expect((await call('admin', 'POST', '/flags', { key: 'checkout', name: 'Checkout', type: 'boolean' })).statusCode).toBe(201);
     const protect = await call('admin', 'PATCH', '/flags/environments/production', { protected: true, requiredApprovals: 2 });
     expect(protect.statusCode).toBe(200);
@@ -146,5 +161,31 @@ describe('change requests on a protected environment', () => {
     expect(two.statusCode).toBe(400);
     const waiting = (await call('viewer', 'GET', '/flags/change-requests?waiting=true')).json<{ items: Request[] }>();
     expect(waiting.items.every((r) => r.status === 'open' || r.status === 'approved')).toBe(true);
+  });
+
+  it('proposes a flag’s rules there whole, against the rules as they were, and has targeting set them once approved', async () => {
+    const rule = {
+      name: 'Brazil',
+      conditions: [{ attribute: 'country', operator: 'eq' as const, values: ['BR'] }],
+      segments: [],
+      serve: { variant: 'on' },
+    };
+    const existing = { ...rule, id: 'r1', flagKey: 'checkout', environment: 'production', priority: 0, name: 'Old' } as Rule;
+    rules = [existing];
+    const request = await open({ rules: [rule] });
+    // The rules are compared whole (a list): before, the rules as they were; after, as proposed.
+    expect(request.diff).toMatchObject([{ before: [{ name: 'Old' }], after: [{ name: 'Brazil' }] }]);
+    for (const who of ['bob', 'cat'] as const) await act(who, request.id, 'approve');
+    expect((await act('bob', request.id, 'apply')).json()).toMatchObject({ status: 'applied' });
+    expect(set).toEqual([{ changeRequestId: request.id, rules: [rule] }]);
+
+    // Rules that moved since it was opened: not forced.
+    const late = await open({ rules: [] });
+    for (const who of ['bob', 'cat'] as const) await act(who, late.id, 'approve');
+    rules = [{ ...existing, name: 'Changed meanwhile' }];
+    const refused = await act('bob', late.id, 'apply');
+    expect(refused.statusCode).toBe(409);
+    expect(refused.json<{ detail: string }>().detail).toMatch(/the rules changed after this was planned/);
+    expect(set).toHaveLength(1);
   });
 });

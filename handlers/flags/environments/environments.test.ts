@@ -18,6 +18,7 @@ describe('environments as data', () => {
     listRulesIn: async (environment) => rules.filter((r) => r.environment === environment),
     deleteRule: () => Promise.reject(new Error('not asked here')),
     copyRules: () => Promise.reject(new Error('not asked here')),
+    setRules: () => Promise.reject(new Error('not asked here')),
   };
 
   beforeAll(async () => {

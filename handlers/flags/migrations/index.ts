@@ -13,6 +13,7 @@ import * as archivedFlags from './0011-archived-flags.ts';
 import * as webhooks from './0012-webhooks.ts';
 import * as environments from './0013-environments.ts';
 import * as changeRequests from './0014-change-requests.ts';
+import * as ruleChangeRequests from './0015-rule-change-requests.ts';
 
 /** The service's PostgreSQL schema. */
 export const flagsSchema = 'flags';
@@ -33,4 +34,5 @@ export const flagsMigrations: Record<string, Migration> = {
   '0012-webhooks': webhooks,
   '0013-environments': environments,
   '0014-change-requests': changeRequests,
+  '0015-rule-change-requests': ruleChangeRequests,
 };

@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import type { App } from '../../../shared/http/server.ts';
-import { principalOf } from '../../../shared/http/authenticate.ts';
+import { callerCredential, principalOf } from '../../../shared/http/authenticate.ts';
 import { Strict, Uuid, bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
 import { ChangeRequestSchema } from '../../../shared/contracts/flags-api.ts';
 import { AppError } from '../../../shared/http/problem.ts';
@@ -40,7 +40,7 @@ export function actOnChangeRequest(app: App, { changeRequests, guard }: FlagRout
         case 'cancel':
           return changeRequestView(await changeRequests.cancel(id, by));
         case 'apply':
-          return changeRequestView(await changeRequests.apply(id, by));
+          return changeRequestView(await changeRequests.apply(id, by, callerCredential(request)));
       }
     },
   );

@@ -1,8 +1,9 @@
 import { Type } from 'typebox';
 import type { App } from '../../../shared/http/server.ts';
-import { principalOf } from '../../../shared/http/authenticate.ts';
+import { callerCredential, principalOf } from '../../../shared/http/authenticate.ts';
 import { EnvironmentPatch, FlagKey } from '../../../shared/contracts/flag-model.ts';
 import { ChangeRequestSchema, EnvironmentKey, ReleasePlanStartSchema } from '../../../shared/contracts/flags-api.ts';
+import { RuleSpec } from '../../../shared/contracts/targeting-model.ts';
 import { Strict, Timestamp, bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
 import { changeRequestView } from '../change-requests/change-request.ts';
 import type { FlagRouteDeps } from './route-deps.ts';
@@ -14,9 +15,10 @@ export function openChangeRequest(app: App, { changeRequests, guard }: FlagRoute
       onRequest: guard('editor'),
       schema: {
         tags: ['change requests'],
-        summary: 'Propose a change to an environment — its state, a scheduled change, or a release plan — for others to approve',
+        summary:
+          'Propose a change to an environment — its state, a scheduled change, a release plan, or a flag’s rules there — for others to approve',
         description:
-          'Exactly one of `change`, `schedule`, `releasePlan`, checked now as it will be applied. On a protected environment this is the only way to change it; it applies once `requiredApprovals` people other than its author approve.',
+          'Exactly one of `change`, `schedule`, `releasePlan`, `rules`; all but rules are checked now as they will be applied (rules by targeting when applied). On a protected environment this is the only way to change it; it applies once `requiredApprovals` people other than its author approve.',
         security: bearerSecurity,
         params: Strict({ key: FlagKey, environment: EnvironmentKey }),
         body: Strict(
@@ -25,6 +27,12 @@ export function openChangeRequest(app: App, { changeRequests, guard }: FlagRoute
             change: Type.Optional(EnvironmentPatch),
             schedule: Type.Optional(Strict({ runAt: Timestamp, change: EnvironmentPatch })),
             releasePlan: Type.Optional(ReleasePlanStartSchema),
+            rules: Type.Optional(
+              Type.Array(RuleSpec, {
+                maxItems: 200,
+                description: 'The flag’s targeting rules in the environment, whole and in order, as they are to be',
+              }),
+            ),
           },
           { minProperties: 1 },
         ),
@@ -33,7 +41,7 @@ export function openChangeRequest(app: App, { changeRequests, guard }: FlagRoute
     },
     async (request, reply) => {
       const { key, environment } = request.params;
-      const opened = await changeRequests.open(key, environment, request.body, principalOf(request));
+      const opened = await changeRequests.open(key, environment, request.body, principalOf(request), callerCredential(request));
       return reply.code(201).header('location', `/flags/change-requests/${opened.id}`).send(changeRequestView(opened));
     },
   );

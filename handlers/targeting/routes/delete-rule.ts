@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { principalOf } from '../../../shared/http/authenticate.ts';
+import { callerCredential, principalOf } from '../../../shared/http/authenticate.ts';
 import { Strict, Uuid, bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
 import type { App } from '../../../shared/http/server.ts';
 import type { TargetingRouteDeps } from './route-deps.ts';
@@ -18,7 +18,7 @@ export function deleteRule(app: App, { service, guard }: TargetingRouteDeps): vo
       },
     },
     async (request, reply) => {
-      await service.deleteRule(request.params.id, principalOf(request));
+      await service.deleteRule(request.params.id, callerCredential(request), principalOf(request));
       return reply.code(204).send(null);
     },
   );

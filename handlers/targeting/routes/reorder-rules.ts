@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import { FlagKey } from '../../../shared/contracts/flag-model.ts';
-import { principalOf } from '../../../shared/http/authenticate.ts';
+import { callerCredential, principalOf } from '../../../shared/http/authenticate.ts';
 import { Strict, Uuid, bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
 import type { App } from '../../../shared/http/server.ts';
 import type { TargetingRouteDeps } from './route-deps.ts';
@@ -24,6 +24,6 @@ export function reorderRules(app: App, { service, guard }: TargetingRouteDeps): 
         response: { 200: Type.Object({ items: Type.Array(RuleSchema) }), ...problemResponses },
       },
     },
-    async (request) => ({ items: await service.reorderRules(request.body, principalOf(request)) }),
+    async (request) => ({ items: await service.reorderRules(request.body, callerCredential(request), principalOf(request)) }),
   );
 }

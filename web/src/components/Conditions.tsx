@@ -1,5 +1,5 @@
 import type { Condition, Operator, StoredSegment } from '../api/types.ts';
-import { attributePattern, formatValue, operatorLabels } from '../lib/format.ts';
+import { attributePattern, operatorLabels } from '../lib/format.ts';
 
 /** Every operator of docs/targeting.md, grouped as the editor offers them. */
 export const operatorGroups: { label: string; operators: Operator[] }[] = [
@@ -135,12 +135,8 @@ export function checkCondition(draft: ConditionDraft): ConditionCheck {
   return { condition: { attribute, operator: draft.operator, values, ...(draft.negate ? { negate: true } : {}) } };
 }
 
-/** "country is one of BR, US" */
-export function describeCondition(condition: Condition): string {
-  const values = condition.values.map((v) => (typeof v === 'string' ? v : formatValue(v))).join(', ');
-  const text = `${condition.attribute} ${operatorLabels[condition.operator]}${values ? ` ${values}` : ''}`;
-  return condition.negate ? `NOT (${text})` : text;
-}
+/** "country is one of BR, US" (in lib/format.ts, which pages' logic shares). */
+export { describeCondition } from '../lib/format.ts';
 
 export function ConditionEditor({
   draft,

@@ -1,4 +1,4 @@
-import type { Operator, Reason, Serve } from '../api/types.ts';
+import type { Condition, Operator, Reason, Serve } from '../api/types.ts';
 
 /** A value as a short, readable literal: strings quoted, objects as compact JSON. */
 export function formatValue(value: unknown, max = 120): string {
@@ -64,6 +64,13 @@ export const operatorLabels: Record<Operator, string> = {
   in_segment: 'is in segment',
   not_in_segment: 'is not in segment',
 };
+
+/** "country is one of BR, US" */
+export function describeCondition(condition: Condition): string {
+  const values = condition.values.map((v) => (typeof v === 'string' ? v : formatValue(v))).join(', ');
+  const text = `${condition.attribute} ${operatorLabels[condition.operator]}${values ? ` ${values}` : ''}`;
+  return condition.negate ? `NOT (${text})` : text;
+}
 
 /** "50% on · 50% off" or "on". */
 export function describeServe(serve: Serve): string {

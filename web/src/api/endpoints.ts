@@ -27,6 +27,7 @@ import type {
   ReleasePlan,
   ReleasePlanTemplate,
   Rule,
+  RuleSpec,
   ScheduledChange,
   Serve,
   Stats,
@@ -164,10 +165,14 @@ export const environmentsApi = {
 
 /**
  * What a change request proposes for an environment: exactly one of its state's fields (`change`), a scheduled change
- * (`schedule`, runAt in ISO UTC) or a release plan's start (`releasePlan`), and why, for the reviewers.
+ * (`schedule`, runAt in ISO UTC), a release plan's start (`releasePlan`) or the flag's rules there, whole and in order
+ * (`rules`), and why, for the reviewers.
  */
 export type ChangeProposal = { description?: string } & (
-  { change: EnvironmentPatch } | { schedule: { runAt: string; change: EnvironmentPatch } } | { releasePlan: ReleasePlanStart }
+  | { change: EnvironmentPatch }
+  | { schedule: { runAt: string; change: EnvironmentPatch } }
+  | { releasePlan: ReleasePlanStart }
+  | { rules: RuleSpec[] }
 );
 
 /** `reject` needs a comment (the reason); `cancel` withdraws it (its author, or an admin); `apply` once approved. */

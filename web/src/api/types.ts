@@ -6,7 +6,7 @@
  */
 import type { Static } from 'typebox';
 import type { EnvironmentState, FlagType, Prerequisite, Serve, Variant } from '../../../shared/contracts/flag-model.ts';
-import type { Condition, Operator } from '../../../shared/contracts/targeting-model.ts';
+import type { Condition, Operator, RuleSpec } from '../../../shared/contracts/targeting-model.ts';
 import type { EvaluationResult, Reason } from '../../../shared/contracts/evaluation-model.ts';
 import type {
   ApiKeySchema,
@@ -46,7 +46,19 @@ import type {
   WebhookWithSecretSchema,
 } from '../../../shared/contracts/webhooks-api.ts';
 
-export type { Condition, EnvironmentState, EvaluationResult, FlagType, Granularity, Operator, Prerequisite, Reason, Serve, Variant };
+export type {
+  Condition,
+  EnvironmentState,
+  EvaluationResult,
+  FlagType,
+  Granularity,
+  Operator,
+  Prerequisite,
+  Reason,
+  RuleSpec,
+  Serve,
+  Variant,
+};
 
 /** Every paged list answers this way: a page of items, and the cursor of the next page (null on the last). */
 export interface Page<T> {
@@ -112,7 +124,8 @@ export type GuardrailVerdict = GuardrailCheck['verdict'];
 export type SampleRatioCheck = Static<typeof SampleRatioCheckSchema>;
 /**
  * A change to a (protected) environment waiting for others' approvals: its state (`change`), a scheduled change
- * (`schedule`) or a release plan's start (`releasePlan`), with the diff it makes, its approvals and comments.
+ * (`schedule`), a release plan's start (`releasePlan`) or the flag's rules there, whole (`rules`), with the diff it
+ * makes, its approvals and comments.
  */
 export type ChangeRequest = Static<typeof ChangeRequestSchema>;
 /** `open` → `approved` → `applied`; or `rejected`, `cancelled` (withdrawn), `conflicted` (the flag moved), `failed`. */

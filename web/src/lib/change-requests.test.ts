@@ -5,6 +5,7 @@ import {
   appliedSince,
   approvalCount,
   describeRequest,
+  draftNote,
   isChangeRequestRequired,
   isWaiting,
   kindLabel,
@@ -33,6 +34,7 @@ function request(overrides: Partial<ChangeRequest> = {}): ChangeRequest {
     change: { enabled: true },
     schedule: null,
     releasePlan: null,
+    rules: null,
     plannedVersion: 3,
     diff: [{ path: '/enabled', before: false, after: true }],
     status: 'open',
@@ -49,7 +51,7 @@ function request(overrides: Partial<ChangeRequest> = {}): ChangeRequest {
     closedAt: null,
     version: 1,
     ...overrides,
-  } as ChangeRequest;
+  };
 }
 
 function environment(key: string, settings: Partial<Environment> = {}): Environment {
@@ -116,9 +118,20 @@ describe('the propose-or-change decision', () => {
     expect(proposalNote({ mode: 'propose', requiredApprovals: undefined, because: 'refused' }, 'prod')).toContain('needs approvals before');
   });
 
+  it('says over a protected environment’s rules that edits are drafted and proposed together', () => {
+    expect(draftNote({ mode: 'direct' }, 'production')).toBeUndefined();
+    expect(draftNote(submissionFor(environments, 'production'), 'production')).toBe(
+      'production is protected: rule changes are collected in a draft of the whole list and proposed together as a change request, which needs 2 approvals by other people before it can be applied. Nothing changes in production until then.',
+    );
+    expect(draftNote({ mode: 'propose', requiredApprovals: undefined, because: 'refused' }, 'prod')).toMatch(
+      /^prod became protected since this page was loaded: .* which needs approvals before/,
+    );
+  });
+
   it('sends a description only when one was typed', () => {
     expect(withDescription({ change: { enabled: true } }, '  ')).toEqual({ change: { enabled: true } });
     expect(withDescription({ change: { enabled: true }, description: 'old' }, '')).toEqual({ change: { enabled: true } });
+    expect(withDescription({ rules: [] }, 'no more rules')).toEqual({ rules: [], description: 'no more rules' });
     expect(withDescription({ releasePlan: { templateId: 't' } }, ' launch day ')).toEqual({
       releasePlan: { templateId: 't' },
       description: 'launch day',
@@ -216,7 +229,28 @@ describe('a request in words and in lists', () => {
     );
   });
 
+  it('describes a request of rules by what it changes in the rules as they were', () => {
+    const brazil = {
+      name: 'Brazil',
+      conditions: [{ attribute: 'country', operator: 'eq' as const, values: ['BR'] }],
+      segments: [],
+      serve: { variant: 'on' },
+    };
+    const staff = { ...brazil, name: 'Staff', conditions: [] };
+    const rules = request({
+      kind: 'rules',
+      change: null,
+      rules: [staff, brazil],
+      diff: [{ path: '/', before: [brazil], after: [staff, brazil] }],
+    });
+    expect(describeRequest(rules)).toBe('Change the rules: 1 added (2 rules)');
+    expect(describeRequest({ ...rules, rules: [], diff: [{ path: '/', before: [brazil], after: [] }] })).toBe('Remove every rule (1)');
+    expect(describeRequest({ ...rules, diff: [] })).toBe('Keep the rules as they are (2 rules)');
+    expect(describeRequest({ ...rules, rules: null })).toBe('Rules');
+  });
+
   it('names each kind, and a kind it does not know by its own name', () => {
+    expect(kindLabel('rules')).toBe('Rules');
     expect(kindLabel('schedule')).toBe('Scheduled change');
     expect(kindLabel('release-plan')).toBe('Release plan');
     expect(kindLabel('something-new' as ChangeRequest['kind'])).toBe('something-new');

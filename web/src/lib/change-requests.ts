@@ -2,6 +2,7 @@ import type { ChangeProposal } from '../api/endpoints.ts';
 import type { ChangeRequest, ChangeRequestKind, ChangeRequestStatus, Environment, EnvironmentState, Role } from '../api/types.ts';
 import { guardrailMetrics } from './guardrails.ts';
 import { describeMilestones } from './release-plans.ts';
+import { describeRulesChange, rulesOfRequest } from './rules-draft.ts';
 import { describeChange } from './schedules.ts';
 
 /**
@@ -59,17 +60,33 @@ export function approvalsPhrase(n: number): string {
   return `${n} approval${n === 1 ? '' : 's'}`;
 }
 
+/** Why a form proposes, and what its request needs: ["production is protected", "2 approvals by other people"]. */
+function proposing(submission: Extract<Submission, { mode: 'propose' }>, environment: string): [why: string, needs: string] {
+  const needs =
+    submission.requiredApprovals === undefined ? 'approvals' : `${approvalsPhrase(submission.requiredApprovals)} by other people`;
+  const why =
+    submission.because === 'refused' ? `${environment} became protected since this page was loaded` : `${environment} is protected`;
+  return [why, needs];
+}
+
 /**
  * What a proposing form says it does: "production is protected: this opens a change request, which needs 2 approvals
  * by other people before it can be applied."
  */
 export function proposalNote(submission: Submission, environment: string): string | undefined {
   if (submission.mode === 'direct') return undefined;
-  const needs =
-    submission.requiredApprovals === undefined ? 'approvals' : `${approvalsPhrase(submission.requiredApprovals)} by other people`;
-  const why =
-    submission.because === 'refused' ? `${environment} became protected since this page was loaded` : `${environment} is protected`;
+  const [why, needs] = proposing(submission, environment);
   return `${why}: this opens a change request, which needs ${needs} before it can be applied.`;
+}
+
+/**
+ * What the targeting page says over the rules of a protected environment: that edits are collected in a draft of the
+ * whole list and proposed together, what the request will need, and that nothing changes before.
+ */
+export function draftNote(submission: Submission, environment: string): string | undefined {
+  if (submission.mode === 'direct') return undefined;
+  const [why, needs] = proposing(submission, environment);
+  return `${why}: rule changes are collected in a draft of the whole list and proposed together as a change request, which needs ${needs} before it can be applied. Nothing changes in ${environment} until then.`;
 }
 
 /** The body of a change request: the proposal, with the description when one was typed. */
@@ -106,10 +123,10 @@ const kindNames: Record<string, string> = {
   change: 'Change',
   schedule: 'Scheduled change',
   'release-plan': 'Release plan',
-  rules: 'Targeting rules',
+  rules: 'Rules',
 };
 
-/** "Change", "Scheduled change", "Release plan" (a kind the console does not know yet: its name as the service says it). */
+/** "Change", "Scheduled change", "Release plan", "Rules" (a kind the console does not know yet: its name as the service says it). */
 export function kindLabel(kind: ChangeRequestKind): string {
   return kindNames[kind] ?? kind;
 }
@@ -186,9 +203,12 @@ export function reviewNote(
   return undefined;
 }
 
-/** What a request proposes, in words (without its environment): "Turn it on", "On 12 Mar 2025, 14:30: turn it off", "Start a release: …". */
+/**
+ * What a request proposes, in words (without its environment): "Turn it on", "On 12 Mar 2025, 14:30: turn it off",
+ * "Start a release: …", "Change the rules: 1 added (3 rules)".
+ */
 export function describeRequest(
-  request: Pick<ChangeRequest, 'kind' | 'change' | 'schedule' | 'releasePlan'>,
+  request: Pick<ChangeRequest, 'kind' | 'change' | 'schedule' | 'releasePlan'> & Partial<Pick<ChangeRequest, 'rules' | 'diff'>>,
   options: { variantLabel?: (key: string) => string; when?: (iso: string) => string } = {},
 ): string {
   const variantLabel = options.variantLabel ?? ((key: string) => key);
@@ -202,6 +222,10 @@ export function describeRequest(
     const steps = plan.milestones ? `: ${describeMilestones(plan.milestones, variantLabel)}` : ' from a saved template';
     const guarded = plan.guardrails?.length ? `, guarded by ${guardrailMetrics(plan.guardrails).join(', ')}` : '';
     return `Start a release${steps}${guarded}`;
+  }
+  if (request.kind === 'rules' && request.rules) {
+    const { before, after } = rulesOfRequest({ rules: request.rules, diff: request.diff ?? [] });
+    return describeRulesChange(before, after);
   }
   return request.change ? describeChange(request.change, variantLabel) : kindLabel(request.kind);
 }

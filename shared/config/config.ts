@@ -121,7 +121,10 @@ export const ConfigSchema = Type.Object({
   WEBHOOK_ALLOWED_NETWORKS: Type.Array(Type.String({ pattern: '^[0-9a-fA-F:.]+(/[0-9]{1,3})?$' }), { maxItems: 100, default: [] }),
   /** When set, the only hosts a webhook may target (`hooks.slack.com`, or `*.example.com` for its subdomains). */
   WEBHOOK_ALLOWED_HOSTS: Type.Optional(
-    Type.Array(Type.String({ pattern: '^(\\*\\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$' }), { minItems: 1, maxItems: 100 }),
+    Type.Array(Type.String({ pattern: '^(\\*\\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$' }), {
+      minItems: 1,
+      maxItems: 100,
+    }),
   ),
   /** Deliveries the webhook worker sends at once (each to a different webhook or flag: one flag's are sent in order). */
   WEBHOOK_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 200, default: 16 }),

@@ -313,7 +313,9 @@ export const ChangeRequestSchema = Type.Object(
     change: Type.Union([EnvironmentPatch, Type.Null()]),
     schedule: Type.Union([Type.Object({ runAt: Timestamp, change: EnvironmentPatch }), Type.Null()]),
     releasePlan: Type.Union([ReleasePlanStartSchema, Type.Null()]),
-    rules: Type.Union([Type.Array(RuleSpec), Type.Null()], { description: 'The flag’s rules in the environment, whole and in order, as they will be' }),
+    rules: Type.Union([Type.Array(RuleSpec), Type.Null()], {
+      description: 'The flag’s rules in the environment, whole and in order, as they will be',
+    }),
     plannedVersion: Type.Integer({ description: 'The flag’s version when the request was opened' }),
     diff: Type.Array(AuditChangeSchema, { description: 'What it changes in the environment’s state (or rules), as planned' }),
     status: Type.Enum([...changeRequestStatuses], {

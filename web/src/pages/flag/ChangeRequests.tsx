@@ -1,7 +1,8 @@
 import { useEffect, useState } from 'react';
 import { Link } from 'react-router';
-import { changeRequestsApi, type EnvironmentPatch } from '../../api/endpoints.ts';
+import { changeRequestsApi, type ChangeProposal, type EnvironmentPatch } from '../../api/endpoints.ts';
 import type { ChangeRequest, Flag } from '../../api/types.ts';
+import { RulesList } from '../../components/RulesList.tsx';
 import { Badge, ConfirmDialog, Field } from '../../components/ui.tsx';
 import {
   appliedSince,
@@ -18,6 +19,7 @@ import {
 } from '../../lib/change-requests.ts';
 import { relativeTime } from '../../lib/format.ts';
 import { useAction, useWatchedList, type EditableWatchedList } from '../../lib/hooks.ts';
+import { compareRules, describeRulesChange, specsOf, type RuleShape } from '../../lib/rules-draft.ts';
 import { describeChange, formatWhen } from '../../lib/schedules.ts';
 import { changeRequestsChanged } from '../ChangeRequests.tsx';
 import '../ChangeRequests.css';
@@ -102,40 +104,48 @@ export function ProposedNotice({ request, onDismiss, testId }: { request: Change
 }
 
 /**
- * Proposes a change of an environment's state (its switch, or its edited fields) as a change request: what it does,
- * why (optional), confirm. Open while `patch` is set.
+ * Proposes a change of an environment's state (its switch, or its edited fields) — or the flag's rules there, whole
+ * (a draft of the targeting tab) — as a change request: what it does, why (optional), confirm. Open while `patch` or
+ * `rules` is set.
  */
 export function ProposeChangeDialog({
   flag,
   env,
   patch,
+  rules,
   submission,
   onOpened,
   onCancel,
+  testId = `env-${env}-propose`,
 }: {
   flag: Flag;
   env: string;
-  patch: EnvironmentPatch | undefined;
+  patch?: EnvironmentPatch | undefined;
+  /** The rules proposed, in order, and the rules as they are (to say what changes). */
+  rules?: { before: readonly RuleShape[]; after: readonly RuleShape[] } | undefined;
   submission: Submission;
   onOpened: (request: ChangeRequest) => void;
   onCancel: () => void;
+  testId?: string;
 }) {
   const [description, setDescription] = useState('');
   const variantLabel = (key: string) => flag.variants.find((v) => v.key === key)?.name || key;
-  const open = patch !== undefined;
+  const open = patch !== undefined || rules !== undefined;
   useEffect(() => {
     if (open) setDescription('');
   }, [open]);
   const propose = useAction(async () => {
-    if (!patch) return;
-    const { data } = await changeRequestsApi.open(flag.key, env, withDescription({ change: patch }, description));
+    const proposal: ChangeProposal | undefined = rules ? { rules: specsOf(rules.after) } : patch ? { change: patch } : undefined;
+    if (!proposal) return;
+    const { data } = await changeRequestsApi.open(flag.key, env, withDescription(proposal, description));
     onOpened(data);
   });
+  const comparison = rules ? compareRules(rules.before, rules.after) : undefined;
   return (
     <ConfirmDialog
       open={open}
-      title={`Propose a change to ${flag.key} in ${env}?`}
-      confirmLabel="Propose change"
+      title={rules ? `Propose these rules for ${flag.key} in ${env}?` : `Propose a change to ${flag.key} in ${env}?`}
+      confirmLabel={rules ? 'Propose rules' : 'Propose change'}
       busy={propose.busy}
       error={propose.error}
       onConfirm={() => void propose.run()}
@@ -144,15 +154,19 @@ export function ProposeChangeDialog({
         onCancel();
       }}
     >
-      <p data-testid={`env-${env}-propose-what`}>
-        <strong>{patch ? describeChange(patch, variantLabel) : ''}</strong> in {env}, once approved and applied.
+      <p data-testid={`${testId}-what`}>
+        <strong>{rules ? describeRulesChange(rules.before, rules.after) : patch ? describeChange(patch, variantLabel) : ''}</strong> in{' '}
+        {env}, once approved and applied.
       </p>
+      {comparison ? (
+        <RulesList rules={comparison.after} empty={`No rules: everyone in ${env} gets the default serve.`} testId={`${testId}-rules`} />
+      ) : null}
       <ProposalFields
         submission={submission.mode === 'propose' ? submission : { mode: 'propose', requiredApprovals: undefined, because: 'protected' }}
         env={env}
         description={description}
         onDescription={setDescription}
-        testId={`env-${env}-propose`}
+        testId={testId}
       />
     </ConfirmDialog>
   );

@@ -1,10 +1,11 @@
 import { useEffect, useState } from 'react';
 import { Link, NavLink, useLocation, useParams, useSearchParams } from 'react-router';
 import { ApiError } from '../api/client.ts';
-import { changeRequestsApi, flagsApi, type ChangeRequestAction } from '../api/endpoints.ts';
-import type { ChangeRequest, Flag } from '../api/types.ts';
+import { changeRequestsApi, flagsApi, targetingApi, type ChangeRequestAction } from '../api/endpoints.ts';
+import type { ChangeRequest, Flag, Rule } from '../api/types.ts';
 import { usePermissions } from '../auth/session.tsx';
 import { Diff } from '../components/Diff.tsx';
+import { RulesList } from '../components/RulesList.tsx';
 import { Badge, Button, ConfirmDialog, Empty, ErrorBox, Field, Loading, useToast } from '../components/ui.tsx';
 import {
   actionsFor,
@@ -24,6 +25,7 @@ import { formatDateTime, relativeTime } from '../lib/format.ts';
 import { describeGuardrail, guardrailMetrics } from '../lib/guardrails.ts';
 import { useAction, useInterval, useNow, useResource } from '../lib/hooks.ts';
 import { formatHold, sentence, serveInWords } from '../lib/release-plans.ts';
+import { compareRules, rulesMovedSince, rulesOfRequest, rulesPhrase } from '../lib/rules-draft.ts';
 import { formatUtc, formatWhen, relativeToNow } from '../lib/schedules.ts';
 import './ChangeRequests.css';
 
@@ -191,8 +193,17 @@ export function ChangeRequestPage() {
     async () => (request ? (await flagsApi.get(request.flagKey)).data : undefined),
     [request?.flagKey, request?.version],
   );
+  // A waiting request of rules: the rules there now (have they moved since it was opened?).
+  const rulesNow = useResource(
+    async () =>
+      request?.kind === 'rules' && isWaiting(request)
+        ? (await targetingApi.rules(request.flagKey, request.environment)).data.items
+        : undefined,
+    [request?.id, request?.kind, request?.version],
+  );
   useInterval(() => {
     if (request && isWaiting(request)) loaded.reload();
+    if (request?.kind === 'rules' && isWaiting(request)) rulesNow.reload();
   }, refreshEveryMs);
 
   if (loaded.error instanceof ApiError && loaded.error.status === 404) {
@@ -213,17 +224,29 @@ export function ChangeRequestPage() {
       </>
     );
   }
-  return <RequestDetail key={request.id} request={request} flag={flag.data} onChanged={loaded.setData} reload={loaded.reload} />;
+  return (
+    <RequestDetail
+      key={request.id}
+      request={request}
+      flag={flag.data}
+      rulesNow={rulesNow.data}
+      onChanged={loaded.setData}
+      reload={loaded.reload}
+    />
+  );
 }
 
 function RequestDetail({
   request,
   flag,
+  rulesNow,
   onChanged,
   reload,
 }: {
   request: ChangeRequest;
   flag: Flag | undefined;
+  /** The flag's rules in the environment now (a waiting request of rules). */
+  rulesNow: Rule[] | undefined;
   onChanged: (request: ChangeRequest) => void;
   reload: () => void;
 }) {
@@ -260,7 +283,9 @@ function RequestDetail({
                   ? 'Applied: the scheduled change is planned.'
                   : data.kind === 'release-plan'
                     ? 'Applied: the release started.'
-                    : `Applied in ${request.environment}.`,
+                    : data.kind === 'rules'
+                      ? `Applied: the rules of ${request.flagKey} in ${request.environment} are set (SDKs get them within a second).`
+                      : `Applied in ${request.environment}.`,
       );
     } catch (error) {
       // Whatever happened meanwhile (another review, a conflict that closed it): show the request as it is now.
@@ -286,6 +311,9 @@ function RequestDetail({
           : 'as it will be once applied'
         : 'as it would have been';
   const moved = isWaiting(request) && flag ? movedSince(request, flag.environments[request.environment]) : [];
+  const rulesMoved = isWaiting(request) && rulesMovedSince(request, rulesNow);
+  const rules = request.kind === 'rules' ? rulesOfRequest(request) : undefined;
+  const ruleComparison = rules ? compareRules(rules.before, rules.after) : undefined;
   const flagLink = `/flags/${encodeURIComponent(request.flagKey)}`;
 
   return (
@@ -345,6 +373,17 @@ function RequestDetail({
             Applied by {request.appliedBy?.email ?? 'someone'} {request.closedAt ? relativeTime(request.closedAt, now) : ''}
             {request.result.flagVersion !== undefined ? ` (version ${request.result.flagVersion} of the flag)` : ''}.{' '}
             {request.result.scheduleId || request.result.releasePlanId ? <Link to={flagLink}>See it on the flag’s page</Link> : null}
+            {request.kind === 'rules' ? (
+              <Link to={`${flagLink}/targeting?environment=${encodeURIComponent(request.environment)}`}>See the rules</Link>
+            ) : null}
+          </span>
+        </div>
+      ) : null}
+      {rulesMoved ? (
+        <div className="alert alert-warn" data-testid="change-request-rules-moved">
+          <span>
+            The rules in {request.environment} changed since this was opened: applying it would be refused as a conflict. Open a new request
+            from the rules as they are now.
           </span>
         </div>
       ) : null}
@@ -391,7 +430,45 @@ function RequestDetail({
               <p className="field-hint">Applying the request starts the release: its first milestone is served at once.</p>
             </div>
           ) : null}
-          {request.kind !== 'release-plan' ? (
+          {ruleComparison ? (
+            <>
+              <p className="field-hint">
+                The rules of {request.flagKey} in {request.environment}, whole and in order, as they were when the request was opened and as
+                it proposes them:{' '}
+                {request.status === 'applied'
+                  ? 'applying it replaced them with exactly these.'
+                  : isWaiting(request)
+                    ? 'applying it replaces them with exactly these.'
+                    : 'it was not applied.'}
+              </p>
+              <div className="cr-rules" data-testid="change-request-rules">
+                <div>
+                  <h3>As they were</h3>
+                  <RulesList
+                    rules={ruleComparison.before}
+                    empty="No rules: everyone got the default serve."
+                    testId="change-request-rules-before"
+                  />
+                </div>
+                <div>
+                  <h3>{request.status === 'applied' ? 'As the request set them' : 'Proposed'}</h3>
+                  <RulesList
+                    rules={ruleComparison.after}
+                    empty="No rules: everyone gets the default serve."
+                    testId="change-request-rules-after"
+                  />
+                </div>
+              </div>
+              {request.diff.length > 0 ? (
+                <details className="diff-snapshot">
+                  <summary>As JSON</summary>
+                  <div data-testid="change-request-diff">
+                    <Diff changes={request.diff} />
+                  </div>
+                </details>
+              ) : null}
+            </>
+          ) : request.kind !== 'release-plan' ? (
             <>
               <p className="field-hint">
                 {request.environment} as it was when the request was opened, and {diffAfter}:
@@ -528,7 +605,11 @@ function RequestDetail({
               ? ': the scheduled change is planned as its author’s, and runs at its time.'
               : request.kind === 'release-plan'
                 ? ': the release starts as its author’s, its first milestone at once.'
-                : `: ${request.environment} users get it within a second.`}
+                : request.kind === 'rules'
+                  ? request.rules?.length
+                    ? `: the rules in ${request.environment} become exactly the ${rulesPhrase(request.rules.length)} proposed, in their order; its users get them within a second.`
+                    : `: every rule in ${request.environment} is removed; its users get the default serve within a second.`
+                  : `: ${request.environment} users get it within a second.`}
         </p>
         <p className="field-hint">If what it changes moved since it was opened, it is not applied but closed as a conflict.</p>
       </ConfirmDialog>

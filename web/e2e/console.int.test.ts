@@ -1294,7 +1294,7 @@ describe.skipIf(!haveChromium)('the console in a browser', () => {
     }
   }, 90_000);
 
-  it('lets an editor propose a change to a protected environment, which another person approves and applies', async () => {
+  it('lets an editor propose a change to a protected environment, and its rules, which another person approves and applies', async () => {
     const key = 'e2e-approved';
     const admin = await asAdmin();
     const created = await admin('POST', '/flags', { key, name: 'E2E approved', type: 'boolean' });
@@ -1412,6 +1412,35 @@ describe.skipIf(!haveChromium)('the console in a browser', () => {
       await reviewer.page.getByTestId('nav-change-requests').click();
       await reviewer.page.getByText('Nothing waits for a review.').waitFor();
       expect(await reviewer.page.getByTestId('nav-change-requests-count').count()).toBe(0);
+
+      // Rules too: in production the Targeting tab drafts them, and the draft is proposed whole.
+      await proposer.page.goto(`${base}/flags/${key}/targeting?environment=production`);
+      await proposer.page.getByTestId('targeting-protected').waitFor();
+      await proposer.page.getByTestId('add-rule').click();
+      await proposer.page.getByTestId('rule-name').fill('Brazil first');
+      await proposer.page.getByTestId('condition-0-attribute').fill('country');
+      await proposer.page.getByTestId('condition-0-operator').selectOption('in');
+      await proposer.page.getByTestId('condition-0-values').fill('BR');
+      await proposer.page.getByTestId('rule-save').click();
+      await expect.poll(() => proposer.page.getByTestId('rule-0-name').textContent()).toBe('Brazil first');
+      const noRules = (await (await admin('GET', `/targeting/rules?flagKey=${key}&environment=production`)).json()) as { items: unknown[] };
+      expect(noRules.items).toEqual([]);
+      await proposer.page.getByTestId('rules-propose').click();
+      const proposingRules = proposer.page.getByRole('dialog', { name: `Propose these rules for ${key} in production?` });
+      await proposingRules.getByRole('button', { name: 'Propose rules' }).click();
+      await proposingRules.waitFor({ state: 'hidden' });
+      await proposer.page.getByTestId('targeting-proposed-link').click();
+      const rulesRequest = proposer.page.url();
+      await reviewer.page.goto(rulesRequest);
+      await reviewer.page.getByTestId('change-request-approve').click();
+      await expect.poll(() => reviewer.page.getByTestId('change-request-status').textContent()).toBe('Approved: ready to apply');
+      await reviewer.page.getByTestId('change-request-apply').click();
+      await reviewer.page.getByRole('dialog').getByTestId('confirm-button').click();
+      await expect.poll(() => reviewer.page.getByTestId('change-request-status').textContent()).toBe('Applied');
+      const set = (await (await admin('GET', `/targeting/rules?flagKey=${key}&environment=production`)).json()) as {
+        items: { name: string }[];
+      };
+      expect(set.items.map((r) => r.name)).toEqual(['Brazil first']);
       expect(proposer.problems).toEqual([]);
       expect(reviewer.problems).toEqual([]);
     } finally {

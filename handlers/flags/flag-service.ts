@@ -21,7 +21,7 @@ import { assertIfMatch } from '../../shared/http/if-match.ts';
 import { toDocument, type AuditAction, type Flag, type FlagFilter, type FlagStore, type PrerequisiteEdge } from './flag-store.ts';
 import type { WriteOutcome } from '../../shared/db/audited-write.ts';
 import type { ChangeCause } from '../../shared/contracts/flags-api.ts';
-import { nameOf, type EnvironmentSource } from './environments/environment.ts';
+import { seededEnvironment, type EnvironmentSource } from './environments/environment.ts';
 
 export interface FlagDefinition {
   name: string;
@@ -115,17 +115,7 @@ function rulesServing(rules: Rule[], removed: ReadonlySet<string>): string[] {
 
 /** A fixed list of environments as a source (tests, and what ENVIRONMENTS names before the table exists). */
 export const fixedEnvironments = (keys: readonly string[]): EnvironmentSource => ({
-  list: async () =>
-    keys.map((key, position) => ({
-      key,
-      name: nameOf(key),
-      position,
-      protected: false,
-      requiredApprovals: 1,
-      createdAt: new Date(0),
-      updatedAt: new Date(0),
-      version: 1,
-    })),
+  list: async () => keys.map((key, position) => seededEnvironment(key, position, new Date(0))),
 });
 
 export function createFlagService(deps: {

@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { Timestamp, Uuid } from '../http/schemas.ts';
+import { Strict, Timestamp, Uuid } from '../http/schemas.ts';
 import { AuditActorSchema, AuditChangeSchema } from './audit-api.ts';
 import { EnvironmentPatch, EnvironmentState, FlagKey, flagTypes, Serve, Tag, Variant } from './flag-model.ts';
 import { RuleSpec } from './targeting-model.ts';
@@ -280,7 +280,7 @@ export const EnvironmentFields = {
 };
 
 /** What starts a release plan (POST …/release-plans, or a change request's `releasePlan`). */
-export const ReleasePlanStartSchema = Type.Object(
+export const ReleasePlanStartSchema = Strict(
   {
     milestones: Type.Optional(Type.Array(Milestone, { minItems: 1, maxItems: 20 })),
     templateId: Type.Optional(Type.String({ format: 'uuid', description: 'Start from a saved template instead of milestones' })),
@@ -291,7 +291,7 @@ export const ReleasePlanStartSchema = Type.Object(
       }),
     ),
   },
-  { minProperties: 1, additionalProperties: false },
+  { minProperties: 1 },
 );
 
 export const changeRequestStatuses = ['open', 'approved', 'applied', 'rejected', 'conflicted', 'failed', 'cancelled'] as const;

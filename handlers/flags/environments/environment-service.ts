@@ -1,7 +1,7 @@
 import type { Credential } from '../../../shared/clients/service-client.ts';
 import { AppError } from '../../../shared/http/problem.ts';
 import { assertIfMatch } from '../../../shared/http/if-match.ts';
-import { nameOf, type Environment } from './environment.ts';
+import { nameOf, seededEnvironment, type Environment } from './environment.ts';
 import type { EnvironmentStore } from './environment-store.ts';
 
 export interface EnvironmentInput {
@@ -38,18 +38,7 @@ export function createEnvironmentService(deps: {
     /** Fills an empty table from ENVIRONMENTS (the first start); later starts leave the table alone. */
     async seed(keys: readonly string[]): Promise<void> {
       const at = now();
-      await store.seed(
-        keys.map((key, position) => ({
-          key,
-          name: nameOf(key),
-          position,
-          protected: false,
-          requiredApprovals: 1,
-          createdAt: at,
-          updatedAt: at,
-          version: 1,
-        })),
-      );
+      await store.seed(keys.map((key, position) => seededEnvironment(key, position, at)));
     },
 
     async create(key: string, input: EnvironmentInput): Promise<Environment> {

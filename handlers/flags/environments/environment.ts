@@ -19,3 +19,15 @@ export interface EnvironmentSource {
 
 /** A name for a seeded environment: its key, capitalised ("production" → "Production"). */
 export const nameOf = (key: string) => key.charAt(0).toUpperCase() + key.slice(1).replace(/[-_]/g, ' ');
+
+/** An environment as ENVIRONMENTS names it: in that order, unprotected, named after its key. */
+export const seededEnvironment = (key: string, position: number, at: Date): Environment => ({
+  key,
+  name: nameOf(key),
+  position,
+  protected: false,
+  requiredApprovals: 1,
+  createdAt: at,
+  updatedAt: at,
+  version: 1,
+});

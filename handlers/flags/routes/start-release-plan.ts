@@ -4,7 +4,8 @@ import { principalOf } from '../../../shared/http/authenticate.ts';
 import { Strict, bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
 import type { App } from '../../../shared/http/server.ts';
 import { IfMatchHeaders } from '../flag-schemas.ts';
-import { Guardrail, Milestone, ReleasePlanSchema, releasePlanView } from '../release-plans/release-plan.ts';
+import { ReleasePlanSchema, releasePlanView } from '../release-plans/release-plan.ts';
+import { ReleasePlanStartSchema } from '../../../shared/contracts/flags-api.ts';
 import type { FlagRouteDeps } from './route-deps.ts';
 
 export function startReleasePlan(app: App, { releasePlans, guard }: FlagRouteDeps): void {
@@ -19,19 +20,7 @@ export function startReleasePlan(app: App, { releasePlans, guard }: FlagRouteDep
         security: bearerSecurity,
         params: Strict({ key: FlagKey, environment: Type.String({ minLength: 1, maxLength: 64 }) }),
         headers: IfMatchHeaders,
-        body: Strict(
-          {
-            milestones: Type.Optional(Type.Array(Milestone, { minItems: 1, maxItems: 20 })),
-            templateId: Type.Optional(Type.String({ format: 'uuid', description: 'Start from a saved template instead of milestones' })),
-            guardrails: Type.Optional(
-              Type.Array(Guardrail, {
-                maxItems: 10,
-                description: 'Metrics the treatment must not make worse than control; a breach rolls the plan back on its own',
-              }),
-            ),
-          },
-          { minProperties: 1 },
-        ),
+        body: ReleasePlanStartSchema,
         response: { 201: ReleasePlanSchema, ...problemResponses },
       },
     },

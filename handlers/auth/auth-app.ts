@@ -17,8 +17,8 @@ import { createLoginLimiter } from './login-limiter.ts';
 import { authMigrations, authSchema } from './migrations/index.ts';
 import { createDecoyHash } from './passwords.ts';
 import { loadSigningKeys } from './signing-keys.ts';
-import { getJson, type Credential } from '../../shared/clients/service-client.ts';
-import { AppError } from '../../shared/http/problem.ts';
+import type { Credential } from '../../shared/clients/service-client.ts';
+import { createFlagsClient } from '../../shared/clients/flags-client.ts';
 
 /** One factory for both stores: PostgreSQL when given a database, memory otherwise (unit tests). */
 export function createAuthStore(db?: Kysely<AuthDatabase>): AuthStore {
@@ -41,13 +41,6 @@ export interface AuthAppDeps {
   environments?: (credential: Credential) => Promise<readonly string[]>;
 }
 
-/** The environments' keys as the flags service lists them; no answer is a 503, never "there are none". */
-const flagsEnvironments = (flagsUrl: string) => async (credential: Credential) => {
-  const listed = await getJson<{ items?: { key: string }[] }>(flagsUrl, '/flags/environments', credential, 'flags');
-  if (!listed || !Array.isArray(listed.items)) throw new AppError('SERVICE_UNAVAILABLE', 'The flags service did not list the environments');
-  return listed.items.map((environment) => environment.key);
-};
-
 export async function buildAuthApp(deps: AuthAppDeps) {
   const { config, logger } = deps;
   const { keys, generated } = await loadSigningKeys(config.AUTH_JWT_PRIVATE_KEY);
@@ -63,7 +56,8 @@ export async function buildAuthApp(deps: AuthAppDeps) {
     }),
     decoyHash: await createDecoyHash(),
     // FLAGS_URL read when asked: a test harness learns the flags service's port after auth has started.
-    environments: deps.environments ?? ((credential) => flagsEnvironments(config.FLAGS_URL)(credential)),
+    environments:
+      deps.environments ?? (async (credential) => (await createFlagsClient(config.FLAGS_URL).environments(credential)).map((e) => e.key)),
     token: { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, ttlSeconds: config.ACCESS_TOKEN_TTL_SECONDS },
     registration: { selfRegistration: config.SELF_REGISTRATION, domains: config.SELF_REGISTRATION_DOMAINS },
     invitations: { ttlHours: config.INVITATION_TTL_HOURS, consoleUrl: config.CONSOLE_URL },

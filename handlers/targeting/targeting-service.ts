@@ -166,6 +166,34 @@ export function createTargetingService(deps: { store: TargetingStore; flags: Fla
       throw new AppError('CHANGE_REQUEST_REQUIRED', `Change request ${approval.changeRequestId} does not approve setting these rules now`);
   }
 
+  /**
+   * Replaces a flag's rules in one environment with these, in this order (new ids, priorities from 0): one
+   * transaction, an audit entry per rule removed ('deleted') and per rule written ('created'), one change to publish.
+   */
+  async function replaceRulesWith(scope: { flagKey: string; environment: string }, specs: RuleSpec[], actor: Principal) {
+    const replaced = await ordered(scope.flagKey, scope.environment);
+    const at = now();
+    const rules: StoredRule[] = specs.map((rule, priority) => ({
+      id: randomUUID(),
+      ...scope,
+      priority,
+      name: rule.name ?? '',
+      conditions: rule.conditions,
+      segments: [...new Set(rule.segments ?? [])],
+      serve: rule.serve,
+      createdAt: at,
+      updatedAt: at,
+    }));
+    await store.replaceRules(scope, rules, {
+      audit: [
+        ...replaced.map((rule) => audit('rule', rule.id, 'deleted', actor, ruleDocument(rule), null, scope)),
+        ...rules.map((rule) => audit('rule', rule.id, 'created', actor, null, ruleDocument(rule), scope)),
+      ],
+      change: rulesChanged(scope.flagKey, scope.environment),
+    });
+    return rules.map(ruleDocument);
+  }
+
   async function checkSegmentsExist(keys: string[], path: string): Promise<FieldProblem[]> {
     const known = new Set((await store.listSegments()).map((s) => s.key));
     return [...new Set(keys)].filter((k) => !known.has(k)).map((k) => ({ path, message: `names no segment ("${k}")` }));
@@ -294,25 +322,7 @@ export function createTargetingService(deps: { store: TargetingStore; flags: Fla
         invalid([{ path: 'body/to', message: `is the environment copied from ("${input.from}")` }], 'The copy is not valid');
       const flag = await flagFor(input.flagKey, { from: input.from, to: input.to }, credential);
       await assertRulesChangeable(flag, input.to, credential);
-      const [source, replaced] = await Promise.all([ordered(input.flagKey, input.from), ordered(input.flagKey, input.to)]);
-      const at = now();
-      const copies: StoredRule[] = source.map((rule, priority) => ({
-        ...rule,
-        id: randomUUID(),
-        environment: input.to,
-        priority,
-        createdAt: at,
-        updatedAt: at,
-      }));
-      const scope = { flagKey: input.flagKey, environment: input.to };
-      await store.replaceRules(scope, copies, {
-        audit: [
-          ...replaced.map((rule) => audit('rule', rule.id, 'deleted', actor, ruleDocument(rule), null, scope)),
-          ...copies.map((rule) => audit('rule', rule.id, 'created', actor, null, ruleDocument(rule), scope)),
-        ],
-        change: rulesChanged(input.flagKey, input.to),
-      });
-      return copies.map(ruleDocument);
+      return replaceRulesWith({ flagKey: input.flagKey, environment: input.to }, await ordered(input.flagKey, input.from), actor);
     },
 
     /**
@@ -336,29 +346,7 @@ export function createTargetingService(deps: { store: TargetingStore; flags: Fla
         credential,
         input.changeRequestId === undefined ? undefined : { changeRequestId: input.changeRequestId, rules: input.rules },
       );
-      const replaced = await ordered(input.flagKey, input.environment);
-      const at = now();
-      const rules: StoredRule[] = input.rules.map((rule, priority) => ({
-        id: randomUUID(),
-        flagKey: input.flagKey,
-        environment: input.environment,
-        priority,
-        name: rule.name ?? '',
-        conditions: rule.conditions,
-        segments: [...new Set(rule.segments ?? [])],
-        serve: rule.serve,
-        createdAt: at,
-        updatedAt: at,
-      }));
-      const scope = { flagKey: input.flagKey, environment: input.environment };
-      await store.replaceRules(scope, rules, {
-        audit: [
-          ...replaced.map((rule) => audit('rule', rule.id, 'deleted', actor, ruleDocument(rule), null, scope)),
-          ...rules.map((rule) => audit('rule', rule.id, 'created', actor, null, ruleDocument(rule), scope)),
-        ],
-        change: rulesChanged(input.flagKey, input.environment),
-      });
-      return rules.map(ruleDocument);
+      return replaceRulesWith({ flagKey: input.flagKey, environment: input.environment }, input.rules, actor);
     },
 
     /** Puts the rules of one flag in one environment in the given order; the list must name each of them once. */

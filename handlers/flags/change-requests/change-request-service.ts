@@ -150,12 +150,7 @@ export function createChangeRequestService(deps: {
       // Checked now as it will be applied: a request that could never apply is refused at once (400).
       const patch = input.change ?? input.schedule?.change;
       const planned = patch ? await flags.planEnvironmentChange(flag, environment, patch) : flag;
-      for (const [index, milestone] of (input.releasePlan?.milestones ?? []).entries())
-        await flags.planEnvironmentChange(flag, environment, { defaultServe: milestone.serve }).catch((error: unknown) => {
-          throw error instanceof AppError
-            ? new AppError(error.code, `Milestone ${index + 1}: ${error.message}`, { errors: error.errors })
-            : error;
-        });
+      await deps.releasePlans.checkMilestones(flag, environment, input.releasePlan?.milestones ?? []);
       if (input.schedule && !(Date.parse(input.schedule.runAt) > now().getTime()))
         throw new AppError('VALIDATION_FAILED', 'The scheduled time must be in the future', {
           errors: [{ path: 'body/schedule/runAt', message: 'must be in the future' }],

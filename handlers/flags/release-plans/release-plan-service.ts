@@ -5,7 +5,7 @@ import type { Principal } from '../../../shared/http/authenticate.ts';
 import { assertIfMatch } from '../../../shared/http/if-match.ts';
 import { AppError } from '../../../shared/http/problem.ts';
 import type { FlagService } from '../flag-service.ts';
-import type { FlagStore } from '../flag-store.ts';
+import type { Flag, FlagStore } from '../flag-store.ts';
 import { describeBreach, describeMismatch, type GuardrailEvaluator } from './guardrail-evaluator.ts';
 import { pausedPlan, type Guardrail, type Milestone, type ReleasePlan, type ReleasePlanTemplate } from './release-plan.ts';
 import { planEventOf, type NewReleaseEvent } from '../release-events.ts';
@@ -127,11 +127,23 @@ export function createReleasePlanService(deps: { store: FlagStore; flags: FlagSe
     if (!(error instanceof AppError && error.code === 'CONFLICT')) throw error;
   };
 
+  /** Every milestone checked now as it will be applied (unknown variants, weights that do not total 100): 400 naming it. */
+  async function checkMilestones(flag: Flag, environment: string, milestones: readonly Milestone[]): Promise<void> {
+    for (const [index, milestone] of milestones.entries()) {
+      await flags.planEnvironmentChange(flag, environment, { defaultServe: milestone.serve }).catch((error: unknown) => {
+        if (error instanceof AppError) throw new AppError(error.code, `Milestone ${index + 1}: ${error.message}`, { errors: error.errors });
+        throw error;
+      });
+    }
+  }
+
   return {
     /**
      * Starts a plan on a flag's environment from the flag's version in If-Match, with its own milestones or those of a
      * saved template; its first milestone is applied at once.
      */
+    checkMilestones,
+
     async start(
       key: string,
       environment: string,
@@ -153,14 +165,7 @@ export function createReleasePlanService(deps: { store: FlagStore; flags: FlagSe
       const milestones = template?.milestones ?? input.milestones!;
       const flag = await flags.get(key);
       assertIfMatch(flag.version, ifMatch, 'flag');
-      // Every milestone is checked now as it will be applied (unknown variants, weights that do not total 100).
-      for (const [index, milestone] of milestones.entries()) {
-        await flags.planEnvironmentChange(flag, environment, { defaultServe: milestone.serve }).catch((error: unknown) => {
-          if (error instanceof AppError)
-            throw new AppError(error.code, `Milestone ${index + 1}: ${error.message}`, { errors: error.errors });
-          throw error;
-        });
-      }
+      await checkMilestones(flag, environment, milestones);
       const guardrails = input.guardrails ?? [];
       const variants = new Set(flag.variants.map((v) => v.key));
       const errors = guardrails.flatMap((g, i) => [

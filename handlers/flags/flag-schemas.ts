@@ -4,6 +4,7 @@ import { EnvironmentPatch, EnvironmentState, FlagKey, Tag, Variant } from '../..
 import { FlagTypeSchema } from '../../shared/contracts/flags-api.ts';
 import { AuditActorSchema } from '../../shared/contracts/audit-api.ts';
 import { ReadOnly, Timestamp } from '../../shared/http/schemas.ts';
+import { ProjectKey } from '../../shared/contracts/project-model.ts';
 import { toDocument, type Flag } from './flag-store.ts';
 
 export const IfMatchHeaders = Type.Object({
@@ -44,6 +45,7 @@ export const FlagReplacementFields = {
   ...FlagDefinitionFields,
   key: ReadOnly(FlagKey, 'If sent, must be the key in the path'),
   salt: ReadOnly(Type.String(), "If sent, must be the flag's salt (fixed at creation)"),
+  project: ReadOnly(ProjectKey, "If sent, must be the flag's project (fixed at creation)"),
   version: ReadOnly(Type.Integer(), 'Ignored: send the ETag as If-Match to guard against lost updates'),
   environments: ReadOnly(
     Type.Record(Type.String(), EnvironmentState),

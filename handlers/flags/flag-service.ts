@@ -1,3 +1,4 @@
+import { defaultProject } from '../../shared/contracts/project-model.ts';
 import { randomBytes } from 'node:crypto';
 import { diff } from '../../shared/audit/diff.ts';
 import {
@@ -42,6 +43,7 @@ export interface FlagReplacement extends FlagDefinition {
 const fixedFields = {
   key: 'a flag keeps its key; create a new flag instead',
   salt: 'it is fixed at creation, so users keep their buckets',
+  project: 'a flag stays in the project it was created in',
 };
 
 export interface NewFlag extends FlagDefinition {
@@ -50,7 +52,7 @@ export interface NewFlag extends FlagDefinition {
 }
 
 /** Keys that name a route under /flags rather than a flag. */
-const reservedKeys = new Set(['environments', 'release-plan-templates', 'change-requests']);
+const reservedKeys = new Set(['environments', 'release-plan-templates', 'change-requests', 'projects']);
 const maxVariants = 50;
 
 const defaultBooleanVariants: Variant[] = [
@@ -165,14 +167,14 @@ export function createFlagService(deps: {
     problems.push(...serveProblems(state.defaultServe, keys, `${path}/defaultServe`));
     for (const [i, prerequisite] of state.prerequisites.entries()) {
       problems.push(
-        ...(await prerequisiteProblems(flag.key, environment, prerequisite, `${path}/prerequisites/${i}`, state.prerequisites, edges)),
+        ...(await prerequisiteProblems(flag, environment, prerequisite, `${path}/prerequisites/${i}`, state.prerequisites, edges)),
       );
     }
     return problems;
   }
 
   async function prerequisiteProblems(
-    key: string,
+    { key, project }: Flag,
     environment: string,
     prerequisite: Prerequisite,
     path: string,
@@ -181,7 +183,8 @@ export function createFlagService(deps: {
   ): Promise<FieldProblem[]> {
     if (prerequisite.flagKey === key) return [{ path, message: 'a flag cannot be its own prerequisite' }];
     const target = await store.get(prerequisite.flagKey);
-    if (!target) return [{ path: `${path}/flagKey`, message: `names no flag ("${prerequisite.flagKey}")` }];
+    // Another project's flag is not there for this one: its members may not see it, and its SDK keys not evaluate it.
+    if (!target || target.project !== project) return [{ path: `${path}/flagKey`, message: `names no flag ("${prerequisite.flagKey}")` }];
     if (target.archivedAt)
       return [{ path: `${path}/flagKey`, message: `names an archived flag ("${prerequisite.flagKey}"): restore it first` }];
     if (!target.variants.some((v) => v.key === prerequisite.variant))
@@ -326,7 +329,7 @@ export function createFlagService(deps: {
 
     get: load,
 
-    async create(input: NewFlag, actor: Principal): Promise<Flag> {
+    async create(input: NewFlag, actor: Principal, project: string = defaultProject): Promise<Flag> {
       if (reservedKeys.has(input.key)) invalid([{ path: 'body/key', message: `"${input.key}" is reserved` }]);
       const variants = input.variants ?? (input.type === 'boolean' ? defaultBooleanVariants : []);
       const variantIssues = variantProblems(input.type, variants);
@@ -334,6 +337,7 @@ export function createFlagService(deps: {
       const at = now();
       const flag: Flag = {
         key: input.key,
+        project,
         name: input.name,
         description: input.description ?? '',
         tags: [...new Set(input.tags ?? [])],

@@ -1,3 +1,4 @@
+import { projectOf } from '../../shared/contracts/project-model.ts';
 import { memoryAuditedWrites } from '../../shared/db/audited-write.memory.ts';
 import type { Flag, FlagStore, NewAuditEntry } from './flag-store.ts';
 import type { ScheduledChange, ScheduleStatus } from './schedules/scheduled-change.ts';
@@ -35,10 +36,10 @@ export function createMemoryFlagStore(): FlagStore {
   };
 
   return {
-    async list({ tag, type, q, limit, after, archived }) {
+    async list({ project, tag, type, q, limit, after, archived }) {
       const needle = q?.toLowerCase();
       const matches = [...flags.values()]
-        .filter((f) => (f.archivedAt !== null) === (archived === true))
+        .filter((f) => (f.archivedAt !== null) === (archived === true) && (!project || f.project === project))
         .filter((f) => (!after || f.key > after) && (!type || f.type === type) && (!tag || f.tags.includes(tag)))
         .filter((f) => !needle || [f.key, f.name, f.description].some((text) => text.toLowerCase().includes(needle)))
         .sort((a, b) => (a.key < b.key ? -1 : 1));
@@ -48,6 +49,12 @@ export function createMemoryFlagStore(): FlagStore {
     async get(key) {
       const flag = flags.get(key);
       return flag && clone(flag);
+    },
+    async projectOfFlag(key) {
+      const flag = flags.get(key);
+      if (flag) return flag.project;
+      const last = audited.audit.findLast((e) => e.flagKey === key);
+      return last && projectOf(last.after ?? last.before ?? {});
     },
     async prerequisiteEdges() {
       return [...flags.values()].flatMap((f) =>
@@ -204,9 +211,9 @@ export function createMemoryFlagStore(): FlagStore {
       const request = requests.get(id);
       return request && clone(request);
     },
-    async listChangeRequests({ flagKey, waiting, limit }) {
+    async listChangeRequests({ flagKey, project, waiting, limit }) {
       return [...requests.values()]
-        .filter((r) => (!flagKey || r.flagKey === flagKey) && (!waiting || isWaiting(r)))
+        .filter((r) => (!flagKey || r.flagKey === flagKey) && (!project || r.project === project) && (!waiting || isWaiting(r)))
         .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())
         .slice(0, limit)
         .map(clone);

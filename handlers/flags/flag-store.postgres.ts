@@ -19,9 +19,11 @@ import { isUniqueViolation, jsonb } from '../../shared/db/database.ts';
 import type { OutboxTable } from '../../shared/propagation/outbox.ts';
 import type { AuditAction, AuditEntry, Flag, FlagDocument, FlagStore, NewAuditEntry } from './flag-store.ts';
 import type { ChangeRequest } from './change-requests/change-request.ts';
+import { projectOf } from '../../shared/contracts/project-model.ts';
 
 interface FlagsTable {
   key: string;
+  project: Generated<string>;
   name: string;
   description: string;
   tags: string[];
@@ -41,6 +43,7 @@ interface FlagsTable {
 interface FlagAuditTable {
   id: Generated<number>;
   flag_key: string;
+  project: Generated<string>;
   action: AuditAction;
   environment: string | null;
   actor_id: string;
@@ -220,6 +223,7 @@ class FlagMoved extends Error {}
 interface ChangeRequestsTable {
   id: string;
   flag_key: string;
+  project: Generated<string>;
   environment: string;
   kind: ChangeRequest['kind'];
   description: string | null;
@@ -251,6 +255,7 @@ interface ChangeRequestsTable {
 const changeRequestRow = (r: ChangeRequest) => ({
   id: r.id,
   flag_key: r.flagKey,
+  project: r.project,
   environment: r.environment,
   kind: r.kind,
   description: r.description,
@@ -282,6 +287,7 @@ const changeRequestRow = (r: ChangeRequest) => ({
 const toChangeRequest = (r: Selectable<ChangeRequestsTable>): ChangeRequest => ({
   id: r.id,
   flagKey: r.flag_key,
+  project: r.project,
   environment: r.environment,
   kind: r.kind,
   description: r.description,
@@ -356,6 +362,7 @@ const scheduleRow = (s: ScheduledChange) => ({
 
 const toFlag = (row: Selectable<FlagsTable>): Flag => ({
   key: row.key,
+  project: row.project,
   name: row.name,
   description: row.description,
   tags: row.tags,
@@ -373,6 +380,7 @@ const toFlag = (row: Selectable<FlagsTable>): Flag => ({
 
 const row = (flag: Flag) => ({
   key: flag.key,
+  project: flag.project,
   name: flag.name,
   description: flag.description,
   tags: flag.tags,
@@ -399,6 +407,7 @@ export function createPostgresFlagStore(db: Kysely<FlagsDatabase>, schema: strin
       .values(
         entries.map((audit) => ({
           flag_key: audit.flagKey,
+          project: projectOf(audit.after ?? audit.before ?? {}),
           action: audit.action,
           environment: audit.environment,
           actor_id: audit.actor.userId,
@@ -416,7 +425,7 @@ export function createPostgresFlagStore(db: Kysely<FlagsDatabase>, schema: strin
   const flags = audited.table('flags', row);
 
   return {
-    async list({ tag, type, q, limit, after, archived }) {
+    async list({ project, tag, type, q, limit, after, archived }) {
       let query = db
         .selectFrom('flags')
         .selectAll()
@@ -424,6 +433,7 @@ export function createPostgresFlagStore(db: Kysely<FlagsDatabase>, schema: strin
         .orderBy('key')
         .limit(limit + 1);
       if (after) query = query.where('key', '>', after);
+      if (project) query = query.where('project', '=', project);
       if (type) query = query.where('type', '=', type);
       if (tag) query = query.where(sql<boolean>`tags @> array[${tag}]::text[]`);
       if (q) {
@@ -440,6 +450,19 @@ export function createPostgresFlagStore(db: Kysely<FlagsDatabase>, schema: strin
     async get(key) {
       const found = await db.selectFrom('flags').selectAll().where('key', '=', key).executeTakeFirst();
       return found && toFlag(found);
+    },
+
+    async projectOfFlag(key) {
+      const flag = await db.selectFrom('flags').select('project').where('key', '=', key).executeTakeFirst();
+      if (flag) return flag.project;
+      const audit = await db
+        .selectFrom('flag_audit')
+        .select('project')
+        .where('flag_key', '=', key)
+        .orderBy('id', 'desc')
+        .limit(1)
+        .executeTakeFirst();
+      return audit?.project;
     },
 
     async prerequisiteEdges() {
@@ -751,9 +774,10 @@ export function createPostgresFlagStore(db: Kysely<FlagsDatabase>, schema: strin
       const found = await db.selectFrom('change_requests').selectAll().where('id', '=', id).executeTakeFirst();
       return found && toChangeRequest(found);
     },
-    async listChangeRequests({ flagKey, waiting, limit }) {
+    async listChangeRequests({ flagKey, project, waiting, limit }) {
       let query = db.selectFrom('change_requests').selectAll().orderBy('created_at', 'desc').orderBy('id').limit(limit);
       if (flagKey) query = query.where('flag_key', '=', flagKey);
+      if (project) query = query.where('project', '=', project);
       if (waiting) query = query.where('status', 'in', ['open', 'approved']);
       return (await query.execute()).map(toChangeRequest);
     },

@@ -10,7 +10,8 @@ import type { ChangeRequest } from './change-requests/change-request.ts';
 type Actor = { userId: string; email: string };
 
 /** A flag as the flags service holds it: the API's document, with real dates (`archivedAt` null while active). */
-export type Flag = Omit<FlagDocument, 'createdAt' | 'updatedAt' | 'archivedAt' | 'archivedBy'> & {
+export type Flag = Omit<FlagDocument, 'project' | 'createdAt' | 'updatedAt' | 'archivedAt' | 'archivedBy'> & {
+  project: string;
   createdAt: Date;
   updatedAt: Date;
   archivedAt: Date | null;
@@ -20,7 +21,7 @@ export type Flag = Omit<FlagDocument, 'createdAt' | 'updatedAt' | 'archivedAt' |
 export type { FlagDocument };
 
 /** The API's document of a flag: whether it is archived is always said (null while active). */
-export const toDocument = (flag: Flag): FlagDocument & Required<Pick<FlagDocument, 'archivedAt' | 'archivedBy'>> => ({
+export const toDocument = (flag: Flag): FlagDocument & Required<Pick<FlagDocument, 'project' | 'archivedAt' | 'archivedBy'>> => ({
   ...flag,
   createdAt: flag.createdAt.toISOString(),
   updatedAt: flag.updatedAt.toISOString(),
@@ -51,6 +52,8 @@ export type NewAuditEntry = Omit<AuditEntry, 'id'>;
 export type WriteRecord = AuditedChange<NewAuditEntry>;
 
 export interface FlagFilter {
+  /** Only this project's flags; every project's when absent (the service's own scans). */
+  project?: string | undefined;
   tag?: string | undefined;
   type?: FlagType | undefined;
   /** Case-insensitive text in key, name or description. */
@@ -84,6 +87,8 @@ export interface FlagStore {
   list(filter: FlagFilter): Promise<{ items: Flag[]; nextCursor: string | null }>;
   /** The flag, active or archived. */
   get(key: string): Promise<Flag | undefined>;
+  /** The project of the flag (active or archived) or, once purged, of its audit trail; undefined when neither is there. */
+  projectOfFlag(key: string): Promise<string | undefined>;
   /** Every prerequisite of every flag (archived ones' too): for cycle detection and for refusing to break a dependent flag. */
   prerequisiteEdges(): Promise<PrerequisiteEdge[]>;
   /** False when the key is taken (by an active or an archived flag). */
@@ -181,7 +186,12 @@ export interface FlagStore {
   insertChangeRequest(request: ChangeRequest, event: NewReleaseEvent): Promise<void>;
   getChangeRequest(id: string): Promise<ChangeRequest | undefined>;
   /** Newest first; `waiting`: only open or approved ones. */
-  listChangeRequests(filter: { flagKey?: string | undefined; waiting?: boolean | undefined; limit: number }): Promise<ChangeRequest[]>;
+  listChangeRequests(filter: {
+    flagKey?: string | undefined;
+    project?: string | undefined;
+    waiting?: boolean | undefined;
+    limit: number;
+  }): Promise<ChangeRequest[]>;
   /** Replaces the request if still at `expectedVersion`, with its release event (an approval, a rejection…) if any. */
   updateChangeRequest(request: ChangeRequest, expectedVersion: number, event: NewReleaseEvent | null): Promise<WriteOutcome>;
   /**

@@ -30,6 +30,12 @@ import { createMemoryEnvironmentStore } from './environments/environment-store.m
 import { createPostgresEnvironmentStore } from './environments/environment-store.postgres.ts';
 import { createEnvironmentService } from './environments/environment-service.ts';
 import { environmentUsage } from './environments/environment-usage.ts';
+import type { ProjectStore } from './projects/project-store.ts';
+import { createMemoryProjectStore } from './projects/project-store.memory.ts';
+import { createPostgresProjectStore } from './projects/project-store.postgres.ts';
+import { createProjectService } from './projects/project-service.ts';
+import { projectUsage } from './projects/project-usage.ts';
+import { projectScopes } from './routes/project-scopes.ts';
 import { createChangeRequestService } from './change-requests/change-request-service.ts';
 
 /** One factory for both stores: PostgreSQL when given a database, memory otherwise (unit tests). */
@@ -40,6 +46,11 @@ export function createFlagStore(db?: Kysely<FlagsDatabase>): FlagStore {
 /** The webhooks' store from the same factory: PostgreSQL when given the database, memory otherwise. */
 export function createWebhookStore(db?: Kysely<FlagsDatabase>): WebhookStore {
   return db ? createPostgresWebhookStore(db) : createMemoryWebhookStore();
+}
+
+/** The projects' store from the same factory. */
+export function createProjectStore(db?: Kysely<FlagsDatabase>): ProjectStore {
+  return db ? createPostgresProjectStore(db as unknown as Parameters<typeof createPostgresProjectStore>[0]) : createMemoryProjectStore();
 }
 
 /** The environments' store from the same factory. */
@@ -66,14 +77,17 @@ export async function buildFlagsApp(deps: {
   alarm?: AlarmClock;
   /** The environments table; memory by default (unit tests), seeded from ENVIRONMENTS when empty. */
   environmentStore?: EnvironmentStore;
+  /** The projects table; memory by default (unit tests). */
+  projectStore?: ProjectStore;
   /** The webhooks' subscriptions and log; memory by default (unit tests). */
   webhookStore?: WebhookStore;
   /** Where webhook targets may point; by default the configured policy over the system's resolver. */
   targetGuard?: TargetGuard;
 }) {
   const { config } = deps;
+  const webhookStore = deps.webhookStore ?? createMemoryWebhookStore();
   const webhooks = createWebhookService({
-    store: deps.webhookStore ?? createMemoryWebhookStore(),
+    store: webhookStore,
     guard:
       deps.targetGuard ??
       createTargetGuard({ allowedNetworks: config.WEBHOOK_ALLOWED_NETWORKS, allowedHosts: config.WEBHOOK_ALLOWED_HOSTS }),
@@ -88,6 +102,11 @@ export async function buildFlagsApp(deps: {
   // ENVIRONMENTS names the environments of a deployment's first start only; the table is the truth after that.
   await environments.seed(config.ENVIRONMENTS);
   const service = createFlagService({ store: deps.store, environments: environmentStore, targeting });
+  const projects = createProjectService({
+    store: deps.projectStore ?? createMemoryProjectStore(),
+    usage: projectUsage({ store: deps.store, webhooks: webhookStore, targetingUrl: config.TARGETING_URL, authUrl: config.AUTH_URL }),
+  });
+  const inProject = projectScopes({ store: deps.store, webhooks: webhookStore, projectExists: projects.exists });
   const schedules = createScheduleService({
     store: deps.store,
     flags: service,
@@ -116,8 +135,8 @@ export async function buildFlagsApp(deps: {
     readiness: deps.readiness ?? [],
     ...(deps.metrics ? { metrics: deps.metrics } : {}),
     routes: (app) => {
-      flagsRoutes({ service, schedules, releasePlans, environments, changeRequests }, deps.verifier)(app);
-      webhookRoutes(webhooks, deps.verifier)(app);
+      flagsRoutes({ service, schedules, releasePlans, environments, changeRequests, projects, inProject }, deps.verifier)(app);
+      webhookRoutes(webhooks, inProject, deps.verifier)(app);
     },
   });
   return { ...served, service };
@@ -142,6 +161,7 @@ export async function startFlags(ctx: ServiceContext): Promise<StartedService> {
     store: createFlagStore(db),
     webhookStore: createWebhookStore(db),
     environmentStore: createEnvironmentStore(db),
+    projectStore: createProjectStore(db),
     targeting: createTargetingClient(ctx.config.TARGETING_URL),
     verifier: access.verifier,
     readiness: [

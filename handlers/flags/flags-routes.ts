@@ -31,11 +31,21 @@ import { scheduleChange } from './routes/schedule-change.ts';
 import { listSchedules } from './routes/list-schedules.ts';
 import { updateSchedule } from './routes/update-schedule.ts';
 import { cancelSchedule } from './routes/cancel-schedule.ts';
+import { listProjects } from './routes/list-projects.ts';
+import { createProject } from './routes/create-project.ts';
+import { getProject } from './routes/get-project.ts';
+import { updateProject } from './routes/update-project.ts';
+import { deleteProject } from './routes/delete-project.ts';
 
 export function flagsRoutes(services: Omit<FlagRouteDeps, 'guard'>, verifier: TokenVerifier) {
-  const deps: FlagRouteDeps = { ...services, guard: (minimum) => requireRole(verifier, minimum) };
+  const deps: FlagRouteDeps = { ...services, guard: (minimum, projectOf) => requireRole(verifier, minimum, projectOf) };
   return (app: App) => {
     for (const route of [
+      listProjects,
+      createProject,
+      getProject,
+      updateProject,
+      deleteProject,
       listEnvironments,
       listChangeRequests,
       getChangeRequest,

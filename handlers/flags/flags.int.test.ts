@@ -39,6 +39,7 @@ describe('flags store on PostgreSQL', () => {
   const actor = { userId: 'u1', email: 'e@example.com' };
   const flag = (version: number) => ({
     key: 'outboxed',
+    project: 'default',
     name: 'Outboxed',
     description: '',
     tags: [],

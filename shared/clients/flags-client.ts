@@ -24,6 +24,8 @@ export interface FlagsClient {
   /** The environments there are; throws (503) rather than answer "none" when the flags service does not say. */
   environments(credential: Credential): Promise<EnvironmentProtection[]>;
   getChangeRequest(id: string, credential: Credential): Promise<RulesChangeRequest | undefined>;
+  /** The project, if there is one the caller may see (undefined: none such, or the caller has no role in it). */
+  getProject(key: string, credential: Credential): Promise<{ key: string; name: string } | undefined>;
 }
 
 export function createFlagsClient(baseUrl: string): FlagsClient {
@@ -37,5 +39,7 @@ export function createFlagsClient(baseUrl: string): FlagsClient {
     },
     getChangeRequest: (id, credential) =>
       getJson<RulesChangeRequest>(baseUrl, `/flags/change-requests/${encodeURIComponent(id)}`, credential, 'flags'),
+    getProject: (key, credential) =>
+      getJson<{ key: string; name: string }>(baseUrl, `/flags/projects/${encodeURIComponent(key)}`, credential, 'flags'),
   };
 }

@@ -10,6 +10,8 @@ export interface SdkKeyRecord {
   environment: string;
   kind: SdkKeyKind;
   revoked: boolean;
+  /** The project whose flags it evaluates; absent in records published before projects (the default project). */
+  project?: string;
 }
 
 /**
@@ -24,4 +26,6 @@ export interface UserAccess {
   id: string;
   role: UserRole;
   disabled: boolean;
+  /** Roles granted by project membership; absent in records published before projects. */
+  projects?: Record<string, UserRole>;
 }

@@ -67,6 +67,8 @@ export type EnvironmentPatch = Static<typeof EnvironmentPatch>;
 /** A flag as the flags API answers it (and as the audit trail keeps it). */
 export interface FlagDocument {
   key: string;
+  /** The project it belongs to (fixed at creation); absent from documents written before projects: the default project. */
+  project?: string;
   name: string;
   description: string;
   tags: string[];

@@ -3,6 +3,7 @@ import { Strict, Timestamp, Uuid } from '../http/schemas.ts';
 import { AuditActorSchema, AuditChangeSchema } from './audit-api.ts';
 import { EnvironmentPatch, EnvironmentState, FlagKey, flagTypes, Serve, Tag, Variant } from './flag-model.ts';
 import { RuleSpec } from './targeting-model.ts';
+import { ProjectKey } from './project-model.ts';
 
 /**
  * What the flags service answers: the route schemas it validates and serializes with, and the OpenAPI document's.
@@ -15,6 +16,7 @@ export const FlagTypeSchema = Type.Enum([...flagTypes]);
 export const FlagSchema = Type.Object(
   {
     key: FlagKey,
+    project: ProjectKey,
     name: Type.String(),
     description: Type.String(),
     tags: Type.Array(Tag),
@@ -256,6 +258,26 @@ export const ReleaseEventSchema = Type.Object(
 /** An environment's key: fixed once made (flags' states, rules and SDK keys name it). */
 export const EnvironmentKey = Type.String({ pattern: '^[a-z0-9]+(?:[-_][a-z0-9]+)*$', minLength: 1, maxLength: 64 });
 
+/** A project: a team's flags, segments, SDK keys and webhooks, with roles granted to its members (auth). */
+export const ProjectSchema = Type.Object(
+  {
+    key: ProjectKey,
+    name: Type.String(),
+    description: Type.String(),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+    role: Type.Union([Type.Enum(['viewer', 'editor', 'admin']), Type.Null()], {
+      description: 'The caller’s role in it (an organisation admin is admin of every project)',
+    }),
+  },
+  { $id: 'Project' },
+);
+
+export const ProjectFields = {
+  name: Type.String({ minLength: 1, maxLength: 100 }),
+  description: Type.String({ maxLength: 1000 }),
+};
+
 /** One of GET /flags/environments, in order. */
 export const EnvironmentSchema = Type.Object(
   {
@@ -307,6 +329,7 @@ export const ChangeRequestSchema = Type.Object(
   {
     id: Uuid,
     flagKey: FlagKey,
+    project: ProjectKey,
     environment: Type.String(),
     kind: Type.Enum(['change', 'schedule', 'release-plan', 'rules']),
     description: Type.Union([Type.String(), Type.Null()]),

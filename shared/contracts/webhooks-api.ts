@@ -1,3 +1,4 @@
+import { ProjectKey } from './project-model.ts';
 import { Type, type Static } from 'typebox';
 import { Timestamp, Uuid } from '../http/schemas.ts';
 import { AuditActorSchema } from './audit-api.ts';
@@ -40,6 +41,7 @@ const WebhookUrl = Type.String({
 export const WebhookSchema = Type.Object(
   {
     id: Uuid,
+    project: ProjectKey,
     name: Type.String(),
     url: Type.String(),
     events: Type.Array(WebhookEventFilter),

@@ -4,6 +4,7 @@ import { Type } from 'typebox';
 import { AppError } from './problem.ts';
 import type { Config } from '../config/config.ts';
 import type { Credential } from '../clients/service-client.ts';
+import { defaultProject } from '../contracts/project-model.ts';
 
 export const roles = ['viewer', 'editor', 'admin'] as const;
 export type UserRole = (typeof roles)[number];
@@ -12,7 +13,10 @@ export const RoleSchema = Type.Enum([...roles]);
 export interface Principal {
   userId: string;
   email: string;
+  /** The account's role: admin is the organisation's administrator (admin of every project); otherwise the role in the default project. */
   role: UserRole;
+  /** Roles granted in projects by membership (a membership of the default project can raise the account's role there). */
+  projects?: Readonly<Record<string, UserRole>>;
 }
 
 /** The one algorithm tokens are signed with; anything else (`none`, HS256 with the public key…) is refused. */
@@ -42,7 +46,7 @@ function isClaims(payload: JWTPayload): payload is JWTPayload & Claims {
  * replica). `undefined`: not known here yet (a user made a moment ago), so the token's own claims stand.
  */
 export type CurrentAccess = (userId: string) => Standing | undefined | Promise<Standing | undefined>;
-type Standing = { role: UserRole; disabled: boolean };
+type Standing = { role: UserRole; disabled: boolean; projects?: Readonly<Record<string, UserRole>> | undefined };
 
 export interface TokenVerifierOptions {
   keys: JWTVerifyGetKey | URL;
@@ -73,7 +77,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       if (!isClaims(payload)) throw new AppError('UNAUTHENTICATED', 'The access token lacks the expected claims');
       if ((payload.exp ?? 0) - (payload.iat ?? 0) > options.maxLifetimeSeconds)
         throw new AppError('UNAUTHENTICATED', 'The access token lives longer than this deployment issues tokens for');
-      return { userId: payload.sub, email: payload.email, role: payload.role };
+      return { userId: payload.sub, email: payload.email, role: payload.role, projects: {} };
     } catch (error) {
       if (error instanceof AppError) throw error;
       if (error instanceof joseErrors.JWTExpired) throw new AppError('UNAUTHENTICATED', 'The access token has expired');
@@ -89,7 +93,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       const current = await options.currentAccess?.(principal.userId);
       if (!current) return principal;
       if (current.disabled) throw new AppError('UNAUTHENTICATED', 'This account is disabled; ask an administrator');
-      return current.role === principal.role ? principal : { ...principal, role: current.role };
+      return { ...principal, role: current.role, projects: current.projects ?? {} };
     },
   };
 }
@@ -122,14 +126,49 @@ export function callerCredential(request: FastifyRequest): Credential {
 
 const rank: Record<UserRole, number> = { viewer: 0, editor: 1, admin: 2 };
 
+/**
+ * Of a request, the project it is about: named by `?project=` on lists and creates, or the project of the resource
+ * it names. `undefined`: the resource is not there — the route answers its own 404, which tells nothing of a project.
+ */
+export type ProjectOf = (request: FastifyRequest) => string | undefined | Promise<string | undefined>;
+
+/** The project a list or a create names with `?project=` (the default project when absent). */
+export const projectInQuery: ProjectOf = (request) => (request.query as { project?: string } | undefined)?.project ?? defaultProject;
+
+/** What `principal` may do in `project`: the organisation admin everything; others their membership (or, in the default project, their account's role). */
+export function roleIn(principal: Principal, project: string): UserRole | undefined {
+  if (principal.role === 'admin') return 'admin';
+  const granted = principal.projects?.[project];
+  if (project !== defaultProject) return granted;
+  return granted !== undefined && rank[granted] > rank[principal.role] ? granted : principal.role;
+}
+
+/** Whether `principal` holds at least `minimum` in `project`. */
+export function holds(principal: Principal, project: string, minimum: UserRole): boolean {
+  const role = roleIn(principal, project);
+  return role !== undefined && rank[role] >= rank[minimum];
+}
+
+/** The projects `principal` holds a role in, of those named (all of them for the organisation admin). */
+export function projectsVisibleTo(principal: Principal, projects: readonly string[]): string[] {
+  return projects.filter((project) => roleIn(principal, project) !== undefined);
+}
+
 declare module 'fastify' {
   interface FastifyRequest {
     principal?: Principal;
+    /** The project a project-scoped route was authorised in. */
+    project?: string;
   }
 }
 
-/** An onRequest hook (before the body is even read) that lets through only callers holding at least `minimum`, and leaves who they are on the request. */
-export function requireRole(verifier: TokenVerifier, minimum: UserRole) {
+/**
+ * An onRequest hook (before the body is even read) that lets through only callers holding at least `minimum` and
+ * leaves who they are on the request. With `projectOf`, the role counted is the one in the request's project (and
+ * that project is left on the request); without, the route is the organisation's (environments, users, projects):
+ * the account's role counts.
+ */
+export function requireRole(verifier: TokenVerifier, minimum: UserRole, projectOf?: ProjectOf) {
   return async (request: FastifyRequest): Promise<void> => {
     const token = bearerToken(request);
     if (!token)
@@ -137,9 +176,34 @@ export function requireRole(verifier: TokenVerifier, minimum: UserRole) {
         headers: { 'www-authenticate': 'Bearer' },
       });
     const principal = await verifier.verify(token);
-    if (rank[principal.role] < rank[minimum]) throw new AppError('FORBIDDEN', `This needs the ${minimum} role; you are ${principal.role}`);
     request.principal = principal;
+    if (!projectOf) {
+      if (rank[principal.role] < rank[minimum])
+        throw new AppError('FORBIDDEN', `This needs the ${minimum} role; you are ${principal.role}`);
+      return;
+    }
+    const project = await projectOf(request);
+    if (project === undefined) {
+      // The route answers 404; it still takes someone who holds the role somewhere to be told so.
+      if (![principal.role, ...Object.values(principal.projects ?? {})].some((role) => rank[role] >= rank[minimum]))
+        throw new AppError('FORBIDDEN', `This needs the ${minimum} role`);
+      return;
+    }
+    if (!holds(principal, project, minimum)) {
+      const role = roleIn(principal, project);
+      throw new AppError(
+        'FORBIDDEN',
+        role ? `This needs the ${minimum} role in project ${project}; you are ${role}` : `You have no role in project ${project}`,
+      );
+    }
+    request.project = project;
   };
+}
+
+/** The project a project-scoped route was authorised in; calling it on another route is a programming error. */
+export function projectOfRequest(request: FastifyRequest): string {
+  if (request.project === undefined) throw new Error('projectOfRequest() on a route not guarded by project');
+  return request.project;
 }
 
 /** The principal a guarded route runs as; calling it on an unguarded route is a programming error. */

@@ -2,11 +2,14 @@ import { hash } from 'node:crypto';
 import type { AccessReplica } from '../access/access-replica.ts';
 import type { SdkKeyKind } from '../contracts/access-model.ts';
 import { AppError } from './problem.ts';
+import { defaultProject } from '../contracts/project-model.ts';
 
 export interface SdkKeyGrant {
   keyId: string;
   environment: string;
   kind: SdkKeyKind;
+  /** The only project whose flags the key evaluates. */
+  project: string;
 }
 
 /** Who presents a key: the connection it came on (to skip re-hashing a key it already proved) and its address. */
@@ -87,7 +90,7 @@ export function createSdkKeyVerifier(options: {
         refuse(client.address, 'The API key is not valid or was revoked');
       }
       if (record.revoked) refuse(client.address, 'The API key was revoked');
-      return { keyId: record.id, environment: record.environment, kind: record.kind };
+      return { keyId: record.id, environment: record.environment, kind: record.kind, project: record.project ?? defaultProject };
     },
   };
 }

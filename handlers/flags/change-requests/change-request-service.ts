@@ -162,6 +162,7 @@ export function createChangeRequestService(deps: {
       const request: ChangeRequest = {
         id: randomUUID(),
         flagKey: key,
+        project: flag.project,
         environment,
         kind: kinds[0] as ChangeRequest['kind'],
         description: input.description ?? null,
@@ -192,7 +193,7 @@ export function createChangeRequestService(deps: {
     },
 
     get: found,
-    list: (filter: { flagKey?: string | undefined; waiting?: boolean | undefined; limit: number }) => store.listChangeRequests(filter),
+    list: (filter: Parameters<FlagStore['listChangeRequests']>[0]) => store.listChangeRequests(filter),
 
     /** One approval per person, never the author's; enough of them make the request approved (it still waits to be applied). */
     approve: (id: string, reviewer: Principal, comment: string | undefined) =>

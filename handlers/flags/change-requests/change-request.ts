@@ -15,6 +15,8 @@ export type ReleasePlanStart = Static<typeof ReleasePlanStartSchema>;
 export interface ChangeRequest {
   id: string;
   flagKey: string;
+  /** The flag's project (who may review it are that project's editors and admins). */
+  project: string;
   environment: string;
   kind: ChangeRequestKind;
   description: string | null;

@@ -14,6 +14,7 @@ import * as webhooks from './0012-webhooks.ts';
 import * as environments from './0013-environments.ts';
 import * as changeRequests from './0014-change-requests.ts';
 import * as ruleChangeRequests from './0015-rule-change-requests.ts';
+import * as projects from './0016-projects.ts';
 
 /** The service's PostgreSQL schema. */
 export const flagsSchema = 'flags';
@@ -35,4 +36,5 @@ export const flagsMigrations: Record<string, Migration> = {
   '0013-environments': environments,
   '0014-change-requests': changeRequests,
   '0015-rule-change-requests': ruleChangeRequests,
+  '0016-projects': projects,
 };

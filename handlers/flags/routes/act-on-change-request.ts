@@ -7,11 +7,11 @@ import { AppError } from '../../../shared/http/problem.ts';
 import { changeRequestView } from '../change-requests/change-request.ts';
 import type { FlagRouteDeps } from './route-deps.ts';
 
-export function actOnChangeRequest(app: App, { changeRequests, guard }: FlagRouteDeps): void {
+export function actOnChangeRequest(app: App, { changeRequests, guard, inProject }: FlagRouteDeps): void {
   app.post(
     '/flags/change-requests/:id/:action',
     {
-      onRequest: guard('editor'),
+      onRequest: guard('editor', inProject.changeRequest),
       schema: {
         tags: ['change requests'],
         summary:

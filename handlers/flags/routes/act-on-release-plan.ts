@@ -8,11 +8,11 @@ import type { FlagRouteDeps } from './route-deps.ts';
 
 const actions = ['pause', 'resume', 'approve', 'rollback'] as const;
 
-export function actOnReleasePlan(app: App, { releasePlans, guard }: FlagRouteDeps): void {
+export function actOnReleasePlan(app: App, { releasePlans, guard, inProject }: FlagRouteDeps): void {
   app.post(
     '/flags/:key/release-plans/:id/:action',
     {
-      onRequest: guard('editor'),
+      onRequest: guard('editor', inProject.flag),
       schema: {
         tags: ['release plans'],
         summary:

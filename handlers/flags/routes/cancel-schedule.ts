@@ -5,11 +5,11 @@ import type { App } from '../../../shared/http/server.ts';
 import { Type } from 'typebox';
 import type { FlagRouteDeps } from './route-deps.ts';
 
-export function cancelSchedule(app: App, { schedules, guard }: FlagRouteDeps): void {
+export function cancelSchedule(app: App, { schedules, guard, inProject }: FlagRouteDeps): void {
   app.delete(
     '/flags/:key/schedules/:id',
     {
-      onRequest: guard('editor'),
+      onRequest: guard('editor', inProject.flag),
       schema: {
         tags: ['schedules'],
         summary: 'Cancel a pending scheduled change (it stays listed, as cancelled)',

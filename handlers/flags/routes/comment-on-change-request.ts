@@ -6,11 +6,11 @@ import { ChangeRequestSchema } from '../../../shared/contracts/flags-api.ts';
 import { changeRequestView } from '../change-requests/change-request.ts';
 import type { FlagRouteDeps } from './route-deps.ts';
 
-export function commentOnChangeRequest(app: App, { changeRequests, guard }: FlagRouteDeps): void {
+export function commentOnChangeRequest(app: App, { changeRequests, guard, inProject }: FlagRouteDeps): void {
   app.post(
     '/flags/change-requests/:id/comments',
     {
-      onRequest: guard('editor'),
+      onRequest: guard('editor', inProject.changeRequest),
       schema: {
         tags: ['change requests'],
         summary: 'Add a comment to a change request',

@@ -7,11 +7,11 @@ import { Strict, bearerSecurity, problemResponses } from '../../../shared/http/s
 import type { FlagRouteDeps } from './route-deps.ts';
 import { IfMatchHeaders, sendFlag } from '../flag-schemas.ts';
 
-export function copyFlagEnvironment(app: App, { service, guard }: FlagRouteDeps): void {
+export function copyFlagEnvironment(app: App, { service, guard, inProject }: FlagRouteDeps): void {
   app.post(
     '/flags/:key/environments/:environment/copy',
     {
-      onRequest: guard('editor'),
+      onRequest: guard('editor', inProject.flag),
       schema: {
         tags: ['flags'],
         summary: "Copy a flag's whole state from another environment into this one (promote staging → production)",

@@ -7,11 +7,11 @@ import type { FlagRouteDeps } from './route-deps.ts';
 import { IfMatchHeaders } from '../flag-schemas.ts';
 
 /** DELETE archives (issue 18): a flag is removed for good only by an admin's purge of an archived flag. */
-export function deleteFlag(app: App, { service, guard }: FlagRouteDeps): void {
+export function deleteFlag(app: App, { service, guard, inProject }: FlagRouteDeps): void {
   app.delete(
     '/flags/:key',
     {
-      onRequest: guard('editor'),
+      onRequest: guard('editor', inProject.flag),
       schema: {
         tags: ['flags'],
         summary: 'Archive a flag: evaluation answers FLAG_NOT_FOUND; its history, state and rules are kept (restore, or purge)',

@@ -3,11 +3,11 @@ import type { App } from '../../../shared/http/server.ts';
 import { Strict, Uuid, bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
 import type { WebhookRouteDeps } from './webhook-route-deps.ts';
 
-export function deleteWebhook(app: App, { webhooks, guard }: WebhookRouteDeps): void {
+export function deleteWebhook(app: App, { webhooks, guard, inProject }: WebhookRouteDeps): void {
   app.delete(
     '/webhooks/:id',
     {
-      onRequest: guard('admin'),
+      onRequest: guard('admin', inProject.webhook),
       schema: {
         tags: ['webhooks'],
         summary: 'Delete a webhook, its pending deliveries and its log',

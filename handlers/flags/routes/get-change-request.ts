@@ -4,11 +4,11 @@ import { ChangeRequestSchema } from '../../../shared/contracts/flags-api.ts';
 import { changeRequestView } from '../change-requests/change-request.ts';
 import type { FlagRouteDeps } from './route-deps.ts';
 
-export function getChangeRequest(app: App, { changeRequests, guard }: FlagRouteDeps): void {
+export function getChangeRequest(app: App, { changeRequests, guard, inProject }: FlagRouteDeps): void {
   app.get(
     '/flags/change-requests/:id',
     {
-      onRequest: guard('viewer'),
+      onRequest: guard('viewer', inProject.changeRequest),
       schema: {
         tags: ['change requests'],
         summary: 'A change request with its diff, approvals and comments',

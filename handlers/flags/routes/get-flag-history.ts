@@ -5,11 +5,11 @@ import { FlagAuditEntrySchema } from '../../../shared/contracts/flags-api.ts';
 import { Limit, Strict, bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
 import type { FlagRouteDeps } from './route-deps.ts';
 
-export function getFlagHistory(app: App, { service, guard }: FlagRouteDeps): void {
+export function getFlagHistory(app: App, { service, guard, inProject }: FlagRouteDeps): void {
   app.get(
     '/flags/:key/history',
     {
-      onRequest: guard('viewer'),
+      onRequest: guard('viewer', inProject.flag),
       schema: {
         tags: ['flags'],
         summary: 'Who changed what and when, newest first, with the before and after of each change',

@@ -5,11 +5,11 @@ import type { FlagRouteDeps } from './route-deps.ts';
 import { sendFlag } from '../flag-schemas.ts';
 import { FlagSchema } from '../../../shared/contracts/flags-api.ts';
 
-export function getFlag(app: App, { service, guard }: FlagRouteDeps): void {
+export function getFlag(app: App, { service, guard, inProject }: FlagRouteDeps): void {
   app.get(
     '/flags/:key',
     {
-      onRequest: guard('viewer'),
+      onRequest: guard('viewer', inProject.flag),
       schema: {
         tags: ['flags'],
         summary:

@@ -4,11 +4,11 @@ import { WebhookSchema } from '../../../shared/contracts/webhooks-api.ts';
 import { webhookView } from '../webhooks/webhook-service.ts';
 import type { WebhookRouteDeps } from './webhook-route-deps.ts';
 
-export function getWebhook(app: App, { webhooks, guard }: WebhookRouteDeps): void {
+export function getWebhook(app: App, { webhooks, guard, inProject }: WebhookRouteDeps): void {
   app.get(
     '/webhooks/:id',
     {
-      onRequest: guard('admin'),
+      onRequest: guard('admin', inProject.webhook),
       schema: {
         tags: ['webhooks'],
         summary: 'A webhook (without its secret); the ETag is its version',

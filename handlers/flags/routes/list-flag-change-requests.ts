@@ -6,11 +6,11 @@ import { ChangeRequestSchema } from '../../../shared/contracts/flags-api.ts';
 import { changeRequestView } from '../change-requests/change-request.ts';
 import type { FlagRouteDeps } from './route-deps.ts';
 
-export function listFlagChangeRequests(app: App, { changeRequests, service, guard }: FlagRouteDeps): void {
+export function listFlagChangeRequests(app: App, { changeRequests, service, guard, inProject }: FlagRouteDeps): void {
   app.get(
     '/flags/:key/change-requests',
     {
-      onRequest: guard('viewer'),
+      onRequest: guard('viewer', inProject.flag),
       schema: {
         tags: ['change requests'],
         summary: 'A flag’s change requests, newest first',

@@ -5,17 +5,19 @@ import { Cursor, Limit, Strict, bearerSecurity, problemResponses } from '../../.
 import type { FlagRouteDeps } from './route-deps.ts';
 import { FlagSchema, FlagTypeSchema } from '../../../shared/contracts/flags-api.ts';
 import { toDocument } from '../flag-store.ts';
+import { ProjectQuery } from '../../../shared/contracts/project-model.ts';
 
-export function listFlags(app: App, { service, guard }: FlagRouteDeps): void {
+export function listFlags(app: App, { service, guard, inProject }: FlagRouteDeps): void {
   app.get(
     '/flags',
     {
-      onRequest: guard('viewer'),
+      onRequest: guard('viewer', inProject.query),
       schema: {
         tags: ['flags'],
         summary: 'List flags, filtered by tag, type and text, a page at a time (by key); archived ones with archived=true',
         security: bearerSecurity,
         querystring: Strict({
+          project: ProjectQuery,
           tag: Type.Optional(Tag),
           type: Type.Optional(FlagTypeSchema),
           q: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'Text in key, name or description' })),

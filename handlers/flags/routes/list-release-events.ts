@@ -5,11 +5,11 @@ import type { App } from '../../../shared/http/server.ts';
 import { ReleaseEventSchema, releaseEventView } from '../release-events.ts';
 import type { FlagRouteDeps } from './route-deps.ts';
 
-export function listReleaseEvents(app: App, { releasePlans, guard }: FlagRouteDeps): void {
+export function listReleaseEvents(app: App, { releasePlans, guard, inProject }: FlagRouteDeps): void {
   app.get(
     '/flags/:key/release-events',
     {
-      onRequest: guard('viewer'),
+      onRequest: guard('viewer', inProject.flag),
       schema: {
         tags: ['release plans'],
         summary: 'What the release automation did on a flag — schedules run, milestones, pauses, rollbacks and why — newest first',

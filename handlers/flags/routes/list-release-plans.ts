@@ -5,11 +5,11 @@ import type { App } from '../../../shared/http/server.ts';
 import { ReleasePlanSchema, releasePlanView } from '../release-plans/release-plan.ts';
 import type { FlagRouteDeps } from './route-deps.ts';
 
-export function listReleasePlans(app: App, { releasePlans, guard }: FlagRouteDeps): void {
+export function listReleasePlans(app: App, { releasePlans, guard, inProject }: FlagRouteDeps): void {
   app.get(
     '/flags/:key/release-plans',
     {
-      onRequest: guard('viewer'),
+      onRequest: guard('viewer', inProject.flag),
       schema: {
         tags: ['release plans'],
         summary: "A flag's release plans, newest first: the running one (active or paused) and how the others ended",

@@ -5,11 +5,11 @@ import type { App } from '../../../shared/http/server.ts';
 import { ScheduledChangeSchema, scheduleView } from '../schedules/scheduled-change.ts';
 import type { FlagRouteDeps } from './route-deps.ts';
 
-export function listSchedules(app: App, { schedules, guard }: FlagRouteDeps): void {
+export function listSchedules(app: App, { schedules, guard, inProject }: FlagRouteDeps): void {
   app.get(
     '/flags/:key/schedules',
     {
-      onRequest: guard('viewer'),
+      onRequest: guard('viewer', inProject.flag),
       schema: {
         tags: ['schedules'],
         summary: "A flag's scheduled changes: every pending one, earliest first, then the latest 100 that ended (latest first)",

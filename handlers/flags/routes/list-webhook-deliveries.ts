@@ -5,11 +5,11 @@ import { WebhookDeliverySchema } from '../../../shared/contracts/webhooks-api.ts
 import { deliveryView } from '../webhooks/webhook-service.ts';
 import type { WebhookRouteDeps } from './webhook-route-deps.ts';
 
-export function listWebhookDeliveries(app: App, { webhooks, guard }: WebhookRouteDeps): void {
+export function listWebhookDeliveries(app: App, { webhooks, guard, inProject }: WebhookRouteDeps): void {
   app.get(
     '/webhooks/:id/deliveries',
     {
-      onRequest: guard('admin'),
+      onRequest: guard('admin', inProject.webhook),
       schema: {
         tags: ['webhooks'],
         summary: 'The delivery log, newest first: each event sent, its status, and its attempts with the receiver’s answers',

@@ -8,11 +8,11 @@ import { Strict, Timestamp, bearerSecurity, problemResponses } from '../../../sh
 import { changeRequestView } from '../change-requests/change-request.ts';
 import type { FlagRouteDeps } from './route-deps.ts';
 
-export function openChangeRequest(app: App, { changeRequests, guard }: FlagRouteDeps): void {
+export function openChangeRequest(app: App, { changeRequests, guard, inProject }: FlagRouteDeps): void {
   app.post(
     '/flags/:key/environments/:environment/change-requests',
     {
-      onRequest: guard('editor'),
+      onRequest: guard('editor', inProject.flag),
       schema: {
         tags: ['change requests'],
         summary:

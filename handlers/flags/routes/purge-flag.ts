@@ -6,11 +6,11 @@ import { Strict, bearerSecurity, problemResponses } from '../../../shared/http/s
 import type { FlagRouteDeps } from './route-deps.ts';
 import { IfMatchHeaders } from '../flag-schemas.ts';
 
-export function purgeFlag(app: App, { service, guard }: FlagRouteDeps): void {
+export function purgeFlag(app: App, { service, guard, inProject }: FlagRouteDeps): void {
   app.post(
     '/flags/:key/purge',
     {
-      onRequest: guard('admin'),
+      onRequest: guard('admin', inProject.flag),
       schema: {
         tags: ['flags'],
         summary: 'Remove an archived flag for good (admins): its targeting rules, then the flag; its history stays',

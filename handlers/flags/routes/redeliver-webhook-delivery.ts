@@ -3,11 +3,11 @@ import type { App } from '../../../shared/http/server.ts';
 import { Strict, Uuid, bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
 import type { WebhookRouteDeps } from './webhook-route-deps.ts';
 
-export function redeliverWebhookDelivery(app: App, { webhooks, guard }: WebhookRouteDeps): void {
+export function redeliverWebhookDelivery(app: App, { webhooks, guard, inProject }: WebhookRouteDeps): void {
   app.post(
     '/webhooks/:id/deliveries/:deliveryId/redeliver',
     {
-      onRequest: guard('admin'),
+      onRequest: guard('admin', inProject.webhook),
       schema: {
         tags: ['webhooks'],
         summary: 'Send a given-up delivery again (first of its flag’s waiting deliveries, as it was)',

@@ -6,11 +6,11 @@ import type { FlagRouteDeps } from './route-deps.ts';
 import { IfMatchHeaders, sendFlag } from '../flag-schemas.ts';
 import { FlagSchema } from '../../../shared/contracts/flags-api.ts';
 
-export function restoreFlag(app: App, { service, guard }: FlagRouteDeps): void {
+export function restoreFlag(app: App, { service, guard, inProject }: FlagRouteDeps): void {
   app.post(
     '/flags/:key/restore',
     {
-      onRequest: guard('editor'),
+      onRequest: guard('editor', inProject.flag),
       schema: {
         tags: ['flags'],
         summary:

@@ -4,11 +4,11 @@ import { WebhookWithSecretSchema } from '../../../shared/contracts/webhooks-api.
 import { webhookView } from '../webhooks/webhook-service.ts';
 import type { WebhookRouteDeps } from './webhook-route-deps.ts';
 
-export function rotateWebhookSecret(app: App, { webhooks, guard }: WebhookRouteDeps): void {
+export function rotateWebhookSecret(app: App, { webhooks, guard, inProject }: WebhookRouteDeps): void {
   app.post(
     '/webhooks/:id/rotate-secret',
     {
-      onRequest: guard('admin'),
+      onRequest: guard('admin', inProject.webhook),
       schema: {
         tags: ['webhooks'],
         summary: 'Replace the signing secret (answered once); deliveries sent from now on are signed with the new one',

@@ -1,4 +1,6 @@
-import type { requireRole, UserRole } from '../../../shared/http/authenticate.ts';
+import type { ProjectOf, requireRole, UserRole } from '../../../shared/http/authenticate.ts';
+import type { ProjectScopes } from './project-scopes.ts';
+import type { ProjectService } from '../projects/project-service.ts';
 import type { FlagService } from '../flag-service.ts';
 import type { EnvironmentService } from '../environments/environment-service.ts';
 import type { ChangeRequestService } from '../change-requests/change-request-service.ts';
@@ -11,5 +13,8 @@ export interface FlagRouteDeps {
   releasePlans: ReleasePlanService;
   environments: EnvironmentService;
   changeRequests: ChangeRequestService;
-  guard: (minimum: UserRole) => ReturnType<typeof requireRole>;
+  projects: ProjectService;
+  /** Without `projectOf`: an organisation-level route (the account's role counts). */
+  guard: (minimum: UserRole, projectOf?: ProjectOf) => ReturnType<typeof requireRole>;
+  inProject: ProjectScopes;
 }

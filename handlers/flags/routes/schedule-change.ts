@@ -7,11 +7,11 @@ import { IfMatchHeaders } from '../flag-schemas.ts';
 import { ScheduledChangeSchema, scheduleView } from '../schedules/scheduled-change.ts';
 import type { FlagRouteDeps } from './route-deps.ts';
 
-export function scheduleChange(app: App, { schedules, guard }: FlagRouteDeps): void {
+export function scheduleChange(app: App, { schedules, guard, inProject }: FlagRouteDeps): void {
   app.post(
     '/flags/:key/environments/:environment/schedules',
     {
-      onRequest: guard('editor'),
+      onRequest: guard('editor', inProject.flag),
       schema: {
         tags: ['schedules'],
         summary: 'Schedule a change of a flag in one environment for a time (applied once, against the version sent as If-Match)',

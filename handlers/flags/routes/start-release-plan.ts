@@ -8,11 +8,11 @@ import { ReleasePlanSchema, releasePlanView } from '../release-plans/release-pla
 import { ReleasePlanStartSchema } from '../../../shared/contracts/flags-api.ts';
 import type { FlagRouteDeps } from './route-deps.ts';
 
-export function startReleasePlan(app: App, { releasePlans, guard }: FlagRouteDeps): void {
+export function startReleasePlan(app: App, { releasePlans, guard, inProject }: FlagRouteDeps): void {
   app.post(
     '/flags/:key/environments/:environment/release-plans',
     {
-      onRequest: guard('editor'),
+      onRequest: guard('editor', inProject.flag),
       schema: {
         tags: ['release plans'],
         summary:

@@ -4,11 +4,11 @@ import { principalOf } from '../../../shared/http/authenticate.ts';
 import { Strict, Uuid, bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
 import type { WebhookRouteDeps } from './webhook-route-deps.ts';
 
-export function testWebhook(app: App, { webhooks, guard }: WebhookRouteDeps): void {
+export function testWebhook(app: App, { webhooks, guard, inProject }: WebhookRouteDeps): void {
   app.post(
     '/webhooks/:id/test',
     {
-      onRequest: guard('admin'),
+      onRequest: guard('admin', inProject.webhook),
       schema: {
         tags: ['webhooks'],
         summary: 'Queue a `webhook.test` event; the worker sends it like any other and its answer shows in the delivery log',

@@ -7,11 +7,11 @@ import type { FlagRouteDeps } from './route-deps.ts';
 import { IfMatchHeaders, sendFlag } from '../flag-schemas.ts';
 import { FlagSchema } from '../../../shared/contracts/flags-api.ts';
 
-export function updateFlagEnvironment(app: App, { service, guard }: FlagRouteDeps): void {
+export function updateFlagEnvironment(app: App, { service, guard, inProject }: FlagRouteDeps): void {
   app.patch(
     '/flags/:key/environments/:environment',
     {
-      onRequest: guard('editor'),
+      onRequest: guard('editor', inProject.flag),
       schema: {
         tags: ['flags'],
         summary: 'Change a flag in one environment: on/off (kill switch), off variant, default serve, prerequisites',

@@ -6,11 +6,11 @@ import type { FlagRouteDeps } from './route-deps.ts';
 import { FlagReplacementFields, IfMatchHeaders, sendFlag } from '../flag-schemas.ts';
 import { FlagSchema } from '../../../shared/contracts/flags-api.ts';
 
-export function updateFlag(app: App, { service, guard }: FlagRouteDeps): void {
+export function updateFlag(app: App, { service, guard, inProject }: FlagRouteDeps): void {
   app.put(
     '/flags/:key',
     {
-      onRequest: guard('editor'),
+      onRequest: guard('editor', inProject.flag),
       schema: {
         tags: ['flags'],
         summary:

@@ -6,11 +6,11 @@ import { IfMatchHeaders } from '../flag-schemas.ts';
 import { ScheduledChangeSchema, scheduleView } from '../schedules/scheduled-change.ts';
 import type { FlagRouteDeps } from './route-deps.ts';
 
-export function updateSchedule(app: App, { schedules, guard }: FlagRouteDeps): void {
+export function updateSchedule(app: App, { schedules, guard, inProject }: FlagRouteDeps): void {
   app.patch(
     '/flags/:key/schedules/:id',
     {
-      onRequest: guard('editor'),
+      onRequest: guard('editor', inProject.flag),
       schema: {
         tags: ['schedules'],
         summary: 'Move or change a pending scheduled change (planned again against the flag as it is now)',

@@ -6,11 +6,11 @@ import { webhookView } from '../webhooks/webhook-service.ts';
 import { IfMatchHeaders } from '../flag-schemas.ts';
 import type { WebhookRouteDeps } from './webhook-route-deps.ts';
 
-export function updateWebhook(app: App, { webhooks, guard }: WebhookRouteDeps): void {
+export function updateWebhook(app: App, { webhooks, guard, inProject }: WebhookRouteDeps): void {
   app.patch(
     '/webhooks/:id',
     {
-      onRequest: guard('admin'),
+      onRequest: guard('admin', inProject.webhook),
       schema: {
         tags: ['webhooks'],
         summary: 'Change a webhook’s name, URL, events, format, or pause it (`enabled: false`: its deliveries wait)',

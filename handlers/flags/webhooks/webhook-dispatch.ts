@@ -29,7 +29,8 @@ export function retryDelayMs(attempts: number, policy: RetryPolicy, random = Mat
   return Math.round(doubled * (0.9 + 0.2 * random()));
 }
 
-type SourceRow = { at: Date; source: 0 | 1; id: number; event: WebhookEvent };
+/** An event waiting for fan-out, with the project of its flag: a project's webhooks receive its flags' events only. */
+type SourceRow = { at: Date; source: 0 | 1; id: number; project: string; event: WebhookEvent };
 
 /**
  * The webhook worker's side of the flags database. Events come from the audit trail (flag changes) and the release
@@ -78,16 +79,19 @@ export function createWebhookDispatch(db: Kysely<WebhooksDatabase>, schema: stri
         if (!rows[0]?.locked) return { events: 0, deliveries: 0 };
         const audits = await tx
           .selectFrom('flag_audit')
-          .select(['id', 'flag_key', 'action', 'environment', 'actor_id', 'actor_email', 'at', 'version', 'changes', 'cause'])
+          .select(['id', 'flag_key', 'project', 'action', 'environment', 'actor_id', 'actor_email', 'at', 'version', 'changes', 'cause'])
           .where('webhook_at', 'is', null)
           .orderBy('id')
           .limit(limit)
           .execute();
+        // A release event's project is its flag's (a flag never changes project; one purged since: the default).
         const releases = await tx
-          .selectFrom('release_events')
-          .selectAll()
-          .where('delivered_at', 'is', null)
-          .orderBy('id')
+          .selectFrom('release_events as e')
+          .leftJoin('flags as f', 'f.key', 'e.flag_key')
+          .selectAll('e')
+          .select((eb) => eb.fn.coalesce('f.project', sql<string>`'default'`).as('project'))
+          .where('e.delivered_at', 'is', null)
+          .orderBy('e.id')
           .limit(limit)
           .execute();
         if (audits.length === 0 && releases.length === 0) return { events: 0, deliveries: 0 };
@@ -97,6 +101,7 @@ export function createWebhookDispatch(db: Kysely<WebhooksDatabase>, schema: stri
             at: a.at,
             source: 0 as const,
             id: Number(a.id),
+            project: a.project,
             event: auditEventOf({
               id: Number(a.id),
               flagKey: a.flag_key,
@@ -113,6 +118,7 @@ export function createWebhookDispatch(db: Kysely<WebhooksDatabase>, schema: stri
             at: r.created_at,
             source: 1 as const,
             id: Number(r.id),
+            project: r.project,
             event: releaseEventOf(toReleaseEvent(r)),
           })),
         ];
@@ -129,9 +135,11 @@ export function createWebhookDispatch(db: Kysely<WebhooksDatabase>, schema: stri
 
         const hooks = await tx.selectFrom('webhooks').selectAll().where('enabled', '=', true).execute();
         const now = new Date();
-        const deliveries = handled.flatMap(({ event }) =>
+        const deliveries = handled.flatMap(({ event, project }) =>
           hooks
-            .filter((h) => h.created_at.getTime() <= Date.parse(event.occurredAt) && subscribes(h.events, event.type))
+            .filter(
+              (h) => h.project === project && h.created_at.getTime() <= Date.parse(event.occurredAt) && subscribes(h.events, event.type),
+            )
             .map((h) => ({
               webhook_id: h.id,
               event_id: event.id,

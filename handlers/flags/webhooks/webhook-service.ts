@@ -71,15 +71,16 @@ export function createWebhookService(deps: { store: WebhookStore; guard: TargetG
   }
 
   return {
-    list: () => store.list(maxWebhooks),
+    list: (project: string) => store.list(maxWebhooks, project),
     get: found,
 
-    async create(input: WebhookInput, by: Actor): Promise<Webhook> {
-      if ((await store.list(maxWebhooks)).length >= maxWebhooks)
-        throw new AppError('CONFLICT', `A deployment holds at most ${maxWebhooks} webhooks; delete one first`);
+    async create(input: WebhookInput, by: Actor, project: string): Promise<Webhook> {
+      if ((await store.list(maxWebhooks, project)).length >= maxWebhooks)
+        throw new AppError('CONFLICT', `A project holds at most ${maxWebhooks} webhooks; delete one first`);
       const at = now();
       const webhook: Webhook = {
         id: randomUUID(),
+        project,
         name: input.name,
         url: await checkTarget(input.url),
         events: input.events,

@@ -8,8 +8,9 @@ export function createMemoryWebhookStore(): WebhookStore {
   const clone = <T>(value: T): T => structuredClone(value);
 
   return {
-    async list(limit) {
+    async list(limit, project) {
       return [...webhooks.values()]
+        .filter((w) => project === undefined || w.project === project)
         .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime())
         .slice(0, limit)
         .map(clone);

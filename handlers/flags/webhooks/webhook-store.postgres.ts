@@ -7,6 +7,7 @@ import type { Webhook, WebhookDelivery, WebhookDeliveryStatus } from './webhook.
 
 interface WebhooksTable {
   id: string;
+  project: string;
   name: string;
   url: string;
   events: string[];
@@ -56,6 +57,7 @@ export interface WebhooksDatabase extends Omit<FlagsDatabase, 'flag_audit'> {
 
 const toWebhook = (r: Selectable<WebhooksTable>): Webhook => ({
   id: r.id,
+  project: r.project,
   name: r.name,
   url: r.url,
   events: r.events,
@@ -70,6 +72,7 @@ const toWebhook = (r: Selectable<WebhooksTable>): Webhook => ({
 
 const webhookRow = (w: Webhook) => ({
   id: w.id,
+  project: w.project,
   name: w.name,
   url: w.url,
   events: w.events,
@@ -105,9 +108,10 @@ const attemptsShown = 10;
 
 export function createPostgresWebhookStore(db: Kysely<WebhooksDatabase>): WebhookStore {
   return {
-    async list(limit) {
-      const rows = await db.selectFrom('webhooks').selectAll().orderBy('created_at').orderBy('id').limit(limit).execute();
-      return rows.map(toWebhook);
+    async list(limit, project) {
+      let query = db.selectFrom('webhooks').selectAll().orderBy('created_at').orderBy('id').limit(limit);
+      if (project !== undefined) query = query.where('project', '=', project);
+      return (await query.execute()).map(toWebhook);
     },
     async get(id) {
       const found = await db.selectFrom('webhooks').selectAll().where('id', '=', id).executeTakeFirst();

@@ -7,7 +7,8 @@ export type NewDelivery = Omit<WebhookDelivery, 'id' | 'attempts' | 'lastStatusC
 
 /** The subscriptions and their delivery log: PostgreSQL in production, memory in unit tests, built by one factory. */
 export interface WebhookStore {
-  list(limit: number): Promise<Webhook[]>;
+  /** Oldest first; a project's, or every project's when none is named. */
+  list(limit: number, project?: string): Promise<Webhook[]>;
   get(id: string): Promise<Webhook | undefined>;
   insert(webhook: Webhook): Promise<void>;
   /** Replaces the webhook if it is still at `expectedVersion`. */

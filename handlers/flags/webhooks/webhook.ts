@@ -9,6 +9,8 @@ type Actor = { userId: string; email: string };
 /** A subscription: where a project's events go, which of them, in which shape, signed with its secret. */
 export interface Webhook {
   id: string;
+  /** Events of this project's flags are what it receives. */
+  project: string;
   name: string;
   url: string;
   events: string[];

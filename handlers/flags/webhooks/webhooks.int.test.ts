@@ -202,6 +202,7 @@ describe('webhooks, delivered by the webhook worker', () => {
     const at = new Date();
     await store.insert({
       id: '00000000-0000-4000-8000-000000000001',
+      project: 'default',
       name: 'rebinding',
       url: `http://rebind.example:${port}/hooks/togglemaster`,
       events: ['flag.*'],

@@ -39,6 +39,8 @@ export interface AuthAppDeps {
   now?: () => Date;
   /** The environments there are; by default the flags service's (it owns them), asked with the caller's token. */
   environments?: (credential: Credential) => Promise<readonly string[]>;
+  /** The project, if the caller may see it; by default the flags service's (it owns projects), asked with the caller's token. */
+  findProject?: (key: string, credential: Credential) => Promise<{ key: string } | undefined>;
 }
 
 export async function buildAuthApp(deps: AuthAppDeps) {
@@ -58,18 +60,23 @@ export async function buildAuthApp(deps: AuthAppDeps) {
     // FLAGS_URL read when asked: a test harness learns the flags service's port after auth has started.
     environments:
       deps.environments ?? (async (credential) => (await createFlagsClient(config.FLAGS_URL).environments(credential)).map((e) => e.key)),
+    findProject: deps.findProject ?? ((key, credential) => createFlagsClient(config.FLAGS_URL).getProject(key, credential)),
     token: { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, ttlSeconds: config.ACCESS_TOKEN_TTL_SECONDS },
     registration: { selfRegistration: config.SELF_REGISTRATION, domains: config.SELF_REGISTRATION_DOMAINS },
     invitations: { ttlHours: config.INVITATION_TTL_HOURS, consoleUrl: config.CONSOLE_URL },
     ...(deps.now ? { now: deps.now } : {}),
   });
-  // Auth judges callers by its own database: a disabled or demoted user's next request here sees the change.
+  // Auth judges callers by its own database: a disabled or demoted user's next request here sees the change, and
+  // their project memberships count on auth's own project routes (members, SDK keys).
   const verifier = createTokenVerifier({
     keys: keys.getKey,
     issuer: config.JWT_ISSUER,
     audience: config.JWT_AUDIENCE,
     maxLifetimeSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
-    currentAccess: (userId) => deps.store.findUserById(userId),
+    currentAccess: async (userId) => {
+      const [user, projects] = await Promise.all([deps.store.findUserById(userId), deps.store.projectRolesOf([userId])]);
+      return user && { role: user.role, disabled: user.disabled, projects: projects.get(userId) ?? {} };
+    },
   });
   const served = await createHttpServer({
     name: 'auth',

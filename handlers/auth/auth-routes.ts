@@ -16,10 +16,13 @@ import { createInvitation } from './routes/create-invitation.ts';
 import { listInvitations } from './routes/list-invitations.ts';
 import { revokeInvitation } from './routes/revoke-invitation.ts';
 import { acceptInvitation } from './routes/accept-invitation.ts';
+import { listProjectMembers } from './routes/list-project-members.ts';
+import { setProjectMember } from './routes/set-project-member.ts';
+import { removeProjectMember } from './routes/remove-project-member.ts';
 import type { AuthRouteDeps } from './routes/route-deps.ts';
 
 export function authRoutes(service: AuthService, keys: SigningKeys, verifier: TokenVerifier) {
-  const deps: AuthRouteDeps = { service, keys, guard: (minimum) => requireRole(verifier, minimum) };
+  const deps: AuthRouteDeps = { service, keys, guard: (minimum, projectOf) => requireRole(verifier, minimum, projectOf) };
   return (app: App) => {
     for (const route of [
       settings,
@@ -36,6 +39,9 @@ export function authRoutes(service: AuthService, keys: SigningKeys, verifier: To
       listInvitations,
       revokeInvitation,
       acceptInvitation,
+      listProjectMembers,
+      setProjectMember,
+      removeProjectMember,
     ])
       route(app, deps);
   };

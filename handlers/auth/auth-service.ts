@@ -4,6 +4,7 @@ import { AppError } from '../../shared/http/problem.ts';
 import type { Principal, UserRole } from '../../shared/http/authenticate.ts';
 import type { Credential } from '../../shared/clients/service-client.ts';
 import type { SdkKeyKind } from '../../shared/contracts/access-model.ts';
+import { defaultProject } from '../../shared/contracts/project-model.ts';
 import {
   invitationRefusal,
   type ApiKey,
@@ -11,6 +12,7 @@ import {
   type Invitation,
   type InvitationRefusal,
   type Page,
+  type ProjectMemberOf,
   type User,
 } from './auth-store.ts';
 import type { LoginLimiter } from './login-limiter.ts';
@@ -24,6 +26,8 @@ export interface AuthServiceDeps {
   decoyHash: string;
   /** The environments there are (the flags service owns them), asked with the caller's credential. */
   environments: (credential: Credential) => Promise<readonly string[]>;
+  /** The project, if there is one the caller may see (the flags service owns them), asked with the caller's credential. */
+  findProject: (key: string, credential: Credential) => Promise<{ key: string } | undefined>;
   token: { issuer: string; audience: string; ttlSeconds: number };
   /** SELF_REGISTRATION and SELF_REGISTRATION_DOMAINS (empty: any domain). */
   registration: { selfRegistration: 'off' | 'on'; domains: readonly string[] };
@@ -95,6 +99,12 @@ export function createAuthService(deps: AuthServiceDeps) {
         errors: [{ path: 'body/environment', message: `must be one of ${environments.join(', ')}` }],
       });
     }
+  }
+
+  /** 404 unless the project exists; `default` always does (it cannot be deleted), so the flags service is not asked. */
+  async function assertProject(project: string, credential: Credential): Promise<void> {
+    if (project === defaultProject) return;
+    if (!(await deps.findProject(project, credential))) throw new AppError('NOT_FOUND', `No project "${project}"`);
   }
 
   const allowedDomains = deps.registration.domains.map((d) => d.toLowerCase());
@@ -189,10 +199,11 @@ export function createAuthService(deps: AuthServiceDeps) {
     },
 
     async createApiKey(
-      input: { environment: string; name: string; kind?: SdkKeyKind | undefined },
+      input: { project: string; environment: string; name: string; kind?: SdkKeyKind | undefined },
       createdBy: Principal,
       credential: Credential,
     ): Promise<PublicApiKey & { key: string }> {
+      await assertProject(input.project, credential);
       await assertEnvironment(input.environment, credential);
       const kind = input.kind ?? 'server';
       // A client key says what it is at a glance (it will sit in page source); a server key must never.
@@ -200,6 +211,7 @@ export function createAuthService(deps: AuthServiceDeps) {
       const record: ApiKey = {
         id: randomUUID(),
         name: input.name,
+        project: input.project,
         environment: input.environment,
         kind,
         prefix: key.slice(0, apiKeyPrefixLength),
@@ -212,12 +224,42 @@ export function createAuthService(deps: AuthServiceDeps) {
       return { ...publicApiKey(record), key };
     },
 
-    async listApiKeys(options: { environment?: string | undefined; includeRevoked: boolean }): Promise<PublicApiKey[]> {
+    /** Without `project`, every project's keys (for the organisation's admins). */
+    async listApiKeys(options: {
+      project?: string | undefined;
+      environment?: string | undefined;
+      includeRevoked: boolean;
+    }): Promise<PublicApiKey[]> {
       return (await store.listApiKeys(options)).map(publicApiKey);
+    },
+
+    /** The project of the key (what its routes are guarded by); undefined when there is no such key. */
+    async projectOfApiKey(id: string): Promise<string | undefined> {
+      return (await store.findApiKeyById(id))?.project;
     },
 
     async revokeApiKey(id: string): Promise<void> {
       if (!(await store.revokeApiKey(id, now()))) throw new AppError('NOT_FOUND', `No API key with id ${id}`);
+    },
+
+    async listProjectMembers(project: string): Promise<ProjectMemberOf[]> {
+      return store.listProjectMembers(project);
+    },
+
+    /**
+     * Grants a user a role in a project, or changes it (a disabled user may be a member: they still cannot sign in).
+     * Every service sees the change within a second, through the user's access record.
+     */
+    async setProjectMember(project: string, userId: string, role: UserRole, credential: Credential): Promise<ProjectMemberOf> {
+      await assertProject(project, credential);
+      const member = await store.setProjectMember(project, userId, role, now());
+      if (member === 'user-not-found') throw new AppError('NOT_FOUND', `No user with id ${userId}`);
+      return member;
+    },
+
+    async removeProjectMember(project: string, userId: string): Promise<void> {
+      if (!(await store.removeProjectMember(project, userId)))
+        throw new AppError('NOT_FOUND', `User ${userId} is not a member of project "${project}"`);
     },
 
     /**

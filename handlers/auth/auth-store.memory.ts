@@ -1,10 +1,13 @@
-import { invitationRefusal, type ApiKey, type AuthStore, type Invitation, type User } from './auth-store.ts';
+import type { UserRole } from '../../shared/http/authenticate.ts';
+import { invitationRefusal, type ApiKey, type AuthStore, type Invitation, type ProjectMember, type User } from './auth-store.ts';
 
 /** The same contract as the PostgreSQL store, in memory, for unit tests. */
 export function createMemoryAuthStore(): AuthStore {
   const users = new Map<string, User>();
   const apiKeys = new Map<string, ApiKey>();
   const invitations = new Map<string, Invitation>();
+  /** By project, then user id. */
+  const members = new Map<string, Map<string, ProjectMember>>();
   const copy = <T extends object>(value: T): T => ({ ...value });
   return {
     async insertUser(user) {
@@ -40,9 +43,11 @@ export function createMemoryAuthStore(): AuthStore {
     async insertApiKey(key) {
       apiKeys.set(key.id, copy(key));
     },
-    async listApiKeys({ environment, includeRevoked }) {
+    async listApiKeys({ project, environment, includeRevoked }) {
       return [...apiKeys.values()]
-        .filter((k) => (!environment || k.environment === environment) && (includeRevoked || !k.revokedAt))
+        .filter(
+          (k) => (!project || k.project === project) && (!environment || k.environment === environment) && (includeRevoked || !k.revokedAt),
+        )
         .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || a.id.localeCompare(b.id))
         .map(copy);
     },
@@ -55,6 +60,33 @@ export function createMemoryAuthStore(): AuthStore {
       if (!key) return false;
       key.revokedAt ??= at;
       return true;
+    },
+    async listProjectMembers(project) {
+      return [...(members.get(project)?.values() ?? [])]
+        .flatMap((member) => {
+          const user = users.get(member.userId);
+          return user ? [{ ...member, email: user.email, name: user.name }] : [];
+        })
+        .sort((a, b) => a.email.localeCompare(b.email));
+    },
+    async setProjectMember(project, userId, role, at) {
+      const user = users.get(userId);
+      if (!user) return 'user-not-found';
+      const inProject = members.get(project) ?? new Map<string, ProjectMember>();
+      members.set(project, inProject);
+      const member = { project, userId, role, createdAt: inProject.get(userId)?.createdAt ?? at, updatedAt: at };
+      inProject.set(userId, member);
+      return { ...member, email: user.email, name: user.name };
+    },
+    async removeProjectMember(project, userId) {
+      return members.get(project)?.delete(userId) ?? false;
+    },
+    async projectRolesOf(userIds) {
+      const roles = new Map<string, Record<string, UserRole>>();
+      for (const inProject of members.values())
+        for (const member of inProject.values())
+          if (userIds.includes(member.userId)) roles.set(member.userId, { ...roles.get(member.userId), [member.project]: member.role });
+      return roles;
     },
     async insertInvitation(invitation) {
       for (const other of invitations.values())

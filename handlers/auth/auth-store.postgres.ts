@@ -1,9 +1,9 @@
-import type { Kysely, Selectable } from 'kysely';
+import type { ColumnType, Kysely, Selectable } from 'kysely';
 import type { SdkKeyKind } from '../../shared/contracts/access-model.ts';
 import { isUniqueViolation } from '../../shared/db/database.ts';
 import { appendChange, type OutboxTable } from '../../shared/propagation/outbox.ts';
 import type { UserRole } from '../../shared/http/authenticate.ts';
-import { invitationRefusal, type ApiKey, type AuthStore, type Invitation, type User } from './auth-store.ts';
+import { invitationRefusal, type ApiKey, type AuthStore, type Invitation, type ProjectMemberOf, type User } from './auth-store.ts';
 
 interface UsersTable {
   id: string;
@@ -19,6 +19,8 @@ interface UsersTable {
 interface ApiKeysTable {
   id: string;
   name: string;
+  /** Defaults to 'default' in the database (keys made before projects). */
+  project: ColumnType<string, string | undefined, string>;
   environment: string;
   kind: SdkKeyKind;
   prefix: string;
@@ -41,9 +43,18 @@ interface InvitationsTable {
   revoked_at: Date | null;
 }
 
+interface ProjectMembersTable {
+  project: string;
+  user_id: string;
+  role: UserRole;
+  created_at: Date;
+  updated_at: Date;
+}
+
 export interface AuthDatabase {
   users: UsersTable;
   api_keys: ApiKeysTable;
+  project_members: ProjectMembersTable;
   invitations: InvitationsTable;
   outbox: OutboxTable;
 }
@@ -62,6 +73,7 @@ const toUser = (row: Selectable<UsersTable>): User => ({
 const toApiKey = (row: Selectable<ApiKeysTable>): ApiKey => ({
   id: row.id,
   name: row.name,
+  project: row.project,
   environment: row.environment,
   kind: row.kind,
   prefix: row.prefix,
@@ -69,6 +81,16 @@ const toApiKey = (row: Selectable<ApiKeysTable>): ApiKey => ({
   createdBy: row.created_by,
   createdAt: row.created_at,
   revokedAt: row.revoked_at,
+});
+
+const toMember = (row: Selectable<ProjectMembersTable> & Pick<Selectable<UsersTable>, 'email' | 'name'>): ProjectMemberOf => ({
+  project: row.project,
+  userId: row.user_id,
+  role: row.role,
+  createdAt: row.created_at,
+  updatedAt: row.updated_at,
+  email: row.email,
+  name: row.name,
 });
 
 const toInvitation = (row: Selectable<InvitationsTable>): Invitation => ({
@@ -168,6 +190,7 @@ export function createPostgresAuthStore(db: Kysely<AuthDatabase>): AuthStore {
           .values({
             id: key.id,
             name: key.name,
+            project: key.project,
             environment: key.environment,
             kind: key.kind,
             prefix: key.prefix,
@@ -180,8 +203,9 @@ export function createPostgresAuthStore(db: Kysely<AuthDatabase>): AuthStore {
         await appendChange(tx, { kind: 'sdk-key', id: key.id });
       });
     },
-    async listApiKeys({ environment, includeRevoked }) {
+    async listApiKeys({ project, environment, includeRevoked }) {
       let query = db.selectFrom('api_keys').selectAll().orderBy('created_at', 'desc').orderBy('id');
+      if (project) query = query.where('project', '=', project);
       if (environment) query = query.where('environment', '=', environment);
       if (!includeRevoked) query = query.where('revoked_at', 'is', null);
       return (await query.execute()).map(toApiKey);
@@ -200,6 +224,55 @@ export function createPostgresAuthStore(db: Kysely<AuthDatabase>): AuthStore {
         }
         return true;
       });
+    },
+    async listProjectMembers(project) {
+      const rows = await db
+        .selectFrom('project_members')
+        .innerJoin('users', 'users.id', 'project_members.user_id')
+        .selectAll('project_members')
+        .select(['users.email', 'users.name'])
+        .where('project_members.project', '=', project)
+        .orderBy('users.email')
+        .execute();
+      return rows.map(toMember);
+    },
+    async setProjectMember(project, userId, role, at) {
+      return db.transaction().execute(async (tx) => {
+        const user = await tx.selectFrom('users').select(['email', 'name']).where('id', '=', userId).executeTakeFirst();
+        if (!user) return 'user-not-found' as const;
+        const row = await tx
+          .insertInto('project_members')
+          .values({ project, user_id: userId, role, created_at: at, updated_at: at })
+          .onConflict((oc) => oc.columns(['project', 'user_id']).doUpdateSet({ role, updated_at: at }))
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        // The user's access record carries their memberships: republished with this write, or not at all.
+        await appendChange(tx, { kind: 'user', id: userId });
+        return toMember({ ...row, ...user });
+      });
+    },
+    async removeProjectMember(project, userId) {
+      return db.transaction().execute(async (tx) => {
+        const removed = await tx
+          .deleteFrom('project_members')
+          .where('project', '=', project)
+          .where('user_id', '=', userId)
+          .executeTakeFirst();
+        if (removed.numDeletedRows === 0n) return false;
+        await appendChange(tx, { kind: 'user', id: userId });
+        return true;
+      });
+    },
+    async projectRolesOf(userIds) {
+      const roles = new Map<string, Record<string, UserRole>>();
+      if (userIds.length === 0) return roles;
+      const rows = await db
+        .selectFrom('project_members')
+        .select(['user_id', 'project', 'role'])
+        .where('user_id', 'in', [...userIds])
+        .execute();
+      for (const row of rows) roles.set(row.user_id, { ...roles.get(row.user_id), [row.project]: row.role });
+      return roles;
     },
     async insertInvitation(invitation) {
       await db.transaction().execute(async (tx) => {

@@ -15,6 +15,8 @@ export interface User {
 export interface ApiKey {
   id: string;
   name: string;
+  /** The project whose flags it evaluates. */
+  project: string;
   environment: string;
   kind: SdkKeyKind;
   /** The first characters of the secret, so people can tell keys apart; the rest exists only as a hash. */
@@ -23,6 +25,21 @@ export interface ApiKey {
   createdBy: string;
   createdAt: Date;
   revokedAt: Date | null;
+}
+
+/** A person's role in one project, granted by a project's admin (or the organisation's). */
+export interface ProjectMember {
+  project: string;
+  userId: string;
+  role: UserRole;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** A membership as a project's admins list it: with the person's e-mail and name. */
+export interface ProjectMemberOf extends ProjectMember {
+  email: string;
+  name: string | null;
 }
 
 /** An admin's invitation of one e-mail address to join with a role; the token exists only as its SHA-256. */
@@ -59,7 +76,7 @@ export interface Page<T> {
 
 /**
  * What the auth service keeps; PostgreSQL in production, a map in unit tests, built by one factory. Every write
- * that changes who may call the platform (a user's role or standing, an SDK key) also writes an outbox row in the
+ * that changes who may call the platform (a user's role, standing or memberships, an SDK key) also writes an outbox row in the
  * same transaction, which the access publisher relays to every service.
  */
 export interface AuthStore {
@@ -76,10 +93,20 @@ export interface AuthStore {
   countUsers(): Promise<number>;
 
   insertApiKey(key: ApiKey): Promise<void>;
-  listApiKeys(options: { environment?: string | undefined; includeRevoked: boolean }): Promise<ApiKey[]>;
+  /** Without `project`: the keys of every project. */
+  listApiKeys(options: { project?: string | undefined; environment?: string | undefined; includeRevoked: boolean }): Promise<ApiKey[]>;
   findApiKeyById(id: string): Promise<ApiKey | undefined>;
   /** Marks the key revoked; false when there is no such key. Revoking twice is not an error. */
   revokeApiKey(id: string, at: Date): Promise<boolean>;
+
+  /** A project's members, by e-mail. */
+  listProjectMembers(project: string): Promise<ProjectMemberOf[]>;
+  /** Grants `role` in the project (or changes the role of a member); 'user-not-found' when there is no such user. */
+  setProjectMember(project: string, userId: string, role: UserRole, at: Date): Promise<ProjectMemberOf | 'user-not-found'>;
+  /** Ends a membership; false when the user was not a member. */
+  removeProjectMember(project: string, userId: string): Promise<boolean>;
+  /** The roles these users hold by membership, project by project (a user with none is absent). */
+  projectRolesOf(userIds: readonly string[]): Promise<Map<string, Record<string, UserRole>>>;
 
   /** Inserts the invitation and revokes the other open invitations of the same e-mail (the newest link is the one that works). */
   insertInvitation(invitation: Invitation): Promise<void>;

@@ -36,6 +36,7 @@ export const ApiKeySchema = Type.Object(
   {
     id: Uuid,
     name: Type.String(),
+    project: Type.String({ description: 'The project whose flags it evaluates' }),
     environment: Type.String(),
     kind: Type.Enum([...sdkKeyKinds], {
       description: '`server`: a secret of a backend service; `client`: public (a web page, an app), evaluates only client-visible flags',
@@ -85,3 +86,16 @@ export const CreatedInvitationSchema = Type.Intersect([
     }),
   }),
 ]);
+
+/** GET /auth/projects/{project}/members: a person's role in a project, granted by membership. */
+export const ProjectMemberSchema = Type.Object(
+  {
+    userId: Uuid,
+    email: Type.String(),
+    name: Type.Union([Type.String(), Type.Null()]),
+    role: RoleSchema,
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+  },
+  { $id: 'ProjectMember' },
+);

@@ -26,6 +26,8 @@ export interface Platform {
   database?: TcpProxy;
   /** Starts one more evaluation instance (as a new process would: its own clients, an empty memory). */
   startEvaluation(): Promise<StartedService>;
+  /** Starts a service the platform does not start itself (analytics), as its own process would. */
+  startService(role: Role): Promise<StartedService>;
   /** Starts a worker as its own process would (its own pool to the suite's database, its own Redis clients). */
   startWorker(role: WorkerRole): Promise<StartedService>;
   stopService(service: StartedService): Promise<void>;
@@ -146,6 +148,7 @@ export async function startPlatform(options: {
     adminToken,
     sdkKey,
     startEvaluation: () => startRole('evaluation'),
+    startService: (role) => startRole(role),
     async startWorker(role) {
       const service = await workers[role]({ config: { ...config, DATABASE_URL: databaseUrl.toString() }, logger, port: 0 });
       started.push({ service, close: async () => {} });

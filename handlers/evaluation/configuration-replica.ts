@@ -9,25 +9,27 @@ import type { FlagDocument } from '../../shared/contracts/flag-model.ts';
 import type { Rule, Segment } from '../../shared/contracts/targeting-model.ts';
 import { compileFlag, CompiledFlags, compileSegment, type CompiledEnvironment, type CompiledSegment } from '../../shared/engine/index.ts';
 import { AppError } from '../../shared/http/problem.ts';
+import { defaultProject, projectOf } from '../../shared/contracts/project-model.ts';
 import type { Logger } from '../../shared/logging/logger.ts';
 
 /**
  * What recompiling a flag of one environment needs besides its rules (which a change re-reads from the cache):
- * not the whole document (name, description, tags, every environment's state).
+ * not the whole document (name, description, tags, every environment's state). Its project is always named.
  */
-type FlagInput = Omit<FlagConfiguration, 'rules'>;
+type FlagInput = Omit<FlagConfiguration, 'rules' | 'project'> & { project: string };
 
 interface EnvironmentCopy {
   compiled: CompiledEnvironment;
   inputs: Map<string, FlagInput>;
   /** Each flag's rules as published: what in-process SDKs get (they compile them themselves). */
   rules: Map<string, Rule[]>;
-  /** Grows with every change to this copy: the configuration document is made again only after one. */
+  /** Grows with every change to this copy: a project's configuration document is made again only after one. */
   revision: number;
-  document?: { revision: number; segmentsRevision: number; value: ConfigurationDocument };
+  /** Each project's configuration document, as last made. */
+  documents: Map<string, { revision: number; segmentsRevision: number; value: ConfigurationDocument }>;
 }
 
-/** An environment's configuration as one JSON document (in-process SDKs compile it), and its ETag. */
+/** A project's configuration in an environment as one JSON document (in-process SDKs compile it), and its ETag. */
 export interface ConfigurationDocument {
   json: string;
   etag: string;
@@ -48,6 +50,7 @@ function inputOf(document: FlagDocument, environment: string): FlagInput | undef
     salt: document.salt,
     version: document.version,
     clientVisible,
+    project: projectOf(document),
     state,
   };
 }
@@ -64,8 +67,11 @@ export interface ConfigurationReplica {
   readonly behind: boolean;
   /** Which configuration each environment is at, and who hears when it moves (the OFREP event streams). */
   readonly versions: ConfigurationVersions;
-  /** The environment's configuration as published (flags with their rules, segments), for in-process SDKs. */
-  document(name: string): Promise<ConfigurationDocument>;
+  /**
+   * A project's configuration in the environment as published (its flags with their rules, the segments those
+   * rules use), for in-process SDKs.
+   */
+  document(name: string, project: string): Promise<ConfigurationDocument>;
 }
 
 /** Whether two inputs compile to the same answers (the flag's version grows with any edit, a description's too). */
@@ -124,7 +130,7 @@ export function createConfigurationReplica(deps: {
       for (const segment of segmentList) putSegment(segment.key, segment);
       segmentsLoaded = true;
     }
-    return { compiled: { flags: new CompiledFlags(), segments }, inputs: new Map(), rules: new Map(), revision: 0 };
+    return { compiled: { flags: new CompiledFlags(), segments }, inputs: new Map(), rules: new Map(), revision: 0, documents: new Map() };
   }
 
   /** Adds flags to a copy being built, each with its rules (`ruleLists[i]` belongs to `documents[i]`). */
@@ -177,21 +183,29 @@ export function createConfigurationReplica(deps: {
     return copy.compiled;
   }
 
-  /** Applies a change and moves the environments whose answers it may change to its version. */
+  /** Applies a change and moves the environments whose answers it may change to its version (for its project's callers). */
   async function apply(change: PublishedChange): Promise<void> {
     if (change.kind === 'reseeded') return reloadAll();
-    versions.applied(versionOf(change), await applyToCopies(change));
+    const { changed, project } = await applyToCopies(change);
+    versions.applied(versionOf(change), changed, project);
   }
 
-  /** The environments whose answers the change may alter. */
-  async function applyToCopies(change: Exclude<PublishedChange, { kind: 'reseeded' }>): Promise<string[]> {
+  /** The environments whose answers the change may alter, and the project whose flags it concerns (undefined: any). */
+  async function applyToCopies(
+    change: Exclude<PublishedChange, { kind: 'reseeded' }>,
+  ): Promise<{ changed: string[]; project?: string | undefined }> {
     switch (change.kind) {
       case 'flag': {
         const [document] = await cache.getFlags([change.key]);
         const changed: string[] = [];
+        // The project whose callers hear of it: the flag's, before and after (fixed at creation; were it ever not,
+        // every project's callers would hear).
+        const projects = new Set<string>(document ? [projectOf(document)] : []);
         for (const [environment, copy] of environments) {
           const input = document && inputOf(document, environment);
-          if (!sameAnswers(copy.inputs.get(change.key), input)) changed.push(environment);
+          const before = copy.inputs.get(change.key);
+          if (before) projects.add(before.project);
+          if (!sameAnswers(before, input)) changed.push(environment);
           if (input) copy.inputs.set(change.key, input);
           else copy.inputs.delete(change.key);
           // The flag's rules are read again: they may have been published before this copy knew the flag (the
@@ -199,22 +213,27 @@ export function createConfigurationReplica(deps: {
           const [rules = []] = input ? await cache.getRules(environment, [change.key]) : [];
           compileInto(copy, change.key, rules);
         }
-        return changed;
+        return { changed, project: projects.size === 1 ? [...projects][0] : undefined };
       }
       case 'rules': {
         const copy = environments.get(change.environment);
+        const input = copy?.inputs.get(change.flagKey);
         // A flag this copy does not know (yet) gets its rules when its own change arrives.
-        if (!copy?.inputs.has(change.flagKey)) return [];
+        if (!copy || !input) return { changed: [] };
         const [rules = []] = await cache.getRules(change.environment, [change.flagKey]);
         compileInto(copy, change.flagKey, rules);
-        return [change.environment];
+        return { changed: [change.environment], project: input.project };
       }
       case 'segment': {
-        putSegment(change.key, await cache.getSegment(change.key));
-        return [...environments.keys()];
+        // Only rules of its project's flags may use a segment: that project's callers hear of it.
+        const segment = await cache.getSegment(change.key);
+        const before = segmentSources.get(change.key);
+        const projects = new Set([segment, before].flatMap((s) => (s ? [projectOf(s)] : [])));
+        putSegment(change.key, segment);
+        return { changed: [...environments.keys()], project: projects.size === 1 ? [...projects][0] : undefined };
       }
       default:
-        return [];
+        return { changed: [] };
     }
   }
 
@@ -244,20 +263,27 @@ export function createConfigurationReplica(deps: {
 
   return {
     environment,
-    async document(name) {
+    async document(name, project) {
       await environment(name);
       const copy = environments.get(name)!;
-      const made = copy.document;
+      const made = copy.documents.get(project);
       if (made?.revision === copy.revision && made.segmentsRevision === segmentsRevision) return made.value;
       const byKey = (a: { key: string }, b: { key: string }) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
       const byId = (a: Rule, b: Rule) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
-      const flags = [...copy.inputs.values()]
-        .sort(byKey)
-        .map((input) => ({ ...input, rules: [...(copy.rules.get(input.key) ?? [])].sort(byId) }));
-      const json = JSON.stringify({ environment: name, flags, segments: [...segmentSources.values()].sort(byKey) });
-      // A hash of the content: the same on every instance that has the same configuration.
-      const value = { json, etag: `"${hash('sha256', json, 'base64url').slice(0, 27)}"` };
-      copy.document = { revision: copy.revision, segmentsRevision, value };
+      const flags: FlagConfiguration[] = [];
+      for (const { project: of, ...input } of copy.inputs.values()) {
+        // The document holds one project's flags: they are not labelled with it (the SDK's format is unchanged).
+        if (of === project) flags.push({ ...input, rules: [...(copy.rules.get(input.key) ?? [])].sort(byId) });
+      }
+      flags.sort(byKey);
+      // The project's segments: the only ones its flags' rules (and its segments' in_segment conditions) may use.
+      const segmentList = [...segmentSources.values()].filter((segment) => projectOf(segment) === project).sort(byKey);
+      const json = JSON.stringify({ environment: name, flags, segments: segmentList });
+      // A hash of the content: the same on every instance that has the same configuration. Another project's
+      // document has another ETag even when its content is the same (a cache never answers one for the other).
+      const hashed = project === defaultProject ? json : `${project}\n${json}`;
+      const value = { json, etag: `"${hash('sha256', hashed, 'base64url').slice(0, 27)}"` };
+      copy.documents.set(project, { revision: copy.revision, segmentsRevision, value });
       return value;
     },
     async start() {

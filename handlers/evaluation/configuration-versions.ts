@@ -12,7 +12,8 @@ export interface ConfigVersion {
   at: number;
 }
 
-export type VersionListener = (environment: string, version: ConfigVersion) => void;
+/** `project`: the only project whose callers the change concerns; undefined: every project's (a segment, a reload). */
+export type VersionListener = (environment: string, version: ConfigVersion, project: string | undefined) => void;
 
 /** Changes older than this are not waited for: this copy has them (it loaded after them) or has moved past them. */
 const memoryMs = 10_000;
@@ -35,12 +36,16 @@ export function localVersion(now = Date.now()): ConfigVersion {
 const isLocal = (id: string) => id.includes('-local-');
 
 /**
- * The versions of this instance's environments, and who wants to hear of a new one (the event streams). A change
- * that left an environment's answers as they were does not move it.
+ * The versions of this instance's environments, as each project's callers see them, and who wants to hear of a new
+ * one (the event streams). A change that left an environment's answers as they were does not move it; a change to
+ * one project's flag moves it for that project's callers only.
  */
 export function createConfigurationVersions(now: () => number = Date.now) {
   let base = localVersion(now());
+  /** Per environment, the last change that concerned every project. */
   const current = new Map<string, ConfigVersion>();
+  /** Per environment, the projects moved by a change of their own since (an everyone's change clears them). */
+  const ofProjects = new Map<string, Map<string, ConfigVersion>>();
   const listeners = new Set<VersionListener>();
   const applied = new Set<string>();
   const waiters = new Map<string, Set<() => void>>();
@@ -54,14 +59,26 @@ export function createConfigurationVersions(now: () => number = Date.now) {
   }
 
   return {
-    current: (environment: string): ConfigVersion => current.get(environment) ?? base,
+    /** The version of `environment` that the callers of `project` are at. */
+    current: (environment: string, project: string): ConfigVersion =>
+      ofProjects.get(environment)?.get(project) ?? current.get(environment) ?? base,
 
-    /** `version` was applied; the `environments` it changed move to it and their listeners hear of it. */
-    applied(version: ConfigVersion, environments: Iterable<string>): void {
+    /**
+     * `version` was applied; the `environments` it changed move to it — for the callers of `project` only, when it
+     * names one — and their listeners hear of it.
+     */
+    applied(version: ConfigVersion, environments: Iterable<string>, project?: string): void {
       remember(version.id);
       for (const environment of environments) {
-        current.set(environment, version);
-        for (const listener of listeners) listener(environment, version);
+        if (project === undefined) {
+          current.set(environment, version);
+          ofProjects.delete(environment);
+        } else {
+          let moved = ofProjects.get(environment);
+          if (!moved) ofProjects.set(environment, (moved = new Map<string, ConfigVersion>()));
+          moved.set(project, version);
+        }
+        for (const listener of listeners) listener(environment, version, project);
       }
     },
 

@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fast
 import { AppError } from '../../shared/http/problem.ts';
 import type { SdkKeyKind } from '../../shared/contracts/access-model.ts';
 import type { SdkKeyGrant, SdkKeyVerifier } from '../../shared/http/sdk-keys.ts';
+import type { CompiledEnvironment, EvaluateOptions } from '../../shared/engine/index.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -38,4 +39,30 @@ export function requireSdkKey(sdkKeys: SdkKeyVerifier, kinds: readonly SdkKeyKin
 export function sdkOf(request: FastifyRequest): SdkKeyGrant {
   if (!request.sdk) throw new Error('sdkOf() on a route without requireSdkKey()');
   return request.sdk;
+}
+
+type Scope = Readonly<Pick<EvaluateOptions, 'clientSide' | 'project'>>;
+const scopes = { server: new Map<string, Scope>(), client: new Map<string, Scope>() };
+
+/**
+ * What a key may evaluate, as the engine's options: its project's flags (a client key: of those, the client-visible
+ * ones). One frozen object per project and kind, so no request allocates its own.
+ */
+export function scopeOf(grant: SdkKeyGrant): Scope {
+  const byProject = scopes[grant.kind];
+  let scope = byProject.get(grant.project);
+  if (scope === undefined) {
+    scope = Object.freeze({ clientSide: grant.kind === 'client', project: grant.project });
+    byProject.set(grant.project, scope);
+  }
+  return scope;
+}
+
+/**
+ * Whether `flagKey` is a flag of another project than the key's: answered as unknown to the key, and not counted
+ * as that flag's evaluation (the other project's analytics are not the key's to write).
+ */
+export function ofAnotherProject(env: CompiledEnvironment, flagKey: string, grant: SdkKeyGrant): boolean {
+  const flag = env.flags.get(flagKey);
+  return flag !== undefined && flag.project !== grant.project;
 }

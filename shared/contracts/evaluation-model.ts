@@ -11,6 +11,12 @@ export interface FlagConfiguration {
   version: number;
   /** Whether client-side SDKs may evaluate it; absent means not (see FlagDocument.clientVisible). */
   clientVisible?: boolean;
+  /**
+   * The project it belongs to, for callers that evaluate one project's flags out of an environment holding several
+   * (the evaluation service); absent when the caller does not tell projects apart (the configuration an in-process
+   * SDK downloads holds one project's flags and does not carry it).
+   */
+  project?: string;
   state: EnvironmentState;
   /** This flag's rules in this environment, in any order (the engine orders them by priority). */
   rules: Rule[];

@@ -48,6 +48,8 @@ export interface CompiledFlag {
   readonly salt: string;
   /** Whether a client-side caller may see it: to anyone else a hidden flag does not exist. */
   readonly clientVisible: boolean;
+  /** Its project as configured (undefined: not told); a caller scoped to another project does not see it. */
+  readonly project: string | undefined;
   readonly enabled: boolean;
   /** The answer that needs no context (disabled; or no rules, no prerequisites and a single-variant default), else null. */
   readonly fixed: EvaluationResult | null;
@@ -59,9 +61,13 @@ export interface CompiledFlag {
   readonly defaultServe: CompiledServe;
 }
 
-/** An environment's compiled flags by key, which also keeps the keys in order for evaluating them all. */
+/**
+ * An environment's compiled flags by key, which also keeps the keys in order for evaluating them all — all of them,
+ * or those of one project.
+ */
 export class CompiledFlags extends Map<string, CompiledFlag> {
   #sorted: string[] | undefined;
+  #byProject: Map<string, readonly string[]> | undefined;
 
   constructor(flags: Iterable<CompiledFlag> = []) {
     // Filled after super(): Map's constructor would call set() before #sorted exists.
@@ -70,24 +76,41 @@ export class CompiledFlags extends Map<string, CompiledFlag> {
   }
 
   override set(key: string, flag: CompiledFlag): this {
-    if (this.#sorted !== undefined && !this.has(key)) this.#sorted = undefined;
+    const before = this.get(key);
+    if (before === undefined) this.#sorted = undefined;
+    if (before === undefined || before.project !== flag.project) this.#byProject = undefined;
     return super.set(key, flag);
   }
 
   override delete(key: string): boolean {
     const deleted = super.delete(key);
-    if (deleted) this.#sorted = undefined;
+    if (deleted) {
+      this.#sorted = undefined;
+      this.#byProject = undefined;
+    }
     return deleted;
   }
 
   override clear(): void {
     this.#sorted = undefined;
+    this.#byProject = undefined;
     super.clear();
   }
 
-  /** The keys in key order: sorted again only after a key was added or removed, not on every bulk evaluation. */
-  keysInOrder(): readonly string[] {
-    return (this.#sorted ??= [...this.keys()].sort());
+  /**
+   * The keys in key order (only those of `project` when one is named): sorted again only after a key was added or
+   * removed, not on every bulk evaluation.
+   */
+  keysInOrder(project?: string): readonly string[] {
+    const all = (this.#sorted ??= [...this.keys()].sort());
+    if (project === undefined) return all;
+    const byProject = (this.#byProject ??= new Map<string, readonly string[]>());
+    let keys = byProject.get(project);
+    if (keys === undefined) {
+      keys = all.filter((key) => this.get(key)?.project === project);
+      byProject.set(project, keys);
+    }
+    return keys;
   }
 }
 
@@ -209,6 +232,7 @@ export function compileFlag(config: FlagConfiguration): CompiledFlag {
     version: config.version,
     salt: config.salt,
     clientVisible: config.clientVisible === true,
+    project: config.project,
     enabled,
     fixed,
     off,

@@ -314,3 +314,42 @@ describe('evaluateAll', () => {
     expect(evaluateAll(e, {})).toEqual([]);
   });
 });
+
+describe('a caller scoped to a project', () => {
+  const e = () =>
+    env([
+      flag({ key: 'a1', project: 'alpha' }),
+      flag({ key: 'b1', project: 'beta', clientVisible: true }),
+      flag({ key: 'a2', project: 'alpha', clientVisible: true }),
+      flag({ key: 'loose' }),
+    ]);
+
+  it('finds only its project’s flags: another project’s answers as a flag that does not exist', () => {
+    const compiled = e();
+    expect(evaluateFlag(compiled, 'a1', {}, { project: 'alpha' })).toMatchObject({ flagKey: 'a1', reason: 'STATIC' });
+    const other = evaluateFlag(compiled, 'b1', {}, { project: 'alpha' });
+    const unknown = evaluateFlag(compiled, 'nope', {}, { project: 'alpha' });
+    expect(other).toEqual({ ...unknown, flagKey: 'b1', errorMessage: 'no flag "b1" in this environment' });
+    expect(evaluateFlag(compiled, 'b1', {}, { project: 'alpha', clientSide: true })).toMatchObject({ errorCode: 'FLAG_NOT_FOUND' });
+    expect(evaluateFlag(compiled, 'a1', {}, { project: 'alpha', clientSide: true })).toMatchObject({ errorCode: 'FLAG_NOT_FOUND' });
+    // Not scoped (targeting's match, an in-process SDK's one-project configuration): every flag.
+    expect(evaluateFlag(compiled, 'b1', {})).toMatchObject({ reason: 'STATIC' });
+  });
+
+  it('evaluates in bulk its project’s flags in key order, kept right as flags come and go', () => {
+    const compiled = e();
+    const keys = (options: Parameters<typeof evaluateAll>[2]) => evaluateAll(compiled, {}, options).map((r) => r.flagKey);
+    expect(keys({ project: 'alpha' })).toEqual(['a1', 'a2']);
+    expect(keys({ project: 'alpha', clientSide: true })).toEqual(['a2']);
+    expect(keys({ project: 'beta' })).toEqual(['b1']);
+    expect(keys({ project: 'gamma' })).toEqual([]);
+    expect(keys(undefined)).toEqual(['a1', 'a2', 'b1', 'loose']);
+    // The same list is served until a flag is added or removed (no sorting or filtering per request).
+    expect(compiled.flags.keysInOrder('alpha')).toBe(compiled.flags.keysInOrder('alpha'));
+    compiled.flags.set('a0', compileFlag(flag({ key: 'a0', project: 'alpha' })));
+    compiled.flags.set('b1', compileFlag(flag({ key: 'b1', project: 'alpha' })));
+    compiled.flags.delete('a2');
+    expect(keys({ project: 'alpha' })).toEqual(['a0', 'a1', 'b1']);
+    expect(keys({ project: 'beta' })).toEqual([]);
+  });
+});

@@ -17,6 +17,8 @@ export interface EvaluateOptions {
   expectedType?: FlagType;
   /** A client-side caller (a public key): flags not marked client-visible do not exist for it. */
   clientSide?: boolean;
+  /** A caller scoped to one project (an SDK key): the flags of other projects do not exist for it. */
+  project?: string;
 }
 
 const emptyContext: EvaluationContext = Object.freeze({});
@@ -87,7 +89,11 @@ export function evaluateFlag(
   options?: EvaluateOptions,
 ): EvaluationResult {
   const flag = env.flags.get(flagKey);
-  if (flag === undefined || (options?.clientSide === true && !flag.clientVisible)) {
+  if (
+    flag === undefined ||
+    (options?.project !== undefined && flag.project !== options.project) ||
+    (options?.clientSide === true && !flag.clientVisible)
+  ) {
     return failure(flagKey, 'FLAG_NOT_FOUND', `no flag "${flagKey}" in this environment`);
   }
   const expectedType = options?.expectedType;
@@ -99,16 +105,19 @@ export function evaluateFlag(
   return evaluateCompiled(env, flag, readable, 0);
 }
 
-/** Every flag of the environment for one context, in key order (for a client-side caller, the visible ones). */
+/**
+ * Every flag of the environment for one context, in key order (for a client-side caller, the visible ones; for a
+ * caller scoped to a project, that project's).
+ */
 export function evaluateAll(
   env: CompiledEnvironment,
   context: EvaluationContext,
-  options?: Pick<EvaluateOptions, 'clientSide'>,
+  options?: Pick<EvaluateOptions, 'clientSide' | 'project'>,
 ): EvaluationResult[] {
   const results: EvaluationResult[] = [];
   const readable = contextOf(context);
   const clientSide = options?.clientSide === true;
-  for (const key of env.flags.keysInOrder()) {
+  for (const key of env.flags.keysInOrder(options?.project)) {
     const flag = env.flags.get(key);
     if (flag === undefined || (clientSide && !flag.clientVisible)) continue;
     results.push(

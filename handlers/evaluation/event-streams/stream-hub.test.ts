@@ -51,8 +51,8 @@ describe('event stream hub', () => {
     const { hub, versions } = hubWith(new Map());
     const production = response(true);
     const staging = response(true);
-    hub.open(production.res, { environment: 'production', keyId: 'k1' }, undefined);
-    hub.open(staging.res, { environment: 'staging', keyId: 'k2' }, undefined);
+    hub.open(production.res, { environment: 'production', keyId: 'k1', project: 'default' }, undefined);
+    hub.open(staging.res, { environment: 'staging', keyId: 'k2', project: 'default' }, undefined);
     versions.applied({ id: '1700000000000-abc', at: 1_700_000_000_000 }, ['production']);
     expect(production.written.at(-1)).toBe(
       'id: 1700000000000-abc\nevent: message\ndata: {"type":"refetchEvaluation","etag":"\\"1700000000000-abc\\"","lastModified":1700000000}\n\n',
@@ -61,16 +61,41 @@ describe('event stream hub', () => {
     hub.close();
   });
 
+  it("writes a project's change to that project's streams only; a change of every project's (a segment) to all", () => {
+    const { hub, versions } = hubWith(new Map());
+    const alpha = response(true);
+    const beta = response(true);
+    hub.open(alpha.res, { environment: 'production', keyId: 'k1', project: 'alpha' }, undefined);
+    hub.open(beta.res, { environment: 'production', keyId: 'k2', project: 'beta' }, undefined);
+    versions.applied({ id: '1700000000000-b01', at: 1_700_000_000_000 }, ['production'], 'beta');
+    expect(beta.written.join('')).toContain('1700000000000-b01');
+    expect(alpha.written.join('')).not.toContain('refetchEvaluation');
+    // Each project's callers are at their own version: alpha's is not the one of beta's change.
+    expect(versions.current('production', 'beta').id).toBe('1700000000000-b01');
+    expect(versions.current('production', 'alpha').id).not.toBe('1700000000000-b01');
+    versions.applied({ id: '1700000000001-5e9', at: 1_700_000_000_001 }, ['production']);
+    expect(alpha.written.join('')).toContain('1700000000001-5e9');
+    expect(beta.written.join('')).toContain('1700000000001-5e9');
+    expect(versions.current('production', 'alpha').id).toBe('1700000000001-5e9');
+    expect(versions.current('production', 'beta').id).toBe('1700000000001-5e9');
+    // A stream of alpha coming back with alpha's version missed nothing, whatever beta's changes since.
+    versions.applied({ id: '1700000000002-b02', at: 1_700_000_000_002 }, ['production'], 'beta');
+    const back = response(true);
+    hub.open(back.res, { environment: 'production', keyId: 'k1', project: 'alpha' }, '1700000000001-5e9');
+    expect(back.written.join('')).not.toContain('refetchEvaluation');
+    hub.close();
+  });
+
   it('drops a client that does not read instead of buffering for it without bound, and refuses streams past its limit', () => {
     const { hub, versions } = hubWith(new Map());
     const stalled = response(false);
-    hub.open(stalled.res, { environment: 'production', keyId: 'k1' }, undefined);
+    hub.open(stalled.res, { environment: 'production', keyId: 'k1', project: 'default' }, undefined);
     expect(hub.size).toBe(1);
     for (let i = 0; i < 100 && hub.size > 0; i++) versions.applied({ id: `${Date.now()}-${i}`, at: Date.now() }, ['production']);
     expect(hub.size).toBe(0);
     expect(stalled.stream.destroyed).toBe(true);
-    hub.open(response(true).res, { environment: 'production', keyId: 'k1' }, undefined);
-    hub.open(response(true).res, { environment: 'production', keyId: 'k1' }, undefined);
+    hub.open(response(true).res, { environment: 'production', keyId: 'k1', project: 'default' }, undefined);
+    hub.open(response(true).res, { environment: 'production', keyId: 'k1', project: 'default' }, undefined);
     expect(hub.full).toBe(true);
     hub.close();
   });
@@ -83,8 +108,8 @@ describe('event stream hub', () => {
     const { hub, keyChanged } = hubWith(keys);
     const revoked = response(true);
     const other = response(true);
-    hub.open(revoked.res, { environment: 'production', keyId: 'k1' }, undefined);
-    hub.open(other.res, { environment: 'production', keyId: 'k2' }, undefined);
+    hub.open(revoked.res, { environment: 'production', keyId: 'k1', project: 'default' }, undefined);
+    hub.open(other.res, { environment: 'production', keyId: 'k2', project: 'default' }, undefined);
     keyChanged('k1'); // a change that did not revoke it
     expect(hub.size).toBe(2);
     keys.set('k1', key('k1', true));
@@ -98,7 +123,7 @@ describe('event stream hub', () => {
   it('ends every stream at shutdown, each having been told when to reconnect', () => {
     const { hub } = hubWith(new Map());
     const open = response(true);
-    hub.open(open.res, { environment: 'production', keyId: 'k1' }, undefined);
+    hub.open(open.res, { environment: 'production', keyId: 'k1', project: 'default' }, undefined);
     expect(open.written[0]).toMatch(/^retry: \d+\nid: \S+\n\n$/);
     hub.close();
     expect(open.stream.writableEnded).toBe(true);

@@ -21,6 +21,8 @@ interface OpenStream {
   response: ServerResponse;
   environment: string;
   keyId: string;
+  /** The key's project: only changes that concern it wake the stream. */
+  project: string;
 }
 
 type CloseReason = 'client' | 'slow' | 'revoked' | 'shutdown';
@@ -104,12 +106,19 @@ export function createStreamHub(options: StreamHubOptions) {
     }
   }
 
-  const stopListening = versions.onChange((environment, version) => {
+  const stopListening = versions.onChange((environment, version, project) => {
     const streams = byEnvironment.get(environment);
     if (!streams) return;
     const event = changeEvent(version);
-    for (const stream of [...streams]) write(stream, event);
-    metrics.events.inc(streams.size);
+    let written = 0;
+    for (const stream of [...streams]) {
+      // Another project's change is none of this key's business: its stream does not even hear of it.
+      if (project !== undefined && stream.project !== project) continue;
+      write(stream, event);
+      written += 1;
+    }
+    if (written === 0) return;
+    metrics.events.inc(written);
     // Node sends what was written on the next turn of the event loop: measured once it has gone out.
     setImmediate(() => metrics.fanOut.observe(Math.max(0, Date.now() - version.at) / 1000));
   });
@@ -134,11 +143,12 @@ export function createStreamHub(options: StreamHubOptions) {
     },
 
     /**
-     * Streams changes of `environment` to `response` (its 200 and headers already written). A client that comes
-     * back with a `Last-Event-ID` other than the environment's version missed a change: it gets that version's
-     * event at once. Otherwise the first lines only set its reconnection delay and its last event id.
+     * Streams changes of `environment` that concern `project` to `response` (its 200 and headers already written).
+     * A client that comes back with a `Last-Event-ID` other than the version its project's callers are at missed a
+     * change: it gets that version's event at once. Otherwise the first lines only set its reconnection delay and
+     * its last event id.
      */
-    open(response: ServerResponse, grant: { environment: string; keyId: string }, lastEventId: string | undefined): void {
+    open(response: ServerResponse, grant: { environment: string; keyId: string; project: string }, lastEventId: string | undefined): void {
       const stream: OpenStream = { response, ...grant };
       add(byEnvironment, grant.environment, stream);
       add(byKey, grant.keyId, stream);
@@ -152,7 +162,7 @@ export function createStreamHub(options: StreamHubOptions) {
         // the server's shutdown would wait on it.
         socket?.destroy();
       });
-      const current = versions.current(grant.environment);
+      const current = versions.current(grant.environment, grant.project);
       // Spread over 1–3 s: the clients of an instance that stops do not all come back in the same millisecond.
       const retry = 1_000 + Math.floor(Math.random() * 2_000);
       const missed = lastEventId !== undefined && lastEventId !== current.id;

@@ -4,7 +4,7 @@ import { problemResponses, sdkKeySecurity } from '../../../shared/http/schemas.t
 import type { App } from '../../../shared/http/server.ts';
 import type { EvaluationRouteDeps } from './route-deps.ts';
 import { EvaluationResultSchema } from '../evaluation-schemas.ts';
-import { sdkOf } from '../sdk-auth.ts';
+import { scopeOf, sdkOf } from '../sdk-auth.ts';
 
 export function evaluateBulk(app: App, { replica, serverKey, events }: EvaluationRouteDeps): void {
   app.get(
@@ -14,7 +14,7 @@ export function evaluateBulk(app: App, { replica, serverKey, events }: Evaluatio
       schema: {
         tags: ['evaluate'],
         summary:
-          "Evaluate every flag of the SDK key's environment; the context is the query (targetingKey, then one parameter per attribute)",
+          "Evaluate every flag of the SDK key's project in its environment; the context is the query (targetingKey, then one parameter per attribute)",
         security: sdkKeySecurity,
         querystring: Type.Object(
           { targetingKey: Type.Optional(Type.String({ maxLength: 256 })) },
@@ -24,8 +24,9 @@ export function evaluateBulk(app: App, { replica, serverKey, events }: Evaluatio
       },
     },
     async (request) => {
-      const { environment } = sdkOf(request);
-      const flags = evaluateAll(await replica.environment(environment), request.query);
+      const grant = sdkOf(request);
+      const { environment } = grant;
+      const flags = evaluateAll(await replica.environment(environment), request.query, scopeOf(grant));
       events.record(environment, flags, request.query);
       return { flags };
     },

@@ -8,7 +8,7 @@ import type { App } from '../../../shared/http/server.ts';
 import type { EvaluationRouteDeps } from './route-deps.ts';
 import { OfrepFailure, OfrepFlagNotFound, OfrepGeneralError, OfrepRequest, OfrepSuccess, ofrepBodiless } from '../evaluation-schemas.ts';
 import { jsonOfAnswer, ofrepErrorHandler, ofrepJson, ofrepNotFound } from '../ofrep.ts';
-import { sdkOf } from '../sdk-auth.ts';
+import { ofAnotherProject, scopeOf, sdkOf } from '../sdk-auth.ts';
 
 const flagKey = Compile(FlagKey);
 
@@ -37,10 +37,13 @@ export function ofrepEvaluateFlag(app: App, { replica, anyKey, events }: Evaluat
         const notFound = jsonOfAnswer(ofrepNotFound(key, 'No flag has this key: flag keys are lower-case slugs of at most 100 characters'));
         return reply.code(notFound.status).type('application/json').send(notFound.json);
       }
-      const { environment, kind } = sdkOf(request);
+      const grant = sdkOf(request);
+      const { environment } = grant;
       const context = request.body.context ?? {};
-      const result = evaluateFlag(await replica.environment(environment), key, context, { clientSide: kind === 'client' });
-      events.record(environment, [result], context);
+      const compiled = await replica.environment(environment);
+      // A flag of another project answers exactly as an unknown one (FLAG_NOT_FOUND), and is not recorded.
+      const result = evaluateFlag(compiled, key, context, scopeOf(grant));
+      if (!ofAnotherProject(compiled, key, grant)) events.record(environment, [result], context);
       // The answer's JSON is prepared once per compiled answer (ofrepJson), so it is sent as text.
       const answer = ofrepJson(result);
       return reply.code(answer.status).type('application/json').send(answer.json);

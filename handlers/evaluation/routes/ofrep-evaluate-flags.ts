@@ -15,7 +15,8 @@ import {
   ofrepBodiless,
 } from '../evaluation-schemas.ts';
 import { catchUpMs, eventStreamsMember, noneMatch, ofrepErrorHandler, ofrepJson, versionIdOf } from '../ofrep.ts';
-import { sdkOf } from '../sdk-auth.ts';
+import { scopeOf, sdkOf } from '../sdk-auth.ts';
+import { defaultProject } from '../../../shared/contracts/project-model.ts';
 
 export function ofrepEvaluateFlags(app: App, { replica, anyKey, events, eventStreams }: EvaluationRouteDeps): void {
   app.post(
@@ -60,19 +61,22 @@ export function ofrepEvaluateFlags(app: App, { replica, anyKey, events, eventStr
     async (request, typedReply) => {
       // The body is put together here from each answer's prepared JSON (and their hashes make the ETag).
       const reply = typedReply as FastifyReply;
-      const { environment, kind, keyId } = sdkOf(request);
+      const grant = sdkOf(request);
+      const { environment, keyId, project } = grant;
       const context = request.body.context ?? {};
       // Re-fetching on a change event: the event may come from an instance that applied the change before this one.
       const { flagConfigEtag } = request.query;
       if (flagConfigEtag !== undefined) await replica.versions.caughtUpWith(versionIdOf(flagConfigEtag), catchUpMs);
-      const results = evaluateAll(await replica.environment(environment), context, { clientSide: kind === 'client' });
+      const results = evaluateAll(await replica.environment(environment), context, scopeOf(grant));
       events.record(environment, results, context);
       const answers = results.map(ofrepJson);
       // The answer is a function of configuration and context only, so a hash of its parts' hashes is an ETag
       // that covers both and is the same on every instance.
       // The event stream URL is part of the answer (its token changes every few minutes), so of the ETag too.
+      // So is the key's project: two projects' answers never share an ETag, even when they are alike. The default
+      // project's ETags stay as they were before projects (no input of theirs starts with "<project>:").
       const streams = eventStreamsMember(eventStreams, keyId);
-      let digests = streams;
+      let digests = project === defaultProject ? streams : `${project}:${streams}`;
       for (const answer of answers) digests += answer.digest;
       const etag = `"${hash('sha256', digests, 'base64url').slice(0, 27)}"`;
       if (noneMatch(request.headers['if-none-match'], etag)) return reply.code(304).header('etag', etag).send();

@@ -6,6 +6,7 @@ import { Strict, problemResponses } from '../../../shared/http/schemas.ts';
 import type { App } from '../../../shared/http/server.ts';
 import { verifyStreamToken } from '../event-streams/stream-tokens.ts';
 import type { EvaluationRouteDeps } from './route-deps.ts';
+import { defaultProject } from '../../../shared/contracts/project-model.ts';
 
 /**
  * OFREP 0.3's event stream: Server-Sent Events telling an SDK that its environment's configuration changed, so it
@@ -48,7 +49,9 @@ export function ofrepEventStream(app: App, { replica, eventStreams }: Evaluation
       };
       for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) headers[name] ??= value;
       reply.raw.writeHead(200, headers);
-      hub.open(reply.raw, { environment: key.environment, keyId: key.id }, request.headers['last-event-id']);
+      // Of the environment's changes, the stream hears only those of the key's project.
+      const grant = { environment: key.environment, keyId: key.id, project: key.project ?? defaultProject };
+      hub.open(reply.raw, grant, request.headers['last-event-id']);
     },
   );
 }

@@ -11,10 +11,10 @@ import { problemResponses, sdkKeySecurity } from '../../../shared/http/schemas.t
 import type { App } from '../../../shared/http/server.ts';
 import { Type } from 'typebox';
 import { ingestBatchId, queueOrRetryLater } from '../ingest-batch.ts';
-import { sdkOf } from '../sdk-auth.ts';
+import { ofAnotherProject, sdkOf } from '../sdk-auth.ts';
 import type { EvaluationRouteDeps } from './route-deps.ts';
 
-export function reportEvaluations(app: App, { serverKey, ingest }: EvaluationRouteDeps): void {
+export function reportEvaluations(app: App, { replica, serverKey, ingest }: EvaluationRouteDeps): void {
   app.post(
     '/events/v1/evaluations',
     {
@@ -32,7 +32,8 @@ export function reportEvaluations(app: App, { serverKey, ingest }: EvaluationRou
       },
     },
     async (request, reply) => {
-      const { environment, keyId } = sdkOf(request);
+      const grant = sdkOf(request);
+      const { environment, keyId } = grant;
       if (!ingest) throw new AppError('SERVICE_UNAVAILABLE', 'This installation does not collect events (EVENTS_TRANSPORT is off)');
       const { evaluations, counts = [] } = request.body;
       const now = Date.now();
@@ -43,8 +44,13 @@ export function reportEvaluations(app: App, { serverKey, ingest }: EvaluationRou
       evaluations.forEach((e, i) => inRange(e.at, `/evaluations/${i}/at`));
       counts.forEach((c, i) => inRange(c.minute, `/counts/${i}/minute`));
       if (errors.length > 0) throw new AppError('VALIDATION_FAILED', 'Some evaluations are too old or in the future', { errors });
+      // Evaluations of another project's flags are not the key's to count: left out, yet answered as accepted like
+      // those of unknown flags (which are counted), so the answer tells nothing of other projects' flags.
+      const compiled = await replica.environment(environment);
+      const ours = (e: { flagKey: string }) => !ofAnotherProject(compiled, e.flagKey, grant);
+      const accepted = evaluations.length + counts.reduce((n, c) => n + c.count, 0);
       // Each evaluation is a request record of one answer, as the service's own single evaluations are.
-      const records: EvaluationRecord[] = evaluations.map((e) => ({
+      const records: EvaluationRecord[] = evaluations.filter(ours).map((e) => ({
         environment,
         targetingKey: e.targetingKey,
         at: e.at,
@@ -52,18 +58,12 @@ export function reportEvaluations(app: App, { serverKey, ingest }: EvaluationRou
           { flagKey: e.flagKey, reason: e.reason, ...(e.variant ? { variant: e.variant } : {}), ...(e.ruleId ? { ruleId: e.ruleId } : {}) },
         ],
       }));
-      const counted: CountedEvaluations[] = counts.map((c) => [
-        c.flagKey,
-        environment,
-        c.variant ?? null,
-        c.reason,
-        c.ruleId ?? null,
-        c.minute,
-        c.count,
-      ]);
+      const counted: CountedEvaluations[] = counts
+        .filter(ours)
+        .map((c) => [c.flagKey, environment, c.variant ?? null, c.reason, c.ruleId ?? null, c.minute, c.count]);
       const batchId = ingestBatchId('e', keyId, request.headers['idempotency-key']);
       await queueOrRetryLater(request, () => ingest.sendEvaluations({ batchId, records, counts: counted, events: records.length }));
-      return reply.code(202).send({ accepted: records.length + counted.reduce((n, c) => n + c[6], 0), batchId });
+      return reply.code(202).send({ accepted, batchId });
     },
   );
 }

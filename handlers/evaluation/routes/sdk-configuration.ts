@@ -15,7 +15,7 @@ export function sdkConfiguration(app: App, { replica, serverKey, eventStreams }:
       schema: {
         tags: ['sdk'],
         summary:
-          'The environment’s flags, rules and segments as one document, for SDKs that evaluate in-process (server keys); ETag/304, change stream',
+          'The flags of the key’s project in its environment, their rules and the segments these use, as one document, for SDKs that evaluate in-process (server keys); ETag/304, change stream',
         security: sdkKeySecurity,
         headers: Type.Object({ 'if-none-match': Type.Optional(Type.String()) }),
         querystring: Type.Object({
@@ -35,10 +35,10 @@ export function sdkConfiguration(app: App, { replica, serverKey, eventStreams }:
     },
     async (request, typedReply) => {
       const reply = typedReply as FastifyReply;
-      const { environment, keyId } = sdkOf(request);
+      const { environment, keyId, project } = sdkOf(request);
       const { flagConfigEtag } = request.query;
       if (flagConfigEtag !== undefined) await replica.versions.caughtUpWith(versionIdOf(flagConfigEtag), catchUpMs);
-      const document = await replica.document(environment);
+      const document = await replica.document(environment, project);
       // The ETag covers the configuration only: the stream's token changes every few minutes, the configuration not.
       if (noneMatch(request.headers['if-none-match'], document.etag)) return reply.code(304).header('etag', document.etag).send();
       // The document is made once per change and sent as text; the stream member is this key's own.

@@ -5,7 +5,7 @@ import { aggregateMetrics } from '../../../shared/events/metric-event.ts';
 import { AppError, type FieldError } from '../../../shared/http/problem.ts';
 import { problemResponses, sdkKeySecurity } from '../../../shared/http/schemas.ts';
 import type { App } from '../../../shared/http/server.ts';
-import { sdkOf } from '../sdk-auth.ts';
+import { ofAnotherProject, scopeOf, sdkOf } from '../sdk-auth.ts';
 import { ingestBatchId, queueOrRetryLater } from '../ingest-batch.ts';
 import type { EvaluationRouteDeps } from './route-deps.ts';
 
@@ -25,7 +25,8 @@ export function trackEvents(app: App, { replica, anyKey, ingest }: EvaluationRou
       },
     },
     async (request, reply) => {
-      const { environment, kind, keyId } = sdkOf(request);
+      const grant = sdkOf(request);
+      const { environment, kind, keyId } = grant;
       if (!ingest) throw new AppError('SERVICE_UNAVAILABLE', 'This installation does not collect events (EVENTS_TRANSPORT is off)');
       const compiled = await replica.environment(environment);
       const now = Date.now();
@@ -34,14 +35,19 @@ export function trackEvents(app: App, { replica, anyKey, ingest }: EvaluationRou
         let variant = event.variant;
         if (variant === undefined) {
           // Joined on the exposure: assignment is deterministic, so evaluating again tells which variant the user got.
-          const result = evaluateFlag(compiled, event.flagKey, event.context ?? {}, { clientSide: kind === 'client' });
+          const result = evaluateFlag(compiled, event.flagKey, event.context ?? {}, scopeOf(grant));
           variant = result.variant;
           if (variant === undefined)
             errors.push({
               path: `/events/${i}`,
               message: result.errorMessage ?? `flag "${event.flagKey}" served no variant to this context`,
             });
-        } else if (!compiled.flags.has(event.flagKey) || (kind === 'client' && !compiled.flags.get(event.flagKey)!.clientVisible)) {
+        } else if (
+          // Attributed only to a flag the key may evaluate: another project's is as unknown to it as no flag.
+          !compiled.flags.has(event.flagKey) ||
+          ofAnotherProject(compiled, event.flagKey, grant) ||
+          (kind === 'client' && !compiled.flags.get(event.flagKey)!.clientVisible)
+        ) {
           errors.push({ path: `/events/${i}/flagKey`, message: `no flag "${event.flagKey}" in ${environment}` });
         }
         const at = event.at ?? now;

@@ -27,7 +27,7 @@ describe('targeting publisher', () => {
   it('keeps a segment in the cache when reading it fails for a moment, and removes it only once it is deleted', async () => {
     const cache = createMemoryConfigCache();
     const service = createTargetingService({ store, flags: fixedFlags([]) });
-    await service.createSegment({ key: 'beta', name: 'Beta', included: ['u-1'] }, actor);
+    await service.createSegment({ key: 'beta', name: 'Beta', included: ['u-1'] }, 'default', { bearer: 'unused' }, actor);
     const publisher = startTargetingPublisher({
       pool: test.pool,
       schema: targetingSchema,

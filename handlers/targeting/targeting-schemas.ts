@@ -1,5 +1,6 @@
 import { Type } from 'typebox';
 import { FlagKey } from '../../shared/contracts/flag-model.ts';
+import { ProjectKey } from '../../shared/contracts/project-model.ts';
 import { Condition, RuleSpec, SegmentKey } from '../../shared/contracts/targeting-model.ts';
 import { ReadOnly, Timestamp, Uuid } from '../../shared/http/schemas.ts';
 import type { StoredSegment } from './targeting-store.ts';
@@ -35,6 +36,7 @@ export const SegmentFields = {
 export const SegmentReplacementFields = {
   ...SegmentFields,
   key: ReadOnly(SegmentKey, 'If sent, must be the key in the path'),
+  project: ReadOnly(ProjectKey, "If sent, must be the segment's project (a segment cannot move to another project)"),
   version: ReadOnly(Type.Integer(), 'Ignored: send the ETag as If-Match to guard against lost updates'),
   createdAt: ReadOnly(Timestamp),
   updatedAt: ReadOnly(Timestamp),

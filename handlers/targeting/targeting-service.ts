@@ -4,6 +4,7 @@ import { diff } from '../../shared/audit/diff.ts';
 import type { FlagsClient } from '../../shared/clients/flags-client.ts';
 import type { Credential } from '../../shared/clients/service-client.ts';
 import { jsonValueProblem, serveProblems, type FieldProblem, type FlagDocument, type Serve } from '../../shared/contracts/flag-model.ts';
+import { projectOf } from '../../shared/contracts/project-model.ts';
 import type { Condition, RuleSpec, Segment } from '../../shared/contracts/targeting-model.ts';
 import type { EvaluationContext } from '../../shared/contracts/evaluation-model.ts';
 import {
@@ -55,7 +56,10 @@ export interface SegmentReplacement extends SegmentInput {
   key?: string | undefined;
 }
 
-const fixedSegmentFields = { key: 'rules name the segment by its key; create a new segment instead' };
+const fixedSegmentFields = {
+  key: 'rules name the segment by its key; create a new segment instead',
+  project: 'a segment stays in its project; create one in the other project instead',
+};
 
 export interface SegmentInput {
   name: string;
@@ -89,7 +93,7 @@ export function createTargetingService(deps: { store: TargetingStore; flags: Fla
     actor: Principal,
     before: unknown,
     after: unknown,
-    scope: { flagKey?: string; environment?: string } = {},
+    scope: { project: string; flagKey?: string; environment?: string },
   ): NewTargetingAuditEntry {
     const strip = (doc: unknown) => (doc && typeof doc === 'object' ? { ...doc, updatedAt: undefined, version: undefined } : doc);
     return {
@@ -97,6 +101,7 @@ export function createTargetingService(deps: { store: TargetingStore; flags: Fla
       entityKey: key,
       flagKey: scope.flagKey ?? null,
       environment: scope.environment ?? null,
+      project: scope.project,
       action,
       actor: { userId: actor.userId, email: actor.email },
       at: now(),
@@ -109,15 +114,21 @@ export function createTargetingService(deps: { store: TargetingStore; flags: Fla
   const rulesChanged = (flagKey: string, environment: string) => ({ kind: 'rules', flagKey, environment }) as const;
   const segmentChanged = (key: string) => ({ kind: 'segment', key }) as const;
 
-  /** The flag, if it exists, is not archived and has each environment named (by field: `{ environment }`, or `{ from, to }`). */
+  /**
+   * The flag, if it exists in `project` (the one the route authorised the caller in; undefined: there was no flag
+   * then), is not archived and has each environment named (by field: `{ environment }`, or `{ from, to }`).
+   */
   async function flagFor(
     flagKey: string,
     environment: string | Record<string, string>,
     credential: Credential,
+    project: string | undefined,
     path = 'body',
   ): Promise<FlagDocument> {
     const problems: FieldProblem[] = [];
-    const flag = await flags.getFlag(flagKey, credential);
+    const found = await flags.getFlag(flagKey, credential);
+    // One that appeared (or changed hands) since the caller was authorised is not there for them.
+    const flag = found && projectOf(found) === project ? found : undefined;
     const named = Object.entries(typeof environment === 'string' ? { environment } : environment);
     const unknown = flag ? named.filter(([, env]) => !(env in flag.environments)) : [];
     if (!flag) problems.push({ path: `${path}/flagKey`, message: `names no flag ("${flagKey}")` });
@@ -170,12 +181,13 @@ export function createTargetingService(deps: { store: TargetingStore; flags: Fla
    * Replaces a flag's rules in one environment with these, in this order (new ids, priorities from 0): one
    * transaction, an audit entry per rule removed ('deleted') and per rule written ('created'), one change to publish.
    */
-  async function replaceRulesWith(scope: { flagKey: string; environment: string }, specs: RuleSpec[], actor: Principal) {
+  async function replaceRulesWith(scope: { flagKey: string; environment: string; project: string }, specs: RuleSpec[], actor: Principal) {
     const replaced = await ordered(scope.flagKey, scope.environment);
     const at = now();
     const rules: StoredRule[] = specs.map((rule, priority) => ({
       id: randomUUID(),
-      ...scope,
+      flagKey: scope.flagKey,
+      environment: scope.environment,
       priority,
       name: rule.name ?? '',
       conditions: rule.conditions,
@@ -184,7 +196,7 @@ export function createTargetingService(deps: { store: TargetingStore; flags: Fla
       createdAt: at,
       updatedAt: at,
     }));
-    await store.replaceRules(scope, rules, {
+    await store.replaceRules({ flagKey: scope.flagKey, environment: scope.environment }, rules, {
       audit: [
         ...replaced.map((rule) => audit('rule', rule.id, 'deleted', actor, ruleDocument(rule), null, scope)),
         ...rules.map((rule) => audit('rule', rule.id, 'created', actor, null, ruleDocument(rule), scope)),
@@ -194,15 +206,24 @@ export function createTargetingService(deps: { store: TargetingStore; flags: Fla
     return rules.map(ruleDocument);
   }
 
-  async function checkSegmentsExist(keys: string[], path: string): Promise<FieldProblem[]> {
-    const known = new Set((await store.listSegments()).map((s) => s.key));
-    return [...new Set(keys)].filter((k) => !known.has(k)).map((k) => ({ path, message: `names no segment ("${k}")` }));
+  /** A rule may use only segments of its flag's project (keys are unique across projects: one elsewhere is named so). */
+  async function segmentsProblems(keys: string[], project: string, path: string): Promise<FieldProblem[]> {
+    const projects = new Map((await store.listSegments()).map((s) => [s.key, s.project]));
+    return [...new Set(keys)].flatMap((k) => {
+      const owner = projects.get(k);
+      if (owner === project) return [];
+      if (owner === undefined) return [{ path, message: `names no segment ("${k}")` }];
+      return [
+        { path, message: `names a segment of another project ("${k}"): a rule uses only segments of its flag's project ("${project}")` },
+      ];
+    });
   }
 
   async function ruleProblems(input: RuleInput, flag: FlagDocument): Promise<FieldProblem[]> {
     const problems = input.conditions.flatMap((condition, i) => conditionProblems(condition, `body/conditions/${i}`));
     problems.push(...serveProblems(input.serve, new Set(flag.variants.map((v) => v.key)), 'body/serve'));
-    problems.push(...(await checkSegmentsExist([...(input.segments ?? []), ...segmentKeysOf(input.conditions)], 'body/segments')));
+    const keys = [...(input.segments ?? []), ...segmentKeysOf(input.conditions)];
+    problems.push(...(await segmentsProblems(keys, projectOf(flag), 'body/segments')));
     return problems;
   }
 
@@ -236,6 +257,23 @@ export function createTargetingService(deps: { store: TargetingStore; flags: Fla
     return problems;
   }
 
+  /**
+   * Where the guards find a request's project (undefined: not there). A flag's is the flags service's answer, asked
+   * with the caller's credential: a flag it will not show them is in a project they have no role in.
+   */
+  async function projectOfFlag(flagKey: string, credential: Credential): Promise<string | undefined> {
+    const flag = await flags.getFlag(flagKey, credential).catch((error: unknown) => {
+      if (error instanceof AppError && error.code === 'FORBIDDEN')
+        throw new AppError('FORBIDDEN', `You have no role in the project of flag "${flagKey}"`);
+      throw error;
+    });
+    return flag && projectOf(flag);
+  }
+
+  async function projectOfSegment(key: string): Promise<string | undefined> {
+    return (await store.getSegment(key))?.project;
+  }
+
   return {
     async listRules(filter: { flagKey?: string | undefined; environment?: string | undefined }) {
       return (await store.listRules(filter)).map(ruleDocument);
@@ -245,8 +283,8 @@ export function createTargetingService(deps: { store: TargetingStore; flags: Fla
       return ruleDocument(await loadRule(id));
     },
 
-    async createRule(input: NewRule, credential: Credential, actor: Principal) {
-      const flag = await flagFor(input.flagKey, input.environment, credential);
+    async createRule(input: NewRule, credential: Credential, actor: Principal, project: string | undefined) {
+      const flag = await flagFor(input.flagKey, input.environment, credential, project);
       const problems = await ruleProblems(input, flag);
       if (problems.length > 0) invalid(problems, 'The rule is not valid');
       await assertRulesChangeable(flag, input.environment, credential);
@@ -268,18 +306,18 @@ export function createTargetingService(deps: { store: TargetingStore; flags: Fla
       const next = [...existing.slice(0, position), rule, ...existing.slice(position)];
       const moved = renumber(next, at).filter((r) => r.id !== rule.id);
       const write: TargetingWrite = {
-        audit: [audit('rule', rule.id, 'created', actor, null, ruleDocument(rule), input)],
+        audit: [audit('rule', rule.id, 'created', actor, null, ruleDocument(rule), { ...input, project: projectOf(flag) })],
         change: rulesChanged(input.flagKey, input.environment),
       };
       await store.saveRules([rule, ...moved], write);
       return ruleDocument(rule);
     },
 
-    async updateRule(id: string, input: RuleReplacement, credential: Credential, actor: Principal) {
+    async updateRule(id: string, input: RuleReplacement, credential: Credential, actor: Principal, project: string) {
       const current = await loadRule(id);
       const changed = changedFields(input, current, fixedRuleFields);
       if (changed.length > 0) invalid(changed, 'The rule cannot be changed that way');
-      const flag = await flagFor(current.flagKey, current.environment, credential);
+      const flag = await flagFor(current.flagKey, current.environment, credential, project);
       const problems = await ruleProblems(input, flag);
       if (problems.length > 0) invalid(problems, 'The rule is not valid');
       await assertRulesChangeable(flag, current.environment, credential);
@@ -292,18 +330,18 @@ export function createTargetingService(deps: { store: TargetingStore; flags: Fla
         updatedAt: now(),
       };
       await store.saveRules([next], {
-        audit: [audit('rule', id, 'updated', actor, ruleDocument(current), ruleDocument(next), current)],
+        audit: [audit('rule', id, 'updated', actor, ruleDocument(current), ruleDocument(next), { ...current, project })],
         change: rulesChanged(current.flagKey, current.environment),
       });
       return ruleDocument(next);
     },
 
-    async deleteRule(id: string, credential: Credential, actor: Principal) {
+    async deleteRule(id: string, credential: Credential, actor: Principal, project: string) {
       const current = await loadRule(id);
       const flag = await flags.getFlag(current.flagKey, credential);
       if (flag) await assertRulesChangeable(flag, current.environment, credential);
       const write = {
-        audit: [audit('rule', id, 'deleted', actor, ruleDocument(current), null, current)],
+        audit: [audit('rule', id, 'deleted', actor, ruleDocument(current), null, { ...current, project })],
         change: rulesChanged(current.flagKey, current.environment),
       };
       if (!(await store.deleteRule(id, write))) throw new AppError('NOT_FOUND', `No rule ${id}`);
@@ -317,12 +355,18 @@ export function createTargetingService(deps: { store: TargetingStore; flags: Fla
      * transaction with an audit entry per rule removed ('deleted') and per copy ('created') and one change to publish.
      * The flags service asks this when it copies an environment's state (POST /flags/{key}/environments/{env}/copy).
      */
-    async copyRules(input: { flagKey: string; from: string; to: string }, credential: Credential, actor: Principal) {
+    async copyRules(
+      input: { flagKey: string; from: string; to: string },
+      credential: Credential,
+      actor: Principal,
+      project: string | undefined,
+    ) {
       if (input.from === input.to)
         invalid([{ path: 'body/to', message: `is the environment copied from ("${input.from}")` }], 'The copy is not valid');
-      const flag = await flagFor(input.flagKey, { from: input.from, to: input.to }, credential);
+      const flag = await flagFor(input.flagKey, { from: input.from, to: input.to }, credential, project);
       await assertRulesChangeable(flag, input.to, credential);
-      return replaceRulesWith({ flagKey: input.flagKey, environment: input.to }, await ordered(input.flagKey, input.from), actor);
+      const scope = { flagKey: input.flagKey, environment: input.to, project: projectOf(flag) };
+      return replaceRulesWith(scope, await ordered(input.flagKey, input.from), actor);
     },
 
     /**
@@ -334,8 +378,9 @@ export function createTargetingService(deps: { store: TargetingStore; flags: Fla
       input: { flagKey: string; environment: string; rules: RuleSpec[]; changeRequestId?: string | undefined },
       credential: Credential,
       actor: Principal,
+      project: string | undefined,
     ) {
-      const flag = await flagFor(input.flagKey, input.environment, credential);
+      const flag = await flagFor(input.flagKey, input.environment, credential, project);
       const problems: FieldProblem[] = [];
       for (const [index, rule] of input.rules.entries())
         problems.push(...(await ruleProblems(rule, flag)).map((p) => ({ ...p, path: p.path.replace(/^body/, `body/rules/${index}`) })));
@@ -346,13 +391,21 @@ export function createTargetingService(deps: { store: TargetingStore; flags: Fla
         credential,
         input.changeRequestId === undefined ? undefined : { changeRequestId: input.changeRequestId, rules: input.rules },
       );
-      return replaceRulesWith({ flagKey: input.flagKey, environment: input.environment }, input.rules, actor);
+      return replaceRulesWith({ flagKey: input.flagKey, environment: input.environment, project: projectOf(flag) }, input.rules, actor);
     },
 
     /** Puts the rules of one flag in one environment in the given order; the list must name each of them once. */
-    async reorderRules(input: { flagKey: string; environment: string; ruleIds: string[] }, credential: Credential, actor: Principal) {
-      const flag = await flags.getFlag(input.flagKey, credential);
-      if (flag) await assertRulesChangeable(flag, input.environment, credential);
+    async reorderRules(
+      input: { flagKey: string; environment: string; ruleIds: string[] },
+      credential: Credential,
+      actor: Principal,
+      project: string | undefined,
+    ) {
+      // Archived flags' rules may be reordered (not written): the flag need only be there, in the project authorised.
+      const found = await flags.getFlag(input.flagKey, credential);
+      const flag = found && projectOf(found) === project ? found : undefined;
+      if (!flag) invalid([{ path: 'body/flagKey', message: `names no flag ("${input.flagKey}")` }], 'The order is not valid');
+      await assertRulesChangeable(flag, input.environment, credential);
       const existing = await ordered(input.flagKey, input.environment);
       const byId = new Map(existing.map((r) => [r.id, r]));
       const sameSet =
@@ -374,29 +427,33 @@ export function createTargetingService(deps: { store: TargetingStore; flags: Fla
       const next = input.ruleIds.map((id) => byId.get(id)!);
       const moved = renumber(next, at);
       const before = existing.map((r) => r.id);
+      const scope = { flagKey: input.flagKey, environment: input.environment, project: projectOf(flag) };
       await store.saveRules(moved, {
         audit: [
-          audit('rule', `${input.environment}/${input.flagKey}`, 'reordered', actor, { order: before }, { order: input.ruleIds }, input),
+          audit('rule', `${input.environment}/${input.flagKey}`, 'reordered', actor, { order: before }, { order: input.ruleIds }, scope),
         ],
         change: rulesChanged(input.flagKey, input.environment),
       });
       return (await ordered(input.flagKey, input.environment)).map(ruleDocument);
     },
 
-    async listSegments() {
-      return (await store.listSegments()).map(segmentView);
+    async listSegments(project: string) {
+      return (await store.listSegments({ project })).map(segmentView);
     },
 
     async getSegment(key: string) {
       return loadSegment(key);
     },
 
-    async createSegment(input: SegmentInput & { key: string }, actor: Principal) {
+    async createSegment(input: SegmentInput & { key: string }, project: string, credential: Credential, actor: Principal) {
+      // The flags service keeps the projects.
+      if (!(await flags.getProject(project, credential))) throw new AppError('NOT_FOUND', `No project "${project}"`);
       const problems = segmentProblems(input);
       if (problems.length > 0) invalid(problems, 'The segment is not valid');
       const at = now();
       const segment: StoredSegment = {
         key: input.key,
+        project,
         name: input.name,
         description: input.description ?? '',
         conditions: input.conditions ?? [],
@@ -407,7 +464,7 @@ export function createTargetingService(deps: { store: TargetingStore; flags: Fla
         updatedAt: at,
       };
       const created = await store.createSegment(segment, {
-        audit: [audit('segment', segment.key, 'created', actor, null, segmentView(segment))],
+        audit: [audit('segment', segment.key, 'created', actor, null, segmentView(segment), { project })],
         change: segmentChanged(segment.key),
       });
       if (!created) throw new AppError('CONFLICT', `A segment "${input.key}" already exists`);
@@ -432,7 +489,7 @@ export function createTargetingService(deps: { store: TargetingStore; flags: Fla
         updatedAt: now(),
       };
       const outcome = await store.updateSegment(next, current.version, {
-        audit: [audit('segment', key, 'updated', actor, segmentView(current), segmentView(next))],
+        audit: [audit('segment', key, 'updated', actor, segmentView(current), segmentView(next), { project: current.project })],
         change: segmentChanged(key),
       });
       if (outcome === 'stale')
@@ -451,7 +508,7 @@ export function createTargetingService(deps: { store: TargetingStore; flags: Fla
           `Rules still use segment "${key}": ${users.map((r) => `${r.flagKey} (${r.environment})`).join(', ')}`,
         );
       const outcome = await store.deleteSegment(key, current.version, {
-        audit: [audit('segment', key, 'deleted', actor, segmentView(current), null)],
+        audit: [audit('segment', key, 'deleted', actor, segmentView(current), null, { project: current.project })],
         change: segmentChanged(key),
       });
       if (outcome === 'stale')
@@ -460,19 +517,24 @@ export function createTargetingService(deps: { store: TargetingStore; flags: Fla
     },
 
     /** Evaluates one flag for a context with the engine the evaluation service uses, and says which conditions held. */
-    async match(input: { flagKey: string; environment: string; context: EvaluationContext }, credential: Credential) {
+    async match(
+      input: { flagKey: string; environment: string; context: EvaluationContext },
+      credential: Credential,
+      project: string | undefined,
+    ) {
       // The explanation echoes the attributes it read: a context nested past the JSON limit cannot be answered.
       const contextProblem = jsonValueProblem(input.context);
       if (contextProblem)
         throw new AppError('VALIDATION_FAILED', `The context ${contextProblem}`, {
           errors: [{ path: 'body/context', message: contextProblem }],
         });
-      const flag = await flagFor(input.flagKey, input.environment, credential);
+      const flag = await flagFor(input.flagKey, input.environment, credential, project);
       const state = flag.environments[input.environment];
       if (!state) throw new AppError('NOT_FOUND', `"${input.flagKey}" has no state in ${input.environment}`);
       const [rules, segments] = await Promise.all([
         store.listRules({ flagKey: input.flagKey, environment: input.environment }),
-        store.listSegments(),
+        // Its rules use only segments of its project.
+        store.listSegments({ project: projectOf(flag) }),
       ]);
       const env: CompiledEnvironment = {
         flags: new CompiledFlags([
@@ -507,8 +569,29 @@ export function createTargetingService(deps: { store: TargetingStore; flags: Fla
       return explainFlag(env, input.flagKey, input.context);
     },
 
-    async history(filter: { flagKey?: string | undefined; segmentKey?: string | undefined; limit: number; before?: number | undefined }) {
+    async history(filter: {
+      project: string;
+      flagKey?: string | undefined;
+      segmentKey?: string | undefined;
+      limit: number;
+      before?: number | undefined;
+    }) {
       return store.history(filter);
+    },
+
+    projectOfFlag,
+
+    async projectOfRule(id: string, credential: Credential): Promise<string | undefined> {
+      const rule = await store.getRule(id);
+      return rule && projectOfFlag(rule.flagKey, credential);
+    },
+
+    projectOfSegment,
+
+    /** A history's: the flag's or the segment's as they are, else (purged, deleted) that of the newest entry about them. */
+    async projectOfHistory(about: { flagKey: string } | { segmentKey: string }, credential: Credential): Promise<string | undefined> {
+      const current = 'flagKey' in about ? await projectOfFlag(about.flagKey, credential) : await projectOfSegment(about.segmentKey);
+      return current ?? store.projectInHistory(about);
     },
   };
 }

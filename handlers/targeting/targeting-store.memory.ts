@@ -36,8 +36,11 @@ export function createMemoryTargetingStore(): TargetingStore {
         return true;
       });
     },
-    async listSegments() {
-      return [...segments.values()].sort((a, b) => a.key.localeCompare(b.key)).map(clone);
+    async listSegments({ project } = {}) {
+      return [...segments.values()]
+        .filter((s) => !project || s.project === project)
+        .sort((a, b) => a.key.localeCompare(b.key))
+        .map(clone);
     },
     async getSegment(key) {
       const segment = segments.get(key);
@@ -46,10 +49,11 @@ export function createMemoryTargetingStore(): TargetingStore {
     createSegment: (segment, write) => segmentTable.insert(segment, write),
     updateSegment: (segment, expectedVersion, write) => segmentTable.update(segment, expectedVersion, write),
     deleteSegment: (key, expectedVersion, write) => segmentTable.delete(key, expectedVersion, write),
-    async history({ flagKey, segmentKey, limit, before }) {
+    async history({ project, flagKey, segmentKey, limit, before }) {
       const entries = audited.audit
         .filter(
           (e) =>
+            e.project === project &&
             (!flagKey || e.flagKey === flagKey) &&
             (!segmentKey || (e.entity === 'segment' && e.entityKey === segmentKey)) &&
             (before === undefined || e.id < before),
@@ -57,6 +61,12 @@ export function createMemoryTargetingStore(): TargetingStore {
         .reverse();
       const items = entries.slice(0, limit).map(clone);
       return { items, nextCursor: entries.length > limit ? String(items.at(-1)?.id) : null };
+    },
+    async projectInHistory(about) {
+      const newest = audited.audit.findLast((e) =>
+        'flagKey' in about ? e.flagKey === about.flagKey : e.entity === 'segment' && e.entityKey === about.segmentKey,
+      );
+      return newest?.project;
     },
   };
 }

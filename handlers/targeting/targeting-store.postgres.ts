@@ -22,6 +22,7 @@ interface RulesTable {
 
 interface SegmentsTable {
   key: string;
+  project: string;
   name: string;
   description: string;
   conditions: Condition[];
@@ -38,6 +39,7 @@ interface TargetingAuditTable {
   entity_key: string;
   flag_key: string | null;
   environment: string | null;
+  project: string;
   action: TargetingAuditAction;
   actor_id: string;
   actor_email: string;
@@ -82,6 +84,7 @@ const ruleRow = (rule: StoredRule) => ({
 
 const toSegment = (row: Selectable<SegmentsTable>): StoredSegment => ({
   key: row.key,
+  project: row.project,
   name: row.name,
   description: row.description,
   conditions: row.conditions,
@@ -94,6 +97,7 @@ const toSegment = (row: Selectable<SegmentsTable>): StoredSegment => ({
 
 const segmentRow = (segment: StoredSegment) => ({
   key: segment.key,
+  project: segment.project,
   name: segment.name,
   description: segment.description,
   conditions: jsonb(segment.conditions),
@@ -114,6 +118,7 @@ export function createPostgresTargetingStore(db: Kysely<TargetingDatabase>): Tar
           entity_key: a.entityKey,
           flag_key: a.flagKey,
           environment: a.environment,
+          project: a.project,
           action: a.action,
           actor_id: a.actor.userId,
           actor_email: a.actor.email,
@@ -163,8 +168,10 @@ export function createPostgresTargetingStore(db: Kysely<TargetingDatabase>): Tar
         return true;
       });
     },
-    async listSegments() {
-      return (await db.selectFrom('segments').selectAll().orderBy('key').execute()).map(toSegment);
+    async listSegments({ project } = {}) {
+      let query = db.selectFrom('segments').selectAll().orderBy('key');
+      if (project) query = query.where('project', '=', project);
+      return (await query.execute()).map(toSegment);
     },
     async getSegment(key) {
       const row = await db.selectFrom('segments').selectAll().where('key', '=', key).executeTakeFirst();
@@ -173,10 +180,11 @@ export function createPostgresTargetingStore(db: Kysely<TargetingDatabase>): Tar
     createSegment: (segment, write) => segments.insert(segment, write),
     updateSegment: (segment, expectedVersion, write) => segments.update(segment, expectedVersion, write),
     deleteSegment: (key, expectedVersion, write) => segments.delete(key, expectedVersion, write),
-    async history({ flagKey, segmentKey, limit, before }) {
+    async history({ project, flagKey, segmentKey, limit, before }) {
       let query = db
         .selectFrom('targeting_audit')
         .selectAll()
+        .where('project', '=', project)
         .orderBy('id', 'desc')
         .limit(limit + 1);
       if (flagKey) query = query.where('flag_key', '=', flagKey);
@@ -189,6 +197,7 @@ export function createPostgresTargetingStore(db: Kysely<TargetingDatabase>): Tar
         entityKey: r.entity_key,
         flagKey: r.flag_key,
         environment: r.environment,
+        project: r.project,
         action: r.action,
         actor: { userId: r.actor_id, email: r.actor_email },
         at: r.at,
@@ -197,6 +206,14 @@ export function createPostgresTargetingStore(db: Kysely<TargetingDatabase>): Tar
         changes: r.changes,
       }));
       return { items, nextCursor: rows.length > limit ? String(items.at(-1)?.id) : null };
+    },
+    async projectInHistory(about) {
+      let query = db.selectFrom('targeting_audit').select('project').orderBy('id', 'desc').limit(1);
+      query =
+        'flagKey' in about
+          ? query.where('flag_key', '=', about.flagKey)
+          : query.where('entity', '=', 'segment').where('entity_key', '=', about.segmentKey);
+      return (await query.executeTakeFirst())?.project;
     },
   };
 }

@@ -8,6 +8,7 @@ export interface StoredRule extends Rule {
 }
 
 export interface StoredSegment extends Segment {
+  project: string;
   /** Grows by one with every change; the ETag and If-Match of optimistic concurrency. */
   version: number;
   createdAt: Date;
@@ -24,6 +25,8 @@ export interface TargetingAuditEntry {
   /** For rules: the flag and environment they target. */
   flagKey: string | null;
   environment: string | null;
+  /** The project it was written in: the segment's, or the rule's flag's (a history is read in it). */
+  project: string;
   action: TargetingAuditAction;
   actor: { userId: string; email: string };
   at: Date;
@@ -52,7 +55,8 @@ export interface TargetingStore {
   /** Replaces every rule of one flag in one environment by `rules` (a copy from another environment), in one transaction. */
   replaceRules(target: { flagKey: string; environment: string }, rules: StoredRule[], write: TargetingWrite): Promise<void>;
 
-  listSegments(): Promise<StoredSegment[]>;
+  /** Every segment, or those of one project, by key. */
+  listSegments(filter?: { project?: string | undefined }): Promise<StoredSegment[]>;
   getSegment(key: string): Promise<StoredSegment | undefined>;
   /** False when the key is taken. */
   createSegment(segment: StoredSegment, write: TargetingWrite): Promise<boolean>;
@@ -60,10 +64,14 @@ export interface TargetingStore {
   updateSegment(segment: StoredSegment, expectedVersion: number, write: TargetingWrite): Promise<WriteOutcome>;
   deleteSegment(key: string, expectedVersion: number, write: TargetingWrite): Promise<WriteOutcome>;
 
+  /** Entries of one project, of a flag's rules or of a segment if named, newest first. */
   history(filter: {
+    project: string;
     flagKey?: string | undefined;
     segmentKey?: string | undefined;
     limit: number;
     before?: number | undefined;
   }): Promise<{ items: TargetingAuditEntry[]; nextCursor: string | null }>;
+  /** The project of the newest entry about a flag's rules or a segment (one purged or deleted too); undefined: none. */
+  projectInHistory(about: { flagKey: string } | { segmentKey: string }): Promise<string | undefined>;
 }

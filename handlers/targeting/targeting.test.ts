@@ -171,7 +171,7 @@ describe('the match answer', () => {
       const input = { flagKey: 'checkout', environment: 'production', context: { targetingKey: 'u-1', country: 'BR' } };
       const res = await call('/targeting/match', input);
       expect(res.statusCode, res.body).toBe(200);
-      const { result, ...explanation } = await service.match(input, { bearer: token });
+      const { result, ...explanation } = await service.match(input, { bearer: token }, 'default');
       // Serialized with the route's schema, the answer loses nothing the service said.
       expect(res.json()).toEqual(JSON.parse(JSON.stringify({ result, explanation })));
       expect(res.json()).toMatchObject({

@@ -10,7 +10,10 @@ import { deleteResource, getJson, sendJson, type Credential } from './service-cl
 export interface FlagRulesClient {
   /** Every rule of the flag; throws (503) rather than answer "none" when targeting does not say. */
   listRulesOfFlag(flagKey: string, credential: Credential): Promise<Rule[]>;
-  /** Every rule in an environment (before the environment is deleted); throws (503) rather than answer "none". */
+  /**
+   * Every rule in an environment, of every project (before the environment is deleted); the organisation admin's to
+   * list (targeting refuses anyone else, 403). Throws (503) rather than answer "none".
+   */
   listRulesIn(environment: string, credential: Credential): Promise<Rule[]>;
   /** Sets a flag's rules in one environment to exactly these, as the approved change request `changeRequestId`. */
   setRules(

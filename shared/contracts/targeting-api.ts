@@ -3,6 +3,7 @@ import { Timestamp, Uuid } from '../http/schemas.ts';
 import { AuditActorSchema, AuditChangeSchema } from './audit-api.ts';
 import { evaluationErrorCodes, reasons } from './evaluation-model.ts';
 import { FlagKey, Serve } from './flag-model.ts';
+import { ProjectKey } from './project-model.ts';
 import { Condition, operators, SegmentKey } from './targeting-model.ts';
 
 /**
@@ -29,6 +30,7 @@ export const RuleSchema = Type.Object(
 export const SegmentSchema = Type.Object(
   {
     key: SegmentKey,
+    project: { ...ProjectKey, description: 'The project it belongs to; only rules of its flags may use the segment' },
     name: Type.String(),
     description: Type.String(),
     conditions: Type.Array(Condition),
@@ -48,6 +50,7 @@ export const TargetingAuditEntrySchema = Type.Object({
   entityKey: Type.String(),
   flagKey: Type.Union([Type.String(), Type.Null()]),
   environment: Type.Union([Type.String(), Type.Null()]),
+  project: Type.String({ description: "The project it was written in: the segment's, or the rule's flag's" }),
   action: Type.Enum(['created', 'updated', 'deleted', 'reordered']),
   actor: AuditActorSchema,
   at: Timestamp,

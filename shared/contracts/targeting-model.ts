@@ -72,6 +72,11 @@ export interface Rule {
 
 export interface Segment {
   key: string;
+  /**
+   * The project it belongs to (fixed at creation); only rules of that project's flags may use it. Absent from
+   * segments written before projects: the default project.
+   */
+  project?: string;
   name: string;
   description: string;
   /** All must hold (a segment with no conditions holds only its `included` keys). */

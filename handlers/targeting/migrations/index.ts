@@ -1,6 +1,7 @@
 import type { Migration } from 'kysely/migration';
 import * as rulesSegmentsAuditOutbox from './0001-rules-segments-audit-outbox.ts';
 import * as outboxDeliveryAttempts from './0002-outbox-delivery-attempts.ts';
+import * as projects from './0003-projects.ts';
 
 /** The service's PostgreSQL schema. */
 export const targetingSchema = 'targeting';
@@ -9,4 +10,5 @@ export const targetingSchema = 'targeting';
 export const targetingMigrations: Record<string, Migration> = {
   '0001-rules-segments-audit-outbox': rulesSegmentsAuditOutbox,
   '0002-outbox-delivery-attempts': outboxDeliveryAttempts,
+  '0003-projects': projects,
 };

@@ -7,14 +7,15 @@ import type { TargetingRouteDeps } from './route-deps.ts';
 import { Environment, RuleFields } from '../targeting-schemas.ts';
 import { RuleSchema } from '../../../shared/contracts/targeting-api.ts';
 
-export function createRule(app: App, { service, guard }: TargetingRouteDeps): void {
+export function createRule(app: App, { service, guardFlagInBody }: TargetingRouteDeps): void {
   app.post(
     '/targeting/rules',
     {
-      onRequest: guard('editor'),
+      ...guardFlagInBody('editor'),
       schema: {
         tags: ['rules'],
         summary: 'Add a rule to a flag in one environment (after the others, or at `priority`)',
+        description: "An editor of the flag's project may; the rule may use only segments of that project.",
         security: bearerSecurity,
         body: Strict({
           flagKey: FlagKey,
@@ -25,6 +26,7 @@ export function createRule(app: App, { service, guard }: TargetingRouteDeps): vo
         response: { 201: RuleSchema, ...problemResponses },
       },
     },
-    async (request, reply) => reply.code(201).send(await service.createRule(request.body, callerCredential(request), principalOf(request))),
+    async (request, reply) =>
+      reply.code(201).send(await service.createRule(request.body, callerCredential(request), principalOf(request), request.project)),
   );
 }

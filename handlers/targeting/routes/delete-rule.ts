@@ -3,12 +3,13 @@ import { callerCredential, principalOf } from '../../../shared/http/authenticate
 import { Strict, Uuid, bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
 import type { App } from '../../../shared/http/server.ts';
 import type { TargetingRouteDeps } from './route-deps.ts';
+import { projectFound } from './project-scopes.ts';
 
-export function deleteRule(app: App, { service, guard }: TargetingRouteDeps): void {
+export function deleteRule(app: App, { service, guard, inProject }: TargetingRouteDeps): void {
   app.delete(
     '/targeting/rules/:id',
     {
-      onRequest: guard('editor'),
+      onRequest: guard('editor', inProject.rule),
       schema: {
         tags: ['rules'],
         summary: 'Delete a rule; the ones after it move up',
@@ -18,7 +19,8 @@ export function deleteRule(app: App, { service, guard }: TargetingRouteDeps): vo
       },
     },
     async (request, reply) => {
-      await service.deleteRule(request.params.id, callerCredential(request), principalOf(request));
+      const project = projectFound(request, `No rule ${request.params.id}`);
+      await service.deleteRule(request.params.id, callerCredential(request), principalOf(request), project);
       return reply.code(204).send(null);
     },
   );

@@ -4,13 +4,14 @@ import { principalOf } from '../../../shared/http/authenticate.ts';
 import { Strict, bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
 import type { App } from '../../../shared/http/server.ts';
 import type { TargetingRouteDeps } from './route-deps.ts';
+import { projectFound } from './project-scopes.ts';
 import { IfMatchHeaders } from '../targeting-schemas.ts';
 
-export function deleteSegment(app: App, { service, guard }: TargetingRouteDeps): void {
+export function deleteSegment(app: App, { service, guard, inProject }: TargetingRouteDeps): void {
   app.delete(
     '/targeting/segments/:key',
     {
-      onRequest: guard('editor'),
+      onRequest: guard('editor', inProject.segment),
       schema: {
         tags: ['segments'],
         summary: 'Delete a segment (refused while a rule uses it)',
@@ -21,6 +22,7 @@ export function deleteSegment(app: App, { service, guard }: TargetingRouteDeps):
       },
     },
     async (request, reply) => {
+      projectFound(request, `No segment "${request.params.key}"`);
       await service.deleteSegment(request.params.key, request.headers['if-match'], principalOf(request));
       return reply.code(204).send(null);
     },

@@ -1,13 +1,14 @@
 import { Strict, Uuid, bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
 import type { App } from '../../../shared/http/server.ts';
 import type { TargetingRouteDeps } from './route-deps.ts';
+import { projectFound } from './project-scopes.ts';
 import { RuleSchema } from '../../../shared/contracts/targeting-api.ts';
 
-export function getRule(app: App, { service, guard }: TargetingRouteDeps): void {
+export function getRule(app: App, { service, guard, inProject }: TargetingRouteDeps): void {
   app.get(
     '/targeting/rules/:id',
     {
-      onRequest: guard('viewer'),
+      onRequest: guard('viewer', inProject.rule),
       schema: {
         tags: ['rules'],
         summary: 'One rule',
@@ -16,6 +17,9 @@ export function getRule(app: App, { service, guard }: TargetingRouteDeps): void 
         response: { 200: RuleSchema, ...problemResponses },
       },
     },
-    async (request) => service.getRule(request.params.id),
+    async (request) => {
+      projectFound(request, `No rule ${request.params.id}`);
+      return service.getRule(request.params.id);
+    },
   );
 }

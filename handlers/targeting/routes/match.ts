@@ -6,11 +6,11 @@ import type { TargetingRouteDeps } from './route-deps.ts';
 import { callerCredential } from '../../../shared/http/authenticate.ts';
 import { ContextSchema, Environment } from '../targeting-schemas.ts';
 
-export function matchTargeting(app: App, { service, guard }: TargetingRouteDeps): void {
+export function matchTargeting(app: App, { service, guardFlagInBody }: TargetingRouteDeps): void {
   app.post(
     '/targeting/match',
     {
-      onRequest: guard('viewer'),
+      ...guardFlagInBody('viewer'),
       schema: {
         tags: ['match'],
         summary: 'Evaluate a flag for a context with the production engine, and explain which rules and conditions held',
@@ -20,7 +20,7 @@ export function matchTargeting(app: App, { service, guard }: TargetingRouteDeps)
       },
     },
     async (request) => {
-      const { result, ...explanation } = await service.match(request.body, callerCredential(request));
+      const { result, ...explanation } = await service.match(request.body, callerCredential(request), request.project);
       return { result, explanation };
     },
   );

@@ -7,11 +7,11 @@ import type { TargetingRouteDeps } from './route-deps.ts';
 import { Environment } from '../targeting-schemas.ts';
 import { RuleSchema } from '../../../shared/contracts/targeting-api.ts';
 
-export function reorderRules(app: App, { service, guard }: TargetingRouteDeps): void {
+export function reorderRules(app: App, { service, guardFlagInBody }: TargetingRouteDeps): void {
   app.put(
     '/targeting/rules/order',
     {
-      onRequest: guard('editor'),
+      ...guardFlagInBody('editor'),
       schema: {
         tags: ['rules'],
         summary: 'Set the evaluation order of the rules of a flag in one environment',
@@ -24,6 +24,8 @@ export function reorderRules(app: App, { service, guard }: TargetingRouteDeps): 
         response: { 200: Type.Object({ items: Type.Array(RuleSchema) }), ...problemResponses },
       },
     },
-    async (request) => ({ items: await service.reorderRules(request.body, callerCredential(request), principalOf(request)) }),
+    async (request) => ({
+      items: await service.reorderRules(request.body, callerCredential(request), principalOf(request), request.project),
+    }),
   );
 }

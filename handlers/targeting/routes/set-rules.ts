@@ -8,11 +8,11 @@ import { Strict, Uuid, bearerSecurity, problemResponses } from '../../../shared/
 import { Environment } from '../targeting-schemas.ts';
 import type { TargetingRouteDeps } from './route-deps.ts';
 
-export function setRules(app: App, { service, guard }: TargetingRouteDeps): void {
+export function setRules(app: App, { service, guardFlagInBody }: TargetingRouteDeps): void {
   app.put(
     '/targeting/rules/set',
     {
-      onRequest: guard('editor'),
+      ...guardFlagInBody('editor'),
       schema: {
         tags: ['rules'],
         summary: 'Set a flag’s rules in one environment to exactly these, in this order (how an approved change request of rules applies)',
@@ -29,6 +29,7 @@ export function setRules(app: App, { service, guard }: TargetingRouteDeps): void
         { ...request.body, changeRequestId: request.headers['togglemaster-change-request'] },
         callerCredential(request),
         principalOf(request),
+        request.project,
       ),
     }),
   );

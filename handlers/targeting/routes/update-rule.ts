@@ -2,14 +2,15 @@ import { callerCredential, principalOf } from '../../../shared/http/authenticate
 import { Strict, Uuid, bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
 import type { App } from '../../../shared/http/server.ts';
 import type { TargetingRouteDeps } from './route-deps.ts';
+import { projectFound } from './project-scopes.ts';
 import { RuleReplacementFields } from '../targeting-schemas.ts';
 import { RuleSchema } from '../../../shared/contracts/targeting-api.ts';
 
-export function updateRule(app: App, { service, guard }: TargetingRouteDeps): void {
+export function updateRule(app: App, { service, guard, inProject }: TargetingRouteDeps): void {
   app.put(
     '/targeting/rules/:id',
     {
-      onRequest: guard('editor'),
+      onRequest: guard('editor', inProject.rule),
       schema: {
         tags: ['rules'],
         summary:
@@ -20,6 +21,9 @@ export function updateRule(app: App, { service, guard }: TargetingRouteDeps): vo
         response: { 200: RuleSchema, ...problemResponses },
       },
     },
-    async (request) => service.updateRule(request.params.id, request.body, callerCredential(request), principalOf(request)),
+    async (request) => {
+      const project = projectFound(request, `No rule ${request.params.id}`);
+      return service.updateRule(request.params.id, request.body, callerCredential(request), principalOf(request), project);
+    },
   );
 }

@@ -3,14 +3,15 @@ import { principalOf } from '../../../shared/http/authenticate.ts';
 import { Strict, bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
 import type { App } from '../../../shared/http/server.ts';
 import type { TargetingRouteDeps } from './route-deps.ts';
+import { projectFound } from './project-scopes.ts';
 import { IfMatchHeaders, SegmentReplacementFields, segmentView } from '../targeting-schemas.ts';
 import { SegmentSchema } from '../../../shared/contracts/targeting-api.ts';
 
-export function updateSegment(app: App, { service, guard }: TargetingRouteDeps): void {
+export function updateSegment(app: App, { service, guard, inProject }: TargetingRouteDeps): void {
   app.put(
     '/targeting/segments/:key',
     {
-      onRequest: guard('editor'),
+      onRequest: guard('editor', inProject.segment),
       schema: {
         tags: ['segments'],
         summary: 'Replace a segment; the document GET answered may be sent back as it was; If-Match guards against lost updates',
@@ -22,6 +23,7 @@ export function updateSegment(app: App, { service, guard }: TargetingRouteDeps):
       },
     },
     async (request, reply) => {
+      projectFound(request, `No segment "${request.params.key}"`);
       const segment = await service.updateSegment(request.params.key, request.body, request.headers['if-match'], principalOf(request));
       return reply.header('etag', `"${segment.version}"`).send(segmentView(segment));
     },

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { sql, type Kysely } from 'kysely';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FlagDocument } from '../../../shared/contracts/flag-model.ts';
 import { createDatabase, createPool, migrateToLatest } from '../../../shared/db/database.ts';

@@ -4,8 +4,8 @@ import { startRedisServer } from '../../shared/testing/redis-server.ts';
 import { until } from '../../shared/testing/until.ts';
 
 /**
- * An admin's change to a user reaches every service: the user's next request is judged by the new role or
- * standing, within a second, not when the token expires.
+ * An admin's change to a user reaches every service: the user's next request is judged by the new role,
+ * standing or project memberships, within a second, not when the token expires.
  */
 describe('user access changes reach every service', () => {
   let redis: Awaited<ReturnType<typeof startRedisServer>>;
@@ -60,6 +60,21 @@ describe('user access changes reach every service', () => {
     expect((await platform.call('PATCH', `${platform.urls.auth}/auth/users/${editor.id}`, { role: 'viewer' })).status).toBe(200);
     expect(await answers(403, () => create(`after-${Date.now()}`))).toBeLessThan(1_000);
     expect(await request('GET', `${platform.urls.flags}/flags`, editor.token)).toBe(200);
+  });
+
+  it('a project membership granted or ended counts in that project only, on the next request after at most 1 s', async () => {
+    const member = await userWith('viewer', 'member@example.com');
+    expect((await platform.call('POST', `${platform.urls.flags}/flags/projects`, { key: 'payments', name: 'Payments' })).status).toBe(201);
+    const flag = (key: string) => ({ key, name: key, type: 'boolean' });
+    const create = (key: string) => request('POST', `${platform.urls.flags}/flags?project=payments`, member.token, flag(key));
+    const membership = `${platform.urls.auth}/auth/projects/payments/members/${member.id}`;
+    expect(await create(`before-${Date.now()}`)).toBe(403);
+    expect((await platform.call('PUT', membership, { role: 'editor' })).status).toBe(200);
+    expect(await answers(201, () => create(`granted-${Date.now()}`))).toBeLessThan(1_000);
+    // An editor of payments only: the default project still takes them for the viewer they are.
+    expect(await request('POST', `${platform.urls.flags}/flags`, member.token, flag(`elsewhere-${Date.now()}`))).toBe(403);
+    expect((await platform.call('DELETE', membership)).status).toBe(204);
+    expect(await answers(403, () => create(`ended-${Date.now()}`))).toBeLessThan(1_000);
   });
 
   it('a disabled admin is refused at once by auth (it cannot re-enable itself) and within 1 s by every other service', async () => {

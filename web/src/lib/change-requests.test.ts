@@ -28,6 +28,7 @@ function request(overrides: Partial<ChangeRequest> = {}): ChangeRequest {
   return {
     id: 'cr-1',
     flagKey: 'checkout',
+    project: 'default',
     environment: 'production',
     kind: 'change',
     description: null,

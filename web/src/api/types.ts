@@ -16,6 +16,7 @@ import type {
   InvitationSchema,
   LoginAnswerSchema,
   MeSchema,
+  ProjectMemberSchema,
   UserSchema,
 } from '../../../shared/contracts/auth-api.ts';
 import type {
@@ -24,6 +25,7 @@ import type {
   FlagAuditEntrySchema,
   FlagSchema,
   Guardrail as GuardrailSchema,
+  ProjectSchema,
   GuardrailCheckSchema,
   ReleaseEventSchema,
   ReleasePlanSchema,
@@ -81,9 +83,13 @@ export type AuthSettings = Static<typeof AuthSettingsSchema>;
 export type Invitation = Static<typeof InvitationSchema>;
 /** A new invitation: its token and link, shown once. */
 export type CreatedInvitation = Static<typeof CreatedInvitationSchema>;
+/** A person's role in a project (GET /auth/projects/{project}/members): who, which role, since when. */
+export type ProjectMember = Static<typeof ProjectMemberSchema>;
 
 // flags
 export type Flag = Static<typeof FlagSchema>;
+/** A project the caller holds a role in, with that role (an organisation admin: admin of every project). */
+export type Project = Static<typeof ProjectSchema>;
 /** An environment every flag has a state in: its key (fixed), name, place in lists, and whether it is protected. */
 export type Environment = Static<typeof EnvironmentSchema>;
 export type FlagAuditEntry = Static<typeof FlagAuditEntrySchema>;

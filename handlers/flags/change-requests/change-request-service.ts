@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { diff } from '../../../shared/audit/diff.ts';
 import type { EnvironmentPatch } from '../../../shared/contracts/flag-model.ts';
-import type { Principal } from '../../../shared/http/authenticate.ts';
+import { holds, type Principal } from '../../../shared/http/authenticate.ts';
 import { AppError } from '../../../shared/http/problem.ts';
 import type { FlagService } from '../flag-service.ts';
 import type { FlagStore } from '../flag-store.ts';
@@ -240,8 +240,8 @@ export function createChangeRequestService(deps: {
     cancel: (id: string, by: Principal) =>
       review(id, (request) => {
         assertWaiting(request);
-        if (request.author.userId !== by.userId && by.role !== 'admin')
-          throw new AppError('FORBIDDEN', 'Only its author or an admin can withdraw a change request');
+        if (request.author.userId !== by.userId && !holds(by, request.project, 'admin'))
+          throw new AppError('FORBIDDEN', 'Only its author or an admin of its project can withdraw a change request');
         return { next: bump(request, { status: 'cancelled', closedAt: now(), outcome: `withdrawn by ${by.email}` }), event: null };
       }),
 

@@ -11,6 +11,7 @@ import { analyticsRoutes } from './analytics-routes.ts';
 import type { AnalyticsStore } from './analytics-store.ts';
 import { createDynamoAnalyticsStore } from './analytics-store.dynamo.ts';
 import { createMemoryAnalyticsStore } from './analytics-store.memory.ts';
+import { createFlagProjects, type FlagProjects } from './flag-projects.ts';
 
 /** One factory for both stores: DynamoDB when given a client, memory otherwise (unit tests). */
 export function createAnalyticsStore(dynamo?: { client: DynamoDBClient; table: string }): AnalyticsStore {
@@ -26,6 +27,8 @@ export async function buildAnalyticsApp(deps: {
   logger: Logger;
   store: AnalyticsStore;
   verifier: TokenVerifier;
+  /** Which project each flag is in (the flags service by default): readers see only their projects' counts. */
+  projects?: FlagProjects;
   readiness?: ReadinessCheck[];
   metrics?: Registry;
   now?: () => number;
@@ -38,7 +41,12 @@ export async function buildAnalyticsApp(deps: {
     trustProxy: deps.config.TRUST_PROXY,
     readiness: deps.readiness ?? [],
     ...(deps.metrics ? { metrics: deps.metrics } : {}),
-    routes: analyticsRoutes(deps.store, deps.verifier, deps.now),
+    routes: analyticsRoutes({
+      store: deps.store,
+      verifier: deps.verifier,
+      projects: deps.projects ?? createFlagProjects(deps.config.FLAGS_URL),
+      ...(deps.now ? { now: deps.now } : {}),
+    }),
   });
 }
 

@@ -319,7 +319,7 @@ export function createDynamoAnalyticsStore(client: DynamoDBClient, table: string
       return rows.sort(byMetricVariantMinute);
     },
 
-    async events({ environment, flagKey, variant, from, to, limit, cursor, now }) {
+    async events({ environment, flagKey, flagKeys, variant, from, to, limit, cursor, now }) {
       const days = daysBetween(from, to).reverse();
       const position = cursor ? decodeCursor(cursor, EventsPosition) : undefined;
       const items: EventRow[] = [];
@@ -354,6 +354,8 @@ export function createDynamoAnalyticsStore(client: DynamoDBClient, table: string
           for (const item of page.Items ?? []) {
             const sk = item[skName]?.S ?? '';
             if (after && sk >= after) continue;
+            // Another project's flag: read past (a project's flags are too many for a filter expression).
+            if (flagKeys && !flagKeys.has(item.flagKey?.S ?? '')) continue;
             items.push({
               flagKey: item.flagKey?.S ?? '',
               environment: item.environment?.S ?? '',

@@ -58,12 +58,13 @@ export function createMemoryAnalyticsStore(): AnalyticsStore {
         rows.push(...metricRowsOf(sums, minute, metric));
       return rows.sort(byMetricVariantMinute);
     },
-    async events({ environment, flagKey, variant, from, to, limit, cursor, now }) {
+    async events({ environment, flagKey, flagKeys, variant, from, to, limit, cursor, now }) {
       const matching = [...events.entries()]
         .filter(
           ([, e]) =>
             e.environment === environment &&
             (!flagKey || e.flagKey === flagKey) &&
+            (!flagKeys || flagKeys.has(e.flagKey)) &&
             (!variant || e.variant === variant) &&
             e.at >= from &&
             e.at <= to &&

@@ -45,6 +45,8 @@ export interface MetricQuery {
 export interface EventQuery {
   environment: string;
   flagKey?: string | undefined;
+  /** Without `flagKey`: only the events of these flags (a project's); pages are filled with theirs. */
+  flagKeys?: ReadonlySet<string> | undefined;
   variant?: string | undefined;
   from: number;
   to: number;

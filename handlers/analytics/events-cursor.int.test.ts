@@ -8,6 +8,7 @@ import { testConfig } from '../../shared/testing/config.ts';
 import { testTokens } from '../../shared/testing/tokens.ts';
 import { buildAnalyticsApp, createAnalyticsStore } from './analytics-app.ts';
 import type { AnalyticsStore } from './analytics-store.ts';
+import { fixedFlagProjects } from './fixed-flag-projects.ts';
 
 const now = Date.UTC(2026, 10, 24, 12, 0);
 const cursorOf = (text: string) => Buffer.from(text).toString('base64url');
@@ -50,9 +51,14 @@ describe.each([
       logger: createLogger('silent', 'analytics'),
       store,
       verifier,
+      projects: fixedFlagProjects({ checkout: 'default', elsewhere: 'beta' }, ['default', 'beta']),
       now: () => now,
     }));
-    const events = [1, 2, 3].map((i) => ['checkout', 'production', 'on', 'DEFAULT', null, `k${i}`, now - i * 60_000] as const);
+    // Between them, events of another project's flag: read past, never answered, never cutting a page short.
+    const events = [1, 2, 3].flatMap((i) => [
+      ['checkout', 'production', 'on', 'DEFAULT', null, `k${i}`, now - i * 60_000] as const,
+      ['elsewhere', 'production', 'on', 'DEFAULT', null, `k${i}`, now - i * 60_000 + 30_000] as const,
+    ]);
     await store.writeBatch({ batchId: 'cursor-batch', events: events.map((e) => [...e]), counts: [] }, 30 * 86_400_000);
   }, 30_000);
   afterAll(async () => {
@@ -67,8 +73,8 @@ describe.each([
     });
 
   it('pages with the cursor it handed out', async () => {
-    const first = (await list()).json<{ items: unknown[]; nextCursor: string }>();
-    expect(first.items).toHaveLength(2);
+    const first = (await list()).json<{ items: { flagKey: string }[]; nextCursor: string }>();
+    expect(first.items.map((e) => e.flagKey)).toEqual(['checkout', 'checkout']);
     const rest = await list(first.nextCursor);
     expect(rest.statusCode, rest.body).toBe(200);
     expect(rest.json()).toMatchObject({ items: [{ flagKey: 'checkout' }], nextCursor: null });

@@ -3,15 +3,17 @@ import { MetricAggregatesSchema } from '../../../shared/contracts/analytics-api.
 import { MetricName } from '../../../shared/contracts/flags-api.ts';
 import { Strict, bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
 import type { App } from '../../../shared/http/server.ts';
-import { Environment, FlagKey, Instant } from '../analytics-schemas.ts';
+import { Environment, FlagKey, Instant, ProjectParam } from '../analytics-schemas.ts';
+import { mayReadFlag } from '../readable-flags.ts';
 import { timeRange } from '../time-range.ts';
 import type { AnalyticsRouteDeps } from './route-deps.ts';
 
-export function getMetrics(app: App, { store, guard, now }: AnalyticsRouteDeps): void {
+export function getMetrics(app: App, { store, viewerOf, now }: AnalyticsRouteDeps): void {
   app.get(
     '/analytics/metrics',
     {
-      onRequest: guard('viewer'),
+      // A viewer of the flag's project.
+      onRequest: viewerOf('query'),
       schema: {
         tags: ['analytics'],
         summary: 'Exact sums of a flag’s metric events (tracking) per metric, variant and minute: count, sum, sum of squares',
@@ -19,6 +21,7 @@ export function getMetrics(app: App, { store, guard, now }: AnalyticsRouteDeps):
         querystring: Strict({
           flagKey: FlagKey,
           environment: Environment,
+          project: ProjectParam,
           metric: Type.Optional(MetricName),
           from: Type.Optional(Instant),
           to: Type.Optional(Instant),
@@ -27,10 +30,11 @@ export function getMetrics(app: App, { store, guard, now }: AnalyticsRouteDeps):
       },
     },
     async (request) => {
-      const { flagKey, environment, metric } = request.query;
+      const { flagKey, environment, metric, project } = request.query;
       // Per minute, as the counts: up to a day (a release plan's guardrails are judged over its whole run).
       const { from, to } = timeRange(request.query, 'minute', now(), 3_600_000);
-      const rows = await store.metricRows({ environment, flagKey, metric, from, to });
+      // A flag that is not there (or not of the project named) has no metric events to show.
+      const rows = mayReadFlag(request, project) ? await store.metricRows({ environment, flagKey, metric, from, to }) : [];
       return {
         flagKey,
         environment,

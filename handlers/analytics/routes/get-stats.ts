@@ -4,16 +4,18 @@ import type { App } from '../../../shared/http/server.ts';
 import { granularities, StatsSchema } from '../../../shared/contracts/analytics-api.ts';
 import { statsOf } from '../aggregate.ts';
 import type { AnalyticsRouteDeps } from './route-deps.ts';
-import { Environment, FlagKey, Instant } from '../analytics-schemas.ts';
+import { Environment, FlagKey, Instant, ProjectParam } from '../analytics-schemas.ts';
+import { mayReadFlag } from '../readable-flags.ts';
 import { timeRange } from '../time-range.ts';
 
 const defaultSpan = { minute: 3_600_000, hour: 86_400_000, day: 30 * 86_400_000 } as const;
 
-export function getStats(app: App, { store, guard, now }: AnalyticsRouteDeps): void {
+export function getStats(app: App, { store, viewerOf, now }: AnalyticsRouteDeps): void {
   app.get(
     '/analytics/stats',
     {
-      onRequest: guard('viewer'),
+      // A viewer of the flag's project.
+      onRequest: viewerOf('query'),
       schema: {
         tags: ['analytics'],
         summary: 'Exact evaluations of a flag per variant per minute, hour or day, and the totals',
@@ -21,6 +23,7 @@ export function getStats(app: App, { store, guard, now }: AnalyticsRouteDeps): v
         querystring: Strict({
           flagKey: FlagKey,
           environment: Environment,
+          project: ProjectParam,
           from: Type.Optional(Instant),
           to: Type.Optional(Instant),
           granularity: Type.Enum([...granularities], { default: 'minute' }),
@@ -29,9 +32,10 @@ export function getStats(app: App, { store, guard, now }: AnalyticsRouteDeps): v
       },
     },
     async (request) => {
-      const { flagKey, environment, granularity } = request.query;
+      const { flagKey, environment, granularity, project } = request.query;
       const { from, to } = timeRange(request.query, granularity, now(), defaultSpan[granularity]);
-      const rows = await store.countRows({ environment, flagKey, from, to });
+      // A flag that is not there (or not of the project named) has no counts to show.
+      const rows = mayReadFlag(request, project) ? await store.countRows({ environment, flagKey, from, to }) : [];
       return {
         flagKey,
         environment,

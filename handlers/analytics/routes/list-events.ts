@@ -3,21 +3,25 @@ import { Limit, Strict, bearerSecurity, problemResponses } from '../../../shared
 import type { App } from '../../../shared/http/server.ts';
 import { EvaluationEventSchema } from '../../../shared/contracts/analytics-api.ts';
 import type { AnalyticsRouteDeps } from './route-deps.ts';
-import { Environment, FlagKey, Instant } from '../analytics-schemas.ts';
+import { Environment, FlagKey, Instant, ProjectParam } from '../analytics-schemas.ts';
+import { flagKeysOfRequest, mayReadFlag } from '../readable-flags.ts';
 import { timeRange } from '../time-range.ts';
 
-export function listEvents(app: App, { store, guard, now }: AnalyticsRouteDeps): void {
+export function listEvents(app: App, { store, viewerOf, projects, now }: AnalyticsRouteDeps): void {
   app.get(
     '/analytics/events',
     {
-      onRequest: guard('viewer'),
+      // A viewer of the flag's project, or of the project of ?project= (its flags' events).
+      onRequest: viewerOf('query'),
       schema: {
         tags: ['analytics'],
-        summary: 'Recent evaluation events, newest first, a page at a time (never past their retention)',
+        summary:
+          'Recent evaluation events of a flag, or of the flags of a project (?project=, the default project when absent), newest first, a page at a time (never past their retention)',
         security: bearerSecurity,
         querystring: Strict({
           environment: Environment,
           flagKey: Type.Optional(FlagKey),
+          project: ProjectParam,
           variant: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
           from: Type.Optional(Instant),
           to: Type.Optional(Instant),
@@ -35,8 +39,11 @@ export function listEvents(app: App, { store, guard, now }: AnalyticsRouteDeps):
     },
     async (request) => {
       const at = now();
-      const { from, to } = timeRange(request.query, 'hour', at, 86_400_000);
-      const page = await store.events({ ...request.query, from, to, now: at });
+      const { project, ...query } = request.query;
+      const { from, to } = timeRange(query, 'hour', at, 86_400_000);
+      if (query.flagKey !== undefined && !mayReadFlag(request, project)) return { items: [], nextCursor: null };
+      const flagKeys = query.flagKey === undefined ? await flagKeysOfRequest(request, projects) : undefined;
+      const page = await store.events({ ...query, flagKeys, from, to, now: at });
       return { items: page.items.map((e) => ({ ...e, at: new Date(e.at).toISOString() })), nextCursor: page.nextCursor };
     },
   );

@@ -4,7 +4,7 @@ import { testConfig } from '../../shared/testing/config.ts';
 import { testTokens } from '../../shared/testing/tokens.ts';
 import { fixedFlags, flagDocument } from '../../shared/testing/flags-client.ts';
 import type { UserRole } from '../../shared/http/authenticate.ts';
-import { callAs } from '../../shared/testing/inject.ts';
+import { callAs, type TestRequest } from '../../shared/testing/inject.ts';
 import { buildTargetingApp } from './targeting-app.ts';
 import type { TargetingStore } from './targeting-store.ts';
 
@@ -31,22 +31,29 @@ const checkout = flagDocument('checkout', {
 
 const retired = flagDocument('retired', { archivedAt: new Date(0).toISOString(), archivedBy: { userId: 'u-1', email: 'a@example.com' } });
 
+/** Two teams' flags: projects alpha and beta (and an empty project, gamma). */
+const alphaFlag = flagDocument('alpha-flag', { project: 'alpha' });
+const betaFlag = flagDocument('beta-flag', { project: 'beta' });
+
 /** The targeting API's behaviour, run on the in-memory store (unit) and on PostgreSQL (integration). */
 export function targetingApiContract(name: string, makeHarness: () => Promise<Harness>): void {
   describe(name, () => {
     let harness: Harness;
     let app: Awaited<ReturnType<typeof buildTargetingApp>>['app'];
     let tokens: Record<UserRole, string>;
+    let tokenFor: Awaited<ReturnType<typeof testTokens>>['tokenFor'];
 
     beforeAll(async () => {
       harness = await makeHarness();
-      const { verifier, tokenFor } = await testTokens();
+      const made = await testTokens();
+      const { verifier } = made;
+      tokenFor = made.tokenFor;
       tokens = { viewer: await tokenFor('viewer'), editor: await tokenFor('editor'), admin: await tokenFor('admin') };
       ({ app } = await buildTargetingApp({
         config: testConfig(),
         logger: createLogger('silent', 'targeting'),
         store: harness.store,
-        flags: fixedFlags([checkout, flagDocument('gate'), retired]),
+        flags: fixedFlags([checkout, flagDocument('gate'), retired, alphaFlag, betaFlag], { projects: ['gamma'] }),
         verifier,
       }));
     });
@@ -328,6 +335,278 @@ export function targetingApiContract(name: string, makeHarness: () => Promise<Ha
       }
       expect((await copy({}, 'viewer')).statusCode).toBe(403);
       expect(await harness.snapshot()).toEqual(before);
+    });
+
+    describe('in projects', () => {
+      /** Account viewers (the default project's) with roles granted in projects by membership. */
+      const people = {
+        ann: { email: 'ann@example.com', id: '00000000-0000-4000-8000-0000000000a1', projects: { alpha: 'viewer' } },
+        eve: { email: 'eve@example.com', id: '00000000-0000-4000-8000-0000000000a2', projects: { alpha: 'editor' } },
+        bea: { email: 'bea@example.com', id: '00000000-0000-4000-8000-0000000000b1', projects: { beta: 'editor' } },
+      } as const;
+      const personal: Partial<Record<keyof typeof people, string>> = {};
+      let alphaRule: string;
+      let betaRule: string;
+
+      const as = (who: keyof typeof people | 'admin', request: TestRequest) =>
+        app.inject({
+          ...request,
+          headers: { authorization: `Bearer ${who === 'admin' ? tokens.admin : personal[who]}`, ...request.headers },
+        });
+      const keysOf = async (response: ReturnType<typeof as>) =>
+        (await response).json<{ items: { key: string }[] }>().items.map((s) => s.key);
+      const refused = async (response: ReturnType<typeof as>, detail: RegExp | string) => {
+        const answer = await response;
+        expect(answer.statusCode, answer.body).toBe(403);
+        expect(answer.json<{ detail: string }>().detail).toMatch(detail);
+      };
+
+      beforeAll(async () => {
+        for (const [name, person] of Object.entries(people))
+          personal[name as keyof typeof people] = await tokenFor('viewer', person.email, person.id, { ...person.projects });
+        for (const [project, key] of [
+          ['alpha', 'alpha-seg'],
+          ['beta', 'beta-seg'],
+        ]) {
+          const created = await as('admin', {
+            method: 'POST',
+            url: `/targeting/segments?project=${project}`,
+            payload: { key, name: key, included: [`${project}-user`] },
+          });
+          expect(created.statusCode, created.body).toBe(201);
+          expect(created.json()).toMatchObject({ key, project });
+        }
+        const alpha = await as('eve', {
+          method: 'POST',
+          url: '/targeting/rules',
+          payload: rule({ flagKey: 'alpha-flag', segments: ['alpha-seg'], serve: { variant: 'on' } }),
+        });
+        expect(alpha.statusCode, alpha.body).toBe(201);
+        alphaRule = alpha.json<{ id: string }>().id;
+        const beta = await as('bea', {
+          method: 'POST',
+          url: '/targeting/rules',
+          payload: rule({ flagKey: 'beta-flag', segments: ['beta-seg'], serve: { variant: 'on' } }),
+        });
+        expect(beta.statusCode, beta.body).toBe(201);
+        betaRule = beta.json<{ id: string }>().id;
+      });
+
+      it("lists a project's segments only, to those who hold a role in it", async () => {
+        expect(await keysOf(as('ann', { method: 'GET', url: '/targeting/segments?project=alpha' }))).toEqual(['alpha-seg']);
+        expect(await keysOf(as('admin', { method: 'GET', url: '/targeting/segments?project=beta' }))).toEqual(['beta-seg']);
+        expect(await keysOf(as('admin', { method: 'GET', url: '/targeting/segments?project=gamma' }))).toEqual([]);
+        // The original path: the default project's, as before.
+        const defaults = await keysOf(call('viewer', { method: 'GET', url: '/targeting/segments' }));
+        expect(defaults).toContain('beta');
+        expect(defaults).not.toContain('alpha-seg');
+        expect(defaults).not.toContain('beta-seg');
+        await refused(as('ann', { method: 'GET', url: '/targeting/segments?project=beta' }), 'You have no role in project beta');
+      });
+
+      it('reads and changes a segment in its own project only', async () => {
+        const alpha = await as('ann', { method: 'GET', url: '/targeting/segments/alpha-seg' });
+        expect(alpha.statusCode, alpha.body).toBe(200);
+        expect(alpha.json()).toMatchObject({ key: 'alpha-seg', project: 'alpha' });
+        await refused(as('ann', { method: 'GET', url: '/targeting/segments/beta-seg' }), 'You have no role in project beta');
+        await refused(as('eve', { method: 'PUT', url: '/targeting/segments/beta-seg', payload: { name: 'mine' } }), 'project beta');
+        await refused(as('eve', { method: 'DELETE', url: '/targeting/segments/beta-seg' }), 'project beta');
+        await refused(
+          as('ann', { method: 'PUT', url: '/targeting/segments/alpha-seg', payload: { name: 'x' } }),
+          'needs the editor role in project alpha',
+        );
+        expect((await as('ann', { method: 'GET', url: '/targeting/segments/no-such-segment' })).statusCode).toBe(404);
+
+        // Sent back as GET answered it, project and all; a segment does not move to another project.
+        const same = await as('eve', { method: 'PUT', url: '/targeting/segments/alpha-seg', payload: alpha.json<object>() });
+        expect(same.statusCode, same.body).toBe(200);
+        expect(same.json()).toMatchObject({ project: 'alpha', version: 2 });
+        const moved = await as('eve', {
+          method: 'PUT',
+          url: '/targeting/segments/alpha-seg',
+          payload: { ...same.json<object>(), project: 'beta' },
+        });
+        expect(moved.statusCode).toBe(400);
+        expect(moved.json()).toMatchObject({ code: 'VALIDATION_FAILED', errors: [{ path: 'body/project' }] });
+      });
+
+      it('creates a segment only where the caller is an editor, in a project there is', async () => {
+        const made = await as('eve', {
+          method: 'POST',
+          url: '/targeting/segments?project=alpha',
+          payload: { key: 'alpha-temp', name: 'Temp' },
+        });
+        expect(made.statusCode, made.body).toBe(201);
+        expect(made.json()).toMatchObject({ key: 'alpha-temp', project: 'alpha' });
+        await refused(
+          as('eve', { method: 'POST', url: '/targeting/segments?project=beta', payload: { key: 'sneaky', name: 'x' } }),
+          'You have no role in project beta',
+        );
+        await refused(
+          as('eve', { method: 'POST', url: '/targeting/segments', payload: { key: 'sneaky', name: 'x' } }),
+          'needs the editor role in project default',
+        );
+        await refused(
+          as('ann', { method: 'POST', url: '/targeting/segments?project=alpha', payload: { key: 'sneaky', name: 'x' } }),
+          'needs the editor role in project alpha',
+        );
+        const nowhere = await as('admin', {
+          method: 'POST',
+          url: '/targeting/segments?project=nowhere',
+          payload: { key: 'sneaky', name: 'x' },
+        });
+        expect(nowhere.statusCode, nowhere.body).toBe(404);
+        expect(nowhere.json<{ detail: string }>().detail).toContain('No project "nowhere"');
+        // Keys are unique across projects.
+        expect(
+          (await as('bea', { method: 'POST', url: '/targeting/segments?project=beta', payload: { key: 'alpha-temp', name: 'x' } }))
+            .statusCode,
+        ).toBe(409);
+        expect((await as('eve', { method: 'DELETE', url: '/targeting/segments/alpha-temp' })).statusCode).toBe(204);
+      });
+
+      it("lets a rule use only segments of its flag's project, naming the other", async () => {
+        const before = await harness.snapshot();
+        for (const [overrides, what] of [
+          [{ segments: ['beta-seg'] }, 'segments'],
+          [{ conditions: [{ attribute: 'targetingKey', operator: 'in_segment', values: ['beta-seg'] }] }, 'an in_segment condition'],
+        ] as const) {
+          const res = await as('eve', {
+            method: 'POST',
+            url: '/targeting/rules',
+            payload: rule({ flagKey: 'alpha-flag', serve: { variant: 'on' }, ...overrides }),
+          });
+          expect(res.statusCode, what).toBe(400);
+          expect(res.json(), what).toMatchObject({ code: 'VALIDATION_FAILED', errors: [{ path: 'body/segments' }] });
+          expect(res.json<{ detail: string }>().detail).toContain('"beta-seg"');
+        }
+        const edited = await as('eve', {
+          method: 'PUT',
+          url: `/targeting/rules/${alphaRule}`,
+          payload: { conditions: [], segments: ['beta-seg'], serve: { variant: 'on' } },
+        });
+        expect(edited.statusCode).toBe(400);
+        // Nor may a segment of the default project be used by alpha's flag.
+        const fromDefault = await as('eve', {
+          method: 'POST',
+          url: '/targeting/rules',
+          payload: rule({ flagKey: 'alpha-flag', segments: ['beta'], serve: { variant: 'on' } }),
+        });
+        expect(fromDefault.statusCode).toBe(400);
+        expect(await harness.snapshot()).toEqual(before);
+      });
+
+      it("guards every rule route in the project of the rule's flag", async () => {
+        const listed = await as('ann', { method: 'GET', url: '/targeting/rules?flagKey=alpha-flag' });
+        expect(listed.json<{ items: { id: string }[] }>().items.map((r) => r.id)).toEqual([alphaRule]);
+        expect((await as('ann', { method: 'GET', url: `/targeting/rules/${alphaRule}` })).statusCode).toBe(200);
+        const matched = await as('ann', {
+          method: 'POST',
+          url: '/targeting/match',
+          payload: { flagKey: 'alpha-flag', environment: 'production', context: { targetingKey: 'alpha-user', country: 'BR' } },
+        });
+        expect(matched.statusCode, matched.body).toBe(200);
+        expect(matched.json()).toMatchObject({ result: { variant: 'on', reason: 'TARGETING_MATCH', ruleId: alphaRule } });
+
+        const beta = 'You have no role in project beta';
+        await refused(as('ann', { method: 'GET', url: '/targeting/rules?flagKey=beta-flag&environment=production' }), beta);
+        await refused(as('ann', { method: 'GET', url: `/targeting/rules/${betaRule}` }), beta);
+        await refused(
+          as('ann', { method: 'POST', url: '/targeting/match', payload: { flagKey: 'beta-flag', environment: 'production', context: {} } }),
+          beta,
+        );
+        await refused(
+          as('eve', { method: 'POST', url: '/targeting/rules', payload: rule({ flagKey: 'beta-flag', serve: { variant: 'on' } }) }),
+          beta,
+        );
+        await refused(
+          as('eve', { method: 'PUT', url: `/targeting/rules/${betaRule}`, payload: { conditions: [], serve: { variant: 'off' } } }),
+          beta,
+        );
+        await refused(as('eve', { method: 'DELETE', url: `/targeting/rules/${betaRule}` }), beta);
+        await refused(
+          as('eve', {
+            method: 'PUT',
+            url: '/targeting/rules/order',
+            payload: { flagKey: 'beta-flag', environment: 'production', ruleIds: [betaRule] },
+          }),
+          beta,
+        );
+        await refused(
+          as('eve', {
+            method: 'PUT',
+            url: '/targeting/rules/copy',
+            payload: { flagKey: 'beta-flag', from: 'production', to: 'development' },
+          }),
+          beta,
+        );
+        await refused(
+          as('eve', {
+            method: 'PUT',
+            url: '/targeting/rules/set',
+            payload: { flagKey: 'beta-flag', environment: 'production', rules: [] },
+          }),
+          beta,
+        );
+        // A viewer of alpha writes nothing there; an editor of alpha does.
+        await refused(
+          as('ann', { method: 'PUT', url: `/targeting/rules/${alphaRule}`, payload: { conditions: [], serve: { variant: 'off' } } }),
+          'needs the editor role in project alpha',
+        );
+        await refused(
+          as('ann', { method: 'POST', url: '/targeting/rules', payload: rule({ flagKey: 'alpha-flag', serve: { variant: 'on' } }) }),
+          'needs the editor role',
+        );
+        const reordered = await as('eve', {
+          method: 'PUT',
+          url: '/targeting/rules/order',
+          payload: { flagKey: 'alpha-flag', environment: 'production', ruleIds: [alphaRule] },
+        });
+        expect(reordered.statusCode, reordered.body).toBe(200);
+        // The default project's editor has no role in alpha.
+        await refused(call('editor', { method: 'DELETE', url: `/targeting/rules/${alphaRule}` }), 'You have no role in project alpha');
+        // A flag there is not: 400 naming it, as before (the caller holds the role somewhere).
+        const ghost = await as('eve', { method: 'POST', url: '/targeting/rules', payload: rule({ flagKey: 'ghost' }) });
+        expect(ghost.statusCode).toBe(400);
+        expect(ghost.json()).toMatchObject({ errors: [{ path: 'body/flagKey' }] });
+        expect((await as('ann', { method: 'GET', url: '/targeting/rules?flagKey=ghost' })).json()).toEqual({ items: [] });
+      });
+
+      it('lists the rules of every flag, of every project, to the organisation admin only', async () => {
+        const all = await as('admin', { method: 'GET', url: '/targeting/rules?environment=production' });
+        expect(all.statusCode).toBe(200);
+        const flagKeys = new Set(all.json<{ items: { flagKey: string }[] }>().items.map((r) => r.flagKey));
+        expect([...flagKeys].sort()).toEqual(expect.arrayContaining(['alpha-flag', 'beta-flag', 'checkout']));
+        await refused(as('ann', { method: 'GET', url: '/targeting/rules?environment=production' }), 'organisation admin');
+        await refused(call('editor', { method: 'GET', url: '/targeting/rules' }), 'organisation admin');
+      });
+
+      it("answers a history to those who may see its project's, also once the segment is deleted", async () => {
+        type Entries = { items: { project: string; entity: string; entityKey: string; flagKey: string | null; action: string }[] };
+        const ofAlpha = (await as('ann', { method: 'GET', url: '/targeting/history?project=alpha' })).json<Entries>().items;
+        expect(ofAlpha.length).toBeGreaterThan(2);
+        expect(ofAlpha.every((e) => e.project === 'alpha')).toBe(true);
+        expect(ofAlpha.map((e) => e.entityKey)).toContain('alpha-seg');
+        expect(ofAlpha.map((e) => e.flagKey)).toContain('alpha-flag');
+        const ofFlag = (await as('ann', { method: 'GET', url: '/targeting/history?flagKey=alpha-flag' })).json<Entries>().items;
+        expect(ofFlag.map((e) => e.action)).toEqual(['reordered', 'created']);
+        // The temporary segment was deleted: its history stays alpha's.
+        const ofDeleted = (await as('ann', { method: 'GET', url: '/targeting/history?segmentKey=alpha-temp' })).json<Entries>().items;
+        expect(ofDeleted.map((e) => e.action)).toEqual(['deleted', 'created']);
+        await refused(as('bea', { method: 'GET', url: '/targeting/history?segmentKey=alpha-temp' }), 'You have no role in project alpha');
+        await refused(as('ann', { method: 'GET', url: '/targeting/history?project=beta' }), 'You have no role in project beta');
+        await refused(as('ann', { method: 'GET', url: '/targeting/history?flagKey=beta-flag' }), 'You have no role in project beta');
+        await refused(as('ann', { method: 'GET', url: '/targeting/history?segmentKey=beta-seg' }), 'You have no role in project beta');
+        // The default project's history (the original path) holds nothing of alpha or beta.
+        const ofDefault = (await call('viewer', { method: 'GET', url: '/targeting/history?limit=200' })).json<Entries>().items;
+        expect(ofDefault.length).toBeGreaterThan(0);
+        expect(ofDefault.every((e) => e.project === 'default')).toBe(true);
+        // Nothing was ever written about it: an empty page.
+        expect((await as('ann', { method: 'GET', url: '/targeting/history?segmentKey=never-was' })).json()).toEqual({
+          items: [],
+          nextCursor: null,
+        });
+      });
     });
   });
 }

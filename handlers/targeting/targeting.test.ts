@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AppError } from '../../shared/http/problem.ts';
 import { createLogger } from '../../shared/logging/logger.ts';
 import { testConfig } from '../../shared/testing/config.ts';
 import { fixedFlags, flagDocument } from '../../shared/testing/flags-client.ts';
@@ -279,5 +280,86 @@ describe('the rules of an archived flag', () => {
       result: { variant: 'off', reason: 'DISABLED' },
       explanation: { prerequisites: [{ flagKey: 'retired', met: false }] },
     });
+  });
+});
+
+describe('the project of a flag, as the flags service tells it', () => {
+  let app: Awaited<ReturnType<typeof buildTargetingApp>>['app'];
+  const tokens: Record<string, string> = {};
+  const flags = new Map([['gone', flagDocument('gone', { project: 'alpha' })]]);
+
+  beforeAll(async () => {
+    const { verifier, tokenFor } = await testTokens();
+    tokens.viewer = await tokenFor('viewer');
+    tokens.alphaEditor = await tokenFor('viewer', 'eve@example.com', '00000000-0000-4000-8000-0000000000a2', { alpha: 'editor' });
+    ({ app } = await buildTargetingApp({
+      config: testConfig(),
+      logger: createLogger('silent', 'targeting'),
+      store: createTargetingStore(),
+      flags: {
+        ...fixedFlags([]),
+        // The flags service refuses a flag of a project the caller has no role in (403), as its own route does.
+        async getFlag(key) {
+          if (key === 'hidden') throw new AppError('FORBIDDEN', 'The flags service refused: not allowed');
+          if (key === 'unreachable') throw new AppError('SERVICE_UNAVAILABLE', 'The flags service does not answer');
+          return flags.get(key);
+        },
+      },
+      verifier,
+    }));
+  });
+  afterAll(async () => {
+    await app.close();
+  });
+
+  const call = (who: string | null, method: 'GET' | 'POST', url: string, payload?: object | string) =>
+    app.inject({
+      method,
+      url,
+      headers: { ...(who ? { authorization: `Bearer ${tokens[who]}` } : {}), 'content-type': 'application/json' },
+      ...(payload === undefined ? {} : { payload }),
+    });
+
+  it('refuses a flag the flags service will not show the caller, saying so', async () => {
+    for (const res of [
+      await call('viewer', 'GET', '/targeting/rules?flagKey=hidden'),
+      await call('viewer', 'GET', '/targeting/history?flagKey=hidden'),
+      await call('viewer', 'POST', '/targeting/match', { flagKey: 'hidden', environment: 'production', context: {} }),
+    ]) {
+      expect(res.statusCode, res.body).toBe(403);
+      expect(res.json<{ detail: string }>().detail).toBe('You have no role in the project of flag "hidden"');
+    }
+    expect((await call('viewer', 'GET', '/targeting/rules?flagKey=unreachable')).statusCode).toBe(503);
+  });
+
+  it('judges who the caller is before the body, and the flag it names before the rest of the body is validated', async () => {
+    expect((await call(null, 'POST', '/targeting/rules', '{"not": "a rule"')).statusCode).toBe(401);
+    // An editor nowhere is refused before the body is read.
+    expect((await call('viewer', 'POST', '/targeting/rules', { flagKey: 'gone' })).statusCode).toBe(403);
+    const invalid = await call('alphaEditor', 'POST', '/targeting/rules', { flagKey: 'gone', environment: 'production' });
+    expect(invalid.statusCode, invalid.body).toBe(400);
+    // A flag of another project: refused for who they are, whatever else the body holds.
+    const elsewhere = await call('alphaEditor', 'POST', '/targeting/rules', { flagKey: 'hidden', owner: 'me' });
+    expect(elsewhere.statusCode).toBe(403);
+  });
+
+  it("keeps a purged flag's rule history its project's", async () => {
+    const rule = await call('alphaEditor', 'POST', '/targeting/rules', {
+      flagKey: 'gone',
+      environment: 'production',
+      conditions: [],
+      serve: { variant: 'on' },
+    });
+    expect(rule.statusCode, rule.body).toBe(201);
+    flags.delete('gone');
+    const history = await call('alphaEditor', 'GET', '/targeting/history?flagKey=gone');
+    expect(history.statusCode, history.body).toBe(200);
+    expect(history.json<{ items: { action: string; project: string }[] }>().items).toMatchObject([{ action: 'created', project: 'alpha' }]);
+    const refused = await call('viewer', 'GET', '/targeting/history?flagKey=gone');
+    expect(refused.statusCode).toBe(403);
+    expect(refused.json<{ detail: string }>().detail).toBe('You have no role in project alpha');
+    // Its rules are nobody's to read once the flag is gone.
+    expect((await call('alphaEditor', 'GET', '/targeting/rules?flagKey=gone')).json()).toEqual({ items: [] });
+    expect((await call('alphaEditor', 'GET', `/targeting/rules/${rule.json<{ id: string }>().id}`)).statusCode).toBe(404);
   });
 });

@@ -38,6 +38,8 @@ describe('targeting publisher', () => {
     });
     try {
       await until(async () => (await cache.getSegment('beta'))?.included?.includes('u-1') === true);
+      // With its project: evaluation gives an SDK key the segments of its own project only.
+      expect(await cache.getSegment('beta')).toMatchObject({ key: 'beta', project: 'default' });
     } finally {
       await publisher.stop();
     }

@@ -11,7 +11,9 @@ const asSegment = ({ createdAt: _c, updatedAt: _u, version: _v, ...segment }: St
 
 /**
  * Publishes the targeting service's changes to the configuration cache: the rules of a flag in an environment
- * (as one list: a flag without rules has an empty one), and each segment, as they are now.
+ * (as one list: a flag without rules has an empty one), and each segment, as they are now. A rule needs no project
+ * (its flag's is published with the flag); a segment carries its own, so that evaluation can hand an SDK key (an
+ * in-process SDK's configuration) the segments of its project only — their lists of users included.
  */
 export function startTargetingPublisher(deps: {
   pool: pg.Pool;

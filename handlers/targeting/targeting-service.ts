@@ -263,8 +263,9 @@ export function createTargetingService(deps: { store: TargetingStore; flags: Fla
    */
   async function projectOfFlag(flagKey: string, credential: Credential): Promise<string | undefined> {
     const flag = await flags.getFlag(flagKey, credential).catch((error: unknown) => {
+      // No more than the flags service said: neither the project nor the flag is named to someone outside it.
       if (error instanceof AppError && error.code === 'FORBIDDEN')
-        throw new AppError('FORBIDDEN', `You have no role in the project of flag "${flagKey}"`);
+        throw new AppError('FORBIDDEN', "You have no role in the flag's project");
       throw error;
     });
     return flag && projectOf(flag);

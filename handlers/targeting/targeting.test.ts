@@ -327,7 +327,7 @@ describe('the project of a flag, as the flags service tells it', () => {
       await call('viewer', 'POST', '/targeting/match', { flagKey: 'hidden', environment: 'production', context: {} }),
     ]) {
       expect(res.statusCode, res.body).toBe(403);
-      expect(res.json<{ detail: string }>().detail).toBe('You have no role in the project of flag "hidden"');
+      expect(res.json<{ detail: string }>().detail).toBe("You have no role in the flag's project");
     }
     expect((await call('viewer', 'GET', '/targeting/rules?flagKey=unreachable')).statusCode).toBe(503);
   });

@@ -12,7 +12,7 @@ import type { TargetingService } from '../targeting-service.ts';
  * or an empty list).
  */
 export interface TargetingScopes {
-  /** `?project=`: a project's segments (list, create) or history. */
+  /** `?project=`: a project's segments (list, create). */
   query: ProjectOf;
   /** The segment `:key`. */
   segment: ProjectOf;

@@ -140,15 +140,16 @@ const byName = new Map(workloads.map((w) => [w.workload, w]));
 const consoleWorkload = names.frontends.console.workload;
 
 /**
- * Who calls whom inside the cluster: the JWKS on auth; a flag's variants for targeting, a flag's rules for flags.
- * Evaluation calls nobody (configuration and SDK keys reach it through Redis).
+ * Who calls whom inside the cluster: the JWKS on auth; a flag's variants for targeting, a flag's rules for flags; an
+ * environment's or a project's existence and a flag's project for auth, targeting and analytics. Evaluation calls
+ * nobody (configuration and SDK keys reach it through Redis).
  */
 const calls: Record<string, string[]> = {
-  [names.services.auth.workload]: [],
+  [names.services.auth.workload]: [names.services.flags.workload],
   [names.services.flags.workload]: [names.services.auth.workload, names.services.targeting.workload],
   [names.services.targeting.workload]: [names.services.auth.workload, names.services.flags.workload],
   [names.services.evaluation.workload]: [],
-  [names.services.analytics.workload]: [names.services.auth.workload],
+  [names.services.analytics.workload]: [names.services.auth.workload, names.services.flags.workload],
   [names.workers['analytics-worker'].workload]: [],
   // Due changes are written to the flags database directly, as the flag-service writes them: no HTTP call.
   [names.workers['release-worker'].workload]: [],

@@ -28,9 +28,11 @@ const refusal = (verify: () => unknown): { code: string; headers?: Record<string
 };
 
 describe('SDK key verifier', () => {
-  it('admits a published key with its environment, from memory', () => {
-    const verifier = createSdkKeyVerifier({ access: replicaOf([record('tm_live')]) });
-    expect(verifier.verify('tm_live')).toEqual({ keyId: 'id-tm_live', environment: 'production', kind: 'server' });
+  it('admits a published key with its environment and project, from memory', () => {
+    const verifier = createSdkKeyVerifier({ access: replicaOf([record('tm_live'), record('tm_pay', { project: 'payments' })]) });
+    // A record published before projects names none: the default project's.
+    expect(verifier.verify('tm_live')).toEqual({ keyId: 'id-tm_live', environment: 'production', kind: 'server', project: 'default' });
+    expect(verifier.verify('tm_pay')).toMatchObject({ project: 'payments' });
   });
 
   it('refuses an unknown key and a revoked one with 401', () => {

@@ -4,9 +4,10 @@ import type { FlagRulesClient } from '../../../shared/clients/targeting-client.t
 import { AppError } from '../../../shared/http/problem.ts';
 import type { FlagStore } from '../flag-store.ts';
 
-/** Names shown of each kind of thing still in an environment: enough to act on, not a dump. */
-const shown = 5;
-const list = (names: string[]) => `${names.slice(0, shown).join(', ')}${names.length > shown ? ` and ${names.length - shown} more` : ''}`;
+/** Names shown of each kind of thing still in an environment or a project: enough to act on, not a dump. */
+export const shown = 5;
+export const list = (names: string[]) =>
+  `${names.slice(0, shown).join(', ')}${names.length > shown ? ` and ${names.length - shown} more` : ''}`;
 
 /**
  * What still lives in an environment, in words (empty: it may be deleted): flags turned on there, pending schedules

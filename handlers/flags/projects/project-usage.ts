@@ -2,9 +2,7 @@ import { getJson, type Credential } from '../../../shared/clients/service-client
 import { AppError } from '../../../shared/http/problem.ts';
 import type { FlagStore } from '../flag-store.ts';
 import type { WebhookStore } from '../webhooks/webhook-store.ts';
-
-const shown = 5;
-const list = (names: string[]) => `${names.slice(0, shown).join(', ')}${names.length > shown ? ` and ${names.length - shown} more` : ''}`;
+import { list, shown } from '../environments/environment-usage.ts';
 
 /**
  * What still lives in a project, in words (empty: it may be deleted): its flags, archived ones too (flags database),

@@ -6,7 +6,8 @@ import type { StartedService } from '../shared/runtime/service.ts';
 /**
  * Projects keep teams apart: a viewer of project `alpha` (and an SDK key of `alpha`) cannot read anything of project
  * `beta`. Every route of every service is probed, taken from the services' own OpenAPI documents, so that a route
- * added later is probed too: its path parameters must be named below, or this test fails and says which.
+ * added later is probed too: its path parameters must be named below, or this test fails and says which. And a
+ * project is deleted only once the services that hold its things say nothing is left.
  */
 describe('project isolation, every route probed', () => {
   let redis: Awaited<ReturnType<typeof startRedisServer>>;
@@ -299,5 +300,17 @@ describe('project isolation, every route probed', () => {
     expect(JSON.parse(single.text)).toMatchObject({ key: 'beta-flag', errorCode: 'FLAG_NOT_FOUND' });
     const own = await send(sdkKeys.beta!, 'POST', `${urls.evaluation}/ofrep/v1/evaluate/flags/beta-flag`, context, 'x-api-key');
     expect(own.status, own.text).toBe(200);
+  });
+  it('deletes a project only once nothing is left in it, asking targeting and auth', async () => {
+    await expectStatus(admin('POST', `${urls.flags}/flags/projects`, { key: 'gamma', name: 'Gamma' }), 201);
+    await expectStatus(admin('POST', `${urls.targeting}/targeting/segments?project=gamma`, { key: 'gamma-segment', name: 'G' }), 201);
+    await expectStatus(admin('PUT', `${urls.auth}/auth/projects/gamma/members/${ids.alice}`, { role: 'viewer' }), 200);
+    const refused = await expectStatus(admin('DELETE', `${urls.flags}/flags/projects/gamma`), 409);
+    expect(refused.detail).toContain('segments: gamma-segment');
+    expect(refused.detail).toContain('members: alice@example.com');
+    await expectStatus(admin('DELETE', `${urls.targeting}/targeting/segments/gamma-segment`), 204);
+    await expectStatus(admin('DELETE', `${urls.auth}/auth/projects/gamma/members/${ids.alice}`), 204);
+    await expectStatus(admin('DELETE', `${urls.flags}/flags/projects/gamma`), 204);
+    await expectStatus(admin('GET', `${urls.flags}/flags/projects/gamma`), 404);
   });
 });

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import { Navigate, NavLink, Outlet, Route, Routes, useLocation } from 'react-router';
 import { useSession, usePermissions } from './auth/session.tsx';
+import { ProjectProvider, ProjectSwitcher, useProjectPath } from './auth/projects.tsx';
 import { ActivityBar, Loading } from './components/ui.tsx';
 import { SignInPage } from './pages/SignIn.tsx';
 import { AcceptInvitationPage, InvitationWhileSignedIn } from './pages/AcceptInvitation.tsx';
@@ -14,6 +15,7 @@ import { UsersPage } from './pages/Users.tsx';
 import { WebhooksPage } from './pages/Webhooks.tsx';
 import { EnvironmentsPage } from './pages/Environments.tsx';
 import { NotFoundPage } from './pages/NotFound.tsx';
+import { ProjectPage, ProjectsPage } from './pages/Projects.tsx';
 import { ChangeRequestPage, ChangeRequestsNavLink, ChangeRequestsPage } from './pages/ChangeRequests.tsx';
 
 export function App() {
@@ -34,31 +36,36 @@ export function App() {
     );
   }
   return (
-    <Routes>
-      <Route path="/signin" element={<Navigate to={(location.state as { from?: string } | null)?.from ?? '/flags'} replace />} />
-      <Route path="/invitations/accept" element={<InvitationWhileSignedIn />} />
-      <Route element={<Shell />}>
-        <Route index element={<Navigate to="/flags" replace />} />
-        <Route path="/flags" element={<FlagsListPage />} />
-        <Route path="/flags/new" element={<CreateFlagPage />} />
-        <Route path="/flags/:key/*" element={<FlagPage />} />
-        <Route path="/segments/*" element={<SegmentsPage />} />
-        <Route path="/playground" element={<PlaygroundPage />} />
-        <Route path="/change-requests" element={<ChangeRequestsPage />} />
-        <Route path="/change-requests/:id" element={<ChangeRequestPage />} />
-        <Route path="/api-keys" element={<ApiKeysPage />} />
-        <Route path="/users" element={<UsersPage />} />
-        <Route path="/webhooks" element={<WebhooksPage />} />
-        <Route path="/environments" element={<EnvironmentsPage />} />
-        <Route path="*" element={<NotFoundPage />} />
-      </Route>
-    </Routes>
+    <ProjectProvider>
+      <Routes>
+        <Route path="/signin" element={<Navigate to={(location.state as { from?: string } | null)?.from ?? '/flags'} replace />} />
+        <Route path="/invitations/accept" element={<InvitationWhileSignedIn />} />
+        <Route element={<Shell />}>
+          <Route index element={<Navigate to="/flags" replace />} />
+          <Route path="/flags" element={<FlagsListPage />} />
+          <Route path="/flags/new" element={<CreateFlagPage />} />
+          <Route path="/flags/:key/*" element={<FlagPage />} />
+          <Route path="/segments/*" element={<SegmentsPage />} />
+          <Route path="/playground" element={<PlaygroundPage />} />
+          <Route path="/change-requests" element={<ChangeRequestsPage />} />
+          <Route path="/change-requests/:id" element={<ChangeRequestPage />} />
+          <Route path="/api-keys" element={<ApiKeysPage />} />
+          <Route path="/users" element={<UsersPage />} />
+          <Route path="/webhooks" element={<WebhooksPage />} />
+          <Route path="/environments" element={<EnvironmentsPage />} />
+          <Route path="/projects" element={<ProjectsPage />} />
+          <Route path="/projects/:project" element={<ProjectPage />} />
+          <Route path="*" element={<NotFoundPage />} />
+        </Route>
+      </Routes>
+    </ProjectProvider>
   );
 }
 
 function Shell() {
   const { signOut } = useSession();
-  const { me, canEdit, canAdmin } = usePermissions();
+  const { me, role, project, canEdit, canAdmin, isOrgAdmin } = usePermissions();
+  const inProject = useProjectPath();
   const [menuOpen, setMenuOpen] = useState(false);
   const location = useLocation();
   useEffect(() => setMenuOpen(false), [location.pathname]);
@@ -69,7 +76,7 @@ function Shell() {
         Skip to content
       </a>
       <header className="topbar">
-        <NavLink to="/flags" className="brand" aria-label="ToggleMaster home">
+        <NavLink to={inProject('/flags')} className="brand" aria-label="ToggleMaster home">
           <img src="/console/favicon.svg" alt="" width={24} height={24} />
           <span className="brand-name">ToggleMaster</span>
         </NavLink>
@@ -83,21 +90,30 @@ function Shell() {
           Menu
         </button>
         <nav id="main-nav" className={`nav${menuOpen ? ' open' : ''}`} aria-label="Main">
-          <NavLink to="/flags">Flags</NavLink>
-          <NavLink to="/segments">Segments</NavLink>
-          <NavLink to="/playground">Playground</NavLink>
+          <NavLink to={inProject('/flags')}>Flags</NavLink>
+          <NavLink to={inProject('/segments')}>Segments</NavLink>
+          <NavLink to={inProject('/playground')}>Playground</NavLink>
           <ChangeRequestsNavLink />
-          {canEdit ? <NavLink to="/api-keys">API keys</NavLink> : null}
-          {canAdmin ? <NavLink to="/users">Users</NavLink> : null}
-          {canAdmin ? <NavLink to="/webhooks">Webhooks</NavLink> : null}
-          {canAdmin ? <NavLink to="/environments">Environments</NavLink> : null}
+          {canEdit ? <NavLink to={inProject('/api-keys')}>API keys</NavLink> : null}
+          {canAdmin ? <NavLink to={inProject('/webhooks')}>Webhooks</NavLink> : null}
+          <NavLink to="/projects" data-testid="nav-projects">
+            Projects
+          </NavLink>
+          {isOrgAdmin ? <NavLink to="/users">Users</NavLink> : null}
+          {isOrgAdmin ? <NavLink to="/environments">Environments</NavLink> : null}
         </nav>
+        <ProjectSwitcher />
         <div className="me" data-testid="me">
           <span className="me-email" title={me.email}>
             {me.name ?? me.email}
           </span>
-          <span className={`badge badge-role badge-${me.role}`} data-testid="my-role">
-            {me.role}
+          {/* The role that counts on these pages: the one in the current project. */}
+          <span
+            className={`badge badge-role badge-${role ?? 'none'}`}
+            title={isOrgAdmin ? 'Organisation admin: admin of every project' : `Your role in project ${project} (account role: ${me.role})`}
+            data-testid="my-role"
+          >
+            {role ?? 'no role'}
           </span>
           <button type="button" className="btn btn-ghost btn-small" onClick={() => signOut()} data-testid="sign-out">
             Sign out

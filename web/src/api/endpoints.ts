@@ -22,6 +22,8 @@ import type {
   MetricAggregates,
   Milestone,
   Page,
+  Project,
+  ProjectMember,
   Role,
   ReleaseEvent,
   ReleasePlan,
@@ -52,9 +54,11 @@ export const authApi = {
   me: () => api.get<Me>('/auth/validate'),
   users: (cursor?: string) => api.get<Page<User>>(`/auth/users${query({ limit: 100, cursor })}`),
   updateUser: (id: string, patch: { role?: Role; disabled?: boolean }) => api.patch<User>(`/auth/users/${enc(id)}`, patch),
-  apiKeys: (params: { environment?: string; includeRevoked?: boolean }) => api.get<{ items: ApiKey[] }>(`/auth/api-keys${query(params)}`),
-  createApiKey: (environment: string, name: string, kind: ApiKeyKind) =>
-    api.post<CreatedApiKey>('/auth/api-keys', { environment, name, kind }),
+  /** The project's SDK keys (a key evaluates its project's flags only). */
+  apiKeys: (project: string, params: { environment?: string | undefined; includeRevoked?: boolean }) =>
+    api.get<{ items: ApiKey[] }>(`/auth/api-keys${query({ project, ...params })}`),
+  createApiKey: (project: string, environment: string, name: string, kind: ApiKeyKind) =>
+    api.post<CreatedApiKey>(`/auth/api-keys${query({ project })}`, { environment, name, kind }),
   revokeApiKey: (id: string) => api.delete(`/auth/api-keys/${enc(id)}`),
   /** Whether the sign-in page may offer "create an account" (self-registration), before anyone signs in. */
   settings: () => api.get<AuthSettings>('/auth/settings', { auth: false }),
@@ -66,6 +70,26 @@ export const authApi = {
   /** Creates the invited account (the invitation's e-mail and role); sign in with its e-mail afterwards. */
   acceptInvitation: (token: string, password: string, name?: string) =>
     api.post<User>('/auth/invitations/accept', { token, password, ...(name ? { name } : {}) }, { auth: false }),
+  /** The people holding a role in the project (its admins ask). */
+  members: (project: string, signal?: AbortSignal) =>
+    api.get<{ items: ProjectMember[] }>(`/auth/projects/${enc(project)}/members`, { signal }),
+  /** Grants `role` in the project: adds the person, or changes their role there. */
+  setMember: (project: string, userId: string, role: Role) =>
+    api.put<ProjectMember>(`/auth/projects/${enc(project)}/members/${enc(userId)}`, { role }),
+  removeMember: (project: string, userId: string) => api.delete(`/auth/projects/${enc(project)}/members/${enc(userId)}`),
+};
+
+/** Projects (the flags service keeps them): everyone lists those they hold a role in; organisation admins create and delete. */
+export const projectsApi = {
+  list: (signal?: AbortSignal) => api.get<{ items: Project[] }>('/flags/projects', { signal }),
+  /** With its ETag, for a rename. */
+  get: (key: string, signal?: AbortSignal) => api.get<Project>(`/flags/projects/${enc(key)}`, { signal }),
+  create: (project: { key: string; name: string; description?: string }) => api.post<Project>('/flags/projects', project),
+  /** Its admins rename it or change its description. */
+  update: (key: string, patch: { name?: string; description?: string }, etag?: string) =>
+    api.patch<Project>(`/flags/projects/${enc(key)}`, patch, { ifMatch: etag }),
+  /** 409 saying what is left while it holds anything (flags, segments, SDK keys, webhooks, members); never the default project. */
+  delete: (key: string) => api.delete(`/flags/projects/${enc(key)}`),
 };
 
 export interface NewFlag {
@@ -82,12 +106,12 @@ export interface NewFlag {
 export type { EnvironmentPatch };
 
 export const flagsApi = {
-  /** Active flags, or the archived ones with `archived: true` (same filters and pages). */
-  list: (params: { q?: string; tag?: string; type?: string; cursor?: string; limit?: number; archived?: boolean }) =>
+  /** A project's active flags, or its archived ones with `archived: true` (same filters and pages). */
+  list: (params: { project: string; q?: string; tag?: string; type?: string; cursor?: string; limit?: number; archived?: boolean }) =>
     api.get<Page<Flag>>(`/flags${query({ limit: 20, ...params, archived: params.archived || undefined })}`),
   environments: () => api.get<{ items: Environment[] }>('/flags/environments'),
   get: (key: string) => api.get<Flag>(`/flags/${enc(key)}`),
-  create: (flag: NewFlag) => api.post<Flag>('/flags', flag),
+  create: (project: string, flag: NewFlag) => api.post<Flag>(`/flags${query({ project })}`, flag),
   update: (key: string, definition: Omit<NewFlag, 'key'>, etag?: string) =>
     api.put<Flag>(`/flags/${enc(key)}`, definition, { ifMatch: etag }),
   updateEnvironment: (key: string, environment: string, patch: EnvironmentPatch, etag?: string) =>
@@ -183,11 +207,12 @@ export const changeRequestsApi = {
   /** Checked now as it will be applied (400 when it never could); 201 with the request, open. */
   open: (key: string, environment: string, proposal: ChangeProposal) =>
     api.post<ChangeRequest>(`/flags/${enc(key)}/environments/${enc(environment)}/change-requests`, proposal),
-  /** Every flag's, newest first; `waiting`: those open or approved, not applied yet. */
-  list: (params: { waiting?: boolean; limit?: number } = {}, signal?: AbortSignal) =>
-    api.get<{ items: ChangeRequest[] }>(`/flags/change-requests${query({ limit: 100, ...params, waiting: params.waiting || undefined })}`, {
-      signal,
-    }),
+  /** Every flag's of the project, newest first; `waiting`: those open or approved, not applied yet. */
+  list: (project: string, params: { waiting?: boolean; limit?: number } = {}, signal?: AbortSignal) =>
+    api.get<{ items: ChangeRequest[] }>(
+      `/flags/change-requests${query({ limit: 100, ...params, waiting: params.waiting || undefined, project })}`,
+      { signal },
+    ),
   /** One flag's, newest first. */
   ofFlag: (key: string, params: { waiting?: boolean; limit?: number } = {}, signal?: AbortSignal) =>
     api.get<{ items: ChangeRequest[] }>(
@@ -229,9 +254,11 @@ export const targetingApi = {
   deleteRule: (id: string) => api.delete(`/targeting/rules/${enc(id)}`),
   reorder: (flagKey: string, environment: string, ruleIds: string[]) =>
     api.put<{ items: Rule[] }>('/targeting/rules/order', { flagKey, environment, ruleIds }),
-  segments: () => api.get<{ items: StoredSegment[] }>('/targeting/segments'),
+  /** The project's segments (rules use those of their flag's project). */
+  segments: (project: string) => api.get<{ items: StoredSegment[] }>(`/targeting/segments${query({ project })}`),
   segment: (key: string) => api.get<StoredSegment>(`/targeting/segments/${enc(key)}`),
-  createSegment: (key: string, segment: SegmentInput) => api.post<StoredSegment>('/targeting/segments', { key, ...segment }),
+  createSegment: (project: string, key: string, segment: SegmentInput) =>
+    api.post<StoredSegment>(`/targeting/segments${query({ project })}`, { key, ...segment }),
   updateSegment: (key: string, segment: SegmentInput, etag?: string) =>
     api.put<StoredSegment>(`/targeting/segments/${enc(key)}`, segment, { ifMatch: etag }),
   deleteSegment: (key: string, etag?: string) => api.delete(`/targeting/segments/${enc(key)}`, { ifMatch: etag }),
@@ -265,11 +292,14 @@ export interface WebhookInput {
   enabled?: boolean;
 }
 
-/** Webhooks (admin only): a target URL can be a credential, as Slack's are. Proxied to the flags service. */
+/** Webhooks (a project's admins only): a target URL can be a credential, as Slack's are. Proxied to the flags service. */
 export const webhooksApi = {
-  list: (signal?: AbortSignal) => api.get<{ items: Webhook[] }>('/webhooks', { signal }),
+  /** The project's webhooks (its admins). */
+  list: (project: string, signal?: AbortSignal) => api.get<{ items: Webhook[] }>(`/webhooks${query({ project })}`, { signal }),
+  /** One webhook, whatever its project (a link to it). */
+  get: (id: string, signal?: AbortSignal) => api.get<Webhook>(`/webhooks/${enc(id)}`, { signal }),
   /** 422 with an error at `/url` when the URL's host resolves to an internal address the deployment does not open. */
-  create: (webhook: WebhookInput) => api.post<WebhookWithSecret>('/webhooks', webhook),
+  create: (project: string, webhook: WebhookInput) => api.post<WebhookWithSecret>(`/webhooks${query({ project })}`, webhook),
   update: (webhook: Pick<Webhook, 'id' | 'version'>, patch: Partial<WebhookInput>) =>
     api.patch<Webhook>(`/webhooks/${enc(webhook.id)}`, patch, { ifMatch: `"${webhook.version}"` }),
   delete: (id: string) => api.delete(`/webhooks/${enc(id)}`),

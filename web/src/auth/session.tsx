@@ -1,7 +1,9 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { clearToken, currentToken, onUnauthorized, setToken } from '../api/client.ts';
 import { authApi } from '../api/endpoints.ts';
-import type { Me, Role } from '../api/types.ts';
+import type { Me } from '../api/types.ts';
+import { defaultProject, permissionsIn, roleInProject, type ProjectPermissions } from '../lib/projects.ts';
+import { ProjectContext, ResourceProjectContext } from './project-context.ts';
 
 export type SessionState = { status: 'checking' } | { status: 'signed-out'; reason?: string } | { status: 'signed-in'; me: Me };
 
@@ -59,27 +61,26 @@ export function useSession(): SessionValue {
   return value;
 }
 
-const rank: Record<Role, number> = { viewer: 0, editor: 1, admin: 2 };
-
-/** What the signed-in person may do; the services enforce the same, this only keeps buttons that can only fail away. */
-export interface Permissions {
+/**
+ * What the signed-in person may do, by their role in the current project (or, on a page of one resource, in that
+ * resource's project); the services enforce the same, this only keeps buttons that can only fail away.
+ */
+export interface Permissions extends ProjectPermissions {
   me: Me;
-  /** Change flags, rules, segments and SDK keys. */
-  canEdit: boolean;
-  /** Manage accounts. */
-  canAdmin: boolean;
-  /** Why an edit control is disabled, in words. */
-  editReason: string;
+  /** An organisation admin (account role admin): admin of every project; manages accounts, environments and projects. */
+  isOrgAdmin: boolean;
 }
 
 export function usePermissions(): Permissions {
   const { state } = useSession();
+  const projects = useContext(ProjectContext);
+  const resourceProject = useContext(ResourceProjectContext);
   if (state.status !== 'signed-in') throw new Error('usePermissions needs a signed-in session');
   const { me } = state;
+  const project = resourceProject ?? projects?.current ?? defaultProject;
   return {
     me,
-    canEdit: rank[me.role] >= rank.editor,
-    canAdmin: rank[me.role] >= rank.admin,
-    editReason: `Your role is ${me.role}: changes need the editor or admin role.`,
+    isOrgAdmin: me.role === 'admin',
+    ...permissionsIn(project, roleInProject(me.role, project, projects?.projects)),
   };
 }

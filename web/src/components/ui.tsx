@@ -10,6 +10,7 @@ import {
   type ReactNode,
 } from 'react';
 import { ApiError, describeError, fieldLabel, onActivity } from '../api/client.ts';
+import type { Role } from '../api/types.ts';
 
 /** An API (or any) failure as sentences, with the fields it points at. */
 export function ErrorBox({ error, onRetry, title }: { error: unknown; onRetry?: () => void; title?: string }) {
@@ -279,6 +280,34 @@ export function Badge({
     <span className={`badge badge-${tone}`} data-testid={testId} title={title}>
       {children}
     </span>
+  );
+}
+
+const roles: Role[] = ['viewer', 'editor', 'admin'];
+
+/** A menu of the three roles (an account's, an invitation's, a project member's). */
+export function RoleSelect({
+  value,
+  onChange,
+  label,
+  disabled,
+  testId,
+}: {
+  value: Role;
+  onChange: (role: Role) => void;
+  /** Its accessible name where no visible label names it (a table cell). */
+  label?: string;
+  disabled?: boolean;
+  testId: string;
+}) {
+  return (
+    <select aria-label={label} value={value} disabled={disabled} onChange={(e) => onChange(e.target.value as Role)} data-testid={testId}>
+      {roles.map((r) => (
+        <option key={r} value={r}>
+          {r}
+        </option>
+      ))}
+    </select>
   );
 }
 

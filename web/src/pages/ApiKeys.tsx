@@ -2,6 +2,7 @@ import { useRef, useState, type FormEvent } from 'react';
 import { authApi } from '../api/endpoints.ts';
 import type { ApiKey, ApiKeyKind, CreatedApiKey } from '../api/types.ts';
 import { usePermissions } from '../auth/session.tsx';
+import { useProjectName } from '../auth/projects.tsx';
 import { Badge, Button, ConfirmDialog, Empty, ErrorBox, Field, Loading, ReadOnlyNote, useCopy, useToast } from '../components/ui.tsx';
 import { environmentName, useEnvironmentList, useEnvironments } from '../lib/environments.ts';
 import { formatDateTime, relativeTime } from '../lib/format.ts';
@@ -21,17 +22,19 @@ const keyKinds: { kind: ApiKeyKind; title: string; text: string }[] = [
   },
 ];
 
-/** SDK keys per environment: create (the secret is shown once), list, revoke. */
+/** The current project's SDK keys per environment: create (the secret is shown once), list, revoke. */
 export function ApiKeysPage() {
-  const { canEdit, editReason } = usePermissions();
+  const { project, canEdit, editReason } = usePermissions();
+  const projectName = useProjectName(project);
   const toast = useToast();
   const environments = useEnvironments();
   const environmentDetails = useEnvironmentList();
   const [environment, setEnvironment] = useState('');
   const [showRevoked, setShowRevoked] = useState(false);
   const keys = useResource(
-    async () => (canEdit ? (await authApi.apiKeys({ environment: environment || undefined, includeRevoked: showRevoked })).data.items : []),
-    [environment, showRevoked, canEdit],
+    async () =>
+      canEdit ? (await authApi.apiKeys(project, { environment: environment || undefined, includeRevoked: showRevoked })).data.items : [],
+    [project, environment, showRevoked, canEdit],
   );
   const [name, setName] = useState('');
   const [newEnvironment, setNewEnvironment] = useState('');
@@ -39,7 +42,7 @@ export function ApiKeysPage() {
   const [created, setCreated] = useState<CreatedApiKey | undefined>(undefined);
   const [revoking, setRevoking] = useState<ApiKey | undefined>(undefined);
   const create = useAction(async (env: string, keyName: string, keyKind: ApiKeyKind) => {
-    const { data } = await authApi.createApiKey(env, keyName, keyKind);
+    const { data } = await authApi.createApiKey(project, env, keyName, keyKind);
     setCreated(data);
     setName('');
     keys.reload();
@@ -73,9 +76,9 @@ export function ApiKeysPage() {
         <h1 id="keys-title">API keys</h1>
       </div>
       <p className="field-hint">
-        An SDK key opens one environment for evaluation (<code>X-API-Key</code> or <code>Authorization: Bearer</code> on{' '}
+        An SDK key opens one environment of one project for evaluation (<code>X-API-Key</code> or <code>Authorization: Bearer</code> on{' '}
         <code>/evaluate</code> and OFREP): a server key for your backends, a client key for web pages and apps. It is shown once and stored
-        only as a hash.
+        only as a hash. The keys here evaluate the flags of project <strong data-testid="api-keys-project">{projectName}</strong>.
       </p>
       <form className="card form inline-form" onSubmit={submit} data-testid="api-key-form">
         <Field label="Name">

@@ -4,6 +4,7 @@ import { ApiError } from '../api/client.ts';
 import { changeRequestsApi, flagsApi, targetingApi, type ChangeRequestAction } from '../api/endpoints.ts';
 import type { ChangeRequest, Flag, Rule } from '../api/types.ts';
 import { usePermissions } from '../auth/session.tsx';
+import { ProjectBadge, ResourceProject, useProjects } from '../auth/projects.tsx';
 import { Diff } from '../components/Diff.tsx';
 import { RulesList } from '../components/RulesList.tsx';
 import { Badge, Button, ConfirmDialog, Empty, ErrorBox, Field, Loading, useToast } from '../components/ui.tsx';
@@ -22,6 +23,7 @@ import {
   waitingBadge,
 } from '../lib/change-requests.ts';
 import { formatDateTime, relativeTime } from '../lib/format.ts';
+import { projectOf, withProject } from '../lib/projects.ts';
 import { describeGuardrail, guardrailMetrics } from '../lib/guardrails.ts';
 import { useAction, useInterval, useNow, useResource } from '../lib/hooks.ts';
 import { formatHold, sentence, serveInWords } from '../lib/release-plans.ts';
@@ -43,12 +45,16 @@ export function changeRequestsChanged(): void {
   for (const listener of reviewListeners) listener();
 }
 
-/** "Change requests" in the navigation, with how many wait (asked again on every page change, after a review, and every minute). */
+/**
+ * "Change requests" in the navigation, with how many wait in the current project (asked again on every page change,
+ * after a review, and every minute).
+ */
 export function ChangeRequestsNavLink() {
   const { pathname } = useLocation();
+  const { current } = useProjects();
   const waiting = useResource(
-    async (signal) => (await changeRequestsApi.list({ waiting: true, limit: pageSize }, signal)).data.items.length,
-    [pathname],
+    async (signal) => (await changeRequestsApi.list(current, { waiting: true, limit: pageSize }, signal)).data.items.length,
+    [pathname, current],
   );
   const { reload } = waiting;
   useEffect(() => {
@@ -60,7 +66,7 @@ export function ChangeRequestsNavLink() {
   useInterval(reload, navRefreshEveryMs);
   const count = waiting.data === undefined ? undefined : waitingBadge(waiting.data, pageSize);
   return (
-    <NavLink to="/change-requests" data-testid="nav-change-requests">
+    <NavLink to={withProject('/change-requests', current)} data-testid="nav-change-requests">
       Change requests
       {count ? (
         <span className="nav-count" title={`${count} waiting for a review or to be applied`} data-testid="nav-change-requests-count">
@@ -72,20 +78,21 @@ export function ChangeRequestsNavLink() {
 }
 
 /**
- * Change requests: those waiting (open for approvals, or approved and not applied) across every flag, or all of them;
- * `?flag=` narrows them to one flag's.
+ * Change requests: those waiting (open for approvals, or approved and not applied) across every flag of the current
+ * project, or all of them; `?flag=` narrows them to one flag's.
  */
 export function ChangeRequestsPage() {
   const [params] = useSearchParams();
+  const { current } = useProjects();
   const all = params.get('view') === 'all';
   const flagKey = params.get('flag') ?? '';
   const list = useResource(
     async (signal) =>
       (flagKey
         ? await changeRequestsApi.ofFlag(flagKey, { waiting: !all, limit: pageSize }, signal)
-        : await changeRequestsApi.list({ waiting: !all, limit: pageSize }, signal)
+        : await changeRequestsApi.list(current, { waiting: !all, limit: pageSize }, signal)
       ).data.items,
-    [all, flagKey],
+    [all, flagKey, current],
   );
   useInterval(list.reload, refreshEveryMs);
   const now = useNow(30_000);
@@ -106,7 +113,7 @@ export function ChangeRequestsPage() {
           {flagKey ? (
             <p className="breadcrumb">
               <Link to={`/flags/${encodeURIComponent(flagKey)}`}>Back to {flagKey}</Link> ·{' '}
-              <Link to={all ? '/change-requests?view=all' : '/change-requests'}>Every flag’s</Link>
+              <Link to={withProject(all ? '/change-requests?view=all' : '/change-requests', current)}>Every flag’s</Link>
             </p>
           ) : null}
         </div>
@@ -224,15 +231,18 @@ export function ChangeRequestPage() {
       </>
     );
   }
+  // Its project's roles count on this page, and its project becomes the current one.
   return (
-    <RequestDetail
-      key={request.id}
-      request={request}
-      flag={flag.data}
-      rulesNow={rulesNow.data}
-      onChanged={loaded.setData}
-      reload={loaded.reload}
-    />
+    <ResourceProject project={projectOf(request)}>
+      <RequestDetail
+        key={request.id}
+        request={request}
+        flag={flag.data}
+        rulesNow={rulesNow.data}
+        onChanged={loaded.setData}
+        reload={loaded.reload}
+      />
+    </ResourceProject>
   );
 }
 
@@ -250,13 +260,15 @@ function RequestDetail({
   onChanged: (request: ChangeRequest) => void;
   reload: () => void;
 }) {
-  const { me } = usePermissions();
+  const { me, role } = usePermissions();
+  // Reviewing counts the role in the request's project (no role there: nothing to do).
+  const reviewer = { sub: me.sub, role: role ?? 'viewer' };
   const toast = useToast();
   const now = useNow(30_000);
   const variantLabel = (key: string) => flag?.variants.find((v) => v.key === key)?.name || key;
   const what = describeRequest(request, { variantLabel, when: formatWhen });
-  const can = actionsFor(request, me);
-  const note = reviewNote(request, me);
+  const can = actionsFor(request, reviewer);
+  const note = reviewNote(request, reviewer);
   const [confirming, setConfirming] = useState<'reject' | 'apply' | 'cancel' | undefined>(undefined);
   const [reason, setReason] = useState('');
   const [reasonMissing, setReasonMissing] = useState(false);
@@ -321,7 +333,8 @@ function RequestDetail({
       <div className="page-head">
         <div>
           <p className="breadcrumb">
-            <Link to="/change-requests">Change requests</Link> /
+            <Link to={withProject('/change-requests', projectOf(request))}>Change requests</Link> /{' '}
+            <ProjectBadge project={projectOf(request)} />
           </p>
           <h1 id="change-request-title">
             <span data-testid="change-request-what">{what}</span>{' '}

@@ -15,7 +15,7 @@ const keyPattern = /^[a-z0-9]+(?:[-_][a-z0-9]+)*$/;
  * rename it, protect it (changes there become change requests needing approvals), move it, or delete an empty one.
  */
 export function EnvironmentsPage() {
-  const { canAdmin, me } = usePermissions();
+  const { isOrgAdmin: canAdmin, me } = usePermissions();
   const toast = useToast();
   const list = useResource(async () => (await environmentsApi.list()).data.items, []);
   const [editing, setEditing] = useState<string | undefined>(undefined);
@@ -69,7 +69,7 @@ export function EnvironmentsPage() {
     return (
       <section aria-labelledby="environments-title">
         <h1 id="environments-title">Environments</h1>
-        <ReadOnlyNote reason={`Your role is ${me.role}: managing environments needs the admin role.`} />
+        <ReadOnlyNote reason={`Your account role is ${me.role}: managing environments needs the organisation admin role.`} />
       </section>
     );
   }

@@ -8,7 +8,9 @@ import { FlagDefinitionForm } from '../components/FlagDefinitionForm.tsx';
 import { Badge, Button, Empty, ErrorBox, Loading, useToast } from '../components/ui.tsx';
 import { useEnvironments } from '../lib/environments.ts';
 import { formatDateTime } from '../lib/format.ts';
-import { useAction, useResource } from '../lib/hooks.ts';
+import { useAction, useResource, type Resource } from '../lib/hooks.ts';
+import { projectOf, withProject } from '../lib/projects.ts';
+import { ProjectBadge, ResourceProject, useProjectPath } from '../auth/projects.tsx';
 import { ArchiveDialog, ArchivedPanel, PurgeDialog } from './flag/Archive.tsx';
 import { EnvironmentsTab } from './flag/Environments.tsx';
 import { HistoryTab } from './flag/History.tsx';
@@ -22,13 +24,48 @@ const AnalyticsTab = lazy(() => import('./flag/Analytics.tsx').then((m) => ({ de
 export function FlagPage() {
   const { key = '' } = useParams();
   const navigate = useNavigate();
-  const toast = useToast();
-  const { canEdit, editReason } = usePermissions();
+  const inProject = useProjectPath();
   const environments = useEnvironments();
   const loaded = useResource(async () => {
     const { data, etag } = await flagsApi.get(key);
     return { flag: data, etag };
   }, [key]);
+
+  if (loaded.error instanceof ApiError && loaded.error.status === 404) {
+    return (
+      <Empty>
+        <h1>No flag “{key}”</h1>
+        <p>It may have been purged. Its history stays available to the API.</p>
+        <Button onClick={() => void navigate(inProject('/flags'))}>Back to flags</Button>
+      </Empty>
+    );
+  }
+  if (!loaded.data || !environments.data) {
+    return (
+      <>
+        <ErrorBox error={loaded.error ?? environments.error} onRetry={loaded.reload} />
+        {loaded.error || environments.error ? null : <Loading what="the flag" />}
+      </>
+    );
+  }
+  // Its project's roles count on this page, and its project becomes the current one.
+  return (
+    <ResourceProject project={projectOf(loaded.data.flag)}>
+      <FlagDetail loaded={loaded} environments={environments.data} />
+    </ResourceProject>
+  );
+}
+
+interface LoadedFlag {
+  flag: Flag;
+  etag: string | undefined;
+}
+
+function FlagDetail({ loaded, environments }: { loaded: Resource<LoadedFlag>; environments: string[] }) {
+  const navigate = useNavigate();
+  const toast = useToast();
+  const { canEdit, editReason } = usePermissions();
+  const key = loaded.data!.flag.key;
   const [editing, setEditing] = useState(false);
   const [archiving, setArchiving] = useState(false);
   const [purging, setPurging] = useState(false);
@@ -47,26 +84,11 @@ export function FlagPage() {
     );
   });
 
-  if (loaded.error instanceof ApiError && loaded.error.status === 404) {
-    return (
-      <Empty>
-        <h1>No flag “{key}”</h1>
-        <p>It may have been purged. Its history stays available to the API.</p>
-        <Button onClick={() => void navigate('/flags')}>Back to flags</Button>
-      </Empty>
-    );
-  }
-  if (!loaded.data || !environments.data) {
-    return (
-      <>
-        <ErrorBox error={loaded.error ?? environments.error} onRetry={loaded.reload} />
-        {loaded.error || environments.error ? null : <Loading what="the flag" />}
-      </>
-    );
-  }
-  const { flag, etag } = loaded.data;
+  const { flag, etag } = loaded.data!;
+  const project = projectOf(flag);
+  const flagsOfProject = withProject('/flags', project);
   const archived = flag.archivedAt !== null;
-  const tabProps: FlagTabProps = { flag, etag, environments: environments.data, onChanged: loaded.setData, reload: loaded.reload };
+  const tabProps: FlagTabProps = { flag, etag, environments, onChanged: loaded.setData, reload: loaded.reload };
   const base = `/flags/${encodeURIComponent(flag.key)}`;
   const tab = (to: string, label: string) => (
     <NavLink to={to ? `${base}/${to}` : base} end className="tab" data-testid={`tab-${label.toLowerCase()}`}>
@@ -79,7 +101,7 @@ export function FlagPage() {
       <div className="page-head">
         <div>
           <p className="breadcrumb">
-            <NavLink to="/flags">Flags</NavLink> /
+            <NavLink to={flagsOfProject}>Flags</NavLink> / <ProjectBadge project={project} />
           </p>
           <h1 id="flag-title">
             {flag.name} <code className="flag-key">{flag.key}</code>
@@ -126,7 +148,7 @@ export function FlagPage() {
         <ArchivedPanel
           flag={flag}
           etag={etag}
-          environments={environments.data}
+          environments={environments}
           onRestored={(restored) => {
             loaded.setData(restored);
             toast(`Flag ${flag.key} restored: SDKs get it again within a second.`);
@@ -171,7 +193,7 @@ export function FlagPage() {
             <Routes>
               <Route index element={<EnvironmentsTab {...tabProps} />} />
               <Route path="targeting" element={<TargetingTab {...tabProps} />} />
-              <Route path="playground" element={<Playground fixedFlag={flag} environments={environments.data} />} />
+              <Route path="playground" element={<Playground fixedFlag={flag} environments={environments} />} />
               <Route path="history" element={<HistoryTab {...tabProps} />} />
               <Route path="analytics" element={<AnalyticsTab {...tabProps} />} />
             </Routes>
@@ -185,6 +207,7 @@ export function FlagPage() {
         onDone={() => {
           setArchiving(false);
           toast(`Flag ${flag.key} archived: SDKs get FLAG_NOT_FOUND within a second. Restore it from the archived flags.`);
+          // The flag's project is the current one by now: the list is its project's.
           void navigate('/flags');
         }}
         onCancel={() => setArchiving(false)}

@@ -3,6 +3,7 @@ import { Link, useNavigate, useSearchParams } from 'react-router';
 import { flagsApi } from '../api/endpoints.ts';
 import type { Flag, FlagType } from '../api/types.ts';
 import { usePermissions } from '../auth/session.tsx';
+import { useProjectPath } from '../auth/projects.tsx';
 import { Badge, Button, Empty, ErrorBox, Loading, useToast } from '../components/ui.tsx';
 import { useEnvironments } from '../lib/environments.ts';
 import { describeServe, relativeTime, formatDateTime, tagPattern } from '../lib/format.ts';
@@ -12,7 +13,8 @@ import { ArchivedWhen, PurgeDialog, purgeReason } from './flag/Archive.tsx';
 const types: FlagType[] = ['boolean', 'string', 'number', 'json'];
 
 export function FlagsListPage() {
-  const { me, canEdit, canAdmin, editReason } = usePermissions();
+  const { project, canEdit, canAdmin, editReason, rolePhrase } = usePermissions();
+  const inProject = useProjectPath();
   const toast = useToast();
   const navigate = useNavigate();
   const [params, setParams] = useSearchParams();
@@ -41,15 +43,15 @@ export function FlagsListPage() {
       { replace: true },
     );
   }, [debounced, q, setParams]);
-  useEffect(() => setCursors([]), [q, tag, type, archived]);
+  useEffect(() => setCursors([]), [q, tag, type, archived, project]);
 
   const tagValid = tag === '' || tagPattern.test(tag);
   const flags = useResource(
     async () =>
       tagValid
-        ? (await flagsApi.list({ q: q || undefined, tag: tag || undefined, type: type || undefined, cursor, archived })).data
+        ? (await flagsApi.list({ project, q: q || undefined, tag: tag || undefined, type: type || undefined, cursor, archived })).data
         : { items: [], nextCursor: null },
-    [q, tag, type, cursor, tagValid, archived],
+    [project, q, tag, type, cursor, tagValid, archived],
   );
   const restore = useAction(async (flag: Flag) => {
     await flagsApi.restore(flag.key);
@@ -80,7 +82,7 @@ export function FlagsListPage() {
         <h1 id="flags-title">Flags</h1>
         <Button
           variant="primary"
-          onClick={() => void navigate('/flags/new')}
+          onClick={() => void navigate(inProject('/flags/new'))}
           disabledReason={canEdit ? undefined : editReason}
           data-testid="new-flag"
         >
@@ -146,7 +148,7 @@ export function FlagsListPage() {
             className="btn btn-ghost btn-small"
             onClick={() => {
               setSearch('');
-              setParams(new URLSearchParams(archived ? { archived: '1' } : {}));
+              setParams(new URLSearchParams({ ...(params.has('project') ? { project } : {}), ...(archived ? { archived: '1' } : {}) }));
             }}
           >
             Clear filters
@@ -213,7 +215,7 @@ export function FlagsListPage() {
                           small
                           variant="danger"
                           onClick={() => setPurging(flag)}
-                          disabledReason={canAdmin ? undefined : purgeReason(me.role)}
+                          disabledReason={canAdmin ? undefined : purgeReason(rolePhrase)}
                           data-testid={`purge-${flag.key}`}
                         >
                           Purge…

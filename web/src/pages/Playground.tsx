@@ -8,6 +8,7 @@ import { Badge, Button, ErrorBox, Loading } from '../components/ui.tsx';
 import { environmentName, useEnvironmentList, useEnvironments } from '../lib/environments.ts';
 import { formatValue, reasonText } from '../lib/format.ts';
 import { useAction, useResource } from '../lib/hooks.ts';
+import { useProjects } from '../auth/projects.tsx';
 
 const sampleContext = `{
   "targetingKey": "user-42",
@@ -37,7 +38,9 @@ export function parseContext(text: string): { context?: Record<string, unknown>;
 
 /** Type a context, see what a flag answers and why: value, variant, reason, and which conditions held. */
 export function PlaygroundPage() {
-  const flags = useResource(async () => (await flagsApi.list({ limit: 200 })).data.items, []);
+  const { current } = useProjects();
+  // The current project's flags.
+  const flags = useResource(async () => (await flagsApi.list({ project: current, limit: 200 })).data.items, [current]);
   const environments = useEnvironments();
   const [params, setParams] = useSearchParams();
   if (!flags.data || !environments.data)
@@ -58,7 +61,7 @@ export function PlaygroundPage() {
           <span className="filter-label">Flag</span>
           <select
             value={chosen?.key ?? ''}
-            onChange={(e) => setParams({ flag: e.target.value }, { replace: true })}
+            onChange={(e) => setParams({ project: current, flag: e.target.value }, { replace: true })}
             data-testid="playground-flag"
           >
             {flags.data.map((f) => (

@@ -4,10 +4,12 @@ import { ApiError } from '../api/client.ts';
 import { targetingApi, type SegmentInput } from '../api/endpoints.ts';
 import type { StoredSegment } from '../api/types.ts';
 import { usePermissions } from '../auth/session.tsx';
+import { ProjectBadge, ResourceProject, useProjectPath, useProjects } from '../auth/projects.tsx';
 import { checkCondition, conditionDraftOf, ConditionsEditor, describeCondition, type ConditionDraft } from '../components/Conditions.tsx';
 import { Button, ConfirmDialog, Empty, ErrorBox, Field, Loading, ReadOnlyNote, useToast } from '../components/ui.tsx';
 import { relativeTime, slugify, slugPattern } from '../lib/format.ts';
 import { useAction, useResource } from '../lib/hooks.ts';
+import { projectOf, withProject } from '../lib/projects.ts';
 
 export function SegmentsPage() {
   return (
@@ -20,16 +22,17 @@ export function SegmentsPage() {
 }
 
 function SegmentList() {
-  const { canEdit, editReason } = usePermissions();
+  const { project, canEdit, editReason } = usePermissions();
   const navigate = useNavigate();
-  const segments = useResource(async () => (await targetingApi.segments()).data.items, []);
+  const inProject = useProjectPath();
+  const segments = useResource(async () => (await targetingApi.segments(project)).data.items, [project]);
   return (
     <section aria-labelledby="segments-title">
       <div className="page-head">
         <h1 id="segments-title">Segments</h1>
         <Button
           variant="primary"
-          onClick={() => void navigate('/segments/new')}
+          onClick={() => void navigate(inProject('/segments/new'))}
           disabledReason={canEdit ? undefined : editReason}
           data-testid="new-segment"
         >
@@ -37,7 +40,8 @@ function SegmentList() {
         </Button>
       </div>
       <p className="field-hint">
-        A segment is a reusable audience: explicit targeting keys in or out, plus conditions. Rules refer to segments by key.
+        A segment is a reusable audience: explicit targeting keys in or out, plus conditions. Rules of this project’s flags refer to its
+        segments by key.
       </p>
       <ErrorBox error={segments.error} onRetry={segments.reload} />
       {!segments.data ? (
@@ -98,11 +102,18 @@ function SegmentEditorPage() {
     const { data, etag } = await targetingApi.segment(key);
     return { segment: data, etag };
   }, [key]);
+  const { current } = useProjects();
   if (key && !segment.data) {
     if (segment.error instanceof ApiError && segment.error.status === 404) return <Empty>No segment “{key}”.</Empty>;
     return segment.error ? <ErrorBox error={segment.error} onRetry={segment.reload} /> : <Loading what="the segment" />;
   }
-  return <SegmentForm key={segment.data?.segment.version ?? 'new'} existing={segment.data?.segment} etag={segment.data?.etag} />;
+  // A segment's page counts the role in its project (a new one is made in the current project).
+  const existing = segment.data?.segment;
+  return (
+    <ResourceProject project={existing ? projectOf(existing) : current}>
+      <SegmentForm key={existing?.version ?? 'new'} existing={existing} etag={segment.data?.etag} />
+    </ResourceProject>
+  );
 }
 
 const lines = (text: string) => [
@@ -115,9 +126,10 @@ const lines = (text: string) => [
 ];
 
 function SegmentForm({ existing, etag }: { existing: StoredSegment | undefined; etag: string | undefined }) {
-  const { canEdit, editReason } = usePermissions();
+  const { project, canEdit, editReason } = usePermissions();
   const navigate = useNavigate();
   const toast = useToast();
+  const list = withProject('/segments', project);
   const [name, setName] = useState(existing?.name ?? '');
   const [key, setKey] = useState(existing?.key ?? '');
   const [keyTouched, setKeyTouched] = useState(Boolean(existing));
@@ -128,8 +140,8 @@ function SegmentForm({ existing, etag }: { existing: StoredSegment | undefined; 
   const [deleting, setDeleting] = useState(false);
   const [submitted, setSubmitted] = useState(false);
   const segments = useResource(
-    async () => (await targetingApi.segments()).data.items.filter((s) => s.key !== existing?.key),
-    [existing?.key],
+    async () => (await targetingApi.segments(project)).data.items.filter((s) => s.key !== existing?.key),
+    [existing?.key, project],
   );
 
   const effectiveKey = keyTouched ? key : slugify(name);
@@ -143,14 +155,14 @@ function SegmentForm({ existing, etag }: { existing: StoredSegment | undefined; 
 
   const save = useAction(async (input: SegmentInput) => {
     if (existing) await targetingApi.updateSegment(existing.key, input, etag);
-    else await targetingApi.createSegment(effectiveKey, input);
+    else await targetingApi.createSegment(project, effectiveKey, input);
     toast(existing ? 'Segment saved.' : 'Segment created.');
-    void navigate('/segments');
+    void navigate(list);
   });
   const remove = useAction(async () => {
     await targetingApi.deleteSegment(existing!.key, etag);
     toast(`Segment ${existing!.key} deleted.`);
-    void navigate('/segments');
+    void navigate(list);
   });
   const submit = (event: FormEvent) => {
     event.preventDefault();
@@ -170,7 +182,7 @@ function SegmentForm({ existing, etag }: { existing: StoredSegment | undefined; 
       <div className="page-head">
         <div>
           <p className="breadcrumb">
-            <Link to="/segments">Segments</Link> /
+            <Link to={list}>Segments</Link> / <ProjectBadge project={project} />
           </p>
           <h1 id="segment-title">{existing ? existing.name : 'New segment'}</h1>
         </div>
@@ -248,7 +260,7 @@ function SegmentForm({ existing, etag }: { existing: StoredSegment | undefined; 
         <ErrorBox error={save.error} />
         {canEdit ? (
           <div className="form-actions">
-            <Button onClick={() => void navigate('/segments')} disabled={save.busy}>
+            <Button onClick={() => void navigate(list)} disabled={save.busy}>
               Cancel
             </Button>
             <Button type="submit" variant="primary" busy={save.busy} busyLabel="Saving…" data-testid="segment-submit">

@@ -2,12 +2,22 @@ import { useRef, useState, type FormEvent } from 'react';
 import { authApi } from '../api/endpoints.ts';
 import type { CreatedInvitation, Invitation, Role, User } from '../api/types.ts';
 import { usePermissions } from '../auth/session.tsx';
-import { Badge, Button, ConfirmDialog, Empty, ErrorBox, Field, Loading, ReadOnlyNote, useCopy, useToast } from '../components/ui.tsx';
+import {
+  Badge,
+  Button,
+  ConfirmDialog,
+  Empty,
+  ErrorBox,
+  Field,
+  Loading,
+  ReadOnlyNote,
+  RoleSelect,
+  useCopy,
+  useToast,
+} from '../components/ui.tsx';
 import { formatDateTime, relativeTime } from '../lib/format.ts';
 import { useAction, useResource } from '../lib/hooks.ts';
 import { relativeToNow } from '../lib/schedules.ts';
-
-const roles: Role[] = ['viewer', 'editor', 'admin'];
 
 interface UserList {
   items: User[];
@@ -16,7 +26,7 @@ interface UserList {
 
 /** Accounts (admin only): invite people, change a role, disable or enable an account. */
 export function UsersPage() {
-  const { canAdmin, me } = usePermissions();
+  const { isOrgAdmin: canAdmin, me } = usePermissions();
   const toast = useToast();
   const users = useResource(async (): Promise<UserList> => {
     if (!canAdmin) return { items: [], next: null };
@@ -64,7 +74,7 @@ export function UsersPage() {
     return (
       <section>
         <h1>Users</h1>
-        <ReadOnlyNote reason={`Your role is ${me.role}: managing accounts needs the admin role.`} />
+        <ReadOnlyNote reason={`Your account role is ${me.role}: managing accounts needs the organisation admin role.`} />
       </section>
     );
   }
@@ -90,13 +100,7 @@ export function UsersPage() {
           />
         </Field>
         <Field label="Role">
-          <select value={inviteRole} onChange={(e) => setInviteRole(e.target.value as Role)} data-testid="invite-role">
-            {roles.map((r) => (
-              <option key={r} value={r}>
-                {r}
-              </option>
-            ))}
-          </select>
+          <RoleSelect value={inviteRole} onChange={setInviteRole} testId="invite-role" />
         </Field>
         <Button
           type="submit"
@@ -182,19 +186,13 @@ export function UsersPage() {
                     {u.id === me.sub ? <Badge tone="info">you</Badge> : null}
                   </td>
                   <td>
-                    <select
-                      aria-label={`Role of ${u.email}`}
+                    <RoleSelect
+                      label={`Role of ${u.email}`}
                       value={u.role}
                       disabled={update.busy || u.disabled}
-                      onChange={(e) => void update.run(u, { role: e.target.value as Role })}
-                      data-testid={`user-role-${u.email}`}
-                    >
-                      {roles.map((r) => (
-                        <option key={r} value={r}>
-                          {r}
-                        </option>
-                      ))}
-                    </select>
+                      onChange={(role) => void update.run(u, { role })}
+                      testId={`user-role-${u.email}`}
+                    />
                   </td>
                   <td>{u.disabled ? <Badge tone="off">disabled</Badge> : <Badge tone="on">active</Badge>}</td>
                   <td>{relativeTime(u.createdAt)}</td>

@@ -1,10 +1,12 @@
-import { Fragment, useId, useRef, useState, type FormEvent } from 'react';
+import { Fragment, useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { webhooksApi, type WebhookInput } from '../api/endpoints.ts';
 import type { Page, Webhook, WebhookDelivery, WebhookEventFilter, WebhookFormat } from '../api/types.ts';
 import { usePermissions } from '../auth/session.tsx';
+import { ProjectBadge, useProjectName, useProjects } from '../auth/projects.tsx';
 import { Badge, Button, ConfirmDialog, Empty, ErrorBox, Field, Loading, ReadOnlyNote, useCopy, useToast } from '../components/ui.tsx';
 import { formatDateTime, relativeTime } from '../lib/format.ts';
+import { projectOf, withProject } from '../lib/projects.ts';
 import { useAction, useFocusOnOpen, useInterval, useNow, useResource } from '../lib/hooks.ts';
 import {
   answerOf,
@@ -51,15 +53,18 @@ const formats: { format: WebhookFormat; title: string; text: string }[] = [
   },
 ];
 
-/** Webhooks (admin only): subscribe URLs to flag and release events, see each delivery and how the receiver answered. */
+/**
+ * A project's webhooks (its admins only): subscribe URLs to its flag and release events, see each delivery and how the
+ * receiver answered.
+ */
 export function WebhooksPage() {
-  const { canAdmin, me } = usePermissions();
+  const { canAdmin, rolePhrase } = usePermissions();
   if (!canAdmin) {
     return (
       <section aria-labelledby="webhooks-title">
         <h1 id="webhooks-title">Webhooks</h1>
         <ReadOnlyNote
-          reason={`Your role is ${me.role}: webhooks are managed by admins (a target URL can be a credential, as Slack’s are).`}
+          reason={`${rolePhrase}: webhooks are managed by the project’s admins (a target URL can be a credential, as Slack’s are).`}
         />
       </section>
     );
@@ -76,10 +81,24 @@ interface ShownSecret {
 
 function WebhooksAdmin() {
   const toast = useToast();
-  const webhooks = useResource(async (signal) => (await webhooksApi.list(signal)).data.items, []);
+  const { current, follow } = useProjects();
+  const projectName = useProjectName(current);
+  const webhooks = useResource(async (signal) => (await webhooksApi.list(current, signal)).data.items, [current]);
   const [params, setParams] = useSearchParams();
   const selectedId = params.get('webhook');
-  const select = (id: string | undefined) => setParams(id ? { webhook: id } : {}, { replace: false });
+  const select = (id: string | undefined) => setParams(id ? { project: current, webhook: id } : { project: current }, { replace: false });
+  // A link to a webhook of another project: that project becomes the current one (its list then holds it).
+  const linked = useResource(
+    async (signal) =>
+      selectedId && webhooks.data && !webhooks.data.some((w) => w.id === selectedId)
+        ? (await webhooksApi.get(selectedId, signal)).data
+        : undefined,
+    [selectedId, webhooks.data],
+  );
+  const linkedProject = linked.data ? projectOf(linked.data) : undefined;
+  useEffect(() => {
+    if (linkedProject && linkedProject !== current) follow(linkedProject);
+  }, [linkedProject, current, follow]);
   const [creating, setCreating] = useState(false);
   const [shown, setShown] = useState<ShownSecret | undefined>(undefined);
 
@@ -90,7 +109,7 @@ function WebhooksAdmin() {
   const remove = (id: string) => webhooks.setData((webhooks.data ?? []).filter((w) => w.id !== id));
 
   const create = useAction(async (input: WebhookInput) => {
-    const { data } = await webhooksApi.create(input);
+    const { data } = await webhooksApi.create(current, input);
     const { secret, ...webhook } = data;
     put(webhook);
     setShown({ webhook, secret, rotated: false });
@@ -121,7 +140,8 @@ function WebhooksAdmin() {
       </div>
       <p className="field-hint">
         A webhook POSTs flag changes and the release automation’s events (scheduled changes, release plans) to a URL as they happen, signed
-        with its secret; failed deliveries are tried again with a growing delay. Only admins see this page.
+        with its secret; failed deliveries are tried again with a growing delay. These are the webhooks of project{' '}
+        <strong data-testid="webhooks-project">{projectName}</strong>, for its flags’ events; only its admins see them.
       </p>
       {shown ? <SecretPanel shown={shown} onDone={() => setShown(undefined)} /> : null}
       {formOpen ? (
@@ -167,7 +187,11 @@ function WebhooksAdmin() {
               {list.map((w) => (
                 <tr key={w.id} aria-current={w.id === selectedId ? 'true' : undefined} data-testid={`webhook-row-${w.name}`}>
                   <td>
-                    <Link to={`?webhook=${encodeURIComponent(w.id)}`} className="webhook-name-link" data-testid="webhook-open">
+                    <Link
+                      to={withProject(`?webhook=${encodeURIComponent(w.id)}`, current)}
+                      className="webhook-name-link"
+                      data-testid="webhook-open"
+                    >
                       {w.name}
                     </Link>
                   </td>
@@ -574,7 +598,8 @@ function WebhookDetail({
               <Badge tone="warn" title="Its deliveries wait until it is resumed">
                 paused
               </Badge>
-            )}
+            )}{' '}
+            <ProjectBadge project={projectOf(webhook)} />
           </h2>
           <code className="webhook-url">{webhook.url}</code>
           <div className="muted">

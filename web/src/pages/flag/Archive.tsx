@@ -6,8 +6,9 @@ import { describeServe, formatDateTime, relativeTime } from '../../lib/format.ts
 import { useAction } from '../../lib/hooks.ts';
 
 /** Why a purge button is disabled: only admins purge. */
-export function purgeReason(role: string): string {
-  return `Your role is ${role}: purging a flag needs the admin role.`;
+/** `rolePhrase`: "Your role is editor", "Your role in project payments is editor" (usePermissions). */
+export function purgeReason(rolePhrase: string): string {
+  return `${rolePhrase}: purging a flag needs the admin role.`;
 }
 
 /** "Archived 3 hours ago by ann@example.com" (the exact time on hover). */
@@ -91,7 +92,7 @@ export function ArchivedPanel(props: {
   onRestored: (loaded: { flag: Flag; etag: string | undefined }) => void;
   onPurge: () => void;
 }) {
-  const { me, canEdit, canAdmin, editReason } = usePermissions();
+  const { rolePhrase, canEdit, canAdmin, editReason } = usePermissions();
   const { flag } = props;
   const restore = useAction(async () => {
     const { data, etag } = await flagsApi.restore(flag.key, props.etag);
@@ -128,7 +129,7 @@ export function ArchivedPanel(props: {
         <Button
           variant="danger"
           onClick={props.onPurge}
-          disabledReason={canAdmin ? undefined : purgeReason(me.role)}
+          disabledReason={canAdmin ? undefined : purgeReason(rolePhrase)}
           data-testid="purge-flag"
         >
           Purge…

@@ -38,6 +38,7 @@ import { eventsRefreshKey } from '../../lib/release-events.ts';
 import { useFlagReleaseEvents, type FlagReleaseEvents } from './ReleaseEvents.tsx';
 import { ReleasePanel, useFlagReleasePlans, useReleasePlanTemplates, type FlagReleasePlans } from './ReleasePlans.tsx';
 import type { FlagTabProps } from './tab-props.ts';
+import { projectOf } from '../../lib/projects.ts';
 
 /**
  * One column per environment: the kill switch, the off variant, the default serve and the prerequisites, its
@@ -46,8 +47,11 @@ import type { FlagTabProps } from './tab-props.ts';
  */
 export function EnvironmentsTab(props: FlagTabProps) {
   const { flag, environments } = props;
-  // Candidate prerequisites: the other flags (first 200 by key).
-  const others = useResource(async () => (await flagsApi.list({ limit: 200 })).data.items.filter((f) => f.key !== flag.key), [flag.key]);
+  // Candidate prerequisites: the other flags of its project (first 200 by key).
+  const others = useResource(
+    async () => (await flagsApi.list({ project: projectOf(flag), limit: 200 })).data.items.filter((f) => f.key !== flag.key),
+    [flag.key, flag.project],
+  );
   const schedules = useFlagSchedules(flag.key, props.reload);
   const plans = useFlagReleasePlans(flag.key, props.reload);
   const templates = useReleasePlanTemplates();

@@ -34,6 +34,7 @@ import {
 } from '../../lib/rules-draft.ts';
 import { EnvironmentChangeRequests, ProposeChangeDialog, ProposedNotice, useFlagChangeRequests } from './ChangeRequests.tsx';
 import type { FlagTabProps } from './tab-props.ts';
+import { projectOf } from '../../lib/projects.ts';
 
 /**
  * The ordered rules of a flag in one environment: add, edit, delete, and drag to reorder. In a protected environment
@@ -47,7 +48,8 @@ export function TargetingTab({ flag, environments, reload }: FlagTabProps) {
   const { canEdit, editReason } = usePermissions();
   const toast = useToast();
   const rules = useResource(async () => (await targetingApi.rules(flag.key, env)).data.items, [flag.key, env]);
-  const segments = useResource(async () => (await targetingApi.segments()).data.items, []);
+  // Rules use the segments of the flag's project.
+  const segments = useResource(async () => (await targetingApi.segments(projectOf(flag))).data.items, [flag.project]);
   const [order, setOrder] = useState<Rule[]>([]);
   const [adding, setAdding] = useState(false);
   // The key of the rule being edited (its id; in a draft, `new-N` for one added there).

@@ -1451,6 +1451,133 @@ describe.skipIf(!haveChromium)('the console in a browser', () => {
     }
   }, 90_000);
 
+  it('projects: an admin creates one, makes a flag there (not in the default project), grants a viewer, who sees it read-only', async () => {
+    const project = 'payments';
+    const key = 'e2e-payments-checkout';
+    const elsewhere = 'e2e-default-only';
+    const viewer = { email: 'project-viewer-e2e@example.com', password: 'a-long-project-viewer-password' };
+    // A second person (a viewer of the organisation), and a flag of the default project to tell the two lists apart.
+    const registered = await fetch(`${consoleUrlFor(portOffset)}/auth/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(viewer),
+    });
+    expect(registered.status).toBe(202);
+    const api = await asAdmin();
+    const other = await api('POST', '/flags', { key: elsewhere, name: 'E2E default only', type: 'boolean' });
+    expect(other.status, await other.clone().text()).toBe(201);
+
+    const admin = await newPage();
+    try {
+      const { page } = admin;
+      await signIn(page, platform.admin.email, platform.admin.password);
+      await page.getByTestId('flags-table').waitFor();
+      expect(await page.getByTestId('project-switcher').inputValue()).toBe('default');
+
+      // An organisation admin creates the project: it is listed with their role.
+      await page.getByTestId('nav-projects').click();
+      await page.getByTestId('project-key').fill(project);
+      await page.getByTestId('project-name').fill('Payments');
+      await page.getByTestId('project-description').fill('Checkout and refunds');
+      await page.getByTestId('project-create').click();
+      await page.getByTestId(`project-row-${project}`).waitFor();
+      expect(await page.getByTestId(`project-role-${project}`).textContent()).toBe('admin');
+
+      // Switched to it on the flags list: the URL names it, the list is its own (empty), and a new flag is made there.
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Flags' }).click();
+      await page.getByTestId('flags-table').waitFor();
+      await page.getByTestId('project-switcher').selectOption(project);
+      await expect.poll(() => page.url()).toContain(`/console/flags?project=${project}`);
+      await page.getByText('No flags yet.').waitFor();
+      await page.getByTestId('new-flag').click();
+      expect(await page.getByTestId('create-flag-project').textContent()).toContain('Payments');
+      await page.getByTestId('flag-name').fill('E2E payments checkout');
+      expect(await page.getByTestId('flag-key').inputValue()).toBe(key);
+      await page.getByTestId('flag-submit').click();
+      await page.getByTestId('flag-page').waitFor();
+      expect(await page.getByTestId('resource-project').getAttribute('data-project')).toBe(project);
+      expect(((await (await api('GET', `/flags/${key}`)).json()) as { project: string }).project).toBe(project);
+
+      // The default project's list does not hold it; the project's does.
+      await page.getByTestId('project-switcher').selectOption('default');
+      await page.getByTestId(`flag-row-${elsewhere}`).waitFor();
+      expect(await page.getByTestId(`flag-row-${key}`).count()).toBe(0);
+      const defaults = (await (await api('GET', '/flags?project=default&limit=200')).json()) as { items: { key: string }[] };
+      expect(defaults.items.map((f) => f.key)).not.toContain(key);
+      await page.getByTestId('project-switcher').selectOption(project);
+      await page.getByTestId(`flag-row-${key}`).waitFor();
+      expect(await page.getByTestId(`flag-row-${elsewhere}`).count()).toBe(0);
+
+      // The members UI: the organisation admin picks the second person's account and makes them viewer.
+      await page.getByTestId('nav-projects').click();
+      await page.getByTestId(`project-open-${project}`).click();
+      await page.getByTestId('project-members').waitFor();
+      await page.getByTestId('member-add-user').selectOption({ label: viewer.email });
+      await page.getByTestId('member-add-role').selectOption('viewer');
+      await page.getByTestId('member-add-submit').click();
+      await page.getByTestId(`member-row-${viewer.email}`).waitFor();
+      expect(await page.getByTestId(`member-role-${viewer.email}`).inputValue()).toBe('viewer');
+
+      // Not empty: deleting it is refused with what is left, in the dialog.
+      await page.getByTestId('project-delete').click();
+      const deleting = page.getByRole('dialog', { name: `Delete project ${project}?` });
+      await deleting.getByTestId('confirm-input').fill(project);
+      await deleting.getByTestId('confirm-button').click();
+      await expect.poll(() => deleting.getByTestId('error').textContent()).toContain('is not empty');
+      await deleting.getByRole('button', { name: 'Cancel' }).click();
+      expect(admin.problems).toEqual([]);
+    } finally {
+      await admin.context.close();
+    }
+
+    const member = await newPage();
+    try {
+      const { page } = member;
+      await signIn(page, viewer.email, viewer.password);
+      await page.getByTestId('flags-table').waitFor();
+      // Listed with their role there (the services hear of the membership within a second).
+      await expect
+        .poll(
+          async () => {
+            await page.goto(`${base}/projects`);
+            await page.getByTestId('projects-table').waitFor();
+            return page.getByTestId(`project-role-${project}`).count();
+          },
+          { timeout: 15_000 },
+        )
+        .toBe(1);
+      expect(await page.getByTestId(`project-role-${project}`).textContent()).toBe('viewer');
+      expect(await page.getByTestId('project-form').count()).toBe(0);
+
+      // In the project: its flag, and no edit actions.
+      await page.getByTestId(`project-switch-${project}`).click();
+      await page.getByTestId(`flag-row-${key}`).waitFor();
+      expect(page.url()).toContain(`project=${project}`);
+      expect(await page.getByTestId('my-role').textContent()).toBe('viewer');
+      expect(await page.getByTestId('new-flag').isDisabled()).toBe(true);
+      expect(await page.getByTestId('new-flag').getAttribute('title')).toContain(`Your role in project ${project} is viewer`);
+      const nav = page.getByRole('navigation', { name: 'Main' });
+      for (const name of ['API keys', 'Webhooks', 'Users', 'Environments'])
+        expect(await nav.getByRole('link', { name }).count(), name).toBe(0);
+      await page.getByTestId(`flag-row-${key}`).getByRole('link').click();
+      await page.getByTestId('flag-page').waitFor();
+      expect(await page.getByTestId('resource-project').getAttribute('data-project')).toBe(project);
+      for (const id of ['edit-flag', 'archive-flag', 'env-development-switch', 'env-production-switch'])
+        expect(await page.getByTestId(id).isDisabled(), id).toBe(true);
+      expect(await page.getByTestId('env-development-save').count()).toBe(0);
+
+      // Its page: read only (no settings, no members, no delete).
+      await page.goto(`${base}/projects/${project}`);
+      await page.getByTestId('project-page').waitFor();
+      expect(await page.getByTestId('project-my-role').textContent()).toBe('viewer');
+      for (const id of ['project-settings', 'project-members', 'project-delete']) expect(await page.getByTestId(id).count(), id).toBe(0);
+      expect(await page.getByTestId('readonly-note').textContent()).toContain('managed by its admins');
+      expect(member.problems).toEqual([]);
+    } finally {
+      await member.context.close();
+    }
+  }, 120_000);
+
   it('sends a person whose session ended back to sign in, with a message', async () => {
     const { context, page } = await newPage();
     try {

@@ -29,3 +29,26 @@ export function percentileOf(values: number[], p: number): number {
 export function target(met: boolean): string {
   return met ? 'met' : 'MISSED';
 }
+
+/**
+ * One figure an issue asks for, with its target: every part returns its figures, and `npm run bench` ends with all
+ * of them in one table (met / MISSED / reported when there is no target).
+ */
+export interface Figure {
+  /** What was measured, e.g. "evaluation RSS idle". */
+  name: string;
+  /** The measurement with its unit, e.g. "74 MB". */
+  value: string;
+  /** The target in words, e.g. "≤ 80 MB"; undefined for a figure reported without one. */
+  target?: string;
+  met?: boolean;
+}
+
+export function printFigures(figures: Figure[]): void {
+  const rows = figures.map((f) => [f.name, f.value, f.target ?? '—', f.met === undefined ? 'reported' : target(f.met)]);
+  const header = ['figure', 'measured', 'target', ''];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
+  console.log(line(header));
+  for (const row of rows) console.log(line(row));
+}

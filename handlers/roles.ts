@@ -1,11 +1,7 @@
 import type pg from 'pg';
 import type { Migration } from 'kysely/migration';
 import type { Role } from '../shared/config/config.ts';
-import { createDatabase, migrateToLatest } from '../shared/db/database.ts';
 import type { ServiceContext, StartedService } from '../shared/runtime/service.ts';
-import { authMigrations, authSchema } from './auth/migrations/index.ts';
-import { flagsMigrations, flagsSchema } from './flags/migrations/index.ts';
-import { targetingMigrations, targetingSchema } from './targeting/migrations/index.ts';
 import type { Config, FrontendRole, WorkerRole } from '../shared/config/config.ts';
 import type { Logger } from '../shared/logging/logger.ts';
 
@@ -19,23 +15,41 @@ function lazily<Deps, Started>(load: () => Promise<(deps: Deps) => Promise<Start
 
 export interface RoleDefinition {
   start(ctx: ServiceContext): Promise<StartedService>;
-  /** Services that own a PostgreSQL database: their schema and forward-only migrations. */
-  database?: { schema: string; migrations: Record<string, Migration> };
+  /**
+   * Services that own a PostgreSQL database: their schema and forward-only migrations, loaded by `migrate` only (a
+   * role that does not migrate never loads Kysely's migrator and every migration of the three databases).
+   */
+  database?: { load(): Promise<{ schema: string; migrations: Record<string, Migration> }> };
 }
 
 /** Every service this image can run, by the name the role switch takes; the all-in-one process starts them all. */
 export const services: Partial<Record<Role, RoleDefinition>> = {
   auth: {
     start: lazily(async () => (await import('./auth/auth-app.ts')).startAuth),
-    database: { schema: authSchema, migrations: authMigrations },
+    database: {
+      load: async () => {
+        const { authSchema, authMigrations } = await import('./auth/migrations/index.ts');
+        return { schema: authSchema, migrations: authMigrations };
+      },
+    },
   },
   flags: {
     start: lazily(async () => (await import('./flags/flags-app.ts')).startFlags),
-    database: { schema: flagsSchema, migrations: flagsMigrations },
+    database: {
+      load: async () => {
+        const { flagsSchema, flagsMigrations } = await import('./flags/migrations/index.ts');
+        return { schema: flagsSchema, migrations: flagsMigrations };
+      },
+    },
   },
   targeting: {
     start: lazily(async () => (await import('./targeting/targeting-app.ts')).startTargeting),
-    database: { schema: targetingSchema, migrations: targetingMigrations },
+    database: {
+      load: async () => {
+        const { targetingSchema, targetingMigrations } = await import('./targeting/migrations/index.ts');
+        return { schema: targetingSchema, migrations: targetingMigrations };
+      },
+    },
   },
   evaluation: { start: lazily(async () => (await import('./evaluation/evaluation-app.ts')).startEvaluation) },
   analytics: { start: lazily(async () => (await import('./analytics/analytics-app.ts')).startAnalytics) },
@@ -73,9 +87,10 @@ export function isServiceRole(name: string): name is Role {
 
 /** Applies each named service's migrations in its own schema of the given pool's database. */
 export async function migrate(pool: pg.Pool, roles: Role[]): Promise<Record<string, string[]>> {
+  const { createDatabase, migrateToLatest } = await import('../shared/db/database.ts');
   const applied: Record<string, string[]> = {};
   for (const role of roles) {
-    const database = services[role]?.database;
+    const database = await services[role]?.database?.load();
     if (database)
       applied[role] = await migrateToLatest(createDatabase<unknown>(pool, database.schema), database.schema, database.migrations);
   }

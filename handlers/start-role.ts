@@ -6,7 +6,6 @@ import type { Cache } from '../shared/cache/cache.ts';
 import type { ConfigCache } from '../shared/propagation/config-cache.ts';
 import { createMemoryConfigCache } from '../shared/propagation/memory-config-cache.ts';
 import { createRedisConfigCache } from '../shared/propagation/redis-config-cache.ts';
-import { createPool } from '../shared/db/database.ts';
 import type { Logger } from '../shared/logging/logger.ts';
 import { stopOnSignal } from '../shared/runtime/lifecycle.ts';
 import { frontends, services, workers } from './roles.ts';
@@ -43,7 +42,8 @@ export async function startRole(role: Role, config: Config, logger: Logger, stop
   const definition = services[role];
   if (!definition) throw new Error(`unknown role ${role}`);
   requireFor(config, [role]);
-  const pool = definition.database ? createPool(config, { logger }) : undefined;
+  // Only the services that own a database load PostgreSQL's driver and Kysely.
+  const pool = definition.database ? (await import('../shared/db/database.ts')).createPool(config, { logger }) : undefined;
   const caches = await createCaches(config, logger);
   const started = await definition.start({
     config,

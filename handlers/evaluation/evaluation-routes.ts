@@ -14,6 +14,10 @@ import { reportEvaluations } from './routes/report-evaluations.ts';
 import { sdkConfiguration } from './routes/sdk-configuration.ts';
 import type { IngestSender } from '../../shared/events/ingest-sender.ts';
 import cors from '@fastify/cors';
+import { createCompressedBodies } from '../../shared/http/compression.ts';
+
+/** What the compressed answers kept for reuse may hold (a 50-flag bulk answer is ~1.5 KB compressed). */
+const compressedBodiesMaxBytes = 4 * 2 ** 20;
 
 export function evaluationRoutes(options: {
   replica: ConfigurationReplica;
@@ -31,6 +35,7 @@ export function evaluationRoutes(options: {
     events: options.events,
     eventStreams: options.eventStreams,
     ingest: options.ingest,
+    compressed: createCompressedBodies(compressedBodiesMaxBytes),
   };
   return async (app: App) => {
     if (options.corsAllowedOrigins) await app.register(cors, corsOptions(options.corsAllowedOrigins));
@@ -58,6 +63,7 @@ function corsOptions(allowed: string) {
     origin: origins.includes('*') ? '*' : origins,
     methods: ['GET', 'POST'],
     allowedHeaders: ['content-type', 'authorization', 'x-api-key', 'if-none-match', 'last-event-id', 'idempotency-key'],
+    // Content-Encoding and Vary are for the browser itself, which decodes; the page reads the ETag.
     exposedHeaders: ['etag', 'retry-after'],
     credentials: false,
     maxAge: 600,

@@ -4,6 +4,7 @@ import type { FastifyReply } from 'fastify';
 import { evaluateAll } from '../../../shared/engine/index.ts';
 import { sdkKeySecurity } from '../../../shared/http/schemas.ts';
 import type { App } from '../../../shared/http/server.ts';
+import { sendJson } from '../../../shared/http/compression.ts';
 import type { EvaluationRouteDeps } from './route-deps.ts';
 import {
   OfrepBulkFailure,
@@ -18,7 +19,7 @@ import { catchUpMs, eventStreamsMember, noneMatch, ofrepErrorHandler, ofrepJson,
 import { scopeOf, sdkOf } from '../sdk-auth.ts';
 import { defaultProject } from '../../../shared/contracts/project-model.ts';
 
-export function ofrepEvaluateFlags(app: App, { replica, anyKey, events, eventStreams }: EvaluationRouteDeps): void {
+export function ofrepEvaluateFlags(app: App, { replica, anyKey, events, eventStreams, compressed }: EvaluationRouteDeps): void {
   app.post(
     '/ofrep/v1/evaluate/flags',
     {
@@ -27,8 +28,10 @@ export function ofrepEvaluateFlags(app: App, { replica, anyKey, events, eventStr
       schema: {
         tags: ['ofrep'],
         summary: 'OFREP bulk evaluation: every flag for one context; the ETag covers configuration and context (304 on If-None-Match)',
+        description:
+          'Answers above 1 KB are compressed when Accept-Encoding allows (br, else gzip), with a weak ETag (W/"…") of the same value: If-None-Match compares weakly, so either form gets the 304.',
         security: sdkKeySecurity,
-        headers: Type.Object({ 'if-none-match': Type.Optional(Type.String()) }),
+        headers: Type.Object({ 'if-none-match': Type.Optional(Type.String()), 'accept-encoding': Type.Optional(Type.String()) }),
         querystring: Type.Object({
           flagConfigEtag: Type.Optional(
             Type.String({
@@ -79,10 +82,16 @@ export function ofrepEvaluateFlags(app: App, { replica, anyKey, events, eventStr
       let digests = project === defaultProject ? streams : `${project}:${streams}`;
       for (const answer of answers) digests += answer.digest;
       const etag = `"${hash('sha256', digests, 'base64url').slice(0, 27)}"`;
-      if (noneMatch(request.headers['if-none-match'], etag)) return reply.code(304).header('etag', etag).send();
+      // Joined as a rope: a 304 never flattens it, and its length decides whether the answer is worth compressing.
       let payload = '{"flags":[';
       for (let i = 0; i < answers.length; i++) payload += (i === 0 ? '' : ',') + answers[i]!.json;
-      return reply.header('etag', etag).type('application/json').send(`${payload}]${streams}}`);
+      return sendJson(reply, {
+        acceptEncoding: request.headers['accept-encoding'],
+        etag,
+        body: `${payload}]${streams}}`,
+        notModified: noneMatch(request.headers['if-none-match'], etag),
+        compressed,
+      });
     },
   );
 }

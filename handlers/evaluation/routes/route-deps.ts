@@ -4,6 +4,7 @@ import type { requireSdkKey } from '../sdk-auth.ts';
 import type { SdkKeyRecord } from '../../../shared/contracts/access-model.ts';
 import type { StreamHub } from '../event-streams/stream-hub.ts';
 import type { IngestSender } from '../../../shared/events/ingest-sender.ts';
+import type { CompressedBodies } from '../../../shared/http/compression.ts';
 
 /** OFREP event streams, when this instance serves them: the hub of open streams, and the keys their tokens name. */
 export interface EventStreams {
@@ -22,4 +23,6 @@ export interface EvaluationRouteDeps {
   eventStreams?: EventStreams | undefined;
   /** Where tracking events go (the events queue); none when events are not collected. */
   ingest?: IngestSender | undefined;
+  /** Compressed answers by ETag and coding (OFREP bulk, the SDK configuration), bounded in bytes. */
+  compressed: CompressedBodies;
 }

@@ -1,4 +1,6 @@
+import { hash } from 'node:crypto';
 import type { FastifyReply } from 'fastify';
+import { sendJson } from '../../../shared/http/compression.ts';
 import { Type } from 'typebox';
 import { SdkConfigurationSchema } from '../../../shared/contracts/sdk-api.ts';
 import { problemResponses, sdkKeySecurity } from '../../../shared/http/schemas.ts';
@@ -7,7 +9,7 @@ import { catchUpMs, eventStreamsMember, noneMatch, versionIdOf } from '../ofrep.
 import { sdkOf } from '../sdk-auth.ts';
 import type { EvaluationRouteDeps } from './route-deps.ts';
 
-export function sdkConfiguration(app: App, { replica, serverKey, eventStreams }: EvaluationRouteDeps): void {
+export function sdkConfiguration(app: App, { replica, serverKey, eventStreams, compressed }: EvaluationRouteDeps): void {
   app.get(
     '/sdk/v1/configuration',
     {
@@ -16,8 +18,10 @@ export function sdkConfiguration(app: App, { replica, serverKey, eventStreams }:
         tags: ['sdk'],
         summary:
           'The flags of the key’s project in its environment, their rules and the segments these use, as one document, for SDKs that evaluate in-process (server keys); ETag/304, change stream',
+        description:
+          'Compressed when Accept-Encoding allows (br, else gzip) and larger than 1 KB, with the ETag made weak (W/"…"); If-None-Match compares weakly.',
         security: sdkKeySecurity,
-        headers: Type.Object({ 'if-none-match': Type.Optional(Type.String()) }),
+        headers: Type.Object({ 'if-none-match': Type.Optional(Type.String()), 'accept-encoding': Type.Optional(Type.String()) }),
         querystring: Type.Object({
           flagConfigEtag: Type.Optional(
             Type.String({
@@ -40,10 +44,20 @@ export function sdkConfiguration(app: App, { replica, serverKey, eventStreams }:
       if (flagConfigEtag !== undefined) await replica.versions.caughtUpWith(versionIdOf(flagConfigEtag), catchUpMs);
       const document = await replica.document(environment, project);
       // The ETag covers the configuration only: the stream's token changes every few minutes, the configuration not.
-      if (noneMatch(request.headers['if-none-match'], document.etag)) return reply.code(304).header('etag', document.etag).send();
-      // The document is made once per change and sent as text; the stream member is this key's own.
-      const body = `${document.json.slice(0, -1)}${eventStreamsMember(eventStreams, keyId)}}`;
-      return reply.header('etag', document.etag).type('application/json').send(body);
+      // The document is made once per change and sent as text; the stream member is this key's own. Its compressed
+      // form is kept by the body's own hash (configuration and token), so each key's is made once per change.
+      const streams = eventStreamsMember(eventStreams, keyId);
+      const body = `${document.json.slice(0, -1)}${streams}}`;
+      const notModified = noneMatch(request.headers['if-none-match'], document.etag);
+      return sendJson(reply, {
+        acceptEncoding: request.headers['accept-encoding'],
+        etag: document.etag,
+        body,
+        notModified,
+        compressed: {
+          get: (coding, _etag, make) => compressed.get(coding, `${document.etag}${hash('sha256', streams, 'base64url')}`, make),
+        },
+      });
     },
   );
 }

@@ -5,16 +5,23 @@
  *   2. one flag: OFREP single and POST /evaluate vs GET /api/frontend on an environment where only that flag is on
  *      (Unleash has no server-side single-flag endpoint), and the baseline
  *   3. the same with 10,000 rotating contexts
+ *   4. (issue 19) the OFREP bulk answer compressed as browsers and Node's fetch negotiate it, the 304 path against the
+ *      baseline, and the dataset shapes Unleash Edge publishes figures for (350 and 5 flags), per CPU-second
  * Run by `npm run bench` (bench/run.ts), which starts and stops the processes.
  */
-import { defaults, fmt, printLoad, ratio, runLoad, type LoadResult, type LoadSpec, type Watched } from './lib/load.ts';
+import { defaults, fmt, perCore, printLoad, ratio, runLoad, type LoadResult, type LoadSpec, type Watched } from './lib/load.ts';
+import { printFigures, type Figure } from './lib/report.ts';
 import { sleep } from './lib/processes.ts';
 import type { SqsStandIn } from './lib/stand-ins.ts';
 import { expectStatus, inParallel, type Togglemaster } from './lib/togglemaster.ts';
 import { createUnleashFlags, unleashBucket, type UnleashPeer } from './lib/unleash.ts';
 import {
   contextQuery,
+  edgeFlagKey,
+  edgeRule,
+  edgeShapes,
   fixedContext,
+  type EdgeShape,
   flagCount,
   flagKeys,
   ourFlag,
@@ -25,13 +32,26 @@ import {
   type BenchContext,
 } from './lib/workload.ts';
 
+/** A dataset of Unleash Edge's shape, created in its project, and an SDK key of that project. */
+export interface PreparedEdgeShape {
+  shape: EdgeShape;
+  sdkKey: string;
+}
+
 export interface HttpTargets {
-  ours: { url: string; sdkKey: string; watched: Watched[]; sqs: SqsStandIn };
+  ours: { url: string; sdkKey: string; watched: Watched[]; sqs: SqsStandIn; edgeShapes?: PreparedEdgeShape[] };
   unleash: { peer: UnleashPeer; watched: Watched[] };
   baseline: { url: string; watched: Watched[] };
 }
 
-export type HttpSummary = Record<string, LoadResult>;
+export interface HttpSummary {
+  runs: Record<string, LoadResult>;
+  figures: Figure[];
+}
+
+/** What Accept-Encoding each kind of client sends: Chromium's fetch, and Node's (undici, as the server providers use). */
+export const browserAcceptEncoding = 'gzip, deflate, br, zstd';
+export const nodeFetchAcceptEncoding = 'gzip, deflate';
 
 interface OfrepBulk {
   flags: { key: string; variant?: string; reason: string; metadata?: { ruleId?: string } }[];
@@ -47,6 +67,42 @@ export async function createOurFlags(tm: Togglemaster): Promise<void> {
     expectStatus(`flag ${key}`, await tm.api('POST', `${tm.flags.url}/flags`, ourFlag(key)), 201);
     expectStatus(`rule of ${key}`, await tm.api('POST', `${tm.targeting.url}/targeting/rules`, ourRule(key, i)), 201);
   });
+}
+
+/**
+ * The dataset shapes Unleash Edge publishes figures for, each in a project of its own with an SDK key of that project
+ * (bench/lib/workload.ts), served by every evaluation instance before this returns.
+ */
+export async function prepareEdgeShapes(tm: Togglemaster, evaluationUrls: string[]): Promise<PreparedEdgeShape[]> {
+  const prepared: PreparedEdgeShape[] = [];
+  for (const shape of edgeShapes) {
+    const { project } = shape;
+    expectStatus(`project ${project}`, await tm.api('POST', `${tm.flags.url}/flags/projects`, { key: project, name: shape.name }), 201);
+    const keys = Array.from({ length: shape.flags }, (_, i) => edgeFlagKey(shape, i));
+    await inParallel(keys, 4, async (key, i) => {
+      expectStatus(`flag ${key}`, await tm.api('POST', `${tm.flags.url}/flags?project=${project}`, ourFlag(key)), 201);
+      if (i < shape.rules) expectStatus(`rule of ${key}`, await tm.api('POST', `${tm.targeting.url}/targeting/rules`, edgeRule(key)), 201);
+    });
+    const key = await tm.api<{ key: string }>('POST', `${tm.auth.url}/auth/api-keys?project=${project}`, {
+      environment: 'production',
+      name: `benchmark ${project}`,
+    });
+    expectStatus(`SDK key of ${project}`, key, 201);
+    for (const url of evaluationUrls) {
+      await until(`ToggleMaster at ${url} to serve the ${shape.flags} flags of ${project}`, async () => {
+        const response = await fetch(`${url}/ofrep/v1/evaluate/flags`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-api-key': key.body.key },
+          body: JSON.stringify({ context: fixedContext }),
+        });
+        if (response.status !== 200) return false;
+        const answer = (await response.json()) as OfrepBulk;
+        return answer.flags.length === shape.flags && answer.flags.filter((f) => f.metadata?.ruleId !== undefined).length === shape.rules;
+      });
+    }
+    prepared.push({ shape, sdkKey: key.body.key });
+  }
+  return prepared;
 }
 
 export async function ourBulk(url: string, sdkKey: string, context: BenchContext): Promise<OfrepBulk> {
@@ -152,6 +208,12 @@ export async function eventMetrics(url: string) {
 export async function runHttpBenchmarks(targets: HttpTargets): Promise<HttpSummary> {
   const { ours, unleash, baseline } = targets;
   const results: Record<string, LoadResult> = {};
+  const figures: Figure[] = [];
+  // Per core: requests per CPU-second of each side's server processes — ToggleMaster's evaluation, auth and Redis
+  // (not the SQS stand-in: AWS's part), Unleash's server and PostgreSQL.
+  const ourServers = ['evaluation', 'auth', 'redis'];
+  const theirServers = ['unleash-server', 'postgres (all)'];
+  const measured = (r: LoadResult) => Number.isFinite(r.requestsPerSecond);
   const json = { 'content-type': 'application/json' };
   const ourHeaders = { ...json, 'x-api-key': ours.sdkKey };
   const body = JSON.stringify({ context: fixedContext });
@@ -218,6 +280,81 @@ export async function runHttpBenchmarks(targets: HttpTargets): Promise<HttpSumma
   console.log(
     `  ratio ours/theirs: OFREP bulk ${ratio(ofrepBulk.requestsPerSecond, frontendAll.requestsPerSecond)}, GET /evaluate/bulk ${ratio(getBulk.requestsPerSecond, frontendAll.requestsPerSecond)} (target ≥ 8×, p99 ≤ 10 ms)`,
   );
+  const theirPerCore = perCore(frontendAll, theirServers);
+  const ofrepPerCore = perCore(ofrepBulk, ourServers);
+  console.log(
+    `  per CPU-second: OFREP bulk ${fmt(ofrepPerCore)} (evaluation ${fmt(perCore(ofrepBulk, ['evaluation']))}), Unleash ${fmt(theirPerCore)}; ratio per core ${ratio(ofrepPerCore, theirPerCore)} (target ≥ 8×)`,
+  );
+  if (measured(ofrepBulk) && measured(frontendAll)) {
+    figures.push(
+      {
+        name: 'all flags: OFREP bulk / Unleash req/s',
+        value: ratio(ofrepBulk.requestsPerSecond, frontendAll.requestsPerSecond),
+        target: '≥ 8×',
+        met: ofrepBulk.requestsPerSecond >= 8 * frontendAll.requestsPerSecond,
+      },
+      {
+        name: 'all flags: OFREP bulk / Unleash per core',
+        value: `${ratio(ofrepPerCore, theirPerCore)} (${fmt(ofrepPerCore)} vs ${fmt(theirPerCore)} req/CPU-s)`,
+        target: '≥ 8×',
+        met: ofrepPerCore >= 8 * theirPerCore,
+      },
+      { name: 'all flags: OFREP bulk p99', value: `${fmt(ofrepBulk.p99, 2)} ms`, target: '≤ 10 ms', met: ofrepBulk.p99 <= 10 },
+    );
+  }
+
+  console.log(`\n— 1b. All flags, compressed as negotiated (Accept-Encoding of Chromium's fetch, then of Node's fetch) —`);
+  const bulkCompressed = async (id: string, acceptEncoding: string, coding: string) =>
+    measure(
+      id,
+      {
+        title: `ToggleMaster OFREP bulk, ${coding} (Accept-Encoding: ${acceptEncoding})`,
+        url: ours.url,
+        path: '/ofrep/v1/evaluate/flags',
+        method: 'POST',
+        headers: { ...ourHeaders, 'accept-encoding': acceptEncoding },
+        body,
+      },
+      ours.watched,
+      true,
+    );
+  const ofrepBr = await bulkCompressed('allFlags.ofrepBr', browserAcceptEncoding, 'br');
+  const ofrepGzip = await bulkCompressed('allFlags.ofrepGzip', nodeFetchAcceptEncoding, 'gzip');
+  for (const [coding, run] of [
+    ['br', ofrepBr],
+    ['gzip', ofrepGzip],
+  ] as const) {
+    if (!measured(run) || !measured(frontendAll)) continue;
+    const ours = perCore(run, ourServers);
+    console.log(
+      `  ${coding}: ${ratio(run.requestsPerSecond, frontendAll.requestsPerSecond)} of Unleash's req/s, per core ${ratio(ours, theirPerCore)}; ${fmt(run.bytesPerResponse)} B/resp vs ${fmt(ofrepBulk.bytesPerResponse)} uncompressed`,
+    );
+    figures.push({
+      name: `all flags: OFREP bulk ${coding} / Unleash per core`,
+      value: `${ratio(ours, theirPerCore)} (${fmt(run.requestsPerSecond)} req/s, ${fmt(run.bytesPerResponse)} B/resp)`,
+      target: '≥ 8×',
+      met: ours >= 8 * theirPerCore,
+    });
+  }
+
+  console.log(`\n— 1c. All flags, a client that already has the answer (If-None-Match: the current ETag → 304) —`);
+  const current = await fetch(`${ours.url}/ofrep/v1/evaluate/flags`, { method: 'POST', headers: ourHeaders, body });
+  await current.arrayBuffer();
+  const etag = current.headers.get('etag') ?? '';
+  const notModified = await measure(
+    'allFlags.ofrep304',
+    {
+      title: 'ToggleMaster OFREP bulk, If-None-Match → 304',
+      url: ours.url,
+      path: '/ofrep/v1/evaluate/flags',
+      method: 'POST',
+      headers: { ...ourHeaders, 'if-none-match': etag },
+      body,
+      expectStatus: 304,
+    },
+    ours.watched,
+    true,
+  );
 
   console.log(`\n— 2. One flag (${singleFlag}: country, appVersion semver, segment, 50% rollout, two variants) —`);
   const ofrepOne = await measure(
@@ -273,6 +410,30 @@ export async function runHttpBenchmarks(targets: HttpTargets): Promise<HttpSumma
   console.log(
     `  ratio ours/theirs: OFREP ${ratio(ofrepOne.requestsPerSecond, frontendOne.requestsPerSecond)}, /evaluate ${ratio(evaluateOne.requestsPerSecond, frontendOne.requestsPerSecond)}`,
   );
+  if (measured(ofrepOne) && measured(basePost))
+    figures.push(
+      {
+        name: 'one flag: OFREP / bare fastify POST',
+        value: ratio(ofrepOne.requestsPerSecond, basePost.requestsPerSecond),
+        target: '≥ 0.6×',
+        met: ofrepOne.requestsPerSecond >= 0.6 * basePost.requestsPerSecond,
+      },
+      { name: 'one flag: OFREP p99', value: `${fmt(ofrepOne.p99, 2)} ms`, target: '≤ 5 ms', met: ofrepOne.p99 <= 5 },
+    );
+  if (measured(notModified) && measured(basePost)) {
+    console.log(
+      `  all flags, 304 path: ${ratio(notModified.requestsPerSecond, basePost.requestsPerSecond)} of the POST baseline, p99 ${fmt(notModified.p99, 2)} ms (target ≥ 0.6×, p99 ≤ 5 ms)`,
+    );
+    figures.push(
+      {
+        name: 'all flags 304 / bare fastify POST',
+        value: `${ratio(notModified.requestsPerSecond, basePost.requestsPerSecond)} (${fmt(notModified.requestsPerSecond)} vs ${fmt(basePost.requestsPerSecond)} req/s)`,
+        target: '≥ 0.6×',
+        met: notModified.requestsPerSecond >= 0.6 * basePost.requestsPerSecond,
+      },
+      { name: 'all flags 304 p99', value: `${fmt(notModified.p99, 2)} ms`, target: '≤ 5 ms', met: notModified.p99 <= 5 },
+    );
+  }
 
   console.log(`\n— 3. Rotating contexts (${fmt(contexts.length)} users, each request the next one) —`);
   const bulkBodies = contexts.map((context) => ({ path: '/ofrep/v1/evaluate/flags', body: JSON.stringify({ context }) }));
@@ -325,8 +486,81 @@ export async function runHttpBenchmarks(targets: HttpTargets): Promise<HttpSumma
     },
     unleash.watched,
   );
-  console.log(
-    `  ratio ours/theirs: all flags OFREP ${ratio(rotOfrepBulk.requestsPerSecond, rotFrontend.requestsPerSecond)}, GET bulk ${ratio(rotGetBulk.requestsPerSecond, rotFrontend.requestsPerSecond)}; one flag ${ratio(rotOfrepOne.requestsPerSecond, rotFrontendOne.requestsPerSecond)}`,
+  const rotOfrepBr = await measure(
+    'rotating.ofrepBulkBr',
+    {
+      title: `ToggleMaster OFREP bulk, br (each answer compressed anew)`,
+      url: ours.url,
+      method: 'POST',
+      headers: { ...ourHeaders, 'accept-encoding': browserAcceptEncoding },
+      rotate: bulkBodies,
+    },
+    ours.watched,
+    true,
   );
-  return results;
+  console.log(
+    `  ratio ours/theirs: all flags OFREP ${ratio(rotOfrepBulk.requestsPerSecond, rotFrontend.requestsPerSecond)}, GET bulk ${ratio(rotGetBulk.requestsPerSecond, rotFrontend.requestsPerSecond)}, OFREP br ${ratio(rotOfrepBr.requestsPerSecond, rotFrontend.requestsPerSecond)}; one flag ${ratio(rotOfrepOne.requestsPerSecond, rotFrontendOne.requestsPerSecond)}`,
+  );
+  if (measured(rotOfrepBulk) && measured(rotFrontend)) {
+    const rotTheirs = perCore(rotFrontend, theirServers);
+    figures.push(
+      {
+        name: 'rotating users: OFREP bulk / Unleash per core',
+        value: ratio(perCore(rotOfrepBulk, ourServers), rotTheirs),
+        target: '≥ 8×',
+        met: perCore(rotOfrepBulk, ourServers) >= 8 * rotTheirs,
+      },
+      ...(measured(rotOfrepBr)
+        ? [
+            {
+              name: 'rotating users: OFREP bulk br / Unleash per core',
+              value: `${ratio(perCore(rotOfrepBr, ourServers), rotTheirs)} (${fmt(rotOfrepBr.bytesPerResponse)} B/resp)`,
+              target: '≥ 8×',
+              met: perCore(rotOfrepBr, ourServers) >= 8 * rotTheirs,
+            },
+          ]
+        : []),
+    );
+  }
+
+  if (ours.edgeShapes && ours.edgeShapes.length > 0) {
+    console.log(`\n— 4. Unleash Edge's dataset shapes (its published /api/frontend figures on 1 CPU; another machine) —`);
+    for (const { shape, sdkKey } of ours.edgeShapes) {
+      const headers = { ...json, 'x-api-key': sdkKey };
+      const runs = [
+        ['plain', {}],
+        ['gzip', { 'accept-encoding': 'gzip' }],
+      ] as const;
+      for (const [coding, extra] of runs) {
+        const run = await measure(
+          `edge.${shape.project}.${coding}`,
+          {
+            title: `ToggleMaster OFREP bulk, ${shape.flags} flags${coding === 'gzip' ? ', Accept-Encoding: gzip (as hey sends)' : ''}`,
+            url: ours.url,
+            path: '/ofrep/v1/evaluate/flags',
+            method: 'POST',
+            headers: { ...headers, ...extra },
+            body,
+          },
+          ours.watched,
+          true,
+        );
+        if (!measured(run)) continue;
+        const evaluationOnly = perCore(run, ['evaluation']);
+        console.log(
+          `  ${shape.flags} flags ${coding}: ${fmt(evaluationOnly)} req per CPU-second of the evaluation process (Edge published ${fmt(shape.edgePerCpu)} req/s on 1 CPU)`,
+        );
+        figures.push({
+          name: `Edge shape ${shape.flags} flags${coding === 'gzip' ? ', Accept-Encoding: gzip' : ''}: req per evaluation CPU-s`,
+          value: `${fmt(evaluationOnly)} (Edge: ${fmt(shape.edgePerCpu)}/CPU, another machine; ${fmt(run.bytesPerResponse)} B/resp)`,
+        });
+      }
+    }
+  } else {
+    console.log(`\n— 4. Unleash Edge's dataset shapes: not prepared (prepareEdgeShapes) —`);
+  }
+
+  console.log('\n— HTTP figures —');
+  printFigures(figures);
+  return { runs: results, figures };
 }

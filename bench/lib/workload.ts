@@ -143,3 +143,45 @@ export function contextQuery(context: BenchContext, userKey: 'targetingKey' | 'u
     plan: context.plan,
   }).toString();
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// The dataset shapes Unleash Edge publishes its figures for (github.com/Unleash/unleash-edge, docs/benchmarking.md):
+// "roughly 100kB (350 features / 200 strategies)" and "5 features with one strategy on each". Each in a project of
+// its own, with an SDK key of that project, so the 50-flag workload is not disturbed. Flags as above (two variants,
+// a 50/50 rollout rule with `country in [BR, US]`), the rule on the first `rules` flags only.
+export interface EdgeShape {
+  name: string;
+  project: string;
+  flags: number;
+  rules: number;
+  /** Edge's published /api/frontend figure for this shape on 1 CPU (req/s). */
+  edgePerCpu: number;
+}
+
+export const edgeShapes: EdgeShape[] = [
+  {
+    name: '350 flags (Edge: ~100 KB, 350 features / 200 strategies)',
+    project: 'bench-edge-large',
+    flags: 350,
+    rules: 200,
+    edgePerCpu: 6_900,
+  },
+  { name: '5 flags (Edge: ~2 KB, 5 features)', project: 'bench-edge-small', flags: 5, rules: 5, edgePerCpu: 39_000 },
+];
+
+export const edgeFlagKey = (shape: EdgeShape, i: number) => `${shape.project}-${i}`;
+
+export function edgeRule(key: string) {
+  return {
+    flagKey: key,
+    environment,
+    name: '50% rollout',
+    conditions: [{ attribute: 'country', operator: 'in', values: ['BR', 'US'] }],
+    serve: {
+      rollout: [
+        { variant: 'treatment', weight: 50 },
+        { variant: 'control', weight: 50 },
+      ],
+    },
+  };
+}

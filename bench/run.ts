@@ -24,7 +24,7 @@
  */
 import path from 'node:path';
 import { existsSync, writeFileSync } from 'node:fs';
-import { runColdStart, type ColdStartResult } from './coldstart.bench.ts';
+import { runColdStart, type ColdStartReport } from './coldstart.bench.ts';
 import { prepareHttp, runHttpBenchmarks, type HttpSummary } from './http.bench.ts';
 import { fmt } from './lib/load.ts';
 import {
@@ -75,7 +75,7 @@ interface Results {
   engine?: string;
   http?: HttpSummary;
   propagation?: PropagationResult;
-  coldStart?: ColdStartResult[];
+  coldStart?: ColdStartReport;
   browser?: BrowserResult;
   streams?: StreamsResult;
   memory?: MemoryResult;
@@ -192,7 +192,17 @@ async function main(): Promise<Results> {
       client.destroy();
       await tm.sqs.clear();
       const withDynamo = startTogglemasterRoleEnv(tm, dynamo.endpoint);
-      results.coldStart = await runColdStart(withDynamo, ['auth', 'flags', 'targeting', 'evaluation', 'analytics', 'analytics-worker']);
+      results.coldStart = await runColdStart(withDynamo, [
+        'auth',
+        'flags',
+        'targeting',
+        'evaluation',
+        'analytics',
+        'analytics-worker',
+        'release-worker',
+        'webhook-worker',
+        'console',
+      ]);
       await dynamo.child.stop();
     }
     if (parts.has('browser')) {

@@ -5,7 +5,7 @@
  * EVENTS_TRANSPORT=sqs (events and metrics on).
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -20,6 +20,21 @@ export const redisUrl = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
  */
 export const productDir = path.resolve(process.env.BENCH_PRODUCT_DIR ?? repoRoot);
 const mainScript = path.join(productDir, 'handlers', 'main.ts');
+/** What the production image runs instead of the sources (scripts/build-roles.ts; docs/adr/0014-bundled-roles.md). */
+export const bundleScript = path.join(productDir, 'dist', 'server', 'main.js');
+/** The image's command line before the script: `node --enable-source-maps dist/server/main.js <role>` (Dockerfile). */
+export const bundleNodeArgs = ['--enable-source-maps'];
+
+/**
+ * Builds the bundle of the product under test (as `npm install` and the image build do), so a benchmark never runs
+ * a stale one; false when that checkout has no bundle build (one from before it existed).
+ */
+export async function buildBundle(): Promise<boolean> {
+  const script = path.join(productDir, 'scripts', 'build-roles.ts');
+  if (!existsSync(script)) return false;
+  await runNode('build-roles', script, [], baseEnvironment());
+  return existsSync(bundleScript);
+}
 
 /**
  * The Node.js options the production image sets (its Dockerfile's `ENV NODE_OPTIONS=…`), so the benchmark runs
@@ -30,7 +45,8 @@ export const productNodeOptions =
   /^\s*NODE_OPTIONS="([^"]*)"/m.exec(readFileSync(path.join(productDir, 'Dockerfile'), 'utf8'))?.[1] ??
   '';
 
-export type ServiceRole = 'auth' | 'flags' | 'targeting' | 'evaluation' | 'analytics' | 'analytics-worker' | 'release-worker';
+export type ServiceRole =
+  'auth' | 'flags' | 'targeting' | 'evaluation' | 'analytics' | 'analytics-worker' | 'release-worker' | 'webhook-worker' | 'console';
 
 export interface RunningRole {
   role: ServiceRole;
@@ -38,6 +54,13 @@ export interface RunningRole {
   url: string;
   /** Process spawn → /readyz answering 200. */
   readyMs: number;
+}
+
+export interface StartRoleOptions {
+  env?: Record<string, string>;
+  nodeArgs?: string[];
+  name?: string;
+  from?: 'sources' | 'bundle';
 }
 
 export interface Togglemaster {
@@ -48,8 +71,11 @@ export interface Togglemaster {
   targeting: RunningRole;
   evaluations: RunningRole[];
   sdkKey: string;
-  /** Starts one more process of a role (its own port), waits for /readyz, and tracks it. */
-  startRole(role: ServiceRole, options?: { env?: Record<string, string>; nodeArgs?: string[]; name?: string }): Promise<RunningRole>;
+  /**
+   * Starts one more process of a role (its own port), waits for /readyz, and tracks it. From the sources by default
+   * (`node handlers/main.ts <role>`); `from: 'bundle'` runs it as the image does (build it first: buildBundle()).
+   */
+  startRole(role: ServiceRole, options?: StartRoleOptions): Promise<RunningRole>;
   api<T = unknown>(method: string, url: string, body?: unknown): Promise<{ status: number; body: T }>;
   /** Stops every process of the platform (the clean-ups drop the database and the keys). */
   stop(): Promise<void>;
@@ -158,16 +184,15 @@ export async function startTogglemaster(options: {
 
   const running: RunningRole[] = [];
   let counter = 0;
-  async function startRole(
-    role: ServiceRole,
-    extra: { env?: Record<string, string>; nodeArgs?: string[]; name?: string; port?: number } = {},
-  ): Promise<RunningRole> {
+  async function startRole(role: ServiceRole, extra: StartRoleOptions & { port?: number } = {}): Promise<RunningRole> {
     const port = extra.port ?? (await freePort());
     const name = extra.name ?? `${options.name}-${role}-${++counter}`;
+    const bundled = extra.from === 'bundle';
+    const nodeArgs = [...(bundled ? bundleNodeArgs : []), ...(extra.nodeArgs ?? [])];
     const spawned = performance.now();
-    const child = startNode(name, mainScript, [role], {
+    const child = startNode(name, bundled ? bundleScript : mainScript, [role], {
       env: { ...env, ...extra.env, PORT: String(port) },
-      ...(extra.nodeArgs ? { nodeArgs: extra.nodeArgs } : {}),
+      ...(nodeArgs.length > 0 ? { nodeArgs } : {}),
     });
     const url = `http://127.0.0.1:${port}`;
     await waitForHttp(`${url}/readyz`, { child, timeoutMs: 60_000, intervalMs: 5 });

@@ -1,0 +1,114 @@
+/**
+ * Builds what the production image runs: handlers/main.ts (the role switch) bundled by Rolldown into one ES module,
+ * dist/server/main.js, with a chunk per role and per code several roles share, all with source maps. A process loads
+ * main.js and the chunks of the role it starts, nothing of the others: one file to read where the sources take about
+ * 1,900 (resolved, read and, for TypeScript, type-stripped one by one), which is most of a role's cold start.
+ * Development and the tests keep running the sources (`node handlers/main.ts <role>`); see docs/adr/0014-bundled-roles.md.
+ *
+ *   node scripts/build-roles.ts [outDir]     (default dist/server; run by postinstall and by the image build)
+ *   node --enable-source-maps dist/server/main.js <role>
+ *
+ * Kept outside the bundle, loaded from node_modules at run time (so the image keeps its production node_modules):
+ * native add-ons and what loads them, and the packages OpenTelemetry patches when tracing is on (an instrumentation
+ * patches a module as Node loads it, which a module inlined in the bundle never is).
+ */
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { OutputChunk } from 'rolldown';
+
+const root = path.resolve(import.meta.dirname, '..');
+
+/** Packages the bundle imports at run time instead of holding. */
+export const externalPackages = [
+  // Native add-ons (prebuilt binaries found beside their package), and optional natives a package tries to load.
+  'argon2',
+  'pg-native',
+  'msgpackr-extract',
+  // Packages that read their own files beside their modules (`__dirname`): the API documentation's page and assets,
+  // its package.json; BullMQ's sandboxed-processor files and msgpackr's native extractor.
+  '@fastify/swagger',
+  '@fastify/swagger-ui',
+  'bullmq',
+  // Patched by the instrumentations when OTEL_EXPORTER_OTLP_ENDPOINT is set (shared/telemetry/telemetry.ts).
+  'pg',
+  'ioredis',
+  '@aws-sdk/client-sqs',
+  '@aws-sdk/client-dynamodb',
+  '@aws-sdk/lib-dynamodb',
+  // The SDK and its instrumentations: loaded only when tracing is on; they hook the module loader themselves.
+  '@opentelemetry/sdk-node',
+  '@opentelemetry/exporter-trace-otlp-http',
+  '@opentelemetry/instrumentation',
+  '@opentelemetry/instrumentation-http',
+  '@opentelemetry/instrumentation-pg',
+  '@opentelemetry/instrumentation-ioredis',
+  '@opentelemetry/instrumentation-aws-sdk',
+  // The one API both the bundle and the SDK above use: a single copy, or spans would not join up.
+  '@opentelemetry/api',
+  // Development dependencies of the all-in-one process (embedded PostgreSQL, the SQS and DynamoDB stand-ins), which
+  // read their own files (WebAssembly, data) beside their modules; no image role loads them.
+  '@electric-sql/pglite',
+  '@electric-sql/pglite-socket',
+  'dynalite',
+  'local-aws-sqs',
+];
+
+export function isExternal(id: string): boolean {
+  if (id.startsWith('node:')) return true;
+  return externalPackages.some((name) => id === name || id.startsWith(`${name}/`));
+}
+
+export interface BuiltRoles {
+  outDir: string;
+  entry: string;
+  chunks: { fileName: string; bytes: number; modules: number }[];
+  milliseconds: number;
+}
+
+/**
+ * The output must stay two folders below the repository root: the console finds the built web app at
+ * `../../web/dist/` from its module (handlers/console/console-app.ts), and dist/server/<chunk>.js keeps that true.
+ */
+export async function buildRoles(outDir = path.join(root, 'dist', 'server')): Promise<BuiltRoles> {
+  const started = performance.now();
+  const { build } = await import('rolldown');
+  await rm(outDir, { recursive: true, force: true });
+  const output = await build({
+    input: { main: path.join(root, 'handlers', 'main.ts') },
+    cwd: root,
+    platform: 'node',
+    external: isExternal,
+    output: {
+      dir: outDir,
+      format: 'esm',
+      sourcemap: true,
+      // Stack traces need the mappings only; the sources are in the repository (and would double what a process reads).
+      sourcemapExcludeSources: true,
+      entryFileNames: '[name].js',
+      // V8 keeps every loaded module's source for lazy compilation: one non-ASCII character (a "—" in a comment) makes
+      // a whole chunk a two-byte string, twice its size, and comments are dead weight there (-5 MB of RSS for the
+      // evaluation service). Not minified: a stack trace stays readable even without its source map.
+      charset: 'ascii',
+      comments: false,
+      chunkFileNames: '[name]-[hash].js',
+    },
+    write: true,
+  });
+  const chunks = output.output
+    .filter((o): o is OutputChunk => o.type === 'chunk')
+    .map((chunk) => ({ fileName: chunk.fileName, bytes: chunk.code.length, modules: Object.keys(chunk.modules).length }));
+  return { outDir, entry: path.join(outDir, 'main.js'), chunks, milliseconds: performance.now() - started };
+}
+
+if (import.meta.main && !existsSync(path.join(root, 'node_modules', 'rolldown', 'package.json'))) {
+  // A production install (no development dependencies) has no bundler: the image builds the bundle in a stage that has one.
+  console.log('roles not bundled here (no rolldown); run `npm run build:roles` where it is needed');
+} else if (import.meta.main) {
+  const outDir = process.argv[2] ? path.resolve(process.argv[2]) : undefined;
+  const built = await buildRoles(outDir);
+  const kib = built.chunks.reduce((sum, c) => sum + c.bytes, 0) / 1024;
+  console.log(
+    `roles bundled into ${path.relative(process.cwd(), built.entry) || built.entry}: ${built.chunks.length} chunks, ${Math.round(kib)} KiB, in ${Math.round(built.milliseconds)} ms`,
+  );
+}

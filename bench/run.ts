@@ -25,7 +25,7 @@
 import path from 'node:path';
 import { existsSync, writeFileSync } from 'node:fs';
 import { runColdStart, type ColdStartReport } from './coldstart.bench.ts';
-import { prepareHttp, runHttpBenchmarks, type HttpSummary } from './http.bench.ts';
+import { prepareEdgeShapes, prepareHttp, runHttpBenchmarks, type HttpSummary, type PreparedEdgeShape } from './http.bench.ts';
 import { fmt } from './lib/load.ts';
 import {
   baseEnvironment,
@@ -38,7 +38,8 @@ import {
   stopEverything,
   waitForHttp,
 } from './lib/processes.ts';
-import { loadLine, machineLine } from './lib/report.ts';
+import { loadLine, machineLine, printFigures, type Figure } from './lib/report.ts';
+import { figuresOfEarlierParts } from './lib/summary.ts';
 import { startDynamoStandIn } from './lib/stand-ins.ts';
 import { startTogglemaster } from './lib/togglemaster.ts';
 import { ensurePeerInstalled, peerVersion, startUnleash } from './lib/unleash.ts';
@@ -82,6 +83,8 @@ interface Results {
   pipeline?: PipelineResult;
   release?: ReleaseResult;
   provider?: { throughput?: ProviderThroughputResult; propagation?: ProviderPropagationResult };
+  /** Every figure of the run with its target, as the closing table prints them. */
+  figures?: Figure[];
 }
 
 async function runEngine(): Promise<string> {
@@ -137,6 +140,7 @@ async function main(): Promise<Results> {
       `  ready: auth ${fmt(tm.auth.readyMs)} ms, flags ${fmt(tm.flags.readyMs)} ms, targeting ${fmt(tm.targeting.readyMs)} ms, evaluation ${fmt(evaluation.readyMs)} ms after spawn`,
     );
     const redisPids = pidsOf(/^redis-server$/);
+    let edgeShapes: PreparedEdgeShape[] = [];
 
     if (parts.has('http')) {
       console.log(`\n=== Starting unleash-server ${peerVersion('unleash-server')} (its own database) and the fastify baseline ===`);
@@ -149,12 +153,17 @@ async function main(): Promise<Results> {
       await waitForHttp(`http://127.0.0.1:${baselinePort}/readyz`, { child: baseline });
       const agreement = await prepareHttp(tm, peer, [evaluation.url, second.url]);
       console.log(`  workload: ${flagCount} flags in both; ${agreement}`);
+      edgeShapes = await prepareEdgeShapes(tm, [evaluation.url, second.url]);
+      console.log(
+        `  Unleash Edge's dataset shapes: ${edgeShapes.map((e) => `${e.shape.flags} flags`).join(' and ')}, each in a project of its own`,
+      );
       console.log(`\n=== HTTP === (${loadLine()})`);
       results.http = await runHttpBenchmarks({
         ours: {
           url: evaluation.url,
           sdkKey: tm.sdkKey,
           sqs: tm.sqs,
+          edgeShapes,
           watched: [
             { name: 'evaluation', pids: [evaluation.child.pid] },
             { name: 'auth', pids: [tm.auth.child.pid] },
@@ -226,6 +235,7 @@ async function main(): Promise<Results> {
       // The flags the parts before it created (one each for propagation, browser, streams and provider).
       const existing =
         (parts.has('http') ? flagCount : 0) +
+        edgeShapes.reduce((sum, e) => sum + e.shape.flags, 0) +
         [parts.has('propagation'), results.browser, results.streams, results.provider?.propagation].filter(Boolean).length;
       results.memory = await runMemory(tm, existing);
     }
@@ -238,6 +248,9 @@ async function main(): Promise<Results> {
   if (parts.has('release')) {
     results.release = await runRelease();
   }
+  results.figures = [...figuresOfEarlierParts(results), ...(results.http?.figures ?? []), ...(results.coldStart?.figures ?? [])];
+  console.log(`\n=== Every figure of this run, with its target (${results.date}) ===`);
+  printFigures(results.figures);
   return results;
 }
 

@@ -53,7 +53,7 @@ export function targetingApiContract(name: string, makeHarness: () => Promise<Ha
         config: testConfig(),
         logger: createLogger('silent', 'targeting'),
         store: harness.store,
-        flags: fixedFlags([checkout, flagDocument('gate'), retired, alphaFlag, betaFlag], { projects: ['gamma'] }),
+        flags: fixedFlags([checkout, flagDocument('gate'), flagDocument('crowd'), retired, alphaFlag, betaFlag], { projects: ['gamma'] }),
         verifier,
       }));
     });
@@ -227,6 +227,15 @@ export function targetingApiContract(name: string, makeHarness: () => Promise<Ha
       const refused = await call('editor', { method: 'DELETE', url: '/targeting/segments/staff' });
       expect(refused.statusCode).toBe(409);
       expect(refused.json<{ detail: string }>().detail).toContain('checkout');
+
+      // Used in a rule's `segments` too; a condition merely listing the key as a value (not a segment condition) is no use.
+      await call('editor', { method: 'POST', url: '/targeting/segments', payload: { key: 'listed', name: 'Listed', included: ['a'] } });
+      await call('editor', { method: 'POST', url: '/targeting/segments', payload: { key: 'word', name: 'Word', included: ['a'] } });
+      await createRule({ conditions: [{ attribute: 'team', operator: 'in', values: ['word'] }], segments: ['listed'] });
+      const listed = await call('editor', { method: 'DELETE', url: '/targeting/segments/listed' });
+      expect(listed.statusCode).toBe(409);
+      expect(listed.json<{ detail: string }>().detail).toContain('checkout (production)');
+      expect((await call('editor', { method: 'DELETE', url: '/targeting/segments/word' })).statusCode).toBe(204);
     });
 
     it('enforces roles, and lets no SDK key read rules or segments (their user lists included)', async () => {
@@ -237,6 +246,52 @@ export function targetingApiContract(name: string, makeHarness: () => Promise<Ha
       expect((await call(null, { method: 'GET', url: '/targeting/rules', headers: sdk })).statusCode).toBe(401);
       expect((await call(null, { method: 'GET', url: '/targeting/segments', headers: sdk })).statusCode).toBe(401);
       expect((await call(null, { method: 'POST', url: '/targeting/rules', headers: sdk, payload: rule() })).statusCode).toBe(401);
+    });
+
+    it('holds a segment of 100,000 keys: created, read back, used by a rule, matched, replaced; 100,001 are refused', async () => {
+      // ~4 MB of JSON: more than the service's default body limit, and ten times the list limit there was before.
+      const keys = Array.from({ length: 100_000 }, (_, i) => `member-${String(i).padStart(6, '0')}-of-the-crowd`);
+      const created = await call('editor', {
+        method: 'POST',
+        url: '/targeting/segments',
+        payload: { key: 'crowd', name: 'Crowd', included: keys },
+      });
+      expect(created.statusCode, created.body.slice(0, 300)).toBe(201);
+      const read = await call('viewer', { method: 'GET', url: '/targeting/segments/crowd' });
+      const readKeys = read.json<{ included: string[] }>().included;
+      expect(readKeys).toHaveLength(100_000);
+      expect([...readKeys].sort().join()).toBe(keys.join());
+      const used = await createRule({ flagKey: 'crowd', conditions: [], segments: ['crowd'], serve: { variant: 'on' } });
+      expect(used.statusCode, used.body).toBe(201);
+      const match = async (targetingKey: string) =>
+        (
+          await call('viewer', {
+            method: 'POST',
+            url: '/targeting/match',
+            payload: { flagKey: 'crowd', environment: 'production', context: { targetingKey } },
+          })
+        ).json<{ result: { reason: string; ruleId?: string } }>().result;
+      expect(await match(keys[99_999]!)).toMatchObject({ reason: 'TARGETING_MATCH', ruleId: used.json<{ id: string }>().id });
+      expect((await match('stranger')).reason).not.toBe('TARGETING_MATCH');
+
+      const replaced = await call('editor', {
+        method: 'PUT',
+        url: '/targeting/segments/crowd',
+        payload: { name: 'Crowd', included: [...keys.slice(0, 99_999), 'newcomer'] },
+      });
+      expect(replaced.statusCode, replaced.body.slice(0, 300)).toBe(200);
+      expect((await match('newcomer')).reason).toBe('TARGETING_MATCH');
+      expect((await match(keys[99_999]!)).reason).not.toBe('TARGETING_MATCH');
+
+      const tooMany = await call('editor', {
+        method: 'POST',
+        url: '/targeting/segments',
+        payload: { key: 'crowd-too-big', name: 'Too big', included: [...keys, 'one-more'] },
+      });
+      expect(tooMany.statusCode).toBe(400);
+      expect(tooMany.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(tooMany.json<{ errors: { path: string }[] }>().errors.map((e) => e.path)).toContain('body/included');
+      expect((await call('viewer', { method: 'GET', url: '/targeting/segments/crowd-too-big' })).statusCode).toBe(404);
     });
 
     it('records every change in the history, newest first', async () => {

@@ -20,15 +20,30 @@ export const RuleReplacementFields = {
   updatedAt: ReadOnly(Timestamp),
 };
 
+/** How many targeting keys a segment's `included` (and its `excluded`) list may hold. */
+export const maxSegmentKeys = 100_000;
+
+/**
+ * The body limit of the routes that write a segment: two full lists of 100,000 keys of up to ~80 characters
+ * (a UUID is 36). Other routes keep the service's BODY_LIMIT_BYTES.
+ */
+export const segmentBodyLimit = 16 * 2 ** 20;
+
 export const SegmentFields = {
   name: Type.String({ minLength: 1, maxLength: 200 }),
   description: Type.Optional(Type.String({ maxLength: 2000 })),
   conditions: Type.Optional(Type.Array(Condition, { maxItems: 50, description: 'All must hold' })),
   included: Type.Optional(
-    Type.Array(Type.String({ minLength: 1, maxLength: 256 }), { maxItems: 10_000, description: 'Targeting keys always in' }),
+    Type.Array(Type.String({ minLength: 1, maxLength: 256 }), {
+      maxItems: maxSegmentKeys,
+      description: 'Targeting keys always in (at most 100,000; the body of a segment write may be up to 16 MiB)',
+    }),
   ),
   excluded: Type.Optional(
-    Type.Array(Type.String({ minLength: 1, maxLength: 256 }), { maxItems: 10_000, description: 'Targeting keys never in' }),
+    Type.Array(Type.String({ minLength: 1, maxLength: 256 }), {
+      maxItems: maxSegmentKeys,
+      description: 'Targeting keys never in (at most 100,000)',
+    }),
   ),
 };
 

@@ -5,7 +5,7 @@ import type { FlagsClient } from '../../shared/clients/flags-client.ts';
 import type { Credential } from '../../shared/clients/service-client.ts';
 import { jsonValueProblem, serveProblems, type FieldProblem, type FlagDocument, type Serve } from '../../shared/contracts/flag-model.ts';
 import { projectOf } from '../../shared/contracts/project-model.ts';
-import type { Condition, RuleSpec, Segment } from '../../shared/contracts/targeting-model.ts';
+import { segmentKeysOf, type Condition, type RuleSpec } from '../../shared/contracts/targeting-model.ts';
 import type { EvaluationContext } from '../../shared/contracts/evaluation-model.ts';
 import {
   compileFlag,
@@ -72,9 +72,6 @@ export interface SegmentInput {
 function invalid(problems: FieldProblem[], summary: string): never {
   throw new AppError('VALIDATION_FAILED', `${summary}: ${problems.map((p) => `${p.path} ${p.message}`).join('; ')}`, { errors: problems });
 }
-
-const segmentKeysOf = (conditions: Condition[]) =>
-  conditions.filter((c) => c.operator === 'in_segment' || c.operator === 'not_in_segment').flatMap((c) => c.values.map(String));
 
 const ruleDocument = ({ createdAt, updatedAt, ...rule }: StoredRule) => ({
   ...rule,
@@ -208,7 +205,7 @@ export function createTargetingService(deps: { store: TargetingStore; flags: Fla
 
   /** A rule may use only segments of its flag's project (keys are unique across projects: one elsewhere is named so). */
   async function segmentsProblems(keys: string[], project: string, path: string): Promise<FieldProblem[]> {
-    const projects = new Map((await store.listSegments()).map((s) => [s.key, s.project]));
+    const projects = new Map((await store.getSegments(keys)).map((s) => [s.key, s.project]));
     return [...new Set(keys)].flatMap((k) => {
       const owner = projects.get(k);
       if (owner === project) return [];
@@ -502,7 +499,7 @@ export function createTargetingService(deps: { store: TargetingStore; flags: Fla
     async deleteSegment(key: string, ifMatch: string | undefined, actor: Principal) {
       const current = await loadSegment(key);
       assertIfMatch(current.version, ifMatch, 'segment');
-      const users = (await store.listRules({})).filter((r) => r.segments.includes(key) || segmentKeysOf(r.conditions).includes(key));
+      const users = await store.rulesUsingSegment(key);
       if (users.length > 0)
         throw new AppError(
           'CONFLICT',
@@ -532,16 +529,18 @@ export function createTargetingService(deps: { store: TargetingStore; flags: Fla
       const flag = await flagFor(input.flagKey, input.environment, credential, project);
       const state = flag.environments[input.environment];
       if (!state) throw new AppError('NOT_FOUND', `"${input.flagKey}" has no state in ${input.environment}`);
-      const [rules, segments] = await Promise.all([
-        store.listRules({ flagKey: input.flagKey, environment: input.environment }),
-        // Its rules use only segments of its project.
-        store.listSegments({ project: projectOf(flag) }),
-      ]);
+      const rules = await store.listRules({ flagKey: input.flagKey, environment: input.environment });
+      // The segments are read once the rules that name them are known (below): a project may have 10,000.
+      const named = new Set<string>();
+      const nameSegments = (of: StoredRule[]) => {
+        for (const rule of of) for (const key of [...rule.segments, ...segmentKeysOf(rule.conditions)]) named.add(key);
+      };
+      nameSegments(rules);
       const env: CompiledEnvironment = {
         flags: new CompiledFlags([
           compileFlag({ key: flag.key, type: flag.type, variants: flag.variants, salt: flag.salt, version: flag.version, state, rules }),
         ]),
-        segments: new Map(segments.map((s: Segment) => [s.key, compileSegment(s)])),
+        segments: new Map(),
       };
       // Prerequisites are evaluated too: fetch each (recursively) so the answer is the one evaluation gives.
       const pending = [...state.prerequisites.map((p) => p.flagKey)];
@@ -553,6 +552,7 @@ export function createTargetingService(deps: { store: TargetingStore; flags: Fla
         // An archived prerequisite is unknown to evaluation, as a missing one is.
         if (!prerequisite || prerequisite.archivedAt || !prerequisiteState) continue;
         const prerequisiteRules = await store.listRules({ flagKey: key, environment: input.environment });
+        nameSegments(prerequisiteRules);
         env.flags.set(
           key,
           compileFlag({
@@ -566,6 +566,14 @@ export function createTargetingService(deps: { store: TargetingStore; flags: Fla
           }),
         );
         pending.push(...prerequisiteState.prerequisites.map((p) => p.flagKey));
+      }
+      // Its rules use only segments of its project; a segment's own in_segment conditions (refused since, but stored
+      // ones may have them) name more, read in turn.
+      let wanted = [...named];
+      while (wanted.length > 0) {
+        const found = (await store.getSegments(wanted)).filter((segment) => segment.project === projectOf(flag));
+        for (const segment of found) env.segments.set(segment.key, compileSegment(segment));
+        wanted = [...new Set(found.flatMap((segment) => segmentKeysOf(segment.conditions)))].filter((key) => !env.segments.has(key));
       }
       return explainFlag(env, input.flagKey, input.context);
     },

@@ -1,4 +1,5 @@
 import { memoryAuditedWrites } from '../../shared/db/audited-write.memory.ts';
+import { segmentKeysOf } from '../../shared/contracts/targeting-model.ts';
 import type { NewTargetingAuditEntry, StoredRule, StoredSegment, TargetingStore } from './targeting-store.ts';
 
 /** The same contract as the PostgreSQL store, in memory, for unit tests. Documents are copied in and out. */
@@ -15,6 +16,12 @@ export function createMemoryTargetingStore(): TargetingStore {
     async listRules({ flagKey, environment }) {
       return [...rules.values()]
         .filter((r) => (!flagKey || r.flagKey === flagKey) && (!environment || r.environment === environment))
+        .sort(byOrder)
+        .map(clone);
+    },
+    async rulesUsingSegment(key) {
+      return [...rules.values()]
+        .filter((r) => r.segments.includes(key) || segmentKeysOf(r.conditions).includes(key))
         .sort(byOrder)
         .map(clone);
     },
@@ -45,6 +52,12 @@ export function createMemoryTargetingStore(): TargetingStore {
     async getSegment(key) {
       const segment = segments.get(key);
       return segment && clone(segment);
+    },
+    async getSegments(keys) {
+      return [...new Set(keys)].flatMap((key) => {
+        const segment = segments.get(key);
+        return segment ? [clone(segment)] : [];
+      });
     },
     createSegment: (segment, write) => segmentTable.insert(segment, write),
     updateSegment: (segment, expectedVersion, write) => segmentTable.update(segment, expectedVersion, write),

@@ -1,7 +1,7 @@
-import type { Generated, Kysely, Selectable } from 'kysely';
+import { sql, type Generated, type Kysely, type Selectable } from 'kysely';
 import type { Change } from '../../shared/audit/diff.ts';
 import type { Serve } from '../../shared/contracts/flag-model.ts';
-import type { Condition } from '../../shared/contracts/targeting-model.ts';
+import { segmentKeysOf, type Condition } from '../../shared/contracts/targeting-model.ts';
 import { auditedWrites } from '../../shared/db/audited-write.ts';
 import { jsonb } from '../../shared/db/database.ts';
 import type { OutboxTable } from '../../shared/propagation/outbox.ts';
@@ -139,6 +139,24 @@ export function createPostgresTargetingStore(db: Kysely<TargetingDatabase>): Tar
       if (environment) query = query.where('environment', '=', environment);
       return (await query.execute()).map(toRule);
     },
+    async rulesUsingSegment(key) {
+      const rows = await db
+        .selectFrom('rules')
+        .selectAll()
+        .where((eb) =>
+          eb.or([
+            eb('segments', '@>', sql<string[]>`array[${key}]::text[]`),
+            // Any condition listing the key among its values; which of them are segment conditions is sorted out below.
+            eb('conditions', '@>', sql<Condition[]>`${JSON.stringify([{ values: [key] }])}::jsonb`),
+          ]),
+        )
+        .orderBy('environment')
+        .orderBy('flag_key')
+        .orderBy('priority')
+        .orderBy('id')
+        .execute();
+      return rows.map(toRule).filter((r) => r.segments.includes(key) || segmentKeysOf(r.conditions).includes(key));
+    },
     async getRule(id) {
       const row = await db.selectFrom('rules').selectAll().where('id', '=', id).executeTakeFirst();
       return row && toRule(row);
@@ -176,6 +194,17 @@ export function createPostgresTargetingStore(db: Kysely<TargetingDatabase>): Tar
     async getSegment(key) {
       const row = await db.selectFrom('segments').selectAll().where('key', '=', key).executeTakeFirst();
       return row && toSegment(row);
+    },
+    async getSegments(keys) {
+      if (keys.length === 0) return [];
+      return (
+        await db
+          .selectFrom('segments')
+          .selectAll()
+          .where('key', 'in', [...new Set(keys)])
+          .orderBy('key')
+          .execute()
+      ).map(toSegment);
     },
     createSegment: (segment, write) => segments.insert(segment, write),
     updateSegment: (segment, expectedVersion, write) => segments.update(segment, expectedVersion, write),

@@ -48,6 +48,11 @@ export interface RuleFilter {
 /** What the targeting service keeps: PostgreSQL in production, maps in unit tests, built by one factory. */
 export interface TargetingStore {
   listRules(filter: RuleFilter): Promise<StoredRule[]>;
+  /**
+   * The rules that use a segment, in their `segments` or in an `in_segment`/`not_in_segment` condition: what keeps it
+   * from being deleted (asked of the database, not by reading every rule once per deleted segment).
+   */
+  rulesUsingSegment(key: string): Promise<StoredRule[]>;
   getRule(id: string): Promise<StoredRule | undefined>;
   /** Inserts or replaces rules (a create, an update, or a reorder that rewrites priorities) in one transaction. */
   saveRules(rules: StoredRule[], write: TargetingWrite): Promise<void>;
@@ -58,6 +63,8 @@ export interface TargetingStore {
   /** Every segment, or those of one project, by key. */
   listSegments(filter?: { project?: string | undefined }): Promise<StoredSegment[]>;
   getSegment(key: string): Promise<StoredSegment | undefined>;
+  /** The segments of these keys that exist (not every segment: there may be 10,000, some of 100,000 keys). */
+  getSegments(keys: readonly string[]): Promise<StoredSegment[]>;
   /** False when the key is taken. */
   createSegment(segment: StoredSegment, write: TargetingWrite): Promise<boolean>;
   /** Replaces the segment if it is still at `expectedVersion`. */

@@ -47,6 +47,10 @@ export const Condition = Strict({
 });
 export type Condition = Static<typeof Condition>;
 
+/** The segments that `in_segment` / `not_in_segment` conditions name. */
+export const segmentKeysOf = (conditions: readonly Condition[]): string[] =>
+  conditions.filter((c) => c.operator === 'in_segment' || c.operator === 'not_in_segment').flatMap((c) => c.values.map(String));
+
 /** A rule as written or proposed whole (a change request's `rules`): what it matches and serves; its place is its index. */
 export const RuleSpec = Strict({
   name: Type.Optional(Type.String({ maxLength: 200 })),

@@ -4,7 +4,7 @@ import { callerCredential, principalOf, projectOfRequest } from '../../../shared
 import { Strict, bearerSecurity, problemResponses } from '../../../shared/http/schemas.ts';
 import type { App } from '../../../shared/http/server.ts';
 import type { TargetingRouteDeps } from './route-deps.ts';
-import { SegmentFields, segmentView } from '../targeting-schemas.ts';
+import { SegmentFields, segmentBodyLimit, segmentView } from '../targeting-schemas.ts';
 import { SegmentSchema } from '../../../shared/contracts/targeting-api.ts';
 
 export function createSegment(app: App, { service, guard, inProject }: TargetingRouteDeps): void {
@@ -12,6 +12,7 @@ export function createSegment(app: App, { service, guard, inProject }: Targeting
     '/targeting/segments',
     {
       onRequest: guard('editor', inProject.query),
+      bodyLimit: segmentBodyLimit,
       schema: {
         tags: ['segments'],
         summary: 'Create a reusable segment in a project (the default project without `project`)',

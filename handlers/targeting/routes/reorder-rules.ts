@@ -19,7 +19,7 @@ export function reorderRules(app: App, { service, guardFlagInBody }: TargetingRo
         body: Strict({
           flagKey: FlagKey,
           environment: Environment,
-          ruleIds: Type.Array(Uuid, { maxItems: 500, description: 'Every rule of that flag and environment, first to last' }),
+          ruleIds: Type.Array(Uuid, { maxItems: 1000, description: 'Every rule of that flag and environment, first to last' }),
         }),
         response: { 200: Type.Object({ items: Type.Array(RuleSchema) }), ...problemResponses },
       },

@@ -4,7 +4,7 @@ import { Strict, bearerSecurity, problemResponses } from '../../../shared/http/s
 import type { App } from '../../../shared/http/server.ts';
 import type { TargetingRouteDeps } from './route-deps.ts';
 import { projectFound } from './project-scopes.ts';
-import { IfMatchHeaders, SegmentReplacementFields, segmentView } from '../targeting-schemas.ts';
+import { IfMatchHeaders, SegmentReplacementFields, segmentBodyLimit, segmentView } from '../targeting-schemas.ts';
 import { SegmentSchema } from '../../../shared/contracts/targeting-api.ts';
 
 export function updateSegment(app: App, { service, guard, inProject }: TargetingRouteDeps): void {
@@ -12,6 +12,7 @@ export function updateSegment(app: App, { service, guard, inProject }: Targeting
     '/targeting/segments/:key',
     {
       onRequest: guard('editor', inProject.segment),
+      bodyLimit: segmentBodyLimit,
       schema: {
         tags: ['segments'],
         summary: 'Replace a segment; the document GET answered may be sent back as it was; If-Match guards against lost updates',

@@ -90,3 +90,52 @@ describe('errors of the infrastructure', () => {
     expect(res.headers['retry-after']).toBeUndefined();
   });
 });
+
+describe('API documentation, built on its first request', () => {
+  it('describes every route with its schemas and the shared ones, serves the UI, and answers an unknown asset 404', async () => {
+    const { app } = await createHttpServer({
+      name: 'test',
+      title: 'Test service',
+      logger: pino({ level: 'silent' }),
+      bodyLimit: 1024,
+      trustProxy: false,
+      routes: (scope) => {
+        scope.post(
+          '/things/:id',
+          {
+            schema: {
+              params: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
+              body: { type: 'object', properties: { name: { type: 'string' } } },
+              response: { 200: { type: 'object', properties: { ok: { type: 'boolean' } } }, 400: { $ref: 'Problem#' } },
+            },
+          },
+          async () => ({ ok: true }),
+        );
+        scope.get('/hidden', { schema: { hide: true } }, async () => ({}));
+      },
+    });
+    try {
+      const document = (await app.inject({ url: '/docs/test/json' })).json<{
+        info: { title: string };
+        paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+        components: { schemas: Record<string, unknown> };
+      }>();
+      expect(document.info.title).toBe('Test service');
+      expect(Object.keys(document.paths)).toEqual(['/things/{id}']);
+      expect(Object.keys(document.paths['/things/{id}']!.post!.responses)).toEqual(['200', '400']);
+      expect(Object.keys(document.components.schemas)).toContain('Problem');
+      const page = await app.inject({ url: '/docs/test' });
+      expect(page.statusCode).toBe(200);
+      expect(page.headers['content-type']).toMatch(/text\/html/);
+      expect((await app.inject({ url: '/docs/test/static/swagger-ui.css' })).statusCode).toBe(200);
+      const missing = await app.inject({ url: '/docs/test/static/nothing-here.js' });
+      expect(missing.statusCode).toBe(404);
+      expect(missing.headers['content-type']).toMatch(/application\/problem\+json/);
+      // The routes themselves still validate and serialise (each on its first request).
+      expect((await app.inject({ method: 'POST', url: '/things/1', payload: { name: 7 } })).statusCode).toBe(400);
+      expect((await app.inject({ method: 'POST', url: '/things/1', payload: { name: 'a' } })).json()).toEqual({ ok: true });
+    } finally {
+      await app.close();
+    }
+  });
+});

@@ -12,13 +12,19 @@ import { Value } from 'typebox/value';
  * (text or jsonb), so it is a 400 naming the field here, for every route, rather than a 500 from the database.
  */
 export const validatorCompiler: FastifySchemaCompiler<TSchema> = ({ schema, httpPart }) => {
-  const compiled = Compile(schema);
-  // Default and Convert walk the whole input (for headers: every header) on each request; a schema of strings
-  // without defaults would come out unchanged, so that walk is skipped for it (decided once, here).
-  const prepare = httpPart !== 'body' && needsPreparation(schema);
+  // Compiled on the route's first request, not at start-up: compiling every route's schemas was a good part of a
+  // service's cold start, most of them for routes an instance seldom serves.
+  let compiled: ReturnType<typeof Compile<TSchema>> | undefined;
+  let prepare = false;
   // Node's HTTP parser already refuses a NUL in a header.
   const refuseNul = httpPart !== 'headers';
   return (input: unknown) => {
+    if (!compiled) {
+      compiled = Compile(schema);
+      // Default and Convert walk the whole input (for headers: every header) on each request; a schema of strings
+      // without defaults would come out unchanged, so that walk is skipped for it (decided once, here).
+      prepare = httpPart !== 'body' && needsPreparation(schema);
+    }
     const value = prepare ? Value.Convert(schema, Value.Default(schema, input)) : input;
     const valid = compiled.Check(value);
     if (valid && !(refuseNul && containsNul(value))) return { value };

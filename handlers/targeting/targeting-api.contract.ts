@@ -282,6 +282,16 @@ export function targetingApiContract(name: string, makeHarness: () => Promise<Ha
       expect(replaced.statusCode, replaced.body.slice(0, 300)).toBe(200);
       expect((await match('newcomer')).reason).toBe('TARGETING_MATCH');
       expect((await match(keys[99_999]!)).reason).not.toBe('TARGETING_MATCH');
+      // The history records the key added and the one removed, not the 100,000 keys twice over.
+      const [update] = (await call('viewer', { method: 'GET', url: '/targeting/history?segmentKey=crowd&limit=1' })).json<{
+        items: { action: string; changes: unknown[]; before: Record<string, unknown>; after: Record<string, unknown> }[];
+      }>().items;
+      expect(update).toMatchObject({ action: 'updated', before: { includedCount: 100_000 }, after: { includedCount: 100_000 } });
+      expect(update!.after).not.toHaveProperty('included');
+      expect(update!.changes).toEqual([
+        { path: '/included/added', before: null, after: ['newcomer'] },
+        { path: '/included/removed', before: [keys[99_999]], after: null },
+      ]);
 
       const tooMany = await call('editor', {
         method: 'POST',

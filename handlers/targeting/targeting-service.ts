@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
-import { diff } from '../../shared/audit/diff.ts';
+import { diff, type Change } from '../../shared/audit/diff.ts';
 import type { FlagsClient } from '../../shared/clients/flags-client.ts';
 import type { Credential } from '../../shared/clients/service-client.ts';
 import { jsonValueProblem, serveProblems, type FieldProblem, type FlagDocument, type Serve } from '../../shared/contracts/flag-model.ts';
@@ -73,6 +73,28 @@ function invalid(problems: FieldProblem[], summary: string): never {
   throw new AppError('VALIDATION_FAILED', `${summary}: ${problems.map((p) => `${p.path} ${p.message}`).join('; ')}`, { errors: problems });
 }
 
+/**
+ * A segment as the history records an update of it: its key lists by their sizes, the keys added and removed being
+ * the entry's changes (keyListChanges). Lists of 100,000 keys written whole, before and after, into every entry
+ * would make a one-key change a write of megabytes; the entry that created the segment holds its lists, so every
+ * state it had can still be told.
+ */
+function segmentUpdateDocument(segment: StoredSegment) {
+  const { included, excluded, ...rest } = segmentView(segment);
+  return { ...rest, includedCount: included.length, excludedCount: excluded.length };
+}
+
+/** The keys added to and removed from a segment's list, as changes `/<list>/added` and `/<list>/removed`. */
+function keyListChanges(list: 'included' | 'excluded', before: readonly string[], after: ReadonlySet<string>): Change[] {
+  const was = new Set(before);
+  const added = [...after].filter((key) => !was.has(key));
+  const removed = before.filter((key) => !after.has(key));
+  return [
+    ...(added.length > 0 ? [{ path: `/${list}/added`, before: null, after: added }] : []),
+    ...(removed.length > 0 ? [{ path: `/${list}/removed`, before: removed, after: null }] : []),
+  ];
+}
+
 const ruleDocument = ({ createdAt, updatedAt, ...rule }: StoredRule) => ({
   ...rule,
   createdAt: createdAt.toISOString(),
@@ -91,6 +113,8 @@ export function createTargetingService(deps: { store: TargetingStore; flags: Fla
     before: unknown,
     after: unknown,
     scope: { project: string; flagKey?: string; environment?: string },
+    /** Changes the documents do not show (a segment's keys added and removed). */
+    more: Change[] = [],
   ): NewTargetingAuditEntry {
     const strip = (doc: unknown) => (doc && typeof doc === 'object' ? { ...doc, updatedAt: undefined, version: undefined } : doc);
     return {
@@ -104,7 +128,7 @@ export function createTargetingService(deps: { store: TargetingStore; flags: Fla
       at: now(),
       before: before ?? null,
       after: after ?? null,
-      changes: diff(strip(before), strip(after)),
+      changes: [...diff(strip(before), strip(after)), ...more],
     };
   }
 
@@ -476,18 +500,32 @@ export function createTargetingService(deps: { store: TargetingStore; flags: Fla
       if (changed.length > 0) invalid(changed, 'The segment cannot be changed that way');
       const problems = segmentProblems(input);
       if (problems.length > 0) invalid(problems, 'The segment is not valid');
+      // Sets once: they drop repeated keys and tell the keys added and removed.
+      const included = new Set(input.included);
+      const excluded = new Set(input.excluded);
       const next: StoredSegment = {
         ...current,
         name: input.name,
         description: input.description ?? '',
         conditions: input.conditions ?? [],
-        included: [...new Set(input.included ?? [])],
-        excluded: [...new Set(input.excluded ?? [])],
+        included: [...included],
+        excluded: [...excluded],
         version: current.version + 1,
         updatedAt: now(),
       };
       const outcome = await store.updateSegment(next, current.version, {
-        audit: [audit('segment', key, 'updated', actor, segmentView(current), segmentView(next), { project: current.project })],
+        audit: [
+          audit(
+            'segment',
+            key,
+            'updated',
+            actor,
+            segmentUpdateDocument(current),
+            segmentUpdateDocument(next),
+            { project: current.project },
+            [...keyListChanges('included', current.included, included), ...keyListChanges('excluded', current.excluded, excluded)],
+          ),
+        ],
         change: segmentChanged(key),
       });
       if (outcome === 'stale')

@@ -82,6 +82,23 @@ const ruleRow = (rule: StoredRule) => ({
   updated_at: rule.updatedAt,
 });
 
+/**
+ * A segment's columns, its key lists read as JSON: pg parses a text[] of 100,000 keys element by element in
+ * JavaScript (~100 ms), JSON.parse the same list in a few milliseconds.
+ */
+const segmentColumns = [
+  'key',
+  'project',
+  'name',
+  'description',
+  'conditions',
+  sql<string[]>`to_json(included)`.as('included'),
+  sql<string[]>`to_json(excluded)`.as('excluded'),
+  'version',
+  'created_at',
+  'updated_at',
+] as const;
+
 const toSegment = (row: Selectable<SegmentsTable>): StoredSegment => ({
   key: row.key,
   project: row.project,
@@ -187,12 +204,12 @@ export function createPostgresTargetingStore(db: Kysely<TargetingDatabase>): Tar
       });
     },
     async listSegments({ project } = {}) {
-      let query = db.selectFrom('segments').selectAll().orderBy('key');
+      let query = db.selectFrom('segments').select(segmentColumns).orderBy('key');
       if (project) query = query.where('project', '=', project);
       return (await query.execute()).map(toSegment);
     },
     async getSegment(key) {
-      const row = await db.selectFrom('segments').selectAll().where('key', '=', key).executeTakeFirst();
+      const row = await db.selectFrom('segments').select(segmentColumns).where('key', '=', key).executeTakeFirst();
       return row && toSegment(row);
     },
     async getSegments(keys) {
@@ -200,7 +217,7 @@ export function createPostgresTargetingStore(db: Kysely<TargetingDatabase>): Tar
       return (
         await db
           .selectFrom('segments')
-          .selectAll()
+          .select(segmentColumns)
           .where('key', 'in', [...new Set(keys)])
           .orderBy('key')
           .execute()

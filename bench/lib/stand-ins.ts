@@ -13,11 +13,31 @@ export interface SqsStandIn {
   /** While paused, ReceiveMessage answers no messages: consumers wait, warm, while the queue fills. */
   pause(): Promise<void>;
   resume(): Promise<void>;
+  /** The stand-in's own request log: per action, requests, what AWS bills (64 KiB chunks) and bytes. */
+  requests(): Promise<Record<string, SqsActionLog>>;
+  resetRequests(): Promise<void>;
+}
+
+export interface SqsActionLog {
+  requests: number;
+  billed: number;
+  requestBytes: number;
+  responseBytes: number;
+}
+
+export interface DynamoOperationLog {
+  requests: number;
+  writeUnits: number;
+  readUnits: number;
+  indexWriteUnits: number;
 }
 
 export interface DynamoStandIn {
   child: Child;
   endpoint: string;
+  /** The counting proxy's log: per operation, requests and the write and read units AWS would bill. */
+  units(): Promise<Record<string, DynamoOperationLog>>;
+  resetUnits(): Promise<void>;
 }
 
 function announced<T>(name: string, script: string, env: Record<string, string> = {}): Promise<{ child: Child; value: T }> {
@@ -37,9 +57,11 @@ function announced<T>(name: string, script: string, env: Record<string, string> 
   });
 }
 
-export async function startSqsStandIn(name = 'sqs', visibilityTimeoutSeconds = 60): Promise<SqsStandIn> {
+/** `receiveAsAws`: a long poll answers as soon as a message is there, as on AWS (sqs-server.ts). */
+export async function startSqsStandIn(name = 'sqs', visibilityTimeoutSeconds = 60, receiveAsAws = false): Promise<SqsStandIn> {
   const { child, value } = await announced<{ endpoint: string; queueUrl: string; deadLetterUrl: string }>(name, 'sqs-server.ts', {
     SQS_VISIBILITY_TIMEOUT: String(visibilityTimeoutSeconds),
+    SQS_RECEIVE_AS_AWS: receiveAsAws ? '1' : '0',
   });
   return {
     child,
@@ -56,10 +78,25 @@ export async function startSqsStandIn(name = 'sqs', visibilityTimeoutSeconds = 6
     async depth() {
       return (await (await fetch(`${value.endpoint}/__bench/depth`)).json()) as Record<string, number>;
     },
+    async requests() {
+      return (await (await fetch(`${value.endpoint}/__bench/requests`)).json()) as Record<string, SqsActionLog>;
+    },
+    async resetRequests() {
+      await (await fetch(`${value.endpoint}/__bench/requests/reset`, { method: 'POST' })).arrayBuffer();
+    },
   };
 }
 
 export async function startDynamoStandIn(name = 'dynamodb'): Promise<DynamoStandIn> {
   const { child, value } = await announced<{ endpoint: string }>(name, 'dynamo-server.ts');
-  return { child, endpoint: value.endpoint };
+  return {
+    child,
+    endpoint: value.endpoint,
+    async units() {
+      return (await (await fetch(`${value.endpoint}/__bench/units`)).json()) as Record<string, DynamoOperationLog>;
+    },
+    async resetUnits() {
+      await (await fetch(`${value.endpoint}/__bench/units/reset`, { method: 'POST' })).arrayBuffer();
+    },
+  };
 }

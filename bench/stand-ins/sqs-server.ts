@@ -6,8 +6,13 @@
  * Benchmark-only paths beside the SQS protocol: `POST /__bench/clear` empties every queue (the HTTP benchmarks
  * produce events that no worker consumes; clearing between runs keeps this process small), `GET /__bench/depth`
  * answers the number of messages held, and `POST /__bench/pause` / `/__bench/resume` hold back ReceiveMessage.
+ *
+ * Request log: every SQS request is counted by its action (the `X-Amz-Target` of the JSON protocol, or `Action` of
+ * the query protocol) with its request and response bytes and what AWS bills for it — one request per started
+ * 64 KiB of payload (the request body of a send, the response body of a receive). `GET /__bench/requests` answers
+ * the log, `POST /__bench/requests/reset` empties it: what the event-cost benchmark counts, not our own metrics.
  */
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequestHandler } from 'local-aws-sqs';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -15,6 +20,7 @@ import platformNames from '../../shared/contracts/platform-names.json' with { ty
 
 interface StandInQueue {
   QueueName: string;
+  receive(args: object): Promise<unknown[]>;
   clearRecords(): void;
   getAttributes(names: string[]): Record<string, string> | undefined;
 }
@@ -33,7 +39,57 @@ const queues = () => (service as unknown as { Queues: StandInQueue[] }).Queues;
 // started and warm, the queue fills, and the drain is timed from the moment of `resume`.
 let paused = false;
 
+interface ActionLog {
+  requests: number;
+  billed: number;
+  requestBytes: number;
+  responseBytes: number;
+}
+let log = new Map<string, ActionLog>();
+const chunk = 64 * 1024;
+
+/** Counts one request once its response is complete (a receive's payload is its answer). */
+function logged(action: string, request: IncomingMessage, response: ServerResponse): void {
+  let requestBytes = 0;
+  let responseBytes = 0;
+  request.on('data', (part: Buffer) => (requestBytes += part.length));
+  const write = response.write.bind(response) as (...args: unknown[]) => boolean;
+  const end = response.end.bind(response) as (...args: unknown[]) => ServerResponse;
+  const measure = (part: unknown) => {
+    if (typeof part === 'string' || part instanceof Uint8Array) responseBytes += Buffer.byteLength(part);
+  };
+  response.write = ((part: unknown, ...rest: unknown[]) => (measure(part), write(part, ...rest))) as typeof response.write;
+  response.end = ((part?: unknown, ...rest: unknown[]) => (measure(part), end(part, ...rest))) as typeof response.end;
+  response.once('finish', () => {
+    const entry = log.get(action) ?? { requests: 0, billed: 0, requestBytes: 0, responseBytes: 0 };
+    entry.requests += 1;
+    entry.billed += Math.max(1, Math.ceil((action.startsWith('Receive') ? responseBytes : requestBytes) / chunk));
+    entry.requestBytes += requestBytes;
+    entry.responseBytes += responseBytes;
+    log.set(action, entry);
+  });
+}
+
+const actionOf = (request: IncomingMessage): string | undefined => {
+  const target = request.headers['x-amz-target'];
+  if (typeof target === 'string') return target.replace(/^AmazonSQS\./, '');
+  const query = new URL(request.url ?? '/', 'http://stand-in').searchParams.get('Action');
+  return query ?? undefined;
+};
+
 const server = createServer((request, response) => {
+  if (request.url === '/__bench/requests') {
+    response.setHeader('content-type', 'application/json');
+    response.end(JSON.stringify(Object.fromEntries(log)));
+    return;
+  }
+  if (request.url === '/__bench/requests/reset') {
+    log = new Map();
+    response.end('{}');
+    return;
+  }
+  const action = request.url?.startsWith('/__bench/') ? undefined : actionOf(request);
+  if (action) logged(action, request, response);
   if (request.url === '/__bench/pause' || request.url === '/__bench/resume') {
     paused = request.url === '/__bench/pause';
     response.end('{}');
@@ -88,6 +144,24 @@ const queue = await client.send(
   }),
 );
 client.destroy();
+
+// local-aws-sqs ends a long poll early only once MaxNumberOfMessages are there (SERVICES.md); AWS answers as soon as
+// any message is. With SQS_RECEIVE_AS_AWS=1 a receive does what AWS does — polls the queue without waiting (every
+// 20 ms, inside this one request) until a message is there or its WaitTimeSeconds are over — so a consumer can run
+// with AWS's 20 s long poll and the benchmark counts the receives it would make on AWS.
+if (process.env.SQS_RECEIVE_AS_AWS === '1') {
+  type Receive = (this: StandInQueue, args: { WaitTimeSeconds?: number; [name: string]: unknown }) => Promise<unknown[]>;
+  const prototype = Object.getPrototypeOf(queues()[0]) as { receive: Receive };
+  const receive = prototype.receive;
+  prototype.receive = async function (args) {
+    const deadline = Date.now() + Number(args.WaitTimeSeconds ?? 0) * 1000;
+    for (;;) {
+      const messages = await receive.call(this, { ...args, WaitTimeSeconds: 0 });
+      if (messages.length > 0 || Date.now() >= deadline) return messages;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  };
+}
 
 process.stdout.write(`${JSON.stringify({ endpoint, queueUrl: queue.QueueUrl, deadLetterUrl: dlq.QueueUrl })}\n`);
 process.once('SIGTERM', () => {

@@ -80,7 +80,7 @@ const countsMap = (counts: Map<string, number>): AttributeValue => ({ M: Object.
 const readCounts = (value: AttributeValue | undefined): Map<string, number> =>
   new Map(Object.entries(value?.M ?? {}).map(([k, v]) => [k, Number(v.N ?? '0')]));
 
-export function createDynamoAnalyticsStore(client: DynamoDBClient, table: string): AnalyticsStore {
+export function createDynamoAnalyticsStore(client: DynamoDBClient, table: string, _options: { now?: () => number } = {}): AnalyticsStore {
   async function writeAll(requests: WriteRequest[]): Promise<void> {
     const chunks: WriteRequest[][] = [];
     for (let i = 0; i < requests.length; i += 25) chunks.push(requests.slice(i, i + 25));

@@ -1,7 +1,6 @@
 import { Counter } from 'prom-client';
 import type { Config } from '../../shared/config/config.ts';
 import { createDynamoClient } from '../../shared/dynamo/client.ts';
-import { decodeBatch } from '../../shared/events/evaluation-event.ts';
 import { createHttpServer } from '../../shared/http/server.ts';
 import type { Logger } from '../../shared/logging/logger.ts';
 import type { QueueConsumer } from '../../shared/queue/queue.ts';
@@ -11,6 +10,7 @@ import { startBackgroundJob } from '../../shared/runtime/background-job.ts';
 import { listen, type StartedService } from '../../shared/runtime/service.ts';
 import type { AnalyticsStore } from './analytics-store.ts';
 import { createAnalyticsStore, tableReadiness } from './analytics-app.ts';
+import { createEventIngest } from './event-ingest.ts';
 
 const compactEveryMs = 60_000;
 
@@ -45,7 +45,7 @@ export async function startAnalyticsWorker(deps: {
     consumer: deps.consumer ?? (await createEventConsumer(config, logger)),
     logger,
     metrics: served.metrics,
-    process: async (message) => store.writeBatch(await decodeBatch(message.body), retentionMs),
+    process: createEventIngest({ store, retentionMs, metrics: served.metrics }),
   });
   const compactedMinutes = new Counter({
     name: 'analytics_minutes_compacted_total',

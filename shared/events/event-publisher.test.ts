@@ -52,3 +52,63 @@ describe('event publisher', () => {
     expect(Math.max(...accepted.map((bodies) => bodies.length))).toBeGreaterThan(1);
   });
 });
+
+describe('event publisher ticks', () => {
+  it('sends on multiples of the interval, so a 4 s message never holds two minutes', async () => {
+    const { vi } = await import('vitest');
+    vi.useFakeTimers({
+      now: Date.UTC(2026, 10, 24, 12, 0, 2, 0),
+      toFake: ['setTimeout', 'setInterval', 'clearTimeout', 'clearInterval', 'Date'],
+    });
+    try {
+      const sentAt: number[] = [];
+      const producer: QueueProducer = {
+        requests: 0,
+        async send() {
+          sentAt.push(Date.now());
+        },
+        async close() {},
+      };
+      const publisher = createEventPublisher({
+        producer,
+        maxBuffered: 1_000,
+        intervalMs: 4_000,
+        keySalt: 's',
+        logger: createLogger('silent', 'test'),
+        metrics: new Registry(),
+      });
+      publisher.start();
+      // Started 2 s before a multiple of 4 s: the first tick comes then, and every 4 s after it. The clock stops at
+      // each tick, so the producer sees the tick's time.
+      for (let tick = 0; tick < 4; tick++) {
+        publisher.record('production', [answer(tick)], { targetingKey: 'u' });
+        await vi.advanceTimersByTimeAsync(tick === 0 ? 4_000 - (Date.now() % 4_000) : 4_000);
+        // The tick's send compresses off the event loop: join it (nothing is left for flush itself to send).
+        await publisher.flush();
+      }
+      await publisher.stop();
+      expect(sentAt).toHaveLength(4);
+      for (const at of sentAt) expect(at % 4_000).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('flush() sends what is buffered at once, with the events on the clock it was given', async () => {
+    const { producer, accepted } = flakyQueue(0);
+    const publisher = createEventPublisher({
+      producer,
+      maxBuffered: 1_000,
+      intervalMs: 60_000,
+      keySalt: 's',
+      logger: createLogger('silent', 'test'),
+      metrics: new Registry(),
+      now: () => 1_000_000,
+    });
+    publisher.record('production', [answer(1)], { targetingKey: 'u' });
+    await publisher.flush();
+    expect(accepted).toHaveLength(1);
+    expect((await decodeBatch(accepted[0]![0]!)).events[0]![6]).toBe(1_000_000);
+    await publisher.stop();
+  });
+});

@@ -1,5 +1,6 @@
 import {
   ChangeMessageVisibilityBatchCommand,
+  DeleteMessageBatchCommand,
   SendMessageBatchCommand,
   SendMessageCommand,
   SQSClient,
@@ -70,15 +71,61 @@ export interface SqsConsumerOptions {
   visibilityTimeout?: number;
   /** Long-poll seconds (20 on AWS; the local stand-in wants at most 1). */
   waitTimeSeconds?: number;
+  /**
+   * How long a processed message may wait for its delete (default a third of the visibility timeout, at most 20 s):
+   * deletes go ten to a DeleteMessageBatch across receives, not one request per receive (SQS bills per request).
+   * 0 deletes after every receive.
+   */
+  deleteWithinMs?: number;
+  /** The clock that ages waiting deletes (a benchmark replaying time faster passes its own; default Date.now). */
+  now?: () => number;
 }
 
 export function createSqsConsumer(options: SqsConsumerOptions): QueueConsumer {
   let consumer: Consumer | undefined;
   let inFlight: Promise<unknown> = Promise.resolve();
   let stopping = false;
+  const now = options.now ?? Date.now;
+  const visibilityTimeout = options.visibilityTimeout ?? 60;
+  const deleteWithinMs = options.deleteWithinMs ?? Math.min(20_000, Math.floor((visibilityTimeout * 1000) / 3));
+  // Processed messages whose delete waits for nine more (or for deleteWithinMs), oldest first.
+  const toDelete: { handle: string; since: number }[] = [];
+  let deleting: Promise<void> = Promise.resolve();
+  let ager: NodeJS.Timeout | undefined;
+
+  /** Deletes what waits, ten per request; `all` also sends a last request of fewer than ten. */
+  function deleteWaiting(all: boolean): Promise<void> {
+    const due = all || (toDelete.length > 0 && now() - toDelete[0]!.since >= deleteWithinMs);
+    const batches: string[][] = [];
+    while (toDelete.length >= maxBatchEntries || (due && toDelete.length > 0))
+      batches.push(toDelete.splice(0, maxBatchEntries).map((m) => m.handle));
+    if (batches.length === 0) return deleting;
+    deleting = deleting.then(async () => {
+      for (const handles of batches) {
+        try {
+          const result = await options.sqs.send(
+            new DeleteMessageBatchCommand({
+              QueueUrl: options.queueUrl,
+              Entries: handles.map((handle, i) => ({ Id: String(i), ReceiptHandle: handle })),
+            }),
+          );
+          // A message not deleted comes back after its visibility timeout and is written again: idempotent.
+          if (result.Failed && result.Failed.length > 0)
+            options.logger.warn({ failed: result.Failed }, 'SQS did not delete some processed messages; they will be redelivered');
+        } catch (error) {
+          options.logger.warn({ err: error, messages: handles.length }, 'SQS delete failed; the messages will be redelivered');
+        }
+      }
+    });
+    return deleting;
+  }
+
   return {
     start(handle) {
-      const visibilityTimeout = options.visibilityTimeout ?? 60;
+      if (deleteWithinMs > 0) {
+        ager = setInterval(() => void deleteWaiting(false), Math.max(100, Math.floor(deleteWithinMs / 4)));
+        ager.unref();
+      }
       consumer = Consumer.create({
         queueUrl: options.queueUrl,
         sqs: options.sqs,
@@ -88,6 +135,8 @@ export function createSqsConsumer(options: SqsConsumerOptions): QueueConsumer {
         waitTimeSeconds: options.waitTimeSeconds ?? 20,
         messageSystemAttributeNames: ['ApproximateReceiveCount'],
         messageAttributeNames: ['All'],
+        // Deletes are ours (deleteWaiting), batched across receives.
+        shouldDeleteMessages: false,
         handleMessageBatch: async (messages) => {
           if (stopping) {
             // Received by a poll that was under way when we were told to stop: hand them straight back.
@@ -113,7 +162,10 @@ export function createSqsConsumer(options: SqsConsumerOptions): QueueConsumer {
           inFlight = work;
           const done = await work;
           // Only the messages processed are deleted; the others become visible again and are retried.
-          return messages.filter((m) => done.has(m.MessageId ?? ''));
+          const processed = messages.filter((m) => done.has(m.MessageId ?? ''));
+          for (const m of processed) toDelete.push({ handle: m.ReceiptHandle ?? '', since: now() });
+          await deleteWaiting(deleteWithinMs === 0);
+          return processed;
         },
       });
       consumer.on('error', (error) => options.logger.warn({ err: error }, 'SQS receive failed'));
@@ -141,6 +193,8 @@ export function createSqsConsumer(options: SqsConsumerOptions): QueueConsumer {
       consumer.stop();
       await Promise.race([stopped, new Promise((r) => setTimeout(r, 25_000))]);
       await inFlight.catch(() => undefined);
+      clearInterval(ager);
+      await deleteWaiting(true);
     },
   };
 }

@@ -63,8 +63,14 @@ export interface TokenVerifierOptions {
  * not when the token expires.
  */
 export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
-  const getKey =
-    options.keys instanceof URL ? createRemoteJWKSet(options.keys, { cooldownDuration: 30_000, cacheMaxAge: 600_000 }) : options.keys;
+  const { keys } = options;
+  // The remote set is made on the first token, not at start-up: making it loads Node's fetch (undici, ~30 ms of a
+  // cold start), and most requests to the services that verify tokens this way carry an SDK key, not a token.
+  let remote: JWTVerifyGetKey | undefined;
+  const getKey: JWTVerifyGetKey =
+    keys instanceof URL
+      ? (header, token) => (remote ??= createRemoteJWKSet(keys, { cooldownDuration: 30_000, cacheMaxAge: 600_000 }))(header, token)
+      : keys;
 
   async function claimsOf(token: string): Promise<Principal> {
     try {

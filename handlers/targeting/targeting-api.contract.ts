@@ -293,6 +293,19 @@ export function targetingApiContract(name: string, makeHarness: () => Promise<Ha
         { path: '/included/removed', before: [keys[99_999]], after: null },
       ]);
 
+      // A few keys changed without sending the lists: one more is refused at 100,000, one for one is taken.
+      const patch = (payload: object) => call('editor', { method: 'PATCH', url: '/targeting/segments/crowd/keys', payload });
+      const overfull = await patch({ included: { add: ['one-more'] } });
+      expect(overfull.statusCode).toBe(400);
+      expect(overfull.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(overfull.json<{ errors: { path: string }[] }>().errors.map((e) => e.path)).toEqual(['body/included/add']);
+      const swapped = await patch({ included: { add: ['one-more'], remove: ['newcomer'] } });
+      expect(swapped.statusCode, swapped.body).toBe(200);
+      expect(swapped.json()).toMatchObject({ key: 'crowd', includedCount: 100_000, excludedCount: 0 });
+      expect(swapped.body.length).toBeLessThan(500);
+      expect((await match('one-more')).reason).toBe('TARGETING_MATCH');
+      expect((await match('newcomer')).reason).not.toBe('TARGETING_MATCH');
+
       const tooMany = await call('editor', {
         method: 'POST',
         url: '/targeting/segments',
@@ -302,6 +315,49 @@ export function targetingApiContract(name: string, makeHarness: () => Promise<Ha
       expect(tooMany.headers['content-type']).toMatch(/^application\/problem\+json/);
       expect(tooMany.json<{ errors: { path: string }[] }>().errors.map((e) => e.path)).toContain('body/included');
       expect((await call('viewer', { method: 'GET', url: '/targeting/segments/crowd-too-big' })).statusCode).toBe(404);
+    });
+
+    it("adds and removes a segment's keys without its lists (PATCH …/keys), with If-Match, in the history", async () => {
+      await call('editor', {
+        method: 'POST',
+        url: '/targeting/segments',
+        payload: { key: 'patchy', name: 'Patchy', included: ['a', 'b'], excluded: ['x'] },
+      });
+      const patch = (payload: object, role: UserRole = 'editor', headers: Record<string, string> = {}) =>
+        call(role, { method: 'PATCH', url: '/targeting/segments/patchy/keys', payload, headers });
+      const changed = await patch({ included: { add: ['c', 'a', 'd'], remove: ['b', 'd'] }, excluded: { remove: ['x', 'y'] } }, 'editor', {
+        'if-match': '"1"',
+      });
+      expect(changed.statusCode, changed.body).toBe(200);
+      expect(changed.headers.etag).toBe('"2"');
+      expect(changed.json()).toMatchObject({ key: 'patchy', project: 'default', version: 2, includedCount: 2, excludedCount: 0 });
+      expect((await call('viewer', { method: 'GET', url: '/targeting/segments/patchy' })).json()).toMatchObject({
+        included: ['a', 'c'],
+        excluded: [],
+        version: 2,
+      });
+      const history = async () =>
+        (await call('viewer', { method: 'GET', url: '/targeting/history?segmentKey=patchy' })).json<{
+          items: { action: string; changes: unknown[] }[];
+        }>().items;
+      // `d` was added and removed in the same request: no change of it.
+      expect((await history())[0]!.changes).toEqual([
+        { path: '/excludedCount', before: 1, after: 0 },
+        { path: '/included/added', before: null, after: ['c'] },
+        { path: '/included/removed', before: ['b'], after: null },
+        { path: '/excluded/removed', before: ['x'], after: null },
+      ]);
+      if (harness.outbox) expect((await harness.outbox()).at(-1)).toEqual({ kind: 'segment', key: 'patchy' });
+
+      expect((await patch({ included: { add: ['z'] } }, 'editor', { 'if-match': '"1"' })).statusCode).toBe(412);
+      // Nothing to change: nothing written, the same version.
+      const same = await patch({ included: { add: ['a'], remove: ['nobody'] } });
+      expect(same.json()).toMatchObject({ version: 2 });
+      expect(await history()).toHaveLength(2);
+      expect((await patch({ included: { add: ['z'] } }, 'viewer')).statusCode).toBe(403);
+      expect((await patch({ included: { put: ['z'] } })).statusCode).toBe(400);
+      expect((await patch({ included: { add: [''] } })).statusCode).toBe(400);
+      expect((await call('editor', { method: 'PATCH', url: '/targeting/segments/nothing-here/keys', payload: {} })).statusCode).toBe(404);
     });
 
     it('records every change in the history, newest first', async () => {

@@ -23,6 +23,7 @@ import { listSegments } from './routes/list-segments.ts';
 import { getSegment } from './routes/get-segment.ts';
 import { createSegment } from './routes/create-segment.ts';
 import { updateSegment } from './routes/update-segment.ts';
+import { changeSegmentKeys } from './routes/change-segment-keys.ts';
 import { deleteSegment } from './routes/delete-segment.ts';
 import { matchTargeting } from './routes/match.ts';
 import { getTargetingHistory } from './routes/get-history.ts';
@@ -73,6 +74,7 @@ export function targetingRoutes(service: TargetingService, verifier: TokenVerifi
       getSegment,
       createSegment,
       updateSegment,
+      changeSegmentKeys,
       deleteSegment,
       matchTargeting,
       getTargetingHistory,

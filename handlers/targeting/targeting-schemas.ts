@@ -2,7 +2,7 @@ import { Type } from 'typebox';
 import { FlagKey } from '../../shared/contracts/flag-model.ts';
 import { ProjectKey } from '../../shared/contracts/project-model.ts';
 import { Condition, RuleSpec, SegmentKey } from '../../shared/contracts/targeting-model.ts';
-import { ReadOnly, Timestamp, Uuid } from '../../shared/http/schemas.ts';
+import { ReadOnly, Strict, Timestamp, Uuid } from '../../shared/http/schemas.ts';
 import type { StoredSegment } from './targeting-store.ts';
 
 export const Environment = Type.String({ minLength: 1, maxLength: 64 });
@@ -46,6 +46,30 @@ export const SegmentFields = {
     }),
   ),
 };
+
+const KeyList = (what: string) =>
+  Type.Array(Type.String({ minLength: 1, maxLength: 256 }), { maxItems: maxSegmentKeys, description: what });
+
+const KeyListChange = Strict({
+  add: Type.Optional(KeyList('Keys to add (one already there stays once)')),
+  remove: Type.Optional(KeyList('Keys to remove (one not there is no error)')),
+});
+
+/**
+ * PATCH /targeting/segments/{key}/keys: keys added to and removed from the lists, without sending the lists whole
+ * (a list of 100,000 keys is ~4 MB each way). Removals apply after additions.
+ */
+export const SegmentKeysChange = Strict({ included: Type.Optional(KeyListChange), excluded: Type.Optional(KeyListChange) });
+
+/** What a PATCH of a segment's keys answers: the segment's version and its lists' sizes, not the lists. */
+export const SegmentKeysResult = Type.Object({
+  key: SegmentKey,
+  project: ProjectKey,
+  version: Type.Integer(),
+  includedCount: Type.Integer(),
+  excludedCount: Type.Integer(),
+  updatedAt: Timestamp,
+});
 
 /** PUT /targeting/segments/{key}: the segment's fields, and whatever else GET answered sent back as it was. */
 export const SegmentReplacementFields = {

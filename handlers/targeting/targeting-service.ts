@@ -19,7 +19,7 @@ import type { Principal } from '../../shared/http/authenticate.ts';
 import { AppError } from '../../shared/http/problem.ts';
 import { assertIfMatch } from '../../shared/http/if-match.ts';
 import { changedFields } from '../../shared/http/schemas.ts';
-import { segmentView } from './targeting-schemas.ts';
+import { maxSegmentKeys, segmentView } from './targeting-schemas.ts';
 import type { NewTargetingAuditEntry, StoredRule, StoredSegment, TargetingStore, TargetingWrite } from './targeting-store.ts';
 
 /** How long after a change request of rules is applied targeting takes it as the approval to set them. */
@@ -87,12 +87,37 @@ function segmentUpdateDocument(segment: StoredSegment) {
 /** The keys added to and removed from a segment's list, as changes `/<list>/added` and `/<list>/removed`. */
 function keyListChanges(list: 'included' | 'excluded', before: readonly string[], after: ReadonlySet<string>): Change[] {
   const was = new Set(before);
-  const added = [...after].filter((key) => !was.has(key));
-  const removed = before.filter((key) => !after.has(key));
+  return keyChanges(
+    list,
+    [...after].filter((key) => !was.has(key)),
+    before.filter((key) => !after.has(key)),
+  );
+}
+
+function keyChanges(list: 'included' | 'excluded', added: string[], removed: string[]): Change[] {
   return [
     ...(added.length > 0 ? [{ path: `/${list}/added`, before: null, after: added }] : []),
     ...(removed.length > 0 ? [{ path: `/${list}/removed`, before: removed, after: null }] : []),
   ];
+}
+
+export interface KeyListChange {
+  add?: string[] | undefined;
+  remove?: string[] | undefined;
+}
+
+/** A list with keys added, then removed: its keys (in order, the new ones last) and those it really added and removed. */
+function changedKeys(list: readonly string[], change: KeyListChange | undefined) {
+  const keys = new Set(list);
+  const added = new Set<string>();
+  const removed: string[] = [];
+  for (const key of change?.add ?? []) {
+    if (keys.has(key)) continue;
+    keys.add(key);
+    added.add(key);
+  }
+  for (const key of change?.remove ?? []) if (keys.delete(key) && !added.delete(key)) removed.push(key);
+  return { keys, added: [...added], removed };
 }
 
 const ruleDocument = ({ createdAt, updatedAt, ...rule }: StoredRule) => ({
@@ -261,6 +286,26 @@ export function createTargetingService(deps: { store: TargetingStore; flags: Fla
     const rule = await store.getRule(id);
     if (!rule) throw new AppError('NOT_FOUND', `No rule ${id}`);
     return rule;
+  }
+
+  /** Writes a segment's new version (if it is still at the one read) with its history entry and change. */
+  async function writeSegment(
+    current: StoredSegment,
+    next: StoredSegment,
+    actor: Principal,
+    listChanges: Change[],
+  ): Promise<StoredSegment> {
+    const { key, project } = current;
+    const outcome = await store.updateSegment(next, current.version, {
+      audit: [
+        audit('segment', key, 'updated', actor, segmentUpdateDocument(current), segmentUpdateDocument(next), { project }, listChanges),
+      ],
+      change: segmentChanged(key),
+    });
+    if (outcome === 'stale')
+      throw new AppError('CONFLICT', `"${key}" was changed by someone else at the same moment; reload it and try again`);
+    if (outcome === 'not-found') throw new AppError('NOT_FOUND', `No segment "${key}"`);
+    return next;
   }
 
   async function loadSegment(key: string): Promise<StoredSegment> {
@@ -513,25 +558,43 @@ export function createTargetingService(deps: { store: TargetingStore; flags: Fla
         version: current.version + 1,
         updatedAt: now(),
       };
-      const outcome = await store.updateSegment(next, current.version, {
-        audit: [
-          audit(
-            'segment',
-            key,
-            'updated',
-            actor,
-            segmentUpdateDocument(current),
-            segmentUpdateDocument(next),
-            { project: current.project },
-            [...keyListChanges('included', current.included, included), ...keyListChanges('excluded', current.excluded, excluded)],
-          ),
-        ],
-        change: segmentChanged(key),
-      });
-      if (outcome === 'stale')
-        throw new AppError('CONFLICT', `"${key}" was changed by someone else at the same moment; reload it and try again`);
-      if (outcome === 'not-found') throw new AppError('NOT_FOUND', `No segment "${key}"`);
-      return next;
+      return writeSegment(current, next, actor, [
+        ...keyListChanges('included', current.included, included),
+        ...keyListChanges('excluded', current.excluded, excluded),
+      ]);
+    },
+
+    /** Adds keys to and removes keys from a segment's lists (PATCH …/keys): a few keys of 100,000 sent, not all. */
+    async changeSegmentKeys(
+      key: string,
+      input: { included?: KeyListChange | undefined; excluded?: KeyListChange | undefined },
+      ifMatch: string | undefined,
+      actor: Principal,
+    ) {
+      const current = await loadSegment(key);
+      assertIfMatch(current.version, ifMatch, 'segment');
+      const included = changedKeys(current.included, input.included);
+      const excluded = changedKeys(current.excluded, input.excluded);
+      const problems = Object.entries({ included, excluded }).flatMap(([list, { keys }]) =>
+        keys.size > maxSegmentKeys
+          ? [{ path: `body/${list}/add`, message: `would make the list ${keys.size} keys long: at most ${maxSegmentKeys}` }]
+          : [],
+      );
+      if (problems.length > 0) invalid(problems, 'The segment is not valid');
+      const changes = [
+        ...keyChanges('included', included.added, included.removed),
+        ...keyChanges('excluded', excluded.added, excluded.removed),
+      ];
+      // Nothing to change: nothing written, nothing published, the same version.
+      if (changes.length === 0) return current;
+      const next: StoredSegment = {
+        ...current,
+        included: [...included.keys],
+        excluded: [...excluded.keys],
+        version: current.version + 1,
+        updatedAt: now(),
+      };
+      return writeSegment(current, next, actor, changes);
     },
 
     async deleteSegment(key: string, ifMatch: string | undefined, actor: Principal) {

@@ -24,6 +24,8 @@ const mainScript = path.join(productDir, 'handlers', 'main.ts');
 export const bundleScript = path.join(productDir, 'dist', 'server', 'main.js');
 /** The image's command line before the script: `node --enable-source-maps dist/server/main.js <role>` (Dockerfile). */
 export const bundleNodeArgs = ['--enable-source-maps'];
+/** And its environment: V8's compiled code of the bundle's modules, made by the build (scripts/build-roles.ts). */
+export const bundleEnvironment = { NODE_COMPILE_CACHE: path.join(productDir, 'dist', 'server', '.compile-cache') };
 
 /**
  * Builds the bundle of the product under test (as `npm install` and the image build do), so a benchmark never runs
@@ -191,7 +193,7 @@ export async function startTogglemaster(options: {
     const nodeArgs = [...(bundled ? bundleNodeArgs : []), ...(extra.nodeArgs ?? [])];
     const spawned = performance.now();
     const child = startNode(name, bundled ? bundleScript : mainScript, [role], {
-      env: { ...env, ...extra.env, PORT: String(port) },
+      env: { ...env, ...(bundled ? bundleEnvironment : {}), ...extra.env, PORT: String(port) },
       ...(nodeArgs.length > 0 ? { nodeArgs } : {}),
     });
     const url = `http://127.0.0.1:${port}`;

@@ -1,6 +1,6 @@
 import { getHeapSpaceStatistics } from 'node:v8';
 import { describe, expect, it } from 'vitest';
-import { releaseStartupMemory } from './release-startup-memory.ts';
+import { releaseStartupMemory, releaseStartupMemorySoon } from './release-startup-memory.ts';
 
 const newSpaceMb = () => (getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.physical_space_size ?? NaN) / 2 ** 20;
 
@@ -14,6 +14,18 @@ describe('releaseStartupMemory', () => {
     const grown = newSpaceMb();
     expect(grown).toBeGreaterThan(4);
     releaseStartupMemory();
+    expect(newSpaceMb()).toBeLessThan(Math.min(2, grown / 2));
+  });
+
+  it('collects only after the delay, off the start-up path', async () => {
+    let kept: object[][] = [];
+    for (let round = 0; round < 40; round++) kept.push(Array.from({ length: 20_000 }, (_, i) => ({ round, i, text: `item ${i}` })));
+    kept = [];
+    expect(kept).toHaveLength(0);
+    const grown = newSpaceMb();
+    releaseStartupMemorySoon(50);
+    expect(newSpaceMb()).toBe(grown);
+    await new Promise((resolve) => setTimeout(resolve, 200));
     expect(newSpaceMb()).toBeLessThan(Math.min(2, grown / 2));
   });
 

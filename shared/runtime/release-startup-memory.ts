@@ -7,11 +7,21 @@ import { runInNewContext } from 'node:vm';
  * semi-space in Node 24) and, with no allocation afterwards, never shrinks it back: an idle evaluation process kept
  * ~15 MB of empty young generation. A collection asked to reduce the footprint shrinks it and compacts the old
  * generation (~16 MB less RSS; docs/benchmarks.md, Memory and cold start). It regrows under load as V8 needs it;
- * the heap limits stay Node's defaults. It takes a few milliseconds, before any request is waiting.
+ * the heap limits stay Node's defaults.
  */
 export function releaseStartupMemory(): void {
   // `gc` is exposed to a new context only (the way Jest's --logHeapUsage does it); this process's globals are untouched.
   setFlagsFromString('--expose-gc');
   const gc = runInNewContext('gc') as (options: { type: 'major'; execution: 'sync'; flavor: 'last-resort' }) => void;
   gc({ type: 'major', execution: 'sync', flavor: 'last-resort' });
+}
+
+/**
+ * The same, a moment after the role started (`delayMs`): the collection is synchronous and takes tens of milliseconds
+ * (more on a busy machine), which done before listening made every start that much later — it was a sixth of the
+ * evaluation service's spawn → ready time. A second later the readiness probe has had its answer, and the pause
+ * falls at most on the first requests of a new instance, once.
+ */
+export function releaseStartupMemorySoon(delayMs = 1_000): void {
+  setTimeout(releaseStartupMemory, delayMs).unref();
 }

@@ -13,6 +13,8 @@
  *   memory       evaluation RSS with 10,000 flags
  *   pipeline     bench/pipeline.bench.ts (events from POST /evaluate to DynamoDB, 1/2/4 workers, SQS cost)
  *   release      bench/release.bench.ts (guardrails: 10 harmful releases rolled back, 20 equal ones not, time to rollback)
+ *   eventcost    bench/event-cost.bench.ts: SQS requests and DynamoDB units per million evaluations, from the stand-ins'
+ *                request logs, at 100 / 1,000 / 10,000 evaluations/s per instance, 1 and 20 instances, in dollars
  *   provider     the in-process OpenFeature provider: getBooleanValue/s vs unleash-client isEnabled (a child process,
  *                bench/engine/provider-throughput.bench.ts), and a flag toggle until the provider's ConfigurationChanged
  *                (50 toggles, with the stream and with polling; bench/provider.bench.ts)
@@ -57,8 +59,21 @@ import {
 import { runBrowser, type BrowserResult } from './browser.bench.ts';
 import { chromiumPath, howToGetChromium } from '../web/e2e/chromium.ts';
 import { runStreams, type StreamsResult } from './streams.bench.ts';
+import { runEventCost, type EventCostResult } from './event-cost.bench.ts';
 
-const allParts = ['engine', 'http', 'propagation', 'coldstart', 'browser', 'streams', 'memory', 'pipeline', 'release', 'provider'] as const;
+const allParts = [
+  'engine',
+  'http',
+  'propagation',
+  'coldstart',
+  'browser',
+  'streams',
+  'memory',
+  'pipeline',
+  'release',
+  'provider',
+  'eventcost',
+] as const;
 type Part = (typeof allParts)[number];
 const asked = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const unknown = asked.filter((a) => !(allParts as readonly string[]).includes(a));
@@ -82,6 +97,7 @@ interface Results {
   memory?: MemoryResult;
   pipeline?: PipelineResult;
   release?: ReleaseResult;
+  eventCost?: EventCostResult;
   provider?: { throughput?: ProviderThroughputResult; propagation?: ProviderPropagationResult };
   /** Every figure of the run with its target, as the closing table prints them. */
   figures?: Figure[];
@@ -247,6 +263,10 @@ async function main(): Promise<Results> {
   }
   if (parts.has('release')) {
     results.release = await runRelease();
+  }
+  if (parts.has('eventcost')) {
+    console.log(`\n=== Event path cost per million evaluations (SQS and DynamoDB stand-ins' request logs) === (${loadLine()})`);
+    results.eventCost = await runEventCost();
   }
   results.figures = [...figuresOfEarlierParts(results), ...(results.http?.figures ?? []), ...(results.coldStart?.figures ?? [])];
   console.log(`\n=== Every figure of this run, with its target (${results.date}) ===`);

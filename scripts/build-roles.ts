@@ -102,7 +102,8 @@ export function isExternal(id: string): boolean {
 export interface BuiltRoles {
   outDir: string;
   entry: string;
-  chunks: { fileName: string; bytes: number; modules: number }[];
+  /** Each chunk, with the packages and built-ins it imports at run time (the externals it names). */
+  chunks: { fileName: string; bytes: number; modules: number; externals: string[] }[];
   milliseconds: number;
 }
 
@@ -138,7 +139,12 @@ export async function buildRoles(outDir = path.join(root, 'dist', 'server')): Pr
   });
   const chunks = output.output
     .filter((o): o is OutputChunk => o.type === 'chunk')
-    .map((chunk) => ({ fileName: chunk.fileName, bytes: chunk.code.length, modules: Object.keys(chunk.modules).length }));
+    .map((chunk) => ({
+      fileName: chunk.fileName,
+      bytes: chunk.code.length,
+      modules: Object.keys(chunk.modules).length,
+      externals: [...chunk.imports, ...chunk.dynamicImports].filter(isExternal),
+    }));
   return { outDir, entry: path.join(outDir, 'main.js'), chunks, milliseconds: performance.now() - started };
 }
 

@@ -37,7 +37,7 @@ import { createEventIngest } from '../handlers/analytics/event-ingest.ts';
 import platformNames from '../shared/contracts/platform-names.json' with { type: 'json' };
 import { installSignalHandlers, sleep, stopEverything } from './lib/processes.ts';
 import { loadLine, machineLine, type Figure, printFigures } from './lib/report.ts';
-import { startDynamoStandIn, startSqsStandIn, type DynamoStandIn, type SqsStandIn } from './lib/stand-ins.ts';
+import { startDynamoStandIn, startSqsStandIn, type DynamoStandIn } from './lib/stand-ins.ts';
 
 /** US East (N. Virginia) list prices, dollars per million. */
 export const prices = { sqsRequest: 0.4, dynamoWriteUnit: 0.625, dynamoReadUnit: 0.125 };
@@ -82,7 +82,6 @@ function variantOf(user: number): number {
 }
 
 async function runLine(
-  sqsStandIn: SqsStandIn,
   dynamo: DynamoStandIn,
   line: {
     ratePerInstance: number;
@@ -93,7 +92,10 @@ async function runLine(
     deleteWithinMs: number | undefined;
   },
 ): Promise<CostLine> {
-  const logger = createLogger('warn', 'eventcost');
+  // A queue of its own per line: a long poll of the line before (20 s, as on AWS) cannot take this line's messages.
+  const sqsStandIn = await startSqsStandIn(`eventcost-sqs-${line.ratePerInstance}x${line.instances}x${line.usersPerFlag}`, 60, true);
+  // Errors only: the stopped worker's last long poll fails when its queue stops, by design of this benchmark.
+  const logger = createLogger('error', 'eventcost');
   const table = `cost_${randomUUID().slice(0, 8)}`;
   const awsConfig = {
     AWS_REGION: platformNames.awsRegion,
@@ -102,7 +104,6 @@ async function runLine(
   };
   const client = createDynamoClient(awsConfig);
   await ensureAnalyticsTable(client, table);
-  await sqsStandIn.clear();
   const start = Date.UTC(2026, 10, 24, 12, 0, 0);
   let simNow = start;
   const now = () => simNow;
@@ -210,6 +211,7 @@ async function runLine(
   const exact = [...expected].every(([flag, n]) => counted.get(flag) === n) && counted.size === expected.size;
   client.destroy();
   sqs.destroy();
+  await sqsStandIn.child.stop();
 
   const perMillion = (n: number) => (n * 1_000_000) / evaluations;
   const action = (...names: string[]) => names.reduce((n, name) => n + (requests[name]?.requests ?? 0), 0);
@@ -312,7 +314,6 @@ export async function runEventCost(): Promise<EventCostResult> {
   const maxEvents = Number(process.env.BENCH_EVENTCOST_MAX_EVENTS ?? 3_000_000);
   const deleteWithin = process.env.BENCH_EVENTCOST_DELETE_WITHIN_MS;
   const deleteWithinMs = deleteWithin === undefined ? undefined : Number(deleteWithin);
-  const sqsStandIn = await startSqsStandIn('eventcost-sqs', 60, true);
   const dynamo = await startDynamoStandIn('eventcost-dynamodb');
   // BENCH_EVENTCOST_LINES=1000x1x10,1000x20x10000 runs only those lines (rate × instances × users per flag).
   const only = process.env.BENCH_EVENTCOST_LINES?.split(',').map((l) => l.trim());
@@ -326,7 +327,7 @@ export async function runEventCost(): Promise<EventCostResult> {
           Math.ceil((3 * flushIntervalMs) / 1000),
           Math.min(120, Math.floor(maxEvents / (ratePerInstance * instances))),
         );
-        const line = await runLine(sqsStandIn, dynamo, {
+        const line = await runLine(dynamo, {
           ratePerInstance,
           instances,
           usersPerFlag,

@@ -14,8 +14,10 @@ import { createMemoryAnalyticsStore } from './analytics-store.memory.ts';
 import { createFlagProjects, type FlagProjects } from './flag-projects.ts';
 
 /** One factory for both stores: DynamoDB when given a client, memory otherwise (unit tests). */
-export function createAnalyticsStore(dynamo?: { client: DynamoDBClient; table: string }): AnalyticsStore {
-  return dynamo ? createDynamoAnalyticsStore(dynamo.client, dynamo.table) : createMemoryAnalyticsStore();
+export function createAnalyticsStore(dynamo?: { client: DynamoDBClient; table: string; now?: () => number }): AnalyticsStore {
+  return dynamo
+    ? createDynamoAnalyticsStore(dynamo.client, dynamo.table, dynamo.now ? { now: dynamo.now } : {})
+    : createMemoryAnalyticsStore();
 }
 
 export function tableReadiness(client: DynamoDBClient, table: string): ReadinessCheck {

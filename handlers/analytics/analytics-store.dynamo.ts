@@ -8,39 +8,31 @@ import {
   type QueryCommandInput,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
-import { Type } from 'typebox';
-import { decodeCursor, encodeCursor } from '../../shared/http/schemas.ts';
-import type { AnalyticsStore, CounterGroups, CountRow, EventRow, MetricRow } from './analytics-store.ts';
-import { byMetricVariantMinute, countsOf, dimensionsOf, metricRowsOf, metricsOf } from './analytics-store.ts';
+import type { AnalyticsStore, CountRow, MetricRow } from './analytics-store.ts';
+import { byMetricVariantMinute, dimensionsOf, metricRowsOf, metricsOf } from './analytics-store.ts';
+import { createCountLog } from './count-log.dynamo.ts';
+import { minuteFromText, minuteText } from './counter-keys.ts';
 
 /*
  * Single-table layout of ToggleMasterAnalytics (docs/analytics.md):
- *   EV#<env>#<flag>#<day>     <ts>#<batch>#<i>     a raw event (gsi1: EVENV#<env>#<day> / <ts>#<batch>#<i>), expiresAt
- *   CNT#<env>#<flag>#<day>    <minute>#B#<batch>   what one batch counted in that minute (idempotent: keyed by batch)
- *   CNT#<env>#<flag>#<day>    <minute>#T           the minute's total of compacted batches, with the set of their ids
- *   MET#<env>#<flag>#<day>    <minute>#B#<batch>, <minute>#T   the same for metric events' sums (count, sum, sum of squares)
- *   IDX#<env>#<day>           <flag>               flags with counts that day (for queries over every flag)
- *   DIRTY#<shard>             <env>#<flag>#<minute>, MET#<env>#<flag>#<minute>   minutes with batches still to compact
+ *   evaluation counts and the sample of raw events: the log, its totals and watermarks of counter-keys.ts
+ *     (count-log.dynamo.ts, ADR 15)
+ *   MET#<env>#<flag>#<day>    <minute>#B#<batch>, <minute>#T   metric events' sums (count, sum, sum of squares)
+ *   DIRTY#<shard>             MET#<env>#<flag>#<minute>        minutes of metric sums still to compact
+ * Written by the layout before ADR 15, still read (and compacted) until they expire:
+ *   EV#<env>#<flag>#<day>     <ts>#<batch>#<i>     a raw event (gsi1: EVENV#<env>#<day>), no longer listed
+ *   CNT#<env>#<flag>#<day>    <minute>#B#<batch>, <minute>#T   counts per batch, flag and minute, and totals
+ *   IDX#<env>#<day>           <flag>               flags with CNT items that day
+ *   DIRTY#<shard>             <env>#<flag>#<minute>            CNT minutes still to compact
  */
 const dirtyShards = 8;
 const counterRetentionMs = 400 * 24 * 3600_000;
 const compactAfterMs = 2 * 60_000;
 
 const dayOf = (at: number) => new Date(at).toISOString().slice(0, 10);
-const minuteText = (minute: number) => new Date(minute).toISOString().slice(0, 16);
-const minuteFromText = (text: string) => Date.parse(`${text}:00.000Z`);
-const tsText = (at: number) => String(at).padStart(13, '0');
 const s = (value: string): AttributeValue => ({ S: value });
 // Sums of metric values may be fractions or large: DynamoDB takes exponents written with a capital E.
 const n = (value: number): AttributeValue => ({ N: String(value).toUpperCase() });
-const nullable = (value: string | null): AttributeValue => (value === null ? { NULL: true } : { S: value });
-const str = (value: AttributeValue | undefined): string | null => value?.S ?? null;
-
-/** Where a page of events ended: the day's partition and the sort key of its last event. */
-const EventsPosition = Type.Object(
-  { day: Type.String({ pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' }), sk: Type.String({ minLength: 1, maxLength: 500 }) },
-  { additionalProperties: false },
-);
 
 function shardOf(text: string): number {
   let h = 0;
@@ -80,7 +72,8 @@ const countsMap = (counts: Map<string, number>): AttributeValue => ({ M: Object.
 const readCounts = (value: AttributeValue | undefined): Map<string, number> =>
   new Map(Object.entries(value?.M ?? {}).map(([k, v]) => [k, Number(v.N ?? '0')]));
 
-export function createDynamoAnalyticsStore(client: DynamoDBClient, table: string, _options: { now?: () => number } = {}): AnalyticsStore {
+/** `now`: the clock of the log's arrival times (a benchmark replaying hours in minutes passes its own). */
+export function createDynamoAnalyticsStore(client: DynamoDBClient, table: string, options: { now?: () => number } = {}): AnalyticsStore {
   async function writeAll(requests: WriteRequest[]): Promise<void> {
     const chunks: WriteRequest[][] = [];
     for (let i = 0; i < requests.length; i += 25) chunks.push(requests.slice(i, i + 25));
@@ -100,6 +93,11 @@ export function createDynamoAnalyticsStore(client: DynamoDBClient, table: string
       }),
     );
   }
+
+  const countLog = createCountLog(client, table, {
+    now: options.now ?? Date.now,
+    writeAll: (items) => writeAll(items.map((Item) => ({ PutRequest: { Item } }))),
+  });
 
   async function queryAll(input: Omit<QueryCommandInput, 'TableName'>): Promise<Record<string, AttributeValue>[]> {
     const items: Record<string, AttributeValue>[] = [];
@@ -196,69 +194,29 @@ export function createDynamoAnalyticsStore(client: DynamoDBClient, table: string
 
   return {
     async writeBatch(batch, retentionMs) {
+      // Evaluation counts (and their sample of raw events) go to the log; metric sums keep their items per flag.
+      if (batch.events.length > 0 || batch.counts.length > 0) await countLog.write(batch, retentionMs);
       const requests: WriteRequest[] = [];
-      batch.events.forEach(([flagKey, environment, variant, reason, ruleId, keyHash, at], i) => {
-        const sk = `${tsText(at)}#${batch.batchId}#${i}`;
+      for (const group of metricsOf(batch).values()) {
         requests.push({
           PutRequest: {
             Item: {
-              pk: s(`EV#${environment}#${flagKey}#${dayOf(at)}`),
-              sk: s(sk),
-              gsi1pk: s(`EVENV#${environment}#${dayOf(at)}`),
-              gsi1sk: s(sk),
-              kind: s('event'),
-              flagKey: s(flagKey),
-              environment: s(environment),
-              variant: nullable(variant),
-              reason: s(reason),
-              ruleId: nullable(ruleId),
-              keyHash: nullable(keyHash),
-              at: n(at),
-              expiresAt: n(Math.floor((at + retentionMs) / 1000)),
+              pk: s(counterKey('MET', group.environment, group.flagKey, group.minute)),
+              sk: s(`${minuteText(group.minute)}#B#${batch.batchId}`),
+              kind: s('batch'),
+              batch: s(batch.batchId),
+              minute: n(group.minute),
+              c: countsMap(group.counts),
+              expiresAt: n(Math.floor((group.minute + counterRetentionMs) / 1000)),
             },
           },
         });
-      });
-      const indexed = new Set<string>();
-      const counters = (family: CounterFamily, groups: CounterGroups) => {
-        for (const group of groups.values()) {
-          requests.push({
-            PutRequest: {
-              Item: {
-                pk: s(counterKey(family, group.environment, group.flagKey, group.minute)),
-                sk: s(`${minuteText(group.minute)}#B#${batch.batchId}`),
-                kind: s('batch'),
-                batch: s(batch.batchId),
-                minute: n(group.minute),
-                c: countsMap(group.counts),
-                expiresAt: n(Math.floor((group.minute + counterRetentionMs) / 1000)),
-              },
-            },
-          });
-          const dirty = dirtyKey(family, group.environment, group.flagKey, group.minute);
-          requests.push({
-            PutRequest: { Item: { pk: s(`DIRTY#${shardOf(dirty)}`), sk: s(dirty), kind: s('dirty'), minute: n(group.minute) } },
-          });
-          const index = `IDX#${group.environment}#${dayOf(group.minute)}\u0000${group.flagKey}`;
-          if (family === 'CNT' && !indexed.has(index)) {
-            indexed.add(index);
-            requests.push({
-              PutRequest: {
-                Item: {
-                  pk: s(`IDX#${group.environment}#${dayOf(group.minute)}`),
-                  sk: s(group.flagKey),
-                  kind: s('index'),
-                  expiresAt: n(Math.floor((group.minute + counterRetentionMs) / 1000)),
-                },
-              },
-            });
-          }
-        }
-      };
-      counters('CNT', countsOf(batch));
-      counters('MET', metricsOf(batch));
-      // Every key is written once (events by index, counters and markers by group, the index deduplicated above):
-      // BatchWriteItem refuses a request that names a key twice.
+        const dirty = dirtyKey('MET', group.environment, group.flagKey, group.minute);
+        requests.push({
+          PutRequest: { Item: { pk: s(`DIRTY#${shardOf(dirty)}`), sk: s(dirty), kind: s('dirty'), minute: n(group.minute) } },
+        });
+      }
+      // Every key is written once (one item and one marker per group): BatchWriteItem refuses a key named twice.
       await writeAll(requests);
     },
 
@@ -285,11 +243,12 @@ export function createDynamoAnalyticsStore(client: DynamoDBClient, table: string
           compacted += 1;
         }
       }
-      return compacted;
+      return compacted + (await countLog.compact(now));
     },
 
     async countRows({ environment, flagKey, from, to }) {
       const days = daysBetween(from, to);
+      // Counts written before ADR 15, per flag (found through the day's index when no flag is named).
       let flags: string[];
       if (flagKey) flags = [flagKey];
       else {
@@ -302,7 +261,7 @@ export function createDynamoAnalyticsStore(client: DynamoDBClient, table: string
             found.add(item.sk?.S ?? '');
         flags = [...found];
       }
-      const rows: CountRow[] = [];
+      const rows: CountRow[] = await countLog.countRows(environment, flagKey, from, to);
       for (const flag of flags)
         for (const { minute, sums } of await minutesOf('CNT', environment, flag, days, from, to))
           for (const [dims, count] of sums) {
@@ -319,65 +278,6 @@ export function createDynamoAnalyticsStore(client: DynamoDBClient, table: string
       return rows.sort(byMetricVariantMinute);
     },
 
-    async events({ environment, flagKey, flagKeys, variant, from, to, limit, cursor, now }) {
-      const days = daysBetween(from, to).reverse();
-      const position = cursor ? decodeCursor(cursor, EventsPosition) : undefined;
-      const items: EventRow[] = [];
-      let startDay = position ? days.indexOf(position.day) : 0;
-      if (startDay < 0) startDay = 0;
-      for (let d = startDay; d < days.length && items.length < limit; d++) {
-        const day = days[d]!;
-        const pkName = flagKey ? 'pk' : 'gsi1pk';
-        const skName = flagKey ? 'sk' : 'gsi1sk';
-        let start: Record<string, AttributeValue> | undefined;
-        let after = position && d === startDay ? position.sk : undefined;
-        do {
-          const page = await client.send(
-            new QueryCommand({
-              TableName: table,
-              ...(flagKey ? {} : { IndexName: 'gsi1' }),
-              KeyConditionExpression: `${pkName} = :pk AND ${skName} BETWEEN :from AND :to`,
-              // Expired events are never answered, whether or not DynamoDB's TTL has removed them yet.
-              FilterExpression: `expiresAt > :now${variant ? ' AND variant = :variant' : ''}`,
-              ExpressionAttributeValues: {
-                ':pk': s(flagKey ? `EV#${environment}#${flagKey}#${day}` : `EVENV#${environment}#${day}`),
-                ':from': s(tsText(from)),
-                ':to': s(after ? after : `${tsText(to)}#~`),
-                ':now': n(Math.floor(now / 1000)),
-                ...(variant ? { ':variant': s(variant) } : {}),
-              },
-              ScanIndexForward: false,
-              Limit: limit * 2,
-              ...(start ? { ExclusiveStartKey: start } : {}),
-            }),
-          );
-          for (const item of page.Items ?? []) {
-            const sk = item[skName]?.S ?? '';
-            if (after && sk >= after) continue;
-            // Another project's flag: read past (a project's flags are too many for a filter expression).
-            if (flagKeys && !flagKeys.has(item.flagKey?.S ?? '')) continue;
-            items.push({
-              flagKey: item.flagKey?.S ?? '',
-              environment: item.environment?.S ?? '',
-              variant: str(item.variant),
-              reason: item.reason?.S ?? '',
-              ruleId: str(item.ruleId),
-              keyHash: str(item.keyHash),
-              at: Number(item.at?.N ?? '0'),
-            });
-            if (items.length === limit) {
-              const more =
-                page.LastEvaluatedKey !== undefined ||
-                d < days.length - 1 ||
-                (page.Items ?? []).indexOf(item) < (page.Items ?? []).length - 1;
-              return { items, nextCursor: more ? encodeCursor({ day, sk }) : null };
-            }
-          }
-          start = page.LastEvaluatedKey;
-          after = undefined;
-        } while (start);
-      }
-      return { items, nextCursor: null };
-    },
+    events: (query) => countLog.events(query),
   };
 }

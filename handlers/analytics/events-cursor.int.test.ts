@@ -33,7 +33,8 @@ describe.each([
       const client = createDynamoClient(config);
       const table = `analytics-${randomBytes(3).toString('hex')}`;
       await ensureAnalyticsTable(client, table);
-      return { store: createAnalyticsStore({ client, table }), stop: () => aws.stop() };
+      // The store's clock is the API's: the sample is kept by when its message arrived.
+      return { store: createAnalyticsStore({ client, table, now: () => now }), stop: () => aws.stop() };
     },
   ],
 ] as const)('event cursors %s', (_name, makeStore) => {

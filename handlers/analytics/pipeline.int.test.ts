@@ -17,7 +17,9 @@ import type { StartedService } from '../../shared/runtime/service.ts';
 import { testConfig } from '../../shared/testing/config.ts';
 import type { Config } from '../../shared/config/config.ts';
 import { Registry } from 'prom-client';
+import { PutItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { createAnalyticsStore } from './analytics-app.ts';
+import { createDynamoAnalyticsStore } from './analytics-store.dynamo.ts';
 import type { AnalyticsStore } from './analytics-store.ts';
 import { startAnalyticsWorker } from './analytics-worker.ts';
 
@@ -128,6 +130,38 @@ describe('evaluation events pipeline on the SQS and DynamoDB stand-ins', () => {
     expect(counts).toEqual({ on: n / 4, off: (3 * n) / 4 });
   });
 
+  it('makes an evaluation count within 5 s under the default settings, and its lag metric says so', async () => {
+    if (workers.length === 0) await startWorker();
+    const interval = testConfig().EVENTS_FLUSH_INTERVAL_MS;
+    const publisher = createEventPublisher({
+      producer: createSqsProducer(createSqsClient(config), aws.queueUrl),
+      maxBuffered: 100_000,
+      intervalMs: interval,
+      keySalt: 's',
+      logger,
+      metrics: new Registry(),
+    });
+    publisher.start();
+    try {
+      // The worst moment: just after a tick, so the evaluation waits a whole interval for the next one.
+      await new Promise((r) => setTimeout(r, interval - (Date.now() % interval) + 20));
+      const evaluatedAt = Date.now();
+      publisher.record('production', [{ flagKey: 'lag', variant: 'on', value: true, reason: 'STATIC' }], { targetingKey: 'u' });
+      await waitFor(
+        () => counted('lag'),
+        (c) => sum(c) === 1,
+        10_000,
+      );
+      expect(Date.now() - evaluatedAt).toBeLessThanOrEqual(5_000);
+      const metrics = (await workers[0]!.app.inject({ method: 'GET', url: '/metrics' })).body;
+      const count = Number(/^analytics_event_lag_seconds_count\{[^}]*\} (\d+)/m.exec(metrics)?.[1]);
+      expect(count).toBeGreaterThan(0);
+      expect(Number(/^analytics_event_lag_seconds_bucket\{le="5"[^}]*\} (\d+)/m.exec(metrics)?.[1])).toBe(count);
+    } finally {
+      await publisher.stop();
+    }
+  });
+
   it('counts a batch delivered twice only once', async () => {
     const producer = createSqsProducer(createSqsClient(config), aws.queueUrl);
     const body = await encodeBatch(batchOf('twice', 90), 's');
@@ -143,20 +177,24 @@ describe('evaluation events pipeline on the SQS and DynamoDB stand-ins', () => {
 
   it('counts exactly N when a worker dies halfway through writing a batch and another takes it over', async () => {
     for (const worker of [...workers]) await stopWorker(worker);
-    // This worker writes half of the batch, then dies before acknowledging it.
+    // A batch over two minutes is two items, each written whole or not at all: this worker writes the first
+    // minute's, then dies before acknowledging the message.
+    const minute = Date.now() - (Date.now() % 60_000) - 60_000;
     let died = false;
     const dying = await startWorker({
       store: {
         ...store,
         async writeBatch(batch, retentionMs) {
-          await store.writeBatch({ ...batch, events: batch.events.slice(0, batch.events.length / 2) }, retentionMs);
+          await store.writeBatch({ ...batch, events: batch.events.filter((e) => e[6] < minute + 60_000) }, retentionMs);
           died = true;
           throw new Error('killed');
         },
       },
     });
     const producer = createSqsProducer(createSqsClient(config), aws.queueUrl);
-    await producer.send([await encodeBatch(batchOf('crash', 400), 's')], {});
+    const batch = batchOf('crash', 400);
+    batch.records.forEach((record, i) => (record.at = minute + (i < 200 ? 1_000 : 61_000)));
+    await producer.send([await encodeBatch(batch, 's')], {});
     await waitFor(
       async () => died,
       (d) => d,
@@ -260,25 +298,85 @@ describe('evaluation events pipeline on the SQS and DynamoDB stand-ins', () => {
     }
   });
 
-  it('keeps counts exact through compaction, also when a compacted batch is delivered again', async () => {
-    const old = Date.now() - 10 * 60_000;
-    const batches = [0, 1, 2].map((i): EventBatch => ({
-      batchId: `compact${i}xx`,
-      events: Array.from({ length: 10 }, (_, j): EvaluationEvent => ['compacted', 'production', 'on', 'STATIC', null, null, old + j]),
+  describe('compaction and the layout before ADR 15', () => {
+    // A store on a clock of its own (the log is folded a minute after it is written), in an environment of its own
+    // (its watermarks are not the other tests').
+    let clock = Date.now();
+    let timed: AnalyticsStore;
+    const environment = 'compaction';
+    beforeAll(() => {
+      timed = createDynamoAnalyticsStore(createDynamoClient(config), config.DYNAMODB_TABLE, { now: () => clock });
+    });
+    const countedIn = async (flagKey: string) =>
+      (await timed.countRows({ environment, flagKey, from: clock - 86_400_000, to: clock + 60_000 })).reduce((n, r) => n + r.count, 0);
+    const batchAt = (batchId: string, flagKey: string, at: number, n = 10): EventBatch => ({
+      batchId,
+      events: Array.from({ length: n }, (_, j): EvaluationEvent => [flagKey, environment, 'on', 'STATIC', null, null, at + j]),
       counts: [],
-    }));
-    for (const b of batches) await store.writeBatch(b, retention);
-    expect(sum(await counted('compacted'))).toBe(30);
-    expect(await store.compact(Date.now())).toBeGreaterThan(0);
-    expect(sum(await counted('compacted'))).toBe(30);
-    await store.writeBatch(batches[1]!, retention); // redelivered after compaction
-    expect(sum(await counted('compacted'))).toBe(30);
-    await store.compact(Date.now());
-    expect(sum(await counted('compacted'))).toBe(30);
-    await store.writeBatch({ ...batches[0]!, batchId: 'compact9xx' }, retention); // a late, new batch for the same minute
-    expect(sum(await counted('compacted'))).toBe(40);
-    await store.compact(Date.now());
-    expect(sum(await counted('compacted'))).toBe(40);
+    });
+
+    it('keeps counts exact through compaction, also when a batch is written twice or delivered again after it', async () => {
+      const old = clock - 10 * 60_000;
+      const batches = [0, 1, 2].map((i) => batchAt(`compact${i}xx`, 'compacted', old));
+      for (const b of batches) await timed.writeBatch(b, retention);
+      await timed.writeBatch(batches[2]!, retention); // delivered twice before any fold
+      expect(await countedIn('compacted')).toBe(30);
+      clock += 5 * 60_000;
+      expect(await timed.compact(clock)).toBeGreaterThan(0);
+      expect(await countedIn('compacted')).toBe(30);
+      await timed.writeBatch(batches[1]!, retention); // redelivered after the fold
+      expect(await countedIn('compacted')).toBe(30);
+      clock += 5 * 60_000;
+      await timed.compact(clock);
+      expect(await countedIn('compacted')).toBe(30);
+      await timed.writeBatch(batchAt('compact9xx', 'compacted', old), retention); // a late, new batch for the same minute
+      expect(await countedIn('compacted')).toBe(40);
+      clock += 5 * 60_000;
+      await timed.compact(clock);
+      expect(await countedIn('compacted')).toBe(40);
+    });
+
+    it('counts what the previous layout wrote (per flag and minute, with its index and markers) beside the new', async () => {
+      const dynamo = createDynamoClient(config);
+      const minute = clock - (clock % 60_000) - 3 * 60_000;
+      const day = new Date(minute).toISOString().slice(0, 10);
+      const minuteKey = new Date(minute).toISOString().slice(0, 16);
+      const put = (Item: Record<string, AttributeValue>) => dynamo.send(new PutItemCommand({ TableName: config.DYNAMODB_TABLE, Item }));
+      // As the store wrote them before ADR 15: a batch's counts of one flag and minute, a compacted total, the index.
+      const counts = { M: { '["on","STATIC",null]': { N: '7' }, '["off","STATIC",null]': { N: '5' } } };
+      await put({
+        pk: { S: `CNT#${environment}#legacy#${day}` },
+        sk: { S: `${minuteKey}#B#oldbatch01` },
+        kind: { S: 'batch' },
+        batch: { S: 'oldbatch01' },
+        minute: { N: String(minute) },
+        c: counts,
+      });
+      await put({
+        pk: { S: `CNT#${environment}#legacy#${day}` },
+        sk: { S: `${minuteKey}#T` },
+        kind: { S: 'total' },
+        minute: { N: String(minute) },
+        c: { M: { '["on","STATIC",null]': { N: '100' } } },
+        batches: { SS: ['oldbatch00'] },
+        version: { N: '1' },
+      });
+      await put({ pk: { S: `IDX#${environment}#${day}` }, sk: { S: 'legacy' }, kind: { S: 'index' } });
+      await put({
+        pk: { S: `DIRTY#0` },
+        sk: { S: `${environment}#legacy#${minuteKey}` },
+        kind: { S: 'dirty' },
+        minute: { N: String(minute) },
+      });
+      expect(await countedIn('legacy')).toBe(112);
+      await timed.writeBatch(batchAt('newbatch01', 'legacy', minute + 1_000, 8), retention);
+      expect(await countedIn('legacy')).toBe(120);
+      const all = await timed.countRows({ environment, from: minute, to: minute + 60_000 });
+      expect(all.filter((r) => r.flagKey === 'legacy').reduce((n, r) => n + r.count, 0)).toBe(120);
+      clock += 5 * 60_000;
+      await timed.compact(clock);
+      expect(await countedIn('legacy')).toBe(120);
+    });
   });
 
   describe('metric events (tracking)', () => {

@@ -69,8 +69,10 @@ export interface SqsConsumerOptions {
   batchSize: number;
   /** Seconds a received message stays invisible while it is processed (a heartbeat extends it). */
   visibilityTimeout?: number;
-  /** Long-poll seconds (20 on AWS; the local stand-in wants at most 1). */
+  /** Long-poll seconds (20 on AWS; 0 against the local stand-in, whose long poll ends late: SERVICES.md). */
   waitTimeSeconds?: number;
+  /** Pause between receives that found nothing (for short polling a local stand-in; 0 on AWS's long poll). */
+  pollingWaitTimeMs?: number;
   /**
    * How long a processed message may wait for its delete (default a third of the visibility timeout, at most 20 s):
    * deletes go ten to a DeleteMessageBatch across receives, not one request per receive (SQS bills per request).
@@ -133,6 +135,7 @@ export function createSqsConsumer(options: SqsConsumerOptions): QueueConsumer {
         visibilityTimeout,
         heartbeatInterval: Math.max(1, Math.floor(visibilityTimeout / 3)),
         waitTimeSeconds: options.waitTimeSeconds ?? 20,
+        pollingWaitTimeMs: options.pollingWaitTimeMs ?? 0,
         messageSystemAttributeNames: ['ApproximateReceiveCount'],
         messageAttributeNames: ['All'],
         // Deletes are ours (deleteWaiting), batched across receives.

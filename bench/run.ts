@@ -13,6 +13,8 @@
  *   memory       evaluation RSS with 10,000 flags
  *   pipeline     bench/pipeline.bench.ts (events from POST /evaluate to DynamoDB, 1/2/4 workers, SQS cost)
  *   release      bench/release.bench.ts (guardrails: 10 harmful releases rolled back, 20 equal ones not, time to rollback)
+ *   targeting    bench/targeting-scale.bench.ts: a 100,000-key segment, a flag of 1,000 rules, 10,000 segments — memory,
+ *                compile, evaluation time, propagation of a change to the big segment
  *   eventcost    bench/event-cost.bench.ts: SQS requests and DynamoDB units per million evaluations, from the stand-ins'
  *                request logs, at 100 / 1,000 / 10,000 evaluations/s per instance, 1 and 20 instances, in dollars
  *   provider     the in-process OpenFeature provider: getBooleanValue/s vs unleash-client isEnabled (a child process,
@@ -60,6 +62,7 @@ import { runBrowser, type BrowserResult } from './browser.bench.ts';
 import { chromiumPath, howToGetChromium } from '../web/e2e/chromium.ts';
 import { runStreams, type StreamsResult } from './streams.bench.ts';
 import { runEventCost, type EventCostResult } from './event-cost.bench.ts';
+import { runTargetingScale, type TargetingScaleResult } from './targeting-scale.bench.ts';
 
 const allParts = [
   'engine',
@@ -72,6 +75,7 @@ const allParts = [
   'pipeline',
   'release',
   'provider',
+  'targeting',
   'eventcost',
 ] as const;
 type Part = (typeof allParts)[number];
@@ -98,6 +102,7 @@ interface Results {
   pipeline?: PipelineResult;
   release?: ReleaseResult;
   eventCost?: EventCostResult;
+  targeting?: TargetingScaleResult;
   provider?: { throughput?: ProviderThroughputResult; propagation?: ProviderPropagationResult };
   /** Every figure of the run with its target, as the closing table prints them. */
   figures?: Figure[];
@@ -135,8 +140,8 @@ async function main(): Promise<Results> {
       console.log(`  provider ratio ("${set.name}") ${set.ratio.toFixed(2)}× (target ≥ 4×: ${set.met ? 'met' : 'MISSED'})`);
   }
 
-  const platformParts = (['http', 'propagation', 'coldstart', 'browser', 'streams', 'provider', 'memory'] as const).filter((p) =>
-    parts.has(p),
+  const platformParts = (['http', 'propagation', 'coldstart', 'browser', 'streams', 'provider', 'targeting', 'memory'] as const).filter(
+    (p) => parts.has(p),
   );
   if (platformParts.length > 0) {
     console.log(`\n=== Starting ToggleMaster (migrate, auth, flags, targeting, evaluation × 2, SQS stand-in) ===`);
@@ -245,6 +250,10 @@ async function main(): Promise<Results> {
     if (parts.has('provider')) {
       console.log(`\n=== Provider propagation (flags API → the provider's ConfigurationChanged) === (${loadLine()})`);
       results.provider = { ...results.provider, propagation: await runProviderPropagation(tm, evaluation) };
+    }
+    if (parts.has('targeting')) {
+      console.log(`\n=== Big targeting data (a 100,000-key segment, 1,000 rules, 10,000 segments) === (${loadLine()})`);
+      results.targeting = await runTargetingScale(tm);
     }
     if (parts.has('memory')) {
       console.log(`\n=== Memory (evaluation RSS with ${fmt(Number(process.env.BENCH_MEMORY_FLAGS ?? 10_000))} flags) === (${loadLine()})`);

@@ -20,7 +20,14 @@ import { AppError } from '../../shared/http/problem.ts';
 import { assertIfMatch } from '../../shared/http/if-match.ts';
 import { changedFields } from '../../shared/http/schemas.ts';
 import { maxSegmentKeys, segmentView } from './targeting-schemas.ts';
-import type { NewTargetingAuditEntry, StoredRule, StoredSegment, TargetingStore, TargetingWrite } from './targeting-store.ts';
+import type {
+  NewTargetingAuditEntry,
+  SegmentKeyChanges,
+  StoredRule,
+  StoredSegment,
+  TargetingStore,
+  TargetingWrite,
+} from './targeting-store.ts';
 
 /** How long after a change request of rules is applied targeting takes it as the approval to set them. */
 const approvalWindowMs = 60_000;
@@ -75,7 +82,7 @@ function invalid(problems: FieldProblem[], summary: string): never {
 
 /**
  * A segment as the history records an update of it: its key lists by their sizes, the keys added and removed being
- * the entry's changes (keyListChanges). Lists of 100,000 keys written whole, before and after, into every entry
+ * the entry's changes (keyChanges). Lists of 100,000 keys written whole, before and after, into every entry
  * would make a one-key change a write of megabytes; the entry that created the segment holds its lists, so every
  * state it had can still be told.
  */
@@ -84,16 +91,13 @@ function segmentUpdateDocument(segment: StoredSegment) {
   return { ...rest, includedCount: included.length, excludedCount: excluded.length };
 }
 
-/** The keys added to and removed from a segment's list, as changes `/<list>/added` and `/<list>/removed`. */
-function keyListChanges(list: 'included' | 'excluded', before: readonly string[], after: ReadonlySet<string>): Change[] {
+/** The keys a list gained and lost. */
+function listDiff(before: readonly string[], after: ReadonlySet<string>) {
   const was = new Set(before);
-  return keyChanges(
-    list,
-    [...after].filter((key) => !was.has(key)),
-    before.filter((key) => !after.has(key)),
-  );
+  return { added: [...after].filter((key) => !was.has(key)), removed: before.filter((key) => !after.has(key)) };
 }
 
+/** The keys added to and removed from a segment's list, as changes `/<list>/added` and `/<list>/removed`. */
 function keyChanges(list: 'included' | 'excluded', added: string[], removed: string[]): Change[] {
   return [
     ...(added.length > 0 ? [{ path: `/${list}/added`, before: null, after: added }] : []),
@@ -288,20 +292,25 @@ export function createTargetingService(deps: { store: TargetingStore; flags: Fla
     return rule;
   }
 
-  /** Writes a segment's new version (if it is still at the one read) with its history entry and change. */
+  /**
+   * Writes a segment's new version (if it is still at the one read) with its history entry, which names the keys
+   * added and removed, and its change.
+   */
   async function writeSegment(
     current: StoredSegment,
     next: StoredSegment,
     actor: Principal,
-    listChanges: Change[],
+    keys: SegmentKeyChanges,
   ): Promise<StoredSegment> {
     const { key, project } = current;
-    const outcome = await store.updateSegment(next, current.version, {
+    const listChanges = (['included', 'excluded'] as const).flatMap((list) => keyChanges(list, keys[list].added, keys[list].removed));
+    const write = {
       audit: [
         audit('segment', key, 'updated', actor, segmentUpdateDocument(current), segmentUpdateDocument(next), { project }, listChanges),
       ],
       change: segmentChanged(key),
-    });
+    };
+    const outcome = await store.updateSegment(next, current.version, write, keys);
     if (outcome === 'stale')
       throw new AppError('CONFLICT', `"${key}" was changed by someone else at the same moment; reload it and try again`);
     if (outcome === 'not-found') throw new AppError('NOT_FOUND', `No segment "${key}"`);
@@ -558,10 +567,10 @@ export function createTargetingService(deps: { store: TargetingStore; flags: Fla
         version: current.version + 1,
         updatedAt: now(),
       };
-      return writeSegment(current, next, actor, [
-        ...keyListChanges('included', current.included, included),
-        ...keyListChanges('excluded', current.excluded, excluded),
-      ]);
+      return writeSegment(current, next, actor, {
+        included: listDiff(current.included, included),
+        excluded: listDiff(current.excluded, excluded),
+      });
     },
 
     /** Adds keys to and removes keys from a segment's lists (PATCH …/keys): a few keys of 100,000 sent, not all. */
@@ -581,12 +590,8 @@ export function createTargetingService(deps: { store: TargetingStore; flags: Fla
           : [],
       );
       if (problems.length > 0) invalid(problems, 'The segment is not valid');
-      const changes = [
-        ...keyChanges('included', included.added, included.removed),
-        ...keyChanges('excluded', excluded.added, excluded.removed),
-      ];
       // Nothing to change: nothing written, nothing published, the same version.
-      if (changes.length === 0) return current;
+      if ([included, excluded].every((list) => list.added.length === 0 && list.removed.length === 0)) return current;
       const next: StoredSegment = {
         ...current,
         included: [...included.keys],
@@ -594,7 +599,7 @@ export function createTargetingService(deps: { store: TargetingStore; flags: Fla
         version: current.version + 1,
         updatedAt: now(),
       };
-      return writeSegment(current, next, actor, changes);
+      return writeSegment(current, next, actor, { included, excluded });
     },
 
     async deleteSegment(key: string, ifMatch: string | undefined, actor: Principal) {

@@ -9,6 +9,12 @@ export function createMemoryTargetingStore(): TargetingStore {
   const audited = memoryAuditedWrites<NewTargetingAuditEntry>();
   const segmentTable = audited.table(segments);
   const clone = <T>(value: T): T => structuredClone(value);
+  // As PostgreSQL answers them (collate "C": byte order, which JavaScript's sort keeps for keys outside the surrogates).
+  const inOrder = (segment: StoredSegment): StoredSegment => ({
+    ...segment,
+    included: [...segment.included].sort(),
+    excluded: [...segment.excluded].sort(),
+  });
   const byOrder = (a: StoredRule, b: StoredRule) =>
     a.environment.localeCompare(b.environment) || a.flagKey.localeCompare(b.flagKey) || a.priority - b.priority || a.id.localeCompare(b.id);
 
@@ -59,8 +65,8 @@ export function createMemoryTargetingStore(): TargetingStore {
         return segment ? [clone(segment)] : [];
       });
     },
-    createSegment: (segment, write) => segmentTable.insert(segment, write),
-    updateSegment: (segment, expectedVersion, write) => segmentTable.update(segment, expectedVersion, write),
+    createSegment: (segment, write) => segmentTable.insert(inOrder(segment), write),
+    updateSegment: (segment, expectedVersion, write) => segmentTable.update(inOrder(segment), expectedVersion, write),
     deleteSegment: (key, expectedVersion, write) => segmentTable.delete(key, expectedVersion, write),
     async history({ project, flagKey, segmentKey, limit, before }) {
       const entries = audited.audit

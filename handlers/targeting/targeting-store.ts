@@ -7,6 +7,7 @@ export interface StoredRule extends Rule {
   updatedAt: Date;
 }
 
+/** Its `included` and `excluded` keys are answered in byte order (a list is a set: the order written is not kept). */
 export interface StoredSegment extends Segment {
   project: string;
   /** Grows by one with every change; the ETag and If-Match of optimistic concurrency. */
@@ -45,6 +46,9 @@ export interface RuleFilter {
   environment?: string | undefined;
 }
 
+/** The keys a write adds to and removes from each of a segment's lists. */
+export type SegmentKeyChanges = Record<'included' | 'excluded', { added: string[]; removed: string[] }>;
+
 /** What the targeting service keeps: PostgreSQL in production, maps in unit tests, built by one factory. */
 export interface TargetingStore {
   listRules(filter: RuleFilter): Promise<StoredRule[]>;
@@ -67,8 +71,11 @@ export interface TargetingStore {
   getSegments(keys: readonly string[]): Promise<StoredSegment[]>;
   /** False when the key is taken. */
   createSegment(segment: StoredSegment, write: TargetingWrite): Promise<boolean>;
-  /** Replaces the segment if it is still at `expectedVersion`. */
-  updateSegment(segment: StoredSegment, expectedVersion: number, write: TargetingWrite): Promise<WriteOutcome>;
+  /**
+   * Replaces the segment if it is still at `expectedVersion`; `keys` says what changed in its lists from that version
+   * (PostgreSQL writes just those keys; `segment` holds the lists as they are now).
+   */
+  updateSegment(segment: StoredSegment, expectedVersion: number, write: TargetingWrite, keys: SegmentKeyChanges): Promise<WriteOutcome>;
   deleteSegment(key: string, expectedVersion: number, write: TargetingWrite): Promise<WriteOutcome>;
 
   /** Entries of one project, of a flag's rules or of a segment if named, newest first. */

@@ -4,13 +4,14 @@ import { targetingApiContract } from './targeting-api.contract.ts';
 import type { TargetingDatabase } from './targeting-store.postgres.ts';
 
 async function dump(test: TestDatabase<TargetingDatabase>) {
-  const [rules, segments, audit, outbox] = await Promise.all([
+  const [rules, segments, segmentKeys, audit, outbox] = await Promise.all([
     test.db.selectFrom('rules').selectAll().orderBy('id').execute(),
     test.db.selectFrom('segments').selectAll().orderBy('key').execute(),
+    test.db.selectFrom('segment_keys').selectAll().orderBy('segment_key').orderBy('list').orderBy('targeting_key').execute(),
     test.db.selectFrom('targeting_audit').selectAll().orderBy('id').execute(),
     test.db.selectFrom('outbox').selectAll().orderBy('id').execute(),
   ]);
-  return { rules, segments, audit, outbox };
+  return { rules, segments, segmentKeys, audit, outbox };
 }
 
 targetingApiContract('targeting API on PostgreSQL', async () => {

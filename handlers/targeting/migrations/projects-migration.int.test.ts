@@ -8,7 +8,8 @@ import { createPostgresTargetingStore, type TargetingDatabase } from '../targeti
 import { targetingMigrations, targetingSchema } from './index.ts';
 
 const segmentCount = 2_000;
-const before = Object.fromEntries(Object.entries(targetingMigrations).filter(([name]) => name < '0003'));
+const upTo = (last: string) => Object.fromEntries(Object.entries(targetingMigrations).filter(([name]) => name.slice(0, 4) <= last));
+const before = upTo('0002');
 
 /**
  * The migration to projects (0003) on segments and an audit trail written before projects: the tables are not
@@ -29,7 +30,7 @@ describe('the targeting migration to projects', () => {
     await migrateToLatest(test.db as Kysely<unknown>, targetingSchema, before);
     await sql`
       insert into ${table('segments')} (key, name, description, conditions, included, excluded, version, created_at, updated_at)
-      select 'segment-' || lpad(i::text, 5, '0'), 'Segment ' || i, '', '[]'::jsonb, array['user-' || i], '{}', 1, now(), now()
+      select 'segment-' || lpad(i::text, 5, '0'), 'Segment ' || i, '', '[]'::jsonb, array['user-' || i, 'also-' || i], array['not-' || i], 1, now(), now()
       from generate_series(1, ${segmentCount}) as i`.execute(test.db);
     await sql`
       insert into ${table('targeting_audit')} (entity, entity_key, flag_key, environment, action, actor_id, actor_email, at, before, after, changes)
@@ -41,14 +42,20 @@ describe('the targeting migration to projects', () => {
 
   it('adds the project columns without rewriting the tables; what was there is the default project’s', async () => {
     const beforeFiles = await files();
-    expect(await migrateToLatest(test.db as Kysely<unknown>, targetingSchema, targetingMigrations)).toEqual(['0003-projects']);
+    expect(await migrateToLatest(test.db as Kysely<unknown>, targetingSchema, upTo('0003'))).toEqual(['0003-projects']);
     expect(await files()).toEqual(beforeFiles);
+    // The keys then move to rows of their own (0004), read as they were.
+    expect(await migrateToLatest(test.db as Kysely<unknown>, targetingSchema, targetingMigrations)).toEqual(['0004-segment-keys']);
 
     const { rows } = await sql<{ project: string; segments: string }>`select project, count(*)::text as segments
       from ${table('segments')} group by project`.execute(test.db);
     expect(rows).toEqual([{ project: 'default', segments: String(segmentCount) }]);
     const store = createPostgresTargetingStore(test.db);
-    expect(await store.getSegment('segment-00001')).toMatchObject({ project: 'default', included: ['user-1'] });
+    expect(await store.getSegment('segment-00001')).toMatchObject({
+      project: 'default',
+      included: ['also-1', 'user-1'],
+      excluded: ['not-1'],
+    });
     expect(await store.listSegments({ project: 'default' })).toHaveLength(segmentCount);
     expect(await store.listSegments({ project: 'alpha' })).toEqual([]);
 

@@ -65,7 +65,7 @@ const packed = (value: unknown): AttributeValue => ({ B: gzipSync(JSON.stringify
 const unpacked = <T>(value: AttributeValue | undefined): T[] => (value?.B ? (JSON.parse(gunzipSync(value.B).toString('utf8')) as T[]) : []);
 
 /** An item's size as DynamoDB bills it: attribute names and values (numbers at most 21 bytes). */
-function itemBytes(item: Item): number {
+export function itemBytes(item: Item): number {
   let size = 0;
   for (const [name, value] of Object.entries(item)) {
     size += Buffer.byteLength(name);
@@ -97,6 +97,84 @@ function withSample(item: Item, events: Sampled[]): Item {
     } else high = k - 1;
   }
   return best ? { ...item, e: best } : item;
+}
+
+/**
+ * A batch's log items: per environment and minute, one item in part `a`, or one per flag bucket when large (pure:
+ * bench/partitions.bench.ts replays them).
+ */
+export function logItemsOf(batch: EventBatch, retentionMs: number, arrival: number) {
+  const minutes = new Map<string, { environment: string; minute: number; counts: Map<string, Entry>; events: Sampled[] }>();
+  const groupOf = (environment: string, minute: number) => {
+    const id = `${environment}\u0000${minute}`;
+    let group = minutes.get(id);
+    if (!group) minutes.set(id, (group = { environment, minute, counts: new Map(), events: [] }));
+    return group;
+  };
+  const add = (
+    group: ReturnType<typeof groupOf>,
+    flagKey: string,
+    variant: string | null,
+    reason: string,
+    ruleId: string | null,
+    k: number,
+  ) => {
+    const id = `${flagKey}\u0000${dimensionKey(variant, reason, ruleId)}`;
+    const entry = group.counts.get(id);
+    if (entry) entry[4] += k;
+    else group.counts.set(id, [flagKey, variant, reason, ruleId, k]);
+  };
+  for (const [flagKey, environment, variant, reason, ruleId, keyHash, at] of batch.events) {
+    const group = groupOf(environment, at - (at % 60_000));
+    add(group, flagKey, variant, reason, ruleId, 1);
+    group.events.push([flagKey, variant, reason, ruleId, keyHash, at]);
+  }
+  for (const [flagKey, environment, variant, reason, ruleId, minute, k] of batch.counts)
+    add(groupOf(environment, minute), flagKey, variant, reason, ruleId, k);
+
+  const items: { environment: string; part: string; item: Item }[] = [];
+  for (const { environment, minute, counts, events } of minutes.values()) {
+    // Sorted, so the same batch always makes the same items (a redelivery writes the same counts again).
+    const entries = [...counts.values()].sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
+    const whole = packed(entries);
+    const parts =
+      whole.B!.length <= wholeItemBytes
+        ? [{ part: wholePart, entries, events, c: whole }]
+        : [...Map.groupBy(entries, (e) => bucketOf(e[0]))].map(([bucket, bucketEntries]) => {
+            const flags = new Set(bucketEntries.map((e) => e[0]));
+            return {
+              part: bucketPart(bucket),
+              entries: bucketEntries,
+              events: events.filter((e) => flags.has(e[0])),
+              c: packed(bucketEntries),
+            };
+          });
+    for (const { part, events: partEvents, c } of parts) {
+      const item: Item = {
+        pk: s(logPartition(environment, part, arrival)),
+        sk: s(logSort(arrival, batch.batchId, minute)),
+        batch: s(batch.batchId),
+        minute: n(minute),
+        c,
+        retentionMs: n(retentionMs),
+        expiresAt: n(Math.floor((arrival + Math.max(retentionMs, minLogLifeMs)) / 1000)),
+      };
+      items.push({ environment, part, item: withSample(item, partEvents) });
+    }
+  }
+  return items;
+}
+
+/** A part's total of one minute: its counts, the batches it holds, its version (pure: the partitions bench sizes it). */
+export function totalItemOf(environment: string, part: string, minute: number, rows: CountRow[], batches: string[], version: number): Item {
+  return {
+    pk: s(totalPartition(environment, part, minute)),
+    sk: s(totalSort(minute)),
+    kind: s('total'),
+    c: packed(rows.map((r): Entry => [r.flagKey, r.variant, r.reason, r.ruleId, r.count])),
+    batches: { SS: batches },
+    version: n(version),
+  };
 }
 
 const isConditionFailure = (error: unknown) => (error as { name?: string }).name === 'ConditionalCheckFailedException';
@@ -170,69 +248,6 @@ export function createCountLog(
     registered.add(id);
   }
 
-  /** A batch's log items: per environment and minute, one item in part `a`, or one per flag bucket when large. */
-  function logItemsOf(batch: EventBatch, retentionMs: number, arrival: number) {
-    const minutes = new Map<string, { environment: string; minute: number; counts: Map<string, Entry>; events: Sampled[] }>();
-    const groupOf = (environment: string, minute: number) => {
-      const id = `${environment}\u0000${minute}`;
-      let group = minutes.get(id);
-      if (!group) minutes.set(id, (group = { environment, minute, counts: new Map(), events: [] }));
-      return group;
-    };
-    const add = (
-      group: ReturnType<typeof groupOf>,
-      flagKey: string,
-      variant: string | null,
-      reason: string,
-      ruleId: string | null,
-      k: number,
-    ) => {
-      const id = `${flagKey}\u0000${dimensionKey(variant, reason, ruleId)}`;
-      const entry = group.counts.get(id);
-      if (entry) entry[4] += k;
-      else group.counts.set(id, [flagKey, variant, reason, ruleId, k]);
-    };
-    for (const [flagKey, environment, variant, reason, ruleId, keyHash, at] of batch.events) {
-      const group = groupOf(environment, at - (at % 60_000));
-      add(group, flagKey, variant, reason, ruleId, 1);
-      group.events.push([flagKey, variant, reason, ruleId, keyHash, at]);
-    }
-    for (const [flagKey, environment, variant, reason, ruleId, minute, k] of batch.counts)
-      add(groupOf(environment, minute), flagKey, variant, reason, ruleId, k);
-
-    const items: { environment: string; part: string; item: Item }[] = [];
-    for (const { environment, minute, counts, events } of minutes.values()) {
-      // Sorted, so the same batch always makes the same items (a redelivery writes the same counts again).
-      const entries = [...counts.values()].sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
-      const whole = packed(entries);
-      const parts =
-        whole.B!.length <= wholeItemBytes
-          ? [{ part: wholePart, entries, events, c: whole }]
-          : [...Map.groupBy(entries, (e) => bucketOf(e[0]))].map(([bucket, bucketEntries]) => {
-              const flags = new Set(bucketEntries.map((e) => e[0]));
-              return {
-                part: bucketPart(bucket),
-                entries: bucketEntries,
-                events: events.filter((e) => flags.has(e[0])),
-                c: packed(bucketEntries),
-              };
-            });
-      for (const { part, events: partEvents, c } of parts) {
-        const item: Item = {
-          pk: s(logPartition(environment, part, arrival)),
-          sk: s(logSort(arrival, batch.batchId, minute)),
-          batch: s(batch.batchId),
-          minute: n(minute),
-          c,
-          retentionMs: n(retentionMs),
-          expiresAt: n(Math.floor((arrival + Math.max(retentionMs, minLogLifeMs)) / 1000)),
-        };
-        items.push({ environment, part, item: withSample(item, partEvents) });
-      }
-    }
-    return items;
-  }
-
   async function write(batch: EventBatch, retentionMs: number): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       const arrival = now();
@@ -296,13 +311,7 @@ export function createCountLog(
           await client.send(
             new PutItemCommand({
               TableName: table,
-              Item: {
-                ...key,
-                kind: s('total'),
-                c: packed([...sums.values()].map((r): Entry => [r.flagKey, r.variant, r.reason, r.ruleId, r.count])),
-                batches: { SS: [...held, ...fresh.keys()] },
-                version: n(version + 1),
-              },
+              Item: totalItemOf(environment, part, minute, [...sums.values()], [...held, ...fresh.keys()], version + 1),
               // Two compactors on one minute: one wins each round; the other reads again.
               ConditionExpression: total ? 'version = :version' : 'attribute_not_exists(pk)',
               ...(total ? { ExpressionAttributeValues: { ':version': n(version) } } : {}),

@@ -8,7 +8,7 @@ import { createMemoryConfigCache } from '../shared/propagation/memory-config-cac
 import { createRedisConfigCache } from '../shared/propagation/redis-config-cache.ts';
 import type { Logger } from '../shared/logging/logger.ts';
 import { stopOnSignal } from '../shared/runtime/lifecycle.ts';
-import { releaseStartupMemorySoon } from '../shared/runtime/release-startup-memory.ts';
+import { releaseMemorySoon } from '../shared/runtime/release-startup-memory.ts';
 import { frontends, services, workers } from './roles.ts';
 import type { FrontendRole, WorkerRole } from '../shared/config/config.ts';
 
@@ -54,7 +54,7 @@ export async function startRole(role: Role, config: Config, logger: Logger, stop
     port: portOf(role, config, true),
     ...(pool ? { pool } : {}),
   });
-  releaseStartupMemorySoon();
+  releaseMemorySoon();
   stopOnSignal(logger, config.SHUTDOWN_TIMEOUT_MS, async () => {
     await started.stop();
     await Promise.allSettled([pool?.end(), caches.close(), stopTelemetry()]);
@@ -69,7 +69,7 @@ export async function startStandalone(
   stopTelemetry: () => Promise<void>,
 ): Promise<void> {
   const started = await { ...workers, ...frontends }[role]({ config, logger, port: portOf(role, config, true) });
-  releaseStartupMemorySoon();
+  releaseMemorySoon();
   stopOnSignal(logger, config.SHUTDOWN_TIMEOUT_MS, async () => {
     await started.stop();
     await stopTelemetry();

@@ -106,4 +106,38 @@ describe('configuration replica', () => {
     expect([...env.flags.keysInOrder()]).toEqual(keys);
     keys.forEach((key, i) => expect(evaluateFlag(env, key, { targetingKey: 'u' }).reason).toBe(i % 3 === 0 ? 'TARGETING_MATCH' : 'STATIC'));
   });
+
+  it("makes the SDK configuration with the cache's rules, serves the last one made while the cache is away, and 503 before any", async () => {
+    const cache = createMemoryConfigCache();
+    await cache.putFlag(flagDocument('gate'));
+    await cache.putRules('production', 'gate', [rule]);
+    await cache.markSeeded('flags');
+    await cache.markSeeded('targeting');
+    let away = false;
+    const flaky: ConfigCache = {
+      ...cache,
+      getRules: async (environment, keys) => {
+        if (away) throw new Error('connection refused');
+        return cache.getRules(environment, keys);
+      },
+    };
+    const replica = createConfigurationReplica({ cache: flaky, logger: createLogger('silent', 'test'), metrics: new Registry() });
+    await replica.environment('production');
+    away = true;
+    await expect(replica.document('production', 'default')).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
+    away = false;
+    const made = await replica.document('production', 'default');
+    const { flags } = JSON.parse(made.json) as { flags: { key: string; rules: Rule[] }[] };
+    expect(flags.map((f) => [f.key, f.rules.map((r) => r.id)])).toEqual([['gate', [rule.id]]]);
+    // A change applied, then the cache away before an SDK asks: the last document made, until it can be made again.
+    await replica.start();
+    await cache.putRules('production', 'gate', [{ ...rule, name: 'changed' }]);
+    await cache.publish({ kind: 'rules', environment: 'production', flagKey: 'gate' });
+    await settle();
+    away = true;
+    expect(await replica.document('production', 'default')).toBe(made);
+    away = false;
+    expect((await replica.document('production', 'default')).json).toContain('"name":"changed"');
+    await replica.stop();
+  });
 });

@@ -11,6 +11,7 @@ import { compileFlag, CompiledFlags, compileSegment, type CompiledEnvironment, t
 import { AppError } from '../../shared/http/problem.ts';
 import { defaultProject, projectOf } from '../../shared/contracts/project-model.ts';
 import type { Logger } from '../../shared/logging/logger.ts';
+import { releaseMemorySoon } from '../../shared/runtime/release-startup-memory.ts';
 
 /**
  * What recompiling a flag of one environment needs besides its rules (which a change re-reads from the cache):
@@ -21,8 +22,6 @@ type FlagInput = Omit<FlagConfiguration, 'rules' | 'project'> & { project: strin
 interface EnvironmentCopy {
   compiled: CompiledEnvironment;
   inputs: Map<string, FlagInput>;
-  /** Each flag's rules as published: what in-process SDKs get (they compile them themselves). */
-  rules: Map<string, Rule[]>;
   /** Grows with every change to this copy: a project's configuration document is made again only after one. */
   revision: number;
   /** Each project's configuration document, as last made. */
@@ -37,6 +36,8 @@ export interface ConfigurationDocument {
 
 /** Flags read from the cache per round trip while loading: a bounded batch, so loading does not swell the heap. */
 const loadChunk = 500;
+/** How long after a whole environment was (re)loaded the memory-reducing collection runs. */
+const loadSettleMs = 200;
 
 function inputOf(document: FlagDocument, environment: string): FlagInput | undefined {
   const state = document.environments[environment];
@@ -104,10 +105,8 @@ export function createConfigurationReplica(deps: {
     const input = copy.inputs.get(key);
     if (input) {
       copy.compiled.flags.set(key, compileFlag({ ...input, rules }));
-      copy.rules.set(key, rules);
     } else {
       copy.compiled.flags.delete(key);
-      copy.rules.delete(key);
     }
     copy.revision += 1;
   }
@@ -130,7 +129,7 @@ export function createConfigurationReplica(deps: {
       for (const segment of segmentList) putSegment(segment.key, segment);
       segmentsLoaded = true;
     }
-    return { compiled: { flags: new CompiledFlags(), segments }, inputs: new Map(), rules: new Map(), revision: 0, documents: new Map() };
+    return { compiled: { flags: new CompiledFlags(), segments }, inputs: new Map(), revision: 0, documents: new Map() };
   }
 
   /** Adds flags to a copy being built, each with its rules (`ruleLists[i]` belongs to `documents[i]`). */
@@ -179,6 +178,9 @@ export function createConfigurationReplica(deps: {
         headers: { 'retry-after': '1' },
       });
     environments.set(environment, copy);
+    // Loading read and parsed the whole environment: V8 keeps the pages that held it (about as much again as the
+    // compiled copy) until a collection that gives memory back; one follows shortly, not on a request's path.
+    releaseMemorySoon(loadSettleMs);
     if (follower && follower.heard !== heardBefore) void follower.serially(reloadAll);
     return copy.compiled;
   }
@@ -246,6 +248,7 @@ export function createConfigurationReplica(deps: {
       first = false;
       environments.set(environment, copy);
     }
+    releaseMemorySoon(loadSettleMs);
     // Changes may have been missed: every environment is at a version only this instance knows.
     versions.reloaded(environments.keys());
   }
@@ -268,13 +271,36 @@ export function createConfigurationReplica(deps: {
       const copy = environments.get(name)!;
       const made = copy.documents.get(project);
       if (made?.revision === copy.revision && made.segmentsRevision === segmentsRevision) return made.value;
+      // What the document will be current for: a change applied while the rules are read makes the next request make it again.
+      const revision = copy.revision;
+      const segmentsRevisionNow = segmentsRevision;
       const byKey = (a: { key: string }, b: { key: string }) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
       const byId = (a: Rule, b: Rule) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
-      const flags: FlagConfiguration[] = [];
-      for (const { project: of, ...input } of copy.inputs.values()) {
-        // The document holds one project's flags: they are not labelled with it (the SDK's format is unchanged).
-        if (of === project) flags.push({ ...input, rules: [...(copy.rules.get(input.key) ?? [])].sort(byId) });
+      // The rules as published are read from the cache when a document is made (after a change, for the SDKs that
+      // ask): kept beside the compiled flags they were a sixth of the replica's memory for every flag. Without the
+      // cache the last document made is served; none made yet is a 503, and the SDK asks again.
+      const inputs = [...copy.inputs.values()].filter((input) => input.project === project);
+      const rules: Rule[][] = [];
+      try {
+        for (let i = 0; i < inputs.length; i += loadChunk)
+          rules.push(
+            ...(await cache.getRules(
+              name,
+              inputs.slice(i, i + loadChunk).map((input) => input.key),
+            )),
+          );
+      } catch (error) {
+        if (made) return made.value;
+        logger.warn({ err: error, environment: name }, 'configuration cache unreachable; the SDK configuration cannot be made yet');
+        throw new AppError('SERVICE_UNAVAILABLE', `The configuration of "${name}" cannot be read right now; retry shortly`, {
+          headers: { 'retry-after': '1' },
+        });
       }
+      // The document holds one project's flags: they are not labelled with it (the SDK's format is unchanged).
+      const flags: FlagConfiguration[] = inputs.map(({ project: _project, ...input }, i) => ({
+        ...input,
+        rules: [...(rules[i] ?? [])].sort(byId),
+      }));
       flags.sort(byKey);
       // The project's segments: the only ones its flags' rules (and its segments' in_segment conditions) may use.
       const segmentList = [...segmentSources.values()].filter((segment) => projectOf(segment) === project).sort(byKey);
@@ -283,7 +309,7 @@ export function createConfigurationReplica(deps: {
       // document has another ETag even when its content is the same (a cache never answers one for the other).
       const hashed = project === defaultProject ? json : `${project}\n${json}`;
       const value = { json, etag: `"${hash('sha256', hashed, 'base64url').slice(0, 27)}"` };
-      copy.documents.set(project, { revision: copy.revision, segmentsRevision, value });
+      copy.documents.set(project, { revision, segmentsRevision: segmentsRevisionNow, value });
       return value;
     },
     async start() {

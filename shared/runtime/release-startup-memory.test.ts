@@ -1,6 +1,6 @@
 import { getHeapSpaceStatistics } from 'node:v8';
 import { describe, expect, it } from 'vitest';
-import { releaseStartupMemory, releaseStartupMemorySoon } from './release-startup-memory.ts';
+import { releaseStartupMemory, releaseMemorySoon } from './release-startup-memory.ts';
 
 const newSpaceMb = () => (getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.physical_space_size ?? NaN) / 2 ** 20;
 
@@ -23,7 +23,7 @@ describe('releaseStartupMemory', () => {
     kept = [];
     expect(kept).toHaveLength(0);
     const grown = newSpaceMb();
-    releaseStartupMemorySoon(50);
+    releaseMemorySoon(50);
     expect(newSpaceMb()).toBe(grown);
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(newSpaceMb()).toBeLessThan(Math.min(2, grown / 2));

@@ -16,12 +16,20 @@ export function releaseStartupMemory(): void {
   gc({ type: 'major', execution: 'sync', flavor: 'last-resort' });
 }
 
+let pending: NodeJS.Timeout | undefined;
+
 /**
- * The same, a moment after the role started (`delayMs`): the collection is synchronous and takes tens of milliseconds
- * (more on a busy machine), which done before listening made every start that much later — it was a sixth of the
- * evaluation service's spawn → ready time. A second later the readiness probe has had its answer, and the pause
- * falls at most on the first requests of a new instance, once.
+ * The same, a moment from now (`delayMs`), once however often it is asked for meanwhile: after a role started, and
+ * after a large load (the evaluation service's whole environment read and compiled), whose garbage V8 would
+ * otherwise keep as committed pages. The collection is synchronous and takes tens of milliseconds (more on a busy
+ * machine): done before listening it made every start that much later (a sixth of the evaluation service's
+ * spawn → ready time); a second after the start the readiness probe has had its answer, and the pause falls at most
+ * on the first requests of a new instance, once.
  */
-export function releaseStartupMemorySoon(delayMs = 1_000): void {
-  setTimeout(releaseStartupMemory, delayMs).unref();
+export function releaseMemorySoon(delayMs = 1_000): void {
+  if (pending) return;
+  pending = setTimeout(() => {
+    pending = undefined;
+    releaseStartupMemory();
+  }, delayMs).unref();
 }

@@ -209,6 +209,7 @@ async function runLine(
   const counted = new Map<string, number>();
   for (const row of rows) counted.set(row.flagKey, (counted.get(row.flagKey) ?? 0) + row.count);
   const exact = [...expected].every(([flag, n]) => counted.get(flag) === n) && counted.size === expected.size;
+  if (!exact) console.log(`  NOT EXACT: expected ${JSON.stringify([...expected])}, counted ${JSON.stringify([...counted])}`);
   client.destroy();
   sqs.destroy();
   await sqsStandIn.child.stop();

@@ -81,6 +81,7 @@ export function createEventPublisher(options: {
   let timer: NodeJS.Timeout | undefined;
   let sending: Promise<void> | undefined;
   let soon = false;
+  let tickAsked = false;
   // The trace of the first traced request since the last send continues into the message (and the worker).
   let traceCarrier: Record<string, string> | undefined;
 
@@ -114,11 +115,23 @@ export function createEventPublisher(options: {
     }
   }
 
-  function send(): Promise<void> {
+  /**
+   * Sends the full messages waiting and, on a tick (`tick`), what is left too. A tick that comes while a send is under
+   * way is not lost: that send goes on with it (else the rest would wait a whole interval more: a later count).
+   * Stops at the first failure; the next tick retries.
+   */
+  function send(tick: boolean): Promise<void> {
+    if (tick) tickAsked = true;
     sending ??= (async () => {
       try {
-        // Keep going while full batches are waiting; stop at the first failure (the timer retries).
-        while ((await sendOnce()) && buffer.size >= eventsPerBatch);
+        for (;;) {
+          const ticked = tickAsked;
+          tickAsked = false;
+          let ok = true;
+          while (ok && buffer.size >= eventsPerBatch) ok = await sendOnce();
+          if (ok && ticked) ok = await sendOnce();
+          if (!ok || !tickAsked) break;
+        }
       } finally {
         sending = undefined;
         soon = false;
@@ -138,7 +151,7 @@ export function createEventPublisher(options: {
       }
       if (buffer.size >= eventsPerBatch && !soon) {
         soon = true;
-        setImmediate(() => void send());
+        setImmediate(() => void send(false));
       }
     },
     start(): void {
@@ -147,8 +160,8 @@ export function createEventPublisher(options: {
       const interval = options.intervalMs;
       timer = setTimeout(
         () => {
-          void send();
-          timer = setInterval(() => void send(), interval);
+          void send(true);
+          timer = setInterval(() => void send(true), interval);
           timer.unref();
         },
         interval - (Date.now() % interval),
@@ -156,7 +169,7 @@ export function createEventPublisher(options: {
       timer.unref();
     },
     /** Sends what is buffered now, as a tick of the timer does (a benchmark driving its own clock calls it). */
-    flush: (): Promise<void> => send(),
+    flush: (): Promise<void> => send(true),
     /** Sends everything buffered (used on SIGTERM); gives up on the first failure rather than hang the shutdown. */
     async stop(): Promise<void> {
       clearTimeout(timer);

@@ -68,6 +68,10 @@ export interface TargetingScaleResult {
     freshLoadedMb: number;
     heapUsedBeforeMb: number;
     heapUsedAfterMb: number;
+    freshHeapUsedMb: number;
+    /** The first instance again at the end, after the evaluations and the 100 changes (garbage collected by then). */
+    endMb: number;
+    heapUsedEndMb: number;
   };
   compile: {
     environmentMs: number;
@@ -315,6 +319,7 @@ export async function runTargetingScale(
   );
   await sleep(2_000);
   const freshLoaded = rssBytes(fresh.child.pid);
+  const freshHeapUsed = await heapUsedMb(fresh.url);
   await fresh.child.stop();
   const memory = {
     beforeMb: mb(beforeRss),
@@ -323,10 +328,13 @@ export async function runTargetingScale(
     freshLoadedMb: mb(freshLoaded),
     heapUsedBeforeMb: heapUsedBefore,
     heapUsedAfterMb: heapUsedAfter,
+    freshHeapUsedMb: freshHeapUsed,
+    endMb: NaN,
+    heapUsedEndMb: NaN,
   };
   console.log(
     `  evaluation RSS: ${fmt(memory.beforeMb)} MB before, ${fmt(memory.afterMb)} MB after (V8 heap used ${fmt(heapUsedBefore)} → ${fmt(heapUsedAfter)} MB); ` +
-      `a fresh instance ${fmt(memory.freshIdleMb)} MB started, ${fmt(memory.freshLoadedMb)} MB with it all loaded — ${loadLine()}`,
+      `a fresh instance ${fmt(memory.freshIdleMb)} MB started, ${fmt(memory.freshLoadedMb)} MB with it all loaded (heap used ${fmt(freshHeapUsed)} MB) — ${loadLine()}`,
   );
 
   // 2. The engine in this process, on the data as the APIs answer it.
@@ -452,6 +460,10 @@ export async function runTargetingScale(
     console.log(`    from its answer:   ${line(measured.fromAnswer)}  max ${fmt(measured.fromAnswer.max, 1)} ms`);
   }
 
+  memory.endMb = mb(rssBytes(first.child.pid));
+  memory.heapUsedEndMb = await heapUsedMb(first.url);
+  console.log(`  the first instance at the end: RSS ${fmt(memory.endMb)} MB, V8 heap used ${fmt(memory.heapUsedEndMb)} MB`);
+
   // 5. Removed again, so the parts after this one run without it.
   started = performance.now();
   for (const flagKey of [rulesFlag, crowdFlag])
@@ -468,7 +480,10 @@ export async function runTargetingScale(
 
   const sizes = `${fmt(keyCount)} keys, ${fmt(ruleCount)} rules, ${fmt(segments)} segments`;
   const figures: Figure[] = [
-    { name: `targeting: evaluation RSS before / after (${sizes})`, value: `${fmt(memory.beforeMb)} / ${fmt(memory.afterMb)} MB` },
+    {
+      name: `targeting: evaluation RSS before / after / at the end (${sizes})`,
+      value: `${fmt(memory.beforeMb)} / ${fmt(memory.afterMb)} / ${fmt(memory.endMb)} MB`,
+    },
     { name: 'targeting: evaluation RSS, a fresh instance with it all loaded', value: `${fmt(memory.freshLoadedMb)} MB` },
     { name: `targeting: engine compile of the environment (${fmt(segments + 1)} segments)`, value: `${fmt(compile.environmentMs, 1)} ms` },
     { name: `targeting: engine compile of the ${fmt(keyCount)}-key segment`, value: `${fmt(compile.crowdSegmentMs, 1)} ms` },

@@ -13,6 +13,9 @@ export interface SqsStandIn {
   /** While paused, ReceiveMessage answers no messages: consumers wait, warm, while the queue fills. */
   pause(): Promise<void>;
   resume(): Promise<void>;
+  /** With `receiveAsAws`: long polls under way wait (take nothing) until release. */
+  hold(): Promise<void>;
+  release(): Promise<void>;
   /** The stand-in's own request log: per action, requests, what AWS bills (64 KiB chunks) and bytes. */
   requests(): Promise<Record<string, SqsActionLog>>;
   resetRequests(): Promise<void>;
@@ -77,6 +80,12 @@ export async function startSqsStandIn(name = 'sqs', visibilityTimeoutSeconds = 6
     },
     async depth() {
       return (await (await fetch(`${value.endpoint}/__bench/depth`)).json()) as Record<string, number>;
+    },
+    async hold() {
+      await (await fetch(`${value.endpoint}/__bench/hold`, { method: 'POST' })).arrayBuffer();
+    },
+    async release() {
+      await (await fetch(`${value.endpoint}/__bench/release`, { method: 'POST' })).arrayBuffer();
     },
     async requests() {
       return (await (await fetch(`${value.endpoint}/__bench/requests`)).json()) as Record<string, SqsActionLog>;

@@ -38,6 +38,9 @@ const queues = () => (service as unknown as { Queues: StandInQueue[] }).Queues;
 // While paused, ReceiveMessage answers no messages (after a short wait, as an empty long poll would): consumers are
 // started and warm, the queue fills, and the drain is timed from the moment of `resume`.
 let paused = false;
+// While held (SQS_RECEIVE_AS_AWS only), a long poll under way keeps waiting instead of taking messages: a benchmark
+// sending many instances' messages one after another has them received as if they had arrived at once.
+let holding = false;
 
 interface ActionLog {
   requests: number;
@@ -90,6 +93,11 @@ const server = createServer((request, response) => {
   }
   const action = request.url?.startsWith('/__bench/') ? undefined : actionOf(request);
   if (action) logged(action, request, response);
+  if (request.url === '/__bench/hold' || request.url === '/__bench/release') {
+    holding = request.url === '/__bench/hold';
+    response.end('{}');
+    return;
+  }
   if (request.url === '/__bench/pause' || request.url === '/__bench/resume') {
     paused = request.url === '/__bench/pause';
     response.end('{}');
@@ -156,7 +164,7 @@ if (process.env.SQS_RECEIVE_AS_AWS === '1') {
   prototype.receive = async function (args) {
     const deadline = Date.now() + Number(args.WaitTimeSeconds ?? 0) * 1000;
     for (;;) {
-      const messages = await receive.call(this, { ...args, WaitTimeSeconds: 0 });
+      const messages = holding ? [] : await receive.call(this, { ...args, WaitTimeSeconds: 0 });
       if (messages.length > 0 || Date.now() >= deadline) return messages;
       await new Promise((resolve) => setTimeout(resolve, 20));
     }

@@ -34,6 +34,9 @@ module "dynamodb_analytics" {
     }
   ]
 
+  # TTL deletes the counter log's items (7 days, or the raw-event retention) and metric items at no write cost:
+  # the worker never deletes them itself (docs/adr/0015-event-path-cost.md). gsi1 indexes only raw events written
+  # before ADR 15; nothing new writes it, and it can be dropped once they have expired (30 days by default).
   ttl_enabled        = true
   ttl_attribute_name = local.analytics_table.ttlAttribute
 

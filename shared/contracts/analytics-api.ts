@@ -21,6 +21,7 @@ export const StatsSchema = Type.Object({
 });
 
 /** One item of GET /analytics/events. */
+/** One raw evaluation event of the sample GET /analytics/events answers (not every event: ADR 15). */
 export const EvaluationEventSchema = Type.Object({
   flagKey: Type.String(),
   environment: Type.String(),

@@ -16,7 +16,10 @@ export function listEvents(app: App, { store, viewerOf, projects, now }: Analyti
       schema: {
         tags: ['analytics'],
         summary:
-          'Recent evaluation events of a flag, or of the flags of a project (?project=, the default project when absent), newest first, a page at a time (never past their retention)',
+          'A sample of recent evaluation events of a flag, or of the flags of a project (?project=, the default project when absent), newest first, a page at a time (never past their retention)',
+        // Not every event: the counts (stats, query) are exact, the raw events are sampled (ADR 15).
+        description:
+          'Raw evaluation events are kept as a **sample**, not one by one: each message of evaluations stores, beside its exact counts, as many of its raw events as fit in the write unit it pays anyway — about 30 to 100 per message (fewer when its users are many and distinct), at most 100 per stored item, spread evenly over the message. Events are listed newest first by when their message arrived; an event whose message arrived more than 10 minutes after it is counted but not listed. For exact numbers use `/analytics/stats` or `/analytics/query`.',
         security: bearerSecurity,
         querystring: Strict({
           environment: Environment,

@@ -10,13 +10,15 @@
  *   coldstart    spawn → /readyz 200 for every role
  *   browser      the official web provider in Chromium: a toggle until the page's ConfigurationChanged (50 toggles)
  *   streams      10,000 open OFREP event streams on one evaluation instance: its RSS, and change → every stream
- *   memory       evaluation RSS with 10,000 flags
+ *   memory       evaluation RSS idle, with 10,000 and with 100,000 flags (BENCH_MEMORY_FLAGS), started as the image runs it
  *   pipeline     bench/pipeline.bench.ts (events from POST /evaluate to DynamoDB, 1/2/4 workers, SQS cost)
  *   release      bench/release.bench.ts (guardrails: 10 harmful releases rolled back, 20 equal ones not, time to rollback)
  *   targeting    bench/targeting-scale.bench.ts: a 100,000-key segment, a flag of 1,000 rules, 10,000 segments — memory,
  *                compile, evaluation time, propagation of a change to the big segment
  *   eventcost    bench/event-cost.bench.ts: SQS requests and DynamoDB units per million evaluations, from the stand-ins'
  *                request logs, at 100 / 1,000 / 10,000 evaluations/s per instance, 1 and 20 instances, in dollars
+ *   partitions   bench/partitions.bench.ts: the counter-item keys of an hour at 1M evaluations/s against DynamoDB's
+ *                per-partition limits (1,000 WCU/s, 3,000 RCU/s)
  *   provider     the in-process OpenFeature provider: getBooleanValue/s vs unleash-client isEnabled (a child process,
  *                bench/engine/provider-throughput.bench.ts), and a flag toggle until the provider's ConfigurationChanged
  *                (50 toggles, with the stream and with polling; bench/provider.bench.ts)
@@ -63,6 +65,7 @@ import { chromiumPath, howToGetChromium } from '../web/e2e/chromium.ts';
 import { runStreams, type StreamsResult } from './streams.bench.ts';
 import { runEventCost, type EventCostResult } from './event-cost.bench.ts';
 import { runTargetingScale, type TargetingScaleResult } from './targeting-scale.bench.ts';
+import { runPartitions, type PartitionsResult } from './partitions.bench.ts';
 
 const allParts = [
   'engine',
@@ -77,6 +80,7 @@ const allParts = [
   'provider',
   'targeting',
   'eventcost',
+  'partitions',
 ] as const;
 type Part = (typeof allParts)[number];
 const asked = process.argv.slice(2).filter((a) => !a.startsWith('-'));
@@ -103,6 +107,7 @@ interface Results {
   release?: ReleaseResult;
   eventCost?: EventCostResult;
   targeting?: TargetingScaleResult;
+  partitions?: PartitionsResult;
   provider?: { throughput?: ProviderThroughputResult; propagation?: ProviderPropagationResult };
   /** Every figure of the run with its target, as the closing table prints them. */
   figures?: Figure[];
@@ -256,7 +261,9 @@ async function main(): Promise<Results> {
       results.targeting = await runTargetingScale(tm);
     }
     if (parts.has('memory')) {
-      console.log(`\n=== Memory (evaluation RSS with ${fmt(Number(process.env.BENCH_MEMORY_FLAGS ?? 10_000))} flags) === (${loadLine()})`);
+      console.log(
+        `\n=== Memory (evaluation RSS idle and with ${process.env.BENCH_MEMORY_FLAGS ?? '10,000 and 100,000'} flags) === (${loadLine()})`,
+      );
       // The flags the parts before it created (one each for propagation, browser, streams and provider).
       const existing =
         (parts.has('http') ? flagCount : 0) +
@@ -277,7 +284,19 @@ async function main(): Promise<Results> {
     console.log(`\n=== Event path cost per million evaluations (SQS and DynamoDB stand-ins' request logs) === (${loadLine()})`);
     results.eventCost = await runEventCost();
   }
-  results.figures = [...figuresOfEarlierParts(results), ...(results.http?.figures ?? []), ...(results.coldStart?.figures ?? [])];
+  if (parts.has('partitions')) {
+    console.log(`\n=== DynamoDB partitions: the counter items of an hour at 1,000,000 evaluations/s, replayed === (${loadLine()})`);
+    results.partitions = runPartitions();
+  }
+  results.figures = [
+    ...figuresOfEarlierParts(results),
+    ...(results.http?.figures ?? []),
+    ...(results.coldStart?.figures ?? []),
+    ...(results.memory?.figures ?? []),
+    ...(results.targeting?.figures ?? []),
+    ...(results.eventCost?.figures ?? []),
+    ...(results.partitions?.figures ?? []),
+  ];
   console.log(`\n=== Every figure of this run, with its target (${results.date}) ===`);
   printFigures(results.figures);
   return results;

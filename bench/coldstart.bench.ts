@@ -4,12 +4,18 @@
  * `node --enable-source-maps dist/server/main.js <role>`, built first as the image build does — and, beside it for
  * comparison, the way development runs it (`node handlers/main.ts <role>`, the TypeScript sources). The two are
  * started in turn (bundle, sources, bundle, …) so that both see the same machine. For the evaluation service also the
- * time to its first evaluation (it loads the configuration on the first request).
+ * time to its first evaluation (it loads the configuration on the first request). First, the floor: a bare
+ * node:http server started and polled the same way, to read every figure against what Node alone takes at this load.
  */
+import os from 'node:os';
 import { fmt } from './lib/load.ts';
-import { percentileOf, target, type Figure } from './lib/report.ts';
+import { baseEnvironment, freePort, startNode, waitForHttp } from './lib/processes.ts';
+import { loadLine, percentileOf, target, type Figure } from './lib/report.ts';
 import { buildBundle, type ServiceRole, type Togglemaster } from './lib/togglemaster.ts';
 import { fixedContext } from './lib/workload.ts';
+
+/** The one-minute load average, short, beside each figure: on a shared 2-core machine it moves every figure. */
+const loadNow = () => `load ${(os.loadavg()[0] ?? NaN).toFixed(1)}`;
 
 /** spawn → /readyz 200, median of the starts, for every role started as the image starts it. */
 export const coldStartTargetMs = 400;
@@ -31,7 +37,28 @@ export interface ColdStartResult {
 
 export interface ColdStartReport {
   roles: ColdStartResult[];
+  /** The same measurement of a bare node:http server answering 200: what Node itself takes at this load. */
+  floor: ColdStartTimes;
   figures: Figure[];
+}
+
+/**
+ * Spawn → 200 of the smallest Node server there is (`node:http`, one inline script, nothing else loaded), polled
+ * the same way: the floor under every role's figure on this machine at this load, measured in turn with them.
+ */
+async function timeBareServer(): Promise<number> {
+  const port = await freePort();
+  const spawned = performance.now();
+  const child = startNode(
+    `coldstart-bare-node-${port}`,
+    '-e',
+    [`require('node:http').createServer((_, res) => res.end('ok')).listen(${port}, '127.0.0.1')`],
+    { env: baseEnvironment() },
+  );
+  await waitForHttp(`http://127.0.0.1:${port}/`, { child, timeoutMs: 60_000, intervalMs: 5 });
+  const ms = performance.now() - spawned;
+  await child.stop();
+  return ms;
 }
 
 async function timeStart(tm: Togglemaster, role: ServiceRole, from: 'bundle' | 'sources', name: string) {
@@ -80,6 +107,16 @@ export async function runColdStart(
   );
   const results: ColdStartResult[] = [];
   const figures: Figure[] = [];
+  const bare: number[] = [];
+  for (let i = 0; i < starts; i++) bare.push(await timeBareServer());
+  const floor = { median: percentileOf(bare, 0.5), worst: Math.max(...bare) };
+  console.log(
+    `  ${'bare node:http'.padEnd(16)} floor   median ${fmt(floor.median).padStart(5)} ms, worst ${fmt(floor.worst).padStart(5)} ms of ${starts} (Node alone at this load: ${loadLine()})`,
+  );
+  figures.push({
+    name: `cold start floor: a bare node:http server (median of ${starts})`,
+    value: `${fmt(floor.median)} ms (${loadNow()})`,
+  });
   for (const role of roles) {
     const fromBundle: Awaited<ReturnType<typeof timeStart>>[] = [];
     const fromSources: Awaited<ReturnType<typeof timeStart>>[] = [];
@@ -93,15 +130,17 @@ export async function runColdStart(
     const result: ColdStartResult = { role, ...(bundle ? { bundle } : {}), sources, met: measured.median <= coldStartTargetMs };
     results.push(result);
     if (bundle)
-      console.log(`  ${role.padEnd(16)} bundle  ${line(bundle, starts)} (target median ≤ ${coldStartTargetMs} ms: ${target(result.met)})`);
+      console.log(
+        `  ${role.padEnd(16)} bundle  ${line(bundle, starts)} (target median ≤ ${coldStartTargetMs} ms: ${target(result.met)}; ${loadLine()})`,
+      );
     console.log(`  ${''.padEnd(16)} sources ${line(sources, starts)}${bundle ? ' (development; for comparison)' : ''}`);
     figures.push({
       name: `cold start ${role} (spawn → /readyz 200, median of ${starts}, ${bundle ? 'bundle' : 'sources'})`,
-      value: `${fmt(measured.median)} ms`,
+      value: `${fmt(measured.median)} ms (${loadNow()})`,
       target: `≤ ${coldStartTargetMs} ms`,
       met: result.met,
     });
     figures.push({ name: `cold start ${role} from the sources (median of ${starts})`, value: `${fmt(sources.median)} ms` });
   }
-  return { roles: results, figures };
+  return { roles: results, floor, figures };
 }

@@ -336,6 +336,32 @@ describe('evaluation events pipeline on the SQS and DynamoDB stand-ins', () => {
       expect(await countedIn('compacted')).toBe(40);
     });
 
+    it('splits a message of many flags by flag bucket and still counts and samples each flag exactly', async () => {
+      const at = clock - 2 * 60_000;
+      const flags = Array.from({ length: 300 }, (_, i) => `many-${i}`);
+      const events = flags.flatMap((flag, i) =>
+        Array.from({ length: 1 + (i % 3) }, (_, j): EvaluationEvent => [
+          flag,
+          environment,
+          j % 2 ? 'on' : 'off',
+          'SPLIT',
+          null,
+          `k${j}`,
+          at + j,
+        ]),
+      );
+      await timed.writeBatch({ batchId: 'manyflags01', events, counts: [] }, retention);
+      await timed.writeBatch({ batchId: 'manyflags01', events, counts: [] }, retention); // delivered twice
+      for (const i of [0, 1, 2, 157, 299]) expect(await countedIn(`many-${i}`)).toBe(1 + (i % 3));
+      const all = await timed.countRows({ environment, from: at - 60_000, to: clock });
+      expect(all.filter((r) => r.flagKey.startsWith('many-')).reduce((n, r) => n + r.count, 0)).toBe(events.length);
+      const page = await timed.events({ environment, flagKey: 'many-2', from: at - 60_000, to: clock, limit: 10, now: clock });
+      expect(page.items.map((e) => e.flagKey)).toEqual(['many-2', 'many-2', 'many-2']);
+      clock += 5 * 60_000;
+      await timed.compact(clock);
+      for (const i of [0, 1, 2, 157, 299]) expect(await countedIn(`many-${i}`)).toBe(1 + (i % 3));
+    });
+
     it('counts what the previous layout wrote (per flag and minute, with its index and markers) beside the new', async () => {
       const dynamo = createDynamoClient(config);
       const minute = clock - (clock % 60_000) - 3 * 60_000;

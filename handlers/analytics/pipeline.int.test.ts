@@ -17,7 +17,7 @@ import type { StartedService } from '../../shared/runtime/service.ts';
 import { testConfig } from '../../shared/testing/config.ts';
 import type { Config } from '../../shared/config/config.ts';
 import { Registry } from 'prom-client';
-import { PutItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { PutItemCommand, QueryCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { createAnalyticsStore } from './analytics-app.ts';
 import { createDynamoAnalyticsStore } from './analytics-store.dynamo.ts';
 import type { AnalyticsStore } from './analytics-store.ts';
@@ -360,6 +360,31 @@ describe('evaluation events pipeline on the SQS and DynamoDB stand-ins', () => {
       clock += 5 * 60_000;
       await timed.compact(clock);
       for (const i of [0, 1, 2, 157, 299]) expect(await countedIn(`many-${i}`)).toBe(1 + (i % 3));
+    });
+
+    it('writes a batch again under a new arrival when its write was slow, and counts it once', async () => {
+      // The store's clock: the arrival, the registration of its part, then 30 s later once the write is done.
+      let calls = 0;
+      const base = clock;
+      const slow = createDynamoAnalyticsStore(createDynamoClient(config), config.DYNAMODB_TABLE, {
+        now: () => base + (calls++ >= 2 ? 30_000 : 0),
+      });
+      await slow.writeBatch(batchAt('slowwrite01', 'slow', base - 60_000, 7), retention);
+      const day = new Date(base).toISOString().slice(0, 10);
+      const log = await createDynamoClient(config).send(
+        new QueryCommand({
+          TableName: config.DYNAMODB_TABLE,
+          KeyConditionExpression: 'pk = :pk',
+          FilterExpression: '#batch = :batch',
+          ExpressionAttributeNames: { '#batch': 'batch' },
+          ExpressionAttributeValues: { ':pk': { S: `CL#${environment}#a#${day}` }, ':batch': { S: 'slowwrite01' } },
+        }),
+      );
+      expect(log.Items).toHaveLength(2);
+      expect(await countedIn('slow')).toBe(7);
+      clock += 5 * 60_000;
+      await timed.compact(clock);
+      expect(await countedIn('slow')).toBe(7);
     });
 
     it('counts what the previous layout wrote (per flag and minute, with its index and markers) beside the new', async () => {

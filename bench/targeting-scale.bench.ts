@@ -193,6 +193,53 @@ async function httpLatencies(url: string, sdkKey: string, flagKey: string, conte
   return stats(times);
 }
 
+interface Api {
+  <T = unknown>(method: string, url: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: T }>;
+  /** Logs in now if the token is old, so that no timed call does. */
+  ready(): Promise<unknown>;
+}
+
+/**
+ * The admin's calls, as tm.api makes them, but logging in once per token (single-flight): with 8 requests in flight, a
+ * token that expires mid-phase would otherwise send 8 sign-ins at once, which auth's sign-in limit refuses (429).
+ * A body given as a string is sent as it is (made before a clock starts).
+ */
+function adminApi(authUrl: string): Api {
+  let token: Promise<string> | undefined;
+  let tokenAt = 0;
+  const login = async () => {
+    const response = await fetch(`${authUrl}/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(admin),
+    });
+    if (response.status !== 200) throw new Error(`admin login failed: ${response.status} ${await response.text()}`);
+    return ((await response.json()) as { accessToken: string }).accessToken;
+  };
+  // Access tokens live 15 minutes; a run of this part on a busy machine is longer.
+  const ready = () => {
+    if (!token || performance.now() - tokenAt > 10 * 60_000) {
+      tokenAt = performance.now();
+      token = login();
+    }
+    return token;
+  };
+  const api = async (method: string, url: string, body?: unknown, headers: Record<string, string> = {}) => {
+    const response = await fetch(url, {
+      method,
+      headers: {
+        authorization: `Bearer ${await ready()}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...headers,
+      },
+      ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+    });
+    const text = await response.text();
+    return { status: response.status, body: (text ? JSON.parse(text) : undefined) as never };
+  };
+  return Object.assign(api, { ready });
+}
+
 export async function runTargetingScale(
   tm: Togglemaster,
   options: { segments?: number; rules?: number; keys?: number; changes?: number; requests?: number } = {},
@@ -203,6 +250,7 @@ export async function runTargetingScale(
   const changes = options.changes ?? Number(process.env.BENCH_TARGETING_CHANGES ?? 50);
   const requests = options.requests ?? Number(process.env.BENCH_TARGETING_REQUESTS ?? 2_000);
   const targeting = tm.targeting.url;
+  const api = adminApi(tm.auth.url);
   const crowdKeys = Array.from({ length: keyCount }, (_, i) => crowdMember(i));
 
   // Two evaluation instances of this part's own: their memory is measured before and after the data.
@@ -212,10 +260,10 @@ export async function runTargetingScale(
   ];
   const [first] = instances as [RunningRole, RunningRole];
 
-  expectStatus('project', await tm.api('POST', `${tm.flags.url}/flags/projects`, { key: project, name: 'Big targeting data' }), 201);
+  expectStatus('project', await api('POST', `${tm.flags.url}/flags/projects`, { key: project, name: 'Big targeting data' }), 201);
   for (const key of [plainFlag, rulesFlag, crowdFlag])
-    expectStatus(`flag ${key}`, await tm.api('POST', `${tm.flags.url}/flags?project=${project}`, ourFlag(key)), 201);
-  const sdkKey = await tm.api<{ key: string }>('POST', `${tm.auth.url}/auth/api-keys?project=${project}`, {
+    expectStatus(`flag ${key}`, await api('POST', `${tm.flags.url}/flags?project=${project}`, ourFlag(key)), 201);
+  const sdkKey = await api<{ key: string }>('POST', `${tm.auth.url}/auth/api-keys?project=${project}`, {
     environment,
     name: 'benchmark big targeting data',
   });
@@ -241,7 +289,7 @@ export async function runTargetingScale(
         conditions: [{ attribute: 'plan', operator: 'in', values: ['pro', 'enterprise'] }],
         included: Array.from({ length: 10 }, (_, k) => `seg-${i}-user-${k}`),
       };
-      expectStatus(`segment ${i}`, await tm.api('POST', `${targeting}/targeting/segments?project=${project}`, segment), 201);
+      expectStatus(`segment ${i}`, await api('POST', `${targeting}/targeting/segments?project=${project}`, segment), 201);
     },
   );
   const segmentsSeconds = (performance.now() - started) / 1000;
@@ -250,7 +298,7 @@ export async function runTargetingScale(
   );
 
   started = performance.now();
-  const crowd = await tm.api<{ version: number }>('POST', `${targeting}/targeting/segments?project=${project}`, {
+  const crowd = await api<{ version: number }>('POST', `${targeting}/targeting/segments?project=${project}`, {
     key: crowdSegment,
     name: 'Crowd',
     included: crowdKeys,
@@ -264,7 +312,7 @@ export async function runTargetingScale(
   started = performance.now();
   let lastRuleId = '';
   for (let i = 0; i < ruleCount; i++) {
-    const rule = await tm.api<{ id: string }>('POST', `${targeting}/targeting/rules`, {
+    const rule = await api<{ id: string }>('POST', `${targeting}/targeting/rules`, {
       flagKey: rulesFlag,
       environment,
       name: `rule ${i}`,
@@ -282,7 +330,7 @@ export async function runTargetingScale(
   console.log(`  ${fmt(ruleCount)} rules of one flag (POST /targeting/rules, one at a time) in ${fmt(rulesSeconds, 1)} s — ${loadLine()}`);
   expectStatus(
     'the crowd rule',
-    await tm.api('POST', `${targeting}/targeting/rules`, {
+    await api('POST', `${targeting}/targeting/rules`, {
       flagKey: crowdFlag,
       environment,
       conditions: [],
@@ -338,12 +386,12 @@ export async function runTargetingScale(
   );
 
   // 2. The engine in this process, on the data as the APIs answer it.
-  const segmentList = (await tm.api<{ items: Segment[] }>('GET', `${targeting}/targeting/segments?project=${project}`)).body.items;
+  const segmentList = (await api<{ items: Segment[] }>('GET', `${targeting}/targeting/segments?project=${project}`)).body.items;
   const flagsBy = new Map(
     await Promise.all(
       [plainFlag, rulesFlag, crowdFlag].map(async (flagKey) => {
-        const flag = (await tm.api<FlagDocument>('GET', `${tm.flags.url}/flags/${flagKey}`)).body;
-        const rules = (await tm.api<{ items: Rule[] }>('GET', `${targeting}/targeting/rules?flagKey=${flagKey}&environment=${environment}`))
+        const flag = (await api<FlagDocument>('GET', `${tm.flags.url}/flags/${flagKey}`)).body;
+        const rules = (await api<{ items: Rule[] }>('GET', `${targeting}/targeting/rules?flagKey=${flagKey}&environment=${environment}`))
           .body.items;
         return [flagKey, { ...flag, state: flag.environments[environment]!, rules, project }] as const;
       }),
@@ -397,12 +445,6 @@ export async function runTargetingScale(
 
   // 4. Propagation of a change to the big segment, until both instances serve it: through PUT (the whole list sent
   // back with one key replaced by a new one) and through PATCH …/keys (one key added, the previous one removed).
-  const login = await fetch(`${tm.auth.url}/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(admin),
-  });
-  const { accessToken } = (await login.json()) as { accessToken: string };
   let version = crowd.body.version;
   let previous = crowdKeys[keyCount - 1]!;
   const ways = {
@@ -426,15 +468,12 @@ export async function runTargetingScale(
     for (let i = 0; i < changes; i++) {
       const newcomer = `crowd-${way}-${i}`;
       const { method, url, body } = request(newcomer);
+      await api.ready();
       const sent = performance.now();
-      const response = await fetch(url, {
-        method,
-        headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json', 'if-match': `"${version}"` },
-        body,
-      });
-      const answer = (await response.json()) as { version: number };
+      const response = await api<{ version: number }>(method, url, body, { 'if-match': `"${version}"` });
       const answered = performance.now();
-      expectStatus(`${method} ${i} of the crowd`, { status: response.status, body: answer }, 200);
+      expectStatus(`${method} ${i} of the crowd`, response, 200);
+      const answer = response.body;
       version = answer.version;
       previous = newcomer;
       const served = await servedEverywhere(instances, key, { targetingKey: newcomer }, 'treatment');
@@ -467,11 +506,11 @@ export async function runTargetingScale(
   // 5. Removed again, so the parts after this one run without it.
   started = performance.now();
   for (const flagKey of [rulesFlag, crowdFlag])
-    expectStatus(`rules of ${flagKey}`, await tm.api('PUT', `${targeting}/targeting/rules/set`, { flagKey, environment, rules: [] }), 200);
+    expectStatus(`rules of ${flagKey}`, await api('PUT', `${targeting}/targeting/rules/set`, { flagKey, environment, rules: [] }), 200);
   for (const flagKey of [plainFlag, rulesFlag, crowdFlag])
-    expectStatus(`archive ${flagKey}`, await tm.api('DELETE', `${tm.flags.url}/flags/${flagKey}`), 204);
+    expectStatus(`archive ${flagKey}`, await api('DELETE', `${tm.flags.url}/flags/${flagKey}`), 204);
   await inParallel([crowdSegment, ...small.map((s) => s.key)], 8, async (segment) => {
-    expectStatus(`delete ${segment}`, await tm.api('DELETE', `${targeting}/targeting/segments/${segment}`), 204);
+    expectStatus(`delete ${segment}`, await api('DELETE', `${targeting}/targeting/segments/${segment}`), 204);
   });
   console.log(
     `  removed (rules, flags archived, ${fmt(segments + 1)} segments deleted) in ${fmt((performance.now() - started) / 1000, 1)} s`,

@@ -171,8 +171,10 @@ async function drain(
   const cpuAfter = cpuOf();
   await sleep(3_000);
   const settled = await total(tm, analytics, flagKey);
-  const left = await tm.sqs.depth();
+  // Stopped first: a worker deletes processed messages ten at a time and the rest when it stops (and the stand-in
+  // counts a processed message not yet deleted as held), so the queue is empty only then.
   await Promise.all(started.map((w) => w.child.stop()));
+  const left = await tm.sqs.depth();
   const cpu = Object.fromEntries(Object.entries(cpuAfter).map(([name, after]) => [name, ((after - cpuBefore[name]!) / seconds) * 100]));
   const result: DrainResult = {
     workers,

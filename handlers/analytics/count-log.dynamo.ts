@@ -53,6 +53,8 @@ const watermarkEveryMs = 3 * 60_000;
 const watermarkEveryItems = 100;
 /** Log items outlive their fold by far, whatever the retention of raw events: TTL deletes them, free. */
 const minLogLifeMs = 7 * 86_400_000;
+/** Totals are kept 400 days (TTL), as the counters always were. */
+const counterRetentionMs = 400 * 86_400_000;
 /** How late an event's message may arrive and still be listed in the sample (it is counted whenever it comes). */
 const sampleLatenessMs = 10 * 60_000;
 const maxSampled = 100;
@@ -174,6 +176,7 @@ export function totalItemOf(environment: string, part: string, minute: number, r
     c: packed(rows.map((r): Entry => [r.flagKey, r.variant, r.reason, r.ruleId, r.count])),
     batches: { SS: batches },
     version: n(version),
+    expiresAt: n(Math.floor((minute + counterRetentionMs) / 1000)),
   };
 }
 

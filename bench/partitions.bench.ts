@@ -2,7 +2,7 @@
  * Hot partitions at internet scale (issue 19, item 6): replays the counter items of an hour at 1,000,000
  * evaluations/s against DynamoDB's per-partition limits (1,000 write units/s, 3,000 read units/s per partition key's
  * partition), with the real key design and item builder of the analytics worker (handlers/analytics/counter-keys.ts,
- * count-log.dynamo.ts: `logItemsOf`, `totalItemOf`).
+ * count-log.dynamo.ts: `logItemsOf`, `totalItemsOf`).
  *
  *   npm run bench -- partitions        (or: node bench/partitions.bench.ts)
  *
@@ -11,8 +11,8 @@
  * the traffic, the others share the rest by a Zipf law (s = 1) — two variants each, random users. Sample messages are
  * built as the evaluation service's batches and turned into log items by the worker's own code; the hour replays
  * them tick by tick. Per partition key and second: log writes (a tick's messages all written within one second: the
- * peak; and the hour's average), each part's total written once a minute (its counts and the ids of the minute's
- * batches), watermark moves, and reads — dashboards (10, each refreshing the popular flag's last hour every 10 s: a
+ * peak; and the hour's average), each part's total written once a minute (its counts; the ids of the minute's
+ * batches in an item of their own), watermark moves, and reads — dashboards (10, each refreshing the popular flag's last hour every 10 s: a
  * read per second), each reading the watermarks (strongly consistent), the flag's parts' totals of the hour
  * (strongly consistent) and the log after the watermark (eventually consistent: up to 2 minutes of it, the fold's
  * delay), plus compaction's strongly consistent reads of the log it folds.
@@ -20,8 +20,8 @@
 import { randomBytes } from 'node:crypto';
 import type { EvaluationEvent, EventBatch } from '../shared/events/evaluation-event.ts';
 import type { CountRow } from '../handlers/analytics/analytics-store.ts';
-import { itemBytes, logItemsOf, totalItemOf } from '../handlers/analytics/count-log.dynamo.ts';
-import { partsOfFlag, totalPartition, watermarkPartition } from '../handlers/analytics/counter-keys.ts';
+import { itemBytes, logItemsOf, totalItemsOf } from '../handlers/analytics/count-log.dynamo.ts';
+import { idsPartition, partsOfFlag, totalPartition, watermarkPartition } from '../handlers/analytics/counter-keys.ts';
 import { loadLine, machineLine, printFigures, type Figure } from './lib/report.ts';
 
 const limits = { writeUnitsPerSecond: 1_000, readUnitsPerSecond: 3_000 };
@@ -133,7 +133,7 @@ export function runPartitions(overrides: Partial<PartitionsOptions> = {}): Parti
 
   // A part's total of a minute: the counts of its flags over the minute and the ids of the minute's batches.
   const batchesPerMinute = options.pods * ticksPerMinute;
-  const totalBytes = new Map<string, number>();
+  const totalBytes = new Map<string, { total: number; ids: number }>();
   for (const part of perTick.keys()) {
     // Every flag of the part counted in the minute (at 3,750 messages a minute, even the rare ones are).
     const rows = new Map<string, CountRow>();
@@ -144,7 +144,8 @@ export function runPartitions(overrides: Partial<PartitionsOptions> = {}): Parti
         rows.set(`${key}${variant}`, { flagKey: key, environment, variant, reason: 'SPLIT', ruleId: null, minute: start, count: 123_456 });
     }
     const ids = Array.from({ length: batchesPerMinute }, () => randomBytes(16).toString('hex'));
-    totalBytes.set(part, itemBytes(totalItemOf(environment, part, start, [...rows.values()], ids, 42)));
+    const items = totalItemsOf(environment, part, start, [...rows.values()], ids, 42, randomBytes(16).toString('hex'));
+    totalBytes.set(part, { total: itemBytes(items.total), ids: items.ids ? itemBytes(items.ids) : 0 });
   }
 
   const loads = new Map<string, PartitionLoad>();
@@ -158,10 +159,16 @@ export function runPartitions(overrides: Partial<PartitionsOptions> = {}): Parti
     const log = loadOf(`CL#${environment}#${part}#${day}`);
     log.writeUnitsPeak += tick.units;
     log.writeUnitsAverage += tick.units * ticksPerSecond;
+    // Each part's total written once a minute, its batch ids (apart, when many) with it.
+    const { total, ids } = totalBytes.get(part)!;
     const totals = loadOf(totalPartition(environment, part, start));
-    const totalUnits = wcu(totalBytes.get(part)!);
-    totals.writeUnitsPeak += totalUnits;
-    totals.writeUnitsAverage += totalUnits / 60;
+    totals.writeUnitsPeak += wcu(total);
+    totals.writeUnitsAverage += wcu(total) / 60;
+    if (ids > 0) {
+      const apart = loadOf(idsPartition(environment, part, start));
+      apart.writeUnitsPeak += wcu(ids);
+      apart.writeUnitsAverage += wcu(ids) / 60;
+    }
   }
   // Watermarks: every part's moves once a pass (a minute); the fold reads them all, strongly.
   const marks = loadOf(watermarkPartition);
@@ -175,8 +182,14 @@ export function runPartitions(overrides: Partial<PartitionsOptions> = {}): Parti
   for (const part of partsOfFlag(hot)) {
     const tick = perTick.get(part);
     if (!tick) continue;
+    const { total, ids } = totalBytes.get(part)!;
     const totals = loadOf(totalPartition(environment, part, start));
-    totals.readUnits += readsPerSecond * rcu(60 * totalBytes.get(part)!, true) + rcu(totalBytes.get(part)!, true) / 60;
+    totals.readUnits += readsPerSecond * rcu(60 * total, true) + rcu(total, true) / 60;
+    if (ids > 0) {
+      // A read needs the ids of the minutes its log window has (up to 3); a fold those of the minute it writes.
+      const apart = loadOf(idsPartition(environment, part, start));
+      apart.readUnits += readsPerSecond * 3 * rcu(ids, true) + rcu(ids, true) / 60;
+    }
     const log = loadOf(`CL#${environment}#${part}#${day}`);
     const window = (foldDelayMs / options.flushMs) * tick.bytes;
     log.readUnits += readsPerSecond * rcu(window, false) + rcu(ticksPerMinute * tick.bytes, true) / 60;

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import {
   GetItemCommand,
@@ -16,6 +17,7 @@ import {
   bucketOf,
   bucketPart,
   daysFrom,
+  idsPartition,
   logPartition,
   logSort,
   minuteFromText,
@@ -167,17 +169,42 @@ export function logItemsOf(batch: EventBatch, retentionMs: number, arrival: numb
   return items;
 }
 
-/** A part's total of one minute: its counts, the batches it holds, its version (pure: the partitions bench sizes it). */
-export function totalItemOf(environment: string, part: string, minute: number, rows: CountRow[], batches: string[], version: number): Item {
-  return {
+/** Above this many bytes of batch ids, a total keeps them in an item of its own, read only when a read needs them. */
+const inlineIdsBytes = 4_096;
+
+/**
+ * A part's total of one minute — its counts, the batches it holds, its version — as the items to write (pure: the
+ * partitions bench sizes them). Many batches (a busy part: ~3,750 a minute at 1M/s) go in an ids item of their own,
+ * written first under a key of this attempt (`idsKey`), which the total names: a read of the counts then reads no
+ * ids, and a total only ever names ids that were written with it.
+ */
+export function totalItemsOf(
+  environment: string,
+  part: string,
+  minute: number,
+  rows: CountRow[],
+  batches: string[],
+  version: number,
+  idsKey: string,
+): { ids?: Item; total: Item } {
+  const expiresAt = n(Math.floor((minute + counterRetentionMs) / 1000));
+  const total: Item = {
     pk: s(totalPartition(environment, part, minute)),
     sk: s(totalSort(minute)),
     kind: s('total'),
     c: packed(rows.map((r): Entry => [r.flagKey, r.variant, r.reason, r.ruleId, r.count])),
-    batches: { SS: batches },
     version: n(version),
-    expiresAt: n(Math.floor((minute + counterRetentionMs) / 1000)),
+    expiresAt,
   };
+  if (batches.reduce((bytes, id) => bytes + id.length, 0) <= inlineIdsBytes) return { total: { ...total, batches: { SS: batches } } };
+  const ids: Item = {
+    pk: s(idsPartition(environment, part, minute)),
+    sk: s(`${totalSort(minute)}#${idsKey}`),
+    kind: s('ids'),
+    batches: { SS: batches },
+    expiresAt,
+  };
+  return { ids, total: { ...total, ids: s(idsKey) } };
 }
 
 const isConditionFailure = (error: unknown) => (error as { name?: string }).name === 'ConditionalCheckFailedException';
@@ -293,6 +320,16 @@ export function createCountLog(
     return items;
   }
 
+  /** The batches a total holds: in it, or in the ids item it names (strongly consistent: written before the total). */
+  async function heldBy(environment: string, part: string, minute: number, total: Item | undefined): Promise<Set<string>> {
+    if (!total?.ids?.S) return new Set(total?.batches?.SS ?? []);
+    const key = { pk: s(idsPartition(environment, part, minute)), sk: s(`${totalSort(minute)}#${total.ids.S}`) };
+    const ids = (await client.send(new GetItemCommand({ TableName: table, Key: key, ConsistentRead: true }))).Item;
+    if (!ids)
+      throw new Error(`the batch ids ${total.ids.S} of ${totalPartition(environment, part, minute)} ${totalSort(minute)} are missing`);
+    return new Set(ids.batches?.SS ?? []);
+  }
+
   /** Folds one part's log from its watermark to `target` into its totals; returns how many totals it wrote. */
   async function foldPart(environment: string, part: string, mark: { through: number; version: number }, target: number) {
     const log = await logAfter(environment, part, mark.through, target, true);
@@ -302,7 +339,7 @@ export function createCountLog(
       const key = { pk: s(totalPartition(environment, part, minute)), sk: s(totalSort(minute)) };
       for (let attempt = 0; ; attempt++) {
         const total = (await client.send(new GetItemCommand({ TableName: table, Key: key, ConsistentRead: true }))).Item;
-        const held = new Set(total?.batches?.SS ?? []);
+        const held = await heldBy(environment, part, minute, total);
         const fresh = new Map<string, Item>();
         for (const item of items) if (!held.has(item.batch?.S ?? '')) fresh.set(item.batch?.S ?? '', item);
         if (fresh.size === 0) break;
@@ -311,10 +348,21 @@ export function createCountLog(
         for (const item of fresh.values()) addEntries(sums, environment, minute, unpacked<Entry>(item.c));
         const version = Number(total?.version?.N ?? '0');
         try {
+          const { ids, total: next } = totalItemsOf(
+            environment,
+            part,
+            minute,
+            [...sums.values()],
+            [...held, ...fresh.keys()],
+            version + 1,
+            randomUUID(),
+          );
+          // The ids first: the total that names them is then never read without them.
+          if (ids) await client.send(new PutItemCommand({ TableName: table, Item: ids }));
           await client.send(
             new PutItemCommand({
               TableName: table,
-              Item: totalItemOf(environment, part, minute, [...sums.values()], [...held, ...fresh.keys()], version + 1),
+              Item: next,
               // Two compactors on one minute: one wins each round; the other reads again.
               ConditionExpression: total ? 'version = :version' : 'attribute_not_exists(pk)',
               ...(total ? { ExpressionAttributeValues: { ':version': n(version) } } : {}),
@@ -381,6 +429,8 @@ export function createCountLog(
       const sums = new Map<string, CountRow>();
       for (const part of parts) {
         const held = new Map<number, Set<string>>();
+        // A total whose ids are apart: they are read only if the log after the watermark has that minute.
+        const totals = new Map<number, Item>();
         for (const day of daysFrom(fromMinute, toMinute))
           for (const total of await queryAll({
             KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
@@ -393,17 +443,17 @@ export function createCountLog(
             ConsistentRead: true,
           })) {
             const minute = minuteFromText(total.sk?.S ?? '');
-            held.set(minute, new Set(total.batches?.SS ?? []));
+            totals.set(minute, total);
             addEntries(sums, environment, minute, unpacked<Entry>(total.c), flagKey);
           }
         for (const item of await logAfter(environment, part, marks.get(part)!.through, now() + 60_000, false)) {
           const minute = Number(item.minute?.N ?? '0');
           if (minute < fromMinute || minute > toMinute) continue;
           const batch = item.batch?.S ?? '';
-          const seen = held.get(minute) ?? new Set<string>();
+          if (!held.has(minute)) held.set(minute, await heldBy(environment, part, minute, totals.get(minute)));
+          const seen = held.get(minute)!;
           if (seen.has(batch)) continue;
           seen.add(batch);
-          held.set(minute, seen);
           addEntries(sums, environment, minute, unpacked<Entry>(item.c), flagKey);
         }
       }

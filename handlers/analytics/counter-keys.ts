@@ -7,6 +7,7 @@
  * Compaction folds the log, in arrival order, into one *total* per part and minute (the ids of the batches it holds
  * make a batch counted once), and moves the part's *watermark*, the arrival time through which the log is folded:
  *   CT#<env>#<part>#<day>           <minute>
+ *   CI#<env>#<part>#<day>           <minute>#<key>        a busy total's batch ids, apart (the total names the key)
  *   CW                              <env>#<part>          (also the list of parts that compaction folds)
  * A read sums the totals of its minutes and the log items after the watermark that no total holds yet.
  *
@@ -45,6 +46,8 @@ export const logPartition = (environment: string, part: string, arrival: number)
 export const logSort = (arrival: number, batchId: string, minute: number) => `${tsText(arrival)}#${batchId}#${minuteText(minute)}`;
 export const totalPartition = (environment: string, part: string, minute: number) => `CT#${environment}#${part}#${dayOf(minute)}`;
 export const totalSort = (minute: number) => minuteText(minute);
+/** The batch ids of a busy part's total, apart from its counts (`<minute>#<key the total names>`). */
+export const idsPartition = (environment: string, part: string, minute: number) => `CI#${environment}#${part}#${dayOf(minute)}`;
 export const watermarkPartition = 'CW';
 export const watermarkSort = (environment: string, part: string) => `${environment}#${part}`;
 export function parseWatermarkSort(sk: string): { environment: string; part: string } {

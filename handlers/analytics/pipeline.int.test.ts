@@ -17,7 +17,7 @@ import type { StartedService } from '../../shared/runtime/service.ts';
 import { testConfig } from '../../shared/testing/config.ts';
 import type { Config } from '../../shared/config/config.ts';
 import { Registry } from 'prom-client';
-import { PutItemCommand, QueryCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, PutItemCommand, QueryCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { createAnalyticsStore } from './analytics-app.ts';
 import { createDynamoAnalyticsStore } from './analytics-store.dynamo.ts';
 import type { AnalyticsStore } from './analytics-store.ts';
@@ -385,6 +385,34 @@ describe('evaluation events pipeline on the SQS and DynamoDB stand-ins', () => {
       clock += 5 * 60_000;
       await timed.compact(clock);
       expect(await countedIn('slow')).toBe(7);
+    });
+
+    it('keeps the batch ids of a busy minute apart from its total and still counts exactly', async () => {
+      const at = clock - 3 * 60_000;
+      const batches = Array.from({ length: 140 }, (_, i) => batchAt(`busy${String(i).padStart(28, '0')}`, 'busy', at, 2));
+      for (const b of batches) await timed.writeBatch(b, retention);
+      clock += 5 * 60_000;
+      await timed.compact(clock);
+      const minute = at - (at % 60_000);
+      const total = await createDynamoClient(config).send(
+        new GetItemCommand({
+          TableName: config.DYNAMODB_TABLE,
+          Key: {
+            pk: { S: `CT#${environment}#a#${new Date(minute).toISOString().slice(0, 10)}` },
+            sk: { S: new Date(minute).toISOString().slice(0, 16) },
+          },
+          ConsistentRead: true,
+        }),
+      );
+      expect(total.Item?.ids?.S).toBeDefined();
+      expect(total.Item?.batches).toBeUndefined();
+      expect(await countedIn('busy')).toBe(280);
+      await timed.writeBatch(batches[7]!, retention); // delivered again: its id is in the ids apart
+      await timed.writeBatch(batchAt('busylate0001', 'busy', at, 3), retention); // a late, new one
+      expect(await countedIn('busy')).toBe(283);
+      clock += 5 * 60_000;
+      await timed.compact(clock);
+      expect(await countedIn('busy')).toBe(283);
     });
 
     it('counts what the previous layout wrote (per flag and minute, with its index and markers) beside the new', async () => {

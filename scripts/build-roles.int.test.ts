@@ -27,7 +27,14 @@ describe('the roles bundled as the image runs them', () => {
 
   beforeAll(async () => {
     redis = await startRedisServer();
-    [platform, built] = await Promise.all([startPlatform({ redisUrl: redis.url, evaluationInstances: 0 }), buildRoles(outDir)]);
+    // Both finish before either failure is thrown, so that afterAll removes a build that was still being written.
+    const [started, bundled] = await Promise.allSettled([
+      startPlatform({ redisUrl: redis.url, evaluationInstances: 0 }),
+      buildRoles(outDir),
+    ]);
+    if (started.status === 'fulfilled') platform = started.value;
+    if (bundled.status === 'fulfilled') built = bundled.value;
+    for (const outcome of [started, bundled]) if (outcome.status === 'rejected') throw outcome.reason;
     cacheEntries = (await warmCompileCache(outDir)).entries;
     const flag = await platform.call('POST', `${platform.urls.flags}/flags`, {
       key: 'bundled',

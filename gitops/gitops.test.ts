@@ -1467,7 +1467,10 @@ describe('image', () => {
     expect(instructions.some((line) => /^ARG ROLE\b/.test(line))).toBe(true);
     const users = instructions.filter((line) => /^USER\s/.test(line));
     expect(users.at(-1)).toMatch(/^USER\s+(node|[1-9]\d*)(:\d+)?$/);
-    expect(dockerfile).toContain('handlers/main.ts');
+    // The image runs the roles' bundle (docs/adr/0014-bundled-roles.md), built in a stage of its own and copied in.
+    expect(dockerfile).toMatch(/^RUN npm run build:roles\b/m);
+    expect(dockerfile).toMatch(/^COPY --from=build[^\n]*dist\/server/m);
+    expect(instructions.find((line) => line.startsWith('ENTRYPOINT'))).toContain('node --enable-source-maps dist/server/main.js');
     for (const folder of ['handlers/', 'shared/', 'package.json'])
       expect(dockerfile, folder).toMatch(new RegExp(`COPY[^\\n]*${folder.replace('.', '\\.')}`));
   });

@@ -25,12 +25,43 @@ function required<T>(value: T | undefined, name: string): T {
   return value;
 }
 
+/**
+ * A producer made when the first events are sent: the evaluation service then loads the AWS SDK (~4 MB of RSS and
+ * ~130 ms of its start, docs/benchmarks.md) after it is ready, not before. A failed load is tried again on the next
+ * send, as a failed send is.
+ */
+export function madeOnFirstSend(make: () => Promise<QueueProducer>): QueueProducer {
+  let producer: QueueProducer | undefined;
+  let making: Promise<QueueProducer> | undefined;
+  return {
+    async send(bodies, attributes) {
+      making ??= make().then(
+        (made) => (producer = made),
+        (error: unknown) => {
+          making = undefined;
+          throw error;
+        },
+      );
+      await (await making).send(bodies, attributes);
+    },
+    get requests() {
+      return producer?.requests ?? 0;
+    },
+    async close() {
+      await producer?.close();
+    },
+  };
+}
+
 /** The evaluation service's side of the events transport chosen by EVENTS_TRANSPORT (undefined when off). */
 export async function createEventProducer(config: TransportConfig, logger: Logger): Promise<QueueProducer | undefined> {
   switch (config.EVENTS_TRANSPORT) {
     case 'sqs': {
-      const { createSqsClient, createSqsProducer } = await import('./sqs.ts');
-      return createSqsProducer(createSqsClient(config), required(config.SQS_QUEUE_URL, 'SQS_QUEUE_URL'));
+      const queueUrl = required(config.SQS_QUEUE_URL, 'SQS_QUEUE_URL');
+      return madeOnFirstSend(async () => {
+        const { createSqsClient, createSqsProducer } = await import('./sqs.ts');
+        return createSqsProducer(createSqsClient(config), queueUrl);
+      });
     }
     case 'bullmq': {
       const { bullConnection, createBullProducer } = await import('./bullmq.ts');

@@ -6,8 +6,9 @@
  *
  *   npm run bench -- partitions        (or: node bench/partitions.bench.ts)
  *
- * Workload: 250 evaluation pods at 4,000 evaluations/s (1M/s), each flushing a message every 4 s on the same ticks
- * (the publisher aligns them: 250 messages arrive together), 10,000 flags in one environment — one flag takes 50% of
+ * Workload: 250 evaluation pods at 4,000 evaluations/s (1M/s), each flushing its 16,000 evaluations every 4 s on the
+ * same ticks (the publisher aligns them: every pod's messages arrive together; the publisher's own encoder decides how
+ * many messages a tick is — with random users, several of ~240 KB), 10,000 flags in one environment — one flag takes 50% of
  * the traffic, the others share the rest by a Zipf law (s = 1) — two variants each, random users. Sample messages are
  * built as the evaluation service's batches and turned into log items by the worker's own code; the hour replays
  * them tick by tick. Per partition key and second: log writes (a tick's messages all written within one second: the
@@ -18,7 +19,8 @@
  * delay), plus compaction's strongly consistent reads of the log it folds.
  */
 import { randomBytes } from 'node:crypto';
-import type { EvaluationEvent, EventBatch } from '../shared/events/evaluation-event.ts';
+import { decodeBatch, encodeWithinLimit, type EvaluationRecord } from '../shared/events/evaluation-event.ts';
+import type { EvaluationResult } from '../shared/contracts/evaluation-model.ts';
 import type { CountRow } from '../handlers/analytics/analytics-store.ts';
 import { itemBytes, logItemsOf, totalItemsOf } from '../handlers/analytics/count-log.dynamo.ts';
 import { idsPartition, partsOfFlag, totalPartition, watermarkPartition } from '../handlers/analytics/counter-keys.ts';
@@ -52,6 +54,8 @@ export interface PartitionsResult {
   busiestRead: PartitionLoad;
   /** Whole table, per second on average: what the hour costs. */
   table: { writeUnitsPerSecond: number; readUnitsPerSecond: number; dollarsPerMonth: number };
+  /** Messages a pod's tick makes (the encoder's ~240 KB limit: with random users, several). */
+  messagesPerPodTick: number;
   logItemsPerMessage: number;
   writeUnitsPerMessage: number;
   figures: Figure[];
@@ -93,7 +97,7 @@ const wcu = (bytes: number) => Math.max(1, Math.ceil(bytes / 1024));
 /** Read units of `bytes` read in one query: 4 KB each, half when eventually consistent. */
 const rcu = (bytes: number, consistent: boolean) => Math.max(consistent ? 1 : 0.5, Math.ceil(bytes / 4096) / (consistent ? 1 : 2));
 
-export function runPartitions(overrides: Partial<PartitionsOptions> = {}): PartitionsResult {
+export async function runPartitions(overrides: Partial<PartitionsOptions> = {}): Promise<PartitionsResult> {
   const options = { ...defaults, ...overrides };
   console.log(machineLine());
   console.log(loadLine());
@@ -103,36 +107,54 @@ export function runPartitions(overrides: Partial<PartitionsOptions> = {}): Parti
   const pick = flagPicker(options.flags, options.hotShare);
   const hot = flagKey(0);
 
-  // Sample messages as the evaluation service batches them, made into log items by the worker's code.
-  const samples = Array.from({ length: options.samples }, (_, i) => {
+  // A pod's tick as the evaluation service sends it: its evaluations as request records, encoded into messages by
+  // the publisher's own encoder (a message is at most ~240 KB: with random users a tick is several), each message
+  // made into log items by the worker's own code.
+  const answers = new Map<string, EvaluationResult>();
+  const answerOf = (flag: number, variant: string): EvaluationResult => {
+    const id = `${flag}:${variant}`;
+    let answer = answers.get(id);
+    if (!answer) answers.set(id, (answer = { flagKey: flagKey(flag), value: variant === 'on', variant, reason: 'SPLIT' }));
+    return answer;
+  };
+  const samples: { part: string; bytes: number }[][][] = [];
+  for (let i = 0; i < options.samples; i++) {
     const at = start + 4_000;
-    const events: EvaluationEvent[] = Array.from({ length: perMessage }, (_, j) => {
-      const flag = pick();
-      const variant = Math.random() < 0.5 ? 'on' : 'off';
-      return [flagKey(flag), environment, variant, 'SPLIT', null, randomBytes(16).toString('base64url').slice(0, 22), at - (j % 4_000)];
-    });
-    const batch: EventBatch = { batchId: randomBytes(16).toString('hex'), events, counts: [] };
-    const items = logItemsOf(batch, 30 * 86_400_000, at + i);
-    return items.map(({ part, item }) => ({ part, bytes: itemBytes(item) }));
-  });
-  const logItemsPerMessage = samples.reduce((n, s) => n + s.length, 0) / samples.length;
-  const writeUnitsPerMessage = samples.reduce((n, s) => n + s.reduce((m, i) => m + wcu(i.bytes), 0), 0) / samples.length;
+    const records: EvaluationRecord[] = Array.from({ length: perMessage }, (_, j) => ({
+      environment,
+      targetingKey: randomBytes(12).toString('base64url'),
+      at: at - (j % 4_000),
+      results: [answerOf(pick(), Math.random() < 0.5 ? 'on' : 'off')],
+    }));
+    const bodies = await encodeWithinLimit({ batchId: randomBytes(16).toString('hex'), records, counts: [], events: perMessage }, 'salt');
+    const messages: { part: string; bytes: number }[][] = [];
+    for (const body of bodies)
+      messages.push(
+        logItemsOf(await decodeBatch(body), 30 * 86_400_000, at + i).map(({ part, item }) => ({ part, bytes: itemBytes(item) })),
+      );
+    samples.push(messages);
+  }
+  const messagesPerPodTick = samples.reduce((n, s) => n + s.length, 0) / samples.length;
+  const allMessages = samples.flat();
+  const logItemsPerMessage = allMessages.reduce((n, s) => n + s.length, 0) / allMessages.length;
+  const writeUnitsPerMessage = allMessages.reduce((n, s) => n + s.reduce((m, i) => m + wcu(i.bytes), 0), 0) / allMessages.length;
 
-  // Log writes per part: one tick is `pods` messages, all written within a second at worst.
+  // Log writes per part: one tick is every pod's messages, all written within a second at worst.
   const perTick = new Map<string, { units: number; bytes: number; items: number }>();
   for (let m = 0; m < options.pods; m++)
-    for (const { part, bytes } of samples[m % samples.length]!) {
-      const load = perTick.get(part) ?? { units: 0, bytes: 0, items: 0 };
-      load.units += wcu(bytes);
-      load.bytes += bytes;
-      load.items += 1;
-      perTick.set(part, load);
-    }
+    for (const message of samples[m % samples.length]!)
+      for (const { part, bytes } of message) {
+        const load = perTick.get(part) ?? { units: 0, bytes: 0, items: 0 };
+        load.units += wcu(bytes);
+        load.bytes += bytes;
+        load.items += 1;
+        perTick.set(part, load);
+      }
   const ticksPerSecond = 1000 / options.flushMs;
   const ticksPerMinute = 60_000 / options.flushMs;
 
   // A part's total of a minute: the counts of its flags over the minute and the ids of the minute's batches.
-  const batchesPerMinute = options.pods * ticksPerMinute;
+  const batchesPerMinute = options.pods * messagesPerPodTick * ticksPerMinute;
   const totalBytes = new Map<string, { total: number; ids: number }>();
   for (const part of perTick.keys()) {
     // Every flag of the part counted in the minute (at 3,750 messages a minute, even the rare ones are).
@@ -206,7 +228,7 @@ export function runPartitions(overrides: Partial<PartitionsOptions> = {}): Parti
 
   const round = (n: number) => Math.round(n).toLocaleString('en-US');
   console.log(
-    `${options.evaluationsPerSecond.toLocaleString('en-US')} evaluations/s: ${options.pods} pods × a message every ${options.flushMs / 1000} s of ${perMessage.toLocaleString('en-US')} evaluations; ` +
+    `${options.evaluationsPerSecond.toLocaleString('en-US')} evaluations/s: ${options.pods} pods × ${perMessage.toLocaleString('en-US')} evaluations every ${options.flushMs / 1000} s, sent as ${messagesPerPodTick.toFixed(1)} messages; ` +
       `${logItemsPerMessage.toFixed(1)} log items (${writeUnitsPerMessage.toFixed(1)} write units) per message over ${perTick.size} parts — ${loadLine()}`,
   );
   const figures: Figure[] = [
@@ -232,10 +254,11 @@ export function runPartitions(overrides: Partial<PartitionsOptions> = {}): Parti
     busiestWrite,
     busiestRead,
     table: { writeUnitsPerSecond: tableWrites, readUnitsPerSecond: tableReads, dollarsPerMonth },
+    messagesPerPodTick,
     logItemsPerMessage,
     writeUnitsPerMessage,
     figures,
   };
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) runPartitions();
+if (import.meta.url === `file://${process.argv[1]}`) await runPartitions();

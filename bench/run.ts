@@ -286,7 +286,7 @@ async function main(): Promise<Results> {
   }
   if (parts.has('partitions')) {
     console.log(`\n=== DynamoDB partitions: the counter items of an hour at 1,000,000 evaluations/s, replayed === (${loadLine()})`);
-    results.partitions = runPartitions();
+    results.partitions = await runPartitions();
   }
   results.figures = [
     ...figuresOfEarlierParts(results),

@@ -23,7 +23,14 @@ import { decodeBatch, encodeWithinLimit, type EvaluationRecord } from '../shared
 import type { EvaluationResult } from '../shared/contracts/evaluation-model.ts';
 import type { CountRow } from '../handlers/analytics/analytics-store.ts';
 import { itemBytes, logItemsOf, totalItemsOf } from '../handlers/analytics/count-log.dynamo.ts';
-import { idsPartition, partsOfFlag, totalPartition, watermarkPartition } from '../handlers/analytics/counter-keys.ts';
+import {
+  idsPartition,
+  logPartition,
+  logShardOf,
+  partsOfFlag,
+  totalPartition,
+  watermarkPartition,
+} from '../handlers/analytics/counter-keys.ts';
 import { loadLine, machineLine, printFigures, type Figure } from './lib/report.ts';
 
 const limits = { writeUnitsPerSecond: 1_000, readUnitsPerSecond: 3_000 };
@@ -117,7 +124,7 @@ export async function runPartitions(overrides: Partial<PartitionsOptions> = {}):
     if (!answer) answers.set(id, (answer = { flagKey: flagKey(flag), value: variant === 'on', variant, reason: 'SPLIT' }));
     return answer;
   };
-  const samples: { part: string; bytes: number }[][][] = [];
+  const samples: { shard: number; items: { part: string; bytes: number }[] }[][] = [];
   for (let i = 0; i < options.samples; i++) {
     const at = start + 4_000;
     const records: EvaluationRecord[] = Array.from({ length: perMessage }, (_, j) => ({
@@ -127,28 +134,36 @@ export async function runPartitions(overrides: Partial<PartitionsOptions> = {}):
       results: [answerOf(pick(), Math.random() < 0.5 ? 'on' : 'off')],
     }));
     const bodies = await encodeWithinLimit({ batchId: randomBytes(16).toString('hex'), records, counts: [], events: perMessage }, 'salt');
-    const messages: { part: string; bytes: number }[][] = [];
-    for (const body of bodies)
-      messages.push(
-        logItemsOf(await decodeBatch(body), 30 * 86_400_000, at + i).map(({ part, item }) => ({ part, bytes: itemBytes(item) })),
-      );
+    const messages: { shard: number; items: { part: string; bytes: number }[] }[] = [];
+    for (const body of bodies) {
+      const batch = await decodeBatch(body);
+      const items = logItemsOf(batch, 30 * 86_400_000, at + i).map(({ part, item }) => ({ part, bytes: itemBytes(item) }));
+      messages.push({ shard: logShardOf(batch.batchId), items });
+    }
     samples.push(messages);
   }
   const messagesPerPodTick = samples.reduce((n, s) => n + s.length, 0) / samples.length;
   const allMessages = samples.flat();
-  const logItemsPerMessage = allMessages.reduce((n, s) => n + s.length, 0) / allMessages.length;
-  const writeUnitsPerMessage = allMessages.reduce((n, s) => n + s.reduce((m, i) => m + wcu(i.bytes), 0), 0) / allMessages.length;
+  const logItemsPerMessage = allMessages.reduce((n, s) => n + s.items.length, 0) / allMessages.length;
+  const writeUnitsPerMessage = allMessages.reduce((n, s) => n + s.items.reduce((m, i) => m + wcu(i.bytes), 0), 0) / allMessages.length;
 
   // Log writes per part: one tick is every pod's messages, all written within a second at worst.
+  // Per part, and per partition key of its log (a message's items go to its batch's shard of each part's log).
   const perTick = new Map<string, { units: number; bytes: number; items: number }>();
+  const perLogKey = new Map<string, { part: string; units: number; bytes: number }>();
   for (let m = 0; m < options.pods; m++)
-    for (const message of samples[m % samples.length]!)
-      for (const { part, bytes } of message) {
+    for (const { shard, items } of samples[m % samples.length]!)
+      for (const { part, bytes } of items) {
         const load = perTick.get(part) ?? { units: 0, bytes: 0, items: 0 };
         load.units += wcu(bytes);
         load.bytes += bytes;
         load.items += 1;
         perTick.set(part, load);
+        const pk = logPartition(environment, part, start, shard);
+        const key = perLogKey.get(pk) ?? { part, units: 0, bytes: 0 };
+        key.units += wcu(bytes);
+        key.bytes += bytes;
+        perLogKey.set(pk, key);
       }
   const ticksPerSecond = 1000 / options.flushMs;
   const ticksPerMinute = 60_000 / options.flushMs;
@@ -167,7 +182,7 @@ export async function runPartitions(overrides: Partial<PartitionsOptions> = {}):
     }
     const ids = Array.from({ length: batchesPerMinute }, () => randomBytes(16).toString('hex'));
     const items = totalItemsOf(environment, part, start, [...rows.values()], ids, 42, randomBytes(16).toString('hex'));
-    totalBytes.set(part, { total: itemBytes(items.total), ids: items.ids ? itemBytes(items.ids) : 0 });
+    totalBytes.set(part, { total: itemBytes(items.total), ids: items.ids.reduce((bytes, item) => bytes + itemBytes(item), 0) });
   }
 
   const loads = new Map<string, PartitionLoad>();
@@ -176,11 +191,12 @@ export async function runPartitions(overrides: Partial<PartitionsOptions> = {}):
     if (!load) loads.set(pk, (load = { pk, writeUnitsPeak: 0, writeUnitsAverage: 0, readUnits: 0 }));
     return load;
   };
-  const day = new Date(start).toISOString().slice(0, 10);
-  for (const [part, tick] of perTick) {
-    const log = loadOf(`CL#${environment}#${part}#${day}`);
+  for (const [pk, tick] of perLogKey) {
+    const log = loadOf(pk);
     log.writeUnitsPeak += tick.units;
     log.writeUnitsAverage += tick.units * ticksPerSecond;
+  }
+  for (const part of perTick.keys()) {
     // Each part's total written once a minute, its batch ids (apart, when many) with it.
     const { total, ids } = totalBytes.get(part)!;
     const totals = loadOf(totalPartition(environment, part, start));
@@ -212,9 +228,12 @@ export async function runPartitions(overrides: Partial<PartitionsOptions> = {}):
       const apart = loadOf(idsPartition(environment, part, start));
       apart.readUnits += readsPerSecond * 3 * rcu(ids, true) + rcu(ids, true) / 60;
     }
-    const log = loadOf(`CL#${environment}#${part}#${day}`);
-    const window = (foldDelayMs / options.flushMs) * tick.bytes;
-    log.readUnits += readsPerSecond * rcu(window, false) + rcu(ticksPerMinute * tick.bytes, true) / 60;
+    // A read and a fold query every shard of the part's log.
+    for (const [pk, shardTick] of perLogKey) {
+      if (shardTick.part !== part) continue;
+      const window = (foldDelayMs / options.flushMs) * shardTick.bytes;
+      loadOf(pk).readUnits += readsPerSecond * rcu(window, false) + rcu(ticksPerMinute * shardTick.bytes, true) / 60;
+    }
   }
   marks.readUnits += readsPerSecond * rcu(marksBytes, true) + rcu(marksBytes, true) / 60;
 

@@ -18,7 +18,9 @@ import {
   bucketPart,
   daysFrom,
   idsPartition,
+  allLogShards,
   logPartition,
+  logShardOf,
   logSort,
   minuteFromText,
   minuteText,
@@ -155,7 +157,7 @@ export function logItemsOf(batch: EventBatch, retentionMs: number, arrival: numb
           });
     for (const { part, events: partEvents, c } of parts) {
       const item: Item = {
-        pk: s(logPartition(environment, part, arrival)),
+        pk: s(logPartition(environment, part, arrival, logShardOf(batch.batchId))),
         sk: s(logSort(arrival, batch.batchId, minute)),
         batch: s(batch.batchId),
         minute: n(minute),
@@ -169,14 +171,17 @@ export function logItemsOf(batch: EventBatch, retentionMs: number, arrival: numb
   return items;
 }
 
-/** Above this many bytes of batch ids, a total keeps them in an item of its own, read only when a read needs them. */
+/** Above this many bytes of batch ids, a total keeps them in items of their own, read only when a read needs them. */
 const inlineIdsBytes = 4_096;
+/** Batch ids per ids item: DynamoDB takes items of up to 400 KB; a batch id is up to 64 characters (~70 bytes in a set). */
+export const idsPerItem = 4_000;
 
 /**
  * A part's total of one minute — its counts, the batches it holds, its version — as the items to write (pure: the
  * partitions bench sizes them). Many batches (a busy part: ~3,750 a minute at 1M/s) go in an ids item of their own,
  * written first under a key of this attempt (`idsKey`), which the total names: a read of the counts then reads no
- * ids, and a total only ever names ids that were written with it.
+ * ids, and a total only ever names ids that were written with it. Past `idsPerItem` they are cut into several items
+ * (`<minute>#<idsKey>#<n>`, the total says how many): at 1M/s a busy part's minute holds ~15,000.
  */
 export function totalItemsOf(
   environment: string,
@@ -186,7 +191,7 @@ export function totalItemsOf(
   batches: string[],
   version: number,
   idsKey: string,
-): { ids?: Item; total: Item } {
+): { ids: Item[]; total: Item } {
   const expiresAt = n(Math.floor((minute + counterRetentionMs) / 1000));
   const total: Item = {
     pk: s(totalPartition(environment, part, minute)),
@@ -196,15 +201,18 @@ export function totalItemsOf(
     version: n(version),
     expiresAt,
   };
-  if (batches.reduce((bytes, id) => bytes + id.length, 0) <= inlineIdsBytes) return { total: { ...total, batches: { SS: batches } } };
-  const ids: Item = {
-    pk: s(idsPartition(environment, part, minute)),
-    sk: s(`${totalSort(minute)}#${idsKey}`),
-    kind: s('ids'),
-    batches: { SS: batches },
-    expiresAt,
-  };
-  return { ids, total: { ...total, ids: s(idsKey) } };
+  if (batches.reduce((bytes, id) => bytes + id.length, 0) <= inlineIdsBytes)
+    return { ids: [], total: { ...total, batches: { SS: batches } } };
+  const ids: Item[] = [];
+  for (let from = 0; from < batches.length; from += idsPerItem)
+    ids.push({
+      pk: s(idsPartition(environment, part, minute)),
+      sk: s(`${totalSort(minute)}#${idsKey}#${ids.length}`),
+      kind: s('ids'),
+      batches: { SS: batches.slice(from, from + idsPerItem) },
+      expiresAt,
+    });
+  return { ids, total: { ...total, ids: s(idsKey), idsItems: n(ids.length) } };
 }
 
 const isConditionFailure = (error: unknown) => (error as { name?: string }).name === 'ConditionalCheckFailedException';
@@ -302,32 +310,43 @@ export function createCountLog(
     }
   }
 
-  /** A part's log items after `through`, in arrival order. */
+  /** A part's log items after `through`, in arrival order (its shards merged: the sort key begins with the arrival). */
   async function logAfter(environment: string, part: string, through: number, until: number, consistent: boolean): Promise<Item[]> {
     const items: Item[] = [];
-    for (const day of daysFrom(through, until))
-      items.push(
-        ...(await queryAll({
-          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-          ExpressionAttributeValues: {
-            ':pk': s(logPartition(environment, part, Date.parse(day))),
-            ':from': s(`${tsText(through + 1)}`),
-            ':to': s(`${tsText(until)}#~`),
-          },
-          ConsistentRead: consistent,
-        })),
+    for (const day of daysFrom(through, until)) {
+      const shards = await Promise.all(
+        allLogShards.map((shard) =>
+          queryAll({
+            KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+            ExpressionAttributeValues: {
+              ':pk': s(logPartition(environment, part, Date.parse(day), shard)),
+              ':from': s(`${tsText(through + 1)}`),
+              ':to': s(`${tsText(until)}#~`),
+            },
+            ConsistentRead: consistent,
+          }),
+        ),
       );
+      items.push(...shards.flat().sort((x, y) => (x.sk!.S! < y.sk!.S! ? -1 : x.sk!.S! > y.sk!.S! ? 1 : 0)));
+    }
     return items;
   }
 
-  /** The batches a total holds: in it, or in the ids item it names (strongly consistent: written before the total). */
+  /** The batches a total holds: in it, or in the ids items it names (strongly consistent: written before the total). */
   async function heldBy(environment: string, part: string, minute: number, total: Item | undefined): Promise<Set<string>> {
     if (!total?.ids?.S) return new Set(total?.batches?.SS ?? []);
-    const key = { pk: s(idsPartition(environment, part, minute)), sk: s(`${totalSort(minute)}#${total.ids.S}`) };
-    const ids = (await client.send(new GetItemCommand({ TableName: table, Key: key, ConsistentRead: true }))).Item;
-    if (!ids)
-      throw new Error(`the batch ids ${total.ids.S} of ${totalPartition(environment, part, minute)} ${totalSort(minute)} are missing`);
-    return new Set(ids.batches?.SS ?? []);
+    // A total written before ids were cut into items names one item, `<minute>#<idsKey>`.
+    const sks = total.idsItems?.N
+      ? Array.from({ length: Number(total.idsItems.N) }, (_, i) => `${totalSort(minute)}#${total.ids!.S}#${i}`)
+      : [`${totalSort(minute)}#${total.ids.S}`];
+    const held = new Set<string>();
+    for (const sk of sks) {
+      const key = { pk: s(idsPartition(environment, part, minute)), sk: s(sk) };
+      const ids = (await client.send(new GetItemCommand({ TableName: table, Key: key, ConsistentRead: true }))).Item;
+      if (!ids) throw new Error(`the batch ids ${sk} of ${totalPartition(environment, part, minute)} ${totalSort(minute)} are missing`);
+      for (const id of ids.batches?.SS ?? []) held.add(id);
+    }
+    return held;
   }
 
   /** Folds one part's log from its watermark to `target` into its totals; returns how many totals it wrote. */
@@ -358,7 +377,7 @@ export function createCountLog(
             randomUUID(),
           );
           // The ids first: the total that names them is then never read without them.
-          if (ids) await client.send(new PutItemCommand({ TableName: table, Item: ids }));
+          for (const item of ids) await client.send(new PutItemCommand({ TableName: table, Item: item }));
           await client.send(
             new PutItemCommand({
               TableName: table,
@@ -471,40 +490,42 @@ export function createCountLog(
       const until = Math.min(to + sampleLatenessMs, at + 60_000);
       const days = daysFrom(from, until).reverse();
       const upper = position ? position.sk : `${tsText(until)}#~`;
-      /** Each part's items, newest first, fetched a page at a time. */
-      const streams = parts.map((part) => {
-        let day = 0;
-        let start: Item | undefined;
-        let buffer: Item[] = [];
-        return {
-          part,
-          async head(): Promise<Item | undefined> {
-            while (buffer.length === 0 && day < days.length) {
-              const page = await client.send(
-                new QueryCommand({
-                  TableName: table,
-                  KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-                  ExpressionAttributeValues: {
-                    ':pk': s(logPartition(environment, part, Date.parse(days[day]!))),
-                    ':from': s(tsText(from)),
-                    ':to': s(upper),
-                  },
-                  ScanIndexForward: false,
-                  Limit: 50,
-                  ...(start ? { ExclusiveStartKey: start } : {}),
-                }),
-              );
-              buffer = (page.Items ?? []).filter(
-                (i) => !position || i.sk!.S! < position.sk || (i.sk!.S === position.sk && part <= position.part),
-              );
-              start = page.LastEvaluatedKey;
-              if (!start) day += 1;
-            }
-            return buffer[0];
-          },
-          next: () => void buffer.shift(),
-        };
-      });
+      /** Each part's items (each shard of its log a stream), newest first, fetched a page at a time. */
+      const streams = parts
+        .flatMap((part) => allLogShards.map((shard) => ({ part, shard })))
+        .map(({ part, shard }) => {
+          let day = 0;
+          let start: Item | undefined;
+          let buffer: Item[] = [];
+          return {
+            part,
+            async head(): Promise<Item | undefined> {
+              while (buffer.length === 0 && day < days.length) {
+                const page = await client.send(
+                  new QueryCommand({
+                    TableName: table,
+                    KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+                    ExpressionAttributeValues: {
+                      ':pk': s(logPartition(environment, part, Date.parse(days[day]!), shard)),
+                      ':from': s(tsText(from)),
+                      ':to': s(upper),
+                    },
+                    ScanIndexForward: false,
+                    Limit: 50,
+                    ...(start ? { ExclusiveStartKey: start } : {}),
+                  }),
+                );
+                buffer = (page.Items ?? []).filter(
+                  (i) => !position || i.sk!.S! < position.sk || (i.sk!.S === position.sk && part <= position.part),
+                );
+                start = page.LastEvaluatedKey;
+                if (!start) day += 1;
+              }
+              return buffer[0];
+            },
+            next: () => void buffer.shift(),
+          };
+        });
       const items: EventRow[] = [];
       for (;;) {
         let newest: { stream: (typeof streams)[number]; item: Item } | undefined;

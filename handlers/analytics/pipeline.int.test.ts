@@ -17,11 +17,12 @@ import type { StartedService } from '../../shared/runtime/service.ts';
 import { testConfig } from '../../shared/testing/config.ts';
 import type { Config } from '../../shared/config/config.ts';
 import { Registry } from 'prom-client';
-import { GetItemCommand, PutItemCommand, QueryCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, GetItemCommand, PutItemCommand, QueryCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { createAnalyticsStore } from './analytics-app.ts';
 import { createDynamoAnalyticsStore } from './analytics-store.dynamo.ts';
 import type { AnalyticsStore } from './analytics-store.ts';
 import { startAnalyticsWorker } from './analytics-worker.ts';
+import { logPartition, logShardOf } from './counter-keys.ts';
 
 const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent', 'pipeline-test');
 const retention = 30 * 86_400_000;
@@ -377,7 +378,10 @@ describe('evaluation events pipeline on the SQS and DynamoDB stand-ins', () => {
           KeyConditionExpression: 'pk = :pk',
           FilterExpression: '#batch = :batch',
           ExpressionAttributeNames: { '#batch': 'batch' },
-          ExpressionAttributeValues: { ':pk': { S: `CL#${environment}#a#${day}` }, ':batch': { S: 'slowwrite01' } },
+          ExpressionAttributeValues: {
+            ':pk': { S: logPartition(environment, 'a', Date.parse(day), logShardOf('slowwrite01')) },
+            ':batch': { S: 'slowwrite01' },
+          },
         }),
       );
       expect(log.Items).toHaveLength(2);
@@ -385,6 +389,35 @@ describe('evaluation events pipeline on the SQS and DynamoDB stand-ins', () => {
       clock += 5 * 60_000;
       await timed.compact(clock);
       expect(await countedIn('slow')).toBe(7);
+    });
+
+    it('spreads batches over the shards of the log, and reads a log item written before shards (the unsuffixed key) as shard 0', async () => {
+      const at = clock - 60_000;
+      const ids = Array.from({ length: 12 }, (_, i) => `sharded${String(i).padStart(4, '0')}`);
+      expect(new Set(ids.map(logShardOf)).size).toBeGreaterThan(1);
+      for (const id of ids) await timed.writeBatch(batchAt(id, 'sharded', at, 1), retention);
+      // One batch of another shard moved to the key without a suffix, where the log kept every batch before shards.
+      const moved = ids.find((id) => logShardOf(id) !== 0)!;
+      const client = createDynamoClient(config);
+      const sharded = logPartition(environment, 'a', clock, logShardOf(moved));
+      const found = await client.send(
+        new QueryCommand({
+          TableName: config.DYNAMODB_TABLE,
+          KeyConditionExpression: 'pk = :pk',
+          FilterExpression: '#batch = :batch',
+          ExpressionAttributeNames: { '#batch': 'batch' },
+          ExpressionAttributeValues: { ':pk': { S: sharded }, ':batch': { S: moved } },
+        }),
+      );
+      const item = found.Items![0]!;
+      await client.send(
+        new PutItemCommand({ TableName: config.DYNAMODB_TABLE, Item: { ...item, pk: { S: logPartition(environment, 'a', clock, 0) } } }),
+      );
+      await client.send(new DeleteItemCommand({ TableName: config.DYNAMODB_TABLE, Key: { pk: item.pk!, sk: item.sk! } }));
+      expect(await countedIn('sharded')).toBe(12);
+      clock += 5 * 60_000;
+      await timed.compact(clock);
+      expect(await countedIn('sharded')).toBe(12);
     });
 
     it('keeps the batch ids of a busy minute apart from its total and still counts exactly', async () => {
@@ -405,6 +438,7 @@ describe('evaluation events pipeline on the SQS and DynamoDB stand-ins', () => {
         }),
       );
       expect(total.Item?.ids?.S).toBeDefined();
+      expect(total.Item?.idsItems?.N).toBe('1');
       expect(total.Item?.batches).toBeUndefined();
       expect(await countedIn('busy')).toBe(280);
       await timed.writeBatch(batches[7]!, retention); // delivered again: its id is in the ids apart

@@ -215,6 +215,15 @@ export function totalItemsOf(
   return { ids, total: { ...total, ids: s(idsKey), idsItems: n(ids.length) } };
 }
 
+/** A part's watermark: the arrival time through which its log is folded, and its version (moved conditionally). */
+const watermarkItem = (environment: string, part: string, through: number, version: number): Item => ({
+  pk: s(watermarkPartition),
+  sk: s(watermarkSort(environment, part)),
+  kind: s('watermark'),
+  through: n(through),
+  version: n(version),
+});
+
 const isConditionFailure = (error: unknown) => (error as { name?: string }).name === 'ConditionalCheckFailedException';
 
 /** Where a page of sampled events ended: a log item (its sort key and part) and how many of its events were answered. */
@@ -270,13 +279,7 @@ export function createCountLog(
         new PutItemCommand({
           TableName: table,
           // Nothing of this part was written before now (less a margin for clocks and slow writes).
-          Item: {
-            pk: s(watermarkPartition),
-            sk: s(watermarkSort(environment, part)),
-            kind: s('watermark'),
-            through: n(now() - registerMarginMs),
-            version: n(0),
-          },
+          Item: watermarkItem(environment, part, now() - registerMarginMs, 0),
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       );
@@ -399,13 +402,7 @@ export function createCountLog(
         .send(
           new PutItemCommand({
             TableName: table,
-            Item: {
-              pk: s(watermarkPartition),
-              sk: s(watermarkSort(environment, part)),
-              kind: s('watermark'),
-              through: n(target),
-              version: n(mark.version + 1),
-            },
+            Item: watermarkItem(environment, part, target, mark.version + 1),
             ConditionExpression: 'version = :version',
             ExpressionAttributeValues: { ':version': n(mark.version) },
           }),

@@ -2,12 +2,12 @@ import {
   BatchWriteItemCommand,
   DeleteItemCommand,
   PutItemCommand,
-  QueryCommand,
   type AttributeValue,
   type DynamoDBClient,
   type QueryCommandInput,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
+import { queryAll as queryAllPages } from '../../shared/dynamo/query-all.ts';
 import type { AnalyticsStore, CountRow, MetricRow } from './analytics-store.ts';
 import { byMetricVariantMinute, dimensionsOf, metricRowsOf, metricsOf } from './analytics-store.ts';
 import { createCountLog } from './count-log.dynamo.ts';
@@ -99,16 +99,7 @@ export function createDynamoAnalyticsStore(client: DynamoDBClient, table: string
     writeAll: (items) => writeAll(items.map((Item) => ({ PutRequest: { Item } }))),
   });
 
-  async function queryAll(input: Omit<QueryCommandInput, 'TableName'>): Promise<Record<string, AttributeValue>[]> {
-    const items: Record<string, AttributeValue>[] = [];
-    let start: Record<string, AttributeValue> | undefined;
-    do {
-      const page = await client.send(new QueryCommand({ TableName: table, ...input, ...(start ? { ExclusiveStartKey: start } : {}) }));
-      items.push(...(page.Items ?? []));
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return items;
-  }
+  const queryAll = (input: Omit<QueryCommandInput, 'TableName'>) => queryAllPages(client, table, input);
 
   /** Folds one minute's batch items into its total. The total carries the ids it holds, so nothing counts twice. */
   async function compactMinute(family: CounterFamily, environment: string, flagKey: string, minute: number): Promise<void> {

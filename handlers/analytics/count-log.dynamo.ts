@@ -8,6 +8,7 @@ import {
   type DynamoDBClient,
   type QueryCommandInput,
 } from '@aws-sdk/client-dynamodb';
+import { queryAll as queryAllPages } from '../../shared/dynamo/query-all.ts';
 import { Type } from 'typebox';
 import type { EventBatch } from '../../shared/events/evaluation-event.ts';
 import { decodeCursor, encodeCursor } from '../../shared/http/schemas.ts';
@@ -245,16 +246,7 @@ export function createCountLog(
   /** The parts this process has registered (a watermark item exists for each): registered once, not per batch. */
   const registered = new Set<string>();
 
-  async function queryAll(input: Omit<QueryCommandInput, 'TableName'>): Promise<Item[]> {
-    const items: Item[] = [];
-    let start: Item | undefined;
-    do {
-      const page = await client.send(new QueryCommand({ TableName: table, ...input, ...(start ? { ExclusiveStartKey: start } : {}) }));
-      items.push(...(page.Items ?? []));
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return items;
-  }
+  const queryAll = (input: Omit<QueryCommandInput, 'TableName'>) => queryAllPages(client, table, input);
 
   /** The parts of an environment with their watermarks (strongly consistent: a read must not see one too new). */
   async function watermarks(environment: string): Promise<Map<string, { through: number; version: number }>> {

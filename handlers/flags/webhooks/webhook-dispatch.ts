@@ -77,23 +77,55 @@ export function createWebhookDispatch(db: Kysely<WebhooksDatabase>, schema: stri
       return db.transaction().execute(async (tx) => {
         const { rows } = await sql<{ locked: boolean }>`select pg_try_advisory_xact_lock(hashtext(${fanOutLock})) as locked`.execute(tx);
         if (!rows[0]?.locked) return { events: 0, deliveries: 0 };
-        const audits = await tx
-          .selectFrom('flag_audit')
-          .select(['id', 'flag_key', 'project', 'action', 'environment', 'actor_id', 'actor_email', 'at', 'version', 'changes', 'cause'])
-          .where('webhook_at', 'is', null)
-          .orderBy('id')
-          .limit(limit)
+        // Which events this round takes is read in one statement, so from one snapshot of both sources. Read apart
+        // (two statements, two snapshots under READ COMMITTED), a transaction that writes to both — a scheduled
+        // change's audit entry and its schedule.applied — could commit between the two reads: its release event
+        // would go out this round and its flag change the next, after it. Rows are marked one by one, not passed by
+        // a cursor, so one that commits after a later one was taken is taken next round, never skipped.
+        const waiting = await tx
+          .with('audit_page', (db) => db.selectFrom('flag_audit').select('id').where('webhook_at', 'is', null).orderBy('id').limit(limit))
+          .with('release_page', (db) =>
+            db.selectFrom('release_events').select('id').where('delivered_at', 'is', null).orderBy('id').limit(limit),
+          )
+          .selectFrom('audit_page')
+          .select([sql<number>`0`.as('source'), 'audit_page.id'])
+          .unionAll((eb) => eb.selectFrom('release_page').select([sql<number>`1`.as('source'), 'release_page.id']))
           .execute();
+        const auditPage = waiting.filter((w) => w.source === 0).map((w) => w.id);
+        const releasePage = waiting.filter((w) => w.source === 1).map((w) => w.id);
+        const audits =
+          auditPage.length === 0
+            ? []
+            : await tx
+                .selectFrom('flag_audit')
+                .select([
+                  'id',
+                  'flag_key',
+                  'project',
+                  'action',
+                  'environment',
+                  'actor_id',
+                  'actor_email',
+                  'at',
+                  'version',
+                  'changes',
+                  'cause',
+                ])
+                .where('id', 'in', auditPage)
+                .orderBy('id')
+                .execute();
         // A release event's project is its flag's (a flag never changes project; one purged since: the default).
-        const releases = await tx
-          .selectFrom('release_events as e')
-          .leftJoin('flags as f', 'f.key', 'e.flag_key')
-          .selectAll('e')
-          .select((eb) => eb.fn.coalesce('f.project', sql<string>`'default'`).as('project'))
-          .where('e.delivered_at', 'is', null)
-          .orderBy('e.id')
-          .limit(limit)
-          .execute();
+        const releases =
+          releasePage.length === 0
+            ? []
+            : await tx
+                .selectFrom('release_events as e')
+                .leftJoin('flags as f', 'f.key', 'e.flag_key')
+                .selectAll('e')
+                .select((eb) => eb.fn.coalesce('f.project', sql<string>`'default'`).as('project'))
+                .where('e.id', 'in', releasePage)
+                .orderBy('e.id')
+                .execute();
         if (audits.length === 0 && releases.length === 0) return { events: 0, deliveries: 0 };
 
         const events: SourceRow[] = [

@@ -45,7 +45,7 @@ class CommitBetween implements KyselyPlugin {
 
 /**
  * The fan-out against PostgreSQL, with the release worker's and people's transactions committing while it reads: the
- * order one flag's events reach a webhook in, and that none is skipped or dropped.
+ * order one flag’s events reach a webhook in, and that none is skipped (a late commit) or dropped (a paused webhook).
  */
 describe('webhook fan-out, with writers committing while it reads', () => {
   let test: TestDatabase<FlagsDatabase>;
@@ -171,5 +171,17 @@ describe('webhook fan-out, with writers committing while it reads', () => {
     expect(await queued(webhookId, 'slow-writer')).toEqual(['flag.created', 'flag.environment-updated']);
     const left = await webhooksDb().selectFrom('flag_audit').select('id').where('webhook_at', 'is', null).execute();
     expect(left).toEqual([]);
+  });
+
+  it('queues the events that happen while a webhook is paused, to go out when it is enabled again', async () => {
+    const webhookId = await addWebhook(false);
+    await flags().create({ key: 'while-paused', name: 'While paused', type: 'boolean' }, actor);
+    await drain();
+    expect(await queued(webhookId, 'while-paused')).toEqual(['flag.created']);
+    const dispatch = createWebhookDispatch(webhooksDb(), flagsSchema);
+    const claimedFor = async () => (await dispatch.claim(100, hour)).filter((d) => d.webhookId === webhookId).map((d) => d.flagKey);
+    expect(await claimedFor()).toEqual([]);
+    await webhooksDb().updateTable('webhooks').set({ enabled: true }).where('id', '=', webhookId).execute();
+    expect(await claimedFor()).toEqual(['while-paused']);
   });
 });

@@ -165,7 +165,9 @@ export function createWebhookDispatch(db: Kysely<WebhooksDatabase>, schema: stri
           .filter((e) => e.at.getTime() <= bound)
           .sort((a, b) => a.at.getTime() - b.at.getTime() || a.source - b.source || a.id - b.id);
 
-        const hooks = await tx.selectFrom('webhooks').selectAll().where('enabled', '=', true).execute();
+        // Paused webhooks too: their events wait in their lanes and go out when they are enabled again (not sent:
+        // dueLaneHeads takes enabled webhooks only). Skipped here, a pause would lose them.
+        const hooks = await tx.selectFrom('webhooks').selectAll().execute();
         const now = new Date();
         const deliveries = handled.flatMap(({ event, project }) =>
           hooks

@@ -162,15 +162,16 @@ describe('webhooks, delivered by the webhook worker', () => {
   it('delivers the release automation’s events too: a scheduled change applied', async () => {
     await createFlag('scheduled');
     const releaseWorker = await platform.startWorker('release-worker');
+    // Far enough ahead to be in the future still when the flags service reads it on a loaded machine (a 400 otherwise).
     const scheduled = await platform.call('POST', `${platform.urls.flags}/flags/scheduled/environments/production/schedules`, {
-      runAt: new Date(Date.now() + 500).toISOString(),
+      runAt: new Date(Date.now() + 3_000).toISOString(),
       change: { enabled: true },
     });
     expect(scheduled.status).toBe(201);
-    await until(() => eventsOf('scheduled').some((e) => e.type === 'schedule.applied'), { limitMs: 15_000, everyMs: 50 });
+    await until(() => eventsOf('scheduled').some((e) => e.type === 'schedule.applied'), { limitMs: 20_000, everyMs: 50 });
     expect(eventsOf('scheduled').map((e) => e.type)).toEqual(['flag.created', 'flag.environment-updated', 'schedule.applied']);
     await platform.stopService(releaseWorker);
-  }, 30_000);
+  }, 40_000);
 
   it('sends the test event, and logs each attempt with the receiver’s status code', async () => {
     const test = await platform.call<{ deliveryId: string }>('POST', `${platform.urls.flags}/webhooks/${webhookId}/test`);

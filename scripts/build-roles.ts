@@ -29,10 +29,9 @@ export const externalPackages = [
   'pg-native',
   'msgpackr-extract',
   // Packages that read their own files beside their modules (`__dirname`): the API documentation's page and assets,
-  // its package.json; BullMQ's sandboxed-processor files and msgpackr's native extractor.
+  // its package.json.
   '@fastify/swagger',
   '@fastify/swagger-ui',
-  'bullmq',
   // Patched by the instrumentations when OTEL_EXPORTER_OTLP_ENDPOINT is set (shared/telemetry/telemetry.ts).
   'pg',
   'ioredis',
@@ -158,7 +157,6 @@ const cachedExternals = [
   'argon2',
   '@fastify/swagger',
   '@fastify/swagger-ui',
-  'bullmq',
   'pg',
   'ioredis',
   '@aws-sdk/client-sqs',

@@ -697,8 +697,11 @@ export async function runRelease(): Promise<ReleaseResult> {
     mismatches = await compare();
   }
   const drainSeconds = (performance.now() - drainStarted) / 1000;
-  // Still equal a few seconds later, with the queue and the DLQ empty: nothing counted twice, nothing left.
+  // Still equal a few seconds later, with the queue and the DLQ empty: nothing counted twice, nothing left. The worker
+  // is stopped first: it deletes processed messages ten at a time and the rest when it stops (a processed message
+  // whose delete is still waiting counts as held), so the queue is empty only then — as the pipeline part does.
   await sleep(3_000);
+  await worker.child.stop();
   mismatches = await compare();
   const depth = await tm.sqs.depth();
   if (Object.values(depth).some((n) => n > 0)) mismatches.push(`queues not empty: ${JSON.stringify(depth)}`);

@@ -173,6 +173,58 @@ describe('webhook fan-out, with writers committing while it reads', () => {
     expect(left).toEqual([]);
   });
 
+  it('keeps a flag change before its release event behind a backlog, though an earlier id carries a later time', async () => {
+    const webhookId = await addWebhook();
+    const service = flags();
+    for (const key of ['busy', 'behind-a-backlog']) await service.create({ key, name: key, type: 'boolean' }, actor);
+    await drain();
+
+    // A full page of waiting audit entries timed after the scheduled change below: their writer took its time before
+    // it inserted them, a second behind the release worker, which inserts its pair later, so with higher ids.
+    const now = Date.now();
+    const audit = (flagKey: string, at: number) => ({
+      flag_key: flagKey,
+      action: 'environment-updated' as const,
+      environment: 'production',
+      actor_id: actor.userId,
+      actor_email: actor.email,
+      at: new Date(at),
+      version: 2,
+      before: null,
+      after: null,
+      changes: jsonb([{ path: '/enabled', before: false, after: true }]),
+      cause: null,
+    });
+    await test.db
+      .insertInto('flag_audit')
+      .values([1, 2, 3].map(() => audit('busy', now + 1_000)))
+      .execute();
+    await test.db.transaction().execute(async (tx) => {
+      await tx.insertInto('flag_audit').values(audit('behind-a-backlog', now)).execute();
+      await tx
+        .insertInto('release_events')
+        .values({
+          type: 'schedule.applied',
+          flag_key: 'behind-a-backlog',
+          environment: 'production',
+          schedule_id: randomUUID(),
+          release_plan_id: null,
+          milestone: null,
+          actor_id: actor.userId,
+          actor_email: actor.email,
+          detail: null,
+          data: null,
+          created_at: new Date(now + 1),
+          delivered_at: null,
+        })
+        .execute();
+    });
+    const dispatch = createWebhookDispatch(webhooksDb(), flagsSchema);
+    while ((await dispatch.fanOut(3, hour)).events > 0);
+
+    expect(await queued(webhookId, 'behind-a-backlog')).toEqual(['flag.created', 'flag.environment-updated', 'schedule.applied']);
+  });
+
   it('queues the events that happen while a webhook is paused, to go out when it is enabled again', async () => {
     const webhookId = await addWebhook(false);
     await flags().create({ key: 'while-paused', name: 'While paused', type: 'boolean' }, actor);

@@ -81,11 +81,15 @@ export function createWebhookDispatch(db: Kysely<WebhooksDatabase>, schema: stri
         // (two statements, two snapshots under READ COMMITTED), a transaction that writes to both — a scheduled
         // change's audit entry and its schedule.applied — could commit between the two reads: its release event
         // would go out this round and its flag change the next, after it. Rows are marked one by one, not passed by
-        // a cursor, so one that commits after a later one was taken is taken next round, never skipped.
+        // a cursor, so one that commits after a later one was taken is taken next round, never skipped. Each page is
+        // the earliest in time, not in id: ids are taken at insert, times before it (a writer that takes its time
+        // gets a higher id for an earlier change), and the bound below holds only for pages that end in time.
         const waiting = await tx
-          .with('audit_page', (db) => db.selectFrom('flag_audit').select('id').where('webhook_at', 'is', null).orderBy('id').limit(limit))
+          .with('audit_page', (db) =>
+            db.selectFrom('flag_audit').select('id').where('webhook_at', 'is', null).orderBy('at').orderBy('id').limit(limit),
+          )
           .with('release_page', (db) =>
-            db.selectFrom('release_events').select('id').where('delivered_at', 'is', null).orderBy('id').limit(limit),
+            db.selectFrom('release_events').select('id').where('delivered_at', 'is', null).orderBy('created_at').orderBy('id').limit(limit),
           )
           .selectFrom('audit_page')
           .select([sql<number>`0`.as('source'), 'audit_page.id'])
@@ -154,13 +158,10 @@ export function createWebhookDispatch(db: Kysely<WebhooksDatabase>, schema: stri
             event: releaseEventOf(toReleaseEvent(r)),
           })),
         ];
-        // With a backlog, a full page of one source ends somewhere: events of the other source after that point wait
-        // for the next round, so that the two interleave in time order.
-        const ends = [
-          audits.length === limit ? audits.at(-1)!.at : undefined,
-          releases.length === limit ? releases.at(-1)!.created_at : undefined,
-        ];
-        const bound = Math.min(...ends.map((at) => at?.getTime() ?? Infinity));
+        // With a backlog, a full page of one source ends at a time: events of the other source after it wait for the
+        // next round (with that source's, not yet read), so that the two interleave in time order.
+        const endOf = (times: Date[]) => (times.length === limit ? Math.max(...times.map((at) => at.getTime())) : Infinity);
+        const bound = Math.min(endOf(audits.map((a) => a.at)), endOf(releases.map((r) => r.created_at)));
         const handled = events
           .filter((e) => e.at.getTime() <= bound)
           .sort((a, b) => a.at.getTime() - b.at.getTime() || a.source - b.source || a.id - b.id);

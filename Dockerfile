@@ -81,7 +81,8 @@ COPY --from=build /app/dist/server ./dist/server/
 COPY --from=web /app/web/dist ./web/dist/
 # The image's own "node" user (uid/gid 1000); Kubernetes also sets runAsNonRoot and runAsUser 1000.
 USER 1000:1000
-# With no arguments: `node --enable-source-maps dist/server/main.js ${ROLE}`. With arguments, they replace the role:
+# With no arguments: `node dist/server/main.js ${ROLE}`. With arguments, they replace the role:
 #   docker run <image> migrate auth      docker run <analytics image> analytics-worker
-# exec: node is PID 1 and receives SIGTERM itself (graceful shutdown). Source maps: stack traces name our TypeScript.
-ENTRYPOINT ["/bin/sh", "-c", "if [ \"$#\" -eq 0 ]; then set -- \"$TM_ROLE\"; fi; exec node --enable-source-maps dist/server/main.js \"$@\"", "togglemaster"]
+# exec: node is PID 1 and receives SIGTERM itself (graceful shutdown). No --enable-source-maps: a logged stack's frames
+# are mapped to our TypeScript when it is logged (shared/logging/source-mapped-stack.ts), not every chunk's map at start.
+ENTRYPOINT ["/bin/sh", "-c", "if [ \"$#\" -eq 0 ]; then set -- \"$TM_ROLE\"; fi; exec node dist/server/main.js \"$@\"", "togglemaster"]

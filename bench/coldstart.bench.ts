@@ -1,7 +1,7 @@
 /**
  * Cold start: each role started in a new process, timed from the spawn to /readyz answering 200 (polled every 5 ms),
  * five starts per role (BENCH_COLD_STARTS), median and worst. Measured the way the image runs a role — the bundle,
- * `node --enable-source-maps dist/server/main.js <role>`, built first as the image build does — and, beside it for
+ * `node dist/server/main.js <role>`, built first as the image build does — and, beside it for
  * comparison, the way development runs it (`node handlers/main.ts <role>`, the TypeScript sources). The two are
  * started in turn (bundle, sources, bundle, …) so that both see the same machine. For the evaluation service also the
  * time to its first evaluation (it loads the configuration on the first request). First, the floor: a bare

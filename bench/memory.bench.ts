@@ -1,5 +1,5 @@
 /**
- * Memory: the RSS of an evaluation process, started as the image starts it (the bundle, `node --enable-source-maps
+ * Memory: the RSS of an evaluation process, started as the image starts it (the bundle, `node
  * dist/server/main.js evaluation`, Node's default heap settings), idle and then holding N flags (BENCH_MEMORY_FLAGS,
  * a list: default 10,000 and 100,000), each with a rule like the HTTP benchmarks' flags (conditions, a 50/50
  * rollout, every fifth one a segment).

@@ -1470,7 +1470,7 @@ describe('image', () => {
     // The image runs the roles' bundle (docs/adr/0014-bundled-roles.md), built in a stage of its own and copied in.
     expect(dockerfile).toMatch(/^RUN npm run build:roles\b/m);
     expect(dockerfile).toMatch(/^COPY --from=build[^\n]*dist\/server/m);
-    expect(instructions.find((line) => line.startsWith('ENTRYPOINT'))).toContain('node --enable-source-maps dist/server/main.js');
+    expect(instructions.find((line) => line.startsWith('ENTRYPOINT'))).toContain('exec node dist/server/main.js');
     for (const folder of ['handlers/', 'shared/', 'package.json'])
       expect(dockerfile, folder).toMatch(new RegExp(`COPY[^\\n]*${folder.replace('.', '\\.')}`));
   });

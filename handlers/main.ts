@@ -31,6 +31,8 @@ try {
 const stopTelemetry = await startTelemetry(config, command);
 const { createLogger } = await import('../shared/logging/logger.ts');
 const logger = createLogger(config.LOG_LEVEL, `togglemaster-${command || 'main'}`);
+// A crash is logged as a line like any other error (its stack mapped to our sources) before Node prints it and exits.
+process.on('uncaughtExceptionMonitor', (error) => logger.fatal({ err: error }, 'uncaught exception'));
 const { services, workers, frontends, isServiceRole, isWorkerRole, isFrontendRole, migrate } = await import('./roles.ts');
 const serviceNames = Object.keys(services) as Role[];
 

@@ -1,12 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdir, readFile, rm } from 'node:fs/promises';
+import { SourceMap } from 'node:module';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPlatform, type Platform } from '../handlers/testing/platform.ts';
 import { freePort } from '../shared/testing/free-port.ts';
 import { startRedisServer } from '../shared/testing/redis-server.ts';
 import { until } from '../shared/testing/until.ts';
+import { sourceMappedStack } from '../shared/logging/source-mapped-stack.ts';
 import { buildRoles, compileCacheDir, warmCompileCache, type BuiltRoles } from './build-roles.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -82,11 +85,28 @@ describe('the roles bundled as the image runs them', () => {
     expect([...sources].filter((s) => s.includes('node_modules'))).toEqual([]);
   });
 
+  it('maps a logged stack frame in a chunk back to our TypeScript file and line (the image runs without --enable-source-maps)', async () => {
+    const chunk = built.chunks.find((c) => c.fileName.startsWith('evaluation-app-'))!;
+    const file = path.join(outDir, chunk.fileName);
+    const map = new SourceMap(JSON.parse(await readFile(`${file}.map`, 'utf8')) as ConstructorParameters<typeof SourceMap>[0]);
+    // A generated place that the map gives to evaluation-app.ts: where the chunk defines buildEvaluationApp.
+    const lines = (await readFile(file, 'utf8')).split('\n');
+    const line = lines.findIndex((text) => text.includes('function buildEvaluationApp('));
+    expect(line).toBeGreaterThan(0);
+    const column = lines[line]!.indexOf('function buildEvaluationApp(');
+    const entry = map.findEntry(line, column);
+    expect('originalSource' in entry && entry.originalSource).toMatch(/handlers\/evaluation\/evaluation-app\.ts$/);
+    const stack = `Error: boom\n    at buildEvaluationApp (${pathToFileURL(file).href}:${line + 1}:${column + 1})`;
+    expect(sourceMappedStack(stack)).toMatch(
+      new RegExp(`at buildEvaluationApp \\(${path.join(root, 'handlers', 'evaluation', 'evaluation-app.ts')}:\\d+:\\d+\\)$`),
+    );
+  });
+
   it('starts the evaluation role from the bundle with its compile cache: /readyz 200, then an OFREP evaluation', async () => {
     expect(cacheEntries).toBeGreaterThan(built.chunks.length);
     const port = await freePort();
     const config = platform.config;
-    child = spawn(process.execPath, ['--enable-source-maps', built.entry, 'evaluation'], {
+    child = spawn(process.execPath, [built.entry, 'evaluation'], {
       cwd: root,
       env: {
         PATH: process.env.PATH ?? '',

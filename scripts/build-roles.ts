@@ -6,7 +6,7 @@
  * Development and the tests keep running the sources (`node handlers/main.ts <role>`); see docs/adr/0014-bundled-roles.md.
  *
  *   node scripts/build-roles.ts [outDir] [--compile-cache-uid=<uid>]   (default dist/server; postinstall, image build)
- *   NODE_COMPILE_CACHE=dist/server/.compile-cache node --enable-source-maps dist/server/main.js <role>
+ *   NODE_COMPILE_CACHE=dist/server/.compile-cache node dist/server/main.js <role>
  *
  * Kept outside the bundle, loaded from node_modules at run time (so the image keeps its production node_modules):
  * native add-ons and what loads them, and the packages OpenTelemetry patches when tracing is on (an instrumentation
@@ -83,9 +83,9 @@ const leanPromClient: Plugin = {
 };
 
 /**
- * Source maps for our code only: a dependency's modules are bundled without mappings. Node reads and parses the map
- * of every chunk it loads (--enable-source-maps), and the dependencies were nine tenths of the mappings; in a stack
- * trace a dependency's frame shows its place in the bundle instead (not minified: its function names are there).
+ * Source maps for our code only: a dependency's modules are bundled without mappings (they were nine tenths of the
+ * mappings). A logged stack's frames are mapped when it is logged (shared/logging/source-mapped-stack.ts); a
+ * dependency's frame shows its place in the bundle instead (not minified: its function names are there).
  */
 const dependenciesUnmapped: Plugin = {
   name: 'dependencies-unmapped',

@@ -22,8 +22,12 @@ export const productDir = path.resolve(process.env.BENCH_PRODUCT_DIR ?? repoRoot
 const mainScript = path.join(productDir, 'handlers', 'main.ts');
 /** What the production image runs instead of the sources (scripts/build-roles.ts; docs/adr/0014-bundled-roles.md). */
 export const bundleScript = path.join(productDir, 'dist', 'server', 'main.js');
-/** The image's command line before the script: `node --enable-source-maps dist/server/main.js <role>` (Dockerfile). */
-export const bundleNodeArgs = ['--enable-source-maps'];
+/** The image's node flags before the script, read from its Dockerfile's ENTRYPOINT (an older checkout's too). */
+export const bundleNodeArgs =
+  /exec node ([^"]*?)\s*dist\/server\/main\.js/
+    .exec(readFileSync(path.join(productDir, 'Dockerfile'), 'utf8'))?.[1]
+    ?.split(/\s+/)
+    .filter(Boolean) ?? [];
 /** And its environment: V8's compiled code of the bundle's modules, made by the build (scripts/build-roles.ts). */
 export const bundleEnvironment = { NODE_COMPILE_CACHE: path.join(productDir, 'dist', 'server', '.compile-cache') };
 

@@ -1,5 +1,6 @@
 import { pino, type Logger, type LoggerOptions } from 'pino';
 import { trace } from '@opentelemetry/api';
+import { sourceMappedStack } from './source-mapped-stack.ts';
 
 export type { Logger };
 
@@ -17,6 +18,13 @@ export const redactedPaths = [
   'accessToken',
 ];
 
+/** pino's error serializer, with the stack's frames in the bundle mapped to our sources (source-mapped-stack.ts). */
+function serializeError(error: Error): ReturnType<typeof pino.stdSerializers.err> {
+  const serialized = pino.stdSerializers.err(error);
+  if (typeof serialized.stack === 'string') serialized.stack = sourceMappedStack(serialized.stack);
+  return serialized;
+}
+
 export function loggerOptions(level: string, name: string): LoggerOptions {
   return {
     level,
@@ -24,6 +32,7 @@ export function loggerOptions(level: string, name: string): LoggerOptions {
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: { paths: redactedPaths, censor: '[redacted]' },
     formatters: { level: (label) => ({ level: label }) },
+    serializers: { err: serializeError },
     // Every line written inside a traced request carries its trace and span ids, so logs and traces join up.
     mixin() {
       const span = trace.getActiveSpan();

@@ -39,7 +39,19 @@ export interface PreparedEdgeShape {
 }
 
 export interface HttpTargets {
-  ours: { url: string; sdkKey: string; watched: Watched[]; sqs: SqsStandIn; edgeShapes?: PreparedEdgeShape[] };
+  ours: {
+    url: string;
+    sdkKey: string;
+    watched: Watched[];
+    sqs: SqsStandIn;
+    edgeShapes?: PreparedEdgeShape[];
+    /**
+     * Replaces the evaluation process with a new one (same configuration) and says where it listens: each of our
+     * runs gets a process of its own, so that no run pays for what an earlier one left (a heap grown by millions of
+     * events, code optimised for another endpoint). Without it every run shares the one process at `url`.
+     */
+    fresh?: () => Promise<{ url: string; pid: number }>;
+  };
   unleash: { peer: UnleashPeer; watched: Watched[] };
   baseline: { url: string; watched: Watched[] };
 }
@@ -224,12 +236,20 @@ export async function runHttpBenchmarks(targets: HttpTargets): Promise<HttpSumma
   async function measure(id: string, spec: LoadSpec, watched: Watched[], isOurs = false): Promise<LoadResult> {
     if (only && !only.test(id)) return skipped(spec.title);
     await ours.sqs.clear();
-    const before = isOurs ? await eventMetrics(ours.url) : undefined;
+    let url = ours.url;
+    if (isOurs && ours.fresh) {
+      const fresh = await ours.fresh();
+      url = fresh.url;
+      ours.url = url; // what is fetched between runs (an ETag, the Edge shapes' answers) asks the live process
+      spec = { ...spec, url };
+      watched = watched.map((w) => (w.name === 'evaluation' ? { ...w, pids: [fresh.pid] } : w));
+    }
+    const before = isOurs ? await eventMetrics(url) : undefined;
     const result = await runLoad(spec, watched);
     results[id] = result;
     printLoad(result);
     if (before) {
-      const after = await eventMetrics(ours.url);
+      const after = await eventMetrics(url);
       const sent = after.sent - before.sent;
       console.log(
         `  ${''.padEnd(58)} events: ${fmt(sent)} sent (${fmt(after.queueRequests - before.queueRequests)} SQS requests), ${fmt(after.droppedRaw - before.droppedRaw)} raw dropped for room (still counted), ${fmt(after.failures - before.failures)} failed sends`,

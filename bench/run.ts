@@ -47,7 +47,7 @@ import {
 import { loadLine, machineLine, printFigures, type Figure } from './lib/report.ts';
 import { figuresOfEarlierParts } from './lib/summary.ts';
 import { startDynamoStandIn } from './lib/stand-ins.ts';
-import { startTogglemaster } from './lib/togglemaster.ts';
+import { startTogglemaster, untilAdmitted } from './lib/togglemaster.ts';
 import { ensurePeerInstalled, peerVersion, startUnleash } from './lib/unleash.ts';
 import { flagCount } from './lib/workload.ts';
 import { runMemory, type MemoryResult } from './memory.bench.ts';
@@ -157,10 +157,9 @@ async function main(): Promise<Results> {
       evaluations: 0,
       ...(process.env.BENCH_EVENTS === 'off' ? { env: { EVENTS_TRANSPORT: 'off' } } : {}),
     });
-    const evaluation = await tm.startRole('evaluation', {
-      name: 'evaluation-1',
-      ...(profile ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${logDir}`] } : {}),
-    });
+    const startEvaluation = (name: string) =>
+      tm.startRole('evaluation', { name, ...(profile ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${logDir}`] } : {}) });
+    let evaluation = await startEvaluation('evaluation-1');
     const second = await tm.startRole('evaluation', { name: 'evaluation-2' });
     console.log(
       `  ready: auth ${fmt(tm.auth.readyMs)} ms, flags ${fmt(tm.flags.readyMs)} ms, targeting ${fmt(tm.targeting.readyMs)} ms, evaluation ${fmt(evaluation.readyMs)} ms after spawn`,
@@ -184,9 +183,19 @@ async function main(): Promise<Results> {
         `  Unleash Edge's dataset shapes: ${edgeShapes.map((e) => `${e.shape.flags} flags`).join(' and ')}, each in a project of its own`,
       );
       console.log(`\n=== HTTP === (${loadLine()})`);
+      let httpRuns = 0;
       results.http = await runHttpBenchmarks({
         ours: {
           url: evaluation.url,
+          // Each of our HTTP runs on an evaluation process of its own (the first one's place: propagation and the
+          // parts after it use the last one).
+          fresh: async () => {
+            const previous = evaluation;
+            evaluation = await startEvaluation(`evaluation-1-run-${++httpRuns}`);
+            await previous.child.stop();
+            await untilAdmitted(evaluation.url, tm.sdkKey);
+            return { url: evaluation.url, pid: evaluation.child.pid };
+          },
           sdkKey: tm.sdkKey,
           sqs: tm.sqs,
           edgeShapes,

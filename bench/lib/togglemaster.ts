@@ -135,7 +135,7 @@ export function redisPrefix(): string {
   return prefix;
 }
 
-async function untilAdmitted(url: string, sdkKey: string): Promise<void> {
+export async function untilAdmitted(url: string, sdkKey: string): Promise<void> {
   const deadline = performance.now() + 10_000;
   for (;;) {
     // "_" is no flag key: answered 404 after the key check, without an evaluation or an event the counts would see.

@@ -22,6 +22,7 @@ import { changedFields } from '../../shared/http/schemas.ts';
 import { maxSegmentKeys, segmentView } from './targeting-schemas.ts';
 import type {
   NewTargetingAuditEntry,
+  SegmentHead,
   SegmentKeyChanges,
   StoredRule,
   StoredSegment,
@@ -91,6 +92,11 @@ function segmentUpdateDocument(segment: StoredSegment) {
   return { ...rest, includedCount: included.length, excludedCount: excluded.length };
 }
 
+/** A segment as the history records an update of it, from what a change of keys reads (the same document). */
+function headDocument({ createdAt, updatedAt, includedCount, excludedCount, ...rest }: SegmentHead) {
+  return { ...rest, createdAt: createdAt.toISOString(), updatedAt: updatedAt.toISOString(), includedCount, excludedCount };
+}
+
 /** The keys a list gained and lost. */
 function listDiff(before: readonly string[], after: ReadonlySet<string>) {
   const was = new Set(before);
@@ -108,20 +114,6 @@ function keyChanges(list: 'included' | 'excluded', added: string[], removed: str
 export interface KeyListChange {
   add?: string[] | undefined;
   remove?: string[] | undefined;
-}
-
-/** A list with keys added, then removed: its keys (in order, the new ones last) and those it really added and removed. */
-function changedKeys(list: readonly string[], change: KeyListChange | undefined) {
-  const keys = new Set(list);
-  const added = new Set<string>();
-  const removed: string[] = [];
-  for (const key of change?.add ?? []) {
-    if (keys.has(key)) continue;
-    keys.add(key);
-    added.add(key);
-  }
-  for (const key of change?.remove ?? []) if (keys.delete(key) && !added.delete(key)) removed.push(key);
-  return { keys, added: [...added], removed };
 }
 
 const ruleDocument = ({ createdAt, updatedAt, ...rule }: StoredRule) => ({
@@ -573,33 +565,54 @@ export function createTargetingService(deps: { store: TargetingStore; flags: Fla
       });
     },
 
-    /** Adds keys to and removes keys from a segment's lists (PATCH …/keys): a few keys of 100,000 sent, not all. */
+    /**
+     * Adds keys to and removes keys from a segment's lists (PATCH …/keys): a few keys of 100,000 sent, not all — and
+     * none read: the database adds and removes them and counts the lists (reading 100,000 keys was half the request).
+     */
     async changeSegmentKeys(
       key: string,
       input: { included?: KeyListChange | undefined; excluded?: KeyListChange | undefined },
       ifMatch: string | undefined,
       actor: Principal,
-    ) {
-      const current = await loadSegment(key);
+    ): Promise<SegmentHead> {
+      const current = await store.segmentVersion(key);
+      if (!current) throw new AppError('NOT_FOUND', `No segment "${key}"`);
       assertIfMatch(current.version, ifMatch, 'segment');
-      const included = changedKeys(current.included, input.included);
-      const excluded = changedKeys(current.excluded, input.excluded);
-      const problems = Object.entries({ included, excluded }).flatMap(([list, { keys }]) =>
-        keys.size > maxSegmentKeys
-          ? [{ path: `body/${list}/add`, message: `would make the list ${keys.size} keys long: at most ${maxSegmentKeys}` }]
-          : [],
-      );
-      if (problems.length > 0) invalid(problems, 'The segment is not valid');
-      // Nothing to change: nothing written, nothing published, the same version.
-      if ([included, excluded].every((list) => list.added.length === 0 && list.removed.length === 0)) return current;
-      const next: StoredSegment = {
-        ...current,
-        included: [...included.keys],
-        excluded: [...excluded.keys],
-        version: current.version + 1,
-        updatedAt: now(),
+      const edits = {
+        included: { add: input.included?.add ?? [], remove: input.included?.remove ?? [] },
+        excluded: { add: input.excluded?.add ?? [], remove: input.excluded?.remove ?? [] },
       };
-      return writeSegment(current, next, actor, { included, excluded });
+      const result = await store.editSegmentKeys(key, current.version, edits, {
+        maxKeys: maxSegmentKeys,
+        updatedAt: now(),
+        describe: ({ before, after, keys }) => ({
+          audit: [
+            audit('segment', key, 'updated', actor, headDocument(before), headDocument(after), { project: current.project }, [
+              ...keyChanges('included', keys.included.added, keys.included.removed),
+              ...keyChanges('excluded', keys.excluded.added, keys.excluded.removed),
+            ]),
+          ],
+          change: segmentChanged(key),
+        }),
+      });
+      switch (result.outcome) {
+        case 'ok':
+        case 'unchanged':
+          // Nothing to change: nothing written, nothing published, the same version.
+          return result.segment;
+        case 'too-many':
+          return invalid(
+            result.lists.map(({ list, size }) => ({
+              path: `body/${list}/add`,
+              message: `would make the list ${size} keys long: at most ${maxSegmentKeys}`,
+            })),
+            'The segment is not valid',
+          );
+        case 'stale':
+          throw new AppError('CONFLICT', `"${key}" was changed by someone else at the same moment; reload it and try again`);
+        case 'not-found':
+          throw new AppError('NOT_FOUND', `No segment "${key}"`);
+      }
     },
 
     async deleteSegment(key: string, ifMatch: string | undefined, actor: Principal) {

@@ -1,6 +1,13 @@
 import { memoryAuditedWrites } from '../../shared/db/audited-write.memory.ts';
 import { segmentKeysOf } from '../../shared/contracts/targeting-model.ts';
-import type { NewTargetingAuditEntry, StoredRule, StoredSegment, TargetingStore } from './targeting-store.ts';
+import type {
+  NewTargetingAuditEntry,
+  SegmentHead,
+  SegmentKeyChanges,
+  StoredRule,
+  StoredSegment,
+  TargetingStore,
+} from './targeting-store.ts';
 
 /** The same contract as the PostgreSQL store, in memory, for unit tests. Documents are copied in and out. */
 export function createMemoryTargetingStore(): TargetingStore {
@@ -14,6 +21,11 @@ export function createMemoryTargetingStore(): TargetingStore {
     ...segment,
     included: [...segment.included].sort(),
     excluded: [...segment.excluded].sort(),
+  });
+  const headOf = ({ included, excluded, ...rest }: StoredSegment): SegmentHead => ({
+    ...clone(rest),
+    includedCount: included.length,
+    excludedCount: excluded.length,
   });
   const byOrder = (a: StoredRule, b: StoredRule) =>
     a.environment.localeCompare(b.environment) || a.flagKey.localeCompare(b.flagKey) || a.priority - b.priority || a.id.localeCompare(b.id);
@@ -68,6 +80,36 @@ export function createMemoryTargetingStore(): TargetingStore {
     createSegment: (segment, write) => segmentTable.insert(inOrder(segment), write),
     updateSegment: (segment, expectedVersion, write) => segmentTable.update(inOrder(segment), expectedVersion, write),
     deleteSegment: (key, expectedVersion, write) => segmentTable.delete(key, expectedVersion, write),
+    async segmentVersion(key) {
+      const segment = segments.get(key);
+      return segment && { version: segment.version, project: segment.project };
+    },
+    async editSegmentKeys(key, expectedVersion, edits, { maxKeys, updatedAt, describe }) {
+      const current = segments.get(key);
+      if (!current) return { outcome: 'not-found' };
+      if (current.version !== expectedVersion) return { outcome: 'stale' };
+      const next: StoredSegment = { ...clone(current), version: current.version + 1, updatedAt };
+      const keys: SegmentKeyChanges = { included: { added: [], removed: [] }, excluded: { added: [], removed: [] } };
+      for (const list of ['included', 'excluded'] as const) {
+        const had = new Set(current[list]);
+        const remove = new Set(edits[list].remove);
+        const add = [...new Set(edits[list].add)].filter((k) => !remove.has(k));
+        keys[list] = { added: add.filter((k) => !had.has(k)), removed: [...remove].filter((k) => had.has(k)) };
+        next[list] = [...had, ...keys[list].added].filter((k) => !remove.has(k));
+      }
+      if (Object.values(keys).every((list) => list.added.length === 0 && list.removed.length === 0))
+        return { outcome: 'unchanged', segment: headOf(current) };
+      const tooMany = (['included', 'excluded'] as const)
+        .filter((list) => next[list].length > maxKeys)
+        .map((list) => ({ list, size: next[list].length }));
+      if (tooMany.length > 0) return { outcome: 'too-many', lists: tooMany };
+      const saved = inOrder(next);
+      audited.write(describe({ before: headOf(current), after: headOf(saved), keys }), () => {
+        segments.set(key, saved);
+        return 'ok';
+      });
+      return { outcome: 'ok', segment: headOf(saved) };
+    },
     async history({ project, flagKey, segmentKey, limit, before }) {
       const entries = audited.audit
         .filter(

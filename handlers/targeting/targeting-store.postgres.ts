@@ -5,8 +5,17 @@ import { segmentKeysOf, type Condition } from '../../shared/contracts/targeting-
 import { auditedWrites } from '../../shared/db/audited-write.ts';
 import { isUniqueViolation, jsonb } from '../../shared/db/database.ts';
 import type { WriteOutcome } from '../../shared/db/audited-write.ts';
-import type { OutboxTable } from '../../shared/propagation/outbox.ts';
-import type { NewTargetingAuditEntry, StoredRule, StoredSegment, TargetingAuditAction, TargetingStore } from './targeting-store.ts';
+import { appendChange, type OutboxTable } from '../../shared/propagation/outbox.ts';
+import type {
+  NewTargetingAuditEntry,
+  SegmentHead,
+  SegmentKeyChanges,
+  SegmentKeysOutcome,
+  StoredRule,
+  StoredSegment,
+  TargetingAuditAction,
+  TargetingStore,
+} from './targeting-store.ts';
 
 interface RulesTable {
   id: string;
@@ -135,6 +144,20 @@ const toSegment = (row: Selectable<SegmentsTable> & Pick<StoredSegment, 'include
   updatedAt: row.updated_at,
 });
 
+const toCounts = (counts: Record<'included' | 'excluded', number>) => ({ includedCount: counts.included, excludedCount: counts.excluded });
+
+const toHead = (row: Selectable<SegmentsTable>, counts: Record<'included' | 'excluded', number>): SegmentHead => ({
+  key: row.key,
+  project: row.project,
+  name: row.name,
+  description: row.description,
+  conditions: row.conditions,
+  version: row.version,
+  createdAt: row.created_at,
+  updatedAt: row.updated_at,
+  ...toCounts(counts),
+});
+
 const segmentRow = (segment: StoredSegment) => ({
   key: segment.key,
   project: segment.project,
@@ -146,34 +169,54 @@ const segmentRow = (segment: StoredSegment) => ({
   updated_at: segment.updatedAt,
 });
 
+async function insertAudit(tx: Transaction<TargetingDatabase>, entries: NewTargetingAuditEntry[]): Promise<void> {
+  if (entries.length === 0) return;
+  await tx
+    .insertInto('targeting_audit')
+    .values(
+      entries.map((a) => ({
+        entity: a.entity,
+        entity_key: a.entityKey,
+        flag_key: a.flagKey,
+        environment: a.environment,
+        project: a.project,
+        action: a.action,
+        actor_id: a.actor.userId,
+        actor_email: a.actor.email,
+        at: a.at,
+        before: jsonb(a.before ?? null),
+        after: jsonb(a.after ?? null),
+        changes: jsonb(a.changes),
+      })),
+    )
+    .execute();
+}
+
+/** Ends a change of keys' transaction without writing anything, carrying the outcome out of it. */
+class NothingWritten extends Error {
+  readonly outcome: SegmentKeysOutcome;
+  constructor(outcome: SegmentKeysOutcome) {
+    super('segment keys change rolled back');
+    this.outcome = outcome;
+  }
+}
+
+const lists = ['included', 'excluded'] as const;
+
 export function createPostgresTargetingStore(db: Kysely<TargetingDatabase>): TargetingStore {
-  const audited = auditedWrites<TargetingDatabase, NewTargetingAuditEntry>(db, async (tx, entries) => {
-    await tx
-      .insertInto('targeting_audit')
-      .values(
-        entries.map((a) => ({
-          entity: a.entity,
-          entity_key: a.entityKey,
-          flag_key: a.flagKey,
-          environment: a.environment,
-          project: a.project,
-          action: a.action,
-          actor_id: a.actor.userId,
-          actor_email: a.actor.email,
-          at: a.at,
-          before: jsonb(a.before ?? null),
-          after: jsonb(a.after ?? null),
-          changes: jsonb(a.changes),
-        })),
-      )
-      .execute();
-  });
+  const audited = auditedWrites<TargetingDatabase, NewTargetingAuditEntry>(db, insertAudit);
   // Deleting a segment deletes its keys (on delete cascade); its other writes write its keys too (below).
   const segments = audited.table('segments', segmentRow);
 
-  async function insertKeys(tx: Transaction<TargetingDatabase>, segment: string, list: SegmentKeysTable['list'], keys: string[]) {
-    if (keys.length === 0) return;
-    await tx
+  /** Inserts the keys not there yet; answers those it inserted. */
+  async function insertKeys(
+    tx: Transaction<TargetingDatabase>,
+    segment: string,
+    list: SegmentKeysTable['list'],
+    keys: readonly string[],
+  ): Promise<string[]> {
+    if (keys.length === 0) return [];
+    const rows = await tx
       .insertInto('segment_keys')
       .columns(['segment_key', 'list', 'targeting_key'])
       .expression(
@@ -185,17 +228,39 @@ export function createPostgresTargetingStore(db: Kysely<TargetingDatabase>): Tar
         ]),
       )
       .onConflict((oc) => oc.doNothing())
+      .returning('targeting_key')
       .execute();
+    return rows.map((row) => row.targeting_key);
   }
 
-  async function deleteKeys(tx: Transaction<TargetingDatabase>, segment: string, list: SegmentKeysTable['list'], keys: string[]) {
-    if (keys.length === 0) return;
-    await tx
+  /** Deletes the keys that are there; answers those it deleted. */
+  async function deleteKeys(
+    tx: Transaction<TargetingDatabase>,
+    segment: string,
+    list: SegmentKeysTable['list'],
+    keys: readonly string[],
+  ): Promise<string[]> {
+    if (keys.length === 0) return [];
+    const rows = await tx
       .deleteFrom('segment_keys')
       .where('segment_key', '=', segment)
       .where('list', '=', list)
       .where('targeting_key', '=', sql<string>`any(${keys}::text[])`)
+      .returning('targeting_key')
       .execute();
+    return rows.map((row) => row.targeting_key);
+  }
+
+  /** The sizes of a segment's lists, counted in the keys' index (not read). */
+  async function countKeys(executor: Kysely<TargetingDatabase>, segment: string): Promise<Record<SegmentKeysTable['list'], number>> {
+    const rows = await executor
+      .selectFrom('segment_keys')
+      .select(['list', sql<number>`count(*)::int`.as('size')])
+      .where('segment_key', '=', segment)
+      .groupBy('list')
+      .execute();
+    const size = (list: SegmentKeysTable['list']) => rows.find((row) => row.list === list)?.size ?? 0;
+    return { included: size('included'), excluded: size('excluded') };
   }
 
   return {
@@ -303,6 +368,47 @@ export function createPostgresTargetingStore(db: Kysely<TargetingDatabase>): Tar
         return 'ok';
       }),
     deleteSegment: (key, expectedVersion, write) => segments.delete(key, expectedVersion, write),
+    async segmentVersion(key) {
+      return db.selectFrom('segments').select(['version', 'project']).where('key', '=', key).executeTakeFirst();
+    },
+    async editSegmentKeys(key, expectedVersion, edits, { maxKeys, updatedAt, describe }) {
+      try {
+        return await db.transaction().execute(async (tx): Promise<SegmentKeysOutcome> => {
+          // Locked until commit: no other write of this segment (its keys included) runs in between.
+          const row = await tx.selectFrom('segments').selectAll().where('key', '=', key).forUpdate().executeTakeFirst();
+          if (!row) return { outcome: 'not-found' };
+          if (row.version !== expectedVersion) return { outcome: 'stale' };
+          const keys: SegmentKeyChanges = { included: { added: [], removed: [] }, excluded: { added: [], removed: [] } };
+          for (const list of lists) {
+            const remove = new Set(edits[list].remove);
+            // A key added and removed in the same change ends up out: it is not added (and removed if it was there).
+            const add = [...new Set(edits[list].add)].filter((k) => !remove.has(k));
+            const added = new Set(await insertKeys(tx, key, list, add));
+            const removed = new Set(await deleteKeys(tx, key, list, [...remove]));
+            // In the order the change named them (RETURNING's order is the database's).
+            keys[list] = { added: add.filter((k) => added.has(k)), removed: [...remove].filter((k) => removed.has(k)) };
+          }
+          const counts = await countKeys(tx, key);
+          const unchanged = lists.every((list) => keys[list].added.length === 0 && keys[list].removed.length === 0);
+          if (unchanged) return { outcome: 'unchanged', segment: toHead(row, counts) };
+          const tooMany = lists.filter((list) => counts[list] > maxKeys).map((list) => ({ list, size: counts[list] }));
+          if (tooMany.length > 0) throw new NothingWritten({ outcome: 'too-many', lists: tooMany });
+          const before = toHead(row, {
+            included: counts.included - keys.included.added.length + keys.included.removed.length,
+            excluded: counts.excluded - keys.excluded.added.length + keys.excluded.removed.length,
+          });
+          const after: SegmentHead = { ...before, ...toCounts(counts), version: row.version + 1, updatedAt };
+          await tx.updateTable('segments').set({ version: after.version, updated_at: updatedAt }).where('key', '=', key).execute();
+          const write = describe({ before, after, keys });
+          await insertAudit(tx, write.audit);
+          await appendChange(tx, write.change);
+          return { outcome: 'ok', segment: after };
+        });
+      } catch (error) {
+        if (error instanceof NothingWritten) return error.outcome;
+        throw error;
+      }
+    },
     async history({ project, flagKey, segmentKey, limit, before }) {
       let query = db
         .selectFrom('targeting_audit')

@@ -49,6 +49,28 @@ export interface RuleFilter {
 /** The keys a write adds to and removes from each of a segment's lists. */
 export type SegmentKeyChanges = Record<'included' | 'excluded', { added: string[]; removed: string[] }>;
 
+/** A segment without its key lists, with their sizes: what a change of a few keys reads (not 100,000 keys). */
+export interface SegmentHead extends Omit<StoredSegment, 'included' | 'excluded'> {
+  includedCount: number;
+  excludedCount: number;
+}
+
+/** Keys to add to and remove from each list (PATCH …/keys): removals apply after additions. */
+export type SegmentKeyEdits = Record<'included' | 'excluded', { add: readonly string[]; remove: readonly string[] }>;
+
+/** What a change of a segment's keys did: the keys really added and removed, and the segment before and after. */
+export interface SegmentKeysEdited {
+  before: SegmentHead;
+  after: SegmentHead;
+  keys: SegmentKeyChanges;
+}
+
+/** The outcome of a change of keys; `too-many` names the lists that would pass the limit (nothing was written). */
+export type SegmentKeysOutcome =
+  | { outcome: 'ok' | 'unchanged'; segment: SegmentHead }
+  | { outcome: 'too-many'; lists: { list: 'included' | 'excluded'; size: number }[] }
+  | { outcome: 'stale' | 'not-found' };
+
 /** What the targeting service keeps: PostgreSQL in production, maps in unit tests, built by one factory. */
 export interface TargetingStore {
   listRules(filter: RuleFilter): Promise<StoredRule[]>;
@@ -77,6 +99,19 @@ export interface TargetingStore {
    */
   updateSegment(segment: StoredSegment, expectedVersion: number, write: TargetingWrite, keys: SegmentKeyChanges): Promise<WriteOutcome>;
   deleteSegment(key: string, expectedVersion: number, write: TargetingWrite): Promise<WriteOutcome>;
+  /** A segment's version and project, read without its lists (what a change of keys checks first). */
+  segmentVersion(key: string): Promise<{ version: number; project: string } | undefined>;
+  /**
+   * Adds and removes keys of a segment still at `expectedVersion`, in the database, without reading its lists: the
+   * keys really added and removed are what `describe` records (history, change to publish). Nothing is written
+   * when no key changes (`unchanged`, same version) or when a list would hold more than `maxKeys` (`too-many`).
+   */
+  editSegmentKeys(
+    key: string,
+    expectedVersion: number,
+    edits: SegmentKeyEdits,
+    options: { maxKeys: number; updatedAt: Date; describe: (edited: SegmentKeysEdited) => TargetingWrite },
+  ): Promise<SegmentKeysOutcome>;
 
   /** Entries of one project, of a flag's rules or of a segment if named, newest first. */
   history(filter: {

@@ -31,8 +31,8 @@ export function changeSegmentKeys(app: App, { service, guard, inProject }: Targe
         key: segment.key,
         project: segment.project,
         version: segment.version,
-        includedCount: segment.included.length,
-        excludedCount: segment.excluded.length,
+        includedCount: segment.includedCount,
+        excludedCount: segment.excludedCount,
         updatedAt: segment.updatedAt.toISOString(),
       });
     },

@@ -140,4 +140,40 @@ describe('configuration replica', () => {
     expect((await replica.document('production', 'default')).json).toContain('"name":"changed"');
     await replica.stop();
   });
+
+  it("changes a big segment's keys on every change heard, a repeated or late message included, and drops it when it is gone", async () => {
+    const cache = createMemoryConfigCache();
+    await cache.putFlag(flagDocument('gate'));
+    await cache.putRules('production', 'gate', [{ ...rule, segments: ['crowd'] }]);
+    const members = Array.from({ length: 5_000 }, (_, i) => `member-${String(i).padStart(5, '0')}`);
+    const crowd = { key: 'crowd', name: 'Crowd', description: '', project: 'default', conditions: [], included: members, excluded: [] };
+    await cache.putSegment(crowd);
+    await cache.markSeeded('flags');
+    await cache.markSeeded('targeting');
+    const replica = createConfigurationReplica({ cache, logger: createLogger('silent', 'test'), metrics: new Registry() });
+    await replica.start();
+    const reason = async (targetingKey: string) => evaluateFlag(await replica.environment('production'), 'gate', { targetingKey }).reason;
+    expect(await reason('member-00042')).toBe('TARGETING_MATCH');
+    // One key replaced (the lists stay in byte order, as the cache holds them), announced twice.
+    await cache.putSegment({ ...crowd, included: [...members.filter((k) => k !== 'member-00042'), 'newcomer'].sort() });
+    await cache.publish({ kind: 'segment', key: 'crowd' });
+    await cache.publish({ kind: 'segment', key: 'crowd' });
+    await settle();
+    expect(await reason('member-00042')).not.toBe('TARGETING_MATCH');
+    expect(await reason('newcomer')).toBe('TARGETING_MATCH');
+    expect(await reason('member-00043')).toBe('TARGETING_MATCH');
+    // Out of order now: compiled whole, the same answers.
+    await cache.putSegment({ ...crowd, included: ['zed', 'newcomer', 'member-00042'], excluded: ['newcomer'] });
+    await cache.publish({ kind: 'segment', key: 'crowd' });
+    await settle();
+    expect(await reason('member-00042')).toBe('TARGETING_MATCH');
+    expect(await reason('zed')).toBe('TARGETING_MATCH');
+    expect(await reason('newcomer')).not.toBe('TARGETING_MATCH');
+    expect(await reason('member-00043')).not.toBe('TARGETING_MATCH');
+    await cache.removeSegment('crowd');
+    await cache.publish({ kind: 'segment', key: 'crowd' });
+    await settle();
+    expect(await reason('zed')).not.toBe('TARGETING_MATCH');
+    await replica.stop();
+  });
 });

@@ -7,7 +7,14 @@ import { followChanges, type ChangeFollower } from '../../shared/propagation/fol
 import type { FlagConfiguration } from '../../shared/contracts/evaluation-model.ts';
 import type { FlagDocument } from '../../shared/contracts/flag-model.ts';
 import type { Rule, Segment } from '../../shared/contracts/targeting-model.ts';
-import { compileFlag, CompiledFlags, compileSegment, type CompiledEnvironment, type CompiledSegment } from '../../shared/engine/index.ts';
+import {
+  compileFlag,
+  CompiledFlags,
+  compileSegment,
+  recompileSegment,
+  type CompiledEnvironment,
+  type CompiledSegment,
+} from '../../shared/engine/index.ts';
 import { AppError } from '../../shared/http/problem.ts';
 import { defaultProject, projectOf } from '../../shared/contracts/project-model.ts';
 import type { Logger } from '../../shared/logging/logger.ts';
@@ -113,7 +120,10 @@ export function createConfigurationReplica(deps: {
 
   function putSegment(key: string, segment: Segment | undefined): void {
     if (segment) {
-      segments.set(key, compileSegment(segment));
+      const previous = segments.get(key);
+      const previousSource = segmentSources.get(key);
+      // A change of a few keys of a big segment changes those keys in its sets instead of building new ones.
+      segments.set(key, previous && previousSource ? recompileSegment(previous, previousSource, segment) : compileSegment(segment));
       segmentSources.set(key, segment);
     } else {
       segments.delete(key);

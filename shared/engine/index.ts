@@ -7,7 +7,7 @@
  */
 export { compileFlag, compileEnvironment, CompiledFlags } from './compile-flag.ts';
 export type { CompiledFlag, CompiledEnvironment, CompiledRule, CompiledServe } from './compile-flag.ts';
-export { compileSegment } from './compile-segment.ts';
+export { compileSegment, recompileSegment } from './compile-segment.ts';
 export type { CompiledSegment } from './compile-segment.ts';
 export type { CompiledCondition } from './compile-condition.ts';
 export { evaluateFlag, evaluateAll } from './evaluate.ts';

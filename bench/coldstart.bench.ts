@@ -9,7 +9,7 @@
  */
 import os from 'node:os';
 import { fmt } from './lib/load.ts';
-import { baseEnvironment, freePort, startNode, waitForHttp } from './lib/processes.ts';
+import { baseEnvironment, cpuSeconds, freePort, startNode, waitForHttp } from './lib/processes.ts';
 import { loadLine, percentileOf, target, type Figure } from './lib/report.ts';
 import { buildBundle, type ServiceRole, type Togglemaster } from './lib/togglemaster.ts';
 import { fixedContext } from './lib/workload.ts';
@@ -25,6 +25,11 @@ export interface ColdStartTimes {
   worst: number;
   /** Spawn → the first evaluation answered (evaluation only), median. */
   firstEvaluation?: number;
+  /**
+   * CPU the process had used (user + system, all its threads) when /readyz first answered 200, median: what the start
+   * costs whatever else the machine is doing, where the wall-clock figures move with the load.
+   */
+  cpuMs: number;
 }
 
 export interface ColdStartResult {
@@ -46,7 +51,7 @@ export interface ColdStartReport {
  * Spawn → 200 of the smallest Node server there is (`node:http`, one inline script, nothing else loaded), polled
  * the same way: the floor under every role's figure on this machine at this load, measured in turn with them.
  */
-async function timeBareServer(): Promise<number> {
+async function timeBareServer(): Promise<{ readyMs: number; cpuMs: number }> {
   const port = await freePort();
   const spawned = performance.now();
   const child = startNode(
@@ -56,14 +61,16 @@ async function timeBareServer(): Promise<number> {
     { env: baseEnvironment() },
   );
   await waitForHttp(`http://127.0.0.1:${port}/`, { child, timeoutMs: 60_000, intervalMs: 5 });
-  const ms = performance.now() - spawned;
+  const readyMs = performance.now() - spawned;
+  const cpuMs = cpuSeconds(child.pid) * 1000;
   await child.stop();
-  return ms;
+  return { readyMs, cpuMs };
 }
 
 async function timeStart(tm: Togglemaster, role: ServiceRole, from: 'bundle' | 'sources', name: string) {
   const spawned = performance.now();
   const started = await tm.startRole(role, { name, from });
+  const cpuMs = cpuSeconds(started.child.pid) * 1000;
   let firstEvaluation: number | undefined;
   if (role === 'evaluation') {
     const response = await fetch(`${started.url}/ofrep/v1/evaluate/flags`, {
@@ -75,22 +82,26 @@ async function timeStart(tm: Togglemaster, role: ServiceRole, from: 'bundle' | '
     if (response.status === 200) firstEvaluation = performance.now() - spawned;
   }
   await started.child.stop();
-  return { readyMs: started.readyMs, firstEvaluation };
+  return { readyMs: started.readyMs, cpuMs, firstEvaluation };
 }
 
-function summary(times: { readyMs: number; firstEvaluation: number | undefined }[]): ColdStartTimes {
+function summary(times: { readyMs: number; cpuMs: number; firstEvaluation?: number | undefined }[]): ColdStartTimes {
   const ready = times.map((t) => t.readyMs);
   const first = times.flatMap((t) => (t.firstEvaluation === undefined ? [] : [t.firstEvaluation]));
   return {
     median: percentileOf(ready, 0.5),
     worst: Math.max(...ready),
+    cpuMs: percentileOf(
+      times.map((t) => t.cpuMs),
+      0.5,
+    ),
     ...(first.length > 0 ? { firstEvaluation: percentileOf(first, 0.5) } : {}),
   };
 }
 
 function line(times: ColdStartTimes, starts: number): string {
   const first = times.firstEvaluation === undefined ? '' : `; first evaluation after ${fmt(times.firstEvaluation)} ms`;
-  return `median ${fmt(times.median).padStart(5)} ms, worst ${fmt(times.worst).padStart(5)} ms of ${starts}${first}`;
+  return `median ${fmt(times.median).padStart(5)} ms, worst ${fmt(times.worst).padStart(5)} ms of ${starts}, CPU ${fmt(times.cpuMs).padStart(4)} ms${first}`;
 }
 
 export async function runColdStart(
@@ -107,15 +118,13 @@ export async function runColdStart(
   );
   const results: ColdStartResult[] = [];
   const figures: Figure[] = [];
-  const bare: number[] = [];
+  const bare: { readyMs: number; cpuMs: number }[] = [];
   for (let i = 0; i < starts; i++) bare.push(await timeBareServer());
-  const floor = { median: percentileOf(bare, 0.5), worst: Math.max(...bare) };
-  console.log(
-    `  ${'bare node:http'.padEnd(16)} floor   median ${fmt(floor.median).padStart(5)} ms, worst ${fmt(floor.worst).padStart(5)} ms of ${starts} (Node alone at this load: ${loadLine()})`,
-  );
+  const floor = summary(bare);
+  console.log(`  ${'bare node:http'.padEnd(16)} floor   ${line(floor, starts)} (Node alone at this load: ${loadLine()})`);
   figures.push({
     name: `cold start floor: a bare node:http server (median of ${starts})`,
-    value: `${fmt(floor.median)} ms (${loadNow()})`,
+    value: `${fmt(floor.median)} ms, CPU ${fmt(floor.cpuMs)} ms (${loadNow()})`,
   });
   for (const role of roles) {
     const fromBundle: Awaited<ReturnType<typeof timeStart>>[] = [];
@@ -136,7 +145,7 @@ export async function runColdStart(
     console.log(`  ${''.padEnd(16)} sources ${line(sources, starts)}${bundle ? ' (development; for comparison)' : ''}`);
     figures.push({
       name: `cold start ${role} (spawn → /readyz 200, median of ${starts}, ${bundle ? 'bundle' : 'sources'})`,
-      value: `${fmt(measured.median)} ms (${loadNow()})`,
+      value: `${fmt(measured.median)} ms, CPU ${fmt(measured.cpuMs)} ms (${loadNow()})`,
       target: `≤ ${coldStartTargetMs} ms`,
       met: result.met,
     });

@@ -25,6 +25,10 @@ export const memoryTargetsMb = { idle: 80, tenThousandFlags: 150 };
 export interface MemoryRun {
   flags: number;
   idleMb: number;
+  /** Of the idle RSS, anonymous memory (heap, malloc); the rest is the binary's and libraries' pages. */
+  idleAnonymousMb: number;
+  /** Configuration and access changes the instance applied between its start and the idle reading. */
+  changesWhileIdle: number;
   loadedMb: number;
   afterLoadMb: number;
   peakMb: number;
@@ -37,6 +41,18 @@ export interface MemoryRun {
 export interface MemoryResult {
   runs: MemoryRun[];
   figures: Figure[];
+}
+
+function anonymousBytes(pid: number): number {
+  const match = /^Anonymous:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+  return match ? Number(match[1]) * 1024 : NaN;
+}
+
+/** The changes a replica applied, from its own metrics (config_replica_changes_applied_total, every replica). */
+function changesApplied(metrics: string): number {
+  let sum = 0;
+  for (const match of metrics.matchAll(/^config_replica_changes_applied_total(?:\{[^}]*\})? ([0-9.e+]+)$/gm)) sum += Number(match[1]);
+  return sum;
 }
 
 function peakRssBytes(pid: number): number {
@@ -141,13 +157,46 @@ async function reseed(tm: Togglemaster, flags: number): Promise<number> {
   }
 }
 
+/**
+ * Waits until every service's outbox is published: an instance started while another part's changes are still being
+ * relayed applies them while it should be idle (in a full run, the targeting part's 10,001 segment deletions were
+ * still arriving: 2,500 changes, +10 MB). Answers the seconds waited.
+ */
+async function untilChangesRelayed(tm: Togglemaster): Promise<number> {
+  const client = new pg.Client({ connectionString: tm.env.DATABASE_URL });
+  await client.connect();
+  const started = performance.now();
+  try {
+    const { rows: schemas } = await client.query<{ table_schema: string }>(
+      "select table_schema from information_schema.tables where table_name = 'outbox'",
+    );
+    const waiting = schemas
+      .map(({ table_schema }) => `(select count(*) from "${table_schema}".outbox where published_at is null and set_aside_at is null)`)
+      .join(' + ');
+    if (!waiting) return 0;
+    for (;;) {
+      const { rows } = await client.query<{ waiting: string }>(`select ${waiting} as waiting`);
+      if (Number(rows[0]?.waiting) === 0) return (performance.now() - started) / 1000;
+      if (performance.now() - started > 10 * 60_000) throw new Error(`${rows[0]?.waiting} changes still not relayed after 10 minutes`);
+      await sleep(250);
+    }
+  } finally {
+    await client.end();
+  }
+}
+
 /** A new evaluation instance from the bundle: idle, with the environment loaded, after 2,000 evaluations. */
 async function measure(tm: Togglemaster, flags: number, ours: number): Promise<MemoryRun> {
   const lastKey = key(ours - 1);
+  const relayedIn = await untilChangesRelayed(tm);
+  if (relayedIn > 1) console.log(`  waited ${fmt(relayedIn, 1)} s for the services' outboxes to be relayed before starting the instance`);
   const evaluation = await tm.startRole('evaluation', { name: `memory-evaluation-${flags}`, from: 'bundle' });
   // The start-up's memory-reducing collection runs a second after the start (shared/runtime/release-startup-memory.ts).
   await sleep(2_500);
   const idle = rssBytes(evaluation.child.pid);
+  const idleAnonymous = anonymousBytes(evaluation.child.pid);
+  // None expected (the outboxes were relayed before it started): a figure above 0 says the reading is not idle.
+  const changesWhileIdle = changesApplied(await (await fetch(`${evaluation.url}/metrics`)).text());
   const loadStarted = performance.now();
   // The first request loads the whole environment (from Redis) and compiles every flag.
   for (let attempt = 0; ; attempt++) {
@@ -174,6 +223,8 @@ async function measure(tm: Togglemaster, flags: number, ours: number): Promise<M
   return {
     flags,
     idleMb: mb(idle),
+    idleAnonymousMb: mb(idleAnonymous),
+    changesWhileIdle,
     loadedMb: mb(loaded),
     afterLoadMb: mb(afterLoad),
     peakMb: mb(peak),
@@ -218,7 +269,7 @@ export async function runMemory(
     const run = await measure(tm, total, wanted);
     runs.push(run);
     console.log(
-      `  evaluation RSS (bundle): ${fmt(run.idleMb)} MB idle, ${fmt(run.loadedMb)} MB with ${fmt(total)} flags loaded (in ${fmt(run.loadSeconds, 1)} s), ${fmt(run.afterLoadMb)} MB after 2,000 evaluations, peak ${fmt(run.peakMb)} MB (${run.load})`,
+      `  evaluation RSS (bundle): ${fmt(run.idleMb)} MB idle (${fmt(run.idleAnonymousMb)} MB of it anonymous; ${fmt(run.changesWhileIdle)} changes applied by then), ${fmt(run.loadedMb)} MB with ${fmt(total)} flags loaded (in ${fmt(run.loadSeconds, 1)} s), ${fmt(run.afterLoadMb)} MB after 2,000 evaluations, peak ${fmt(run.peakMb)} MB (${run.load})`,
     );
     console.log(
       `  V8 heap then: ${fmt(run.heap.used)} MB used of ${fmt(run.heap.total)} MB; external ${fmt(run.heap.external)} MB; the rest of the RSS is code, the runtime and freed pages not yet returned`,

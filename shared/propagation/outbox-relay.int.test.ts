@@ -130,6 +130,49 @@ describe('outbox relay', () => {
     }
   });
 
+  it('marks the rows it delivered before an outage ended its round as published: they are not delivered again', async () => {
+    await relayDrainedOnce();
+    let destinationUp = true;
+    let wentAway = false;
+    const delivered: string[] = [];
+    const relay = relayWith({
+      lockId: 4248,
+      deliver: async (change) => {
+        // The destination goes away between two deliveries of one round (once).
+        if (keyOf(change) === 'second' && !wentAway) [wentAway, destinationUp] = [true, false];
+        if (!destinationUp) throw new Error('connect ECONNREFUSED');
+        delivered.push(keyOf(change));
+      },
+      destinationHealthy: async () => {
+        if (!destinationUp) throw new Error('connect ECONNREFUSED');
+      },
+      intervalMs: 5,
+    });
+    try {
+      // Both in one transaction, so one round reads them together.
+      await test.db.transaction().execute(async (tx) => {
+        await appendChange(tx, { kind: 'flag', key: 'first' });
+        await appendChange(tx, { kind: 'flag', key: 'second' });
+      });
+      await until(() => delivered.includes('first'));
+      // Several failed rounds for 'second' meanwhile.
+      await new Promise((r) => setTimeout(r, 300));
+      const rows = await test.db
+        .selectFrom('outbox')
+        .select(['aggregate_key', 'published_at'])
+        .where('aggregate_key', 'in', ['flag:first', 'flag:second'])
+        .execute();
+      expect(rows.find((r) => r.aggregate_key === 'flag:first')?.published_at).toBeInstanceOf(Date);
+      expect(rows.find((r) => r.aggregate_key === 'flag:second')?.published_at).toBeNull();
+      expect(delivered).toEqual(['first']);
+      destinationUp = true;
+      await until(() => delivered.includes('second'));
+      expect(delivered).toEqual(['first', 'second']);
+    } finally {
+      await relay.stop();
+    }
+  });
+
   it('delivers waiting changes to one entry once, with the time the oldest of them committed', async () => {
     await relayDrainedOnce();
     let destinationUp = false;

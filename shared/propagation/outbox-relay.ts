@@ -174,26 +174,26 @@ export function startOutboxRelay(options: RelayOptions): { stop(): Promise<void>
       .limit(batchSize)
       .execute();
     const byEntry = Map.groupBy(rows, (row) => row.aggregate_key);
-    for (const group of byEntry.values()) {
-      const committedAt = new Date(Math.min(...group.map((row) => row.created_at.getTime())));
-      try {
-        // The newest row of the entry says what it is now (they all name the same entry; a legacy row may differ).
-        await options.deliver(toEntryChange(group.at(-1)!.payload), committedAt);
-      } catch (error) {
-        await countFailure(group, error);
-        continue;
+    // The round's delivered rows are marked published in one statement at its end (also when a failure ends it
+    // early): one round trip a round instead of one a change, a quarter of a change's cost under a burst. A crash
+    // before the mark delivers them again, which a delivery allows (it publishes the entry as it is now).
+    const published: number[] = [];
+    try {
+      for (const group of byEntry.values()) {
+        const committedAt = new Date(Math.min(...group.map((row) => row.created_at.getTime())));
+        try {
+          // The newest row of the entry says what it is now (they all name the same entry; a legacy row may differ).
+          await options.deliver(toEntryChange(group.at(-1)!.payload), committedAt);
+        } catch (error) {
+          await countFailure(group, error);
+          continue;
+        }
+        published.push(...group.map((row) => row.id));
+        metrics.delivered.inc({ schema }, group.length);
+        metrics.lag.observe({ schema }, (Date.now() - committedAt.getTime()) / 1000);
       }
-      await db
-        .updateTable('outbox')
-        .set({ published_at: new Date() })
-        .where(
-          'id',
-          'in',
-          group.map((row) => row.id),
-        )
-        .execute();
-      metrics.delivered.inc({ schema }, group.length);
-      metrics.lag.observe({ schema }, (Date.now() - committedAt.getTime()) / 1000);
+    } finally {
+      if (published.length > 0) await db.updateTable('outbox').set({ published_at: new Date() }).where('id', 'in', published).execute();
     }
     if (Date.now() - lastCleanup > 3600_000) {
       lastCleanup = Date.now();

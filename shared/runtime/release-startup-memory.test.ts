@@ -23,8 +23,10 @@ describe('releaseStartupMemory', () => {
     kept = [];
     expect(kept).toHaveLength(0);
     const grown = newSpaceMb();
+    expect(grown).toBeGreaterThan(4);
     releaseMemorySoon(50);
-    expect(newSpaceMb()).toBe(grown);
+    // Not yet given back (V8 may still resize it a little on its own meanwhile: an exact figure would be a race).
+    expect(newSpaceMb()).toBeGreaterThan(Math.max(2, grown / 2));
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(newSpaceMb()).toBeLessThan(Math.min(2, grown / 2));
   });

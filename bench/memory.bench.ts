@@ -14,6 +14,7 @@ import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { fmt } from './lib/load.ts';
+import { metricOf, metricsText } from './lib/metrics.ts';
 import { rssBytes, sleep } from './lib/processes.ts';
 import { loadLine, target, type Figure } from './lib/report.ts';
 import { buildBundle, expectStatus, redisUrl, type Togglemaster } from './lib/togglemaster.ts';
@@ -46,13 +47,6 @@ export interface MemoryResult {
 function anonymousBytes(pid: number): number {
   const match = /^Anonymous:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
   return match ? Number(match[1]) * 1024 : NaN;
-}
-
-/** The changes a replica applied, from its own metrics (config_replica_changes_applied_total, every replica). */
-function changesApplied(metrics: string): number {
-  let sum = 0;
-  for (const match of metrics.matchAll(/^config_replica_changes_applied_total(?:\{[^}]*\})? ([0-9.e+]+)$/gm)) sum += Number(match[1]);
-  return sum;
 }
 
 function peakRssBytes(pid: number): number {
@@ -196,7 +190,7 @@ async function measure(tm: Togglemaster, flags: number, ours: number): Promise<M
   const idle = rssBytes(evaluation.child.pid);
   const idleAnonymous = anonymousBytes(evaluation.child.pid);
   // None expected (the outboxes were relayed before it started): a figure above 0 says the reading is not idle.
-  const changesWhileIdle = changesApplied(await (await fetch(`${evaluation.url}/metrics`)).text());
+  const changesWhileIdle = metricOf(await metricsText(evaluation.url), 'config_replica_changes_applied_total');
   const loadStarted = performance.now();
   // The first request loads the whole environment (from Redis) and compiles every flag.
   for (let attempt = 0; ; attempt++) {

@@ -30,6 +30,7 @@ import { ensureAnalyticsTable } from '../shared/dynamo/analytics-table.ts';
 import platformNames from '../shared/contracts/platform-names.json' with { type: 'json' };
 import { judgeGuardrail, mixingVarianceFor } from '../shared/statistics/sequential-test.ts';
 import { fmt } from './lib/load.ts';
+import { metricOf, metricsText } from './lib/metrics.ts';
 import { cpuSeconds, freePort, installSignalHandlers, logDir, onCleanup, pidsOf, sleep, stopEverything } from './lib/processes.ts';
 import { loadLine, machineLine, percentileOf, target } from './lib/report.ts';
 import { startDynamoStandIn } from './lib/stand-ins.ts';
@@ -323,23 +324,6 @@ function adminClient(tm: Togglemaster) {
     const text = await response.text();
     return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T };
   };
-}
-
-/** The sum of a Prometheus metric's series whose labels include every one given (in any order). */
-function metricOf(text: string, name: string, ...labels: string[]): number {
-  let total = 0;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(name)) continue;
-    const rest = line.slice(name.length);
-    if (!(rest.startsWith(' ') || rest.startsWith('{'))) continue;
-    if (!labels.every((label) => rest.includes(label))) continue;
-    total += Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return total;
-}
-
-async function metricsText(url: string): Promise<string> {
-  return (await fetch(`${url}/metrics`)).text();
 }
 
 /** The release worker's guardrail rounds so far: how many, how long in all, how many failed. */
